@@ -1,0 +1,148 @@
+/**
+ * The only reader of process.env. Parsed once, validated; a wrong value names its variable.
+ */
+import { resolve, join } from "node:path";
+import { cpus } from "node:os";
+
+export type DatabaseConfig = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
+
+export type ArtifactsConfig =
+  | { kind: "fs"; root: string }
+  | {
+      kind: "s3";
+      bucket: string;
+      prefix: string;
+      /** Endpoint of a non-AWS S3-compatible store (TANDEM_S3_ENDPOINT). */
+      endpoint?: string;
+      /** (default "us-east-1") */
+      region: string;
+      accessKeyId?: string;
+      secretAccessKey?: string;
+    };
+
+export interface Config {
+  /** TANDEM_HOME (default "./.tandem"), resolved to an absolute path. */
+  home: string;
+  database: DatabaseConfig;
+  artifacts: ArtifactsConfig;
+  /** TANDEM_URL: when set, the CLI talks to this server instead of the embedded stores. */
+  serverUrl?: string;
+  /** TANDEM_TOKEN: the CLI's token (default: the contents of <home>/admin.token). */
+  token?: string;
+  /** TANDEM_PROJECT: the CLI's project when --project is not given. */
+  project?: string;
+  /** TANDEM_HOST (default "127.0.0.1"). */
+  host: string;
+  /** TANDEM_PORT (default 7300). */
+  port: number;
+  /** TANDEM_AUDIT_HEAD: file keeping the newest audit hash outside the database (default <home>/audit.head). */
+  auditHeadFile: string;
+  /** TANDEM_SECRET_KEY: 32-byte key (hex or base64) for secrets at rest (default <home>/secret.key). */
+  secretKey?: string;
+  /** TANDEM_CONCURRENCY: parallel steps of a pipeline run (default: number of cores). */
+  concurrency: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function parsePort(variable: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(variable, `expected a port number 0-65535, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+function parseDatabase(env: Env, home: string): DatabaseConfig {
+  const raw = env.TANDEM_DATABASE_URL;
+  if (!raw) return { kind: "sqlite", file: join(home, "tandem.db") };
+  if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError("TANDEM_DATABASE_URL", `not a valid URL: ${JSON.stringify(raw)}`);
+    }
+    return { kind: "postgres", url: raw };
+  }
+  if (raw.startsWith("sqlite:")) {
+    const file = raw.slice("sqlite:".length).replace(/^\/\//, "");
+    if (!file) throw new ConfigError("TANDEM_DATABASE_URL", "sqlite: needs a file path");
+    return { kind: "sqlite", file: resolve(file) };
+  }
+  throw new ConfigError(
+    "TANDEM_DATABASE_URL",
+    `expected postgres://… or sqlite:PATH, got ${JSON.stringify(raw)}`,
+  );
+}
+
+function parseArtifacts(env: Env, home: string): ArtifactsConfig {
+  const raw = env.TANDEM_ARTIFACTS;
+  if (!raw) return { kind: "fs", root: join(home, "artifacts") };
+  if (raw.startsWith("s3://")) {
+    const rest = raw.slice("s3://".length);
+    const [bucket, ...prefixParts] = rest.split("/");
+    if (!bucket) throw new ConfigError("TANDEM_ARTIFACTS", `s3:// URL has no bucket: ${JSON.stringify(raw)}`);
+    const endpoint = env.TANDEM_S3_ENDPOINT || undefined;
+    if (endpoint) {
+      try {
+        new URL(endpoint);
+      } catch {
+        throw new ConfigError("TANDEM_S3_ENDPOINT", `not a valid URL: ${JSON.stringify(endpoint)}`);
+      }
+    }
+    return {
+      kind: "s3",
+      bucket,
+      prefix: prefixParts.join("/").replace(/\/+$/, ""),
+      endpoint,
+      region: env.TANDEM_S3_REGION || env.AWS_REGION || "us-east-1",
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+    };
+  }
+  if (raw.includes("://") && !raw.startsWith("file://")) {
+    throw new ConfigError("TANDEM_ARTIFACTS", `expected a directory or s3://bucket/prefix, got ${JSON.stringify(raw)}`);
+  }
+  return { kind: "fs", root: resolve(raw.replace(/^file:\/\//, "")) };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const home = resolve(env.TANDEM_HOME || ".tandem");
+  const serverUrl = env.TANDEM_URL || undefined;
+  if (serverUrl) {
+    try {
+      new URL(serverUrl);
+    } catch {
+      throw new ConfigError("TANDEM_URL", `not a valid URL: ${JSON.stringify(serverUrl)}`);
+    }
+  }
+  const concurrencyRaw = env.TANDEM_CONCURRENCY;
+  const concurrency = concurrencyRaw ? Number(concurrencyRaw) : cpus().length;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ConfigError("TANDEM_CONCURRENCY", `expected a positive integer, got ${JSON.stringify(concurrencyRaw)}`);
+  }
+  return {
+    home,
+    database: parseDatabase(env, home),
+    artifacts: parseArtifacts(env, home),
+    serverUrl: serverUrl?.replace(/\/+$/, ""),
+    token: env.TANDEM_TOKEN || undefined,
+    project: env.TANDEM_PROJECT || undefined,
+    host: env.TANDEM_HOST || "127.0.0.1",
+    port: parsePort("TANDEM_PORT", env.TANDEM_PORT, 7300),
+    auditHeadFile: env.TANDEM_AUDIT_HEAD ? resolve(env.TANDEM_AUDIT_HEAD) : join(home, "audit.head"),
+    secretKey: env.TANDEM_SECRET_KEY || undefined,
+    concurrency,
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * Users, projects, memberships and tokens, and the two questions every request asks: who is this
+ * (authenticate) and may they do this here (authorize).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, UnauthenticatedError } from "../errors.js";
+import { newId, nowMs } from "../ids.js";
+import type { MetadataStore } from "../ports.js";
+import type { AuditLog } from "./audit.js";
+import { audited } from "./audited.js";
+import {
+  DEFAULT_PROJECT,
+  SYSTEM_USER,
+  lowerRole,
+  roleAtLeast,
+  type ApiToken,
+  type Membership,
+  type Principal,
+  type Project,
+  type Role,
+  type User,
+} from "./model.js";
+import type { AccessStore } from "./ports.js";
+
+const TOKEN_PREFIX = "tdm_";
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/;
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export function checkName(kind: string, name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new InvalidInputError(
+      `${kind} name ${JSON.stringify(name)} is not valid: use letters, digits, '.', '_' or '-' (at most 100, starting with a letter or digit)`,
+    );
+  }
+}
+
+export interface CreateTokenOptions {
+  userName: string;
+  name: string;
+  /** Cap the token to this role (default: none, the user's own roles apply). */
+  role?: Role | null;
+  /** Restrict the token to one project (default: every project of the user). */
+  project?: string | null;
+  /** Expiry in ms since the epoch (default: never). */
+  expiresAt?: number | null;
+}
+
+export class AccessService {
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly store: AccessStore,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /**
+   * Makes the users and project every store needs. On an empty store it also creates the first admin
+   * and returns its token, which the caller keeps in `<home>/admin.token`; afterwards it returns null.
+   */
+  async bootstrap(): Promise<{ adminToken: string } | null> {
+    const now = nowMs();
+    const first = await this.store.setMetaOnce("bootstrapped_at", String(now));
+    if (!first) return null;
+    return audited(this.metadata, this.audit, async (tx, record) => {
+      if (!(await this.store.getUser(SYSTEM_USER, tx))) {
+        await this.store.insertUser({ name: SYSTEM_USER, displayName: "Tandem (automatic actions)", isAdmin: true, createdAt: now }, tx);
+      }
+      if (!(await this.store.getUser("admin", tx))) {
+        await this.store.insertUser({ name: "admin", displayName: "Administrator", isAdmin: true, createdAt: now }, tx);
+      }
+      await this.store.ensureProject({ name: DEFAULT_PROJECT, description: "Default project", createdAt: now, createdBy: SYSTEM_USER }, tx);
+      const { token, record: tokenRecord } = this.makeToken({ userName: "admin", name: "first admin token" });
+      await this.store.insertToken(tokenRecord, hashToken(token), tx);
+      await record({ actor: SYSTEM_USER, project: null, action: "store.bootstrap", target: "user:admin", summary: { token_id: tokenRecord.id } });
+      return { adminToken: token };
+    });
+  }
+
+  async authenticate(rawToken: string | undefined): Promise<Principal> {
+    if (!rawToken) throw new UnauthenticatedError("a token is required: send Authorization: Bearer <token>");
+    const token = await this.store.findTokenByHash(hashToken(rawToken));
+    if (!token) throw new UnauthenticatedError("the token is not valid");
+    if (token.revokedAt !== null) throw new UnauthenticatedError("the token was revoked");
+    if (token.expiresAt !== null && token.expiresAt <= nowMs()) throw new UnauthenticatedError("the token has expired");
+    const user = await this.store.getUser(token.userName);
+    if (!user) throw new UnauthenticatedError("the token's user no longer exists");
+    return { userName: user.name, isAdmin: user.isAdmin, tokenId: token.id, tokenRole: token.role, tokenProject: token.project };
+  }
+
+  /** The role a principal acts with in a project, capped by its token; null when it has none. */
+  async roleIn(principal: Principal, project: string): Promise<Role | null> {
+    if (principal.tokenProject !== null && principal.tokenProject !== project) return null;
+    const own: Role | null = principal.isAdmin ? "admin" : await this.store.getRole(project, principal.userName);
+    if (own === null) return null;
+    return principal.tokenRole ? lowerRole(own, principal.tokenRole) : own;
+  }
+
+  async authorize(principal: Principal, project: string, required: Role): Promise<Role> {
+    const role = await this.roleIn(principal, project);
+    if (!roleAtLeast(role, required)) {
+      throw new ForbiddenError(
+        `${principal.userName} needs the ${required} role in project ${project} (has ${role ?? "none"})`,
+      );
+    }
+    return role!;
+  }
+
+  /** Server-wide actions (users, site settings) need a site admin whose token is not capped lower. */
+  requireSiteAdmin(principal: Principal): void {
+    if (!principal.isAdmin || (principal.tokenRole !== null && principal.tokenRole !== "admin") || principal.tokenProject !== null) {
+      throw new ForbiddenError(`${principal.userName} is not a site administrator`);
+    }
+  }
+
+  /** Returns the project, creating it on first use as MLflow creates its Default experiment. */
+  async ensureProject(name: string, actor: string): Promise<Project> {
+    checkName("project", name);
+    const existing = await this.store.getProject(name);
+    if (existing) return existing;
+    const project: Project = { name, description: "", createdAt: nowMs(), createdBy: actor };
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      if (await this.store.ensureProject(project, tx)) {
+        await record({ actor, project: name, action: "project.create", target: `project:${name}` });
+      }
+    });
+    return (await this.store.getProject(name))!;
+  }
+
+  listProjects(): Promise<Project[]> {
+    return this.store.listProjects();
+  }
+
+  async addUser(actor: string, input: { name: string; displayName?: string; isAdmin?: boolean }): Promise<User> {
+    checkName("user", input.name);
+    const user: User = { name: input.name, displayName: input.displayName ?? input.name, isAdmin: input.isAdmin ?? false, createdAt: nowMs() };
+    return audited(this.metadata, this.audit, async (tx, record) => {
+      if (await this.store.getUser(user.name, tx)) throw new ConflictError(`user ${user.name} already exists`);
+      await this.store.insertUser(user, tx);
+      await record({ actor, project: null, action: "user.create", target: `user:${user.name}`, summary: { is_admin: user.isAdmin } });
+      return user;
+    });
+  }
+
+  listUsers(): Promise<User[]> {
+    return this.store.listUsers();
+  }
+
+  async setMember(actor: string, m: Membership): Promise<void> {
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      if (!(await this.store.getUser(m.userName, tx))) throw new NotFoundError(`user ${m.userName} does not exist`);
+      if (!(await this.store.getProject(m.project, tx))) throw new NotFoundError(`project ${m.project} does not exist`);
+      const before = await this.store.getRole(m.project, m.userName, tx);
+      await this.store.setMembership(m, tx);
+      await record({ actor, project: m.project, action: "member.set", target: `user:${m.userName}`, summary: { before, after: m.role } });
+    });
+  }
+
+  async removeMember(actor: string, project: string, userName: string): Promise<void> {
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      const before = await this.store.getRole(project, userName, tx);
+      if (before === null) throw new NotFoundError(`${userName} is not a member of ${project}`);
+      await this.store.removeMembership(project, userName, tx);
+      await record({ actor, project, action: "member.remove", target: `user:${userName}`, summary: { before } });
+    });
+  }
+
+  listMembers(project: string): Promise<Membership[]> {
+    return this.store.listMembers(project);
+  }
+
+  private makeToken(options: CreateTokenOptions): { token: string; record: ApiToken } {
+    const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
+    const record: ApiToken = {
+      id: newId().slice(0, 16),
+      userName: options.userName,
+      name: options.name,
+      role: options.role ?? null,
+      project: options.project ?? null,
+      expiresAt: options.expiresAt ?? null,
+      createdAt: nowMs(),
+      revokedAt: null,
+    };
+    return { token, record };
+  }
+
+  /** Creates a token; the raw value is returned once and only its hash is stored. */
+  async createToken(actor: Principal, options: CreateTokenOptions): Promise<{ token: string; record: ApiToken }> {
+    if (options.userName !== actor.userName) this.requireSiteAdmin(actor);
+    if (options.expiresAt != null && options.expiresAt <= nowMs()) throw new InvalidInputError("expires_at is in the past");
+    return audited(this.metadata, this.audit, async (tx, record) => {
+      if (!(await this.store.getUser(options.userName, tx))) throw new NotFoundError(`user ${options.userName} does not exist`);
+      const made = this.makeToken(options);
+      await this.store.insertToken(made.record, hashToken(made.token), tx);
+      await record({ actor: actor.userName, project: made.record.project, action: "token.create", target: `token:${made.record.id}`, summary: { user: made.record.userName, name: made.record.name, role: made.record.role } });
+      return made;
+    });
+  }
+
+  listTokens(actor: Principal, userName?: string): Promise<ApiToken[]> {
+    if (userName && userName !== actor.userName) this.requireSiteAdmin(actor);
+    const who = userName ?? (actor.isAdmin && actor.tokenRole === null ? null : actor.userName);
+    return this.store.listTokens(who);
+  }
+
+  async revokeToken(actor: Principal, id: string): Promise<void> {
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      const token = await this.store.getToken(id, tx);
+      if (!token) throw new NotFoundError(`token ${id} does not exist`);
+      if (token.userName !== actor.userName) this.requireSiteAdmin(actor);
+      if (token.revokedAt !== null) return;
+      await this.store.revokeToken(id, nowMs(), tx);
+      await record({ actor: actor.userName, project: token.project, action: "token.revoke", target: `token:${id}` });
+    });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The audit log: append-only and hash-chained. Each event's hash is sha256 over the previous hash and
+ * the event's own fields in a fixed order, so editing, deleting or reordering any row breaks the chain
+ * from there on; the head kept outside the database catches removal of the newest rows.
+ */
+import { createHash } from "node:crypto";
+import { newId, nowMs } from "../ids.js";
+import type { Tx } from "../ports.js";
+import type { AuditEvent, AuditEventInput } from "./model.js";
+import type { AuditHeadKeeper, AuditStore } from "./ports.js";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export function hashEvent(prevHash: string, e: Omit<AuditEvent, "seq" | "hash" | "prevHash">): string {
+  const body = JSON.stringify([e.id, e.at, e.actor, e.project, e.action, e.target, e.summary]);
+  return createHash("sha256").update(prevHash).update("\n").update(body).digest("hex");
+}
+
+export type AuditVerdict =
+  | { ok: true; events: number; headSeq: number | null }
+  | { ok: false; events: number; brokenAt: number | null; reason: string };
+
+export class AuditLog {
+  constructor(
+    private readonly store: AuditStore,
+    private readonly head: AuditHeadKeeper,
+  ) {}
+
+  /** Records an event inside the caller's transaction; call `afterCommit` once it has committed. */
+  async record(tx: Tx, input: AuditEventInput): Promise<AuditEvent> {
+    return this.store.append(tx, (prevHash) => {
+      const base = {
+        id: newId(),
+        at: nowMs(),
+        actor: input.actor,
+        project: input.project,
+        action: input.action,
+        target: input.target,
+        summary: input.summary ?? {},
+      };
+      return { ...base, prevHash, hash: hashEvent(prevHash, base) };
+    });
+  }
+
+  /** Moves the external head forward; called after the transaction that wrote `event` committed. */
+  async afterCommit(event: AuditEvent): Promise<void> {
+    await this.head.advance({ seq: event.seq, hash: event.hash });
+  }
+
+  list(options: { project?: string; afterSeq?: number; limit: number; descending?: boolean }): Promise<AuditEvent[]> {
+    return this.store.list(options);
+  }
+
+  /** Walks the whole chain in pages; the first event that does not follow from its predecessor fails it. */
+  async verify(pageSize = 5000): Promise<AuditVerdict> {
+    let prevHash = GENESIS_HASH;
+    let prevSeq = 0;
+    let count = 0;
+    const externalHead = await this.head.read();
+    let headFound = externalHead === null;
+    for (;;) {
+      const page = await this.store.list({ afterSeq: prevSeq, limit: pageSize });
+      for (const e of page) {
+        count++;
+        if (e.prevHash !== prevHash) {
+          return { ok: false, events: count, brokenAt: e.seq, reason: `event ${e.seq} does not follow event ${prevSeq}: a row before it was deleted, edited or reordered` };
+        }
+        if (hashEvent(prevHash, e) !== e.hash) {
+          return { ok: false, events: count, brokenAt: e.seq, reason: `event ${e.seq} was edited: its hash does not match its contents` };
+        }
+        if (externalHead && e.seq === externalHead.seq) {
+          if (e.hash !== externalHead.hash) {
+            return { ok: false, events: count, brokenAt: e.seq, reason: `event ${e.seq} differs from the head kept outside the database` };
+          }
+          headFound = true;
+        }
+        prevHash = e.hash;
+        prevSeq = e.seq;
+      }
+      if (page.length < pageSize) break;
+    }
+    if (!headFound) {
+      return {
+        ok: false,
+        events: count,
+        brokenAt: externalHead?.seq ?? null,
+        reason: `the newest events were removed: the external head names event ${externalHead?.seq}, but the chain ends at ${prevSeq}`,
+      };
+    }
+    return { ok: true, events: count, headSeq: count ? prevSeq : null };
+  }
+}

@@ -1,0 +1,44 @@
+import type { Tx } from "../ports.js";
+import type { ApiToken, AuditEvent, Membership, Project, Role, User } from "./model.js";
+
+export interface AccessStore {
+  getProject(name: string, tx?: Tx): Promise<Project | null>;
+  /** Creates the project unless it exists; returns true when it was created. */
+  ensureProject(project: Project, tx?: Tx): Promise<boolean>;
+  listProjects(tx?: Tx): Promise<Project[]>;
+  getUser(name: string, tx?: Tx): Promise<User | null>;
+  insertUser(user: User, tx?: Tx): Promise<void>;
+  listUsers(tx?: Tx): Promise<User[]>;
+  setMembership(m: Membership, tx?: Tx): Promise<void>;
+  removeMembership(project: string, userName: string, tx?: Tx): Promise<void>;
+  getRole(project: string, userName: string, tx?: Tx): Promise<Role | null>;
+  listMembers(project: string, tx?: Tx): Promise<Membership[]>;
+  insertToken(token: ApiToken, tokenHash: string, tx?: Tx): Promise<void>;
+  findTokenByHash(tokenHash: string, tx?: Tx): Promise<ApiToken | null>;
+  listTokens(userName: string | null, tx?: Tx): Promise<ApiToken[]>;
+  getToken(id: string, tx?: Tx): Promise<ApiToken | null>;
+  revokeToken(id: string, at: number, tx?: Tx): Promise<void>;
+  getMeta(key: string, tx?: Tx): Promise<string | null>;
+  /** Sets the key only if absent; returns true if this call set it (a race-free "first time"). */
+  setMetaOnce(key: string, value: string, tx?: Tx): Promise<boolean>;
+}
+
+export interface AuditStore {
+  /**
+   * Appends an event after the current newest one, serialised against concurrent appenders (in this
+   * and in other processes); `seal` computes the hash from the previous hash.
+   */
+  append(
+    tx: Tx,
+    seal: (prevHash: string) => Omit<AuditEvent, "seq">,
+  ): Promise<AuditEvent>;
+  list(options: { project?: string; afterSeq?: number; limit: number; descending?: boolean }, tx?: Tx): Promise<AuditEvent[]>;
+  newest(tx?: Tx): Promise<AuditEvent | null>;
+}
+
+/** Keeps the newest audit hash outside the database, so deleting the newest rows is caught. */
+export interface AuditHeadKeeper {
+  read(): Promise<{ seq: number; hash: string } | null>;
+  /** Writes atomically, and only moves forward (a lower seq never overwrites a higher one). */
+  advance(head: { seq: number; hash: string }): Promise<void>;
+}

@@ -1,0 +1,49 @@
+import type { FastifyRequest } from "fastify";
+import { UnauthenticatedError } from "../core/errors.js";
+import type { Principal } from "../core/governance/model.js";
+import type { Services } from "./services.js";
+
+export const SESSION_COOKIE = "tandem_session";
+
+/** Who acts when the server runs with --no-auth: a site admin, loudly announced at start. */
+export const NO_AUTH_PRINCIPAL: Principal = {
+  userName: "admin",
+  isAdmin: true,
+  tokenId: null,
+  tokenRole: null,
+  tokenProject: null,
+};
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/**
+ * The token a request carries: `Authorization: Bearer T` (MLFLOW_TRACKING_TOKEN), `Basic user:T`
+ * (MLFLOW_TRACKING_USERNAME/PASSWORD with a Tandem token as password), or the UI's session cookie.
+ */
+export function extractToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header) {
+    const [scheme, value] = header.split(/\s+/, 2);
+    if (scheme?.toLowerCase() === "bearer" && value) return value;
+    if (scheme?.toLowerCase() === "basic" && value) {
+      const decoded = Buffer.from(value, "base64").toString("utf8");
+      const colon = decoded.indexOf(":");
+      return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+    }
+    throw new UnauthenticatedError("unsupported Authorization scheme: use Bearer <token>");
+  }
+  return readCookie(request, SESSION_COOKIE);
+}
+
+export async function authenticateRequest(request: FastifyRequest, services: Services, noAuth: boolean): Promise<Principal> {
+  if (noAuth) return NO_AUTH_PRINCIPAL;
+  return services.access.authenticate(extractToken(request));
+}

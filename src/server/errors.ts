@@ -1,0 +1,99 @@
+/**
+ * The one error handler. Domain errors map to a status by their code; everything else is a 500 whose
+ * details stay in the server log, never in the response. MLflow routes answer in MLflow's shape.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { ZodError } from "zod";
+import { TandemError, type ErrorCode } from "../core/errors.js";
+import { assertNever } from "../core/errors.js";
+
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case "INVALID_INPUT":
+      return 400;
+    case "UNAUTHENTICATED":
+      return 401;
+    case "FORBIDDEN":
+      return 403;
+    case "NOT_FOUND":
+      return 404;
+    case "CONFLICT":
+    case "POLICY_REFUSED":
+      return 409;
+    case "PAYLOAD_TOO_LARGE":
+      return 413;
+    case "UNPROCESSABLE":
+      return 422;
+    case "INTERNAL":
+      return 500;
+    default:
+      return assertNever(code, "error code");
+  }
+}
+
+/** MLflow clients read `error_code`; they retry any 5xx for minutes, so client errors must be 4xx. */
+function mlflowCode(code: ErrorCode): string {
+  switch (code) {
+    case "INVALID_INPUT":
+    case "UNPROCESSABLE":
+    case "PAYLOAD_TOO_LARGE":
+      return "INVALID_PARAMETER_VALUE";
+    case "NOT_FOUND":
+      return "RESOURCE_DOES_NOT_EXIST";
+    case "CONFLICT":
+      return "RESOURCE_ALREADY_EXISTS";
+    case "POLICY_REFUSED":
+      return "INVALID_STATE";
+    case "UNAUTHENTICATED":
+      return "UNAUTHENTICATED";
+    case "FORBIDDEN":
+      return "PERMISSION_DENIED";
+    case "INTERNAL":
+      return "INTERNAL_ERROR";
+    default:
+      return assertNever(code, "error code");
+  }
+}
+
+function mlflowStatus(code: ErrorCode): number {
+  // MLflow answers RESOURCE_ALREADY_EXISTS with 400, and its clients expect that.
+  return code === "CONFLICT" ? 400 : statusOf(code);
+}
+
+export function isMlflowUrl(url: string): boolean {
+  return url.startsWith("/api/2.0/") || url.startsWith("/ajax-api/2.0/");
+}
+
+export function zodToInvalidInput(error: ZodError, where: string): TandemError {
+  const issues = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+  const first = issues[0];
+  const message = first
+    ? `invalid ${where}: ${first.path ? `${first.path}: ` : ""}${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}`
+    : `invalid ${where}`;
+  return new TandemError("INVALID_INPUT", message, { issues });
+}
+
+/** Turns anything thrown into a TandemError, keeping unknown errors' text out of the response. */
+export function normalizeError(error: unknown): TandemError {
+  if (error instanceof TandemError) return error;
+  if (error instanceof ZodError) return zodToInvalidInput(error, "request");
+  const fe = error as FastifyError;
+  if (fe && typeof fe.statusCode === "number" && fe.statusCode < 500) {
+    if (fe.statusCode === 413) return new TandemError("PAYLOAD_TOO_LARGE", "request body is too large");
+    if (fe.statusCode === 415) return new TandemError("INVALID_INPUT", `unsupported content type: ${fe.message}`);
+    if (fe.statusCode === 404) return new TandemError("NOT_FOUND", fe.message);
+    return new TandemError("INVALID_INPUT", fe.message || "bad request");
+  }
+  return new TandemError("INTERNAL", "internal error");
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const e = normalizeError(error);
+  if (e.code === "INTERNAL") request.log.error({ err: error }, "unhandled error");
+  if (isMlflowUrl(request.url)) {
+    return reply.status(mlflowStatus(e.code)).send({ error_code: mlflowCode(e.code), message: e.message });
+  }
+  const body: { error: { code: string; message: string; details?: unknown } } = { error: { code: e.code, message: e.message } };
+  if (e.details !== undefined) body.error.details = e.details;
+  return reply.status(statusOf(e.code)).send(body);
+}

@@ -1,0 +1,25 @@
+/**
+ * Everything a route may call. Areas add their services by declaration merging in their own files:
+ *   declare module "../services.js" { interface Services { tracking: TrackingService } }
+ * and main.ts (the composition root) constructs them.
+ */
+import type { Config } from "../config.js";
+import type { ArtifactStore } from "../core/artifacts/ports.js";
+import type { AccessService } from "../core/governance/access.js";
+import type { AuditLog } from "../core/governance/audit.js";
+import type { MetadataStore } from "../core/ports.js";
+
+export interface Services {
+  config: Config;
+  metadata: MetadataStore;
+  artifacts: ArtifactStore;
+  access: AccessService;
+  audit: AuditLog;
+  /** Things to stop when the process shuts down (background loops, child processes), last first. */
+  closers: Array<() => Promise<void> | void>;
+  /**
+   * Loops that `tandem server` runs (schedulers, lease sweepers, monitors). The embedded CLI does not
+   * start them. `start` returns at once; the loop stops when `signal` aborts.
+   */
+  background: Array<{ name: string; start(signal: AbortSignal): void }>;
+}

@@ -1,0 +1,50 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { InvalidInputError } from "../../core/errors.js";
+import type { BlobInfo } from "../../core/artifacts/ports.js";
+
+export function toReadable(data: Readable | Uint8Array | string): Readable {
+  if (typeof data === "string" || data instanceof Uint8Array) return Readable.from([Buffer.from(data)]);
+  return data;
+}
+
+/**
+ * Streams `data` into a new temp file under `dir` while hashing it; fsyncs it so a later rename is
+ * durable. The caller renames or uploads the file, then removes it. Memory stays flat for any size.
+ */
+export async function spoolToTempFile(
+  data: Readable | Uint8Array | string,
+  dir: string,
+  expectedSha256?: string,
+): Promise<BlobInfo & { tempPath: string }> {
+  await mkdir(dir, { recursive: true });
+  const tempPath = join(dir, `${randomBytes(8).toString("hex")}.part`);
+  const hash = createHash("sha256");
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(toReadable(data), counter, createWriteStream(tempPath, { flags: "wx" }));
+    const handle = await open(tempPath, "r");
+    await handle.sync();
+    await handle.close();
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw error;
+  }
+  const sha256 = hash.digest("hex");
+  if (expectedSha256 && expectedSha256 !== sha256) {
+    await rm(tempPath, { force: true });
+    throw new InvalidInputError(`uploaded content hashes to ${sha256}, not the expected ${expectedSha256}`);
+  }
+  return { sha256, size, tempPath };
+}

@@ -1,0 +1,69 @@
+import { sql, type Selectable } from "kysely";
+import type { AuditEvent } from "../../core/governance/model.js";
+import type { AuditStore } from "../../core/governance/ports.js";
+import { GENESIS_HASH } from "../../core/governance/audit.js";
+import type { Tx } from "../../core/ports.js";
+import type { AuditEventRow } from "./schema.js";
+import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+
+/** Any fixed number: the Postgres advisory lock that serialises audit appends across processes. */
+const AUDIT_LOCK_KEY = 7300_0001;
+
+function toEvent(row: Selectable<AuditEventRow>): AuditEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    project: row.project,
+    action: row.action,
+    target: row.target,
+    summary: JSON.parse(row.summary) as Record<string, unknown>,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export class SqlAuditStore implements AuditStore {
+  constructor(private readonly store: SqlMetadataStore) {}
+
+  async append(tx: Tx, seal: (prevHash: string) => Omit<AuditEvent, "seq">): Promise<AuditEvent> {
+    const db = dbOf(this.store, tx);
+    // SQLite transactions here begin IMMEDIATE, which already serialises writers; Postgres needs a lock
+    // so two transactions never chain onto the same predecessor.
+    if (this.store.dialect === "postgres") await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(db);
+    const newest = await db.selectFrom("audit_events").select("hash").orderBy("seq", "desc").limit(1).executeTakeFirst();
+    const e = seal(newest?.hash ?? GENESIS_HASH);
+    const inserted = await db
+      .insertInto("audit_events")
+      .values({
+        id: e.id,
+        at: e.at,
+        actor: e.actor,
+        project: e.project,
+        action: e.action,
+        target: e.target,
+        summary: JSON.stringify(e.summary),
+        prev_hash: e.prevHash,
+        hash: e.hash,
+      })
+      .returning("seq")
+      .executeTakeFirstOrThrow();
+    return { ...e, seq: inserted.seq };
+  }
+
+  async list(options: { project?: string; afterSeq?: number; limit: number; descending?: boolean }, tx?: Tx): Promise<AuditEvent[]> {
+    let query = dbOf(this.store, tx).selectFrom("audit_events").selectAll();
+    if (options.project !== undefined) query = query.where("project", "=", options.project);
+    if (options.afterSeq !== undefined) {
+      query = query.where("seq", options.descending ? "<" : ">", options.afterSeq);
+    }
+    const rows = await query.orderBy("seq", options.descending ? "desc" : "asc").limit(options.limit).execute();
+    return rows.map(toEvent);
+  }
+
+  async newest(tx?: Tx): Promise<AuditEvent | null> {
+    const row = await dbOf(this.store, tx).selectFrom("audit_events").selectAll().orderBy("seq", "desc").limit(1).executeTakeFirst();
+    return row ? toEvent(row) : null;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Finds `migrations/NNNN_*.ts` and applies the pending ones in name order. Kysely's Migrator takes a
+ * lock (a row lock on Postgres, the write lock on SQLite), so two processes starting at once apply
+ * each migration exactly once.
+ */
+import { readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { columnTypes, type SqlDialectName, type TandemMigration } from "./migration-kit.js";
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "migrations");
+const MIGRATION_FILE = /^(\d{4}_[a-z0-9_]+)\.(ts|js)$/;
+
+class FolderMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: SqlDialectName) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const migrations: Record<string, Migration> = {};
+    const types = columnTypes(this.dialect);
+    for (const file of readdirSync(MIGRATIONS_DIR).sort()) {
+      const match = MIGRATION_FILE.exec(file);
+      if (!match || file.endsWith(".d.ts") || file.includes(".test.")) continue;
+      const module = (await import(pathToFileURL(join(MIGRATIONS_DIR, file)).href)) as {
+        migration?: TandemMigration;
+      };
+      if (!module.migration) throw new Error(`migration ${file} exports no \`migration\``);
+      const migration = module.migration;
+      migrations[match[1]!] = { up: (db) => migration.up(db, this.dialect, types) };
+    }
+    return migrations;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {
+  const migrator = new Migrator({ db, provider: new FolderMigrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error");
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${reason}`);
+  }
+}

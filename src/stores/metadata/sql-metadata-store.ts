@@ -1,0 +1,78 @@
+/**
+ * The one SQL implementation of the MetadataStore port, for SQLite (embedded default) and PostgreSQL
+ * (scale-out). Kysely keeps one code path for both; dialect differences stay in this folder.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, PostgresDialect, type Transaction } from "kysely";
+import pg from "pg";
+import type { DatabaseConfig } from "../../config.js";
+import type { MetadataStore, Tx } from "../../core/ports.js";
+import { CachingSqliteDialect } from "./sqlite-driver.js";
+import { migrateToLatest } from "./migrator.js";
+import type { Database } from "./schema.js";
+
+// Postgres returns int8 as a string; every bigint column here holds milliseconds or counts well
+// under 2^53, so numbers are safe and keep the two dialects' rows identical.
+pg.types.setTypeParser(20, (value) => Number(value));
+// double precision: already parsed as number by pg.
+
+export type Db = Kysely<Database>;
+
+export interface SqlMetadataStoreOptions {
+  database: DatabaseConfig;
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+  /** Postgres pool size (default 10). */
+  poolSize?: number;
+  /** SQLite busy timeout in ms: how long a writer waits for another process's lock (default 10 000). */
+  busyTimeoutMs?: number;
+}
+
+export class SqlMetadataStore implements MetadataStore {
+  private constructor(
+    readonly db: Db,
+    readonly dialect: "sqlite" | "postgres",
+  ) {}
+
+  static async create(options: SqlMetadataStoreOptions): Promise<SqlMetadataStore> {
+    const store =
+      options.database.kind === "sqlite"
+        ? SqlMetadataStore.openSqlite(options.database.file, options.busyTimeoutMs ?? 10_000)
+        : SqlMetadataStore.openPostgres(options.database.url, options.poolSize ?? 10);
+    if (options.migrate ?? true) await migrateToLatest(store.db as unknown as Kysely<unknown>, store.dialect);
+    return store;
+  }
+
+  private static openSqlite(file: string, busyTimeoutMs: number): SqlMetadataStore {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new BetterSqlite3(file, { timeout: busyTimeoutMs });
+    sqlite.pragma("journal_mode = WAL");
+    // NORMAL is durable across application crashes (kill -9) in WAL mode; only an OS crash can lose
+    // the last transactions, never corrupt the file.
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("foreign_keys = ON");
+    return new SqlMetadataStore(new Kysely<Database>({ dialect: new CachingSqliteDialect(sqlite) }), "sqlite");
+  }
+
+  private static openPostgres(url: string, poolSize: number): SqlMetadataStore {
+    const pool = new pg.Pool({ connectionString: url, max: poolSize });
+    // An idle client's error (server restart) must not crash the process; the next query reconnects.
+    pool.on("error", () => undefined);
+    return new SqlMetadataStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), "postgres");
+  }
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(trx as unknown as Tx));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+/** The Kysely handle behind a Tx, or the store's own when there is none. Area stores use this. */
+export function dbOf(store: SqlMetadataStore, tx?: Tx): Db {
+  return tx ? (tx as unknown as Transaction<Database>) : store.db;
+}
