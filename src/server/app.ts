@@ -27,6 +27,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Fastify's logger (default off: the CLI prints what matters). */
   logger?: boolean;
+  /** Mounts extra handlers (metrics, static files) before the app is sealed. */
+  beforeReady?: (app: FastifyInstance, metrics: ServerMetrics) => Promise<void>;
 }
 
 function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
@@ -105,8 +107,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     // Routes answer their own 404s; this keeps trailing-slash and case variants from surprising clients.
-    ignoreTrailingSlash: true,
-    maxParamLength: 1000,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
   });
   const metrics = new ServerMetrics();
   // Uploads (artifacts, dataset blobs) arrive as raw streams; routes read them without buffering.
@@ -120,6 +121,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     sendError(request, reply, new NotFoundError(`no route ${request.method} ${request.url.split("?")[0]}`)),
   );
   for (const route of options.routes) registerRoute(app, route, { ...options, metrics });
+  await options.beforeReady?.(app, metrics);
   await app.ready();
   return { app, metrics };
 }

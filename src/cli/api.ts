@@ -1,0 +1,149 @@
+/**
+ * How the CLI reaches Tandem: always through the HTTP API, so every feature is implemented once,
+ * behind its routes. With $TANDEM_URL it is a real HTTP client; without, it builds the app in this
+ * process over the embedded stores in $TANDEM_HOME and calls it through Fastify's inject (no port).
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "../config.js";
+import { createServices, type OpenedServices } from "../main.js";
+import { buildServer } from "../server/server.js";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** A raw body (upload); sent as application/octet-stream. */
+  stream?: Readable | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+function buildUrl(path: string, query?: RequestOptions["query"]): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+function toApiError(status: number, body: Buffer): ApiError {
+  let parsed: { error?: { code?: string; message?: string; details?: unknown }; error_code?: string; message?: string } = {};
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch {
+    return new ApiError(status, "HTTP_ERROR", `HTTP ${status}: ${body.toString("utf8").slice(0, 200)}`);
+  }
+  if (parsed.error) return new ApiError(status, parsed.error.code ?? "ERROR", parsed.error.message ?? `HTTP ${status}`, parsed.error.details);
+  return new ApiError(status, parsed.error_code ?? "ERROR", parsed.message ?? `HTTP ${status}`);
+}
+
+export class TandemApi {
+  private constructor(
+    /** Base URL of a remote server, or null in embedded mode. */
+    readonly baseUrl: string | null,
+    private readonly token: string | undefined,
+    private readonly embedded: { app: FastifyInstance; opened: OpenedServices } | null,
+  ) {}
+
+  static async connect(config: Config): Promise<TandemApi> {
+    if (config.serverUrl) {
+      const token = config.token ?? (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
+      return new TandemApi(config.serverUrl, token, null);
+    }
+    const opened = await createServices(config);
+    const { app } = await buildServer({ services: opened.services });
+    const token = config.token ?? opened.firstAdminToken ?? (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
+    return new TandemApi(null, token, { app, opened });
+  }
+
+  /** In embedded mode, the services behind the API (for long work the CLI drives in-process). */
+  get embeddedServices(): OpenedServices | null {
+    return this.embedded?.opened ?? null;
+  }
+
+  get isEmbedded(): boolean {
+    return this.embedded !== null;
+  }
+
+  /** The URL steps and clients should use to reach this API (null in embedded mode without a server). */
+  get url(): string | null {
+    return this.baseUrl;
+  }
+
+  get authToken(): string | undefined {
+    return this.token;
+  }
+
+  async raw(method: string, path: string, options: RequestOptions = {}): Promise<RawResponse> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let payload: string | Buffer | Readable | undefined;
+    if (options.stream !== undefined) {
+      headers["content-type"] = "application/octet-stream";
+      payload = options.stream;
+    } else if (options.body !== undefined) {
+      headers["content-type"] = "application/json";
+      payload = JSON.stringify(options.body);
+    }
+    const url = buildUrl(path, options.query);
+    if (this.embedded) {
+      const res = await this.embedded.app.inject({ method: method as "GET", url, headers, payload });
+      return { status: res.statusCode, headers: res.headers as RawResponse["headers"], body: res.rawPayload };
+    }
+    const res = await fetch(this.baseUrl + url, {
+      method,
+      headers,
+      body: payload as unknown as string | undefined,
+      // Node's fetch needs this for a streamed request body.
+      ...(payload && typeof payload === "object" && !Buffer.isBuffer(payload) ? { duplex: "half" } : {}),
+    } as RequestInit);
+    const body = Buffer.from(await res.arrayBuffer());
+    return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body };
+  }
+
+  /** A JSON request; non-2xx answers become ApiError with the server's code and message. */
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.raw(method, path, options);
+    if (res.status >= 400) throw toApiError(res.status, res.body);
+    if (res.body.length === 0) return undefined as T;
+    return JSON.parse(res.body.toString("utf8")) as T;
+  }
+
+  get<T = unknown>(path: string, query?: RequestOptions["query"]): Promise<T> {
+    return this.request<T>("GET", path, { query });
+  }
+  post<T = unknown>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>("POST", path, { body: body ?? {} });
+  }
+  put<T = unknown>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>("PUT", path, { body: body ?? {} });
+  }
+  delete<T = unknown>(path: string): Promise<T> {
+    return this.request<T>("DELETE", path);
+  }
+
+  async close(): Promise<void> {
+    if (this.embedded) {
+      await this.embedded.app.close();
+      await this.embedded.opened.close();
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What every command needs: the configuration, an API connection (opened lazily, closed at exit),
+ * the project it acts in, and the exit codes of DESIGN.md.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { loadConfig, type Config } from "../config.js";
+import { DEFAULT_PROJECT } from "../core/governance/model.js";
+import { TandemApi } from "./api.js";
+
+export const EXIT = { ok: 0, negative: 1, usage: 2, auth: 3, notFound: 4 } as const;
+
+/** A negative verdict (run failed, drift found, policy refused, audit broken): exit 1, message on stderr. */
+export class VerdictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "VerdictError";
+  }
+}
+
+/** A usage error found by the command itself (exit 2). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+let config: Config | undefined;
+let api: TandemApi | undefined;
+
+export function cliConfig(): Config {
+  config ??= loadConfig();
+  return config;
+}
+
+export async function openApi(): Promise<TandemApi> {
+  api ??= await TandemApi.connect(cliConfig());
+  return api;
+}
+
+export async function closeApi(): Promise<void> {
+  const current = api;
+  api = undefined;
+  await current?.close();
+}
+
+/** The project of a command: --project, else $TANDEM_PROJECT, else ./tandem.yaml's `project:`, else `default`. */
+export function resolveProject(flag?: string): string {
+  if (flag) return flag;
+  const fromEnv = cliConfig().project;
+  if (fromEnv) return fromEnv;
+  const specPath = join(process.cwd(), "tandem.yaml");
+  if (existsSync(specPath)) {
+    try {
+      const doc = parseYaml(readFileSync(specPath, "utf8")) as { project?: unknown };
+      if (typeof doc?.project === "string" && doc.project) return doc.project;
+    } catch {
+      // A broken spec is reported by the commands that read it; here we only want its project.
+    }
+  }
+  return DEFAULT_PROJECT;
+}
+
+/** `/api/v1/projects/<project>` + rest, with the project URL-encoded. */
+export function projectPath(project: string, rest: string): string {
+  return `/api/v1/projects/${encodeURIComponent(project)}${rest}`;
+}

@@ -1,0 +1,69 @@
+/**
+ * The composition root: the one place where implementations meet. It opens the stores named by the
+ * configuration, builds every area's services on top of them, and bootstraps an empty store.
+ *
+ * Each area wires itself in `src/wiring/<area>.ts` (one function), listed in AREA_WIRINGS below, so
+ * areas never edit each other's wiring.
+ */
+import { join } from "node:path";
+import type { Config } from "./config.js";
+import { AccessService } from "./core/governance/access.js";
+import { AuditLog } from "./core/governance/audit.js";
+import type { ArtifactStore } from "./core/artifacts/ports.js";
+import type { Services } from "./server/services.js";
+import { FsArtifactStore } from "./stores/artifacts/fs-artifact-store.js";
+import { S3ArtifactStore } from "./stores/artifacts/s3-artifact-store.js";
+import { writeFileAtomic } from "./stores/files/atomic.js";
+import { FileAuditHeadKeeper } from "./stores/files/audit-head-file.js";
+import { SqlAccessStore } from "./stores/metadata/access-store.js";
+import { SqlAuditStore } from "./stores/metadata/audit-store.js";
+import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
+import type { Wiring } from "./wiring/kit.js";
+
+const AREA_WIRINGS: Wiring[] = [];
+
+export async function openArtifactStore(config: Config): Promise<ArtifactStore> {
+  const a = config.artifacts;
+  if (a.kind === "fs") return FsArtifactStore.create({ root: a.root });
+  return S3ArtifactStore.create({
+    bucket: a.bucket,
+    prefix: a.prefix,
+    endpoint: a.endpoint,
+    region: a.region,
+    accessKeyId: a.accessKeyId,
+    secretAccessKey: a.secretAccessKey,
+    createBucket: Boolean(a.endpoint),
+    spoolDir: join(config.home, "tmp"),
+  });
+}
+
+export interface OpenedServices {
+  services: Services;
+  sql: SqlMetadataStore;
+  /** The admin token written on this open, when the store was empty. */
+  firstAdminToken: string | null;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config): Promise<OpenedServices> {
+  const sql = await SqlMetadataStore.create({ database: config.database });
+  const artifacts = await openArtifactStore(config);
+  const audit = new AuditLog(new SqlAuditStore(sql), new FileAuditHeadKeeper(config.auditHeadFile));
+  const access = new AccessService(sql, new SqlAccessStore(sql), audit);
+  const services: Services = { config, metadata: sql, artifacts, access, audit, closers: [], background: [] } as unknown as Services;
+  for (const wire of AREA_WIRINGS) await wire({ config, sql, services });
+
+  const bootstrapped = await access.bootstrap();
+  if (bootstrapped) {
+    await writeFileAtomic(join(config.home, "admin.token"), `${bootstrapped.adminToken}\n`, 0o600);
+  }
+  return {
+    services,
+    sql,
+    firstAdminToken: bootstrapped?.adminToken ?? null,
+    async close() {
+      for (const closer of [...services.closers].reverse()) await closer();
+      await sql.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Starts a listening server with its background loops, and stops it cleanly on SIGINT/SIGTERM.
+ */
+import type { Config } from "../config.js";
+import { createServices, type OpenedServices } from "../main.js";
+import { buildServer } from "./server.js";
+
+export interface StartServerOptions {
+  config: Config;
+  host: string;
+  /** 0 binds a free port. */
+  port: number;
+  /** (default false) */
+  noAuth?: boolean;
+  /** Start background loops (schedules, monitors, lease sweeps) (default true). */
+  background?: boolean;
+  /** Stop on SIGINT/SIGTERM (default true). */
+  handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  opened: OpenedServices;
+  stop(): Promise<void>;
+  /** Resolves once the server has stopped. */
+  closed: Promise<void>;
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const opened = await createServices(options.config);
+  const { app } = await buildServer({ services: opened.services, noAuth: options.noAuth });
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const hostForUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const url = `http://${hostForUrl}:${port}`;
+  opened.services.config = { ...opened.services.config, serverUrl: url };
+
+  const abort = new AbortController();
+  if (options.background ?? true) {
+    for (const task of opened.services.background) task.start(abort.signal);
+  }
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      abort.abort();
+      await app.close();
+      await opened.close();
+      resolveClosed();
+    })();
+    return stopping;
+  };
+  if (options.handleSignals ?? true) {
+    process.once("SIGINT", () => void stop());
+    process.once("SIGTERM", () => void stop());
+  }
+  return { url, opened, stop, closed };
+}

@@ -1,0 +1,13 @@
+/** Every route of the server, by area. Add one line per area. */
+import type { AnyRoute } from "../route-kit.js";
+import { accessRoutes } from "./access.js";
+import { auditRoutes } from "./audit.js";
+import { systemRoutes } from "./system.js";
+
+export function allRoutes(): AnyRoute[] {
+  return [
+    ...systemRoutes,
+    ...accessRoutes,
+    ...auditRoutes,
+  ];
+}
