@@ -62,10 +62,20 @@ async function authorizeRoute(route: AnyRoute, services: Services, principal: Pr
   }
 }
 
+interface Guarded {
+  principal: Principal;
+  params: unknown;
+  project: string;
+  role: Role | null;
+}
+const GUARDED = Symbol("tandem.guarded");
+type GuardedRequest = FastifyRequest & { [GUARDED]?: Guarded };
+
 export function registerRoute(app: FastifyInstance, route: AnyRoute, options: AppOptions & { metrics: ServerMetrics }): void {
   const { services } = options;
-  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const stopTimer = options.metrics.duration.startTimer({ method: route.method, route: route.url });
+  // Authentication and authorisation run in onRequest, before the body is even read, so a caller
+  // without the right credentials learns nothing about the body's validity (401/403 before 400/413).
+  const onRequest = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       let principal = ANONYMOUS;
       if (route.auth === "bearer") principal = await authenticateRequest(request, services, options.noAuth ?? false);
@@ -76,6 +86,17 @@ export function registerRoute(app: FastifyInstance, route: AnyRoute, options: Ap
       const params = parsePart(route.params, request.params, "path parameters");
       const project = projectOf(params, request);
       const role = await authorizeRoute(route, services, principal, project);
+      (request as GuardedRequest)[GUARDED] = { principal, params, project, role };
+    } catch (error) {
+      return sendError(request, reply, error);
+    }
+  };
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const stopTimer = options.metrics.duration.startTimer({ method: route.method, route: route.url });
+    try {
+      const guarded = (request as GuardedRequest)[GUARDED];
+      if (!guarded) throw new Error("route guard did not run");
+      const { principal, params, project, role } = guarded;
       const query = parsePart(route.query, request.query, "query string");
       const body = route.body ? parsePart(route.body, request.body, "request body") : request.body;
       const result = await route.handler({ params, query, body, principal, project, role, services, request, reply });
@@ -98,7 +119,7 @@ export function registerRoute(app: FastifyInstance, route: AnyRoute, options: Ap
     }
   };
   for (const url of [route.url, ...(route.aliases ?? [])]) {
-    app.route({ method: route.method, url, bodyLimit: route.bodyLimit, handler });
+    app.route({ method: route.method, url, bodyLimit: route.bodyLimit, onRequest, handler });
   }
 }
 
