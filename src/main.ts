@@ -19,8 +19,11 @@ import { SqlAccessStore } from "./stores/metadata/access-store.js";
 import { SqlAuditStore } from "./stores/metadata/audit-store.js";
 import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
 import type { Wiring } from "./wiring/kit.js";
+import { wirePortal } from "./wiring/portal.js";
 
-const AREA_WIRINGS: Wiring[] = [];
+const AREA_WIRINGS: Wiring[] = [
+  wirePortal,
+];
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {
   const a = config.artifacts;

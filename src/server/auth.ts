@@ -25,8 +25,9 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
 }
 
 /**
- * The token a request carries: `Authorization: Bearer T` (MLFLOW_TRACKING_TOKEN), `Basic user:T`
- * (MLFLOW_TRACKING_USERNAME/PASSWORD with a Tandem token as password), or the UI's session cookie.
+ * The token a request carries: `Authorization: Bearer T` (MLFLOW_TRACKING_TOKEN) or `Basic user:T`
+ * (MLFLOW_TRACKING_USERNAME/PASSWORD with a Tandem token as password). The UI's session cookie is not
+ * a token: `authenticateRequest` resolves it through the session service.
  */
 export function extractToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -40,10 +41,18 @@ export function extractToken(request: FastifyRequest): string | undefined {
     }
     throw new UnauthenticatedError("unsupported Authorization scheme: use Bearer <token>");
   }
-  return readCookie(request, SESSION_COOKIE);
+  return undefined;
 }
 
-export async function authenticateRequest(request: FastifyRequest, services: Services, noAuth: boolean): Promise<Principal> {
+export async function authenticateRequest(
+  request: FastifyRequest,
+  services: Services,
+  noAuth: boolean,
+): Promise<Principal> {
   if (noAuth) return NO_AUTH_PRINCIPAL;
-  return services.access.authenticate(extractToken(request));
+  const token = extractToken(request);
+  // An explicit token wins over a cookie, so a CLI call from a signed-in browser's machine is unambiguous.
+  const session = token === undefined ? readCookie(request, SESSION_COOKIE) : undefined;
+  if (session) return services.sessions.authenticate(session);
+  return services.access.authenticate(token);
 }

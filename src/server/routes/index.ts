@@ -2,6 +2,7 @@
 import type { AnyRoute } from "../route-kit.js";
 import { accessRoutes } from "./access.js";
 import { auditRoutes } from "./audit.js";
+import { sessionRoutes } from "./session.js";
 import { systemRoutes } from "./system.js";
 
 export function allRoutes(): AnyRoute[] {
@@ -9,5 +10,6 @@ export function allRoutes(): AnyRoute[] {
     ...systemRoutes,
     ...accessRoutes,
     ...auditRoutes,
+    ...sessionRoutes,
   ];
 }

@@ -1,0 +1,12 @@
+import type { Tx } from "../ports.js";
+import type { Session } from "./sessions.js";
+
+/** Where browser sessions live. Only the sha256 of a session id is ever stored. */
+export interface SessionStore {
+  insert(session: Session, tx?: Tx): Promise<void>;
+  findByHash(idHash: string, tx?: Tx): Promise<Session | null>;
+  /** Removes one session; returns it when it existed. */
+  deleteByHash(idHash: string, tx?: Tx): Promise<Session | null>;
+  /** Removes sessions that expired before `now`; returns how many. */
+  deleteExpired(now: number, tx?: Tx): Promise<number>;
+}

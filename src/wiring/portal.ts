@@ -1,0 +1,26 @@
+/** The portal area: browser sessions and the web UI served at `/`. */
+import { SessionService } from "../core/portal/sessions.js";
+import { serverExtensions } from "../server/server.js";
+import { mountWebUi } from "../server/web-ui.js";
+import { SqlAccessStore } from "../stores/metadata/access-store.js";
+import { SqlSessionStore } from "../stores/metadata/portal-store.js";
+import type { Wiring } from "./kit.js";
+
+declare module "../server/services.js" {
+  interface Services {
+    sessions: SessionService;
+  }
+}
+
+const mountUi = (app: Parameters<typeof mountWebUi>[0]) => mountWebUi(app);
+
+export const wirePortal: Wiring = ({ sql, services }) => {
+  services.sessions = new SessionService({
+    metadata: services.metadata,
+    audit: services.audit,
+    access: new SqlAccessStore(sql),
+    sessions: new SqlSessionStore(sql),
+  });
+  // Module-level list: add the UI once however many times services are created (tests open many).
+  if (!serverExtensions.includes(mountUi)) serverExtensions.push(mountUi);
+};
