@@ -89,6 +89,17 @@ class CachingSqliteDriver implements Driver {
   }
 }
 
+/**
+ * SQLite does run DDL inside transactions. Saying so makes Kysely's Migrator run each batch inside
+ * one (BEGIN IMMEDIATE here), which is what serialises two processes migrating the same file:
+ * Kysely's SQLite migration lock is a no-op, since it assumes one process.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 export class CachingSqliteDialect implements Dialect {
   constructor(private readonly db: BetterSqlite3.Database) {}
   createDriver(): Driver {
@@ -98,7 +109,7 @@ export class CachingSqliteDialect implements Dialect {
     return new SqliteQueryCompiler();
   }
   createAdapter() {
-    return new SqliteAdapter();
+    return new TransactionalDdlSqliteAdapter();
   }
   createIntrospector(db: Kysely<unknown>) {
     return new SqliteIntrospector(db);
