@@ -1,0 +1,92 @@
+/**
+ * Reading a tandem.yaml: YAML 1.2 (core schema) → zod schema → semantic checks. Every problem is a
+ * SpecIssue with file:line:column and the field; `loadSpec` throws them all at once as a SpecError.
+ */
+import { LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { InvalidInputError } from "../../errors.js";
+import { formatIssue, SpecLocator, type SpecIssue, type SpecPath } from "./positions.js";
+import { tandemSpecSchema, type TandemSpec } from "./schema.js";
+import { validateSpec, type ValidateOptions } from "./validate.js";
+
+export class SpecError extends InvalidInputError {
+  constructor(readonly issues: SpecIssue[]) {
+    super(issues.map(formatIssue).join("\n"), {
+      issues: issues.map((i) => ({ file: i.file, line: i.line, column: i.column, field: i.field, message: i.message })),
+    });
+  }
+}
+
+function zodIssues(error: z.ZodError, at: SpecLocator): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.filter((p): p is string | number => typeof p !== "symbol") as SpecPath;
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) out.push(at.issue([...path, key], `unknown key "${key}"`, { key: true }));
+    } else if (issue.code === "invalid_union") {
+      // Report the branch that got furthest: its deepest issue says what is really wrong.
+      const branches = issue.errors.map((errs) => errs);
+      const best = branches.sort(
+        (a, b) => Math.max(0, ...b.map((i) => i.path.length)) - Math.max(0, ...a.map((i) => i.path.length)),
+      )[0];
+      const deep = best?.find((i) => i.path.length > 0);
+      if (deep && deep.code !== "invalid_type") {
+        out.push(
+          ...zodIssues(
+            { issues: best!.map((i) => ({ ...i, path: [...path, ...i.path] })) } as unknown as z.ZodError,
+            at,
+          ),
+        );
+      } else
+        out.push(
+          at.issue(
+            path,
+            issue.message === "Invalid input"
+              ? "invalid value (see tandem schema for the allowed forms)"
+              : issue.message,
+          ),
+        );
+    } else {
+      out.push(at.issue(path, issue.message));
+    }
+  }
+  return out;
+}
+
+export interface LoadedSpec {
+  spec: TandemSpec;
+  /** The file's text, as read (stored by `tandem apply`). */
+  source: string;
+  file: string;
+}
+
+/** Parses and checks a spec; returns the issues instead of throwing. */
+export function checkSpec(
+  source: string,
+  file = "tandem.yaml",
+  options: ValidateOptions = {},
+): { spec?: TandemSpec; issues: SpecIssue[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, schema: "core", uniqueKeys: true });
+  const at = new SpecLocator(file, source, doc, lines);
+  if (doc.errors.length > 0) {
+    return {
+      issues: doc.errors.map((e) => {
+        const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+        const key = /^[^\s:#]+/.exec(source.slice(e.pos[0]))?.[0];
+        const friendly = e.code === "DUPLICATE_KEY" ? `duplicate key: ${key ?? ""} (${message})` : message;
+        return at.issueAt(e.pos[0], "(yaml)", friendly);
+      }),
+    };
+  }
+  const parsed = tandemSpecSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) return { issues: zodIssues(parsed.error, at) };
+  const issues = validateSpec(parsed.data, at, options);
+  return issues.length ? { issues } : { spec: parsed.data, issues };
+}
+
+export function loadSpec(source: string, file = "tandem.yaml", options: ValidateOptions = {}): LoadedSpec {
+  const { spec, issues } = checkSpec(source, file, options);
+  if (!spec) throw new SpecError(issues);
+  return { spec, source, file };
+}

@@ -1,0 +1,33 @@
+/**
+ * `monitors:` — scheduled checks on an endpoint or a dataset. The Monitoring area owns semantics.
+ */
+import { z } from "zod";
+
+export const MONITOR_CHECKS = [
+  "data_drift",
+  "prediction_drift",
+  "performance",
+  "fairness",
+  "latency",
+  "error_rate",
+] as const;
+
+export const monitorSpecSchema = z
+  .strictObject({
+    endpoint: z.string().min(1).optional(),
+    dataset: z.string().min(1).optional(),
+    schedule: z.string().min(1).optional(),
+    timezone: z.string().optional(),
+    /** "dataset://name@version" */
+    reference: z.string().optional(),
+    checks: z.array(z.union([z.enum(MONITOR_CHECKS), z.record(z.string(), z.unknown())])).default([]),
+    window: z.string().optional(),
+    thresholds: z.record(z.string(), z.unknown()).optional(),
+    columns: z.record(z.string(), z.unknown()).optional(),
+    notify: z.array(z.string()).optional(),
+  })
+  .refine((m) => m.endpoint !== undefined || m.dataset !== undefined, {
+    error: "a monitor watches an endpoint or a dataset",
+  });
+
+export type MonitorSpec = z.infer<typeof monitorSpecSchema>;

@@ -1,0 +1,166 @@
+/**
+ * The tandem.yaml schema: the one source of truth for what a spec may say. `tandem validate` checks
+ * files against it, `tandem schema` exports it as JSON Schema for editors, and the reference in
+ * docs/reference/tandem-yaml.md is generated from it. Semantic checks (needs, cycles, expressions)
+ * that a schema cannot express live in validate.ts.
+ */
+import { z } from "zod";
+import { datasetSpecSchema } from "./datasets.js";
+import { endpointSpecSchema } from "./endpoints.js";
+import { monitorSpecSchema } from "./monitors.js";
+import { durationSchema, identSchema, nameSchema, scalarSchema } from "./names.js";
+import { policySpecSchema } from "./policies.js";
+
+export const PARAM_TYPES = ["string", "number", "integer", "boolean"] as const;
+export type ParamType = (typeof PARAM_TYPES)[number];
+
+/** A param: a bare default (its type inferred) or `{type, default, description, choices}`. */
+export const paramSpecSchema = z.union([
+  scalarSchema,
+  z.strictObject({
+    type: z.enum(PARAM_TYPES).optional(),
+    default: scalarSchema,
+    description: z.string().optional(),
+    choices: z.array(scalarSchema).optional(),
+  }),
+]);
+
+export const CONCURRENCY_POLICIES = ["queue", "skip", "cancel-previous"] as const;
+export type ConcurrencyPolicy = (typeof CONCURRENCY_POLICIES)[number];
+
+const TRIGGER_KINDS = ["manual", "schedule", "git", "data", "alert"] as const;
+
+/**
+ * One trigger: exactly one of `schedule`, `git`, `data`, `alert`, `manual`.
+ *   - schedule: "0 3 * * *"        (5- or 6-field cron; `timezone:` IANA name, default UTC)
+ *   - git: { branch: main, repo: ., poll: 60s }  (push webhook; `repo` + `poll` also poll a local clone)
+ *   - data: flights               (a new version of this dataset)
+ *   - alert: flights-drift        (this named alert fires)
+ */
+export const triggerSpecSchema = z
+  .strictObject({
+    manual: z.literal(true).optional(),
+    schedule: z.string().min(1).optional(),
+    timezone: z.string().min(1).optional(),
+    git: z
+      .strictObject({
+        branch: z.string().min(1).default("main"),
+        /** A local clone to poll (relative to tandem.yaml); without it only webhooks start runs. */
+        repo: z.string().optional(),
+        /** How often to poll `repo` (default 60s). */
+        poll: durationSchema.optional(),
+      })
+      .optional(),
+    data: nameSchema.optional(),
+    alert: z.string().min(1).optional(),
+    /** Params this trigger's runs use instead of the defaults. */
+    params: z.record(identSchema, scalarSchema).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const kinds = TRIGGER_KINDS.filter((k) => t[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: `a trigger has exactly one of ${TRIGGER_KINDS.join(", ")} (found ${kinds.length === 0 ? "none" : kinds.join(", ")})`,
+      });
+    }
+    if (t.timezone !== undefined && t.schedule === undefined) {
+      ctx.addIssue({ code: "custom", path: ["timezone"], message: "timezone only applies to a schedule trigger" });
+    }
+  });
+
+export const OUTPUT_KINDS = ["dir", "file"] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+
+export const stepSpecSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    /** A shell script (bash where present, else sh). Expressions are substituted shell-quoted. */
+    run: z.string().min(1).optional(),
+    /** A built-in step, `tandem/<name>`. */
+    uses: z
+      .string()
+      .regex(/^tandem\/[a-z][a-z0-9-]*$/, { error: 'expected "tandem/<name>", e.g. tandem/register' })
+      .optional(),
+    /** Arguments of a built-in step; expressions are substituted as plain values. */
+    with: z.record(z.string(), z.unknown()).optional(),
+    /** Steps that must finish first (steps whose outputs this step references are added implicitly). */
+    needs: z.union([nameSchema, z.array(nameSchema)]).optional(),
+    /**
+     * Inputs materialised in the step's private directory: `${{ steps.X.outputs.Y }}`,
+     * `dataset://name@version`, or a path inside the project folder (hashed, so editing it invalidates the cache).
+     */
+    inputs: z.record(identSchema, z.string().min(1)).optional(),
+    /** Outputs the step writes to `$TANDEM_OUTPUT_<NAME>` (a directory, or a file path). */
+    outputs: z.record(identSchema, z.enum(OUTPUT_KINDS)).optional(),
+    /** A JSON file (relative to the step's directory): `{name: number}` or `[{name, value, step}]`. */
+    metrics: z.string().min(1).optional(),
+    /** Extra attempts after a failure, with exponential backoff (default 0). */
+    retries: z.number().int().min(0).max(20).optional(),
+    /** Kill the step's whole process tree after this long (default: none). */
+    timeout: durationSchema.optional(),
+    resources: z
+      .strictObject({
+        cpu: z.union([z.string(), z.number()]).optional(),
+        memory: z.string().optional(),
+        gpu: z.number().int().min(0).optional(),
+        /** A container image for executors that run one (part of the environment digest). */
+        image: z.string().optional(),
+      })
+      .optional(),
+    /** Secrets put into the step's environment under their own names; masked in logs. */
+    secrets: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a secret name is an environment variable name" }))
+      .optional(),
+    /** Skip the step (status `skipped`) unless this is true: `${{ params.deploy && env.BRANCH == 'main' }}`. */
+    if: z.union([z.string().min(1), z.boolean()]).optional(),
+    /** Fan out one step run per combination: `{ learning_rate: [0.01, 0.1] }` (overrides params of those names). */
+    matrix: z.record(identSchema, z.array(scalarSchema).min(1)).optional(),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalarSchema).optional(),
+    /** Set false for steps with side effects that must run every time, e.g. a deploy (default true). */
+    cache: z.boolean().optional(),
+  })
+  .superRefine((s, ctx) => {
+    if ((s.run === undefined) === (s.uses === undefined)) {
+      ctx.addIssue({ code: "custom", message: "a step has exactly one of run: or uses:" });
+    }
+    if (s.with !== undefined && s.uses === undefined) {
+      ctx.addIssue({ code: "custom", path: ["with"], message: "with: only applies to a uses: step" });
+    }
+  });
+
+export const pipelineSpecSchema = z.strictObject({
+  description: z.string().optional(),
+  params: z.record(identSchema, paramSpecSchema).optional(),
+  triggers: z.array(triggerSpecSchema).optional(),
+  /** What a new run does while another run of this pipeline is active (default queue). */
+  concurrency: z.enum(CONCURRENCY_POLICIES).optional(),
+  /** Environment for every step (a step's own env: wins). */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalarSchema).optional(),
+  steps: z
+    .record(nameSchema, stepSpecSchema)
+    .refine((s) => Object.keys(s).length > 0, { error: "a pipeline needs at least one step" }),
+});
+
+export const tandemSpecSchema = z.strictObject({
+  /** The project this spec belongs to (default: the CLI's --project, else "default"). */
+  project: nameSchema.optional(),
+  description: z.string().optional(),
+  datasets: z.record(nameSchema, datasetSpecSchema).optional(),
+  pipelines: z.record(nameSchema, pipelineSpecSchema).optional(),
+  policies: z.record(nameSchema, policySpecSchema).optional(),
+  endpoints: z.record(nameSchema, endpointSpecSchema).optional(),
+  monitors: z.record(nameSchema, monitorSpecSchema).optional(),
+});
+
+export type TandemSpec = z.infer<typeof tandemSpecSchema>;
+export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
+export type StepSpec = z.infer<typeof stepSpecSchema>;
+export type TriggerSpec = z.infer<typeof triggerSpecSchema>;
+export type ParamSpec = z.infer<typeof paramSpecSchema>;
+
+/** The JSON Schema editors use (`tandem schema`), from the same zod schema. */
+export function tandemJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(tandemSpecSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return { ...schema, $id: "https://tandem.dev/schemas/tandem.yaml.json", title: "tandem.yaml" };
+}
