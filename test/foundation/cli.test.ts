@@ -1,0 +1,80 @@
+/**
+ * The CLI as a user runs it: a real `tandem` process, its stdout/stderr and exit codes.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const BIN = join(process.cwd(), "bin", "tandem.js");
+
+function tandem(args: string[], env: Record<string, string>) {
+  const res = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe("tandem CLI", () => {
+  const home = mkdtempSync(join(tmpdir(), "tandem-cli-"));
+  const env = { TANDEM_HOME: home, TANDEM_URL: "", TANDEM_TOKEN: "" };
+
+  it("writes the first admin token, mode 0600, on first use of an empty store", () => {
+    const res = tandem(["users", "ls", "--json"], env);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout).map((u: { name: string }) => u.name)).toEqual(["admin", "system"]);
+    const tokenFile = join(home, "admin.token");
+    expect(readFileSync(tokenFile, "utf8")).toMatch(/^tdm_[A-Za-z0-9_-]+\n$/);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+  });
+
+  it("prints a created token alone on stdout", () => {
+    const res = tandem(["tokens", "create", "--name", "ci"], env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^tdm_[A-Za-z0-9_-]+\n$/);
+  });
+
+  it("uses the exit codes of DESIGN.md", () => {
+    expect(tandem(["users", "add", "bad name!"], env).code).toBe(2);
+    expect(tandem(["tokens", "revoke", "nope"], env).code).toBe(4);
+    expect(tandem(["users", "ls"], { ...env, TANDEM_TOKEN: "tdm_wrong" }).code).toBe(3);
+    expect(tandem(["no-such-command"], env).code).toBe(2);
+    const badConfig = tandem(["users", "ls"], { ...env, TANDEM_PORT: "x" });
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toMatch(/TANDEM_PORT/);
+    expect(badConfig.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("verifies the audit chain (exit 0) and catches a deleted newest event (exit 1)", async () => {
+    expect(tandem(["audit", "verify"], env).code).toBe(0);
+    const { default: Database } = await import("better-sqlite3");
+    const db = new Database(join(home, "tandem.db"));
+    db.prepare("delete from audit_events where seq = (select max(seq) from audit_events)").run();
+    db.close();
+    const res = tandem(["audit", "verify"], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/newest events were removed/);
+  });
+
+  it("`tandem server --port 0` prints `listening on http://HOST:PORT` first and serves", async () => {
+    const serverHome = mkdtempSync(join(tmpdir(), "tandem-cli-server-"));
+    const child = spawn(process.execPath, [BIN, "server", "--port", "0"], { env: { ...process.env, TANDEM_HOME: serverHome, TANDEM_URL: "" } });
+    try {
+      const firstLine = await new Promise<string>((resolve, reject) => {
+        let buffer = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          buffer += chunk.toString();
+          const nl = buffer.indexOf("\n");
+          if (nl >= 0) resolve(buffer.slice(0, nl));
+        });
+        child.on("exit", (code) => reject(new Error(`server exited ${code}`)));
+      });
+      expect(firstLine).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
+      const url = firstLine.replace("listening on ", "");
+      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: "ok" });
+      const write = await fetch(`${url}/api/v1/users`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+      expect(write.status).toBe(401);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
