@@ -31,6 +31,10 @@ import { syntaxError, tokenize, type Token } from "./lexer.js";
 
 /** Longest filter or order_by accepted; MLflow has no limit, but a filter this long is a mistake or an attack. */
 export const MAX_FILTER_LENGTH = 100_000;
+/** Most clauses in one filter: SQLite nests `AND` chains and refuses expressions deeper than 1000. */
+export const MAX_CLAUSES = 200;
+/** Most values in all IN lists together: each one is a bound parameter (SQLite allows 32 766 per query). */
+export const MAX_LIST_VALUES = 5000;
 
 class Cursor {
   private i = 0;
@@ -129,12 +133,14 @@ function readOperator(c: Cursor): string {
   );
 }
 
-function readNumber(c: Cursor, what: string): number {
+function readNumber(c: Cursor, what: string, integer = false): number {
   const t = c.peek();
   if (t.kind !== "number") c.fail(t, `expected a number for ${what}, found ${describe(t)}`);
   c.next();
   const value = Number(t.text);
   if (!Number.isFinite(value)) c.fail(t, `number out of range for ${what}`);
+  // Times are integer milliseconds; a fraction or a number past 2^53 cannot be compared exactly.
+  if (integer && !Number.isSafeInteger(value)) c.fail(t, `expected an integer (milliseconds) for ${what}`);
   return value;
 }
 
@@ -219,6 +225,10 @@ export function parseFilter(input: string | undefined | null): Clause[] {
   checkLength(input, "filter");
   const c = new Cursor(input, tokenize(input, "filter"), "filter");
   const clauses = [readClause(c)];
+  const first = clauses[0]!;
+  let listValues = first.type === "list_attribute" ? first.value.length : 0;
+  if (listValues > MAX_LIST_VALUES)
+    throw new InvalidInputError(`Invalid filter: an IN list may hold at most ${MAX_LIST_VALUES} values`);
   while (c.peek().kind !== "eof") {
     if (!c.isKeyword("AND")) {
       const t = c.peek();
@@ -226,8 +236,13 @@ export function parseFilter(input: string | undefined | null): Clause[] {
         c.fail(t, "OR is not supported (clauses can only be joined by AND)");
       c.fail(t, `expected AND or the end of the filter, found ${describe(t)}`);
     }
-    c.next();
-    clauses.push(readClause(c));
+    const and = c.next();
+    if (clauses.length >= MAX_CLAUSES) c.fail(and, `a filter may have at most ${MAX_CLAUSES} clauses`);
+    const clause = readClause(c);
+    if (clause.type === "list_attribute") listValues += clause.value.length;
+    if (listValues > MAX_LIST_VALUES)
+      c.fail(and, `the IN lists of a filter may hold at most ${MAX_LIST_VALUES} values together`);
+    clauses.push(clause);
   }
   return clauses;
 }

@@ -1,0 +1,99 @@
+/**
+ * What the tracking domain needs from storage. `SqlTrackingStore` implements it for SQLite and
+ * Postgres. Every method takes the transaction it runs in (omit it for a read on its own).
+ */
+import type { Tx } from "../ports.js";
+import type { Clause, OrderBy } from "./filter/ast.js";
+import type {
+  DatasetInput,
+  Experiment,
+  LifecycleStage,
+  MetricPoint,
+  Run,
+  RunInfo,
+  RunStatus,
+  ViewType,
+} from "./model.js";
+
+export interface RunSearchQuery {
+  project: string;
+  experimentIds: string[];
+  clauses: Clause[];
+  orderBy: OrderBy[];
+  viewType: ViewType;
+  offset: number;
+  limit: number;
+}
+
+export interface ArtifactRecord {
+  /** Full path under the project's artifact space: `<experiment>/<run>/artifacts/<file>`. */
+  path: string;
+  sha256: string;
+  size: number;
+  runId: string | null;
+  updatedAt: number;
+}
+
+export interface TrackingStore {
+  // Experiments
+  nextExperimentId(project: string, tx: Tx): Promise<string>;
+  insertExperiment(e: Experiment, tx: Tx): Promise<void>;
+  /** Inserts unless an experiment with this id exists (used for "Default"). */
+  ensureExperiment(e: Experiment, tx?: Tx): Promise<void>;
+  getExperiment(project: string, experimentId: string, tx?: Tx): Promise<Experiment | null>;
+  getExperimentByName(project: string, name: string, tx?: Tx): Promise<Experiment | null>;
+  listExperiments(project: string, viewType: ViewType, tx?: Tx): Promise<Experiment[]>;
+  updateExperiment(
+    project: string,
+    experimentId: string,
+    patch: { name?: string; lifecycleStage?: LifecycleStage; lastUpdateTime: number },
+    tx: Tx,
+  ): Promise<void>;
+  setExperimentTag(project: string, experimentId: string, key: string, value: string, tx: Tx): Promise<void>;
+  deleteExperimentTag(project: string, experimentId: string, key: string, tx: Tx): Promise<boolean>;
+
+  // Runs
+  insertRun(info: RunInfo, tx: Tx): Promise<void>;
+  getRunInfo(runId: string, tx?: Tx): Promise<RunInfo | null>;
+  getRuns(runIds: string[], tx?: Tx): Promise<Run[]>;
+  updateRun(
+    runId: string,
+    patch: Partial<Pick<RunInfo, "status" | "endTime" | "runName" | "lifecycleStage" | "deletedTime" | "parentRunId">>,
+    tx: Tx,
+  ): Promise<void>;
+  /** Marks every active run of an experiment deleted (or restores those deleted with it). */
+  setExperimentRunsStage(
+    project: string,
+    experimentId: string,
+    stage: LifecycleStage,
+    at: number,
+    tx: Tx,
+  ): Promise<void>;
+  /** The params among `keys` already logged for the run, with their values. */
+  getParams(runId: string, keys: string[], tx: Tx): Promise<Record<string, string>>;
+  insertParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<void>;
+  setTags(runId: string, tags: Array<{ key: string; value: string }>, tx: Tx): Promise<void>;
+  deleteTag(runId: string, key: string, tx: Tx): Promise<boolean>;
+  /** Appends points and moves each key's latest point forward where they are later. */
+  logMetrics(runId: string, points: MetricPoint[], tx: Tx): Promise<void>;
+  metricHistory(runId: string, key: string, offset: number, limit: number, tx?: Tx): Promise<MetricPoint[]>;
+  logInputs(runId: string, inputs: DatasetInput[], tx: Tx): Promise<void>;
+  /** Run ids matching the query in order (one page). */
+  searchRunIds(query: RunSearchQuery, tx?: Tx): Promise<string[]>;
+  listChildRuns(parentRunId: string, tx?: Tx): Promise<RunInfo[]>;
+  runsWithStatus(project: string, status: RunStatus, tx?: Tx): Promise<RunInfo[]>;
+
+  // Artifacts and garbage collection
+  putArtifact(project: string, record: ArtifactRecord, tx: Tx): Promise<void>;
+  getArtifact(project: string, path: string, tx?: Tx): Promise<ArtifactRecord | null>;
+  /** Files whose path starts with `prefix/` (or all, for an empty prefix), in path order. */
+  listArtifacts(project: string, prefix: string, tx?: Tx): Promise<ArtifactRecord[]>;
+  /** Removes the file at `path` or every file under `path/`; returns how many. */
+  deleteArtifacts(project: string, path: string, tx: Tx): Promise<number>;
+  /** Deleted runs whose deletion is older than `before` (ms), at most `limit`. */
+  deletedRunsBefore(before: number, limit: number, project?: string, tx?: Tx): Promise<RunInfo[]>;
+  /** Removes a run and everything it logged; returns the sha256s its artifacts used. */
+  purgeRun(runId: string, tx: Tx): Promise<string[]>;
+  /** Of these sha256s, those some artifact row still points at. */
+  referencedBlobs(sha256s: string[], tx?: Tx): Promise<Set<string>>;
+}

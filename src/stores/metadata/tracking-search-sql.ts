@@ -1,0 +1,147 @@
+/**
+ * Compiles a parsed run search (filter clauses + order_by) to one SQL query for SQLite or Postgres.
+ * Values and keys only ever reach SQL as bound parameters; the only SQL text built here comes from
+ * fixed fragments chosen by the clause type. The meaning is the in-memory evaluator's
+ * (core/tracking/filter/evaluate.ts); a differential test holds them together.
+ */
+import { sql, type RawBuilder } from "kysely";
+import { assertNever } from "../../core/errors.js";
+import type { Attribute, Clause, NumericOp, OrderBy, StringOp } from "../../core/tracking/filter/ast.js";
+import { toGlob, toSqlLike } from "../../core/tracking/filter/like.js";
+import type { RunSearchQuery } from "../../core/tracking/ports.js";
+
+type Dialect = "sqlite" | "postgres";
+
+const COLUMN: Record<Attribute, string> = {
+  run_id: "run_id",
+  run_name: "run_name",
+  status: "status",
+  user_id: "user_id",
+  artifact_uri: "artifact_uri",
+  start_time: "start_time",
+  end_time: "end_time",
+};
+
+function numericOp(op: NumericOp): RawBuilder<unknown> {
+  switch (op) {
+    case "=":
+      return sql.raw("=");
+    case "!=":
+      return sql.raw("<>");
+    case ">":
+      return sql.raw(">");
+    case ">=":
+      return sql.raw(">=");
+    case "<":
+      return sql.raw("<");
+    case "<=":
+      return sql.raw("<=");
+    default:
+      return assertNever(op, "operator");
+  }
+}
+
+/** `column op value` for strings with the shared LIKE meaning (see like.ts). */
+function stringCompare(
+  column: RawBuilder<unknown>,
+  op: StringOp,
+  value: string,
+  dialect: Dialect,
+): RawBuilder<unknown> {
+  switch (op) {
+    case "=":
+      return sql`${column} = ${value}`;
+    case "!=":
+      return sql`${column} <> ${value}`;
+    case "LIKE":
+      // SQLite's LIKE ignores ASCII case; its GLOB does not.
+      return dialect === "sqlite"
+        ? sql`${column} GLOB ${toGlob(value)}`
+        : sql`${column} LIKE ${toSqlLike(value)} ESCAPE '\\'`;
+    case "ILIKE":
+      return dialect === "sqlite"
+        ? sql`${column} LIKE ${toSqlLike(value)} ESCAPE '\\'`
+        : sql`${column} ILIKE ${toSqlLike(value)} ESCAPE '\\'`;
+    default:
+      return assertNever(op, "operator");
+  }
+}
+
+function metricCompare(op: NumericOp, value: number): RawBuilder<unknown> {
+  // NaN (is_nan = 1) satisfies only `!=`, as IEEE comparison does in the evaluator.
+  if (op === "!=") return sql`(m.is_nan = 1 OR m.value <> ${value})`;
+  return sql`(m.is_nan = 0 AND m.value ${numericOp(op)} ${value})`;
+}
+
+function clauseSql(c: Clause, dialect: Dialect): RawBuilder<unknown> {
+  switch (c.type) {
+    case "metric":
+      return sql`EXISTS (SELECT 1 FROM tracking_latest_metrics m WHERE m.run_id = r.run_id AND m.key = ${c.key} AND ${metricCompare(c.op, c.value)})`;
+    case "param":
+      return sql`EXISTS (SELECT 1 FROM tracking_params p WHERE p.run_id = r.run_id AND p.key = ${c.key} AND ${stringCompare(sql.ref("p.value"), c.op, c.value, dialect)})`;
+    case "tag":
+      return sql`EXISTS (SELECT 1 FROM tracking_tags t WHERE t.run_id = r.run_id AND t.key = ${c.key} AND ${stringCompare(sql.ref("t.value"), c.op, c.value, dialect)})`;
+    case "string_attribute":
+      return stringCompare(sql.ref(`r.${COLUMN[c.key]}`), c.op, c.value, dialect);
+    case "list_attribute": {
+      const list = sql.join(c.value.map((v) => sql`${v}`));
+      return c.op === "IN"
+        ? sql`${sql.ref(`r.${COLUMN[c.key]}`)} IN (${list})`
+        : sql`${sql.ref(`r.${COLUMN[c.key]}`)} NOT IN (${list})`;
+    }
+    case "numeric_attribute":
+      // `end_time <> x` is NULL (false) for a run that has not ended, as the evaluator says.
+      return sql`${sql.ref(`r.${COLUMN[c.key]}`)} ${numericOp(c.op)} ${c.value}`;
+    default:
+      return assertNever(c, "clause");
+  }
+}
+
+const ORDER_TABLE = { metric: "tracking_latest_metrics", param: "tracking_params", tag: "tracking_tags" } as const;
+
+/** Joins and ORDER BY terms: present values first, then NaN, then missing, in both directions. */
+function orderSql(
+  orderBy: OrderBy[],
+  dialect: Dialect,
+): { joins: RawBuilder<unknown>[]; terms: RawBuilder<unknown>[] } {
+  const joins: RawBuilder<unknown>[] = [];
+  const terms: RawBuilder<unknown>[] = [];
+  const collate = (e: RawBuilder<unknown>) => (dialect === "postgres" ? sql`${e} COLLATE "C"` : e);
+  orderBy.forEach((o, i) => {
+    const dir = sql.raw(o.ascending ? "ASC" : "DESC");
+    if (o.type === "attribute") {
+      const col = sql.ref(`r.${COLUMN[o.key]}`);
+      terms.push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`);
+      terms.push(o.key === "start_time" || o.key === "end_time" ? sql`${col} ${dir}` : sql`${collate(col)} ${dir}`);
+      return;
+    }
+    const alias = sql.raw(`o${i}`);
+    joins.push(
+      sql`LEFT JOIN ${sql.raw(ORDER_TABLE[o.type])} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${o.key}`,
+    );
+    if (o.type === "metric") {
+      terms.push(sql`CASE WHEN ${alias}.run_id IS NULL THEN 2 WHEN ${alias}.is_nan = 1 THEN 1 ELSE 0 END`);
+      terms.push(sql`${alias}.value ${dir}`);
+    } else {
+      terms.push(sql`CASE WHEN ${alias}.run_id IS NULL THEN 1 ELSE 0 END`);
+      terms.push(sql`${collate(sql`${alias}.value`)} ${dir}`);
+    }
+  });
+  if (!orderBy.some((o) => o.type === "attribute" && o.key === "start_time")) terms.push(sql`r.start_time DESC`);
+  terms.push(collate(sql`r.run_id`));
+  return { joins, terms };
+}
+
+export function searchRunsSql(q: RunSearchQuery, dialect: Dialect): RawBuilder<{ run_id: string }> {
+  const where: RawBuilder<unknown>[] = [sql`r.project = ${q.project}`];
+  where.push(
+    q.experimentIds.length ? sql`r.experiment_id IN (${sql.join(q.experimentIds.map((e) => sql`${e}`))})` : sql`1 = 0`,
+  );
+  if (q.viewType === "ACTIVE_ONLY") where.push(sql`r.lifecycle_stage = 'active'`);
+  else if (q.viewType === "DELETED_ONLY") where.push(sql`r.lifecycle_stage = 'deleted'`);
+  for (const c of q.clauses) where.push(clauseSql(c, dialect));
+  const { joins, terms } = orderSql(q.orderBy, dialect);
+  return sql<{
+    run_id: string;
+  }>`SELECT r.run_id FROM tracking_runs r ${sql.join(joins, sql` `)} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(terms)} LIMIT ${q.limit} OFFSET ${q.offset}`;
+}

@@ -1,0 +1,486 @@
+/**
+ * The tracking store on SQLite and Postgres (migration 0300). Rows stay here; the domain sees the
+ * models of core/tracking/model.ts. Writes are multi-row statements so a 1000-point log-batch is a
+ * handful of queries in one transaction.
+ */
+import { sql } from "kysely";
+import type { Tx } from "../../core/ports.js";
+import {
+  isLaterPoint,
+  type DatasetInput,
+  type Experiment,
+  type LifecycleStage,
+  type MetricPoint,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type ViewType,
+} from "../../core/tracking/model.js";
+import type { ArtifactRecord, RunSearchQuery, TrackingStore } from "../../core/tracking/ports.js";
+import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+import { searchRunsSql } from "./tracking-search-sql.js";
+import {
+  fromPoint,
+  fromRunInfo,
+  toDatasetInput,
+  toExperiment,
+  toPoint,
+  toRunInfo,
+  type TrackingArtifactRow,
+  type TrackingExperimentRow,
+} from "./tracking-rows.js";
+
+/** Rows per multi-row INSERT: 6 columns × 1000 stays far below SQLite's 32 766 bound parameters. */
+const CHUNK = 1000;
+/** Ids per IN (…) list when loading many runs at once. */
+const ID_CHUNK = 500;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function stageFilter(viewType: ViewType): LifecycleStage | null {
+  return viewType === "ACTIVE_ONLY" ? "active" : viewType === "DELETED_ONLY" ? "deleted" : null;
+}
+
+function toArtifact(row: TrackingArtifactRow): ArtifactRecord {
+  return {
+    path: row.path,
+    sha256: row.sha256,
+    size: Number(row.size),
+    runId: row.run_id,
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export class SqlTrackingStore implements TrackingStore {
+  constructor(private readonly store: SqlMetadataStore) {}
+
+  private db(tx?: Tx) {
+    return dbOf(this.store, tx);
+  }
+
+  // ---- experiments
+
+  async nextExperimentId(project: string, tx: Tx): Promise<string> {
+    const row = await this.db(tx)
+      .selectFrom("tracking_experiments")
+      .select((eb) => eb.fn.max("seq").as("max"))
+      .where("project", "=", project)
+      .executeTakeFirst();
+    // Id 0 is reserved for "Default"; user experiments start at 1 even before Default exists.
+    return String(Math.max(Number(row?.max ?? 0), 0) + 1);
+  }
+
+  async insertExperiment(e: Experiment, tx: Tx): Promise<void> {
+    await this.db(tx).insertInto("tracking_experiments").values(this.experimentRow(e)).execute();
+    await this.insertExperimentTags(e, tx);
+  }
+
+  async ensureExperiment(e: Experiment, tx?: Tx): Promise<void> {
+    await this.db(tx)
+      .insertInto("tracking_experiments")
+      .values(this.experimentRow(e))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  private experimentRow(e: Experiment): TrackingExperimentRow {
+    return {
+      project: e.project,
+      experiment_id: e.experimentId,
+      seq: Number(e.experimentId),
+      name: e.name,
+      artifact_location: e.artifactLocation,
+      lifecycle_stage: e.lifecycleStage,
+      creation_time: e.creationTime,
+      last_update_time: e.lastUpdateTime,
+    };
+  }
+
+  private async insertExperimentTags(e: Experiment, tx: Tx): Promise<void> {
+    const rows = Object.entries(e.tags).map(([key, value]) => ({
+      project: e.project,
+      experiment_id: e.experimentId,
+      key,
+      value,
+    }));
+    if (rows.length) await this.db(tx).insertInto("tracking_experiment_tags").values(rows).execute();
+  }
+
+  private async withTags(rows: TrackingExperimentRow[], tx?: Tx): Promise<Experiment[]> {
+    if (rows.length === 0) return [];
+    const tags = await this.db(tx)
+      .selectFrom("tracking_experiment_tags")
+      .selectAll()
+      .where("project", "=", rows[0]!.project)
+      .where(
+        "experiment_id",
+        "in",
+        rows.map((r) => r.experiment_id),
+      )
+      .execute();
+    const byId = new Map<string, Record<string, string>>();
+    for (const t of tags) {
+      const m = byId.get(t.experiment_id) ?? {};
+      m[t.key] = t.value;
+      byId.set(t.experiment_id, m);
+    }
+    return rows.map((r) => toExperiment(r, byId.get(r.experiment_id) ?? {}));
+  }
+
+  async getExperiment(project: string, experimentId: string, tx?: Tx): Promise<Experiment | null> {
+    const row = await this.db(tx)
+      .selectFrom("tracking_experiments")
+      .selectAll()
+      .where("project", "=", project)
+      .where("experiment_id", "=", experimentId)
+      .executeTakeFirst();
+    return row ? ((await this.withTags([row], tx))[0] ?? null) : null;
+  }
+
+  async getExperimentByName(project: string, name: string, tx?: Tx): Promise<Experiment | null> {
+    const row = await this.db(tx)
+      .selectFrom("tracking_experiments")
+      .selectAll()
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return row ? ((await this.withTags([row], tx))[0] ?? null) : null;
+  }
+
+  async listExperiments(project: string, viewType: ViewType, tx?: Tx): Promise<Experiment[]> {
+    let q = this.db(tx).selectFrom("tracking_experiments").selectAll().where("project", "=", project);
+    const stage = stageFilter(viewType);
+    if (stage) q = q.where("lifecycle_stage", "=", stage);
+    const rows = await q.orderBy("seq").execute();
+    const out: Experiment[] = [];
+    for (const part of chunks(rows, ID_CHUNK)) out.push(...(await this.withTags(part, tx)));
+    return out;
+  }
+
+  async updateExperiment(
+    project: string,
+    experimentId: string,
+    patch: { name?: string; lifecycleStage?: LifecycleStage; lastUpdateTime: number },
+    tx: Tx,
+  ): Promise<void> {
+    await this.db(tx)
+      .updateTable("tracking_experiments")
+      .set({
+        last_update_time: patch.lastUpdateTime,
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.lifecycleStage !== undefined ? { lifecycle_stage: patch.lifecycleStage } : {}),
+      })
+      .where("project", "=", project)
+      .where("experiment_id", "=", experimentId)
+      .execute();
+  }
+
+  async setExperimentTag(project: string, experimentId: string, key: string, value: string, tx: Tx): Promise<void> {
+    await this.db(tx)
+      .insertInto("tracking_experiment_tags")
+      .values({ project, experiment_id: experimentId, key, value })
+      .onConflict((oc) => oc.columns(["project", "experiment_id", "key"]).doUpdateSet({ value }))
+      .execute();
+  }
+
+  async deleteExperimentTag(project: string, experimentId: string, key: string, tx: Tx): Promise<boolean> {
+    const r = await this.db(tx)
+      .deleteFrom("tracking_experiment_tags")
+      .where("project", "=", project)
+      .where("experiment_id", "=", experimentId)
+      .where("key", "=", key)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  // ---- runs
+
+  async insertRun(info: RunInfo, tx: Tx): Promise<void> {
+    await this.db(tx).insertInto("tracking_runs").values(fromRunInfo(info)).execute();
+  }
+
+  async getRunInfo(runId: string, tx?: Tx): Promise<RunInfo | null> {
+    const row = await this.db(tx)
+      .selectFrom("tracking_runs")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .executeTakeFirst();
+    return row ? toRunInfo(row) : null;
+  }
+
+  async getRuns(runIds: string[], tx?: Tx): Promise<Run[]> {
+    const byId = new Map<string, Run>();
+    for (const ids of chunks(runIds, ID_CHUNK)) {
+      const db = this.db(tx);
+      const [runs, params, tags, metrics, inputs] = await Promise.all([
+        db.selectFrom("tracking_runs").selectAll().where("run_id", "in", ids).execute(),
+        db.selectFrom("tracking_params").selectAll().where("run_id", "in", ids).execute(),
+        db.selectFrom("tracking_tags").selectAll().where("run_id", "in", ids).execute(),
+        db.selectFrom("tracking_latest_metrics").selectAll().where("run_id", "in", ids).orderBy("key").execute(),
+        db.selectFrom("tracking_inputs").selectAll().where("run_id", "in", ids).execute(),
+      ]);
+      for (const r of runs) byId.set(r.run_id, { info: toRunInfo(r), params: {}, tags: {}, metrics: [], inputs: [] });
+      for (const p of params) byId.get(p.run_id)!.params[p.key] = p.value;
+      for (const t of tags) byId.get(t.run_id)!.tags[t.key] = t.value;
+      for (const m of metrics) byId.get(m.run_id)!.metrics.push(toPoint(m));
+      for (const i of inputs) byId.get(i.run_id)!.inputs.push(toDatasetInput(i));
+    }
+    return runIds.map((id) => byId.get(id)).filter((r): r is Run => r !== undefined);
+  }
+
+  async updateRun(
+    runId: string,
+    patch: Partial<Pick<RunInfo, "status" | "endTime" | "runName" | "lifecycleStage" | "deletedTime" | "parentRunId">>,
+    tx: Tx,
+  ): Promise<void> {
+    const set: Record<string, unknown> = {};
+    if (patch.status !== undefined) set.status = patch.status;
+    if (patch.endTime !== undefined) set.end_time = patch.endTime;
+    if (patch.runName !== undefined) set.run_name = patch.runName;
+    if (patch.lifecycleStage !== undefined) set.lifecycle_stage = patch.lifecycleStage;
+    if (patch.deletedTime !== undefined) set.deleted_time = patch.deletedTime;
+    if (patch.parentRunId !== undefined) set.parent_run_id = patch.parentRunId;
+    if (Object.keys(set).length === 0) return;
+    await this.db(tx).updateTable("tracking_runs").set(set).where("run_id", "=", runId).execute();
+  }
+
+  async setExperimentRunsStage(
+    project: string,
+    experimentId: string,
+    stage: LifecycleStage,
+    at: number,
+    tx: Tx,
+  ): Promise<void> {
+    await this.db(tx)
+      .updateTable("tracking_runs")
+      .set({ lifecycle_stage: stage, deleted_time: stage === "deleted" ? at : null })
+      .where("project", "=", project)
+      .where("experiment_id", "=", experimentId)
+      .where("lifecycle_stage", "=", stage === "deleted" ? "active" : "deleted")
+      .execute();
+  }
+
+  async getParams(runId: string, keys: string[], tx: Tx): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const part of chunks(keys, ID_CHUNK)) {
+      const rows = await this.db(tx)
+        .selectFrom("tracking_params")
+        .select(["key", "value"])
+        .where("run_id", "=", runId)
+        .where("key", "in", part)
+        .execute();
+      for (const r of rows) out[r.key] = r.value;
+    }
+    return out;
+  }
+
+  async insertParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<void> {
+    for (const part of chunks(params, CHUNK)) {
+      await this.db(tx)
+        .insertInto("tracking_params")
+        .values(part.map((p) => ({ run_id: runId, key: p.key, value: p.value })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+
+  async setTags(runId: string, tags: Array<{ key: string; value: string }>, tx: Tx): Promise<void> {
+    // The last value of a key wins, and Postgres refuses to upsert one key twice in a statement.
+    const last = new Map(tags.map((t) => [t.key, t.value]));
+    for (const part of chunks([...last], CHUNK)) {
+      await this.db(tx)
+        .insertInto("tracking_tags")
+        .values(part.map(([key, value]) => ({ run_id: runId, key, value })))
+        .onConflict((oc) => oc.columns(["run_id", "key"]).doUpdateSet({ value: (eb) => eb.ref("excluded.value") }))
+        .execute();
+    }
+  }
+
+  async deleteTag(runId: string, key: string, tx: Tx): Promise<boolean> {
+    const r = await this.db(tx)
+      .deleteFrom("tracking_tags")
+      .where("run_id", "=", runId)
+      .where("key", "=", key)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async logMetrics(runId: string, points: MetricPoint[], tx: Tx): Promise<void> {
+    if (points.length === 0) return;
+    const db = this.db(tx);
+    for (const part of chunks(points, CHUNK)) {
+      await db
+        .insertInto("tracking_metrics")
+        .values(part.map((p) => fromPoint(runId, p)))
+        .execute();
+    }
+    const latest = new Map<string, MetricPoint>();
+    for (const p of points) {
+      const cur = latest.get(p.key);
+      if (!cur || isLaterPoint(p, cur)) latest.set(p.key, p);
+    }
+    const t = "tracking_latest_metrics";
+    for (const part of chunks([...latest.values()], CHUNK)) {
+      await db
+        .insertInto("tracking_latest_metrics")
+        .values(part.map((p) => fromPoint(runId, p)))
+        .onConflict((oc) =>
+          oc
+            .columns(["run_id", "key"])
+            .doUpdateSet({
+              value: (eb) => eb.ref("excluded.value"),
+              is_nan: (eb) => eb.ref("excluded.is_nan"),
+              step: (eb) => eb.ref("excluded.step"),
+              timestamp: (eb) => eb.ref("excluded.timestamp"),
+            })
+            // The same "later" as isLaterPoint: step, then timestamp, then value (NaN above numbers).
+            .where(
+              sql<boolean>`excluded.step > ${sql.ref(`${t}.step`)} OR (excluded.step = ${sql.ref(`${t}.step`)} AND (excluded.timestamp > ${sql.ref(`${t}.timestamp`)} OR (excluded.timestamp = ${sql.ref(`${t}.timestamp`)} AND ((excluded.is_nan = 1 AND ${sql.ref(`${t}.is_nan`)} = 0) OR (excluded.is_nan = 0 AND ${sql.ref(`${t}.is_nan`)} = 0 AND excluded.value > ${sql.ref(`${t}.value`)})))))`,
+            ),
+        )
+        .execute();
+    }
+  }
+
+  async metricHistory(runId: string, key: string, offset: number, limit: number, tx?: Tx): Promise<MetricPoint[]> {
+    const rows = await this.db(tx)
+      .selectFrom("tracking_metrics")
+      .select(["key", "value", "is_nan", "step", "timestamp"])
+      .where("run_id", "=", runId)
+      .where("key", "=", key)
+      .orderBy("step")
+      .orderBy("timestamp")
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    return rows.map(toPoint);
+  }
+
+  async logInputs(runId: string, inputs: DatasetInput[], tx: Tx): Promise<void> {
+    for (const i of inputs) {
+      await this.db(tx)
+        .insertInto("tracking_inputs")
+        .values({ run_id: runId, name: i.dataset.name, digest: i.dataset.digest, payload: JSON.stringify(i) })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  }
+
+  async searchRunIds(query: RunSearchQuery, tx?: Tx): Promise<string[]> {
+    const result = await searchRunsSql(query, this.store.dialect).execute(this.db(tx));
+    return result.rows.map((r) => r.run_id);
+  }
+
+  async listChildRuns(parentRunId: string, tx?: Tx): Promise<RunInfo[]> {
+    const rows = await this.db(tx)
+      .selectFrom("tracking_runs")
+      .selectAll()
+      .where("parent_run_id", "=", parentRunId)
+      .orderBy("start_time")
+      .orderBy("run_id")
+      .execute();
+    return rows.map(toRunInfo);
+  }
+
+  async runsWithStatus(project: string, status: RunStatus, tx?: Tx): Promise<RunInfo[]> {
+    const rows = await this.db(tx)
+      .selectFrom("tracking_runs")
+      .selectAll()
+      .where("project", "=", project)
+      .where("status", "=", status)
+      .execute();
+    return rows.map(toRunInfo);
+  }
+
+  // ---- artifacts and garbage collection
+
+  async putArtifact(project: string, a: ArtifactRecord, tx: Tx): Promise<void> {
+    const row = { project, path: a.path, sha256: a.sha256, size: a.size, run_id: a.runId, updated_at: a.updatedAt };
+    await this.db(tx)
+      .insertInto("tracking_artifacts")
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .columns(["project", "path"])
+          .doUpdateSet({ sha256: a.sha256, size: a.size, run_id: a.runId, updated_at: a.updatedAt }),
+      )
+      .execute();
+  }
+
+  async getArtifact(project: string, path: string, tx?: Tx): Promise<ArtifactRecord | null> {
+    const row = await this.db(tx)
+      .selectFrom("tracking_artifacts")
+      .selectAll()
+      .where("project", "=", project)
+      .where("path", "=", path)
+      .executeTakeFirst();
+    return row ? toArtifact(row) : null;
+  }
+
+  async listArtifacts(project: string, prefix: string, tx?: Tx): Promise<ArtifactRecord[]> {
+    let q = this.db(tx).selectFrom("tracking_artifacts").selectAll().where("project", "=", project);
+    if (prefix) {
+      const p = `${prefix}/`;
+      q = q.where(sql<boolean>`substr(path, 1, ${p.length}) = ${p}`);
+    }
+    const rows = await q.execute();
+    // Sorted here, by code point, so both dialects list in the same order whatever the collation.
+    return rows.map(toArtifact).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async deleteArtifacts(project: string, path: string, tx: Tx): Promise<number> {
+    const p = `${path}/`;
+    const r = await this.db(tx)
+      .deleteFrom("tracking_artifacts")
+      .where("project", "=", project)
+      .where((eb) => eb.or([eb("path", "=", path), sql<boolean>`substr(path, 1, ${p.length}) = ${p}`]))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async deletedRunsBefore(before: number, limit: number, project?: string, tx?: Tx): Promise<RunInfo[]> {
+    let q = this.db(tx)
+      .selectFrom("tracking_runs")
+      .selectAll()
+      .where("lifecycle_stage", "=", "deleted")
+      .where("deleted_time", "<=", before);
+    if (project) q = q.where("project", "=", project);
+    const rows = await q.orderBy("deleted_time").limit(limit).execute();
+    return rows.map(toRunInfo);
+  }
+
+  async purgeRun(runId: string, tx: Tx): Promise<string[]> {
+    const db = this.db(tx);
+    const shas = await db.selectFrom("tracking_artifacts").select("sha256").where("run_id", "=", runId).execute();
+    for (const table of [
+      "tracking_params",
+      "tracking_tags",
+      "tracking_metrics",
+      "tracking_latest_metrics",
+      "tracking_inputs",
+      "tracking_artifacts",
+    ] as const) {
+      await db.deleteFrom(table).where("run_id", "=", runId).execute();
+    }
+    await db.deleteFrom("tracking_runs").where("run_id", "=", runId).execute();
+    return [...new Set(shas.map((s) => s.sha256))];
+  }
+
+  async referencedBlobs(sha256s: string[], tx?: Tx): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks(sha256s, ID_CHUNK)) {
+      const rows = await this.db(tx)
+        .selectFrom("tracking_artifacts")
+        .select("sha256")
+        .distinct()
+        .where("sha256", "in", part)
+        .execute();
+      for (const r of rows) out.add(r.sha256);
+    }
+    return out;
+  }
+}
