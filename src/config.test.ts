@@ -20,7 +20,13 @@ describe("loadConfig", () => {
       AWS_SECRET_ACCESS_KEY: "s",
     });
     expect(c.database).toEqual({ kind: "postgres", url: "postgres://u@db:5432/tandem" });
-    expect(c.artifacts).toMatchObject({ kind: "s3", bucket: "bucket", prefix: "team/models", endpoint: "http://127.0.0.1:9000", region: "us-east-1" });
+    expect(c.artifacts).toMatchObject({
+      kind: "s3",
+      bucket: "bucket",
+      prefix: "team/models",
+      endpoint: "http://127.0.0.1:9000",
+      region: "us-east-1",
+    });
   });
 
   it.each([

@@ -80,10 +80,7 @@ function parseDatabase(env: Env, home: string): DatabaseConfig {
     if (!file) throw new ConfigError("TANDEM_DATABASE_URL", "sqlite: needs a file path");
     return { kind: "sqlite", file: resolve(file) };
   }
-  throw new ConfigError(
-    "TANDEM_DATABASE_URL",
-    `expected postgres://… or sqlite:PATH, got ${JSON.stringify(raw)}`,
-  );
+  throw new ConfigError("TANDEM_DATABASE_URL", `expected postgres://… or sqlite:PATH, got ${JSON.stringify(raw)}`);
 }
 
 function parseArtifacts(env: Env, home: string): ArtifactsConfig {

@@ -20,10 +20,9 @@ import { SqlAuditStore } from "./stores/metadata/audit-store.js";
 import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
 import type { Wiring } from "./wiring/kit.js";
 import { wirePortal } from "./wiring/portal.js";
+import { wireServing } from "./wiring/serving.js";
 
-const AREA_WIRINGS: Wiring[] = [
-  wirePortal,
-];
+const AREA_WIRINGS: Wiring[] = [wirePortal, wireServing];
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {
   const a = config.artifacts;
@@ -53,7 +52,15 @@ export async function createServices(config: Config): Promise<OpenedServices> {
   const artifacts = await openArtifactStore(config);
   const audit = new AuditLog(new SqlAuditStore(sql), new FileAuditHeadKeeper(config.auditHeadFile));
   const access = new AccessService(sql, new SqlAccessStore(sql), audit);
-  const services: Services = { config, metadata: sql, artifacts, access, audit, closers: [], background: [] } as unknown as Services;
+  const services: Services = {
+    config,
+    metadata: sql,
+    artifacts,
+    access,
+    audit,
+    closers: [],
+    background: [],
+  } as unknown as Services;
   for (const wire of AREA_WIRINGS) await wire({ config, sql, services });
 
   const bootstrapped = await access.bootstrap();

@@ -23,7 +23,8 @@ interface TokenWire {
 
 function parseRole(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
-  if (!isRole(value)) throw new UsageError(`${flag}: expected one of ${ROLES.join(", ")}, got ${JSON.stringify(value)}`);
+  if (!isRole(value))
+    throw new UsageError(`${flag}: expected one of ${ROLES.join(", ")}, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -35,7 +36,8 @@ export function parseExpiry(value: string): number {
     return Date.now() + Number(relative[1]) * unit;
   }
   const at = Date.parse(value);
-  if (Number.isNaN(at)) throw new UsageError(`--expires: expected 30d, 12h, 90m or an ISO date, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(at))
+    throw new UsageError(`--expires: expected 30d, 12h, 90m or an ISO date, got ${JSON.stringify(value)}`);
   return at;
 }
 
@@ -49,18 +51,27 @@ export function registerAccessCommands(program: Command): void {
     .option("--role <role>", `role in --project (${ROLES.join(", ")})`)
     .option("--project <project>", "project for --role (default: the current project)")
     .option("--json", "machine output")
-    .action(async (name: string, opts: { displayName?: string; admin?: boolean; role?: string; project?: string; json?: boolean }) => {
-      const role = parseRole(opts.role, "--role");
-      const api = await openApi();
-      const user = await api.post<UserWire>("/api/v1/users", { name, display_name: opts.displayName, is_admin: opts.admin ?? false });
-      let membership: unknown = null;
-      if (role) {
-        const project = resolveProject(opts.project);
-        membership = await api.put(projectPath(project, `/members/${encodeURIComponent(name)}`), { role });
-      }
-      if (opts.json) printJson({ ...user, membership });
-      else process.stdout.write(`added user ${user.name}${role ? ` as ${role}` : ""}\n`);
-    });
+    .action(
+      async (
+        name: string,
+        opts: { displayName?: string; admin?: boolean; role?: string; project?: string; json?: boolean },
+      ) => {
+        const role = parseRole(opts.role, "--role");
+        const api = await openApi();
+        const user = await api.post<UserWire>("/api/v1/users", {
+          name,
+          display_name: opts.displayName,
+          is_admin: opts.admin ?? false,
+        });
+        let membership: unknown = null;
+        if (role) {
+          const project = resolveProject(opts.project);
+          membership = await api.put(projectPath(project, `/members/${encodeURIComponent(name)}`), { role });
+        }
+        if (opts.json) printJson({ ...user, membership });
+        else process.stdout.write(`added user ${user.name}${role ? ` as ${role}` : ""}\n`);
+      },
+    );
   users
     .command("ls")
     .description("List users.")
@@ -69,7 +80,11 @@ export function registerAccessCommands(program: Command): void {
       const api = await openApi();
       const { users: list } = await api.get<{ users: UserWire[] }>("/api/v1/users");
       if (opts.json) printJson(list);
-      else printTable(list.map((u) => ({ ...u, created_at: formatTime(u.created_at) })), ["name", "display_name", "is_admin", "created_at"]);
+      else
+        printTable(
+          list.map((u) => ({ ...u, created_at: formatTime(u.created_at) })),
+          ["name", "display_name", "is_admin", "created_at"],
+        );
     });
 
   const members = program.command("members").description("Manage a project's members and their roles.");
@@ -90,12 +105,16 @@ export function registerAccessCommands(program: Command): void {
     .option("--json", "machine output")
     .action(async (opts: { project?: string; json?: boolean }) => {
       const api = await openApi();
-      const res = await api.get<{ members: Array<Record<string, unknown>> }>(projectPath(resolveProject(opts.project), "/members"));
+      const res = await api.get<{ members: Array<Record<string, unknown>> }>(
+        projectPath(resolveProject(opts.project), "/members"),
+      );
       if (opts.json) printJson(res.members);
       else printTable(res.members, ["user", "role"]);
     });
 
-  const tokens = program.command("tokens").description("Manage API tokens. A token is shown once; the server keeps only its hash.");
+  const tokens = program
+    .command("tokens")
+    .description("Manage API tokens. A token is shown once; the server keeps only its hash.");
   tokens
     .command("create")
     .description("Create a token and print it alone on stdout (or as JSON with --json).")
@@ -105,19 +124,28 @@ export function registerAccessCommands(program: Command): void {
     .option("--project <project>", "restrict the token to one project")
     .option("--expires <when>", "expiry: 30d, 12h, 90m or an ISO date (default: never)")
     .option("--json", "machine output")
-    .action(async (opts: { name: string; user?: string; role?: string; project?: string; expires?: string; json?: boolean }) => {
-      const role = parseRole(opts.role, "--role");
-      const api = await openApi();
-      const made = await api.post<TokenWire>("/api/v1/tokens", {
-        name: opts.name,
-        user: opts.user,
-        role: role ?? null,
-        project: opts.project ?? null,
-        expires_at: opts.expires ? parseExpiry(opts.expires) : null,
-      });
-      if (opts.json) printJson(made);
-      else process.stdout.write(`${made.token}\n`);
-    });
+    .action(
+      async (opts: {
+        name: string;
+        user?: string;
+        role?: string;
+        project?: string;
+        expires?: string;
+        json?: boolean;
+      }) => {
+        const role = parseRole(opts.role, "--role");
+        const api = await openApi();
+        const made = await api.post<TokenWire>("/api/v1/tokens", {
+          name: opts.name,
+          user: opts.user,
+          role: role ?? null,
+          project: opts.project ?? null,
+          expires_at: opts.expires ? parseExpiry(opts.expires) : null,
+        });
+        if (opts.json) printJson(made);
+        else process.stdout.write(`${made.token}\n`);
+      },
+    );
   tokens
     .command("ls")
     .description("List tokens (yours; site administrators see all, or --user's).")
@@ -129,7 +157,12 @@ export function registerAccessCommands(program: Command): void {
       if (opts.json) printJson(list);
       else
         printTable(
-          list.map((t) => ({ ...t, created_at: formatTime(t.created_at), expires_at: formatTime(t.expires_at), revoked: t.revoked_at !== null })),
+          list.map((t) => ({
+            ...t,
+            created_at: formatTime(t.created_at),
+            expires_at: formatTime(t.expires_at),
+            revoked: t.revoked_at !== null,
+          })),
           ["id", "user", "name", "role", "project", "created_at", "expires_at", "revoked"],
         );
     });

@@ -45,13 +45,19 @@ function buildUrl(path: string, query?: RequestOptions["query"]): string {
 }
 
 function toApiError(status: number, body: Buffer): ApiError {
-  let parsed: { error?: { code?: string; message?: string; details?: unknown }; error_code?: string; message?: string } = {};
+  let parsed: { error?: { code?: string; message?: string; details?: unknown }; error_code?: string; message?: string };
   try {
     parsed = JSON.parse(body.toString("utf8"));
   } catch {
     return new ApiError(status, "HTTP_ERROR", `HTTP ${status}: ${body.toString("utf8").slice(0, 200)}`);
   }
-  if (parsed.error) return new ApiError(status, parsed.error.code ?? "ERROR", parsed.error.message ?? `HTTP ${status}`, parsed.error.details);
+  if (parsed.error)
+    return new ApiError(
+      status,
+      parsed.error.code ?? "ERROR",
+      parsed.error.message ?? `HTTP ${status}`,
+      parsed.error.details,
+    );
   return new ApiError(status, parsed.error_code ?? "ERROR", parsed.message ?? `HTTP ${status}`);
 }
 
@@ -65,12 +71,16 @@ export class TandemApi {
 
   static async connect(config: Config): Promise<TandemApi> {
     if (config.serverUrl) {
-      const token = config.token ?? (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
+      const token =
+        config.token ?? (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
       return new TandemApi(config.serverUrl, token, null);
     }
     const opened = await createServices(config);
     const { app } = await buildServer({ services: opened.services });
-    const token = config.token ?? opened.firstAdminToken ?? (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
+    const token =
+      config.token ??
+      opened.firstAdminToken ??
+      (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
     return new TandemApi(null, token, { app, opened });
   }
 

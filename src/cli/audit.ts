@@ -38,7 +38,9 @@ export function registerAuditCommands(program: Command): void {
     .option("--json", "machine output")
     .action(async (opts: { json?: boolean }) => {
       const api = await openApi();
-      const verdict = await api.get<{ ok: boolean; events: number; broken_at: number | null; reason: string | null }>("/api/v1/audit/verify");
+      const verdict = await api.get<{ ok: boolean; events: number; broken_at: number | null; reason: string | null }>(
+        "/api/v1/audit/verify",
+      );
       if (opts.json) printJson(verdict);
       if (!verdict.ok) throw new VerdictError(`audit chain broken at event ${verdict.broken_at}: ${verdict.reason}`);
       if (!opts.json) process.stdout.write(`audit chain intact: ${verdict.events} events\n`);

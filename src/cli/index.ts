@@ -55,7 +55,7 @@ function describe(error: unknown): string {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  let code: number = EXIT.ok;
+  let code: number;
   try {
     await program.parseAsync(argv);
     code = typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;

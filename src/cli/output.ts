@@ -6,7 +6,8 @@ export function printJson(value: unknown): void {
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "-";
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(6).replace(/\.?0+$/, "");
+  if (typeof value === "number")
+    return Number.isInteger(value) ? String(value) : value.toPrecision(6).replace(/\.?0+$/, "");
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
@@ -15,7 +16,9 @@ function cell(value: unknown): string {
 export function formatTable(rows: Array<Record<string, unknown>>, columns: string[]): string {
   const matrix = [columns.map((c) => c.toUpperCase()), ...rows.map((r) => columns.map((c) => cell(r[c])))];
   const widths = columns.map((_, i) => Math.max(...matrix.map((row) => row[i]!.length)));
-  return matrix.map((row) => row.map((v, i) => (i === row.length - 1 ? v : v.padEnd(widths[i]!))).join("  ")).join("\n");
+  return matrix
+    .map((row) => row.map((v, i) => (i === row.length - 1 ? v : v.padEnd(widths[i]!))).join("  "))
+    .join("\n");
 }
 
 export function printTable(rows: Array<Record<string, unknown>>, columns: string[]): void {
@@ -23,7 +26,12 @@ export function printTable(rows: Array<Record<string, unknown>>, columns: string
 }
 
 export function formatTime(ms: number | null | undefined): string {
-  return ms ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "-";
+  return ms
+    ? new Date(ms)
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z")
+    : "-";
 }
 
 /** Progress and status lines go to stderr, so stdout stays clean for --json and pipes. */

@@ -14,7 +14,13 @@ import { changesState, type AnyRoute } from "./route-kit.js";
 import type { Services } from "./services.js";
 
 export const PROJECT_HEADER = "x-tandem-project";
-const ANONYMOUS: Principal = { userName: "anonymous", isAdmin: false, tokenId: null, tokenRole: null, tokenProject: null };
+const ANONYMOUS: Principal = {
+  userName: "anonymous",
+  isAdmin: false,
+  tokenId: null,
+  tokenRole: null,
+  tokenProject: null,
+};
 
 export interface AppOptions {
   services: Services;
@@ -46,7 +52,12 @@ function projectOf(params: unknown, request: FastifyRequest): string {
   return DEFAULT_PROJECT;
 }
 
-async function authorizeRoute(route: AnyRoute, services: Services, principal: Principal, project: string): Promise<Role | null> {
+async function authorizeRoute(
+  route: AnyRoute,
+  services: Services,
+  principal: Principal,
+  project: string,
+): Promise<Role | null> {
   switch (route.role) {
     case null:
     case "authenticated":
@@ -71,7 +82,11 @@ interface Guarded {
 const GUARDED = Symbol("tandem.guarded");
 type GuardedRequest = FastifyRequest & { [GUARDED]?: Guarded };
 
-export function registerRoute(app: FastifyInstance, route: AnyRoute, options: AppOptions & { metrics: ServerMetrics }): void {
+export function registerRoute(
+  app: FastifyInstance,
+  route: AnyRoute,
+  options: AppOptions & { metrics: ServerMetrics },
+): void {
   const { services } = options;
   // Authentication and authorisation run in onRequest, before the body is even read, so a caller
   // without the right credentials learns nothing about the body's validity (401/403 before 400/413).
@@ -104,7 +119,9 @@ export function registerRoute(app: FastifyInstance, route: AnyRoute, options: Ap
       if (options.validateResponses && route.response) {
         const check = route.response.safeParse(result);
         if (!check.success) {
-          throw new Error(`response of ${route.method} ${route.url} breaks its schema: ${JSON.stringify(check.error.issues.slice(0, 3))}`);
+          throw new Error(
+            `response of ${route.method} ${route.url} breaks its schema: ${JSON.stringify(check.error.issues.slice(0, 3))}`,
+          );
         }
       }
       return reply.status(route.status ?? 200).send(result ?? {});
@@ -135,7 +152,11 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
   app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
   app.addHook("onResponse", async (request, reply) => {
-    metrics.requests.inc({ method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) });
+    metrics.requests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? "unmatched",
+      status: String(reply.statusCode),
+    });
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>

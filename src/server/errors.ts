@@ -93,7 +93,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   if (isMlflowUrl(request.url)) {
     return reply.status(mlflowStatus(e.code)).send({ error_code: mlflowCode(e.code), message: e.message });
   }
-  const body: { error: { code: string; message: string; details?: unknown } } = { error: { code: e.code, message: e.message } };
+  const body: { error: { code: string; message: string; details?: unknown } } = {
+    error: { code: e.code, message: e.message },
+  };
   if (e.details !== undefined) body.error.details = e.details;
   return reply.status(statusOf(e.code)).send(body);
 }

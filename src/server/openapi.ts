@@ -38,7 +38,12 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
       if (!schema) continue;
       const js = jsonSchema(schema, "input") as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, prop] of Object.entries(js.properties ?? {})) {
-        parameters.push({ name, in: where, required: where === "path" || (js.required ?? []).includes(name), schema: prop });
+        parameters.push({
+          name,
+          in: where,
+          required: where === "path" || (js.required ?? []).includes(name),
+          schema: prop,
+        });
       }
     }
     const security =
@@ -54,13 +59,18 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
       responses: {
         [String(route.status ?? 200)]: {
           description: "success",
-          content: route.response ? { "application/json": { schema: jsonSchema(route.response, "output") } } : undefined,
+          content: route.response
+            ? { "application/json": { schema: jsonSchema(route.response, "output") } }
+            : undefined,
         },
         default: { description: "error", content: { "application/json": { schema: ERROR_SCHEMA } } },
       },
     };
     if (route.body) {
-      operation.requestBody = { required: true, content: { "application/json": { schema: jsonSchema(route.body, "input") } } };
+      operation.requestBody = {
+        required: true,
+        content: { "application/json": { schema: jsonSchema(route.body, "input") } },
+      };
     }
     (paths[path] ??= {})[route.method.toLowerCase()] = operation;
   }

@@ -12,7 +12,9 @@ import type { Services } from "./services.js";
 import type { AnyRoute } from "./route-kit.js";
 
 /** Extra things a server mounts besides routes (static UI files, SSE). Areas push hooks here. */
-export const serverExtensions: Array<(app: FastifyInstance, services: Services, metrics: ServerMetrics) => void | Promise<void>> = [];
+export const serverExtensions: Array<
+  (app: FastifyInstance, services: Services, metrics: ServerMetrics) => void | Promise<void>
+> = [];
 
 export interface ServerOptions {
   services: Services;
@@ -24,7 +26,9 @@ export interface ServerOptions {
   routes?: AnyRoute[];
 }
 
-export async function buildServer(options: ServerOptions): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: AnyRoute[] }> {
+export async function buildServer(
+  options: ServerOptions,
+): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: AnyRoute[] }> {
   const routes = options.routes ?? allRoutes();
   openApiHolder.document = buildOpenApi(routes, PACKAGE_VERSION);
   const { app, metrics } = await buildApp({

@@ -57,7 +57,9 @@ describe("tandem CLI", () => {
 
   it("`tandem server --port 0` prints `listening on http://HOST:PORT` first and serves", async () => {
     const serverHome = mkdtempSync(join(tmpdir(), "tandem-cli-server-"));
-    const child = spawn(process.execPath, [BIN, "server", "--port", "0"], { env: { ...process.env, TANDEM_HOME: serverHome, TANDEM_URL: "" } });
+    const child = spawn(process.execPath, [BIN, "server", "--port", "0"], {
+      env: { ...process.env, TANDEM_HOME: serverHome, TANDEM_URL: "" },
+    });
     try {
       const firstLine = await new Promise<string>((resolve, reject) => {
         let buffer = "";
@@ -71,7 +73,11 @@ describe("tandem CLI", () => {
       expect(firstLine).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/);
       const url = firstLine.replace("listening on ", "");
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: "ok" });
-      const write = await fetch(`${url}/api/v1/users`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+      const write = await fetch(`${url}/api/v1/users`, {
+        method: "POST",
+        body: "{}",
+        headers: { "content-type": "application/json" },
+      });
       expect(write.status).toBe(401);
     } finally {
       child.kill("SIGTERM");

@@ -31,7 +31,10 @@ function openInChild(url: string): Promise<number> {
 
 async function migrationNames(database: { kind: "sqlite"; file: string } | { kind: "postgres"; url: string }) {
   const store = await SqlMetadataStore.create({ database, migrate: false });
-  const rows = await store.db.selectFrom("kysely_migration" as never).select("name" as never).execute();
+  const rows = await store.db
+    .selectFrom("kysely_migration" as never)
+    .select("name" as never)
+    .execute();
   await store.close();
   return (rows as Array<{ name: string }>).map((r) => r.name);
 }
@@ -46,23 +49,30 @@ describe("migrations", () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it.skipIf(!inject("postgresAdminUrl"))("apply once when three processes open an empty Postgres database at once", async () => {
-    const adminUrl = inject("postgresAdminUrl");
-    const name = `tandem_t_mig_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database "${name}"`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    try {
-      const codes = await Promise.all([openInChild(url.toString()), openInChild(url.toString()), openInChild(url.toString())]);
-      expect(codes).toEqual([0, 0, 0]);
-      const names = await migrationNames({ kind: "postgres", url: url.toString() });
-      expect(names.length).toBeGreaterThan(0);
-      expect(new Set(names).size).toBe(names.length);
-    } finally {
-      await admin.query(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    }
-  });
+  it.skipIf(!inject("postgresAdminUrl"))(
+    "apply once when three processes open an empty Postgres database at once",
+    async () => {
+      const adminUrl = inject("postgresAdminUrl");
+      const name = `tandem_t_mig_${randomBytes(4).toString("hex")}`;
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`create database "${name}"`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      try {
+        const codes = await Promise.all([
+          openInChild(url.toString()),
+          openInChild(url.toString()),
+          openInChild(url.toString()),
+        ]);
+        expect(codes).toEqual([0, 0, 0]);
+        const names = await migrationNames({ kind: "postgres", url: url.toString() });
+        expect(names.length).toBeGreaterThan(0);
+        expect(new Set(names).size).toBe(names.length);
+      } finally {
+        await admin.query(`drop database if exists "${name}" with (force)`);
+        await admin.end();
+      }
+    },
+  );
 });

@@ -13,7 +13,10 @@ const PROJECT = "guardproj";
 
 /** Concrete URL for a route pattern: `:project` → the guard project, other params → "1", `*` → "a/b". */
 function concreteUrl(url: string): string {
-  return url.replace(":project", PROJECT).replace(/:[A-Za-z0-9_]+/g, "1").replace(/\*$/, "a/b");
+  return url
+    .replace(":project", PROJECT)
+    .replace(/:[A-Za-z0-9_]+/g, "1")
+    .replace(/\*$/, "a/b");
 }
 
 const stateRoutes = allRoutes().filter(changesState);
@@ -82,7 +85,9 @@ describe("route guards", () => {
       if (route.auth === "bearer") {
         expect(await send(route, url, { authorization: "Bearer tdm_not-a-real-token" })).toBe(401);
       } else if (route.auth === "hmac") {
-        expect(await send(route, url, { "x-hub-signature-256": "sha256=" + "0".repeat(64), "x-gitlab-token": "wrong" })).toBe(401);
+        expect(
+          await send(route, url, { "x-hub-signature-256": "sha256=" + "0".repeat(64), "x-gitlab-token": "wrong" }),
+        ).toBe(401);
       }
     });
     const hasLowerRole = route.role !== null && route.role !== "authenticated";

@@ -4,7 +4,8 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 /** Checks Prometheus text exposition format line by line. */
 function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>();
-  const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?(?:[0-9.e+-]+|NaN|\+Inf|-Inf))( \d+)?$/;
+  const sample =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?(?:[0-9.e+-]+|NaN|\+Inf|-Inf))( \d+)?$/;
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue;
     const m = sample.exec(line);
@@ -33,7 +34,9 @@ describe("tandem server", () => {
     const res = await fetch(`${t.url}/metrics`);
     expect(res.headers.get("content-type")).toMatch(/text\/plain/);
     const samples = parsePrometheus(await res.text());
-    const key = [...samples.keys()].find((k) => k.startsWith("tandem_http_requests_total{") && k.includes('route="/healthz"'));
+    const key = [...samples.keys()].find(
+      (k) => k.startsWith("tandem_http_requests_total{") && k.includes('route="/healthz"'),
+    );
     expect(key).toBeDefined();
     expect(samples.get(key!)).toBeGreaterThanOrEqual(1);
     expect([...samples.keys()].some((k) => k.startsWith("tandem_process_cpu_seconds_total"))).toBe(true);
@@ -74,7 +77,12 @@ describe("tandem server", () => {
   });
 
   it("publishes an OpenAPI document listing its routes", async () => {
-    const res = await t.api<{ openapi: string; paths: Record<string, unknown> }>("GET", "/api/v1/openapi.json", undefined, null);
+    const res = await t.api<{ openapi: string; paths: Record<string, unknown> }>(
+      "GET",
+      "/api/v1/openapi.json",
+      undefined,
+      null,
+    );
     expect(res.body.openapi).toBe("3.1.0");
     expect(Object.keys(res.body.paths)).toContain("/api/v1/tokens");
     expect(Object.keys(res.body.paths)).toContain("/api/v1/projects/{project}/members");
@@ -93,7 +101,11 @@ describe("tandem server", () => {
   it("caps a token's role below its user's", async () => {
     await t.api("POST", "/api/v1/users", { name: "carol" });
     await t.api("PUT", "/api/v1/projects/default/members/carol", { role: "admin" });
-    const capped = await t.api<{ token: string }>("POST", "/api/v1/tokens", { name: "ro", user: "carol", role: "viewer" });
+    const capped = await t.api<{ token: string }>("POST", "/api/v1/tokens", {
+      name: "ro",
+      user: "carol",
+      role: "viewer",
+    });
     const res = await t.api("PUT", "/api/v1/projects/default/members/carol", { role: "member" }, capped.body.token);
     expect(res.status).toBe(403);
     expect((await t.api("GET", "/api/v1/projects/default/members", undefined, capped.body.token)).status).toBe(200);
@@ -104,6 +116,8 @@ describe("tandem server", () => {
     expect(verdict.body.ok).toBe(true);
     expect(verdict.body.events).toBeGreaterThan(3);
     const log = await t.api<{ events: Array<{ action: string }> }>("GET", "/api/v1/audit?limit=100");
-    expect(log.body.events.map((e) => e.action)).toEqual(expect.arrayContaining(["token.create", "token.revoke", "user.create", "member.set"]));
+    expect(log.body.events.map((e) => e.action)).toEqual(
+      expect.arrayContaining(["token.create", "token.revoke", "user.create", "member.set"]),
+    );
   });
 });

@@ -27,7 +27,10 @@ async function preparePostgres(adminUrl: string): Promise<void> {
   await admin.connect();
   try {
     // Old per-file databases from runs that were killed, and the old template.
-    const stale = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'tandem_t_%' or datname = $1", [PG_TEMPLATE]);
+    const stale = await admin.query<{ datname: string }>(
+      "select datname from pg_database where datname like 'tandem_t_%' or datname = $1",
+      [PG_TEMPLATE],
+    );
     for (const row of stale.rows) await admin.query(`drop database if exists "${row.datname}" with (force)`);
     await admin.query(`create database "${PG_TEMPLATE}"`);
   } finally {

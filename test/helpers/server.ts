@@ -15,7 +15,12 @@ export interface TestServer {
   adminToken: string;
   server: RunningServer;
   /** fetch against the server with the admin token (or `token`), JSON in and out. */
-  api<T = unknown>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string | null,
+  ): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +40,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   if (db.database.kind === "postgres") env.TANDEM_DATABASE_URL = db.database.url;
   else env.TANDEM_DATABASE_URL = `sqlite:${db.database.file}`;
   const config = loadConfig(env);
-  const server = await startServer({ config, host: "127.0.0.1", port: 0, background: options.background ?? false, handleSignals: false });
+  const server = await startServer({
+    config,
+    host: "127.0.0.1",
+    port: 0,
+    background: options.background ?? false,
+    handleSignals: false,
+  });
   const adminToken = readFileSync(join(home, "admin.token"), "utf8").trim();
   return {
     url: server.url,
@@ -46,7 +57,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers["content-type"] = "application/json";
-      const res = await fetch(server.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(server.url + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
     },

@@ -50,7 +50,9 @@ export async function freshPostgresDatabase(): Promise<{ database: DatabaseConfi
   };
 }
 
-export async function freshDatabase(kind: StoreKind): Promise<{ database: DatabaseConfig; cleanup: () => Promise<void> | void }> {
+export async function freshDatabase(
+  kind: StoreKind,
+): Promise<{ database: DatabaseConfig; cleanup: () => Promise<void> | void }> {
   return kind === "sqlite" ? freshSqliteDatabase() : freshPostgresDatabase();
 }
 

@@ -19,7 +19,11 @@ export class HashVerifier extends Transform {
   override _flush(done: TransformCallback): void {
     const actual = this.hash.digest("hex");
     if (actual !== this.expected) {
-      done(new Error(`${this.label}: content hash ${actual} does not match ${this.expected} (${this.bytes} bytes read): the stored blob is corrupt`));
+      done(
+        new Error(
+          `${this.label}: content hash ${actual} does not match ${this.expected} (${this.bytes} bytes read): the stored blob is corrupt`,
+        ),
+      );
     } else {
       done();
     }

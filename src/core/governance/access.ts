@@ -65,15 +65,27 @@ export class AccessService {
     if (!first) return null;
     return audited(this.metadata, this.audit, async (tx, record) => {
       if (!(await this.store.getUser(SYSTEM_USER, tx))) {
-        await this.store.insertUser({ name: SYSTEM_USER, displayName: "Tandem (automatic actions)", isAdmin: true, createdAt: now }, tx);
+        await this.store.insertUser(
+          { name: SYSTEM_USER, displayName: "Tandem (automatic actions)", isAdmin: true, createdAt: now },
+          tx,
+        );
       }
       if (!(await this.store.getUser("admin", tx))) {
         await this.store.insertUser({ name: "admin", displayName: "Administrator", isAdmin: true, createdAt: now }, tx);
       }
-      await this.store.ensureProject({ name: DEFAULT_PROJECT, description: "Default project", createdAt: now, createdBy: SYSTEM_USER }, tx);
+      await this.store.ensureProject(
+        { name: DEFAULT_PROJECT, description: "Default project", createdAt: now, createdBy: SYSTEM_USER },
+        tx,
+      );
       const { token, record: tokenRecord } = this.makeToken({ userName: "admin", name: "first admin token" });
       await this.store.insertToken(tokenRecord, hashToken(token), tx);
-      await record({ actor: SYSTEM_USER, project: null, action: "store.bootstrap", target: "user:admin", summary: { token_id: tokenRecord.id } });
+      await record({
+        actor: SYSTEM_USER,
+        project: null,
+        action: "store.bootstrap",
+        target: "user:admin",
+        summary: { token_id: tokenRecord.id },
+      });
       return { adminToken: token };
     });
   }
@@ -86,7 +98,13 @@ export class AccessService {
     if (token.expiresAt !== null && token.expiresAt <= nowMs()) throw new UnauthenticatedError("the token has expired");
     const user = await this.store.getUser(token.userName);
     if (!user) throw new UnauthenticatedError("the token's user no longer exists");
-    return { userName: user.name, isAdmin: user.isAdmin, tokenId: token.id, tokenRole: token.role, tokenProject: token.project };
+    return {
+      userName: user.name,
+      isAdmin: user.isAdmin,
+      tokenId: token.id,
+      tokenRole: token.role,
+      tokenProject: token.project,
+    };
   }
 
   /** The role a principal acts with in a project, capped by its token; null when it has none. */
@@ -109,7 +127,11 @@ export class AccessService {
 
   /** Server-wide actions (users, site settings) need a site admin whose token is not capped lower. */
   requireSiteAdmin(principal: Principal): void {
-    if (!principal.isAdmin || (principal.tokenRole !== null && principal.tokenRole !== "admin") || principal.tokenProject !== null) {
+    if (
+      !principal.isAdmin ||
+      (principal.tokenRole !== null && principal.tokenRole !== "admin") ||
+      principal.tokenProject !== null
+    ) {
       throw new ForbiddenError(`${principal.userName} is not a site administrator`);
     }
   }
@@ -134,11 +156,22 @@ export class AccessService {
 
   async addUser(actor: string, input: { name: string; displayName?: string; isAdmin?: boolean }): Promise<User> {
     checkName("user", input.name);
-    const user: User = { name: input.name, displayName: input.displayName ?? input.name, isAdmin: input.isAdmin ?? false, createdAt: nowMs() };
+    const user: User = {
+      name: input.name,
+      displayName: input.displayName ?? input.name,
+      isAdmin: input.isAdmin ?? false,
+      createdAt: nowMs(),
+    };
     return audited(this.metadata, this.audit, async (tx, record) => {
       if (await this.store.getUser(user.name, tx)) throw new ConflictError(`user ${user.name} already exists`);
       await this.store.insertUser(user, tx);
-      await record({ actor, project: null, action: "user.create", target: `user:${user.name}`, summary: { is_admin: user.isAdmin } });
+      await record({
+        actor,
+        project: null,
+        action: "user.create",
+        target: `user:${user.name}`,
+        summary: { is_admin: user.isAdmin },
+      });
       return user;
     });
   }
@@ -153,7 +186,13 @@ export class AccessService {
       if (!(await this.store.getProject(m.project, tx))) throw new NotFoundError(`project ${m.project} does not exist`);
       const before = await this.store.getRole(m.project, m.userName, tx);
       await this.store.setMembership(m, tx);
-      await record({ actor, project: m.project, action: "member.set", target: `user:${m.userName}`, summary: { before, after: m.role } });
+      await record({
+        actor,
+        project: m.project,
+        action: "member.set",
+        target: `user:${m.userName}`,
+        summary: { before, after: m.role },
+      });
     });
   }
 
@@ -188,12 +227,20 @@ export class AccessService {
   /** Creates a token; the raw value is returned once and only its hash is stored. */
   async createToken(actor: Principal, options: CreateTokenOptions): Promise<{ token: string; record: ApiToken }> {
     if (options.userName !== actor.userName) this.requireSiteAdmin(actor);
-    if (options.expiresAt != null && options.expiresAt <= nowMs()) throw new InvalidInputError("expires_at is in the past");
+    if (options.expiresAt != null && options.expiresAt <= nowMs())
+      throw new InvalidInputError("expires_at is in the past");
     return audited(this.metadata, this.audit, async (tx, record) => {
-      if (!(await this.store.getUser(options.userName, tx))) throw new NotFoundError(`user ${options.userName} does not exist`);
+      if (!(await this.store.getUser(options.userName, tx)))
+        throw new NotFoundError(`user ${options.userName} does not exist`);
       const made = this.makeToken(options);
       await this.store.insertToken(made.record, hashToken(made.token), tx);
-      await record({ actor: actor.userName, project: made.record.project, action: "token.create", target: `token:${made.record.id}`, summary: { user: made.record.userName, name: made.record.name, role: made.record.role } });
+      await record({
+        actor: actor.userName,
+        project: made.record.project,
+        action: "token.create",
+        target: `token:${made.record.id}`,
+        summary: { user: made.record.userName, name: made.record.name, role: made.record.role },
+      });
       return made;
     });
   }

@@ -63,14 +63,29 @@ export class AuditLog {
       for (const e of page) {
         count++;
         if (e.prevHash !== prevHash) {
-          return { ok: false, events: count, brokenAt: e.seq, reason: `event ${e.seq} does not follow event ${prevSeq}: a row before it was deleted, edited or reordered` };
+          return {
+            ok: false,
+            events: count,
+            brokenAt: e.seq,
+            reason: `event ${e.seq} does not follow event ${prevSeq}: a row before it was deleted, edited or reordered`,
+          };
         }
         if (hashEvent(prevHash, e) !== e.hash) {
-          return { ok: false, events: count, brokenAt: e.seq, reason: `event ${e.seq} was edited: its hash does not match its contents` };
+          return {
+            ok: false,
+            events: count,
+            brokenAt: e.seq,
+            reason: `event ${e.seq} was edited: its hash does not match its contents`,
+          };
         }
         if (externalHead && e.seq === externalHead.seq) {
           if (e.hash !== externalHead.hash) {
-            return { ok: false, events: count, brokenAt: e.seq, reason: `event ${e.seq} differs from the head kept outside the database` };
+            return {
+              ok: false,
+              events: count,
+              brokenAt: e.seq,
+              reason: `event ${e.seq} differs from the head kept outside the database`,
+            };
           }
           headFound = true;
         }

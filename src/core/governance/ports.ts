@@ -28,11 +28,11 @@ export interface AuditStore {
    * Appends an event after the current newest one, serialised against concurrent appenders (in this
    * and in other processes); `seal` computes the hash from the previous hash.
    */
-  append(
-    tx: Tx,
-    seal: (prevHash: string) => Omit<AuditEvent, "seq">,
-  ): Promise<AuditEvent>;
-  list(options: { project?: string; afterSeq?: number; limit: number; descending?: boolean }, tx?: Tx): Promise<AuditEvent[]>;
+  append(tx: Tx, seal: (prevHash: string) => Omit<AuditEvent, "seq">): Promise<AuditEvent>;
+  list(
+    options: { project?: string; afterSeq?: number; limit: number; descending?: boolean },
+    tx?: Tx,
+  ): Promise<AuditEvent[]>;
   newest(tx?: Tx): Promise<AuditEvent | null>;
 }
 

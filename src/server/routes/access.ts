@@ -4,7 +4,12 @@ import type { ApiToken, Membership, Project, User } from "../../core/governance/
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 
 const roleSchema = z.enum(ROLES);
-const userWire = z.object({ name: z.string(), display_name: z.string(), is_admin: z.boolean(), created_at: z.number() });
+const userWire = z.object({
+  name: z.string(),
+  display_name: z.string(),
+  is_admin: z.boolean(),
+  created_at: z.number(),
+});
 const tokenWire = z.object({
   id: z.string(),
   user: z.string(),
@@ -16,9 +21,19 @@ const tokenWire = z.object({
   revoked_at: z.number().nullable(),
 });
 const memberWire = z.object({ project: z.string(), user: z.string(), role: roleSchema });
-const projectWire = z.object({ name: z.string(), description: z.string(), created_at: z.number(), created_by: z.string() });
+const projectWire = z.object({
+  name: z.string(),
+  description: z.string(),
+  created_at: z.number(),
+  created_by: z.string(),
+});
 
-export const userToWire = (u: User) => ({ name: u.name, display_name: u.displayName, is_admin: u.isAdmin, created_at: u.createdAt });
+export const userToWire = (u: User) => ({
+  name: u.name,
+  display_name: u.displayName,
+  is_admin: u.isAdmin,
+  created_at: u.createdAt,
+});
 export const tokenToWire = (t: ApiToken) => ({
   id: t.id,
   user: t.userName,
@@ -30,7 +45,12 @@ export const tokenToWire = (t: ApiToken) => ({
   revoked_at: t.revokedAt,
 });
 const memberToWire = (m: Membership) => ({ project: m.project, user: m.userName, role: m.role });
-const projectToWire = (p: Project) => ({ name: p.name, description: p.description, created_at: p.createdAt, created_by: p.createdBy });
+const projectToWire = (p: Project) => ({
+  name: p.name,
+  description: p.description,
+  created_at: p.createdAt,
+  created_by: p.createdBy,
+});
 
 const projectParams = z.object({ project: z.string() });
 
@@ -42,7 +62,12 @@ export const accessRoutes: AnyRoute[] = [
     tags: ["access"],
     auth: "bearer",
     role: "authenticated",
-    response: z.object({ user: z.string(), is_admin: z.boolean(), token_role: roleSchema.nullable(), token_project: z.string().nullable() }),
+    response: z.object({
+      user: z.string(),
+      is_admin: z.boolean(),
+      token_role: roleSchema.nullable(),
+      token_project: z.string().nullable(),
+    }),
     handler: async ({ principal }) => ({
       user: principal.userName,
       is_admin: principal.isAdmin,
@@ -71,7 +96,13 @@ export const accessRoutes: AnyRoute[] = [
     body: z.object({ name: z.string(), display_name: z.string().optional(), is_admin: z.boolean().optional() }),
     response: userWire,
     handler: async ({ services, principal, body }) =>
-      userToWire(await services.access.addUser(principal.userName, { name: body.name, displayName: body.display_name, isAdmin: body.is_admin })),
+      userToWire(
+        await services.access.addUser(principal.userName, {
+          name: body.name,
+          displayName: body.display_name,
+          isAdmin: body.is_admin,
+        }),
+      ),
   }),
   defineRoute({
     method: "GET",
@@ -82,7 +113,9 @@ export const accessRoutes: AnyRoute[] = [
     role: "authenticated",
     query: z.object({ user: z.string().optional() }),
     response: z.object({ tokens: z.array(tokenWire) }),
-    handler: async ({ services, principal, query }) => ({ tokens: (await services.access.listTokens(principal, query.user)).map(tokenToWire) }),
+    handler: async ({ services, principal, query }) => ({
+      tokens: (await services.access.listTokens(principal, query.user)).map(tokenToWire),
+    }),
   }),
   defineRoute({
     method: "POST",
@@ -149,7 +182,10 @@ export const accessRoutes: AnyRoute[] = [
     role: "viewer",
     params: projectParams,
     response: z.object({ members: z.array(memberWire), your_role: roleSchema.nullable() }),
-    handler: async ({ services, project, role }) => ({ members: (await services.access.listMembers(project)).map(memberToWire), your_role: role }),
+    handler: async ({ services, project, role }) => ({
+      members: (await services.access.listMembers(project)).map(memberToWire),
+      your_role: role,
+    }),
   }),
   defineRoute({
     method: "PUT",

@@ -46,7 +46,9 @@ export const auditRoutes: AnyRoute[] = [
     query: listQuery,
     response: z.object({ events: z.array(eventWire) }),
     handler: async ({ services, project, query }) => ({
-      events: (await services.audit.list({ project, limit: query.limit, afterSeq: query.before, descending: true })).map(auditToWire),
+      events: (
+        await services.audit.list({ project, limit: query.limit, afterSeq: query.before, descending: true })
+      ).map(auditToWire),
     }),
   }),
   defineRoute({
@@ -59,7 +61,9 @@ export const auditRoutes: AnyRoute[] = [
     query: listQuery,
     response: z.object({ events: z.array(eventWire) }),
     handler: async ({ services, query }) => ({
-      events: (await services.audit.list({ limit: query.limit, afterSeq: query.before, descending: true })).map(auditToWire),
+      events: (await services.audit.list({ limit: query.limit, afterSeq: query.before, descending: true })).map(
+        auditToWire,
+      ),
     }),
   }),
   defineRoute({
@@ -69,7 +73,12 @@ export const auditRoutes: AnyRoute[] = [
     tags: ["audit"],
     auth: "bearer",
     role: "site-admin",
-    response: z.object({ ok: z.boolean(), events: z.number(), broken_at: z.number().nullable(), reason: z.string().nullable() }),
+    response: z.object({
+      ok: z.boolean(),
+      events: z.number(),
+      broken_at: z.number().nullable(),
+      reason: z.string().nullable(),
+    }),
     handler: async ({ services }) => {
       const v = await services.audit.verify();
       return v.ok

@@ -2,14 +2,11 @@
 import type { AnyRoute } from "../route-kit.js";
 import { accessRoutes } from "./access.js";
 import { auditRoutes } from "./audit.js";
+import { endpointRoutes } from "./endpoints.js";
+import { inferenceRoutes } from "./inference.js";
 import { sessionRoutes } from "./session.js";
 import { systemRoutes } from "./system.js";
 
 export function allRoutes(): AnyRoute[] {
-  return [
-    ...systemRoutes,
-    ...accessRoutes,
-    ...auditRoutes,
-    ...sessionRoutes,
-  ];
+  return [...systemRoutes, ...accessRoutes, ...auditRoutes, ...sessionRoutes, ...endpointRoutes, ...inferenceRoutes];
 }

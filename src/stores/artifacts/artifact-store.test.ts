@@ -60,7 +60,9 @@ function artifactSuite(name: string, open: () => Promise<ArtifactStore>) {
     });
 
     it("refuses content that does not match the expected hash", async () => {
-      await expect(store.putBlob("abc", { expectedSha256: sha("abd") })).rejects.toThrow(/does not match|not the expected/);
+      await expect(store.putBlob("abc", { expectedSha256: sha("abd") })).rejects.toThrow(
+        /does not match|not the expected/,
+      );
       expect(await store.statBlob(sha("abc"))).toBeNull();
     });
 
@@ -85,7 +87,9 @@ function artifactSuite(name: string, open: () => Promise<ArtifactStore>) {
       const out = mkdtempSync(join(tmpdir(), "tandem-tree-out-"));
       await materializeTree(store, manifest, out);
       expect(readFileSync(join(out, "a.txt"), "utf8")).toBe("alpha");
-      expect(readFileSync(join(out, "sub", "deeper", "b.bin")).equals(readFileSync(join(dir, "sub", "deeper", "b.bin")))).toBe(true);
+      expect(
+        readFileSync(join(out, "sub", "deeper", "b.bin")).equals(readFileSync(join(dir, "sub", "deeper", "b.bin"))),
+      ).toBe(true);
     });
 
     it("refuses manifests with unsafe paths", async () => {
@@ -105,7 +109,9 @@ describe("safeRelativePath", () => {
   });
 });
 
-artifactSuite("FsArtifactStore", async () => FsArtifactStore.create({ root: mkdtempSync(join(tmpdir(), "tandem-fs-")) }));
+artifactSuite("FsArtifactStore", async () =>
+  FsArtifactStore.create({ root: mkdtempSync(join(tmpdir(), "tandem-fs-")) }),
+);
 
 describe("FsArtifactStore integrity", () => {
   it("fails a read whose bytes were corrupted on disk, and leaves no temp files after writes", async () => {

@@ -90,7 +90,12 @@ export class S3ArtifactStore implements ArtifactStore {
       if (!(await this.statBlob(spooled.sha256))) {
         const upload = new Upload({
           client: this.client,
-          params: { Bucket: this.bucket, Key: this.keyOf(spooled.sha256), Body: createReadStream(spooled.tempPath), ContentLength: spooled.size },
+          params: {
+            Bucket: this.bucket,
+            Key: this.keyOf(spooled.sha256),
+            Body: createReadStream(spooled.tempPath),
+            ContentLength: spooled.size,
+          },
         });
         await upload.done();
       }
@@ -150,4 +155,3 @@ export class S3ArtifactStore implements ArtifactStore {
     this.client.destroy();
   }
 }
-

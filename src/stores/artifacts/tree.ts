@@ -25,7 +25,10 @@ export async function listFiles(root: string): Promise<string[]> {
 }
 
 /** Stores every file of a directory (or a single file, as its base name) and returns the manifest hash. */
-export async function putTree(store: ArtifactStore, path: string): Promise<{ manifest: string; entries: ManifestEntry[] }> {
+export async function putTree(
+  store: ArtifactStore,
+  path: string,
+): Promise<{ manifest: string; entries: ManifestEntry[] }> {
   const info = await stat(path);
   const entries: ManifestEntry[] = [];
   if (info.isFile()) {
@@ -54,7 +57,11 @@ export async function materializeBlob(store: ArtifactStore, sha256: string, dest
 }
 
 /** Recreates the tree of a manifest under `dest` (created if needed), every file verified. */
-export async function materializeTree(store: ArtifactStore, manifestSha: string, dest: string): Promise<ManifestEntry[]> {
+export async function materializeTree(
+  store: ArtifactStore,
+  manifestSha: string,
+  dest: string,
+): Promise<ManifestEntry[]> {
   const manifest = await getManifest(store, manifestSha);
   await mkdir(dest, { recursive: true });
   for (const entry of manifest.entries) {

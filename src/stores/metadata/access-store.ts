@@ -1,5 +1,12 @@
 import type { AccessStore } from "../../core/governance/ports.js";
-import { isRole, type ApiToken, type Membership, type Project, type Role, type User } from "../../core/governance/model.js";
+import {
+  isRole,
+  type ApiToken,
+  type Membership,
+  type Project,
+  type Role,
+  type User,
+} from "../../core/governance/model.js";
 import type { Tx } from "../../core/ports.js";
 import type { ProjectRow, TokenRow, UserRow } from "./schema.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
@@ -33,7 +40,11 @@ export class SqlAccessStore implements AccessStore {
   constructor(private readonly store: SqlMetadataStore) {}
 
   async getProject(name: string, tx?: Tx): Promise<Project | null> {
-    const row = await dbOf(this.store, tx).selectFrom("projects").selectAll().where("name", "=", name).executeTakeFirst();
+    const row = await dbOf(this.store, tx)
+      .selectFrom("projects")
+      .selectAll()
+      .where("name", "=", name)
+      .executeTakeFirst();
     return row ? toProject(row) : null;
   }
 
@@ -77,7 +88,11 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async removeMembership(project: string, userName: string, tx?: Tx): Promise<void> {
-    await dbOf(this.store, tx).deleteFrom("project_members").where("project", "=", project).where("user_name", "=", userName).execute();
+    await dbOf(this.store, tx)
+      .deleteFrom("project_members")
+      .where("project", "=", project)
+      .where("user_name", "=", userName)
+      .execute();
   }
 
   async getRole(project: string, userName: string, tx?: Tx): Promise<Role | null> {
@@ -91,7 +106,12 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async listMembers(project: string, tx?: Tx): Promise<Membership[]> {
-    const rows = await dbOf(this.store, tx).selectFrom("project_members").selectAll().where("project", "=", project).orderBy("user_name").execute();
+    const rows = await dbOf(this.store, tx)
+      .selectFrom("project_members")
+      .selectAll()
+      .where("project", "=", project)
+      .orderBy("user_name")
+      .execute();
     return rows.flatMap((r) => {
       const role = toRole(r.role);
       return role ? [{ project: r.project, userName: r.user_name, role }] : [];
@@ -116,7 +136,11 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async findTokenByHash(tokenHash: string, tx?: Tx): Promise<ApiToken | null> {
-    const row = await dbOf(this.store, tx).selectFrom("api_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+    const row = await dbOf(this.store, tx)
+      .selectFrom("api_tokens")
+      .selectAll()
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
     return row ? toToken(row) : null;
   }
 

@@ -32,7 +32,12 @@ export class SqlAuditStore implements AuditStore {
     // SQLite transactions here begin IMMEDIATE, which already serialises writers; Postgres needs a lock
     // so two transactions never chain onto the same predecessor.
     if (this.store.dialect === "postgres") await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(db);
-    const newest = await db.selectFrom("audit_events").select("hash").orderBy("seq", "desc").limit(1).executeTakeFirst();
+    const newest = await db
+      .selectFrom("audit_events")
+      .select("hash")
+      .orderBy("seq", "desc")
+      .limit(1)
+      .executeTakeFirst();
     const e = seal(newest?.hash ?? GENESIS_HASH);
     const inserted = await db
       .insertInto("audit_events")
@@ -52,18 +57,29 @@ export class SqlAuditStore implements AuditStore {
     return { ...e, seq: inserted.seq };
   }
 
-  async list(options: { project?: string; afterSeq?: number; limit: number; descending?: boolean }, tx?: Tx): Promise<AuditEvent[]> {
+  async list(
+    options: { project?: string; afterSeq?: number; limit: number; descending?: boolean },
+    tx?: Tx,
+  ): Promise<AuditEvent[]> {
     let query = dbOf(this.store, tx).selectFrom("audit_events").selectAll();
     if (options.project !== undefined) query = query.where("project", "=", options.project);
     if (options.afterSeq !== undefined) {
       query = query.where("seq", options.descending ? "<" : ">", options.afterSeq);
     }
-    const rows = await query.orderBy("seq", options.descending ? "desc" : "asc").limit(options.limit).execute();
+    const rows = await query
+      .orderBy("seq", options.descending ? "desc" : "asc")
+      .limit(options.limit)
+      .execute();
     return rows.map(toEvent);
   }
 
   async newest(tx?: Tx): Promise<AuditEvent | null> {
-    const row = await dbOf(this.store, tx).selectFrom("audit_events").selectAll().orderBy("seq", "desc").limit(1).executeTakeFirst();
+    const row = await dbOf(this.store, tx)
+      .selectFrom("audit_events")
+      .selectAll()
+      .orderBy("seq", "desc")
+      .limit(1)
+      .executeTakeFirst();
     return row ? toEvent(row) : null;
   }
 }
