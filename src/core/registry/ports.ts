@@ -1,0 +1,157 @@
+/**
+ * What the registry needs from the outside: its own store, the project's policies, and the run
+ * records of tracking and pipelines (for lineage).
+ *
+ * ## The lineage tag contract (runs → registry)
+ * Lineage is read from run tags, so any area (or a user's own MLflow code) can provide it:
+ * - `tandem.pipeline_run_id` — on a step run: the pipeline run it belongs to (MLflow's
+ *   `mlflow.parentRunId` is accepted as well).
+ * - `tandem.pipeline` / `tandem.step` — the pipeline and step names (shown in the graph).
+ * - `tandem.dataset_versions` — the dataset versions the run read: a JSON array (`["flights@3"]`)
+ *   or a comma-separated list; `name@N` or `name@sha256:…`.
+ * - `tandem.git_commit` — the commit the run's code came from (`mlflow.source.git.commit` too).
+ * - `tandem.env_digest` — the environment digest (image or lockfile hash) the step ran in.
+ * A version's lineage is the union over its source run, that run's pipeline run, and the pipeline
+ * run's steps (so a `train` step that did not read a dataset itself still leads to the dataset
+ * its `prepare` step read).
+ */
+import type { Tx } from "../ports.js";
+import type { PolicySpec } from "./policy.js";
+import type {
+  Alias,
+  AliasEvent,
+  Approval,
+  Decision,
+  Evaluation,
+  ModelVersion,
+  PromotionRequest,
+  RegisteredModel,
+  RequestStatus,
+} from "./model.js";
+
+export const LINEAGE_TAGS = {
+  pipelineRunId: "tandem.pipeline_run_id",
+  pipeline: "tandem.pipeline",
+  step: "tandem.step",
+  datasetVersions: "tandem.dataset_versions",
+  gitCommit: "tandem.git_commit",
+  envDigest: "tandem.env_digest",
+  /** MLflow's own names, read as fallbacks. */
+  mlflowParentRunId: "mlflow.parentRunId",
+  mlflowGitCommit: "mlflow.source.git.commit",
+} as const;
+
+/** A run as lineage sees it (a tracking run, a step run or a pipeline run: one notion of run). */
+export interface LineageRun {
+  id: string;
+  name: string;
+  status: string;
+  params: Record<string, string>;
+  /** Latest value of each metric. */
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+  parentRunId: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+/** Run records of tracking and pipelines. Tracking's service satisfies it (see wiring). */
+export interface LineageSource {
+  getRun(project: string, runId: string): Promise<LineageRun | null>;
+  /** Runs whose parent is `runId` (a pipeline run's step runs). */
+  childRuns(project: string, runId: string): Promise<LineageRun[]>;
+  /**
+   * Records a run for a registration made without one, so lineage is never empty. Returns its id.
+   * The run carries `tags` and is finished at once.
+   */
+  createRegistrationRun(
+    project: string,
+    input: { name: string; actor: string; tags: Record<string, string> },
+  ): Promise<string>;
+}
+
+/** The project's policies as last applied (`tandem apply` stores them). */
+export interface PolicySource {
+  policies(project: string): Promise<Record<string, PolicySpec>>;
+}
+
+export interface ModelQuery {
+  /** SQL LIKE pattern on the name (`%` and `_`), case-sensitive. */
+  nameLike?: string;
+  /** Every tag must match exactly. */
+  tags?: Record<string, string>;
+  limit: number;
+  offset: number;
+  orderBy?: "name" | "created_at" | "updated_at";
+  descending?: boolean;
+}
+
+export interface VersionQuery {
+  modelName?: string;
+  runId?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface RegistryStore {
+  getModel(project: string, name: string, tx?: Tx): Promise<RegisteredModel | null>;
+  insertModel(m: RegisteredModel, tx?: Tx): Promise<void>;
+  updateModel(m: RegisteredModel, tx?: Tx): Promise<void>;
+  /** Takes the model row's write lock for the rest of `tx` (serialises version numbering, alias moves). */
+  lockModel(project: string, name: string, tx: Tx): Promise<void>;
+  renameModel(project: string, from: string, to: string, tx: Tx): Promise<void>;
+  deleteModel(project: string, name: string, tx: Tx): Promise<void>;
+  listModels(project: string, q: ModelQuery, tx?: Tx): Promise<{ models: RegisteredModel[]; total: number }>;
+
+  getVersion(project: string, name: string, version: number, tx?: Tx): Promise<ModelVersion | null>;
+  latestVersion(project: string, name: string, tx?: Tx): Promise<ModelVersion | null>;
+  insertVersion(v: ModelVersion, tx: Tx): Promise<void>;
+  /** Updates only the mutable fields: description, tags, stage, updated_at. */
+  updateVersionMeta(v: ModelVersion, tx?: Tx): Promise<void>;
+  deleteVersion(project: string, name: string, version: number, tx: Tx): Promise<void>;
+  listVersions(project: string, q: VersionQuery, tx?: Tx): Promise<ModelVersion[]>;
+  /** Versions whose lineage includes this dataset version, newest first. */
+  versionsByDataset(project: string, datasetRef: string, tx?: Tx): Promise<ModelVersion[]>;
+
+  getAlias(project: string, name: string, alias: string, tx?: Tx): Promise<Alias | null>;
+  listAliases(project: string, name: string, tx?: Tx): Promise<Alias[]>;
+  putAlias(a: Alias, tx: Tx): Promise<void>;
+  deleteAlias(project: string, name: string, alias: string, tx: Tx): Promise<void>;
+  appendAliasEvent(e: Omit<AliasEvent, "seq">, tx: Tx): Promise<void>;
+  /** Oldest first; optionally one alias. */
+  aliasHistory(project: string, name: string, alias: string | null, tx?: Tx): Promise<AliasEvent[]>;
+
+  insertEvaluation(e: Evaluation, tx: Tx): Promise<void>;
+  /** Newest first. */
+  listEvaluations(project: string, name: string, version: number, tx?: Tx): Promise<Evaluation[]>;
+
+  insertApproval(a: Approval, tx: Tx): Promise<void>;
+  listApprovals(project: string, name: string, version: number, tx?: Tx): Promise<Approval[]>;
+
+  insertRequest(r: PromotionRequest, tx: Tx): Promise<void>;
+  updateRequest(
+    id: string,
+    patch: { status: RequestStatus; decidedAt: number | null; decisionId: string | null },
+    tx: Tx,
+  ): Promise<void>;
+  getRequest(id: string, tx?: Tx): Promise<PromotionRequest | null>;
+  listRequests(
+    project: string,
+    filter: { modelName?: string; version?: number; status?: RequestStatus },
+    tx?: Tx,
+  ): Promise<PromotionRequest[]>;
+
+  insertDecision(d: Decision, tx: Tx): Promise<void>;
+  getDecision(id: string, tx?: Tx): Promise<Decision | null>;
+  /** Newest first. */
+  listDecisions(project: string, name: string, version: number, tx?: Tx): Promise<Decision[]>;
+
+  getPolicies(project: string, tx?: Tx): Promise<Record<string, PolicySpec>>;
+  replacePolicies(
+    project: string,
+    policies: Record<string, PolicySpec>,
+    actor: string,
+    at: number,
+    tx: Tx,
+  ): Promise<void>;
+}

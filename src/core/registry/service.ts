@@ -1,0 +1,534 @@
+/**
+ * The model registry: registered models, immutable content-addressed versions, aliases with
+ * history, evaluations, lineage, and the policy gate every alias or endpoint goes through
+ * (promotion logic in promotion.ts). Every change goes through `audited`.
+ *
+ * ## Mapping the MLflow model-registry API onto this service (for the Tracking area's routes)
+ * | MLflow (model_registry.proto)              | RegistryService                                         |
+ * |--------------------------------------------|---------------------------------------------------------|
+ * | CreateRegisteredModel                      | `createModel` (ConflictError if it exists)              |
+ * | GetRegisteredModel / RenameRegisteredModel | `getModel` / `renameModel`                              |
+ * | UpdateRegisteredModel / DeleteRegisteredModel | `updateModel({description})` / `deleteModel`         |
+ * | SearchRegisteredModels (name LIKE, tags)   | `searchModels({nameLike, tags, limit, offset, orderBy})`|
+ * | Set/DeleteRegisteredModelTag               | `setModelTag` / `deleteModelTag`                        |
+ * | CreateModelVersion (source, run_id)        | `registerVersion({artifact, runId})` — map `source` to the run's stored artifact (blob or tree) |
+ * | GetModelVersion / UpdateModelVersion       | `getVersion` / `updateVersion({description})`           |
+ * | DeleteModelVersion                         | `deleteVersion` (refused while an alias points at it)   |
+ * | SearchModelVersions (name=, run_id=)       | `searchVersions({modelName, runId})`                    |
+ * | GetLatestVersions (stages)                 | `latestVersions(project, name, stages)`                 |
+ * | TransitionModelVersionStage (deprecated)   | `transitionStage` (a label only; archive_existing supported; no policy) |
+ * | Set/DeleteModelVersionTag                  | `setVersionTag` / `deleteVersionTag`                    |
+ * | SetRegisteredModelAlias                    | `setAlias` — THROWS PolicyRefusedError when policies refuse or approvals are pending |
+ * | DeleteRegisteredModelAlias                 | `deleteAlias`                                           |
+ * | GetModelVersionByAlias                     | `resolve(project, "name@alias")`                        |
+ * | GetModelVersionDownloadUri                 | `artifactOf(version)` (sha256 + storage)                |
+ * MLflow's `version` is a string on the wire; here it is a number. `user_id` is `author`.
+ *
+ * ## What others call
+ * - Serving: `resolve`, `checkDeployment`, `rollbackAlias`, `previousAliasVersion`, `aliasHistory`.
+ * - Pipelines: `applyPolicies` (from `tandem apply`), `registerVersion` + `promote` (tandem/register),
+ *   `recordEvaluation` (tandem/evaluate, tandem/fairness), `validatePolicies` (tandem validate).
+ */
+import { audited } from "../governance/audited.js";
+import type { AuditLog } from "../governance/audit.js";
+import type { ArtifactStore } from "../artifacts/ports.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
+import { newId, nowMs } from "../ids.js";
+import type { MetadataStore } from "../ports.js";
+import { inspectArtifact, type ArtifactInput } from "./artifact.js";
+import { collectLineage, lineageGraph, type LineageGraph } from "./lineage.js";
+import {
+  STAGES,
+  type Evaluation,
+  type FairnessResult,
+  type ModelVersion,
+  type RegisteredModel,
+  type Stage,
+} from "./model.js";
+import { policyProblems, type PolicySpec } from "./policy.js";
+import type { LineageSource, ModelQuery, PolicySource, RegistryStore } from "./ports.js";
+import { Promotions } from "./promotion.js";
+import { checkModelName, formatRef, parseModelRef } from "./refs.js";
+
+export interface RegistryDeps {
+  metadata: MetadataStore;
+  audit: AuditLog;
+  store: RegistryStore;
+  artifacts: ArtifactStore;
+  lineage: LineageSource;
+  /** Where policies come from (default: the ones stored by `applyPolicies`). */
+  policies?: PolicySource;
+}
+
+export interface RegisterVersionInput {
+  actor: string;
+  project: string;
+  name: string;
+  artifact: ArtifactInput;
+  /** The run that produced it (default: a run is recorded for the registration). */
+  runId?: string | null;
+  description?: string;
+  intendedUse?: string;
+  tags?: Record<string, string>;
+}
+
+export interface RegisterResult {
+  version: ModelVersion;
+  /** False when the same artifact from the same run was already the latest version (idempotent). */
+  created: boolean;
+}
+
+const tagKey = (key: string): void => {
+  if (!key || key.length > 250) throw new InvalidInputError(`tag key ${JSON.stringify(key)}: 1 to 250 characters`);
+};
+
+export class RegistryService extends Promotions {
+  constructor(deps: RegistryDeps) {
+    super(deps, deps.policies ?? { policies: (project) => deps.store.getPolicies(project) });
+  }
+
+  // ---- models ----
+
+  async getModel(project: string, name: string): Promise<RegisteredModel> {
+    const m = await this.deps.store.getModel(project, name);
+    if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+    return m;
+  }
+
+  async createModel(
+    actor: string,
+    project: string,
+    input: { name: string; description?: string; tags?: Record<string, string> },
+  ): Promise<RegisteredModel> {
+    checkModelName(input.name);
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      if (await this.deps.store.getModel(project, input.name, tx))
+        throw new ConflictError(`model ${input.name} already exists in project ${project}`);
+      const now = nowMs();
+      const model: RegisteredModel = {
+        project,
+        name: input.name,
+        description: input.description ?? "",
+        owner: actor,
+        tags: input.tags ?? {},
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.deps.store.insertModel(model, tx);
+      await record({ actor, project, action: "model.create", target: `model:${input.name}` });
+      return model;
+    });
+  }
+
+  async updateModel(
+    actor: string,
+    project: string,
+    name: string,
+    patch: { description?: string; owner?: string },
+  ): Promise<RegisteredModel> {
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const m = await this.deps.store.getModel(project, name, tx);
+      if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      const next = {
+        ...m,
+        description: patch.description ?? m.description,
+        owner: patch.owner ?? m.owner,
+        updatedAt: nowMs(),
+      };
+      await this.deps.store.updateModel(next, tx);
+      await record({
+        actor,
+        project,
+        action: "model.update",
+        target: `model:${name}`,
+        summary: { description: patch.description !== undefined, owner: patch.owner ?? null },
+      });
+      return next;
+    });
+  }
+
+  async renameModel(actor: string, project: string, name: string, newName: string): Promise<RegisteredModel> {
+    checkModelName(newName);
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      if (!(await this.deps.store.getModel(project, name, tx)))
+        throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      if (await this.deps.store.getModel(project, newName, tx))
+        throw new ConflictError(`model ${newName} already exists in project ${project}`);
+      await this.deps.store.renameModel(project, name, newName, tx);
+      await record({ actor, project, action: "model.rename", target: `model:${newName}`, summary: { from: name } });
+      return (await this.deps.store.getModel(project, newName, tx))!;
+    });
+  }
+
+  async deleteModel(actor: string, project: string, name: string): Promise<void> {
+    await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      if (!(await this.deps.store.getModel(project, name, tx)))
+        throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      const aliases = await this.deps.store.listAliases(project, name, tx);
+      if (aliases.length)
+        throw new ConflictError(
+          `model ${name} still has aliases (${aliases.map((a) => a.alias).join(", ")}); delete them first`,
+        );
+      await this.deps.store.deleteModel(project, name, tx);
+      await record({ actor, project, action: "model.delete", target: `model:${name}` });
+    });
+  }
+
+  searchModels(project: string, q: Partial<ModelQuery> = {}): Promise<{ models: RegisteredModel[]; total: number }> {
+    return this.deps.store.listModels(project, { limit: 100, offset: 0, ...q });
+  }
+
+  async setModelTag(actor: string, project: string, name: string, key: string, value: string | null): Promise<void> {
+    if (value !== null) tagKey(key);
+    await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const m = await this.deps.store.getModel(project, name, tx);
+      if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      const tags = { ...m.tags };
+      if (value === null) {
+        if (!(key in tags)) throw new NotFoundError(`model ${name} has no tag ${key}`);
+        delete tags[key];
+      } else tags[key] = value;
+      await this.deps.store.updateModel({ ...m, tags, updatedAt: nowMs() }, tx);
+      await record({
+        actor,
+        project,
+        action: value === null ? "model.tag.delete" : "model.tag.set",
+        target: `model:${name}`,
+        summary: { key },
+      });
+    });
+  }
+
+  deleteModelTag(actor: string, project: string, name: string, key: string): Promise<void> {
+    return this.setModelTag(actor, project, name, key, null);
+  }
+
+  // ---- versions ----
+
+  /** Registers an uploaded artifact as the next version (creating the model on first use). */
+  async registerVersion(input: RegisterVersionInput): Promise<RegisterResult> {
+    const { actor, project, name } = input;
+    checkModelName(name);
+    for (const k of Object.keys(input.tags ?? {})) tagKey(k);
+    const inspected = await inspectArtifact(this.deps.artifacts, input.artifact);
+    let runId = input.runId ?? null;
+    if (runId !== null && !(await this.deps.lineage.getRun(project, runId)))
+      throw new NotFoundError(`run ${runId} does not exist in project ${project}`);
+    if (runId === null) {
+      runId = await this.deps.lineage.createRegistrationRun(project, {
+        name: `register ${name}`,
+        actor,
+        tags: { "tandem.registration": name, "tandem.artifact_sha256": inspected.artifact.sha256 },
+      });
+    }
+    const collected = await collectLineage(this.deps.lineage, project, runId);
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const now = nowMs();
+      if (!(await this.deps.store.getModel(project, name, tx))) {
+        await this.deps.store.insertModel(
+          { project, name, description: "", owner: actor, tags: {}, createdAt: now, updatedAt: now },
+          tx,
+        );
+        await record({ actor, project, action: "model.create", target: `model:${name}` });
+      }
+      await this.deps.store.lockModel(project, name, tx);
+      const latest = await this.deps.store.latestVersion(project, name, tx);
+      if (
+        latest &&
+        latest.artifact.sha256 === inspected.artifact.sha256 &&
+        latest.sourceRunId === runId &&
+        input.runId
+      ) {
+        return { version: latest, created: false };
+      }
+      const version: ModelVersion = {
+        project,
+        modelName: name,
+        version: (latest?.version ?? 0) + 1,
+        description: input.description ?? "",
+        intendedUse: input.intendedUse ?? "",
+        artifact: inspected.artifact,
+        signature: inspected.signature,
+        sourceRunId: runId,
+        author: actor,
+        tags: input.tags ?? {},
+        stage: "None",
+        lineage: collected.snapshot,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.deps.store.insertVersion(version, tx);
+      await record({
+        actor,
+        project,
+        action: "model.version.register",
+        target: `model:${formatRef(name, version.version)}`,
+        summary: {
+          sha256: version.artifact.sha256,
+          format: version.artifact.format,
+          run_id: runId,
+          datasets: version.lineage.datasetVersions,
+        },
+      });
+      return { version, created: true };
+    });
+  }
+
+  async getVersion(project: string, name: string, version: number): Promise<ModelVersion> {
+    const v = await this.deps.store.getVersion(project, name, version);
+    if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+    return v;
+  }
+
+  /** `name@N`, `name@latest`, `name@alias`, or a bare name (latest) → the version. */
+  async resolve(project: string, ref: string): Promise<ModelVersion> {
+    const parsed = parseModelRef(ref);
+    const { name, selector } = parsed;
+    switch (selector.kind) {
+      case "number":
+        return this.getVersion(project, name, selector.version);
+      case "latest": {
+        const v = await this.deps.store.latestVersion(project, name);
+        if (!v) throw new NotFoundError(`model ${name} has no versions in project ${project}`);
+        return v;
+      }
+      case "alias": {
+        const a = await this.deps.store.getAlias(project, name, selector.alias);
+        if (!a) {
+          if (!(await this.deps.store.getModel(project, name)))
+            throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+          throw new NotFoundError(`model ${name} has no alias ${selector.alias}`);
+        }
+        return this.getVersion(project, name, a.version);
+      }
+    }
+  }
+
+  async updateVersion(
+    actor: string,
+    project: string,
+    name: string,
+    version: number,
+    patch: { description?: string },
+  ): Promise<ModelVersion> {
+    return this.changeVersion(actor, project, name, version, "model.version.update", { description: true }, (v) => ({
+      ...v,
+      description: patch.description ?? v.description,
+    }));
+  }
+
+  async setVersionTag(
+    actor: string,
+    project: string,
+    name: string,
+    version: number,
+    key: string,
+    value: string | null,
+  ): Promise<ModelVersion> {
+    if (value !== null) tagKey(key);
+    return this.changeVersion(
+      actor,
+      project,
+      name,
+      version,
+      value === null ? "model.version.tag.delete" : "model.version.tag.set",
+      { key },
+      (v) => {
+        const tags = { ...v.tags };
+        if (value === null) {
+          if (!(key in tags)) throw new NotFoundError(`model version ${formatRef(name, version)} has no tag ${key}`);
+          delete tags[key];
+        } else tags[key] = value;
+        return { ...v, tags };
+      },
+    );
+  }
+
+  deleteVersionTag(actor: string, project: string, name: string, version: number, key: string): Promise<ModelVersion> {
+    return this.setVersionTag(actor, project, name, version, key, null);
+  }
+
+  /** MLflow's deprecated stages: a label on the version. `archiveExisting` moves others in `stage` to Archived. */
+  async transitionStage(
+    actor: string,
+    project: string,
+    name: string,
+    version: number,
+    stage: string,
+    archiveExisting = false,
+  ): Promise<ModelVersion> {
+    const match = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
+    if (!match) throw new InvalidInputError(`stage ${JSON.stringify(stage)}: expected one of ${STAGES.join(", ")}`);
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const v = await this.deps.store.getVersion(project, name, version, tx);
+      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      const now = nowMs();
+      if (archiveExisting && (match === "Staging" || match === "Production")) {
+        for (const other of await this.deps.store.listVersions(
+          project,
+          { modelName: name, limit: 100_000, offset: 0 },
+          tx,
+        )) {
+          if (other.version !== version && other.stage === match)
+            await this.deps.store.updateVersionMeta({ ...other, stage: "Archived", updatedAt: now }, tx);
+        }
+      }
+      const next = { ...v, stage: match, updatedAt: now };
+      await this.deps.store.updateVersionMeta(next, tx);
+      await record({
+        actor,
+        project,
+        action: "model.version.stage",
+        target: `model:${formatRef(name, version)}`,
+        summary: { from: v.stage, to: match },
+      });
+      return next;
+    });
+  }
+
+  /** MLflow's GetLatestVersions: the newest version per stage (all stages when none given). */
+  async latestVersions(project: string, name: string, stages: string[] = []): Promise<ModelVersion[]> {
+    await this.getModel(project, name);
+    const wanted = stages.length
+      ? stages.map((s) => STAGES.find((x) => x.toLowerCase() === s.toLowerCase()) ?? s)
+      : [...STAGES];
+    const all = await this.deps.store.listVersions(project, { modelName: name, limit: 100_000, offset: 0 });
+    const out: ModelVersion[] = [];
+    for (const stage of wanted) {
+      const v = all.find((x) => x.stage === (stage as Stage));
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  async deleteVersion(actor: string, project: string, name: string, version: number): Promise<void> {
+    await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const v = await this.deps.store.getVersion(project, name, version, tx);
+      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      const holding = (await this.deps.store.listAliases(project, name, tx)).filter((a) => a.version === version);
+      if (holding.length)
+        throw new ConflictError(
+          `${formatRef(name, version)} holds alias ${holding.map((a) => a.alias).join(", ")}; move or delete it first`,
+        );
+      await this.deps.store.deleteVersion(project, name, version, tx);
+      await record({
+        actor,
+        project,
+        action: "model.version.delete",
+        target: `model:${formatRef(name, version)}`,
+        summary: { sha256: v.artifact.sha256 },
+      });
+    });
+  }
+
+  searchVersions(
+    project: string,
+    q: { modelName?: string; runId?: string; limit?: number; offset?: number },
+  ): Promise<ModelVersion[]> {
+    return this.deps.store.listVersions(project, { limit: 100, offset: 0, ...q });
+  }
+
+  /** Which versions were trained on this dataset version (reverse lineage). */
+  versionsTrainedOn(project: string, datasetRef: string): Promise<ModelVersion[]> {
+    return this.deps.store.versionsByDataset(project, datasetRef);
+  }
+
+  async lineage(project: string, ref: string): Promise<LineageGraph> {
+    const version = await this.resolve(project, ref);
+    return lineageGraph(version, await collectLineage(this.deps.lineage, project, version.sourceRunId));
+  }
+
+  // ---- evaluations ----
+
+  async recordEvaluation(input: {
+    actor: string;
+    project: string;
+    ref: string;
+    dataset: string;
+    metrics: Record<string, number>;
+    fairness?: Record<string, FairnessResult>;
+    runId?: string | null;
+  }): Promise<Evaluation> {
+    if (!input.dataset) throw new InvalidInputError("dataset: name the evaluation data (e.g. flights@3)");
+    for (const [k, v] of Object.entries(input.metrics))
+      if (!Number.isFinite(v)) throw new InvalidInputError(`metrics.${k}: expected a finite number`);
+    const v = await this.resolve(input.project, input.ref);
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const e: Evaluation = {
+        id: newId(),
+        project: input.project,
+        modelName: v.modelName,
+        version: v.version,
+        dataset: input.dataset,
+        metrics: input.metrics,
+        fairness: input.fairness ?? {},
+        runId: input.runId ?? null,
+        createdBy: input.actor,
+        createdAt: nowMs(),
+      };
+      await this.deps.store.insertEvaluation(e, tx);
+      await record({
+        actor: input.actor,
+        project: input.project,
+        action: "model.version.evaluate",
+        target: `model:${formatRef(v.modelName, v.version)}`,
+        summary: { dataset: e.dataset, metrics: e.metrics },
+      });
+      return e;
+    });
+  }
+
+  async evaluations(project: string, ref: string): Promise<Evaluation[]> {
+    const v = await this.resolve(project, ref);
+    return this.deps.store.listEvaluations(project, v.modelName, v.version);
+  }
+
+  // ---- policies ----
+
+  /** Problems a spec's `policies:` would cause, as `policies.<name>…: message` lines (empty: fine). */
+  validatePolicies(policies: Record<string, PolicySpec>): string[] {
+    return policyProblems(policies);
+  }
+
+  /** Replaces the project's policies (what `tandem apply` does with the spec's `policies:`). */
+  async applyPolicies(actor: string, project: string, policies: Record<string, PolicySpec>): Promise<void> {
+    const problems = policyProblems(policies);
+    if (problems.length)
+      throw new InvalidInputError(problems[0]!, {
+        issues: problems.map((p) => ({ path: p.split(":")[0], message: p })),
+      });
+    await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      await this.deps.store.replacePolicies(project, policies, actor, nowMs(), tx);
+      await record({
+        actor,
+        project,
+        action: "policy.apply",
+        target: `project:${project}`,
+        summary: { policies: Object.keys(policies) },
+      });
+    });
+  }
+
+  listPolicies(project: string): Promise<Record<string, PolicySpec>> {
+    return this.policySource.policies(project);
+  }
+
+  private async changeVersion(
+    actor: string,
+    project: string,
+    name: string,
+    version: number,
+    action: string,
+    summary: Record<string, unknown>,
+    change: (v: ModelVersion) => ModelVersion,
+  ): Promise<ModelVersion> {
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const v = await this.deps.store.getVersion(project, name, version, tx);
+      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      const next = { ...change(v), updatedAt: nowMs() };
+      await this.deps.store.updateVersionMeta(next, tx);
+      await record({ actor, project, action, target: `model:${formatRef(name, version)}`, summary });
+      return next;
+    });
+  }
+}
