@@ -20,9 +20,10 @@ import { SqlAuditStore } from "./stores/metadata/audit-store.js";
 import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
 import type { Wiring } from "./wiring/kit.js";
 import { wirePortal } from "./wiring/portal.js";
+import { wireTracking } from "./wiring/tracking.js";
 import { wireServing } from "./wiring/serving.js";
 
-const AREA_WIRINGS: Wiring[] = [wirePortal, wireServing];
+const AREA_WIRINGS: Wiring[] = [wirePortal, wireServing, wireTracking];
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {
   const a = config.artifacts;

@@ -7,7 +7,12 @@
  * in metadata_props under `tandem.signature`, as the trainers do.
  */
 import onnxProto from "onnx-proto";
-import { buildSignature, SIGNATURE_METADATA_KEY, type FeatureSpec, type ModelSignature } from "../../src/core/training/signature.js";
+import {
+  buildSignature,
+  SIGNATURE_METADATA_KEY,
+  type FeatureSpec,
+  type ModelSignature,
+} from "../../src/core/training/signature.js";
 
 const { onnx } = onnxProto;
 const FLOAT = 1;
@@ -15,7 +20,7 @@ const INT64 = 7;
 
 type Dim = number | string;
 
-function valueInfo(name: string, elemType: number, dims: Dim[]): onnx.IValueInfoProto {
+function valueInfo(name: string, elemType: number, dims: Dim[]): onnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: {
@@ -27,30 +32,52 @@ function valueInfo(name: string, elemType: number, dims: Dim[]): onnx.IValueInfo
   };
 }
 
-function floatTensor(name: string, dims: number[], values: number[]): onnx.ITensorProto {
+function floatTensor(name: string, dims: number[], values: number[]): onnxProto.onnx.ITensorProto {
   return { name, dataType: FLOAT, dims, floatData: values };
 }
 
-function int64Tensor(name: string, dims: number[], values: number[]): onnx.ITensorProto {
+function int64Tensor(name: string, dims: number[], values: number[]): onnxProto.onnx.ITensorProto {
   return { name, dataType: INT64, dims, int64Data: values };
 }
 
-function node(opType: string, inputs: string[], outputs: string[], attrs: onnx.IAttributeProto[] = [], domain = ""): onnx.INodeProto {
+function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attrs: onnxProto.onnx.IAttributeProto[] = [],
+  domain = "",
+): onnxProto.onnx.INodeProto {
   return { opType, input: inputs, output: outputs, attribute: attrs, domain };
 }
 
-const attrInt = (name: string, i: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
-const attrInts = (name: string, ints: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints });
-const attrFloats = (name: string, floats: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOATS, floats });
-const attrString = (name: string, s: string): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(s) });
-const attrStrings = (name: string, strings: string[]): onnx.IAttributeProto => ({
+const attrInt = (name: string, i: number): onnxProto.onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INT,
+  i,
+});
+const attrInts = (name: string, ints: number[]): onnxProto.onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INTS,
+  ints,
+});
+const attrFloats = (name: string, floats: number[]): onnxProto.onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.FLOATS,
+  floats,
+});
+const attrString = (name: string, s: string): onnxProto.onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.STRING,
+  s: Buffer.from(s),
+});
+const attrStrings = (name: string, strings: string[]): onnxProto.onnx.IAttributeProto => ({
   name,
   type: onnx.AttributeProto.AttributeType.STRINGS,
   strings: strings.map((s) => Buffer.from(s)),
 });
 
-function encodeModel(graph: onnx.IGraphProto, signature: ModelSignature | null, ml = false): Uint8Array {
-  const opsetImport: onnx.IOperatorSetIdProto[] = [{ domain: "", version: 13 }];
+function encodeModel(graph: onnxProto.onnx.IGraphProto, signature: ModelSignature | null, ml = false): Uint8Array {
+  const opsetImport: onnxProto.onnx.IOperatorSetIdProto[] = [{ domain: "", version: 13 }];
   if (ml) opsetImport.push({ domain: "ai.onnx.ml", version: 1 });
   const model = onnx.ModelProto.create({
     irVersion: 7,
@@ -85,8 +112,13 @@ export function linearClassifierOnnx(options: LinearClassifierOptions): Uint8Arr
   const features = options.features.map((f) => (typeof f === "string" ? { name: f, type: "numeric" as const } : f));
   const f = features.length;
   if (options.weights.length !== f) throw new Error("one weight per feature");
-  const signature = buildSignature({ task: "binary_classification", algorithm: "linear", features, classLabels: options.classLabels ?? [0, 1] });
-  const graph: onnx.IGraphProto = {
+  const signature = buildSignature({
+    task: "binary_classification",
+    algorithm: "linear",
+    features,
+    classLabels: options.classLabels ?? [0, 1],
+  });
+  const graph: onnxProto.onnx.IGraphProto = {
     name: "linear_classifier",
     input: [valueInfo("features", FLOAT, ["N", f])],
     output: [valueInfo("label", INT64, ["N"]), valueInfo("probabilities", FLOAT, ["N", 2])],
@@ -114,8 +146,12 @@ export function linearClassifierOnnx(options: LinearClassifierOptions): Uint8Arr
 /** A linear regressor: value = x·w + b, shape [N, 1]. */
 export function linearRegressorOnnx(options: { features: string[]; weights: number[]; bias: number }): Uint8Array {
   const f = options.features.length;
-  const signature = buildSignature({ task: "regression", algorithm: "linear", features: numericFeatures(options.features) });
-  const graph: onnx.IGraphProto = {
+  const signature = buildSignature({
+    task: "regression",
+    algorithm: "linear",
+    features: numericFeatures(options.features),
+  });
+  const graph: onnxProto.onnx.IGraphProto = {
     name: "linear_regressor",
     input: [valueInfo("features", FLOAT, ["N", f])],
     output: [valueInfo("value", FLOAT, ["N", 1])],
@@ -132,8 +168,13 @@ export function linearRegressorOnnx(options: { features: string[]; weights: numb
  */
 export function brokenClassifierOnnx(options: { features: string[] }): Uint8Array {
   const f = options.features.length;
-  const signature = buildSignature({ task: "binary_classification", algorithm: "broken", features: numericFeatures(options.features), classLabels: [0, 1] });
-  const graph: onnx.IGraphProto = {
+  const signature = buildSignature({
+    task: "binary_classification",
+    algorithm: "broken",
+    features: numericFeatures(options.features),
+    classLabels: [0, 1],
+  });
+  const graph: onnxProto.onnx.IGraphProto = {
     name: "broken_classifier",
     input: [valueInfo("features", FLOAT, ["N", f])],
     output: [valueInfo("label", INT64, ["N"]), valueInfo("probabilities", FLOAT, ["N", 2])],
@@ -226,8 +267,13 @@ export function gbdtClassifierOnnx(options: TreeEnsembleOptions): { bytes: Uint8
       }
     }
   }
-  const signature = buildSignature({ task: "binary_classification", algorithm: "gradient_boosting", features: numericFeatures(featureNames), classLabels: [0, 1] });
-  const graph: onnx.IGraphProto = {
+  const signature = buildSignature({
+    task: "binary_classification",
+    algorithm: "gradient_boosting",
+    features: numericFeatures(featureNames),
+    classLabels: [0, 1],
+  });
+  const graph: onnxProto.onnx.IGraphProto = {
     name: "gbdt_classifier",
     input: [valueInfo("features", FLOAT, ["N", f])],
     output: [valueInfo("label", INT64, ["N"]), valueInfo("probabilities", FLOAT, ["N", 2])],

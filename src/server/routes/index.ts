@@ -6,7 +6,8 @@ import { endpointRoutes } from "./endpoints.js";
 import { inferenceRoutes } from "./inference.js";
 import { sessionRoutes } from "./session.js";
 import { systemRoutes } from "./system.js";
+import { trackingRoutes } from "./tracking-all.js";
 
 export function allRoutes(): AnyRoute[] {
-  return [...systemRoutes, ...accessRoutes, ...auditRoutes, ...sessionRoutes, ...endpointRoutes, ...inferenceRoutes];
+  return [...systemRoutes, ...accessRoutes, ...auditRoutes, ...sessionRoutes, ...endpointRoutes, ...inferenceRoutes, ...trackingRoutes];
 }

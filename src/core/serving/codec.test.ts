@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { buildSignature } from "../training/signature.js";
+import { buildCodec } from "./codec.js";
+
+const signature = buildSignature({
+  task: "binary_classification",
+  algorithm: "t",
+  features: [
+    { name: "distance", type: "numeric" },
+    { name: "carrier", type: "categorical", categories: ["AA", "UA"] },
+  ],
+  classLabels: ["on_time", "delayed"],
+});
+
+describe("codec", () => {
+  const codec = buildCodec(signature);
+
+  it("maps objects and arrays in signature order; unknown categories and null become NaN", () => {
+    const b = codec.encode([{ distance: 100, carrier: "UA", extra: 1 }, [5, "zz"], { distance: null, carrier: "AA" }]);
+    expect(b.rows).toBe(3);
+    expect(Array.from(b.data.slice(0, 2))).toEqual([100, 1]);
+    expect(b.data[2]).toBe(5);
+    expect(Number.isNaN(b.data[3])).toBe(true);
+    expect(Number.isNaN(b.data[4])).toBe(true);
+    expect(b.logged[0]).toEqual({ distance: 100, carrier: "UA" });
+  });
+
+  it("names the instance and feature of a missing feature or a wrong type (422)", () => {
+    expect(() => codec.encode([{ distance: 1, carrier: "AA" }, { carrier: "AA" }])).toThrow(
+      /instances\[1\]: missing feature "distance"/,
+    );
+    expect(() => codec.encode([{ distance: "far", carrier: "AA" }])).toThrow(
+      /feature "distance" is numeric: expected a number, got the string "far"/,
+    );
+    expect(() => codec.encode([[1]])).toThrow(/expected 2 values in signature order \(distance, carrier\)/);
+    try {
+      codec.encode(["x"]);
+    } catch (e) {
+      expect((e as { code: string }).code).toBe("UNPROCESSABLE");
+    }
+  });
+
+  it("decodes classifier outputs to {label, probabilities} keyed by class label", () => {
+    const out = codec.decode(
+      {
+        label: { data: BigInt64Array.from([1n, 0n]), dims: [2] },
+        probabilities: { data: Float32Array.from([0.25, 0.75, 0.5, 0.5]), dims: [2, 2] },
+      },
+      2,
+    );
+    expect(out[0]).toEqual({ label: "delayed", probabilities: { on_time: 0.25, delayed: 0.75 } });
+    expect((out[1] as { label: string }).label).toBe("on_time");
+  });
+
+  it("decodes regressors to {value}", () => {
+    const reg = buildCodec(
+      buildSignature({ task: "regression", algorithm: "t", features: [{ name: "x", type: "numeric" }] }),
+    );
+    expect(reg.decode({ value: { data: Float32Array.from([1.5, 2]), dims: [2, 1] } }, 2)).toEqual([
+      { value: 1.5 },
+      { value: 2 },
+    ]);
+  });
+});

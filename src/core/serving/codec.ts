@@ -1,0 +1,170 @@
+/**
+ * JSON instances ↔ model tensors, by the model's signature. Pure: no onnxruntime here, so the rules
+ * are unit-tested on their own.
+ *
+ * Rules (DESIGN.md "Serving"):
+ * - An instance is an object keyed by feature name, or an array of values in signature order.
+ * - A numeric feature takes a finite number; `null` is fed as NaN (missing). A boolean is 0/1. A
+ *   string, object or a missing key is a 422 naming the instance and the feature.
+ * - A categorical feature takes one of its categories (string or number, compared as text); a value
+ *   not in the list is fed as NaN, as the trainers treat an unseen category; `null` likewise.
+ * - Extra keys are ignored (clients often send ids along); they are not logged as features.
+ */
+import { UnprocessableError } from "../errors.js";
+import type { FeatureSpec, ModelSignature } from "../training/signature.js";
+
+export interface EncodedBatch {
+  /** Row-major [rows, features]. */
+  data: Float32Array;
+  rows: number;
+  /** Each instance keyed by feature name, as it is logged. */
+  logged: Array<Record<string, unknown>>;
+}
+
+export interface Codec {
+  features: FeatureSpec[];
+  encode(instances: unknown[]): EncodedBatch;
+  /** Turns raw output columns for `rows` rows into one prediction per row. */
+  decode(outputs: RawOutputs, rows: number): unknown[];
+}
+
+/** Output tensors by name: label (int64 or string), probabilities [rows, k], value [rows, 1]. */
+export type RawOutputs = Record<string, { data: ArrayLike<number | bigint | string>; dims: readonly number[] }>;
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "string"
+    ? `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
+    : `a ${typeof value}`;
+}
+
+function encodeValue(feature: FeatureSpec, value: unknown, where: string): number {
+  if (feature.type === "categorical") {
+    if (value === null) return Number.NaN;
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+      throw new UnprocessableError(
+        `${where}: feature ${JSON.stringify(feature.name)} is categorical: expected a string or number, got ${describe(value)}`,
+      );
+    }
+    const index = (feature.categories ?? []).indexOf(String(value));
+    return index < 0 ? Number.NaN : index;
+  }
+  if (typeof value === "number") {
+    if (!Number.isFinite(value))
+      throw new UnprocessableError(`${where}: feature ${JSON.stringify(feature.name)} must be a finite number`);
+    return value;
+  }
+  if (value === null) return Number.NaN;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  throw new UnprocessableError(
+    `${where}: feature ${JSON.stringify(feature.name)} is numeric: expected a number, got ${describe(value)}`,
+  );
+}
+
+export function featuresOf(signature: ModelSignature): FeatureSpec[] {
+  if (signature.features.length) return signature.features;
+  const width = signature.inputs[0]?.shape[1];
+  if (typeof width !== "number")
+    throw new UnprocessableError("the model's signature lists no features and its input has no fixed width");
+  return Array.from({ length: width }, (_, i) => ({ name: `f${i}`, type: "numeric" as const }));
+}
+
+export function buildCodec(signature: ModelSignature): Codec {
+  const features = featuresOf(signature);
+  const width = features.length;
+  const labels = signature.classLabels;
+  const isClassifier = signature.task !== "regression";
+
+  function encode(instances: unknown[]): EncodedBatch {
+    const data = new Float32Array(instances.length * width);
+    const logged: Array<Record<string, unknown>> = [];
+    instances.forEach((instance, row) => {
+      const where = `instances[${row}]`;
+      const record: Record<string, unknown> = {};
+      if (Array.isArray(instance)) {
+        if (instance.length !== width) {
+          throw new UnprocessableError(
+            `${where}: expected ${width} values in signature order (${features.map((f) => f.name).join(", ")}), got ${instance.length}`,
+          );
+        }
+        features.forEach((f, col) => {
+          data[row * width + col] = encodeValue(f, instance[col], where);
+          record[f.name] = instance[col];
+        });
+      } else if (instance !== null && typeof instance === "object") {
+        const obj = instance as Record<string, unknown>;
+        features.forEach((f, col) => {
+          if (!(f.name in obj))
+            throw new UnprocessableError(`${where}: missing feature ${JSON.stringify(f.name)}`, {
+              instance: row,
+              feature: f.name,
+            });
+          data[row * width + col] = encodeValue(f, obj[f.name], where);
+          record[f.name] = obj[f.name];
+        });
+      } else {
+        throw new UnprocessableError(
+          `${where}: expected an object keyed by feature name or an array of ${width} values, got ${describe(instance)}`,
+        );
+      }
+      logged.push(record);
+    });
+    return { data, rows: instances.length, logged };
+  }
+
+  function labelOf(raw: number | bigint | string): string | number {
+    if (typeof raw === "string") return raw;
+    const index = Number(raw);
+    return labels && index >= 0 && index < labels.length ? labels[index]! : index;
+  }
+
+  function decode(outputs: RawOutputs, rows: number): unknown[] {
+    const result: unknown[] = [];
+    if (!isClassifier) {
+      const value = outputs.value ?? Object.values(outputs)[0];
+      if (!value) throw new Error("the model returned no output");
+      const per = rows ? value.data.length / rows : 1;
+      for (let r = 0; r < rows; r++) result.push({ value: Number(value.data[r * per]) });
+      return result;
+    }
+    const label = outputs.label;
+    const probabilities = outputs.probabilities;
+    const k = probabilities ? (probabilities.dims[1] ?? probabilities.data.length / Math.max(rows, 1)) : 0;
+    for (let r = 0; r < rows; r++) {
+      const answer: { label: string | number | null; probabilities?: Record<string, number> } = { label: null };
+      if (probabilities) {
+        const map: Record<string, number> = {};
+        let best = 0;
+        for (let c = 0; c < k; c++) {
+          const p = Number(probabilities.data[r * k + c]);
+          map[String(labels?.[c] ?? c)] = p;
+          if (p > Number(probabilities.data[r * k + best])) best = c;
+        }
+        answer.probabilities = map;
+        answer.label = labels?.[best] ?? best;
+      }
+      if (label) answer.label = labelOf(label.data[r]!);
+      result.push(answer);
+    }
+    return result;
+  }
+
+  return { features, encode, decode };
+}
+
+/**
+ * A signature for an ONNX model that carries none: one float input of fixed width `width`, features
+ * `f0…`, task guessed from the outputs (`label`/`probabilities` → classifier, else regression).
+ */
+export function fallbackSignature(inputName: string, width: number, outputNames: string[]): ModelSignature {
+  const classifier = outputNames.includes("probabilities") || outputNames.includes("label");
+  return {
+    schema: "tandem.signature/v1",
+    task: classifier ? "binary_classification" : "regression",
+    algorithm: "unknown",
+    inputs: [{ name: inputName, type: "float32", shape: [null, width] }],
+    outputs: outputNames.map((name) => ({ name, type: "float32", shape: [null] })),
+    features: Array.from({ length: width }, (_, i) => ({ name: `f${i}`, type: "numeric" as const })),
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Serving's domain model.
+ *
+ * Glossary (DESIGN.md "Endpoint", "Deployment record")
+ * - Endpoint: a named, served model in a project. It follows a model *selector*: an alias
+ *   (`flights-delay@champion`, so moving the alias rolls out) or a pinned version (`flights-delay@3`).
+ * - Slot: where a version sits in an endpoint's traffic: `primary` (the answer), `canary` (a sticky
+ *   percentage of the answers) or `shadow` (a mirrored copy whose answer is logged, never returned).
+ * - Rollout: the primary selector resolved to a new version while a canary is configured; the new
+ *   version takes the canary slot first and becomes primary once it has held its SLO for the window
+ *   (or on `promote`). A rollout that breaks its SLO is rolled back.
+ * - SLO: the canary's limits against the primary over a sliding window: error-rate increase and p95
+ *   latency ratio.
+ * - Deployment record: one rollout of a model version to an endpoint, or of a software service
+ *   (`tandem deployments record`), with commit, time and outcome — the basis of DORA metrics.
+ * - Serving event: what happened to an endpoint (rollout, promotion, rollback, SLO breach). Events of
+ *   severity `critical` are the alerts Monitoring picks up (see `ServingAlertSink`).
+ * - Prediction: one instance answered by one version; its id is returned to the client so ground truth
+ *   can come back as feedback.
+ */
+
+export type Slot = "primary" | "canary" | "shadow";
+
+/** What an endpoint slot follows: an alias (moves) or a pinned version number. */
+export type ModelSelector = { kind: "alias"; alias: string } | { kind: "version"; version: number };
+
+export interface SloSpec {
+  /** Largest allowed (canary error rate − primary error rate) over the window (default 0.05). */
+  maxErrorRateIncrease: number;
+  /** Largest allowed canary p95 / primary p95 latency (default 2.0; only when both have ≥ minRequests). */
+  maxP95Ratio: number;
+  /** Sliding window the rates are computed over, ms (default 60 000). */
+  windowMs: number;
+  /** Fewest canary requests before a verdict (default 20): fewer is "not enough data". */
+  minRequests: number;
+  /** A healthy rollout becomes primary after this long, ms; 0 = only on `promote` (default 0). */
+  autoPromoteAfterMs: number;
+}
+
+export const DEFAULT_SLO: SloSpec = {
+  maxErrorRateIncrease: 0.05,
+  maxP95Ratio: 2,
+  windowMs: 60_000,
+  minRequests: 20,
+  autoPromoteAfterMs: 0,
+};
+
+export interface CanarySpec {
+  selector: ModelSelector;
+  /** 0–100. */
+  percent: number;
+}
+
+export interface RolloutState {
+  /** The version being rolled out in the canary slot. */
+  version: number;
+  /** The primary it replaces (where traffic and the alias return on failure). */
+  previousVersion: number | null;
+  deploymentId: string;
+  startedAt: number;
+}
+
+export type EndpointStatus = "serving" | "rolling_out" | "degraded";
+
+export interface Endpoint {
+  project: string;
+  name: string;
+  model: string;
+  primary: ModelSelector;
+  canary: CanarySpec | null;
+  shadow: ModelSelector | null;
+  slo: SloSpec;
+  /** Policy checked before a version gets this endpoint (default: the registry's choice). */
+  policy: string | null;
+  /** Resolved versions currently served. */
+  primaryVersion: number | null;
+  canaryVersion: number | null;
+  shadowVersion: number | null;
+  rollout: RolloutState | null;
+  /** The deployment record and start of the version in the canary slot (when one is there). */
+  canaryState: { deploymentId: string; since: number } | null;
+  /** A canary version that failed its SLO: not given traffic again until its selector moves. */
+  blockedCanaryVersion: number | null;
+  status: EndpointStatus;
+  /** Optimistic-concurrency counter: every change is `where revision = expected`. */
+  revision: number;
+  createdAt: number;
+  updatedAt: number;
+  createdBy: string;
+}
+
+export type DeploymentOutcome = "in_progress" | "succeeded" | "failed" | "rolled_back";
+export type DeploymentKind = "model" | "service";
+
+export interface DeploymentRecord {
+  id: string;
+  project: string;
+  kind: DeploymentKind;
+  /** The endpoint, or the software service's name. */
+  target: string;
+  model: string | null;
+  version: number | null;
+  /** The version the target served before (null for a first deployment). */
+  previousVersion: number | null;
+  /** Git commit of what was deployed (the source run's commit for a model, when known). */
+  commit: string | null;
+  environment: string | null;
+  /** Why: "deploy", "alias moved", "rollback", "promote", "slo breach"… */
+  reason: string;
+  actor: string;
+  outcome: DeploymentOutcome;
+  startedAt: number;
+  finishedAt: number | null;
+  details: Record<string, unknown>;
+}
+
+export type ServingEventKind =
+  "deployed" | "rollout_started" | "promoted" | "rolled_back" | "slo_breach" | "model_error";
+export type Severity = "info" | "warning" | "critical";
+
+export interface ServingEvent {
+  id: string;
+  project: string;
+  endpoint: string;
+  at: number;
+  kind: ServingEventKind;
+  severity: Severity;
+  message: string;
+  deploymentId: string | null;
+  details: Record<string, unknown>;
+}
+
+/** One logged answer (or failure) for one instance. */
+export interface PredictionLogEntry {
+  id: string;
+  project: string;
+  endpoint: string;
+  model: string;
+  version: number;
+  slot: Slot;
+  requestId: string;
+  at: number;
+  latencyMs: number;
+  /** Keyed by feature name. */
+  features: Record<string, unknown>;
+  /** The prediction as returned (`{label, probabilities}` or `{value}`), null on error. */
+  output: unknown;
+  error: string | null;
+}
+
+export interface FeedbackEntry {
+  predictionId: string;
+  project: string;
+  endpoint: string;
+  label: unknown;
+  at: number;
+}
+
+export function formatSelector(model: string, s: ModelSelector): string {
+  return s.kind === "alias" ? `${model}@${s.alias}` : `${model}@${s.version}`;
+}
+
+/** "champion" → alias, "3" → version. */
+export function parseSelector(text: string): ModelSelector {
+  return /^\d+$/.test(text) ? { kind: "version", version: Number(text) } : { kind: "alias", alias: text };
+}
+
+/** "name@alias" / "name@3" → parts; null when there is no "@". */
+export function parseModelRef(text: string): { model: string; selector: ModelSelector } | null {
+  const at = text.lastIndexOf("@");
+  if (at <= 0 || at === text.length - 1) return null;
+  return { model: text.slice(0, at), selector: parseSelector(text.slice(at + 1)) };
+}

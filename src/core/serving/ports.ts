@@ -1,0 +1,143 @@
+/**
+ * What Serving needs from the rest of Tandem, named after the idea. The Registry satisfies
+ * `ModelResolver` (see src/wiring/serving.ts); the SQL store satisfies `ServingStore` and
+ * `PredictionLogStore`.
+ */
+import type { Tx } from "../ports.js";
+import type { ModelSignature } from "../training/signature.js";
+import type {
+  DeploymentOutcome,
+  DeploymentRecord,
+  Endpoint,
+  FeedbackEntry,
+  ModelSelector,
+  PredictionLogEntry,
+  ServingEvent,
+  Slot,
+} from "./model.js";
+
+/** A model version as Serving sees it: enough to load and run it. */
+export interface ServableVersion {
+  model: string;
+  version: number;
+  format: "onnx" | "command";
+  /** `blob`: the ONNX file's sha256; `tree`: the sha256 of a directory manifest holding MODEL.json. */
+  storage: "blob" | "tree";
+  sha256: string;
+  /** The trainer's signature when the model carries one (features, task, classes). */
+  signature: ModelSignature | null;
+  /** Git commit of the version's lineage, for deployment records. */
+  gitCommit: string | null;
+}
+
+export interface ModelResolver {
+  /** Resolves `model@alias` / `model@N`; NotFoundError when either is unknown. */
+  resolve(project: string, model: string, selector: ModelSelector, tx?: Tx): Promise<ServableVersion>;
+  /**
+   * Checks the project's policies before `version` gets `endpoint`; throws PolicyRefusedError with
+   * the decision record as details when they say no.
+   */
+  checkDeployment(input: {
+    project: string;
+    model: string;
+    version: number;
+    endpoint: string;
+    policy: string | null;
+    actor: string;
+  }): Promise<void>;
+  /** Moves `alias` to `version` as a rollback (audited by the registry), so alias and traffic agree. */
+  rollbackAlias(input: {
+    project: string;
+    model: string;
+    alias: string;
+    version: number;
+    actor: string;
+    reason: string;
+  }): Promise<void>;
+  /** Moves `alias` to `version` under the policy (promote): PolicyRefusedError when refused or pending. */
+  promoteAlias(input: {
+    project: string;
+    model: string;
+    alias: string;
+    version: number;
+    actor: string;
+    policy: string | null;
+  }): Promise<void>;
+  /** The version `alias` pointed at before its current one (from the alias history), or null. */
+  previousAliasVersion(project: string, model: string, alias: string): Promise<number | null>;
+}
+
+export interface DeploymentFilter {
+  target?: string;
+  kind?: "model" | "service";
+  /** Newest first (default 100). */
+  limit?: number;
+}
+
+export interface ServingStore {
+  getEndpoint(project: string, name: string, tx?: Tx): Promise<Endpoint | null>;
+  listEndpoints(project: string | null, tx?: Tx): Promise<Endpoint[]>;
+  insertEndpoint(endpoint: Endpoint, tx: Tx): Promise<void>;
+  /** Writes `endpoint` if its stored revision is `expectedRevision`; false when someone else won. */
+  updateEndpoint(endpoint: Endpoint, expectedRevision: number, tx: Tx): Promise<boolean>;
+  deleteEndpoint(project: string, name: string, tx: Tx): Promise<void>;
+  /** Bumps the change counter every serving process polls. Call in the transaction of the change. */
+  bumpChangeCounter(tx: Tx): Promise<void>;
+  changeCounter(): Promise<number>;
+
+  insertDeployment(record: DeploymentRecord, tx: Tx): Promise<void>;
+  finishDeployment(
+    id: string,
+    outcome: DeploymentOutcome,
+    at: number,
+    details: Record<string, unknown>,
+    tx: Tx,
+  ): Promise<void>;
+  getDeployment(id: string, tx?: Tx): Promise<DeploymentRecord | null>;
+  listDeployments(project: string, filter: DeploymentFilter): Promise<DeploymentRecord[]>;
+
+  insertEvent(event: ServingEvent, tx: Tx): Promise<void>;
+  listEvents(project: string, endpoint: string | null, limit: number): Promise<ServingEvent[]>;
+}
+
+/** Per-slot request statistics over a window, from the prediction log (all replicas). */
+export interface WindowStats {
+  slot: Slot;
+  version: number;
+  requests: number;
+  errors: number;
+  /** 95th percentile latency in ms (null when no successful requests). */
+  p95Ms: number | null;
+}
+
+/** Requests, errors and a latency histogram (bounds: LATENCY_BOUNDS_MS) of one slot, one flush. */
+export interface StatsDelta {
+  project: string;
+  endpoint: string;
+  slot: Slot;
+  version: number;
+  at: number;
+  requests: number;
+  errors: number;
+  /** Counts per bucket of LATENCY_BOUNDS_MS, plus one overflow bucket. */
+  latencyHist: number[];
+}
+
+export interface PredictionLogStore {
+  /** Appends a batch of log entries and their aggregates in one transaction. */
+  append(entries: PredictionLogEntry[], stats: StatsDelta[]): Promise<void>;
+  /** Stats by slot and version for an endpoint since `since`. */
+  windowStats(project: string, endpoint: string, since: number): Promise<WindowStats[]>;
+  /** Stores feedback; returns the ids that matched no logged prediction of the endpoint. */
+  addFeedback(entries: FeedbackEntry[]): Promise<string[]>;
+  /** Drops log rows (and their feedback) older than `before`; returns how many rows went. */
+  deleteBefore(before: number): Promise<number>;
+  /** For tests and Monitoring: the newest entries of an endpoint. */
+  recent(project: string, endpoint: string, limit: number): Promise<PredictionLogEntry[]>;
+}
+
+/**
+ * Where critical serving events go besides the event table. Monitoring replaces the default (which
+ * only keeps the event) with one that raises an alert and fires its webhooks.
+ */
+export type ServingAlertSink = (event: ServingEvent) => Promise<void> | void;

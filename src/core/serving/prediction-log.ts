@@ -1,0 +1,117 @@
+/**
+ * The prediction log writer: answers are buffered in memory and written in one transaction every
+ * `flushMs` (default 200 ms) or when `maxBuffered` entries wait (default 5 000), never one write per
+ * request. A crash loses at most the entries of the last flush window (≤ 200 ms by default); a clean
+ * stop flushes first. Per-slot aggregates (requests, errors, latency histogram) go along with each
+ * flush so SLO checks read a few rows instead of every prediction.
+ */
+import type { PredictionLogEntry, Slot } from "./model.js";
+import type { PredictionLogStore, StatsDelta } from "./ports.js";
+import { latencyBucket, LATENCY_BOUNDS_MS } from "./slo.js";
+
+export interface PredictionLoggerOptions {
+  /** How often buffered entries are written, ms (default 200). */
+  flushMs?: number;
+  /** Write early when this many entries wait (default 5 000). */
+  maxBuffered?: number;
+  /** Drop (and count) entries beyond this many waiting, if the store falls behind (default 200 000). */
+  maxPending?: number;
+  /** Called when a flush fails (the entries are kept for the next try, up to maxPending). */
+  onError?: (error: unknown) => void;
+}
+
+export class PredictionLogger {
+  private buffer: PredictionLogEntry[] = [];
+  private stats = new Map<string, StatsDelta>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private readonly flushMs: number;
+  private readonly maxBuffered: number;
+  private readonly maxPending: number;
+  /** Entries dropped because the store could not keep up. */
+  dropped = 0;
+
+  constructor(
+    private readonly store: PredictionLogStore,
+    private readonly options: PredictionLoggerOptions = {},
+  ) {
+    this.flushMs = options.flushMs ?? 200;
+    this.maxBuffered = options.maxBuffered ?? 5_000;
+    this.maxPending = options.maxPending ?? 200_000;
+  }
+
+  get windowMs(): number {
+    return this.flushMs;
+  }
+
+  /** Logs one request's entries (all of one slot and version). */
+  add(entries: PredictionLogEntry[], requestFailed: boolean, latencyMs: number): void {
+    const first = entries[0];
+    if (!first) return;
+    this.count(first.project, first.endpoint, first.slot, first.version, requestFailed, latencyMs);
+    if (this.buffer.length + entries.length > this.maxPending) {
+      this.dropped += entries.length;
+      return;
+    }
+    for (const e of entries) this.buffer.push(e);
+    if (this.buffer.length >= this.maxBuffered) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  private count(
+    project: string,
+    endpoint: string,
+    slot: Slot,
+    version: number,
+    failed: boolean,
+    latencyMs: number,
+  ): void {
+    const key = `${project}\u0000${endpoint}\u0000${slot}\u0000${version}`;
+    let s = this.stats.get(key);
+    if (!s) {
+      s = {
+        project,
+        endpoint,
+        slot,
+        version,
+        at: Date.now(),
+        requests: 0,
+        errors: 0,
+        latencyHist: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
+      };
+      this.stats.set(key, s);
+    }
+    s.requests++;
+    if (failed) s.errors++;
+    else s.latencyHist[latencyBucket(latencyMs)]!++;
+  }
+
+  /** Writes everything buffered now; resolves when it is stored. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.flushing) await this.flushing;
+    if (this.buffer.length === 0 && this.stats.size === 0) return;
+    const entries = this.buffer;
+    const stats = [...this.stats.values()];
+    this.buffer = [];
+    this.stats = new Map();
+    this.flushing = this.store
+      .append(entries, stats)
+      .catch((error: unknown) => {
+        this.buffer = entries.concat(this.buffer).slice(-this.maxPending);
+        this.options.onError?.(error);
+      })
+      .finally(() => {
+        this.flushing = null;
+        if (this.buffer.length) this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+      });
+    await this.flushing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * The serving runtime of one process: which model runners answer which endpoint, kept in step with
+ * the database by polling its change counter (default every 250 ms, so another process's change
+ * lands within about a second), and the request path: choose a slot, run, log, mirror to shadow.
+ *
+ * Switching versions never drops an in-flight request: a request takes the endpoint's current
+ * `LiveEndpoint` at its start and keeps it; new runners are loaded and warmed before the swap, and an
+ * old runner is closed only when no endpoint uses it and its own queue has drained.
+ */
+import { newId } from "../ids.js";
+import { NotFoundError, TandemError } from "../errors.js";
+import type { ModelSignature } from "../training/signature.js";
+import type { Endpoint, PredictionLogEntry, Slot } from "./model.js";
+import type { ModelResolver, ServableVersion, ServingStore } from "./ports.js";
+import type { PredictionLogger } from "./prediction-log.js";
+import { chooseCanary } from "./traffic.js";
+
+export interface ModelRunner {
+  readonly model: ServableVersion;
+  /** What the model takes and answers (null for a command-served model without one). */
+  readonly signature: ModelSignature | null;
+  /** One prediction per instance, and each instance keyed by feature name for the log. */
+  predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: Array<Record<string, unknown>> }>;
+  ready(): boolean;
+  /** Waits for queued work, then frees the model. */
+  close(): Promise<void>;
+}
+
+/** Loads a runner for a version (ONNX session, or the model's own process) and warms it. */
+export interface RunnerFactory {
+  load(version: ServableVersion): Promise<ModelRunner>;
+}
+
+/** Counts requests per endpoint/version/slot for /metrics (prom-client implements it in server/). */
+export interface ServingMetrics {
+  observe(
+    labels: { project: string; endpoint: string; version: string; slot: Slot; outcome: "ok" | "error" },
+    seconds: number,
+  ): void;
+}
+
+interface Lease {
+  runner: ModelRunner;
+  refs: number;
+}
+
+export interface LiveEndpoint {
+  endpoint: Endpoint;
+  primary: ModelRunner | null;
+  canary: ModelRunner | null;
+  shadow: ModelRunner | null;
+}
+
+export interface PredictResult {
+  predictions: unknown[];
+  predictionIds: string[];
+  model: string;
+  version: number;
+  slot: Slot;
+  requestId: string;
+}
+
+export interface RuntimeOptions {
+  store: ServingStore;
+  resolver: ModelResolver;
+  factory: RunnerFactory;
+  logger: PredictionLogger;
+  metrics?: ServingMetrics;
+  /** Serve only these endpoints, as `project/name` (default: all). */
+  only?: ReadonlySet<string>;
+  /** Change-counter poll interval, ms (default 250). */
+  pollMs?: number;
+  /** Called when loading a model fails (the endpoint keeps its previous runners). */
+  onLoadError?: (endpoint: Endpoint, error: unknown) => void;
+}
+
+const key = (project: string, name: string) => `${project}/${name}`;
+
+export class ServingRuntime {
+  private live = new Map<string, LiveEndpoint>();
+  private leases = new Map<string, Lease>();
+  private seenCounter = -1;
+  private syncing: Promise<void> | null = null;
+  private lastSyncAt = 0;
+  metrics: ServingMetrics | undefined;
+  /** Serve only these endpoints, as `project/name` (null: all). `tandem serve E…` sets it. */
+  only: ReadonlySet<string> | null;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.metrics = options.metrics;
+    this.only = options.only ?? null;
+  }
+
+  get pollMs(): number {
+    return this.options.pollMs ?? 250;
+  }
+
+  endpoints(): LiveEndpoint[] {
+    return [...this.live.values()];
+  }
+
+  /** Reloads when the change counter moved (or `force`). Concurrent calls share one pass. */
+  async sync(force = false): Promise<void> {
+    if (this.syncing) return this.syncing;
+    this.syncing = (async () => {
+      const counter = await this.options.store.changeCounter();
+      if (force || counter !== this.seenCounter) {
+        await this.reload();
+        this.seenCounter = counter;
+      }
+      this.lastSyncAt = Date.now();
+    })().finally(() => (this.syncing = null));
+    return this.syncing;
+  }
+
+  /**
+   * Syncs when the last sync is older than a few poll intervals: a process without the background
+   * loop (the embedded CLI) still serves what the database says; with the loop running this is free.
+   */
+  async syncIfStale(): Promise<void> {
+    if (Date.now() - this.lastSyncAt > this.pollMs * 4) await this.sync();
+  }
+
+  private async acquire(project: string, model: string, version: number | null): Promise<ModelRunner | null> {
+    if (version === null) return null;
+    const servable = await this.options.resolver.resolve(project, model, { kind: "version", version });
+    const id = `${servable.storage}:${servable.sha256}`;
+    let lease = this.leases.get(id);
+    if (!lease) {
+      lease = { runner: await this.options.factory.load(servable), refs: 0 };
+      // Another reload may have loaded it meanwhile.
+      const raced = this.leases.get(id);
+      if (raced) {
+        void lease.runner.close();
+        lease = raced;
+      } else this.leases.set(id, lease);
+    }
+    lease.refs++;
+    return lease.runner;
+  }
+
+  private release(runner: ModelRunner | null): void {
+    if (!runner) return;
+    const id = `${runner.model.storage}:${runner.model.sha256}`;
+    const lease = this.leases.get(id);
+    if (!lease) return;
+    lease.refs--;
+    if (lease.refs <= 0) {
+      this.leases.delete(id);
+      void runner.close();
+    }
+  }
+
+  private async reload(): Promise<void> {
+    const wanted = (await this.options.store.listEndpoints(null)).filter(
+      (e) => !this.only || this.only.has(key(e.project, e.name)),
+    );
+    const next = new Map<string, LiveEndpoint>();
+    for (const e of wanted) {
+      const old = this.live.get(key(e.project, e.name));
+      if (old && old.endpoint.revision === e.revision) {
+        next.set(key(e.project, e.name), old);
+        continue;
+      }
+      const acquired: Array<ModelRunner | null> = [];
+      try {
+        for (const v of [e.primaryVersion, e.canaryVersion, e.shadowVersion])
+          acquired.push(await this.acquire(e.project, e.model, v));
+        next.set(key(e.project, e.name), {
+          endpoint: e,
+          primary: acquired[0]!,
+          canary: acquired[1]!,
+          shadow: acquired[2]!,
+        });
+      } catch (error) {
+        for (const r of acquired) this.release(r);
+        this.options.onLoadError?.(e, error);
+        if (old) next.set(key(e.project, e.name), old);
+      }
+    }
+    const previous = this.live;
+    this.live = next;
+    for (const [k, old] of previous) {
+      if (next.get(k) === old) continue;
+      this.release(old.primary);
+      this.release(old.canary);
+      this.release(old.shadow);
+    }
+  }
+
+  get(project: string, name: string): LiveEndpoint {
+    const live = this.live.get(key(project, name));
+    if (!live)
+      throw new NotFoundError(
+        `endpoint ${JSON.stringify(name)} is not served here (project ${JSON.stringify(project)})`,
+      );
+    return live;
+  }
+
+  isReady(project: string, name: string): boolean {
+    const live = this.live.get(key(project, name));
+    return Boolean(live?.primary?.ready());
+  }
+
+  async predict(
+    project: string,
+    name: string,
+    instances: unknown[],
+    routingKey?: string,
+    requestId: string = newId(),
+  ): Promise<PredictResult> {
+    const live = this.get(project, name);
+    if (!live.primary) throw new TandemError("CONFLICT", `endpoint ${name} has no version to serve yet`);
+    const percent = live.endpoint.canary?.percent ?? 0;
+    const useCanary = live.canary !== null && chooseCanary(percent, routingKey);
+    let slot: Slot = useCanary ? "canary" : "primary";
+    let runner = useCanary ? live.canary! : live.primary;
+    let answer = await this.run(live, runner, slot, instances, requestId);
+    if (!answer.ok && slot === "canary") {
+      // A failing canary must not fail the caller: its error is logged (and judged by the SLO), the primary answers.
+      slot = "primary";
+      runner = live.primary;
+      answer = await this.run(live, runner, slot, instances, requestId);
+    }
+    if (live.shadow) void this.run(live, live.shadow, "shadow", instances, requestId).catch(() => undefined);
+    if (!answer.ok) throw answer.error;
+    return {
+      predictions: answer.predictions,
+      predictionIds: answer.ids,
+      model: live.endpoint.model,
+      version: runner.model.version,
+      slot,
+      requestId,
+    };
+  }
+
+  private async run(
+    live: LiveEndpoint,
+    runner: ModelRunner,
+    slot: Slot,
+    instances: unknown[],
+    requestId: string,
+  ): Promise<{ ok: true; predictions: unknown[]; ids: string[] } | { ok: false; error: unknown }> {
+    const started = performance.now();
+    const e = live.endpoint;
+    const base = {
+      project: e.project,
+      endpoint: e.name,
+      model: e.model,
+      version: runner.model.version,
+      slot,
+      requestId,
+      at: Date.now(),
+    };
+    try {
+      const { predictions, features } = await runner.predict(instances);
+      const latencyMs = performance.now() - started;
+      const ids = predictions.map(() => newId());
+      const entries: PredictionLogEntry[] = predictions.map((output, i) => ({
+        ...base,
+        id: ids[i]!,
+        latencyMs,
+        features: features[i] ?? {},
+        output,
+        error: null,
+      }));
+      this.options.logger.add(entries, false, latencyMs);
+      this.metrics?.observe(
+        { project: e.project, endpoint: e.name, version: String(runner.model.version), slot, outcome: "ok" },
+        latencyMs / 1000,
+      );
+      return { ok: true, predictions, ids };
+    } catch (error) {
+      const latencyMs = performance.now() - started;
+      // Input errors (422) are the caller's, not the model's: they neither count against a canary nor fall back.
+      if (error instanceof TandemError && error.code === "UNPROCESSABLE") throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger.add(
+        [{ ...base, id: newId(), latencyMs, features: {}, output: null, error: message.slice(0, 500) }],
+        true,
+        latencyMs,
+      );
+      this.metrics?.observe(
+        { project: e.project, endpoint: e.name, version: String(runner.model.version), slot, outcome: "error" },
+        latencyMs / 1000,
+      );
+      return {
+        ok: false,
+        error: new TandemError(
+          "INTERNAL",
+          `model ${e.model}@${runner.model.version} failed: ${message.split("\n")[0]!.slice(0, 300)}`,
+        ),
+      };
+    }
+  }
+
+  /** Stops serving: releases every runner once its queue drains. */
+  async close(): Promise<void> {
+    const runners = [...this.leases.values()].map((l) => l.runner);
+    this.leases.clear();
+    this.live.clear();
+    await Promise.all(runners.map((r) => r.close()));
+  }
+}

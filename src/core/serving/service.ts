@@ -1,0 +1,363 @@
+/**
+ * Endpoints as users change them: deploy, rollback, promote, delete, and the deployment records of
+ * models and software services. Every change is audited and bumps the change counter, so every
+ * serving process (this one, another replica, `tandem serve`) picks it up within a poll interval.
+ */
+import { audited } from "../governance/audited.js";
+import type { AuditLog } from "../governance/audit.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
+import { newId } from "../ids.js";
+import type { MetadataStore } from "../ports.js";
+import type { EndpointController } from "./controller.js";
+import {
+  DEFAULT_SLO,
+  formatSelector,
+  type CanarySpec,
+  type DeploymentRecord,
+  type Endpoint,
+  type ModelSelector,
+  type ServingEvent,
+  type SloSpec,
+} from "./model.js";
+import type { DeploymentFilter, ModelResolver, ServingStore } from "./ports.js";
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/;
+
+export interface DeployInput {
+  model: string;
+  primary: ModelSelector;
+  canary?: CanarySpec | null;
+  shadow?: ModelSelector | null;
+  policy?: string | null;
+  slo?: Partial<SloSpec>;
+}
+
+export interface ServiceDeploymentInput {
+  service: string;
+  commit?: string | null;
+  environment?: string | null;
+  outcome?: "succeeded" | "failed";
+  /** When it happened, ms (default now). */
+  at?: number;
+  /** Minutes-to-restore and lead-time inputs, free-form. */
+  details?: Record<string, unknown>;
+}
+
+export class EndpointService {
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly audit: AuditLog,
+    private readonly store: ServingStore,
+    private readonly resolver: ModelResolver,
+    readonly controller: EndpointController,
+  ) {}
+
+  async get(project: string, name: string): Promise<Endpoint> {
+    const e = await this.store.getEndpoint(project, name);
+    if (!e) throw new NotFoundError(`endpoint ${JSON.stringify(name)} not found in project ${JSON.stringify(project)}`);
+    return e;
+  }
+
+  list(project: string): Promise<Endpoint[]> {
+    return this.store.listEndpoints(project);
+  }
+
+  /**
+   * Creates or updates an endpoint, after the project's policies accept every version it would serve.
+   * The controller's reconcile then decides how traffic moves (directly, or through the canary).
+   */
+  async deploy(project: string, name: string, input: DeployInput, actor: string): Promise<Endpoint> {
+    if (!NAME.test(name))
+      throw new InvalidInputError(
+        `endpoint name ${JSON.stringify(name)} is not valid: letters, digits, '.', '_' or '-'`,
+      );
+    if (input.canary && (input.canary.percent < 0 || input.canary.percent > 100))
+      throw new InvalidInputError("canary percent must be within 0-100");
+    const policy = input.policy ?? null;
+    for (const selector of [input.primary, input.canary?.selector, input.shadow]) {
+      if (!selector) continue;
+      const v = await this.resolver.resolve(project, input.model, selector);
+      await this.resolver.checkDeployment({
+        project,
+        model: input.model,
+        version: v.version,
+        endpoint: name,
+        policy,
+        actor,
+      });
+    }
+    const now = Date.now();
+    const existing = await this.store.getEndpoint(project, name);
+    const slo: SloSpec = { ...DEFAULT_SLO, ...(existing?.slo ?? {}), ...(input.slo ?? {}) };
+    const base: Endpoint = existing ?? {
+      project,
+      name,
+      model: input.model,
+      primary: input.primary,
+      canary: null,
+      shadow: null,
+      slo,
+      policy,
+      primaryVersion: null,
+      canaryVersion: null,
+      shadowVersion: null,
+      rollout: null,
+      canaryState: null,
+      blockedCanaryVersion: null,
+      status: "serving",
+      revision: 0,
+      createdAt: now,
+      updatedAt: now,
+      createdBy: actor,
+    };
+    if (existing && existing.model !== input.model) {
+      throw new ConflictError(
+        `endpoint ${name} serves model ${existing.model}; delete it first to serve ${input.model}`,
+      );
+    }
+    const wanted: Endpoint = {
+      ...base,
+      primary: input.primary,
+      canary: input.canary ?? null,
+      shadow: input.shadow ?? null,
+      slo,
+      policy,
+      // An explicit deploy clears a block: the user asked for these versions.
+      blockedCanaryVersion: null,
+    };
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      if (existing) {
+        if (
+          !(await this.store.updateEndpoint(
+            { ...wanted, revision: existing.revision + 1, updatedAt: now },
+            existing.revision,
+            tx,
+          ))
+        ) {
+          throw new ConflictError(`endpoint ${name} changed while deploying; try again`);
+        }
+      } else {
+        await this.store.insertEndpoint({ ...wanted, revision: 1 }, tx);
+      }
+      await this.store.bumpChangeCounter(tx);
+      await record({
+        actor,
+        project,
+        action: existing ? "endpoint.update" : "endpoint.create",
+        target: `endpoint:${name}`,
+        summary: {
+          primary: formatSelector(input.model, input.primary),
+          canary: input.canary
+            ? `${formatSelector(input.model, input.canary.selector)} ${input.canary.percent}%`
+            : null,
+          shadow: input.shadow ? formatSelector(input.model, input.shadow) : null,
+          policy,
+        },
+      });
+    });
+    const stored = await this.get(project, name);
+    await this.controller.step(stored, actor);
+    return this.get(project, name);
+  }
+
+  /**
+   * Moves traffic and the alias back together: an in-flight rollout or canary stops; otherwise the
+   * primary returns to the version it served before, and an alias-following endpoint's alias moves
+   * back to it too, so the next tick does not roll forward again.
+   */
+  async rollback(
+    project: string,
+    name: string,
+    actor: string,
+  ): Promise<{ endpoint: Endpoint; from: number | null; to: number | null }> {
+    const e = await this.get(project, name);
+    if (e.rollout) {
+      const to = e.rollout.previousVersion;
+      if (e.primary.kind === "alias" && to !== null) {
+        await this.resolver.rollbackAlias({
+          project,
+          model: e.model,
+          alias: e.primary.alias,
+          version: to,
+          actor,
+          reason: `endpoint ${name} rollback`,
+        });
+      } else if (to !== null) {
+        await this.deploy(
+          project,
+          name,
+          {
+            model: e.model,
+            primary: { kind: "version", version: to },
+            canary: e.canary,
+            shadow: e.shadow,
+            policy: e.policy,
+          },
+          actor,
+        );
+      }
+      await this.controller.step(await this.get(project, name), actor);
+      return { endpoint: await this.get(project, name), from: e.rollout.version, to };
+    }
+    const records = await this.store.listDeployments(project, { target: name, kind: "model", limit: 500 });
+    const current = records.find(
+      (r) => r.version === e.primaryVersion && r.outcome === "succeeded" && r.previousVersion !== null,
+    );
+    const to = current?.previousVersion ?? null;
+    if (to === null || e.primaryVersion === null)
+      throw new ConflictError(`endpoint ${name} has no earlier version to roll back to`);
+    if (e.primary.kind === "alias") {
+      await this.resolver.rollbackAlias({
+        project,
+        model: e.model,
+        alias: e.primary.alias,
+        version: to,
+        actor,
+        reason: `endpoint ${name} rollback`,
+      });
+      await this.controller.step(await this.get(project, name), actor);
+    } else {
+      await this.deploy(
+        project,
+        name,
+        {
+          model: e.model,
+          primary: { kind: "version", version: to },
+          canary: e.canary,
+          shadow: e.shadow,
+          policy: e.policy,
+        },
+        actor,
+      );
+    }
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      await this.store.finishDeployment(current!.id, "rolled_back", Date.now(), { rolled_back_by: actor }, tx);
+      await record({
+        actor,
+        project,
+        action: "endpoint.rollback",
+        target: `endpoint:${name}`,
+        summary: { from: e.primaryVersion, to },
+      });
+    });
+    return { endpoint: await this.get(project, name), from: e.primaryVersion, to };
+  }
+
+  /** The canary becomes primary, under the policy (an alias-following primary gets its alias moved). */
+  async promote(project: string, name: string, actor: string): Promise<Endpoint> {
+    const e = await this.get(project, name);
+    const version = e.canaryVersion;
+    if (version === null) throw new ConflictError(`endpoint ${name} has no canary to promote`);
+    await this.resolver.checkDeployment({ project, model: e.model, version, endpoint: name, policy: e.policy, actor });
+    if (e.rollout) {
+      const now = Date.now();
+      const next: Endpoint = {
+        ...e,
+        primaryVersion: version,
+        canaryVersion: null,
+        canaryState: null,
+        rollout: null,
+        status: "serving",
+      };
+      const event: ServingEvent = {
+        id: newId(),
+        project,
+        endpoint: name,
+        at: now,
+        kind: "promoted",
+        severity: "info",
+        message: `${e.model}@${version} promoted to primary by ${actor}`,
+        deploymentId: e.rollout.deploymentId,
+        details: {},
+      };
+      const ok = await this.controller.apply(
+        e,
+        {
+          endpoint: next,
+          changed: true,
+          deployments: [],
+          finished: [{ id: e.rollout.deploymentId, outcome: "succeeded", details: { promoted_by: actor } }],
+          events: [event],
+          aliasRollback: null,
+        },
+        actor,
+        now,
+      );
+      if (!ok) throw new ConflictError(`endpoint ${name} changed while promoting; try again`);
+    } else if (e.primary.kind === "alias") {
+      await this.resolver.promoteAlias({
+        project,
+        model: e.model,
+        alias: e.primary.alias,
+        version,
+        actor,
+        policy: e.policy,
+      });
+      await this.controller.step(await this.get(project, name), actor);
+    } else {
+      await this.deploy(
+        project,
+        name,
+        { model: e.model, primary: { kind: "version", version }, canary: e.canary, shadow: e.shadow, policy: e.policy },
+        actor,
+      );
+    }
+    return this.get(project, name);
+  }
+
+  async remove(project: string, name: string, actor: string): Promise<void> {
+    await this.get(project, name);
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      await this.store.deleteEndpoint(project, name, tx);
+      await this.store.bumpChangeCounter(tx);
+      await record({ actor, project, action: "endpoint.delete", target: `endpoint:${name}` });
+    });
+  }
+
+  /** A software service's rollout, recorded for DORA metrics. */
+  async recordServiceDeployment(
+    project: string,
+    input: ServiceDeploymentInput,
+    actor: string,
+  ): Promise<DeploymentRecord> {
+    if (!NAME.test(input.service))
+      throw new InvalidInputError(`service name ${JSON.stringify(input.service)} is not valid`);
+    const at = input.at ?? Date.now();
+    const record: DeploymentRecord = {
+      id: newId(),
+      project,
+      kind: "service",
+      target: input.service,
+      model: null,
+      version: null,
+      previousVersion: null,
+      commit: input.commit ?? null,
+      environment: input.environment ?? null,
+      reason: "recorded",
+      actor,
+      outcome: input.outcome ?? "succeeded",
+      startedAt: at,
+      finishedAt: at,
+      details: input.details ?? {},
+    };
+    await audited(this.metadata, this.audit, async (tx, rec) => {
+      await this.store.insertDeployment(record, tx);
+      await rec({
+        actor,
+        project,
+        action: "deployment.record",
+        target: `service:${input.service}`,
+        summary: { commit: record.commit, outcome: record.outcome },
+      });
+    });
+    return record;
+  }
+
+  listDeployments(project: string, filter: DeploymentFilter): Promise<DeploymentRecord[]> {
+    return this.store.listDeployments(project, filter);
+  }
+
+  listEvents(project: string, endpoint: string | null, limit = 100): Promise<ServingEvent[]> {
+    return this.store.listEvents(project, endpoint, limit);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Open Inference Protocol v2 tensors ↔ Tandem instances and predictions.
+ *
+ * Inputs: either one tensor named as the model's input (e.g. `features`, FP32, shape [N, F], data
+ * flat row-major or nested), or one tensor per feature named by the feature (shape [N] or [N, 1]).
+ * Outputs: classifiers give `label` (INT64, or BYTES for string classes) [N] and `probabilities`
+ * (FP32) [N, K] in class order; regressors give `value` (FP32) [N].
+ */
+import { UnprocessableError } from "../../core/errors.js";
+import type { LiveEndpoint } from "../../core/serving/runtime.js";
+import type { ModelSignature, TensorElementType } from "../../core/training/signature.js";
+import { featuresOf } from "../../core/serving/codec.js";
+
+export interface V2Input {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: unknown[];
+}
+
+const V2_TYPES: Record<TensorElementType, string> = {
+  float32: "FP32",
+  float64: "FP64",
+  int64: "INT64",
+  string: "BYTES",
+};
+
+function flatten(data: unknown[]): unknown[] {
+  return data.some(Array.isArray) ? (data as unknown[]).flat(Infinity) : data;
+}
+
+export function fromV2Inputs(inputs: V2Input[], signature: ModelSignature): unknown[] {
+  const features = featuresOf(signature);
+  const width = features.length;
+  const modelInput = signature.inputs[0]?.name;
+  const whole = inputs.find((i) => i.name === modelInput);
+  if (whole) {
+    const data = flatten(whole.data);
+    const rows = whole.shape[0] ?? 0;
+    if (whole.shape.length !== 2 || whole.shape[1] !== width) {
+      throw new UnprocessableError(
+        `inputs[${whole.name}]: expected shape [N, ${width}], got [${whole.shape.join(", ")}]`,
+      );
+    }
+    if (data.length !== rows * width)
+      throw new UnprocessableError(
+        `inputs[${whole.name}]: shape [${whole.shape.join(", ")}] needs ${rows * width} values, got ${data.length}`,
+      );
+    return Array.from({ length: rows }, (_, r) => data.slice(r * width, (r + 1) * width));
+  }
+  const byName = new Map(inputs.map((i) => [i.name, i]));
+  const first = inputs[0]!;
+  const rows = first.shape[0] ?? 0;
+  const columns = features.map((f) => {
+    const t = byName.get(f.name);
+    if (!t)
+      throw new UnprocessableError(
+        `inputs: missing feature ${JSON.stringify(f.name)} (send one tensor per feature, or one tensor ${JSON.stringify(modelInput)} of shape [N, ${width}])`,
+      );
+    const data = flatten(t.data);
+    if (data.length !== rows)
+      throw new UnprocessableError(`inputs[${f.name}]: expected ${rows} values (shape [${rows}]), got ${data.length}`);
+    return data;
+  });
+  return Array.from({ length: rows }, (_, r) => Object.fromEntries(features.map((f, c) => [f.name, columns[c]![r]])));
+}
+
+export function toV2Outputs(predictions: unknown[], signature: ModelSignature, wanted?: string[]) {
+  const n = predictions.length;
+  const outputs: Array<{ name: string; datatype: string; shape: number[]; data: unknown[] }> = [];
+  if (signature.task === "regression") {
+    outputs.push({
+      name: "value",
+      datatype: "FP32",
+      shape: [n],
+      data: predictions.map((p) => (p as { value: number }).value),
+    });
+  } else {
+    const rows = predictions as Array<{ label: string | number; probabilities?: Record<string, number> }>;
+    const labels = rows.map((p) => p.label);
+    outputs.push({
+      name: "label",
+      datatype: labels.some((l) => typeof l === "string") ? "BYTES" : "INT64",
+      shape: [n],
+      data: labels,
+    });
+    const classes = signature.classLabels?.map(String) ?? Object.keys(rows[0]?.probabilities ?? {});
+    if (rows[0]?.probabilities) {
+      outputs.push({
+        name: "probabilities",
+        datatype: "FP32",
+        shape: [n, classes.length],
+        data: rows.flatMap((p) => classes.map((c) => p.probabilities?.[c] ?? 0)),
+      });
+    }
+  }
+  return wanted?.length ? outputs.filter((o) => wanted.includes(o.name)) : outputs;
+}
+
+export function v2Metadata(live: LiveEndpoint, name: string) {
+  const signature = live.primary?.signature ?? null;
+  const versions = [live.endpoint.primaryVersion, live.endpoint.canaryVersion]
+    .filter((v): v is number => v !== null)
+    .map(String);
+  const tensor = (t: { name: string; type: TensorElementType; shape: (number | null)[] }) => ({
+    name: t.name,
+    datatype: V2_TYPES[t.type],
+    shape: t.shape.map((d) => d ?? -1),
+  });
+  return {
+    name,
+    versions,
+    platform: live.primary?.model.format === "command" ? "tandem_command" : "onnxruntime_onnx",
+    inputs: signature ? signature.inputs.map(tensor) : [],
+    outputs: signature ? signature.outputs.map(tensor) : [],
+    parameters: {
+      model: live.endpoint.model,
+      features: signature
+        ? featuresOf(signature)
+            .map((f) => f.name)
+            .join(",")
+        : "",
+      task: signature?.task ?? "unknown",
+    },
+  };
+}

@@ -1,0 +1,512 @@
+/**
+ * Serving's tables: rows and their mappers stay here; the domain sees camelCase models.
+ */
+import { sql } from "kysely";
+import type { Tx } from "../../core/ports.js";
+import type {
+  CanarySpec,
+  DeploymentOutcome,
+  DeploymentRecord,
+  Endpoint,
+  FeedbackEntry,
+  ModelSelector,
+  PredictionLogEntry,
+  ServingEvent,
+  Slot,
+  SloSpec,
+} from "../../core/serving/model.js";
+import { DEFAULT_SLO } from "../../core/serving/model.js";
+import type {
+  DeploymentFilter,
+  PredictionLogStore,
+  ServingStore,
+  StatsDelta,
+  WindowStats,
+} from "../../core/serving/ports.js";
+import { histogramPercentile, LATENCY_BOUNDS_MS } from "../../core/serving/slo.js";
+import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+
+export interface EndpointRow {
+  project: string;
+  name: string;
+  model: string;
+  primary_selector: string;
+  canary: string | null;
+  shadow_selector: string | null;
+  slo: string;
+  policy: string | null;
+  primary_version: number | null;
+  canary_version: number | null;
+  shadow_version: number | null;
+  rollout: string | null;
+  canary_state: string | null;
+  blocked_canary_version: number | null;
+  status: string;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+  created_by: string;
+}
+
+export interface DeploymentRow {
+  id: string;
+  project: string;
+  kind: string;
+  target: string;
+  model: string | null;
+  version: number | null;
+  previous_version: number | null;
+  commit_sha: string | null;
+  environment: string | null;
+  reason: string;
+  actor: string;
+  outcome: string;
+  started_at: number;
+  finished_at: number | null;
+  details: string;
+}
+
+export interface ServingEventRow {
+  id: string;
+  project: string;
+  endpoint: string;
+  at: number;
+  kind: string;
+  severity: string;
+  message: string;
+  deployment_id: string | null;
+  details: string;
+}
+
+export interface PredictionRow {
+  id: string;
+  project: string;
+  endpoint: string;
+  model: string;
+  version: number;
+  slot: string;
+  request_id: string;
+  at: number;
+  latency_ms: number;
+  features: string;
+  output: string | null;
+  error: string | null;
+}
+
+export interface PredictionStatsRow {
+  project: string;
+  endpoint: string;
+  slot: string;
+  version: number;
+  at: number;
+  requests: number;
+  errors: number;
+  latency_hist: string;
+}
+
+export interface FeedbackRow {
+  prediction_id: string;
+  project: string;
+  endpoint: string;
+  label: string;
+  at: number;
+}
+
+declare module "./schema.js" {
+  interface Database {
+    serving_endpoints: EndpointRow;
+    serving_counters: { name: string; value: number };
+    deployments: DeploymentRow;
+    serving_events: ServingEventRow;
+    predictions: PredictionRow;
+    prediction_stats: PredictionStatsRow;
+    prediction_feedback: FeedbackRow;
+  }
+}
+
+const json = (value: unknown): string => JSON.stringify(value);
+
+function toEndpoint(row: EndpointRow): Endpoint {
+  return {
+    project: row.project,
+    name: row.name,
+    model: row.model,
+    primary: JSON.parse(row.primary_selector) as ModelSelector,
+    canary: row.canary ? (JSON.parse(row.canary) as CanarySpec) : null,
+    shadow: row.shadow_selector ? (JSON.parse(row.shadow_selector) as ModelSelector) : null,
+    slo: { ...DEFAULT_SLO, ...(JSON.parse(row.slo) as Partial<SloSpec>) },
+    policy: row.policy,
+    primaryVersion: row.primary_version,
+    canaryVersion: row.canary_version,
+    shadowVersion: row.shadow_version,
+    rollout: row.rollout ? (JSON.parse(row.rollout) as Endpoint["rollout"]) : null,
+    canaryState: row.canary_state ? (JSON.parse(row.canary_state) as Endpoint["canaryState"]) : null,
+    blockedCanaryVersion: row.blocked_canary_version,
+    status: row.status as Endpoint["status"],
+    revision: row.revision,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by,
+  };
+}
+
+function fromEndpoint(e: Endpoint): EndpointRow {
+  return {
+    project: e.project,
+    name: e.name,
+    model: e.model,
+    primary_selector: json(e.primary),
+    canary: e.canary ? json(e.canary) : null,
+    shadow_selector: e.shadow ? json(e.shadow) : null,
+    slo: json(e.slo),
+    policy: e.policy,
+    primary_version: e.primaryVersion,
+    canary_version: e.canaryVersion,
+    shadow_version: e.shadowVersion,
+    rollout: e.rollout ? json(e.rollout) : null,
+    canary_state: e.canaryState ? json(e.canaryState) : null,
+    blocked_canary_version: e.blockedCanaryVersion,
+    status: e.status,
+    revision: e.revision,
+    created_at: e.createdAt,
+    updated_at: e.updatedAt,
+    created_by: e.createdBy,
+  };
+}
+
+function toDeployment(row: DeploymentRow): DeploymentRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    kind: row.kind as DeploymentRecord["kind"],
+    target: row.target,
+    model: row.model,
+    version: row.version,
+    previousVersion: row.previous_version,
+    commit: row.commit_sha,
+    environment: row.environment,
+    reason: row.reason,
+    actor: row.actor,
+    outcome: row.outcome as DeploymentOutcome,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+  };
+}
+
+function toEvent(row: ServingEventRow): ServingEvent {
+  return {
+    id: row.id,
+    project: row.project,
+    endpoint: row.endpoint,
+    at: row.at,
+    kind: row.kind as ServingEvent["kind"],
+    severity: row.severity as ServingEvent["severity"],
+    message: row.message,
+    deploymentId: row.deployment_id,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+  };
+}
+
+export class SqlServingStore implements ServingStore {
+  constructor(private readonly store: SqlMetadataStore) {}
+
+  async getEndpoint(project: string, name: string, tx?: Tx): Promise<Endpoint | null> {
+    const row = await dbOf(this.store, tx)
+      .selectFrom("serving_endpoints")
+      .selectAll()
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return row ? toEndpoint(row) : null;
+  }
+
+  async listEndpoints(project: string | null, tx?: Tx): Promise<Endpoint[]> {
+    let q = dbOf(this.store, tx).selectFrom("serving_endpoints").selectAll();
+    if (project !== null) q = q.where("project", "=", project);
+    return (await q.orderBy("project").orderBy("name").execute()).map(toEndpoint);
+  }
+
+  async insertEndpoint(endpoint: Endpoint, tx: Tx): Promise<void> {
+    await dbOf(this.store, tx).insertInto("serving_endpoints").values(fromEndpoint(endpoint)).execute();
+  }
+
+  async updateEndpoint(endpoint: Endpoint, expectedRevision: number, tx: Tx): Promise<boolean> {
+    const { project, name, ...rest } = fromEndpoint(endpoint);
+    const result = await dbOf(this.store, tx)
+      .updateTable("serving_endpoints")
+      .set(rest)
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .where("revision", "=", expectedRevision)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async deleteEndpoint(project: string, name: string, tx: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .deleteFrom("serving_endpoints")
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .execute();
+  }
+
+  async bumpChangeCounter(tx: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .updateTable("serving_counters")
+      .set({ value: sql<number>`value + 1` })
+      .where("name", "=", "endpoints")
+      .execute();
+  }
+
+  async changeCounter(): Promise<number> {
+    const row = await this.store.db
+      .selectFrom("serving_counters")
+      .select("value")
+      .where("name", "=", "endpoints")
+      .executeTakeFirst();
+    return Number(row?.value ?? 0);
+  }
+
+  async insertDeployment(r: DeploymentRecord, tx: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .insertInto("deployments")
+      .values({
+        id: r.id,
+        project: r.project,
+        kind: r.kind,
+        target: r.target,
+        model: r.model,
+        version: r.version,
+        previous_version: r.previousVersion,
+        commit_sha: r.commit,
+        environment: r.environment,
+        reason: r.reason,
+        actor: r.actor,
+        outcome: r.outcome,
+        started_at: r.startedAt,
+        finished_at: r.finishedAt,
+        details: json(r.details),
+      })
+      .execute();
+  }
+
+  async finishDeployment(
+    id: string,
+    outcome: DeploymentOutcome,
+    at: number,
+    details: Record<string, unknown>,
+    tx: Tx,
+  ): Promise<void> {
+    const db = dbOf(this.store, tx);
+    const row = await db.selectFrom("deployments").select("details").where("id", "=", id).executeTakeFirst();
+    if (!row) return;
+    const merged = { ...(JSON.parse(row.details) as Record<string, unknown>), ...details };
+    await db
+      .updateTable("deployments")
+      .set({ outcome, finished_at: at, details: json(merged) })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async getDeployment(id: string, tx?: Tx): Promise<DeploymentRecord | null> {
+    const row = await dbOf(this.store, tx)
+      .selectFrom("deployments")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ? toDeployment(row) : null;
+  }
+
+  async listDeployments(project: string, filter: DeploymentFilter): Promise<DeploymentRecord[]> {
+    let q = this.store.db.selectFrom("deployments").selectAll().where("project", "=", project);
+    if (filter.target) q = q.where("target", "=", filter.target);
+    if (filter.kind) q = q.where("kind", "=", filter.kind);
+    const rows = await q
+      .orderBy("started_at", "desc")
+      .orderBy("id")
+      .limit(filter.limit ?? 100)
+      .execute();
+    return rows.map(toDeployment);
+  }
+
+  async insertEvent(e: ServingEvent, tx: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .insertInto("serving_events")
+      .values({
+        id: e.id,
+        project: e.project,
+        endpoint: e.endpoint,
+        at: e.at,
+        kind: e.kind,
+        severity: e.severity,
+        message: e.message,
+        deployment_id: e.deploymentId,
+        details: json(e.details),
+      })
+      .execute();
+  }
+
+  async listEvents(project: string, endpoint: string | null, limit: number): Promise<ServingEvent[]> {
+    let q = this.store.db.selectFrom("serving_events").selectAll().where("project", "=", project);
+    if (endpoint) q = q.where("endpoint", "=", endpoint);
+    return (await q.orderBy("at", "desc").limit(limit).execute()).map(toEvent);
+  }
+}
+
+// 12 columns per row: 1000 rows stay under SQLite's 32 766 and Postgres' 65 535 bound parameters.
+const INSERT_CHUNK = 1000;
+
+export class SqlPredictionLogStore implements PredictionLogStore {
+  constructor(private readonly store: SqlMetadataStore) {}
+
+  async append(entries: PredictionLogEntry[], stats: StatsDelta[]): Promise<void> {
+    if (entries.length === 0 && stats.length === 0) return;
+    await this.store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+        const rows: PredictionRow[] = entries.slice(i, i + INSERT_CHUNK).map((e) => ({
+          id: e.id,
+          project: e.project,
+          endpoint: e.endpoint,
+          model: e.model,
+          version: e.version,
+          slot: e.slot,
+          request_id: e.requestId,
+          at: e.at,
+          latency_ms: e.latencyMs,
+          features: json(e.features),
+          output: e.output === null || e.output === undefined ? null : json(e.output),
+          error: e.error,
+        }));
+        await trx.insertInto("predictions").values(rows).execute();
+      }
+      if (stats.length) {
+        await trx
+          .insertInto("prediction_stats")
+          .values(
+            stats.map((s) => ({
+              project: s.project,
+              endpoint: s.endpoint,
+              slot: s.slot,
+              version: s.version,
+              at: s.at,
+              requests: s.requests,
+              errors: s.errors,
+              latency_hist: json(s.latencyHist),
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async windowStats(project: string, endpoint: string, since: number): Promise<WindowStats[]> {
+    const rows = await this.store.db
+      .selectFrom("prediction_stats")
+      .select(["slot", "version", "requests", "errors", "latency_hist"])
+      .where("project", "=", project)
+      .where("endpoint", "=", endpoint)
+      .where("at", ">=", since)
+      .execute();
+    const merged = new Map<string, { slot: Slot; version: number; requests: number; errors: number; hist: number[] }>();
+    for (const row of rows) {
+      const key = `${row.slot}:${row.version}`;
+      let m = merged.get(key);
+      if (!m) {
+        m = {
+          slot: row.slot as Slot,
+          version: row.version,
+          requests: 0,
+          errors: 0,
+          hist: new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0),
+        };
+        merged.set(key, m);
+      }
+      m.requests += row.requests;
+      m.errors += row.errors;
+      (JSON.parse(row.latency_hist) as number[]).forEach((n, i) => (m.hist[i] = (m.hist[i] ?? 0) + n));
+    }
+    return [...merged.values()].map((m) => ({
+      slot: m.slot,
+      version: m.version,
+      requests: m.requests,
+      errors: m.errors,
+      p95Ms: histogramPercentile(m.hist, 95),
+    }));
+  }
+
+  async addFeedback(entries: FeedbackEntry[]): Promise<string[]> {
+    if (entries.length === 0) return [];
+    return this.store.db.transaction().execute(async (trx) => {
+      const ids = entries.map((e) => e.predictionId);
+      const known = new Set<string>();
+      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+        const found = await trx
+          .selectFrom("predictions")
+          .select("id")
+          .where("id", "in", ids.slice(i, i + INSERT_CHUNK))
+          .where("project", "=", entries[0]!.project)
+          .where("endpoint", "=", entries[0]!.endpoint)
+          .execute();
+        for (const f of found) known.add(f.id);
+      }
+      const rows = entries.filter((e) => known.has(e.predictionId));
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto("prediction_feedback")
+          .values(
+            rows
+              .slice(i, i + INSERT_CHUNK)
+              .map((e) => ({
+                prediction_id: e.predictionId,
+                project: e.project,
+                endpoint: e.endpoint,
+                label: json(e.label),
+                at: e.at,
+              })),
+          )
+          .onConflict((oc) =>
+            oc
+              .column("prediction_id")
+              .doUpdateSet((eb) => ({ label: eb.ref("excluded.label"), at: eb.ref("excluded.at") })),
+          )
+          .execute();
+      }
+      return ids.filter((id) => !known.has(id));
+    });
+  }
+
+  async deleteBefore(before: number): Promise<number> {
+    return this.store.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("prediction_feedback").where("at", "<", before).execute();
+      await trx.deleteFrom("prediction_stats").where("at", "<", before).execute();
+      const result = await trx.deleteFrom("predictions").where("at", "<", before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  async recent(project: string, endpoint: string, limit: number): Promise<PredictionLogEntry[]> {
+    const rows = await this.store.db
+      .selectFrom("predictions")
+      .selectAll()
+      .where("project", "=", project)
+      .where("endpoint", "=", endpoint)
+      .orderBy("at", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      project: r.project,
+      endpoint: r.endpoint,
+      model: r.model,
+      version: r.version,
+      slot: r.slot as Slot,
+      requestId: r.request_id,
+      at: r.at,
+      latencyMs: r.latency_ms,
+      features: JSON.parse(r.features) as Record<string, unknown>,
+      output: r.output === null ? null : (JSON.parse(r.output) as unknown),
+      error: r.error,
+    }));
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The serving area: endpoint service and controller, the runtime that answers predictions, the
+ * prediction log, /metrics, and the loops `tandem server` / `tandem serve` run.
+ */
+import { join } from "node:path";
+import { Counter, Histogram } from "prom-client";
+import { EndpointController } from "../core/serving/controller.js";
+import type { ModelSelector, ServingEvent } from "../core/serving/model.js";
+import type { ModelResolver, PredictionLogStore, ServableVersion, ServingAlertSink } from "../core/serving/ports.js";
+import { PredictionLogger } from "../core/serving/prediction-log.js";
+import { ServingRuntime, type ServingMetrics } from "../core/serving/runtime.js";
+import { EndpointService } from "../core/serving/service.js";
+import { NotFoundError } from "../core/errors.js";
+import type { RegistryService } from "../core/registry/service.js";
+import type { ModelVersion } from "../core/registry/model.js";
+import type { ServerMetrics } from "../server/metrics.js";
+import { serverExtensions } from "../server/server.js";
+import type { Services } from "../server/services.js";
+import { ArtifactRunnerFactory } from "../serving/runner-factory.js";
+import { SqlPredictionLogStore, SqlServingStore } from "../stores/metadata/serving-store.js";
+import type { Wiring } from "./kit.js";
+
+export interface ServingArea {
+  endpoints: EndpointService;
+  controller: EndpointController;
+  runtime: ServingRuntime;
+  logger: PredictionLogger;
+  log: PredictionLogStore;
+  /** Where critical events (SLO breaches) go besides the event table. Monitoring replaces it to raise alerts. */
+  alertSink: ServingAlertSink;
+  settings: ServingSettings;
+}
+
+export interface ServingSettings {
+  /** Controller tick: alias follow, SLO judgement, ms (default 1 000). */
+  controllerMs: number;
+  /** Prediction log retention, ms (default 30 days). */
+  retentionMs: number;
+  /** How often old log rows are dropped, ms (default 1 h). */
+  retentionSweepMs: number;
+}
+
+declare module "../server/services.js" {
+  interface Services {
+    serving: ServingArea;
+  }
+}
+
+function toServable(v: ModelVersion): ServableVersion {
+  return {
+    model: v.modelName,
+    version: v.version,
+    format: v.artifact.format,
+    storage: v.artifact.storage,
+    sha256: v.artifact.sha256,
+    signature: v.signature.model ?? null,
+    gitCommit: v.lineage.gitCommit,
+  };
+}
+
+/** The Registry as Serving's ModelResolver (looked up lazily: wiring order does not matter). */
+export class RegistryModelResolver implements ModelResolver {
+  constructor(private readonly services: Services) {}
+
+  private get registry(): RegistryService {
+    const registry = (this.services as Services & { registry?: RegistryService }).registry;
+    if (!registry) throw new NotFoundError("the model registry is not available in this server");
+    return registry;
+  }
+
+  async resolve(project: string, model: string, selector: ModelSelector): Promise<ServableVersion> {
+    const ref = selector.kind === "alias" ? `${model}@${selector.alias}` : `${model}@${selector.version}`;
+    return toServable(await this.registry.resolve(project, ref));
+  }
+
+  checkDeployment(input: {
+    project: string;
+    model: string;
+    version: number;
+    endpoint: string;
+    policy: string | null;
+    actor: string;
+  }): Promise<void> {
+    return this.registry.checkDeployment(input);
+  }
+
+  async rollbackAlias(input: {
+    project: string;
+    model: string;
+    alias: string;
+    version: number;
+    actor: string;
+    reason: string;
+  }): Promise<void> {
+    await this.registry.rollbackAlias(input);
+  }
+
+  async promoteAlias(input: {
+    project: string;
+    model: string;
+    alias: string;
+    version: number;
+    actor: string;
+    policy: string | null;
+  }): Promise<void> {
+    await this.registry.setAlias({
+      actor: input.actor,
+      project: input.project,
+      ref: `${input.model}@${input.version}`,
+      alias: input.alias,
+      policy: input.policy,
+    });
+  }
+
+  previousAliasVersion(project: string, model: string, alias: string): Promise<number | null> {
+    return this.registry.previousAliasVersion(project, model, alias);
+  }
+}
+
+/** prom-client metrics per endpoint, version and slot, on the app's registry. */
+export function promServingMetrics(metrics: ServerMetrics): ServingMetrics {
+  const requests = new Counter({
+    name: "tandem_serving_requests_total",
+    help: "Prediction requests by endpoint, model version, slot (primary, canary, shadow) and outcome.",
+    labelNames: ["project", "endpoint", "version", "slot", "outcome"],
+    registers: [metrics.registry],
+  });
+  const latency = new Histogram({
+    name: "tandem_serving_latency_seconds",
+    help: "Model latency per request (queueing, batching and inference) by endpoint, version and slot.",
+    labelNames: ["project", "endpoint", "version", "slot"],
+    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics.registry],
+  });
+  return {
+    observe(labels, seconds) {
+      requests.inc(labels);
+      if (labels.outcome === "ok")
+        latency.observe(
+          { project: labels.project, endpoint: labels.endpoint, version: labels.version, slot: labels.slot },
+          seconds,
+        );
+    },
+  };
+}
+
+const mountServingMetrics = (_app: unknown, services: Services, metrics: ServerMetrics) => {
+  if (services.serving) services.serving.runtime.metrics = promServingMetrics(metrics);
+};
+
+/** Starts the serving loops: change-counter poll, controller ticks, retention sweeps. */
+export function startServingLoops(area: ServingArea, signal: AbortSignal, only?: ReadonlySet<string>): void {
+  const every = (ms: number, fn: () => Promise<unknown>) => {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      fn()
+        .catch(() => undefined)
+        .finally(() => (running = false));
+    }, ms);
+    signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+  };
+  void area.runtime.sync(true).catch(() => undefined);
+  every(area.runtime.pollMs, () => area.runtime.sync());
+  every(area.settings.controllerMs, () => area.controller.tick(only));
+  every(area.settings.retentionSweepMs, () => area.log.deleteBefore(Date.now() - area.settings.retentionMs));
+}
+
+export const wireServing: Wiring = ({ config, sql, services }) => {
+  const store = new SqlServingStore(sql);
+  const log = new SqlPredictionLogStore(sql);
+  const resolver = new RegistryModelResolver(services);
+  const logger = new PredictionLogger(log, { flushMs: 200 });
+  const area = {} as ServingArea;
+  const keepEvent: ServingAlertSink = (_event: ServingEvent) => undefined;
+  area.alertSink = keepEvent;
+  const controller = new EndpointController({
+    metadata: services.metadata,
+    audit: services.audit,
+    store,
+    log,
+    resolver,
+    alertSink: () => area.alertSink,
+  });
+  const runtime = new ServingRuntime({
+    store,
+    resolver,
+    factory: new ArtifactRunnerFactory(services.artifacts, join(config.home, "serving", "models")),
+    logger,
+    pollMs: 250,
+  });
+  Object.assign(area, {
+    endpoints: new EndpointService(services.metadata, services.audit, store, resolver, controller),
+    controller,
+    runtime,
+    logger,
+    log,
+    settings: { controllerMs: 1000, retentionMs: 30 * 86_400_000, retentionSweepMs: 3_600_000 },
+  });
+  services.serving = area;
+  services.background.push({
+    name: "serving",
+    start: (signal) => startServingLoops(area, signal, runtime.only ?? undefined),
+  });
+  // Logger first, runtime after: queued answers are written before the models go.
+  services.closers.push(async () => {
+    await runtime.close();
+    await logger.close();
+  });
+  if (!serverExtensions.includes(mountServingMetrics)) serverExtensions.push(mountServingMetrics);
+};
