@@ -1,0 +1,229 @@
+/**
+ * Histogram-based gradient-boosted trees (like scikit-learn's HistGradientBoosting and LightGBM):
+ * binary log-loss or squared error, leaf-wise trees, early stopping on a held-out validation split.
+ * Parameter names and defaults follow scikit-learn's so results can be compared side by side.
+ */
+
+import { InvalidInputError } from "../../errors.js";
+import type { LabelledData, Matrix } from "../data.js";
+import { subset, trainValidationSplit } from "../data.js";
+import { sigmoid } from "../metrics.js";
+import { applyBins, fitBins } from "./binning.js";
+import { Grower } from "./grower.js";
+import type { Tree } from "./tree.js";
+import { addTreePredictions, addTreePredictionsBinned } from "./tree.js";
+
+export type BoostingLoss = "log_loss" | "squared_error";
+
+export interface GradientBoostingParams {
+  /** "log_loss" for binary classification (labels 0/1), "squared_error" for regression. */
+  loss: BoostingLoss;
+  /** Boosting iterations (trees) at most (default 100). */
+  maxIter?: number;
+  /** Shrinkage applied to every leaf value (default 0.1). */
+  learningRate?: number;
+  /** Leaves per tree at most (default 31). */
+  maxLeafNodes?: number;
+  /** Depth limit, 0 = none (default 0). */
+  maxDepth?: number;
+  /** Rows per leaf at least (default 20). */
+  minSamplesLeaf?: number;
+  /** L2 penalty on leaf values (default 0). */
+  l2Regularization?: number;
+  /** Value bins per feature, at most 255 (default 255). */
+  maxBins?: number;
+  /** "auto" = on when there are more than 10 000 rows (default "auto"). */
+  earlyStopping?: boolean | "auto";
+  /** Share of rows held out for early stopping (default 0.1). */
+  validationFraction?: number;
+  /** Stop after this many iterations without improving the validation loss by `tol` (default 10). */
+  nIterNoChange?: number;
+  /** Smallest improvement that counts (default 1e-7). */
+  tol?: number;
+  /** Seed for the validation split and the binning sample (default 0). */
+  seed?: number;
+}
+
+export interface GradientBoostingModel {
+  kind: "gradient_boosting";
+  loss: BoostingLoss;
+  nFeatures: number;
+  /** Float32 so the trainer adds exactly the ONNX graph's base value. */
+  baseline: number;
+  trees: Tree[];
+  /** Gain per feature, normalised to sum to 1. */
+  importances: number[];
+  /** Validation loss per iteration when early stopping ran (index 0 = baseline only). */
+  validationLoss: number[];
+}
+
+type Resolved = Required<Omit<GradientBoostingParams, "earlyStopping">> & { earlyStopping: boolean };
+
+export function resolveParams(p: GradientBoostingParams, rows: number): Resolved {
+  const r: Resolved = {
+    loss: p.loss,
+    maxIter: p.maxIter ?? 100,
+    learningRate: p.learningRate ?? 0.1,
+    maxLeafNodes: p.maxLeafNodes ?? 31,
+    maxDepth: p.maxDepth ?? 0,
+    minSamplesLeaf: p.minSamplesLeaf ?? 20,
+    l2Regularization: p.l2Regularization ?? 0,
+    maxBins: p.maxBins ?? 255,
+    earlyStopping: p.earlyStopping === undefined || p.earlyStopping === "auto" ? rows > 10_000 : p.earlyStopping,
+    validationFraction: p.validationFraction ?? 0.1,
+    nIterNoChange: p.nIterNoChange ?? 10,
+    tol: p.tol ?? 1e-7,
+    seed: p.seed ?? 0,
+  };
+  const check = (ok: boolean, field: string, rule: string): void => {
+    if (!ok) throw new InvalidInputError(`gradient_boosting: ${field} ${rule}`);
+  };
+  check(Number.isInteger(r.maxIter) && r.maxIter >= 1, "max_iter", "must be an integer >= 1");
+  check(r.learningRate > 0, "learning_rate", "must be > 0");
+  check(Number.isInteger(r.maxLeafNodes) && r.maxLeafNodes >= 2, "max_leaf_nodes", "must be an integer >= 2");
+  check(Number.isInteger(r.minSamplesLeaf) && r.minSamplesLeaf >= 1, "min_samples_leaf", "must be an integer >= 1");
+  check(r.l2Regularization >= 0, "l2_regularization", "must be >= 0");
+  check(Number.isInteger(r.maxBins) && r.maxBins >= 2 && r.maxBins <= 255, "max_bins", "must be an integer in 2..255");
+  check(r.validationFraction > 0 && r.validationFraction < 1, "validation_fraction", "must be in (0, 1)");
+  check(Number.isInteger(r.nIterNoChange) && r.nIterNoChange >= 1, "n_iter_no_change", "must be an integer >= 1");
+  return r;
+}
+
+export function trainGradientBoosting(data: LabelledData, params: GradientBoostingParams): GradientBoostingModel {
+  const p = resolveParams(params, data.x.rows);
+  const classification = p.loss === "log_loss";
+  if (classification) {
+    for (const v of data.y) {
+      if (v !== 0 && v !== 1) throw new InvalidInputError("gradient_boosting: log_loss needs labels 0 and 1");
+    }
+  }
+  let train = data;
+  let val: LabelledData | null = null;
+  if (p.earlyStopping) {
+    const split = trainValidationSplit({
+      y: data.y,
+      fraction: p.validationFraction,
+      seed: p.seed,
+      stratify: classification,
+    });
+    train = subset(data, split.train);
+    val = subset(data, split.validation);
+  }
+  const n = train.x.rows;
+  if (n < 2) throw new InvalidInputError("gradient_boosting: needs at least 2 training rows");
+  const mapper = fitBins(train.x, { maxBins: p.maxBins, seed: p.seed });
+  const bins = applyBins(train.x, mapper);
+  const valBins = val ? applyBins(val.x, mapper) : null;
+  const grower = new Grower(
+    {
+      bins,
+      rows: n,
+      cols: train.x.cols,
+      valueBins: Int32Array.from(mapper.thresholds, (t) => t.length + 1),
+      thresholds: mapper.thresholds,
+    },
+    {
+      maxLeafNodes: p.maxLeafNodes,
+      maxDepth: p.maxDepth,
+      minSamplesLeaf: p.minSamplesLeaf,
+      l2: p.l2Regularization,
+      learningRate: p.learningRate,
+      minHessian: 1e-3,
+    },
+  );
+  let mean = 0;
+  for (const v of train.y) mean += v;
+  mean /= n;
+  if (classification && (mean === 0 || mean === 1)) {
+    throw new InvalidInputError("gradient_boosting: training labels hold a single class");
+  }
+  const baseline = Math.fround(classification ? Math.log(mean / (1 - mean)) : mean);
+  const raw = new Float64Array(n).fill(baseline);
+  const valRaw = val ? new Float64Array(val.x.rows).fill(baseline) : null;
+  const grad = new Float64Array(n);
+  const hess = classification ? new Float64Array(n) : null;
+  const trees: Tree[] = [];
+  const validationLoss: number[] = [];
+  if (val && valRaw) validationLoss.push(lossOf(p.loss, val.y, valRaw));
+  for (let it = 0; it < p.maxIter; it++) {
+    computeGradients(p.loss, train.y, raw, grad, hess);
+    const tree = grower.grow(grad, hess, raw);
+    trees.push(tree);
+    if (val && valRaw && valBins) {
+      addTreePredictionsBinned(tree, valBins, val.x.cols, valRaw);
+      validationLoss.push(lossOf(p.loss, val.y, valRaw));
+      if (shouldStop(validationLoss, p.nIterNoChange, p.tol)) break;
+    }
+    // A tree with a single leaf means no split helps any more.
+    if (tree.feature.length === 1) break;
+  }
+  let total = 0;
+  for (const g of grower.gains) total += g;
+  const importances = Array.from(grower.gains, (g) => (total > 0 ? g / total : 0));
+  return {
+    kind: "gradient_boosting",
+    loss: p.loss,
+    nFeatures: data.x.cols,
+    baseline,
+    trees,
+    importances,
+    validationLoss,
+  };
+}
+
+/** scikit-learn's rule: stop when none of the last n losses beats the one n+1 back by more than tol. */
+function shouldStop(losses: number[], n: number, tol: number): boolean {
+  if (losses.length <= n) return false;
+  const reference = losses[losses.length - n - 1]!;
+  for (let k = losses.length - n; k < losses.length; k++) if (losses[k]! < reference - tol) return false;
+  return true;
+}
+
+function computeGradients(
+  loss: BoostingLoss,
+  y: Float64Array,
+  raw: Float64Array,
+  grad: Float64Array,
+  hess: Float64Array | null,
+): void {
+  if (loss === "squared_error") {
+    for (let i = 0; i < y.length; i++) grad[i] = raw[i]! - y[i]!;
+    return;
+  }
+  for (let i = 0; i < y.length; i++) {
+    const pr = sigmoid(raw[i]!);
+    grad[i] = pr - y[i]!;
+    hess![i] = pr * (1 - pr);
+  }
+}
+
+function lossOf(loss: BoostingLoss, y: Float64Array, raw: Float64Array): number {
+  let s = 0;
+  if (loss === "squared_error") {
+    for (let i = 0; i < y.length; i++) s += (raw[i]! - y[i]!) ** 2;
+    return s / y.length;
+  }
+  // log(1 + e^z) - y z, computed stably.
+  for (let i = 0; i < y.length; i++) {
+    const z = raw[i]!;
+    s += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i]! * z;
+  }
+  return s / y.length;
+}
+
+/** Raw scores (log-odds for log_loss, values for squared_error) for each row. */
+export function predictRaw(model: GradientBoostingModel, x: Matrix): Float64Array {
+  if (x.cols !== model.nFeatures) {
+    throw new InvalidInputError(`model expects ${model.nFeatures} features, got ${x.cols}`);
+  }
+  const out = new Float64Array(x.rows).fill(model.baseline);
+  for (const t of model.trees) addTreePredictions(t, x.data, x.cols, out);
+  return out;
+}
+
+/** log_loss: probability of class 1; squared_error: the predicted value. */
+export function predictGradientBoosting(model: GradientBoostingModel, x: Matrix): Float64Array {
+  const raw = predictRaw(model, x);
+  if (model.loss === "log_loss") for (let i = 0; i < raw.length; i++) raw[i] = sigmoid(raw[i]!);
+  return raw;
+}
