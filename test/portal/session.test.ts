@@ -55,6 +55,20 @@ for (const kind of STORE_KINDS) {
       expect(who.json()).toMatchObject({ user: "admin", is_admin: true });
     });
 
+    it("tells a browser whether it is signed in, without a failed request", async () => {
+      const anonymous = await app.inject({ method: "GET", url: "/api/v1/session" });
+      expect(anonymous.statusCode).toBe(200);
+      expect(anonymous.json()).toMatchObject({ signed_in: false, user: null });
+      const signIn = await app.inject({
+        method: "POST",
+        url: "/api/v1/session",
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      const cookie = cookieFrom(signIn.headers["set-cookie"]);
+      const me = await app.inject({ method: "GET", url: "/api/v1/session", headers: { cookie } });
+      expect(me.json()).toMatchObject({ signed_in: true, user: "admin", is_admin: true });
+    });
+
     it("refuses the raw token as a cookie value: a cookie is a session, never a token", async () => {
       const who = await app.inject({
         method: "GET",

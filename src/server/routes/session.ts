@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { UnauthenticatedError } from "../../core/errors.js";
+import { ROLES } from "../../core/governance/model.js";
 import { readCookie, SESSION_COOKIE } from "../auth.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 
@@ -18,6 +20,40 @@ function clearCookie(request: FastifyRequest, reply: FastifyReply): void {
 }
 
 export const sessionRoutes: AnyRoute[] = [
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/session",
+    summary: "Whether the request's session cookie is signed in, and as whom.",
+    description: "Always 200, so a browser asking before sign-in logs no failed request.",
+    tags: ["access"],
+    auth: "none",
+    role: null,
+    response: z.object({
+      signed_in: z.boolean(),
+      user: z.string().nullable(),
+      is_admin: z.boolean(),
+      token_role: z.enum(ROLES).nullable(),
+      token_project: z.string().nullable(),
+    }),
+    handler: async ({ services, request }) => {
+      const id = readCookie(request, SESSION_COOKIE);
+      // Only an ended session reads as "signed out"; a store failure still answers as an error.
+      const principal = id
+        ? await services.sessions.authenticate(id).catch((e: unknown) => {
+            if (e instanceof UnauthenticatedError) return null;
+            throw e;
+          })
+        : null;
+      if (!principal) return { signed_in: false, user: null, is_admin: false, token_role: null, token_project: null };
+      return {
+        signed_in: true,
+        user: principal.userName,
+        is_admin: principal.isAdmin,
+        token_role: principal.tokenRole,
+        token_project: principal.tokenProject,
+      };
+    },
+  }),
   defineRoute({
     method: "POST",
     url: "/api/v1/session",
