@@ -19,11 +19,17 @@ import { SqlAccessStore } from "./stores/metadata/access-store.js";
 import { SqlAuditStore } from "./stores/metadata/audit-store.js";
 import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
 import type { Wiring } from "./wiring/kit.js";
+import { wireMonitoring } from "./wiring/monitoring.js";
 import { wirePortal } from "./wiring/portal.js";
 import { wireTracking } from "./wiring/tracking.js";
 import { wireServing } from "./wiring/serving.js";
 
-const AREA_WIRINGS: Wiring[] = [wirePortal, wireServing, wireTracking];
+const AREA_WIRINGS: Wiring[] = [
+  wirePortal,
+  wireServing,
+  wireTracking,
+  wireMonitoring,
+];
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {
   const a = config.artifacts;

@@ -6,7 +6,9 @@ import { ConfigError } from "../config.js";
 import { ApiError } from "./api.js";
 import { EXIT, UsageError, VerdictError, closeApi } from "./context.js";
 import { registerAccessCommands } from "./access.js";
+import { registerAlertCommands } from "./alerts.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerServingCommands } from "./serving.js";
 import { registerServerCommands } from "./server.js";
 
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerAccessCommands(program);
   registerAuditCommands(program);
+  registerAlertCommands(program);
+  registerServingCommands(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 /** Every route of the server, by area. Add one line per area. */
 import type { AnyRoute } from "../route-kit.js";
 import { accessRoutes } from "./access.js";
+import { alertRoutes } from "./alerts.js";
 import { auditRoutes } from "./audit.js";
 import { endpointRoutes } from "./endpoints.js";
 import { inferenceRoutes } from "./inference.js";
@@ -9,5 +10,14 @@ import { systemRoutes } from "./system.js";
 import { trackingRoutes } from "./tracking-all.js";
 
 export function allRoutes(): AnyRoute[] {
-  return [...systemRoutes, ...accessRoutes, ...auditRoutes, ...sessionRoutes, ...endpointRoutes, ...inferenceRoutes, ...trackingRoutes];
+  return [
+    ...systemRoutes,
+    ...accessRoutes,
+    ...auditRoutes,
+    ...sessionRoutes,
+    ...endpointRoutes,
+    ...inferenceRoutes,
+    ...trackingRoutes,
+    ...alertRoutes,
+  ];
 }

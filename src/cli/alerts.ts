@@ -1,0 +1,120 @@
+import type { Command } from "commander";
+import { openApi, projectPath, resolveProject } from "./context.js";
+import { formatTable, formatTime, printJson, printTable } from "./output.js";
+
+interface AlertWire {
+  id: string;
+  name: string;
+  status: string;
+  severity: string;
+  source: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  evidence: Record<string, unknown>;
+  starts_at: number;
+  ends_at: number | null;
+  fire_count: number;
+  acked_by: string | null;
+  triggered_at: number | null;
+  deliveries?: Array<{ receiver_id: string; status: string; attempts: number; last_error: string | null }>;
+}
+
+const row = (a: AlertWire) => ({
+  id: a.id.slice(0, 12),
+  name: a.name,
+  status: a.status,
+  severity: a.severity,
+  source: a.source,
+  since: formatTime(a.starts_at),
+  fired: a.fire_count,
+  acked_by: a.acked_by,
+});
+
+export function registerAlertCommands(program: Command): void {
+  const alerts = program
+    .command("alerts")
+    .description("Alerts raised by monitors, serving or an external Alertmanager.");
+  alerts
+    .command("ls")
+    .description("List alerts, newest first.")
+    .option("--project <project>", "project (default: the current project)")
+    .option("--status <status>", "firing or resolved")
+    .option("--json", "machine output")
+    .action(async (opts: { project?: string; status?: string; json?: boolean }) => {
+      const api = await openApi();
+      const { alerts: list } = await api.get<{ alerts: AlertWire[] }>(
+        projectPath(resolveProject(opts.project), "/alerts"),
+        { status: opts.status },
+      );
+      if (opts.json) printJson(list);
+      else printTable(list.map(row), ["id", "name", "status", "severity", "source", "since", "fired", "acked_by"]);
+    });
+  alerts
+    .command("show <id>")
+    .description("One alert: labels, evidence, notification deliveries.")
+    .option("--project <project>", "project (default: the current project)")
+    .option("--json", "machine output")
+    .action(async (id: string, opts: { project?: string; json?: boolean }) => {
+      const api = await openApi();
+      const a = await api.get<AlertWire>(
+        projectPath(resolveProject(opts.project), `/alerts/${encodeURIComponent(id)}`),
+      );
+      if (opts.json) return printJson(a);
+      const lines = [
+        `${a.name} (${a.status}, ${a.severity}) from ${a.source}, since ${formatTime(a.starts_at)}${a.ends_at ? ` until ${formatTime(a.ends_at)}` : ""}`,
+        `labels: ${JSON.stringify(a.labels)}`,
+        `evidence: ${JSON.stringify(a.evidence, null, 2)}`,
+        `pipelines triggered: ${a.triggered_at ? formatTime(a.triggered_at) : "no"}`,
+      ];
+      if (a.deliveries?.length)
+        lines.push("deliveries:", formatTable(a.deliveries, ["receiver_id", "status", "attempts", "last_error"]));
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+  alerts
+    .command("ack <id>")
+    .description("Acknowledge an alert.")
+    .option("--project <project>", "project (default: the current project)")
+    .option("--comment <text>", "why, or what is being done")
+    .action(async (id: string, opts: { project?: string; comment?: string }) => {
+      const api = await openApi();
+      await api.post(projectPath(resolveProject(opts.project), `/alerts/${encodeURIComponent(id)}/ack`), {
+        comment: opts.comment ?? null,
+      });
+      process.stdout.write(`acknowledged ${id}\n`);
+    });
+  const receivers = alerts.command("receivers").description("Webhook receivers for Alertmanager-style notifications.");
+  receivers
+    .command("add <url>")
+    .option("--project <project>", "project (default: the current project)")
+    .option("--token <token>", "sent as Authorization: Bearer")
+    .option("--json", "machine output")
+    .action(async (url: string, opts: { project?: string; token?: string; json?: boolean }) => {
+      const api = await openApi();
+      const r = await api.post<{ id: string }>(projectPath(resolveProject(opts.project), "/alert-receivers"), {
+        url,
+        token: opts.token ?? null,
+      });
+      if (opts.json) printJson(r);
+      else process.stdout.write(`added receiver ${r.id}\n`);
+    });
+  receivers
+    .command("ls")
+    .option("--project <project>", "project (default: the current project)")
+    .option("--json", "machine output")
+    .action(async (opts: { project?: string; json?: boolean }) => {
+      const api = await openApi();
+      const { receivers: list } = await api.get<{ receivers: Array<Record<string, unknown>> }>(
+        projectPath(resolveProject(opts.project), "/alert-receivers"),
+      );
+      if (opts.json) printJson(list);
+      else printTable(list, ["id", "url", "has_token"]);
+    });
+  receivers
+    .command("rm <id>")
+    .option("--project <project>", "project (default: the current project)")
+    .action(async (id: string, opts: { project?: string }) => {
+      const api = await openApi();
+      await api.delete(projectPath(resolveProject(opts.project), `/alert-receivers/${encodeURIComponent(id)}`));
+      process.stdout.write(`removed receiver ${id}\n`);
+    });
+}

@@ -1,0 +1,38 @@
+import { Gauge } from "prom-client";
+import { AlertService } from "../core/monitoring/alerts/service.js";
+import { everyInterval } from "../server/background.js";
+import { serverExtensions } from "../server/server.js";
+import { SqlAlertStore } from "../stores/metadata/alert-store.js";
+import { FetchWebhookSender } from "../stores/http/webhook-sender.js";
+import type { Wiring } from "./kit.js";
+
+/** Alerts (and, in monitors.ts, monitors): services, delivery and trigger loops, and /metrics gauges. */
+export const wireMonitoring: Wiring = ({ sql, services }) => {
+  const alerts = new AlertService({
+    metadata: sql,
+    store: new SqlAlertStore(sql),
+    audit: services.audit,
+    sender: new FetchWebhookSender(),
+    externalUrl: () => services.config.serverUrl ?? `http://${services.config.host}:${services.config.port}`,
+  });
+  services.alerts = alerts;
+  // Notifications every second; a receiver that is down is retried with exponential backoff.
+  services.background.push(everyInterval("alert-delivery", 1000, () => alerts.deliverDue()));
+  // A process that died between firing an alert and starting its pipelines leaves it untriggered.
+  services.background.push(everyInterval("alert-trigger-sweep", 5000, () => alerts.sweepUntriggered()));
+};
+
+serverExtensions.push((_app, services, metrics) => {
+  new Gauge({
+    name: "tandem_alerts_firing",
+    help: "Alerts currently firing, by project, alert name and severity.",
+    labelNames: ["project", "alertname", "severity"],
+    registers: [metrics.registry],
+    async collect() {
+      this.reset();
+      for (const row of await services.alerts.firingCounts()) {
+        this.set({ project: row.project, alertname: row.name, severity: row.severity }, row.count);
+      }
+    },
+  });
+});
