@@ -1,0 +1,580 @@
+/**
+ * The tracking service: experiments, runs, params, metrics and tags. Routes (MLflow REST 2.0 and the
+ * native API) and other areas call it; every state change is audited in its own transaction.
+ *
+ * For the Pipelines area — one tracking run per pipeline run, a child run per step run:
+ *
+ *   const exp = await tracking.getOrCreateExperiment(actor, project, `pipeline:${pipelineName}`);
+ *   const parent = await tracking.createRun(actor, project, { experimentId: exp.experimentId, runName: pipelineRunId,
+ *     tags: { "tandem.pipeline_run_id": pipelineRunId } });
+ *   const child = await tracking.createRun(actor, project, { experimentId: exp.experimentId, runName: stepName,
+ *     parentRunId: parent.info.runId, tags: { "tandem.step": stepName } });
+ *   await tracking.logBatch(actor, project, child.info.runId, { params: [{ key, value }], metrics: [{ key, value,
+ *     timestamp: nowMs(), step: 0 }], tags: [] });                       // MLflow's limits apply per call
+ *   await tracking.updateRun(actor, project, child.info.runId, { status: "FINISHED", endTime: nowMs() });
+ *
+ * Give the step process `MLFLOW_RUN_ID=<child run id>` and `MLFLOW_TRACKING_URI=<server URL>`: MLflow code
+ * inside the step then logs into that same run. `createRun`'s `parentRunId` also sets MLflow's
+ * `mlflow.parentRunId` tag, so the MLflow UI and clients see the nesting.
+ */
+import { randomInt } from "node:crypto";
+import type { AuditLog } from "../governance/audit.js";
+import { audited, type RecordAudit } from "../governance/audited.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
+import { newId, nowMs } from "../ids.js";
+import type { MetadataStore, Tx } from "../ports.js";
+import { parseFilter, parseOrderByList } from "./filter/parser.js";
+import {
+  DEFAULT_EXPERIMENT_ID,
+  DEFAULT_EXPERIMENT_NAME,
+  RUN_STATUSES,
+  TAG_PARENT_RUN_ID,
+  TAG_RUN_NAME,
+  artifactRootOf,
+  type DatasetInput,
+  type Experiment,
+  type MetricPoint,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type ViewType,
+} from "./model.js";
+import { decodePageToken, encodePageToken } from "./paging.js";
+import type { TrackingStore } from "./ports.js";
+import {
+  LIMITS,
+  validateBatchSizes,
+  validateKey,
+  validateMaxResults,
+  validateMetric,
+  validateValue,
+} from "./validation.js";
+
+export interface TrackingServiceOptions {
+  metadata: MetadataStore;
+  audit: AuditLog;
+  store: TrackingStore;
+}
+
+export interface CreateRunInput {
+  experimentId?: string;
+  runName?: string;
+  userId?: string;
+  /** Start time in ms (default now). */
+  startTime?: number;
+  tags?: Record<string, string>;
+  parentRunId?: string;
+}
+
+export interface LogBatchInput {
+  metrics?: MetricPoint[];
+  params?: Array<{ key: string; value: string }>;
+  tags?: Array<{ key: string; value: string }>;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string | null;
+}
+
+const ADJECTIVES = [
+  "amber",
+  "brave",
+  "calm",
+  "eager",
+  "gentle",
+  "keen",
+  "lucid",
+  "merry",
+  "nimble",
+  "quiet",
+  "rapid",
+  "sunny",
+];
+const NOUNS = ["ant", "bee", "crane", "deer", "eel", "fox", "gull", "hare", "ibis", "lynx", "owl", "wren"];
+
+/** MLflow names unnamed runs like `bright-fox-123`; so do we, so UIs never show an empty name. */
+export function generateRunName(): string {
+  return `${ADJECTIVES[randomInt(ADJECTIVES.length)]}-${NOUNS[randomInt(NOUNS.length)]}-${randomInt(1000)}`;
+}
+
+export function isRunStatus(value: string): value is RunStatus {
+  return (RUN_STATUSES as readonly string[]).includes(value);
+}
+
+export class TrackingService {
+  readonly store: TrackingStore;
+  private readonly metadata: MetadataStore;
+  private readonly audit: AuditLog;
+
+  constructor(options: TrackingServiceOptions) {
+    this.store = options.store;
+    this.metadata = options.metadata;
+    this.audit = options.audit;
+  }
+
+  private change<T>(fn: (tx: Tx, record: RecordAudit) => Promise<T>): Promise<T> {
+    return audited(this.metadata, this.audit, fn);
+  }
+
+  // ---- experiments
+
+  /** "Default" (id "0") exists in every project that tracks anything, as MLflow clients assume. */
+  async ensureDefaultExperiment(project: string): Promise<void> {
+    const now = nowMs();
+    await this.store.ensureExperiment({
+      project,
+      experimentId: DEFAULT_EXPERIMENT_ID,
+      name: DEFAULT_EXPERIMENT_NAME,
+      artifactLocation: `mlflow-artifacts:/${DEFAULT_EXPERIMENT_ID}`,
+      lifecycleStage: "active",
+      creationTime: now,
+      lastUpdateTime: now,
+      tags: {},
+    });
+  }
+
+  async createExperiment(
+    actor: string,
+    project: string,
+    input: { name: string; artifactLocation?: string; tags?: Record<string, string> },
+  ): Promise<Experiment> {
+    const name = input.name?.trim();
+    if (!name) throw new InvalidInputError("Missing value for required parameter 'name'");
+    if (name.length > LIMITS.experimentNameLength)
+      throw new InvalidInputError(`experiment name is longer than ${LIMITS.experimentNameLength} characters`);
+    validateValue("experiment", "name", name, LIMITS.experimentNameLength);
+    const tags = this.checkTags(Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value })));
+    await this.ensureDefaultExperiment(project);
+    return this.change(async (tx, record) => {
+      const existing = await this.store.getExperimentByName(project, name, tx);
+      if (existing) {
+        const state = existing.lifecycleStage === "deleted" ? " in deleted state" : "";
+        throw new ConflictError(`Experiment '${name}' already exists${state}.`);
+      }
+      const experimentId = await this.store.nextExperimentId(project, tx);
+      const now = nowMs();
+      const experiment: Experiment = {
+        project,
+        experimentId,
+        name,
+        artifactLocation: input.artifactLocation?.replace(/\/+$/, "") || `mlflow-artifacts:/${experimentId}`,
+        lifecycleStage: "active",
+        creationTime: now,
+        lastUpdateTime: now,
+        tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+      };
+      await this.store.insertExperiment(experiment, tx);
+      await record({
+        actor,
+        project,
+        action: "tracking.experiment.create",
+        target: `experiment:${experimentId}`,
+        summary: { name },
+      });
+      return experiment;
+    });
+  }
+
+  async getOrCreateExperiment(actor: string, project: string, name: string): Promise<Experiment> {
+    const existing = await this.store.getExperimentByName(project, name);
+    if (existing) return existing;
+    try {
+      return await this.createExperiment(actor, project, { name });
+    } catch (e) {
+      // Another process created it between our read and our write.
+      const again = await this.store.getExperimentByName(project, name);
+      if (again) return again;
+      throw e;
+    }
+  }
+
+  async getExperiment(project: string, experimentId: string): Promise<Experiment> {
+    if (experimentId === DEFAULT_EXPERIMENT_ID) await this.ensureDefaultExperiment(project);
+    const e = await this.store.getExperiment(project, String(experimentId));
+    if (!e) throw new NotFoundError(`No Experiment with id=${experimentId} exists`);
+    return e;
+  }
+
+  async getExperimentByName(project: string, name: string): Promise<Experiment> {
+    if (name === DEFAULT_EXPERIMENT_NAME) await this.ensureDefaultExperiment(project);
+    const e = await this.store.getExperimentByName(project, name);
+    if (!e) throw new NotFoundError(`Could not find experiment with name '${name}'`);
+    return e;
+  }
+
+  async searchExperiments(
+    project: string,
+    q: { viewType?: ViewType; filter?: string; orderBy?: string[]; maxResults?: number; pageToken?: string },
+  ): Promise<Page<Experiment>> {
+    await this.ensureDefaultExperiment(project);
+    const limit = validateMaxResults(q.maxResults, 1000, LIMITS.searchExperimentsMaxResults);
+    const offset = decodePageToken(q.pageToken);
+    const { filterExperiments, sortExperiments } = await import("./experiment-search.js");
+    const all = await this.store.listExperiments(project, q.viewType ?? "ACTIVE_ONLY");
+    const matched = sortExperiments(filterExperiments(all, q.filter), q.orderBy);
+    const items = matched.slice(offset, offset + limit);
+    return { items, nextPageToken: offset + limit < matched.length ? encodePageToken(offset + limit) : null };
+  }
+
+  async renameExperiment(actor: string, project: string, experimentId: string, newName: string): Promise<void> {
+    const name = newName?.trim();
+    if (!name) throw new InvalidInputError("Missing value for required parameter 'new_name'");
+    await this.change(async (tx, record) => {
+      const e = await this.requireExperiment(project, experimentId, tx);
+      if (e.lifecycleStage !== "active")
+        throw new InvalidInputError(`Cannot rename a non-active experiment ${experimentId}.`);
+      const clash = await this.store.getExperimentByName(project, name, tx);
+      if (clash && clash.experimentId !== e.experimentId)
+        throw new ConflictError(`Experiment '${name}' already exists.`);
+      await this.store.updateExperiment(project, e.experimentId, { name, lastUpdateTime: nowMs() }, tx);
+      await record({
+        actor,
+        project,
+        action: "tracking.experiment.rename",
+        target: `experiment:${experimentId}`,
+        summary: { from: e.name, to: name },
+      });
+    });
+  }
+
+  /** Soft delete: the experiment and its active runs move to `deleted` (restorable). */
+  async setExperimentDeleted(actor: string, project: string, experimentId: string, deleted: boolean): Promise<void> {
+    if (deleted && experimentId === DEFAULT_EXPERIMENT_ID)
+      throw new InvalidInputError(
+        "Cannot delete the default experiment '0'. This is an internally reserved experiment.",
+      );
+    await this.change(async (tx, record) => {
+      const e = await this.requireExperiment(project, experimentId, tx);
+      const stage = deleted ? "deleted" : "active";
+      if (!deleted && e.lifecycleStage !== "deleted")
+        throw new InvalidInputError(`Cannot restore an active experiment ${experimentId}.`);
+      const now = nowMs();
+      await this.store.updateExperiment(project, e.experimentId, { lifecycleStage: stage, lastUpdateTime: now }, tx);
+      await this.store.setExperimentRunsStage(project, e.experimentId, stage, now, tx);
+      await record({
+        actor,
+        project,
+        action: deleted ? "tracking.experiment.delete" : "tracking.experiment.restore",
+        target: `experiment:${experimentId}`,
+      });
+    });
+  }
+
+  async setExperimentTag(
+    actor: string,
+    project: string,
+    experimentId: string,
+    key: string,
+    value: string | null,
+  ): Promise<void> {
+    validateKey("tag", key);
+    const v = value === null ? null : validateValue("tag", key, value, LIMITS.tagValueLength);
+    await this.change(async (tx, record) => {
+      const e = await this.requireExperiment(project, experimentId, tx);
+      if (e.lifecycleStage !== "active")
+        throw new InvalidInputError(`The experiment ${experimentId} must be in the 'active' state.`);
+      if (v === null) {
+        if (!(await this.store.deleteExperimentTag(project, e.experimentId, key, tx)))
+          throw new NotFoundError(`No tag with name: ${key} in experiment ${experimentId}.`);
+      } else await this.store.setExperimentTag(project, e.experimentId, key, v, tx);
+      await record({
+        actor,
+        project,
+        action: v === null ? "tracking.experiment.tag.delete" : "tracking.experiment.tag.set",
+        target: `experiment:${experimentId}`,
+        summary: { key },
+      });
+    });
+  }
+
+  private async requireExperiment(project: string, experimentId: string, tx?: Tx): Promise<Experiment> {
+    const e = await this.store.getExperiment(project, String(experimentId), tx);
+    if (!e) throw new NotFoundError(`No Experiment with id=${experimentId} exists`);
+    return e;
+  }
+
+  // ---- runs
+
+  async createRun(actor: string, project: string, input: CreateRunInput): Promise<Run> {
+    const experimentId = input.experimentId ? String(input.experimentId) : DEFAULT_EXPERIMENT_ID;
+    const tags = this.checkTags(Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value })));
+    const tagMap = Object.fromEntries(tags.map((t) => [t.key, t.value]));
+    const runName = validateValue(
+      "run",
+      "name",
+      input.runName || tagMap[TAG_RUN_NAME] || generateRunName(),
+      LIMITS.runNameLength,
+    );
+    tagMap[TAG_RUN_NAME] = runName;
+    const parentRunId = input.parentRunId ?? tagMap[TAG_PARENT_RUN_ID] ?? null;
+    if (parentRunId) tagMap[TAG_PARENT_RUN_ID] = parentRunId;
+    if (experimentId === DEFAULT_EXPERIMENT_ID) await this.ensureDefaultExperiment(project);
+    const runId = await this.change(async (tx, record) => {
+      const e = await this.requireExperiment(project, experimentId, tx);
+      if (e.lifecycleStage !== "active")
+        throw new InvalidInputError(
+          `The experiment ${experimentId} must be in the 'active' state. Current state is ${e.lifecycleStage}.`,
+        );
+      if (parentRunId) {
+        const parent = await this.store.getRunInfo(parentRunId, tx);
+        if (!parent || parent.project !== project) throw new NotFoundError(`Run '${parentRunId}' not found`);
+      }
+      const runId = newId();
+      const info: RunInfo = {
+        runId,
+        project,
+        experimentId: e.experimentId,
+        runName,
+        userId: input.userId ?? actor,
+        status: "RUNNING",
+        startTime: input.startTime ?? nowMs(),
+        endTime: null,
+        lifecycleStage: "active",
+        artifactUri:
+          e.artifactLocation === `mlflow-artifacts:/${e.experimentId}`
+            ? artifactRootOf(e.experimentId, runId)
+            : `${e.artifactLocation}/${runId}/artifacts`,
+        parentRunId,
+        deletedTime: null,
+      };
+      await this.store.insertRun(info, tx);
+      await this.store.setTags(
+        runId,
+        Object.entries(tagMap).map(([key, value]) => ({ key, value })),
+        tx,
+      );
+      await record({
+        actor,
+        project,
+        action: "tracking.run.create",
+        target: `run:${runId}`,
+        summary: { experiment_id: e.experimentId, run_name: runName, parent_run_id: parentRunId },
+      });
+      return runId;
+    });
+    return this.getRun(project, runId);
+  }
+
+  async getRun(project: string, runId: string): Promise<Run> {
+    const [run] = await this.store.getRuns([this.checkRunId(runId)]);
+    if (!run || run.info.project !== project) throw new NotFoundError(`Run '${runId}' not found`);
+    return run;
+  }
+
+  private checkRunId(runId: string | undefined): string {
+    if (!runId) throw new InvalidInputError("Missing value for required parameter 'run_id'");
+    return runId;
+  }
+
+  private async requireRun(project: string, runId: string, tx: Tx, mustBeActive = true): Promise<RunInfo> {
+    const info = await this.store.getRunInfo(this.checkRunId(runId), tx);
+    if (!info || info.project !== project) throw new NotFoundError(`Run '${runId}' not found`);
+    if (mustBeActive && info.lifecycleStage !== "active") {
+      throw new InvalidInputError(
+        `The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`,
+      );
+    }
+    return info;
+  }
+
+  async updateRun(
+    actor: string,
+    project: string,
+    runId: string,
+    patch: { status?: string; endTime?: number | null; runName?: string },
+  ): Promise<RunInfo> {
+    if (patch.status !== undefined && !isRunStatus(patch.status))
+      throw new InvalidInputError(`Invalid run status '${patch.status}' (valid: ${RUN_STATUSES.join(", ")})`);
+    const status = patch.status as RunStatus | undefined;
+    return this.change(async (tx, record) => {
+      const info = await this.requireRun(project, runId, tx);
+      const runName = patch.runName ? validateValue("run", "name", patch.runName, LIMITS.runNameLength) : undefined;
+      // A run that reaches a final state without an end time gets "now", as MLflow's client sends.
+      const final = status !== undefined && status !== "RUNNING" && status !== "SCHEDULED";
+      const endTime =
+        patch.endTime !== undefined && patch.endTime !== null
+          ? patch.endTime
+          : final
+            ? (info.endTime ?? nowMs())
+            : undefined;
+      await this.store.updateRun(runId, { status, endTime, runName }, tx);
+      if (runName) await this.store.setTags(runId, [{ key: TAG_RUN_NAME, value: runName }], tx);
+      await record({
+        actor,
+        project,
+        action: "tracking.run.update",
+        target: `run:${runId}`,
+        summary: { status, run_name: runName },
+      });
+      return {
+        ...info,
+        status: status ?? info.status,
+        endTime: endTime ?? info.endTime,
+        runName: runName ?? info.runName,
+      };
+    });
+  }
+
+  async setRunDeleted(actor: string, project: string, runId: string, deleted: boolean): Promise<void> {
+    await this.change(async (tx, record) => {
+      const info = await this.requireRun(project, runId, tx, false);
+      await this.store.updateRun(
+        runId,
+        { lifecycleStage: deleted ? "deleted" : "active", deletedTime: deleted ? nowMs() : null },
+        tx,
+      );
+      await record({
+        actor,
+        project,
+        action: deleted ? "tracking.run.delete" : "tracking.run.restore",
+        target: `run:${info.runId}`,
+      });
+    });
+  }
+
+  async logBatch(actor: string, project: string, runId: string, input: LogBatchInput): Promise<void> {
+    const metrics = (input.metrics ?? []).map((m) =>
+      validateMetric({ key: m.key, value: m.value === 0 ? 0 : m.value, timestamp: m.timestamp, step: m.step ?? 0 }),
+    );
+    const params = (input.params ?? []).map((p) => ({
+      key: validateKey("param", p.key),
+      value: validateValue("param", p.key, p.value, LIMITS.paramValueLength),
+    }));
+    const tags = this.checkTags(input.tags ?? []);
+    validateBatchSizes(metrics.length, params.length, tags.length);
+    await this.change(async (tx, record) => {
+      await this.requireRun(project, runId, tx);
+      if (params.length) await this.logParams(runId, params, tx);
+      if (metrics.length) await this.store.logMetrics(runId, metrics, tx);
+      if (tags.length) await this.applyTags(runId, tags, tx);
+      await record({
+        actor,
+        project,
+        action: "tracking.run.log",
+        target: `run:${runId}`,
+        summary: { metrics: metrics.length, params: params.length, tags: tags.length },
+      });
+    });
+  }
+
+  private async logParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<void> {
+    const seen = new Map<string, string>();
+    for (const p of params) {
+      const prior = seen.get(p.key);
+      if (prior !== undefined && prior !== p.value)
+        throw new InvalidInputError(`Duplicate parameter keys with different values in the batch: '${p.key}'`);
+      seen.set(p.key, p.value);
+    }
+    const existing = await this.store.getParams(runId, [...seen.keys()], tx);
+    for (const [key, value] of seen) {
+      if (existing[key] !== undefined && existing[key] !== value) {
+        throw new InvalidInputError(
+          `Changing param values is not allowed. Param with key='${key}' was already logged with value='${existing[key]}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
+        );
+      }
+    }
+    const fresh = [...seen].filter(([key]) => existing[key] === undefined).map(([key, value]) => ({ key, value }));
+    if (fresh.length) await this.store.insertParams(runId, fresh, tx);
+  }
+
+  /** Tags MLflow gives meaning to also move the run's own columns. */
+  private async applyTags(runId: string, tags: Array<{ key: string; value: string }>, tx: Tx): Promise<void> {
+    await this.store.setTags(runId, tags, tx);
+    for (const t of tags) {
+      if (t.key === TAG_RUN_NAME) await this.store.updateRun(runId, { runName: t.value }, tx);
+      if (t.key === TAG_PARENT_RUN_ID) await this.store.updateRun(runId, { parentRunId: t.value || null }, tx);
+    }
+  }
+
+  private checkTags(tags: Array<{ key: string; value: unknown }>): Array<{ key: string; value: string }> {
+    return tags.map((t) => ({
+      key: validateKey("tag", t.key),
+      value: validateValue("tag", t.key, t.value, LIMITS.tagValueLength),
+    }));
+  }
+
+  async deleteTag(actor: string, project: string, runId: string, key: string): Promise<void> {
+    await this.change(async (tx, record) => {
+      await this.requireRun(project, runId, tx);
+      if (!(await this.store.deleteTag(runId, key, tx)))
+        throw new NotFoundError(`No tag with name: ${key} in run with id ${runId}`);
+      await record({ actor, project, action: "tracking.run.tag.delete", target: `run:${runId}`, summary: { key } });
+    });
+  }
+
+  async logInputs(actor: string, project: string, runId: string, inputs: DatasetInput[]): Promise<void> {
+    for (const i of inputs) {
+      if (!i.dataset?.name || !i.dataset.digest)
+        throw new InvalidInputError("Each dataset input needs dataset.name and dataset.digest");
+      if (i.dataset.name.length > 500 || i.dataset.digest.length > 36)
+        throw new InvalidInputError("dataset name (500) or digest (36) is too long");
+    }
+    await this.change(async (tx, record) => {
+      await this.requireRun(project, runId, tx);
+      await this.store.logInputs(runId, inputs, tx);
+      await record({
+        actor,
+        project,
+        action: "tracking.run.inputs",
+        target: `run:${runId}`,
+        summary: { datasets: inputs.length },
+      });
+    });
+  }
+
+  async metricHistory(
+    project: string,
+    runId: string,
+    key: string,
+    q: { pageToken?: string; maxResults?: number } = {},
+  ): Promise<Page<MetricPoint>> {
+    if (!key) throw new InvalidInputError("Missing value for required parameter 'metric_key'");
+    await this.getRunInfoIn(project, runId);
+    const limit = validateMaxResults(q.maxResults, LIMITS.metricHistoryMaxResults, LIMITS.metricHistoryMaxResults);
+    const offset = decodePageToken(q.pageToken);
+    const rows = await this.store.metricHistory(runId, key, offset, limit + 1);
+    return { items: rows.slice(0, limit), nextPageToken: rows.length > limit ? encodePageToken(offset + limit) : null };
+  }
+
+  async getRunInfoIn(project: string, runId: string): Promise<RunInfo> {
+    const info = await this.store.getRunInfo(this.checkRunId(runId));
+    if (!info || info.project !== project) throw new NotFoundError(`Run '${runId}' not found`);
+    return info;
+  }
+
+  async searchRuns(
+    project: string,
+    q: {
+      experimentIds?: string[];
+      filter?: string;
+      orderBy?: string[];
+      viewType?: ViewType;
+      maxResults?: number;
+      pageToken?: string;
+    },
+  ): Promise<Page<Run>> {
+    const clauses = parseFilter(q.filter);
+    const orderBy = parseOrderByList(q.orderBy);
+    const limit = validateMaxResults(q.maxResults, LIMITS.searchRunsDefault, LIMITS.searchRunsMaxResults);
+    const offset = decodePageToken(q.pageToken);
+    const experimentIds = (q.experimentIds ?? []).map(String);
+    // One extra row tells whether a next page exists without a COUNT(*).
+    const ids = await this.store.searchRunIds({
+      project,
+      experimentIds,
+      clauses,
+      orderBy,
+      viewType: q.viewType ?? "ACTIVE_ONLY",
+      offset,
+      limit: limit + 1,
+    });
+    const items = await this.store.getRuns(ids.slice(0, limit));
+    return { items, nextPageToken: ids.length > limit ? encodePageToken(offset + limit) : null };
+  }
+
+  async childRuns(project: string, parentRunId: string): Promise<RunInfo[]> {
+    await this.getRunInfoIn(project, parentRunId);
+    return this.store.listChildRuns(parentRunId);
+  }
+}
