@@ -110,7 +110,7 @@ export async function horizontalOverflowAt375(page: Page): Promise<number> {
 export async function unreachableByTab(page: Page): Promise<string[]> {
   const total = (await page.evaluate(`(() => {
     const els = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')].filter((el) =>
-      !el.disabled && el.getAttribute('tabindex') !== '-1' && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden');
+      !el.disabled && el.getAttribute('tabindex') !== '-1' && el.checkVisibility({ visibilityProperty: true, contentVisibilityAuto: true }));
     els.forEach((el, i) => el.setAttribute('data-e2e-tab', String(i)));
     document.body.focus();
     return els.length;
