@@ -23,11 +23,13 @@ import { wireMonitoring } from "./wiring/monitoring.js";
 import { wirePortal } from "./wiring/portal.js";
 import { wireTracking } from "./wiring/tracking.js";
 import { wireServing } from "./wiring/serving.js";
+import { wirePipelines } from "./wiring/pipelines.js";
 
 const AREA_WIRINGS: Wiring[] = [
   wirePortal,
   wireServing,
   wireTracking,
+  wirePipelines,
   wireMonitoring,
 ];
 

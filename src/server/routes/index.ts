@@ -5,6 +5,7 @@ import { alertRoutes } from "./alerts.js";
 import { auditRoutes } from "./audit.js";
 import { endpointRoutes } from "./endpoints.js";
 import { inferenceRoutes } from "./inference.js";
+import { pipelineRoutes } from "./pipelines.js";
 import { sessionRoutes } from "./session.js";
 import { systemRoutes } from "./system.js";
 import { trackingRoutes } from "./tracking-all.js";
@@ -19,5 +20,6 @@ export function allRoutes(): AnyRoute[] {
     ...inferenceRoutes,
     ...trackingRoutes,
     ...alertRoutes,
+    ...pipelineRoutes,
   ];
 }

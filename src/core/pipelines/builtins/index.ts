@@ -1,0 +1,26 @@
+/**
+ * The built-in steps, by name (`uses: tandem/<name>`). Add yours with one line below; see
+ * contract.ts for what a builtin receives and returns.
+ */
+import type { BuiltinStep } from "./contract.js";
+import { echoBuiltin } from "./echo.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table of builtins with different `with` types
+type AnyBuiltin = BuiltinStep<any>;
+
+const BUILTINS: AnyBuiltin[] = [echoBuiltin];
+
+/** Builtins added at run time (tests, plugins); the table above is the normal place. */
+const extra = new Map<string, AnyBuiltin>();
+
+export function registerBuiltin(step: AnyBuiltin): void {
+  extra.set(step.name, step);
+}
+
+export function findBuiltin(name: string): AnyBuiltin | undefined {
+  return extra.get(name) ?? BUILTINS.find((b) => b.name === name);
+}
+
+export function builtinNames(): string[] {
+  return [...new Set([...BUILTINS.map((b) => b.name), ...extra.keys()])].sort();
+}

@@ -1,0 +1,28 @@
+/** What the engine is built from; the composition root fills it in. */
+import type { ArtifactStore } from "../../artifacts/ports.js";
+import type { BuiltinServices } from "../builtins/contract.js";
+import type { DatasetResolver, Executor, PipelineStore, TrackingLink, WorkspaceAccess } from "../ports.js";
+
+export interface EngineDeps {
+  store: PipelineStore;
+  executor: Executor;
+  artifacts: ArtifactStore;
+  workspace: WorkspaceAccess;
+  /** This process's lease owner id: `host:pid:random`. */
+  owner: string;
+  /** How long a lease lasts without renewal (default 15 000 ms). */
+  leaseMs: number;
+  /** How often a driver renews its lease and looks for a cancel request (default 1000 ms). */
+  heartbeatMs: number;
+  /** First retry delay; doubles per attempt, capped at 60 s (default 1000 ms). */
+  backoffMs: number;
+  /** Decrypted secret values by name; throws naming a missing one. */
+  secrets(project: string, names: string[]): Promise<Record<string, string>>;
+  datasets?: DatasetResolver;
+  tracking?: TrackingLink;
+  builtinServices: BuiltinServices;
+  /** The API URL and a token for steps (TANDEM_URL, TANDEM_TOKEN, MLFLOW_TRACKING_URI), when known. */
+  stepApi(run: { id: string; project: string }): Promise<{ url: string | null; token: string | null }>;
+  /** Live log lines (the embedded CLI shows them). */
+  onLog?: (runId: string, step: string, line: string, stream: string) => void;
+}

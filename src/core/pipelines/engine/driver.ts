@@ -1,0 +1,303 @@
+/**
+ * Drives one pipeline run to its end while holding its lease: waits its turn (concurrency policy
+ * `queue`), takes over steps a dead driver left `running`, starts every step whose dependencies are
+ * done, up to the run's concurrency, and renews its lease (and looks for a cancel request) every
+ * heartbeat. If the lease is lost — another process decided this one was dead — it stops at once
+ * and writes nothing more: the new owner is in charge.
+ */
+import { nowMs } from "../../ids.js";
+import type { PipelineRun, RunStatus, StepRun } from "../model.js";
+import type { LockStep } from "../ports.js";
+import type { PipelineSpec } from "../spec/schema.js";
+import type { EngineDeps } from "./deps.js";
+import { executeStep } from "./execute.js";
+import { cacheKey, referencedParams, type StepScope } from "./scope.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface DriveOptions {
+  /** Aborts when this process shuts down: steps are stopped, the lease is released for a successor. */
+  signal: AbortSignal;
+  specDigest: string;
+}
+
+export class RunDriver {
+  private readonly steps = new Map<string, StepRun>();
+  private readonly byStep = new Map<string, StepRun[]>();
+  private readonly abort = new AbortController();
+  private lostLease = false;
+  private shuttingDown = false;
+  private cancelRequested = false;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private run: PipelineRun,
+    private readonly pipeline: PipelineSpec,
+    steps: StepRun[],
+  ) {
+    for (const s of steps) {
+      this.steps.set(s.name, s);
+      this.byStep.set(s.step, [...(this.byStep.get(s.step) ?? []), s]);
+    }
+  }
+
+  /** Cancel from inside this process (the service also sets the flag in the store for others). */
+  cancel(): void {
+    this.cancelRequested = true;
+    this.abort.abort();
+  }
+
+  private async updateRun(patch: Partial<PipelineRun>): Promise<void> {
+    if (this.lostLease) return;
+    this.run = { ...this.run, ...patch };
+    await this.deps.store.updateRun(this.run.id, patch);
+  }
+
+  private updateStep = async (inst: StepRun, patch: Partial<StepRun>): Promise<void> => {
+    if (this.lostLease) return;
+    if (this.shuttingDown && !this.cancelRequested && patch.status === "cancelled") {
+      // Cut short because this process stops, not because anyone cancelled: a successor reruns it.
+      patch = { ...patch, status: "pending", error: "interrupted: the driving process stopped", finishedAt: null };
+    }
+    Object.assign(inst, patch);
+    await this.deps.store.updateStep(inst.id, patch);
+  };
+
+  private async heartbeat(): Promise<void> {
+    const until = nowMs() + this.deps.leaseMs;
+    const held = await this.deps.store.renewRun(this.run.id, this.deps.owner, until);
+    if (!held) {
+      this.lostLease = true;
+      this.abort.abort();
+      return;
+    }
+    await this.deps.store.renewSteps(this.run.id, this.deps.owner, until);
+    const fresh = await this.deps.store.getRun(this.run.id);
+    if (fresh?.cancelRequested && !this.cancelRequested) this.cancel();
+  }
+
+  /** Runs until the run ends (or the lease is lost / the process stops). Returns the final status. */
+  async drive(options: DriveOptions): Promise<RunStatus> {
+    const onStop = () => {
+      this.shuttingDown = true;
+      this.abort.abort();
+    };
+    options.signal.addEventListener("abort", onStop, { once: true });
+    let beating = false;
+    const timer = setInterval(() => {
+      if (beating) return;
+      beating = true;
+      this.heartbeat()
+        .catch(() => undefined)
+        .finally(() => (beating = false));
+    }, this.deps.heartbeatMs);
+    try {
+      if (this.run.cancelRequested) this.cancelRequested = true;
+      await this.waitTurn();
+      if (this.lostLease || options.signal.aborted) return this.run.status;
+      await this.start();
+      await this.schedule();
+      if (this.lostLease) return this.run.status;
+      if (options.signal.aborted && !this.cancelRequested) {
+        // This process is stopping: leave the run for a successor, which reruns what was cut short.
+        await this.deps.store.updateRun(this.run.id, { leaseExpiresAt: 0 });
+        return this.run.status;
+      }
+      return await this.finish(options.specDigest);
+    } finally {
+      clearInterval(timer);
+      options.signal.removeEventListener("abort", onStop);
+    }
+  }
+
+  /** Concurrency policy `queue`: wait while an earlier run of this pipeline is unfinished. */
+  private async waitTurn(): Promise<void> {
+    for (;;) {
+      if (this.lostLease || this.abort.signal.aborted) return;
+      const active = await this.deps.store.listRuns({
+        project: this.run.project,
+        pipeline: this.run.pipeline,
+        status: ["queued", "running"],
+        limit: 100,
+      });
+      const earlier = active.filter(
+        (r) =>
+          r.id !== this.run.id &&
+          (r.createdAt < this.run.createdAt || (r.createdAt === this.run.createdAt && r.id < this.run.id)),
+      );
+      if (earlier.length === 0 || this.run.status === "running") return;
+      await sleep(Math.min(500, this.deps.heartbeatMs));
+    }
+  }
+
+  private async start(): Promise<void> {
+    const patch: Partial<PipelineRun> = { status: "running" };
+    if (this.run.startedAt === null) patch.startedAt = nowMs();
+    if (this.run.envDigest === null && this.run.workspace)
+      patch.envDigest = await this.deps.workspace.envDigest(this.run.workspace).catch(() => null);
+    if (this.deps.tracking && !this.run.trackingRunId) {
+      patch.trackingRunId = await this.deps.tracking.createRun({
+        project: this.run.project,
+        name: `${this.run.pipeline} #${this.run.id.slice(0, 8)}`,
+        parentRunId: null,
+        user: this.run.createdBy,
+        tags: {
+          "tandem.pipeline": this.run.pipeline,
+          "tandem.pipeline_run": this.run.id,
+          "tandem.trigger": this.run.trigger.kind,
+        },
+        params: Object.fromEntries(Object.entries(this.run.params).map(([k, v]) => [k, String(v)])),
+      });
+    }
+    await this.updateRun(patch);
+    // Steps a dead driver left running: kill what is left of them here, then run them again.
+    for (const s of this.steps.values()) {
+      if (s.status !== "running") continue;
+      if (s.pid !== null && s.host !== null)
+        await this.deps.executor.killOrphan({ pid: s.pid, host: s.host }).catch(() => undefined);
+      await this.deps.store.appendLogs(this.run.id, [
+        {
+          stepId: s.id,
+          stream: "system",
+          text: `taken over from ${s.leaseOwner ?? "a stopped driver"}; running again`,
+          at: nowMs(),
+        },
+      ]);
+      await this.updateStep(s, { status: "pending", pid: null, host: null });
+    }
+  }
+
+  private blockedBy(s: StepRun): { kind: "wait" | "ready" | "failed" | "skipped"; by?: string } {
+    for (const need of s.needs) {
+      const dep = this.steps.get(need);
+      if (!dep) continue;
+      switch (dep.status) {
+        case "pending":
+        case "running":
+          return { kind: "wait" };
+        case "failed":
+        case "cancelled":
+          return { kind: "failed", by: dep.name };
+        case "skipped":
+          return { kind: "skipped", by: dep.name };
+        case "succeeded":
+          break;
+      }
+    }
+    return { kind: "ready" };
+  }
+
+  private async schedule(): Promise<void> {
+    const running = new Map<string, Promise<void>>();
+    const limit = Math.max(1, this.run.concurrency);
+    for (;;) {
+      if (this.lostLease) break;
+      const stopping = this.abort.signal.aborted;
+      for (const s of this.steps.values()) {
+        if (s.status !== "pending" || running.has(s.id)) continue;
+        if (stopping) {
+          if (this.cancelRequested)
+            await this.updateStep(s, { status: "cancelled", error: "run cancelled", finishedAt: nowMs() });
+          continue;
+        }
+        const b = this.blockedBy(s);
+        if (b.kind === "wait") continue;
+        if (b.kind === "failed") {
+          await this.updateStep(s, {
+            status: "cancelled",
+            error: `upstream step ${b.by} did not succeed`,
+            finishedAt: nowMs(),
+          });
+          continue;
+        }
+        if (b.kind === "skipped") {
+          await this.updateStep(s, {
+            status: "skipped",
+            error: `upstream step ${b.by} was skipped`,
+            finishedAt: nowMs(),
+          });
+          continue;
+        }
+        if (running.size >= limit) continue;
+        const scope: StepScope = {
+          run: this.run,
+          pipeline: this.pipeline,
+          spec: this.pipeline.steps[s.step]!,
+          inst: s,
+          byStep: this.byStep,
+          paths: null,
+        };
+        running.set(
+          s.id,
+          executeStep(this.deps, scope, this.updateStep, this.abort.signal).finally(() => running.delete(s.id)),
+        );
+      }
+      if (running.size === 0) {
+        // Nothing runs and nothing can start: every step has ended (or this driver is stopping).
+        break;
+      }
+      await Promise.race(running.values());
+    }
+    await Promise.allSettled(running.values());
+  }
+
+  private async finish(specDigest: string): Promise<RunStatus> {
+    const all = [...this.steps.values()];
+    const failed = all.filter((s) => s.status === "failed");
+    const unfinished = all.filter((s) => s.status === "pending" || s.status === "running");
+    let status: RunStatus;
+    let error: string | null = null;
+    if (this.cancelRequested) {
+      status = "cancelled";
+      error = "cancelled";
+    } else if (failed.length || unfinished.length || all.some((s) => s.status === "cancelled")) {
+      status = "failed";
+      error = failed.length ? `step ${failed.map((s) => s.name).join(", ")} failed` : "steps did not finish";
+    } else status = "succeeded";
+    if (status === "succeeded" && this.run.workspace) await this.writeLock(specDigest).catch(() => undefined);
+    if (this.deps.tracking && this.run.trackingRunId) {
+      await this.deps.tracking
+        .finishRun(
+          this.run.project,
+          this.run.trackingRunId,
+          status === "succeeded" ? "FINISHED" : status === "failed" ? "FAILED" : "KILLED",
+          nowMs(),
+        )
+        .catch(() => undefined);
+    }
+    await this.updateRun({ status, error, finishedAt: nowMs(), leaseExpiresAt: 0 });
+    return status;
+  }
+
+  private async writeLock(specDigest: string): Promise<void> {
+    const steps: Record<string, LockStep> = {};
+    for (const s of this.steps.values()) {
+      if (s.status !== "succeeded") continue;
+      const scope: StepScope = {
+        run: this.run,
+        pipeline: this.pipeline,
+        spec: this.pipeline.steps[s.step]!,
+        inst: s,
+        byStep: this.byStep,
+        paths: null,
+      };
+      const inputs = Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, v.manifest]));
+      const params = referencedParams(scope);
+      steps[s.name] = {
+        cmd: cacheKey(scope, {}, {}).command ?? `uses: ${this.pipeline.steps[s.step]!.uses}`,
+        cache_key: s.cacheKey,
+        params,
+        deps: Object.fromEntries(
+          Object.entries(s.inputs).map(([k, v]) => [k, { source: v.source, sha256: inputs[k]! }]),
+        ),
+        outs: s.outputs,
+        ...(Object.keys(s.metrics).length ? { metrics: s.metrics } : {}),
+      };
+    }
+    await this.deps.workspace.writeLock(this.run.workspace!, this.run.pipeline, {
+      spec_digest: specDigest,
+      params: this.run.params,
+      steps,
+    });
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * One step instance, start to finish: condition, inputs, cache key, cache lookup, secrets, attempts
+ * with backoff, outputs and metrics, its tracking run. Never throws: every problem ends the step as
+ * `failed` with a message in its record and its log.
+ */
+import { hostname } from "node:os";
+import { nowMs } from "../../ids.js";
+import { findBuiltin } from "../builtins/index.js";
+import { evaluate, parseCondition, truthy, type Value } from "../expr/evaluate.js";
+import type { InputRecord, StepRun } from "../model.js";
+import type { JobInput, JobOutput } from "../ports.js";
+import { outputEnvName } from "../spec/names.js";
+import type { EngineDeps } from "./deps.js";
+import { inputPath, resolveInputs, type ResolvedInput } from "./inputs.js";
+import { LogSink, maskSecrets } from "./logs.js";
+import { latestMetrics, parseMetrics, type MetricValue } from "./metrics.js";
+import { cacheKey, referencedParams, renderStep, resolverFor, type StepScope } from "./scope.js";
+import { durationMs } from "../spec/names.js";
+
+export interface StepOutcome {
+  status: StepRun["status"];
+}
+
+/** Writes a step's new state to memory and the store together. */
+export type StepUpdater = (inst: StepRun, patch: Partial<StepRun>) => Promise<void>;
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+function toRecord(r: Record<string, ResolvedInput>): Record<string, InputRecord> {
+  return Object.fromEntries(
+    Object.entries(r).map(([k, v]) => [k, { manifest: v.manifest, kind: v.kind, source: v.source }]),
+  );
+}
+
+export async function executeStep(
+  deps: EngineDeps,
+  scope: StepScope,
+  update: StepUpdater,
+  signal: AbortSignal,
+): Promise<void> {
+  const { run, spec, inst } = scope;
+  let secretValues: string[] = [];
+  const sink = new LogSink({
+    stepId: inst.id,
+    secrets: [],
+    write: (chunks) => deps.store.appendLogs(run.id, chunks),
+    tee: deps.onLog ? (line, stream) => deps.onLog!(run.id, inst.name, line, stream) : undefined,
+  });
+  const fail = async (error: string, extra: Partial<StepRun> = {}) => {
+    sink.system(`step failed: ${error}`);
+    await update(inst, { status: "failed", error: maskSecrets(error, secretValues), finishedAt: nowMs(), ...extra });
+  };
+  try {
+    if (spec.if !== undefined) {
+      const ok = truthy(evaluate(parseCondition(spec.if), resolverFor({ ...scope, paths: null })));
+      if (!ok) {
+        sink.system(`skipped: if: ${String(spec.if)} is false`);
+        await update(inst, { status: "skipped", finishedAt: nowMs(), error: null });
+        return;
+      }
+    }
+    const { inputs, refs } = await resolveInputs(deps, scope);
+    const inputHashes = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.manifest]));
+    const refHashes = Object.fromEntries(Object.entries(refs).map(([k, v]) => [k, v.manifest]));
+    const { key, command: stableCommand } = cacheKey(scope, inputHashes, refHashes);
+    const params = referencedParams(scope);
+
+    let trackingRunId = inst.trackingRunId;
+    if (deps.tracking && !trackingRunId) {
+      trackingRunId = await deps.tracking.createRun({
+        project: run.project,
+        name: inst.name,
+        parentRunId: run.trackingRunId,
+        user: run.createdBy,
+        tags: {
+          "tandem.pipeline": run.pipeline,
+          "tandem.pipeline_run": run.id,
+          "tandem.step": inst.step,
+          "tandem.step_run": inst.id,
+        },
+        params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])),
+      });
+    }
+    await update(inst, {
+      status: "running",
+      startedAt: nowMs(),
+      cacheKey: key,
+      inputs: {
+        ...toRecord(inputs),
+        ...Object.fromEntries(Object.entries(toRecord(refs)).map(([k, v]) => [`\${{ ${k} }}`, v])),
+      },
+      trackingRunId,
+      leaseOwner: deps.owner,
+      leaseExpiresAt: nowMs() + deps.leaseMs,
+      error: null,
+    });
+
+    const cacheable = spec.cache !== false && !run.noCache;
+    if (cacheable) {
+      const hit = await deps.store.getCache(run.project, key);
+      const present = hit ? (await deps.artifacts.missingBlobs(Object.values(hit.outputs))).length === 0 : false;
+      if (hit && present) {
+        sink.system(`cache hit ${key.slice(0, 12)} (outputs of step run ${hit.stepRunId})`);
+        await finishTracking(deps, run.project, trackingRunId, hit.metrics, true, "FINISHED");
+        await update(inst, {
+          status: "succeeded",
+          cached: true,
+          outputs: hit.outputs,
+          metrics: hit.metrics,
+          finishedAt: nowMs(),
+          command: stableCommand,
+        });
+        return;
+      }
+    }
+
+    secretValues = Object.values(await deps.secrets(run.project, spec.secrets ?? []));
+    sink.setSecrets(secretValues);
+    const api = await deps.stepApi(run);
+    const builtin = spec.uses ? findBuiltin(spec.uses.slice("tandem/".length)) : undefined;
+    if (spec.uses && !builtin) return await fail(`unknown built-in step ${spec.uses}`);
+    const maxAttempts = 1 + (spec.retries ?? 0);
+
+    for (let attempt = inst.attempt + 1; ; attempt++) {
+      const workdir = deps.executor.workdir(run.id, inst.id, attempt);
+      const paths = {
+        inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, inputPath(workdir, v)])),
+        refs: Object.fromEntries(Object.entries(refs).map(([k, v]) => [k, inputPath(workdir, v)])),
+        outputs: Object.fromEntries(
+          Object.entries(spec.outputs ?? {}).map(([k]) => [k, `${workdir}/_tandem/outputs/${k}`]),
+        ),
+      };
+      const rendered = renderStep({ ...scope, paths });
+      const env: Record<string, string> = {
+        ...rendered.env,
+        TANDEM_RUN_ID: run.id,
+        TANDEM_STEP_RUN_ID: inst.id,
+        TANDEM_PROJECT: run.project,
+        TANDEM_PIPELINE: run.pipeline,
+        TANDEM_STEP: inst.name,
+        TANDEM_ATTEMPT: String(attempt),
+        TANDEM_WORKDIR: workdir,
+      };
+      if (run.workspace) env.TANDEM_WORKSPACE = run.workspace;
+      for (const [k, p] of Object.entries(paths.outputs)) env[outputEnvName(k)] = p;
+      for (const [k, p] of Object.entries(paths.inputs)) env[`TANDEM_INPUT_${k.toUpperCase()}`] = p;
+      if (api.url) {
+        env.TANDEM_URL = api.url;
+        env.MLFLOW_TRACKING_URI = api.url;
+      }
+      if (api.token) {
+        env.TANDEM_TOKEN = api.token;
+        env.MLFLOW_TRACKING_TOKEN = api.token;
+      }
+      if (trackingRunId) env.MLFLOW_RUN_ID = trackingRunId;
+      const secrets = await deps.secrets(run.project, spec.secrets ?? []);
+      Object.assign(env, secrets);
+
+      const command = rendered.script ?? `uses: ${spec.uses} with: ${JSON.stringify(rendered.with)}`;
+      await update(inst, {
+        attempt,
+        command: maskSecrets(command, secretValues),
+        exitCode: null,
+        pid: null,
+        host: null,
+      });
+      if (attempt > 1) sink.system(`attempt ${attempt} of ${maxAttempts}`);
+
+      let builtinMetrics: Record<string, number> | undefined;
+      const jobInputs: JobInput[] = [...Object.values(inputs), ...Object.values(refs)].map((i) => ({
+        path: i.relPath,
+        manifest: i.manifest,
+        kind: i.kind,
+      }));
+      const jobOutputs: JobOutput[] = Object.entries(spec.outputs ?? {}).map(([name, kind]) => ({
+        name,
+        kind,
+        path: `_tandem/outputs/${name}`,
+      }));
+      const result = await deps.executor.run({
+        runId: run.id,
+        stepId: inst.id,
+        attempt,
+        workdir,
+        workspace: run.workspace,
+        script: rendered.script ?? "",
+        inputs: jobInputs,
+        outputs: jobOutputs,
+        env,
+        metricsFile: builtin ? undefined : spec.metrics,
+        timeoutMs: spec.timeout !== undefined ? durationMs(spec.timeout) : undefined,
+        signal,
+        onOutput: (stream, text) => sink.write(stream, text),
+        onStarted: (info) => void update(inst, { pid: info.pid, host: info.host }),
+        inProcess: builtin
+          ? async (dir, abort) => {
+              const parsed = builtin.with.safeParse(rendered.with ?? {});
+              if (!parsed.success) {
+                throw new Error(
+                  `with: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ")}`,
+                );
+              }
+              const artifacts: Record<string, string> = {};
+              for (const i of [...Object.values(inputs), ...Object.values(refs)])
+                artifacts[inputPath(dir, i)] = i.manifest;
+              const res = await builtin.run({
+                project: run.project,
+                pipeline: run.pipeline,
+                step: inst.name,
+                runId: run.id,
+                stepRunId: inst.id,
+                trackingRunId,
+                actor: run.createdBy,
+                with: parsed.data,
+                inputs: Object.fromEntries(
+                  Object.entries(inputs).map(([k, v]) => [
+                    k,
+                    { path: inputPath(dir, v), manifest: v.manifest, kind: v.kind },
+                  ]),
+                ),
+                outputs: paths.outputs,
+                artifacts,
+                workdir: dir,
+                workspace: run.workspace,
+                log: (line) => sink.write("stdout", `${line}\n`),
+                signal: abort,
+                services: deps.builtinServices,
+              });
+              builtinMetrics = res?.metrics;
+            }
+          : undefined,
+      });
+
+      if (result.outcome === "succeeded") {
+        let points: MetricValue[] = [];
+        if (builtinMetrics) points = Object.entries(builtinMetrics).map(([k, value]) => ({ key: k, value, step: 0 }));
+        if (result.metricsText !== undefined) points = parseMetrics(result.metricsText, spec.metrics!);
+        const metrics = latestMetrics(points);
+        if (deps.tracking && trackingRunId && points.length) {
+          const at = nowMs();
+          await deps.tracking.logMetrics(
+            run.project,
+            trackingRunId,
+            points.map((p) => ({ ...p, timestamp: at })),
+          );
+        }
+        await finishTracking(deps, run.project, trackingRunId, null, false, "FINISHED");
+        if (cacheable) {
+          await deps.store.putCache({
+            project: run.project,
+            key,
+            outputs: result.outputs,
+            metrics,
+            stepRunId: inst.id,
+            createdAt: nowMs(),
+          });
+        }
+        sink.system(`succeeded${result.exitCode !== null ? " (exit 0)" : ""}`);
+        await update(inst, {
+          status: "succeeded",
+          exitCode: result.exitCode,
+          outputs: result.outputs,
+          metrics,
+          finishedAt: nowMs(),
+          cached: false,
+        });
+        return;
+      }
+      const why = result.error ?? result.outcome;
+      if (result.outcome === "cancelled" || signal.aborted) {
+        sink.system("cancelled");
+        await finishTracking(deps, run.project, trackingRunId, null, false, "KILLED");
+        await update(inst, { status: "cancelled", exitCode: result.exitCode, error: "cancelled", finishedAt: nowMs() });
+        return;
+      }
+      if (attempt >= maxAttempts) {
+        await finishTracking(deps, run.project, trackingRunId, null, false, "FAILED");
+        return await fail(why, { exitCode: result.exitCode });
+      }
+      const delay = Math.min(deps.backoffMs * 2 ** (attempt - 1), 60_000);
+      sink.system(`attempt ${attempt} failed: ${why}; retrying in ${delay} ms`);
+      await update(inst, { exitCode: result.exitCode, error: why });
+      await sleep(delay, signal);
+    }
+  } catch (error) {
+    await fail((error as Error).message ?? String(error));
+  } finally {
+    await sink.close();
+  }
+}
+
+async function finishTracking(
+  deps: EngineDeps,
+  project: string,
+  runId: string | null,
+  cachedMetrics: Record<string, number> | null,
+  cacheHit: boolean,
+  status: "FINISHED" | "FAILED" | "KILLED",
+): Promise<void> {
+  if (!deps.tracking || !runId) return;
+  const at = nowMs();
+  if (cachedMetrics && Object.keys(cachedMetrics).length) {
+    await deps.tracking.logMetrics(
+      project,
+      runId,
+      Object.entries(cachedMetrics).map(([key, value]) => ({ key, value, step: 0, timestamp: at })),
+    );
+  }
+  await deps.tracking.finishRun(project, runId, status, at, {
+    "tandem.cache_hit": String(cacheHit),
+    "tandem.host": hostname(),
+  });
+}
+
+export type { Value };

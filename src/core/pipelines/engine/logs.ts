@@ -1,0 +1,87 @@
+/**
+ * A step's log stream: split into lines, secrets masked, batched into the store. Masking works on
+ * whole lines, so a secret split across two reads of a pipe is still caught.
+ */
+import type { LogChunk } from "../model.js";
+
+export const MASK = "***";
+
+/** Replaces every secret value (and each line of a multi-line one) with ***. */
+export function maskSecrets(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) {
+    for (const part of [s, ...s.split(/\r?\n/)]) {
+      // Very short values would mask ordinary words and hide nothing worth hiding.
+      if (part.length < 3) continue;
+      out = out.split(part).join(MASK);
+    }
+  }
+  return out;
+}
+
+export interface LogSinkOptions {
+  stepId: string;
+  secrets: string[];
+  write(chunks: Array<Omit<LogChunk, "seq">>): Promise<void>;
+  /** Flush at most this often (default 250 ms). */
+  intervalMs?: number;
+  /** Echo each line somewhere else too (tests, live progress). */
+  tee?: (line: string, stream: LogChunk["stream"]) => void;
+}
+
+export class LogSink {
+  private partial: Record<"stdout" | "stderr", string> = { stdout: "", stderr: "" };
+  private pending: Array<Omit<LogChunk, "seq">> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private options: LogSinkOptions) {}
+
+  private push(stream: LogChunk["stream"], line: string): void {
+    const text = maskSecrets(line, this.options.secrets);
+    this.pending.push({ stepId: this.options.stepId, stream, text, at: Date.now() });
+    this.options.tee?.(text, stream);
+    this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 250);
+  }
+
+  write(stream: "stdout" | "stderr", data: string): void {
+    const text = this.partial[stream] + data;
+    const lines = text.split("\n");
+    this.partial[stream] = lines.pop()!;
+    for (const line of lines) this.push(stream, line);
+    // A line without a newline for 64 KiB is written anyway (progress bars, minified output).
+    if (this.partial[stream].length > 65536) {
+      this.push(stream, this.partial[stream]);
+      this.partial[stream] = "";
+    }
+  }
+
+  /** Secrets become known once the cache has missed; lines pushed from then on are masked. */
+  setSecrets(secrets: string[]): void {
+    this.options.secrets = secrets;
+  }
+
+  /** A line from Tandem itself (cache hit, retry, exit code). */
+  system(line: string): void {
+    this.push("system", line);
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.flushing
+      .then(() => (batch.length ? this.options.write(batch) : undefined))
+      .catch(() => undefined);
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    for (const stream of ["stdout", "stderr"] as const) {
+      if (this.partial[stream]) this.push(stream, this.partial[stream]);
+      this.partial[stream] = "";
+    }
+    await this.flush();
+  }
+}

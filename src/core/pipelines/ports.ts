@@ -1,0 +1,190 @@
+/**
+ * What the pipelines domain needs from the outside: a store for specs, runs, steps, logs, cache and
+ * secrets (SqlPipelineStore), an Executor that runs one step somewhere (LocalExecutor today, a
+ * Kubernetes executor later), and optional links to the Data and Tracking areas.
+ */
+import type { Tx } from "../ports.js";
+import type { CacheEntry, LogChunk, PipelineRun, RunStatus, SpecVersion, StepRun } from "./model.js";
+import type { OutputKind } from "./spec/schema.js";
+
+export interface RunListQuery {
+  project: string;
+  pipeline?: string;
+  status?: RunStatus[];
+  limit: number;
+  /** Runs created before this run's creation (paging). */
+  beforeCreatedAt?: number;
+}
+
+export interface EncryptedSecret {
+  project: string;
+  name: string;
+  /** base64 of nonce ‖ ciphertext ‖ tag (AES-256-GCM). */
+  sealed: string;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+export interface PipelineStore {
+  // Spec versions
+  latestSpec(project: string, tx?: Tx): Promise<SpecVersion | null>;
+  getSpec(project: string, version: number, tx?: Tx): Promise<SpecVersion | null>;
+  insertSpec(spec: SpecVersion, tx: Tx): Promise<void>;
+  listSpecProjects(tx?: Tx): Promise<string[]>;
+
+  // Runs and steps
+  insertRun(run: PipelineRun, steps: StepRun[], tx: Tx): Promise<void>;
+  getRun(id: string, tx?: Tx): Promise<PipelineRun | null>;
+  listRuns(query: RunListQuery, tx?: Tx): Promise<PipelineRun[]>;
+  updateRun(id: string, patch: Partial<PipelineRun>, tx?: Tx): Promise<void>;
+  getSteps(runId: string, tx?: Tx): Promise<StepRun[]>;
+  updateStep(id: string, patch: Partial<StepRun>, tx?: Tx): Promise<void>;
+  /**
+   * Takes the run's lease when it is free, expired, already `owner`'s, or held by `stale` (an owner
+   * known dead). Atomic: of two processes racing, one wins. Returns whether `owner` holds it now.
+   */
+  claimRun(id: string, owner: string, expiresAt: number, now: number, stale?: string | null): Promise<boolean>;
+  /** Extends the lease if `owner` still holds it; false when it was lost. */
+  renewRun(id: string, owner: string, expiresAt: number): Promise<boolean>;
+  /** Extends the leases of `owner`'s running steps of a run (they live and die with the run's driver). */
+  renewSteps(runId: string, owner: string, expiresAt: number): Promise<void>;
+  /** Unfinished runs (queued or running) whose lease is expired or unset. */
+  orphanedRuns(now: number, limit: number): Promise<PipelineRun[]>;
+
+  // Logs
+  appendLogs(runId: string, chunks: Array<Omit<LogChunk, "seq">>): Promise<void>;
+  readLogs(runId: string, options: { afterSeq?: number; stepId?: string; limit: number }): Promise<LogChunk[]>;
+
+  // Step cache
+  getCache(project: string, key: string): Promise<CacheEntry | null>;
+  putCache(entry: CacheEntry): Promise<void>;
+
+  // Secrets (sealed by the service; the store never sees a plaintext)
+  getSecret(project: string, name: string, tx?: Tx): Promise<EncryptedSecret | null>;
+  putSecret(secret: EncryptedSecret, tx: Tx): Promise<void>;
+  deleteSecret(project: string, name: string, tx: Tx): Promise<boolean>;
+  listSecrets(project: string, tx?: Tx): Promise<Array<Omit<EncryptedSecret, "sealed">>>;
+
+  // Triggers
+  /** Records that an event was handled; false when this key was seen before (one event, one run). */
+  recordTriggerEvent(project: string, key: string, runId: string | null, at: number): Promise<boolean>;
+  getTriggerState(project: string, key: string): Promise<string | null>;
+  setTriggerState(project: string, key: string, value: string, at: number): Promise<void>;
+}
+
+/** One input to materialise in the step's directory before it starts. */
+export interface JobInput {
+  /** Path relative to the step's directory, e.g. `_tandem/inputs/table`. */
+  path: string;
+  manifest: string;
+  kind: OutputKind;
+}
+
+export interface JobOutput {
+  name: string;
+  /** Path relative to the step's directory. */
+  path: string;
+  kind: OutputKind;
+}
+
+export interface StepJob {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  /** The step's private directory, from `Executor.workdir`. */
+  workdir: string;
+  /** The project's source folder, made visible inside the step directory. */
+  workspace: string | null;
+  script: string;
+  inputs: JobInput[];
+  outputs: JobOutput[];
+  env: Record<string, string>;
+  /** A metrics file relative to the step directory, read after exit 0. */
+  metricsFile?: string;
+  /** (default: none) */
+  timeoutMs?: number;
+  /**
+   * A built-in step: called in-process with the prepared directory instead of spawning `script`;
+   * inputs are materialised and outputs collected exactly as for a process.
+   */
+  inProcess?: (workdir: string, signal: AbortSignal) => Promise<void>;
+  signal: AbortSignal;
+  onOutput(stream: "stdout" | "stderr", text: string): void;
+  onStarted?(info: { pid: number; host: string }): void;
+}
+
+export type JobOutcome = "succeeded" | "failed" | "timed_out" | "cancelled";
+
+export interface JobResult {
+  outcome: JobOutcome;
+  exitCode: number | null;
+  /** Output name → manifest hash (only when succeeded). */
+  outputs: Record<string, string>;
+  /** The metrics file's text, if declared and present. */
+  metricsText?: string;
+  error?: string;
+}
+
+/** Runs one step somewhere. Implementations: LocalExecutor (child processes); Kubernetes later. */
+export interface Executor {
+  readonly name: string;
+  /** Where a step attempt's private directory is, as the step sees it. */
+  workdir(runId: string, stepId: string, attempt: number): string;
+  run(job: StepJob): Promise<JobResult>;
+  /** Kills leftovers of a step whose driver died (a process group on this host). */
+  killOrphan(info: { pid: number; host: string }): Promise<void>;
+}
+
+/** Resolves `dataset://name@version` (the Data area implements it). */
+export interface DatasetResolver {
+  resolve(project: string, ref: string): Promise<{ manifest: string; kind: "file" | "dir"; version: string }>;
+}
+
+/** Creates the tracking runs that pipeline and step runs are (the Tracking area implements it). */
+export interface TrackingLink {
+  createRun(options: {
+    project: string;
+    name: string;
+    parentRunId: string | null;
+    user: string;
+    tags: Record<string, string>;
+    params: Record<string, string>;
+  }): Promise<string>;
+  logMetrics(
+    project: string,
+    runId: string,
+    metrics: Array<{ key: string; value: number; step: number; timestamp: number }>,
+  ): Promise<void>;
+  /** Sets tags and ends the run in one go (one transaction where the implementation can). */
+  finishRun(
+    project: string,
+    runId: string,
+    status: "FINISHED" | "FAILED" | "KILLED",
+    endTime: number,
+    tags?: Record<string, string>,
+  ): Promise<void>;
+}
+
+/** One step's entry in tandem.lock: enough to say what produced its outputs. */
+export interface LockStep {
+  cmd: string;
+  cache_key: string | null;
+  params: Record<string, unknown>;
+  deps: Record<string, { source: string; sha256: string }>;
+  outs: Record<string, string>;
+  metrics?: Record<string, number>;
+}
+
+/** The project folder on the machine driving a run (LocalWorkspace implements it). */
+export interface WorkspaceAccess {
+  /** Stores a file or directory inside the workspace and returns its manifest hash and kind. */
+  hashPath(workspace: string, relativePath: string): Promise<{ manifest: string; kind: "file" | "dir" }>;
+  /** sha256 over the lockfiles found in the workspace (package-lock.json, requirements.txt, …), or null. */
+  envDigest(workspace: string): Promise<string | null>;
+  /** Updates one pipeline's section of `<workspace>/tandem.lock`. */
+  writeLock(
+    workspace: string,
+    pipeline: string,
+    lock: { spec_digest: string; params: Record<string, unknown>; steps: Record<string, LockStep> },
+  ): Promise<void>;
+}

@@ -1,0 +1,393 @@
+/**
+ * The pipelines service: specs (apply/validate), runs (start, cancel, retry, resume), logs, and the
+ * drivers this process runs. Every state change a user asks for is audited; the progress of a run
+ * (step states) is recorded in the run itself.
+ */
+import { createHash } from "node:crypto";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
+import type { AuditLog } from "../governance/audit.js";
+import { audited } from "../governance/audited.js";
+import { newId, nowMs } from "../ids.js";
+import type { MetadataStore } from "../ports.js";
+import { builtinNames } from "./builtins/index.js";
+import type { EngineDeps } from "./engine/deps.js";
+import { RunDriver } from "./engine/driver.js";
+import { planRun } from "./engine/plan.js";
+import {
+  isTerminalRun,
+  type LogChunk,
+  type PipelineRun,
+  type SpecVersion,
+  type StepRun,
+  type TriggerInfo,
+} from "./model.js";
+import { resolveParams } from "./params.js";
+import { checkSpec, loadSpec } from "./spec/load.js";
+import type { SpecIssue } from "./spec/positions.js";
+import type { PipelineSpec, TandemSpec } from "./spec/schema.js";
+import type { Scalar } from "./spec/names.js";
+
+export interface StartRunInput {
+  pipeline: string;
+  params?: Record<string, unknown>;
+  noCache?: boolean;
+  /** (default: the server's `concurrency`, its number of cores) */
+  concurrency?: number;
+  /** (default: the spec version's workspace) */
+  workspace?: string | null;
+  trigger?: TriggerInfo;
+  /** (default: the latest) */
+  specVersion?: number;
+}
+
+export interface PipelineServiceOptions {
+  metadata: MetadataStore;
+  audit: AuditLog;
+  engine: EngineDeps;
+  /** Default parallel steps per run (default: the number of cores). */
+  concurrency: number;
+  /** Whether a lease owner (`host:pid:…`) is a live process; only answerable for this host. */
+  ownerAlive(owner: string): boolean;
+}
+
+export type RunWithSteps = PipelineRun & { steps: StepRun[] };
+
+export class PipelineService {
+  private readonly drivers = new Map<string, { driver: RunDriver; done: Promise<unknown> }>();
+  private readonly stop = new AbortController();
+  private readonly specs = new Map<string, TandemSpec>();
+
+  constructor(private readonly o: PipelineServiceOptions) {}
+
+  get store() {
+    return this.o.engine.store;
+  }
+
+  // ---- Specs -------------------------------------------------------------------------------
+
+  validate(source: string, file = "tandem.yaml"): { spec?: TandemSpec; issues: SpecIssue[] } {
+    return checkSpec(source, file, { builtins: builtinNames() });
+  }
+
+  /** Stores a versioned copy of a spec (a new version only when the text changed). */
+  async apply(
+    actor: string,
+    project: string,
+    input: { source: string; file?: string; workspace?: string | null },
+  ): Promise<SpecVersion & { created: boolean }> {
+    const file = input.file ?? "tandem.yaml";
+    const { spec } = loadSpec(input.source, file, { builtins: builtinNames() });
+    if (spec.project && spec.project !== project) {
+      throw new InvalidInputError(
+        `${file}: project: ${spec.project} does not match the project ${project} this request acts in`,
+      );
+    }
+    const digest = createHash("sha256").update(input.source).digest("hex");
+    return audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      const latest = await this.store.latestSpec(project, tx);
+      if (latest && latest.digest === digest && latest.workspace === (input.workspace ?? null))
+        return { ...latest, created: false };
+      const version: SpecVersion = {
+        project,
+        version: (latest?.version ?? 0) + 1,
+        digest,
+        source: input.source,
+        file,
+        workspace: input.workspace ?? null,
+        createdAt: nowMs(),
+        createdBy: actor,
+      };
+      await this.store.insertSpec(version, tx);
+      await record({
+        actor,
+        project,
+        action: "spec.apply",
+        target: `spec:${version.version}`,
+        summary: { version: version.version, digest, pipelines: Object.keys(spec.pipelines ?? {}) },
+      });
+      return { ...version, created: true };
+    });
+  }
+
+  async specVersion(project: string, version?: number): Promise<SpecVersion> {
+    const v = version === undefined ? await this.store.latestSpec(project) : await this.store.getSpec(project, version);
+    if (!v)
+      throw new NotFoundError(
+        version === undefined
+          ? `project ${project} has no spec yet (run tandem apply)`
+          : `project ${project} has no spec version ${version}`,
+      );
+    return v;
+  }
+
+  /** The parsed spec of a stored version (parsed once per process). */
+  parsedSpec(v: SpecVersion): TandemSpec {
+    const key = `${v.project}@${v.version}`;
+    let spec = this.specs.get(key);
+    if (!spec) {
+      spec = loadSpec(v.source, v.file).spec;
+      this.specs.set(key, spec);
+    }
+    return spec;
+  }
+
+  private pipelineOf(v: SpecVersion, name: string): PipelineSpec {
+    const p = this.parsedSpec(v).pipelines?.[name];
+    if (!p) {
+      const known = Object.keys(this.parsedSpec(v).pipelines ?? {});
+      throw new NotFoundError(
+        `spec version ${v.version} of project ${v.project} has no pipeline ${name} (pipelines: ${known.join(", ") || "none"})`,
+      );
+    }
+    return p;
+  }
+
+  // ---- Runs --------------------------------------------------------------------------------
+
+  /**
+   * Creates a run and starts driving it in this process. Concurrency policy: `queue` (default)
+   * waits for earlier runs, `skip` refuses while one is active, `cancel-previous` cancels them.
+   * Returns null when `skip` dropped it.
+   */
+  async startRun(actor: string, project: string, input: StartRunInput): Promise<PipelineRun | null> {
+    const v = await this.specVersion(project, input.specVersion);
+    const pipeline = this.pipelineOf(v, input.pipeline);
+    const params = resolveParams(pipeline, input.params ?? {}, `pipeline ${input.pipeline}`);
+    const concurrency = input.concurrency ?? this.o.concurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new InvalidInputError("concurrency must be a positive integer");
+    const policy = pipeline.concurrency ?? "queue";
+    const id = newId();
+    const run: PipelineRun = {
+      id,
+      project,
+      pipeline: input.pipeline,
+      specVersion: v.version,
+      status: "queued",
+      params: params as Record<string, Scalar>,
+      trigger: input.trigger ?? { kind: "manual" },
+      noCache: input.noCache ?? false,
+      concurrency,
+      workspace: input.workspace === undefined ? v.workspace : input.workspace,
+      envDigest: null,
+      createdAt: nowMs(),
+      createdBy: actor,
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+      cancelRequested: false,
+      leaseOwner: this.o.engine.owner,
+      leaseExpiresAt: nowMs() + this.o.engine.leaseMs,
+      trackingRunId: null,
+    };
+    const steps = planRun(id, pipeline);
+    const created = await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      const active = await this.store.listRuns(
+        { project, pipeline: input.pipeline, status: ["queued", "running"], limit: 100 },
+        tx,
+      );
+      if (active.length && policy === "skip") return false;
+      if (policy === "cancel-previous") {
+        for (const a of active) await this.store.updateRun(a.id, { cancelRequested: true }, tx);
+      }
+      await this.store.insertRun(run, steps, tx);
+      await record({
+        actor,
+        project,
+        action: "pipeline.run",
+        target: `pipeline-run:${id}`,
+        summary: {
+          pipeline: input.pipeline,
+          spec_version: v.version,
+          trigger: run.trigger.kind,
+          params,
+          no_cache: run.noCache,
+        },
+      });
+      if (policy === "cancel-previous") for (const a of active) this.drivers.get(a.id)?.driver.cancel();
+      return true;
+    });
+    if (!created) return null;
+    this.drive(run, steps, v);
+    return run;
+  }
+
+  private drive(run: PipelineRun, steps: StepRun[], v: SpecVersion): void {
+    const driver = new RunDriver(this.o.engine, run, this.pipelineOf(v, run.pipeline), steps);
+    const done = driver
+      .drive({ signal: this.stop.signal, specDigest: v.digest })
+      .catch(async (error: unknown) => {
+        await this.store
+          .updateRun(run.id, {
+            status: "failed",
+            error: `driver failed: ${(error as Error).message}`,
+            finishedAt: nowMs(),
+          })
+          .catch(() => undefined);
+      })
+      .finally(() => this.drivers.delete(run.id));
+    this.drivers.set(run.id, { driver, done });
+  }
+
+  async getRun(project: string, id: string): Promise<RunWithSteps> {
+    const run = await this.store.getRun(id);
+    if (!run || run.project !== project) throw new NotFoundError(`pipeline run ${id} not found in project ${project}`);
+    return { ...run, steps: await this.store.getSteps(id) };
+  }
+
+  listRuns(project: string, options: { pipeline?: string; status?: PipelineRun["status"][]; limit?: number }) {
+    return this.store.listRuns({
+      project,
+      pipeline: options.pipeline,
+      status: options.status,
+      limit: options.limit ?? 50,
+    });
+  }
+
+  async logs(
+    project: string,
+    id: string,
+    options: { afterSeq?: number; step?: string; limit?: number },
+  ): Promise<{ chunks: Array<LogChunk & { step: string }>; run: PipelineRun }> {
+    const run = await this.getRun(project, id);
+    let stepId: string | undefined;
+    if (options.step !== undefined) {
+      const s = run.steps.find((x) => x.name === options.step || x.id === options.step);
+      if (!s)
+        throw new NotFoundError(
+          `run ${id} has no step ${options.step} (steps: ${run.steps.map((x) => x.name).join(", ")})`,
+        );
+      stepId = s.id;
+    }
+    const names = new Map(run.steps.map((s) => [s.id, s.name]));
+    const chunks = await this.store.readLogs(id, { afterSeq: options.afterSeq, stepId, limit: options.limit ?? 1000 });
+    return { chunks: chunks.map((c) => ({ ...c, step: names.get(c.stepId) ?? c.stepId })), run };
+  }
+
+  async cancel(actor: string, project: string, id: string): Promise<PipelineRun> {
+    const run = await this.getRun(project, id);
+    if (isTerminalRun(run.status)) throw new ConflictError(`pipeline run ${id} already ended (${run.status})`);
+    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      await this.store.updateRun(id, { cancelRequested: true }, tx);
+      await record({
+        actor,
+        project,
+        action: "pipeline.cancel",
+        target: `pipeline-run:${id}`,
+        summary: { pipeline: run.pipeline },
+      });
+    });
+    const local = this.drivers.get(id);
+    if (local) local.driver.cancel();
+    else if (
+      !run.leaseExpiresAt ||
+      run.leaseExpiresAt < nowMs() ||
+      (run.leaseOwner && !this.o.ownerAlive(run.leaseOwner))
+    ) {
+      // Nobody drives it: end it here.
+      for (const s of run.steps) {
+        if (s.status === "pending" || s.status === "running")
+          await this.store.updateStep(s.id, { status: "cancelled", error: "run cancelled", finishedAt: nowMs() });
+      }
+      await this.store.updateRun(id, { status: "cancelled", error: "cancelled", finishedAt: nowMs() });
+    }
+    return (await this.store.getRun(id))!;
+  }
+
+  /** Reruns the failed and cancelled steps of an ended run; what succeeded is kept. */
+  async retry(actor: string, project: string, id: string): Promise<PipelineRun> {
+    const run = await this.getRun(project, id);
+    if (!isTerminalRun(run.status)) throw new ConflictError(`pipeline run ${id} is still ${run.status}`);
+    if (run.status === "succeeded") throw new ConflictError(`pipeline run ${id} succeeded; there is nothing to retry`);
+    const again = run.steps.filter((s) => s.status === "failed" || s.status === "cancelled" || s.status === "pending");
+    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      for (const s of again)
+        await this.store.updateStep(
+          s.id,
+          { status: "pending", error: null, finishedAt: null, exitCode: null, trackingRunId: null },
+          tx,
+        );
+      await this.store.updateRun(
+        id,
+        {
+          status: "queued",
+          cancelRequested: false,
+          finishedAt: null,
+          error: null,
+          leaseOwner: this.o.engine.owner,
+          leaseExpiresAt: nowMs() + this.o.engine.leaseMs,
+        },
+        tx,
+      );
+      await record({
+        actor,
+        project,
+        action: "pipeline.retry",
+        target: `pipeline-run:${id}`,
+        summary: { steps: again.map((s) => s.name) },
+      });
+    });
+    await this.resumeOwned(id);
+    return (await this.store.getRun(id))!;
+  }
+
+  /**
+   * Takes over a run whose driver died (`tandem run --resume ID`): allowed when its lease expired or
+   * its owner is a dead process on this host.
+   */
+  async resume(actor: string, project: string, id: string): Promise<PipelineRun> {
+    const run = await this.getRun(project, id);
+    if (isTerminalRun(run.status))
+      throw new ConflictError(`pipeline run ${id} already ended (${run.status}); use retry to rerun its failed steps`);
+    if (this.drivers.has(id)) return run;
+    const now = nowMs();
+    const stale = run.leaseOwner && !this.o.ownerAlive(run.leaseOwner) ? run.leaseOwner : null;
+    const ok = await this.store.claimRun(id, this.o.engine.owner, now + this.o.engine.leaseMs, now, stale);
+    if (!ok) {
+      throw new ConflictError(
+        `pipeline run ${id} is being driven by ${run.leaseOwner} (lease until ${new Date(run.leaseExpiresAt ?? 0).toISOString()}); try again after it expires`,
+      );
+    }
+    await audited(this.o.metadata, this.o.audit, async (_tx, record) => {
+      await record({
+        actor,
+        project,
+        action: "pipeline.resume",
+        target: `pipeline-run:${id}`,
+        summary: { previous_owner: run.leaseOwner },
+      });
+    });
+    await this.resumeOwned(id);
+    return (await this.store.getRun(id))!;
+  }
+
+  private async resumeOwned(id: string): Promise<void> {
+    const run = (await this.store.getRun(id))!;
+    const v = await this.specVersion(run.project, run.specVersion);
+    this.drive(run, await this.store.getSteps(id), v);
+  }
+
+  /** Finds runs whose driver died (expired lease) and takes them over; `tandem server` calls this. */
+  async recoverOrphans(): Promise<string[]> {
+    const now = nowMs();
+    const taken: string[] = [];
+    for (const run of await this.store.orphanedRuns(now, 20)) {
+      if (this.drivers.has(run.id)) continue;
+      if (!(await this.store.claimRun(run.id, this.o.engine.owner, now + this.o.engine.leaseMs, now))) continue;
+      await this.resumeOwned(run.id);
+      taken.push(run.id);
+    }
+    return taken;
+  }
+
+  /** Resolves when this process's driver of `id` (if any) is done. */
+  async settled(id: string): Promise<void> {
+    await this.drivers.get(id)?.done;
+  }
+
+  /** Stops every driver in this process; their runs are left for a successor to resume. */
+  async close(): Promise<void> {
+    this.stop.abort();
+    await Promise.allSettled([...this.drivers.values()].map((d) => d.done));
+  }
+}

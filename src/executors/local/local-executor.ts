@@ -1,0 +1,239 @@
+/**
+ * Runs steps as local child processes. Each attempt gets a private directory under
+ * `<home>/work/<run>/<step>-<attempt>`: the project's top-level entries appear in it as symlinks (so
+ * `node steps/train.js` works as in the project folder), inputs are materialised under
+ * `_tandem/inputs/` (every file verified against its hash), outputs are written under
+ * `_tandem/outputs/`, and files a step writes for itself (metrics.json) stay private to it.
+ *
+ * A step is a process group of its own: a timeout or a cancel signals the whole group (children
+ * included), SIGTERM first and SIGKILL after a grace period; whatever is left of the group when the
+ * shell exits is killed too, so no step leaves processes behind.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { hostname } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import type { ArtifactStore } from "../../core/artifacts/ports.js";
+import type { Executor, JobResult, StepJob } from "../../core/pipelines/ports.js";
+import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
+
+export interface LocalExecutorOptions {
+  /** Where step directories go (default `<home>/work`). */
+  root: string;
+  artifacts: ArtifactStore;
+  /** Time between SIGTERM and SIGKILL on timeout or cancel (default 3000 ms). */
+  killGraceMs?: number;
+  /** Keep step directories after success, for debugging (default false; failed ones are always kept). */
+  keepWorkdirs?: boolean;
+}
+
+/** bash where present (as DESIGN.md says), else sh. Looked up once per process. */
+function findShell(): { path: string; args: string[] } {
+  for (const candidate of ["/bin/bash", "/usr/bin/bash", "/usr/local/bin/bash"]) {
+    if (existsSync(candidate)) return { path: candidate, args: ["--noprofile", "--norc", "-eo", "pipefail", "-c"] };
+  }
+  const which = spawnSync("sh", ["-c", "command -v bash"], { encoding: "utf8" });
+  const found = which.stdout?.trim();
+  if (which.status === 0 && found) return { path: found, args: ["--noprofile", "--norc", "-eo", "pipefail", "-c"] };
+  return { path: "/bin/sh", args: ["-e", "-c"] };
+}
+
+let shell: { path: string; args: string[] } | undefined;
+
+/**
+ * The step's environment: this process's (PATH, HOME, locale…) without Tandem's own settings, which
+ * would point a step's `tandem` calls at the wrong store or leak the server's keys, plus the job's.
+ */
+function stepEnvironment(jobEnv: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith("TANDEM_") && !k.startsWith("MLFLOW_")) env[k] = v;
+  }
+  return { ...env, ...jobEnv };
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+export class LocalExecutor implements Executor {
+  readonly name = "local";
+
+  private constructor(private readonly options: LocalExecutorOptions) {}
+
+  static async create(options: LocalExecutorOptions): Promise<LocalExecutor> {
+    await mkdir(options.root, { recursive: true });
+    return new LocalExecutor({ ...options, root: resolve(options.root) });
+  }
+
+  workdir(runId: string, stepId: string, attempt: number): string {
+    return join(this.options.root, runId, `${stepId}-${attempt}`);
+  }
+
+  private async linkWorkspace(workspace: string, workdir: string): Promise<void> {
+    const root = this.options.root;
+    for (const entry of await readdir(workspace)) {
+      const full = join(workspace, entry);
+      // Never expose Tandem's own home (./.tandem by default) or clash with the step's own files.
+      if (entry === "_tandem" || entry === ".tandem" || root === full || root.startsWith(`${full}/`)) continue;
+      await symlink(full, join(workdir, entry));
+    }
+  }
+
+  async run(job: StepJob): Promise<JobResult> {
+    const { workdir } = job;
+    await rm(workdir, { recursive: true, force: true });
+    await mkdir(join(workdir, "_tandem", "outputs"), { recursive: true });
+    try {
+      if (job.workspace) await this.linkWorkspace(job.workspace, workdir);
+      for (const input of job.inputs)
+        await materializeTree(this.options.artifacts, input.manifest, join(workdir, input.path));
+      for (const output of job.outputs) {
+        const path = join(workdir, output.path);
+        await mkdir(output.kind === "dir" ? path : dirname(path), { recursive: true });
+      }
+    } catch (error) {
+      return {
+        outcome: "failed",
+        exitCode: null,
+        outputs: {},
+        error: `preparing the step directory failed: ${(error as Error).message}`,
+      };
+    }
+    if (job.signal.aborted) return { outcome: "cancelled", exitCode: null, outputs: {} };
+
+    const result = job.inProcess ? await this.runInProcess(job) : await this.spawnJob(job);
+    if (result.outcome !== "succeeded") return result;
+
+    const outputs: Record<string, string> = {};
+    for (const output of job.outputs) {
+      const path = join(workdir, output.path);
+      const info = await stat(path).catch(() => null);
+      if (!info || (output.kind === "file" ? !info.isFile() : !info.isDirectory())) {
+        return {
+          ...result,
+          outcome: "failed",
+          error: `declared output "${output.name}" (${output.kind}) was not written to $TANDEM_OUTPUT_${output.name.toUpperCase()}`,
+        };
+      }
+      outputs[output.name] = (await putTree(this.options.artifacts, path)).manifest;
+    }
+    let metricsText: string | undefined;
+    if (job.metricsFile) {
+      metricsText = await readFile(join(workdir, job.metricsFile), "utf8").catch(() => undefined);
+      if (metricsText === undefined)
+        return { ...result, outcome: "failed", error: `declared metrics file "${job.metricsFile}" was not written` };
+    }
+    if (!this.options.keepWorkdirs) await rm(workdir, { recursive: true, force: true });
+    return { ...result, outputs, metricsText };
+  }
+
+  private async runInProcess(job: StepJob): Promise<JobResult> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    job.signal.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    const timer = job.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, job.timeoutMs)
+      : undefined;
+    try {
+      await job.inProcess!(job.workdir, controller.signal);
+      if (timedOut)
+        return { outcome: "timed_out", exitCode: null, outputs: {}, error: `timed out after ${job.timeoutMs} ms` };
+      if (job.signal.aborted) return { outcome: "cancelled", exitCode: null, outputs: {}, error: "cancelled" };
+      return { outcome: "succeeded", exitCode: 0, outputs: {} };
+    } catch (error) {
+      if (timedOut)
+        return { outcome: "timed_out", exitCode: null, outputs: {}, error: `timed out after ${job.timeoutMs} ms` };
+      if (job.signal.aborted) return { outcome: "cancelled", exitCode: null, outputs: {}, error: "cancelled" };
+      return { outcome: "failed", exitCode: 1, outputs: {}, error: (error as Error).message };
+    } finally {
+      if (timer) clearTimeout(timer);
+      job.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private spawnJob(job: StepJob): Promise<JobResult> {
+    shell ??= findShell();
+    const sh = shell;
+    return new Promise((resolvePromise) => {
+      const child = spawn(sh.path, [...sh.args, job.script], {
+        cwd: job.workdir,
+        env: stepEnvironment(job.env),
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stopping: "timed_out" | "cancelled" | null = null;
+      let graceTimer: NodeJS.Timeout | undefined;
+      const stop = (why: "timed_out" | "cancelled") => {
+        if (stopping || child.pid === undefined) return;
+        stopping = why;
+        killGroup(child.pid, "SIGTERM");
+        graceTimer = setTimeout(() => killGroup(child.pid!, "SIGKILL"), this.options.killGraceMs ?? 3000);
+      };
+      const timer = job.timeoutMs ? setTimeout(() => stop("timed_out"), job.timeoutMs) : undefined;
+      const onAbort = () => stop("cancelled");
+      job.signal.addEventListener("abort", onAbort, { once: true });
+      if (child.pid !== undefined) job.onStarted?.({ pid: child.pid, host: hostname() });
+
+      for (const [stream, name] of [
+        [child.stdout, "stdout"],
+        [child.stderr, "stderr"],
+      ] as const) {
+        const decoder = new StringDecoder("utf8");
+        stream.on("data", (chunk: Buffer) => job.onOutput(name, decoder.write(chunk)));
+        stream.on("end", () => {
+          const rest = decoder.end();
+          if (rest) job.onOutput(name, rest);
+        });
+      }
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+      child.on("exit", (code, signal) => {
+        exit = { code, signal };
+        // The shell is gone; whatever it left running in its group goes with it.
+        if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      });
+      const finish = (spawnError?: Error) => {
+        if (timer) clearTimeout(timer);
+        if (graceTimer) clearTimeout(graceTimer);
+        job.signal.removeEventListener("abort", onAbort);
+        const code = exit?.code ?? null;
+        if (spawnError)
+          return resolvePromise({
+            outcome: "failed",
+            exitCode: null,
+            outputs: {},
+            error: `could not start ${sh.path}: ${spawnError.message}`,
+          });
+        if (stopping === "timed_out")
+          return resolvePromise({
+            outcome: "timed_out",
+            exitCode: code,
+            outputs: {},
+            error: `timed out after ${job.timeoutMs} ms`,
+          });
+        if (stopping === "cancelled")
+          return resolvePromise({ outcome: "cancelled", exitCode: code, outputs: {}, error: "cancelled" });
+        if (code === 0) return resolvePromise({ outcome: "succeeded", exitCode: 0, outputs: {} });
+        const why = code === null ? `killed by ${exit?.signal ?? "a signal"}` : `exited with code ${code}`;
+        resolvePromise({ outcome: "failed", exitCode: code, outputs: {}, error: why });
+      };
+      child.on("error", (error) => finish(error));
+      child.on("close", () => finish());
+    });
+  }
+
+  async killOrphan(info: { pid: number; host: string }): Promise<void> {
+    if (info.host !== hostname()) return;
+    killGroup(info.pid, "SIGKILL");
+  }
+}

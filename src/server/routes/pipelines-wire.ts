@@ -1,0 +1,137 @@
+/** Wire shapes (snake_case) of pipeline specs, runs, step runs and logs. */
+import { z } from "zod";
+import type { LogChunk, PipelineRun, SpecVersion, StepRun } from "../../core/pipelines/model.js";
+
+export const specVersionWire = z.object({
+  project: z.string(),
+  version: z.number(),
+  digest: z.string(),
+  file: z.string(),
+  workspace: z.string().nullable(),
+  created_at: z.number(),
+  created_by: z.string(),
+  created: z.boolean().optional(),
+  source: z.string().optional(),
+});
+
+export const specToWire = (v: SpecVersion & { created?: boolean }, withSource = false) => ({
+  project: v.project,
+  version: v.version,
+  digest: v.digest,
+  file: v.file,
+  workspace: v.workspace,
+  created_at: v.createdAt,
+  created_by: v.createdBy,
+  ...(v.created !== undefined ? { created: v.created } : {}),
+  ...(withSource ? { source: v.source } : {}),
+});
+
+export const stepWire = z.object({
+  id: z.string(),
+  name: z.string(),
+  step: z.string(),
+  matrix: z.record(z.string(), z.unknown()).nullable(),
+  needs: z.array(z.string()),
+  status: z.string(),
+  cached: z.boolean(),
+  cache_key: z.string().nullable(),
+  attempt: z.number(),
+  started_at: z.number().nullable(),
+  finished_at: z.number().nullable(),
+  exit_code: z.number().nullable(),
+  error: z.string().nullable(),
+  command: z.string().nullable(),
+  inputs: z.record(z.string(), z.object({ sha256: z.string(), kind: z.string(), source: z.string() })),
+  outputs: z.record(z.string(), z.string()),
+  metrics: z.record(z.string(), z.number()),
+  tracking_run_id: z.string().nullable(),
+});
+
+export const stepToWire = (s: StepRun) => ({
+  id: s.id,
+  name: s.name,
+  step: s.step,
+  matrix: s.matrix,
+  needs: s.needs,
+  status: s.status,
+  cached: s.cached,
+  cache_key: s.cacheKey,
+  attempt: s.attempt,
+  started_at: s.startedAt,
+  finished_at: s.finishedAt,
+  exit_code: s.exitCode,
+  error: s.error,
+  command: s.command,
+  inputs: Object.fromEntries(
+    Object.entries(s.inputs).map(([k, v]) => [k, { sha256: v.manifest, kind: v.kind, source: v.source }]),
+  ),
+  outputs: s.outputs,
+  metrics: s.metrics,
+  tracking_run_id: s.trackingRunId,
+});
+
+export const runWire = z.object({
+  id: z.string(),
+  project: z.string(),
+  pipeline: z.string(),
+  spec_version: z.number(),
+  status: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  trigger: z.record(z.string(), z.unknown()),
+  no_cache: z.boolean(),
+  concurrency: z.number(),
+  workspace: z.string().nullable(),
+  env_digest: z.string().nullable(),
+  created_at: z.number(),
+  created_by: z.string(),
+  started_at: z.number().nullable(),
+  finished_at: z.number().nullable(),
+  error: z.string().nullable(),
+  cancel_requested: z.boolean(),
+  lease_owner: z.string().nullable(),
+  lease_expires_at: z.number().nullable(),
+  tracking_run_id: z.string().nullable(),
+  steps: z.array(stepWire).optional(),
+});
+
+export const runToWire = (r: PipelineRun & { steps?: StepRun[] }) => ({
+  id: r.id,
+  project: r.project,
+  pipeline: r.pipeline,
+  spec_version: r.specVersion,
+  status: r.status,
+  params: r.params,
+  trigger: r.trigger,
+  no_cache: r.noCache,
+  concurrency: r.concurrency,
+  workspace: r.workspace,
+  env_digest: r.envDigest,
+  created_at: r.createdAt,
+  created_by: r.createdBy,
+  started_at: r.startedAt,
+  finished_at: r.finishedAt,
+  error: r.error,
+  cancel_requested: r.cancelRequested,
+  lease_owner: r.leaseOwner,
+  lease_expires_at: r.leaseExpiresAt,
+  tracking_run_id: r.trackingRunId,
+  ...(r.steps ? { steps: r.steps.map(stepToWire) } : {}),
+});
+
+export const logWire = z.object({
+  seq: z.number(),
+  step: z.string(),
+  step_id: z.string(),
+  stream: z.string(),
+  text: z.string(),
+  at: z.number(),
+});
+
+export const logToWire = (c: LogChunk & { step: string }) => ({
+  seq: c.seq,
+  step: c.step,
+  step_id: c.stepId,
+  stream: c.stream,
+  text: c.text,
+  at: c.at,
+});

@@ -1,0 +1,291 @@
+/**
+ * SQL implementation of the pipelines store, for SQLite and Postgres. Lease changes are single
+ * conditional UPDATEs, so two processes racing for a run cannot both win on either dialect.
+ */
+import type { CacheEntry, LogChunk, PipelineRun, SpecVersion, StepRun } from "../../core/pipelines/model.js";
+import type { EncryptedSecret, PipelineStore, RunListQuery } from "../../core/pipelines/ports.js";
+import type { Tx } from "../../core/ports.js";
+import {
+  fromRun,
+  fromStep,
+  toCache,
+  toLog,
+  toRun,
+  toSpec,
+  toStep,
+  type PipelineRunRow,
+  type PipelineStepRunRow,
+} from "./pipelines-rows.js";
+import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+
+export class SqlPipelineStore implements PipelineStore {
+  constructor(private readonly store: SqlMetadataStore) {}
+
+  private db(tx?: Tx) {
+    return dbOf(this.store, tx);
+  }
+
+  async latestSpec(project: string, tx?: Tx): Promise<SpecVersion | null> {
+    const row = await this.db(tx)
+      .selectFrom("pipeline_specs")
+      .selectAll()
+      .where("project", "=", project)
+      .orderBy("version", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toSpec(row) : null;
+  }
+
+  async getSpec(project: string, version: number, tx?: Tx): Promise<SpecVersion | null> {
+    const row = await this.db(tx)
+      .selectFrom("pipeline_specs")
+      .selectAll()
+      .where("project", "=", project)
+      .where("version", "=", version)
+      .executeTakeFirst();
+    return row ? toSpec(row) : null;
+  }
+
+  async insertSpec(s: SpecVersion, tx: Tx): Promise<void> {
+    await this.db(tx)
+      .insertInto("pipeline_specs")
+      .values({
+        project: s.project,
+        version: s.version,
+        digest: s.digest,
+        source: s.source,
+        file: s.file,
+        workspace: s.workspace,
+        created_at: s.createdAt,
+        created_by: s.createdBy,
+      })
+      .execute();
+  }
+
+  async listSpecProjects(tx?: Tx): Promise<string[]> {
+    const rows = await this.db(tx).selectFrom("pipeline_specs").select("project").distinct().execute();
+    return rows.map((r) => r.project);
+  }
+
+  async insertRun(run: PipelineRun, steps: StepRun[], tx: Tx): Promise<void> {
+    await this.db(tx)
+      .insertInto("pipeline_runs")
+      .values(fromRun(run) as PipelineRunRow)
+      .execute();
+    if (steps.length) {
+      // Chunks keep each statement under SQLite's bound-parameter limit.
+      for (let i = 0; i < steps.length; i += 50) {
+        await this.db(tx)
+          .insertInto("pipeline_step_runs")
+          .values(steps.slice(i, i + 50).map((s) => fromStep(s) as PipelineStepRunRow))
+          .execute();
+      }
+    }
+  }
+
+  async getRun(id: string, tx?: Tx): Promise<PipelineRun | null> {
+    const row = await this.db(tx).selectFrom("pipeline_runs").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toRun(row) : null;
+  }
+
+  async listRuns(q: RunListQuery, tx?: Tx): Promise<PipelineRun[]> {
+    let query = this.db(tx).selectFrom("pipeline_runs").selectAll().where("project", "=", q.project);
+    if (q.pipeline !== undefined) query = query.where("pipeline", "=", q.pipeline);
+    if (q.status?.length) query = query.where("status", "in", q.status);
+    if (q.beforeCreatedAt !== undefined) query = query.where("created_at", "<", q.beforeCreatedAt);
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
+    return rows.map(toRun);
+  }
+
+  async updateRun(id: string, patch: Partial<PipelineRun>, tx?: Tx): Promise<void> {
+    const row = fromRun(patch);
+    if (Object.keys(row).length === 0) return;
+    await this.db(tx).updateTable("pipeline_runs").set(row).where("id", "=", id).execute();
+  }
+
+  async getSteps(runId: string, tx?: Tx): Promise<StepRun[]> {
+    const rows = await this.db(tx)
+      .selectFrom("pipeline_step_runs")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .orderBy("seq")
+      .execute();
+    return rows.map(toStep);
+  }
+
+  async updateStep(id: string, patch: Partial<StepRun>, tx?: Tx): Promise<void> {
+    const row = fromStep(patch) as Partial<PipelineStepRunRow>;
+    if (Object.keys(row).length === 0) return;
+    await this.db(tx).updateTable("pipeline_step_runs").set(row).where("id", "=", id).execute();
+  }
+
+  async claimRun(id: string, owner: string, expiresAt: number, now: number, stale?: string | null): Promise<boolean> {
+    const result = await this.db()
+      .updateTable("pipeline_runs")
+      .set({ lease_owner: owner, lease_expires_at: expiresAt })
+      .where("id", "=", id)
+      .where((eb) => {
+        const free = [eb("lease_owner", "is", null), eb("lease_expires_at", "<", now), eb("lease_owner", "=", owner)];
+        if (stale) free.push(eb("lease_owner", "=", stale));
+        return eb.or(free);
+      })
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async renewRun(id: string, owner: string, expiresAt: number): Promise<boolean> {
+    const result = await this.db()
+      .updateTable("pipeline_runs")
+      .set({ lease_expires_at: expiresAt })
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async renewSteps(runId: string, owner: string, expiresAt: number): Promise<void> {
+    await this.db()
+      .updateTable("pipeline_step_runs")
+      .set({ lease_expires_at: expiresAt })
+      .where("run_id", "=", runId)
+      .where("status", "=", "running")
+      .where("lease_owner", "=", owner)
+      .execute();
+  }
+
+  async orphanedRuns(now: number, limit: number): Promise<PipelineRun[]> {
+    const rows = await this.db()
+      .selectFrom("pipeline_runs")
+      .selectAll()
+      .where("status", "in", ["queued", "running"])
+      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]))
+      .orderBy("created_at")
+      .limit(limit)
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async appendLogs(runId: string, chunks: Array<Omit<LogChunk, "seq">>): Promise<void> {
+    if (!chunks.length) return;
+    for (let i = 0; i < chunks.length; i += 100) {
+      await this.db()
+        .insertInto("pipeline_logs")
+        .values(
+          chunks
+            .slice(i, i + 100)
+            .map((c) => ({ run_id: runId, step_id: c.stepId, stream: c.stream, text: c.text, at: c.at })),
+        )
+        .execute();
+    }
+  }
+
+  async readLogs(runId: string, options: { afterSeq?: number; stepId?: string; limit: number }): Promise<LogChunk[]> {
+    let q = this.db().selectFrom("pipeline_logs").selectAll().where("run_id", "=", runId);
+    if (options.afterSeq !== undefined) q = q.where("seq", ">", options.afterSeq);
+    if (options.stepId !== undefined) q = q.where("step_id", "=", options.stepId);
+    const rows = await q.orderBy("seq").limit(options.limit).execute();
+    return rows.map(toLog);
+  }
+
+  async getCache(project: string, key: string): Promise<CacheEntry | null> {
+    const row = await this.db()
+      .selectFrom("pipeline_cache")
+      .selectAll()
+      .where("project", "=", project)
+      .where("cache_key", "=", key)
+      .executeTakeFirst();
+    return row ? toCache(row) : null;
+  }
+
+  async putCache(e: CacheEntry): Promise<void> {
+    await this.db()
+      .insertInto("pipeline_cache")
+      .values({
+        project: e.project,
+        cache_key: e.key,
+        outputs: JSON.stringify(e.outputs),
+        metrics: JSON.stringify(e.metrics),
+        step_run_id: e.stepRunId,
+        created_at: e.createdAt,
+      })
+      .onConflict((oc) =>
+        oc.columns(["project", "cache_key"]).doUpdateSet({
+          outputs: JSON.stringify(e.outputs),
+          metrics: JSON.stringify(e.metrics),
+          step_run_id: e.stepRunId,
+          created_at: e.createdAt,
+        }),
+      )
+      .execute();
+  }
+
+  async getSecret(project: string, name: string, tx?: Tx): Promise<EncryptedSecret | null> {
+    const r = await this.db(tx)
+      .selectFrom("pipeline_secrets")
+      .selectAll()
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return r
+      ? { project: r.project, name: r.name, sealed: r.sealed, updatedAt: r.updated_at, updatedBy: r.updated_by }
+      : null;
+  }
+
+  async putSecret(s: EncryptedSecret, tx: Tx): Promise<void> {
+    await this.db(tx)
+      .insertInto("pipeline_secrets")
+      .values({ project: s.project, name: s.name, sealed: s.sealed, updated_at: s.updatedAt, updated_by: s.updatedBy })
+      .onConflict((oc) =>
+        oc
+          .columns(["project", "name"])
+          .doUpdateSet({ sealed: s.sealed, updated_at: s.updatedAt, updated_by: s.updatedBy }),
+      )
+      .execute();
+  }
+
+  async deleteSecret(project: string, name: string, tx: Tx): Promise<boolean> {
+    const r = await this.db(tx)
+      .deleteFrom("pipeline_secrets")
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async listSecrets(project: string, tx?: Tx): Promise<Array<Omit<EncryptedSecret, "sealed">>> {
+    const rows = await this.db(tx)
+      .selectFrom("pipeline_secrets")
+      .select(["project", "name", "updated_at", "updated_by"])
+      .where("project", "=", project)
+      .orderBy("name")
+      .execute();
+    return rows.map((r) => ({ project: r.project, name: r.name, updatedAt: r.updated_at, updatedBy: r.updated_by }));
+  }
+
+  async recordTriggerEvent(project: string, key: string, runId: string | null, at: number): Promise<boolean> {
+    const r = await this.db()
+      .insertInto("pipeline_trigger_events")
+      .values({ project, event_key: key, run_id: runId, at })
+      .onConflict((oc) => oc.columns(["project", "event_key"]).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async getTriggerState(project: string, key: string): Promise<string | null> {
+    const r = await this.db()
+      .selectFrom("pipeline_trigger_state")
+      .select("value")
+      .where("project", "=", project)
+      .where("state_key", "=", key)
+      .executeTakeFirst();
+    return r?.value ?? null;
+  }
+
+  async setTriggerState(project: string, key: string, value: string, at: number): Promise<void> {
+    await this.db()
+      .insertInto("pipeline_trigger_state")
+      .values({ project, state_key: key, value, updated_at: at })
+      .onConflict((oc) => oc.columns(["project", "state_key"]).doUpdateSet({ value, updated_at: at }))
+      .execute();
+  }
+}

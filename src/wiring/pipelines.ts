@@ -1,0 +1,167 @@
+/** The pipelines area: specs, the run engine on the local executor, secrets, triggers. */
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { SYSTEM_USER, type Principal } from "../core/governance/model.js";
+import type { BuiltinServices } from "../core/pipelines/builtins/contract.js";
+import type { EngineDeps } from "../core/pipelines/engine/deps.js";
+import type { TrackingLink } from "../core/pipelines/ports.js";
+import { parseSecretKey, SecretBox, SecretService } from "../core/pipelines/secrets.js";
+import { PipelineService } from "../core/pipelines/service.js";
+import { LocalExecutor } from "../executors/local/local-executor.js";
+import { LocalWorkspace } from "../executors/local/workspace.js";
+import type { Services } from "../server/services.js";
+import { writeFileAtomic } from "../stores/files/atomic.js";
+import { SqlPipelineStore } from "../stores/metadata/pipelines-store.js";
+import type { Wiring } from "./kit.js";
+
+declare module "../server/services.js" {
+  interface Services {
+    pipelines: PipelineService;
+    secrets: SecretService;
+  }
+}
+
+/** The key for secrets at rest: TANDEM_SECRET_KEY, else `<home>/secret.key` (made once, 0600). */
+async function loadSecretKey(home: string, configured?: string): Promise<Buffer> {
+  if (configured) return parseSecretKey(configured);
+  const file = join(home, "secret.key");
+  const existing = await readFile(file, "utf8").catch(() => null);
+  if (existing !== null) return parseSecretKey(existing);
+  const key = randomBytes(32);
+  await writeFileAtomic(file, `${key.toString("hex")}\n`, 0o600);
+  // Two processes may race to create it: read back what won.
+  return parseSecretKey(await readFile(file, "utf8"));
+}
+
+/** `host:pid:random` — enough for a process on the same host to tell whether the owner still lives. */
+export function newLeaseOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+}
+
+export function leaseOwnerAlive(owner: string): boolean {
+  const [host, pidText] = owner.split(":");
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid)) return true; // another host: only its lease expiry tells
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Pipeline and step runs are tracking runs: this links the engine to the Tracking area. */
+function trackingLink(services: Services): TrackingLink | undefined {
+  const tracking = services.tracking;
+  if (!tracking) return undefined;
+  const experiments = new Map<string, string>();
+  const experimentFor = async (project: string, pipeline: string, actor: string) => {
+    const key = `${project}/${pipeline}`;
+    let id = experiments.get(key);
+    if (!id) {
+      id = (await tracking.getOrCreateExperiment(actor, project, `pipeline/${pipeline}`)).experimentId;
+      experiments.set(key, id);
+    }
+    return id;
+  };
+  return {
+    async createRun(o) {
+      const pipeline = o.tags["tandem.pipeline"] ?? "pipeline";
+      const run = await tracking.createRun(o.user, o.project, {
+        experimentId: await experimentFor(o.project, pipeline, o.user),
+        runName: o.name,
+        userId: o.user,
+        tags: o.tags,
+        parentRunId: o.parentRunId ?? undefined,
+      });
+      const params = Object.entries(o.params).map(([key, value]) => ({ key, value }));
+      if (params.length) await tracking.logBatch(o.user, o.project, run.info.runId, { params });
+      return run.info.runId;
+    },
+    async logMetrics(project, runId, metrics) {
+      await tracking.logBatch(SYSTEM_USER, project, runId, { metrics });
+    },
+    async finishRun(project, runId, status, endTime, tags) {
+      if (tags)
+        await tracking.logBatch(SYSTEM_USER, project, runId, {
+          tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+        });
+      await tracking.updateRun(SYSTEM_USER, project, runId, { status, endTime });
+    },
+  };
+}
+
+const SYSTEM_PRINCIPAL: Principal = {
+  userName: SYSTEM_USER,
+  isAdmin: true,
+  tokenId: null,
+  tokenRole: null,
+  tokenProject: null,
+};
+
+export const wirePipelines: Wiring = async ({ config, sql, services }) => {
+  const store = new SqlPipelineStore(sql);
+  const executor = await LocalExecutor.create({ root: join(config.home, "work"), artifacts: services.artifacts });
+  const secrets = new SecretService(
+    services.metadata,
+    services.audit,
+    store,
+    new SecretBox(await loadSecretKey(config.home, config.secretKey)),
+  );
+  // One token per run, for steps to call the API (MLflow logging); member of the run's project, a day long.
+  const runTokens = new Map<string, string>();
+  const engine: EngineDeps = {
+    store,
+    executor,
+    artifacts: services.artifacts,
+    workspace: new LocalWorkspace(services.artifacts),
+    owner: newLeaseOwner(),
+    leaseMs: 15_000,
+    heartbeatMs: 1000,
+    backoffMs: 1000,
+    secrets: (project, names) => (names.length ? secrets.values(project, names) : Promise.resolve({})),
+    tracking: trackingLink(services),
+    builtinServices: services as unknown as BuiltinServices,
+    async stepApi(run) {
+      const url = services.config.serverUrl ?? null;
+      if (!url) return { url: null, token: null };
+      let token = runTokens.get(run.id);
+      if (!token) {
+        token = (
+          await services.access.createToken(SYSTEM_PRINCIPAL, {
+            userName: SYSTEM_USER,
+            name: `pipeline run ${run.id}`,
+            role: "member",
+            project: run.project,
+            expiresAt: Date.now() + 86_400_000,
+          })
+        ).token;
+        runTokens.set(run.id, token);
+      }
+      return { url, token };
+    },
+  };
+  const pipelines = new PipelineService({
+    metadata: services.metadata,
+    audit: services.audit,
+    engine,
+    concurrency: config.concurrency,
+    ownerAlive: leaseOwnerAlive,
+  });
+  services.pipelines = pipelines;
+  services.secrets = secrets;
+  services.closers.push(() => pipelines.close());
+  services.background.push({
+    name: "pipelines-recovery",
+    start(signal) {
+      // Runs whose driver died (kill -9, lost machine) are taken over once their lease expires.
+      const tick = () => void pipelines.recoverOrphans().catch(() => undefined);
+      tick();
+      const timer = setInterval(tick, 5000);
+      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+    },
+  });
+};

@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { byName, sandbox, type Sandbox } from "./helpers.js";
+
+const SPEC = `project: default
+pipelines:
+  p:
+    params: { greeting: hello, n: 3 }
+    steps:
+      make:
+        run: |
+          echo \${{ params.greeting }} > "$TANDEM_OUTPUT_OUT/greeting.txt"
+          echo made
+        outputs:
+          out: dir
+      count:
+        run: |
+          cat \${{ inputs.g }}/greeting.txt
+          echo '{"n": '\${{ params.n }}'}' > metrics.json
+          wc -c < \${{ inputs.g }}/greeting.txt | tr -d ' ' > "$TANDEM_OUTPUT_LEN"
+        inputs:
+          g: \${{ steps.make.outputs.out }}
+        outputs:
+          len: file
+        metrics: metrics.json
+      final:
+        run: cat \${{ steps.count.outputs.len }}
+`;
+
+describe("pipeline engine (embedded, local executor)", () => {
+  let box: Sandbox;
+  beforeAll(async () => {
+    box = await sandbox();
+    await box.apply(SPEC);
+  });
+  afterAll(async () => box?.close());
+
+  it("runs a DAG, passes outputs on, collects metrics, then serves everything from cache", async () => {
+    const first = await box.run("p");
+    expect(first.status, JSON.stringify(first.steps.map((s) => [s.name, s.status, s.error]))).toBe("succeeded");
+    const s = byName(first);
+    expect(s.count!.metrics).toEqual({ n: 3 });
+    expect(Object.keys(s.count!.outputs)).toEqual(["len"]);
+    expect(first.steps.every((x) => !x.cached)).toBe(true);
+    expect(existsSync(join(box.workspace, "tandem.lock"))).toBe(true);
+    const lock = readFileSync(join(box.workspace, "tandem.lock"), "utf8");
+    expect(lock).toContain("count:");
+
+    const logs = await box.opened.services.pipelines.logs("default", first.id, { step: "final" });
+    expect(logs.chunks.map((c) => c.text)).toContain("6");
+
+    const second = await box.run("p");
+    expect(second.status).toBe("succeeded");
+    expect(second.steps.map((x) => [x.name, x.cached])).toEqual([
+      ["make", true],
+      ["count", true],
+      ["final", true],
+    ]);
+    expect(readFileSync(join(box.workspace, "tandem.lock"), "utf8")).toBe(lock);
+
+    const third = await box.run("p", { params: { n: 4 } });
+    expect(third.steps.map((x) => [x.name, x.cached])).toEqual([
+      ["make", true],
+      ["count", false],
+      ["final", true],
+    ]);
+    const fourth = await box.run("p", { params: { greeting: "hi" } });
+    expect(fourth.steps.map((x) => [x.name, x.cached])).toEqual([
+      ["make", false],
+      ["count", false],
+      ["final", false],
+    ]);
+  });
+});
