@@ -1,0 +1,107 @@
+/**
+ * Endpoints page against a real server with real onnxruntime models: the traffic split and versions
+ * the page shows are the API's, and rolling back from the page moves traffic back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { linearClassifierOnnx } from "../helpers/onnx-models.js";
+import { predict, registerOnnx, setAlias, settle, startServingServer } from "../serving/helpers.js";
+import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
+
+const FEATURES = ["tenure", "charges", "calls"];
+const model = (w: number[]) =>
+  linearClassifierOnnx({ features: FEATURES, weights: w, bias: 0, classLabels: ["stay", "churn"] });
+
+interface Endpoint {
+  primary_version: number | null;
+  canary_version: number | null;
+  canary: { percent: number } | null;
+  status: string;
+  deployments: Array<{ id: string; version: number | null }>;
+  events: Array<{ id: string }>;
+}
+
+describe("Endpoints page (e2e, Chromium)", () => {
+  let t: Awaited<ReturnType<typeof startServingServer>>;
+  let browser: Browser;
+  const P = "default";
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    t = await startServingServer();
+    await registerOnnx(t.services, P, "churn", model([0.5, -0.2, 0.1]));
+    await registerOnnx(t.services, P, "churn", model([-0.5, 0.2, 0.3]));
+    await registerOnnx(t.services, P, "churn", model([0.1, 0.1, 0.1]));
+    await setAlias(t.services, P, "churn", 1, "champion");
+    await setAlias(t.services, P, "churn", 3, "challenger");
+    await t.api("PUT", `/api/v1/projects/${P}/endpoints/churn`, {
+      model: "churn@champion",
+      canary: { selector: "challenger", percent: 20 },
+    });
+    await settle(t.services);
+    await setAlias(t.services, P, "churn", 2, "champion");
+    await settle(t.services);
+    for (let i = 0; i < 10; i++)
+      await predict(t, P, "churn", [{ tenure: i, charges: 1, calls: 2 }], { "x-tandem-routing-key": `k${i}` });
+    await settle(t.services);
+    browser = await openBrowser();
+    browser.page.on("dialog", (d) => void d.accept());
+    await signIn(browser.page, t.url, t.adminToken);
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  const endpoint = async () => (await t.api<Endpoint>("GET", `/api/v1/projects/${P}/endpoints/churn`)).body;
+
+  it("lists endpoints and shows the traffic split and versions the API reports", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "Endpoints" }).click();
+    await page.getByTestId("endpoints-table").waitFor();
+    expect(await checkPage(page, "endpoints")).toEqual([]);
+    await page.getByRole("link", { name: "churn", exact: true }).click();
+    await page.getByTestId("endpoint-primary").waitFor();
+    const api = await endpoint();
+    await expect(page.getByTestId("endpoint-primary").textContent()).resolves.toBe(String(api.primary_version));
+    await expect(page.getByTestId("endpoint-status").textContent()).resolves.toBe(api.status);
+    const canaryPercent = api.canary && api.canary_version !== null ? api.canary.percent : 0;
+    await expect(page.getByTestId("traffic-split").locator('[data-slot="primary"] strong').textContent()).resolves.toBe(
+      `${100 - canaryPercent}%`,
+    );
+    if (canaryPercent > 0) {
+      await expect(
+        page.getByTestId("traffic-split").locator('[data-slot="canary"] strong').textContent(),
+      ).resolves.toBe(`${canaryPercent}%`);
+    }
+    const shownDeployments = await page
+      .getByTestId("endpoint-deployments")
+      .locator("tbody tr")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")));
+    expect(shownDeployments).toEqual(api.deployments.map((d) => d.id));
+    expect(await checkPage(page, "endpoint")).toEqual([]);
+  });
+
+  it("promotes the rolling-out canary, then rolls back: traffic follows, as the API says", async () => {
+    const { page } = browser;
+    const before = await endpoint();
+    expect(before.canary_version).not.toBeNull();
+    await page.getByRole("button", { name: "Promote canary" }).click();
+    await page.getByTestId("endpoint-message").waitFor();
+    const promoted = await endpoint();
+    expect(promoted.primary_version).toBe(before.canary_version);
+    await expect.poll(() => page.getByTestId("endpoint-primary").textContent()).toBe(String(promoted.primary_version));
+
+    await page.getByRole("button", { name: "Roll back" }).click();
+    await expect.poll(() => page.getByTestId("endpoint-message").textContent()).toMatch(/^Rolled back/);
+    const rolledBack = await endpoint();
+    expect(rolledBack.primary_version).toBe(before.primary_version);
+    await expect
+      .poll(() => page.getByTestId("endpoint-primary").textContent())
+      .toBe(String(rolledBack.primary_version));
+    await expect(page.getByTestId("endpoint-message").textContent()).resolves.toBe(
+      `Rolled back from v${promoted.primary_version} to v${rolledBack.primary_version}.`,
+    );
+    expect(await checkPage(page, "endpoint-rolled-back")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
+});
