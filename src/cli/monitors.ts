@@ -1,0 +1,143 @@
+/**
+ * `tandem monitors …`. `drift` is the one-shot check between two tables, like an Evidently report
+ * without the notebook. Local files are read and compared in this process: a drift check changes no
+ * state, and shipping two large tables to a server only to compare them would cost more than the check.
+ */
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import {
+  computeDrift,
+  DRIFT_TESTS,
+  driftReportToWire,
+  type ColumnDriftOptions,
+  type DriftTest,
+} from "../core/monitoring/drift.js";
+import { renderDriftHtml } from "../core/monitoring/report-html.js";
+import { TabularFileError } from "../core/data/readers/index.js";
+import { loadTable } from "../core/monitoring/table-load.js";
+import { UsageError, VerdictError } from "./context.js";
+import { info, printJson, printTable } from "./output.js";
+
+interface DriftFlags {
+  reference: string;
+  current: string;
+  json?: boolean;
+  html?: string;
+  columns?: string;
+  test?: string;
+  threshold?: string[];
+  columnTest?: string[];
+  driftShare?: string;
+}
+
+function parseTest(value: string, flag: string): DriftTest {
+  if (!(DRIFT_TESTS as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag}: unknown test "${value}" (expected one of ${DRIFT_TESTS.join(", ")})`);
+  }
+  return value as DriftTest;
+}
+
+/** "COLUMN=VALUE" pairs from repeatable flags. */
+function pairs(list: string[] | undefined, flag: string): Array<[string, string]> {
+  return (list ?? []).map((item) => {
+    const at = item.lastIndexOf("=");
+    if (at <= 0) throw new UsageError(`${flag} expects COLUMN=VALUE, got "${item}"`);
+    return [item.slice(0, at), item.slice(at + 1)];
+  });
+}
+
+async function loadInput(ref: string, flag: string) {
+  if (ref.startsWith("dataset://")) {
+    throw new UsageError(
+      `${flag} ${ref}: dataset references are not available in this build yet; pass a CSV, JSON Lines or Parquet file`,
+    );
+  }
+  try {
+    return await loadTable(ref);
+  } catch (error) {
+    // An unreadable, missing or malformed input is the caller's to fix: a usage error (exit 2), not a verdict.
+    if (error instanceof TabularFileError || error instanceof TypeError)
+      throw new UsageError(`${flag}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function drift(flags: DriftFlags): Promise<void> {
+  const perColumn: Record<string, ColumnDriftOptions> = {};
+  for (const [col, v] of pairs(flags.threshold, "--threshold")) {
+    const t = Number(v);
+    if (!Number.isFinite(t) || t < 0) throw new UsageError(`--threshold ${col}=${v}: expected a non-negative number`);
+    (perColumn[col] ??= {}).threshold = t;
+  }
+  for (const [col, v] of pairs(flags.columnTest, "--column-test"))
+    (perColumn[col] ??= {}).test = parseTest(v, "--column-test");
+  const driftShare = flags.driftShare === undefined ? undefined : Number(flags.driftShare);
+  if (driftShare !== undefined && !(driftShare > 0 && driftShare <= 1)) {
+    throw new UsageError(`--drift-share: expected a number in (0, 1], got "${flags.driftShare}"`);
+  }
+  const [reference, current] = [
+    await loadInput(flags.reference, "--reference"),
+    await loadInput(flags.current, "--current"),
+  ];
+  const columns = flags.columns
+    ?.split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
+  for (const c of columns ?? []) {
+    if (!(c in reference.table)) throw new UsageError(`--columns: ${flags.reference} has no column "${c}"`);
+    if (!(c in current.table)) throw new UsageError(`--columns: ${flags.current} has no column "${c}"`);
+  }
+  // Column kinds come from the reference, as Evidently infers them from its reference data.
+  for (const [name, type] of Object.entries(reference.types)) (perColumn[name] ??= {}).type ??= type;
+  const report = computeDrift(reference.table, current.table, {
+    columns,
+    perColumn,
+    test: flags.test === undefined ? undefined : parseTest(flags.test, "--test"),
+    driftShare,
+    histograms: flags.html !== undefined,
+  });
+  if (flags.html) {
+    writeFileSync(
+      flags.html,
+      renderDriftHtml(report, { referenceLabel: flags.reference, currentLabel: flags.current }),
+    );
+    info(`wrote ${flags.html}`);
+  }
+  if (flags.json) printJson(driftReportToWire(report));
+  else {
+    printTable(
+      report.columns.map((c) => ({ ...c, p_value: c.pValue, drift: c.drift ? "DRIFT" : "ok" })),
+      ["name", "type", "test", "statistic", "p_value", "threshold", "drift"],
+    );
+    for (const s of report.skipped) info(`skipped ${s.name}: ${s.reason}`);
+  }
+  const drifted = report.columns.filter((c) => c.drift).length;
+  if (report.datasetDrift) {
+    throw new VerdictError(
+      `dataset drift: ${drifted} of ${report.columns.length} columns drifted (share ${report.shareDrifted.toFixed(3)} ≥ ${report.driftShare})`,
+    );
+  }
+  if (!flags.json) info(`no dataset drift: ${drifted} of ${report.columns.length} columns drifted`);
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function registerMonitorCommands(program: Command): void {
+  const monitors = program.command("monitors").description("Monitors: drift, performance and fairness checks");
+  monitors
+    .command("drift")
+    .description(
+      "Compare two tables column by column with Evidently's default drift tests; exit 1 when the dataset drifted.\n" +
+        "Inputs: CSV, TSV, JSON Lines or Parquet files.",
+    )
+    .requiredOption("--reference <table>", "the reference data (file)")
+    .requiredOption("--current <table>", "the data to check (file)")
+    .option("--json", "print {dataset_drift, share_drifted, columns:[…]} on stdout")
+    .option("--html <file>", "write a self-contained HTML report")
+    .option("--columns <list>", "comma-separated columns to check (default: all common columns)")
+    .option("--test <name>", `one test for every column (${DRIFT_TESTS.join(", ")}), e.g. psi`)
+    .option("--column-test <col=test>", "test for one column (repeatable)", collect)
+    .option("--threshold <col=value>", "threshold for one column (repeatable)", collect)
+    .option("--drift-share <fraction>", "share of drifted columns at which the dataset drifts (default 0.5)")
+    .action(async (flags: DriftFlags) => drift(flags));
+}
