@@ -6,6 +6,8 @@
  * hour and weekday are read with the UTC getters (hyparquet would otherwise give a Date at that instant).
  */
 
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import type { AsyncBuffer } from "hyparquet";
 import { asyncBufferFromFile, parquetRead } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
@@ -24,6 +26,12 @@ export interface FlightsTable {
   origin: Int32Array;
   destination: Int32Array;
   airports: string[];
+}
+
+/** Path of `data/flights-3m.parquet` in the installed vega-datasets package (its exports hide data/). */
+export function flightsParquetPath(): string {
+  const entry = createRequire(import.meta.url).resolve("vega-datasets");
+  return join(dirname(entry), "..", "data", "flights-3m.parquet");
 }
 
 /** Reads rows [rowStart, rowEnd) of a flights parquet file (a path or a hyparquet AsyncBuffer). */
