@@ -21,6 +21,7 @@ import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
 import type { Wiring } from "./wiring/kit.js";
 import { wireMonitoring } from "./wiring/monitoring.js";
 import { wirePortal } from "./wiring/portal.js";
+import { wireRegistry } from "./wiring/registry.js";
 import { wireTracking } from "./wiring/tracking.js";
 import { wireServing } from "./wiring/serving.js";
 import { wirePipelines } from "./wiring/pipelines.js";
@@ -31,6 +32,7 @@ const AREA_WIRINGS: Wiring[] = [
   wireTracking,
   wirePipelines,
   wireMonitoring,
+  wireRegistry,
 ];
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {

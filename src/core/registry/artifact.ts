@@ -5,7 +5,7 @@
  * output directory) registers that file.
  */
 import onnxProto from "onnx-proto";
-import { getManifest } from "../artifacts/manifest.js";
+import { getManifest, putManifest } from "../artifacts/manifest.js";
 import type { ArtifactStore, ManifestEntry } from "../artifacts/ports.js";
 import { InvalidInputError } from "../errors.js";
 import { SIGNATURE_METADATA_KEY, type ModelSignature } from "../training/signature.js";
@@ -120,7 +120,7 @@ function parseModelJson(text: string, label: string): CommandManifest {
 /** An uploaded artifact before inspection: one blob, or a tree given by its entries or manifest hash. */
 export type ArtifactInput =
   | { kind: "blob"; sha256: string; fileName: string }
-  | { kind: "tree"; entries: ManifestEntry[]; manifest: string }
+  | { kind: "tree"; entries: ManifestEntry[] }
   | { kind: "manifest"; sha256: string };
 
 export interface InspectedArtifact {
@@ -153,14 +153,17 @@ export async function inspectArtifact(store: ArtifactStore, input: ArtifactInput
     }
     return inspectOnnxBlob(store, input.sha256, input.fileName, input.fileName);
   }
-  const manifestSha = input.kind === "tree" ? input.manifest : input.sha256;
   const entries = input.kind === "tree" ? input.entries : (await getManifest(store, input.sha256)).entries;
-  const label = `artifact ${manifestSha.slice(0, 12)}`;
+  if (entries.length === 0) throw new InvalidInputError("the model directory is empty");
   const missing = await store.missingBlobs(entries.map((e) => e.sha256));
-  if (missing.length)
+  if (missing.length) {
     throw new InvalidInputError(
-      `${label}: ${missing.length} file(s) not uploaded, e.g. ${entries.find((e) => e.sha256 === missing[0])?.path}`,
+      `${missing.length} file(s) of the model directory are not uploaded, e.g. ${entries.find((e) => e.sha256 === missing[0])?.path}`,
     );
+  }
+  // putManifest checks every path (no absolute, no "..") and stores the canonical manifest.
+  const manifestSha = input.kind === "tree" ? await putManifest(store, entries) : input.sha256;
+  const label = `artifact ${manifestSha.slice(0, 12)}`;
   const modelJson = entries.find((e) => e.path === "MODEL.json");
   if (modelJson) {
     const manifest = parseModelJson((await readBlob(store, modelJson.sha256)).toString("utf8"), label);

@@ -36,6 +36,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
 import { inspectArtifact, type ArtifactInput } from "./artifact.js";
+import { buildModelCard, type ModelCard } from "./card.js";
 import { collectLineage, lineageGraph, type LineageGraph } from "./lineage.js";
 import {
   STAGES,
@@ -436,6 +437,22 @@ export class RegistryService extends Promotions {
   async lineage(project: string, ref: string): Promise<LineageGraph> {
     const version = await this.resolve(project, ref);
     return lineageGraph(version, await collectLineage(this.deps.lineage, project, version.sourceRunId));
+  }
+
+  /** The model card of a version (render with `modelCardMarkdown` for people). */
+  async card(project: string, ref: string): Promise<ModelCard> {
+    const version = await this.resolve(project, ref);
+    const { modelName: name, version: n } = version;
+    const store = this.deps.store;
+    return buildModelCard({
+      model: await this.getModel(project, name),
+      version,
+      aliases: await store.listAliases(project, name),
+      sourceRun: version.sourceRunId ? await this.deps.lineage.getRun(project, version.sourceRunId) : null,
+      evaluations: await store.listEvaluations(project, name, n),
+      approvals: await store.listApprovals(project, name, n),
+      decisions: await store.listDecisions(project, name, n),
+    });
   }
 
   // ---- evaluations ----

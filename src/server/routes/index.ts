@@ -5,6 +5,8 @@ import { alertRoutes } from "./alerts.js";
 import { auditRoutes } from "./audit.js";
 import { endpointRoutes } from "./endpoints.js";
 import { inferenceRoutes } from "./inference.js";
+import { modelGateRoutes } from "./model-gates.js";
+import { modelRoutes } from "./models.js";
 import { pipelineRoutes } from "./pipelines.js";
 import { sessionRoutes } from "./session.js";
 import { systemRoutes } from "./system.js";
@@ -21,5 +23,7 @@ export function allRoutes(): AnyRoute[] {
     ...trackingRoutes,
     ...alertRoutes,
     ...pipelineRoutes,
+    ...modelRoutes,
+    ...modelGateRoutes,
   ];
 }

@@ -1,0 +1,509 @@
+/**
+ * `tandem models …`: the model registry from the command line. Every command goes through the HTTP
+ * API (routes in server/routes/models.ts and model-gates.ts); a policy refusal prints its decision
+ * record as a table and exits 1.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { Command } from "commander";
+import { safeRelativePath } from "../core/artifacts/paths.js";
+import { listFiles } from "../stores/artifacts/tree.js";
+import { ApiError, type TandemApi } from "./api.js";
+import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
+import { formatTable, formatTime, info, printJson, printTable } from "./output.js";
+
+interface CheckWire {
+  policy: string;
+  check: string;
+  value: number | string | null;
+  threshold: number | string | null;
+  outcome: string;
+  detail: string;
+}
+interface OutcomeWire {
+  status: "applied" | "pending" | "refused";
+  version: { ref: string };
+  alias: { alias: string; version: number } | null;
+  request: { id: string; target: { kind: string; name: string } } | null;
+  decision: { verdict: string; checks: CheckWire[] } | null;
+}
+type Json = Record<string, unknown>;
+
+/** `name@v` → URL path of the version; a bare name means latest. */
+function versionPath(project: string, ref: string, rest = ""): string {
+  const at = ref.lastIndexOf("@");
+  const name = at < 0 ? ref : ref.slice(0, at);
+  const v = at < 0 ? "latest" : ref.slice(at + 1);
+  if (!name || !v) throw new UsageError(`expected NAME@VERSION or NAME@ALIAS, got ${JSON.stringify(ref)}`);
+  return projectPath(project, `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(v)}${rest}`);
+}
+
+function modelPath(project: string, name: string, rest = ""): string {
+  return projectPath(project, `/models/${encodeURIComponent(name)}${rest}`);
+}
+
+export function formatChecks(checks: CheckWire[]): string {
+  return formatTable(
+    checks.map((c) => ({ ...c, outcome: c.outcome.toUpperCase() })),
+    ["policy", "check", "value", "threshold", "outcome", "detail"],
+  );
+}
+
+/** Prints an outcome; throws VerdictError (exit 1) unless the alias moved. */
+function reportOutcome(o: OutcomeWire, json: boolean | undefined, alreadyPrinted = false): void {
+  if (alreadyPrinted) {
+    // the caller printed the whole answer
+  } else if (json) printJson(o);
+  else if (o.decision) process.stdout.write(`${formatChecks(o.decision.checks)}\n`);
+  if (o.status === "applied") {
+    if (!json && o.alias) info(`${o.alias.alias} → ${o.version.ref}`);
+    return;
+  }
+  const target = o.request ? `${o.request.target.kind} ${o.request.target.name}` : "the alias";
+  if (o.status === "pending")
+    throw new VerdictError(
+      `policy holds ${o.version.ref} → ${target}: awaiting approval (request ${o.request?.id}); an approver runs: tandem models approve ${o.version.ref}`,
+    );
+  throw new VerdictError(`policy refused ${o.version.ref} → ${target}`);
+}
+
+/** A 409 POLICY_REFUSED from the API becomes the same table and exit 1. */
+async function gated<T>(json: boolean | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (
+      error instanceof ApiError &&
+      error.code === "POLICY_REFUSED" &&
+      error.details &&
+      typeof error.details === "object"
+    ) {
+      const d = error.details as { checks?: CheckWire[] };
+      if (json) printJson({ error: { code: error.code, message: error.message, details: error.details } });
+      else if (d.checks) process.stdout.write(`${formatChecks(d.checks)}\n`);
+      throw new VerdictError(error.message);
+    }
+    throw error;
+  }
+}
+
+async function uploadFile(api: TandemApi, project: string, path: string): Promise<{ sha256: string; size: number }> {
+  const res = await api.raw("POST", projectPath(project, "/model-blobs"), { stream: createReadStream(path) });
+  if (res.status >= 400)
+    throw new ApiError(
+      res.status,
+      "UPLOAD_FAILED",
+      `upload of ${path} failed: ${res.body.toString("utf8").slice(0, 300)}`,
+    );
+  return JSON.parse(res.body.toString("utf8")) as { sha256: string; size: number };
+}
+
+async function uploadArtifact(api: TandemApi, project: string, path: string): Promise<Json> {
+  const s = await stat(path).catch(() => null);
+  if (!s) throw new UsageError(`--file: ${path} does not exist`);
+  if (s.isFile()) {
+    const { sha256 } = await uploadFile(api, project, path);
+    return { kind: "blob", sha256, file_name: basename(path) };
+  }
+  const entries = [];
+  for (const file of await listFiles(path)) {
+    const blob = await uploadFile(api, project, join(path, file));
+    entries.push({ path: file, sha256: blob.sha256, size: blob.size });
+  }
+  if (entries.length === 0) throw new UsageError(`--file: ${path} is an empty directory`);
+  return { kind: "tree", entries };
+}
+
+function parseTags(values: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const i = v.indexOf("=");
+    if (i <= 0) throw new UsageError(`${flag}: expected KEY=VALUE, got ${JSON.stringify(v)}`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
+
+function parseMetrics(values: string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(parseTags(values, "--metric"))) {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n))
+      throw new UsageError(`--metric ${k}: expected a number, got ${JSON.stringify(v)}`);
+    out[k] = n;
+  }
+  return out;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function pull(
+  api: TandemApi,
+  project: string,
+  ref: string,
+  dest: string,
+): Promise<Array<{ path: string; sha256: string }>> {
+  const manifest = await api.get<{ storage: string; entries: Array<{ path: string; sha256: string; size: number }> }>(
+    versionPath(project, ref, "/artifact"),
+  );
+  const single = manifest.storage === "blob" && dest.toLowerCase().endsWith(".onnx");
+  const written = [];
+  for (const entry of manifest.entries) {
+    const res = await api.raw("GET", versionPath(project, ref, "/artifact/file"), { query: { path: entry.path } });
+    if (res.status >= 400)
+      throw new ApiError(
+        res.status,
+        "PULL_FAILED",
+        `fetching ${entry.path} failed: ${res.body.toString("utf8").slice(0, 300)}`,
+      );
+    const actual = createHash("sha256").update(res.body).digest("hex");
+    if (actual !== entry.sha256)
+      throw new VerdictError(
+        `${entry.path}: content hashes to ${actual}, expected ${entry.sha256}; nothing written for it`,
+      );
+    const target = single ? dest : join(dest, safeRelativePath(entry.path));
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(`${target}.tandem-part`, res.body);
+    await rename(`${target}.tandem-part`, target);
+    written.push({ path: target, sha256: entry.sha256 });
+  }
+  return written;
+}
+
+export function registerModelCommands(program: Command): void {
+  const models = program
+    .command("models")
+    .description("The model registry: versions, aliases, lineage, model cards, approvals.");
+  const proj = (opts: { project?: string }) =>
+    resolveProject(opts.project ?? models.opts<{ project?: string }>().project);
+  models.option("--project <project>", "project (default: the current project)");
+
+  models
+    .command("ls")
+    .description("List registered models with their aliases.")
+    .option("--json", "machine output")
+    .action(async (opts: { json?: boolean }) => {
+      const api = await openApi();
+      const res = await api.get<{ models: Json[] }>(projectPath(proj({}), "/models"));
+      if (opts.json) return printJson(res.models);
+      printTable(
+        res.models.map((m) => ({
+          ...m,
+          aliases: Object.entries((m.aliases as Record<string, number>) ?? {})
+            .map(([a, v]) => `${a}=${v}`)
+            .join(" "),
+          updated_at: formatTime(m.updated_at as number),
+        })),
+        ["name", "latest_version", "aliases", "owner", "updated_at"],
+      );
+    });
+
+  models
+    .command("show <ref>")
+    .description("Show a model (NAME) and its versions, or one version (NAME@N, NAME@alias).")
+    .option("--json", "machine output")
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const api = await openApi();
+      const project = proj({});
+      if (!ref.includes("@")) {
+        const m = await api.get<Json & { versions: Json[] }>(modelPath(project, ref));
+        if (opts.json) return printJson(m);
+        process.stdout.write(`${m.name}  owner ${m.owner}  ${m.description ? `— ${m.description}` : ""}\n`);
+        return printTable(
+          m.versions.map((v) => ({
+            ...v,
+            aliases: (v.aliases as string[]).join(","),
+            sha256: String((v.artifact as Json).sha256).slice(0, 12),
+            created_at: formatTime(v.created_at as number),
+          })),
+          ["version", "aliases", "author", "stage", "sha256", "source_run_id", "created_at"],
+        );
+      }
+      const v = await api.get<Json>(versionPath(project, ref));
+      if (opts.json) return printJson(v);
+      const a = v.artifact as Json;
+      const lineage = v.lineage as Json;
+      process.stdout.write(
+        [
+          `${v.ref}  (${a.format}, ${a.size} bytes, sha256 ${a.sha256})`,
+          `author: ${v.author}   aliases: ${(v.aliases as string[]).join(", ") || "-"}   registered: ${formatTime(v.created_at as number)}`,
+          `source run: ${v.source_run_id ?? "-"}   datasets: ${(lineage.dataset_versions as string[]).join(", ") || "-"}   git: ${lineage.git_commit ?? "-"}`,
+          `signature (${(v.signature as Json).source}): in ${((v.signature as Json).inputs as Json[]).map((t) => `${t.name}:${t.type}${JSON.stringify(t.shape)}`).join(", ") || "-"}; out ${((v.signature as Json).outputs as Json[]).map((t) => `${t.name}:${t.type}${JSON.stringify(t.shape)}`).join(", ") || "-"}`,
+        ].join("\n") + "\n",
+      );
+    });
+
+  models
+    .command("register <name>")
+    .description("Register a version from an ONNX file or a model directory (MODEL.json, or one .onnx file).")
+    .requiredOption("--file <path>", "the .onnx file or the model directory")
+    .option("--run <run_id>", "the run that produced it (default: a run is recorded for this registration)")
+    .option("--description <text>", "what this version is")
+    .option("--intended-use <text>", "what the model is for and not for (model card)")
+    .option("--tag <key=value>", "a version tag (repeatable)", collect)
+    .option("--alias <alias>", "also request this alias under the project's policies")
+    .option("--policy <policy>", "evaluate only this policy for --alias")
+    .option("--json", "machine output")
+    .action(
+      async (
+        name: string,
+        opts: {
+          file: string;
+          run?: string;
+          description?: string;
+          intendedUse?: string;
+          tag?: string[];
+          alias?: string;
+          policy?: string;
+          json?: boolean;
+        },
+      ) => {
+        const api = await openApi();
+        const project = proj({});
+        const tags = parseTags(opts.tag, "--tag");
+        const artifact = await uploadArtifact(api, project, opts.file);
+        const res = await api.post<{ version: Json; created: boolean; promotion: OutcomeWire | null }>(
+          modelPath(project, name, "/versions"),
+          {
+            artifact,
+            run_id: opts.run ?? null,
+            description: opts.description,
+            intended_use: opts.intendedUse,
+            tags,
+            alias: opts.alias,
+            policy: opts.policy,
+          },
+        );
+        if (opts.json) printJson(res);
+        else
+          process.stdout.write(
+            `${res.created ? "registered" : "already registered as"} ${res.version.ref} (sha256 ${String((res.version.artifact as Json).sha256).slice(0, 12)}, run ${res.version.source_run_id})\n`,
+          );
+        if (res.promotion) reportOutcome(res.promotion, opts.json, opts.json);
+      },
+    );
+
+  models
+    .command("pull <ref> <dest>")
+    .description(
+      "Fetch a version's artifact into DEST (a directory, or a .onnx file path), every file verified against its sha256.",
+    )
+    .option("--json", "machine output")
+    .action(async (ref: string, dest: string, opts: { json?: boolean }) => {
+      const written = await pull(await openApi(), proj({}), ref, dest);
+      if (opts.json) printJson(written);
+      else for (const w of written) process.stdout.write(`${w.path}  sha256 ${w.sha256}\n`);
+    });
+
+  models
+    .command("lineage [ref]")
+    .description(
+      "Lineage of NAME@V: source run, pipeline run, steps, dataset versions, git commit, environment; or with --dataset, the versions trained on it.",
+    )
+    .option("--dataset <ref>", "reverse lineage: versions trained on this dataset version (e.g. flights@3)")
+    .option("--json", "machine output")
+    .action(async (ref: string | undefined, opts: { dataset?: string; json?: boolean }) => {
+      const api = await openApi();
+      const project = proj({});
+      if (opts.dataset) {
+        const res = await api.get<{ versions: Json[] }>(
+          projectPath(project, `/lineage/datasets/${encodeURIComponent(opts.dataset)}/models`),
+        );
+        if (opts.json) return printJson(res);
+        return printTable(
+          res.versions.map((v) => ({ ...v, created_at: formatTime(v.created_at as number) })),
+          ["ref", "author", "source_run_id", "created_at"],
+        );
+      }
+      if (!ref) throw new UsageError("give NAME@VERSION, or --dataset NAME@N");
+      const g = await api.get<Json & { steps: Json[]; source_run: Json | null; pipeline_run: Json | null }>(
+        versionPath(project, ref, "/lineage"),
+      );
+      if (opts.json) return printJson(g);
+      const run = (r: Json | null) => (r ? `${r.id} (${r.name}, ${r.status})` : "-");
+      const lines = [
+        `version:       ${(g.version as Json).ref}  sha256 ${((g.version as Json).artifact as Json).sha256}`,
+        `source run:    ${run(g.source_run)}`,
+        `pipeline run:  ${run(g.pipeline_run)}`,
+        ...g.steps.map(
+          (s) =>
+            `  step:        ${s.name} ${s.id} ${s.status}${(s.tags as Json)["tandem.dataset_versions"] ? `  read ${(s.tags as Json)["tandem.dataset_versions"]}` : ""}`,
+        ),
+        `datasets:      ${(g.dataset_versions as string[]).join(", ") || "-"}`,
+        `git commit:    ${g.git_commit ?? "-"}`,
+        `environment:   ${g.env_digest ?? "-"}`,
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+
+  models
+    .command("card <ref>")
+    .description("The model card of a version, as Markdown (default) or JSON.")
+    .option("--format <format>", "md or json", "md")
+    .option("--out <file>", "write it to a file instead of stdout")
+    .action(async (ref: string, opts: { format: string; out?: string }) => {
+      if (opts.format !== "md" && opts.format !== "json")
+        throw new UsageError(`--format: expected md or json, got ${JSON.stringify(opts.format)}`);
+      const api = await openApi();
+      const res = await api.raw("GET", versionPath(proj({}), ref, "/card"), { query: { format: opts.format } });
+      if (res.status >= 400)
+        throw new ApiError(
+          res.status,
+          "CARD_FAILED",
+          JSON.parse(res.body.toString("utf8")).error?.message ?? `HTTP ${res.status}`,
+        );
+      const text =
+        opts.format === "json"
+          ? `${JSON.stringify(JSON.parse(res.body.toString("utf8")), null, 2)}\n`
+          : res.body.toString("utf8");
+      if (opts.out) await writeFile(opts.out, text);
+      else process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    });
+
+  const alias = models.command("alias").description("Aliases: set (under the policies), rm, rollback, history, ls.");
+  alias
+    .command("set <ref> <alias>")
+    .description(
+      "Point ALIAS at NAME@V if the policies allow; prints the decision record; exit 1 when refused or awaiting approval.",
+    )
+    .option("--policy <policy>", "evaluate only this policy")
+    .option("--json", "machine output")
+    .action(async (ref: string, name: string, opts: { policy?: string; json?: boolean }) => {
+      const at = ref.lastIndexOf("@");
+      if (at <= 0) throw new UsageError(`expected NAME@VERSION, got ${JSON.stringify(ref)}`);
+      const api = await openApi();
+      const o = await gated(opts.json, () =>
+        api.put<OutcomeWire>(modelPath(proj({}), ref.slice(0, at), `/aliases/${encodeURIComponent(name)}`), {
+          version: ref.slice(at + 1),
+          policy: opts.policy,
+        }),
+      );
+      reportOutcome(o, opts.json);
+      if (!opts.json) process.stdout.write(`${name} → ${o.version.ref}\n`);
+    });
+  alias
+    .command("rm <model> <alias>")
+    .description("Delete an alias (its history is kept).")
+    .action(async (model: string, name: string) => {
+      await (await openApi()).delete(modelPath(proj({}), model, `/aliases/${encodeURIComponent(name)}`));
+      process.stdout.write(`deleted ${model}@${name}\n`);
+    });
+  alias
+    .command("rollback <model> <alias>")
+    .description("Move ALIAS back to the version it pointed at before (or --to N, an earlier holder).")
+    .option("--to <version>", "an earlier version of this alias")
+    .option("--reason <text>", "why (kept in the audit log)")
+    .option("--json", "machine output")
+    .action(async (model: string, name: string, opts: { to?: string; reason?: string; json?: boolean }) => {
+      const to = opts.to === undefined ? undefined : Number(opts.to);
+      if (to !== undefined && !(Number.isInteger(to) && to > 0))
+        throw new UsageError(`--to: expected a version number, got ${JSON.stringify(opts.to)}`);
+      const a = await (
+        await openApi()
+      ).post<{ alias: string; version: number }>(
+        modelPath(proj({}), model, `/aliases/${encodeURIComponent(name)}/rollback`),
+        { version: to, reason: opts.reason },
+      );
+      if (opts.json) printJson(a);
+      else process.stdout.write(`${model}@${a.alias} → ${model}@${a.version} (rolled back)\n`);
+    });
+  alias
+    .command("history <model> <alias>")
+    .description("Every set, move, delete and rollback of an alias.")
+    .option("--json", "machine output")
+    .action(async (model: string, name: string, opts: { json?: boolean }) => {
+      const res = await (
+        await openApi()
+      ).get<{ events: Json[] }>(modelPath(proj({}), model, `/aliases/${encodeURIComponent(name)}/history`));
+      if (opts.json) return printJson(res.events);
+      printTable(
+        res.events.map((e) => ({ ...e, at: formatTime(e.at as number) })),
+        ["seq", "at", "action", "from_version", "to_version", "actor"],
+      );
+    });
+  alias
+    .command("ls <model>")
+    .option("--json", "machine output")
+    .action(async (model: string, opts: { json?: boolean }) => {
+      const res = await (await openApi()).get<{ aliases: Json[] }>(modelPath(proj({}), model, "/aliases"));
+      if (opts.json) return printJson(res.aliases);
+      printTable(
+        res.aliases.map((a) => ({ ...a, updated_at: formatTime(a.updated_at as number) })),
+        ["alias", "version", "updated_by", "updated_at"],
+      );
+    });
+
+  for (const decision of ["approve", "reject"] as const) {
+    models
+      .command(`${decision} <ref>`)
+      .description(
+        decision === "approve"
+          ? "Approve NAME@V (approvers; not its author). Pending alias requests move when they now pass."
+          : "Reject NAME@V: its pending requests close.",
+      )
+      .option("--comment <text>", "why")
+      .option("--json", "machine output")
+      .action(async (ref: string, opts: { comment?: string; json?: boolean }) => {
+        const res = await (
+          await openApi()
+        ).post<{ approval: Json; outcomes: OutcomeWire[] }>(versionPath(proj({}), ref, `/${decision}`), {
+          comment: opts.comment,
+        });
+        if (opts.json) return printJson(res);
+        process.stdout.write(`${decision === "approve" ? "approved" : "rejected"} ${ref}\n`);
+        for (const o of res.outcomes) {
+          const t = o.request?.target;
+          process.stdout.write(
+            `  ${t?.kind} ${t?.name}: ${o.status}${o.status === "applied" && o.alias ? ` (${o.alias.alias} → ${o.version.ref})` : ""}\n`,
+          );
+        }
+      });
+  }
+
+  models
+    .command("evaluate <ref>")
+    .description("Record an evaluation of NAME@V on a dataset version (what policies and `beats` compare).")
+    .requiredOption("--dataset <ref>", "the evaluation data, e.g. flights@3")
+    .option("--metric <name=value>", "a metric (repeatable)", collect)
+    .option("--run <run_id>", "the run that computed it")
+    .option("--json", "machine output")
+    .action(async (ref: string, opts: { dataset: string; metric?: string[]; run?: string; json?: boolean }) => {
+      const metrics = parseMetrics(opts.metric);
+      if (Object.keys(metrics).length === 0) throw new UsageError("give at least one --metric NAME=VALUE");
+      const e = await (
+        await openApi()
+      ).post<Json>(versionPath(proj({}), ref, "/evaluations"), {
+        dataset: opts.dataset,
+        metrics,
+        run_id: opts.run ?? null,
+      });
+      if (opts.json) printJson(e);
+      else process.stdout.write(`recorded evaluation of ${ref} on ${opts.dataset}\n`);
+    });
+
+  models
+    .command("decisions <ref>")
+    .description("Decision records, requests and approvals of NAME@V.")
+    .option("--json", "machine output")
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const res = await (
+        await openApi()
+      ).get<{ decisions: Array<Json & { checks: CheckWire[] }>; approvals: Json[] }>(
+        versionPath(proj({}), ref, "/decisions"),
+      );
+      if (opts.json) return printJson(res);
+      for (const d of res.decisions) {
+        const t = d.target as Json;
+        process.stdout.write(
+          `${formatTime(d.at as number)}  ${t.kind} ${t.name}: ${String(d.verdict).toUpperCase()} (by ${d.evaluated_by})\n${formatChecks(d.checks)}\n\n`,
+        );
+      }
+      if (res.approvals.length)
+        printTable(
+          res.approvals.map((a) => ({ ...a, at: formatTime(a.at as number) })),
+          ["user", "decision", "comment", "at"],
+        );
+    });
+}

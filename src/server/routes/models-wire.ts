@@ -1,0 +1,310 @@
+/** Wire shapes (snake_case) of the registry's routes, and the mappers from the domain's models. */
+import { z } from "zod";
+import type { ModelCard } from "../../core/registry/card.js";
+import type { LineageGraph } from "../../core/registry/lineage.js";
+import type {
+  Alias,
+  AliasEvent,
+  Approval,
+  Decision,
+  Evaluation,
+  ModelVersion,
+  PromotionRequest,
+  RegisteredModel,
+} from "../../core/registry/model.js";
+import type { PromotionOutcome } from "../../core/registry/promotion.js";
+
+const record = <T extends z.ZodType>(v: T) => z.record(z.string(), v);
+const tensorWire = z.object({ name: z.string(), type: z.string(), shape: z.array(z.number().nullable()) });
+
+export const modelWire = z.object({
+  name: z.string(),
+  description: z.string(),
+  owner: z.string(),
+  tags: record(z.string()),
+  created_at: z.number(),
+  updated_at: z.number(),
+  aliases: record(z.number()).optional(),
+  latest_version: z.number().nullable().optional(),
+});
+
+export const versionWire = z.object({
+  model: z.string(),
+  version: z.number(),
+  ref: z.string(),
+  description: z.string(),
+  intended_use: z.string(),
+  artifact: z.object({
+    format: z.string(),
+    storage: z.string(),
+    sha256: z.string(),
+    size: z.number(),
+    file_name: z.string().nullable(),
+  }),
+  signature: z.object({
+    source: z.string(),
+    inputs: z.array(tensorWire),
+    outputs: z.array(tensorWire),
+    model: z.unknown().optional(),
+  }),
+  source_run_id: z.string().nullable(),
+  author: z.string(),
+  tags: record(z.string()),
+  stage: z.string(),
+  lineage: z.object({
+    pipeline_run_id: z.string().nullable(),
+    dataset_versions: z.array(z.string()),
+    git_commit: z.string().nullable(),
+    env_digest: z.string().nullable(),
+  }),
+  aliases: z.array(z.string()).optional(),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+
+export const aliasWire = z.object({
+  alias: z.string(),
+  version: z.number(),
+  updated_at: z.number(),
+  updated_by: z.string(),
+});
+export const aliasEventWire = z.object({
+  seq: z.number(),
+  alias: z.string(),
+  action: z.string(),
+  from_version: z.number().nullable(),
+  to_version: z.number().nullable(),
+  actor: z.string(),
+  at: z.number(),
+  decision_id: z.string().nullable(),
+});
+export const checkWire = z.object({
+  policy: z.string(),
+  kind: z.string(),
+  check: z.string(),
+  value: z.union([z.number(), z.string()]).nullable(),
+  threshold: z.union([z.number(), z.string()]).nullable(),
+  outcome: z.enum(["pass", "fail", "pending"]),
+  detail: z.string(),
+});
+export const decisionWire = z.object({
+  id: z.string(),
+  request_id: z.string().nullable(),
+  model: z.string(),
+  version: z.number(),
+  target: z.object({ kind: z.string(), name: z.string() }),
+  verdict: z.string(),
+  checks: z.array(checkWire),
+  evaluated_by: z.string(),
+  at: z.number(),
+});
+export const requestWire = z.object({
+  id: z.string(),
+  model: z.string(),
+  version: z.number(),
+  target: z.object({ kind: z.string(), name: z.string() }),
+  policy: z.string().nullable(),
+  status: z.string(),
+  requested_by: z.string(),
+  created_at: z.number(),
+  decided_at: z.number().nullable(),
+  decision_id: z.string().nullable(),
+});
+export const approvalWire = z.object({
+  id: z.string(),
+  user: z.string(),
+  role: z.string(),
+  decision: z.string(),
+  comment: z.string(),
+  at: z.number(),
+});
+const fairnessWire = z.object({ metrics: record(z.number()), by_group: record(record(z.number())) });
+export const evaluationWire = z.object({
+  id: z.string(),
+  model: z.string(),
+  version: z.number(),
+  dataset: z.string(),
+  metrics: record(z.number()),
+  fairness: record(fairnessWire),
+  run_id: z.string().nullable(),
+  created_by: z.string(),
+  created_at: z.number(),
+});
+export const outcomeWire = z.object({
+  status: z.enum(["applied", "pending", "refused"]),
+  version: versionWire,
+  alias: aliasWire.nullable(),
+  request: requestWire.nullable(),
+  decision: decisionWire.nullable(),
+});
+
+export const modelToWire = (m: RegisteredModel, extra: { aliases?: Alias[]; latest?: number | null } = {}) => ({
+  name: m.name,
+  description: m.description,
+  owner: m.owner,
+  tags: m.tags,
+  created_at: m.createdAt,
+  updated_at: m.updatedAt,
+  ...(extra.aliases ? { aliases: Object.fromEntries(extra.aliases.map((a) => [a.alias, a.version])) } : {}),
+  ...(extra.latest !== undefined ? { latest_version: extra.latest } : {}),
+});
+
+export const versionToWire = (v: ModelVersion, aliases?: Alias[]) => ({
+  model: v.modelName,
+  version: v.version,
+  ref: `${v.modelName}@${v.version}`,
+  description: v.description,
+  intended_use: v.intendedUse,
+  artifact: {
+    format: v.artifact.format,
+    storage: v.artifact.storage,
+    sha256: v.artifact.sha256,
+    size: v.artifact.size,
+    file_name: v.artifact.fileName,
+  },
+  signature: v.signature,
+  source_run_id: v.sourceRunId,
+  author: v.author,
+  tags: v.tags,
+  stage: v.stage,
+  lineage: {
+    pipeline_run_id: v.lineage.pipelineRunId,
+    dataset_versions: v.lineage.datasetVersions,
+    git_commit: v.lineage.gitCommit,
+    env_digest: v.lineage.envDigest,
+  },
+  ...(aliases ? { aliases: aliases.filter((a) => a.version === v.version).map((a) => a.alias) } : {}),
+  created_at: v.createdAt,
+  updated_at: v.updatedAt,
+});
+
+export const aliasToWire = (a: Alias) => ({
+  alias: a.alias,
+  version: a.version,
+  updated_at: a.updatedAt,
+  updated_by: a.updatedBy,
+});
+export const aliasEventToWire = (e: AliasEvent) => ({
+  seq: e.seq,
+  alias: e.alias,
+  action: e.action,
+  from_version: e.fromVersion,
+  to_version: e.toVersion,
+  actor: e.actor,
+  at: e.at,
+  decision_id: e.decisionId,
+});
+export const decisionToWire = (d: Decision) => ({
+  id: d.id,
+  request_id: d.requestId,
+  model: d.modelName,
+  version: d.version,
+  target: d.target,
+  verdict: d.verdict,
+  checks: d.checks,
+  evaluated_by: d.evaluatedBy,
+  at: d.at,
+});
+export const requestToWire = (r: PromotionRequest) => ({
+  id: r.id,
+  model: r.modelName,
+  version: r.version,
+  target: r.target,
+  policy: r.policy,
+  status: r.status,
+  requested_by: r.requestedBy,
+  created_at: r.createdAt,
+  decided_at: r.decidedAt,
+  decision_id: r.decisionId,
+});
+export const approvalToWire = (a: Approval) => ({
+  id: a.id,
+  user: a.userName,
+  role: a.role,
+  decision: a.decision,
+  comment: a.comment,
+  at: a.at,
+});
+export const evaluationToWire = (e: Evaluation) => ({
+  id: e.id,
+  model: e.modelName,
+  version: e.version,
+  dataset: e.dataset,
+  metrics: e.metrics,
+  fairness: Object.fromEntries(
+    Object.entries(e.fairness).map(([k, f]) => [k, { metrics: f.metrics, by_group: f.byGroup }]),
+  ),
+  run_id: e.runId,
+  created_by: e.createdBy,
+  created_at: e.createdAt,
+});
+export const outcomeToWire = (o: PromotionOutcome) => ({
+  status: o.status,
+  version: versionToWire(o.version),
+  alias: o.alias ? aliasToWire(o.alias) : null,
+  request: o.request ? requestToWire(o.request) : null,
+  decision: o.decision ? decisionToWire(o.decision) : null,
+});
+
+const runWire = (r: LineageGraph["sourceRun"]) =>
+  r
+    ? {
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        params: r.params,
+        metrics: r.metrics,
+        tags: r.tags,
+        started_at: r.startedAt,
+        ended_at: r.endedAt,
+      }
+    : null;
+
+export const lineageToWire = (g: LineageGraph) => ({
+  version: versionToWire(g.version),
+  source_run: runWire(g.sourceRun),
+  pipeline_run: runWire(g.pipelineRun),
+  steps: g.steps.map(runWire),
+  dataset_versions: g.snapshot.datasetVersions,
+  git_commit: g.snapshot.gitCommit,
+  env_digest: g.snapshot.envDigest,
+  nodes: g.nodes,
+  edges: g.edges,
+});
+
+export const cardToWire = (c: ModelCard) => ({
+  model: c.model,
+  version: c.version,
+  description: c.description,
+  intended_use: c.intendedUse,
+  author: c.author,
+  owner: c.owner,
+  created_at: c.createdAt,
+  artifact: {
+    format: c.artifact.format,
+    storage: c.artifact.storage,
+    sha256: c.artifact.sha256,
+    size: c.artifact.size,
+    file_name: c.artifact.fileName,
+  },
+  signature: c.signature,
+  aliases: c.aliases,
+  training: {
+    source_run_id: c.training.sourceRunId,
+    pipeline_run_id: c.training.pipelineRunId,
+    dataset_versions: c.training.datasetVersions,
+    git_commit: c.training.gitCommit,
+    env_digest: c.training.envDigest,
+    params: c.training.params,
+    metrics: c.training.metrics,
+  },
+  evaluations: c.evaluations,
+  fairness: c.fairness.map((f) => ({
+    dataset: f.dataset,
+    attribute: f.attribute,
+    metrics: f.metrics,
+    by_group: f.byGroup,
+  })),
+  approvals: c.approvals,
+  latest_decision: c.latestDecision,
+});
