@@ -8,6 +8,7 @@ import { EXIT, UsageError, VerdictError, closeApi } from "./context.js";
 import { registerAccessCommands } from "./access.js";
 import { registerAlertCommands } from "./alerts.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerDataCommands } from "./data.js";
 import { registerModelCommands } from "./models.js";
 import { registerMonitorCommands } from "./monitors.js";
 import { registerServingCommands } from "./serving.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerAccessCommands(program);
   registerAuditCommands(program);
+  registerDataCommands(program);
   registerModelCommands(program);
   registerAlertCommands(program);
   registerServingCommands(program);

@@ -3,6 +3,7 @@ import type { AnyRoute } from "../route-kit.js";
 import { accessRoutes } from "./access.js";
 import { alertRoutes } from "./alerts.js";
 import { auditRoutes } from "./audit.js";
+import { dataRoutes } from "./data.js";
 import { endpointRoutes } from "./endpoints.js";
 import { inferenceRoutes } from "./inference.js";
 import { modelGateRoutes } from "./model-gates.js";
@@ -17,6 +18,7 @@ export function allRoutes(): AnyRoute[] {
     ...systemRoutes,
     ...accessRoutes,
     ...auditRoutes,
+    ...dataRoutes,
     ...sessionRoutes,
     ...endpointRoutes,
     ...inferenceRoutes,

@@ -1,0 +1,34 @@
+import type { Tx } from "../ports.js";
+import type { Dataset, DatasetEvent, DatasetVersion, ValidationRecord } from "./model.js";
+import type { TabularFormat } from "./readers/types.js";
+
+export interface DataStore {
+  ensureDataset(d: { project: string; name: string; createdAt: number; createdBy: string }, tx?: Tx): Promise<void>;
+  listDatasets(project: string, tx?: Tx): Promise<Dataset[]>;
+  getDataset(project: string, name: string, tx?: Tx): Promise<Dataset | null>;
+  /** Highest version number, or null. */
+  latestVersion(project: string, name: string, tx?: Tx): Promise<DatasetVersion | null>;
+  getVersion(project: string, name: string, version: number, tx?: Tx): Promise<DatasetVersion | null>;
+  /** Versions whose manifest hash starts with `prefix`. */
+  findVersionsByManifest(project: string, name: string, prefix: string, tx?: Tx): Promise<DatasetVersion[]>;
+  listVersions(project: string, name: string, tx?: Tx): Promise<DatasetVersion[]>;
+  insertVersion(v: Omit<DatasetVersion, "tags">, tx?: Tx): Promise<void>;
+  setTag(
+    t: { project: string; name: string; label: string; version: number; at: number; by: string },
+    tx?: Tx,
+  ): Promise<number | null>;
+  getTag(project: string, name: string, label: string, tx?: Tx): Promise<number | null>;
+  insertEvent(e: Omit<DatasetEvent, "seq">, tx?: Tx): Promise<void>;
+  /** Events with seq > `afterSeq`, oldest first. */
+  eventsAfter(afterSeq: number, limit: number, project?: string, tx?: Tx): Promise<DatasetEvent[]>;
+  getFileProfile(blobSha: string, tx?: Tx): Promise<{ profileSha: string; format: TabularFormat } | null>;
+  putFileProfile(p: { blobSha: string; profileSha: string; format: TabularFormat; at: number }, tx?: Tx): Promise<void>;
+  insertValidation(v: ValidationRecord, tx?: Tx): Promise<void>;
+  listValidations(project: string, name: string, version: number | null, tx?: Tx): Promise<ValidationRecord[]>;
+}
+
+/** A stored blob as a local file the readers can open (Parquet needs random access). */
+export interface BlobFiles {
+  /** The blob's bytes at a local path; `release` removes any temporary copy. */
+  open(sha256: string): Promise<{ path: string; release(): Promise<void> }>;
+}

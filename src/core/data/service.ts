@@ -1,0 +1,387 @@
+/**
+ * The Data service: dataset versions from uploaded blobs, version resolution, profiles, tags, diffs,
+ * validation and the event feed. Routes call it; every state change goes through `audited`.
+ *
+ * Adding a version is two-phase, so a client uploads only what the server lacks and can resume:
+ *   1. `missingBlobs(shas)` → upload each missing blob (`putBlob`, verified against its hash);
+ *   2. `createVersion(entries)` → refuses (409, details.missing) while a blob is absent; else
+ *      profiles the tabular files (cached per blob), stores the manifest and records the version.
+ * A tabular file that cannot be read fails step 2 with its file and row: no version is recorded,
+ * the earlier ones are untouched.
+ *
+ * For Pipelines: `resolveDatasetVersion(project, "name@latest")`, `materialise(…)`, `eventsAfter(seq)`.
+ */
+import type { Readable } from "node:stream";
+import { getManifest, manifestHash, putManifest } from "../artifacts/manifest.js";
+import type { ArtifactStore, BlobInfo, ManifestEntry } from "../artifacts/ports.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
+import type { AuditLog } from "../governance/audit.js";
+import { audited } from "../governance/audited.js";
+import { newId, nowMs } from "../ids.js";
+import type { MetadataStore } from "../ports.js";
+import { diffVersions, type DatasetDiff } from "./diff.js";
+import { parseExpectations, validateProfile, type ValidationReport } from "./expectations.js";
+import {
+  versionId,
+  type Dataset,
+  type DatasetEvent,
+  type DatasetKind,
+  type DatasetProfile,
+  type DatasetVersion,
+  type ResolvedVersion,
+  type ValidationRecord,
+} from "./model.js";
+import type { BlobFiles, DataStore } from "./ports.js";
+import { mergeProfiles } from "./profile/builder.js";
+import type { TableProfile } from "./profile/model.js";
+import { openTable, profileFile, tabularFormatOf } from "./readers/index.js";
+import { assertDatasetName, assertTagLabel, parseVersionRef } from "./refs.js";
+import { canonicalManifest } from "../artifacts/manifest.js";
+
+export interface DataServiceOptions {
+  metadata: MetadataStore;
+  audit: AuditLog;
+  store: DataStore;
+  artifacts: ArtifactStore;
+  blobFiles: BlobFiles;
+}
+
+export interface CreateVersionInput {
+  entries: ManifestEntry[];
+  kind: DatasetKind;
+  message?: string | null;
+  /** Profile tabular files (default true). */
+  profile?: boolean;
+}
+
+async function readJsonBlob<T>(artifacts: ArtifactStore, sha: string): Promise<T> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await artifacts.getBlob(sha)) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString("utf8")) as T;
+}
+
+export class DataService {
+  constructor(private readonly o: DataServiceOptions) {}
+
+  // ---- blobs
+
+  missingBlobs(shas: string[]): Promise<string[]> {
+    return this.o.artifacts.missingBlobs([...new Set(shas)]);
+  }
+
+  /** A stored blob's bytes, verified against its hash as they stream. */
+  blob(sha256: string): Promise<Readable> {
+    return this.o.artifacts.getBlob(sha256);
+  }
+
+  putBlob(data: Readable, expectedSha256?: string): Promise<BlobInfo> {
+    return this.o.artifacts.putBlob(data, expectedSha256 ? { expectedSha256 } : undefined);
+  }
+
+  // ---- versions
+
+  async createVersion(
+    actor: string,
+    project: string,
+    name: string,
+    input: CreateVersionInput,
+  ): Promise<{ version: DatasetVersion; created: boolean }> {
+    assertDatasetName(name);
+    if (input.entries.length === 0) throw new InvalidInputError("a dataset version needs at least one file");
+    if (input.kind === "file" && input.entries.length !== 1)
+      throw new InvalidInputError(`kind "file" needs exactly one entry, got ${input.entries.length}`);
+    canonicalManifest(input.entries); // checks paths and hashes before anything is stored
+    const missing = await this.missingBlobs(input.entries.map((e) => e.sha256));
+    if (missing.length)
+      throw new ConflictError(`${missing.length} of the version's blobs are not uploaded yet`, { missing });
+    const manifestSha = manifestHash(input.entries);
+    const latest = await this.o.store.latestVersion(project, name);
+    if (latest && latest.manifestSha === manifestSha && latest.kind === input.kind)
+      return { version: latest, created: false };
+
+    const profileSha = input.profile === false ? null : await this.profileEntries(input.entries);
+    await putManifest(this.o.artifacts, input.entries);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+          const now = nowMs();
+          const current = await this.o.store.latestVersion(project, name, tx);
+          if (current && current.manifestSha === manifestSha && current.kind === input.kind)
+            return { version: current, created: false };
+          await this.o.store.ensureDataset({ project, name, createdAt: now, createdBy: actor }, tx);
+          const v: DatasetVersion = {
+            project,
+            name,
+            version: (current?.version ?? 0) + 1,
+            manifestSha,
+            kind: input.kind,
+            fileCount: input.entries.length,
+            totalBytes: input.entries.reduce((s, e) => s + e.size, 0),
+            profileSha,
+            message: input.message ?? null,
+            createdAt: now,
+            createdBy: actor,
+            tags: [],
+          };
+          await this.o.store.insertVersion(v, tx);
+          await this.o.store.insertEvent({ project, name, version: v.version, kind: "version_created", at: now }, tx);
+          await record({
+            actor,
+            project,
+            action: "dataset.version.create",
+            target: `dataset:${name}@${v.version}`,
+            summary: { manifest: manifestSha, files: v.fileCount, bytes: v.totalBytes, profiled: profileSha !== null },
+          });
+          return { version: v, created: true };
+        });
+      } catch (error) {
+        // Two adds racing for the same next number: the loser retries on top of the winner.
+        if (attempt < 3 && /unique|duplicate|constraint/i.test(String((error as Error).message))) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Profiles every tabular entry (reusing a blob's earlier profile) and stores the dataset profile. */
+  private async profileEntries(entries: ManifestEntry[]): Promise<string | null> {
+    const files: DatasetProfile["files"] = {};
+    for (const entry of entries) {
+      const format = tabularFormatOf(entry.path);
+      if (!format) continue;
+      const cached = await this.o.store.getFileProfile(entry.sha256);
+      if (cached && cached.format === format) {
+        files[entry.path] = { format, profile: await readJsonBlob<TableProfile>(this.o.artifacts, cached.profileSha) };
+        continue;
+      }
+      const local = await this.o.blobFiles.open(entry.sha256);
+      let profile: TableProfile;
+      try {
+        profile = await profileFile(local.path, { label: entry.path, format });
+      } finally {
+        await local.release();
+      }
+      const stored = await this.o.artifacts.putBlob(JSON.stringify(profile));
+      await this.o.store.putFileProfile({ blobSha: entry.sha256, profileSha: stored.sha256, format, at: nowMs() });
+      files[entry.path] = { format, profile };
+    }
+    if (Object.keys(files).length === 0) return null;
+    const doc: DatasetProfile = { format: "tandem.dataset-profile/1", files };
+    return (await this.o.artifacts.putBlob(JSON.stringify(doc))).sha256;
+  }
+
+  async resolve(project: string, ref: string): Promise<DatasetVersion> {
+    const { name, selector } = parseVersionRef(ref);
+    let v: DatasetVersion | null = null;
+    switch (selector.by) {
+      case "latest":
+        v = await this.o.store.latestVersion(project, name);
+        break;
+      case "number":
+        v = await this.o.store.getVersion(project, name, selector.version);
+        break;
+      case "tag": {
+        const n = await this.o.store.getTag(project, name, selector.label);
+        v = n === null ? null : await this.o.store.getVersion(project, name, n);
+        break;
+      }
+      case "manifest": {
+        const found = await this.o.store.findVersionsByManifest(project, name, selector.prefix);
+        const manifests = new Set(found.map((f) => f.manifestSha));
+        if (manifests.size > 1) throw new InvalidInputError(`${ref} is ambiguous: give more hex digits`);
+        v = found.at(-1) ?? null;
+        break;
+      }
+    }
+    if (!v) {
+      const exists = await this.o.store.getDataset(project, name);
+      throw new NotFoundError(
+        exists
+          ? `dataset ${name} has no version ${ref.slice(ref.indexOf("@") + 1)} in project ${project}`
+          : `no dataset ${name} in project ${project}`,
+      );
+    }
+    return v;
+  }
+
+  /** For Pipelines: the version, its id (`name@sha256:…`) and its files. */
+  async resolveDatasetVersion(project: string, ref: string): Promise<ResolvedVersion> {
+    const v = await this.resolve(project, ref);
+    const manifest = await getManifest(this.o.artifacts, v.manifestSha);
+    return {
+      name: v.name,
+      version: v.version,
+      id: versionId(v.name, v.manifestSha),
+      manifestSha: v.manifestSha,
+      kind: v.kind,
+      entries: manifest.entries,
+    };
+  }
+
+  listDatasets(project: string): Promise<Dataset[]> {
+    return this.o.store.listDatasets(project);
+  }
+
+  async listVersions(project: string, name: string): Promise<DatasetVersion[]> {
+    assertDatasetName(name);
+    if (!(await this.o.store.getDataset(project, name)))
+      throw new NotFoundError(`no dataset ${name} in project ${project}`);
+    return this.o.store.listVersions(project, name);
+  }
+
+  async entries(v: DatasetVersion): Promise<ManifestEntry[]> {
+    return (await getManifest(this.o.artifacts, v.manifestSha)).entries;
+  }
+
+  async profile(v: DatasetVersion): Promise<DatasetProfile | null> {
+    return v.profileSha ? readJsonBlob<DatasetProfile>(this.o.artifacts, v.profileSha) : null;
+  }
+
+  async tag(
+    actor: string,
+    project: string,
+    ref: string,
+    label: string,
+  ): Promise<{ version: DatasetVersion; previous: number | null }> {
+    assertTagLabel(label);
+    const v = await this.resolve(project, ref);
+    return audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      const previous = await this.o.store.setTag(
+        { project, name: v.name, label, version: v.version, at: nowMs(), by: actor },
+        tx,
+      );
+      await record({
+        actor,
+        project,
+        action: "dataset.tag",
+        target: `dataset:${v.name}@${label}`,
+        summary: { version: v.version, previous },
+      });
+      const tagged = (await this.o.store.getVersion(project, v.name, v.version, tx))!;
+      return { version: tagged, previous };
+    });
+  }
+
+  async diff(
+    project: string,
+    refA: string,
+    refB: string,
+  ): Promise<{ from: DatasetVersion; to: DatasetVersion; diff: DatasetDiff }> {
+    const from = await this.resolve(project, refA);
+    const to = await this.resolve(project, refB);
+    const diff = diffVersions(
+      { entries: await this.entries(from), profile: await this.profile(from) },
+      { entries: await this.entries(to), profile: await this.profile(to) },
+    );
+    return { from, to, diff };
+  }
+
+  /** The profile validation runs on: one file's, or all tabular files merged. */
+  private async tableProfile(v: DatasetVersion, file: string | undefined): Promise<TableProfile | null> {
+    const p = await this.profile(v);
+    if (!p) return null;
+    if (file !== undefined) {
+      const f = p.files[file];
+      if (!f)
+        throw new InvalidInputError(
+          `expectations: file: ${v.name}@${v.version} has no tabular file ${JSON.stringify(file)} (it has: ${Object.keys(p.files).join(", ")})`,
+        );
+      return f.profile;
+    }
+    return mergeProfiles(...Object.values(p.files).map((f) => f.profile));
+  }
+
+  async validate(
+    actor: string,
+    project: string,
+    ref: string,
+    expectationsValue: unknown,
+    options: { runId?: string | null } = {},
+  ): Promise<ValidationRecord & { report: ValidationReport }> {
+    const expectations = parseExpectations(expectationsValue);
+    const v = await this.resolve(project, ref);
+    const profile = await this.tableProfile(v, expectations.file);
+    if (!profile)
+      throw new InvalidInputError(
+        `${v.name}@${v.version} has no tabular files (CSV, TSV, JSON Lines, Parquet) to validate`,
+      );
+    let reference: { ref: string; profile: TableProfile } | null = null;
+    if (expectations.drift) {
+      const against = expectations.drift.against;
+      const refVersion =
+        against === "previous"
+          ? v.version > 1
+            ? await this.o.store.getVersion(project, v.name, v.version - 1)
+            : null
+          : await this.resolve(project, against);
+      const refProfile = refVersion ? await this.tableProfile(refVersion, expectations.file) : null;
+      if (refVersion && refProfile)
+        reference = { ref: `${refVersion.name}@${refVersion.version}`, profile: refProfile };
+    }
+    const report = await validateProfile({
+      dataset: `${v.name}@${v.version}`,
+      file: expectations.file ?? null,
+      profile,
+      expectations,
+      reference,
+      countDuplicates: (column) => this.countDuplicates(v, expectations.file, column),
+    });
+    const rec: ValidationRecord & { report: ValidationReport } = {
+      id: newId(),
+      project,
+      name: v.name,
+      version: v.version,
+      ok: report.ok,
+      report,
+      runId: options.runId ?? null,
+      createdAt: nowMs(),
+      createdBy: actor,
+    };
+    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      await this.o.store.insertValidation(rec, tx);
+      await record({
+        actor,
+        project,
+        action: "dataset.validate",
+        target: `dataset:${v.name}@${v.version}`,
+        summary: { ok: report.ok, failed: report.checks.filter((c) => !c.ok).length, run_id: rec.runId },
+      });
+    });
+    return rec;
+  }
+
+  listValidations(project: string, name: string, version: number | null): Promise<ValidationRecord[]> {
+    return this.o.store.listValidations(project, name, version);
+  }
+
+  /** Exact duplicates of a column across the version's tabular files (or one file), by re-reading them. */
+  private async countDuplicates(v: DatasetVersion, file: string | undefined, column: string): Promise<number> {
+    const seen = new Set<unknown>();
+    let duplicates = 0;
+    for (const entry of await this.entries(v)) {
+      const format = tabularFormatOf(entry.path);
+      if (!format || (file !== undefined && entry.path !== file)) continue;
+      const local = await this.o.blobFiles.open(entry.sha256);
+      try {
+        const reader = await openTable(local.path, { label: entry.path, format });
+        for await (const chunk of reader.chunks()) {
+          const values = chunk.columns[column];
+          if (!values) continue;
+          for (let i = 0; i < chunk.rows; i++) {
+            const raw = values[i];
+            if (raw === null || raw === undefined || raw === "") continue;
+            const key = typeof raw === "bigint" ? Number(raw) : raw instanceof Date ? raw.getTime() : raw;
+            if (seen.has(key)) duplicates++;
+            else seen.add(key);
+          }
+        }
+      } finally {
+        await local.release();
+      }
+    }
+    return duplicates;
+  }
+
+  eventsAfter(afterSeq: number, limit = 100, project?: string): Promise<DatasetEvent[]> {
+    return this.o.store.eventsAfter(afterSeq, limit, project);
+  }
+}
