@@ -2,6 +2,7 @@
 import type { AnyRoute } from "../route-kit.js";
 import { accessRoutes } from "./access.js";
 import { alertRoutes } from "./alerts.js";
+import { monitorRoutes } from "./monitors.js";
 import { auditRoutes } from "./audit.js";
 import { dataRoutes } from "./data.js";
 import { endpointRoutes } from "./endpoints.js";
@@ -9,6 +10,7 @@ import { inferenceRoutes } from "./inference.js";
 import { modelGateRoutes } from "./model-gates.js";
 import { modelRoutes } from "./models.js";
 import { pipelineRoutes } from "./pipelines.js";
+import { pipelineEventRoutes } from "./pipeline-events.js";
 import { sessionRoutes } from "./session.js";
 import { systemRoutes } from "./system.js";
 import { trackingRoutes } from "./tracking-all.js";
@@ -20,10 +22,12 @@ export function allRoutes(): AnyRoute[] {
     ...auditRoutes,
     ...dataRoutes,
     ...sessionRoutes,
+    ...pipelineEventRoutes,
     ...endpointRoutes,
     ...inferenceRoutes,
     ...trackingRoutes,
     ...alertRoutes,
+    ...monitorRoutes,
     ...pipelineRoutes,
     ...modelRoutes,
     ...modelGateRoutes,

@@ -1,0 +1,126 @@
+/**
+ * Pipeline runs page against a real server running real steps: start a run from the page, watch the
+ * DAG and logs arrive over server-sent events, open a failed step, retry it, and see the same
+ * statuses and counts the API reports.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
+
+interface Run {
+  id: string;
+  status: string;
+  steps: Array<{ id: string; name: string; status: string; cached: boolean }>;
+}
+
+describe("Pipeline runs page (e2e, Chromium)", () => {
+  let server: TestServer;
+  let browser: Browser;
+  let workspace: string;
+  let marker: string;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    server = await startTestServer();
+    workspace = mkdtempSync(join(tmpdir(), "tandem-e2e-ws-"));
+    marker = join(workspace, "ready.marker");
+    const source = `project: default
+pipelines:
+  train:
+    steps:
+      prepare:
+        run: |
+          echo "preparing rows"
+          sleep 1
+          echo "prepared 42 rows"
+      train:
+        needs: [prepare]
+        run: |
+          echo "training"
+      evaluate:
+        needs: [prepare]
+        run: |
+          if [ ! -f ${marker} ]; then echo "labels are missing" >&2; exit 3; fi
+          echo "evaluated"
+`;
+    writeFileSync(join(workspace, "tandem.yaml"), source);
+    const applied = await server.api("POST", "/api/v1/projects/default/specs", {
+      source,
+      file: "tandem.yaml",
+      workspace,
+    });
+    expect(applied.status).toBe(201);
+    browser = await openBrowser();
+    await signIn(browser.page, server.url, server.adminToken);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  const getRun = async (id: string) =>
+    (await server.api<Run>("GET", `/api/v1/projects/default/pipeline-runs/${id}`)).body;
+
+  it("starts a run from the page and follows its DAG and logs live until it fails", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "Pipeline runs" }).click();
+    await page.getByRole("button", { name: "Run train" }).click();
+    await page.getByTestId("run-dag").waitFor();
+    const id = page.url().split("/").pop()!;
+    // The log follows live: the first line arrives while the step still sleeps.
+    await expect
+      .poll(() => page.getByTestId("run-logs").textContent(), { timeout: 20_000 })
+      .toContain("preparing rows");
+    await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 }).toBe("failed");
+    const api = await getRun(id);
+    expect(api.status).toBe("failed");
+    await expect(page.getByTestId("run-steps").textContent()).resolves.toBe(String(api.steps.length));
+    for (const step of api.steps) {
+      await expect
+        .poll(() => page.getByTestId("run-dag").locator(`[data-node="${step.id}"]`).getAttribute("data-tone"))
+        .toBe(step.status);
+    }
+    await expect.poll(() => page.getByTestId("run-logs").textContent()).toContain("labels are missing");
+    await expect(page.getByTestId("run-trigger").textContent()).resolves.toMatch(/^manual/);
+    expect(await checkPage(page, "pipeline-run-failed")).toEqual([]);
+  });
+
+  it("shows a step's details and only its logs, then retries the failed step", async () => {
+    const { page } = browser;
+    const id = page.url().split("/").pop()!;
+    const evaluate = (await getRun(id)).steps.find((s) => s.name === "evaluate")!;
+    await page.getByTestId("run-dag").locator(`[data-node="${evaluate.id}"]`).click();
+    await expect(page.getByTestId("step-details").textContent()).resolves.toContain("Exit code3");
+    await expect.poll(() => page.getByTestId("run-logs").textContent()).not.toContain("prepared 42 rows");
+
+    writeFileSync(marker, "ok");
+    await page.getByRole("button", { name: "Retry failed steps" }).click();
+    await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 }).toBe("succeeded");
+    const api = await getRun(id);
+    expect(api.status).toBe("succeeded");
+    await expect(page.getByTestId("run-cached").textContent()).resolves.toBe(
+      String(api.steps.filter((s) => s.cached).length),
+    );
+    for (const step of api.steps) {
+      await expect
+        .poll(() => page.getByTestId("run-dag").locator(`[data-node="${step.id}"]`).getAttribute("data-tone"))
+        .toBe(step.status);
+    }
+    expect(await checkPage(page, "pipeline-run")).toEqual([]);
+  });
+
+  it("lists runs with the statuses the API reports", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "All pipeline runs" }).click();
+    await page.getByTestId("pipeline-runs-table").waitFor();
+    const api = await server.api<{ runs: Run[] }>("GET", "/api/v1/projects/default/pipeline-runs?limit=50");
+    const statuses = await page.getByTestId("pipeline-runs-table").locator("td[data-col=status]").allTextContents();
+    expect(statuses).toEqual(api.body.runs.map((r) => r.status));
+    expect(await checkPage(page, "pipeline-runs")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
+});
