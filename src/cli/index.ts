@@ -8,6 +8,7 @@ import { EXIT, UsageError, VerdictError, closeApi } from "./context.js";
 import { registerAccessCommands } from "./access.js";
 import { registerAlertCommands } from "./alerts.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerPipelineCommands } from "./pipelines.js";
 import { registerDataCommands } from "./data.js";
 import { registerModelCommands } from "./models.js";
 import { registerMonitorCommands } from "./monitors.js";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerAccessCommands(program);
   registerAuditCommands(program);
+  registerPipelineCommands(program);
   registerDataCommands(program);
   registerModelCommands(program);
   registerAlertCommands(program);

@@ -48,8 +48,8 @@ export interface PipelineStore {
   renewRun(id: string, owner: string, expiresAt: number): Promise<boolean>;
   /** Extends the leases of `owner`'s running steps of a run (they live and die with the run's driver). */
   renewSteps(runId: string, owner: string, expiresAt: number): Promise<void>;
-  /** Unfinished runs (queued or running) whose lease is expired or unset. */
-  orphanedRuns(now: number, limit: number): Promise<PipelineRun[]>;
+  /** Unfinished runs (queued or running), oldest first; the caller decides which are orphaned. */
+  unfinishedRuns(limit: number): Promise<PipelineRun[]>;
 
   // Logs
   appendLogs(runId: string, chunks: Array<Omit<LogChunk, "seq">>): Promise<void>;

@@ -367,13 +367,19 @@ export class PipelineService {
     this.drive(run, await this.store.getSteps(id), v);
   }
 
-  /** Finds runs whose driver died (expired lease) and takes them over; `tandem server` calls this. */
+  /**
+   * Finds runs whose driver died — lease expired, or its owner is a dead process on this host — and
+   * takes them over; `tandem server` calls this on start and then every few seconds.
+   */
   async recoverOrphans(): Promise<string[]> {
     const now = nowMs();
     const taken: string[] = [];
-    for (const run of await this.store.orphanedRuns(now, 20)) {
+    for (const run of await this.store.unfinishedRuns(100)) {
       if (this.drivers.has(run.id)) continue;
-      if (!(await this.store.claimRun(run.id, this.o.engine.owner, now + this.o.engine.leaseMs, now))) continue;
+      const expired = run.leaseExpiresAt === null || run.leaseExpiresAt < now;
+      const stale = run.leaseOwner && !this.o.ownerAlive(run.leaseOwner) ? run.leaseOwner : null;
+      if (!expired && !stale) continue;
+      if (!(await this.store.claimRun(run.id, this.o.engine.owner, now + this.o.engine.leaseMs, now, stale))) continue;
       await this.resumeOwned(run.id);
       taken.push(run.id);
     }

@@ -153,12 +153,11 @@ export class SqlPipelineStore implements PipelineStore {
       .execute();
   }
 
-  async orphanedRuns(now: number, limit: number): Promise<PipelineRun[]> {
+  async unfinishedRuns(limit: number): Promise<PipelineRun[]> {
     const rows = await this.db()
       .selectFrom("pipeline_runs")
       .selectAll()
       .where("status", "in", ["queued", "running"])
-      .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", now)]))
       .orderBy("created_at")
       .limit(limit)
       .execute();

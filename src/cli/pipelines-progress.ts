@@ -1,0 +1,96 @@
+/**
+ * Following a pipeline run from the CLI: polls the run and prints one line per step change on
+ * stderr (stdout stays clean for --json), until the run ends.
+ */
+import type { TandemApi } from "./api.js";
+import { projectPath } from "./context.js";
+import { info } from "./output.js";
+
+export interface StepWire {
+  id: string;
+  name: string;
+  status: string;
+  cached: boolean;
+  attempt: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  exit_code: number | null;
+  metrics: Record<string, number>;
+}
+
+export interface RunWire {
+  id: string;
+  pipeline: string;
+  status: string;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  spec_version: number;
+  trigger: { kind: string };
+  steps?: StepWire[];
+  [key: string]: unknown;
+}
+
+export const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+function seconds(s: StepWire): string {
+  if (!s.started_at || !s.finished_at) return "";
+  return ` (${((s.finished_at - s.started_at) / 1000).toFixed(1)}s)`;
+}
+
+function describeStep(s: StepWire): string | null {
+  switch (s.status) {
+    case "running":
+      return `  ▶ ${s.name}${s.attempt > 1 ? ` (attempt ${s.attempt})` : ""}`;
+    case "succeeded":
+      return s.cached ? `  ↺ ${s.name} (cached)` : `  ✓ ${s.name}${seconds(s)}`;
+    case "failed":
+      return `  ✗ ${s.name}${seconds(s)}: ${s.error ?? "failed"}`;
+    case "cancelled":
+      return `  ■ ${s.name}: ${s.error ?? "cancelled"}`;
+    case "skipped":
+      return `  – ${s.name} skipped${s.error ? `: ${s.error}` : ""}`;
+    default:
+      return null;
+  }
+}
+
+/** Polls until the run ends; prints step transitions unless `quiet`. Returns the final run. */
+export async function followRun(
+  api: TandemApi,
+  project: string,
+  runId: string,
+  options: { quiet?: boolean; intervalMs?: number } = {},
+): Promise<RunWire> {
+  const seen = new Map<string, string>();
+  let queuedPolls = 0;
+  for (;;) {
+    const run = await api.get<RunWire>(projectPath(project, `/pipeline-runs/${runId}`));
+    if (!options.quiet) {
+      // A run is "queued" for a moment before its driver starts; say so only when it really waits.
+      queuedPolls = run.status === "queued" ? queuedPolls + 1 : 0;
+      if (queuedPolls === 10)
+        info(`run ${run.id} waits for an earlier run of ${run.pipeline} to finish (concurrency: queue)`);
+      for (const s of run.steps ?? []) {
+        const key = `${s.status}:${s.attempt}`;
+        if (seen.get(s.id) === key) continue;
+        seen.set(s.id, key);
+        const line = describeStep(s);
+        if (line) info(line);
+      }
+    }
+    if (TERMINAL.has(run.status)) return run;
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 200));
+  }
+}
+
+export function summarize(run: RunWire): string {
+  const steps = run.steps ?? [];
+  const cached = steps.filter((s) => s.cached).length;
+  const ran = steps.filter((s) => s.status === "succeeded" && !s.cached).length;
+  const took =
+    run.started_at && run.finished_at ? ` in ${((run.finished_at - run.started_at) / 1000).toFixed(1)}s` : "";
+  return `run ${run.id} ${run.status}${took}: ${ran} ran, ${cached} cached, ${steps.length} steps${run.error && run.status !== "succeeded" ? ` — ${run.error}` : ""}`;
+}

@@ -1,0 +1,350 @@
+/**
+ * `tandem validate | schema | apply | run` and `tandem runs …` / `tandem secrets …`.
+ * `tandem runs` lists *pipeline* runs (API `/pipeline-runs`); tracking runs are under `tandem experiments`.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { Command } from "commander";
+import { parseParamArgs } from "../core/pipelines/params.js";
+import { tandemJsonSchema } from "../core/pipelines/spec/schema.js";
+import { buildServer } from "../server/server.js";
+import type { TandemApi } from "./api.js";
+import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
+import { formatTime, info, printJson, printTable } from "./output.js";
+import { followRun, summarize, TERMINAL, type RunWire } from "./pipelines-progress.js";
+
+interface Issue {
+  file: string;
+  line: number;
+  column: number;
+  field: string;
+  message: string;
+}
+
+function readSpec(file: string): { source: string; file: string; workspace: string } {
+  const path = resolve(file);
+  if (!existsSync(path))
+    throw new UsageError(`${file}: no such file (run in a folder with a tandem.yaml, or pass --file)`);
+  return { source: readFileSync(path, "utf8"), file, workspace: dirname(path) };
+}
+
+async function applySpec(
+  api: TandemApi,
+  project: string,
+  file: string,
+  quiet = false,
+): Promise<{ version: number; workspace: string }> {
+  const spec = readSpec(file);
+  const v = await api.post<{ version: number; created: boolean }>(projectPath(project, "/specs"), spec);
+  if (!quiet)
+    info(
+      v.created
+        ? `applied ${file} as spec version ${v.version} of project ${project}`
+        : `${file} unchanged (spec version ${v.version})`,
+    );
+  return { version: v.version, workspace: spec.workspace };
+}
+
+/**
+ * In embedded mode nothing listens, so steps could not reach the API (MLflow logging). Serve the
+ * in-process app on a loopback port for as long as the command runs.
+ */
+async function serveForSteps(api: TandemApi): Promise<() => Promise<void>> {
+  const opened = api.embeddedServices;
+  if (!opened) return async () => undefined;
+  const { app } = await buildServer({ services: opened.services });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  opened.services.config = { ...opened.services.config, serverUrl: `http://127.0.0.1:${port}` };
+  return async () => {
+    await app.close();
+  };
+}
+
+/** Follows a run to its end: progress on stderr, --json on stdout, exit 1 unless it succeeded. */
+async function finishCommand(api: TandemApi, project: string, runId: string, json: boolean): Promise<void> {
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted++;
+    if (interrupted === 1) {
+      info(`cancelling run ${runId} (Ctrl-C again to leave it running)`);
+      void api.post(projectPath(project, `/pipeline-runs/${runId}/cancel`)).catch(() => undefined);
+    } else process.exit(130);
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const run = await followRun(api, project, runId, { quiet: false });
+    for (const s of run.steps ?? []) {
+      if (s.status !== "failed") continue;
+      // The end of a failed step's log is usually the reason; show it without a second command.
+      const logs = await api.get<{ lines: Array<{ text: string }> }>(
+        projectPath(project, `/pipeline-runs/${runId}/logs`),
+        { step: s.name, limit: 10_000 },
+      );
+      const tail = logs.lines.slice(-15);
+      if (tail.length)
+        info(
+          `--- last ${tail.length} log lines of ${s.name} (tandem runs logs ${runId} --step '${s.name}') ---\n${tail.map((l) => l.text).join("\n")}`,
+        );
+    }
+    info(summarize(run));
+    if (json) printJson(run);
+    if (run.status !== "succeeded")
+      throw new VerdictError(`pipeline run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ""}`);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+export function registerPipelineCommands(program: Command): void {
+  program
+    .command("schema")
+    .description("Print the JSON Schema of tandem.yaml (for editors: yaml-language-server, VS Code).")
+    .action(() => printJson(tandemJsonSchema()));
+
+  program
+    .command("validate [file]")
+    .description("Check a tandem.yaml without running it; each problem names file:line:column and the field (exit 2).")
+    .option("--project <project>", "project (default: the spec's project:)")
+    .option("--json", "machine output")
+    .action(async (file: string | undefined, opts: { project?: string; json?: boolean }) => {
+      const spec = readSpec(file ?? "tandem.yaml");
+      const api = await openApi();
+      const result = await api.post<{ valid: boolean; issues: Issue[]; pipelines: string[] }>(
+        projectPath(resolveProject(opts.project), "/specs/validate"),
+        { source: spec.source, file: spec.file },
+      );
+      if (opts.json) printJson(result);
+      if (!result.valid) {
+        if (!opts.json)
+          for (const i of result.issues)
+            process.stderr.write(`${i.file}:${i.line}:${i.column}: ${i.field}: ${i.message}\n`);
+        throw new UsageError(`${spec.file}: ${result.issues.length} problem${result.issues.length === 1 ? "" : "s"}`);
+      }
+      if (!opts.json)
+        process.stdout.write(`${spec.file} is valid (pipelines: ${result.pipelines.join(", ") || "none"})\n`);
+    });
+
+  program
+    .command("apply [file]")
+    .description("Store a versioned copy of tandem.yaml on the server (pipelines, policies, endpoints, monitors).")
+    .option("--project <project>", "project (default: the spec's project:)")
+    .option("--json", "machine output")
+    .action(async (file: string | undefined, opts: { project?: string; json?: boolean }) => {
+      const api = await openApi();
+      const project = resolveProject(opts.project);
+      const spec = readSpec(file ?? "tandem.yaml");
+      const v = await api.post<Record<string, unknown>>(projectPath(project, "/specs"), spec);
+      if (opts.json) printJson(v);
+      else
+        process.stdout.write(
+          `${v.created ? "applied" : "unchanged:"} spec version ${String(v.version)} of project ${project}\n`,
+        );
+    });
+
+  program
+    .command("run [pipeline]")
+    .description("Run a pipeline (applying ./tandem.yaml first when there is one) and follow it; exit 1 if it fails.")
+    .option(
+      "-p, --param <key=value>",
+      "override a param (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option("--no-cache", "run every step even when its cache key matches")
+    .option("--concurrency <n>", "parallel steps (default: number of cores)")
+    .option("--resume <run-id>", "take over a run whose driver died (after kill -9), rerunning only unfinished steps")
+    .option("--file <path>", "spec file", "tandem.yaml")
+    .option("--project <project>", "project (default: the spec's project:)")
+    .option("--json", "print the run (with each step's name, status, cached) as JSON")
+    .action(
+      async (
+        pipeline: string | undefined,
+        opts: {
+          param: string[];
+          cache: boolean;
+          concurrency?: string;
+          resume?: string;
+          file: string;
+          project?: string;
+          json?: boolean;
+        },
+      ) => {
+        const api = await openApi();
+        const project = resolveProject(opts.project);
+        const stopServing = await serveForSteps(api);
+        try {
+          if (opts.resume) {
+            const run = await api.post<RunWire>(
+              projectPath(project, `/pipeline-runs/${encodeURIComponent(opts.resume)}/resume`),
+            );
+            info(`resumed run ${run.id} of ${run.pipeline}`);
+            await finishCommand(api, project, run.id, opts.json ?? false);
+            return;
+          }
+          if (!pipeline) throw new UsageError("name the pipeline to run (or --resume RUN_ID)");
+          const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
+          if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+            throw new UsageError(`--concurrency: expected a positive integer, got ${opts.concurrency}`);
+          }
+          let workspace: string | undefined;
+          if (existsSync(resolve(opts.file)))
+            workspace = (await applySpec(api, project, opts.file, opts.json)).workspace;
+          const run = await api.post<RunWire>(projectPath(project, `/pipelines/${encodeURIComponent(pipeline)}/runs`), {
+            params: parseParamArgs(opts.param),
+            no_cache: !opts.cache,
+            concurrency,
+            workspace,
+          });
+          info(`run ${run.id} of ${pipeline} (spec version ${run.spec_version})`);
+          await finishCommand(api, project, run.id, opts.json ?? false);
+        } finally {
+          await stopServing();
+        }
+      },
+    );
+
+  const runs = program.command("runs").description("Pipeline runs: list, show, logs, cancel, retry.");
+  runs
+    .command("ls")
+    .description("List pipeline runs, newest first.")
+    .option("--pipeline <name>", "only this pipeline")
+    .option("--status <status>", "only runs in this status")
+    .option("--limit <n>", "how many", "20")
+    .option("--project <project>", "project")
+    .option("--json", "machine output")
+    .action(async (opts: { pipeline?: string; status?: string; limit: string; project?: string; json?: boolean }) => {
+      const api = await openApi();
+      const res = await api.get<{ runs: RunWire[] }>(projectPath(resolveProject(opts.project), "/pipeline-runs"), {
+        pipeline: opts.pipeline,
+        status: opts.status,
+        limit: opts.limit,
+      });
+      if (opts.json) return printJson(res.runs);
+      printTable(
+        res.runs.map((r) => ({ ...r, trigger: r.trigger.kind, created: formatTime(r.created_at) })),
+        ["id", "pipeline", "status", "trigger", "spec_version", "created"],
+      );
+    });
+  runs
+    .command("show <id>")
+    .description("A run and its steps.")
+    .option("--project <project>", "project")
+    .option("--json", "machine output")
+    .action(async (id: string, opts: { project?: string; json?: boolean }) => {
+      const api = await openApi();
+      const run = await api.get<RunWire>(
+        projectPath(resolveProject(opts.project), `/pipeline-runs/${encodeURIComponent(id)}`),
+      );
+      if (opts.json) return printJson(run);
+      process.stdout.write(`${summarize(run)}\n`);
+      printTable(
+        (run.steps ?? []).map((s) => ({ ...s, metrics: Object.keys(s.metrics).length ? s.metrics : null })),
+        ["name", "status", "cached", "attempt", "exit_code", "metrics", "error"],
+      );
+    });
+  runs
+    .command("logs <id>")
+    .description("Print a run's logs; -f follows until the run ends.")
+    .option("--step <name>", "only this step")
+    .option("-f, --follow", "keep printing new lines until the run ends")
+    .option("--project <project>", "project")
+    .action(async (id: string, opts: { step?: string; follow?: boolean; project?: string }) => {
+      const api = await openApi();
+      const path = projectPath(resolveProject(opts.project), `/pipeline-runs/${encodeURIComponent(id)}/logs`);
+      let after: number | undefined;
+      for (;;) {
+        const res = await api.get<{
+          lines: Array<{ step: string; stream: string; text: string }>;
+          run_status: string;
+          next_after: number;
+        }>(path, {
+          after,
+          step: opts.step,
+          limit: 5000,
+        });
+        for (const l of res.lines) {
+          const line = opts.step ? l.text : `[${l.step}] ${l.text}`;
+          (l.stream === "stderr" ? process.stderr : process.stdout).write(
+            `${l.stream === "system" ? `# ${line}` : line}\n`,
+          );
+        }
+        after = res.next_after;
+        if (!opts.follow || (TERMINAL.has(res.run_status) && res.lines.length === 0)) break;
+        if (res.lines.length === 0) await new Promise((r) => setTimeout(r, 300));
+      }
+    });
+  runs
+    .command("cancel <id>")
+    .description("Cancel a run: its running steps' process trees are killed.")
+    .option("--project <project>", "project")
+    .action(async (id: string, opts: { project?: string }) => {
+      const api = await openApi();
+      const run = await api.post<RunWire>(
+        projectPath(resolveProject(opts.project), `/pipeline-runs/${encodeURIComponent(id)}/cancel`),
+      );
+      process.stdout.write(`cancel requested for run ${run.id} (${run.status})\n`);
+    });
+  runs
+    .command("retry <id>")
+    .description("Rerun the failed and cancelled steps of a run, reusing everything that finished; follows it.")
+    .option("--project <project>", "project")
+    .option("--json", "print the run as JSON")
+    .action(async (id: string, opts: { project?: string; json?: boolean }) => {
+      const api = await openApi();
+      const project = resolveProject(opts.project);
+      const stopServing = await serveForSteps(api);
+      try {
+        const run = await api.post<RunWire>(projectPath(project, `/pipeline-runs/${encodeURIComponent(id)}/retry`));
+        info(`retrying run ${run.id}`);
+        await finishCommand(api, project, run.id, opts.json ?? false);
+      } finally {
+        await stopServing();
+      }
+    });
+
+  const secrets = program
+    .command("secrets")
+    .description("Secrets for pipeline steps (encrypted at rest, masked in logs).");
+  secrets
+    .command("set <name>")
+    .description("Set a secret; the value is read from stdin (a trailing newline is dropped).")
+    .option("--project <project>", "project")
+    .action(async (name: string, opts: { project?: string }) => {
+      if (process.stdin.isTTY) info(`value for ${name} (end with Ctrl-D):`);
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      const value = Buffer.concat(chunks)
+        .toString("utf8")
+        .replace(/\r?\n$/, "");
+      const api = await openApi();
+      await api.put(projectPath(resolveProject(opts.project), `/secrets/${encodeURIComponent(name)}`), { value });
+      process.stdout.write(`secret ${name} set\n`);
+    });
+  secrets
+    .command("ls")
+    .description("List secret names (never values).")
+    .option("--project <project>", "project")
+    .option("--json", "machine output")
+    .action(async (opts: { project?: string; json?: boolean }) => {
+      const api = await openApi();
+      const res = await api.get<{ secrets: Array<{ name: string; updated_at: number; updated_by: string }> }>(
+        projectPath(resolveProject(opts.project), "/secrets"),
+      );
+      if (opts.json) return printJson(res.secrets);
+      printTable(
+        res.secrets.map((s) => ({ ...s, updated: formatTime(s.updated_at) })),
+        ["name", "updated", "updated_by"],
+      );
+    });
+  secrets
+    .command("rm <name>")
+    .description("Delete a secret.")
+    .option("--project <project>", "project")
+    .action(async (name: string, opts: { project?: string }) => {
+      const api = await openApi();
+      await api.delete(projectPath(resolveProject(opts.project), `/secrets/${encodeURIComponent(name)}`));
+      process.stdout.write(`secret ${name} deleted\n`);
+    });
+}
