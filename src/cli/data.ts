@@ -99,11 +99,18 @@ async function addPath(
     unknown.length,
     Boolean(opts.json),
   );
+  const sent = { files: 0, bytes: 0 };
+  const upload = async (f: LocalFile, onBytes?: (n: number) => void) => {
+    const sha = await uploadFile(api, base, f, onBytes);
+    sent.files++;
+    sent.bytes += f.size;
+    return sha;
+  };
   try {
     if (api.isEmbedded) {
       // One pass per new file: the server hashes while it stores, and keeps one copy per content.
       await pool(unknown, PARALLEL, async (f) => {
-        f.sha256 = await uploadFile(api, base, f, bar.tick);
+        f.sha256 = await upload(f, bar.tick);
         cache.remember(f, f.sha256);
       });
     } else {
@@ -122,7 +129,8 @@ async function addPath(
     await sendMissing(missing);
     const body = { entries, kind, message: opts.message ?? null, profile: opts.profile };
     try {
-      return await api.post<{ created: boolean; version: VersionWire }>(`${base}/versions`, body);
+      const res = await api.post<{ created: boolean; version: VersionWire }>(`${base}/versions`, body);
+      return { ...res, uploaded: sent };
     } catch (error) {
       // A blob vanished between the check and the commit (a garbage collection): send it and retry once.
       const again =
@@ -132,7 +140,8 @@ async function addPath(
         null;
       if (!again) throw error;
       await sendMissing(again);
-      return await api.post<{ created: boolean; version: VersionWire }>(`${base}/versions`, body);
+      const res = await api.post<{ created: boolean; version: VersionWire }>(`${base}/versions`, body);
+      return { ...res, uploaded: sent };
     }
   } finally {
     bar.stop();
@@ -277,7 +286,10 @@ export function registerDataCommands(program: Command): void {
       for (const [path, f] of Object.entries(shown.profile?.files ?? {})) {
         process.stdout.write(`\n${path} (${f.format}, ${f.profile.row_count} rows)\n`);
         printTable(
-          f.profile.columns.map((c) => ({ ...c, nulls: c.null_count })),
+          f.profile.columns.map((c) => {
+            const t = (x: number | null) => (c.kind === "datetime" && x !== null ? new Date(x).toISOString() : x);
+            return { ...c, nulls: c.null_count, mean: t(c.mean), min: t(c.min), max: t(c.max) };
+          }),
           ["name", "kind", "type", "nulls", "distinct", "mean", "min", "max"],
         );
       }
