@@ -1,0 +1,125 @@
+/**
+ * Models pages against a real server: versions and aliases as the API lists them, the lineage graph,
+ * the model card, the policy decision table, and an approver approving a held version from the page
+ * and seeing the alias move.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { linearClassifierOnnx } from "../helpers/onnx-models.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
+
+const FEATURES = ["tenure", "charges", "calls"];
+const P = "/api/v1/projects/default";
+
+interface Model {
+  aliases: Record<string, number>;
+  versions: Array<{ version: number; aliases?: string[] }>;
+}
+
+describe("Models pages (e2e, Chromium)", () => {
+  let server: TestServer;
+  let browser: Browser;
+  let approverToken: string;
+
+  async function register(weights: number[]): Promise<number> {
+    const bytes = linearClassifierOnnx({ features: FEATURES, weights, bias: 0, classLabels: ["stay", "churn"] });
+    const blob = await fetch(`${server.url}${P}/model-blobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/octet-stream" },
+      body: bytes,
+    });
+    const { sha256 } = (await blob.json()) as { sha256: string };
+    const made = await server.api<{ version: { version: number } }>("POST", `${P}/models/churn/versions`, {
+      artifact: { kind: "blob", sha256, file_name: "model.onnx" },
+      description: "Churn classifier",
+      intended_use: "Ranking retention offers",
+    });
+    expect(made.status).toBe(201);
+    return made.body.version.version;
+  }
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    server = await startTestServer();
+    await register([0.5, -0.2, 0.1]);
+    await register([-0.5, 0.2, 0.3]);
+    await server.api("PUT", `${P}/models/churn/aliases/champion`, { version: 1 });
+    const policies = await server.api("PUT", `${P}/policies`, {
+      policies: { release: { require: [{ approvals: { role: "approver", count: 1, for_alias: "champion" } }] } },
+    });
+    expect(policies.status).toBe(200);
+    // admin (the author) asks for champion → v2: held until someone else approves.
+    const held = await server.api<{ error: { details: { status: string } } }>(
+      "PUT",
+      `${P}/models/churn/aliases/champion`,
+      { version: 2 },
+    );
+    expect(held.status).toBe(409);
+    expect(held.body.error.details.status).toBe("pending");
+    await server.api("POST", "/api/v1/users", { name: "pat" });
+    await server.api("PUT", `${P}/members/pat`, { role: "approver" });
+    approverToken = (await server.api<{ token: string }>("POST", "/api/v1/tokens", { name: "pat", user: "pat" })).body
+      .token;
+    browser = await openBrowser();
+    await signIn(browser.page, server.url, approverToken);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const model = async () => (await server.api<Model>("GET", `${P}/models/churn`)).body;
+
+  it("lists models and versions with the aliases the API reports", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "Models" }).click();
+    await page.getByTestId("models-table").waitFor();
+    expect(await checkPage(page, "models")).toEqual([]);
+    await page.getByRole("link", { name: "churn", exact: true }).click();
+    await page.getByTestId("versions-table").waitFor();
+    const api = await model();
+    const shown = await page
+      .getByTestId("versions-table")
+      .locator("tbody tr")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")));
+    expect(shown).toEqual(api.versions.map((v) => String(v.version)));
+    await expect(page.getByTestId("model-aliases").textContent()).resolves.toBe(
+      Object.entries(api.aliases)
+        .map(([a, v]) => `${a} → v${v}`)
+        .join(", "),
+    );
+    expect(await checkPage(page, "model")).toEqual([]);
+  });
+
+  it("shows the held version's lineage, card and decision table, then approves it and the alias moves", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "v2", exact: true }).click();
+    await page.getByTestId("decision-checks").waitFor();
+    const decisions = await server.api<{
+      decisions: Array<{ verdict: string; checks: Array<{ check: string; outcome: string }> }>;
+    }>("GET", `${P}/models/churn/versions/2/decisions`);
+    const latest = decisions.body.decisions[0]!;
+    await expect(page.getByTestId("decision-verdict").textContent()).resolves.toBe(latest.verdict);
+    const outcomes = await page.getByTestId("decision-checks").locator("td[data-col=outcome]").allTextContents();
+    expect(outcomes).toEqual(latest.checks.map((c) => c.outcome));
+    await page.getByTestId("lineage-graph").locator("[data-node]").first().waitFor();
+    const lineage = await server.api<{ nodes: Array<{ id: string }> }>("GET", `${P}/models/churn/versions/2/lineage`);
+    await expect(page.getByTestId("lineage-graph").locator("[data-node]").count()).resolves.toBe(
+      lineage.body.nodes.length,
+    );
+    await expect(page.locator("#card").textContent()).resolves.toContain("Ranking retention offers");
+    expect(await checkPage(page, "model-version-held")).toEqual([]);
+
+    await page.getByLabel("Comment").fill("Checked the offline evaluation.");
+    await page.getByRole("button", { name: "Approve v2" }).click();
+    await expect(page.getByTestId("review-result").textContent()).resolves.toBe("Approved. Moved: champion → v2.");
+    const after = await model();
+    expect(after.aliases.champion).toBe(2);
+    await expect.poll(() => page.getByTestId("version-aliases").textContent()).toContain("champion → v2");
+    await expect(
+      page.getByTestId("approvals-table").locator("td[data-col=comment]").first().textContent(),
+    ).resolves.toBe("Checked the offline evaluation.");
+    expect(await checkPage(page, "model-version")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
+});
