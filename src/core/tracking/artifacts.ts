@@ -73,6 +73,46 @@ export class TrackingArtifacts {
     return record;
   }
 
+  /**
+   * Indexes bytes already in the ArtifactStore at `path` (no upload). The MLflow registry routes use
+   * it to give each model version its own copy of the run's files, so a version stays downloadable
+   * (and its blobs stay referenced) after its run is deleted and collected.
+   */
+  async link(
+    actor: string,
+    project: string,
+    files: Array<{ path: string; sha256: string; size: number }>,
+  ): Promise<void> {
+    await audited(this.options.metadata, this.options.audit, async (tx, audit) => {
+      for (const f of files) {
+        await this.options.store.putArtifact(
+          project,
+          { path: safeRelativePath(f.path), sha256: f.sha256, size: f.size, runId: null, updatedAt: nowMs() },
+          tx,
+        );
+      }
+      await audit({
+        actor,
+        project,
+        action: "tracking.artifact.link",
+        target: `artifact:${files[0]?.path ?? ""}`,
+        summary: { files: files.length },
+      });
+    });
+  }
+
+  /** Every file under `dir` (recursively), paths relative to `dir`. */
+  async tree(project: string, rawDir: string): Promise<Array<{ path: string; sha256: string; size: number }>> {
+    const dir = safeRelativePath(rawDir);
+    const exact = await this.options.store.getArtifact(project, dir);
+    if (exact) return [{ path: dir.split("/").pop()!, sha256: exact.sha256, size: exact.size }];
+    return (await this.options.store.listArtifacts(project, dir)).map((r) => ({
+      path: r.path.slice(dir.length + 1),
+      sha256: r.sha256,
+      size: r.size,
+    }));
+  }
+
   async get(project: string, rawPath: string): Promise<{ record: ArtifactRecord; stream: Readable }> {
     const path = safeRelativePath(rawPath);
     const record = await this.options.store.getArtifact(project, path);

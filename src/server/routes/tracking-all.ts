@@ -1,6 +1,7 @@
-/** Every route of the tracking area: MLflow's tracking API and artifact proxy, and the native API. */
+/** Every route of the tracking area: MLflow's tracking, registry and artifact-proxy APIs, and the native API. */
 import type { AnyRoute } from "../route-kit.js";
 import { mlflowArtifactRoutes } from "./mlflow-artifacts.js";
+import { mlflowRegistryRoutes } from "./mlflow-registry.js";
 import { mlflowTrackingRoutes } from "./mlflow-tracking.js";
 
-export const trackingRoutes: AnyRoute[] = [...mlflowTrackingRoutes, ...mlflowArtifactRoutes];
+export const trackingRoutes: AnyRoute[] = [...mlflowTrackingRoutes, ...mlflowRegistryRoutes, ...mlflowArtifactRoutes];

@@ -1,0 +1,493 @@
+/**
+ * MLflow's model-registry API (mlflow/protos/model_registry.proto) mapped onto Tandem's registry
+ * (core/registry/service.ts has the mapping table). Versions are created READY at once. A version's
+ * files are also indexed at `_registry/<model>/<version>/` in the artifact proxy, which is what
+ * get-download-uri and `source` name: they stay downloadable after the source run is collected.
+ * Aliases go through the registry's policy gate; a refusal answers 409 INVALID_STATE with the reason.
+ */
+import { z } from "zod";
+import { getManifest } from "../../core/artifacts/manifest.js";
+import { InvalidInputError, NotFoundError } from "../../core/errors.js";
+import type { ModelVersion, RegisteredModel } from "../../core/registry/model.js";
+import { compareCodePoints } from "../../core/tracking/filter/evaluate.js";
+import { matchesSimple, parseSimpleFilter } from "../../core/tracking/filter/simple.js";
+import { decodePageToken, encodePageToken } from "../../core/tracking/paging.js";
+import type { Services } from "../services.js";
+import { mlflowRoute } from "./mlflow-tracking.js";
+import { keyValue, queryInt, repeated, tagsOut } from "./mlflow-wire.js";
+
+const registryPrefix = (name: string, version: number) => `_registry/${name}/${version}`;
+
+function versionNumber(v: string | number | undefined): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidInputError(`Invalid value '${v}' for parameter 'version': a positive integer`);
+  return n;
+}
+
+async function aliasesOf(
+  services: Services,
+  project: string,
+  name: string,
+): Promise<Array<{ alias: string; version: number }>> {
+  return (await services.registry.listAliases(project, name)).map((a) => ({ alias: a.alias, version: a.version }));
+}
+
+function versionOut(v: ModelVersion, aliases: Array<{ alias: string; version: number }>) {
+  return {
+    name: v.modelName,
+    version: String(v.version),
+    creation_timestamp: v.createdAt,
+    last_updated_timestamp: v.updatedAt,
+    user_id: v.author,
+    current_stage: v.stage,
+    description: v.description,
+    source: `mlflow-artifacts:/${registryPrefix(v.modelName, v.version)}`,
+    run_id: v.sourceRunId ?? "",
+    status: "READY",
+    tags: tagsOut(v.tags),
+    aliases: aliases.filter((a) => a.version === v.version).map((a) => a.alias),
+  };
+}
+
+async function modelOut(services: Services, project: string, m: RegisteredModel) {
+  const aliases = await aliasesOf(services, project, m.name);
+  const latest = await services.registry.latestVersions(project, m.name);
+  return {
+    name: m.name,
+    creation_timestamp: m.createdAt,
+    last_updated_timestamp: m.updatedAt,
+    user_id: m.owner,
+    description: m.description,
+    latest_versions: latest.map((v) => versionOut(v, aliases)),
+    tags: tagsOut(m.tags),
+    aliases: aliases.map((a) => ({ alias: a.alias, version: String(a.version) })),
+  };
+}
+
+async function versionWire(services: Services, project: string, v: ModelVersion) {
+  return versionOut(v, await aliasesOf(services, project, v.modelName));
+}
+
+/** Indexes a version's files under `_registry/<model>/<version>/` unless they already are. */
+async function mirrorVersion(services: Services, actor: string, project: string, v: ModelVersion): Promise<void> {
+  const prefix = registryPrefix(v.modelName, v.version);
+  if ((await services.trackingArtifacts.list(project, prefix)).length) return;
+  const files =
+    v.artifact.storage === "blob"
+      ? [{ path: v.artifact.fileName ?? "model.onnx", sha256: v.artifact.sha256, size: v.artifact.size }]
+      : (await getManifest(services.artifacts, v.artifact.sha256)).entries;
+  await services.trackingArtifacts.link(
+    actor,
+    project,
+    files.map((f) => ({ ...f, path: `${prefix}/${f.path}` })),
+  );
+}
+
+/** `runs:/<run>/<path>` or `mlflow-artifacts:/<path>` → the artifact-proxy directory and the run id. */
+async function resolveSource(
+  services: Services,
+  project: string,
+  source: string,
+  runId: string | undefined,
+): Promise<{ dir: string; runId: string | null }> {
+  const runs = /^runs:\/([0-9a-f]{32})\/?(.*)$/.exec(source);
+  if (runs) {
+    const info = await services.tracking.getRunInfoIn(project, runs[1]!);
+    const root = /^mlflow-artifacts:\/(.*)$/.exec(info.artifactUri)?.[1];
+    if (!root) throw new InvalidInputError(`run ${runs[1]} keeps its artifacts outside Tandem (${info.artifactUri})`);
+    return { dir: runs[2] ? `${root}/${runs[2]}` : root, runId: info.runId };
+  }
+  const proxied =
+    /^mlflow-artifacts:\/+(.*)$/.exec(source) ??
+    /^https?:\/\/[^/]+\/api\/2\.0\/mlflow-artifacts\/artifacts\/(.*)$/.exec(source);
+  if (proxied)
+    return {
+      dir: proxied[1]!.replace(/\/+$/, ""),
+      runId: runId || (/^[^/]+\/([0-9a-f]{32})\/artifacts/.exec(proxied[1]!)?.[1] ?? null),
+    };
+  throw new InvalidInputError(
+    `Unsupported model version source '${source}': use runs:/<run_id>/<path> or mlflow-artifacts:/<path>`,
+  );
+}
+
+const search = z.object({
+  filter: z.string().optional(),
+  max_results: queryInt.optional(),
+  order_by: repeated.optional(),
+  page_token: z.string().optional(),
+});
+const nameVersion = z.object({ name: z.string().optional(), version: z.union([z.string(), z.number()]).optional() });
+type Merged = Record<string, unknown>;
+/** DELETE and PATCH requests carry their fields in a JSON body; some clients put them in the query. */
+const merged = (ctx: { query: unknown; body: unknown }): Merged => ({
+  ...((ctx.query as Merged) ?? {}),
+  ...((ctx.body as Merged) ?? {}),
+});
+const requireName = (m: Merged): string => {
+  if (typeof m.name !== "string" || !m.name) throw new InvalidInputError("Missing value for required parameter 'name'");
+  return m.name;
+};
+const loose = z.record(z.string(), z.unknown()).optional();
+
+/** MLflow's thresholds: 1000 registered models, 200 000 model versions per page. */
+function page<T>(items: T[], q: z.infer<typeof search>, fallback: number, max: number) {
+  const limit = q.max_results ?? fallback;
+  if (limit < 1 || limit > max)
+    throw new InvalidInputError(`Invalid value ${limit} for parameter 'max_results': between 1 and ${max}`);
+  const offset = decodePageToken(q.page_token);
+  return {
+    items: items.slice(offset, offset + limit),
+    next: offset + limit < items.length ? encodePageToken(offset + limit) : undefined,
+  };
+}
+
+function sortBy<T>(
+  items: T[],
+  orderBy: string[] | undefined,
+  value: (item: T, key: string) => string | number,
+  fallback: string[],
+): T[] {
+  const orders = (orderBy?.length ? orderBy : fallback).map((o) => {
+    const m = /^\s*(\w+)(?:\s+(ASC|DESC))?\s*$/i.exec(o);
+    if (!m) throw new InvalidInputError(`Invalid order_by clause '${o}'`);
+    return { key: m[1]!, asc: (m[2] ?? "ASC").toUpperCase() === "ASC" };
+  });
+  return [...items].sort((a, b) => {
+    for (const o of orders) {
+      const x = value(a, o.key);
+      const y = value(b, o.key);
+      const c = typeof x === "number" ? x - (y as number) : compareCodePoints(x, y as string);
+      if (c) return o.asc ? c : -c;
+    }
+    return 0;
+  });
+}
+
+export const mlflowRegistryRoutes = [
+  mlflowRoute("POST", "/registered-models/create", {
+    summary: "Create a registered model.",
+    body: z.object({ name: z.string(), tags: z.array(keyValue).optional(), description: z.string().optional() }),
+    handler: async ({ body, project, services, principal }) => {
+      const tags = Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value ?? ""]));
+      const m = await services.registry.createModel(principal.userName, project, {
+        name: body.name,
+        description: body.description,
+        tags,
+      });
+      return { registered_model: await modelOut(services, project, m) };
+    },
+  }),
+  mlflowRoute("GET", "/registered-models/get", {
+    summary: "Get a registered model.",
+    query: z.object({ name: z.string() }),
+    handler: async ({ query, project, services }) => ({
+      registered_model: await modelOut(services, project, await services.registry.getModel(project, query.name)),
+    }),
+  }),
+  mlflowRoute("POST", "/registered-models/rename", {
+    summary: "Rename a registered model.",
+    body: z.object({ name: z.string(), new_name: z.string() }),
+    handler: async ({ body, project, services, principal }) => ({
+      registered_model: await modelOut(
+        services,
+        project,
+        await services.registry.renameModel(principal.userName, project, body.name, body.new_name),
+      ),
+    }),
+  }),
+  mlflowRoute("PATCH", "/registered-models/update", {
+    summary: "Update a registered model's description.",
+    body: z.object({ name: z.string(), description: z.string().optional() }),
+    handler: async ({ body, project, services, principal }) => ({
+      registered_model: await modelOut(
+        services,
+        project,
+        await services.registry.updateModel(principal.userName, project, body.name, {
+          description: body.description ?? "",
+        }),
+      ),
+    }),
+  }),
+  mlflowRoute("DELETE", "/registered-models/delete", {
+    summary: "Delete a registered model.",
+    query: loose,
+    body: loose,
+    handler: async (ctx) => {
+      await ctx.services.registry.deleteModel(ctx.principal.userName, ctx.project, requireName(merged(ctx)));
+      return {};
+    },
+  }),
+  mlflowRoute("GET", "/registered-models/search", {
+    summary: "Search registered models (name and tags filters).",
+    query: search,
+    handler: async ({ query, project, services }) => {
+      const clauses = parseSimpleFilter(query.filter, ["name"]);
+      const { models } = await services.registry.searchModels(project, { limit: 100_000, offset: 0 });
+      const found = models.filter((m) => matchesSimple(clauses, (k) => (k === "name" ? m.name : m.tags[k.slice(5)])));
+      const sorted = sortBy(
+        found,
+        query.order_by,
+        (m, k) => (k === "name" ? m.name : k === "timestamp" || k === "creation_timestamp" ? m.createdAt : m.updatedAt),
+        ["name ASC"],
+      );
+      const p = page(sorted, query, 100, 1000);
+      return {
+        registered_models: await Promise.all(p.items.map((m) => modelOut(services, project, m))),
+        ...(p.next ? { next_page_token: p.next } : {}),
+      };
+    },
+  }),
+  mlflowRoute("POST", "/registered-models/set-tag", {
+    summary: "Set a tag on a registered model.",
+    body: z.object({ name: z.string(), key: z.string(), value: z.string().nullish() }),
+    handler: async ({ body, project, services, principal }) => {
+      await services.registry.setModelTag(principal.userName, project, body.name, body.key, body.value ?? "");
+      return {};
+    },
+  }),
+  mlflowRoute("DELETE", "/registered-models/delete-tag", {
+    summary: "Delete a tag of a registered model.",
+    query: loose,
+    body: loose,
+    handler: async (ctx) => {
+      const m = merged(ctx);
+      await ctx.services.registry.setModelTag(
+        ctx.principal.userName,
+        ctx.project,
+        requireName(m),
+        String(m.key ?? ""),
+        null,
+      );
+      return {};
+    },
+  }),
+  ...(["POST", "GET"] as const).map((method) =>
+    mlflowRoute(method, "/registered-models/get-latest-versions", {
+      summary: "The newest version per stage (deprecated stages, kept for older clients).",
+      role: "viewer",
+      changesState: false,
+      query: loose,
+      body: loose,
+      handler: async (ctx) => {
+        const m = merged(ctx);
+        const name = requireName(m);
+        const stages =
+          m.stages === undefined ? [] : Array.isArray(m.stages) ? m.stages.map(String) : [String(m.stages)];
+        const aliases = await aliasesOf(ctx.services, ctx.project, name);
+        return {
+          model_versions: (await ctx.services.registry.latestVersions(ctx.project, name, stages)).map((v) =>
+            versionOut(v, aliases),
+          ),
+        };
+      },
+    }),
+  ),
+  mlflowRoute("POST", "/registered-models/alias", {
+    summary: "Point an alias at a version (through the project's policies).",
+    body: z.object({ name: z.string(), alias: z.string(), version: z.union([z.string(), z.number()]) }),
+    handler: async ({ body, project, services, principal }) => {
+      await services.registry.setAlias({
+        actor: principal.userName,
+        project,
+        ref: `${body.name}@${versionNumber(body.version)}`,
+        alias: body.alias,
+      });
+      return {};
+    },
+  }),
+  mlflowRoute("DELETE", "/registered-models/alias", {
+    summary: "Delete an alias.",
+    query: loose,
+    body: loose,
+    handler: async (ctx) => {
+      const m = merged(ctx);
+      await ctx.services.registry.deleteAlias(
+        ctx.principal.userName,
+        ctx.project,
+        requireName(m),
+        String(m.alias ?? ""),
+      );
+      return {};
+    },
+  }),
+  mlflowRoute("GET", "/registered-models/alias", {
+    summary: "The version an alias points at.",
+    query: z.object({ name: z.string(), alias: z.string() }),
+    handler: async ({ query, project, services }) => ({
+      model_version: await versionWire(
+        services,
+        project,
+        await services.registry.resolve(project, `${query.name}@${query.alias}`),
+      ),
+    }),
+  }),
+
+  mlflowRoute("POST", "/model-versions/create", {
+    summary: "Register a run's logged model as a new version (READY at once).",
+    body: z.object({
+      name: z.string(),
+      source: z.string(),
+      run_id: z.string().optional(),
+      tags: z.array(keyValue).optional(),
+      description: z.string().optional(),
+      run_link: z.string().optional(),
+    }),
+    handler: async ({ body, project, services, principal }) => {
+      const { dir, runId } = await resolveSource(services, project, body.source, body.run_id);
+      const entries = await services.trackingArtifacts.tree(project, dir);
+      if (entries.length === 0) throw new NotFoundError(`No artifacts at '${body.source}'`);
+      const tags = Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value ?? ""]));
+      const { version } = await services.registry.registerVersion({
+        actor: principal.userName,
+        project,
+        name: body.name,
+        artifact: { kind: "tree", entries },
+        runId: body.run_id || runId,
+        description: body.description,
+        tags,
+      });
+      await mirrorVersion(services, principal.userName, project, version);
+      return { model_version: await versionWire(services, project, version) };
+    },
+  }),
+  mlflowRoute("GET", "/model-versions/get", {
+    summary: "Get a model version.",
+    query: nameVersion,
+    handler: async ({ query, project, services }) => ({
+      model_version: await versionWire(
+        services,
+        project,
+        await services.registry.getVersion(project, requireName(query), versionNumber(query.version)),
+      ),
+    }),
+  }),
+  mlflowRoute("PATCH", "/model-versions/update", {
+    summary: "Update a version's description.",
+    body: nameVersion.extend({ description: z.string().optional() }),
+    handler: async ({ body, project, services, principal }) => ({
+      model_version: await versionWire(
+        services,
+        project,
+        await services.registry.updateVersion(
+          principal.userName,
+          project,
+          requireName(body),
+          versionNumber(body.version),
+          { description: body.description ?? "" },
+        ),
+      ),
+    }),
+  }),
+  mlflowRoute("DELETE", "/model-versions/delete", {
+    summary: "Delete a version.",
+    query: loose,
+    body: loose,
+    handler: async (ctx) => {
+      const m = merged(ctx);
+      await ctx.services.registry.deleteVersion(
+        ctx.principal.userName,
+        ctx.project,
+        requireName(m),
+        versionNumber(m.version as string),
+      );
+      return {};
+    },
+  }),
+  mlflowRoute("GET", "/model-versions/search", {
+    summary: "Search versions (name, run_id and tags filters).",
+    query: search,
+    handler: async ({ query, project, services }) => {
+      const clauses = parseSimpleFilter(query.filter, ["name", "run_id", "source_path", "version_number"]);
+      const nameEq = clauses.find((c) => c.key === "name" && c.op === "=");
+      const all = await services.registry.searchVersions(project, {
+        modelName: nameEq?.value as string | undefined,
+        limit: 100_000,
+        offset: 0,
+      });
+      const found = all.filter((v) =>
+        matchesSimple(clauses, (k) =>
+          k === "name"
+            ? v.modelName
+            : k === "run_id"
+              ? (v.sourceRunId ?? "")
+              : k === "version_number"
+                ? String(v.version)
+                : k === "source_path"
+                  ? `mlflow-artifacts:/${registryPrefix(v.modelName, v.version)}`
+                  : v.tags[k.slice(5)],
+        ),
+      );
+      const sorted = sortBy(
+        found,
+        query.order_by,
+        (v, k) => (k === "name" ? v.modelName : k === "version_number" ? v.version : v.createdAt),
+        ["name ASC", "version_number DESC"],
+      );
+      const p = page(sorted, query, 10_000, 200_000);
+      const out = [];
+      for (const v of p.items) out.push(await versionWire(services, project, v));
+      return { model_versions: out, ...(p.next ? { next_page_token: p.next } : {}) };
+    },
+  }),
+  mlflowRoute("GET", "/model-versions/get-download-uri", {
+    summary: "Where a version's files can be downloaded (the artifact proxy).",
+    query: nameVersion,
+    handler: async ({ query, project, services, principal }) => {
+      const v = await services.registry.getVersion(project, requireName(query), versionNumber(query.version));
+      await mirrorVersion(services, principal.userName, project, v);
+      return { artifact_uri: `mlflow-artifacts:/${registryPrefix(v.modelName, v.version)}` };
+    },
+  }),
+  mlflowRoute("POST", "/model-versions/transition-stage", {
+    summary: "Move a version to a stage (deprecated in MLflow; a label here, no policy).",
+    body: nameVersion.extend({
+      stage: z.string(),
+      archive_existing_versions: z.union([z.boolean(), z.string()]).optional(),
+    }),
+    handler: async ({ body, project, services, principal }) => {
+      const archive = body.archive_existing_versions === true || body.archive_existing_versions === "true";
+      const v = await services.registry.transitionStage(
+        principal.userName,
+        project,
+        requireName(body),
+        versionNumber(body.version),
+        body.stage,
+        archive,
+      );
+      return { model_version: await versionWire(services, project, v) };
+    },
+  }),
+  mlflowRoute("POST", "/model-versions/set-tag", {
+    summary: "Set a tag on a version.",
+    body: nameVersion.extend({ key: z.string(), value: z.string().nullish() }),
+    handler: async ({ body, project, services, principal }) => {
+      await services.registry.setVersionTag(
+        principal.userName,
+        project,
+        requireName(body),
+        versionNumber(body.version),
+        body.key,
+        body.value ?? "",
+      );
+      return {};
+    },
+  }),
+  mlflowRoute("DELETE", "/model-versions/delete-tag", {
+    summary: "Delete a tag of a version.",
+    query: loose,
+    body: loose,
+    handler: async (ctx) => {
+      const m = merged(ctx);
+      await ctx.services.registry.setVersionTag(
+        ctx.principal.userName,
+        ctx.project,
+        requireName(m),
+        versionNumber(m.version as string),
+        String(m.key ?? ""),
+        null,
+      );
+      return {};
+    },
+  }),
+];
