@@ -47,6 +47,16 @@ describe("pipeline engine (embedded, local executor)", () => {
     const lock = readFileSync(join(box.workspace, "tandem.lock"), "utf8");
     expect(lock).toContain("count:");
 
+    // The pipeline run is a parent tracking run; each step run is its child, with its metrics.
+    expect(first.trackingRunId).toBeTruthy();
+    const tracking = box.opened.services.tracking;
+    const children = await tracking.childRuns("default", first.trackingRunId!);
+    expect(children.map((c) => c.runName).sort()).toEqual(["count", "final", "make"]);
+    const countRun = await tracking.getRun("default", s.count!.trackingRunId!);
+    expect(countRun.metrics.map((m) => [m.key, m.value])).toEqual([["n", 3]]);
+    expect(countRun.tags["tandem.cache_hit"]).toBe("false");
+    expect(countRun.info.status).toBe("FINISHED");
+
     const logs = await box.opened.services.pipelines.logs("default", first.id, { step: "final" });
     expect(logs.chunks.map((c) => c.text)).toContain("6");
 

@@ -1,0 +1,101 @@
+/**
+ * Crash safety with a real `kill -9`: the process driving a run dies mid-step; `tandem run --resume`
+ * (and, the second time, a starting `tandem server`) takes the run over, reruns only the step that
+ * was cut short, and keeps what had finished.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { cli, exampleCopy, startCli } from "./cli.js";
+
+const SPEC = `project: durable
+pipelines:
+  crash:
+    steps:
+      first:
+        run: |
+          echo "first ran" >> "$TANDEM_WORKSPACE/first.count"
+          echo one > "$TANDEM_OUTPUT_OUT"
+        outputs: { out: file }
+      second:
+        run: |
+          echo "$TANDEM_RUN_ID" > "$TANDEM_WORKSPACE/run.id"
+          if [ ! -f "$TANDEM_WORKSPACE/second.started" ]; then
+            touch "$TANDEM_WORKSPACE/second.started"
+            sleep 60
+          fi
+          cat \${{ steps.first.outputs.out }}
+`;
+
+async function waitFor(path: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${path}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface RunJson {
+  id: string;
+  status: string;
+  steps: Array<{ name: string; status: string; attempt: number }>;
+}
+
+async function crashMidStep(dir: string, env: Record<string, string>): Promise<string> {
+  for (const f of ["second.started", "run.id", "first.count"]) rmSync(join(dir, f), { force: true });
+  const { child, done } = startCli(["run", "crash", "--no-cache"], { cwd: dir, env });
+  await waitFor(join(dir, "second.started"));
+  await waitFor(join(dir, "run.id"));
+  const exited = new Promise((r) => child.once("exit", r));
+  process.kill(child.pid!, "SIGKILL");
+  await exited;
+  await done;
+  return readFileSync(join(dir, "run.id"), "utf8").trim();
+}
+
+describe("kill -9 of the process driving a run", () => {
+  const { dir, env } = exampleCopy("pipelines");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "tandem.yaml"), SPEC);
+
+  it("tandem run --resume reruns only the step that was cut short", { timeout: 120_000 }, async () => {
+    const runId = await crashMidStep(dir, env);
+    const resumed = await cli(["run", "--resume", runId, "--json"], { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const run = JSON.parse(resumed.stdout) as RunJson;
+    expect(run.id).toBe(runId);
+    expect(run.status).toBe("succeeded");
+    expect(run.steps.map((s) => [s.name, s.status])).toEqual([
+      ["first", "succeeded"],
+      ["second", "succeeded"],
+    ]);
+    // `first` ran once, before the crash; nothing reran it.
+    expect(readFileSync(join(dir, "first.count"), "utf8").trim().split("\n")).toEqual(["first ran"]);
+    const logs = await cli(["runs", "logs", runId, "--step", "second"], { cwd: dir, env });
+    expect(logs.stdout).toMatch(/taken over from/);
+  });
+
+  it("a starting tandem server takes orphaned runs over", { timeout: 120_000 }, async () => {
+    const runId = await crashMidStep(dir, env);
+    const server = startCli(["server", "--port", "0"], { cwd: dir, env });
+    try {
+      let status = "";
+      const until = Date.now() + 60_000;
+      while (status !== "succeeded" && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 500));
+        const url = /listening on (http:\/\/\S+)/.exec(server.output().stdout)?.[1];
+        if (!url) continue;
+        const token = readFileSync(join(env.TANDEM_HOME!, "admin.token"), "utf8").trim();
+        const res = await fetch(`${url}/api/v1/projects/durable/pipeline-runs/${runId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        status = ((await res.json()) as RunJson).status;
+      }
+      expect(status).toBe("succeeded");
+      expect(readFileSync(join(dir, "first.count"), "utf8").trim().split("\n")).toEqual(["first ran"]);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.done;
+    }
+  });
+});
