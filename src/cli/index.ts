@@ -8,10 +8,11 @@ import { EXIT, UsageError, VerdictError, closeApi } from "./context.js";
 import { registerAccessCommands } from "./access.js";
 import { registerAlertCommands } from "./alerts.js";
 import { registerAuditCommands } from "./audit.js";
-import { registerPipelineCommands } from "./pipelines.js";
 import { registerDataCommands } from "./data.js";
 import { registerModelCommands } from "./models.js";
+import { registerPipelineCommands } from "./pipelines.js";
 import { registerMonitorCommands } from "./monitors.js";
+import { registerMonitorRunCommands } from "./monitor-runs.js";
 import { registerServingCommands } from "./serving.js";
 import { registerServerCommands } from "./server.js";
 
@@ -29,12 +30,13 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerAccessCommands(program);
   registerAuditCommands(program);
-  registerPipelineCommands(program);
   registerDataCommands(program);
   registerModelCommands(program);
+  registerPipelineCommands(program);
   registerAlertCommands(program);
   registerServingCommands(program);
   registerMonitorCommands(program);
+  registerMonitorRunCommands(program);
   return program;
 }
 

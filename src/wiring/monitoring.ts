@@ -4,10 +4,21 @@ import { everyInterval } from "../server/background.js";
 import { serverExtensions } from "../server/server.js";
 import { SqlAlertStore } from "../stores/metadata/alert-store.js";
 import { FetchWebhookSender } from "../stores/http/webhook-sender.js";
+import { join } from "node:path";
+import { MonitorService } from "../core/monitoring/monitors/service.js";
+import { DatasetReferenceSource } from "../stores/artifacts/dataset-reference-source.js";
+import { LocalBlobFiles } from "../stores/artifacts/blob-files.js";
+import { SqlMonitorStore, SqlTrafficSource } from "../stores/metadata/monitor-store.js";
 import type { Wiring } from "./kit.js";
 
+declare module "../server/services.js" {
+  interface Services {
+    monitors: MonitorService;
+  }
+}
+
 /** Alerts (and, in monitors.ts, monitors): services, delivery and trigger loops, and /metrics gauges. */
-export const wireMonitoring: Wiring = ({ sql, services }) => {
+export const wireMonitoring: Wiring = ({ config, sql, services }) => {
   const alerts = new AlertService({
     metadata: sql,
     store: new SqlAlertStore(sql),
@@ -20,6 +31,21 @@ export const wireMonitoring: Wiring = ({ sql, services }) => {
   services.background.push(everyInterval("alert-delivery", 1000, () => alerts.deliverDue()));
   // A process that died between firing an alert and starting its pipelines leaves it untriggered.
   services.background.push(everyInterval("alert-trigger-sweep", 5000, () => alerts.sweepUntriggered()));
+
+  const monitors = new MonitorService({
+    metadata: sql,
+    store: new SqlMonitorStore(sql),
+    audit: services.audit,
+    alerts,
+    traffic: new SqlTrafficSource(sql),
+    references: new DatasetReferenceSource(
+      () => services.data,
+      new LocalBlobFiles(services.artifacts, join(config.home, "tmp")),
+    ),
+  });
+  services.monitors = monitors;
+  // Cron schedules have minute resolution; checking every 5 s keeps a run within seconds of its tick.
+  services.background.push(everyInterval("monitor-scheduler", 5000, () => monitors.tick()));
 };
 
 serverExtensions.push((_app, services, metrics) => {

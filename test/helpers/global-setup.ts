@@ -11,7 +11,13 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
 
-export const PG_TEMPLATE = "tandem_test_template";
+/**
+ * Each `vitest run` has its own template and database prefix, so runs side by side (several
+ * developers or CI jobs on one server) never drop each other's databases.
+ */
+const RUN_ID = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+export const PG_TEMPLATE = `tandem_tpl_${RUN_ID}`;
+export const PG_PREFIX = `tandem_t_${RUN_ID}_`;
 const DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
 declare module "vitest" {
@@ -19,6 +25,8 @@ declare module "vitest" {
     sqliteTemplate: string;
     /** Admin URL of the Postgres server (a maintenance database), or "" when none is reachable. */
     postgresAdminUrl: string;
+    pgTemplate: string;
+    pgPrefix: string;
   }
 }
 
@@ -26,12 +34,6 @@ async function preparePostgres(adminUrl: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    // Old per-file databases from runs that were killed, and the old template.
-    const stale = await admin.query<{ datname: string }>(
-      "select datname from pg_database where datname like 'tandem_t_%' or datname = $1",
-      [PG_TEMPLATE],
-    );
-    for (const row of stale.rows) await admin.query(`drop database if exists "${row.datname}" with (force)`);
     await admin.query(`create database "${PG_TEMPLATE}"`);
   } finally {
     await admin.end();
@@ -40,6 +42,21 @@ async function preparePostgres(adminUrl: string): Promise<void> {
   url.pathname = `/${PG_TEMPLATE}`;
   const store = await SqlMetadataStore.create({ database: { kind: "postgres", url: url.toString() }, poolSize: 1 });
   await store.close();
+}
+
+/** Drops this run's template and any per-file database a test left behind. */
+async function dropRunDatabases(adminUrl: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const rows = await admin.query<{ datname: string }>(
+      "select datname from pg_database where starts_with(datname, $1) or datname = $2",
+      [PG_PREFIX, PG_TEMPLATE],
+    );
+    for (const row of rows.rows) await admin.query(`drop database if exists "${row.datname}" with (force)`);
+  } finally {
+    await admin.end();
+  }
 }
 
 async function reachable(url: string): Promise<boolean> {
@@ -74,5 +91,10 @@ export default async function setup(project: TestProject): Promise<() => void> {
     );
   }
   project.provide("postgresAdminUrl", postgresAdminUrl);
-  return () => rmSync(dir, { recursive: true, force: true });
+  project.provide("pgTemplate", PG_TEMPLATE);
+  project.provide("pgPrefix", PG_PREFIX);
+  return async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (postgresAdminUrl) await dropRunDatabases(postgresAdminUrl).catch(() => undefined);
+  };
 }

@@ -15,7 +15,6 @@ import type { DatabaseConfig } from "../../src/config.js";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
 
 export type StoreKind = "sqlite" | "postgres";
-export const PG_TEMPLATE = "tandem_test_template";
 
 /** A new SQLite file copied from the migrated template. */
 export function freshSqliteDatabase(): { database: DatabaseConfig; cleanup: () => void } {
@@ -29,11 +28,11 @@ export function freshSqliteDatabase(): { database: DatabaseConfig; cleanup: () =
 export async function freshPostgresDatabase(): Promise<{ database: DatabaseConfig; cleanup: () => Promise<void> }> {
   const adminUrl = inject("postgresAdminUrl");
   if (!adminUrl) throw new Error("PostgreSQL is not available");
-  const name = `tandem_t_${randomBytes(6).toString("hex")}`;
+  const name = `${inject("pgPrefix")}${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`create database "${name}" template "${PG_TEMPLATE}"`);
+    await admin.query(`create database "${name}" template "${inject("pgTemplate")}"`);
   } finally {
     await admin.end();
   }

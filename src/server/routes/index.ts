@@ -2,6 +2,7 @@
 import type { AnyRoute } from "../route-kit.js";
 import { accessRoutes } from "./access.js";
 import { alertRoutes } from "./alerts.js";
+import { monitorRoutes } from "./monitors.js";
 import { auditRoutes } from "./audit.js";
 import { dataRoutes } from "./data.js";
 import { endpointRoutes } from "./endpoints.js";
@@ -26,6 +27,7 @@ export function allRoutes(): AnyRoute[] {
     ...inferenceRoutes,
     ...trackingRoutes,
     ...alertRoutes,
+    ...monitorRoutes,
     ...pipelineRoutes,
     ...modelRoutes,
     ...modelGateRoutes,

@@ -1,0 +1,36 @@
+import type { Tx } from "../../ports.js";
+import type { Table } from "../columns.js";
+import type { MonitorDefinition, MonitorResult, MonitorState } from "./model.js";
+import type { WindowRow } from "./window.js";
+
+export interface MonitorStore {
+  upsert(definition: MonitorDefinition, nextRunAt: number | null, tx?: Tx): Promise<void>;
+  remove(project: string, name: string, tx?: Tx): Promise<boolean>;
+  list(project: string, tx?: Tx): Promise<MonitorState[]>;
+  get(project: string, name: string, tx?: Tx): Promise<MonitorState | null>;
+  /** Scheduled monitors due at `now`, across projects. */
+  due(now: number, limit: number, tx?: Tx): Promise<MonitorState[]>;
+  /**
+   * Moves a monitor's next run from `expected` to `next` only if nobody else did (compare-and-set),
+   * so of several servers exactly one runs each tick.
+   */
+  claim(project: string, name: string, expected: number, next: number | null, tx?: Tx): Promise<boolean>;
+  insertResult(result: MonitorResult, tx?: Tx): Promise<void>;
+  results(
+    project: string,
+    name: string,
+    options: { limit: number; before?: number },
+    tx?: Tx,
+  ): Promise<MonitorResult[]>;
+  getResult(project: string, id: string, tx?: Tx): Promise<MonitorResult | null>;
+}
+
+/** An endpoint's logged traffic, with feedback labels joined, in time order. */
+export interface TrafficSource {
+  window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<WindowRow[]>;
+}
+
+/** Reads a reference (or a dataset monitor's current data) into columns: `dataset://name@version`. */
+export interface ReferenceSource {
+  load(project: string, reference: string): Promise<Table>;
+}

@@ -1,0 +1,241 @@
+/**
+ * Monitors: defined from tandem.yaml (`tandem apply`) or the API, run on their cron schedule by any
+ * server (a compare-and-set claim makes exactly one run each tick) and on demand. Each run checks one
+ * window against the reference, stores one result, and raises or resolves the alert named after the
+ * monitor — which can start pipelines (the closed loop).
+ */
+import { InvalidInputError, NotFoundError } from "../../errors.js";
+import type { AuditLog } from "../../governance/audit.js";
+import { audited } from "../../governance/audited.js";
+import { SYSTEM_USER } from "../../governance/model.js";
+import { newId, nowMs } from "../../ids.js";
+import type { MetadataStore } from "../../ports.js";
+import type { AlertService } from "../alerts/service.js";
+import type { Table } from "../columns.js";
+import { runCheck } from "./checks.js";
+import { monitorDefinition, nextRunAfter, parseDuration } from "./definition.js";
+import type { CheckResult, MonitorDefinition, MonitorResult, MonitorState } from "./model.js";
+import type { MonitorStore, ReferenceSource, TrafficSource } from "./ports.js";
+import { windowData, type WindowData } from "./window.js";
+
+/** Without `window:` a run checks the traffic since the previous run, but never more than this. */
+export const DEFAULT_MAX_WINDOW_MS = 24 * 3_600_000;
+/** Rows read from one window at most (raw-row checks); longer windows should use profiles. */
+export const MAX_WINDOW_ROWS = 1_000_000;
+
+export interface MonitorServiceOptions {
+  metadata: MetadataStore;
+  store: MonitorStore;
+  audit: AuditLog;
+  alerts: AlertService;
+  traffic: TrafficSource;
+  references: ReferenceSource;
+}
+
+export class MonitorService {
+  constructor(private readonly o: MonitorServiceOptions) {}
+
+  /** Replaces a project's monitors with those of an applied spec (monitors no longer listed are removed). */
+  async applySpec(actor: string, project: string, monitors: Record<string, unknown>): Promise<MonitorDefinition[]> {
+    const definitions = Object.entries(monitors).map(([name, raw]) => monitorDefinition(project, name, raw));
+    const now = nowMs();
+    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      const existing = await this.o.store.list(project, tx);
+      for (const old of existing) {
+        if (!definitions.some((d) => d.name === old.definition.name)) {
+          await this.o.store.remove(project, old.definition.name, tx);
+          await record({ actor, project, action: "monitor.remove", target: `monitor:${old.definition.name}` });
+        }
+      }
+      for (const d of definitions) {
+        const before = existing.find((e) => e.definition.name === d.name);
+        if (before && JSON.stringify(before.definition) === JSON.stringify(d)) continue;
+        await this.o.store.upsert(d, nextRunAfter(d, now), tx);
+        await record({
+          actor,
+          project,
+          action: before ? "monitor.update" : "monitor.create",
+          target: `monitor:${d.name}`,
+          summary: {
+            endpoint: d.endpoint,
+            dataset: d.dataset,
+            schedule: d.schedule,
+            checks: d.checks.map((c) => c.kind),
+          },
+        });
+      }
+    });
+    return definitions;
+  }
+
+  /** Defines or replaces one monitor. */
+  async define(actor: string, project: string, name: string, raw: unknown): Promise<MonitorDefinition> {
+    const d = monitorDefinition(project, name, raw);
+    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      await this.o.store.upsert(d, nextRunAfter(d, nowMs()), tx);
+      await record({ actor, project, action: "monitor.define", target: `monitor:${name}` });
+    });
+    return d;
+  }
+
+  async remove(actor: string, project: string, name: string): Promise<void> {
+    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      if (!(await this.o.store.remove(project, name, tx)))
+        throw new NotFoundError(`monitor ${name} does not exist in ${project}`);
+      await record({ actor, project, action: "monitor.remove", target: `monitor:${name}` });
+    });
+  }
+
+  list(project: string): Promise<MonitorState[]> {
+    return this.o.store.list(project);
+  }
+
+  async get(project: string, name: string): Promise<MonitorState> {
+    const state = await this.o.store.get(project, name);
+    if (!state) throw new NotFoundError(`monitor ${name} does not exist in ${project}`);
+    return state;
+  }
+
+  results(project: string, name: string, options: { limit?: number; before?: number } = {}): Promise<MonitorResult[]> {
+    return this.o.store.results(project, name, { limit: options.limit ?? 100, before: options.before });
+  }
+
+  async result(project: string, id: string): Promise<MonitorResult> {
+    const r = await this.o.store.getResult(project, id);
+    if (!r) throw new NotFoundError(`monitor result ${id} does not exist in ${project}`);
+    return r;
+  }
+
+  /** Runs every scheduled monitor that is due; returns the results of the runs this process claimed. */
+  async tick(now = nowMs()): Promise<MonitorResult[]> {
+    const out: MonitorResult[] = [];
+    for (const state of await this.o.store.due(now, 20)) {
+      const next = nextRunAfter(state.definition, now);
+      if (!(await this.o.store.claim(state.definition.project, state.definition.name, state.nextRunAt!, next)))
+        continue;
+      out.push(await this.run(SYSTEM_USER, state.definition.project, state.definition.name, { windowEnd: now }));
+    }
+    return out;
+  }
+
+  private async currentWindow(
+    def: MonitorDefinition,
+    end: number,
+  ): Promise<{ window: WindowData; reference: Table | null }> {
+    if (def.dataset) {
+      const current = await this.o.references.load(def.project, `dataset://${def.dataset}@latest`);
+      const table: Record<string, unknown[]> = {};
+      for (const [k, v] of Object.entries(current)) table[k] = Array.from(v);
+      const rows = Math.max(0, ...Object.values(table).map((c) => c.length));
+      const window: WindowData = { start: end, end, rows, errors: 0, latenciesMs: [], table, labelled: table };
+      const reference = def.reference?.startsWith("dataset://")
+        ? await this.o.references.load(def.project, def.reference)
+        : null;
+      return { window, reference };
+    }
+    const endpoint = def.endpoint!;
+    const last = (await this.o.store.results(def.project, def.name, { limit: 1 }))[0];
+    const start =
+      def.windowMs !== null ? end - def.windowMs : Math.max(last?.windowEnd ?? 0, end - DEFAULT_MAX_WINDOW_MS);
+    const rows = await this.o.traffic.window(def.project, endpoint, start, end, MAX_WINDOW_ROWS);
+    const window = windowData(start, end, rows);
+    let reference: Table | null = null;
+    if (def.reference?.startsWith("dataset://")) {
+      reference = await this.o.references.load(def.project, def.reference);
+    } else if (def.reference?.startsWith("window:")) {
+      const offset = parseDuration(
+        def.reference.slice("window:".length).replace(/^-/, ""),
+        `monitors.${def.name}.reference`,
+      );
+      const earlier = await this.o.traffic.window(def.project, endpoint, start - offset, end - offset, MAX_WINDOW_ROWS);
+      reference = windowData(start - offset, end - offset, earlier).table;
+    }
+    return { window, reference };
+  }
+
+  /** Runs one monitor now over the window ending at `windowEnd` (default now). */
+  async run(
+    actor: string,
+    project: string,
+    name: string,
+    options: { windowEnd?: number } = {},
+  ): Promise<MonitorResult> {
+    const def = (await this.get(project, name)).definition;
+    const end = options.windowEnd ?? nowMs();
+    const result: MonitorResult = {
+      id: newId(),
+      project,
+      monitor: name,
+      windowStart: end,
+      windowEnd: end,
+      computedFrom: "raw",
+      status: "ok",
+      rows: 0,
+      labelledRows: 0,
+      checks: [],
+      error: null,
+      createdAt: nowMs(),
+      alertId: null,
+    };
+    try {
+      const { window, reference } = await this.currentWindow(def, end);
+      result.windowStart = window.start;
+      result.rows = window.rows;
+      result.labelledRows = Math.max(0, ...Object.values(window.labelled).map((c) => c.length));
+      if (window.rows < def.minRows) {
+        result.status = "insufficient_data";
+      } else {
+        result.checks = def.checks.map((check) => {
+          try {
+            return runCheck(def, check, window, reference);
+          } catch (error) {
+            if (!(error instanceof InvalidInputError)) throw error;
+            return {
+              check: check.kind,
+              passed: true,
+              summary: `skipped: ${error.message}`,
+              details: { skipped: error.message },
+            } satisfies CheckResult;
+          }
+        });
+        result.status = result.checks.every((c) => c.passed) ? "ok" : "failing";
+      }
+    } catch (error) {
+      result.status = "error";
+      result.error = error instanceof Error ? error.message : String(error);
+    }
+    if (result.status === "ok" || result.status === "failing") {
+      const failed = result.checks.filter((c) => !c.passed);
+      const report = await this.o.alerts.report(SYSTEM_USER, {
+        project,
+        name,
+        source: "monitor",
+        status: failed.length ? "firing" : "resolved",
+        labels: {
+          monitor: name,
+          ...(def.endpoint ? { endpoint: def.endpoint } : {}),
+          ...(def.dataset ? { dataset: def.dataset } : {}),
+        },
+        annotations: failed.length ? { summary: failed.map((c) => `${c.check}: ${c.summary}`).join("; ") } : {},
+        evidence: {
+          result_id: result.id,
+          window_start: result.windowStart,
+          window_end: result.windowEnd,
+          failed: failed.map((c) => ({ check: c.check, summary: c.summary })),
+        },
+      });
+      if (failed.length && report.alert) result.alertId = report.alert.id;
+    }
+    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      await this.o.store.insertResult(result, tx);
+      await record({
+        actor,
+        project,
+        action: "monitor.run",
+        target: `monitor:${name}`,
+        summary: { result_id: result.id, status: result.status, rows: result.rows },
+      });
+    });
+    return result;
+  }
+}

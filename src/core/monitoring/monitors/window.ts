@@ -1,0 +1,88 @@
+/**
+ * A window of traffic as the checks see it: columns of features, the model's prediction (label or
+ * value) and positive-class score, the true label where feedback arrived, and latency/error facts.
+ */
+import type { Table } from "../columns.js";
+
+export interface WindowRow {
+  at: number;
+  features: Record<string, unknown>;
+  /** The answer as served: `{label, probabilities}` or `{value}`; null on error. */
+  output: unknown;
+  error: string | null;
+  latencyMs: number;
+  /** The true label from feedback, or undefined when none arrived (yet). */
+  label?: unknown;
+}
+
+export interface WindowData {
+  start: number;
+  end: number;
+  rows: number;
+  errors: number;
+  latenciesMs: number[];
+  /** Feature columns plus `prediction`, `prediction_score` (positive-class probability) and `target`. */
+  table: Record<string, unknown[]>;
+  /** Only the rows with a true label: the same columns. */
+  labelled: Record<string, unknown[]>;
+}
+
+export const PREDICTION = "prediction";
+export const PREDICTION_SCORE = "prediction_score";
+export const TARGET = "target";
+
+function predictionOf(output: unknown): { prediction: unknown; score: number | null } {
+  if (output === null || typeof output !== "object") return { prediction: output ?? null, score: null };
+  const o = output as { label?: unknown; value?: unknown; probabilities?: Record<string, number> };
+  if (o.value !== undefined) return { prediction: o.value, score: null };
+  const probs = o.probabilities;
+  let score: number | null = null;
+  if (probs) {
+    const keys = Object.keys(probs);
+    // Binary classifiers: the positive class is "1"/"true" when present, else the last class.
+    const pos = keys.find((k) => k === "1" || k === "true") ?? keys[keys.length - 1];
+    if (keys.length === 2 && pos !== undefined) score = probs[pos] ?? null;
+  }
+  return { prediction: o.label ?? null, score };
+}
+
+function push(table: Record<string, unknown[]>, column: string, index: number, value: unknown): void {
+  const col = (table[column] ??= []);
+  while (col.length < index) col.push(null);
+  col.push(value);
+}
+
+/** Pivots logged rows into columns; rows that failed are counted but not part of the table. */
+export function windowData(start: number, end: number, rows: WindowRow[]): WindowData {
+  const table: Record<string, unknown[]> = {};
+  const labelled: Record<string, unknown[]> = {};
+  let n = 0;
+  let m = 0;
+  let errors = 0;
+  const latenciesMs: number[] = [];
+  for (const row of rows) {
+    latenciesMs.push(row.latencyMs);
+    if (row.error !== null) {
+      errors++;
+      continue;
+    }
+    const { prediction, score } = predictionOf(row.output);
+    const values: Record<string, unknown> = { ...row.features, [PREDICTION]: prediction, [PREDICTION_SCORE]: score };
+    if (row.label !== undefined) values[TARGET] = row.label;
+    for (const [k, v] of Object.entries(values)) push(table, k, n, v);
+    n++;
+    if (row.label !== undefined) {
+      for (const [k, v] of Object.entries(values)) push(labelled, k, m, v);
+      m++;
+    }
+  }
+  for (const col of Object.values(table)) while (col.length < n) col.push(null);
+  for (const col of Object.values(labelled)) while (col.length < m) col.push(null);
+  return { start, end, rows: rows.length, errors, latenciesMs, table, labelled };
+}
+
+export function rowCount(t: Table): number {
+  let n = 0;
+  for (const v of Object.values(t)) n = Math.max(n, v.length);
+  return n;
+}

@@ -1,0 +1,215 @@
+import type {
+  MonitorDefinition,
+  MonitorResult,
+  MonitorRunStatus,
+  MonitorState,
+} from "../../core/monitoring/monitors/model.js";
+import type { MonitorStore, TrafficSource } from "../../core/monitoring/monitors/ports.js";
+import type { WindowRow } from "../../core/monitoring/monitors/window.js";
+import type { Tx } from "../../core/ports.js";
+import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+
+interface MonitorRow {
+  project: string;
+  name: string;
+  definition: string;
+  next_run_at: number | null;
+  last_run_at: number | null;
+  updated_at: number;
+}
+interface MonitorResultRow {
+  id: string;
+  project: string;
+  monitor: string;
+  window_start: number;
+  window_end: number;
+  computed_from: string;
+  status: string;
+  rows: number;
+  labelled_rows: number;
+  checks: string;
+  error: string | null;
+  alert_id: string | null;
+  created_at: number;
+}
+
+declare module "./schema.js" {
+  interface Database {
+    monitors: MonitorRow;
+    monitor_results: MonitorResultRow;
+  }
+}
+
+const toState = (r: MonitorRow): MonitorState => ({
+  definition: JSON.parse(r.definition) as MonitorDefinition,
+  nextRunAt: r.next_run_at,
+  lastRunAt: r.last_run_at,
+  updatedAt: r.updated_at,
+});
+
+const toResult = (r: MonitorResultRow): MonitorResult => ({
+  id: r.id,
+  project: r.project,
+  monitor: r.monitor,
+  windowStart: r.window_start,
+  windowEnd: r.window_end,
+  computedFrom: r.computed_from === "profile" ? "profile" : "raw",
+  status: r.status as MonitorRunStatus,
+  rows: r.rows,
+  labelledRows: r.labelled_rows,
+  checks: JSON.parse(r.checks) as MonitorResult["checks"],
+  error: r.error,
+  alertId: r.alert_id,
+  createdAt: r.created_at,
+});
+
+export class SqlMonitorStore implements MonitorStore {
+  constructor(private readonly store: SqlMetadataStore) {}
+
+  async upsert(d: MonitorDefinition, nextRunAt: number | null, tx?: Tx): Promise<void> {
+    const now = Date.now();
+    await dbOf(this.store, tx)
+      .insertInto("monitors")
+      .values({
+        project: d.project,
+        name: d.name,
+        definition: JSON.stringify(d),
+        next_run_at: nextRunAt,
+        last_run_at: null,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(["project", "name"])
+          .doUpdateSet({ definition: JSON.stringify(d), next_run_at: nextRunAt, updated_at: now }),
+      )
+      .execute();
+  }
+
+  async remove(project: string, name: string, tx?: Tx): Promise<boolean> {
+    const res = await dbOf(this.store, tx)
+      .deleteFrom("monitors")
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async list(project: string, tx?: Tx): Promise<MonitorState[]> {
+    const rows = await dbOf(this.store, tx)
+      .selectFrom("monitors")
+      .selectAll()
+      .where("project", "=", project)
+      .orderBy("name")
+      .execute();
+    return rows.map(toState);
+  }
+
+  async get(project: string, name: string, tx?: Tx): Promise<MonitorState | null> {
+    const row = await dbOf(this.store, tx)
+      .selectFrom("monitors")
+      .selectAll()
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return row ? toState(row) : null;
+  }
+
+  async due(now: number, limit: number, tx?: Tx): Promise<MonitorState[]> {
+    const rows = await dbOf(this.store, tx)
+      .selectFrom("monitors")
+      .selectAll()
+      .where("next_run_at", "<=", now)
+      .orderBy("next_run_at")
+      .limit(limit)
+      .execute();
+    return rows.map(toState);
+  }
+
+  async claim(project: string, name: string, expected: number, next: number | null, tx?: Tx): Promise<boolean> {
+    const res = await dbOf(this.store, tx)
+      .updateTable("monitors")
+      .set({ next_run_at: next, last_run_at: Date.now() })
+      .where("project", "=", project)
+      .where("name", "=", name)
+      .where("next_run_at", "=", expected)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async insertResult(r: MonitorResult, tx?: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .insertInto("monitor_results")
+      .values({
+        id: r.id,
+        project: r.project,
+        monitor: r.monitor,
+        window_start: r.windowStart,
+        window_end: r.windowEnd,
+        computed_from: r.computedFrom,
+        status: r.status,
+        rows: r.rows,
+        labelled_rows: r.labelledRows,
+        checks: JSON.stringify(r.checks),
+        error: r.error,
+        alert_id: r.alertId,
+        created_at: r.createdAt,
+      })
+      .execute();
+  }
+
+  async results(
+    project: string,
+    name: string,
+    options: { limit: number; before?: number },
+    tx?: Tx,
+  ): Promise<MonitorResult[]> {
+    let q = dbOf(this.store, tx)
+      .selectFrom("monitor_results")
+      .selectAll()
+      .where("project", "=", project)
+      .where("monitor", "=", name);
+    if (options.before !== undefined) q = q.where("window_end", "<", options.before);
+    const rows = await q.orderBy("window_end", "desc").orderBy("created_at", "desc").limit(options.limit).execute();
+    return rows.map(toResult);
+  }
+
+  async getResult(project: string, id: string, tx?: Tx): Promise<MonitorResult | null> {
+    const row = await dbOf(this.store, tx)
+      .selectFrom("monitor_results")
+      .selectAll()
+      .where("project", "=", project)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ? toResult(row) : null;
+  }
+}
+
+/** Reads the serving area's prediction log with its feedback labels (rows stay in the store layer). */
+export class SqlTrafficSource implements TrafficSource {
+  constructor(private readonly store: SqlMetadataStore) {}
+
+  async window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<WindowRow[]> {
+    const rows = await this.store.db
+      .selectFrom("predictions as p")
+      .leftJoin("prediction_feedback as f", "f.prediction_id", "p.id")
+      .select(["p.at", "p.features", "p.output", "p.error", "p.latency_ms", "p.slot", "f.label"])
+      .where("p.project", "=", project)
+      .where("p.endpoint", "=", endpoint)
+      .where("p.at", ">=", start)
+      .where("p.at", "<", end)
+      // Shadow answers are never returned to callers; the traffic users saw is primary and canary.
+      .where("p.slot", "!=", "shadow")
+      .orderBy("p.at")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      at: r.at,
+      features: JSON.parse(r.features) as Record<string, unknown>,
+      output: r.output === null ? null : (JSON.parse(r.output) as unknown),
+      error: r.error,
+      latencyMs: r.latency_ms,
+      ...(r.label !== null && r.label !== undefined ? { label: JSON.parse(r.label) as unknown } : {}),
+    }));
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Monitors against a real server: a dataset version as the reference, logged traffic with feedback
+ * labels as the current window, checks that pass on similar traffic and fail on shifted traffic, one
+ * stored result per window, and the alert named after the monitor opening and resolving.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../../src/core/ids.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import type { StoreKind } from "../helpers/stores.js";
+import { postgresAvailable } from "../helpers/stores.js";
+
+/** A deterministic PRNG so every run sees the same data. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function referenceCsv(rows: number): string {
+  const r = rng(1);
+  const lines = ["distance,hour,origin,target"];
+  for (let i = 0; i < rows; i++) {
+    const distance = 200 + r() * 1800;
+    const hour = Math.floor(r() * 24);
+    const origin = ["SFO", "ORD", "ATL", "BOS"][Math.floor(r() * 4)]!;
+    const target = r() < 0.2 ? 1 : 0;
+    lines.push(`${distance.toFixed(2)},${hour},${origin},${target}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function logTraffic(
+  t: TestServer,
+  options: { rows: number; at: number; shift: number; delayedShare: number; seed: number },
+) {
+  const r = rng(options.seed);
+  const db = t.server.opened.sql.db;
+  const predictions = [];
+  const feedback = [];
+  for (let i = 0; i < options.rows; i++) {
+    const id = newId();
+    const label = r() < options.delayedShare ? 1 : 0;
+    // A model that is right 80% of the time.
+    const predicted = r() < 0.8 ? label : 1 - label;
+    const p1 = predicted === 1 ? 0.6 + r() * 0.4 : r() * 0.4;
+    predictions.push({
+      id,
+      project: "default",
+      endpoint: "flights",
+      model: "flights-delay",
+      version: 1,
+      slot: "primary",
+      request_id: newId(),
+      at: options.at + i,
+      latency_ms: 2 + r(),
+      features: JSON.stringify({
+        distance: 200 + r() * 1800 + options.shift,
+        hour: Math.floor(r() * 24),
+        origin: ["SFO", "ORD", "ATL", "BOS"][Math.floor(r() * 4)],
+      }),
+      output: JSON.stringify({ label: predicted, probabilities: { "0": 1 - p1, "1": p1 } }),
+      error: null,
+    });
+    feedback.push({
+      prediction_id: id,
+      project: "default",
+      endpoint: "flights",
+      label: JSON.stringify(label),
+      at: options.at + i,
+    });
+  }
+  for (let i = 0; i < predictions.length; i += 200) {
+    await db
+      .insertInto("predictions")
+      .values(predictions.slice(i, i + 200))
+      .execute();
+    await db
+      .insertInto("prediction_feedback")
+      .values(feedback.slice(i, i + 200))
+      .execute();
+  }
+}
+
+for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
+  describe.skipIf(kind === "postgres" && !postgresAvailable())(`monitors over HTTP [${kind}]`, () => {
+    let t: TestServer;
+    const hour = 3_600_000;
+    const base = Date.UTC(2026, 0, 1);
+
+    beforeAll(async () => {
+      t = await startTestServer({ store: kind });
+      const services = t.server.opened.services;
+      const blob = await services.artifacts.putBlob(referenceCsv(3000));
+      await services.data.createVersion("admin", "default", "flights-ref", {
+        kind: "file",
+        entries: [{ path: "flights.csv", sha256: blob.sha256, size: blob.size }],
+      });
+      const put = await t.api("PUT", "/api/v1/projects/default/monitors/flights-drift", {
+        endpoint: "flights",
+        window: "1h",
+        reference: "dataset://flights-ref@latest",
+        checks: [
+          "data_drift",
+          { target_drift: { test: "z" } },
+          { performance: { metric: "accuracy", min: 0.7 } },
+          { fairness: { attribute: "origin", metric: "demographic_parity_difference", max: 0.3 } },
+          { latency: { p95_ms: 50 } },
+          { error_rate: { max: 0.01 } },
+        ],
+      });
+      expect(put.status).toBe(200);
+    });
+    afterAll(async () => {
+      await t?.stop();
+    });
+
+    it("passes on traffic like the reference and stores one result for the window", async () => {
+      await logTraffic(t, { rows: 2000, at: base, shift: 0, delayedShare: 0.2, seed: 2 });
+      const run = await t.api<{
+        status: string;
+        rows: number;
+        checks: Array<{ check: string; passed: boolean; details: Record<string, unknown> }>;
+      }>("POST", "/api/v1/projects/default/monitors/flights-drift/run", { window_end: base + hour });
+      expect(run.status).toBe(200);
+      expect(run.body.rows).toBe(2000);
+      expect(run.body.status).toBe("ok");
+      expect(run.body.checks.map((c) => c.check)).toEqual([
+        "data_drift",
+        "target_drift",
+        "performance",
+        "fairness",
+        "latency",
+        "error_rate",
+      ]);
+      const drift = run.body.checks[0]!.details as { columns: Array<{ name: string; test: string }> };
+      // Reference > 1000 rows: Evidently's distances.
+      expect(drift.columns.find((c) => c.name === "distance")!.test).toBe("wasserstein");
+      expect(drift.columns.find((c) => c.name === "origin")!.test).toBe("jensenshannon");
+      const alerts = await t.api<{ alerts: unknown[] }>("GET", "/api/v1/projects/default/alerts?status=firing");
+      expect(alerts.body.alerts).toHaveLength(0);
+    });
+
+    it("fails on shifted traffic, raises the alert with its evidence, and resolves it when traffic recovers", async () => {
+      await logTraffic(t, { rows: 2000, at: base + hour, shift: 900, delayedShare: 0.45, seed: 3 });
+      const run = await t.api<{
+        id: string;
+        status: string;
+        alert_id: string;
+        checks: Array<{ check: string; passed: boolean }>;
+      }>("POST", "/api/v1/projects/default/monitors/flights-drift/run", { window_end: base + 2 * hour });
+      expect(run.body.status).toBe("failing");
+      const failed = run.body.checks.filter((c) => !c.passed).map((c) => c.check);
+      expect(failed).toEqual(expect.arrayContaining(["target_drift"]));
+      const alert = await t.api<{
+        name: string;
+        status: string;
+        evidence: { result_id: string };
+        labels: Record<string, string>;
+      }>("GET", `/api/v1/projects/default/alerts/${run.body.alert_id}`);
+      expect(alert.body).toMatchObject({
+        name: "flights-drift",
+        status: "firing",
+        labels: { monitor: "flights-drift", endpoint: "flights" },
+      });
+      expect(alert.body.evidence.result_id).toBe(run.body.id);
+
+      await logTraffic(t, { rows: 2000, at: base + 2 * hour, shift: 0, delayedShare: 0.2, seed: 4 });
+      const recovered = await t.api<{ status: string }>("POST", "/api/v1/projects/default/monitors/flights-drift/run", {
+        window_end: base + 3 * hour,
+      });
+      expect(recovered.body.status).toBe("ok");
+      const after = await t.api<{ status: string }>("GET", `/api/v1/projects/default/alerts/${run.body.alert_id}`);
+      expect(after.body.status).toBe("resolved");
+      const series = await t.api<{ results: Array<{ status: string; window_end: number }> }>(
+        "GET",
+        "/api/v1/projects/default/monitors/flights-drift/results",
+      );
+      expect(series.body.results.map((r) => r.status)).toEqual(["ok", "failing", "ok"]);
+    });
+
+    it("records too little traffic as insufficient without touching alerts, and rejects bad definitions by field", async () => {
+      const empty = await t.api<{ status: string }>("POST", "/api/v1/projects/default/monitors/flights-drift/run", {
+        window_end: base + 100 * hour,
+      });
+      expect(empty.body.status).toBe("insufficient_data");
+      const bad = await t.api<{ error: { message: string } }>("PUT", "/api/v1/projects/default/monitors/broken", {
+        endpoint: "flights",
+        checks: [{ latency: {} }],
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/monitors\.broken\.checks\[0\]\.latency\.p95_ms/);
+    });
+  });
+}
