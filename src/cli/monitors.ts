@@ -13,9 +13,8 @@ import {
   type DriftTest,
 } from "../core/monitoring/drift.js";
 import { renderDriftHtml } from "../core/monitoring/report-html.js";
-import { TabularFileError } from "../core/data/readers/index.js";
-import { loadTable } from "../core/monitoring/table-load.js";
-import { UsageError, VerdictError } from "./context.js";
+import { loadDriftInput } from "./drift-inputs.js";
+import { resolveProject, UsageError, VerdictError } from "./context.js";
 import { info, printJson, printTable } from "./output.js";
 
 interface DriftFlags {
@@ -28,6 +27,7 @@ interface DriftFlags {
   threshold?: string[];
   columnTest?: string[];
   driftShare?: string;
+  project?: string;
 }
 
 function parseTest(value: string, flag: string): DriftTest {
@@ -46,22 +46,6 @@ function pairs(list: string[] | undefined, flag: string): Array<[string, string]
   });
 }
 
-async function loadInput(ref: string, flag: string) {
-  if (ref.startsWith("dataset://")) {
-    throw new UsageError(
-      `${flag} ${ref}: dataset references are not available in this build yet; pass a CSV, JSON Lines or Parquet file`,
-    );
-  }
-  try {
-    return await loadTable(ref);
-  } catch (error) {
-    // An unreadable, missing or malformed input is the caller's to fix: a usage error (exit 2), not a verdict.
-    if (error instanceof TabularFileError || error instanceof TypeError)
-      throw new UsageError(`${flag}: ${error.message}`);
-    throw error;
-  }
-}
-
 async function drift(flags: DriftFlags): Promise<void> {
   const perColumn: Record<string, ColumnDriftOptions> = {};
   for (const [col, v] of pairs(flags.threshold, "--threshold")) {
@@ -75,10 +59,9 @@ async function drift(flags: DriftFlags): Promise<void> {
   if (driftShare !== undefined && !(driftShare > 0 && driftShare <= 1)) {
     throw new UsageError(`--drift-share: expected a number in (0, 1], got "${flags.driftShare}"`);
   }
-  const [reference, current] = [
-    await loadInput(flags.reference, "--reference"),
-    await loadInput(flags.current, "--current"),
-  ];
+  const project = resolveProject(flags.project);
+  const reference = await loadDriftInput(flags.reference, "--reference", project);
+  const current = await loadDriftInput(flags.current, "--current", project);
   const columns = flags.columns
     ?.split(",")
     .map((c) => c.trim())
@@ -128,10 +111,10 @@ export function registerMonitorCommands(program: Command): void {
     .command("drift")
     .description(
       "Compare two tables column by column with Evidently's default drift tests; exit 1 when the dataset drifted.\n" +
-        "Inputs: CSV, TSV, JSON Lines or Parquet files.",
+        "Inputs: CSV, TSV, JSON Lines or Parquet files, or dataset versions (dataset://NAME@VERSION).",
     )
-    .requiredOption("--reference <table>", "the reference data (file)")
-    .requiredOption("--current <table>", "the data to check (file)")
+    .requiredOption("--reference <table>", "the reference data: a file or dataset://NAME@VERSION")
+    .requiredOption("--current <table>", "the data to check: a file or dataset://NAME@VERSION")
     .option("--json", "print {dataset_drift, share_drifted, columns:[…]} on stdout")
     .option("--html <file>", "write a self-contained HTML report")
     .option("--columns <list>", "comma-separated columns to check (default: all common columns)")
@@ -139,5 +122,6 @@ export function registerMonitorCommands(program: Command): void {
     .option("--column-test <col=test>", "test for one column (repeatable)", collect)
     .option("--threshold <col=value>", "threshold for one column (repeatable)", collect)
     .option("--drift-share <fraction>", "share of drifted columns at which the dataset drifts (default 0.5)")
+    .option("--project <name>", "project of dataset:// inputs (default: $TANDEM_PROJECT, tandem.yaml, default)")
     .action(async (flags: DriftFlags) => drift(flags));
 }

@@ -14,10 +14,11 @@ import { mulberry32 } from "../helpers/seeded.js";
 const BIN = join(process.cwd(), "bin", "tandem.js");
 const dir = mkdtempSync(join(tmpdir(), "tandem-drift-cli-"));
 const env = { ...process.env, TANDEM_HOME: join(dir, "home"), TANDEM_URL: "", TANDEM_TOKEN: "" };
-const tandem = (args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, "monitors", "drift", ...args], { env, encoding: "utf8" });
+const run = (args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
+const tandem = (args: string[]) => run(["monitors", "drift", ...args]);
 
 /** A CSV with a numeric, a small-integer, a categorical, a text and a datetime column. */
 function writeCsv(name: string, rows: number, seed: number, shift: number, colors: string[]): string {
@@ -42,7 +43,8 @@ afterAll(async () => {
   for (const f of cleanup) await f();
 });
 
-describe("tandem monitors drift", () => {
+// Each case spawns the CLI several times; on a loaded 2-core machine one spawn can take seconds.
+describe("tandem monitors drift", { timeout: 180_000 }, () => {
   it("exit 0 and the wire shape when nothing drifted", () => {
     const r = tandem(["--reference", ref, "--current", same, "--json"]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -112,5 +114,16 @@ describe("tandem monitors drift", () => {
     expect(problems).toEqual([]);
     expect(browser.errors).toEqual([]);
     expect(requests.filter((u) => !u.startsWith("file:"))).toEqual([]);
+  });
+
+  it("reads dataset versions (dataset://NAME@V) through the API", () => {
+    expect(run(["data", "add", ref, "--name", "baseline"]).code).toBe(0);
+    const r = tandem(["--reference", "dataset://baseline@1", "--current", shifted, "--json"]);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { columns: unknown[] }).columns).toHaveLength(3);
+    expect(tandem(["--reference", "dataset://baseline@latest", "--current", ref]).code).toBe(0);
+    const missing = tandem(["--reference", "dataset://nope@1", "--current", ref]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/no dataset nope/);
   });
 });
