@@ -1,0 +1,109 @@
+/**
+ * Datasets pages against a real server: versions made through the data API, their schema and profile
+ * statistics as the API computes them, a column's histogram, and the diff between two versions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { formatNumber } from "../../web/src/lib/format.js";
+import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
+
+const P = "/api/v1/projects/default";
+
+function csv(rows: number, shift: number): string {
+  const lines = ["origin,distance,delay"];
+  for (let i = 0; i < rows; i++)
+    lines.push(`${["JFK", "SFO", "ORD"][i % 3]},${100 + ((i * 37) % 900)},${((i * 13) % 60) - 10 + shift}`);
+  return lines.join("\n") + "\n";
+}
+
+interface Column {
+  name: string;
+  count: number;
+  mean: number | null;
+  distinct: number;
+}
+
+describe("Datasets pages (e2e, Chromium)", () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  async function addVersion(content: string): Promise<number> {
+    const res = await fetch(`${server.url}${P}/datasets/flights/blobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/octet-stream" },
+      body: content,
+    });
+    const { sha256, size } = (await res.json()) as { sha256: string; size: number };
+    const made = await server.api<{ created: boolean; version: { version: number } }>(
+      "POST",
+      `${P}/datasets/flights/versions`,
+      {
+        entries: [{ path: "flights.csv", sha256, size }],
+        kind: "file",
+        message: "nightly export",
+      },
+    );
+    expect(made.body.created).toBe(true);
+    return made.body.version.version;
+  }
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    server = await startTestServer();
+    await addVersion(csv(300, 0));
+    await addVersion(csv(360, 25));
+    browser = await openBrowser();
+    await signIn(browser.page, server.url, server.adminToken);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("shows a version's schema and profile statistics as the API computes them", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "Datasets" }).click();
+    await page.getByTestId("datasets-table").waitFor();
+    expect(await checkPage(page, "datasets")).toEqual([]);
+    await page.getByRole("link", { name: "flights", exact: true }).click();
+    await page.getByRole("link", { name: "flights@2" }).click();
+    await page.getByTestId("profile-table").waitFor();
+    const api = await server.api<{
+      profile: { files: Record<string, { profile: { row_count: number; columns: Column[] } }> };
+    }>("GET", `${P}/datasets/flights/versions/2`);
+    const profile = api.body.profile.files["flights.csv"]!.profile;
+    await expect(page.getByTestId("dataset-rows").textContent()).resolves.toBe(String(profile.row_count));
+    for (const c of profile.columns) {
+      const row = page.getByTestId("profile-table").locator(`tr[data-key="${c.name}"]`);
+      await expect(row.locator("td[data-col=count]").textContent()).resolves.toBe(String(c.count));
+      await expect(row.locator("td[data-col=mean]").textContent()).resolves.toBe(
+        c.mean === null ? "—" : formatNumber(c.mean),
+      );
+    }
+    await page.getByRole("button", { name: "delay", exact: true }).click();
+    await page.getByTestId("column-histogram").locator("canvas").waitFor();
+    expect(await checkPage(page, "dataset-version")).toEqual([]);
+  });
+
+  it("diffs two versions as the API does", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "Dataset flights" }).click();
+    await page.getByTestId("diff-stats").waitFor();
+    const api = await server.api<{
+      diff: {
+        stats: Array<{ column: string; rows_from: number; rows_to: number; drift: { drifted: boolean } | null }>;
+      };
+    }>("GET", `${P}/datasets/flights/diff?from=1&to=2`);
+    for (const s of api.body.diff.stats) {
+      const row = page.getByTestId("diff-stats").locator(`tr[data-key="flights.csv/${s.column}"]`);
+      await expect(row.locator("td[data-col=rows]").textContent()).resolves.toBe(`${s.rows_from} → ${s.rows_to}`);
+    }
+    const delay = api.body.diff.stats.find((s) => s.column === "delay")!;
+    expect(delay.drift?.drifted).toBe(true);
+    await expect(
+      page.getByTestId("diff-stats").locator('tr[data-key="flights.csv/delay"] td[data-col=drift]').textContent(),
+    ).resolves.toContain("(drifted)");
+    expect(await checkPage(page, "dataset")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
+});
