@@ -106,7 +106,10 @@ async function drift(flags: DriftFlags): Promise<void> {
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerMonitorCommands(program: Command): void {
-  const monitors = program.command("monitors").description("Monitors: drift, performance and fairness checks");
+  // Other files add subcommands to the same group (monitor-runs.ts): find it or create it.
+  const monitors =
+    program.commands.find((c) => c.name() === "monitors") ??
+    program.command("monitors").description("Monitors: drift, performance and fairness checks");
   monitors
     .command("drift")
     .description(
