@@ -44,6 +44,8 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     ),
   });
   services.monitors = monitors;
+  // `tandem apply` defines the project's monitors from the spec's `monitors:`.
+  services.pipelines.specListeners.push((actor, project, spec) => monitors.applySpec(actor, project, spec.monitors ?? {}).then(() => undefined));
   // Cron schedules have minute resolution; checking every 5 s keeps a run within seconds of its tick.
   services.background.push(everyInterval("monitor-scheduler", 5000, () => monitors.tick()));
 };

@@ -65,6 +65,12 @@ export class PipelineService {
 
   // ---- Specs -------------------------------------------------------------------------------
 
+  /**
+   * Areas that act on an applied spec (monitors, endpoints, policies) subscribe here; they run after
+   * the spec version is stored, on every apply, and must be idempotent (unchanged parts are no-ops).
+   */
+  readonly specListeners: Array<(actor: string, project: string, spec: TandemSpec) => Promise<void>> = [];
+
   validate(source: string, file = "tandem.yaml"): { spec?: TandemSpec; issues: SpecIssue[] } {
     return checkSpec(source, file, { builtins: builtinNames() });
   }
@@ -83,7 +89,7 @@ export class PipelineService {
       );
     }
     const digest = createHash("sha256").update(input.source).digest("hex");
-    return audited(this.o.metadata, this.o.audit, async (tx, record) => {
+    const applied = await audited(this.o.metadata, this.o.audit, async (tx, record) => {
       const latest = await this.store.latestSpec(project, tx);
       if (latest && latest.digest === digest && latest.workspace === (input.workspace ?? null))
         return { ...latest, created: false };
@@ -107,6 +113,8 @@ export class PipelineService {
       });
       return { ...version, created: true };
     });
+    for (const listener of this.specListeners) await listener(actor, project, spec);
+    return applied;
   }
 
   async specVersion(project: string, version?: number): Promise<SpecVersion> {

@@ -6,6 +6,7 @@ import { z } from "zod";
 export const MONITOR_CHECKS = [
   "data_drift",
   "prediction_drift",
+  "target_drift",
   "performance",
   "fairness",
   "latency",
@@ -25,6 +26,8 @@ export const monitorSpecSchema = z
     thresholds: z.record(z.string(), z.unknown()).optional(),
     columns: z.record(z.string(), z.unknown()).optional(),
     notify: z.array(z.string()).optional(),
+    /** Windows with fewer rows are recorded as insufficient data, without alerting (default 30). */
+    min_rows: z.number().int().min(1).optional(),
   })
   .refine((m) => m.endpoint !== undefined || m.dataset !== undefined, {
     error: "a monitor watches an endpoint or a dataset",
