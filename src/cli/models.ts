@@ -10,9 +10,10 @@ import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { safeRelativePath } from "../core/artifacts/paths.js";
 import { listFiles } from "../stores/artifacts/tree.js";
+import { formatChecks } from "../core/registry/checks-table.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
-import { formatTable, formatTime, info, printJson, printTable } from "./output.js";
+import { formatTime, info, printJson, printTable } from "./output.js";
 
 interface CheckWire {
   policy: string;
@@ -42,13 +43,6 @@ function versionPath(project: string, ref: string, rest = ""): string {
 
 function modelPath(project: string, name: string, rest = ""): string {
   return projectPath(project, `/models/${encodeURIComponent(name)}${rest}`);
-}
-
-export function formatChecks(checks: CheckWire[]): string {
-  return formatTable(
-    checks.map((c) => ({ ...c, outcome: c.outcome.toUpperCase() })),
-    ["policy", "check", "value", "threshold", "outcome", "detail"],
-  );
 }
 
 /** Prints an outcome; throws VerdictError (exit 1) unless the alias moved. */

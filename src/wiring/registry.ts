@@ -2,6 +2,7 @@
  * The registry area: its SQL store, and its view of runs (lineage) through the Tracking service —
  * looked up lazily, so the order of AREA_WIRINGS does not matter.
  */
+import type { ArtifactStore } from "../core/artifacts/ports.js";
 import { NotFoundError, TandemError } from "../core/errors.js";
 import type { PolicySpec } from "../core/registry/policy.js";
 import type { LineageRun, LineageSource, PolicySource, RegistryStore } from "../core/registry/ports.js";
@@ -16,6 +17,13 @@ import type { Wiring } from "./kit.js";
 declare module "../server/services.js" {
   interface Services {
     registry: RegistryService;
+  }
+}
+
+declare module "../core/pipelines/builtins/contract.js" {
+  interface BuiltinServices {
+    registry: RegistryService;
+    artifacts: ArtifactStore;
   }
 }
 

@@ -50,7 +50,7 @@ for (const kind of STORE_KINDS) {
         h["content-type"] = "application/json";
         payload = JSON.stringify(body);
       }
-      const res = await fetch(srv.url + path, { method, headers: h, body: payload as BodyInit | undefined });
+      const res = await fetch(srv.url + path, { method, headers: h, body: payload as RequestInit["body"] });
       const text = await res.text();
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
     }

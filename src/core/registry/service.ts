@@ -79,6 +79,9 @@ export interface RegisterResult {
   created: boolean;
 }
 
+/** Where evaluations of a not-yet-registered file wait (model names never contain ':'). */
+const artifactKey = (sha256: string): string => `sha256:${sha256}`;
+
 const tagKey = (key: string): void => {
   if (!key || key.length > 250) throw new InvalidInputError(`tag key ${JSON.stringify(key)}: 1 to 250 characters`);
 };
@@ -259,6 +262,10 @@ export class RegistryService extends Promotions {
         updatedAt: now,
       };
       await this.deps.store.insertVersion(version, tx);
+      // Evaluations a pipeline made of this very file before registering it follow it into the version.
+      for (const e of await this.deps.store.listEvaluations(project, artifactKey(version.artifact.sha256), 0, tx)) {
+        await this.deps.store.insertEvaluation({ ...e, id: newId(), modelName: name, version: version.version }, tx);
+      }
       await record({
         actor,
         project,
@@ -489,6 +496,46 @@ export class RegistryService extends Promotions {
         project: input.project,
         action: "model.version.evaluate",
         target: `model:${formatRef(v.modelName, v.version)}`,
+        summary: { dataset: e.dataset, metrics: e.metrics },
+      });
+      return e;
+    });
+  }
+
+  /**
+   * Records an evaluation of a model file not registered yet (a `tandem/evaluate` step before
+   * `tandem/register`), keyed by the file's sha256; registering that file copies it to the version.
+   */
+  async recordArtifactEvaluation(input: {
+    actor: string;
+    project: string;
+    artifactSha256: string;
+    dataset: string;
+    metrics: Record<string, number>;
+    fairness?: Record<string, FairnessResult>;
+    runId?: string | null;
+  }): Promise<Evaluation> {
+    if (!/^[0-9a-f]{64}$/.test(input.artifactSha256))
+      throw new InvalidInputError("artifact sha256: expected 64 lowercase hex");
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const e: Evaluation = {
+        id: newId(),
+        project: input.project,
+        modelName: artifactKey(input.artifactSha256),
+        version: 0,
+        dataset: input.dataset,
+        metrics: input.metrics,
+        fairness: input.fairness ?? {},
+        runId: input.runId ?? null,
+        createdBy: input.actor,
+        createdAt: nowMs(),
+      };
+      await this.deps.store.insertEvaluation(e, tx);
+      await record({
+        actor: input.actor,
+        project: input.project,
+        action: "model.artifact.evaluate",
+        target: `artifact:${input.artifactSha256}`,
         summary: { dataset: e.dataset, metrics: e.metrics },
       });
       return e;

@@ -4,11 +4,21 @@
  */
 import type { BuiltinStep } from "./contract.js";
 import { echoBuiltin } from "./echo.js";
+import { evaluateBuiltin } from "./evaluate.js";
+import { exportTrafficBuiltin } from "./export-traffic.js";
+import { fairnessBuiltin } from "./fairness.js";
+import { registerModelBuiltin } from "./register.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table of builtins with different `with` types
 type AnyBuiltin = BuiltinStep<any>;
 
-const BUILTINS: AnyBuiltin[] = [echoBuiltin];
+const BUILTINS: AnyBuiltin[] = [
+  echoBuiltin,
+  evaluateBuiltin,
+  fairnessBuiltin,
+  registerModelBuiltin,
+  exportTrafficBuiltin,
+];
 
 /** Builtins added at run time (tests, plugins); the table above is the normal place. */
 const extra = new Map<string, AnyBuiltin>();

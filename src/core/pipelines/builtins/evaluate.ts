@@ -1,0 +1,72 @@
+/**
+ * `tandem/evaluate`: runs a model on a table and logs the metrics (classification: accuracy,
+ * precision, recall, f1, roc_auc, log_loss, calibration_error; regression: rmse, mae, r2) into the
+ * step's run and into the registry as an evaluation on `data_ref` — what policies read. `model` is a
+ * registered version (`flights-delay@challenger`) or a step's model output (then the evaluation
+ * follows the file into the version `tandem/register` makes of it). `compare: [champion]` evaluates
+ * those aliases' versions on the same data, so "beats champion" compares like with like.
+ */
+import { z } from "zod";
+import { classificationMetrics, regressionMetrics } from "../../evaluation/index.js";
+import type { Scored } from "../../registry/scoring.js";
+import { defineBuiltin } from "./contract.js";
+import { dataRefOf, modelArg, optionalModelArg, scoreArg } from "./model-args.js";
+
+export function metricsOf(s: Scored): Record<string, number> {
+  if (s.task === "regression") return { ...regressionMetrics(s.yTrue as number[], s.yPred as number[]) };
+  const m = classificationMetrics({
+    yTrue: s.yTrue,
+    yPred: s.yPred,
+    probability: s.probability ?? undefined,
+    posLabel: s.posLabel ?? undefined,
+  });
+  return Object.fromEntries(
+    Object.entries(m).filter((e): e is [string, number] => typeof e[1] === "number" && Number.isFinite(e[1])),
+  );
+}
+
+export const evaluateBuiltin = defineBuiltin({
+  name: "evaluate",
+  description: "Evaluates a model on a table and records the metrics for policies.",
+  with: z.strictObject({
+    model: z.string().min(1),
+    data: z.string().min(1),
+    target: z.string().min(1),
+    /** What the evaluation data is called, e.g. flights@3 (default: sha256 of its content). */
+    data_ref: z.string().optional(),
+    /** The registered model name, when `model` is a file and `compare` is used. */
+    model_name: z.string().optional(),
+    compare: z.union([z.string(), z.array(z.string())]).optional(),
+    /** Input columns, for ONNX files without a trainer signature. */
+    features: z.array(z.string()).optional(),
+  }),
+  async run(ctx) {
+    const w = ctx.with;
+    const dataset = w.data_ref ?? (await dataRefOf(ctx, w.data));
+    const model = await modelArg(ctx, w.model);
+    const metrics = metricsOf(await scoreArg(model, { data: w.data, target: w.target, features: w.features }));
+    ctx.log(
+      `${model.label} on ${dataset}: ${Object.entries(metrics)
+        .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+        .join(" ")}`,
+    );
+    await model.record({ dataset, metrics });
+    const name = model.modelName ?? w.model_name;
+    for (const alias of w.compare === undefined ? [] : Array.isArray(w.compare) ? w.compare : [w.compare]) {
+      if (!name) throw new Error("with.compare: give with.model_name when with.model is a file");
+      const other = await optionalModelArg(ctx, `${name}@${alias}`);
+      if (!other) {
+        ctx.log(`${name}@${alias}: no version holds it yet; nothing to compare`);
+        continue;
+      }
+      const theirs = metricsOf(await scoreArg(other, { data: w.data, target: w.target, features: w.features }));
+      await other.record({ dataset, metrics: theirs });
+      ctx.log(
+        `${other.label} (${alias}) on ${dataset}: ${Object.entries(theirs)
+          .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+          .join(" ")}`,
+      );
+    }
+    return { metrics };
+  },
+});
