@@ -124,7 +124,7 @@ async function addPath(
     const entries = files.map((f) => ({ path: f.path, sha256: f.sha256!, size: f.size }));
     const bySha = new Map(files.map((f) => [f.sha256!, f]));
     const sendMissing = async (missing: string[]) =>
-      pool(missing, PARALLEL, async (sha) => void (await uploadFile(api, base, bySha.get(sha)!)));
+      pool(missing, PARALLEL, async (sha) => void (await upload(bySha.get(sha)!)));
     const { missing } = await api.post<{ missing: string[] }>(`${base}/blobs/missing`, { sha256s: [...bySha.keys()] });
     await sendMissing(missing);
     const body = { entries, kind, message: opts.message ?? null, profile: opts.profile };
