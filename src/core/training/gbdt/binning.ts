@@ -83,9 +83,10 @@ function between(a: number, b: number): number {
   return t >= b || t < a ? a : t;
 }
 
-/** Maps the matrix to row-major bin codes (Uint8, one byte per cell). */
-export function applyBins(x: Matrix, mapper: BinMapper): Uint8Array {
-  const out = new Uint8Array(x.rows * x.cols);
+/** Maps the matrix to row-major bin codes (Uint8, one byte per cell), in shared memory if asked. */
+export function applyBins(x: Matrix, mapper: BinMapper, shared = false): Uint8Array {
+  const size = x.rows * x.cols;
+  const out = shared ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
   const f = x.cols;
   for (let j = 0; j < f; j++) {
     const t = mapper.thresholds[j]!;
