@@ -13,8 +13,10 @@ import { registerModelCommands } from "./models.js";
 import { registerPipelineCommands } from "./pipelines.js";
 import { registerMonitorCommands } from "./monitors.js";
 import { registerMonitorRunCommands } from "./monitor-runs.js";
+import { registerTrafficExportCommand } from "./traffic-export.js";
 import { registerServingCommands } from "./serving.js";
 import { registerServerCommands } from "./server.js";
+import { registerTrackingCommands } from "./tracking.js";
 
 export function buildProgram(): Command {
   const program = new Command("tandem")
@@ -33,10 +35,13 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerModelCommands(program);
   registerPipelineCommands(program);
+  // After pipelines: it adds search/compare/gc to the `runs` group that registerPipelineCommands makes.
+  registerTrackingCommands(program);
   registerAlertCommands(program);
   registerServingCommands(program);
   registerMonitorCommands(program);
   registerMonitorRunCommands(program);
+  registerTrafficExportCommand(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { SqlAlertStore } from "../stores/metadata/alert-store.js";
 import { FetchWebhookSender } from "../stores/http/webhook-sender.js";
 import { join } from "node:path";
 import { MonitorService } from "../core/monitoring/monitors/service.js";
+import { TrafficExporter } from "../core/monitoring/traffic-export.js";
 import { DatasetReferenceSource } from "../stores/artifacts/dataset-reference-source.js";
 import { LocalBlobFiles } from "../stores/artifacts/blob-files.js";
 import { SqlMonitorStore, SqlTrafficSource } from "../stores/metadata/monitor-store.js";
@@ -44,8 +45,11 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     ),
   });
   services.monitors = monitors;
+  services.trafficExport = new TrafficExporter(new SqlTrafficSource(sql), services.artifacts, () => services.data);
   // `tandem apply` defines the project's monitors from the spec's `monitors:`.
-  services.pipelines.specListeners.push((actor, project, spec) => monitors.applySpec(actor, project, spec.monitors ?? {}).then(() => undefined));
+  services.pipelines.specListeners.push((actor, project, spec) =>
+    monitors.applySpec(actor, project, spec.monitors ?? {}).then(() => undefined),
+  );
   // Cron schedules have minute resolution; checking every 5 s keeps a run within seconds of its tick.
   services.background.push(everyInterval("monitor-scheduler", 5000, () => monitors.tick()));
 };

@@ -183,6 +183,45 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       expect(series.body.results.map((r) => r.status)).toEqual(["ok", "failing", "ok"]);
     });
 
+    it("exports labelled traffic as a new dataset version, and an identical export as no new version", async () => {
+      const body = { since: base, until: base + 2 * hour, as_dataset: "flights-traffic" };
+      const first = await t.api<{ dataset: string; version: number; created: boolean; rows: number; labelled: number }>(
+        "POST",
+        "/api/v1/projects/default/endpoints/flights/export",
+        body,
+      );
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({
+        dataset: "flights-traffic",
+        version: 1,
+        created: true,
+        rows: 4000,
+        labelled: 4000,
+      });
+      const again = await t.api<{ version: number; created: boolean }>(
+        "POST",
+        "/api/v1/projects/default/endpoints/flights/export",
+        body,
+      );
+      expect(again.body).toMatchObject({ version: 1, created: false });
+      // The exported version is a dataset like any other: readable as a monitor reference.
+      const table = await t.server.opened.services.monitors["o"].references.load(
+        "default",
+        "dataset://flights-traffic@1",
+      );
+      expect(Object.keys(table)).toEqual(
+        expect.arrayContaining(["distance", "hour", "origin", "prediction", "target", "at"]),
+      );
+      expect(table.target!.length).toBe(4000);
+      const none = await t.api<{ error: { message: string } }>(
+        "POST",
+        "/api/v1/projects/default/endpoints/flights/export",
+        { since: base + 500 * hour, until: base + 501 * hour, as_dataset: "x" },
+      );
+      expect(none.status).toBe(400);
+      expect(none.body.error.message).toMatch(/no labelled traffic/);
+    });
+
     it("records too little traffic as insufficient without touching alerts, and rejects bad definitions by field", async () => {
       const empty = await t.api<{ status: string }>("POST", "/api/v1/projects/default/monitors/flights-drift/run", {
         window_end: base + 100 * hour,

@@ -3,6 +3,7 @@ import type { AnyRoute } from "../route-kit.js";
 import { accessRoutes } from "./access.js";
 import { alertRoutes } from "./alerts.js";
 import { monitorRoutes } from "./monitors.js";
+import { trafficExportRoutes } from "./traffic-export.js";
 import { auditRoutes } from "./audit.js";
 import { dataRoutes } from "./data.js";
 import { endpointRoutes } from "./endpoints.js";
@@ -28,6 +29,7 @@ export function allRoutes(): AnyRoute[] {
     ...trackingRoutes,
     ...alertRoutes,
     ...monitorRoutes,
+    ...trafficExportRoutes,
     ...pipelineRoutes,
     ...modelRoutes,
     ...modelGateRoutes,

@@ -8,6 +8,7 @@ import { evaluateBuiltin } from "./evaluate.js";
 import { exportTrafficBuiltin } from "./export-traffic.js";
 import { fairnessBuiltin } from "./fairness.js";
 import { registerModelBuiltin } from "./register.js";
+import { validateBuiltin } from "./validate.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table of builtins with different `with` types
 type AnyBuiltin = BuiltinStep<any>;
@@ -18,6 +19,7 @@ const BUILTINS: AnyBuiltin[] = [
   fairnessBuiltin,
   registerModelBuiltin,
   exportTrafficBuiltin,
+  validateBuiltin,
 ];
 
 /** Builtins added at run time (tests, plugins); the table above is the normal place. */

@@ -1,0 +1,80 @@
+/**
+ * The closed loop's fresh data: an endpoint's logged traffic, with the true labels that came back as
+ * feedback, becomes a new version of a dataset (JSON Lines: one object per prediction with its
+ * features, `prediction`, `target`, `model_version` and `at`). A retrain pipeline takes it as input.
+ */
+import { InvalidInputError } from "../errors.js";
+import { nowMs } from "../ids.js";
+import type { ArtifactStore } from "../artifacts/ports.js";
+import type { DataService } from "../data/service.js";
+import type { DatasetVersion } from "../data/model.js";
+import type { TrafficSource } from "./monitors/ports.js";
+import { windowData } from "./monitors/window.js";
+
+/** Rows exported at most in one version (a month of busy traffic fits; beyond that, export in parts). */
+export const MAX_EXPORT_ROWS = 5_000_000;
+
+export interface ExportOptions {
+  project: string;
+  endpoint: string;
+  /** Window start, ms since the epoch. */
+  since: number;
+  /** Window end (default now). */
+  until?: number;
+  dataset: string;
+  /** Only rows whose label came back (default true: what a retrain can learn from). */
+  labelledOnly?: boolean;
+  /** Name of the true-label column (default "target"). */
+  targetColumn?: string;
+  message?: string;
+}
+
+export interface ExportResult {
+  version: DatasetVersion;
+  created: boolean;
+  rows: number;
+  labelled: number;
+}
+
+export class TrafficExporter {
+  constructor(
+    private readonly traffic: TrafficSource,
+    private readonly artifacts: ArtifactStore,
+    private readonly data: () => DataService,
+  ) {}
+
+  async export(actor: string, o: ExportOptions): Promise<ExportResult> {
+    const until = o.until ?? nowMs();
+    if (!(o.since < until))
+      throw new InvalidInputError(`since (${new Date(o.since).toISOString()}) must be before until`);
+    const rows = await this.traffic.window(o.project, o.endpoint, o.since, until, MAX_EXPORT_ROWS);
+    const target = o.targetColumn ?? "target";
+    const lines: string[] = [];
+    let labelled = 0;
+    for (const row of rows) {
+      if (row.error !== null) continue;
+      const hasLabel = row.label !== undefined;
+      if (hasLabel) labelled++;
+      if ((o.labelledOnly ?? true) && !hasLabel) continue;
+      const { table } = windowData(row.at, row.at + 1, [row]);
+      const record: Record<string, unknown> = { ...row.features, prediction: table.prediction?.[0] ?? null };
+      record[target] = hasLabel ? row.label : null;
+      record.at = new Date(row.at).toISOString();
+      lines.push(JSON.stringify(record));
+    }
+    if (lines.length === 0) {
+      throw new InvalidInputError(
+        `endpoint ${o.endpoint} has no ${(o.labelledOnly ?? true) ? "labelled " : ""}traffic between ${new Date(o.since).toISOString()} and ${new Date(until).toISOString()}`,
+      );
+    }
+    const blob = await this.artifacts.putBlob(`${lines.join("\n")}\n`);
+    const { version, created } = await this.data().createVersion(actor, o.project, o.dataset, {
+      kind: "file",
+      entries: [{ path: `${o.dataset}.jsonl`, sha256: blob.sha256, size: blob.size }],
+      message:
+        o.message ??
+        `traffic of endpoint ${o.endpoint} from ${new Date(o.since).toISOString()} to ${new Date(until).toISOString()}`,
+    });
+    return { version, created, rows: lines.length, labelled };
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import type { TrafficExporter } from "../../monitoring/traffic-export.js";
+import { defineBuiltin } from "./contract.js";
+
+declare module "./contract.js" {
+  interface BuiltinServices {
+    trafficExport: TrafficExporter;
+  }
+}
+
+const DURATION = /^(\d+)([mhdw])$/;
+const UNIT = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/**
+ * `uses: tandem/export-traffic` — the same as `tandem endpoints export`, inside a pipeline:
+ *   with: { endpoint: flights-delay, since: 30d, dataset: flights-traffic }
+ * Its metrics: `rows`, `labelled`, `dataset_version`.
+ */
+export const exportTrafficBuiltin = defineBuiltin({
+  name: "tandem/export-traffic",
+  description: "Turn an endpoint's logged traffic and feedback labels into a new dataset version.",
+  with: z.strictObject({
+    endpoint: z.string().min(1),
+    since: z.string().regex(DURATION, "expected a duration such as 7d or 12h"),
+    dataset: z.string().min(1),
+    labelled_only: z.boolean().default(true),
+  }),
+  async run(ctx) {
+    const m = DURATION.exec(ctx.with.since)!;
+    const since = Date.now() - Number(m[1]) * UNIT[m[2] as keyof typeof UNIT];
+    const r = await ctx.services.trafficExport.export(ctx.actor, {
+      project: ctx.project,
+      endpoint: ctx.with.endpoint,
+      since,
+      dataset: ctx.with.dataset,
+      labelledOnly: ctx.with.labelled_only,
+    });
+    ctx.log(
+      `${r.created ? "added" : "unchanged:"} ${r.version.name}@${r.version.version}: ${r.rows} rows (${r.labelled} labelled)`,
+    );
+    return { metrics: { rows: r.rows, labelled: r.labelled, dataset_version: r.version.version } };
+  },
+});
