@@ -106,6 +106,16 @@ export async function horizontalOverflowAt375(page: Page): Promise<number> {
   return (await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")) as number;
 }
 
+/** The outermost elements that stick out past the viewport (outside any scroll box), to name the culprit. */
+async function widestElements(page: Page): Promise<string[]> {
+  return (await page.evaluate(`(() => {
+    const w = document.documentElement.clientWidth;
+    const inScrollBox = (el) => { for (let p = el.parentElement; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; } return false; };
+    return [...document.body.querySelectorAll('*')].filter((el) => el.getBoundingClientRect().right > w + 1 && !inScrollBox(el) && !(el.parentElement && el.parentElement.getBoundingClientRect().right > w + 1))
+      .slice(0, 5).map((el) => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
+  })()`)) as string[];
+}
+
 /** Interactive elements that Tab never reaches (by a short description). */
 export async function unreachableByTab(page: Page): Promise<string[]> {
   const total = (await page.evaluate(`(() => {
@@ -143,7 +153,8 @@ export async function checkPage(page: Page, name: string): Promise<string[]> {
   const unreachable = await unreachableByTab(page);
   if (unreachable.length) problems.push(`not reachable with Tab: ${unreachable.join("; ")}`);
   const overflow = await horizontalOverflowAt375(page);
-  if (overflow > 0) problems.push(`scrolls sideways by ${overflow}px at 375 px`);
+  if (overflow > 0)
+    problems.push(`scrolls sideways by ${overflow}px at 375 px: ${(await widestElements(page)).join("; ")}`);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}-375.png`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 900 });
   return problems.map((p) => `${name}: ${p}`);

@@ -126,7 +126,7 @@ describe("Experiments page (e2e, Chromium)", () => {
       "GET",
       `/api/2.0/mlflow/metrics/get-history?run_id=${runIds[0]}&metric_key=roc_auc`,
     );
-    const rowsInChartData = await page.getByTestId("metric-chart").locator("table.sr-only tbody tr").count();
+    const rowsInChartData = await page.getByTestId("metric-chart").locator(".sr-only table tbody tr").count();
     expect(rowsInChartData).toBe(history.body.metrics.length + 4);
     expect(await checkPage(page, "experiments-compare")).toEqual([]);
     expect(browser.errors).toEqual([]);

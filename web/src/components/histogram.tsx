@@ -68,29 +68,31 @@ export function Histogram({
         role="img"
         aria-label={`${title}: histogram of ${series.map((s) => s.label).join(" and ")}`}
       />
-      <table className="sr-only">
-        <caption>{title} counts</caption>
-        <thead>
-          <tr>
-            <th scope="col">Bin</th>
-            {series.map((s) => (
-              <th key={s.label} scope="col">
-                {s.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {bins.map((b, i) => (
-            <tr key={b + i}>
-              <td>{b}</td>
+      <div className="sr-only">
+        <table>
+          <caption>{title} counts</caption>
+          <thead>
+            <tr>
+              <th scope="col">Bin</th>
               {series.map((s) => (
-                <td key={s.label}>{s.values[i]}</td>
+                <th key={s.label} scope="col">
+                  {s.label}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {bins.map((b, i) => (
+              <tr key={b + i}>
+                <td>{b}</td>
+                {series.map((s) => (
+                  <td key={s.label}>{s.values[i]}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

@@ -87,27 +87,29 @@ export function LineChart({
         role="img"
         aria-label={`${title}: line chart of ${series.map((s) => s.label).join(", ")}`}
       />
-      <table className="sr-only">
-        <caption>{title} data</caption>
-        <thead>
-          <tr>
-            <th scope="col">Series</th>
-            <th scope="col">{xLabel}</th>
-            <th scope="col">Value</th>
-          </tr>
-        </thead>
-        <tbody>
-          {series.flatMap((s) =>
-            s.points.slice(0, 200).map(([x, y]) => (
-              <tr key={`${s.label}-${x}`}>
-                <td>{s.label}</td>
-                <td>{time ? new Date(x).toISOString() : x}</td>
-                <td>{y ?? "—"}</td>
-              </tr>
-            )),
-          )}
-        </tbody>
-      </table>
+      <div className="sr-only">
+        <table>
+          <caption>{title} data</caption>
+          <thead>
+            <tr>
+              <th scope="col">Series</th>
+              <th scope="col">{xLabel}</th>
+              <th scope="col">Value</th>
+            </tr>
+          </thead>
+          <tbody>
+            {series.flatMap((s) =>
+              s.points.slice(0, 200).map(([x, y]) => (
+                <tr key={`${s.label}-${x}`}>
+                  <td>{s.label}</td>
+                  <td>{time ? new Date(x).toISOString() : x}</td>
+                  <td>{y ?? "—"}</td>
+                </tr>
+              )),
+            )}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }
