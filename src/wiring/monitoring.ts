@@ -1,4 +1,5 @@
 import { Gauge } from "prom-client";
+import { SYSTEM_USER } from "../core/governance/model.js";
 import { AlertService } from "../core/monitoring/alerts/service.js";
 import { everyInterval } from "../server/background.js";
 import { serverExtensions } from "../server/server.js";
@@ -28,6 +29,22 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     externalUrl: () => services.config.serverUrl ?? `http://${services.config.host}:${services.config.port}`,
   });
   services.alerts = alerts;
+  // A canary that broke its SLO (serving rolled it back) raises an alert named `<endpoint>-canary-slo`.
+  if (services.serving) {
+    services.serving.alertSink = async (event) => {
+      await alerts.report(SYSTEM_USER, {
+        project: event.project,
+        name: `${event.endpoint}-canary-slo`,
+        source: "serving",
+        status: "firing",
+        severity: event.severity,
+        labels: { endpoint: event.endpoint, kind: event.kind },
+        annotations: { summary: event.message },
+        evidence: { serving_event_id: event.id, deployment_id: event.deploymentId, ...event.details },
+        at: event.at,
+      });
+    };
+  }
   // Notifications every second; a receiver that is down is retried with exponential backoff.
   services.background.push(everyInterval("alert-delivery", 1000, () => alerts.deliverDue()));
   // A process that died between firing an alert and starting its pipelines leaves it untriggered.
