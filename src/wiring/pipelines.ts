@@ -125,6 +125,8 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     secrets: (project, names) => (names.length ? secrets.values(project, names) : Promise.resolve({})),
     tracking: trackingLink(services),
     builtinServices: services as unknown as BuiltinServices,
+    // Looked up when a run needs it, so the order of AREA_WIRINGS does not matter.
+    datasets: { resolve: (project, ref) => services.data.resolveForPipeline(project, ref) },
     async stepApi(run) {
       const url = services.config.serverUrl ?? null;
       if (!url) return { url: null, token: null };

@@ -194,3 +194,13 @@ export async function validateProfile(input: ValidationInput): Promise<Validatio
   const ok = checks.every((c) => c.ok || (c.check === "drift" && c.column !== null));
   return { ok, dataset: input.dataset, file: input.file, checks, drift };
 }
+
+/** The report as a plain aligned table (check, column, expected, found), for logs and terminals. */
+export function formatChecks(report: ValidationReport): string {
+  const rows = [
+    ["RESULT", "CHECK", "COLUMN", "EXPECTED", "FOUND"],
+    ...report.checks.map((c) => [c.ok ? "ok" : "FAIL", c.check, c.column ?? "-", c.expected, c.found]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]!))).join("  ")).join("\n");
+}

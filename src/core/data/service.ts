@@ -217,6 +217,15 @@ export class DataService {
     };
   }
 
+  /** The Pipelines `DatasetResolver` port: `dataset://name@ref` → manifest, kind and version number. */
+  async resolveForPipeline(
+    project: string,
+    ref: string,
+  ): Promise<{ manifest: string; kind: DatasetKind; version: string }> {
+    const v = await this.resolve(project, ref);
+    return { manifest: v.manifestSha, kind: v.kind, version: String(v.version) };
+  }
+
   listDatasets(project: string): Promise<Dataset[]> {
     return this.o.store.listDatasets(project);
   }
