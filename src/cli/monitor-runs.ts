@@ -2,7 +2,9 @@
  * `tandem monitors ls|show|run|results`: the scheduled monitors of a project (the one-shot `drift`
  * check lives in monitors.ts). Adds to the `monitors` group, creating it if needed.
  */
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { ApiError } from "./api.js";
 import { openApi, projectPath, resolveProject, VerdictError } from "./context.js";
 import { formatTable, formatTime, printJson, printTable } from "./output.js";
 
@@ -110,6 +112,26 @@ export function registerMonitorRunCommands(program: Command): void {
             .join(", ")} failed`,
         );
       if (r.status === "error") throw new VerdictError(`monitor ${name} could not run: ${r.error}`);
+    });
+  monitors
+    .command("report <name>")
+    .description("Write a self-contained HTML report of a monitor (opens offline in a browser).")
+    .requiredOption("--html <file>", "where to write the page")
+    .option("--window <n>", "how many recent windows to include (default 200)", "200")
+    .option("--project <project>", "project (default: the current project)")
+    .action(async (name: string, opts: { html: string; window: string; project?: string }) => {
+      const api = await openApi();
+      const res = await api.raw(
+        "GET",
+        projectPath(resolveProject(opts.project), `/monitors/${encodeURIComponent(name)}/report.html`),
+        { query: { limit: opts.window } },
+      );
+      if (res.status >= 400) {
+        const body = JSON.parse(res.body.toString("utf8")) as { error?: { code?: string; message?: string } };
+        throw new ApiError(res.status, body.error?.code ?? "ERROR", body.error?.message ?? `HTTP ${res.status}`);
+      }
+      writeFileSync(opts.html, res.body);
+      process.stdout.write(`wrote ${opts.html}\n`);
     });
   monitors
     .command("results <name>")

@@ -3,7 +3,11 @@
  * labels as the current window, checks that pass on similar traffic and fail on shifted traffic, one
  * stored result per window, and the alert named after the monitor opening and resolving.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openBrowser } from "../e2e/browser.js";
 import { newId } from "../../src/core/ids.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import type { StoreKind } from "../helpers/stores.js";
@@ -220,6 +224,29 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       );
       expect(none.status).toBe(400);
       expect(none.body.error.message).toMatch(/no labelled traffic/);
+    });
+
+    it("writes a self-contained HTML report that renders in headless Chromium without errors", async () => {
+      const res = await fetch(`${t.url}/api/v1/projects/default/monitors/flights-drift/report.html`, {
+        headers: { authorization: `Bearer ${t.adminToken}` },
+      });
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toMatch(/<svg/);
+      expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+      for (const feature of ["distance", "hour", "origin"]) expect(html).toContain(feature);
+      if (kind !== "sqlite") return; // one browser check is enough
+      const dir = mkdtempSync(join(tmpdir(), "tandem-report-"));
+      writeFileSync(join(dir, "report.html"), html);
+      const browser = await openBrowser();
+      try {
+        await browser.page.goto(`file://${join(dir, "report.html")}`);
+        expect(await browser.page.locator("svg").count()).toBeGreaterThan(3);
+        expect(await browser.page.title()).toBe("Monitor flights-drift");
+        expect(browser.errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
     });
 
     it("records too little traffic as insufficient without touching alerts, and rejects bad definitions by field", async () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { MonitorResult, MonitorState } from "../../core/monitoring/monitors/model.js";
+import { renderMonitorHtml } from "../../core/monitoring/monitor-report-html.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 
 const checkWire = z.object({
@@ -169,6 +170,23 @@ export const monitorRoutes: AnyRoute[] = [
     handler: async ({ services, project, params, query }) => ({
       results: (await services.monitors.results(project, params.name, query)).map(resultToWire),
     }),
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/projects/:project/monitors/:name/report.html",
+    summary:
+      "A self-contained HTML report: drift per feature in the newest window; drift, performance and fairness over time.",
+    tags: ["monitors"],
+    auth: "bearer",
+    role: "viewer",
+    params: monitorParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+    raw: true,
+    handler: async ({ services, project, params, query, reply }) => {
+      const state = await services.monitors.get(project, params.name);
+      const results = await services.monitors.results(project, params.name, { limit: query.limit });
+      return reply.type("text/html; charset=utf-8").send(renderMonitorHtml(state.definition, results));
+    },
   }),
   defineRoute({
     method: "GET",
