@@ -36,7 +36,7 @@ export const validateBuiltin = defineBuiltin({
       try {
         expectations = parseYaml(text) ?? {};
       } catch (error) {
-        throw new Error(`with.expect: ${file}: ${(error as Error).message}`);
+        throw new Error(`with.expect: ${file}: ${(error as Error).message}`, { cause: error });
       }
     }
     const rec = await ctx.services.data.validate(ctx.actor, ctx.project, ctx.with.dataset, expectations, {
