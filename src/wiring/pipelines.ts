@@ -81,6 +81,11 @@ function trackingLink(services: Services): TrackingLink | undefined {
       if (params.length) await tracking.logBatch(o.user, o.project, run.info.runId, { params });
       return run.info.runId;
     },
+    async logParams(project, runId, params) {
+      await tracking.logBatch(SYSTEM_USER, project, runId, {
+        params: Object.entries(params).map(([key, value]) => ({ key, value: String(value) })),
+      });
+    },
     async logMetrics(project, runId, metrics) {
       await tracking.logBatch(SYSTEM_USER, project, runId, { metrics });
     },

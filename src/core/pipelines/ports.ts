@@ -150,6 +150,7 @@ export interface TrackingLink {
     tags: Record<string, string>;
     params: Record<string, string>;
   }): Promise<string>;
+  logParams(project: string, runId: string, params: Record<string, string>): Promise<void>;
   logMetrics(
     project: string,
     runId: string,

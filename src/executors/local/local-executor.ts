@@ -88,7 +88,8 @@ export class LocalExecutor implements Executor {
 
   async run(job: StepJob): Promise<JobResult> {
     const { workdir } = job;
-    await rm(workdir, { recursive: true, force: true });
+    // Each attempt has a directory of its own (the attempt number is in its name), so there is
+    // nothing to clear first.
     await mkdir(join(workdir, "_tandem", "outputs"), { recursive: true });
     try {
       if (job.workspace) await this.linkWorkspace(job.workspace, workdir);
@@ -130,7 +131,8 @@ export class LocalExecutor implements Executor {
       if (metricsText === undefined)
         return { ...result, outcome: "failed", error: `declared metrics file "${job.metricsFile}" was not written` };
     }
-    if (!this.options.keepWorkdirs) await rm(workdir, { recursive: true, force: true });
+    // Cleaning up is not on the critical path of the DAG.
+    if (!this.options.keepWorkdirs) void rm(workdir, { recursive: true, force: true }).catch(() => undefined);
     return { ...result, outputs, metricsText };
   }
 

@@ -3,6 +3,7 @@
  * contract.ts for what a builtin receives and returns.
  */
 import type { BuiltinStep } from "./contract.js";
+import { deployBuiltin } from "./deploy.js";
 import { echoBuiltin } from "./echo.js";
 import { evaluateBuiltin } from "./evaluate.js";
 import { exportTrafficBuiltin } from "./export-traffic.js";
@@ -20,6 +21,7 @@ const BUILTINS: AnyBuiltin[] = [
   registerModelBuiltin,
   exportTrafficBuiltin,
   validateBuiltin,
+  deployBuiltin,
 ];
 
 /** Builtins added at run time (tests, plugins); the table above is the normal place. */

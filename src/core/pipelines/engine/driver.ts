@@ -28,6 +28,11 @@ export class RunDriver {
   private lostLease = false;
   private shuttingDown = false;
   private cancelRequested = false;
+  /** Deferred bookkeeping of finished steps (see execute.ts `Defer`), run in order. */
+  private deferred: Array<Promise<void>> = [];
+  private defer = (work: () => Promise<void>): void => {
+    this.deferred.push(work().catch(() => undefined));
+  };
 
   constructor(
     private readonly deps: EngineDeps,
@@ -229,7 +234,9 @@ export class RunDriver {
         };
         running.set(
           s.id,
-          executeStep(this.deps, scope, this.updateStep, this.abort.signal).finally(() => running.delete(s.id)),
+          executeStep(this.deps, scope, this.updateStep, this.abort.signal, this.defer).finally(() =>
+            running.delete(s.id),
+          ),
         );
       }
       if (running.size === 0) {
@@ -239,6 +246,7 @@ export class RunDriver {
       await Promise.race(running.values());
     }
     await Promise.allSettled(running.values());
+    await Promise.all(this.deferred);
   }
 
   private async finish(specDigest: string): Promise<RunStatus> {

@@ -36,11 +36,19 @@ function toRecord(r: Record<string, ResolvedInput>): Record<string, InputRecord>
   );
 }
 
+/**
+ * Queues bookkeeping that dependants need not wait for (closing the step's tracking run, logging
+ * its params and metrics there). The driver runs it in order and waits for it before the run ends,
+ * so a DAG of short steps is not paced by the audit log's fsyncs.
+ */
+export type Defer = (work: () => Promise<void>) => void;
+
 export async function executeStep(
   deps: EngineDeps,
   scope: StepScope,
   update: StepUpdater,
   signal: AbortSignal,
+  defer: Defer = (work) => void work(),
 ): Promise<void> {
   const { run, spec, inst } = scope;
   let secretValues: string[] = [];
@@ -53,6 +61,32 @@ export async function executeStep(
   const fail = async (error: string, extra: Partial<StepRun> = {}) => {
     sink.system(`step failed: ${error}`);
     await update(inst, { status: "failed", error: maskSecrets(error, secretValues), finishedAt: nowMs(), ...extra });
+  };
+  // Tracking bookkeeping that can happen after dependants have started (see Defer).
+  const later: Array<() => Promise<void>> = [];
+  let params: Record<string, unknown> = {};
+  /** The step's tracking run (a child of the pipeline's), created once the cache verdict is known. */
+  const createTracking = async (cacheHit: boolean): Promise<string | null> => {
+    if (!deps.tracking) return null;
+    const id = await deps.tracking.createRun({
+      project: run.project,
+      name: inst.name,
+      parentRunId: run.trackingRunId,
+      user: run.createdBy,
+      tags: {
+        "tandem.pipeline": run.pipeline,
+        "tandem.pipeline_run": run.id,
+        "tandem.step": inst.step,
+        "tandem.step_run": inst.id,
+        "tandem.cache_hit": String(cacheHit),
+        "tandem.host": hostname(),
+      },
+      params: {},
+    });
+    await update(inst, { trackingRunId: id });
+    const logged = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    if (Object.keys(logged).length) later.push(() => deps.tracking!.logParams(run.project, id, logged));
+    return id;
   };
   try {
     if (spec.if !== undefined) {
@@ -67,24 +101,8 @@ export async function executeStep(
     const inputHashes = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.manifest]));
     const refHashes = Object.fromEntries(Object.entries(refs).map(([k, v]) => [k, v.manifest]));
     const { key, command: stableCommand } = cacheKey(scope, inputHashes, refHashes);
-    const params = referencedParams(scope);
+    params = referencedParams(scope);
 
-    let trackingRunId = inst.trackingRunId;
-    if (deps.tracking && !trackingRunId) {
-      trackingRunId = await deps.tracking.createRun({
-        project: run.project,
-        name: inst.name,
-        parentRunId: run.trackingRunId,
-        user: run.createdBy,
-        tags: {
-          "tandem.pipeline": run.pipeline,
-          "tandem.pipeline_run": run.id,
-          "tandem.step": inst.step,
-          "tandem.step_run": inst.id,
-        },
-        params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])),
-      });
-    }
     await update(inst, {
       status: "running",
       startedAt: nowMs(),
@@ -93,7 +111,6 @@ export async function executeStep(
         ...toRecord(inputs),
         ...Object.fromEntries(Object.entries(toRecord(refs)).map(([k, v]) => [`\${{ ${k} }}`, v])),
       },
-      trackingRunId,
       leaseOwner: deps.owner,
       leaseExpiresAt: nowMs() + deps.leaseMs,
       error: null,
@@ -105,7 +122,8 @@ export async function executeStep(
       const present = hit ? (await deps.artifacts.missingBlobs(Object.values(hit.outputs))).length === 0 : false;
       if (hit && present) {
         sink.system(`cache hit ${key.slice(0, 12)} (outputs of step run ${hit.stepRunId})`);
-        await finishTracking(deps, run.project, trackingRunId, hit.metrics, true, "FINISHED");
+        const id = await createTracking(true);
+        later.push(() => finishTracking(deps, run.project, id, hit.metrics, "FINISHED"));
         await update(inst, {
           status: "succeeded",
           cached: true,
@@ -118,6 +136,7 @@ export async function executeStep(
       }
     }
 
+    const trackingRunId = await createTracking(false);
     secretValues = Object.values(await deps.secrets(run.project, spec.secrets ?? []));
     sink.setSecrets(secretValues);
     const api = await deps.stepApi(run);
@@ -240,15 +259,16 @@ export async function executeStep(
         if (builtinMetrics) points = Object.entries(builtinMetrics).map(([k, value]) => ({ key: k, value, step: 0 }));
         if (result.metricsText !== undefined) points = parseMetrics(result.metricsText, spec.metrics!);
         const metrics = latestMetrics(points);
-        if (deps.tracking && trackingRunId && points.length) {
-          const at = nowMs();
-          await deps.tracking.logMetrics(
+        const at = nowMs();
+        later.push(() =>
+          finishTracking(
+            deps,
             run.project,
             trackingRunId,
             points.map((p) => ({ ...p, timestamp: at })),
-          );
-        }
-        await finishTracking(deps, run.project, trackingRunId, null, false, "FINISHED");
+            "FINISHED",
+          ),
+        );
         if (cacheable) {
           await deps.store.putCache({
             project: run.project,
@@ -273,12 +293,12 @@ export async function executeStep(
       const why = result.error ?? result.outcome;
       if (result.outcome === "cancelled" || signal.aborted) {
         sink.system("cancelled");
-        await finishTracking(deps, run.project, trackingRunId, null, false, "KILLED");
+        later.push(() => finishTracking(deps, run.project, trackingRunId, [], "KILLED"));
         await update(inst, { status: "cancelled", exitCode: result.exitCode, error: "cancelled", finishedAt: nowMs() });
         return;
       }
       if (attempt >= maxAttempts) {
-        await finishTracking(deps, run.project, trackingRunId, null, false, "FAILED");
+        later.push(() => finishTracking(deps, run.project, trackingRunId, [], "FAILED"));
         return await fail(why, { exitCode: result.exitCode });
       }
       const delay = Math.min(deps.backoffMs * 2 ** (attempt - 1), 60_000);
@@ -290,6 +310,11 @@ export async function executeStep(
     await fail((error as Error).message ?? String(error));
   } finally {
     await sink.close();
+    if (later.length) {
+      defer(async () => {
+        for (const work of later) await work();
+      });
+    }
   }
 }
 
@@ -297,23 +322,16 @@ async function finishTracking(
   deps: EngineDeps,
   project: string,
   runId: string | null,
-  cachedMetrics: Record<string, number> | null,
-  cacheHit: boolean,
+  metrics: Record<string, number> | Array<{ key: string; value: number; step: number; timestamp: number }>,
   status: "FINISHED" | "FAILED" | "KILLED",
 ): Promise<void> {
   if (!deps.tracking || !runId) return;
   const at = nowMs();
-  if (cachedMetrics && Object.keys(cachedMetrics).length) {
-    await deps.tracking.logMetrics(
-      project,
-      runId,
-      Object.entries(cachedMetrics).map(([key, value]) => ({ key, value, step: 0, timestamp: at })),
-    );
-  }
-  await deps.tracking.finishRun(project, runId, status, at, {
-    "tandem.cache_hit": String(cacheHit),
-    "tandem.host": hostname(),
-  });
+  const points = Array.isArray(metrics)
+    ? metrics
+    : Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: at }));
+  if (points.length) await deps.tracking.logMetrics(project, runId, points);
+  await deps.tracking.finishRun(project, runId, status, at);
 }
 
 export type { Value };
