@@ -167,4 +167,63 @@ describe("Monitoring pages (e2e, Chromium)", () => {
     expect(await checkPage(page, "monitor")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
+
+  it("shows the endpoint's request rate, latency and errors over time from the monitor's windows", async () => {
+    const { page } = browser;
+    await page.goto(`${t.url}/p/default/endpoints/flights`);
+    await page.getByTestId("endpoint-rate").locator("canvas").waitFor();
+    const api = await results();
+    const rates = await page
+      .getByTestId("endpoint-rate")
+      .locator(".sr-only table tbody tr td:last-child")
+      .allTextContents();
+    expect(rates.map(Number)).toEqual([...api].reverse().map((r) => r.rows / (WINDOW_MS / 1000)));
+    await page.getByTestId("endpoint-latency").locator("canvas").waitFor();
+    await page.getByTestId("endpoint-errors").locator("canvas").waitFor();
+    expect(await checkPage(page, "endpoint-traffic")).toEqual([]);
+  });
+
+  it("sums it up on the Overview, and finds everything in the Catalog", async () => {
+    const { page } = browser;
+    await page.getByRole("link", { name: "Overview" }).click();
+    const endpoints = await t.api<{ endpoints: unknown[] }>("GET", `${P}/endpoints`);
+    const firing = await t.api<{ alerts: unknown[] }>("GET", `${P}/alerts?status=firing`);
+    await expect
+      .poll(() => page.getByTestId("stat-endpoints").textContent())
+      .toBe(String(endpoints.body.endpoints.length));
+    await expect.poll(() => page.getByTestId("stat-alerts").textContent()).toBe(String(firing.body.alerts.length));
+    const deployments = await t.api<{ deployments: Array<{ outcome: string; started_at: number }> }>(
+      "GET",
+      `${P}/deployments?limit=1000`,
+    );
+    const perWeek =
+      deployments.body.deployments.filter(
+        (d) => d.outcome === "succeeded" && d.started_at > Date.now() - 28 * 86_400_000,
+      ).length / 4;
+    await expect.poll(() => page.getByTestId("stat-deploy-frequency").textContent()).toBe(String(perWeek));
+    expect(await checkPage(page, "overview-live")).toEqual([]);
+
+    await page.getByRole("link", { name: "Catalog" }).click();
+    await page.getByTestId("catalog-table").locator("tbody tr").first().waitFor();
+    await expect
+      .poll(() =>
+        page
+          .getByTestId("catalog-table")
+          .locator("tbody tr")
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key"))),
+      )
+      .toEqual(expect.arrayContaining(["dataset:flights-ref", "model:flights-delay", "endpoint:flights"]));
+    await page.getByTestId("catalog-search").fill("flights-delay");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect
+      .poll(() =>
+        page
+          .getByTestId("catalog-table")
+          .locator("tbody tr")
+          .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key"))),
+      )
+      .toEqual(["model:flights-delay", "endpoint:flights"]);
+    expect(await checkPage(page, "catalog")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
 });

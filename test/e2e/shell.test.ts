@@ -36,7 +36,7 @@ describe("web UI shell (e2e, Chromium)", () => {
       "JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie",
     );
     expect(stored).not.toContain(server.adminToken);
-    await expect(page.getByTestId("stat-role").textContent()).resolves.toBe("admin");
+    await expect.poll(() => page.getByTestId("who").textContent()).toBe("admin · admin");
     expect(await checkPage(page, "overview")).toEqual([]);
   });
 

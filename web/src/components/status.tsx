@@ -56,3 +56,8 @@ export function Stat({ label, value, testId }: { label: string; value: ReactNode
     </div>
   );
 }
+
+/** A run or step status, coloured by state. */
+export function StatusText({ status }: { status: string }) {
+  return <span className={`status status-${status}`}>{status}</span>;
+}

@@ -8,6 +8,7 @@ import { formatPercent, formatTime } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useRole } from "../lib/session";
 import { useApi } from "../lib/use-api";
+import { EndpointTraffic } from "./endpoint-traffic";
 
 function TrafficBar({ endpoint }: { endpoint: EndpointDetail }) {
   const split = trafficSplit(endpoint);
@@ -139,6 +140,7 @@ export function EndpointDetailPage({ project, name }: { project: string; name: s
               requests.
             </p>
           </Section>
+          <EndpointTraffic project={project} endpoint={name} />
           <Section title="Events" id="events">
             <DataTable
               caption="Endpoint events, newest first"

@@ -4,12 +4,11 @@ import { ACTIVE_RUN, describeTrigger, runDuration, type StepRunWire } from "../a
 import { roleAtLeast } from "../api/types";
 import { Graph, type GraphEdge, type GraphNode } from "../components/graph";
 import { DataTable } from "../components/table";
-import { ErrorBox, Loading, Section, Stat } from "../components/status";
+import { ErrorBox, Loading, Section, Stat, StatusText } from "../components/status";
 import { formatDuration, formatNumber, formatTime, shortId } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useRole } from "../lib/session";
 import { useRunStream } from "../lib/use-run-stream";
-import { StatusText } from "./pipeline-runs";
 
 /** Edges from every run of a needed step (all its matrix combinations) to the step run. */
 function dagOf(steps: StepRunWire[]): { nodes: GraphNode[]; edges: GraphEdge[] } {

@@ -3,16 +3,12 @@ import { post, projectPath, qs } from "../api/client";
 import { describeTrigger, runDuration, type PipelineRunWire, type PipelineSummaryWire } from "../api/pipelines";
 import { roleAtLeast } from "../api/types";
 import { DataTable } from "../components/table";
-import { ErrorBox, Loading, Section } from "../components/status";
+import { ErrorBox, Loading, Section, StatusText } from "../components/status";
 import { formatDuration, formatTime, shortId } from "../lib/format";
 import { Link, navigate, projectHref } from "../lib/router";
 import { useRole } from "../lib/session";
 import { useApi } from "../lib/use-api";
 import { PipelineRunPage } from "./pipeline-run";
-
-export function StatusText({ status }: { status: string }) {
-  return <span className={`status status-${status}`}>{status}</span>;
-}
 
 function Pipelines({ project }: { project: string }) {
   const role = useRole();
