@@ -3,5 +3,11 @@ import type { AnyRoute } from "../route-kit.js";
 import { mlflowArtifactRoutes } from "./mlflow-artifacts.js";
 import { mlflowRegistryRoutes } from "./mlflow-registry.js";
 import { mlflowTrackingRoutes } from "./mlflow-tracking.js";
+import { nativeTrackingRoutes } from "./tracking.js";
 
-export const trackingRoutes: AnyRoute[] = [...mlflowTrackingRoutes, ...mlflowRegistryRoutes, ...mlflowArtifactRoutes];
+export const trackingRoutes: AnyRoute[] = [
+  ...mlflowTrackingRoutes,
+  ...mlflowRegistryRoutes,
+  ...mlflowArtifactRoutes,
+  ...nativeTrackingRoutes,
+];
