@@ -148,7 +148,26 @@ function distinctUnionSorted(a: Float64Array, b: Float64Array, cap: number): num
   return n;
 }
 
-type Decided = Omit<ColumnDrift, "name" | "type" | "threshold" | "drift">;
+/** A test's outcome before the threshold is applied. */
+export type TestOutcome = Omit<ColumnDrift, "name" | "type" | "threshold" | "drift">;
+type Decided = TestOutcome;
+
+/** Apply the column's threshold (default 0.05 for p-values, 0.1 for distances). */
+export function verdictOf(decided: TestOutcome, own: ColumnDriftOptions): { threshold: number; drift: boolean } {
+  const pTest = isPValueTest(decided.test);
+  const threshold = own.threshold ?? (pTest ? DEFAULT_P_VALUE_THRESHOLD : DEFAULT_DISTANCE_THRESHOLD);
+  return { threshold, drift: pTest ? decided.pValue! < threshold : decided.statistic >= threshold };
+}
+
+/**
+ * Evidently's default test for a numeric column, given the reference's non-missing row count and the
+ * number of distinct values over reference ∪ current (only whether it exceeds 5 and 2 matters).
+ */
+export function defaultNumericTest(referenceRows: number, unionDistinct: number): DriftTest {
+  const many = unionDistinct > NUMERIC_TEST_MIN_DISTINCT;
+  if (referenceRows <= SMALL_REFERENCE_MAX_ROWS) return many ? "ks" : unionDistinct > 2 ? "chisquare" : "z";
+  return many ? "wasserstein" : "jensenshannon";
+}
 
 function columnDrift(
   name: string,
@@ -171,23 +190,11 @@ function columnDrift(
     decided = categoricalTest(counts, own.test);
     if (withHistogram) decided.histogram = categoricalHistogram(counts);
   }
-  const pTest = isPValueTest(decided.test);
-  const threshold = own.threshold ?? (pTest ? DEFAULT_P_VALUE_THRESHOLD : DEFAULT_DISTANCE_THRESHOLD);
-  const drift = pTest ? decided.pValue! < threshold : decided.statistic >= threshold;
-  return { name, type, threshold, drift, ...decided };
+  return { name, type, ...verdictOf(decided, own), ...decided };
 }
 
 function numericTest(ref: Float64Array, cur: Float64Array, forced: DriftTest | undefined): Decided {
-  const test =
-    forced ??
-    (() => {
-      const many = distinctUnionSorted(ref, cur, NUMERIC_TEST_MIN_DISTINCT) > NUMERIC_TEST_MIN_DISTINCT;
-      if (ref.length <= SMALL_REFERENCE_MAX_ROWS) {
-        if (many) return "ks";
-        return distinctUnionSorted(ref, cur, 2) > 2 ? "chisquare" : "z";
-      }
-      return many ? "wasserstein" : "jensenshannon";
-    })();
+  const test = forced ?? defaultNumericTest(ref.length, distinctUnionSorted(ref, cur, NUMERIC_TEST_MIN_DISTINCT));
   switch (test) {
     case "ks": {
       const r = ks2SampSorted(ref, cur);
@@ -222,7 +229,8 @@ export function numericShares(ref: Float64Array, cur: Float64Array): { r: Float6
   return { r: counts.ref.map((x) => x / counts.nRef), c: counts.cur.map((x) => x / counts.nCur) };
 }
 
-function categoricalTest(counts: ReturnType<typeof categoryCounts>, forced: DriftTest | undefined): Decided {
+/** Chi-square / Z / Jensen-Shannon / PSI on per-value counts (Evidently's choice unless `forced`). */
+export function categoricalTest(counts: ReturnType<typeof categoryCounts>, forced: DriftTest | undefined): Decided {
   const { keys, ref, cur, nRef, nCur } = counts;
   const test = forced ?? (nRef <= SMALL_REFERENCE_MAX_ROWS ? (keys.length > 2 ? "chisquare" : "z") : "jensenshannon");
   switch (test) {

@@ -88,24 +88,30 @@ function probOutsideLattice(m: number, n: number, g: number, h: number): number 
   return 1 - A[n]!;
 }
 
-/** Two-sided two-sample KS on sorted, NaN-free samples. */
-export function ks2SampSorted(a: Float64Array, b: Float64Array): KsResult {
-  const n1 = a.length;
-  const n2 = b.length;
-  if (n1 === 0 || n2 === 0) throw new RangeError("ks_2samp needs two non-empty samples");
-  let d = ksStatisticSorted(a, b);
+/**
+ * The p-value of a two-sided statistic `d` for sample sizes n1, n2, as ks_2samp's method 'auto' computes
+ * it. In the exact branch SciPy snaps d to the lattice (h/lcm); the snapped value is returned too.
+ */
+export function ksPValue(d: number, n1: number, n2: number): KsResult {
+  if (n1 <= 0 || n2 <= 0) throw new RangeError("ks_2samp needs two non-empty samples");
   if (Math.max(n1, n2) <= KS_EXACT_MAX_N) {
     const g = gcd(n1, n2);
     const lcm = (n1 / g) * n2;
     const h = roundHalfEven(d * lcm);
-    d = h / lcm;
-    if (h === 0) return { statistic: d, pValue: 1, method: "exact" };
+    const snapped = h / lcm;
+    if (h === 0) return { statistic: snapped, pValue: 1, method: "exact" };
     const p = n1 === n2 ? probOutsideSquare(n1, h) : probOutsideLattice(n1, n2, g, h);
-    return { statistic: d, pValue: Math.min(1, Math.max(0, p)), method: "exact" };
+    return { statistic: snapped, pValue: Math.min(1, Math.max(0, p)), method: "exact" };
   }
   const [m, n] = n1 >= n2 ? [n1, n2] : [n2, n1];
   const en = (m * n) / (m + n);
   return { statistic: d, pValue: kolmogorovSf(roundHalfEven(en), d), method: "asymp" };
+}
+
+/** Two-sided two-sample KS on sorted, NaN-free samples. */
+export function ks2SampSorted(a: Float64Array, b: Float64Array): KsResult {
+  if (a.length === 0 || b.length === 0) throw new RangeError("ks_2samp needs two non-empty samples");
+  return ksPValue(ksStatisticSorted(a, b), a.length, b.length);
 }
 
 /** Two-sided two-sample KS; `a` and `b` must already be free of NaN/±inf. */
