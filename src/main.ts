@@ -19,22 +19,22 @@ import { SqlAccessStore } from "./stores/metadata/access-store.js";
 import { SqlAuditStore } from "./stores/metadata/audit-store.js";
 import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
 import type { Wiring } from "./wiring/kit.js";
-import { wireData } from "./wiring/data.js";
 import { wireMonitoring } from "./wiring/monitoring.js";
 import { wirePortal } from "./wiring/portal.js";
-import { wireRegistry } from "./wiring/registry.js";
 import { wireTracking } from "./wiring/tracking.js";
 import { wireServing } from "./wiring/serving.js";
 import { wirePipelines } from "./wiring/pipelines.js";
+import { wireRegistry } from "./wiring/registry.js";
+import { wireData } from "./wiring/data.js";
 
 const AREA_WIRINGS: Wiring[] = [
-  wireData,
   wirePortal,
-  wireServing,
   wireTracking,
   wirePipelines,
+  wireServing,
   wireMonitoring,
   wireRegistry,
+  wireData,
 ];
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {

@@ -199,6 +199,11 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
     settings: { controllerMs: 1000, retentionMs: 30 * 86_400_000, retentionSweepMs: 3_600_000 },
   });
   services.serving = area;
+  // `tandem apply` deploys the spec's `endpoints:` (policies checked; unchanged ones untouched).
+  const pipelines = (services as Partial<Services>).pipelines;
+  pipelines?.specListeners.push((actor, project, spec) =>
+    area.endpoints.applySpec(actor, project, spec.endpoints ?? {}).then(() => undefined),
+  );
   services.background.push({
     name: "serving",
     start: (signal) => startServingLoops(area, signal, runtime.only ?? undefined),

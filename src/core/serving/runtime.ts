@@ -7,7 +7,7 @@
  * `LiveEndpoint` at its start and keeps it; new runners are loaded and warmed before the swap, and an
  * old runner is closed only when no endpoint uses it and its own queue has drained.
  */
-import { newId } from "../ids.js";
+import { fastId as newId } from "./fast-id.js";
 import { NotFoundError, TandemError } from "../errors.js";
 import type { ModelSignature } from "../training/signature.js";
 import type { Endpoint, PredictionLogEntry, Slot } from "./model.js";

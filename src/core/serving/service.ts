@@ -12,6 +12,8 @@ import type { EndpointController } from "./controller.js";
 import {
   DEFAULT_SLO,
   formatSelector,
+  parseModelRef,
+  parseSelector,
   type CanarySpec,
   type DeploymentRecord,
   type Endpoint,
@@ -20,6 +22,13 @@ import {
   type SloSpec,
 } from "./model.js";
 import type { DeploymentFilter, ModelResolver, ServingStore } from "./ports.js";
+
+/** The shape of one `endpoints:` entry of tandem.yaml (see pipelines/spec/endpoints.ts). */
+export interface SpecEndpoint {
+  model: string;
+  canary?: { alias: string; percent: number };
+  shadow?: { alias: string };
+}
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/;
 
@@ -303,6 +312,40 @@ export class EndpointService {
       );
     }
     return this.get(project, name);
+  }
+
+  /**
+   * `endpoints:` of an applied tandem.yaml: each endpoint is deployed as declared (policies checked),
+   * unchanged ones are left alone, so applying the same spec twice is a no-op. Endpoints missing
+   * from the spec are not deleted (a typo must not take a model offline): `tandem endpoints rm` does.
+   */
+  async applySpec(actor: string, project: string, endpoints: Record<string, SpecEndpoint>): Promise<string[]> {
+    const changed: string[] = [];
+    for (const [name, spec] of Object.entries(endpoints)) {
+      const ref = parseModelRef(spec.model);
+      if (!ref)
+        throw new InvalidInputError(
+          `endpoints.${name}.model: expected "model@alias", got ${JSON.stringify(spec.model)}`,
+        );
+      const canary = spec.canary ? { selector: parseSelector(spec.canary.alias), percent: spec.canary.percent } : null;
+      const shadow = spec.shadow ? parseSelector(spec.shadow.alias) : null;
+      const current = await this.store.getEndpoint(project, name);
+      const same =
+        current &&
+        current.model === ref.model &&
+        JSON.stringify(current.primary) === JSON.stringify(ref.selector) &&
+        JSON.stringify(current.canary) === JSON.stringify(canary) &&
+        JSON.stringify(current.shadow) === JSON.stringify(shadow);
+      if (same) continue;
+      await this.deploy(
+        project,
+        name,
+        { model: ref.model, primary: ref.selector, canary, shadow, policy: current?.policy ?? null },
+        actor,
+      );
+      changed.push(name);
+    }
+    return changed;
   }
 
   async remove(project: string, name: string, actor: string): Promise<void> {

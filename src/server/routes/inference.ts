@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { InvalidInputError, UnprocessableError } from "../../core/errors.js";
-import { newId } from "../../core/ids.js";
+import { fastId as newId } from "../../core/serving/fast-id.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 import { fromV2Inputs, toV2Outputs, v2Metadata, type V2Input } from "./inference-v2.js";
 
