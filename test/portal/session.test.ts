@@ -69,6 +69,15 @@ for (const kind of STORE_KINDS) {
       expect(me.json()).toMatchObject({ signed_in: true, user: "admin", is_admin: true });
     });
 
+    it("treats a malformed cookie as no session, not as a server error", async () => {
+      const res = await app.inject({
+        method: "GET",
+        url: "/api/v1/whoami",
+        headers: { cookie: "tandem_session=%E0%A4%A" },
+      });
+      expect(res.statusCode).toBe(401);
+    });
+
     it("refuses the raw token as a cookie value: a cookie is a session, never a token", async () => {
       const who = await app.inject({
         method: "GET",
