@@ -10,7 +10,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FlightsSplit, FlightsTask } from "../../src/core/training/flights.js";
@@ -132,7 +132,10 @@ if (REFERENCE) {
   });
   const fitSeconds = (performance.now() - t0) / 1000;
   const auc = rocAuc(split.test.y, predictGradientBoosting(model, split.test.x));
+  // Both fits share the machine: a high load average (other jobs) slows both, scikit-learn's OpenMP
+  // threads usually more, so the ratio is only comparable between runs at similar load.
   const context = {
+    load_average_1m: Number(loadavg()[0]!.toFixed(2)),
     rows_train: split.train.x.rows,
     rows_test: split.test.x.rows,
     iterations: { tandem: model.trees.length, baseline: sk.n_iter },

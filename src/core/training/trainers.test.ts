@@ -137,3 +137,24 @@ describe("trainModel", () => {
     expect(multi.signature.outputs[1]!.shape).toEqual([null, 3]);
   });
 });
+
+describe("trainModelInWorker", () => {
+  it("trains off the main thread and keeps input errors typed", async () => {
+    const { trainModelInWorker } = await import("./train-async.js");
+    const columns = {
+      a: Array.from({ length: 200 }, (_, i) => i % 17),
+      y: Array.from({ length: 200 }, (_, i) => (i % 17) * 2 + (i % 3)),
+    };
+    const result = await trainModelInWorker({
+      algorithm: "gradient_boosting",
+      task: "regression",
+      columns,
+      target: "y",
+    });
+    expect(result.onnxBytes).toBeInstanceOf(Uint8Array);
+    expect(result.metrics.rmse).toBeLessThan(2);
+    await expect(
+      trainModelInWorker({ algorithm: "gradient_boosting", task: "regression", columns, target: "zz" }),
+    ).rejects.toThrow(InvalidInputError);
+  });
+});
