@@ -104,23 +104,29 @@ try {
   }
   line(`full drift check, ${ROWS} rows x ${NUM} numeric + ${CAT} categorical`, tandemSeconds, base.seconds, "s");
 
-  // Folding a 10 000-row window into a month's profile: profile the window, merge it in.
+  // Folding a 10 000-row window into a month's profile: profile the window (the Data area's builder),
+  // then merge it in. No external baseline: the "baseline" is the issue's 50 ms goal (ratio ≤ 1 meets it).
   const month = profileTable(asColumns(cur, 0, Math.min(ROWS, 300_000)));
   const window = asColumns(ref, 0, 10_000);
-  const runs: number[] = [];
+  const profileRuns: number[] = [];
+  const mergeRuns: number[] = [];
   for (let i = 0; i < 5; i++) {
     const s = performance.now();
-    mergeProfiles(month, profileTable(window));
-    runs.push(performance.now() - s);
+    const p = profileTable(window);
+    const m = performance.now();
+    mergeProfiles(month, p);
+    profileRuns.push(m - s);
+    mergeRuns.push(performance.now() - m);
   }
-  runs.sort((a, b) => a - b);
-  // No external baseline here: the "baseline" is the issue's 50 ms goal, so ratio ≤ 1 meets it.
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const total = median(profileRuns.map((p, i) => p + mergeRuns[i]!));
   line(
-    "fold a 10000-row window (25 columns) into a month's profile, median of 5; baseline = 50 ms goal",
-    runs[2]!,
+    "fold a 10000-row window (25 columns) into a month's profile: profile + merge, median of 5; baseline = 50 ms goal",
+    total,
     50,
     "ms",
   );
+  line("  of which merging the window's profile into the month's, median of 5", median(mergeRuns), null, "ms");
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
