@@ -237,6 +237,12 @@ export function registerModelCommands(program: Command): void {
     .option("--description <text>", "what this version is")
     .option("--intended-use <text>", "what the model is for and not for (model card)")
     .option("--tag <key=value>", "a version tag (repeatable)", collect)
+    .option(
+      "--dataset <ref>",
+      "without --run: a dataset version it was trained on, e.g. flights@3 (repeatable)",
+      collect,
+    )
+    .option("--git-commit <sha>", "without --run: the commit of the code that trained it")
     .option("--alias <alias>", "also request this alias under the project's policies")
     .option("--policy <policy>", "evaluate only this policy for --alias")
     .option("--json", "machine output")
@@ -249,6 +255,8 @@ export function registerModelCommands(program: Command): void {
           description?: string;
           intendedUse?: string;
           tag?: string[];
+          dataset?: string[];
+          gitCommit?: string;
           alias?: string;
           policy?: string;
           json?: boolean;
@@ -257,6 +265,11 @@ export function registerModelCommands(program: Command): void {
         const api = await openApi();
         const project = proj({});
         const tags = parseTags(opts.tag, "--tag");
+        if (opts.run && (opts.dataset || opts.gitCommit)) {
+          throw new UsageError(
+            "--dataset and --git-commit describe the run recorded without --run; with --run, that run's tags give the lineage",
+          );
+        }
         const artifact = await uploadArtifact(api, project, opts.file);
         const res = await api.post<{ version: Json; created: boolean; promotion: OutcomeWire | null }>(
           modelPath(project, name, "/versions"),
@@ -268,6 +281,7 @@ export function registerModelCommands(program: Command): void {
             tags,
             alias: opts.alias,
             policy: opts.policy,
+            lineage: opts.run ? undefined : { dataset_versions: opts.dataset, git_commit: opts.gitCommit },
           },
         );
         if (opts.json) printJson(res);

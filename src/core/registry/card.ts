@@ -92,7 +92,7 @@ export function buildModelCard(input: {
 
 const fmt = (x: unknown): string => {
   if (x === null || x === undefined || x === "") return "—";
-  if (typeof x === "number") return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+  if (typeof x === "number") return Number.isInteger(x) ? String(x) : x.toPrecision(4).replace(/\.?0+$/, "");
   return String(x).replace(/\|/g, "\\|").replace(/\n/g, " ");
 };
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -47,7 +47,7 @@ import {
   type Stage,
 } from "./model.js";
 import { policyProblems, type PolicySpec } from "./policy.js";
-import type { LineageSource, ModelQuery, PolicySource, RegistryStore } from "./ports.js";
+import { LINEAGE_TAGS, type LineageSource, type ModelQuery, type PolicySource, type RegistryStore } from "./ports.js";
 import { Promotions } from "./promotion.js";
 import { checkModelName, formatRef, parseModelRef } from "./refs.js";
 
@@ -71,6 +71,8 @@ export interface RegisterVersionInput {
   description?: string;
   intendedUse?: string;
   tags?: Record<string, string>;
+  /** Without `runId`: lineage facts to put on the run recorded for the registration. */
+  lineage?: { datasetVersions?: string[]; gitCommit?: string | null };
 }
 
 export interface RegisterResult {
@@ -222,7 +224,14 @@ export class RegistryService extends Promotions {
       runId = await this.deps.lineage.createRegistrationRun(project, {
         name: `register ${name}`,
         actor,
-        tags: { "tandem.registration": name, "tandem.artifact_sha256": inspected.artifact.sha256 },
+        tags: {
+          "tandem.registration": name,
+          "tandem.artifact_sha256": inspected.artifact.sha256,
+          ...(input.lineage?.datasetVersions?.length
+            ? { [LINEAGE_TAGS.datasetVersions]: JSON.stringify(input.lineage.datasetVersions) }
+            : {}),
+          ...(input.lineage?.gitCommit ? { [LINEAGE_TAGS.gitCommit]: input.lineage.gitCommit } : {}),
+        },
       });
     }
     const collected = await collectLineage(this.deps.lineage, project, runId);

@@ -184,6 +184,10 @@ export const modelRoutes: AnyRoute[] = [
       tags: z.record(z.string(), z.string()).optional(),
       alias: z.string().optional(),
       policy: z.string().optional(),
+      /** Without run_id: lineage facts for the run recorded for this registration. */
+      lineage: z
+        .object({ dataset_versions: z.array(z.string().min(1)).optional(), git_commit: z.string().min(1).optional() })
+        .optional(),
     }),
     response: z.object({ version: versionWire, created: z.boolean(), promotion: outcomeWire.nullable() }),
     handler: async ({ services, principal, project, params, body }) => {
@@ -200,6 +204,9 @@ export const modelRoutes: AnyRoute[] = [
         description: body.description,
         intendedUse: body.intended_use,
         tags: body.tags,
+        lineage: body.lineage
+          ? { datasetVersions: body.lineage.dataset_versions, gitCommit: body.lineage.git_commit }
+          : undefined,
       });
       const promotion = body.alias
         ? await services.registry.promote({
