@@ -104,4 +104,23 @@ describe("Endpoints page (e2e, Chromium)", () => {
     expect(await checkPage(page, "endpoint-rolled-back")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
+
+  it("offers a viewer no rollback or promote, and the server refuses them anyway", async () => {
+    await t.api("POST", "/api/v1/users", { name: "val" });
+    await t.api("PUT", `/api/v1/projects/${P}/members/val`, { role: "viewer" });
+    const token = (await t.api<{ token: string }>("POST", "/api/v1/tokens", { name: "val", user: "val" })).body.token;
+    const viewer = await openBrowser();
+    try {
+      await signIn(viewer.page, t.url, token);
+      await viewer.page.goto(`${t.url}/p/${P}/endpoints/churn`);
+      await viewer.page.getByTestId("endpoint-primary").waitFor();
+      await expect.poll(() => viewer.page.getByTestId("who").textContent()).toBe("val · viewer");
+      expect(await viewer.page.getByRole("button", { name: "Roll back" }).count()).toBe(0);
+      expect(await viewer.page.getByRole("button", { name: "Promote canary" }).count()).toBe(0);
+      expect((await t.api("POST", `/api/v1/projects/${P}/endpoints/churn/rollback`, undefined, token)).status).toBe(403);
+      expect(viewer.errors).toEqual([]);
+    } finally {
+      await viewer.close();
+    }
+  });
 });
