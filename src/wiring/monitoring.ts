@@ -85,3 +85,78 @@ serverExtensions.push((_app, services, metrics) => {
     },
   });
 });
+
+/**
+ * Drift, performance and status of each monitor's newest window, as Prometheus gauges. prom-client
+ * collects gauges concurrently, so each one awaits one shared refresh per scrape.
+ */
+serverExtensions.push((_app, services, metrics) => {
+  const registers = [metrics.registry];
+  const labelNames = ["project", "monitor"];
+  let refreshing: Promise<void> | null = null;
+  let refreshedAt = 0;
+  const refreshOnce = (): Promise<void> => {
+    if (!refreshing || Date.now() - refreshedAt > 500) {
+      refreshedAt = Date.now();
+      refreshing = refresh();
+    }
+    return refreshing;
+  };
+  const collect = async () => refreshOnce();
+  const status = new Gauge({
+    name: "tandem_monitor_failing",
+    help: "1 when the monitor's newest window failed a check.",
+    labelNames,
+    registers,
+    collect,
+  });
+  const share = new Gauge({
+    name: "tandem_monitor_drift_share",
+    help: "Share of drifted features in the newest window.",
+    labelNames,
+    registers,
+    collect,
+  });
+  const feature = new Gauge({
+    name: "tandem_monitor_feature_drift_statistic",
+    help: "Per-feature drift statistic (p-value or distance, see the test label) in the newest window.",
+    labelNames: [...labelNames, "feature", "test"],
+    registers,
+    collect,
+  });
+  const performance = new Gauge({
+    name: "tandem_monitor_performance",
+    help: "The performance check's metric on the newest window's labelled traffic.",
+    labelNames: [...labelNames, "metric"],
+    registers,
+    collect,
+  });
+  async function refresh(): Promise<void> {
+    const values: Array<() => void> = [];
+    for (const project of await services.access.listProjects()) {
+      for (const state of await services.monitors.list(project.name)) {
+        const [latest] = await services.monitors.results(project.name, state.definition.name, { limit: 1 });
+        if (!latest) continue;
+        const key = { project: project.name, monitor: state.definition.name };
+        values.push(() => status.set(key, latest.status === "failing" ? 1 : 0));
+        for (const check of latest.checks) {
+          const d = check.details;
+          if (check.check === "data_drift" && typeof d.share_drifted === "number") {
+            const v = d.share_drifted;
+            values.push(() => share.set(key, v));
+            for (const c of (d.columns as Array<{ name: string; test: string; statistic: number }>) ?? []) {
+              values.push(() => feature.set({ ...key, feature: c.name, test: c.test }, c.statistic));
+            }
+          }
+          if (check.check === "performance" && typeof d.value === "number") {
+            const v = d.value;
+            values.push(() => performance.set({ ...key, metric: String(d.metric) }, v));
+          }
+        }
+      }
+    }
+    // Reset and set together, after all reads, so a scrape never sees half-filled gauges.
+    for (const g of [status, share, feature, performance]) g.reset();
+    for (const set of values) set();
+  }
+});

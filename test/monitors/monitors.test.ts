@@ -185,6 +185,14 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
         "/api/v1/projects/default/monitors/flights-drift/results",
       );
       expect(series.body.results.map((r) => r.status)).toEqual(["ok", "failing", "ok"]);
+      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      expect(metrics).toMatch(/tandem_monitor_failing\{project="default",monitor="flights-drift"\} 0/);
+      expect(metrics).toMatch(
+        /tandem_monitor_feature_drift_statistic\{project="default",monitor="flights-drift",feature="distance",test="wasserstein"\} [0-9.e-]+/,
+      );
+      expect(metrics).toMatch(
+        /tandem_monitor_performance\{project="default",monitor="flights-drift",metric="accuracy"\} 0\.[0-9]+/,
+      );
     });
 
     it("exports labelled traffic as a new dataset version, and an identical export as no new version", async () => {
