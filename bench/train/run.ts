@@ -5,6 +5,7 @@
  * both, and fit wall time of both (ratio = Tandem / scikit-learn; goal ≤ 2).
  *
  * Options: --rows N (labelled rows to sample, default all ≈ 3M), --max-iter N (default 100),
+ *          --threads N (both trainers, default 2),
  *          --reference FILE: instead, measure scikit-learn on the CI task (50 000 rows, both algorithms,
  *          classification and regression) and write the figures the CI test compares against.
  */
@@ -26,6 +27,8 @@ const arg = (name: string): string | undefined => {
 const ROWS = arg("--rows") ? Number(arg("--rows")) : Infinity;
 const MAX_ITER = Number(arg("--max-iter") ?? 100);
 const REFERENCE = arg("--reference");
+/** Threads for both trainers (default 2, the machine's cores); 1 compares single-thread efficiency. */
+const THREADS = Number(arg("--threads") ?? 2);
 
 /** The CI task: its rows, seed and the trainers' settings are what test/training/flights-quality.test.ts uses. */
 export const CI_TASK = { sampleRows: 50_000, seed: 42, testFraction: 0.2 } as const;
@@ -77,7 +80,11 @@ function runSklearn(
     write("x_test.f32", split.test.x.data);
     write("y_test.f64", split.test.y);
     writeFileSync(join(dir, "meta.json"), JSON.stringify({ cols: split.train.x.cols, task, algorithm, params }));
-    const out = spawnSync(python, [join(here, "sklearn_train.py"), dir], { encoding: "utf8", maxBuffer: 1 << 20 });
+    const out = spawnSync(python, [join(here, "sklearn_train.py"), dir], {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+      env: { ...process.env, OMP_NUM_THREADS: String(THREADS) },
+    });
     if (out.status !== 0) throw new Error(`sklearn_train.py failed:\n${out.stderr}`);
     return JSON.parse(out.stdout.trim().split("\n").pop()!) as SklearnResult;
   } finally {
@@ -129,12 +136,14 @@ if (REFERENCE) {
     nIterNoChange: GBDT.n_iter_no_change,
     tol: GBDT.tol,
     seed: GBDT.seed,
+    threads: THREADS,
   });
   const fitSeconds = (performance.now() - t0) / 1000;
   const auc = rocAuc(split.test.y, predictGradientBoosting(model, split.test.x));
   // Both fits share the machine: a high load average (other jobs) slows both, scikit-learn's OpenMP
   // threads usually more, so the ratio is only comparable between runs at similar load.
   const context = {
+    threads: THREADS,
     load_average_1m: Number(loadavg()[0]!.toFixed(2)),
     rows_train: split.train.x.rows,
     rows_test: split.test.x.rows,
