@@ -131,18 +131,16 @@ export class ColumnAccumulator {
     this.nullCount += missing;
     if (n > 0) this.moments = mergeMoments(this.moments, momentsOf(buf, n));
     if (strings.size > 0) this.addStrings(strings, numbers, counts);
-    for (const [key, c] of counts) {
-      this.hll.addHash(hashKey(key));
-      this.frequent.add(key, c);
+    if (counts.size > 0) {
+      const keys = [...counts.keys()];
+      for (const key of keys) this.hll.addHash(hashKey(key));
+      this.frequent.addBatch(keys, [...counts.values()], keys.length);
     }
     if (numbers.size > 0) {
-      const numeric: Array<[number, number]> = [];
-      numbers.forEach((value, c, hash) => {
-        this.hll.addHash(hash);
-        this.frequent.add(value, c);
-        numeric.push([value, c]);
-      });
-      this.kll.addCounts(numeric);
+      const p = numbers.packed();
+      for (let i = 0; i < p.size; i++) this.hll.addHash(p.hashes[i]!);
+      this.frequent.addBatch(p.values, p.counts, p.size);
+      this.kll.addPacked(p.values, p.counts, p.size);
     }
   }
 

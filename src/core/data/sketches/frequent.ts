@@ -48,6 +48,29 @@ export class FrequentItems {
     if (this.counts.size > 2 * this.k) this.purge(this.k);
   }
 
+  /**
+   * Adds a batch of exact counts (one chunk's), first reduced to its own k-counter summary: the
+   * (k+1)-th largest count is subtracted from all and added to maxError — Misra-Gries' merge rule,
+   * so the bound holds. A chunk of all-distinct values (counts of 1) then costs no map operation.
+   */
+  addBatch(keys: ArrayLike<SketchKey>, counts: ArrayLike<number>, size: number): void {
+    let threshold = 0;
+    if (size > this.k)
+      threshold = kthLargest(
+        Float64Array.from({ length: size }, (_, i) => counts[i]!),
+        this.k + 1,
+      );
+    let total = 0;
+    for (let i = 0; i < size; i++) {
+      const c = counts[i]!;
+      total += c;
+      if (c > threshold) this.counts.set(keys[i]!, (this.counts.get(keys[i]!) ?? 0) + c - threshold);
+    }
+    this.n += total;
+    this.maxError += threshold;
+    if (this.counts.size > 2 * this.k) this.purge(this.k);
+  }
+
   /** Reduces to at most `keep` counters by subtracting the (keep+1)-th largest count from all. */
   purge(keep: number): void {
     if (this.counts.size <= keep) return;

@@ -71,7 +71,48 @@ export class Kll {
    * is exact, and a chunk costs O(distinct values) instead of O(rows).
    */
   addCounts(counts: Iterable<[number, number]>): void {
-    for (const [x, count] of counts) {
+    for (const [x, count] of counts) this.place(x, count);
+    this.settle();
+  }
+
+  /** `addCounts` over packed arrays (no tuple per value). */
+  addPacked(values: ArrayLike<number>, counts: ArrayLike<number>, size: number): void {
+    // Values seen once (continuous columns: nearly all of them) are sorted once and halved level by
+    // level as a batch — the batch's own KLL, merged in — instead of re-sorting at every level.
+    const ones = new Float64Array(size);
+    let n1 = 0;
+    for (let i = 0; i < size; i++) {
+      if (counts[i] === 1) ones[n1++] = values[i]!;
+      else this.place(values[i]!, counts[i]!);
+    }
+    if (n1 > 0) this.placeSortedBatch(ones.subarray(0, n1).sort());
+    this.settle();
+  }
+
+  private placeSortedBatch(sorted: Float64Array): void {
+    this.n += sorted.length;
+    if (sorted[0]! < this.min) this.min = sorted[0]!;
+    if (sorted[sorted.length - 1]! > this.max) this.max = sorted[sorted.length - 1]!;
+    let arr = sorted;
+    let h = 0;
+    while (arr.length >= this.capacity(h) && arr.length > 1) {
+      if (h + 1 === this.levels.length) this.levels.push([]);
+      if (arr.length % 2 === 1) {
+        this.levels[h]!.push(arr[arr.length - 1]!);
+        arr = arr.subarray(0, arr.length - 1);
+      }
+      const offset = this.nextBit();
+      const half = new Float64Array(arr.length / 2);
+      for (let i = 0; i < half.length; i++) half[i] = arr[2 * i + offset]!;
+      arr = half;
+      h++;
+    }
+    const level = this.levels[h]!;
+    for (let i = 0; i < arr.length; i++) level.push(arr[i]!);
+  }
+
+  private place(x: number, count: number): void {
+    {
       this.n += count;
       if (x < this.min) this.min = x;
       if (x > this.max) this.max = x;
@@ -82,6 +123,9 @@ export class Kll {
         }
       }
     }
+  }
+
+  private settle(): void {
     while (this.compress()) {
       /* compact until every level fits its capacity */
     }

@@ -43,6 +43,21 @@ export class NumberCounter {
     if (++this.size * 2 > this.mask) this.grow();
   }
 
+  /** The distinct values packed densely: values[i] occurred counts[i] times and hashes to hashes[i]. */
+  packed(): { values: Float64Array; counts: Uint32Array; hashes: Uint32Array; size: number } {
+    const values = new Float64Array(this.size);
+    const counts = new Uint32Array(this.size);
+    const hashes = new Uint32Array(this.size);
+    let j = 0;
+    for (let i = 0; i <= this.mask; i++) {
+      if (this.used[i] !== 1) continue;
+      values[j] = this.keys[i]!;
+      counts[j] = this.counts[i]!;
+      hashes[j++] = this.hashes[i]!;
+    }
+    return { values, counts, hashes, size: j };
+  }
+
   /** Calls `fn(value, count, hash)` for each distinct value. */
   forEach(fn: (value: number, count: number, hash: number) => void): void {
     for (let i = 0; i <= this.mask; i++) if (this.used[i] === 1) fn(this.keys[i]!, this.counts[i]!, this.hashes[i]!);
