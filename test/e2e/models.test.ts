@@ -120,6 +120,20 @@ describe("Models pages (e2e, Chromium)", () => {
       page.getByTestId("approvals-table").locator("td[data-col=comment]").first().textContent(),
     ).resolves.toBe("Checked the offline evaluation.");
     expect(await checkPage(page, "model-version")).toEqual([]);
+
+    // The alias's history on the model page: every move, as the API records it.
+    await page.getByRole("link", { name: "Model churn" }).click();
+    const history = await server.api<{ events: Array<{ to_version: number | null; actor: string }> }>(
+      "GET",
+      `${P}/models/churn/aliases/champion/history`,
+    );
+    const table = page.getByTestId("alias-history-champion");
+    await expect.poll(() => table.locator("tbody tr").count()).toBe(history.body.events.length);
+    expect(await table.locator("td[data-col=to]").allTextContents()).toEqual(
+      history.body.events.map((e) => (e.to_version === null ? "—" : `v${e.to_version}`)),
+    );
+    expect(history.body.events.at(-1)!.to_version).toBe(2);
+    expect(await checkPage(page, "model-history")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
 });

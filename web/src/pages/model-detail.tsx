@@ -1,11 +1,36 @@
 import { projectPath } from "../api/client";
-import type { ModelWire, VersionWire } from "../api/registry";
+import type { AliasEventWire, ModelWire, VersionWire } from "../api/registry";
 import { DataTable } from "../components/table";
 import { ErrorBox, Loading, Section } from "../components/status";
 import { formatTime, shortId } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useApi } from "../lib/use-api";
 import { aliasList } from "./models";
+
+function AliasHistory({ project, name, alias }: { project: string; name: string; alias: string }) {
+  const history = useApi<{ events: AliasEventWire[] }>(
+    projectPath(project, `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}/history`),
+  );
+  return (
+    <>
+      <h3>{alias}</h3>
+      <ErrorBox error={history.error} />
+      <DataTable
+        caption={`History of alias ${alias}, oldest first`}
+        testId={`alias-history-${alias}`}
+        rows={history.data?.events ?? []}
+        rowKey={(e) => String(e.seq)}
+        columns={[
+          { key: "at", header: "When", cell: (e) => formatTime(e.at) },
+          { key: "action", header: "Action", cell: (e) => e.action },
+          { key: "from", header: "From", cell: (e) => (e.from_version !== null ? `v${e.from_version}` : "—") },
+          { key: "to", header: "To", cell: (e) => (e.to_version !== null ? `v${e.to_version}` : "—") },
+          { key: "actor", header: "By", cell: (e) => e.actor },
+        ]}
+      />
+    </>
+  );
+}
 
 export function ModelDetail({ project, name }: { project: string; name: string }) {
   const model = useApi<ModelWire & { versions: VersionWire[] }>(
@@ -51,6 +76,13 @@ export function ModelDetail({ project, name }: { project: string; name: string }
               ]}
             />
           </Section>
+          {Object.keys(m.aliases ?? {}).length > 0 && (
+            <Section title="Alias history" id="alias-history">
+              {Object.keys(m.aliases ?? {}).map((a) => (
+                <AliasHistory key={a} project={project} name={name} alias={a} />
+              ))}
+            </Section>
+          )}
         </>
       )}
     </>
