@@ -41,7 +41,7 @@ describe("command-served models", () => {
       actor: "admin",
       project: "default",
       name: "doubler",
-      artifact: { kind: "tree", entries: tree.entries, manifest: tree.manifest },
+      artifact: { kind: "manifest", sha256: tree.manifest },
     });
     const res = await t.api("PUT", "/api/v1/projects/default/endpoints/doubler", { model: "doubler@1" });
     expect(res.status).toBe(200);
