@@ -5,7 +5,16 @@
  * ISO-8601 strings → datetime (not drift-tested unless asked).
  */
 
-export type ColumnType = "numeric" | "categorical" | "text" | "datetime";
+import {
+  CATEGORICAL_INTEGER_MAX_DISTINCT,
+  inferType,
+  resolveKind,
+  type ColumnType,
+  type ValueKind,
+} from "../data/profile/model.js";
+import { parseIsoDatetime } from "../data/profile/values.js";
+
+export type { ColumnType };
 
 /** A table by column name; each column is any array of values (typed arrays welcome for numbers). */
 export type Table = Readonly<Record<string, ArrayLike<unknown>>>;
@@ -13,10 +22,7 @@ export type Table = Readonly<Record<string, ArrayLike<unknown>>>;
 export type CategoryKey = string | number | boolean | bigint;
 
 /** Integers with at most this many distinct values are categories (codes), not measurements. */
-export const INTEGER_CATEGORY_MAX_DISTINCT = 10;
-
-// Date, optional time with optional seconds/fraction and zone: 2024-05-01, 2024-05-01T12:00:00Z, 2024-05-01 12:00.
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+export const INTEGER_CATEGORY_MAX_DISTINCT = CATEGORICAL_INTEGER_MAX_DISTINCT;
 
 /** Missing means null, undefined, NaN and ±inf — Evidently drops all of them before testing. */
 export function isMissing(v: unknown): boolean {
@@ -27,43 +33,49 @@ const isFloatArray = (v: ArrayLike<unknown>): boolean => v instanceof Float64Arr
 const isIntArray = (v: ArrayLike<unknown>): boolean =>
   ArrayBuffer.isView(v) && !isFloatArray(v) && !(v instanceof DataView);
 
-/** Infer a column's kind from its values (the reference's, normally). */
+/**
+ * Infer a column's kind from its values (the reference's, normally), classifying values as the Data
+ * area's profiles do for typed sources (JSON Lines, in-memory arrays) and applying its own
+ * resolveKind + inferType, so a column reads the same here and in `tandem data show`. A Float64Array or
+ * Float32Array counts as a declared float column, as a Parquet DOUBLE does.
+ */
 export function inferColumnType(values: ArrayLike<unknown>): ColumnType {
   if (isFloatArray(values)) return "numeric";
+  const kinds: Record<ValueKind, number> = { integer: 0, float: 0, bool: 0, datetime: 0, string: 0 };
+  const strings = new Set<string>();
+  const integers = new Set<number>();
   let nonMissing = 0;
-  let allNumbers = true;
-  let allIntegers = true;
-  let allBooleans = true;
-  let allDates = true;
-  let allStrings = true;
-  let allIsoStrings = true;
-  const distinct = new Set<unknown>();
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (isMissing(v)) continue;
     nonMissing++;
-    const t = typeof v;
-    if (t !== "number" && t !== "bigint") allNumbers = false;
-    if (t === "number" && !Number.isInteger(v)) allIntegers = false;
-    if (t !== "boolean") allBooleans = false;
-    if (!(v instanceof Date)) allDates = false;
-    if (t !== "string") allStrings = false;
-    else if (allIsoStrings && !ISO_DATETIME.test(v as string)) allIsoStrings = false;
-    // Distinct counts decide text vs categorical for strings and codes vs numbers for integers only.
-    if (t === "string" || (allIntegers && distinct.size <= INTEGER_CATEGORY_MAX_DISTINCT)) distinct.add(v);
-  }
-  if (nonMissing === 0) return "categorical";
-  if (allBooleans) return "categorical";
-  if (allDates) return "datetime";
-  if (allNumbers) {
-    if (isIntArray(values) || allIntegers) {
-      return distinct.size <= INTEGER_CATEGORY_MAX_DISTINCT ? "categorical" : "numeric";
+    if (typeof v === "number" || typeof v === "bigint") {
+      const x = Number(v);
+      if (Number.isInteger(x)) {
+        kinds.integer++;
+        // Only "more than 10 distinct" matters for integers: stop collecting past that.
+        if (integers.size <= INTEGER_CATEGORY_MAX_DISTINCT) integers.add(x);
+      } else kinds.float++;
+    } else if (typeof v === "boolean") kinds.bool++;
+    else if (v instanceof Date) kinds.datetime++;
+    else if (typeof v === "string") {
+      if (parseIsoDatetime(v) !== null) kinds.datetime++;
+      else kinds.string++;
+      strings.add(v);
+    } else {
+      kinds.string++;
+      strings.add(JSON.stringify(v));
     }
-    return "numeric";
   }
-  if (allStrings && allIsoStrings) return "datetime";
-  if (allStrings && distinct.size > nonMissing / 2) return "text";
-  return "categorical";
+  const kind = resolveKind(kinds);
+  let distinct = kind === "integer" ? integers.size : strings.size;
+  if (kind === "string" && kinds.string + kinds.datetime !== nonMissing) {
+    // Mixed kinds fall back to strings: count distinct over every value's text.
+    const all = new Set<string>();
+    for (let i = 0; i < values.length; i++) if (!isMissing(values[i])) all.add(String(values[i]));
+    distinct = all.size;
+  }
+  return inferType(kind, distinct, nonMissing);
 }
 
 /** Finite numbers of a column, sorted ascending (non-numeric values count as missing). */

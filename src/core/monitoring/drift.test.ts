@@ -29,6 +29,10 @@ describe("column type inference (the Data area's rules)", () => {
     expect(inferColumnType([true, false, null])).toBe("categorical");
     expect(inferColumnType(["2024-05-01", "2024-05-02T10:00:00Z", null])).toBe("datetime");
     expect(inferColumnType([new Date(0), new Date(1)])).toBe("datetime");
+    // Mixed kinds fall back to strings, as in profiles: then the distinct-count rule decides.
+    expect(inferColumnType([1, "a", 2, "b"])).toBe("text");
+    expect(inferColumnType([1, "a", 1, "a", 1, "a"])).toBe("categorical");
+    expect(inferColumnType(["2024-05-01", "soon", "2024-05-01", "soon"])).toBe("categorical");
   });
 });
 
