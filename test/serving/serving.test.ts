@@ -242,6 +242,30 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       expect((await predict(t, P, "churn", [row])).body.model_version).toBe(1);
     });
 
+    it("promotes the canary under the policy, and refuses a deploy the policy refuses", async () => {
+      await setAlias(t.services, P, "churn", 2, "challenger");
+      await t.api("PUT", `/api/v1/projects/${P}/endpoints/churn`, {
+        model: "churn@champion",
+        canary: { selector: "challenger", percent: 10 },
+      });
+      const promoted = await t.api<Record<string, unknown>>("POST", `/api/v1/projects/${P}/endpoints/churn/promote`);
+      expect(promoted.status).toBe(200);
+      expect(promoted.body).toMatchObject({ primary_version: 2, canary_version: null });
+      expect((await t.services.registry.resolve(P, "churn@champion")).version).toBe(2);
+
+      await t.services.registry.applyPolicies("admin", P, { strict: { require: [{ metric: "roc_auc >= 0.99" }] } });
+      const refused = await t.api<{ error: { code: string; message: string } }>(
+        "PUT",
+        `/api/v1/projects/${P}/endpoints/strict`,
+        { model: "churn@1", policy: "strict" },
+      );
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe("POLICY_REFUSED");
+      expect(refused.body.error.message).toContain("roc_auc");
+      expect((await t.api("GET", `/api/v1/projects/${P}/endpoints/strict`)).status).toBe(404);
+      await t.services.registry.applyPolicies("admin", P, {});
+    });
+
     it("records deployments of models and software services", async () => {
       const rec = await t.api<Record<string, unknown>>("POST", `/api/v1/projects/${P}/deployments`, {
         service: "web",
