@@ -9,6 +9,11 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { vi } from "vitest";
+
+// The page updates after the server answers; on a loaded 2-core CI machine that can take longer than
+// expect.poll's default 1 s, so the e2e files wait up to 15 s for a value to appear.
+vi.setConfig({ expect: { poll: { timeout: 15_000, interval: 100 } } });
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 export const SCREENSHOTS = join(ROOT, "test-output", "screenshots");
