@@ -266,3 +266,34 @@ export function splitFlights(options: {
     },
   };
 }
+
+/**
+ * The raw flights as a table for `trainModel`: hour (fractional, local), weekday (0 = Sunday),
+ * distance, origin and destination (strings, so categorical), and the target — `delayed` (1 when the
+ * delay exceeds 15 minutes) or `delay` (minutes). Rows without a delay get null targets.
+ */
+export function flightsColumns(table: FlightsTable, task: FlightsTask): Record<string, (number | string | null)[]> {
+  const all = Array.from({ length: table.rows }, (_, i) => i);
+  const enc: AirportEncoding = {
+    originFrequency: new Float64Array(0),
+    destinationFrequency: new Float64Array(0),
+    originTarget: new Float64Array(0),
+    destinationTarget: new Float64Array(0),
+    prior: 0,
+  };
+  const x = flightsFeatures(table, enc, all);
+  const col = (j: number): number[] => all.map((i) => x.data[i * x.cols + j]!);
+  const target = all.map((i) => {
+    const d = table.delay[i]!;
+    if (Number.isNaN(d)) return null;
+    return task === "classification" ? (d > DELAY_THRESHOLD_MINUTES ? 1 : 0) : d;
+  });
+  return {
+    hour: col(0),
+    weekday: col(1),
+    distance: col(2),
+    origin: Array.from(table.origin, (c) => (c >= 0 ? table.airports[c]! : null)),
+    destination: Array.from(table.destination, (c) => (c >= 0 ? table.airports[c]! : null)),
+    [task === "classification" ? "delayed" : "delay"]: target,
+  };
+}
