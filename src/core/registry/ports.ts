@@ -95,7 +95,8 @@ export interface VersionQuery {
 
 export interface RegistryStore {
   getModel(project: string, name: string, tx?: Tx): Promise<RegisteredModel | null>;
-  insertModel(m: RegisteredModel, tx?: Tx): Promise<void>;
+  /** Inserts unless it exists; true when this call made it. */
+  insertModel(m: RegisteredModel, tx?: Tx): Promise<boolean>;
   updateModel(m: RegisteredModel, tx?: Tx): Promise<void>;
   /** Takes the model row's write lock for the rest of `tx` (serialises version numbering, alias moves). */
   lockModel(project: string, name: string, tx: Tx): Promise<void>;

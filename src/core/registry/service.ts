@@ -108,8 +108,6 @@ export class RegistryService extends Promotions {
   ): Promise<RegisteredModel> {
     checkModelName(input.name);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
-      if (await this.deps.store.getModel(project, input.name, tx))
-        throw new ConflictError(`model ${input.name} already exists in project ${project}`);
       const now = nowMs();
       const model: RegisteredModel = {
         project,
@@ -120,7 +118,9 @@ export class RegistryService extends Promotions {
         createdAt: now,
         updatedAt: now,
       };
-      await this.deps.store.insertModel(model, tx);
+      if (!(await this.deps.store.insertModel(model, tx))) {
+        throw new ConflictError(`model ${input.name} already exists in project ${project}`);
+      }
       await record({ actor, project, action: "model.create", target: `model:${input.name}` });
       return model;
     });
@@ -237,11 +237,8 @@ export class RegistryService extends Promotions {
     const collected = await collectLineage(this.deps.lineage, project, runId);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const now = nowMs();
-      if (!(await this.deps.store.getModel(project, name, tx))) {
-        await this.deps.store.insertModel(
-          { project, name, description: "", owner: actor, tags: {}, createdAt: now, updatedAt: now },
-          tx,
-        );
+      const model = { project, name, description: "", owner: actor, tags: {}, createdAt: now, updatedAt: now };
+      if (await this.deps.store.insertModel(model, tx)) {
         await record({ actor, project, action: "model.create", target: `model:${name}` });
       }
       await this.deps.store.lockModel(project, name, tx);

@@ -57,8 +57,14 @@ export class SqlRegistryStore implements RegistryStore {
     return row ? toModel(row) : null;
   }
 
-  async insertModel(m: RegisteredModel, tx?: Tx): Promise<void> {
-    await this.db(tx).insertInto("registry_models").values(fromModel(m)).execute();
+  async insertModel(m: RegisteredModel, tx?: Tx): Promise<boolean> {
+    // ON CONFLICT DO NOTHING: two first registrations of one model race here; the loser just uses it.
+    const result = await this.db(tx)
+      .insertInto("registry_models")
+      .values(fromModel(m))
+      .onConflict((oc) => oc.columns(["project", "name"]).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   async updateModel(m: RegisteredModel, tx?: Tx): Promise<void> {
