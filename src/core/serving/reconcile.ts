@@ -168,6 +168,13 @@ export function reconcile(current: Endpoint, o: Observed): Effects {
     const previous = e.primaryVersion;
     if (previous !== null && e.canary && !o.servedBefore.has(target)) {
       const d = deployment(target, previous, "rollout through canary", "in_progress");
+      // A canary in the slot (often this very version, as challenger) hands it over to the rollout.
+      if (e.canaryState)
+        fx.finished.push({
+          id: e.canaryState.deploymentId,
+          outcome: e.canaryVersion === target ? "succeeded" : "rolled_back",
+          details: { superseded_by: d.id },
+        });
       e.rollout = { version: target, previousVersion: previous, deploymentId: d.id, startedAt: o.now };
       e.canaryVersion = target;
       e.canaryState = { deploymentId: d.id, since: o.now };

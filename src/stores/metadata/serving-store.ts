@@ -455,15 +455,13 @@ export class SqlPredictionLogStore implements PredictionLogStore {
         await trx
           .insertInto("prediction_feedback")
           .values(
-            rows
-              .slice(i, i + INSERT_CHUNK)
-              .map((e) => ({
-                prediction_id: e.predictionId,
-                project: e.project,
-                endpoint: e.endpoint,
-                label: json(e.label),
-                at: e.at,
-              })),
+            rows.slice(i, i + INSERT_CHUNK).map((e) => ({
+              prediction_id: e.predictionId,
+              project: e.project,
+              endpoint: e.endpoint,
+              label: json(e.label),
+              at: e.at,
+            })),
           )
           .onConflict((oc) =>
             oc
