@@ -47,6 +47,7 @@ import {
   validateKey,
   validateMaxResults,
   validateMetric,
+  validatePoint,
   validateValue,
 } from "./validation.js";
 
@@ -434,9 +435,14 @@ export class TrackingService {
   }
 
   async logBatch(actor: string, project: string, runId: string, input: LogBatchInput): Promise<void> {
-    const metrics = (input.metrics ?? []).map((m) =>
-      validateMetric({ key: m.key, value: m.value === 0 ? 0 : m.value, timestamp: m.timestamp, step: m.step ?? 0 }),
-    );
+    // A batch repeats few keys (20 metrics × 50 steps); check each key once, not per point.
+    const checkedKeys = new Set<string>();
+    const metrics = (input.metrics ?? []).map((m) => {
+      const point = { key: m.key, value: m.value === 0 ? 0 : m.value, timestamp: m.timestamp, step: m.step ?? 0 };
+      if (checkedKeys.has(m.key)) return validatePoint(point);
+      checkedKeys.add(m.key);
+      return validateMetric(point);
+    });
     const params = (input.params ?? []).map((p) => ({
       key: validateKey("param", p.key),
       value: validateValue("param", p.key, p.value, LIMITS.paramValueLength),

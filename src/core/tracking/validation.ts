@@ -53,6 +53,11 @@ export function validateValue(kind: string, key: string, value: unknown, max: nu
 
 export function validateMetric(m: MetricPoint): MetricPoint {
   validateKey("metric", m.key);
+  return validatePoint(m);
+}
+
+/** A metric point's value, timestamp and step (its key already checked). */
+export function validatePoint(m: MetricPoint): MetricPoint {
   if (typeof m.value !== "number") throw new InvalidInputError(`metric '${m.key}' needs a numeric value`);
   if (!Number.isSafeInteger(m.timestamp))
     throw new InvalidInputError(`metric '${m.key}' needs an integer timestamp (ms)`);

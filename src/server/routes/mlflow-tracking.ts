@@ -18,8 +18,8 @@ import {
   queryInt,
   repeated,
   runInfoOut,
+  readMetric,
   runOut,
-  str,
   viewType,
 } from "./mlflow-wire.js";
 
@@ -62,9 +62,8 @@ function parseHistory(tag: string | undefined): unknown[] {
   }
 }
 
-const metricIn = z.object({ key: str, value: double, timestamp: int64.optional(), step: int64.optional() });
 
-function toPoint(m: z.infer<typeof metricIn>) {
+function toPoint(m: { key: string; value: number; timestamp?: number; step?: number }) {
   return { key: m.key, value: m.value, timestamp: m.timestamp ?? nowMs(), step: m.step ?? 0 };
 }
 
@@ -289,14 +288,16 @@ export const mlflowTrackingRoutes: AnyRoute[] = [
     bodyLimit: BATCH_BODY_LIMIT,
     body: z.object({
       run_id: z.string().optional(),
-      metrics: z.array(metricIn).optional(),
+      // Checked by readMetric in the handler (zod was the slowest step of a 1000-metric batch).
+      metrics: z.array(z.unknown()).optional(),
       params: z.array(keyValue).optional(),
       tags: z.array(keyValue).optional(),
     }),
     handler: async (ctx) => {
       const { body } = ctx;
+      const now = nowMs();
       await ctx.services.tracking.logBatch(actorOf(ctx), ctx.project, runIdOf(body), {
-        metrics: (body.metrics ?? []).map(toPoint),
+        metrics: (body.metrics ?? []).map((m, i) => readMetric(m, `metrics.${i}`, now)),
         params: (body.params ?? []).map((p) => ({ key: p.key, value: p.value ?? "" })),
         tags: (body.tags ?? []).map((t) => ({ key: t.key, value: t.value ?? "" })),
       });

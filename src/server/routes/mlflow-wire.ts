@@ -4,6 +4,7 @@
  * from the domain's models to MLflow's messages.
  */
 import { z } from "zod";
+import { InvalidInputError } from "../../core/errors.js";
 import type { Experiment, MetricPoint, Run, RunInfo, ViewType } from "../../core/tracking/model.js";
 
 /** int64 fields: protobuf's JSON mapping allows a number or a decimal string. */
@@ -118,4 +119,39 @@ export function runOut(r: Run) {
       })),
     },
   };
+}
+
+/**
+ * One log-batch metric, read by hand: zod took ~5 ms for 1000 metrics, half the server's whole
+ * budget for a batch. Same rules as `double` and `int64` above; `at` names the field in errors.
+ */
+export function readMetric(
+  raw: unknown,
+  at: string,
+  now: number,
+): { key: string; value: number; timestamp: number; step: number } {
+  if (!raw || typeof raw !== "object") throw new InvalidInputError(`invalid request body: ${at}: expected an object`);
+  const m = raw as Record<string, unknown>;
+  if (typeof m.key !== "string") throw new InvalidInputError(`invalid request body: ${at}.key: expected a string`);
+  return {
+    key: m.key,
+    value: readDouble(m.value, `${at}.value`),
+    timestamp: m.timestamp === undefined || m.timestamp === null ? now : readInt64(m.timestamp, `${at}.timestamp`),
+    step: m.step === undefined || m.step === null ? 0 : readInt64(m.step, `${at}.step`),
+  };
+}
+
+function readDouble(v: unknown, at: string): number {
+  if (typeof v === "number") return v;
+  if (v === "NaN") return Number.NaN;
+  if (v === "Infinity") return Number.POSITIVE_INFINITY;
+  if (v === "-Infinity") return Number.NEGATIVE_INFINITY;
+  if (typeof v === "string" && /^-?\d+(\.\d*)?([eE][+-]?\d+)?$/.test(v)) return Number(v);
+  throw new InvalidInputError(`invalid request body: ${at}: expected a number, "NaN", "Infinity" or "-Infinity"`);
+}
+
+function readInt64(v: unknown, at: string): number {
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  if (typeof v === "string" && /^-?\d+$/.test(v)) return Number(v);
+  throw new InvalidInputError(`invalid request body: ${at}: expected an integer`);
 }
