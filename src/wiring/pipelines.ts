@@ -15,13 +15,36 @@ import type { Services } from "../server/services.js";
 import { writeFileAtomic } from "../stores/files/atomic.js";
 import { SqlPipelineStore } from "../stores/metadata/pipelines-store.js";
 import type { Wiring } from "./kit.js";
+import { Readable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { TriggerService } from "../core/pipelines/triggers.js";
+import { LocalGit } from "../executors/local/git.js";
+import { serverExtensions } from "../server/server.js";
+import { GIT_HOOK_URL, type RawBodyRequest } from "../server/routes/pipeline-triggers.js";
 
 declare module "../server/services.js" {
   interface Services {
     pipelines: PipelineService;
     secrets: SecretService;
+    /** `fire(kind, project, name, payload, idempotencyKey)`: data and alert events start pipelines here. */
+    pipelineTriggers: TriggerService;
   }
 }
+
+/**
+ * Webhook signatures cover the exact bytes sent; keep them for the git hook before JSON parsing.
+ * Module-level, added once however many times services are created.
+ */
+const captureRawBody = (app: FastifyInstance) => {
+  app.addHook("preParsing", async (request, _reply, payload) => {
+    if (!request.url.startsWith(GIT_HOOK_URL)) return payload;
+    const chunks: Buffer[] = [];
+    for await (const c of payload) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    (request as RawBodyRequest).tandemRawBody = raw;
+    return Readable.from([raw]);
+  });
+};
 
 /** The key for secrets at rest: TANDEM_SECRET_KEY, else `<home>/secret.key` (made once, 0600). */
 async function loadSecretKey(home: string, configured?: string): Promise<Buffer> {
@@ -158,8 +181,26 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     concurrency: config.concurrency,
     ownerAlive: leaseOwnerAlive,
   });
+  const triggers = new TriggerService(pipelines, store, new LocalGit());
   services.pipelines = pipelines;
   services.secrets = secrets;
+  services.pipelineTriggers = triggers;
+  if (!serverExtensions.includes(captureRawBody)) serverExtensions.push(captureRawBody);
+  services.background.push({
+    name: "pipelines-triggers",
+    start(signal) {
+      // Schedules are minute-grained; a 5 s tick starts a run within seconds of its time.
+      let busy = false;
+      const tick = () => {
+        if (busy) return;
+        busy = true;
+        void Promise.allSettled([triggers.tickSchedules(), triggers.pollGit()]).finally(() => (busy = false));
+      };
+      tick();
+      const timer = setInterval(tick, 5000);
+      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+    },
+  });
   services.closers.push(() => pipelines.close());
   services.background.push({
     name: "pipelines-recovery",

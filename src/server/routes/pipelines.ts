@@ -7,6 +7,7 @@ import { RUN_STATUSES } from "../../core/pipelines/model.js";
 import { tandemJsonSchema } from "../../core/pipelines/spec/schema.js";
 import { ConflictError } from "../../core/errors.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
+import { pipelineTriggerRoutes } from "./pipeline-triggers.js";
 import { logToWire, logWire, runToWire, runWire, specToWire, specVersionWire } from "./pipelines-wire.js";
 
 const projectParams = z.object({ project: z.string() });
@@ -26,6 +27,7 @@ const specBody = z.object({
 });
 
 export const pipelineRoutes: AnyRoute[] = [
+  ...pipelineTriggerRoutes,
   defineRoute({
     method: "GET",
     url: "/api/v1/schemas/tandem-yaml",

@@ -1,0 +1,161 @@
+/**
+ * What starts pipelines besides a person: schedules (cron, evaluated by the server), git pushes
+ * (webhook or a polled local branch), new dataset versions and alerts. Every event carries an
+ * idempotency key and is recorded before a run starts, so one event starts at most one run however
+ * many servers see it (the insert of the event key is the arbiter).
+ */
+import { Cron } from "croner";
+import { SYSTEM_USER } from "../governance/model.js";
+import { nowMs } from "../ids.js";
+import type { TriggerKind } from "./model.js";
+import type { PipelineStore } from "./ports.js";
+import type { PipelineService } from "./service.js";
+import type { TriggerSpec } from "./spec/schema.js";
+import { durationMs } from "./spec/names.js";
+
+export type EventKind = Exclude<TriggerKind, "manual" | "retry">;
+
+/** Reads the commit a local branch points at (LocalGit implements it with `git rev-parse`). */
+export interface GitReader {
+  head(repoPath: string, branch: string): Promise<string | null>;
+}
+
+export interface FiredRun {
+  pipeline: string;
+  runId: string | null;
+  /** Why no run started: a duplicate event, or the `skip` concurrency policy. */
+  reason?: "duplicate" | "skipped";
+}
+
+function matches(t: TriggerSpec, kind: EventKind, name: string): boolean {
+  switch (kind) {
+    case "schedule":
+      return false; // schedules fire through tickSchedules, which knows which trigger it evaluates
+    case "git":
+      return t.git !== undefined && t.git.branch === name;
+    case "data":
+      return t.data === name;
+    case "alert":
+      return t.alert === name;
+  }
+}
+
+export class TriggerService {
+  constructor(
+    private readonly pipelines: PipelineService,
+    private readonly store: PipelineStore,
+    private readonly git?: GitReader,
+  ) {}
+
+  /**
+   * The entry point for events: starts every pipeline of the project's latest spec with a matching
+   * trigger, at most once per `idempotencyKey` and pipeline.
+   */
+  async fire(
+    kind: EventKind,
+    project: string,
+    name: string,
+    payload: Record<string, unknown>,
+    idempotencyKey: string,
+  ): Promise<FiredRun[]> {
+    const v = await this.store.latestSpec(project);
+    if (!v) return [];
+    const spec = this.pipelines.parsedSpec(v);
+    const out: FiredRun[] = [];
+    for (const [pipeline, p] of Object.entries(spec.pipelines ?? {})) {
+      const trigger = (p.triggers ?? []).find((t) => matches(t, kind, name));
+      if (!trigger) continue;
+      out.push(await this.start(project, pipeline, kind, name, payload, idempotencyKey, trigger));
+    }
+    return out;
+  }
+
+  private async start(
+    project: string,
+    pipeline: string,
+    kind: EventKind,
+    name: string,
+    payload: Record<string, unknown>,
+    key: string,
+    trigger: TriggerSpec,
+  ): Promise<FiredRun> {
+    const fresh = await this.store.recordTriggerEvent(project, `${kind}:${pipeline}:${key}`, null, nowMs());
+    if (!fresh) return { pipeline, runId: null, reason: "duplicate" };
+    const run = await this.pipelines.startRun(SYSTEM_USER, project, {
+      pipeline,
+      params: trigger.params ?? {},
+      trigger: { ...payload, kind, name, event: key },
+    });
+    return run ? { pipeline, runId: run.id } : { pipeline, runId: null, reason: "skipped" };
+  }
+
+  /**
+   * Fires schedule triggers that came due since the last tick. The first time a schedule is seen
+   * it is only remembered (no backlog of missed ticks from before it existed); the key of a tick is
+   * its scheduled time, so two servers evaluating the same tick start one run.
+   */
+  async tickSchedules(now = nowMs()): Promise<FiredRun[]> {
+    const out: FiredRun[] = [];
+    for (const project of await this.store.listSpecProjects()) {
+      const v = await this.store.latestSpec(project);
+      if (!v) continue;
+      for (const [pipeline, p] of Object.entries(this.pipelines.parsedSpec(v).pipelines ?? {})) {
+        for (const [i, t] of (p.triggers ?? []).entries()) {
+          if (t.schedule === undefined) continue;
+          const stateKey = `schedule:${pipeline}:${i}:${t.schedule}:${t.timezone ?? "UTC"}`;
+          const last = await this.store.getTriggerState(project, stateKey);
+          if (last === null) {
+            await this.store.setTriggerState(project, stateKey, String(now), now);
+            continue;
+          }
+          const cron = new Cron(t.schedule, { paused: true, timezone: t.timezone ?? "UTC" });
+          const due = cron.nextRun(new Date(Number(last)));
+          if (!due || due.getTime() > now) continue;
+          await this.store.setTriggerState(project, stateKey, String(now), now);
+          const key = `${i}:${due.toISOString()}`;
+          out.push(
+            await this.start(project, pipeline, "schedule", t.schedule, { scheduled_for: due.toISOString() }, key, t),
+          );
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Polls the local clones named by `git: { repo, poll }` triggers; a new head commit starts a run. */
+  async pollGit(now = nowMs()): Promise<FiredRun[]> {
+    if (!this.git) return [];
+    const out: FiredRun[] = [];
+    for (const project of await this.store.listSpecProjects()) {
+      const v = await this.store.latestSpec(project);
+      if (!v) continue;
+      for (const [pipeline, p] of Object.entries(this.pipelines.parsedSpec(v).pipelines ?? {})) {
+        for (const [i, t] of (p.triggers ?? []).entries()) {
+          if (!t.git?.repo) continue;
+          const base = `git:${pipeline}:${i}`;
+          const polledAt = Number((await this.store.getTriggerState(project, `${base}:polled`)) ?? 0);
+          if (now - polledAt < durationMs(t.git.poll ?? "60s")) continue;
+          await this.store.setTriggerState(project, `${base}:polled`, String(now), now);
+          const repo = t.git.repo.startsWith("/") || !v.workspace ? t.git.repo : `${v.workspace}/${t.git.repo}`;
+          const head = await this.git.head(repo, t.git.branch).catch(() => null);
+          if (!head) continue;
+          const seen = await this.store.getTriggerState(project, `${base}:head`);
+          await this.store.setTriggerState(project, `${base}:head`, head, now);
+          if (seen === null || seen === head) continue;
+          out.push(
+            await this.start(
+              project,
+              pipeline,
+              "git",
+              t.git.branch,
+              { commit: head, branch: t.git.branch, source: "poll" },
+              `git:${head}`,
+              t,
+            ),
+          );
+        }
+      }
+    }
+    return out;
+  }
+}
