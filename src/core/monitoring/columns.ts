@@ -13,6 +13,7 @@ import {
   type ValueKind,
 } from "../data/profile/model.js";
 import { parseIsoDatetime } from "../data/profile/values.js";
+import { sortFloat64 } from "./stats/sort.js";
 
 export type { ColumnType };
 
@@ -88,7 +89,7 @@ export function numericSorted(values: ArrayLike<unknown>): Float64Array {
       const v = Number(src[i]);
       if (Number.isFinite(v)) out[n++] = v;
     }
-    return (n === out.length ? out : out.slice(0, n)).sort();
+    return sortFloat64(n === out.length ? out : out.slice(0, n));
   }
   const out: number[] = [];
   for (let i = 0; i < values.length; i++) {
@@ -96,7 +97,7 @@ export function numericSorted(values: ArrayLike<unknown>): Float64Array {
     const x = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : Number.NaN;
     if (Number.isFinite(x)) out.push(x);
   }
-  return Float64Array.from(out).sort();
+  return sortFloat64(Float64Array.from(out));
 }
 
 /** Category key of a value, or undefined when missing. Dates count by their instant. */

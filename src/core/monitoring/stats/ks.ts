@@ -5,6 +5,7 @@
  * case: the statistic is taken over the pooled values with right-continuous ECDFs, as SciPy does, and
  * SciPy's exact p-value assumes no ties, so ours does too.
  */
+import { sortFloat64 } from "./sort.js";
 import { kolmogorovSf } from "./kolmogorov.js";
 import { roundHalfEven } from "./special.js";
 
@@ -116,5 +117,5 @@ export function ks2SampSorted(a: Float64Array, b: Float64Array): KsResult {
 
 /** Two-sided two-sample KS; `a` and `b` must already be free of NaN/±inf. */
 export function ks2Samp(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
-  return ks2SampSorted(Float64Array.from(a).sort(), Float64Array.from(b).sort());
+  return ks2SampSorted(sortFloat64(Float64Array.from(a)), sortFloat64(Float64Array.from(b)));
 }

@@ -3,6 +3,7 @@
  * first Wasserstein distance, and NumPy's Sturges histogram (edges and counts) so binned Jensen-Shannon
  * and PSI see exactly the bins Evidently sees.
  */
+import { sortFloat64 } from "./sort.js";
 
 /** Population standard deviation (NumPy np.std, ddof 0), two-pass for accuracy. */
 export function populationStd(x: ArrayLike<number>): number {
@@ -43,7 +44,7 @@ export function wassersteinSorted(u: Float64Array, v: Float64Array): number {
 
 /** scipy.stats.wasserstein_distance(u, v) for unsorted, NaN-free samples. */
 export function wassersteinDistance(u: ArrayLike<number>, v: ArrayLike<number>): number {
-  return wassersteinSorted(Float64Array.from(u).sort(), Float64Array.from(v).sort());
+  return wassersteinSorted(sortFloat64(Float64Array.from(u)), sortFloat64(Float64Array.from(v)));
 }
 
 /**
