@@ -8,7 +8,7 @@
  * process drives the run.
  */
 import { z } from "zod";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 import { isTerminalRun } from "../../core/pipelines/model.js";
 import type { Services } from "../services.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
@@ -21,14 +21,7 @@ const HEARTBEAT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function stream(
-  services: Services,
-  project: string,
-  id: string,
-  after: number,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) {
+async function stream(services: Services, project: string, id: string, after: number, reply: FastifyReply) {
   // Fails with the usual JSON error (404) before any event is written.
   await services.pipelines.getRun(project, id);
   reply.hijack();
@@ -40,7 +33,8 @@ async function stream(
     "x-accel-buffering": "no",
   });
   let closed = false;
-  request.raw.on("close", () => (closed = true));
+  // The response's close: the client went away (a request's own close only says its body was read).
+  out.on("close", () => (closed = true));
   const send = (event: string, data: unknown) => {
     if (!closed) out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
@@ -90,8 +84,8 @@ export const pipelineEventRoutes: AnyRoute[] = [
     raw: true,
     params: z.object({ project: z.string(), id: z.string() }),
     query: z.object({ after: z.coerce.number().int().min(0).default(0) }),
-    handler: async ({ services, project, params, query, request, reply }) => {
-      await stream(services, project, params.id, query.after, request, reply);
+    handler: async ({ services, project, params, query, reply }) => {
+      await stream(services, project, params.id, query.after, reply);
     },
   }),
 ];
