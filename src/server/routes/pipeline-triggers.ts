@@ -113,6 +113,9 @@ export const pipelineTriggerRoutes: AnyRoute[] = [
     }),
     response: z.object({ runs: z.array(firedWire) }),
     handler: async ({ services, project, params, body }) => {
+      if (params.kind !== "data" && params.kind !== "alert" && params.kind !== "git") {
+        throw new InvalidInputError(`trigger kind ${JSON.stringify(params.kind)}: expected data, alert or git`);
+      }
       const fired = await services.pipelineTriggers.fire(
         params.kind as EventKind,
         project,
