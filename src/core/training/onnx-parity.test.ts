@@ -88,6 +88,27 @@ describe("ONNX export parity with onnxruntime", () => {
     expect(labelMismatches(out.label!.data as BigInt64Array, mine, 2)).toBe(0);
   });
 
+  it("gradient boosting, multiclass: softmax probabilities within 1e-5, same labels", async () => {
+    const train = synthetic(5000, "multiclass");
+    const test = synthetic(2000, "multiclass", 2);
+    const model = trainGradientBoosting(train, { loss: "log_loss", nClasses: 3, maxIter: 40 });
+    expect(model.trees.length % 3).toBe(0);
+    const out = await runOnnx(
+      exportGradientBoosting(model, signatureFor("multiclass_classification", "gradient_boosting", 3)),
+      test.x,
+    );
+    expect(out.probabilities!.dims).toEqual([2000, 3]);
+    const mine = predictGradientBoosting(model, test.x);
+    expect(maxRelDiff(out.probabilities!.data as Float32Array, mine)).toBeLessThan(1e-5);
+    expect(labelMismatches(out.label!.data as BigInt64Array, mine, 3)).toBe(0);
+    let correct = 0;
+    for (let i = 0; i < 2000; i++) {
+      const row = Array.from(mine.subarray(i * 3, i * 3 + 3));
+      if (row.indexOf(Math.max(...row)) === test.y[i]) correct++;
+    }
+    expect(correct / 2000).toBeGreaterThan(0.7);
+  });
+
   it("gradient boosting, regression: values within 1e-5 (relative to max(1,|v|))", async () => {
     const train = synthetic(5000, "regression");
     const test = synthetic(2000, "regression", 2);

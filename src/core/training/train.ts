@@ -183,12 +183,6 @@ export function trainModel(options: TrainModelOptions): TrainModelResult {
         { field: "target" },
       );
     }
-    if (task === "multiclass_classification" && algorithm === "gradient_boosting") {
-      throw new InvalidInputError(
-        "gradient_boosting supports binary_classification and regression; use logistic_regression for multiclass",
-        { field: "algorithm" },
-      );
-    }
     for (let i = 0; i < targetCol.length; i++) {
       const v = targetCol[i];
       if (v === null || v === undefined || (typeof v === "number" && Number.isNaN(v))) continue;
@@ -228,15 +222,17 @@ export function trainModel(options: TrainModelOptions): TrainModelResult {
     const model = trainGradientBoosting(train, {
       ...(params as Partial<GradientBoostingParams>),
       loss: task === "regression" ? "squared_error" : "log_loss",
+      ...(classLabels ? { nClasses: classLabels.length } : {}),
       seed,
     });
     onnxBytes = exportGradientBoosting(model, signature);
     importanceList = model.importances;
-    metrics.iterations = model.trees.length;
+    metrics.iterations = model.trees.length / model.baselines.length;
     const p = predictGradientBoosting(model, test.x);
-    width = task === "regression" ? 1 : 2;
+    width = task === "regression" ? 1 : model.nClasses;
+    // Binary predictions are P(class 1) per row; widen them to [1 − p, p] like the other classifiers.
     scores =
-      task === "regression"
+      task === "regression" || model.nClasses > 2
         ? p
         : new Float64Array(p.length * 2).map((_, j) => (j % 2 === 1 ? p[j >> 1]! : 1 - p[j >> 1]!));
   } else {

@@ -121,9 +121,15 @@ describe("trainModel", () => {
         params: { learning_rat: 0.1 },
       }),
     ).toThrow(/unknown param "learning_rat"/);
-    expect(() =>
-      trainModel({ algorithm: "gradient_boosting", task: "multiclass_classification", columns, target: "y" }),
-    ).toThrow(/logistic_regression/);
+    const multiTrees = trainModel({
+      algorithm: "gradient_boosting",
+      task: "multiclass_classification",
+      columns,
+      target: "y",
+      testFraction: 0,
+      params: { min_samples_leaf: 1, max_iter: 5 },
+    });
+    expect(multiTrees.signature.outputs[1]!.shape).toEqual([null, 3]);
     expect(() => trainModel({ algorithm: "logistic_regression", task: "regression", columns, target: "nope" })).toThrow(
       /target column "nope"/,
     );

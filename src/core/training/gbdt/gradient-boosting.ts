@@ -18,8 +18,10 @@ import { addTreePredictions, addTreePredictionsBinned } from "./tree.js";
 export type BoostingLoss = "log_loss" | "squared_error";
 
 export interface GradientBoostingParams {
-  /** "log_loss" for binary classification (labels 0/1), "squared_error" for regression. */
+  /** "log_loss" for classification (labels 0..K-1), "squared_error" for regression. */
   loss: BoostingLoss;
+  /** Classes for log_loss; above 2 the model grows one tree per class per iteration (default 2). */
+  nClasses?: number;
   /** Boosting iterations (trees) at most (default 100). */
   maxIter?: number;
   /** Shrinkage applied to every leaf value (default 0.1). */
@@ -52,8 +54,14 @@ export interface GradientBoostingModel {
   kind: "gradient_boosting";
   loss: BoostingLoss;
   nFeatures: number;
-  /** Float32 so the trainer adds exactly the ONNX graph's base value. */
-  baseline: number;
+  /** Classes (log_loss), 1 for regression. */
+  nClasses: number;
+  /**
+   * Starting raw score per tree group: one value, or one per class when nClasses > 2 (float32 so the
+   * trainer adds exactly the ONNX graph's base values).
+   */
+  baselines: number[];
+  /** Iteration-major; with nClasses > 2, tree t belongs to class t % nClasses. */
   trees: Tree[];
   /** Gain per feature, normalised to sum to 1. */
   importances: number[];
@@ -69,6 +77,7 @@ const PARALLEL_MIN_TRAIN_ROWS = 100_000;
 export function resolveParams(p: GradientBoostingParams, rows: number): Resolved {
   const r: Resolved = {
     loss: p.loss,
+    nClasses: p.loss === "log_loss" ? (p.nClasses ?? 2) : 1,
     maxIter: p.maxIter ?? 100,
     learningRate: p.learningRate ?? 0.1,
     maxLeafNodes: p.maxLeafNodes ?? 31,
@@ -86,6 +95,7 @@ export function resolveParams(p: GradientBoostingParams, rows: number): Resolved
   const check = (ok: boolean, field: string, rule: string): void => {
     if (!ok) throw new InvalidInputError(`gradient_boosting: ${field} ${rule}`);
   };
+  check(Number.isInteger(r.nClasses) && r.nClasses >= 1, "n_classes", "must be an integer >= 2");
   check(Number.isInteger(r.maxIter) && r.maxIter >= 1, "max_iter", "must be an integer >= 1");
   check(r.learningRate > 0, "learning_rate", "must be > 0");
   check(Number.isInteger(r.maxLeafNodes) && r.maxLeafNodes >= 2, "max_leaf_nodes", "must be an integer >= 2");
@@ -100,9 +110,15 @@ export function resolveParams(p: GradientBoostingParams, rows: number): Resolved
 export function trainGradientBoosting(data: LabelledData, params: GradientBoostingParams): GradientBoostingModel {
   const p = resolveParams(params, data.x.rows);
   const classification = p.loss === "log_loss";
+  // Tree groups per iteration: one per class for multinomial, else one.
+  const k = classification && p.nClasses > 2 ? p.nClasses : 1;
   if (classification) {
     for (const v of data.y) {
-      if (v !== 0 && v !== 1) throw new InvalidInputError("gradient_boosting: log_loss needs labels 0 and 1");
+      if (!Number.isInteger(v) || v < 0 || v >= Math.max(2, p.nClasses)) {
+        throw new InvalidInputError(
+          `gradient_boosting: log_loss needs class indices 0..${Math.max(2, p.nClasses) - 1}, got ${v}`,
+        );
+      }
     }
   }
   let train = data;
@@ -119,6 +135,7 @@ export function trainGradientBoosting(data: LabelledData, params: GradientBoosti
   }
   const n = train.x.rows;
   if (n < 2) throw new InvalidInputError("gradient_boosting: needs at least 2 training rows");
+  const baselines = initialScores(p.loss, k, train.y);
   const mapper = fitBins(train.x, { maxBins: p.maxBins, seed: p.seed });
   const parallel = p.threads >= 2 && n >= PARALLEL_MIN_TRAIN_ROWS;
   const bins = applyBins(train.x, mapper, parallel);
@@ -145,30 +162,30 @@ export function trainGradientBoosting(data: LabelledData, params: GradientBoosti
     },
     { index, ...(worker ? { worker } : {}) },
   );
-  let mean = 0;
-  for (const v of train.y) mean += v;
-  mean /= n;
-  if (classification && (mean === 0 || mean === 1)) {
-    throw new InvalidInputError("gradient_boosting: training labels hold a single class");
-  }
-  const baseline = Math.fround(classification ? Math.log(mean / (1 - mean)) : mean);
-  const raw = new Float64Array(n).fill(baseline);
-  const valRaw = val ? new Float64Array(val.x.rows).fill(baseline) : null;
+  const raw = baselines.map((b) => new Float64Array(n).fill(b));
+  const valRaw = val ? baselines.map((b) => new Float64Array(val.x.rows).fill(b)) : null;
+  const proba = k > 1 ? new Float64Array(n * k) : null;
   const trees: Tree[] = [];
   const validationLoss: number[] = [];
   if (val && valRaw) validationLoss.push(lossOf(p.loss, val.y, valRaw));
   try {
     for (let it = 0; it < p.maxIter; it++) {
-      computeGradients(p.loss, train.y, raw, grad, hess);
-      const tree = grower.grow(grad, hess, raw);
-      trees.push(tree);
-      if (val && valRaw && valBins) {
-        addTreePredictionsBinned(tree, valBins, val.x.cols, valRaw);
+      if (proba) softmaxRows(raw, proba);
+      let allStumps = true;
+      for (let c = 0; c < k; c++) {
+        if (proba) classGradients(proba, k, c, train.y, grad, hess!);
+        else computeGradients(p.loss, train.y, raw[0]!, grad, hess);
+        const tree = grower.grow(grad, hess, raw[c]!);
+        trees.push(tree);
+        if (tree.feature.length > 1) allStumps = false;
+        if (valRaw && valBins) addTreePredictionsBinned(tree, valBins, val!.x.cols, valRaw[c]!);
+      }
+      if (val && valRaw) {
         validationLoss.push(lossOf(p.loss, val.y, valRaw));
         if (shouldStop(validationLoss, p.nIterNoChange, p.tol)) break;
       }
-      // A tree with a single leaf means no split helps any more.
-      if (tree.feature.length === 1) break;
+      // Single-leaf trees mean no split helps any more.
+      if (allStumps) break;
     }
   } finally {
     worker?.close();
@@ -180,11 +197,58 @@ export function trainGradientBoosting(data: LabelledData, params: GradientBoosti
     kind: "gradient_boosting",
     loss: p.loss,
     nFeatures: data.x.cols,
-    baseline,
+    nClasses: classification ? Math.max(2, p.nClasses) : 1,
+    baselines,
     trees,
     importances,
     validationLoss,
   };
+}
+
+/** Mean for squared error, log-odds for binary, log class priors for multinomial (float32). */
+function initialScores(loss: BoostingLoss, k: number, y: Float64Array): number[] {
+  const n = y.length;
+  if (loss === "squared_error") return [Math.fround(y.reduce((a, b) => a + b, 0) / n)];
+  const counts = new Float64Array(Math.max(2, k));
+  for (const v of y) counts[v] = counts[v]! + 1;
+  if (k === 1) {
+    const mean = counts[1]! / n;
+    if (mean === 0 || mean === 1) throw new InvalidInputError("gradient_boosting: training labels hold a single class");
+    return [Math.fround(Math.log(mean / (1 - mean)))];
+  }
+  // A class absent from training gets a tiny prior rather than log(0) = -Infinity.
+  return Array.from(counts, (c) => Math.fround(Math.log(Math.max(c, 1e-3) / n)));
+}
+
+function softmaxRows(raw: Float64Array[], out: Float64Array): void {
+  const k = raw.length;
+  const n = raw[0]!.length;
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) max = Math.max(max, raw[c]![i]!);
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp(raw[c]![i]! - max);
+      out[i * k + c] = e;
+      sum += e;
+    }
+    for (let c = 0; c < k; c++) out[i * k + c] = out[i * k + c]! / sum;
+  }
+}
+
+function classGradients(
+  proba: Float64Array,
+  k: number,
+  c: number,
+  y: Float64Array,
+  grad: Float64Array,
+  hess: Float64Array,
+): void {
+  for (let i = 0; i < y.length; i++) {
+    const p = proba[i * k + c]!;
+    grad[i] = p - (y[i] === c ? 1 : 0);
+    hess[i] = p * (1 - p);
+  }
 }
 
 /** scikit-learn's rule: stop when none of the last n losses beats the one n+1 back by more than tol. */
@@ -216,33 +280,52 @@ function computeGradients(
   }
 }
 
-function lossOf(loss: BoostingLoss, y: Float64Array, raw: Float64Array): number {
+function lossOf(loss: BoostingLoss, y: Float64Array, raws: Float64Array[]): number {
   let s = 0;
+  const raw = raws[0]!;
   if (loss === "squared_error") {
     for (let i = 0; i < y.length; i++) s += (raw[i]! - y[i]!) ** 2;
     return s / y.length;
   }
-  // log(1 + e^z) - y z, computed stably.
+  if (raws.length === 1) {
+    // log(1 + e^z) - y z, computed stably.
+    for (let i = 0; i < y.length; i++) {
+      const z = raw[i]!;
+      s += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i]! * z;
+    }
+    return s / y.length;
+  }
+  // Cross-entropy: logsumexp(z) - z_y.
   for (let i = 0; i < y.length; i++) {
-    const z = raw[i]!;
-    s += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i]! * z;
+    let max = -Infinity;
+    for (const r of raws) max = Math.max(max, r[i]!);
+    let sum = 0;
+    for (const r of raws) sum += Math.exp(r[i]! - max);
+    s += max + Math.log(sum) - raws[y[i]!]![i]!;
   }
   return s / y.length;
 }
 
-/** Raw scores (log-odds for log_loss, values for squared_error) for each row. */
-export function predictRaw(model: GradientBoostingModel, x: Matrix): Float64Array {
+/** Raw scores per tree group (log-odds for binary, per-class scores for multinomial, values for regression). */
+export function predictRaw(model: GradientBoostingModel, x: Matrix): Float64Array[] {
   if (x.cols !== model.nFeatures) {
     throw new InvalidInputError(`model expects ${model.nFeatures} features, got ${x.cols}`);
   }
-  const out = new Float64Array(x.rows).fill(model.baseline);
-  for (const t of model.trees) addTreePredictions(t, x.data, x.cols, out);
+  const k = model.baselines.length;
+  const out = model.baselines.map((b) => new Float64Array(x.rows).fill(b));
+  model.trees.forEach((t, i) => addTreePredictions(t, x.data, x.cols, out[i % k]!));
   return out;
 }
 
-/** log_loss: probability of class 1; squared_error: the predicted value. */
+/**
+ * Regression: the value per row. Binary: the probability of class 1 per row. Multiclass: class
+ * probabilities [rows, K] row-major.
+ */
 export function predictGradientBoosting(model: GradientBoostingModel, x: Matrix): Float64Array {
-  const raw = predictRaw(model, x);
-  if (model.loss === "log_loss") for (let i = 0; i < raw.length; i++) raw[i] = sigmoid(raw[i]!);
-  return raw;
+  const raws = predictRaw(model, x);
+  if (model.loss === "squared_error") return raws[0]!;
+  if (raws.length === 1) return raws[0]!.map(sigmoid);
+  const out = new Float64Array(x.rows * raws.length);
+  softmaxRows(raws, out);
+  return out;
 }

@@ -4,7 +4,8 @@
  *
  * Classifier: the leaves' weights go to class id 0 with post_transform LOGISTIC; onnxruntime's binary
  * case then yields `probabilities` [N, 2] = [1 - sigmoid(score), sigmoid(score)] and `label` int64 [N]
- * (class index, 1 when the probability of class 1 is above 0.5). Regressor: `value` float [N, 1].
+ * (class index, 1 when the probability of class 1 is above 0.5). Multiclass: tree t scores class
+ * t % K, post_transform SOFTMAX, `probabilities` [N, K], `label` the argmax. Regressor: `value` float [N, 1].
  */
 
 import type { GradientBoostingModel } from "../gbdt/gradient-boosting.js";
@@ -26,6 +27,8 @@ export function exportGradientBoosting(model: GradientBoostingModel, signature: 
   const leafTree: number[] = [];
   const leafNode: number[] = [];
   const leafWeight: number[] = [];
+  const leafClass: number[] = [];
+  const groups = model.baselines.length;
   model.trees.forEach((tree, t) => {
     for (let i = 0; i < tree.feature.length; i++) {
       const f = tree.feature[i]!;
@@ -48,6 +51,7 @@ export function exportGradientBoosting(model: GradientBoostingModel, signature: 
         leafTree.push(t);
         leafNode.push(i);
         leafWeight.push(tree.value[i]!);
+        leafClass.push(t % groups);
       }
     }
   });
@@ -60,7 +64,7 @@ export function exportGradientBoosting(model: GradientBoostingModel, signature: 
     attr("nodes_truenodeids", { ints: trueIds }),
     attr("nodes_falsenodeids", { ints: falseIds }),
     attr("nodes_missing_value_tracks_true", { ints: missingTrue }),
-    attr("base_values", { floats: [model.baseline] }),
+    attr("base_values", { floats: model.baselines }),
   ];
   const f = model.nFeatures;
   const input = valueInfo(INPUT_NAME, FLOAT, [null, f]);
@@ -100,10 +104,10 @@ export function exportGradientBoosting(model: GradientBoostingModel, signature: 
       ...common,
       attr("class_treeids", { ints: leafTree }),
       attr("class_nodeids", { ints: leafNode }),
-      attr("class_ids", { ints: leafTree.map(() => 0) }),
+      attr("class_ids", { ints: leafClass }),
       attr("class_weights", { floats: leafWeight }),
-      attr("classlabels_int64s", { ints: [0, 1] }),
-      attr("post_transform", "LOGISTIC"),
+      attr("classlabels_int64s", { ints: Array.from({ length: model.nClasses }, (_, c) => c) }),
+      attr("post_transform", groups > 1 ? "SOFTMAX" : "LOGISTIC"),
     ],
     ML,
   );
@@ -114,7 +118,7 @@ export function exportGradientBoosting(model: GradientBoostingModel, signature: 
       name: "tandem_gradient_boosting",
       node: [classifier],
       input: [input],
-      output: [valueInfo(LABEL_OUTPUT, INT64, [null]), valueInfo(PROBABILITIES_OUTPUT, FLOAT, [null, 2])],
+      output: [valueInfo(LABEL_OUTPUT, INT64, [null]), valueInfo(PROBABILITIES_OUTPUT, FLOAT, [null, model.nClasses])],
     },
   });
 }
