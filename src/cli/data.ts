@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { SingleBar } from "cli-progress";
 import { parse as parseYaml } from "yaml";
 import { readFile } from "node:fs/promises";
+import { manifestHash } from "../core/artifacts/manifest.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { collectFiles, hashFile, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
@@ -44,7 +45,7 @@ interface ColumnWire {
 /** Adds above these sizes show a progress bar (on a terminal, without --json). */
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
 const PROGRESS_MIN_FILES = 200;
-const PARALLEL = 4;
+const PARALLEL = 8;
 
 function splitRef(text: string): { name: string; version: string } {
   const at = text.indexOf("@");
@@ -122,6 +123,17 @@ async function addPath(
     }
     await cache.save();
     const entries = files.map((f) => ({ path: f.path, sha256: f.sha256!, size: f.size }));
+    // Same content as the latest version: answer with it without asking about blobs (the re-add case).
+    const manifest = manifestHash(entries);
+    const latest = await api
+      .get<{ versions: VersionWire[] }>(`${base}/versions`)
+      .then((r) => r.versions[0])
+      .catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) return undefined;
+        throw error;
+      });
+    if (latest && latest.manifest_sha256 === manifest && latest.kind === kind)
+      return { created: false, version: latest, uploaded: sent };
     const bySha = new Map(files.map((f) => [f.sha256!, f]));
     const sendMissing = async (missing: string[]) =>
       pool(missing, PARALLEL, async (sha) => void (await upload(bySha.get(sha)!)));
