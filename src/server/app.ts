@@ -98,9 +98,11 @@ export function registerRoute(
         if (!route.verify) throw new Error(`route ${route.method} ${route.url} uses hmac without verify`);
         principal = await route.verify(request, services);
       }
-      const params = parsePart(route.params, request.params, "path parameters");
-      const project = projectOf(params, request);
+      // Authorise on the raw project before validating the other path parameters, so a caller
+      // without the role learns nothing about which ids are well-formed.
+      const project = projectOf(request.params, request);
       const role = await authorizeRoute(route, services, principal, project);
+      const params = parsePart(route.params, request.params, "path parameters");
       (request as GuardedRequest)[GUARDED] = { principal, params, project, role };
     } catch (error) {
       return sendError(request, reply, error);
