@@ -266,6 +266,24 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       await t.services.registry.applyPolicies("admin", P, {});
     });
 
+    it("never drops an in-flight request while switching versions", async () => {
+      await t.api("PUT", `/api/v1/projects/${P}/endpoints/churn`, { model: "churn@1" });
+      await t.services.serving.runtime.sync();
+      const inFlight = Array.from({ length: 150 }, (_, i) =>
+        predict(t, P, "churn", [row], { "x-request-id": `switch-${i}` }),
+      );
+      // Switch twice while those requests are queued or running; old sessions close only once drained.
+      await t.api("PUT", `/api/v1/projects/${P}/endpoints/churn`, { model: "churn@2" });
+      await t.services.serving.runtime.sync();
+      await t.api("PUT", `/api/v1/projects/${P}/endpoints/churn`, { model: "churn@1" });
+      await t.services.serving.runtime.sync();
+      const results = await Promise.all(inFlight);
+      expect(results.filter((r) => r.status !== 200)).toEqual([]);
+      expect(new Set(results.map((r) => r.body.model_version)).size).toBeGreaterThanOrEqual(1);
+      await t.api("PUT", `/api/v1/projects/${P}/endpoints/churn`, { model: "churn@champion" });
+      await t.services.serving.runtime.sync();
+    });
+
     it("records deployments of models and software services", async () => {
       const rec = await t.api<Record<string, unknown>>("POST", `/api/v1/projects/${P}/deployments`, {
         service: "web",
