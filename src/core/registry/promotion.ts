@@ -21,9 +21,8 @@ import type {
   RequestStatus,
 } from "./model.js";
 import { aliasesCompared, evaluatePolicies, verdictOf, type Incumbent, type PolicySpec } from "./policy.js";
-import type { PolicySource } from "./ports.js";
 import { checkAlias, formatRef, parseModelRef } from "./refs.js";
-import type { RegistryDeps } from "./service.js";
+import { ModelCatalog } from "./catalog.js";
 
 export interface PromotionOutcome {
   /** `applied`: the alias moved (or already pointed there); `pending`: awaiting approvals; `refused`: a check failed. */
@@ -54,15 +53,7 @@ function refusalMessage(o: PromotionOutcome): string {
   return `policy refused ${what}: ${failed.join("; ")}`;
 }
 
-export abstract class Promotions {
-  constructor(
-    protected readonly deps: RegistryDeps,
-    protected readonly policySource: PolicySource,
-  ) {}
-
-  /** `name@N`, `name@alias`, … → the version (implemented by RegistryService). */
-  abstract resolve(project: string, ref: string): Promise<ModelVersion>;
-
+export abstract class Promotions extends ModelCatalog {
   /** The policies a request is held to: the named one, else all of the project's. */
   private async policiesFor(project: string, policy: string | null | undefined): Promise<Record<string, PolicySpec>> {
     const all = await this.policySource.policies(project);

@@ -1,0 +1,324 @@
+/**
+ * Models and versions as records: create, read, resolve `name@…`, describe, tag, stage, rename,
+ * delete. The base of RegistryService (see service.ts for the whole API and the MLflow mapping);
+ * promotion.ts adds the gate on top. Every change goes through `audited`.
+ */
+import { audited } from "../governance/audited.js";
+import type { AuditLog } from "../governance/audit.js";
+import type { ArtifactStore } from "../artifacts/ports.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
+import { nowMs } from "../ids.js";
+import type { MetadataStore } from "../ports.js";
+import { STAGES, type ModelVersion, type RegisteredModel, type Stage } from "./model.js";
+import type { LineageSource, ModelQuery, PolicySource, RegistryStore } from "./ports.js";
+import { checkModelName, formatRef, parseModelRef } from "./refs.js";
+
+export interface RegistryDeps {
+  metadata: MetadataStore;
+  audit: AuditLog;
+  store: RegistryStore;
+  artifacts: ArtifactStore;
+  lineage: LineageSource;
+  /** Where policies come from (default: the ones stored by `applyPolicies`). */
+  policies?: PolicySource;
+}
+
+export const tagKey = (key: string): void => {
+  if (!key || key.length > 250) throw new InvalidInputError(`tag key ${JSON.stringify(key)}: 1 to 250 characters`);
+};
+
+export abstract class ModelCatalog {
+  constructor(
+    protected readonly deps: RegistryDeps,
+    protected readonly policySource: PolicySource,
+  ) {}
+
+  // ---- models ----
+
+  async getModel(project: string, name: string): Promise<RegisteredModel> {
+    const m = await this.deps.store.getModel(project, name);
+    if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+    return m;
+  }
+
+  async createModel(
+    actor: string,
+    project: string,
+    input: { name: string; description?: string; tags?: Record<string, string> },
+  ): Promise<RegisteredModel> {
+    checkModelName(input.name);
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const now = nowMs();
+      const model: RegisteredModel = {
+        project,
+        name: input.name,
+        description: input.description ?? "",
+        owner: actor,
+        tags: input.tags ?? {},
+        createdAt: now,
+        updatedAt: now,
+      };
+      if (!(await this.deps.store.insertModel(model, tx))) {
+        throw new ConflictError(`model ${input.name} already exists in project ${project}`);
+      }
+      await record({ actor, project, action: "model.create", target: `model:${input.name}` });
+      return model;
+    });
+  }
+
+  async updateModel(
+    actor: string,
+    project: string,
+    name: string,
+    patch: { description?: string; owner?: string },
+  ): Promise<RegisteredModel> {
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const m = await this.deps.store.getModel(project, name, tx);
+      if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      const next = {
+        ...m,
+        description: patch.description ?? m.description,
+        owner: patch.owner ?? m.owner,
+        updatedAt: nowMs(),
+      };
+      await this.deps.store.updateModel(next, tx);
+      await record({
+        actor,
+        project,
+        action: "model.update",
+        target: `model:${name}`,
+        summary: { description: patch.description !== undefined, owner: patch.owner ?? null },
+      });
+      return next;
+    });
+  }
+
+  async renameModel(actor: string, project: string, name: string, newName: string): Promise<RegisteredModel> {
+    checkModelName(newName);
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      if (!(await this.deps.store.getModel(project, name, tx)))
+        throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      if (await this.deps.store.getModel(project, newName, tx))
+        throw new ConflictError(`model ${newName} already exists in project ${project}`);
+      await this.deps.store.renameModel(project, name, newName, tx);
+      await record({ actor, project, action: "model.rename", target: `model:${newName}`, summary: { from: name } });
+      return (await this.deps.store.getModel(project, newName, tx))!;
+    });
+  }
+
+  async deleteModel(actor: string, project: string, name: string): Promise<void> {
+    await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      if (!(await this.deps.store.getModel(project, name, tx)))
+        throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      const aliases = await this.deps.store.listAliases(project, name, tx);
+      if (aliases.length)
+        throw new ConflictError(
+          `model ${name} still has aliases (${aliases.map((a) => a.alias).join(", ")}); delete them first`,
+        );
+      await this.deps.store.deleteModel(project, name, tx);
+      await record({ actor, project, action: "model.delete", target: `model:${name}` });
+    });
+  }
+
+  searchModels(project: string, q: Partial<ModelQuery> = {}): Promise<{ models: RegisteredModel[]; total: number }> {
+    return this.deps.store.listModels(project, { limit: 100, offset: 0, ...q });
+  }
+
+  async setModelTag(actor: string, project: string, name: string, key: string, value: string | null): Promise<void> {
+    if (value !== null) tagKey(key);
+    await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const m = await this.deps.store.getModel(project, name, tx);
+      if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      const tags = { ...m.tags };
+      if (value === null) {
+        if (!(key in tags)) throw new NotFoundError(`model ${name} has no tag ${key}`);
+        delete tags[key];
+      } else tags[key] = value;
+      await this.deps.store.updateModel({ ...m, tags, updatedAt: nowMs() }, tx);
+      await record({
+        actor,
+        project,
+        action: value === null ? "model.tag.delete" : "model.tag.set",
+        target: `model:${name}`,
+        summary: { key },
+      });
+    });
+  }
+
+  deleteModelTag(actor: string, project: string, name: string, key: string): Promise<void> {
+    return this.setModelTag(actor, project, name, key, null);
+  }
+
+  async getVersion(project: string, name: string, version: number): Promise<ModelVersion> {
+    const v = await this.deps.store.getVersion(project, name, version);
+    if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+    return v;
+  }
+
+  /** `name@N`, `name@latest`, `name@alias`, or a bare name (latest) → the version. */
+  async resolve(project: string, ref: string): Promise<ModelVersion> {
+    const parsed = parseModelRef(ref);
+    const { name, selector } = parsed;
+    switch (selector.kind) {
+      case "number":
+        return this.getVersion(project, name, selector.version);
+      case "latest": {
+        const v = await this.deps.store.latestVersion(project, name);
+        if (!v) throw new NotFoundError(`model ${name} has no versions in project ${project}`);
+        return v;
+      }
+      case "alias": {
+        const a = await this.deps.store.getAlias(project, name, selector.alias);
+        if (!a) {
+          if (!(await this.deps.store.getModel(project, name)))
+            throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+          throw new NotFoundError(`model ${name} has no alias ${selector.alias}`);
+        }
+        return this.getVersion(project, name, a.version);
+      }
+    }
+  }
+
+  async updateVersion(
+    actor: string,
+    project: string,
+    name: string,
+    version: number,
+    patch: { description?: string },
+  ): Promise<ModelVersion> {
+    return this.changeVersion(actor, project, name, version, "model.version.update", { description: true }, (v) => ({
+      ...v,
+      description: patch.description ?? v.description,
+    }));
+  }
+
+  async setVersionTag(
+    actor: string,
+    project: string,
+    name: string,
+    version: number,
+    key: string,
+    value: string | null,
+  ): Promise<ModelVersion> {
+    if (value !== null) tagKey(key);
+    return this.changeVersion(
+      actor,
+      project,
+      name,
+      version,
+      value === null ? "model.version.tag.delete" : "model.version.tag.set",
+      { key },
+      (v) => {
+        const tags = { ...v.tags };
+        if (value === null) {
+          if (!(key in tags)) throw new NotFoundError(`model version ${formatRef(name, version)} has no tag ${key}`);
+          delete tags[key];
+        } else tags[key] = value;
+        return { ...v, tags };
+      },
+    );
+  }
+
+  deleteVersionTag(actor: string, project: string, name: string, version: number, key: string): Promise<ModelVersion> {
+    return this.setVersionTag(actor, project, name, version, key, null);
+  }
+
+  /** MLflow's deprecated stages: a label on the version. `archiveExisting` moves others in `stage` to Archived. */
+  async transitionStage(
+    actor: string,
+    project: string,
+    name: string,
+    version: number,
+    stage: string,
+    archiveExisting = false,
+  ): Promise<ModelVersion> {
+    const match = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
+    if (!match) throw new InvalidInputError(`stage ${JSON.stringify(stage)}: expected one of ${STAGES.join(", ")}`);
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const v = await this.deps.store.getVersion(project, name, version, tx);
+      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      const now = nowMs();
+      if (archiveExisting && (match === "Staging" || match === "Production")) {
+        for (const other of await this.deps.store.listVersions(
+          project,
+          { modelName: name, limit: 100_000, offset: 0 },
+          tx,
+        )) {
+          if (other.version !== version && other.stage === match)
+            await this.deps.store.updateVersionMeta({ ...other, stage: "Archived", updatedAt: now }, tx);
+        }
+      }
+      const next = { ...v, stage: match, updatedAt: now };
+      await this.deps.store.updateVersionMeta(next, tx);
+      await record({
+        actor,
+        project,
+        action: "model.version.stage",
+        target: `model:${formatRef(name, version)}`,
+        summary: { from: v.stage, to: match },
+      });
+      return next;
+    });
+  }
+
+  /** MLflow's GetLatestVersions: the newest version per stage (all stages when none given). */
+  async latestVersions(project: string, name: string, stages: string[] = []): Promise<ModelVersion[]> {
+    await this.getModel(project, name);
+    const wanted = stages.length
+      ? stages.map((s) => STAGES.find((x) => x.toLowerCase() === s.toLowerCase()) ?? s)
+      : [...STAGES];
+    const all = await this.deps.store.listVersions(project, { modelName: name, limit: 100_000, offset: 0 });
+    const out: ModelVersion[] = [];
+    for (const stage of wanted) {
+      const v = all.find((x) => x.stage === (stage as Stage));
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  async deleteVersion(actor: string, project: string, name: string, version: number): Promise<void> {
+    await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const v = await this.deps.store.getVersion(project, name, version, tx);
+      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      const holding = (await this.deps.store.listAliases(project, name, tx)).filter((a) => a.version === version);
+      if (holding.length)
+        throw new ConflictError(
+          `${formatRef(name, version)} holds alias ${holding.map((a) => a.alias).join(", ")}; move or delete it first`,
+        );
+      await this.deps.store.deleteVersion(project, name, version, tx);
+      await record({
+        actor,
+        project,
+        action: "model.version.delete",
+        target: `model:${formatRef(name, version)}`,
+        summary: { sha256: v.artifact.sha256 },
+      });
+    });
+  }
+
+  searchVersions(
+    project: string,
+    q: { modelName?: string; runId?: string; limit?: number; offset?: number },
+  ): Promise<ModelVersion[]> {
+    return this.deps.store.listVersions(project, { limit: 100, offset: 0, ...q });
+  }
+
+  protected async changeVersion(
+    actor: string,
+    project: string,
+    name: string,
+    version: number,
+    action: string,
+    summary: Record<string, unknown>,
+    change: (v: ModelVersion) => ModelVersion,
+  ): Promise<ModelVersion> {
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      const v = await this.deps.store.getVersion(project, name, version, tx);
+      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      const next = { ...change(v), updatedAt: nowMs() };
+      await this.deps.store.updateVersionMeta(next, tx);
+      await record({ actor, project, action, target: `model:${formatRef(name, version)}`, summary });
+      return next;
+    });
+  }
+}
