@@ -45,16 +45,19 @@ export const triggerSpecSchema = z
     git: z
       .strictObject({
         branch: z.string().min(1).default("main"),
-        /** A local clone to poll (relative to tandem.yaml); without it only webhooks start runs. */
-        repo: z.string().optional(),
-        /** How often to poll `repo` (default 60s). */
-        poll: durationSchema.optional(),
+        repo: z
+          .string()
+          .optional()
+          .describe("A local clone to poll (relative to tandem.yaml); without it only webhooks start runs."),
+        poll: durationSchema.optional().describe("How often to poll `repo` (default 60s)."),
       })
       .optional(),
     data: nameSchema.optional(),
     alert: z.string().min(1).optional(),
-    /** Params this trigger's runs use instead of the defaults. */
-    params: z.record(identSchema, scalarSchema).optional(),
+    params: z
+      .record(identSchema, scalarSchema)
+      .optional()
+      .describe("Params this trigger's runs use instead of the defaults."),
   })
   .superRefine((t, ctx) => {
     const kinds = TRIGGER_KINDS.filter((k) => t[k] !== undefined);
@@ -75,50 +78,84 @@ export type OutputKind = (typeof OUTPUT_KINDS)[number];
 export const stepSpecSchema = z
   .strictObject({
     description: z.string().optional(),
-    /** A shell script (bash where present, else sh). Expressions are substituted shell-quoted. */
-    run: z.string().min(1).optional(),
-    /** A built-in step, `tandem/<name>`. */
+    run: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A shell script (bash where present, else sh). Expressions are substituted shell-quoted."),
     uses: z
       .string()
       .regex(/^tandem\/[a-z][a-z0-9-]*$/, { error: 'expected "tandem/<name>", e.g. tandem/register' })
-      .optional(),
-    /** Arguments of a built-in step; expressions are substituted as plain values. */
-    with: z.record(z.string(), z.unknown()).optional(),
-    /** Steps that must finish first (steps whose outputs this step references are added implicitly). */
-    needs: z.union([nameSchema, z.array(nameSchema)]).optional(),
-    /**
-     * Inputs materialised in the step's private directory: `${{ steps.X.outputs.Y }}`,
-     * `dataset://name@version`, or a path inside the project folder (hashed, so editing it invalidates the cache).
-     */
-    inputs: z.record(identSchema, z.string().min(1)).optional(),
-    /** Outputs the step writes to `$TANDEM_OUTPUT_<NAME>` (a directory, or a file path). */
-    outputs: z.record(identSchema, z.enum(OUTPUT_KINDS)).optional(),
-    /** A JSON file (relative to the step's directory): `{name: number}` or `[{name, value, step}]`. */
-    metrics: z.string().min(1).optional(),
-    /** Extra attempts after a failure, with exponential backoff (default 0). */
-    retries: z.number().int().min(0).max(20).optional(),
-    /** Kill the step's whole process tree after this long (default: none). */
-    timeout: durationSchema.optional(),
+      .optional()
+      .describe("A built-in step, `tandem/<name>` (see docs/guides/pipelines.md for the list)."),
+    with: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("Arguments of a built-in step; expressions are substituted as plain values."),
+    needs: z
+      .union([nameSchema, z.array(nameSchema)])
+      .optional()
+      .describe("Steps that must finish first (steps whose outputs this step references are added implicitly)."),
+    inputs: z
+      .record(identSchema, z.string().min(1))
+      .optional()
+      .describe(
+        "Inputs materialised in the step's private directory: `${{ steps.X.outputs.Y }}`, `dataset://name@version`, or a path inside the project folder (hashed, so editing it invalidates the cache).",
+      ),
+    outputs: z
+      .record(identSchema, z.enum(OUTPUT_KINDS))
+      .optional()
+      .describe("Outputs the step writes to `$TANDEM_OUTPUT_<NAME>` (a directory, or a file path)."),
+    metrics: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A JSON file (relative to the step's directory): `{name: number}` or `[{name, value, step}]`."),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .optional()
+      .describe("Extra attempts after a failure, with exponential backoff (default 0)."),
+    timeout: durationSchema.optional().describe("Kill the step's whole process tree after this long (default: none)."),
     resources: z
       .strictObject({
         cpu: z.union([z.string(), z.number()]).optional(),
         memory: z.string().optional(),
         gpu: z.number().int().min(0).optional(),
-        /** A container image for executors that run one (part of the environment digest). */
-        image: z.string().optional(),
+        image: z
+          .string()
+          .optional()
+          .describe("A container image for executors that run one (part of the environment digest)."),
       })
       .optional(),
-    /** Secrets put into the step's environment under their own names; masked in logs. */
     secrets: z
       .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a secret name is an environment variable name" }))
-      .optional(),
-    /** Skip the step (status `skipped`) unless this is true: `${{ params.deploy && env.BRANCH == 'main' }}`. */
-    if: z.union([z.string().min(1), z.boolean()]).optional(),
-    /** Fan out one step run per combination: `{ learning_rate: [0.01, 0.1] }` (overrides params of those names). */
-    matrix: z.record(identSchema, z.array(scalarSchema).min(1)).optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalarSchema).optional(),
-    /** Set false for steps with side effects that must run every time, e.g. a deploy (default true). */
-    cache: z.boolean().optional(),
+      .optional()
+      .describe(
+        "Secrets put into the step's environment under their own names (`tandem secrets set NAME`); masked in logs.",
+      ),
+    if: z
+      .union([z.string().min(1), z.boolean()])
+      .optional()
+      .describe(
+        "Skip the step (status `skipped`) unless this is true: `${{ params.deploy && env.BRANCH == 'main' }}`.",
+      ),
+    matrix: z
+      .record(identSchema, z.array(scalarSchema).min(1))
+      .optional()
+      .describe(
+        "Fan out one step run per combination: `{ learning_rate: [0.01, 0.1] }` (overrides params of those names).",
+      ),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalarSchema)
+      .optional()
+      .describe("Environment variables of this step (values may use `${{ params.x }}`, substituted as plain text)."),
+    cache: z
+      .boolean()
+      .optional()
+      .describe("Set false for steps with side effects that must run every time, e.g. a deploy (default true)."),
   })
   .superRefine((s, ctx) => {
     if ((s.run === undefined) === (s.uses === undefined)) {
@@ -131,26 +168,49 @@ export const stepSpecSchema = z
 
 export const pipelineSpecSchema = z.strictObject({
   description: z.string().optional(),
-  params: z.record(identSchema, paramSpecSchema).optional(),
-  triggers: z.array(triggerSpecSchema).optional(),
-  /** What a new run does while another run of this pipeline is active (default queue). */
-  concurrency: z.enum(CONCURRENCY_POLICIES).optional(),
-  /** Environment for every step (a step's own env: wins). */
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalarSchema).optional(),
+  params: z
+    .record(identSchema, paramSpecSchema)
+    .optional()
+    .describe(
+      "Params with their defaults; override per run with `tandem run -p key=value` (checked against the type).",
+    ),
+  triggers: z
+    .array(triggerSpecSchema)
+    .optional()
+    .describe("What starts the pipeline besides `tandem run`: schedule, git, data, alert."),
+  concurrency: z
+    .enum(CONCURRENCY_POLICIES)
+    .optional()
+    .describe("What a new run does while another run of this pipeline is active (default queue)."),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalarSchema)
+    .optional()
+    .describe("Environment for every step (a step's own env: wins)."),
   steps: z
     .record(nameSchema, stepSpecSchema)
-    .refine((s) => Object.keys(s).length > 0, { error: "a pipeline needs at least one step" }),
+    .refine((s) => Object.keys(s).length > 0, { error: "a pipeline needs at least one step" })
+    .describe("The steps, by name; they form a DAG through `needs:` and the outputs they reference."),
 });
 
 export const tandemSpecSchema = z.strictObject({
-  /** The project this spec belongs to (default: the CLI's --project, else "default"). */
-  project: nameSchema.optional(),
+  project: nameSchema
+    .optional()
+    .describe('The project this spec belongs to (default: the CLI\'s --project, else "default").'),
   description: z.string().optional(),
-  datasets: z.record(nameSchema, datasetSpecSchema).optional(),
-  pipelines: z.record(nameSchema, pipelineSpecSchema).optional(),
-  policies: z.record(nameSchema, policySpecSchema).optional(),
-  endpoints: z.record(nameSchema, endpointSpecSchema).optional(),
-  monitors: z.record(nameSchema, monitorSpecSchema).optional(),
+  datasets: z
+    .record(nameSchema, datasetSpecSchema)
+    .optional()
+    .describe("Named datasets, for `dataset://name@version` inputs."),
+  pipelines: z.record(nameSchema, pipelineSpecSchema).optional().describe("Pipelines, by name."),
+  policies: z
+    .record(nameSchema, policySpecSchema)
+    .optional()
+    .describe("Gates a model version must pass before an alias or a deployment."),
+  endpoints: z.record(nameSchema, endpointSpecSchema).optional().describe("Served models following an alias."),
+  monitors: z
+    .record(nameSchema, monitorSpecSchema)
+    .optional()
+    .describe("Scheduled checks on an endpoint or a dataset."),
 });
 
 export type TandemSpec = z.infer<typeof tandemSpecSchema>;
