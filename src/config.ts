@@ -41,6 +41,10 @@ export interface Config {
   secretKey?: string;
   /** TANDEM_CONCURRENCY: parallel steps of a pipeline run (default: number of cores). */
   concurrency: number;
+  /** Serving: TANDEM_SERVING_BATCH_WINDOW_MS, extra wait to gather a micro-batch when idle (default 0). */
+  servingBatchWindowMs: number;
+  /** Serving: TANDEM_PREDICTION_RETENTION_DAYS, how long the prediction log is kept (default 30). */
+  predictionRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +133,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigError("TANDEM_CONCURRENCY", `expected a positive integer, got ${JSON.stringify(concurrencyRaw)}`);
   }
+  const nonNegative = (variable: string, fallback: number): number => {
+    const raw = env[variable];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0)
+      throw new ConfigError(variable, `expected a non-negative number, got ${JSON.stringify(raw)}`);
+    return n;
+  };
   return {
     home,
     database: parseDatabase(env, home),
@@ -141,5 +153,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditHeadFile: env.TANDEM_AUDIT_HEAD ? resolve(env.TANDEM_AUDIT_HEAD) : join(home, "audit.head"),
     secretKey: env.TANDEM_SECRET_KEY || undefined,
     concurrency,
+    servingBatchWindowMs: nonNegative("TANDEM_SERVING_BATCH_WINDOW_MS", 0),
+    predictionRetentionDays: nonNegative("TANDEM_PREDICTION_RETENTION_DAYS", 30),
   };
 }

@@ -186,7 +186,9 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
   const runtime = new ServingRuntime({
     store,
     resolver,
-    factory: new ArtifactRunnerFactory(services.artifacts, join(config.home, "serving", "models")),
+    factory: new ArtifactRunnerFactory(services.artifacts, join(config.home, "serving", "models"), {
+      batchWindowMs: config.servingBatchWindowMs,
+    }),
     logger,
     pollMs: 250,
   });
@@ -196,7 +198,11 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
     runtime,
     logger,
     log,
-    settings: { controllerMs: 1000, retentionMs: 30 * 86_400_000, retentionSweepMs: 3_600_000 },
+    settings: {
+      controllerMs: 1000,
+      retentionMs: config.predictionRetentionDays * 86_400_000,
+      retentionSweepMs: 3_600_000,
+    },
   });
   services.serving = area;
   // `tandem apply` deploys the spec's `endpoints:` (policies checked; unchanged ones untouched).
