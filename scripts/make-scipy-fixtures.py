@@ -179,6 +179,13 @@ def main():
         ks_case(normal(19, 10001), normal(20, 100, loc=0.2)),  # asymptotic with n ≤ 140
         ks_case(normal(21, 30000), normal(22, 25000, loc=0.1)),  # asymptotic upper tail
     ]
+    # Random sizes (equal, multiples, coprime), with and without ties, for the exact lattice's bounds.
+    sizes = np.random.default_rng(11)
+    for t in range(18):
+        n1 = int(sizes.integers(5, 3000))
+        n2 = [n1, 2 * n1, int(sizes.integers(5, 3000))][t % 3]
+        step = [None, 0.5, 0.01][(t // 3) % 3]
+        ks.append(ks_case(normal(100 + t, n1, step=step), normal(200 + t, n2, loc=[0, 0.05, 0.3][t % 3], step=step)))
     chisq = [
         chisquare_case(cat(31, 500, [5, 3, 2]), cat(32, 400, [5, 3, 2])),
         chisquare_case(cat(33, 800, [1, 1, 1, 1, 1]), cat(34, 900, [2, 1, 1, 1, 1])),
