@@ -15,6 +15,8 @@ declare module "../server/services.js" {
 export const wireTracking: Wiring = ({ sql, services }) => {
   const store = new SqlTrackingStore(sql);
   services.tracking = new TrackingService({ metadata: services.metadata, audit: services.audit, store });
+  // Logging advances the external audit head after replying; let it catch up before the process ends.
+  services.closers.push(() => services.tracking.flushAuditHead());
   services.trackingArtifacts = new TrackingArtifacts({
     metadata: services.metadata,
     audit: services.audit,
