@@ -117,7 +117,9 @@ describe("Endpoints page (e2e, Chromium)", () => {
       await expect.poll(() => viewer.page.getByTestId("who").textContent()).toBe("val · viewer");
       expect(await viewer.page.getByRole("button", { name: "Roll back" }).count()).toBe(0);
       expect(await viewer.page.getByRole("button", { name: "Promote canary" }).count()).toBe(0);
-      expect((await t.api("POST", `/api/v1/projects/${P}/endpoints/churn/rollback`, undefined, token)).status).toBe(403);
+      expect((await t.api("POST", `/api/v1/projects/${P}/endpoints/churn/rollback`, undefined, token)).status).toBe(
+        403,
+      );
       expect(viewer.errors).toEqual([]);
     } finally {
       await viewer.close();
