@@ -95,7 +95,11 @@ export function resolveParams(p: GradientBoostingParams, rows: number): Resolved
   const check = (ok: boolean, field: string, rule: string): void => {
     if (!ok) throw new InvalidInputError(`gradient_boosting: ${field} ${rule}`);
   };
-  check(Number.isInteger(r.nClasses) && r.nClasses >= 1, "n_classes", "must be an integer >= 2");
+  check(
+    Number.isInteger(r.nClasses) && (r.loss !== "log_loss" || r.nClasses >= 2),
+    "n_classes",
+    "must be an integer >= 2",
+  );
   check(Number.isInteger(r.maxIter) && r.maxIter >= 1, "max_iter", "must be an integer >= 1");
   check(r.learningRate > 0, "learning_rate", "must be > 0");
   check(Number.isInteger(r.maxLeafNodes) && r.maxLeafNodes >= 2, "max_leaf_nodes", "must be an integer >= 2");

@@ -11,16 +11,29 @@
 import { Worker } from "node:worker_threads";
 import { accumulateHistogram } from "./histogram.js";
 
+/**
+ * Control words (Int32, shared): [0] done flag, [1] task sequence number, [2] start, [3] end (-1 = exit),
+ * [4] has hessians. Tasks are handed over with Atomics rather than postMessage: a message costs ~0.5 ms
+ * (clone + event-loop wake-up) and a tree needs ~30 hand-offs.
+ */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
+const { workerData } = require("node:worker_threads");
 const accumulate = (${accumulateHistogram.toString()});
 const { bins, cols, idx, grad, hess, hist, ctrl } = workerData;
-parentPort.on("message", (m) => {
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, 1, seen, 1000);
+  const seq = Atomics.load(ctrl, 1);
+  if (seq === seen) continue;
+  seen = seq;
+  const start = Atomics.load(ctrl, 2);
+  const end = Atomics.load(ctrl, 3);
+  if (end < 0) break;
   hist.fill(0);
-  accumulate(bins, cols, idx, m.start, m.end, grad, m.hasHess ? hess : null, hist);
+  accumulate(bins, cols, idx, start, end, grad, Atomics.load(ctrl, 4) === 1 ? hess : null, hist);
   Atomics.store(ctrl, 0, 1);
   Atomics.notify(ctrl, 0);
-});
+}
 `;
 
 export function sharedFloat64(n: number): Float64Array {
@@ -37,7 +50,7 @@ export function sharedUint8(n: number): Uint8Array {
 
 export class HistogramWorker {
   private readonly worker: Worker;
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(4));
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(5 * 4));
   private readonly hist: Float64Array;
   private pending = false;
 
@@ -59,9 +72,18 @@ export class HistogramWorker {
 
   /** Starts accumulating rows index[start, end) in the worker. */
   start(start: number, end: number, hasHess: boolean): void {
-    Atomics.store(this.ctrl, 0, 0);
+    this.post(start, end, hasHess);
     this.pending = true;
-    this.worker.postMessage({ start, end, hasHess });
+  }
+
+  private post(start: number, end: number, hasHess: boolean): void {
+    const c = this.ctrl;
+    Atomics.store(c, 0, 0);
+    Atomics.store(c, 2, start);
+    Atomics.store(c, 3, end);
+    Atomics.store(c, 4, hasHess ? 1 : 0);
+    Atomics.add(c, 1, 1);
+    Atomics.notify(c, 1);
   }
 
   /** Blocks until the worker is done, then adds its partial histogram into `into`. */
@@ -80,6 +102,8 @@ export class HistogramWorker {
   }
 
   close(): void {
+    // Ask the loop to exit (it polls at least every second), and terminate as a backstop.
+    this.post(0, -1, false);
     void this.worker.terminate();
   }
 }
