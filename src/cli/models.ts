@@ -10,78 +10,19 @@ import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { safeRelativePath } from "../core/artifacts/paths.js";
 import { listFiles } from "../stores/artifacts/tree.js";
-import { formatChecks } from "../core/registry/checks-table.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
-import { formatTime, info, printJson, printTable } from "./output.js";
-
-interface CheckWire {
-  policy: string;
-  check: string;
-  value: number | string | null;
-  threshold: number | string | null;
-  outcome: string;
-  detail: string;
-}
-interface OutcomeWire {
-  status: "applied" | "pending" | "refused";
-  version: { ref: string };
-  alias: { alias: string; version: number } | null;
-  request: { id: string; target: { kind: string; name: string } } | null;
-  decision: { verdict: string; checks: CheckWire[] } | null;
-}
-type Json = Record<string, unknown>;
-
-/** `name@v` → URL path of the version; a bare name means latest. */
-function versionPath(project: string, ref: string, rest = ""): string {
-  const at = ref.lastIndexOf("@");
-  const name = at < 0 ? ref : ref.slice(0, at);
-  const v = at < 0 ? "latest" : ref.slice(at + 1);
-  if (!name || !v) throw new UsageError(`expected NAME@VERSION or NAME@ALIAS, got ${JSON.stringify(ref)}`);
-  return projectPath(project, `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(v)}${rest}`);
-}
-
-function modelPath(project: string, name: string, rest = ""): string {
-  return projectPath(project, `/models/${encodeURIComponent(name)}${rest}`);
-}
-
-/** Prints an outcome; throws VerdictError (exit 1) unless the alias moved. */
-function reportOutcome(o: OutcomeWire, json: boolean | undefined, alreadyPrinted = false): void {
-  if (alreadyPrinted) {
-    // the caller printed the whole answer
-  } else if (json) printJson(o);
-  else if (o.decision) process.stdout.write(`${formatChecks(o.decision.checks)}\n`);
-  if (o.status === "applied") {
-    if (!json && o.alias) info(`${o.alias.alias} → ${o.version.ref}`);
-    return;
-  }
-  const target = o.request ? `${o.request.target.kind} ${o.request.target.name}` : "the alias";
-  if (o.status === "pending")
-    throw new VerdictError(
-      `policy holds ${o.version.ref} → ${target}: awaiting approval (request ${o.request?.id}); an approver runs: tandem models approve ${o.version.ref}`,
-    );
-  throw new VerdictError(`policy refused ${o.version.ref} → ${target}`);
-}
-
-/** A 409 POLICY_REFUSED from the API becomes the same table and exit 1. */
-async function gated<T>(json: boolean | undefined, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (
-      error instanceof ApiError &&
-      error.code === "POLICY_REFUSED" &&
-      error.details &&
-      typeof error.details === "object"
-    ) {
-      const d = error.details as { checks?: CheckWire[] };
-      if (json) printJson({ error: { code: error.code, message: error.message, details: error.details } });
-      else if (d.checks) process.stdout.write(`${formatChecks(d.checks)}\n`);
-      throw new VerdictError(error.message);
-    }
-    throw error;
-  }
-}
+import { formatTime, printJson, printTable } from "./output.js";
+import { registerModelGateCommands } from "./models-gates.js";
+import {
+  collect,
+  modelPath,
+  parseTags,
+  reportOutcome,
+  versionPath,
+  type Json,
+  type OutcomeWire,
+} from "./models-kit.js";
 
 async function uploadFile(api: TandemApi, project: string, path: string): Promise<{ sha256: string; size: number }> {
   const res = await api.raw("POST", projectPath(project, "/model-blobs"), { stream: createReadStream(path) });
@@ -109,29 +50,6 @@ async function uploadArtifact(api: TandemApi, project: string, path: string): Pr
   if (entries.length === 0) throw new UsageError(`--file: ${path} is an empty directory`);
   return { kind: "tree", entries };
 }
-
-function parseTags(values: string[] | undefined, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values ?? []) {
-    const i = v.indexOf("=");
-    if (i <= 0) throw new UsageError(`${flag}: expected KEY=VALUE, got ${JSON.stringify(v)}`);
-    out[v.slice(0, i)] = v.slice(i + 1);
-  }
-  return out;
-}
-
-function parseMetrics(values: string[] | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(parseTags(values, "--metric"))) {
-    const n = Number(v);
-    if (v.trim() === "" || !Number.isFinite(n))
-      throw new UsageError(`--metric ${k}: expected a number, got ${JSON.stringify(v)}`);
-    out[k] = n;
-  }
-  return out;
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 async function pull(
   api: TandemApi,
@@ -370,148 +288,5 @@ export function registerModelCommands(program: Command): void {
       else process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
     });
 
-  const alias = models.command("alias").description("Aliases: set (under the policies), rm, rollback, history, ls.");
-  alias
-    .command("set <ref> <alias>")
-    .description(
-      "Point ALIAS at NAME@V if the policies allow; prints the decision record; exit 1 when refused or awaiting approval.",
-    )
-    .option("--policy <policy>", "evaluate only this policy")
-    .option("--json", "machine output")
-    .action(async (ref: string, name: string, opts: { policy?: string; json?: boolean }) => {
-      const at = ref.lastIndexOf("@");
-      if (at <= 0) throw new UsageError(`expected NAME@VERSION, got ${JSON.stringify(ref)}`);
-      const api = await openApi();
-      const o = await gated(opts.json, () =>
-        api.put<OutcomeWire>(modelPath(proj({}), ref.slice(0, at), `/aliases/${encodeURIComponent(name)}`), {
-          version: ref.slice(at + 1),
-          policy: opts.policy,
-        }),
-      );
-      reportOutcome(o, opts.json);
-      if (!opts.json) process.stdout.write(`${name} → ${o.version.ref}\n`);
-    });
-  alias
-    .command("rm <model> <alias>")
-    .description("Delete an alias (its history is kept).")
-    .action(async (model: string, name: string) => {
-      await (await openApi()).delete(modelPath(proj({}), model, `/aliases/${encodeURIComponent(name)}`));
-      process.stdout.write(`deleted ${model}@${name}\n`);
-    });
-  alias
-    .command("rollback <model> <alias>")
-    .description("Move ALIAS back to the version it pointed at before (or --to N, an earlier holder).")
-    .option("--to <version>", "an earlier version of this alias")
-    .option("--reason <text>", "why (kept in the audit log)")
-    .option("--json", "machine output")
-    .action(async (model: string, name: string, opts: { to?: string; reason?: string; json?: boolean }) => {
-      const to = opts.to === undefined ? undefined : Number(opts.to);
-      if (to !== undefined && !(Number.isInteger(to) && to > 0))
-        throw new UsageError(`--to: expected a version number, got ${JSON.stringify(opts.to)}`);
-      const a = await (
-        await openApi()
-      ).post<{ alias: string; version: number }>(
-        modelPath(proj({}), model, `/aliases/${encodeURIComponent(name)}/rollback`),
-        { version: to, reason: opts.reason },
-      );
-      if (opts.json) printJson(a);
-      else process.stdout.write(`${model}@${a.alias} → ${model}@${a.version} (rolled back)\n`);
-    });
-  alias
-    .command("history <model> <alias>")
-    .description("Every set, move, delete and rollback of an alias.")
-    .option("--json", "machine output")
-    .action(async (model: string, name: string, opts: { json?: boolean }) => {
-      const res = await (
-        await openApi()
-      ).get<{ events: Json[] }>(modelPath(proj({}), model, `/aliases/${encodeURIComponent(name)}/history`));
-      if (opts.json) return printJson(res.events);
-      printTable(
-        res.events.map((e) => ({ ...e, at: formatTime(e.at as number) })),
-        ["seq", "at", "action", "from_version", "to_version", "actor"],
-      );
-    });
-  alias
-    .command("ls <model>")
-    .option("--json", "machine output")
-    .action(async (model: string, opts: { json?: boolean }) => {
-      const res = await (await openApi()).get<{ aliases: Json[] }>(modelPath(proj({}), model, "/aliases"));
-      if (opts.json) return printJson(res.aliases);
-      printTable(
-        res.aliases.map((a) => ({ ...a, updated_at: formatTime(a.updated_at as number) })),
-        ["alias", "version", "updated_by", "updated_at"],
-      );
-    });
-
-  for (const decision of ["approve", "reject"] as const) {
-    models
-      .command(`${decision} <ref>`)
-      .description(
-        decision === "approve"
-          ? "Approve NAME@V (approvers; not its author). Pending alias requests move when they now pass."
-          : "Reject NAME@V: its pending requests close.",
-      )
-      .option("--comment <text>", "why")
-      .option("--json", "machine output")
-      .action(async (ref: string, opts: { comment?: string; json?: boolean }) => {
-        const res = await (
-          await openApi()
-        ).post<{ approval: Json; outcomes: OutcomeWire[] }>(versionPath(proj({}), ref, `/${decision}`), {
-          comment: opts.comment,
-        });
-        if (opts.json) return printJson(res);
-        process.stdout.write(`${decision === "approve" ? "approved" : "rejected"} ${ref}\n`);
-        for (const o of res.outcomes) {
-          const t = o.request?.target;
-          process.stdout.write(
-            `  ${t?.kind} ${t?.name}: ${o.status}${o.status === "applied" && o.alias ? ` (${o.alias.alias} → ${o.version.ref})` : ""}\n`,
-          );
-        }
-      });
-  }
-
-  models
-    .command("evaluate <ref>")
-    .description("Record an evaluation of NAME@V on a dataset version (what policies and `beats` compare).")
-    .requiredOption("--dataset <ref>", "the evaluation data, e.g. flights@3")
-    .option("--metric <name=value>", "a metric (repeatable)", collect)
-    .option("--run <run_id>", "the run that computed it")
-    .option("--json", "machine output")
-    .action(async (ref: string, opts: { dataset: string; metric?: string[]; run?: string; json?: boolean }) => {
-      const metrics = parseMetrics(opts.metric);
-      if (Object.keys(metrics).length === 0) throw new UsageError("give at least one --metric NAME=VALUE");
-      const e = await (
-        await openApi()
-      ).post<Json>(versionPath(proj({}), ref, "/evaluations"), {
-        dataset: opts.dataset,
-        metrics,
-        run_id: opts.run ?? null,
-      });
-      if (opts.json) printJson(e);
-      else process.stdout.write(`recorded evaluation of ${ref} on ${opts.dataset}\n`);
-    });
-
-  models
-    .command("decisions <ref>")
-    .description("Decision records, requests and approvals of NAME@V.")
-    .option("--json", "machine output")
-    .action(async (ref: string, opts: { json?: boolean }) => {
-      const res = await (
-        await openApi()
-      ).get<{ decisions: Array<Json & { checks: CheckWire[] }>; approvals: Json[] }>(
-        versionPath(proj({}), ref, "/decisions"),
-      );
-      if (opts.json) return printJson(res);
-      for (const d of res.decisions) {
-        const t = d.target as Json;
-        process.stdout.write(
-          `${formatTime(d.at as number)}  ${t.kind} ${t.name}: ${String(d.verdict).toUpperCase()} (by ${d.evaluated_by})\n${formatChecks(d.checks)}\n\n`,
-        );
-      }
-      if (res.approvals.length)
-        printTable(
-          res.approvals.map((a) => ({ ...a, at: formatTime(a.at as number) })),
-          ["user", "decision", "comment", "at"],
-        );
-    });
+  registerModelGateCommands(models, proj);
 }
