@@ -171,7 +171,7 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
   const store = new SqlServingStore(sql);
   const log = new SqlPredictionLogStore(sql);
   const resolver = new RegistryModelResolver(services);
-  const logger = new PredictionLogger(log, { flushMs: 200 });
+  const logger = new PredictionLogger(log);
   const area = {} as ServingArea;
   const keepEvent: ServingAlertSink = (_event: ServingEvent) => undefined;
   area.alertSink = keepEvent;

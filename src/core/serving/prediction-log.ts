@@ -1,17 +1,21 @@
 /**
  * The prediction log writer: answers are buffered in memory and written in one transaction every
- * `flushMs` (default 200 ms) or when `maxBuffered` entries wait (default 5 000), never one write per
- * request. A crash loses at most the entries of the last flush window (≤ 200 ms by default); a clean
- * stop flushes first. Per-slot aggregates (requests, errors, latency histogram) go along with each
- * flush so SLO checks read a few rows instead of every prediction.
+ * `flushMs` (default 100 ms) or when `maxBuffered` entries wait (default 5 000), never one write per
+ * request. A crash loses at most the entries of the last flush window (≤ 100 ms by default); a clean
+ * stop flushes first. Short windows keep each write small: on SQLite the write runs on the event loop,
+ * and ~45 µs a row made a 200 ms window's write a visible bump in p99 latency. Per-slot aggregates
+ * (requests, errors, latency histogram) are written with the flush at most once a second
+ * (`statsEveryMs`), so SLO checks read one row per slot and second instead of every prediction.
  */
 import type { PredictionLogEntry, Slot } from "./model.js";
 import type { PredictionLogStore, StatsDelta } from "./ports.js";
 import { latencyBucket, LATENCY_BOUNDS_MS } from "./slo.js";
 
 export interface PredictionLoggerOptions {
-  /** How often buffered entries are written, ms (default 200). */
+  /** How often buffered entries are written, ms (default 100). */
   flushMs?: number;
+  /** How often the per-slot aggregates are written, ms (default 1 000). */
+  statsEveryMs?: number;
   /** Write early when this many entries wait (default 5 000). */
   maxBuffered?: number;
   /** Drop (and count) entries beyond this many waiting, if the store falls behind (default 200 000). */
@@ -26,6 +30,8 @@ export class PredictionLogger {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private readonly flushMs: number;
+  private readonly statsEveryMs: number;
+  private statsWrittenAt = 0;
   private readonly maxBuffered: number;
   private readonly maxPending: number;
   /** Entries dropped because the store could not keep up. */
@@ -35,7 +41,8 @@ export class PredictionLogger {
     private readonly store: PredictionLogStore,
     private readonly options: PredictionLoggerOptions = {},
   ) {
-    this.flushMs = options.flushMs ?? 200;
+    this.flushMs = options.flushMs ?? 100;
+    this.statsEveryMs = options.statsEveryMs ?? 1000;
     this.maxBuffered = options.maxBuffered ?? 5_000;
     this.maxPending = options.maxPending ?? 200_000;
   }
@@ -54,8 +61,8 @@ export class PredictionLogger {
       return;
     }
     for (const e of entries) this.buffer.push(e);
-    if (this.buffer.length >= this.maxBuffered) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+    if (this.buffer.length >= this.maxBuffered) void this.flush(false);
+    else this.timer ??= setTimeout(() => void this.flush(false), this.flushMs);
   }
 
   private count(
@@ -86,18 +93,26 @@ export class PredictionLogger {
     else s.latencyHist[latencyBucket(latencyMs)]!++;
   }
 
-  /** Writes everything buffered now; resolves when it is stored. */
-  async flush(): Promise<void> {
+  /** Writes everything buffered now (aggregates too when `withStats`); resolves when it is stored. */
+  async flush(withStats = true): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     while (this.flushing) await this.flushing;
-    if (this.buffer.length === 0 && this.stats.size === 0) return;
+    const now = Date.now();
+    const writeStats = this.stats.size > 0 && (withStats || now - this.statsWrittenAt >= this.statsEveryMs);
+    if (this.buffer.length === 0 && !writeStats) {
+      if (this.stats.size) this.timer ??= setTimeout(() => void this.flush(false), this.flushMs);
+      return;
+    }
     const entries = this.buffer;
-    const stats = [...this.stats.values()];
+    const stats = writeStats ? [...this.stats.values()] : [];
     this.buffer = [];
-    this.stats = new Map();
+    if (writeStats) {
+      this.stats = new Map();
+      this.statsWrittenAt = now;
+    }
     this.flushing = this.store
       .append(entries, stats)
       .catch((error: unknown) => {
@@ -106,7 +121,8 @@ export class PredictionLogger {
       })
       .finally(() => {
         this.flushing = null;
-        if (this.buffer.length) this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+        if (this.buffer.length || this.stats.size)
+          this.timer ??= setTimeout(() => void this.flush(false), this.flushMs);
       });
     await this.flushing;
   }
