@@ -62,7 +62,6 @@ function parseHistory(tag: string | undefined): unknown[] {
   }
 }
 
-
 function toPoint(m: { key: string; value: number; timestamp?: number; step?: number }) {
   return { key: m.key, value: m.value, timestamp: m.timestamp ?? nowMs(), step: m.step ?? 0 };
 }
