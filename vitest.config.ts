@@ -4,7 +4,8 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
-    testTimeout: 60_000,
+    // CLI tests spawn real `tandem` processes; on a loaded 2-core machine one can take tens of seconds.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     // Two cores: forks keep native modules (better-sqlite3, onnxruntime) isolated per test file.
     pool: "forks",

@@ -29,6 +29,19 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     externalUrl: () => services.config.serverUrl ?? `http://${services.config.host}:${services.config.port}`,
   });
   services.alerts = alerts;
+  // The closed loop: a newly firing alert starts the pipelines whose `triggers:` name it, once per alert
+  // (the alert id is the idempotency key, so a retry after a crash never starts a second run).
+  alerts.triggerSink = {
+    alertFired: async (alert) => {
+      await services.pipelineTriggers.fire(
+        "alert",
+        alert.project,
+        alert.name,
+        { alert_id: alert.id, alert: alert.name, labels: alert.labels, evidence: alert.evidence },
+        `alert:${alert.id}`,
+      );
+    },
+  };
   // A canary that broke its SLO (serving rolled it back) raises an alert named `<endpoint>-canary-slo`.
   if (services.serving) {
     services.serving.alertSink = async (event) => {

@@ -190,4 +190,43 @@ describe("alerts over HTTP", () => {
     const bad = await t.api<{ error: { code: string } }>("POST", "/api/v1/projects/default/alerts", { alerts: [] });
     expect(bad.status).toBe(400);
   });
+
+  it("starts the pipelines whose triggers name a firing alert, once per alert (the closed loop)", async () => {
+    const workspace = mkdtempSync(join(tmpdir(), "tandem-loop-"));
+    const source = [
+      "project: default",
+      "pipelines:",
+      "  retrain:",
+      "    triggers:",
+      "      - alert: LoopAlert",
+      "    steps:",
+      "      hello:",
+      "        run: |",
+      "          echo retraining",
+      "",
+    ].join("\n");
+    const applied = await t.api("POST", "/api/v1/projects/default/specs", { source, workspace });
+    expect(applied.status).toBe(201);
+    const payload = { alerts: [{ status: "firing", labels: { alertname: "LoopAlert" } }] };
+    const first = await t.api<{ alerts: Array<{ id: string }> }>("POST", "/api/v1/projects/default/alerts", payload);
+    // The same condition reported again is the same alert: no second run.
+    await t.api("POST", "/api/v1/projects/default/alerts", payload);
+    type Run = { id: string; pipeline: string; status: string; trigger: Record<string, unknown> };
+    let runs: Run[] = [];
+    for (let i = 0; i < 100; i++) {
+      runs = (await t.api<{ runs: Run[] }>("GET", "/api/v1/projects/default/pipeline-runs")).body.runs.filter(
+        (r) => r.pipeline === "retrain",
+      );
+      if (runs.length && runs.every((r) => r.status === "succeeded")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.status).toBe("succeeded");
+    expect(JSON.stringify(runs[0]!.trigger)).toContain("LoopAlert");
+    const alert = await t.api<{ triggered_at: number | null }>(
+      "GET",
+      `/api/v1/projects/default/alerts/${first.body.alerts[0]!.id}`,
+    );
+    expect(alert.body.triggered_at).not.toBeNull();
+  });
 });
