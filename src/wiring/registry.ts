@@ -5,7 +5,13 @@
 import type { ArtifactStore } from "../core/artifacts/ports.js";
 import { NotFoundError, TandemError } from "../core/errors.js";
 import type { PolicySpec } from "../core/registry/policy.js";
-import type { LineageRun, LineageSource, PolicySource, RegistryStore } from "../core/registry/ports.js";
+import {
+  LINEAGE_TAGS,
+  type LineageRun,
+  type LineageSource,
+  type PolicySource,
+  type RegistryStore,
+} from "../core/registry/ports.js";
 import type { PipelineService } from "../core/pipelines/service.js";
 import { RegistryService } from "../core/registry/service.js";
 import type { TrackingService } from "../core/tracking/service.js";
@@ -54,11 +60,42 @@ export class TrackingLineageSource implements LineageSource {
 
   async getRun(project: string, runId: string): Promise<LineageRun | null> {
     try {
-      return toLineageRun(await this.tracking.getRun(project, runId));
+      return await this.enrich(project, toLineageRun(await this.tracking.getRun(project, runId)));
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;
     }
+  }
+
+  /**
+   * Runs made by the pipelines engine carry `tandem.pipeline_run` (its run id); the pipeline run's own
+   * record knows the environment digest, the triggering commit and each step's resolved inputs
+   * (`dataset://flights@latest (version 3)`). Fill the lineage tags from it where the run lacks them.
+   */
+  private async enrich(project: string, run: LineageRun): Promise<LineageRun> {
+    const pipelines = (this.services as Services & { pipelines?: PipelineService }).pipelines;
+    const pipelineRunId = run.tags["tandem.pipeline_run"];
+    if (!pipelines || !pipelineRunId) return run;
+    let record;
+    try {
+      record = await pipelines.getRun(project, pipelineRunId);
+    } catch (error) {
+      if (error instanceof NotFoundError) return run;
+      throw error;
+    }
+    const tags = { ...run.tags };
+    const commit = typeof record.trigger.commit === "string" ? record.trigger.commit : null;
+    if (commit && !tags[LINEAGE_TAGS.gitCommit]) tags[LINEAGE_TAGS.gitCommit] = commit;
+    if (record.envDigest && !tags[LINEAGE_TAGS.envDigest]) tags[LINEAGE_TAGS.envDigest] = record.envDigest;
+    const step = record.steps.find((s) => s.id === run.tags["tandem.step_run"]);
+    if (step && !tags[LINEAGE_TAGS.datasetVersions]) {
+      const datasets = Object.values(step.inputs).flatMap((i) => {
+        const m = /^dataset:\/\/([^@\s]+)(?:@\S+)?\s+\(version (\d+)\)$/.exec(i.source);
+        return m ? [`${m[1]}@${m[2]}`] : [];
+      });
+      if (datasets.length) tags[LINEAGE_TAGS.datasetVersions] = JSON.stringify([...new Set(datasets)].sort());
+    }
+    return { ...run, tags };
   }
 
   async childRuns(project: string, runId: string): Promise<LineageRun[]> {

@@ -2,10 +2,12 @@
  * A pipeline registers a version: its steps evaluate a model file and check fairness
  * (tandem/evaluate, tandem/fairness) before tandem/register registers it and asks for `champion`
  * under the `release` policy. The policy holds it for an approval (the step still succeeds and logs
- * the checks); a second user approves and the alias moves. Lineage reaches the pipeline run's steps.
+ * the checks); a second user approves and the alias moves. Lineage reaches the pipeline run's steps
+ * and the dataset version the first step read.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyOnnx } from "../helpers/onnx.js";
 import { byName, sandbox, type Sandbox } from "../pipelines/helpers.js";
@@ -16,7 +18,9 @@ pipelines:
     steps:
       prepare:
         run: |
-          cp data.csv "$TANDEM_OUTPUT_TABLE/data.csv"
+          cp \${{ inputs.raw }} "$TANDEM_OUTPUT_TABLE/data.csv"
+        inputs:
+          raw: dataset://flights@latest
         outputs:
           table: dir
       train:
@@ -80,7 +84,14 @@ describe("a pipeline registers a version under a policy", () => {
   let box: Sandbox;
   beforeAll(async () => {
     box = await sandbox();
-    box.write("data.csv", dataCsv());
+    const data = box.opened.services.data;
+    for (const csv of ["distance,hour,origin,y\n1,2,JFK,0\n", dataCsv()]) {
+      const blob = await data.putBlob(Readable.from([Buffer.from(csv)]));
+      await data.createVersion("admin", "default", "flights", {
+        kind: "file",
+        entries: [{ path: "flights.csv", sha256: blob.sha256, size: blob.size }],
+      });
+    }
     writeFileSync(join(box.workspace, "model.onnx"), tinyOnnx({ features: ["distance", "hour"], weights: [1, -1] }));
     await box.apply(SPEC);
     const access = box.opened.services.access;
@@ -136,6 +147,9 @@ describe("a pipeline registers a version under a policy", () => {
       "register",
       "train",
     ]);
+    // The prepare step read dataset://flights@latest, which was version 2 when the run resolved it.
+    expect(g.snapshot.datasetVersions).toEqual(["flights@2"]);
+    expect((await registry().versionsTrainedOn("default", "flights@2")).map((v) => v.version)).toEqual([1]);
     const card = await registry().card("default", "flights-delay@1");
     expect(card.fairness[0]?.attribute).toBe("origin");
     expect(Object.keys(card.fairness[0]!.byGroup).sort()).toEqual(["JFK", "SFO"]);
