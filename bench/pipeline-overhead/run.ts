@@ -13,7 +13,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { createServices } from "../../src/main.js";
@@ -114,6 +114,13 @@ function emit(measure: string, tandem: number, baseline: number | null, unit: st
 }
 
 const steps = dag();
+// Both tools share the machine; on a loaded one (other jobs) Tandem's per-step work suffers more
+// than make's sleeps, so say how loaded it was.
+process.stderr.write(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} on ${cpus().length} cores\n`,
+);
 for (const [label, command] of [
   ["sleep 0.1", "sleep 0.1"],
   ["true", "true"],

@@ -109,6 +109,11 @@ function trackingLink(services: Services): TrackingLink | undefined {
         params: Object.entries(params).map(([key, value]) => ({ key, value: String(value) })),
       });
     },
+    async setTags(project, runId, tags) {
+      await tracking.logBatch(SYSTEM_USER, project, runId, {
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+      });
+    },
     async logMetrics(project, runId, metrics) {
       await tracking.logBatch(SYSTEM_USER, project, runId, { metrics });
     },

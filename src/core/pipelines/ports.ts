@@ -151,6 +151,7 @@ export interface TrackingLink {
     params: Record<string, string>;
   }): Promise<string>;
   logParams(project: string, runId: string, params: Record<string, string>): Promise<void>;
+  setTags(project: string, runId: string, tags: Record<string, string>): Promise<void>;
   logMetrics(
     project: string,
     runId: string,

@@ -28,6 +28,7 @@ export const deployBuiltin = defineBuiltin({
       .string()
       .regex(/^[^:\s]+:\d+(\.\d+)?$/, { error: 'expected "alias:percent", e.g. challenger:10' })
       .optional(),
+    /** `alias` or `alias:percent` (the share of requests mirrored). */
     shadow: z.string().min(1).optional(),
     policy: z.string().optional(),
   }),
@@ -45,7 +46,8 @@ export const deployBuiltin = defineBuiltin({
         model: ref.model,
         primary: ref.selector,
         canary,
-        shadow: ctx.with.shadow ? parseSelector(ctx.with.shadow) : null,
+        shadow: ctx.with.shadow ? parseSelector(ctx.with.shadow.split(":")[0]!) : null,
+        shadowPercent: ctx.with.shadow?.includes(":") ? Number(ctx.with.shadow.split(":")[1]) : undefined,
         policy: ctx.with.policy ?? null,
       },
       ctx.actor,

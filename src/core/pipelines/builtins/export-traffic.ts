@@ -17,7 +17,7 @@ const UNIT = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const
  * Its metrics: `rows`, `labelled`, `dataset_version`.
  */
 export const exportTrafficBuiltin = defineBuiltin({
-  name: "tandem/export-traffic",
+  name: "export-traffic",
   description: "Turn an endpoint's logged traffic and feedback labels into a new dataset version.",
   with: z.strictObject({
     endpoint: z.string().min(1),

@@ -9,6 +9,7 @@ import { evaluateBuiltin } from "./evaluate.js";
 import { exportTrafficBuiltin } from "./export-traffic.js";
 import { fairnessBuiltin } from "./fairness.js";
 import { registerModelBuiltin } from "./register.js";
+import { trainBuiltin } from "./train.js";
 import { validateBuiltin } from "./validate.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table of builtins with different `with` types
@@ -22,6 +23,7 @@ const BUILTINS: AnyBuiltin[] = [
   exportTrafficBuiltin,
   validateBuiltin,
   deployBuiltin,
+  trainBuiltin,
 ];
 
 /** Builtins added at run time (tests, plugins); the table above is the normal place. */

@@ -13,7 +13,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { formatChecks } from "../../data/expectations.js";
+import { failedChecks, formatChecks } from "../../data/expectations.js";
 import { defineBuiltin } from "./contract.js";
 
 export const validateBuiltin = defineBuiltin({
@@ -48,7 +48,7 @@ export const validateBuiltin = defineBuiltin({
       if (!out) throw new Error(`with.report: the step declares no output "${ctx.with.report}"`);
       await writeFile(out, `${JSON.stringify(rec.report, null, 2)}\n`);
     }
-    const failed = rec.report.checks.filter((c) => !c.ok).length;
+    const failed = failedChecks(rec.report).length;
     if (!rec.ok)
       throw new Error(`${rec.report.dataset} failed validation (${failed} failed check${failed === 1 ? "" : "s"})`);
     return { metrics: { validation_checks: rec.report.checks.length, validation_failed_checks: failed } };

@@ -10,7 +10,7 @@ import type { PipelineRun, RunStatus, StepRun } from "../model.js";
 import type { LockStep } from "../ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { EngineDeps } from "./deps.js";
-import { executeStep } from "./execute.js";
+import { executeStep, type PretrackedRun } from "./execute.js";
 import { cacheKey, referencedParams, type StepScope } from "./scope.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,6 +30,8 @@ export class RunDriver {
   private cancelRequested = false;
   /** Deferred bookkeeping of finished steps (see execute.ts `Defer`), run in order. */
   private deferred: Array<Promise<void>> = [];
+  /** Step tracking runs created ahead of the steps, in plan order, so no step waits for one. */
+  private readonly pretracked = new Map<string, PretrackedRun>();
   private defer = (work: () => Promise<void>): void => {
     this.deferred.push(work().catch(() => undefined));
   };
@@ -155,6 +157,7 @@ export class RunDriver {
       });
     }
     await this.updateRun(patch);
+    this.pretrack();
     // Steps a dead driver left running: kill what is left of them here, then run them again.
     for (const s of this.steps.values()) {
       if (s.status !== "running") continue;
@@ -169,6 +172,56 @@ export class RunDriver {
         },
       ]);
       await this.updateStep(s, { status: "pending", pid: null, host: null });
+    }
+  }
+
+  private pretrack(): void {
+    const tracking = this.deps.tracking;
+    if (!tracking) return;
+    let chain: Promise<unknown> = Promise.resolve();
+    for (const s of this.steps.values()) {
+      if (s.status !== "pending" || s.trackingRunId) continue;
+      const id = chain.then(() =>
+        tracking.createRun({
+          project: this.run.project,
+          name: s.name,
+          parentRunId: this.run.trackingRunId,
+          user: this.run.createdBy,
+          tags: {
+            "tandem.pipeline": this.run.pipeline,
+            "tandem.pipeline_run": this.run.id,
+            "tandem.step": s.step,
+            "tandem.step_run": s.id,
+          },
+          params: {},
+        }),
+      );
+      chain = id.catch(() => null);
+      this.pretracked.set(s.id, { id, closed: false });
+    }
+  }
+
+  /** Tracking runs made ahead for steps that never ran (skipped, cancelled upstream) are ended too. */
+  private closeUnusedTracking(): void {
+    const tracking = this.deps.tracking;
+    if (!tracking) return;
+    for (const s of this.steps.values()) {
+      const p = this.pretracked.get(s.id);
+      if (!p || p.closed) continue;
+      p.closed = true;
+      this.defer(async () => {
+        const id = await p.id.catch(() => null);
+        if (!id) return;
+        await tracking.finishRun(
+          this.run.project,
+          id,
+          s.status === "skipped" ? "FINISHED" : s.status === "failed" ? "FAILED" : "KILLED",
+          nowMs(),
+          {
+            "tandem.status": s.status,
+          },
+        );
+      });
     }
   }
 
@@ -234,9 +287,14 @@ export class RunDriver {
         };
         running.set(
           s.id,
-          executeStep(this.deps, scope, this.updateStep, this.abort.signal, this.defer).finally(() =>
-            running.delete(s.id),
-          ),
+          executeStep(
+            this.deps,
+            scope,
+            this.updateStep,
+            this.abort.signal,
+            this.defer,
+            this.pretracked.get(s.id),
+          ).finally(() => running.delete(s.id)),
         );
       }
       if (running.size === 0) {
@@ -246,6 +304,7 @@ export class RunDriver {
       await Promise.race(running.values());
     }
     await Promise.allSettled(running.values());
+    this.closeUnusedTracking();
     await Promise.all(this.deferred);
   }
 

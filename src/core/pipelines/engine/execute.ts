@@ -43,12 +43,22 @@ function toRecord(r: Record<string, ResolvedInput>): Record<string, InputRecord>
  */
 export type Defer = (work: () => Promise<void>) => void;
 
+/**
+ * A step's tracking run, created by the driver ahead of time (off the critical path); `closed` is set
+ * once this step has queued its end, so the driver closes the runs of steps that never ran.
+ */
+export interface PretrackedRun {
+  id: Promise<string | null>;
+  closed: boolean;
+}
+
 export async function executeStep(
   deps: EngineDeps,
   scope: StepScope,
   update: StepUpdater,
   signal: AbortSignal,
   defer: Defer = (work) => void work(),
+  pretracked?: PretrackedRun,
 ): Promise<void> {
   const { run, spec, inst } = scope;
   let secretValues: string[] = [];
@@ -68,21 +78,30 @@ export async function executeStep(
   /** The step's tracking run (a child of the pipeline's), created once the cache verdict is known. */
   const createTracking = async (cacheHit: boolean): Promise<string | null> => {
     if (!deps.tracking) return null;
-    const id = await deps.tracking.createRun({
-      project: run.project,
-      name: inst.name,
-      parentRunId: run.trackingRunId,
-      user: run.createdBy,
-      tags: {
-        "tandem.pipeline": run.pipeline,
-        "tandem.pipeline_run": run.id,
-        "tandem.step": inst.step,
-        "tandem.step_run": inst.id,
-        "tandem.cache_hit": String(cacheHit),
-        "tandem.host": hostname(),
-      },
-      params: {},
-    });
+    if (pretracked) pretracked.closed = true;
+    const early = pretracked ? await pretracked.id.catch(() => null) : null;
+    const id =
+      early ??
+      (await deps.tracking.createRun({
+        project: run.project,
+        name: inst.name,
+        parentRunId: run.trackingRunId,
+        user: run.createdBy,
+        tags: {
+          "tandem.pipeline": run.pipeline,
+          "tandem.pipeline_run": run.id,
+          "tandem.step": inst.step,
+          "tandem.step_run": inst.id,
+          "tandem.cache_hit": String(cacheHit),
+          "tandem.host": hostname(),
+        },
+        params: {},
+      }));
+    if (early) {
+      later.unshift(() =>
+        deps.tracking!.setTags(run.project, early, { "tandem.cache_hit": String(cacheHit), "tandem.host": hostname() }),
+      );
+    }
     await update(inst, { trackingRunId: id });
     const logged = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
     if (Object.keys(logged).length) later.push(() => deps.tracking!.logParams(run.project, id, logged));
@@ -309,12 +328,11 @@ export async function executeStep(
   } catch (error) {
     await fail((error as Error).message ?? String(error));
   } finally {
-    await sink.close();
-    if (later.length) {
-      defer(async () => {
-        for (const work of later) await work();
-      });
-    }
+    // Log lines and tracking bookkeeping land before the run ends, not before dependants start.
+    defer(async () => {
+      await sink.close();
+      for (const work of later) await work();
+    });
   }
 }
 

@@ -77,7 +77,8 @@ function checkRef(found: FoundRef, stepName: string, step: StepSpec, pipeline: P
       }
       if (field?.kind !== "prop") return `${what}: expected steps.${target}.outputs.<name>, .metrics.<name> or .status`;
       if (kind.name === "metrics") {
-        return other.metrics ? null : `${what}: step "${target}" declares no metrics: file`;
+        // Built-in steps (uses:) return their metrics without a file.
+        return other.metrics || other.uses ? null : `${what}: step "${target}" declares no metrics: file`;
       }
       if (kind.name !== "outputs")
         return `${what}: expected steps.${target}.outputs.<name>, .metrics.<name> or .status`;
