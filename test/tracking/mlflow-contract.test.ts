@@ -165,6 +165,21 @@ for (const kind of STORE_KINDS) {
       expect(filtered.body.runs.map((r: Json) => r.info.run_id)).toEqual([runId]);
     });
 
+    it("creates experiments concurrently without a 5xx", async () => {
+      const distinct = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => api("POST", "/experiments/create", { name: `par-${i}` })),
+      );
+      expect(distinct.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(new Set(distinct.map((r) => r.body.experiment_id)).size).toBe(6);
+      const same = await Promise.all(
+        Array.from({ length: 4 }, () => api("POST", "/experiments/create", { name: "par-same" })),
+      );
+      expect(same.map((r) => r.status).sort()).toEqual([200, 400, 400, 400]);
+      expect(same.filter((r) => r.status === 400).every((r) => r.body.error_code === "RESOURCE_ALREADY_EXISTS")).toBe(
+        true,
+      );
+    });
+
     it("refuses bad filters with INVALID_PARAMETER_VALUE and a position", async () => {
       const r = await api("POST", "/runs/search", { experiment_ids: ["0"], filter: "metrics.auc >> 1" });
       expect(r.status).toBe(400);

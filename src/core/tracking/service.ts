@@ -100,6 +100,12 @@ export function generateRunName(): string {
   return `${ADJECTIVES[randomInt(ADJECTIVES.length)]}-${NOUNS[randomInt(NOUNS.length)]}-${randomInt(1000)}`;
 }
 
+/** A unique or primary-key violation from either SQL dialect (a race another writer won). */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown } | null;
+  return e?.code === "23505" || e?.code === "SQLITE_CONSTRAINT_PRIMARYKEY" || e?.code === "SQLITE_CONSTRAINT_UNIQUE";
+}
+
 export function isRunStatus(value: string): value is RunStatus {
   return (RUN_STATUSES as readonly string[]).includes(value);
 }
@@ -188,6 +194,26 @@ export class TrackingService {
     validateValue("experiment", "name", name, LIMITS.experimentNameLength);
     const tags = this.checkTags(Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value })));
     await this.ensureDefaultExperiment(project);
+    // Two creators at once (Postgres, several processes) can pick the same next id: the loser's
+    // insert hits the primary key and simply tries again with the next one.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.insertExperiment(actor, project, name, input.artifactLocation, tags);
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= 4) throw error;
+        if (await this.store.getExperimentByName(project, name))
+          throw new ConflictError(`Experiment '${name}' already exists.`);
+      }
+    }
+  }
+
+  private insertExperiment(
+    actor: string,
+    project: string,
+    name: string,
+    artifactLocation: string | undefined,
+    tags: Array<{ key: string; value: string }>,
+  ): Promise<Experiment> {
     return this.change(async (tx, record) => {
       const existing = await this.store.getExperimentByName(project, name, tx);
       if (existing) {
@@ -200,7 +226,7 @@ export class TrackingService {
         project,
         experimentId,
         name,
-        artifactLocation: input.artifactLocation?.replace(/\/+$/, "") || `mlflow-artifacts:/${experimentId}`,
+        artifactLocation: artifactLocation?.replace(/\/+$/, "") || `mlflow-artifacts:/${experimentId}`,
         lifecycleStage: "active",
         creationTime: now,
         lastUpdateTime: now,
@@ -260,6 +286,21 @@ export class TrackingService {
   }
 
   async renameExperiment(actor: string, project: string, experimentId: string, newName: string): Promise<void> {
+    try {
+      await this.renameExperimentOnce(actor, project, experimentId, newName);
+    } catch (error) {
+      // Another rename or create took the name between our check and our write.
+      if (isUniqueViolation(error)) throw new ConflictError(`Experiment '${newName}' already exists.`);
+      throw error;
+    }
+  }
+
+  private async renameExperimentOnce(
+    actor: string,
+    project: string,
+    experimentId: string,
+    newName: string,
+  ): Promise<void> {
     const name = newName?.trim();
     if (!name) throw new InvalidInputError("Missing value for required parameter 'new_name'");
     await this.change(async (tx, record) => {
