@@ -73,7 +73,10 @@ export function registerServingCommands(program: Command): void {
     )
     .requiredOption("--endpoint <name>", "endpoint to create or update")
     .option("--canary <alias:percent>", "a canary of the same model, e.g. challenger:10")
-    .option("--shadow <alias>", "a shadow version (alias or number): gets a mirrored copy, logged, never returned")
+    .option(
+      "--shadow <alias[:percent]>",
+      "a shadow version (alias or number), optionally mirroring only PERCENT of requests: its answers are logged, never returned",
+    )
     .option("--policy <name>", "policy to check (default: every policy of the project)")
     .option("--slo-window <seconds>", "SLO window for canary judgement (default 60)")
     .option("--max-error-rate-increase <fraction>", "canary error rate allowed above the primary's (default 0.05)")
@@ -107,7 +110,9 @@ export function registerServingCommands(program: Command): void {
         {
           model,
           canary: typeof opts.canary === "string" ? parseCanary(opts.canary) : null,
-          shadow: typeof opts.shadow === "string" ? opts.shadow : null,
+          shadow: typeof opts.shadow === "string" ? opts.shadow.split(":")[0] : null,
+          shadow_percent:
+            typeof opts.shadow === "string" && opts.shadow.includes(":") ? parseCanary(opts.shadow).percent : undefined,
           policy: typeof opts.policy === "string" ? opts.policy : null,
           slo,
         },

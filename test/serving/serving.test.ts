@@ -162,7 +162,12 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
     });
 
     it("mirrors requests to a shadow: logged, never returned", async () => {
-      await t.api("PUT", `/api/v1/projects/${P}/endpoints/churn`, { model: "churn@champion", shadow: "2" });
+      const deployed = await t.api<{ shadow: string; shadow_percent: number }>(
+        "PUT",
+        `/api/v1/projects/${P}/endpoints/churn`,
+        { model: "churn@champion", shadow: "2" },
+      );
+      expect(deployed.body).toMatchObject({ shadow: "churn@2", shadow_percent: 100 });
       await t.services.serving.runtime.sync();
       const r = await predict(t, P, "churn", [row]);
       expect(r.body.model_version).toBe(1);

@@ -69,6 +69,8 @@ export interface Endpoint {
   primary: ModelSelector;
   canary: CanarySpec | null;
   shadow: ModelSelector | null;
+  /** Share of requests mirrored to the shadow, 0–100 (default 100). */
+  shadowPercent: number;
   slo: SloSpec;
   /** Policy checked before a version gets this endpoint (default: the registry's choice). */
   policy: string | null;

@@ -11,6 +11,7 @@ function endpoint(patch: Partial<Endpoint> = {}): Endpoint {
     primary: { kind: "alias", alias: "champion" },
     canary: null,
     shadow: null,
+    shadowPercent: 100,
     slo: { ...DEFAULT_SLO, minRequests: 10 },
     policy: null,
     primaryVersion: 1,

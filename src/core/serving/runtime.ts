@@ -222,7 +222,8 @@ export class ServingRuntime {
       runner = live.primary;
       answer = await this.run(live, runner, slot, instances, requestId);
     }
-    if (live.shadow) void this.run(live, live.shadow, "shadow", instances, requestId).catch(() => undefined);
+    if (live.shadow && chooseCanary(live.endpoint.shadowPercent, undefined))
+      void this.run(live, live.shadow, "shadow", instances, requestId).catch(() => undefined);
     if (!answer.ok) throw answer.error;
     return {
       predictions: answer.predictions,

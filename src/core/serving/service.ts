@@ -27,7 +27,7 @@ import type { DeploymentFilter, ModelResolver, ServingStore } from "./ports.js";
 export interface SpecEndpoint {
   model: string;
   canary?: { alias: string; percent: number };
-  shadow?: { alias: string };
+  shadow?: { alias: string; percent?: number };
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/;
@@ -37,6 +37,8 @@ export interface DeployInput {
   primary: ModelSelector;
   canary?: CanarySpec | null;
   shadow?: ModelSelector | null;
+  /** Share of requests mirrored to the shadow, 0–100 (default 100). */
+  shadowPercent?: number;
   policy?: string | null;
   slo?: Partial<SloSpec>;
 }
@@ -105,6 +107,7 @@ export class EndpointService {
       primary: input.primary,
       canary: null,
       shadow: null,
+      shadowPercent: 100,
       slo,
       policy,
       primaryVersion: null,
@@ -129,6 +132,7 @@ export class EndpointService {
       primary: input.primary,
       canary: input.canary ?? null,
       shadow: input.shadow ?? null,
+      shadowPercent: input.shadowPercent ?? 100,
       slo,
       policy,
       // An explicit deploy clears a block: the user asked for these versions.
@@ -200,6 +204,7 @@ export class EndpointService {
             primary: { kind: "version", version: to },
             canary: e.canary,
             shadow: e.shadow,
+            shadowPercent: e.shadowPercent,
             policy: e.policy,
           },
           actor,
@@ -307,7 +312,14 @@ export class EndpointService {
       await this.deploy(
         project,
         name,
-        { model: e.model, primary: { kind: "version", version }, canary: e.canary, shadow: e.shadow, policy: e.policy },
+        {
+          model: e.model,
+          primary: { kind: "version", version },
+          canary: e.canary,
+          shadow: e.shadow,
+          shadowPercent: e.shadowPercent,
+          policy: e.policy,
+        },
         actor,
       );
     }
@@ -329,18 +341,20 @@ export class EndpointService {
         );
       const canary = spec.canary ? { selector: parseSelector(spec.canary.alias), percent: spec.canary.percent } : null;
       const shadow = spec.shadow ? parseSelector(spec.shadow.alias) : null;
+      const shadowPercent = spec.shadow?.percent ?? 100;
       const current = await this.store.getEndpoint(project, name);
       const same =
         current &&
         current.model === ref.model &&
         JSON.stringify(current.primary) === JSON.stringify(ref.selector) &&
         JSON.stringify(current.canary) === JSON.stringify(canary) &&
-        JSON.stringify(current.shadow) === JSON.stringify(shadow);
+        JSON.stringify(current.shadow) === JSON.stringify(shadow) &&
+        current.shadowPercent === shadowPercent;
       if (same) continue;
       await this.deploy(
         project,
         name,
-        { model: ref.model, primary: ref.selector, canary, shadow, policy: current?.policy ?? null },
+        { model: ref.model, primary: ref.selector, canary, shadow, shadowPercent, policy: current?.policy ?? null },
         actor,
       );
       changed.push(name);

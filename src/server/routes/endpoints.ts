@@ -18,6 +18,7 @@ export function endpointToWire(e: Endpoint) {
     primary: selectorText(e.model, e.primary)!,
     canary: e.canary ? { model: selectorText(e.model, e.canary.selector)!, percent: e.canary.percent } : null,
     shadow: selectorText(e.model, e.shadow),
+    shadow_percent: e.shadowPercent,
     policy: e.policy,
     slo: {
       max_error_rate_increase: e.slo.maxErrorRateIncrease,
@@ -86,6 +87,7 @@ const endpointWire = z.object({
   primary: z.string(),
   canary: z.object({ model: z.string(), percent: z.number() }).nullable(),
   shadow: z.string().nullable(),
+  shadow_percent: z.number(),
   policy: z.string().nullable(),
   slo: z.object({
     max_error_rate_increase: z.number(),
@@ -170,6 +172,8 @@ const deployBody = z.object({
     .nullable()
     .optional(),
   shadow: z.string().min(1).nullable().optional(),
+  /** Share of requests mirrored to the shadow (default 100). */
+  shadow_percent: z.number().min(0).max(100).optional(),
   policy: z.string().nullable().optional(),
   slo: sloBody,
 });
@@ -234,6 +238,7 @@ export const endpointRoutes: AnyRoute[] = [
           primary: ref.selector,
           canary: body.canary ? { selector: parseSelector(body.canary.selector), percent: body.canary.percent } : null,
           shadow: body.shadow ? parseSelector(body.shadow) : null,
+          shadowPercent: body.shadow_percent,
           policy: body.policy ?? null,
           slo: sloFromWire(body.slo),
         },

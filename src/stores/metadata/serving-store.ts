@@ -126,6 +126,10 @@ declare module "./schema.js" {
 
 const json = (value: unknown): string => JSON.stringify(value);
 
+function withoutPercent(s: ModelSelector & { percent?: number }): ModelSelector {
+  return s.kind === "alias" ? { kind: "alias", alias: s.alias } : { kind: "version", version: s.version };
+}
+
 function toEndpoint(row: EndpointRow): Endpoint {
   return {
     project: row.project,
@@ -133,7 +137,12 @@ function toEndpoint(row: EndpointRow): Endpoint {
     model: row.model,
     primary: JSON.parse(row.primary_selector) as ModelSelector,
     canary: row.canary ? (JSON.parse(row.canary) as CanarySpec) : null,
-    shadow: row.shadow_selector ? (JSON.parse(row.shadow_selector) as ModelSelector) : null,
+    shadow: row.shadow_selector
+      ? withoutPercent(JSON.parse(row.shadow_selector) as ModelSelector & { percent?: number })
+      : null,
+    shadowPercent: row.shadow_selector
+      ? ((JSON.parse(row.shadow_selector) as { percent?: number }).percent ?? 100)
+      : 100,
     slo: { ...DEFAULT_SLO, ...(JSON.parse(row.slo) as Partial<SloSpec>) },
     policy: row.policy,
     primaryVersion: row.primary_version,
@@ -157,7 +166,8 @@ function fromEndpoint(e: Endpoint): EndpointRow {
     model: e.model,
     primary_selector: json(e.primary),
     canary: e.canary ? json(e.canary) : null,
-    shadow_selector: e.shadow ? json(e.shadow) : null,
+    // The mirrored share rides along in the selector's JSON (one column, no migration).
+    shadow_selector: e.shadow ? json({ ...e.shadow, percent: e.shadowPercent }) : null,
     slo: json(e.slo),
     policy: e.policy,
     primary_version: e.primaryVersion,
