@@ -11,6 +11,7 @@ import { registerAuditCommands } from "./audit.js";
 import { registerDataCommands } from "./data.js";
 import { registerModelCommands } from "./models.js";
 import { registerPipelineCommands } from "./pipelines.js";
+import { registerQuickstartCommand } from "./quickstart.js";
 import { registerMonitorCommands } from "./monitors.js";
 import { registerMonitorRunCommands } from "./monitor-runs.js";
 import { registerTrafficExportCommand } from "./traffic-export.js";
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError()
     .exitOverride();
+  registerQuickstartCommand(program);
   registerServerCommands(program);
   registerAccessCommands(program);
   registerAuditCommands(program);

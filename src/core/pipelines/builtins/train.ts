@@ -61,7 +61,8 @@ export async function readTrainingTable(
   for await (const chunk of reader.chunks()) {
     for (const c of wanted) {
       const col = chunk.columns[c];
-      if (!col) throw new Error(`with.data: ${file} has no column ${JSON.stringify(c)} (columns: ${chunk.names.join(", ")})`);
+      if (!col)
+        throw new Error(`with.data: ${file} has no column ${JSON.stringify(c)} (columns: ${chunk.names.join(", ")})`);
       const out = cols[c]!;
       for (let i = 0; i < chunk.rows; i++) out.push(col[i]);
     }
@@ -92,7 +93,8 @@ export const trainBuiltin = defineBuiltin({
   async run(ctx) {
     const w = ctx.with;
     const out = ctx.outputs[w.output];
-    if (!out) throw new Error(`with.output: the step declares no output "${w.output}" (add outputs: { ${w.output}: dir })`);
+    if (!out)
+      throw new Error(`with.output: the step declares no output "${w.output}" (add outputs: { ${w.output}: dir })`);
     let features = w.features;
     if (!features) {
       const reader = await openTable(await tablePath(w.data));

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Prepare features for the flights model: one row per flight with a known outcome.
+//   node steps/prepare.mjs --in <table or dir> --train <dir> --test <dir> [--test-share 0.2]
+// Input: a month written by `tandem quickstart` (CSV: date, hour, weekday, distance, origin,
+// destination, delay, delayed) or an endpoint's exported traffic (JSON Lines: the request's
+// features, prediction, target, at). Output: train.csv and test.csv with
+//   hour, weekday, distance, origin, destination  — the model's inputs (airports stay codes: the
+//                                                   trainer encodes them as categories)
+//   origin_size   — small / medium / large by the origin's share of the flights here, for the
+//                   fairness step (do small-airport flights get much worse recall?)
+//   delayed       — 1 when the flight arrived more than 15 minutes late
+// The split is by a hash of the row's content, so the same flight always lands on the same side.
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+for (const k of ["in", "train", "test"]) if (!args[k]) throw new Error(`missing --${k}`);
+const testShare = Number(args["test-share"] ?? 0.2);
+
+function tableFile(path) {
+  if (statSync(path).isFile()) return path;
+  const files = readdirSync(path).filter((f) => /\.(csv|jsonl)$/.test(f));
+  if (files.length !== 1) throw new Error(`${path}: expected one .csv or .jsonl file, found ${files.length}`);
+  return join(path, files[0]);
+}
+
+function readRows(file) {
+  const text = readFileSync(file, "utf8");
+  if (file.endsWith(".jsonl"))
+    return text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  const [header, ...lines] = text.split("\n").filter(Boolean);
+  const names = header.split(",");
+  return lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [names[i], v])));
+}
+
+const file = tableFile(args.in);
+const rows = readRows(file);
+const num = (v) => (v === null || v === undefined || v === "" ? NaN : Number(v));
+const flights = [];
+for (const r of rows) {
+  // Traffic exports call the true label `target`; months carry `delayed` (and the raw delay).
+  let delayed = num(r.delayed ?? r.target);
+  if (Number.isNaN(delayed) && r.delay !== undefined) delayed = num(r.delay) > 15 ? 1 : num(r.delay) <= 15 ? 0 : NaN;
+  let hour = num(r.hour);
+  let weekday = num(r.weekday);
+  if ((Number.isNaN(hour) || Number.isNaN(weekday)) && r.date) {
+    // Scheduled local time written without a zone: read it as UTC so no zone shifts it.
+    const d = new Date(`${String(r.date).replace(" ", "T").replace(/Z$/, "")}Z`);
+    hour = d.getUTCHours() + d.getUTCMinutes() / 60;
+    weekday = d.getUTCDay();
+  }
+  const distance = num(r.distance);
+  if (Number.isNaN(delayed) || Number.isNaN(hour) || Number.isNaN(distance) || !r.origin || !r.destination) continue;
+  flights.push({ hour, weekday, distance, origin: r.origin, destination: r.destination, delayed });
+}
+if (flights.length === 0) throw new Error(`${file}: no labelled flights`);
+
+// Airport size by share of departures in this table: the busiest airports that together carry half
+// the flights are "large", the long tail carrying the last 10% is "small".
+const counts = new Map();
+for (const f of flights) counts.set(f.origin, (counts.get(f.origin) ?? 0) + 1);
+const bySize = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+const size = new Map();
+let cumulative = 0;
+for (const [airport, n] of bySize) {
+  size.set(
+    airport,
+    cumulative < 0.5 * flights.length ? "large" : cumulative < 0.9 * flights.length ? "medium" : "small",
+  );
+  cumulative += n;
+}
+
+const columns = ["hour", "weekday", "distance", "origin", "destination", "origin_size", "delayed"];
+const out = { train: [columns.join(",")], test: [columns.join(",")] };
+const tally = { train: 0, test: 0, small: 0 };
+for (const f of flights) {
+  const line = [f.hour, f.weekday, f.distance, f.origin, f.destination, size.get(f.origin), f.delayed].join(",");
+  const h = createHash("sha256").update(line).digest().readUInt32BE(0) / 2 ** 32;
+  const side = h < testShare ? "test" : "train";
+  out[side].push(line);
+  tally[side]++;
+  if (size.get(f.origin) === "small") tally.small++;
+}
+for (const side of ["train", "test"]) {
+  mkdirSync(args[side], { recursive: true });
+  writeFileSync(join(args[side], `${side}.csv`), `${out[side].join("\n")}\n`);
+}
+const delayedShare = flights.reduce((s, f) => s + f.delayed, 0) / flights.length;
+console.log(
+  `${flights.length} labelled flights of ${rows.length} rows: ${tally.train} train, ${tally.test} test; ` +
+    `${counts.size} origin airports (${tally.small} flights from small ones); delayed share ${delayedShare.toFixed(3)}`,
+);

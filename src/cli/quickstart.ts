@@ -1,0 +1,70 @@
+/**
+ * `tandem quickstart`: the whole closed loop on real flight data in a fresh home, printing each stage
+ * as it happens (stderr) and a summary at the end (stdout). See docs/guides/quickstart.md.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { runQuickstart } from "../quickstart/loop.js";
+import { Progress } from "../quickstart/progress.js";
+import { formatSummary } from "../quickstart/summary.js";
+import { cliConfig, UsageError } from "./context.js";
+import { info } from "./output.js";
+
+function positive(flag: string, raw: string, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`${flag}: expected an integer 1-${max}, got ${raw}`);
+  return n;
+}
+
+/** $TANDEM_HOME when it is set and empty (or missing), else a new folder under ./.tandem-quickstart/. */
+async function freshHome(): Promise<string> {
+  const home = cliConfig().home;
+  if (home !== resolve(".tandem")) {
+    if (existsSync(home) && readdirSync(home).length > 0)
+      throw new UsageError(`TANDEM_HOME=${home} is not empty; the quickstart needs a fresh home (unset it to get one)`);
+    await mkdir(home, { recursive: true });
+    return home;
+  }
+  const dir = resolve(".tandem-quickstart", new Date().toISOString().replace(/[:.]/g, "-"));
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+export function registerQuickstartCommand(program: Command): void {
+  program
+    .command("quickstart")
+    .description(
+      "The closed loop on real flights (Jan–Jun 2001): train, approve, deploy, replay months over HTTP, detect drift, retrain, canary.",
+    )
+    .option("--rows <n>", "January flights to train the first model on", "100000")
+    .option("--replay-rows <n>", "flights replayed through the endpoint per later month", "2000")
+    .option("--months <n>", "later months to replay at most while looking for drift (1-5)", "5")
+    .option("--keep", "leave the server running to explore (Ctrl-C stops it)")
+    .action(async (opts: { rows: string; replayRows: string; months: string; keep?: boolean }) => {
+      const progress = new Progress();
+      const home = await freshHome();
+      const exampleDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples", "flights");
+      if (!existsSync(join(exampleDir, "tandem.yaml"))) throw new UsageError(`${exampleDir}/tandem.yaml is missing`);
+      const report = await runQuickstart({
+        home,
+        exampleDir,
+        trainRows: positive("--rows", opts.rows, 500_000),
+        replayRows: positive("--replay-rows", opts.replayRows, 100_000),
+        months: positive("--months", opts.months, 5),
+        progress,
+      });
+      process.stdout.write(`${formatSummary(report, progress.elapsedSeconds())}\n`);
+      if (opts.keep) {
+        info(`\nserver running at ${report.url} — Ctrl-C stops it`);
+        await new Promise<void>((r) => {
+          process.once("SIGINT", r);
+          process.once("SIGTERM", r);
+        });
+      }
+      await report.server.stop();
+    });
+}

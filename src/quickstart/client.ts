@@ -1,0 +1,87 @@
+/**
+ * The quickstart's HTTP side: a client per user (the admin who runs things, the approver who signs
+ * off) over the same TandemApi the CLI uses, and the replay of flights through the serving routes.
+ */
+import { TandemApi } from "../cli/api.js";
+import type { Config } from "../config.js";
+import type { Flight } from "./months.js";
+
+export const PROJECT = "flights";
+export const ENDPOINT = "flights-delay";
+export const MODEL = "flights-delay";
+export const MONITOR = "flights-drift";
+
+export const p = (rest: string): string => `/api/v1/projects/${PROJECT}${rest}`;
+
+export function clientAs(config: Config, url: string, token?: string): Promise<TandemApi> {
+  return TandemApi.connect({ ...config, serverUrl: url, ...(token ? { token } : {}) });
+}
+
+export interface ReplayStats {
+  requests: number;
+  rows: number;
+  errors: number;
+  predictedDelayed: number;
+  byVersion: Record<string, number>;
+}
+
+/**
+ * Sends the flights to `/v1/endpoints/flights-delay/predict` in batches (a few requests in flight),
+ * then their true labels to `/feedback` — as an application would once the planes have landed.
+ */
+export async function replay(
+  url: string,
+  token: string,
+  flights: Flight[],
+  options: { batch?: number; parallel?: number; onProgress?: (done: number) => void } = {},
+): Promise<ReplayStats> {
+  const batch = options.batch ?? 20;
+  const parallel = options.parallel ?? 4;
+  const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, "x-tandem-project": PROJECT };
+  const stats: ReplayStats = { requests: 0, rows: 0, errors: 0, predictedDelayed: 0, byVersion: {} };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const start = next;
+      next += batch;
+      if (start >= flights.length) return;
+      const part = flights.slice(start, start + batch);
+      const instances = part.map((f) => ({
+        hour: f.hour,
+        weekday: f.weekday,
+        distance: f.distance,
+        origin: f.origin,
+        destination: f.destination,
+      }));
+      const res = await fetch(`${url}/v1/endpoints/${ENDPOINT}/predict`, {
+        method: "POST",
+        // A fresh routing key per request spreads requests over primary and canary by their split.
+        headers: { ...headers, "x-tandem-routing-key": `${start}` },
+        body: JSON.stringify({ instances }),
+      });
+      stats.requests++;
+      if (!res.ok) {
+        stats.errors++;
+        continue;
+      }
+      const body = (await res.json()) as {
+        predictions: Array<{ label: unknown }>;
+        prediction_ids: string[];
+        model_version: number | string;
+      };
+      stats.rows += part.length;
+      stats.byVersion[String(body.model_version)] = (stats.byVersion[String(body.model_version)] ?? 0) + part.length;
+      for (const pr of body.predictions) if (String(pr.label) === "1") stats.predictedDelayed++;
+      const feedback = body.prediction_ids.map((id, i) => ({ prediction_id: id, label: part[i]!.delayed }));
+      const fb = await fetch(`${url}/v1/endpoints/${ENDPOINT}/feedback`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(feedback),
+      });
+      if (!fb.ok) throw new Error(`feedback: HTTP ${fb.status} ${await fb.text()}`);
+      options.onProgress?.(Math.min(flights.length, start + batch));
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return stats;
+}

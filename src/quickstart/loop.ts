@@ -1,0 +1,319 @@
+/**
+ * `tandem quickstart`, stage by stage: a fresh home and server, January as a dataset version, the
+ * `train` pipeline with a four-eyes approval, the next months replayed over HTTP with their true
+ * labels, the monitor, the alert, the automatic retrain, the canary and its promotion (or refusal).
+ * Every action goes through the HTTP API, as a user's own scripts would.
+ */
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ApiError, type TandemApi } from "../cli/api.js";
+import type { RunWire, StepWire } from "../cli/pipelines-progress.js";
+import { loadConfig } from "../config.js";
+import { startServer, type RunningServer } from "../server/listen.js";
+import { clientAs, ENDPOINT, MODEL, MONITOR, p, PROJECT, replay } from "./client.js";
+import { delayedShare, MONTHS, sampleMonth, writeMonthCsv } from "./months.js";
+import { followRun, sleep, stepLog } from "./pipeline-follow.js";
+import type { Progress } from "./progress.js";
+
+export interface QuickstartOptions {
+  /** A fresh, empty TANDEM_HOME. */
+  home: string;
+  /** The flights example project (tandem.yaml, steps/). */
+  exampleDir: string;
+  /** January flights to train the first champion on (default 100 000). */
+  trainRows: number;
+  /** Flights replayed through the endpoint per later month (default 2 000). */
+  replayRows: number;
+  /** Later months to replay at most, looking for drift (default 5: February–June). */
+  months: number;
+  progress: Progress;
+}
+
+interface CheckWire {
+  check: string;
+  passed: boolean;
+  summary: string;
+  details: Record<string, unknown>;
+}
+interface ResultWire {
+  id: string;
+  status: string;
+  rows: number;
+  labelled_rows: number;
+  checks: CheckWire[];
+  alert_id: string | null;
+  error: string | null;
+}
+
+export interface QuickstartReport {
+  url: string;
+  home: string;
+  janRows: number;
+  janDelayedShare: number;
+  champion: { version: number; metrics: Record<string, number>; fairness: Record<string, number> } | null;
+  approval: { refusedForAuthor: string | null; approvedBy: string };
+  months: Array<{ month: string; rows: number; delayedShare: number; status: string; checks: string[] }>;
+  alert: { id: string; summary: string } | null;
+  retrain: {
+    runId: string;
+    trigger: Record<string, unknown>;
+    status: string;
+    exportedRows: number | null;
+    datasetVersion: number | null;
+    challenger: number | null;
+    challengerMetrics: Record<string, number>;
+    championMetrics: Record<string, number>;
+    refusal: string[];
+  } | null;
+  canary: { rows: number; byVersion: Record<string, number>; outcome: string; reasons: string[] } | null;
+  reportFile: string;
+  server: RunningServer;
+}
+
+const metricOf = (s: StepWire | undefined, k: string): number | null =>
+  s && typeof s.metrics?.[k] === "number" ? s.metrics[k]! : null;
+
+export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartReport> {
+  const { progress } = o;
+  await mkdir(join(o.home, "data"), { recursive: true });
+
+  progress.begin("Start a Tandem server in a fresh home");
+  const config = loadConfig({ TANDEM_HOME: o.home });
+  const server = await startServer({ config, host: "127.0.0.1", port: 0, handleSignals: false });
+  const admin = await clientAs(config, server.url);
+  const adminToken = admin.authToken!;
+  progress.line(`listening on ${server.url} (home ${o.home}; SQLite + local artifacts)`);
+
+  try {
+    progress.begin(`Add January 2001 as dataset flights (${o.trainRows.toLocaleString("en")} sampled flights)`);
+    progress.update("reading flights-3m.parquet");
+    const jan = await sampleMonth(0, o.trainRows);
+    const janFile = join(o.home, "data", "flights-2001-01.csv");
+    await writeMonthCsv(janFile, jan);
+    const blob = await admin.request<{ sha256: string }>("POST", p("/datasets/flights/blobs"), {
+      stream: await readFile(janFile),
+    });
+    const size = (await stat(janFile)).size;
+    const added = await admin.post<{ version: { version: number } }>(p("/datasets/flights/versions"), {
+      kind: "file",
+      entries: [{ path: "flights-2001-01.csv", sha256: blob.sha256, size }],
+      message: `January 2001: ${jan.length} flights sampled from vega-datasets flights-3m.parquet`,
+    });
+    const janShare = delayedShare(jan);
+    progress.line(
+      `flights@${added.version.version}: ${jan.length} flights, ${(size / 1e6).toFixed(1)} MB CSV; delayed > 15 min: ${(janShare * 100).toFixed(1)}%`,
+    );
+
+    progress.begin("Apply examples/flights/tandem.yaml; add approver dana");
+    const source = await readFile(join(o.exampleDir, "tandem.yaml"), "utf8");
+    const spec = await admin.post<{ version: number }>(p("/specs"), {
+      source,
+      file: "tandem.yaml",
+      workspace: o.exampleDir,
+    });
+    await admin.post("/api/v1/users", { name: "dana", display_name: "Dana (release approver)" });
+    await admin.put(p("/members/dana"), { role: "approver" });
+    const danaToken = (await admin.post<{ token: string }>("/api/v1/tokens", { name: "quickstart", user: "dana" }))
+      .token;
+    const dana = await clientAs(config, server.url, danaToken);
+    progress.line(
+      `spec version ${spec.version}: pipelines train + retrain, policies release + retrain, monitor ${MONITOR}`,
+    );
+
+    progress.begin(
+      "Run pipeline train: validate → prepare → train → evaluate → fairness → register → approval → deploy",
+    );
+    const first = await admin.post<RunWire>(p("/pipelines/train/runs"), { params: {} });
+    let refusedForAuthor: string | null = null;
+    let approvedVersion: number | null = null;
+    const trainRun = await followRun(admin, first.id, progress, async (s, run) => {
+      if (s.name !== "approval" || s.status !== "running" || approvedVersion !== null) return;
+      const version = metricOf(
+        run.steps?.find((x) => x.name === "register"),
+        "model_version",
+      );
+      if (version === null) return;
+      approvedVersion = version;
+      progress.line(`champion ${MODEL}@${version} awaits one approval (policy release)`);
+      try {
+        await admin.post(p(`/models/${MODEL}/versions/${version}/approve`), { comment: "my own model" });
+      } catch (error) {
+        refusedForAuthor = error instanceof ApiError ? error.message : String(error);
+        progress.line(`four-eyes: the author's own approval is refused — ${refusedForAuthor}`);
+      }
+      const r = await dana.post<{ outcomes: Array<{ status: string }> }>(
+        p(`/models/${MODEL}/versions/${version}/approve`),
+        { comment: "metrics and fairness by airport size look fine" },
+      );
+      progress.line(`dana approves ${MODEL}@${version}: ${r.outcomes.map((x) => x.status).join(", ") || "recorded"}`);
+    });
+    if (trainRun.status !== "succeeded") throw new Error(await failure(admin, trainRun));
+    const steps = new Map((trainRun.steps ?? []).map((s) => [s.name, s]));
+    const championVersion = metricOf(steps.get("register"), "model_version")!;
+    const ev = steps.get("evaluate")?.metrics ?? {};
+    const fair = steps.get("fairness")?.metrics ?? {};
+    progress.line(
+      `${MODEL}@${championVersion}: roc_auc ${fmt(ev.roc_auc)}, accuracy ${fmt(ev.accuracy)}, recall ${fmt(ev.recall)} on held-out January; ` +
+        `recall gap by airport size (equal opportunity difference) ${fmt(fair["equal_opportunity_difference.origin_size"])}`,
+    );
+    progress.line(`endpoint ${ENDPOINT} serves ${MODEL}@${metricOf(steps.get("deploy"), "primary_version")}`);
+
+    const months: QuickstartReport["months"] = [];
+    let alert: QuickstartReport["alert"] = null;
+    let monthIndex = 1;
+    for (; monthIndex <= Math.min(o.months, MONTHS.length - 1) && !alert; monthIndex++) {
+      const name = MONTHS[monthIndex]!.name;
+      progress.begin(
+        `Replay ${name}: ${o.replayRows.toLocaleString("en")} sampled flights over HTTP, true labels as feedback`,
+      );
+      progress.update("reading the month");
+      const flights = await sampleMonth(monthIndex, o.replayRows);
+      const stats = await replay(server.url, adminToken, flights, {
+        onProgress: (done) => progress.update(`${done}/${flights.length} flights`),
+      });
+      progress.line(
+        `${stats.rows} predictions in ${stats.requests} requests (${stats.errors} errors); actually delayed ${(delayedShare(flights) * 100).toFixed(1)}%, predicted delayed ${((stats.predictedDelayed / Math.max(1, stats.rows)) * 100).toFixed(1)}%`,
+      );
+      const result = await admin.post<ResultWire>(p(`/monitors/${MONITOR}/run`), {});
+      const checks = result.checks.map((c) => `${c.passed ? "ok  " : "FAIL"} ${c.check}: ${c.summary}`);
+      for (const c of checks) progress.line(`monitor ${c}`);
+      if (result.error) progress.line(`monitor error: ${result.error}`);
+      months.push({
+        month: name,
+        rows: stats.rows,
+        delayedShare: delayedShare(flights),
+        status: result.status,
+        checks,
+      });
+      if (result.status === "failing" && result.alert_id) {
+        const a = await admin.get<{ id: string; annotations?: Record<string, string>; status: string }>(
+          p(`/alerts/${result.alert_id}`),
+        );
+        alert = { id: a.id, summary: a.annotations?.summary ?? "" };
+        progress.line(`alert ${MONITOR} firing (${a.id})`);
+      }
+    }
+
+    let retrain: QuickstartReport["retrain"] = null;
+    let canary: QuickstartReport["canary"] = null;
+    if (alert) {
+      progress.begin(
+        `Retrain, started by alert ${MONITOR}: export traffic → prepare → train → evaluate vs champion → register → canary`,
+      );
+      let run: RunWire | undefined;
+      for (let waited = 0; !run && waited < 60_000; waited += 250) {
+        run = (await admin.get<{ runs: RunWire[] }>(p("/pipeline-runs"), { pipeline: "retrain", limit: 1 })).runs[0];
+        if (!run) await sleep(250);
+      }
+      if (!run) throw new Error(`alert ${alert.id} fired but no retrain run started within 60 s`);
+      progress.line(`run ${run.id}, trigger ${JSON.stringify(run.trigger)}`);
+      const done = await followRun(admin, run.id, progress);
+      const rs = new Map((done.steps ?? []).map((s) => [s.name, s]));
+      const challenger = metricOf(rs.get("register"), "model_version");
+      const challengerMetrics = rs.get("evaluate")?.metrics ?? {};
+      let championMetrics: Record<string, number> = {};
+      const evals = await admin
+        .get<{ evaluations: Array<{ dataset: string; metrics: Record<string, number> }> }>(
+          p(`/models/${MODEL}/versions/${championVersion}/evaluations`),
+        )
+        .catch(() => ({ evaluations: [] }));
+      const newest = evals.evaluations.find((e) => Object.keys(e.metrics).length > 0);
+      if (newest && evals.evaluations.length > 1) championMetrics = newest.metrics;
+      const refusal = done.status === "succeeded" ? [] : await stepLog(admin, done.id, "register", 12);
+      retrain = {
+        runId: done.id,
+        trigger: done.trigger,
+        status: done.status,
+        exportedRows: metricOf(rs.get("export"), "rows"),
+        datasetVersion: metricOf(rs.get("export"), "dataset_version"),
+        challenger,
+        challengerMetrics,
+        championMetrics,
+        refusal,
+      };
+      progress.line(
+        `on the fresh traffic's held-out rows: challenger roc_auc ${fmt(challengerMetrics.roc_auc)} vs champion ${fmt(championMetrics.roc_auc)}`,
+      );
+      if (done.status !== "succeeded") {
+        progress.line(`retrain stopped: ${done.error ?? "a step failed"}`);
+        for (const l of refusal.filter((x) => /fail|refus|beats|pending/i.test(x))) progress.line(`  ${l}`);
+      }
+
+      if (done.status === "succeeded" && monthIndex < MONTHS.length) {
+        const name = MONTHS[monthIndex]!.name;
+        progress.begin(
+          `Canary: replay ${name} (${o.replayRows.toLocaleString("en")} flights); 10% go to the challenger`,
+        );
+        const flights = await sampleMonth(monthIndex, o.replayRows);
+        const stats = await replay(server.url, adminToken, flights, {
+          onProgress: (d) => progress.update(`${d}/${flights.length} flights`),
+        });
+        progress.line(
+          `served by version: ${Object.entries(stats.byVersion)
+            .map(([v, n]) => `${MODEL}@${v} ${n} flights`)
+            .join(", ")}; ${stats.errors} errors`,
+        );
+        let outcome = "promoted";
+        let reasons: string[] = [];
+        try {
+          const e = await admin.post<{ primary_version: number | null }>(p(`/endpoints/${ENDPOINT}/promote`), {});
+          progress.line(`promoted: ${MODEL}@champion → ${e.primary_version} (policy retrain: no human needed)`);
+        } catch (error) {
+          outcome = "refused";
+          reasons = [error instanceof Error ? error.message : String(error)];
+          const details = error instanceof ApiError ? error.details : null;
+          if (details && typeof details === "object" && "checks" in details)
+            reasons.push(
+              ...(details as { checks: Array<{ check: string; outcome: string; detail?: string }> }).checks
+                .filter((c) => c.outcome !== "pass")
+                .map((c) => `${c.check}: ${c.outcome}${c.detail ? ` (${c.detail})` : ""}`),
+            );
+          for (const r of reasons) progress.line(`refused: ${r}`);
+        }
+        canary = { rows: stats.rows, byVersion: stats.byVersion, outcome, reasons };
+      }
+    }
+
+    progress.begin("Write the monitor's HTML report");
+    const html = await admin.raw("GET", p(`/monitors/${MONITOR}/report.html`));
+    const reportFile = join(o.home, "flights-drift-report.html");
+    await writeFile(reportFile, html.body);
+    progress.line(reportFile);
+    progress.end();
+
+    const fairness: Record<string, number> = {};
+    for (const [k, v] of Object.entries(fair))
+      if (k.endsWith(".origin_size")) fairness[k.replace(/\.origin_size$/, "")] = v;
+    return {
+      url: server.url,
+      home: o.home,
+      janRows: jan.length,
+      janDelayedShare: janShare,
+      champion: { version: championVersion, metrics: ev, fairness },
+      approval: { refusedForAuthor, approvedBy: "dana" },
+      months,
+      alert,
+      retrain,
+      canary,
+      reportFile,
+      server,
+    };
+  } catch (error) {
+    progress.end();
+    await server.stop();
+    throw error;
+  }
+}
+
+function fmt(v: number | undefined | null): string {
+  return typeof v === "number" ? v.toFixed(3) : "-";
+}
+
+async function failure(api: TandemApi, run: RunWire): Promise<string> {
+  const failed = (run.steps ?? []).find((s) => s.status === "failed");
+  if (!failed) return `pipeline run ${run.id} ${run.status}: ${run.error ?? ""}`;
+  const tail = await stepLog(api, run.id, failed.name, 15);
+  return `pipeline ${run.pipeline} failed at step ${failed.name}: ${failed.error ?? ""}\n${tail.join("\n")}`;
+}
+
+export { PROJECT };
