@@ -7,10 +7,11 @@ import { SingleBar } from "cli-progress";
 import { parse as parseYaml } from "yaml";
 import { readFile } from "node:fs/promises";
 import { manifestHash } from "../core/artifacts/manifest.js";
+import { failedChecks, formatChecks, type ValidationReport } from "../core/data/expectations.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { collectFiles, hashFile, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
-import { formatTable, formatTime, printJson, printTable } from "./output.js";
+import { formatTime, printJson, printTable } from "./output.js";
 
 interface VersionWire {
   name: string;
@@ -190,20 +191,9 @@ async function pull(
   return { version: v, files: shown.entries.length };
 }
 
-function printValidation(report: {
-  ok: boolean;
-  dataset: string;
-  checks: Array<{ check: string; column: string | null; expected: string; found: string; ok: boolean }>;
-}): void {
-  const rows = report.checks.map((c) => ({
-    result: c.ok ? "ok" : "FAIL",
-    check: c.check,
-    column: c.column ?? "-",
-    expected: c.expected,
-    found: c.found,
-  }));
-  process.stdout.write(`${formatTable(rows, ["result", "check", "column", "expected", "found"])}\n`);
-  const failed = report.checks.filter((c) => !c.ok).length;
+function printValidation(report: ValidationReport): void {
+  process.stdout.write(`${formatChecks(report)}\n`);
+  const failed = failedChecks(report).length;
   process.stdout.write(
     `${report.dataset}: ${report.ok ? "valid" : `INVALID (${failed} check${failed === 1 ? "" : "s"} failed)`}\n`,
   );
@@ -405,17 +395,13 @@ export function registerDataCommands(program: Command): void {
       }
       const api = await openApi();
       const { name, version } = splitRef(ref);
-      const res = await api.post<{
-        ok: boolean;
-        report: {
-          ok: boolean;
-          dataset: string;
-          checks: Array<{ check: string; column: string | null; expected: string; found: string; ok: boolean }>;
-        };
-      }>(datasetPath(resolveProject(opts.project), name, `/versions/${encodeURIComponent(version)}/validate`), {
-        expectations,
-        run_id: opts.runId ?? null,
-      });
+      const res = await api.post<{ ok: boolean; report: ValidationReport }>(
+        datasetPath(resolveProject(opts.project), name, `/versions/${encodeURIComponent(version)}/validate`),
+        {
+          expectations,
+          run_id: opts.runId ?? null,
+        },
+      );
       if (opts.json) printJson(res);
       else printValidation(res.report);
       if (!res.ok) throw new VerdictError(`${res.report.dataset} failed validation`);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { DataService } from "../core/data/service.js";
 import { LocalBlobFiles } from "../stores/artifacts/blob-files.js";
 import { SqlDataStore } from "../stores/metadata/data-store.js";
+import type { Services } from "../server/services.js";
 import type { Wiring } from "./kit.js";
 
 declare module "../server/services.js" {
@@ -17,6 +18,27 @@ declare module "../core/pipelines/builtins/contract.js" {
   }
 }
 
+/** The event-feed consumer name of the pipelines' `data` trigger. */
+export const DATA_TRIGGER_CONSUMER = "pipelines.data-trigger";
+
+/**
+ * One pass of the `data` trigger: each new dataset version fires `data: NAME` triggers once (the
+ * idempotency key is the version), whichever server sees it first.
+ */
+export async function dataTriggerTick(services: Services): Promise<number> {
+  const triggers = services.pipelineTriggers;
+  if (!triggers) return 0;
+  return services.data.consumeEvents(DATA_TRIGGER_CONSUMER, async (e) => {
+    await triggers.fire(
+      "data",
+      e.project,
+      e.name,
+      { dataset: `${e.name}@${e.version}`, version: e.version },
+      `dataset:${e.project}/${e.name}@${e.version}`,
+    );
+  });
+}
+
 export const wireData: Wiring = ({ config, sql, services }) => {
   services.data = new DataService({
     metadata: services.metadata,
@@ -24,5 +46,22 @@ export const wireData: Wiring = ({ config, sql, services }) => {
     store: new SqlDataStore(sql),
     artifacts: services.artifacts,
     blobFiles: new LocalBlobFiles(services.artifacts, join(config.home, "tmp")),
+  });
+  services.background.push({
+    name: "data-trigger",
+    start(signal) {
+      // The feed is a table: versions added by any process (an embedded CLI, another server) are seen.
+      let busy = false;
+      const tick = () => {
+        if (busy) return;
+        busy = true;
+        void dataTriggerTick(services)
+          .catch(() => undefined)
+          .finally(() => (busy = false));
+      };
+      tick();
+      const timer = setInterval(tick, 2000);
+      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+    },
   });
 };

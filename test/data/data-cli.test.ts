@@ -53,7 +53,8 @@ function tree(): string {
   return dir;
 }
 
-describe("tandem data (embedded)", () => {
+// Each step spawns a CLI process (~1-2 s each, far more on a loaded machine).
+describe("tandem data (embedded)", { timeout: 300_000 }, () => {
   const home = mkdtempSync(join(tmpdir(), "tandem-data-cli-"));
   const env = { TANDEM_HOME: home };
   const dir = tree();

@@ -4,6 +4,7 @@
  */
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dataTriggerTick } from "../../src/wiring/data.js";
 import { byName, sandbox, type Sandbox } from "../pipelines/helpers.js";
 
 const SPEC = `project: default
@@ -22,6 +23,14 @@ pipelines:
         with:
           dataset: sales@latest
           expect: expect-ok.yaml
+  ondata:
+    triggers:
+      - data: sales
+    steps:
+      hello:
+        uses: tandem/echo
+        with:
+          message: new sales data
   strict:
     steps:
       validate:
@@ -63,5 +72,20 @@ describe("datasets in pipelines", () => {
     expect(byName(run).validate!.error).toMatch(/sales@1 failed validation \(1 failed check\)/);
     const stored = await box.opened.services.data.listValidations("default", "sales", 1);
     expect(stored[0]).toMatchObject({ ok: false, runId: run.id });
+  });
+
+  it("a new version fires the data trigger once, from the durable event feed", async () => {
+    const services = box.opened.services;
+    expect(await dataTriggerTick(services)).toBe(0); // first pass: the cursor starts at the end
+    const blob = await services.data.putBlob(Readable.from([Buffer.from("id,city\n1,Oslo\n")]));
+    await services.data.createVersion("admin", "default", "sales", {
+      kind: "file",
+      entries: [{ path: "sales.csv", sha256: blob.sha256, size: blob.size }],
+    });
+    expect(await dataTriggerTick(services)).toBe(1);
+    expect(await dataTriggerTick(services)).toBe(0);
+    const runs = await services.pipelines.listRuns("default", { pipeline: "ondata" });
+    expect(runs).toHaveLength(1);
+    await services.pipelines.settled(runs[0]!.id);
   });
 });

@@ -195,6 +195,17 @@ export async function validateProfile(input: ValidationInput): Promise<Validatio
   return { ok, dataset: input.dataset, file: input.file, checks, drift };
 }
 
+/** `ok`, `FAIL`, or `drift` for a column that drifted (listed for reading; only the dataset's share fails). */
+export function resultLabel(c: CheckResult): string {
+  if (c.ok) return "ok";
+  return c.check === "drift" && c.column !== null ? "drift" : "FAIL";
+}
+
+/** Checks that make the report fail. */
+export function failedChecks(report: ValidationReport): CheckResult[] {
+  return report.checks.filter((c) => resultLabel(c) === "FAIL");
+}
+
 /** The report as a plain aligned table (check, column, expected, found), for logs and terminals. */
 export function formatChecks(report: ValidationReport): string {
   const rows = [

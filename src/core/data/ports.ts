@@ -21,6 +21,10 @@ export interface DataStore {
   insertEvent(e: Omit<DatasetEvent, "seq">, tx?: Tx): Promise<void>;
   /** Events with seq > `afterSeq`, oldest first. */
   eventsAfter(afterSeq: number, limit: number, project?: string, tx?: Tx): Promise<DatasetEvent[]>;
+  maxEventSeq(tx?: Tx): Promise<number>;
+  /** How far `consumer` has read the event feed (null: never). */
+  getCursor(consumer: string, tx?: Tx): Promise<number | null>;
+  setCursor(consumer: string, seq: number, at: number, tx?: Tx): Promise<void>;
   getFileProfile(blobSha: string, tx?: Tx): Promise<{ profileSha: string; format: TabularFormat } | null>;
   putFileProfile(p: { blobSha: string; profileSha: string; format: TabularFormat; at: number }, tx?: Tx): Promise<void>;
   insertValidation(v: ValidationRecord, tx?: Tx): Promise<void>;

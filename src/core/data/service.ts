@@ -394,6 +394,27 @@ export class DataService {
     return duplicates;
   }
 
+  /**
+   * Hands new events to `handle` in order and remembers how far `consumer` got. A consumer seen for
+   * the first time starts at the current end (history is not replayed). `handle` must be idempotent:
+   * after a crash between handling and saving the cursor an event comes again (the pipelines' `data`
+   * trigger is, through its idempotency key).
+   */
+  async consumeEvents(consumer: string, handle: (e: DatasetEvent) => Promise<void>, limit = 100): Promise<number> {
+    let cursor = await this.o.store.getCursor(consumer);
+    if (cursor === null) {
+      await this.o.store.setCursor(consumer, await this.o.store.maxEventSeq(), nowMs());
+      return 0;
+    }
+    const events = await this.o.store.eventsAfter(cursor, limit);
+    for (const e of events) {
+      await handle(e);
+      cursor = e.seq;
+      await this.o.store.setCursor(consumer, cursor, nowMs());
+    }
+    return events.length;
+  }
+
   eventsAfter(afterSeq: number, limit = 100, project?: string): Promise<DatasetEvent[]> {
     return this.o.store.eventsAfter(afterSeq, limit, project);
   }

@@ -1,6 +1,7 @@
 /** Data area wire format (snake_case), shared by the routes and the CLI's types. */
 import { z } from "zod";
 import type { DatasetDiff } from "../../core/data/diff.js";
+import type { ValidationReport } from "../../core/data/expectations.js";
 import type { DatasetProfile, DatasetVersion } from "../../core/data/model.js";
 import { versionId } from "../../core/data/model.js";
 import type { ColumnProfile, TableProfile } from "../../core/data/profile/model.js";
@@ -121,5 +122,24 @@ export function diffToWire(d: DatasetDiff): Record<string, unknown> {
       drift: s.drift,
       moved: s.moved,
     })),
+  };
+}
+
+/** A stored validation report on the wire (snake_case; reports stored before a field existed pass through). */
+export function reportToWire(report: unknown): Record<string, unknown> {
+  const r = report as ValidationReport;
+  return {
+    ok: r.ok,
+    dataset: r.dataset,
+    file: r.file ?? null,
+    checks: r.checks,
+    drift: r.drift
+      ? {
+          against: r.drift.against,
+          drifted: r.drift.drifted,
+          drifted_share: r.drift.driftedShare,
+          columns: r.drift.columns,
+        }
+      : null,
   };
 }

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { z } from "zod";
 import { NotFoundError } from "../../core/errors.js";
 import { defineRoute, type AnyRoute, type RouteDef } from "../route-kit.js";
-import { datasetProfileToWire, diffToWire, entryWire, versionToWire, versionWire } from "./data-wire.js";
+import { datasetProfileToWire, diffToWire, entryWire, reportToWire, versionToWire, versionWire } from "./data-wire.js";
 
 const BASE = "/api/v1/projects/:project/datasets";
 const nameParams = z.object({ project: z.string(), name: z.string() });
@@ -239,7 +239,7 @@ export const dataRoutes: AnyRoute[] = [
         id: r.id,
         dataset: `${r.name}@${r.version}`,
         ok: r.ok,
-        report: r.report,
+        report: reportToWire(r.report),
         run_id: r.runId,
         created_at: r.createdAt,
         created_by: r.createdBy,
@@ -261,7 +261,7 @@ export const dataRoutes: AnyRoute[] = [
         id: r.id,
         dataset: `${r.name}@${r.version}`,
         ok: r.ok,
-        report: r.report,
+        report: reportToWire(r.report),
         run_id: r.runId,
         created_at: r.createdAt,
         created_by: r.createdBy,

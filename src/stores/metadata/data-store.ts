@@ -64,8 +64,15 @@ export interface DatasetValidationRow {
   created_by: string;
 }
 
+export interface DatasetEventCursorRow {
+  consumer: string;
+  seq: number;
+  updated_at: number;
+}
+
 declare module "./schema.js" {
   interface Database {
+    dataset_event_cursors: DatasetEventCursorRow;
     datasets: DatasetRow;
     dataset_versions: DatasetVersionRow;
     dataset_tags: DatasetTagRow;
@@ -279,6 +286,31 @@ export class SqlDataStore implements DataStore {
       kind: "version_created" as const,
       at: Number(r.at),
     }));
+  }
+
+  async maxEventSeq(tx?: Tx): Promise<number> {
+    const row = await dbOf(this.store, tx)
+      .selectFrom("dataset_events")
+      .select((eb) => eb.fn.max("seq").as("seq"))
+      .executeTakeFirst();
+    return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
+  }
+
+  async getCursor(consumer: string, tx?: Tx): Promise<number | null> {
+    const row = await dbOf(this.store, tx)
+      .selectFrom("dataset_event_cursors")
+      .select("seq")
+      .where("consumer", "=", consumer)
+      .executeTakeFirst();
+    return row ? Number(row.seq) : null;
+  }
+
+  async setCursor(consumer: string, seq: number, at: number, tx?: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .insertInto("dataset_event_cursors")
+      .values({ consumer, seq, updated_at: at })
+      .onConflict((oc) => oc.column("consumer").doUpdateSet({ seq, updated_at: at }))
+      .execute();
   }
 
   async getFileProfile(blobSha: string, tx?: Tx): Promise<{ profileSha: string; format: TabularFormat } | null> {
