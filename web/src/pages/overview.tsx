@@ -49,6 +49,7 @@ export function OverviewPage({ project }: { project: string }) {
           <DataTable
             caption="Endpoints and their health"
             testId="overview-endpoints"
+            empty="No endpoints yet."
             rows={endpoints.data?.endpoints ?? []}
             rowKey={(e) => e.name}
             columns={[
@@ -70,6 +71,7 @@ export function OverviewPage({ project }: { project: string }) {
           <DataTable
             caption="Firing alerts"
             testId="overview-alerts"
+            empty="No open alerts."
             rows={alerts.data?.alerts ?? []}
             rowKey={(a) => a.id}
             columns={[
@@ -88,6 +90,7 @@ export function OverviewPage({ project }: { project: string }) {
         <DataTable
           caption="Latest pipeline runs"
           testId="overview-runs"
+          empty="No pipeline runs yet."
           rows={runs.data?.runs ?? []}
           rowKey={(r) => r.id}
           columns={[
