@@ -3,10 +3,20 @@
  * Registry area owns their semantics; this schema checks their shape so a typo fails at validate time.
  */
 import { z } from "zod";
+import { parseMetricThreshold } from "../../registry/policy.js";
 
 const requirementSchema = z.union([
   /** "roc_auc >= 0.70" */
-  z.strictObject({ metric: z.string().min(1) }),
+  z.strictObject({
+    /** "roc_auc >= 0.70": the registry's grammar, checked here so `tandem validate` names file and line. */
+    metric: z
+      .string()
+      .min(1)
+      .superRefine((text, ctx) => {
+        const parsed = parseMetricThreshold(text);
+        if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
+      }),
+  }),
   z.strictObject({
     fairness: z.strictObject({
       attribute: z.string().min(1),
