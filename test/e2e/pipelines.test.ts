@@ -93,7 +93,9 @@ pipelines:
     const { page } = browser;
     const id = page.url().split("/").pop()!;
     const evaluate = (await getRun(id)).steps.find((s) => s.name === "evaluate")!;
-    await page.getByTestId("run-dag").locator(`[data-node="${evaluate.id}"]`).click();
+    // With the keyboard, as the DAG's nodes are buttons: focus one and press Enter.
+    await page.getByTestId("run-dag").locator(`[data-node="${evaluate.id}"]`).focus();
+    await page.keyboard.press("Enter");
     await expect(page.getByTestId("step-details").textContent()).resolves.toContain("Exit code3");
     await expect.poll(() => page.getByTestId("run-logs").textContent()).not.toContain("prepared 42 rows");
 
