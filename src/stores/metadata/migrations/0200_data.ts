@@ -72,6 +72,14 @@ export const migration: TandemMigration = {
       .addColumn("created_at", t.bigint, (c) => c.notNull())
       .addColumn("created_by", t.text, (c) => c.notNull())
       .execute();
+    // How far each consumer of the event feed has read (the pipelines' `data` trigger), so a
+    // restarted or second server continues where the last one stopped instead of replaying history.
+    await db.schema
+      .createTable("dataset_event_cursors")
+      .addColumn("consumer", t.id, (c) => c.primaryKey())
+      .addColumn("seq", t.bigint, (c) => c.notNull())
+      .addColumn("updated_at", t.bigint, (c) => c.notNull())
+      .execute();
     await db.schema
       .createIndex("dataset_validations_version")
       .on("dataset_validations")
