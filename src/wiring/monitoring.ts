@@ -69,6 +69,7 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     audit: services.audit,
     alerts,
     traffic: new SqlTrafficSource(sql),
+    artifacts: services.artifacts,
     references: new DatasetReferenceSource(
       () => services.data,
       new LocalBlobFiles(services.artifacts, join(config.home, "tmp")),

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBrowser } from "../e2e/browser.js";
 import { newId } from "../../src/core/ids.js";
+import { computeDrift } from "../../src/core/monitoring/drift.js";
+import { windowData } from "../../src/core/monitoring/monitors/window.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import type { StoreKind } from "../helpers/stores.js";
 import { postgresAvailable } from "../helpers/stores.js";
@@ -232,6 +234,49 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       );
       expect(none.status).toBe(400);
       expect(none.body.error.message).toMatch(/no labelled traffic/);
+    });
+
+    it("checks a long window from stored profiles, within the sketches' stated error of the raw rows", async () => {
+      const define = (window: string) =>
+        t.api("PUT", "/api/v1/projects/default/monitors/flights-long", {
+          endpoint: "flights",
+          window,
+          raw_window_max: "2h",
+          reference: "dataset://flights-ref@latest",
+          checks: ["data_drift"],
+        });
+      await define("1h");
+      for (let h = 1; h <= 3; h++) {
+        const r = await t.api<{ computed_from: string }>("POST", "/api/v1/projects/default/monitors/flights-long/run", {
+          window_end: base + h * hour,
+        });
+        expect(r.body.computed_from).toBe("raw");
+      }
+      await define("3h");
+      type Col = { name: string; statistic: number; error_bound: number | null; test: string };
+      const long = await t.api<{ computed_from: string; rows: number; checks: Array<{ details: { columns: Col[] } }> }>(
+        "POST",
+        "/api/v1/projects/default/monitors/flights-long/run",
+        { window_end: base + 3 * hour },
+      );
+      expect(long.body.computed_from).toBe("profile");
+      expect(long.body.rows).toBe(6000);
+      // The same check on every raw row of the three hours.
+      const services = t.server.opened.services;
+      const reference = await services.monitors["o"].references.load("default", "dataset://flights-ref@latest");
+      const rows = await services.monitors["o"].traffic.window("default", "flights", base, base + 3 * hour, 100_000);
+      const raw = computeDrift(
+        { distance: reference.distance!, hour: reference.hour!, origin: reference.origin! },
+        windowData(base, base + 3 * hour, rows).table,
+        { columns: ["distance", "hour", "origin"] },
+      );
+      const fromProfile = long.body.checks[0]!.details.columns;
+      for (const col of raw.columns) {
+        const p = fromProfile.find((c) => c.name === col.name)!;
+        expect(p.test).toBe(col.test);
+        expect(p.error_bound).not.toBeNull();
+        expect(Math.abs(p.statistic - col.statistic)).toBeLessThanOrEqual(p.error_bound! + 1e-9);
+      }
     });
 
     it("writes a self-contained HTML report that renders in headless Chromium without errors", async () => {

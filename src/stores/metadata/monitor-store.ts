@@ -31,6 +31,8 @@ interface MonitorResultRow {
   error: string | null;
   alert_id: string | null;
   created_at: number;
+  profile_sha: string | null;
+  profile_start: number | null;
 }
 
 declare module "./schema.js" {
@@ -61,6 +63,8 @@ const toResult = (r: MonitorResultRow): MonitorResult => ({
   error: r.error,
   alertId: r.alert_id,
   createdAt: r.created_at,
+  profileSha: r.profile_sha,
+  profileStart: r.profile_start,
 });
 
 export class SqlMonitorStore implements MonitorStore {
@@ -154,6 +158,8 @@ export class SqlMonitorStore implements MonitorStore {
         error: r.error,
         alert_id: r.alertId,
         created_at: r.createdAt,
+        profile_sha: r.profileSha,
+        profile_start: r.profileStart,
       })
       .execute();
   }

@@ -193,6 +193,10 @@ export function monitorDefinition(project: string, name: string, raw: unknown): 
     roles: parseRoles(raw.columns, `${where}.columns`),
     checks: checksRaw.map((c, i) => parseCheck(c, `${where}.checks[${i}]`, thresholds)),
     minRows: num(raw, "min_rows", where) ?? 30,
+    rawWindowMaxMs:
+      raw.raw_window_max === undefined
+        ? 24 * 3_600_000
+        : parseDuration(str(raw, "raw_window_max", where)!, `${where}.raw_window_max`),
   };
 }
 

@@ -58,6 +58,8 @@ export interface MonitorDefinition {
   checks: CheckConfig[];
   /** Fewer rows than this in a window: the run is recorded as insufficient, no alert (default 30). */
   minRows: number;
+  /** Windows longer than this merge earlier runs' stored profiles instead of rereading rows (default 24 h). */
+  rawWindowMaxMs: number;
 }
 
 export interface CheckResult {
@@ -87,6 +89,9 @@ export interface MonitorResult {
   createdAt: number;
   /** The alert this run opened or kept firing, if any. */
   alertId: string | null;
+  /** Profile (blob) of the rows this run read, covering [profileStart, windowEnd); null for dataset monitors. */
+  profileSha: string | null;
+  profileStart: number | null;
 }
 
 export interface MonitorState {

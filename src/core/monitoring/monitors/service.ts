@@ -12,7 +12,11 @@ import { newId, nowMs } from "../../ids.js";
 import type { MetadataStore } from "../../ports.js";
 import type { AlertService } from "../alerts/service.js";
 import type { Table } from "../columns.js";
+import type { ArtifactStore } from "../../artifacts/ports.js";
+import { mergeProfiles, profileTable } from "../../data/profile/builder.js";
+import type { TableProfile } from "../../data/profile/model.js";
 import { runCheck } from "./checks.js";
+import { runProfileCheck } from "./profile-checks.js";
 import { monitorDefinition, nextRunAfter, parseDuration } from "./definition.js";
 import type { CheckResult, MonitorDefinition, MonitorResult, MonitorState } from "./model.js";
 import type { MonitorStore, ReferenceSource, TrafficSource } from "./ports.js";
@@ -20,6 +24,19 @@ import { windowData, type WindowData } from "./window.js";
 
 /** Without `window:` a run checks the traffic since the previous run, but never more than this. */
 export const DEFAULT_MAX_WINDOW_MS = 24 * 3_600_000;
+/** Windows longer than this merge stored per-run profiles instead of rereading every row (per monitor: raw_window_max). */
+export const RAW_WINDOW_MAX_MS = 24 * 3_600_000;
+
+interface CurrentWindow {
+  /** The rows read: the whole window, or (long windows) only those after the last stored profile. */
+  window: WindowData;
+  reference: Table | null;
+  start: number;
+  profiled: { current: TableProfile; reference: TableProfile; windows: number } | null;
+  profileSha: string | null;
+  profileStart?: number;
+}
+
 /** Rows read from one window at most (raw-row checks); longer windows should use profiles. */
 export const MAX_WINDOW_ROWS = 1_000_000;
 
@@ -30,6 +47,8 @@ export interface MonitorServiceOptions {
   alerts: AlertService;
   traffic: TrafficSource;
   references: ReferenceSource;
+  /** Where window profiles are kept (content-addressed JSON). */
+  artifacts: ArtifactStore;
 }
 
 export class MonitorService {
@@ -118,10 +137,7 @@ export class MonitorService {
     return out;
   }
 
-  private async currentWindow(
-    def: MonitorDefinition,
-    end: number,
-  ): Promise<{ window: WindowData; reference: Table | null }> {
+  private async currentWindow(def: MonitorDefinition, end: number): Promise<CurrentWindow> {
     if (def.dataset) {
       const current = await this.o.references.load(def.project, `dataset://${def.dataset}@latest`);
       const table: Record<string, unknown[]> = {};
@@ -131,14 +147,20 @@ export class MonitorService {
       const reference = def.reference?.startsWith("dataset://")
         ? await this.o.references.load(def.project, def.reference)
         : null;
-      return { window, reference };
+      return { window, reference, start: end, profiled: null, profileSha: null };
     }
     const endpoint = def.endpoint!;
     const last = (await this.o.store.results(def.project, def.name, { limit: 1 }))[0];
     const start =
       def.windowMs !== null ? end - def.windowMs : Math.max(last?.windowEnd ?? 0, end - DEFAULT_MAX_WINDOW_MS);
-    const rows = await this.o.traffic.window(def.project, endpoint, start, end, MAX_WINDOW_ROWS);
-    const window = windowData(start, end, rows);
+    // Long windows merge the stored profiles of earlier runs and read rows only after the last of them.
+    const stored =
+      def.windowMs !== null && def.windowMs > (def.rawWindowMaxMs ?? RAW_WINDOW_MAX_MS)
+        ? await this.storedProfiles(def, start, end)
+        : [];
+    const readFrom = Math.max(start, stored.at(-1)?.windowEnd ?? start);
+    const rows = await this.o.traffic.window(def.project, endpoint, readFrom, end, MAX_WINDOW_ROWS);
+    const window = windowData(readFrom, end, rows);
     let reference: Table | null = null;
     if (def.reference?.startsWith("dataset://")) {
       reference = await this.o.references.load(def.project, def.reference);
@@ -150,7 +172,37 @@ export class MonitorService {
       const earlier = await this.o.traffic.window(def.project, endpoint, start - offset, end - offset, MAX_WINDOW_ROWS);
       reference = windowData(start - offset, end - offset, earlier).table;
     }
-    return { window, reference };
+    const tailProfile = window.rows > 0 ? profileTable(window.table) : null;
+    const profileSha = tailProfile ? (await this.o.artifacts.putBlob(JSON.stringify(tailProfile))).sha256 : null;
+    let profiled: CurrentWindow["profiled"] = null;
+    if (stored.length > 0 && reference) {
+      const parts = await Promise.all(stored.map((r) => this.readProfile(r.profileSha!)));
+      const current = mergeProfiles(...parts, ...(tailProfile ? [tailProfile] : []));
+      profiled = { current, reference: profileTable(reference), windows: stored.length };
+    }
+    return { window, reference, start, profiled, profileSha, profileStart: readFrom };
+  }
+
+  /** Earlier results' profiles that tile [start, end) without overlapping, oldest first. */
+  private async storedProfiles(def: MonitorDefinition, start: number, end: number): Promise<MonitorResult[]> {
+    const candidates = (await this.o.store.results(def.project, def.name, { limit: 10_000, before: end + 1 }))
+      .filter((r) => r.profileSha && r.profileStart !== null && r.profileStart >= start && r.windowEnd <= end)
+      .sort((a, b) => a.profileStart! - b.profileStart!);
+    const out: MonitorResult[] = [];
+    let coveredUntil = start;
+    for (const r of candidates) {
+      if (r.profileStart! >= coveredUntil) {
+        out.push(r);
+        coveredUntil = r.windowEnd;
+      }
+    }
+    return out;
+  }
+
+  private async readProfile(sha: string): Promise<TableProfile> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.o.artifacts.getBlob(sha)) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as TableProfile;
   }
 
   /** Runs one monitor now over the window ending at `windowEnd` (default now). */
@@ -176,18 +228,24 @@ export class MonitorService {
       error: null,
       createdAt: nowMs(),
       alertId: null,
+      profileSha: null,
+      profileStart: null,
     };
     try {
-      const { window, reference } = await this.currentWindow(def, end);
-      result.windowStart = window.start;
-      result.rows = window.rows;
+      const { window, reference, start, profiled, profileSha, profileStart } = await this.currentWindow(def, end);
+      result.windowStart = start;
+      result.profileSha = profileSha;
+      result.profileStart = profileStart ?? null;
+      result.rows = profiled ? profiled.current.rowCount : window.rows;
       result.labelledRows = Math.max(0, ...Object.values(window.labelled).map((c) => c.length));
-      if (window.rows < def.minRows) {
+      if (profiled) result.computedFrom = "profile";
+      if (result.rows < def.minRows) {
         result.status = "insufficient_data";
       } else {
         result.checks = def.checks.map((check) => {
           try {
-            return runCheck(def, check, window, reference);
+            const fromProfile = profiled ? runProfileCheck(def, check, profiled.reference, profiled.current) : null;
+            return fromProfile ?? runCheck(def, check, window, reference);
           } catch (error) {
             if (!(error instanceof InvalidInputError)) throw error;
             return {
