@@ -44,11 +44,13 @@ function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, where: s
   return result.data;
 }
 
-function projectOf(params: unknown, request: FastifyRequest): string {
+function projectOf(params: unknown, request: FastifyRequest, principal?: Principal): string {
   const fromParams = (params as { project?: unknown } | undefined)?.project;
   if (typeof fromParams === "string" && fromParams) return fromParams;
   const header = request.headers[PROJECT_HEADER];
   if (typeof header === "string" && header) return header;
+  // A token limited to one project (a pipeline step's) acts there: MLflow clients send no header.
+  if (principal?.tokenProject) return principal.tokenProject;
   return DEFAULT_PROJECT;
 }
 
@@ -100,7 +102,7 @@ export function registerRoute(
       }
       // Authorise on the raw project before validating the other path parameters, so a caller
       // without the role learns nothing about which ids are well-formed.
-      const project = projectOf(request.params, request);
+      const project = projectOf(request.params, request, principal);
       const role = await authorizeRoute(route, services, principal, project);
       const params = parsePart(route.params, request.params, "path parameters");
       (request as GuardedRequest)[GUARDED] = { principal, params, project, role };

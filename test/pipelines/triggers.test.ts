@@ -149,6 +149,34 @@ pipelines:
     await services().pipelines.settled(run.id);
   });
 
+  it("gives steps MLflow settings that log into the step's own tracking run", async () => {
+    const script = [
+      "const u = process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/runs/log-metric';",
+      "const body = JSON.stringify({ run_id: process.env.MLFLOW_RUN_ID, key: 'from_step', value: 1.5, timestamp: Date.now(), step: 0 });",
+      "fetch(u, { method: 'POST', headers: { authorization: 'Bearer ' + process.env.MLFLOW_TRACKING_TOKEN, 'content-type': 'application/json' }, body })",
+      "  .then(async (r) => { if (!r.ok) { console.error(r.status, await r.text()); process.exit(1); } });",
+    ].join("\n");
+    const workspace = mkdtempSync(join(tmpdir(), "tandem-mlflow-"));
+    writeFileSync(join(workspace, "log.mjs"), script);
+    const source = `project: mlf
+pipelines:
+  log:
+    steps:
+      fit:
+        run: node log.mjs
+`;
+    expect((await t.api("POST", "/api/v1/projects/mlf/specs", { source, workspace })).status).toBe(201);
+    const started = await t.api<{ id: string }>("POST", "/api/v1/projects/mlf/pipelines/log/runs", {});
+    expect(started.status).toBe(202);
+    await services().pipelines.settled(started.body.id);
+    const run = await services().pipelines.getRun("mlf", started.body.id);
+    const logs = await services().pipelines.logs("mlf", run.id, {});
+    expect(run.status, logs.chunks.map((c) => c.text).join("\n")).toBe("succeeded");
+    const tracked = await services().tracking.getRun("mlf", run.steps[0]!.trackingRunId!);
+    expect(tracked.metrics.map((m) => [m.key, m.value])).toEqual([["from_step", 1.5]]);
+    expect(tracked.info.parentRunId).toBe(run.trackingRunId);
+  });
+
   it("polls a local branch and starts a run when its head moves", async () => {
     const triggers = services().pipelineTriggers;
     const now = Date.now() + 10_000;
