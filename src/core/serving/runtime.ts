@@ -8,7 +8,7 @@
  * old runner is closed only when no endpoint uses it and its own queue has drained.
  */
 import { fastId as newId } from "./fast-id.js";
-import { NotFoundError, TandemError } from "../errors.js";
+import { ConflictError, NotFoundError, TandemError } from "../errors.js";
 import type { ModelSignature } from "../training/signature.js";
 import type { Endpoint, PredictionLogEntry, Slot } from "./model.js";
 import type { ModelResolver, ServableVersion, ServingStore } from "./ports.js";
@@ -78,6 +78,8 @@ const key = (project: string, name: string) => `${project}/${name}`;
 
 export class ServingRuntime {
   private live = new Map<string, LiveEndpoint>();
+  /** Why an endpoint's models could not be loaded (shown to callers instead of "not found"). */
+  private loadErrors = new Map<string, string>();
   private leases = new Map<string, Lease>();
   private seenCounter = -1;
   private syncing: Promise<void> | null = null;
@@ -172,12 +174,17 @@ export class ServingRuntime {
           canary: acquired[1]!,
           shadow: acquired[2]!,
         });
+        this.loadErrors.delete(key(e.project, e.name));
       } catch (error) {
         for (const r of acquired) this.release(r);
+        const reason = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+        this.loadErrors.set(key(e.project, e.name), reason.slice(0, 300));
         this.options.onLoadError?.(e, error);
         if (old) next.set(key(e.project, e.name), old);
       }
     }
+    const wantedKeys = new Set(wanted.map((e) => key(e.project, e.name)));
+    for (const k of [...this.loadErrors.keys()]) if (!wantedKeys.has(k)) this.loadErrors.delete(k);
     const previous = this.live;
     this.live = next;
     for (const [k, old] of previous) {
@@ -190,6 +197,9 @@ export class ServingRuntime {
 
   get(project: string, name: string): LiveEndpoint {
     const live = this.live.get(key(project, name));
+    const loadError = this.loadErrors.get(key(project, name));
+    if (!live && loadError)
+      throw new ConflictError(`endpoint ${name} cannot serve yet: loading its model failed: ${loadError}`);
     if (!live)
       throw new NotFoundError(
         `endpoint ${JSON.stringify(name)} is not served here (project ${JSON.stringify(project)})`,
