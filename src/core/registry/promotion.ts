@@ -73,7 +73,7 @@ export abstract class Promotions extends ModelCatalog {
     policy: string | null,
     evaluatedBy: string,
     requestId: string | null,
-  ): Promise<Decision> {
+  ): Promise<Decision & { compared: Record<string, number | null> }> {
     const policies = await this.policiesFor(project, policy);
     const store = this.deps.store;
     const incumbents: Record<string, Incumbent | null> = {};
@@ -93,7 +93,9 @@ export abstract class Promotions extends ModelCatalog {
       incumbents,
       approvals: await store.listApprovals(project, v.modelName, v.version),
     });
+    const compared = Object.fromEntries(Object.entries(incumbents).map(([a, h]) => [a, h?.version ?? null]));
     return {
+      compared,
       id: newId(),
       project,
       modelName: v.modelName,
@@ -160,6 +162,26 @@ export abstract class Promotions extends ModelCatalog {
     return next;
   }
 
+  /**
+   * The policies were evaluated before the model lock was taken; if an alias a `beats` check compared
+   * against moved in between, the verdict is stale. Refuse rather than act on it (the caller retries).
+   */
+  private async assertHoldersUnchanged(
+    project: string,
+    model: string,
+    compared: Record<string, number | null>,
+    tx: Tx,
+  ): Promise<void> {
+    for (const [alias, version] of Object.entries(compared)) {
+      const now = (await this.deps.store.getAlias(project, model, alias, tx))?.version ?? null;
+      if (now !== version) {
+        throw new ConflictError(
+          `${model}@${alias} moved (to ${now ?? "nothing"}) while this request was being evaluated; try again`,
+        );
+      }
+    }
+  }
+
   /** Evaluates and records a promotion; never throws for a refusal (see `setAlias` for that). */
   async promote(input: PromoteInput): Promise<PromotionOutcome> {
     const { actor, project, target } = input;
@@ -176,6 +198,7 @@ export abstract class Promotions extends ModelCatalog {
       decision.verdict === "pass" ? "applied" : decision.verdict === "pending" ? "pending" : "refused";
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       await this.deps.store.lockModel(project, v.modelName, tx);
+      await this.assertHoldersUnchanged(project, v.modelName, decision.compared, tx);
       const request: PromotionRequest = {
         id: requestId,
         project,
@@ -391,6 +414,7 @@ export abstract class Promotions extends ModelCatalog {
     const decision = await this.decide(req.project, v, req.target, req.policy, actor, req.id);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       await this.deps.store.lockModel(req.project, v.modelName, tx);
+      await this.assertHoldersUnchanged(req.project, v.modelName, decision.compared, tx);
       const fresh = await this.deps.store.getRequest(req.id, tx);
       if (fresh?.status !== "pending")
         return { status: "refused" as const, version: v, request: fresh, decision: null, alias: null };
