@@ -3,7 +3,19 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "web/dist/", "docs/", "test-output/", "**/*.cjs", "bench/**/*.py"] },
+  {
+    ignores: [
+      "node_modules/",
+      "dist/",
+      "web/dist/",
+      "docs/",
+      "test-output/",
+      "**/*.cjs",
+      "bench/**/*.py",
+      ".scratch*/",
+      ".tandem*/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,7 +30,29 @@ export default tseslint.config(
   },
   {
     files: ["**/*.js", "**/*.mjs"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", Buffer: "readonly", setTimeout: "readonly" } },
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          "process",
+          "console",
+          "URL",
+          "URLSearchParams",
+          "Buffer",
+          "setTimeout",
+          "clearTimeout",
+          "setInterval",
+          "clearInterval",
+          "fetch",
+          "performance",
+          "AbortController",
+          "AbortSignal",
+          "TextEncoder",
+          "TextDecoder",
+          "structuredClone",
+          "queueMicrotask",
+        ].map((g) => [g, "readonly"]),
+      ),
+    },
   },
   prettier,
 );
