@@ -37,6 +37,8 @@ pipelines:
           data: \${{ steps.prepare.outputs.table }}
           target: y
           data_ref: flights@3
+          compare: [champion]
+          model_name: flights-delay
       fairness:
         needs: [train]
         uses: tandem/fairness
@@ -59,6 +61,7 @@ policies:
   release:
     require:
       - metric: roc_auc >= 0.6
+      - beats: champion
       - fairness:
           attribute: origin
           metric: demographic_parity_difference
@@ -121,6 +124,7 @@ describe("a pipeline registers a version under a policy", () => {
     const decision = (await registry().decisions("default", "flights-delay", 1))[0]!;
     expect(decision.checks.map((c) => [c.kind, c.outcome])).toEqual([
       ["metric", "pass"],
+      ["beats", "pass"],
       ["fairness", "pass"],
       ["approvals", "pending"],
     ]);
@@ -153,5 +157,22 @@ describe("a pipeline registers a version under a policy", () => {
     const card = await registry().card("default", "flights-delay@1");
     expect(card.fairness[0]?.attribute).toBe("origin");
     expect(Object.keys(card.fairness[0]!.byGroup).sort()).toEqual(["JFK", "SFO"]);
+  });
+
+  it("refuses a retrained model that does not beat the champion on the same data, failing the register step", async () => {
+    writeFileSync(join(box.workspace, "model.onnx"), tinyOnnx({ features: ["distance", "hour"], weights: [1, 0] }));
+    const run = await box.run("train", { noCache: true });
+    expect(run.status).toBe("failed");
+    expect(byName(run).register!.error).toMatch(/policy refused flights-delay@2 → champion: beats champion on roc_auc/);
+    const champion = (await registry().evaluations("default", "flights-delay@1")).find(
+      (e) => e.runId === byName(run).evaluate!.trackingRunId,
+    );
+    const beats = (await registry().decisions("default", "flights-delay", 2))[0]!.checks.find(
+      (c) => c.kind === "beats",
+    )!;
+    // The evaluate step scored the champion on the same data, and the check compared the two.
+    expect(beats.threshold).toBe(champion!.metrics.roc_auc);
+    expect(beats.value as number).toBeLessThan(beats.threshold as number);
+    expect((await registry().resolve("default", "flights-delay@champion")).version).toBe(1);
   });
 });
