@@ -256,8 +256,16 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
         let outcome = "promoted";
         let reasons: string[] = [];
         try {
-          const e = await admin.post<{ primary_version: number | null }>(p(`/endpoints/${ENDPOINT}/promote`), {});
-          progress.line(`promoted: ${MODEL}@champion → ${e.primary_version} (policy retrain: no human needed)`);
+          type EndpointWire = { primary_version: number | null; canary_version: number | null; rollout: unknown };
+          // Promoting moves champion to the canary's version under the endpoint's policy (serve); an
+          // endpoint with a canary then rolls the new champion out through the canary slot, and a
+          // second promote ends that rollout with the version as primary.
+          let e = await admin.post<EndpointWire>(p(`/endpoints/${ENDPOINT}/promote`), {});
+          progress.line(`${MODEL}@champion → ${retrain.challenger} (policy serve: no human needed)`);
+          if (e.primary_version !== retrain.challenger && e.rollout)
+            e = await admin.post<EndpointWire>(p(`/endpoints/${ENDPOINT}/promote`), {});
+          progress.line(`endpoint ${ENDPOINT} now serves ${MODEL}@${e.primary_version} as primary`);
+          if (e.primary_version !== retrain.challenger) outcome = `not promoted (primary is @${e.primary_version})`;
         } catch (error) {
           outcome = "refused";
           reasons = [error instanceof Error ? error.message : String(error)];

@@ -35,8 +35,8 @@ export function formatSummary(r: QuickstartReport, seconds: number): string {
     const t = r.retrain;
     out.push(
       `Retrain   run ${t.runId} (trigger: ${String(t.trigger.kind ?? "?")} ${String(t.trigger.name ?? t.trigger.alert ?? "")}) ${t.status}; ` +
-        `trained on flights-traffic@${t.datasetVersion ?? "-"} (${t.exportedRows ?? "-"} labelled rows)`,
-      `Before    champion on the fresh rows: roc_auc ${f(t.championMetrics.roc_auc)}, accuracy ${f(t.championMetrics.accuracy)}`,
+        `trained on flights@1 + flights-traffic@${t.datasetVersion ?? "-"} (${t.exportedRows ?? "-"} labelled flights of traffic)`,
+      `Before    champion on held-out fresh flights: roc_auc ${f(t.championMetrics.roc_auc)}, accuracy ${f(t.championMetrics.accuracy)}`,
       `After     challenger ${t.challenger !== null ? `${MODEL}@${t.challenger}` : "-"}: roc_auc ${f(t.challengerMetrics.roc_auc)}, accuracy ${f(t.challengerMetrics.accuracy)}`,
     );
     for (const l of t.refusal.filter((x) => /FAIL|fail|refus/.test(x))) out.push(`          ${l}`);

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Prepare features for the flights model: one row per flight with a known outcome.
-//   node steps/prepare.mjs --in <table or dir> --train <dir> --test <dir> [--test-share 0.2]
+//   node steps/prepare.mjs --in <table or dir> [--in <more> …] --train <dir> --test <dir> [--test-share 0.2]
+// With several --in, the earlier tables all go to training and only the last one is split: a retrain
+// learns from the old months plus the fresh traffic, and is tested on fresh flights only.
 // Input: a month written by `tandem quickstart` (CSV: date, hour, weekday, distance, origin,
 // destination, delay, delayed) or an endpoint's exported traffic (JSON Lines: the request's
 // features, prediction, target, at). Output: train.csv and test.csv with
@@ -14,10 +16,15 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
-for (const k of ["in", "train", "test"]) if (!args[k]) throw new Error(`missing --${k}`);
+const args = { in: [] };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i += 2) {
+  const key = argv[i].replace(/^--/, "");
+  if (key === "in") args.in.push(argv[i + 1]);
+  else args[key] = argv[i + 1];
+}
+for (const k of ["train", "test"]) if (!args[k]) throw new Error(`missing --${k}`);
+if (args.in.length === 0) throw new Error("missing --in");
 const testShare = Number(args["test-share"] ?? 0.2);
 
 function tableFile(path) {
@@ -39,27 +46,31 @@ function readRows(file) {
   return lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [names[i], v])));
 }
 
-const file = tableFile(args.in);
-const rows = readRows(file);
 const num = (v) => (v === null || v === undefined || v === "" ? NaN : Number(v));
 const flights = [];
-for (const r of rows) {
-  // Traffic exports call the true label `target`; months carry `delayed` (and the raw delay).
-  let delayed = num(r.delayed ?? r.target);
-  if (Number.isNaN(delayed) && r.delay !== undefined) delayed = num(r.delay) > 15 ? 1 : num(r.delay) <= 15 ? 0 : NaN;
-  let hour = num(r.hour);
-  let weekday = num(r.weekday);
-  if ((Number.isNaN(hour) || Number.isNaN(weekday)) && r.date) {
-    // Scheduled local time written without a zone: read it as UTC so no zone shifts it.
-    const d = new Date(`${String(r.date).replace(" ", "T").replace(/Z$/, "")}Z`);
-    hour = d.getUTCHours() + d.getUTCMinutes() / 60;
-    weekday = d.getUTCDay();
+let rowCount = 0;
+for (const [k, input] of args.in.entries()) {
+  const fresh = k === args.in.length - 1;
+  const rows = readRows(tableFile(input));
+  rowCount += rows.length;
+  for (const r of rows) {
+    // Traffic exports call the true label `target`; months carry `delayed` (and the raw delay).
+    let delayed = num(r.delayed ?? r.target);
+    if (Number.isNaN(delayed) && r.delay !== undefined) delayed = num(r.delay) > 15 ? 1 : num(r.delay) <= 15 ? 0 : NaN;
+    let hour = num(r.hour);
+    let weekday = num(r.weekday);
+    if ((Number.isNaN(hour) || Number.isNaN(weekday)) && r.date) {
+      // Scheduled local time written without a zone: read it as UTC so no zone shifts it.
+      const d = new Date(`${String(r.date).replace(" ", "T").replace(/Z$/, "")}Z`);
+      hour = d.getUTCHours() + d.getUTCMinutes() / 60;
+      weekday = d.getUTCDay();
+    }
+    const distance = num(r.distance);
+    if (Number.isNaN(delayed) || Number.isNaN(hour) || Number.isNaN(distance) || !r.origin || !r.destination) continue;
+    flights.push({ hour, weekday, distance, origin: r.origin, destination: r.destination, delayed, fresh });
   }
-  const distance = num(r.distance);
-  if (Number.isNaN(delayed) || Number.isNaN(hour) || Number.isNaN(distance) || !r.origin || !r.destination) continue;
-  flights.push({ hour, weekday, distance, origin: r.origin, destination: r.destination, delayed });
 }
-if (flights.length === 0) throw new Error(`${file}: no labelled flights`);
+if (flights.length === 0) throw new Error(`${args.in.join(", ")}: no labelled flights`);
 
 // Airport size by share of departures in this table: the busiest airports that together carry half
 // the flights are "large", the long tail carrying the last 10% is "small".
@@ -82,7 +93,7 @@ const tally = { train: 0, test: 0, small: 0 };
 for (const f of flights) {
   const line = [f.hour, f.weekday, f.distance, f.origin, f.destination, size.get(f.origin), f.delayed].join(",");
   const h = createHash("sha256").update(line).digest().readUInt32BE(0) / 2 ** 32;
-  const side = h < testShare ? "test" : "train";
+  const side = f.fresh && h < testShare ? "test" : "train";
   out[side].push(line);
   tally[side]++;
   if (size.get(f.origin) === "small") tally.small++;
@@ -93,6 +104,6 @@ for (const side of ["train", "test"]) {
 }
 const delayedShare = flights.reduce((s, f) => s + f.delayed, 0) / flights.length;
 console.log(
-  `${flights.length} labelled flights of ${rows.length} rows: ${tally.train} train, ${tally.test} test; ` +
+  `${flights.length} labelled flights of ${rowCount} rows: ${tally.train} train, ${tally.test} test; ` +
     `${counts.size} origin airports (${tally.small} flights from small ones); delayed share ${delayedShare.toFixed(3)}`,
 );

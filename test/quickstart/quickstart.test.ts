@@ -1,0 +1,77 @@
+/**
+ * A shortened `tandem quickstart` end to end — the real binary, the same code path as the full run,
+ * on fewer flights (20 000 January flights to train on, 1 000 per replayed month) — and then the
+ * facts each stage should have left behind, read back from its home through the services.
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { createServices, type OpenedServices } from "../../src/main.js";
+import { cli, type CliResult } from "../pipelines/cli.js";
+
+describe("tandem quickstart (shortened)", () => {
+  const home = join(mkdtempSync(join(tmpdir(), "tandem-qs-")), "home");
+  let result: CliResult;
+  let opened: OpenedServices | undefined;
+  afterAll(async () => opened?.close());
+
+  it("runs the closed loop and prints every stage", async () => {
+    result = await cli(["quickstart", "--rows", "20000", "--replay-rows", "1000", "--months", "2"], {
+      cwd: tmpdir(),
+      env: { TANDEM_HOME: home },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const err = result.stderr;
+    for (const stage of [
+      "Start a Tandem server in a fresh home",
+      "Add January 2001 as dataset flights (20,000 sampled flights)",
+      "Run pipeline train",
+      "Replay 2001-02: 1,000 sampled flights over HTTP",
+      "Retrain, started by alert flights-drift",
+      "Write the monitor's HTML report",
+    ])
+      expect(err).toContain(stage);
+    expect(err).toMatch(
+      /four-eyes: the author's own approval is refused — admin registered flights-delay@1 and cannot approve it/,
+    );
+    expect(err).toContain("dana approves flights-delay@1: applied");
+    expect(err).toMatch(/monitor FAIL target_drift: target: z/);
+    expect(err).toMatch(/monitor ok {3}data_drift/);
+    expect(result.stdout).toContain("Tandem quickstart: the closed loop in");
+    expect(result.stdout).toMatch(/Alert {5}flights-drift fired/);
+  });
+
+  it("left each stage's facts in the stores", async () => {
+    opened = await createServices(loadConfig({ TANDEM_HOME: home }));
+    const s = opened.services;
+    // January as a dataset version, the exported traffic as another.
+    expect((await s.data.resolve("flights", "flights@latest")).version).toBe(1);
+    expect((await s.data.resolve("flights", "flights-traffic@latest")).version).toBe(1);
+    // The champion moved only after dana approved; the author's own approval never counted.
+    const approvals = await s.registry.approvals("flights", "flights-delay", 1);
+    expect(approvals.map((a) => [a.userName, a.decision])).toEqual([["dana", "approve"]]);
+    // The alert fired and started the retrain, which names it.
+    const alerts = await s.alerts.list("flights", {});
+    expect(alerts.map((a) => a.name)).toContain("flights-drift");
+    const [retrain] = await s.pipelines.listRuns("flights", { pipeline: "retrain", limit: 1 });
+    expect(retrain).toBeDefined();
+    expect(retrain!.trigger).toMatchObject({ kind: "alert", name: "flights-drift" });
+    // The challenger was decided with reasons: refused by a policy, or canaried and promoted — then
+    // champion and the endpoint's primary moved to it; otherwise both stayed on the first champion.
+    const champion = (await s.registry.resolve("flights", "flights-delay@champion")).version;
+    const primary = (await s.serving.endpoints.get("flights", "flights-delay")).primaryVersion;
+    const steps = await s.pipelines.getRun("flights", retrain!.id);
+    if (/Canary .*→ promoted/.test(result.stdout)) {
+      expect(retrain!.status).toBe("succeeded");
+      expect([champion, primary]).toEqual([2, 2]);
+    } else {
+      expect([champion, primary]).toEqual([1, 1]);
+      const failed = (steps.steps ?? []).find((x) => x.status === "failed");
+      expect(failed?.error ?? result.stdout).toMatch(/policy refused|refused/);
+    }
+    // The HTML report was written.
+    expect(readFileSync(join(home, "flights-drift-report.html"), "utf8")).toContain("<html");
+  });
+});
