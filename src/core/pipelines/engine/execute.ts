@@ -102,7 +102,6 @@ export async function executeStep(
         deps.tracking!.setTags(run.project, early, { "tandem.cache_hit": String(cacheHit), "tandem.host": hostname() }),
       );
     }
-    await update(inst, { trackingRunId: id });
     const logged = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
     if (Object.keys(logged).length) later.push(() => deps.tracking!.logParams(run.project, id, logged));
     return id;
@@ -122,18 +121,11 @@ export async function executeStep(
     const { key, command: stableCommand } = cacheKey(scope, inputHashes, refHashes);
     params = referencedParams(scope);
 
-    await update(inst, {
-      status: "running",
-      startedAt: nowMs(),
-      cacheKey: key,
-      inputs: {
-        ...toRecord(inputs),
-        ...Object.fromEntries(Object.entries(toRecord(refs)).map(([k, v]) => [`\${{ ${k} }}`, v])),
-      },
-      leaseOwner: deps.owner,
-      leaseExpiresAt: nowMs() + deps.leaseMs,
-      error: null,
-    });
+    const startedAt = nowMs();
+    const recordedInputs = {
+      ...toRecord(inputs),
+      ...Object.fromEntries(Object.entries(toRecord(refs)).map(([k, v]) => [`\${{ ${k} }}`, v])),
+    };
 
     const cacheable = spec.cache !== false && !run.noCache;
     if (cacheable) {
@@ -145,6 +137,10 @@ export async function executeStep(
         later.push(() => finishTracking(deps, run.project, id, hit.metrics, "FINISHED"));
         await update(inst, {
           status: "succeeded",
+          startedAt,
+          cacheKey: key,
+          inputs: recordedInputs,
+          trackingRunId: id,
           cached: true,
           outputs: hit.outputs,
           metrics: hit.metrics,
@@ -156,7 +152,20 @@ export async function executeStep(
     }
 
     const trackingRunId = await createTracking(false);
-    secretValues = Object.values(await deps.secrets(run.project, spec.secrets ?? []));
+    // One write marks the step running with everything known so far (each write is on the DAG's
+    // critical path); the first attempt's command joins it below.
+    let starting: Partial<StepRun> | null = {
+      status: "running",
+      startedAt,
+      cacheKey: key,
+      inputs: recordedInputs,
+      trackingRunId,
+      leaseOwner: deps.owner,
+      leaseExpiresAt: nowMs() + deps.leaseMs,
+      error: null,
+    };
+    const secretEnv = await deps.secrets(run.project, spec.secrets ?? []);
+    secretValues = Object.values(secretEnv);
     sink.setSecrets(secretValues);
     const api = await deps.stepApi(run);
     const builtin = spec.uses ? findBuiltin(spec.uses.slice("tandem/".length)) : undefined;
@@ -195,17 +204,18 @@ export async function executeStep(
         env.MLFLOW_TRACKING_TOKEN = api.token;
       }
       if (trackingRunId) env.MLFLOW_RUN_ID = trackingRunId;
-      const secrets = await deps.secrets(run.project, spec.secrets ?? []);
-      Object.assign(env, secrets);
+      Object.assign(env, secretEnv);
 
       const command = rendered.script ?? `uses: ${spec.uses} with: ${JSON.stringify(rendered.with)}`;
       await update(inst, {
+        ...(starting ?? {}),
         attempt,
         command: maskSecrets(command, secretValues),
         exitCode: null,
         pid: null,
         host: null,
       });
+      starting = null;
       if (attempt > 1) sink.system(`attempt ${attempt} of ${maxAttempts}`);
 
       let builtinMetrics: Record<string, number> | undefined;
