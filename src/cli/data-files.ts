@@ -8,8 +8,8 @@
  * clean" rule: a write within the same mtime tick could otherwise go unseen).
  */
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { createReadStream, createWriteStream, lstatSync, readdirSync } from "node:fs";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -86,17 +86,16 @@ export async function collectFiles(path: string): Promise<{ kind: "file" | "dir"
   if (info.isFile()) return { kind: "file", files: [toFile(root, basename(root), info)] };
   if (!info.isDirectory()) throw new UsageError(`${path}: not a regular file or directory`);
   const files: LocalFile[] = [];
-  async function walk(dir: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true });
-    await Promise.all(
-      entries.map(async (e) => {
-        const abs = join(dir, e.name);
-        if (e.isDirectory()) await walk(abs);
-        else if (e.isFile()) files.push(toFile(abs, relative(root, abs).split(sep).join("/"), await lstat(abs)));
-      }),
-    );
+  // Synchronous on purpose: 10 000 lstat calls cost ~20 ms this way, several times that as promises
+  // through the thread pool — and the CLI has nothing else to do meanwhile.
+  function walk(dir: string): void {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const abs = join(dir, e.name);
+      if (e.isDirectory()) walk(abs);
+      else if (e.isFile()) files.push(toFile(abs, relative(root, abs).split(sep).join("/"), lstatSync(abs)));
+    }
   }
-  await walk(root);
+  walk(root);
   if (files.length === 0) throw new UsageError(`${path}: the directory has no files`);
   files.sort((a, b) => (a.path < b.path ? -1 : 1));
   return { kind: "dir", files };
