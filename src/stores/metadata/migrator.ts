@@ -33,7 +33,9 @@ class FolderMigrationProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {
-  const migrator = new Migrator({ db, provider: new FolderMigrationProvider(dialect) });
+  // Areas number their migrations in their own ranges (0100 pipelines … 0700 portal), so an area's
+  // newer migration can sort before one another area added earlier: apply it rather than refuse.
+  const migrator = new Migrator({ db, provider: new FolderMigrationProvider(dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
