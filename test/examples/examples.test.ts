@@ -20,16 +20,19 @@ describe("examples/python-mlflow", () => {
     expect((JSON.parse(run.stdout) as RunJson).status).toBe("succeeded");
     const search = await cli(["runs", "search", "--experiment", "pipeline/fit", "--json"], { cwd: dir, env });
     expect(search.code, search.stderr).toBe(0);
-    const found = JSON.parse(search.stdout) as unknown;
-    const runs = (Array.isArray(found) ? found : (found as { runs: unknown[] }).runs) as Array<{
-      data?: { metrics?: Array<{ key: string; value: number }>; params?: Array<{ key: string; value: string }> };
+    const runs = JSON.parse(search.stdout) as Array<{
+      run_name: string;
+      metrics: Record<string, number>;
+      params: Record<string, string>;
+      tags: Record<string, string>;
     }>;
-    const step = runs.find((r) => r.data?.metrics?.some((m) => m.key === "slope"));
+    const step = runs.find((r) => r.tags["tandem.step"] === "fit");
     expect(step, search.stdout).toBeDefined();
-    const metric = (k: string) => step!.data!.metrics!.find((m) => m.key === k)!.value;
-    expect(metric("slope")).toBeCloseTo(3, 0);
-    expect(metric("intercept")).toBeCloseTo(-1, 0);
-    expect(step!.data!.params).toEqual(expect.arrayContaining([{ key: "learning_rate", value: "0.05" }]));
+    expect(step!.metrics.slope).toBeCloseTo(3, 1);
+    expect(step!.metrics.intercept).toBeCloseTo(-1, 1);
+    expect(step!.metrics.mse).toBeLessThan(0.2);
+    expect(step!.params).toMatchObject({ epochs: "300", learning_rate: "0.05" });
+    expect(step!.tags.framework).toBe("python-stdlib");
   });
 });
 
@@ -38,7 +41,7 @@ describe("examples/service", () => {
     const { dir, env } = exampleCopy("service");
     const withCli = {
       ...env,
-      TANDEM_CLI: `${process.execPath} ${resolve(import.meta.dirname, "../../bin/tandem.js")}`,
+      DEPLOY_CLI: `${process.execPath} ${resolve(import.meta.dirname, "../../bin/tandem.js")}`,
     };
     const first = await cli(["run", "release", "--json"], { cwd: dir, env: withCli });
     expect(first.code, first.stderr).toBe(0);

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global fetch */
 // Waits until a model alias points at a version — the pipeline's "manual approval" gate: the
 // register step asked for `champion` under a policy that needs a human approver; this step holds
 // the deploy until one approves (tandem models approve …), and fails if the request is refused.

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global fetch */
 // Starts the built service from its bundle on a free port and checks /health answers ok — the
 // last gate before the deployment is recorded.
 //   node steps/smoke.mjs <bundle dir>
