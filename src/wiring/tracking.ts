@@ -1,6 +1,8 @@
 /** The tracking area: experiments, runs, metrics and run artifacts (MLflow-compatible). */
-import { TrackingArtifacts } from "../core/tracking/artifacts.js";
+import { getManifest } from "../core/artifacts/manifest.js";
+import { TrackingArtifacts, type BlobReferenceCheck } from "../core/tracking/artifacts.js";
 import { TrackingService } from "../core/tracking/service.js";
+import type { Services } from "../server/services.js";
 import { SqlTrackingStore } from "../stores/metadata/tracking-store.js";
 import type { Wiring } from "./kit.js";
 
@@ -10,6 +12,33 @@ declare module "../server/services.js" {
     /** Run artifacts and the garbage collector; other areas add blob reference checks to it. */
     trackingArtifacts: TrackingArtifacts;
   }
+}
+
+/**
+ * Model versions keep their files alive: the collector must not free a blob a version (in any project,
+ * registered through any route) still uses. Looked up lazily, so wiring order does not matter; the
+ * collector runs rarely, so walking every version is affordable.
+ */
+function registryReferences(services: Services): BlobReferenceCheck {
+  return async (sha256s) => {
+    const registry = (services as Partial<Services>).registry;
+    const kept = new Set<string>();
+    if (!registry) return kept;
+    const wanted = new Set(sha256s);
+    for (const project of await services.access.listProjects()) {
+      for (const v of await registry.searchVersions(project.name, { limit: 1_000_000, offset: 0 })) {
+        const files =
+          v.artifact.storage === "blob"
+            ? [v.artifact.sha256]
+            : [
+                v.artifact.sha256,
+                ...(await getManifest(services.artifacts, v.artifact.sha256)).entries.map((e) => e.sha256),
+              ];
+        for (const f of files) if (wanted.has(f)) kept.add(f);
+      }
+    }
+    return kept;
+  };
 }
 
 export const wireTracking: Wiring = ({ sql, services }) => {
@@ -23,4 +52,5 @@ export const wireTracking: Wiring = ({ sql, services }) => {
     store,
     artifacts: services.artifacts,
   });
+  services.trackingArtifacts.externalReferenceChecks.push(registryReferences(services));
 };

@@ -4,10 +4,12 @@
  * against a real server on SQLite and Postgres.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TandemClient, TandemClientError } from "../../src/client/index.js";
+import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 
@@ -117,7 +119,6 @@ for (const kind of STORE_KINDS) {
       await put(drop.run_id, "shared.txt", "shared bytes");
       await put(keep.run_id, "shared.txt", "shared bytes");
       await client.runs.delete(drop.run_id);
-      const { createHash } = await import("node:crypto");
       const blobPath = (text: string) => {
         const sha = createHash("sha256").update(text).digest("hex");
         return join(s.home, "artifacts", "sha256", sha.slice(0, 2), sha.slice(2));
@@ -138,6 +139,37 @@ for (const kind of STORE_KINDS) {
         headers: { authorization: `Bearer ${s.adminToken}`, "x-tandem-project": "native" },
       });
       expect(await shared.text()).toBe("shared bytes");
+    });
+
+    it("keeps blobs a model version still uses when their run is collected", async () => {
+      const run = await client.runs.create({ runName: "model-run" });
+      const bytes = Buffer.from(linearClassifierOnnx({ features: ["a", "b"], weights: [0.3, 0.7], bias: -0.2 }));
+      const sha = createHash("sha256").update(bytes).digest("hex");
+      const put = await fetch(`${s.url}/api/2.0/mlflow-artifacts/artifacts/0/${run.run_id}/artifacts/model.onnx`, {
+        method: "PUT",
+        headers: {
+          authorization: `Bearer ${s.adminToken}`,
+          "x-tandem-project": "native",
+          "content-type": "application/octet-stream",
+        },
+        body: bytes,
+      });
+      expect(put.status).toBe(200);
+      await s.server.opened.services.registry.registerVersion({
+        actor: "admin",
+        project: "native",
+        name: "gc-model",
+        artifact: { kind: "blob", sha256: sha, fileName: "model.onnx" },
+      });
+      await client.runs.delete(run.run_id);
+      const gc = await s.api<{ purged_runs: string[]; deleted_blobs: number }>(
+        "POST",
+        "/api/v1/projects/native/runs/gc",
+        {},
+      );
+      expect(gc.body.purged_runs).toEqual([run.run_id]);
+      expect(gc.body.deleted_blobs).toBe(0);
+      expect(existsSync(join(s.home, "artifacts", "sha256", sha.slice(0, 2), sha.slice(2)))).toBe(true);
     });
   });
 }
