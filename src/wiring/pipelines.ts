@@ -6,15 +6,14 @@ import { join } from "node:path";
 import { SYSTEM_USER, type Principal } from "../core/governance/model.js";
 import type { BuiltinServices } from "../core/pipelines/builtins/contract.js";
 import type { EngineDeps } from "../core/pipelines/engine/deps.js";
-import type { TrackingLink } from "../core/pipelines/ports.js";
 import { parseSecretKey, SecretBox, SecretService } from "../core/pipelines/secrets.js";
 import { PipelineService } from "../core/pipelines/service.js";
 import { LocalExecutor } from "../executors/local/local-executor.js";
 import { LocalWorkspace } from "../executors/local/workspace.js";
-import type { Services } from "../server/services.js";
 import { writeFileAtomic } from "../stores/files/atomic.js";
 import { SqlPipelineStore } from "../stores/metadata/pipelines-store.js";
 import type { Wiring } from "./kit.js";
+import { batchedTrackingLink } from "./pipelines-tracking.js";
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { TriggerService } from "../core/pipelines/triggers.js";
@@ -76,57 +75,6 @@ export function leaseOwnerAlive(owner: string): boolean {
   }
 }
 
-/** Pipeline and step runs are tracking runs: this links the engine to the Tracking area. */
-function trackingLink(services: Services): TrackingLink | undefined {
-  const tracking = services.tracking;
-  if (!tracking) return undefined;
-  const experiments = new Map<string, string>();
-  const experimentFor = async (project: string, pipeline: string, actor: string) => {
-    const key = `${project}/${pipeline}`;
-    let id = experiments.get(key);
-    if (!id) {
-      id = (await tracking.getOrCreateExperiment(actor, project, `pipeline/${pipeline}`)).experimentId;
-      experiments.set(key, id);
-    }
-    return id;
-  };
-  return {
-    async createRun(o) {
-      const pipeline = o.tags["tandem.pipeline"] ?? "pipeline";
-      const run = await tracking.createRun(o.user, o.project, {
-        experimentId: await experimentFor(o.project, pipeline, o.user),
-        runName: o.name,
-        userId: o.user,
-        tags: o.tags,
-        parentRunId: o.parentRunId ?? undefined,
-      });
-      const params = Object.entries(o.params).map(([key, value]) => ({ key, value }));
-      if (params.length) await tracking.logBatch(o.user, o.project, run.info.runId, { params });
-      return run.info.runId;
-    },
-    async logParams(project, runId, params) {
-      await tracking.logBatch(SYSTEM_USER, project, runId, {
-        params: Object.entries(params).map(([key, value]) => ({ key, value: String(value) })),
-      });
-    },
-    async setTags(project, runId, tags) {
-      await tracking.logBatch(SYSTEM_USER, project, runId, {
-        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-      });
-    },
-    async logMetrics(project, runId, metrics) {
-      await tracking.logBatch(SYSTEM_USER, project, runId, { metrics });
-    },
-    async finishRun(project, runId, status, endTime, tags) {
-      if (tags)
-        await tracking.logBatch(SYSTEM_USER, project, runId, {
-          tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-        });
-      await tracking.updateRun(SYSTEM_USER, project, runId, { status, endTime });
-    },
-  };
-}
-
 const SYSTEM_PRINCIPAL: Principal = {
   userName: SYSTEM_USER,
   isAdmin: true,
@@ -156,7 +104,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     heartbeatMs: 1000,
     backoffMs: 1000,
     secrets: (project, names) => (names.length ? secrets.values(project, names) : Promise.resolve({})),
-    tracking: trackingLink(services),
+    tracking: batchedTrackingLink(services, sql),
     builtinServices: services as unknown as BuiltinServices,
     // Looked up when a run needs it, so the order of AREA_WIRINGS does not matter.
     datasets: { resolve: (project, ref) => services.data.resolveForPipeline(project, ref) },

@@ -178,25 +178,23 @@ export class RunDriver {
   private pretrack(): void {
     const tracking = this.deps.tracking;
     if (!tracking) return;
-    let chain: Promise<unknown> = Promise.resolve();
+    // All at once: the tracking link writes calls that arrive together in one transaction.
     for (const s of this.steps.values()) {
       if (s.status !== "pending" || s.trackingRunId) continue;
-      const id = chain.then(() =>
-        tracking.createRun({
-          project: this.run.project,
-          name: s.name,
-          parentRunId: this.run.trackingRunId,
-          user: this.run.createdBy,
-          tags: {
-            "tandem.pipeline": this.run.pipeline,
-            "tandem.pipeline_run": this.run.id,
-            "tandem.step": s.step,
-            "tandem.step_run": s.id,
-          },
-          params: {},
-        }),
-      );
-      chain = id.catch(() => null);
+      const id = tracking.createRun({
+        project: this.run.project,
+        name: s.name,
+        parentRunId: this.run.trackingRunId,
+        user: this.run.createdBy,
+        tags: {
+          "tandem.pipeline": this.run.pipeline,
+          "tandem.pipeline_run": this.run.id,
+          "tandem.step": s.step,
+          "tandem.step_run": s.id,
+        },
+        params: {},
+      });
+      id.catch(() => undefined);
       this.pretracked.set(s.id, { id, closed: false });
     }
   }
