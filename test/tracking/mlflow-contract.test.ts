@@ -3,6 +3,7 @@
  * against a real listening server on SQLite and Postgres: shapes, status codes and error codes an
  * MLflow client relies on.
  */
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -187,6 +188,43 @@ for (const kind of STORE_KINDS) {
       expect(r.body.message).toMatch(/column 14/);
       const token = await api("POST", "/runs/search", { experiment_ids: ["0"], page_token: "garbage" });
       expect(token.status).toBe(400);
+    });
+
+    it("answers any filter or order_by string with 200 or 400, never a 5xx", async () => {
+      const piece = fc.oneof(
+        fc.constantFrom(
+          "metrics.auc",
+          "params.lr",
+          "tags.`x y`",
+          "status",
+          " AND ",
+          " > ",
+          " = ",
+          " LIKE ",
+          " IN ",
+          "(",
+          ")",
+          "'a'",
+          "1e999",
+          "-1",
+          '"',
+          "`",
+          "\\",
+        ),
+        fc.string({ unit: "binary", maxLength: 8 }),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(piece, { maxLength: 8 }).map((p) => p.join("")),
+          fc.string({ maxLength: 20 }),
+          async (filter, order) => {
+            const r = await api("POST", "/runs/search", { experiment_ids: ["0"], filter, order_by: [order] });
+            expect([200, 400]).toContain(r.status);
+            if (r.status === 400) expect(r.body.error_code).toBe("INVALID_PARAMETER_VALUE");
+          },
+        ),
+        { numRuns: 150 },
+      );
     });
 
     it("logs batches within MLflow's limits", async () => {
