@@ -206,7 +206,10 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
         if (!run) await sleep(250);
       }
       if (!run) throw new Error(`alert ${alert.id} fired but no retrain run started within 60 s`);
-      progress.line(`run ${run.id}, trigger ${JSON.stringify(run.trigger)}`);
+      const t = run.trigger as { kind?: string; name?: string; alert_id?: string };
+      progress.line(
+        `run ${run.id} started by ${t.kind ?? "?"} ${t.name ?? ""} (alert ${t.alert_id ?? "?"}), acting as system`,
+      );
       const done = await followRun(admin, run.id, progress);
       const rs = new Map((done.steps ?? []).map((s) => [s.name, s]));
       const challenger = metricOf(rs.get("register"), "model_version");
