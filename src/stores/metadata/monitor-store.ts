@@ -141,6 +141,15 @@ export class SqlMonitorStore implements MonitorStore {
     return Number(res.numUpdatedRows) > 0;
   }
 
+  async setResultAlert(project: string, id: string, alertId: string, tx?: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .updateTable("monitor_results")
+      .set({ alert_id: alertId })
+      .where("project", "=", project)
+      .where("id", "=", id)
+      .execute();
+  }
+
   async insertResult(r: MonitorResult, tx?: Tx): Promise<void> {
     await dbOf(this.store, tx)
       .insertInto("monitor_results")

@@ -16,6 +16,8 @@ export interface MonitorStore {
    */
   claim(project: string, name: string, expected: number, next: number | null, tx?: Tx): Promise<boolean>;
   insertResult(result: MonitorResult, tx?: Tx): Promise<void>;
+  /** Links a stored result to the alert it raised (set after the alert, which cites the result). */
+  setResultAlert(project: string, id: string, alertId: string, tx?: Tx): Promise<void>;
   results(
     project: string,
     name: string,

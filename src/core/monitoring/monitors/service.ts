@@ -262,6 +262,17 @@ export class MonitorService {
       result.status = "error";
       result.error = error instanceof Error ? error.message : String(error);
     }
+    // The result is stored before the alert that cites it, so whoever follows the alert finds it.
+    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      await this.o.store.insertResult(result, tx);
+      await record({
+        actor,
+        project,
+        action: "monitor.run",
+        target: `monitor:${name}`,
+        summary: { result_id: result.id, status: result.status, rows: result.rows },
+      });
+    });
     if (result.status === "ok" || result.status === "failing") {
       const failed = result.checks.filter((c) => !c.passed);
       const report = await this.o.alerts.report(SYSTEM_USER, {
@@ -282,18 +293,11 @@ export class MonitorService {
           failed: failed.map((c) => ({ check: c.check, summary: c.summary })),
         },
       });
-      if (failed.length && report.alert) result.alertId = report.alert.id;
+      if (failed.length && report.alert) {
+        result.alertId = report.alert.id;
+        await this.o.store.setResultAlert(project, result.id, report.alert.id);
+      }
     }
-    await audited(this.o.metadata, this.o.audit, async (tx, record) => {
-      await this.o.store.insertResult(result, tx);
-      await record({
-        actor,
-        project,
-        action: "monitor.run",
-        target: `monitor:${name}`,
-        summary: { result_id: result.id, status: result.status, rows: result.rows },
-      });
-    });
     return result;
   }
 }
