@@ -23,6 +23,15 @@ export interface ReplayStats {
   errors: number;
   predictedDelayed: number;
   byVersion: Record<string, number>;
+  /** Client-side latency per request, by the version that answered (ms). */
+  latencyByVersion: Record<string, number[]>;
+}
+
+/** The 95th percentile of some latencies (nearest rank), or null for none. */
+export function p95(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
 }
 
 /**
@@ -38,7 +47,14 @@ export async function replay(
   const batch = options.batch ?? 20;
   const parallel = options.parallel ?? 4;
   const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, "x-tandem-project": PROJECT };
-  const stats: ReplayStats = { requests: 0, rows: 0, errors: 0, predictedDelayed: 0, byVersion: {} };
+  const stats: ReplayStats = {
+    requests: 0,
+    rows: 0,
+    errors: 0,
+    predictedDelayed: 0,
+    byVersion: {},
+    latencyByVersion: {},
+  };
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
@@ -53,6 +69,7 @@ export async function replay(
         origin: f.origin,
         destination: f.destination,
       }));
+      const t0 = performance.now();
       const res = await fetch(`${url}/v1/endpoints/${ENDPOINT}/predict`, {
         method: "POST",
         // A fresh routing key per request spreads requests over primary and canary by their split.
@@ -70,6 +87,7 @@ export async function replay(
         model_version: number | string;
       };
       stats.rows += part.length;
+      (stats.latencyByVersion[String(body.model_version)] ??= []).push(performance.now() - t0);
       stats.byVersion[String(body.model_version)] = (stats.byVersion[String(body.model_version)] ?? 0) + part.length;
       for (const pr of body.predictions) if (String(pr.label) === "1") stats.predictedDelayed++;
       const feedback = body.prediction_ids.map((id, i) => ({ prediction_id: id, label: part[i]!.delayed }));

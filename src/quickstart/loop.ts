@@ -10,7 +10,7 @@ import { ApiError, type TandemApi } from "../cli/api.js";
 import type { RunWire, StepWire } from "../cli/pipelines-progress.js";
 import { loadConfig } from "../config.js";
 import { startServer, type RunningServer } from "../server/listen.js";
-import { clientAs, ENDPOINT, MODEL, MONITOR, p, PROJECT, replay } from "./client.js";
+import { clientAs, ENDPOINT, MODEL, MONITOR, p, p95, PROJECT, replay } from "./client.js";
 import { delayedShare, MONTHS, sampleMonth, writeMonthCsv } from "./months.js";
 import { followRun, sleep, stepLog } from "./pipeline-follow.js";
 import type { Progress } from "./progress.js";
@@ -248,7 +248,10 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
           `Canary: replay ${name} (${o.replayRows.toLocaleString("en")} flights); 10% go to the challenger`,
         );
         const flights = await sampleMonth(monthIndex, o.replayRows);
+        // Smaller requests than the drift replay: the canary's SLO is judged per request and wants at
+        // least 20 of them (the default min_requests) at a 10% split.
         const stats = await replay(server.url, adminToken, flights, {
+          batch: 5,
           onProgress: (d) => progress.update(`${d}/${flights.length} flights`),
         });
         progress.line(
@@ -256,31 +259,47 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
             .map(([v, n]) => `${MODEL}@${v} ${n} flights`)
             .join(", ")}; ${stats.errors} errors`,
         );
+        for (const [v, lat] of Object.entries(stats.latencyByVersion))
+          progress.line(
+            `${MODEL}@${v}: ${lat.length} requests, p95 ${p95(lat)?.toFixed(1)} ms (measured by the client)`,
+          );
         let outcome = "promoted";
         let reasons: string[] = [];
-        try {
-          type EndpointWire = { primary_version: number | null; canary_version: number | null; rollout: unknown };
-          // Promoting moves champion to the canary's version under the endpoint's policy (serve); an
-          // endpoint with a canary then rolls the new champion out through the canary slot, and a
-          // second promote ends that rollout with the version as primary.
-          let e = await admin.post<EndpointWire>(p(`/endpoints/${ENDPOINT}/promote`), {});
-          progress.line(`${MODEL}@champion → ${retrain.challenger} (policy serve: no human needed)`);
-          if (e.primary_version !== retrain.challenger && e.rollout)
-            e = await admin.post<EndpointWire>(p(`/endpoints/${ENDPOINT}/promote`), {});
-          progress.line(`endpoint ${ENDPOINT} now serves ${MODEL}@${e.primary_version} as primary`);
-          if (e.primary_version !== retrain.challenger) outcome = `not promoted (primary is @${e.primary_version})`;
-        } catch (error) {
-          outcome = "refused";
-          reasons = [error instanceof Error ? error.message : String(error)];
-          const details = error instanceof ApiError ? error.details : null;
-          if (details && typeof details === "object" && "checks" in details)
-            reasons.push(
-              ...(details as { checks: Array<{ check: string; outcome: string; detail?: string }> }).checks
-                .filter((c) => c.outcome !== "pass")
-                .map((c) => `${c.check}: ${c.outcome}${c.detail ? ` (${c.detail})` : ""}`),
-            );
-          for (const r of reasons) progress.line(`refused: ${r}`);
-        }
+        // The serving controller judges the canary's SLO on every tick; a breach blocks it and moves
+        // traffic back. Promote only a canary that is still serving.
+        const ep = await admin.get<{ canary_version: number | null; blocked_canary_version: number | null }>(
+          p(`/endpoints/${ENDPOINT}`),
+        );
+        if (ep.blocked_canary_version !== null || ep.canary_version === null) {
+          outcome = "rolled back";
+          reasons = [
+            `the canary ${MODEL}@${ep.blocked_canary_version ?? "?"} broke its SLO; serving kept the champion`,
+          ];
+          progress.line(reasons[0]!);
+        } else
+          try {
+            type EndpointWire = { primary_version: number | null; canary_version: number | null; rollout: unknown };
+            // Promoting moves champion to the canary's version under the endpoint's policy (serve); an
+            // endpoint with a canary then rolls the new champion out through the canary slot, and a
+            // second promote ends that rollout with the version as primary.
+            let e = await admin.post<EndpointWire>(p(`/endpoints/${ENDPOINT}/promote`), {});
+            progress.line(`${MODEL}@champion → ${retrain.challenger} (policy serve: no human needed)`);
+            if (e.primary_version !== retrain.challenger && e.rollout)
+              e = await admin.post<EndpointWire>(p(`/endpoints/${ENDPOINT}/promote`), {});
+            progress.line(`endpoint ${ENDPOINT} now serves ${MODEL}@${e.primary_version} as primary`);
+            if (e.primary_version !== retrain.challenger) outcome = `not promoted (primary is @${e.primary_version})`;
+          } catch (error) {
+            outcome = "refused";
+            reasons = [error instanceof Error ? error.message : String(error)];
+            const details = error instanceof ApiError ? error.details : null;
+            if (details && typeof details === "object" && "checks" in details)
+              reasons.push(
+                ...(details as { checks: Array<{ check: string; outcome: string; detail?: string }> }).checks
+                  .filter((c) => c.outcome !== "pass")
+                  .map((c) => `${c.check}: ${c.outcome}${c.detail ? ` (${c.detail})` : ""}`),
+              );
+            for (const r of reasons) progress.line(`refused: ${r}`);
+          }
         canary = { rows: stats.rows, byVersion: stats.byVersion, outcome, reasons };
       }
     }
