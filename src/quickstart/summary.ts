@@ -1,4 +1,7 @@
 /** The quickstart's closing summary: what happened, with the numbers, and where to look next. */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { WEB_DIST } from "../server/web-ui.js";
 import type { QuickstartReport } from "./loop.js";
 import { ENDPOINT, MODEL, MONITOR, PROJECT } from "./client.js";
 
@@ -52,6 +55,9 @@ export function formatSummary(r: QuickstartReport, seconds: number): string {
   out.push(
     "",
     "Look around (sign in with the token in " + `${r.home}/admin.token):`,
+    ...(existsSync(join(WEB_DIST, "index.html"))
+      ? []
+      : ["  (the web UI is not built in this checkout yet: npm run build:web, then tandem quickstart --keep)"]),
     `  pipeline runs  ${ui("pipeline-runs")}`,
     `  models         ${ui(`models/${MODEL}`)}`,
     `  endpoint       ${ui(`endpoints/${ENDPOINT}`)}`,
