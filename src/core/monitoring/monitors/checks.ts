@@ -4,27 +4,19 @@
 import { assertNever } from "../../errors.js";
 import { classificationMetrics, fairnessReport, regressionMetrics, type Label } from "../../evaluation/index.js";
 import type { Table } from "../columns.js";
-import { computeDrift, type DriftOptions, type DriftReport } from "../drift.js";
+import { computeDrift, driftReportToWire, type DriftOptions, type DriftReport } from "../drift.js";
 import type { CheckConfig, CheckResult, MonitorDefinition } from "./model.js";
 import { PREDICTION, PREDICTION_SCORE, TARGET, rowCount, type WindowData } from "./window.js";
 
-function driftDetails(report: DriftReport): Record<string, unknown> {
+/** The drift report's wire shape (as `tandem monitors drift --json`), plus what a monitor result keeps. */
+export function driftDetails(report: DriftReport): Record<string, unknown> {
+  const wire = driftReportToWire(report);
   return {
-    dataset_drift: report.datasetDrift,
-    share_drifted: report.shareDrifted,
+    ...wire,
     drift_share: report.driftShare,
     reference_rows: report.referenceRows,
     current_rows: report.currentRows,
-    columns: report.columns.map((c) => ({
-      name: c.name,
-      type: c.type,
-      test: c.test,
-      statistic: c.statistic,
-      p_value: c.pValue,
-      threshold: c.threshold,
-      drift: c.drift,
-      histogram: c.histogram,
-    })),
+    columns: wire.columns.map((c, i) => ({ ...c, histogram: report.columns[i]!.histogram })),
     skipped: report.skipped,
   };
 }

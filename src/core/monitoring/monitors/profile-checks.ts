@@ -7,28 +7,17 @@
  */
 import type { TableProfile } from "../../data/profile/model.js";
 import { computeDriftFromProfiles, type ProfileDriftReport } from "../profile-drift.js";
+import { driftDetails } from "./checks.js";
 import type { CheckConfig, CheckResult, MonitorDefinition } from "./model.js";
 import { PREDICTION, PREDICTION_SCORE, TARGET } from "./window.js";
 
 function details(report: ProfileDriftReport): Record<string, unknown> {
+  const base = driftDetails(report);
+  const columns = base.columns as Array<Record<string, unknown>>;
   return {
+    ...base,
     computed_from: "profile",
-    dataset_drift: report.datasetDrift,
-    share_drifted: report.shareDrifted,
-    drift_share: report.driftShare,
-    reference_rows: report.referenceRows,
-    current_rows: report.currentRows,
-    columns: report.columns.map((c) => ({
-      name: c.name,
-      type: c.type,
-      test: c.test,
-      statistic: c.statistic,
-      p_value: c.pValue,
-      threshold: c.threshold,
-      drift: c.drift,
-      error_bound: c.errorBound,
-    })),
-    skipped: report.skipped,
+    columns: columns.map((c, i) => ({ ...c, error_bound: report.columns[i]!.errorBound })),
   };
 }
 
