@@ -45,6 +45,9 @@ export function registerQuickstartCommand(program: Command): void {
     .option("--months <n>", "later months to replay at most while looking for drift (1-5)", "5")
     .option("--keep", "leave the server running to explore (Ctrl-C stops it)")
     .action(async (opts: { rows: string; replayRows: string; months: string; keep?: boolean }) => {
+      const trainRows = positive("--rows", opts.rows, 500_000);
+      const replayRows = positive("--replay-rows", opts.replayRows, 100_000);
+      const months = positive("--months", opts.months, 5);
       const progress = new Progress();
       const home = await freshHome();
       const exampleDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "examples", "flights");
@@ -52,9 +55,9 @@ export function registerQuickstartCommand(program: Command): void {
       const report = await runQuickstart({
         home,
         exampleDir,
-        trainRows: positive("--rows", opts.rows, 500_000),
-        replayRows: positive("--replay-rows", opts.replayRows, 100_000),
-        months: positive("--months", opts.months, 5),
+        trainRows,
+        replayRows,
+        months,
         progress,
       });
       process.stdout.write(`${formatSummary(report, progress.elapsedSeconds())}\n`);

@@ -74,4 +74,13 @@ describe("tandem quickstart (shortened)", () => {
     // The HTML report was written.
     expect(readFileSync(join(home, "flights-drift-report.html"), "utf8")).toContain("<html");
   });
+
+  it("refuses a home that is not empty, and bad sizes, with exit code 2", async () => {
+    const busy = await cli(["quickstart"], { cwd: tmpdir(), env: { TANDEM_HOME: home } });
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toContain("is not empty; the quickstart needs a fresh home");
+    const bad = await cli(["quickstart", "--replay-rows", "many"], { cwd: tmpdir(), env: { TANDEM_HOME: home } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--replay-rows: expected an integer");
+  });
 });
