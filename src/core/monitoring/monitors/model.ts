@@ -52,7 +52,7 @@ export interface MonitorDefinition {
   timezone: string;
   /** Length of the current window in ms (default: since the previous run, at most 24 h). */
   windowMs: number | null;
-  /** `dataset://name@version`, `window:-7d`, or null (the first window becomes the reference). */
+  /** `dataset://name@version`, `window:-7d`, or null (then the drift checks are skipped: nothing to compare with). */
   reference: string | null;
   roles: ColumnRoles;
   checks: CheckConfig[];
