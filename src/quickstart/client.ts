@@ -103,3 +103,19 @@ export async function replay(
   await Promise.all(Array.from({ length: parallel }, worker));
   return stats;
 }
+
+/**
+ * Waits until the endpoint's model is loaded in the serving runtime (Open Inference `ready`), so the
+ * first replayed requests are not refused while the deployment settles.
+ */
+export async function waitUntilReady(url: string, token: string, endpoint: string, timeoutMs = 30_000): Promise<void> {
+  const headers = { authorization: `Bearer ${token}`, "x-tandem-project": PROJECT };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${url}/v2/models/${encodeURIComponent(endpoint)}/ready`, { headers });
+    await res.arrayBuffer();
+    if (res.ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`endpoint ${endpoint} did not become ready within ${timeoutMs / 1000} s`);
+}

@@ -10,7 +10,7 @@ import { ApiError, type TandemApi } from "../cli/api.js";
 import type { RunWire, StepWire } from "../cli/pipelines-progress.js";
 import { loadConfig } from "../config.js";
 import { startServer, type RunningServer } from "../server/listen.js";
-import { clientAs, ENDPOINT, MODEL, MONITOR, p, p95, PROJECT, replay } from "./client.js";
+import { clientAs, ENDPOINT, MODEL, MONITOR, p, p95, PROJECT, replay, waitUntilReady } from "./client.js";
 import { delayedShare, MONTHS, sampleMonth, writeMonthCsv } from "./months.js";
 import { followRun, sleep, stepLog } from "./pipeline-follow.js";
 import type { Progress } from "./progress.js";
@@ -157,6 +157,7 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
         `recall gap by airport size (equal opportunity difference) ${fmt(fair["equal_opportunity_difference.origin_size"])}`,
     );
     progress.line(`endpoint ${ENDPOINT} serves ${MODEL}@${metricOf(steps.get("deploy"), "primary_version")}`);
+    await waitUntilReady(server.url, adminToken, ENDPOINT);
 
     const months: QuickstartReport["months"] = [];
     let alert: QuickstartReport["alert"] = null;

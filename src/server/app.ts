@@ -128,7 +128,9 @@ export function registerRoute(
           );
         }
       }
-      return reply.status(route.status ?? 200).send(result ?? {});
+      // A handler may set its own status (503 not ready, 201 created); otherwise the route's declared one.
+      if (reply.statusCode === 200 && route.status) reply.status(route.status);
+      return reply.send(result ?? {});
     } catch (error) {
       if (reply.sent) {
         request.log.error({ err: error }, "error after the reply was sent");

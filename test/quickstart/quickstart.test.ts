@@ -18,7 +18,7 @@ describe("tandem quickstart (shortened)", () => {
   afterAll(async () => opened?.close());
 
   it("runs the closed loop and prints every stage", async () => {
-    result = await cli(["quickstart", "--rows", "20000", "--replay-rows", "1000", "--months", "2"], {
+    result = await cli(["quickstart", "--rows", "20000", "--replay-rows", "2000", "--months", "2"], {
       cwd: tmpdir(),
       env: { TANDEM_HOME: home },
     });
@@ -28,7 +28,7 @@ describe("tandem quickstart (shortened)", () => {
       "Start a Tandem server in a fresh home",
       "Add January 2001 as dataset flights (20,000 sampled flights)",
       "Run pipeline train",
-      "Replay 2001-02: 1,000 sampled flights over HTTP",
+      "Replay 2001-02: 2,000 sampled flights over HTTP",
       "Retrain, started by alert flights-drift",
       "Write the monitor's HTML report",
     ])
