@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +50,12 @@ function tree(): string {
     Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: i, ok: i % 2 === 0 })).join("\n") + "\n",
   );
   writeFileSync(join(dir, "README.md"), "# sales\n");
+  // Files changed in the last 2 s are never stat-cached (a same-second edit could go unseen); these
+  // were "written a minute ago", so the re-add below is served by the stat cache on a fast machine too.
+  const aMinuteAgo = new Date(Date.now() - 60_000);
+  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (f.isFile()) utimesSync(join(f.parentPath, f.name), aMinuteAgo, aMinuteAgo);
+  }
   return dir;
 }
 
