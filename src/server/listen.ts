@@ -1,6 +1,7 @@
 /**
  * Starts a listening server with its background loops, and stops it cleanly on SIGINT/SIGTERM.
  */
+import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import { createServices, type OpenedServices } from "../main.js";
 import { buildServer } from "./server.js";
@@ -26,20 +27,29 @@ export interface RunningServer {
   closed: Promise<void>;
 }
 
-export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const opened = await createServices(options.config);
-  const { app } = await buildServer({ services: opened.services, noAuth: options.noAuth });
+/**
+ * Listens, starts the process's loops, and returns a stop that ends them, lets in-flight requests
+ * finish (app.close), then closes the stores (flushing the prediction log). `tandem server` and the
+ * standalone `tandem serve` replica share it.
+ */
+export async function listenUntilStopped(options: {
+  app: FastifyInstance;
+  opened: OpenedServices;
+  host: string;
+  port: number;
+  /** Starts the loops this process runs; they stop when the signal aborts. */
+  startLoops(signal: AbortSignal, url: string): void;
+  /** (default true) */
+  handleSignals?: boolean;
+}): Promise<{ url: string; stop(): Promise<void>; closed: Promise<void> }> {
+  const { app, opened } = options;
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const hostForUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
   const url = `http://${hostForUrl}:${port}`;
-  opened.services.config = { ...opened.services.config, serverUrl: url };
-
   const abort = new AbortController();
-  if (options.background ?? true) {
-    for (const task of opened.services.background) task.start(abort.signal);
-  }
+  options.startLoops(abort.signal, url);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let stopping: Promise<void> | undefined;
@@ -56,5 +66,24 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     process.once("SIGINT", () => void stop());
     process.once("SIGTERM", () => void stop());
   }
-  return { url, opened, stop, closed };
+  return { url, stop, closed };
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const opened = await createServices(options.config);
+  const { app } = await buildServer({ services: opened.services, noAuth: options.noAuth });
+  const running = await listenUntilStopped({
+    app,
+    opened,
+    host: options.host,
+    port: options.port,
+    handleSignals: options.handleSignals,
+    startLoops(signal, url) {
+      opened.services.config = { ...opened.services.config, serverUrl: url };
+      if (options.background ?? true) {
+        for (const task of opened.services.background) task.start(signal);
+      }
+    },
+  });
+  return { ...running, opened };
 }

@@ -8,6 +8,7 @@ import type { Config } from "../config.js";
 import { createServices } from "../main.js";
 import { inferenceRoutes } from "../server/routes/inference.js";
 import { systemRoutes } from "../server/routes/system.js";
+import { listenUntilStopped } from "../server/listen.js";
 import { buildServer } from "../server/server.js";
 import { startServingLoops } from "../wiring/serving.js";
 
@@ -30,28 +31,13 @@ export async function startServeProcess(
   serving.runtime.only = only;
   await serving.runtime.sync(true);
   const { app } = await buildServer({ services: opened.services, routes: [...systemRoutes, ...inferenceRoutes] });
-  await app.listen({ host: options.host, port: options.port });
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
-  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
-  const abort = new AbortController();
-  startServingLoops(serving, abort.signal, only);
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      abort.abort();
-      // Stop accepting, let in-flight requests finish, then flush the log and unload models.
-      await app.close();
-      await opened.close();
-      resolveClosed();
-    })();
-    return stopping;
-  };
-  if (options.handleSignals ?? true) {
-    process.once("SIGINT", () => void stop());
-    process.once("SIGTERM", () => void stop());
-  }
-  return { url, stop, closed };
+  // Stop accepting, let in-flight requests finish, then flush the log and unload models.
+  return listenUntilStopped({
+    app,
+    opened,
+    host: options.host,
+    port: options.port,
+    handleSignals: options.handleSignals,
+    startLoops: (signal) => startServingLoops(serving, signal, only),
+  });
 }
