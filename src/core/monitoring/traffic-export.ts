@@ -9,7 +9,17 @@ import type { ArtifactStore } from "../artifacts/ports.js";
 import type { DataService } from "../data/service.js";
 import type { DatasetVersion } from "../data/model.js";
 import type { TrafficSource } from "./monitors/ports.js";
-import { windowData } from "./monitors/window.js";
+import { predictionOf } from "./monitors/window.js";
+
+/** A window start written as a duration ago: `30m`, `12h`, `7d`, `2w`. */
+export const SINCE_DURATION = /^(\d+)([mhdw])$/;
+const SINCE_UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** `7d` → the time 7 days before `now`; null when `value` is not such a duration. */
+export function sinceDuration(value: string, now = Date.now()): number | null {
+  const m = SINCE_DURATION.exec(value);
+  return m ? now - Number(m[1]) * SINCE_UNIT_MS[m[2] as keyof typeof SINCE_UNIT_MS] : null;
+}
 
 /** Rows exported at most in one version (a month of busy traffic fits; beyond that, export in parts). */
 export const MAX_EXPORT_ROWS = 5_000_000;
@@ -56,8 +66,7 @@ export class TrafficExporter {
       const hasLabel = row.label !== undefined;
       if (hasLabel) labelled++;
       if ((o.labelledOnly ?? true) && !hasLabel) continue;
-      const { table } = windowData(row.at, row.at + 1, [row]);
-      const record: Record<string, unknown> = { ...row.features, prediction: table.prediction?.[0] ?? null };
+      const record: Record<string, unknown> = { ...row.features, prediction: predictionOf(row.output).prediction };
       record[target] = hasLabel ? row.label : null;
       record.at = new Date(row.at).toISOString();
       lines.push(JSON.stringify(record));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { TrafficExporter } from "../../core/monitoring/traffic-export.js";
+import { sinceDuration, type TrafficExporter } from "../../core/monitoring/traffic-export.js";
 import { InvalidInputError } from "../../core/errors.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 
@@ -9,14 +9,11 @@ declare module "../services.js" {
   }
 }
 
-const DURATION = /^(\d+)([mhdw])$/;
-const UNIT = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-
 /** `7d` (ago), an ISO date, or ms since the epoch. */
 export function parseSince(value: string | number, field: string, now = Date.now()): number {
   if (typeof value === "number") return value;
-  const rel = DURATION.exec(value);
-  if (rel) return now - Number(rel[1]) * UNIT[rel[2] as keyof typeof UNIT];
+  const ago = sinceDuration(value, now);
+  if (ago !== null) return ago;
   const at = Date.parse(value);
   if (Number.isNaN(at))
     throw new InvalidInputError(

@@ -31,7 +31,8 @@ export const PREDICTION = "prediction";
 export const PREDICTION_SCORE = "prediction_score";
 export const TARGET = "target";
 
-function predictionOf(output: unknown): { prediction: unknown; score: number | null } {
+/** The answer as served → its prediction (label or value) and the positive-class score. */
+export function predictionOf(output: unknown): { prediction: unknown; score: number | null } {
   if (output === null || typeof output !== "object") return { prediction: output ?? null, score: null };
   const o = output as { label?: unknown; value?: unknown; probabilities?: Record<string, number> };
   if (o.value !== undefined) return { prediction: o.value, score: null };

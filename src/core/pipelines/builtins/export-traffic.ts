@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { TrafficExporter } from "../../monitoring/traffic-export.js";
+import { SINCE_DURATION, sinceDuration, type TrafficExporter } from "../../monitoring/traffic-export.js";
 import { defineBuiltin } from "./contract.js";
 
 declare module "./contract.js" {
@@ -7,9 +7,6 @@ declare module "./contract.js" {
     trafficExport: TrafficExporter;
   }
 }
-
-const DURATION = /^(\d+)([mhdw])$/;
-const UNIT = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
 /**
  * `uses: tandem/export-traffic` — the same as `tandem endpoints export`, inside a pipeline:
@@ -21,13 +18,12 @@ export const exportTrafficBuiltin = defineBuiltin({
   description: "Turn an endpoint's logged traffic and feedback labels into a new dataset version.",
   with: z.strictObject({
     endpoint: z.string().min(1),
-    since: z.string().regex(DURATION, "expected a duration such as 7d or 12h"),
+    since: z.string().regex(SINCE_DURATION, "expected a duration such as 7d or 12h"),
     dataset: z.string().min(1),
     labelled_only: z.boolean().default(true),
   }),
   async run(ctx) {
-    const m = DURATION.exec(ctx.with.since)!;
-    const since = Date.now() - Number(m[1]) * UNIT[m[2] as keyof typeof UNIT];
+    const since = sinceDuration(ctx.with.since)!;
     const r = await ctx.services.trafficExport.export(ctx.actor, {
       project: ctx.project,
       endpoint: ctx.with.endpoint,
