@@ -20,6 +20,12 @@ for (;;) {
     break;
   }
   const d = await (await fetch(`${base}/versions/${version}/decisions`, { headers })).json();
+  // The approval may land between reading the version and reading its requests: an applied request
+  // means the alias moved.
+  if ((d.requests ?? []).some((r) => r.status === "applied" && r.target?.name === alias)) {
+    console.log(`${model}@${alias} → ${version}: approved`);
+    break;
+  }
   if (!(d.requests ?? []).some((r) => r.status === "pending"))
     throw new Error(
       `${model}@${version} → ${alias}: no pending request (rejected or refused): ${JSON.stringify(d.requests)}`,
