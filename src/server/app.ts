@@ -110,8 +110,10 @@ export function registerRoute(
       return sendError(request, reply, error);
     }
   };
+  // Bound once per route: prom-client hashes a labels object on every call otherwise.
+  const duration = options.metrics.duration.labels({ method: route.method, route: route.url });
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const stopTimer = options.metrics.duration.startTimer({ method: route.method, route: route.url });
+    const stopTimer = duration.startTimer();
     try {
       const guarded = (request as GuardedRequest)[GUARDED];
       if (!guarded) throw new Error("route guard did not run");

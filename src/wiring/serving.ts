@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Counter, Histogram } from "prom-client";
 import { EndpointController } from "../core/serving/controller.js";
 import type { ModelSelector, ServingEvent } from "../core/serving/model.js";
-import type { ModelResolver, PredictionLogStore, ServableVersion, ServingAlertSink } from "../core/serving/ports.js";
+import type { ModelResolver, ServableVersion, ServingAlertSink } from "../core/serving/ports.js";
 import { PredictionLogger } from "../core/serving/prediction-log.js";
 import { ServingRuntime, type ServingMetrics } from "../core/serving/runtime.js";
 import { EndpointService } from "../core/serving/service.js";
@@ -25,7 +25,7 @@ export interface ServingArea {
   controller: EndpointController;
   runtime: ServingRuntime;
   logger: PredictionLogger;
-  log: PredictionLogStore;
+  log: SqlPredictionLogStore;
   /** Where critical events (SLO breaches) go besides the event table. Monitoring replaces it to raise alerts. */
   alertSink: ServingAlertSink;
   settings: ServingSettings;
@@ -132,14 +132,31 @@ export function promServingMetrics(metrics: ServerMetrics): ServingMetrics {
     buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics.registry],
   });
+  // Children bound once per label set: prom-client hashes a labels object on every inc/observe,
+  // which on the serving path costs more than the counting itself.
+  const bound = new Map<string, { count: () => void; time: (seconds: number) => void }>();
   return {
     observe(labels, seconds) {
-      requests.inc(labels);
-      if (labels.outcome === "ok")
-        latency.observe(
-          { project: labels.project, endpoint: labels.endpoint, version: labels.version, slot: labels.slot },
-          seconds,
-        );
+      const key = `${labels.project}\u0000${labels.endpoint}\u0000${labels.version}\u0000${labels.slot}\u0000${labels.outcome}`;
+      let child = bound.get(key);
+      if (!child) {
+        const counter = requests.labels(labels);
+        const histogram =
+          labels.outcome === "ok"
+            ? latency.labels({
+                project: labels.project,
+                endpoint: labels.endpoint,
+                version: labels.version,
+                slot: labels.slot,
+              })
+            : null;
+        child = { count: () => counter.inc(), time: (s) => histogram?.observe(s) };
+        // Versions come and go; a long-lived server must not keep every one it ever served.
+        if (bound.size >= 1000) bound.clear();
+        bound.set(key, child);
+      }
+      child.count();
+      child.time(seconds);
     },
   };
 }
@@ -218,6 +235,7 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
   services.closers.push(async () => {
     await runtime.close();
     await logger.close();
+    await log.close();
   });
   if (!serverExtensions.includes(mountServingMetrics)) serverExtensions.push(mountServingMetrics);
 };

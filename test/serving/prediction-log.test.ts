@@ -2,9 +2,14 @@
  * The prediction log on SQLite and Postgres: batched appends with their aggregates, window stats
  * (requests, errors, p95), feedback matching, and retention.
  */
-import { expect, it } from "vitest";
+import BetterSqlite3 from "better-sqlite3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import type { PredictionLogEntry } from "../../src/core/serving/model.js";
 import { PredictionLogger } from "../../src/core/serving/prediction-log.js";
+import { PredictionLogThread } from "../../src/stores/metadata/prediction-log-thread.js";
 import { SqlPredictionLogStore } from "../../src/stores/metadata/serving-store.js";
 import { describeStores } from "../helpers/stores.js";
 
@@ -58,5 +63,57 @@ describeStores("prediction log", (getStore) => {
     await log.append([entry("old", now - 40 * 86_400_000, "primary", 1)], []);
     expect(await log.deleteBefore(now - 30 * 86_400_000)).toBe(1);
     expect((await log.recent("p", "e", 100)).map((e) => e.id)).not.toContain("old");
+    await log.close();
+  });
+
+  it("keeps features and outputs exactly as answered: strings, nulls, nested values and full-precision numbers", async () => {
+    const log = new SqlPredictionLogStore(getStore());
+    const at = Date.now();
+    const outputs: unknown[] = ["cat", 0.30000000000000004, { label: "a", probabilities: { a: 0.9, b: 0.1 } }, [1, 2]];
+    await log.append(
+      outputs.map((output, i) => ({
+        ...entry(`o${i}`, at + i, "primary", 1),
+        features: { x: 1e-7 * (i + 1), name: 'quote " and \\ backslash', tags: ["a", null] },
+        output,
+      })),
+      [],
+    );
+    await log.append([{ ...entry("failed", at + 9, "primary", 1, "boom"), output: null }], []);
+    const stored = new Map((await log.recent("p", "e", 100)).map((e) => [e.id, e]));
+    outputs.forEach((output, i) => {
+      expect(stored.get(`o${i}`)!.output).toEqual(output);
+      expect(stored.get(`o${i}`)!.features).toEqual({
+        x: 1e-7 * (i + 1),
+        name: 'quote " and \\ backslash',
+        tags: ["a", null],
+      });
+    });
+    expect(stored.get("failed")).toMatchObject({ output: null, error: "boom" });
+    await log.close();
+  });
+});
+
+describe("prediction log writer thread", () => {
+  it("reports a failed write with the database's reason, and keeps working for the next batch", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-log-thread-"));
+    const file = join(dir, "plain.db");
+    try {
+      const thread = new PredictionLogThread(file, 1000);
+      const row = ["id1", "p", "e", "m", 1, "primary", "r1", Date.now(), 1.5, '{"x":1}', null, null];
+      // A file without Tandem's tables: the worker's own connection says what is missing.
+      await expect(thread.append(row, null)).rejects.toThrow(/prediction log write failed: no such table: predictions/);
+      const db = new BetterSqlite3(file);
+      db.exec(
+        "create table predictions (id text primary key, project text, endpoint text, model text, version integer, slot text, request_id text, at bigint, latency_ms real, features text, output text, error text)",
+      );
+      await thread.append(row, null);
+      expect(db.prepare("select id, features, output from predictions").all()).toEqual([
+        { id: "id1", features: '{"x":1}', output: null },
+      ]);
+      db.close();
+      await thread.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

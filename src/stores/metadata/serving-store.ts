@@ -24,6 +24,7 @@ import type {
   WindowStats,
 } from "../../core/serving/ports.js";
 import { histogramPercentile, LATENCY_BOUNDS_MS } from "../../core/serving/slo.js";
+import { PredictionLogThread } from "./prediction-log-thread.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
 
 export interface EndpointRow {
@@ -367,63 +368,115 @@ export class SqlServingStore implements ServingStore {
 // 12 columns per row: 1000 rows stay under SQLite's 32 766 and Postgres' 65 535 bound parameters.
 const INSERT_CHUNK = 1000;
 
+/**
+ * A batch as one flat array of values in column order, 12 per prediction (features and output as
+ * JSON text): the worker thread binds them straight into its insert, with no JSON work of its own.
+ */
+function flatPredictionRows(entries: PredictionLogEntry[]): unknown[] {
+  const values: unknown[] = [];
+  for (const e of entries) {
+    const output = e.output === null || e.output === undefined ? null : json(e.output);
+    values.push(e.id, e.project, e.endpoint, e.model, e.version, e.slot, e.requestId, e.at, e.latencyMs);
+    values.push(json(e.features), output, e.error);
+  }
+  return values;
+}
+
+function flatStatsRows(stats: StatsDelta[]): unknown[] {
+  return stats.flatMap((s) => [
+    s.project,
+    s.endpoint,
+    s.slot,
+    s.version,
+    s.at,
+    s.requests,
+    s.errors,
+    json(s.latencyHist),
+  ]);
+}
+
+/** A batch as one JSON text of rows (features and output nested), for the database to unpack. */
+function jsonPredictionRows(entries: PredictionLogEntry[]): string {
+  return JSON.stringify(
+    entries.map((e) => [
+      e.id,
+      e.project,
+      e.endpoint,
+      e.model,
+      e.version,
+      e.slot,
+      e.requestId,
+      e.at,
+      e.latencyMs,
+      e.features,
+      e.output ?? null,
+      e.error,
+    ]),
+  );
+}
+
+function jsonStatsRows(stats: StatsDelta[]): string {
+  return JSON.stringify(
+    stats.map((s) => [s.project, s.endpoint, s.slot, s.version, s.at, s.requests, s.errors, s.latencyHist]),
+  );
+}
+
 export class SqlPredictionLogStore implements PredictionLogStore {
-  constructor(private readonly store: SqlMetadataStore) {}
+  /** SQLite files are written from a worker thread; Postgres' driver is asynchronous already. */
+  private readonly thread: PredictionLogThread | null;
+
+  constructor(private readonly store: SqlMetadataStore) {
+    const file = store.sqliteFile;
+    this.thread = file ? new PredictionLogThread(file.path, file.busyTimeoutMs) : null;
+  }
 
   async append(entries: PredictionLogEntry[], stats: StatsDelta[]): Promise<void> {
     if (entries.length === 0 && stats.length === 0) return;
+    if (this.thread) {
+      return this.thread.append(
+        entries.length ? flatPredictionRows(entries) : null,
+        stats.length ? flatStatsRows(stats) : null,
+      );
+    }
+    // In process, the whole batch travels as ONE JSON parameter that the database unpacks (json_each /
+    // json_array_elements): no per-row query building in JS, which at thousands of rows per flush
+    // cost more than the insert itself.
+    const predictions = entries.length ? jsonPredictionRows(entries) : null;
+    const statsJson = stats.length ? jsonStatsRows(stats) : null;
     await this.store.db.transaction().execute(async (trx) => {
-      if (entries.length) {
-        // The whole batch travels as ONE JSON parameter that the database unpacks (json_each /
-        // json_array_elements): no per-row query building in JS, which at thousands of rows per
-        // flush cost more than the insert itself.
-        const payload = JSON.stringify(
-          entries.map((e) => [
-            e.id,
-            e.project,
-            e.endpoint,
-            e.model,
-            e.version,
-            e.slot,
-            e.requestId,
-            e.at,
-            e.latencyMs,
-            json(e.features),
-            e.output === null || e.output === undefined ? null : json(e.output),
-            e.error,
-          ]),
-        );
+      if (predictions) {
         const columns = sql`(id, project, endpoint, model, version, slot, request_id, at, latency_ms, features, output, error)`;
         if (this.store.dialect === "sqlite") {
           await sql`insert into predictions ${columns}
             select value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
-                   value->>8, value->>9, value->>10, value->>11
-            from json_each(${payload})`.execute(trx);
+                   value->>8, value->9, nullif(value->10, 'null'), value->>11
+            from json_each(${predictions})`.execute(trx);
         } else {
           await sql`insert into predictions ${columns}
             select r->>0, r->>1, r->>2, r->>3, (r->>4)::integer, r->>5, r->>6, (r->>7)::bigint,
-                   (r->>8)::double precision, r->>9, r->>10, r->>11
-            from json_array_elements(${payload}::json) as r`.execute(trx);
+                   (r->>8)::double precision, (r->9)::text, nullif((r->10)::text, 'null'), r->>11
+            from json_array_elements(${predictions}::json) as r`.execute(trx);
         }
       }
-      if (stats.length) {
-        await trx
-          .insertInto("prediction_stats")
-          .values(
-            stats.map((s) => ({
-              project: s.project,
-              endpoint: s.endpoint,
-              slot: s.slot,
-              version: s.version,
-              at: s.at,
-              requests: s.requests,
-              errors: s.errors,
-              latency_hist: json(s.latencyHist),
-            })),
-          )
-          .execute();
+      if (statsJson) {
+        const columns = sql`(project, endpoint, slot, version, at, requests, errors, latency_hist)`;
+        if (this.store.dialect === "sqlite") {
+          await sql`insert into prediction_stats ${columns}
+            select value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->7
+            from json_each(${statsJson})`.execute(trx);
+        } else {
+          await sql`insert into prediction_stats ${columns}
+            select r->>0, r->>1, r->>2, (r->>3)::integer, (r->>4)::bigint, (r->>5)::integer, (r->>6)::integer,
+                   (r->7)::text
+            from json_array_elements(${statsJson}::json) as r`.execute(trx);
+        }
       }
     });
+  }
+
+  /** Stops the SQLite writer thread (after the logger's last flush). */
+  async close(): Promise<void> {
+    await this.thread?.close();
   }
 
   async windowStats(project: string, endpoint: string, since: number): Promise<WindowStats[]> {

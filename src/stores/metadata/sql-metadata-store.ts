@@ -34,6 +34,8 @@ export class SqlMetadataStore implements MetadataStore {
   private constructor(
     readonly db: Db,
     readonly dialect: "sqlite" | "postgres",
+    /** The SQLite file and its busy timeout, for a second connection (null on Postgres and in memory). */
+    readonly sqliteFile: { path: string; busyTimeoutMs: number } | null = null,
   ) {}
 
   static async create(options: SqlMetadataStoreOptions): Promise<SqlMetadataStore> {
@@ -53,7 +55,11 @@ export class SqlMetadataStore implements MetadataStore {
     // the last transactions, never corrupt the file.
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
-    return new SqlMetadataStore(new Kysely<Database>({ dialect: new CachingSqliteDialect(sqlite) }), "sqlite");
+    return new SqlMetadataStore(
+      new Kysely<Database>({ dialect: new CachingSqliteDialect(sqlite) }),
+      "sqlite",
+      file === ":memory:" ? null : { path: file, busyTimeoutMs },
+    );
   }
 
   private static openPostgres(url: string, poolSize: number): SqlMetadataStore {
