@@ -159,12 +159,10 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   // Uploads (artifacts, dataset blobs) arrive as raw streams; routes read them without buffering.
   app.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
   app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
-  app.addHook("onResponse", async (request, reply) => {
-    metrics.requests.inc({
-      method: request.method,
-      route: request.routeOptions.url ?? "unmatched",
-      status: String(reply.statusCode),
-    });
+  // A callback hook, not an async one: it runs on every request and needs no promise.
+  app.addHook("onResponse", (request, reply, done) => {
+    metrics.countRequest(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode);
+    done();
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.setNotFoundHandler((request, reply) =>

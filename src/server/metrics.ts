@@ -26,4 +26,19 @@ export class ServerMetrics {
       registers: [this.registry],
     });
   }
+
+  private readonly requestCounters = new Map<string, { inc(): void }>();
+
+  /** Counts one request; the labelled child is kept, as prom-client would hash the labels every time. */
+  countRequest(method: string, route: string, status: number): void {
+    const key = `${method} ${route} ${status}`;
+    let counter = this.requestCounters.get(key);
+    if (!counter) {
+      counter = this.requests.labels({ method, route, status: String(status) });
+      // Unmatched URLs all share the route "unmatched"; the bound only guards against surprises.
+      if (this.requestCounters.size >= 5000) this.requestCounters.clear();
+      this.requestCounters.set(key, counter);
+    }
+    counter.inc();
+  }
 }

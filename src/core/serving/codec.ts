@@ -39,12 +39,14 @@ function describe(value: unknown): string {
     : `a ${typeof value}`;
 }
 
-function encodeValue(feature: FeatureSpec, value: unknown, where: string): number {
+/** `row` names the instance in errors (the message is only built when there is one: this runs per value). */
+function encodeValue(feature: FeatureSpec, value: unknown, row: number): number {
+  const where = () => `instances[${row}]`;
   if (feature.type === "categorical") {
     if (value === null) return Number.NaN;
     if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
       throw new UnprocessableError(
-        `${where}: feature ${JSON.stringify(feature.name)} is categorical: expected a string or number, got ${describe(value)}`,
+        `${where()}: feature ${JSON.stringify(feature.name)} is categorical: expected a string or number, got ${describe(value)}`,
       );
     }
     const index = (feature.categories ?? []).indexOf(String(value));
@@ -52,13 +54,13 @@ function encodeValue(feature: FeatureSpec, value: unknown, where: string): numbe
   }
   if (typeof value === "number") {
     if (!Number.isFinite(value))
-      throw new UnprocessableError(`${where}: feature ${JSON.stringify(feature.name)} must be a finite number`);
+      throw new UnprocessableError(`${where()}: feature ${JSON.stringify(feature.name)} must be a finite number`);
     return value;
   }
   if (value === null) return Number.NaN;
   if (typeof value === "boolean") return value ? 1 : 0;
   throw new UnprocessableError(
-    `${where}: feature ${JSON.stringify(feature.name)} is numeric: expected a number, got ${describe(value)}`,
+    `${where()}: feature ${JSON.stringify(feature.name)} is numeric: expected a number, got ${describe(value)}`,
   );
 }
 
@@ -79,37 +81,42 @@ export function buildCodec(signature: ModelSignature): Codec {
   function encode(instances: unknown[]): EncodedBatch {
     const data = new Float32Array(instances.length * width);
     const logged: Array<Record<string, unknown>> = [];
-    instances.forEach((instance, row) => {
-      const where = `instances[${row}]`;
+    // Plain loops and no per-row strings: this is the serving hot path, once per feature per row.
+    for (let row = 0; row < instances.length; row++) {
+      const instance = instances[row];
       const record: Record<string, unknown> = {};
+      const offset = row * width;
       if (Array.isArray(instance)) {
         if (instance.length !== width) {
           throw new UnprocessableError(
-            `${where}: expected ${width} values in signature order (${features.map((f) => f.name).join(", ")}), got ${instance.length}`,
+            `instances[${row}]: expected ${width} values in signature order (${features.map((f) => f.name).join(", ")}), got ${instance.length}`,
           );
         }
-        features.forEach((f, col) => {
-          data[row * width + col] = encodeValue(f, instance[col], where);
+        for (let col = 0; col < width; col++) {
+          const f = features[col]!;
+          data[offset + col] = encodeValue(f, instance[col], row);
           record[f.name] = instance[col];
-        });
+        }
       } else if (instance !== null && typeof instance === "object") {
         const obj = instance as Record<string, unknown>;
-        features.forEach((f, col) => {
-          if (!(f.name in obj))
-            throw new UnprocessableError(`${where}: missing feature ${JSON.stringify(f.name)}`, {
+        for (let col = 0; col < width; col++) {
+          const f = features[col]!;
+          const value = obj[f.name];
+          if (value === undefined && !(f.name in obj))
+            throw new UnprocessableError(`instances[${row}]: missing feature ${JSON.stringify(f.name)}`, {
               instance: row,
               feature: f.name,
             });
-          data[row * width + col] = encodeValue(f, obj[f.name], where);
-          record[f.name] = obj[f.name];
-        });
+          data[offset + col] = encodeValue(f, value, row);
+          record[f.name] = value;
+        }
       } else {
         throw new UnprocessableError(
-          `${where}: expected an object keyed by feature name or an array of ${width} values, got ${describe(instance)}`,
+          `instances[${row}]: expected an object keyed by feature name or an array of ${width} values, got ${describe(instance)}`,
         );
       }
       logged.push(record);
-    });
+    }
     return { data, rows: instances.length, logged };
   }
 

@@ -119,8 +119,9 @@ export class ServingRuntime {
    * Syncs when the last sync is older than a few poll intervals: a process without the background
    * loop (the embedded CLI) still serves what the database says; with the loop running this is free.
    */
-  async syncIfStale(): Promise<void> {
-    if (Date.now() - this.lastSyncAt > this.pollMs * 4) await this.sync();
+  /** A promise only when a sync is due: callers on the hot path skip an await tick otherwise. */
+  syncIfStale(): Promise<void> | undefined {
+    return Date.now() - this.lastSyncAt > this.pollMs * 4 ? this.sync() : undefined;
   }
 
   private async acquire(project: string, model: string, version: number | null): Promise<ModelRunner | null> {
@@ -266,15 +267,27 @@ export class ServingRuntime {
     try {
       const { predictions, features } = await runner.predict(instances);
       const latencyMs = performance.now() - started;
-      const ids = predictions.map(() => newId());
-      const entries: PredictionLogEntry[] = predictions.map((output, i) => ({
-        ...base,
-        id: ids[i]!,
-        latencyMs,
-        features: features[i] ?? {},
-        output,
-        error: null,
-      }));
+      const ids: string[] = [];
+      const entries: PredictionLogEntry[] = [];
+      for (let i = 0; i < predictions.length; i++) {
+        const id = newId();
+        ids.push(id);
+        // Spelled out rather than spread from `base`: one literal shape, built once per answered row.
+        entries.push({
+          id,
+          project: base.project,
+          endpoint: base.endpoint,
+          model: base.model,
+          version: base.version,
+          slot,
+          requestId,
+          at: base.at,
+          latencyMs,
+          features: features[i] ?? {},
+          output: predictions[i],
+          error: null,
+        });
+      }
       this.options.logger.add(entries, false, latencyMs);
       this.metrics?.observe(
         { project: e.project, endpoint: e.name, version: String(runner.model.version), slot, outcome: "ok" },

@@ -59,7 +59,8 @@ export const inferenceRoutes: AnyRoute[] = [
     }),
     handler: async ({ services, project, params, body, request, reply }) => {
       const runtime = services.serving.runtime;
-      await runtime.syncIfStale();
+      const syncing = runtime.syncIfStale();
+      if (syncing) await syncing;
       const requestId = header(request.headers["x-request-id"]) ?? newId();
       const r = await runtime.predict(
         project,
@@ -68,7 +69,7 @@ export const inferenceRoutes: AnyRoute[] = [
         header(request.headers[ROUTING_HEADER]),
         requestId,
       );
-      void reply.header("x-tandem-model-version", `${r.model}@${r.version}`).header("x-tandem-slot", r.slot);
+      void reply.headers({ "x-tandem-model-version": `${r.model}@${r.version}`, "x-tandem-slot": r.slot });
       return {
         predictions: r.predictions,
         prediction_ids: r.predictionIds,
