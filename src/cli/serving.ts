@@ -308,6 +308,7 @@ export function registerServingCommands(program: Command): void {
       });
       process.stdout.write(`listening on ${server.url}\n`);
       info(`serving ${names.map((n) => `${project}/${n}`).join(", ")}`);
+      info(`prediction log: written every ${server.logWindowMs} ms; a crash loses at most that window's answers`);
       await server.closed;
     });
 }

@@ -24,7 +24,7 @@ export interface ServeProcessOptions {
 
 export async function startServeProcess(
   options: ServeProcessOptions,
-): Promise<{ url: string; stop(): Promise<void>; closed: Promise<void> }> {
+): Promise<{ url: string; stop(): Promise<void>; closed: Promise<void>; logWindowMs: number }> {
   const opened = await createServices(options.config);
   const only = new Set(options.endpoints.map((e) => `${options.project}/${e}`));
   const serving = opened.services.serving;
@@ -32,7 +32,7 @@ export async function startServeProcess(
   await serving.runtime.sync(true);
   const { app } = await buildServer({ services: opened.services, routes: [...systemRoutes, ...inferenceRoutes] });
   // Stop accepting, let in-flight requests finish, then flush the log and unload models.
-  return listenUntilStopped({
+  const running = await listenUntilStopped({
     app,
     opened,
     host: options.host,
@@ -40,4 +40,5 @@ export async function startServeProcess(
     handleSignals: options.handleSignals,
     startLoops: (signal) => startServingLoops(serving, signal, only),
   });
+  return { ...running, logWindowMs: serving.logger.windowMs };
 }
