@@ -1,16 +1,17 @@
 /**
  * Building a column's statistics chunk by chunk, and turning the sketches into a readable profile.
  *
- * Each chunk is first counted exactly in a small map (value → occurrences); the distinct-count and
- * frequent-value sketches then see each distinct value of the chunk once, with its count. Real
- * columns repeat a lot (flights-3m's airports: ~300 values in 3 M rows), so the sketches' cost falls
- * from per-row to per-distinct-value, and strings are classified (number? date?) once per value.
+ * Each chunk is first counted exactly (strings and other keys in a map, numbers as number-tally.ts
+ * says); the distinct-count, frequent-value and quantile sketches then see each distinct
+ * value of the chunk once, with its count. Real columns repeat a lot (flights-3m's airports: ~300
+ * values in 3 M rows), so the sketches' cost falls from per-row to per-distinct-value, and strings
+ * are classified (number? date?) once per value.
  */
 import { FrequentItems } from "../sketches/frequent.js";
 import { hashKey, type SketchKey } from "../sketches/hash.js";
 import { Hll } from "../sketches/hll.js";
-import { NumberCounter } from "../sketches/number-counter.js";
 import { Kll, quantileOf, type SortedView } from "../sketches/kll.js";
+import { tallyNumbers } from "../sketches/number-tally.js";
 import { emptyMoments, mergeMoments, momentsOf, varianceOf, type MomentsState } from "../sketches/moments.js";
 import { histogramFromView } from "./accessors.js";
 import {
@@ -22,6 +23,7 @@ import {
   type ColumnProfile,
   type ValueKind,
 } from "./model.js";
+import { isNumberArray, scanNumbers, scanValues } from "./scan.js";
 import { classifyString } from "./values.js";
 
 export interface ColumnSource {
@@ -66,85 +68,50 @@ export class ColumnAccumulator {
     const length = end - start;
     if (this.buffer.length < length) this.buffer = new Float64Array(length);
     const buf = this.buffer;
-    const numbers = new NumberCounter(Math.min(length, 4096));
     const counts = new Map<SketchKey, number>();
     const strings = new Map<string, number>();
     const declared = this.source.declared;
     // Numbers count as the declared kind (a Parquet DOUBLE holding 1.0 is still a float column).
     const numberKind: ValueKind | null = declared === "float" || declared === "datetime" ? declared : null;
-    let n = 0;
-    let missing = 0;
-    let ints = 0;
-    /** Non-integer numbers, or every number when the schema declares the kind. */
-    let floats = 0;
-    let bools = 0;
-    let dates = 0;
-    let others = 0;
-    for (let i = start; i < end; i++) {
-      const v = values[i];
-      if (v === null || v === undefined) {
-        missing++;
-      } else if (typeof v === "number") {
-        if (v - v !== 0) {
-          missing++; // NaN or ±Infinity
-          continue;
-        }
-        if (numberKind === null && Number.isInteger(v)) ints++;
-        else floats++;
-        buf[n++] = v;
-        numbers.add(v);
-      } else if (typeof v === "bigint") {
-        const x = Number(v);
-        if (numberKind === null) ints++;
-        else floats++;
-        buf[n++] = x;
-        numbers.add(x);
-      } else if (typeof v === "string") {
-        strings.set(v, (strings.get(v) ?? 0) + 1);
-      } else if (typeof v === "boolean") {
-        bools++;
-        counts.set(v, (counts.get(v) ?? 0) + 1);
-      } else if (v instanceof Date) {
-        const t = v.getTime();
-        if (Number.isNaN(t)) {
-          missing++;
-          continue;
-        }
-        dates++;
-        buf[n++] = t;
-        numbers.add(t);
-      } else {
-        // Nested values (JSON objects, lists, Parquet structs) are profiled as their JSON text.
-        const s = v instanceof Uint8Array ? Buffer.from(v).toString("base64") : stringify(v);
-        others++;
-        counts.set(s, (counts.get(s) ?? 0) + 1);
-      }
-    }
+    const scan = isNumberArray(values)
+      ? scanNumbers(values, start, end, buf)
+      : scanValues(values, start, end, buf, strings, counts);
     const kinds = this.valueKinds;
+    // Non-integer numbers, or every number when the schema declares the kind.
+    const floats = numberKind === null ? scan.numbers - scan.ints : scan.numbers;
     if (numberKind !== null) kinds[numberKind] += floats;
-    else kinds.float += floats;
-    kinds.integer += ints;
-    kinds.bool += bools;
-    kinds.datetime += dates;
-    kinds.string += others;
+    else {
+      kinds.float += floats;
+      kinds.integer += scan.ints;
+    }
+    kinds.bool += scan.bools;
+    kinds.datetime += scan.dates;
+    kinds.string += scan.others;
     this.count += length;
-    this.nullCount += missing;
+    this.nullCount += scan.missing;
+    const n = scan.numbers + scan.dates;
     if (n > 0) this.moments = mergeMoments(this.moments, momentsOf(buf, n));
-    if (strings.size > 0) this.addStrings(strings, numbers, counts);
+    const weighted = { values: [] as number[], counts: [] as number[] };
+    if (strings.size > 0) this.addStrings(strings, counts, weighted);
     if (counts.size > 0) {
       const keys = [...counts.keys()];
       for (const key of keys) this.hll.addHash(hashKey(key));
       this.frequent.addBatch(keys, [...counts.values()], keys.length);
     }
-    if (numbers.size > 0) {
-      const p = numbers.packed();
-      for (let i = 0; i < p.size; i++) this.hll.addHash(p.hashes[i]!);
-      this.frequent.addBatch(p.values, p.counts, p.size);
-      this.kll.addPacked(p.values, p.counts, p.size);
+    if (n > 0 || weighted.values.length > 0) {
+      const tally = tallyNumbers(buf, n, weighted);
+      this.hll.addNumbers(tally.values, tally.size);
+      this.frequent.addBatch(tally.values, tally.counts, tally.size);
+      this.kll.addSortedCounts(tally.values, tally.counts, tally.size);
     }
   }
 
-  private addStrings(strings: Map<string, number>, numbers: NumberCounter, counts: Map<SketchKey, number>): void {
+  /** Classifies each distinct string once; numbers read out of text go to `weighted` with their counts. */
+  private addStrings(
+    strings: Map<string, number>,
+    counts: Map<SketchKey, number>,
+    weighted: { values: number[]; counts: number[] },
+  ): void {
     const text = this.source.text ?? false;
     for (const [s, c] of strings) {
       const cls = classifyString(s, text);
@@ -158,7 +125,8 @@ export class ColumnAccumulator {
           const v = cls.value;
           this.valueKinds[cls.kind === "integer" && this.source.declared === "float" ? "float" : cls.kind] += c;
           this.moments = mergeMoments(this.moments, { n: c, mean: v, m2: 0, min: v, max: v });
-          numbers.add(v, c);
+          weighted.values.push(v);
+          weighted.counts.push(c);
           break;
         }
         case "bool":
@@ -241,14 +209,6 @@ export class ColumnAccumulator {
 
   private distinctExact(kind: string): number {
     return kind === "string" ? this.distinctExactCount() : this.frequent.counts.size;
-  }
-}
-
-function stringify(v: unknown): string {
-  try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? Number(x) : x)) ?? String(v);
-  } catch {
-    return String(v);
   }
 }
 

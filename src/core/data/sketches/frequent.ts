@@ -54,12 +54,7 @@ export class FrequentItems {
    * so the bound holds. A chunk of all-distinct values (counts of 1) then costs no map operation.
    */
   addBatch(keys: ArrayLike<SketchKey>, counts: ArrayLike<number>, size: number): void {
-    let threshold = 0;
-    if (size > this.k)
-      threshold = kthLargest(
-        Float64Array.from({ length: size }, (_, i) => counts[i]!),
-        this.k + 1,
-      );
+    const threshold = size > this.k ? kthLargestCount(counts, size, this.k + 1) : 0;
     let total = 0;
     for (let i = 0; i < size; i++) {
       const c = counts[i]!;
@@ -108,6 +103,25 @@ export class FrequentItems {
 export function compareKeys(a: SketchKey, b: SketchKey): number {
   if (typeof a === typeof b) return a < b ? -1 : a > b ? 1 : 0;
   return typeof a < typeof b ? -1 : 1;
+}
+
+/**
+ * The r-th largest of `counts[0..size)`. Counts of 1 dominate high-cardinality chunks (a float column:
+ * every value once), so when at least r counts are ≥ 1 and fewer than r exceed 1 the answer is 1
+ * without copying or selecting.
+ */
+function kthLargestCount(counts: ArrayLike<number>, size: number, r: number): number {
+  let above = 0;
+  let atLeastOne = 0;
+  for (let i = 0; i < size; i++) {
+    const c = counts[i]!;
+    if (c > 1) above++;
+    if (c >= 1) atLeastOne++;
+  }
+  if (above < r && atLeastOne >= r) return 1;
+  const copy = new Float64Array(size);
+  for (let i = 0; i < size; i++) copy[i] = counts[i]!;
+  return kthLargest(copy, r);
 }
 
 /** Quickselect: the r-th largest (1-based) of `values`, which it reorders. */

@@ -46,8 +46,14 @@ function mixBlock(h: number, k: number): number {
 /** murmur3_32 of the number's 8 little-endian bytes; -0 hashes as 0. */
 export function hashNumber(x: number): number {
   f64[0] = x === 0 ? 0 : x;
-  let h = mixBlock(0x3c6ef372, u32[0]!);
-  h = mixBlock(h, u32[1]!);
+  return hashNumberWords(u32[0]!, u32[1]!);
+}
+
+/** `hashNumber` of a float64 given as its two 32-bit words (a Uint32Array view of a Float64Array). */
+export function hashNumberWords(lo: number, hi: number): number {
+  if (lo === 0 && hi === 0x80000000) hi = 0; // -0 as 0
+  let h = mixBlock(0x3c6ef372, lo);
+  h = mixBlock(h, hi);
   return fmix32(h ^ 8);
 }
 

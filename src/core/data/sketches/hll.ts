@@ -6,6 +6,7 @@
  * max, so the union of two profiles' sketches is exactly the sketch of the union of their rows.
  */
 import { InvalidInputError } from "../../errors.js";
+import { hashNumberWords } from "./hash.js";
 
 export const HLL_P = 12;
 const M = 1 << HLL_P;
@@ -34,6 +35,19 @@ export class Hll {
     if (rank > this.registers[index]!) this.registers[index] = rank;
   }
 
+  /** Adds `hashNumber` of each of `values[0..size)`, read as words straight from the array's memory. */
+  addNumbers(values: Float64Array, size: number): void {
+    const words = new Uint32Array(values.buffer, values.byteOffset, 2 * size);
+    const registers = this.registers;
+    for (let i = 0; i < size; i++) {
+      const hash = hashNumberWords(words[2 * i]!, words[2 * i + 1]!);
+      // As in addHash, kept in 32-bit integers (clz32 reads `rest` as unsigned either way).
+      const rest = hash << HLL_P;
+      const rank = rest === 0 ? Q + 1 : Math.clz32(rest) + 1;
+      if (rank > registers[hash >>> Q]!) registers[hash >>> Q] = rank;
+    }
+  }
+
   merge(other: Hll): void {
     const a = this.registers;
     const b = other.registers;
@@ -42,8 +56,9 @@ export class Hll {
 
   /** Ertl's improved raw estimator ("New cardinality estimation algorithms for HyperLogLog sketches", §4). */
   estimate(): number {
-    const counts = new Array<number>(Q + 2).fill(0);
-    for (let i = 0; i < M; i++) counts[this.registers[i]!]!++;
+    const counts = new Int32Array(Q + 2);
+    const registers = this.registers;
+    for (let i = 0; i < M; i++) counts[registers[i]!]!++;
     let z = M * tau(1 - counts[Q + 1]! / M);
     for (let k = Q; k >= 1; k--) z = 0.5 * (z + counts[k]!);
     z += M * sigma(counts[0]! / M);

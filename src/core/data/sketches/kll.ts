@@ -75,25 +75,36 @@ export class Kll {
     this.settle();
   }
 
-  /** `addCounts` over packed arrays (no tuple per value). */
-  addPacked(values: ArrayLike<number>, counts: ArrayLike<number>, size: number): void {
-    // Values seen once (continuous columns: nearly all of them) are sorted once and halved level by
-    // level as a batch — the batch's own KLL, merged in — instead of re-sorting at every level.
-    const ones = new Float64Array(size);
+  /**
+   * `addCounts` over distinct values in ascending order with their counts (a chunk's tally). Values
+   * seen once (continuous columns: nearly all of them) are already sorted, so they are halved level by
+   * level as one batch — the batch's own KLL, merged in — with no sort at all.
+   */
+  addSortedCounts(values: Float64Array, counts: ArrayLike<number>, size: number): void {
     let n1 = 0;
     for (let i = 0; i < size; i++) {
-      if (counts[i] === 1) ones[n1++] = values[i]!;
+      if (counts[i] === 1) n1++;
       else this.place(values[i]!, counts[i]!);
     }
-    if (n1 > 0) this.placeSortedBatch(ones.subarray(0, n1).sort());
+    if (n1 > 0) {
+      let ones = values.subarray(0, size);
+      if (n1 < size) {
+        ones = new Float64Array(n1);
+        for (let i = 0, j = 0; i < size; i++) if (counts[i] === 1) ones[j++] = values[i]!;
+      }
+      this.placeSortedBatch(ones);
+    }
     this.settle();
   }
 
+  /** Places a sorted batch of weight-1 values (read, not modified). */
   private placeSortedBatch(sorted: Float64Array): void {
     this.n += sorted.length;
     if (sorted[0]! < this.min) this.min = sorted[0]!;
     if (sorted[sorted.length - 1]! > this.max) this.max = sorted[sorted.length - 1]!;
     let arr = sorted;
+    // Halvings after the first happen in place in one scratch array (item i moves down from 2i or 2i+1).
+    let scratch: Float64Array | null = null;
     let h = 0;
     while (arr.length >= this.capacity(h) && arr.length > 1) {
       if (h + 1 === this.levels.length) this.levels.push([]);
@@ -102,7 +113,7 @@ export class Kll {
         arr = arr.subarray(0, arr.length - 1);
       }
       const offset = this.nextBit();
-      const half = new Float64Array(arr.length / 2);
+      const half = (scratch ??= new Float64Array(arr.length / 2)).subarray(0, arr.length / 2);
       for (let i = 0; i < half.length; i++) half[i] = arr[2 * i + offset]!;
       arr = half;
       h++;
@@ -218,19 +229,36 @@ export interface SortedView {
 }
 
 export function sortedViewOf(levels: number[][]): SortedView {
-  const pairs: Array<[number, number]> = [];
+  // Each non-empty level sorted on its own, then merged; on equal values the lower level comes first,
+  // as a stable sort of (value, weight) pairs listed level by level would put them.
+  const sorted: Float64Array[] = [];
+  const weights: number[] = [];
+  let size = 0;
   for (let h = 0; h < levels.length; h++) {
-    const w = 2 ** h;
-    for (const v of levels[h]!) pairs.push([v, w]);
+    if (levels[h]!.length === 0) continue;
+    sorted.push(Float64Array.from(levels[h]!).sort());
+    weights.push(2 ** h);
+    size += levels[h]!.length;
   }
-  pairs.sort((a, b) => a[0] - b[0]);
-  const values = new Float64Array(pairs.length);
-  const cumulative = new Float64Array(pairs.length);
+  const heads = new Int32Array(sorted.length);
+  const values = new Float64Array(size);
+  const cumulative = new Float64Array(size);
   let total = 0;
-  for (let i = 0; i < pairs.length; i++) {
-    values[i] = pairs[i]![0];
-    total += pairs[i]![1];
-    cumulative[i] = total;
+  for (let out = 0; out < size; out++) {
+    let best = -1;
+    let value = 0;
+    for (let l = 0; l < sorted.length; l++) {
+      const level = sorted[l]!;
+      const i = heads[l]!;
+      if (i < level.length && (best < 0 || level[i]! < value)) {
+        best = l;
+        value = level[i]!;
+      }
+    }
+    heads[best]!++;
+    values[out] = value;
+    total += weights[best]!;
+    cumulative[out] = total;
   }
   return { values, cumulative, total };
 }

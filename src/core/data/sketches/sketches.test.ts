@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { FrequentItems } from "./frequent.js";
-import { hashKey } from "./hash.js";
+import { hashKey, hashNumber } from "./hash.js";
 import { Hll } from "./hll.js";
-import { Kll } from "./kll.js";
+import { Kll, sortedViewOf } from "./kll.js";
+import { tallyNumbers } from "./number-tally.js";
 import { mergeMoments, momentsOf } from "./moments.js";
 import { NumberCounter } from "./number-counter.js";
 import { quantileOf } from "./kll.js";
@@ -69,9 +70,54 @@ describe("KLL", () => {
     expect(quantileOf(view, 0.3, s.min, s.max)).toBe(2);
     expect(quantileOf(view, 0.9, s.min, s.max)).toBe(3);
   });
+
+  it("chunk tallies (distinct values ascending with counts) stay within the bound, also merged", () => {
+    const data = values(120_000, 5).map((v) => Math.round(v * 4) / 4); // ~1 600 distinct values, repeated
+    const whole = new Kll();
+    const a = new Kll();
+    const b = new Kll();
+    for (let start = 0; start < data.length; start += 10_000) {
+      const chunk = Float64Array.from(data.slice(start, start + 10_000));
+      const t = tallyNumbers(chunk, chunk.length);
+      whole.addSortedCounts(t.values, t.counts, t.size);
+      (start < 60_000 ? a : b).addSortedCounts(t.values, t.counts, t.size);
+    }
+    expect(whole.n).toBe(data.length);
+    expect(maxRankError(whole, data)).toBeLessThan(0.02);
+    a.merge(Kll.fromJSON(JSON.parse(JSON.stringify(b.toJSON()))));
+    expect(maxRankError(a, data)).toBeLessThan(0.02);
+  });
+
+  it("sorted view: values ascending, the lower level first among equal values, cumulative weights", () => {
+    const u = (() => {
+      let s = 9;
+      return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    })();
+    const levels = Array.from({ length: 6 }, () => Array.from({ length: 40 }, () => Math.floor(u() * 30)));
+    // Reference: a stable sort of (value, weight) pairs listed level by level.
+    const pairs = levels.flatMap((level, h) => level.map((v) => [v, 2 ** h] as const));
+    pairs.sort((x, y) => x[0] - y[0]);
+    let total = 0;
+    const view = sortedViewOf(levels);
+    expect(Array.from(view.values)).toEqual(pairs.map((p) => p[0]));
+    expect(Array.from(view.cumulative)).toEqual(pairs.map((p) => (total += p[1])));
+    expect(view.total).toBe(total);
+    expect(sortedViewOf([[]]).values.length).toBe(0);
+  });
 });
 
 describe("HyperLogLog", () => {
+  it("adds a Float64Array's values as their number hashes, -0 as 0", () => {
+    const xs = Float64Array.from([1.5, -0, 0, 3, 1e300, -2.25, Number.MIN_VALUE]);
+    const batch = new Hll();
+    batch.addNumbers(xs, xs.length);
+    const one = new Hll();
+    for (const x of xs) one.addHash(hashNumber(x));
+    expect(batch.registers).toEqual(one.registers);
+    expect(hashNumber(-0)).toBe(hashNumber(0));
+    expect(hashKey(2)).toBe(hashNumber(2));
+  });
+
   it("estimates 100 000 distinct values within 5% and is exact-ish for small sets", () => {
     const big = new Hll();
     for (let i = 0; i < 100_000; i++) big.addHash(hashKey(`user-${i}`));
@@ -129,6 +175,26 @@ describe("frequent items (Misra-Gries)", () => {
     }
     expect(state.items[0]![0]).toBe(7);
     expect(state.maxError).toBeLessThanOrEqual(50_000 / 17);
+  });
+
+  it("reduces a batch by its (k+1)-th largest count, with and without counts of 1 dominating", () => {
+    const k = 8;
+    const cases: number[][] = [
+      Array.from({ length: 50 }, () => 1), // all distinct: the (k+1)-th largest is 1
+      [5, 3, 2, ...Array.from({ length: 40 }, () => 1)], // fewer than k+1 counts above 1
+      Array.from({ length: 30 }, (_, i) => 1 + ((i * 7) % 13)), // a real selection
+      [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1], // zeros: fewer than k+1 counts reach 1
+    ];
+    for (const counts of cases) {
+      const f = new FrequentItems(k);
+      const keys = counts.map((_, i) => i);
+      f.addBatch(keys, counts, counts.length);
+      const threshold = [...counts].sort((a, b) => b - a)[k]!;
+      expect(f.maxError).toBe(threshold);
+      expect(f.n).toBe(counts.reduce((a, b) => a + b, 0));
+      const kept = keys.filter((i) => counts[i]! > threshold).map((i) => [i, counts[i]! - threshold]);
+      expect([...f.counts].sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(kept);
+    }
   });
 });
 
