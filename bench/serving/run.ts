@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import BetterSqlite3 from "better-sqlite3";
 import { loadConfig } from "../../src/config.js";
 import { createServices } from "../../src/main.js";
 import type { Services } from "../../src/server/services.js";
@@ -257,7 +258,11 @@ async function main(): Promise<void> {
     const metrics = await (await fetch(`${tandemServer.url}/metrics`)).text();
     await stopProcess(tandemServer.child);
     await stopProcess(base.child);
-    const logged = /tandem_serving_requests_total\{[^}]*endpoint="gbdt"[^}]*outcome="ok"\} (\d+)/.exec(metrics)?.[1];
+    const served = /tandem_serving_requests_total\{[^}]*endpoint="gbdt"[^}]*outcome="ok"\} (\d+)/.exec(metrics)?.[1];
+    // The log was really on: every answer is a row once the server has stopped (it flushes on stop).
+    const logDb = new BetterSqlite3(join(home, "tandem.db"), { readonly: true });
+    const loggedRows = (logDb.prepare("select count(*) as n from predictions").get() as { n: number }).n;
+    logDb.close();
     const baseline = medianOf(rounds.map((r) => r.baseline));
     const tandem = medianOf(rounds.map((r) => r.tandem));
     const ratios = rounds.map((r) => round3(r.tandem.rps / r.baseline.rps));
@@ -268,7 +273,8 @@ async function main(): Promise<void> {
       model: `gbdt ${TREES} trees, ${FEATURES} features`,
       tandem_errors: tandem.errors + tandem.non2xx,
       baseline_errors: baseline.errors + baseline.non2xx,
-      tandem_served_per_metrics: logged ? Number(logged) : null,
+      tandem_served_per_metrics: served ? Number(served) : null,
+      tandem_logged_rows: loggedRows,
     });
     emit(
       "p99_latency_1row_c32",
