@@ -1,0 +1,131 @@
+/**
+ * A real `kill -9` of a `tandem serve` process while it answers: the SQLite store stays intact, every
+ * answer older than the log's flush window is in the prediction log exactly once, nothing is logged
+ * that was not answered, and a new process serves the endpoint and takes feedback for the logged ids.
+ */
+import BetterSqlite3 from "better-sqlite3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { createServices } from "../../src/main.js";
+import type { Services } from "../../src/server/services.js";
+import { wireRegistry } from "../../src/wiring/registry.js";
+import { linearClassifierOnnx } from "../helpers/onnx-models.js";
+import { startCli } from "../pipelines/cli.js";
+import { registerOnnx, setAlias } from "./helpers.js";
+
+const FEATURES = ["a", "b"];
+
+async function prepareHome(home: string): Promise<string> {
+  const opened = await createServices(loadConfig({ TANDEM_HOME: home }));
+  const services: Services = opened.services;
+  if (!(services as Partial<Services>).registry)
+    await wireRegistry({ config: services.config, sql: opened.sql, services });
+  await registerOnnx(services, "default", "m", linearClassifierOnnx({ features: FEATURES, weights: [1, -1], bias: 0 }));
+  await setAlias(services, "default", "m", 1, "champion");
+  await services.serving.endpoints.deploy(
+    "default",
+    "m",
+    { model: "m", primary: { kind: "alias", alias: "champion" } },
+    "admin",
+  );
+  const made = await services.access.createToken(
+    { userName: "admin", isAdmin: true, tokenId: null, tokenRole: null, tokenProject: null },
+    { userName: "admin", name: "app", role: "viewer", project: "default", expiresAt: null },
+  );
+  await opened.close();
+  return made.token;
+}
+
+function startServe(home: string) {
+  const started = startCli(["serve", "m", "--port", "0"], { cwd: home, env: { TANDEM_HOME: home } });
+  const url = new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /listening on (http:\/\/\S+)/.exec(started.output().stdout);
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]!);
+      }
+    }, 50);
+    void started.done.then((r) => {
+      clearInterval(timer);
+      reject(new Error(`tandem serve exited (${r.code}): ${r.stderr.slice(-500)}`));
+    });
+  });
+  return { ...started, url };
+}
+
+async function predict(url: string, token: string, i: number): Promise<string> {
+  const res = await fetch(`${url}/v1/endpoints/m/predict`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ instances: [{ a: i / 100, b: 0.5 }] }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { prediction_ids: string[] }).prediction_ids[0]!;
+}
+
+describe("kill -9 of a serving process", () => {
+  const root = mkdtempSync(join(tmpdir(), "tandem-serve-crash-"));
+  const home = join(root, "home");
+  let token: string;
+  beforeAll(async () => {
+    token = await prepareHome(home);
+  }, 60_000);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it("keeps the store intact and every answer older than the flush window, and serves again", async () => {
+    const first = startServe(home);
+    const url = await first.url;
+    expect(first.output().stderr).toMatch(/prediction log: written every 25 ms/);
+
+    // Answers well before the kill: 8 clients, 25 requests each.
+    const settled = (
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, c) => {
+          const ids: string[] = [];
+          for (let k = 0; k < 25; k++) ids.push(await predict(url, token, c * 25 + k));
+          return ids;
+        }),
+      )
+    ).flat();
+    // Several flush windows pass: those answers must be on disk now, whatever happens next.
+    await new Promise((r) => setTimeout(r, 500));
+    // Answers still in the last window when the process dies: they may or may not have been written.
+    const inFlight = await Promise.all(Array.from({ length: 20 }, (_, i) => predict(url, token, 1000 + i)));
+    const exited = new Promise((r) => first.child.once("exit", r));
+    process.kill(first.child.pid!, "SIGKILL");
+    await exited;
+
+    const db = new BetterSqlite3(join(home, "tandem.db"));
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+    const rows = db.prepare("select id, features, output from predictions where endpoint = 'm'").all() as Array<{
+      id: string;
+      features: string;
+      output: string;
+    }>;
+    db.close();
+    const logged = new Set(rows.map((r) => r.id));
+    expect(logged.size).toBe(rows.length);
+    for (const id of settled) expect(logged.has(id)).toBe(true);
+    const answered = new Set([...settled, ...inFlight]);
+    for (const id of logged) expect(answered.has(id)).toBe(true);
+    expect(JSON.parse(rows[0]!.features)).toEqual({ a: expect.any(Number), b: 0.5 });
+    expect(JSON.parse(rows[0]!.output)).toMatchObject({ label: expect.anything() });
+
+    // A new process on the same home serves again, and the logged answers take feedback.
+    const second = startServe(home);
+    const url2 = await second.url;
+    await predict(url2, token, 7);
+    const res = await fetch(`${url2}/v1/endpoints/m/feedback`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(settled.slice(0, 3).map((id) => ({ prediction_id: id, label: 1 }))),
+    });
+    expect(await res.json()).toEqual({ accepted: 3, unknown_prediction_ids: [] });
+    second.child.kill("SIGTERM");
+    expect((await second.done).code).toBe(0);
+  }, 120_000);
+});
