@@ -11,30 +11,31 @@ import type { PredictionLogEntry } from "../../src/core/serving/model.js";
 import { PredictionLogger } from "../../src/core/serving/prediction-log.js";
 import { PredictionLogThread } from "../../src/stores/metadata/prediction-log-thread.js";
 import { SqlPredictionLogStore } from "../../src/stores/metadata/serving-store.js";
+import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
 import { describeStores } from "../helpers/stores.js";
 
-describeStores("prediction log", (getStore) => {
-  const entry = (
-    id: string,
-    at: number,
-    slot: "primary" | "canary",
-    latencyMs: number,
-    error: string | null = null,
-  ): PredictionLogEntry => ({
-    id,
-    project: "p",
-    endpoint: "e",
-    model: "m",
-    version: slot === "primary" ? 1 : 2,
-    slot,
-    requestId: `r-${id}`,
-    at,
-    latencyMs,
-    features: { x: 1 },
-    output: error ? null : { label: 1 },
-    error,
-  });
+const entry = (
+  id: string,
+  at: number,
+  slot: "primary" | "canary",
+  latencyMs: number,
+  error: string | null = null,
+): PredictionLogEntry => ({
+  id,
+  project: "p",
+  endpoint: "e",
+  model: "m",
+  version: slot === "primary" ? 1 : 2,
+  slot,
+  requestId: `r-${id}`,
+  at,
+  latencyMs,
+  features: { x: 1 },
+  output: error ? null : { label: 1 },
+  error,
+});
 
+describeStores("prediction log", (getStore) => {
   it("writes batches with aggregates, answers window stats, matches feedback, and drops old rows", async () => {
     const log = new SqlPredictionLogStore(getStore());
     // A long flush window: nothing is written until flush() (no write per request).
@@ -68,30 +69,47 @@ describeStores("prediction log", (getStore) => {
 
   it("keeps features and outputs exactly as answered: strings, nulls, nested values and full-precision numbers", async () => {
     const log = new SqlPredictionLogStore(getStore());
-    const at = Date.now();
-    const outputs: unknown[] = ["cat", 0.30000000000000004, { label: "a", probabilities: { a: 0.9, b: 0.1 } }, [1, 2]];
-    await log.append(
-      outputs.map((output, i) => ({
-        ...entry(`o${i}`, at + i, "primary", 1),
-        features: { x: 1e-7 * (i + 1), name: 'quote " and \\ backslash', tags: ["a", null] },
-        output,
-      })),
-      [],
-    );
-    await log.append([{ ...entry("failed", at + 9, "primary", 1, "boom"), output: null }], []);
-    const stored = new Map((await log.recent("p", "e", 100)).map((e) => [e.id, e]));
-    outputs.forEach((output, i) => {
-      expect(stored.get(`o${i}`)!.output).toEqual(output);
-      expect(stored.get(`o${i}`)!.features).toEqual({
-        x: 1e-7 * (i + 1),
-        name: 'quote " and \\ backslash',
-        tags: ["a", null],
-      });
-    });
-    expect(stored.get("failed")).toMatchObject({ output: null, error: "boom" });
+    await expectExactRoundTrip(log);
     await log.close();
   });
 });
+
+// An in-memory SQLite database has no file for a second connection: its batches are written in
+// process, through the same JSON unpacking as Postgres. Same promises.
+it("on an in-memory SQLite database, keeps answers exactly and answers window stats", async () => {
+  const store = await SqlMetadataStore.create({ database: { kind: "sqlite", file: ":memory:" } });
+  try {
+    const log = new SqlPredictionLogStore(store);
+    await expectExactRoundTrip(log);
+    const logger = new PredictionLogger(log, { flushMs: 60_000 });
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) logger.add([entry(`m${i}`, now, "canary", 40, i < 2 ? "boom" : null)], i < 2, 40);
+    await logger.flush();
+    expect((await log.windowStats("p", "e", now - 1000)).find((s) => s.slot === "canary")).toMatchObject({
+      requests: 5,
+      errors: 2,
+    });
+  } finally {
+    await store.close();
+  }
+});
+
+async function expectExactRoundTrip(log: SqlPredictionLogStore): Promise<void> {
+  const at = Date.now();
+  const outputs: unknown[] = ["cat", 0.30000000000000004, { label: "a", probabilities: { a: 0.9, b: 0.1 } }, [1, 2]];
+  const features = (i: number) => ({ x: 1e-7 * (i + 1), name: 'quote " and \\ backslash', tags: ["a", null] });
+  await log.append(
+    outputs.map((output, i) => ({ ...entry(`o${i}`, at + i, "primary", 1), features: features(i), output })),
+    [],
+  );
+  await log.append([{ ...entry("failed", at + 9, "primary", 1, "boom"), output: null }], []);
+  const stored = new Map((await log.recent("p", "e", 100)).map((e) => [e.id, e]));
+  outputs.forEach((output, i) => {
+    expect(stored.get(`o${i}`)!.output).toEqual(output);
+    expect(stored.get(`o${i}`)!.features).toEqual(features(i));
+  });
+  expect(stored.get("failed")).toMatchObject({ output: null, error: "boom" });
+}
 
 describe("prediction log writer thread", () => {
   it("reports a failed write with the database's reason, and keeps working for the next batch", async () => {
