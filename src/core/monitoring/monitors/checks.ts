@@ -6,7 +6,7 @@ import { classificationMetrics, fairnessReport, regressionMetrics, type Label } 
 import type { Table } from "../columns.js";
 import { computeDrift, driftReportToWire, type DriftOptions, type DriftReport } from "../drift.js";
 import type { CheckConfig, CheckResult, MonitorDefinition } from "./model.js";
-import { PREDICTION, PREDICTION_SCORE, TARGET, rowCount, type WindowData } from "./window.js";
+import { driftFeatures, PREDICTION, PREDICTION_SCORE, TARGET, rowCount, type WindowData } from "./window.js";
 
 /** The drift report's wire shape (as `tandem monitors drift --json`), plus what a monitor result keeps. */
 export function driftDetails(report: DriftReport): Record<string, unknown> {
@@ -107,17 +107,7 @@ export function runCheck(
   switch (check.kind) {
     case "data_drift": {
       if (!reference) return skippedCheck(check.kind, "no reference data yet");
-      const exclude = new Set([
-        targetCol,
-        predictionCol,
-        PREDICTION,
-        PREDICTION_SCORE,
-        TARGET,
-        def.roles.datetime ?? "",
-      ]);
-      const features = (def.roles.features ?? Object.keys(reference).filter((c) => !exclude.has(c))).filter(
-        (c) => window.table[c] !== undefined,
-      );
+      const features = driftFeatures(def.roles, Object.keys(reference), (c) => window.table[c] !== undefined);
       if (features.length === 0)
         return skippedCheck(check.kind, "no feature columns in both the reference and the window");
       const perColumn: Record<string, { test?: DriftOptions["test"]; threshold?: number }> = {};

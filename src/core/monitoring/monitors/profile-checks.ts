@@ -9,7 +9,7 @@ import type { TableProfile } from "../../data/profile/model.js";
 import { computeDriftFromProfiles, type ProfileDriftReport } from "../profile-drift.js";
 import { driftDetails } from "./checks.js";
 import type { CheckConfig, CheckResult, MonitorDefinition } from "./model.js";
-import { PREDICTION, PREDICTION_SCORE, TARGET } from "./window.js";
+import { driftFeatures, PREDICTION, TARGET } from "./window.js";
 
 function details(report: ProfileDriftReport): Record<string, unknown> {
   const base = driftDetails(report);
@@ -34,17 +34,7 @@ export function runProfileCheck(
   const curNames = new Set(current.columns.map((c) => c.name));
   switch (check.kind) {
     case "data_drift": {
-      const exclude = new Set([
-        targetCol,
-        predictionCol,
-        PREDICTION,
-        PREDICTION_SCORE,
-        TARGET,
-        def.roles.datetime ?? "",
-      ]);
-      const features = (def.roles.features ?? [...refNames].filter((c) => !exclude.has(c))).filter((c) =>
-        curNames.has(c),
-      );
+      const features = driftFeatures(def.roles, refNames, (c) => curNames.has(c));
       const perColumn: Record<
         string,
         { test?: CheckConfig extends never ? never : (typeof check)["test"]; threshold?: number }

@@ -3,6 +3,7 @@
  * value) and positive-class score, the true label where feedback arrived, and latency/error facts.
  */
 import type { Table } from "../columns.js";
+import type { ColumnRoles } from "./model.js";
 
 export interface WindowRow {
   at: number;
@@ -30,6 +31,27 @@ export interface WindowData {
 export const PREDICTION = "prediction";
 export const PREDICTION_SCORE = "prediction_score";
 export const TARGET = "target";
+
+/**
+ * The columns a data-drift check compares, whether it reads rows or profiles: the `features` role,
+ * else every reference column that plays no other role (target, prediction, score, time) — kept
+ * only where the current side has them too.
+ */
+export function driftFeatures(
+  roles: ColumnRoles,
+  referenceColumns: Iterable<string>,
+  inCurrent: (column: string) => boolean,
+): string[] {
+  const other = new Set([
+    roles.target ?? TARGET,
+    roles.prediction ?? PREDICTION,
+    PREDICTION,
+    PREDICTION_SCORE,
+    TARGET,
+    roles.datetime ?? "",
+  ]);
+  return (roles.features ?? [...referenceColumns].filter((c) => !other.has(c))).filter(inCurrent);
+}
 
 /** The answer as served → its prediction (label or value) and the positive-class score. */
 export function predictionOf(output: unknown): { prediction: unknown; score: number | null } {
