@@ -1,17 +1,11 @@
 /** Helpers shared by the `tandem models` command files: API paths, policy outcomes as tables, flags. */
-import { formatChecks } from "../core/registry/checks-table.js";
+import { formatChecks, type CheckRow } from "../core/registry/checks-table.js";
 import { ApiError } from "./api.js";
 import { projectPath, UsageError, VerdictError } from "./context.js";
 import { info, printJson } from "./output.js";
 
-export interface CheckWire {
-  policy: string;
-  check: string;
-  value: number | string | null;
-  threshold: number | string | null;
-  outcome: string;
-  detail: string;
-}
+/** A policy check as the API sends it: exactly the row the checks table prints. */
+export type CheckWire = CheckRow;
 export interface OutcomeWire {
   status: "applied" | "pending" | "refused";
   version: { ref: string };
