@@ -96,28 +96,22 @@ export class TriggerService {
    */
   async tickSchedules(now = nowMs()): Promise<FiredRun[]> {
     const out: FiredRun[] = [];
-    for (const project of await this.store.listSpecProjects()) {
-      const v = await this.store.latestSpec(project);
-      if (!v) continue;
-      for (const [pipeline, p] of Object.entries(this.pipelines.parsedSpec(v).pipelines ?? {})) {
-        for (const [i, t] of (p.triggers ?? []).entries()) {
-          if (t.schedule === undefined) continue;
-          const stateKey = `schedule:${pipeline}:${i}:${t.schedule}:${t.timezone ?? "UTC"}`;
-          const last = await this.store.getTriggerState(project, stateKey);
-          if (last === null) {
-            await this.store.setTriggerState(project, stateKey, String(now), now);
-            continue;
-          }
-          const cron = new Cron(t.schedule, { paused: true, timezone: t.timezone ?? "UTC" });
-          const due = cron.nextRun(new Date(Number(last)));
-          if (!due || due.getTime() > now) continue;
-          await this.store.setTriggerState(project, stateKey, String(now), now);
-          const key = `${i}:${due.toISOString()}`;
-          out.push(
-            await this.start(project, pipeline, "schedule", t.schedule, { scheduled_for: due.toISOString() }, key, t),
-          );
-        }
+    for await (const { project, pipeline, index: i, trigger: t } of this.latestTriggers()) {
+      if (t.schedule === undefined) continue;
+      const stateKey = `schedule:${pipeline}:${i}:${t.schedule}:${t.timezone ?? "UTC"}`;
+      const last = await this.store.getTriggerState(project, stateKey);
+      if (last === null) {
+        await this.store.setTriggerState(project, stateKey, String(now), now);
+        continue;
       }
+      const cron = new Cron(t.schedule, { paused: true, timezone: t.timezone ?? "UTC" });
+      const due = cron.nextRun(new Date(Number(last)));
+      if (!due || due.getTime() > now) continue;
+      await this.store.setTriggerState(project, stateKey, String(now), now);
+      const key = `${i}:${due.toISOString()}`;
+      out.push(
+        await this.start(project, pipeline, "schedule", t.schedule, { scheduled_for: due.toISOString() }, key, t),
+      );
     }
     return out;
   }
@@ -126,36 +120,48 @@ export class TriggerService {
   async pollGit(now = nowMs()): Promise<FiredRun[]> {
     if (!this.git) return [];
     const out: FiredRun[] = [];
+    for await (const { project, workspace, pipeline, index: i, trigger: t } of this.latestTriggers()) {
+      if (!t.git?.repo) continue;
+      const base = `git:${pipeline}:${i}`;
+      const polledAt = Number((await this.store.getTriggerState(project, `${base}:polled`)) ?? 0);
+      if (now - polledAt < durationMs(t.git.poll ?? "60s")) continue;
+      await this.store.setTriggerState(project, `${base}:polled`, String(now), now);
+      const repo = t.git.repo.startsWith("/") || !workspace ? t.git.repo : `${workspace}/${t.git.repo}`;
+      const head = await this.git.head(repo, t.git.branch).catch(() => null);
+      if (!head) continue;
+      const seen = await this.store.getTriggerState(project, `${base}:head`);
+      await this.store.setTriggerState(project, `${base}:head`, head, now);
+      if (seen === null || seen === head) continue;
+      out.push(
+        await this.start(
+          project,
+          pipeline,
+          "git",
+          t.git.branch,
+          { commit: head, branch: t.git.branch, source: "poll" },
+          `git:${head}`,
+          t,
+        ),
+      );
+    }
+    return out;
+  }
+
+  /** Every trigger of every project's latest spec, with where it sits (the loops above act on them). */
+  private async *latestTriggers(): AsyncGenerator<{
+    project: string;
+    workspace: string | null;
+    pipeline: string;
+    index: number;
+    trigger: TriggerSpec;
+  }> {
     for (const project of await this.store.listSpecProjects()) {
       const v = await this.store.latestSpec(project);
       if (!v) continue;
       for (const [pipeline, p] of Object.entries(this.pipelines.parsedSpec(v).pipelines ?? {})) {
-        for (const [i, t] of (p.triggers ?? []).entries()) {
-          if (!t.git?.repo) continue;
-          const base = `git:${pipeline}:${i}`;
-          const polledAt = Number((await this.store.getTriggerState(project, `${base}:polled`)) ?? 0);
-          if (now - polledAt < durationMs(t.git.poll ?? "60s")) continue;
-          await this.store.setTriggerState(project, `${base}:polled`, String(now), now);
-          const repo = t.git.repo.startsWith("/") || !v.workspace ? t.git.repo : `${v.workspace}/${t.git.repo}`;
-          const head = await this.git.head(repo, t.git.branch).catch(() => null);
-          if (!head) continue;
-          const seen = await this.store.getTriggerState(project, `${base}:head`);
-          await this.store.setTriggerState(project, `${base}:head`, head, now);
-          if (seen === null || seen === head) continue;
-          out.push(
-            await this.start(
-              project,
-              pipeline,
-              "git",
-              t.git.branch,
-              { commit: head, branch: t.git.branch, source: "poll" },
-              `git:${head}`,
-              t,
-            ),
-          );
-        }
+        for (const [index, trigger] of (p.triggers ?? []).entries())
+          yield { project, workspace: v.workspace, pipeline, index, trigger };
       }
     }
-    return out;
   }
 }
