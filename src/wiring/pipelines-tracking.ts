@@ -8,9 +8,9 @@
 import { SYSTEM_USER } from "../core/governance/model.js";
 import { audited } from "../core/governance/audited.js";
 import { newId, nowMs } from "../core/ids.js";
-import type { TrackingLink } from "../core/pipelines/ports.js";
+import type { NewTrackingRun, TrackingLink } from "../core/pipelines/ports.js";
 import type { Experiment, RunInfo } from "../core/tracking/model.js";
-import { artifactRootOf, TAG_PARENT_RUN_ID, TAG_RUN_NAME } from "../core/tracking/model.js";
+import { runArtifactUri, TAG_PARENT_RUN_ID, TAG_RUN_NAME } from "../core/tracking/model.js";
 import type { Services } from "../server/services.js";
 import { SqlTrackingStore } from "../stores/metadata/tracking-store.js";
 import type { SqlMetadataStore } from "../stores/metadata/sql-metadata-store.js";
@@ -61,15 +61,6 @@ type Op =
       tags?: Record<string, string>;
     };
 
-interface Create {
-  project: string;
-  name: string;
-  parentRunId: string | null;
-  user: string;
-  tags: Record<string, string>;
-  params: Record<string, string>;
-}
-
 export function batchedTrackingLink(services: Services, sql: SqlMetadataStore): TrackingLink | undefined {
   const tracking = services.tracking;
   if (!tracking) return undefined;
@@ -85,8 +76,8 @@ export function batchedTrackingLink(services: Services, sql: SqlMetadataStore): 
     return e;
   };
 
-  const creates = new Batcher<Create, string>(async (items) => {
-    const infos: Array<{ info: RunInfo; item: Create }> = [];
+  const creates = new Batcher<NewTrackingRun, string>(async (items) => {
+    const infos: Array<{ info: RunInfo; item: NewTrackingRun }> = [];
     for (const item of items) {
       const e = await experimentFor(item.project, item.tags["tandem.pipeline"] ?? "pipeline", item.user);
       const runId = newId();
@@ -102,10 +93,7 @@ export function batchedTrackingLink(services: Services, sql: SqlMetadataStore): 
           startTime: nowMs(),
           endTime: null,
           lifecycleStage: "active",
-          artifactUri:
-            e.artifactLocation === `mlflow-artifacts:/${e.experimentId}`
-              ? artifactRootOf(e.experimentId, runId)
-              : `${e.artifactLocation}/${runId}/artifacts`,
+          artifactUri: runArtifactUri(e, runId),
           parentRunId: item.parentRunId,
           deletedTime: null,
         },

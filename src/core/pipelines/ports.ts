@@ -140,16 +140,19 @@ export interface DatasetResolver {
   resolve(project: string, ref: string): Promise<{ manifest: string; kind: "file" | "dir"; version: string }>;
 }
 
+/** A tracking run to create for a pipeline or step run. */
+export interface NewTrackingRun {
+  project: string;
+  name: string;
+  parentRunId: string | null;
+  user: string;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+}
+
 /** Creates the tracking runs that pipeline and step runs are (the Tracking area implements it). */
 export interface TrackingLink {
-  createRun(options: {
-    project: string;
-    name: string;
-    parentRunId: string | null;
-    user: string;
-    tags: Record<string, string>;
-    params: Record<string, string>;
-  }): Promise<string>;
+  createRun(options: NewTrackingRun): Promise<string>;
   logParams(project: string, runId: string, params: Record<string, string>): Promise<void>;
   setTags(project: string, runId: string, tags: Record<string, string>): Promise<void>;
   logMetrics(

@@ -90,6 +90,13 @@ export function artifactRootOf(experimentId: string, runId: string): string {
   return `mlflow-artifacts:/${experimentId}/${runId}/artifacts`;
 }
 
+/** A new run's artifact URI: under Tandem's own store by default, else under the experiment's location. */
+export function runArtifactUri(experiment: Experiment, runId: string): string {
+  return experiment.artifactLocation === `mlflow-artifacts:/${experiment.experimentId}`
+    ? artifactRootOf(experiment.experimentId, runId)
+    : `${experiment.artifactLocation}/${runId}/artifacts`;
+}
+
 /** Latest-point order: step, then timestamp, then value (NaN above every number). */
 export function isLaterPoint(a: MetricPoint, b: MetricPoint): boolean {
   if (a.step !== b.step) return a.step > b.step;

@@ -30,7 +30,7 @@ import {
   RUN_STATUSES,
   TAG_PARENT_RUN_ID,
   TAG_RUN_NAME,
-  artifactRootOf,
+  runArtifactUri,
   type DatasetInput,
   type MetricPoint,
   type Run,
@@ -170,10 +170,7 @@ export class TrackingService extends ExperimentService {
         startTime: input.startTime ?? nowMs(),
         endTime: null,
         lifecycleStage: "active",
-        artifactUri:
-          e.artifactLocation === `mlflow-artifacts:/${e.experimentId}`
-            ? artifactRootOf(e.experimentId, runId)
-            : `${e.artifactLocation}/${runId}/artifacts`,
+        artifactUri: runArtifactUri(e, runId),
         parentRunId,
         deletedTime: null,
       };
