@@ -18,11 +18,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import BetterSqlite3 from "better-sqlite3";
-import { loadConfig } from "../../src/config.js";
-import { createServices } from "../../src/main.js";
-import type { Services } from "../../src/server/services.js";
-import { wireRegistry } from "../../src/wiring/registry.js";
 import { gbdtClassifierOnnx, seededRandom } from "../../test/helpers/onnx-models.js";
+import { prepareServingHome } from "../../test/helpers/serving-home.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -120,34 +117,6 @@ async function warm(url: string, headers: Record<string, string>, bodies: string
   });
 }
 
-async function prepareTandem(home: string, bytes: Uint8Array): Promise<string> {
-  const config = loadConfig({ TANDEM_HOME: home });
-  const opened = await createServices(config);
-  const services: Services = opened.services;
-  if (!(services as Partial<Services>).registry) await wireRegistry({ config, sql: opened.sql, services });
-  const blob = await services.artifacts.putBlob(bytes);
-  await services.registry.registerVersion({
-    actor: "admin",
-    project: "default",
-    name: "gbdt",
-    artifact: { kind: "blob", sha256: blob.sha256, fileName: "model.onnx" },
-  });
-  await services.registry.setAlias({ actor: "admin", project: "default", ref: "gbdt@1", alias: "champion" });
-  await services.serving.endpoints.deploy(
-    "default",
-    "gbdt",
-    { model: "gbdt", primary: { kind: "alias", alias: "champion" } },
-    "admin",
-  );
-  // A token capped to viewer, as an application calling a model would hold.
-  const made = await services.access.createToken(
-    { userName: "admin", isAdmin: true, tokenId: null, tokenRole: null, tokenProject: null },
-    { userName: "admin", name: "bench", role: "viewer", project: "default", expiresAt: null },
-  );
-  await opened.close();
-  return made.token;
-}
-
 /** Debian's python3 (where apt put python3-sklearn and python3-flask), else whatever is on PATH. */
 const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
@@ -233,7 +202,7 @@ async function main(): Promise<void> {
       String(FEATURES),
     ]);
     const home = join(work, "home");
-    const token = await prepareTandem(home, bytes);
+    const token = await prepareServingHome(home, "gbdt", bytes);
     const tandemServer = await startProcess(
       process.execPath,
       [...nodeArgs, join(root, "bin", "tandem.js"), "server", "--port", "0"],

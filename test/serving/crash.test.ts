@@ -8,36 +8,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { createServices } from "../../src/main.js";
-import type { Services } from "../../src/server/services.js";
-import { wireRegistry } from "../../src/wiring/registry.js";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
+import { prepareServingHome } from "../helpers/serving-home.js";
 import { startCli } from "../pipelines/cli.js";
-import { registerOnnx, setAlias } from "./helpers.js";
 
 const FEATURES = ["a", "b"];
-
-async function prepareHome(home: string): Promise<string> {
-  const opened = await createServices(loadConfig({ TANDEM_HOME: home }));
-  const services: Services = opened.services;
-  if (!(services as Partial<Services>).registry)
-    await wireRegistry({ config: services.config, sql: opened.sql, services });
-  await registerOnnx(services, "default", "m", linearClassifierOnnx({ features: FEATURES, weights: [1, -1], bias: 0 }));
-  await setAlias(services, "default", "m", 1, "champion");
-  await services.serving.endpoints.deploy(
-    "default",
-    "m",
-    { model: "m", primary: { kind: "alias", alias: "champion" } },
-    "admin",
-  );
-  const made = await services.access.createToken(
-    { userName: "admin", isAdmin: true, tokenId: null, tokenRole: null, tokenProject: null },
-    { userName: "admin", name: "app", role: "viewer", project: "default", expiresAt: null },
-  );
-  await opened.close();
-  return made.token;
-}
 
 function startServe(home: string) {
   const started = startCli(["serve", "m", "--port", "0"], { cwd: home, env: { TANDEM_HOME: home } });
@@ -72,7 +47,11 @@ describe("kill -9 of a serving process", () => {
   const home = join(root, "home");
   let token: string;
   beforeAll(async () => {
-    token = await prepareHome(home);
+    token = await prepareServingHome(
+      home,
+      "m",
+      linearClassifierOnnx({ features: FEATURES, weights: [1, -1], bias: 0 }),
+    );
   }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
