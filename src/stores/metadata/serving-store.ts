@@ -368,58 +368,31 @@ export class SqlServingStore implements ServingStore {
 // 12 columns per row: 1000 rows stay under SQLite's 32 766 and Postgres' 65 535 bound parameters.
 const INSERT_CHUNK = 1000;
 
-/**
- * A batch as one flat array of values in column order, 12 per prediction (features and output as
- * JSON text): the worker thread binds them straight into its insert, with no JSON work of its own.
- */
-function flatPredictionRows(entries: PredictionLogEntry[]): unknown[] {
-  const values: unknown[] = [];
-  for (const e of entries) {
-    const output = e.output === null || e.output === undefined ? null : json(e.output);
-    values.push(e.id, e.project, e.endpoint, e.model, e.version, e.slot, e.requestId, e.at, e.latencyMs);
-    values.push(json(e.features), output, e.error);
-  }
-  return values;
+/** A prediction's columns in insert order, features and output (null on error) passed through `asJson`. */
+function predictionRow(e: PredictionLogEntry, asJson: (value: unknown) => unknown): unknown[] {
+  const output = e.output === null || e.output === undefined ? null : asJson(e.output);
+  return [
+    e.id,
+    e.project,
+    e.endpoint,
+    e.model,
+    e.version,
+    e.slot,
+    e.requestId,
+    e.at,
+    e.latencyMs,
+    asJson(e.features),
+    output,
+    e.error,
+  ];
 }
 
-function flatStatsRows(stats: StatsDelta[]): unknown[] {
-  return stats.flatMap((s) => [
-    s.project,
-    s.endpoint,
-    s.slot,
-    s.version,
-    s.at,
-    s.requests,
-    s.errors,
-    json(s.latencyHist),
-  ]);
+/** An aggregate's columns in insert order, the latency histogram passed through `asJson`. */
+function statsRow(s: StatsDelta, asJson: (value: unknown) => unknown): unknown[] {
+  return [s.project, s.endpoint, s.slot, s.version, s.at, s.requests, s.errors, asJson(s.latencyHist)];
 }
 
-/** A batch as one JSON text of rows (features and output nested), for the database to unpack. */
-function jsonPredictionRows(entries: PredictionLogEntry[]): string {
-  return JSON.stringify(
-    entries.map((e) => [
-      e.id,
-      e.project,
-      e.endpoint,
-      e.model,
-      e.version,
-      e.slot,
-      e.requestId,
-      e.at,
-      e.latencyMs,
-      e.features,
-      e.output ?? null,
-      e.error,
-    ]),
-  );
-}
-
-function jsonStatsRows(stats: StatsDelta[]): string {
-  return JSON.stringify(
-    stats.map((s) => [s.project, s.endpoint, s.slot, s.version, s.at, s.requests, s.errors, s.latencyHist]),
-  );
-}
+const asIs = (value: unknown): unknown => value;
 
 export class SqlPredictionLogStore implements PredictionLogStore {
   /** SQLite files are written from a worker thread; Postgres' driver is asynchronous already. */
@@ -433,16 +406,17 @@ export class SqlPredictionLogStore implements PredictionLogStore {
   async append(entries: PredictionLogEntry[], stats: StatsDelta[]): Promise<void> {
     if (entries.length === 0 && stats.length === 0) return;
     if (this.thread) {
+      // Flat arrays of values, JSON already made: the worker binds them straight into its insert.
       return this.thread.append(
-        entries.length ? flatPredictionRows(entries) : null,
-        stats.length ? flatStatsRows(stats) : null,
+        entries.length ? entries.flatMap((e) => predictionRow(e, json)) : null,
+        stats.length ? stats.flatMap((st) => statsRow(st, json)) : null,
       );
     }
     // In process, the whole batch travels as ONE JSON parameter that the database unpacks (json_each /
     // json_array_elements): no per-row query building in JS, which at thousands of rows per flush
     // cost more than the insert itself.
-    const predictions = entries.length ? jsonPredictionRows(entries) : null;
-    const statsJson = stats.length ? jsonStatsRows(stats) : null;
+    const predictions = entries.length ? json(entries.map((e) => predictionRow(e, asIs))) : null;
+    const statsJson = stats.length ? json(stats.map((st) => statsRow(st, asIs))) : null;
     await this.store.db.transaction().execute(async (trx) => {
       if (predictions) {
         const columns = sql`(id, project, endpoint, model, version, slot, request_id, at, latency_ms, features, output, error)`;
