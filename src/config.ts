@@ -3,6 +3,7 @@
  */
 import { resolve, join } from "node:path";
 import { cpus } from "node:os";
+import { OUTBOUND_ALLOW_VARIABLE, parseOutboundAllow } from "./stores/http/outbound-guard.js";
 
 export type DatabaseConfig = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
 
@@ -45,6 +46,12 @@ export interface Config {
   servingBatchWindowMs: number;
   /** Serving: TANDEM_PREDICTION_RETENTION_DAYS, how long the prediction log is kept (default 30). */
   predictionRetentionDays: number;
+  /**
+   * TANDEM_OUTBOUND_ALLOW: non-public destinations that user-set URLs (alert receivers, webhooks,
+   * git remotes, LLM upstreams) may reach anyway — addresses, CIDR ranges, host names, `*.suffix`
+   * or `*`, separated by commas or spaces (default none: public addresses only).
+   */
+  outboundAllow: string[];
 }
 
 export class ConfigError extends Error {
@@ -141,6 +148,12 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(variable, `expected a non-negative number, got ${JSON.stringify(raw)}`);
     return n;
   };
+  const outboundAllow = (env[OUTBOUND_ALLOW_VARIABLE] ?? "").split(/[\s,]+/).filter(Boolean);
+  try {
+    parseOutboundAllow(outboundAllow);
+  } catch (error) {
+    throw new ConfigError(OUTBOUND_ALLOW_VARIABLE, (error as Error).message);
+  }
   return {
     home,
     database: parseDatabase(env, home),
@@ -155,5 +168,6 @@ export function loadConfig(env: Env = process.env): Config {
     concurrency,
     servingBatchWindowMs: nonNegative("TANDEM_SERVING_BATCH_WINDOW_MS", 0),
     predictionRetentionDays: nonNegative("TANDEM_PREDICTION_RETENTION_DAYS", 30),
+    outboundAllow,
   };
 }

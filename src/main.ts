@@ -15,6 +15,7 @@ import { FsArtifactStore } from "./stores/artifacts/fs-artifact-store.js";
 import { S3ArtifactStore } from "./stores/artifacts/s3-artifact-store.js";
 import { writeFileAtomic } from "./stores/files/atomic.js";
 import { FileAuditHeadKeeper } from "./stores/files/audit-head-file.js";
+import { AddressOutboundGuard } from "./stores/http/outbound-guard.js";
 import { SqlAccessStore } from "./stores/metadata/access-store.js";
 import { SqlAuditStore } from "./stores/metadata/audit-store.js";
 import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
@@ -71,6 +72,7 @@ export async function createServices(config: Config): Promise<OpenedServices> {
     artifacts,
     access,
     audit,
+    outbound: new AddressOutboundGuard(config.outboundAllow),
     closers: [],
     background: [],
   } as unknown as Services;

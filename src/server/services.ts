@@ -8,6 +8,7 @@ import type { ArtifactStore } from "../core/artifacts/ports.js";
 import type { AccessService } from "../core/governance/access.js";
 import type { AuditLog } from "../core/governance/audit.js";
 import type { MetadataStore } from "../core/ports.js";
+import type { AddressOutboundGuard } from "../stores/http/outbound-guard.js";
 
 export interface Services {
   config: Config;
@@ -15,6 +16,8 @@ export interface Services {
   artifacts: ArtifactStore;
   access: AccessService;
   audit: AuditLog;
+  /** The SSRF guard: every call to a URL a user can set goes through `check` or `fetch` (TANDEM_OUTBOUND_ALLOW). */
+  outbound: AddressOutboundGuard;
   /** Things to stop when the process shuts down (background loops, child processes), last first. */
   closers: Array<() => Promise<void> | void>;
   /**

@@ -25,7 +25,8 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     metadata: sql,
     store: new SqlAlertStore(sql),
     audit: services.audit,
-    sender: new FetchWebhookSender(),
+    sender: new FetchWebhookSender(services.outbound),
+    outbound: services.outbound,
     externalUrl: () => services.config.serverUrl ?? `http://${services.config.host}:${services.config.port}`,
   });
   services.alerts = alerts;

@@ -8,6 +8,7 @@ import type { Alert } from "../../src/core/monitoring/alerts/model.js";
 import { AlertService, MAX_DELIVERY_ATTEMPTS } from "../../src/core/monitoring/alerts/service.js";
 import { FileAuditHeadKeeper } from "../../src/stores/files/audit-head-file.js";
 import { FetchWebhookSender } from "../../src/stores/http/webhook-sender.js";
+import { AddressOutboundGuard } from "../../src/stores/http/outbound-guard.js";
 import { SqlAlertStore } from "../../src/stores/metadata/alert-store.js";
 import { SqlAuditStore } from "../../src/stores/metadata/audit-store.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -39,11 +40,14 @@ describeStores("alert service", (getStore) => {
       new SqlAuditStore(getStore()),
       new FileAuditHeadKeeper(join(mkdtempSync(join(tmpdir(), "tandem-al-")), "head")),
     );
+    // The receivers below listen on loopback, which the SSRF guard refuses unless allowed.
+    const outbound = new AddressOutboundGuard(["127.0.0.1"]);
     const service = new AlertService({
       metadata: getStore(),
       store: new SqlAlertStore(getStore()),
       audit,
-      sender: new FetchWebhookSender(2000),
+      sender: new FetchWebhookSender(outbound, 2000),
+      outbound,
       externalUrl: () => "http://tandem.test",
     });
     const fired: Alert[] = [];

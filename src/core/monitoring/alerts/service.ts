@@ -7,7 +7,7 @@ import { InvalidInputError, NotFoundError } from "../../errors.js";
 import type { AuditLog } from "../../governance/audit.js";
 import { audited } from "../../governance/audited.js";
 import { newId, nowMs } from "../../ids.js";
-import type { MetadataStore } from "../../ports.js";
+import type { MetadataStore, OutboundGuard } from "../../ports.js";
 import { alertmanagerPayloadFor, fingerprintOf } from "./alertmanager.js";
 import type { Alert, AlertDelivery, AlertReceiver, AlertReport, AlertStatus } from "./model.js";
 import type { AlertStore, AlertTriggerSink, WebhookSender } from "./ports.js";
@@ -26,6 +26,8 @@ export interface AlertServiceOptions {
   store: AlertStore;
   audit: AuditLog;
   sender: WebhookSender;
+  /** Checks a receiver's URL when it is added (the sender checks again on every call). */
+  outbound: OutboundGuard;
   /** The server's public URL, for links in notifications (default http://127.0.0.1:7300). */
   externalUrl: () => string;
 }
@@ -178,14 +180,7 @@ export class AlertService {
   }
 
   async addReceiver(actor: string, project: string, url: string, token: string | null): Promise<AlertReceiver> {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new InvalidInputError(`receiver url is not a URL: ${JSON.stringify(url)}`);
-    }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
-      throw new InvalidInputError("receiver url must be http(s)");
+    await this.options.outbound.check(url, "alert receiver");
     const receiver: AlertReceiver = {
       id: newId().slice(0, 12),
       project,
