@@ -1,8 +1,9 @@
 /**
  * The only reader of process.env. Parsed once, validated; a wrong value names its variable.
  */
+import { createHash } from "node:crypto";
 import { resolve, join } from "node:path";
-import { cpus } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { OUTBOUND_ALLOW_VARIABLE, parseOutboundAllow } from "./stores/http/outbound-guard.js";
 
 export type DatabaseConfig = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
@@ -52,6 +53,32 @@ export interface Config {
    * or `*`, separated by commas or spaces (default none: public addresses only).
    */
   outboundAllow: string[];
+  /**
+   * TANDEM_WORK_DIR: where local steps get their private directories. Outside the home, so a sandbox
+   * can hide the home and still show a step its own directory (default <tmp>/tandem-work-<hash of home>).
+   */
+  workDir: string;
+  /**
+   * TANDEM_STEP_SANDBOX: `auto` isolates local steps with bubblewrap when it can run here, `bwrap`
+   * requires it (the server refuses to start without), `none` runs steps as plain child processes
+   * (default auto).
+   */
+  stepSandbox: "auto" | "bwrap" | "none";
+}
+
+/**
+ * The server's own files, which a pipeline step must never read: the home (admin.token, secret.key,
+ * the SQLite database, artifacts), and wherever configuration moved any of them, plus the step
+ * directories (each step sees only its own).
+ */
+export function serverPrivatePaths(config: Config): string[] {
+  const paths = [config.home, config.auditHeadFile, config.workDir];
+  if (config.database.kind === "sqlite") {
+    const file = config.database.file;
+    paths.push(file, `${file}-wal`, `${file}-shm`, `${file}-journal`);
+  }
+  if (config.artifacts.kind === "fs") paths.push(config.artifacts.root);
+  return paths;
 }
 
 export class ConfigError extends Error {
@@ -154,6 +181,10 @@ export function loadConfig(env: Env = process.env): Config {
   } catch (error) {
     throw new ConfigError(OUTBOUND_ALLOW_VARIABLE, (error as Error).message);
   }
+  const sandbox = env.TANDEM_STEP_SANDBOX || "auto";
+  if (sandbox !== "auto" && sandbox !== "bwrap" && sandbox !== "none")
+    throw new ConfigError("TANDEM_STEP_SANDBOX", `expected auto, bwrap or none, got ${JSON.stringify(sandbox)}`);
+  const homeHash = createHash("sha256").update(home).digest("hex").slice(0, 12);
   return {
     home,
     database: parseDatabase(env, home),
@@ -169,5 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     servingBatchWindowMs: nonNegative("TANDEM_SERVING_BATCH_WINDOW_MS", 0),
     predictionRetentionDays: nonNegative("TANDEM_PREDICTION_RETENTION_DAYS", 30),
     outboundAllow,
+    workDir: env.TANDEM_WORK_DIR ? resolve(env.TANDEM_WORK_DIR) : join(tmpdir(), `tandem-work-${homeHash}`),
+    stepSandbox: sandbox,
   };
 }

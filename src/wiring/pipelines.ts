@@ -13,6 +13,7 @@ import { LocalWorkspace } from "../executors/local/workspace.js";
 import { writeFileAtomic } from "../stores/files/atomic.js";
 import { SqlPipelineStore } from "../stores/metadata/pipelines-store.js";
 import type { Wiring } from "./kit.js";
+import { serverPrivatePaths } from "../config.js";
 import { batchedTrackingLink } from "./pipelines-tracking.js";
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
@@ -85,7 +86,12 @@ const SYSTEM_PRINCIPAL: Principal = {
 
 export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const store = new SqlPipelineStore(sql);
-  const executor = await LocalExecutor.create({ root: join(config.home, "work"), artifacts: services.artifacts });
+  const executor = await LocalExecutor.create({
+    root: config.workDir,
+    artifacts: services.artifacts,
+    sandbox: config.stepSandbox,
+    hide: serverPrivatePaths(config),
+  });
   const secrets = new SecretService(
     services.metadata,
     services.audit,

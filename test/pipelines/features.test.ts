@@ -39,7 +39,7 @@ describe("pipeline features", () => {
       for await (const c of await box.opened.services.artifacts.getBlob(m.entries[0]!.sha256)) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).toString()).toBe(value);
     }
-    const leftovers = readdirSync(join(box.home, "work"), { recursive: true }).map(String);
+    const leftovers = readdirSync(box.opened.services.config.workDir, { recursive: true }).map(String);
     expect(leftovers.some((f) => f.endsWith("pwned"))).toBe(false);
     expect(existsSync(join(box.workspace, "pwned"))).toBe(false);
   });

@@ -1,6 +1,6 @@
 /**
  * Runs steps as local child processes. Each attempt gets a private directory under
- * `<home>/work/<run>/<step>-<attempt>`: the project's top-level entries appear in it as symlinks (so
+ * `<work dir>/<run>/<step>-<attempt>` (outside the server's home): the project's top-level entries appear in it as symlinks (so
  * `node steps/train.js` works as in the project folder), inputs are materialised under
  * `_tandem/inputs/` (every file verified against its hash), outputs are written under
  * `_tandem/outputs/`, and files a step writes for itself (metrics.json) stay private to it.
@@ -8,25 +8,33 @@
  * A step is a process group of its own: a timeout or a cancel signals the whole group (children
  * included), SIGTERM first and SIGKILL after a grace period; whatever is left of the group when the
  * shell exits is killed too, so no step leaves processes behind.
+ *
+ * Where bubblewrap can run, each step runs in a sandbox (sandbox.ts) that hides the server's own
+ * files and every other step's directory, and shows the step only its own processes.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { ArtifactStore } from "../../core/artifacts/ports.js";
 import type { Executor, JobResult, StepJob } from "../../core/pipelines/ports.js";
 import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
+import { sandboxArgv, sandboxFor, type SandboxMode, type SandboxStatus } from "./sandbox.js";
 
 export interface LocalExecutorOptions {
-  /** Where step directories go (default `<home>/work`). */
+  /** Where step directories go (config.workDir; made 0700, and refused if someone else owns it). */
   root: string;
   artifacts: ArtifactStore;
   /** Time between SIGTERM and SIGKILL on timeout or cancel (default 3000 ms). */
   killGraceMs?: number;
   /** Keep step directories after success, for debugging (default false; failed ones are always kept). */
   keepWorkdirs?: boolean;
+  /** `auto`: bubblewrap when it runs here; `bwrap`: required; `none`: plain child processes (default "auto"). */
+  sandbox?: SandboxMode;
+  /** Paths no step may read: the server's home and files (serverPrivatePaths). The root is added. */
+  hide?: string[];
 }
 
 /** bash where present (as DESIGN.md says), else sh. Looked up once per process. */
@@ -43,13 +51,28 @@ function findShell(): { path: string; args: string[] } {
 let shell: { path: string; args: string[] } | undefined;
 
 /**
- * The step's environment: this process's (PATH, HOME, locale…) without Tandem's own settings, which
- * would point a step's `tandem` calls at the wrong store or leak the server's keys, plus the job's.
+ * Credentials the server itself may run with (its S3 artifact store, its Postgres): a step that
+ * needs its own gets them through `secrets:`, never the server's.
  */
-function stepEnvironment(jobEnv: Record<string, string>): Record<string, string> {
+const SERVER_CREDENTIALS = new Set([
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "PGPASSWORD",
+  "PGPASSFILE",
+  "DATABASE_URL",
+]);
+
+/**
+ * The step's environment: this process's (PATH, HOME, locale…) without Tandem's own settings, which
+ * would point a step's `tandem` calls at the wrong store or leak the server's keys, and without the
+ * server's credentials, plus the job's.
+ */
+export function stepEnvironment(jobEnv: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith("TANDEM_") && !k.startsWith("MLFLOW_")) env[k] = v;
+    if (v === undefined || k.startsWith("TANDEM_") || k.startsWith("MLFLOW_") || SERVER_CREDENTIALS.has(k)) continue;
+    env[k] = v;
   }
   return { ...env, ...jobEnv };
 }
@@ -65,11 +88,25 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 export class LocalExecutor implements Executor {
   readonly name = "local";
 
+  private isolation: SandboxStatus | undefined;
+
   private constructor(private readonly options: LocalExecutorOptions) {}
 
   static async create(options: LocalExecutorOptions): Promise<LocalExecutor> {
-    await mkdir(options.root, { recursive: true });
-    return new LocalExecutor({ ...options, root: resolve(options.root) });
+    const root = resolve(options.root);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    // The default root is in the shared temp folder: refuse one another user made (or a symlink
+    // planted there), which could read or swap what steps write.
+    const info = await lstat(root);
+    if (!info.isDirectory() || (process.getuid && info.uid !== process.getuid()))
+      throw new Error(`step directory root ${root} is not a directory owned by this user (set TANDEM_WORK_DIR)`);
+    return new LocalExecutor({ ...options, root });
+  }
+
+  /** Whether steps run sandboxed, decided on first use (probing bwrap costs a process start). */
+  stepIsolation(): SandboxStatus {
+    this.isolation ??= sandboxFor(this.options.sandbox ?? "auto");
+    return this.isolation;
   }
 
   workdir(runId: string, stepId: string, attempt: number): string {
@@ -167,8 +204,19 @@ export class LocalExecutor implements Executor {
   private spawnJob(job: StepJob): Promise<JobResult> {
     shell ??= findShell();
     const sh = shell;
+    let argv = [sh.path, ...sh.args, job.script];
+    try {
+      if (this.stepIsolation().isolated)
+        argv = sandboxArgv({
+          command: argv,
+          workdir: job.workdir,
+          hide: [...(this.options.hide ?? []), this.options.root],
+        });
+    } catch (error) {
+      return Promise.resolve({ outcome: "failed", exitCode: null, outputs: {}, error: (error as Error).message });
+    }
     return new Promise((resolvePromise) => {
-      const child = spawn(sh.path, [...sh.args, job.script], {
+      const child = spawn(argv[0]!, argv.slice(1), {
         cwd: job.workdir,
         env: stepEnvironment(job.env),
         detached: true,
@@ -214,7 +262,7 @@ export class LocalExecutor implements Executor {
             outcome: "failed",
             exitCode: null,
             outputs: {},
-            error: `could not start ${sh.path}: ${spawnError.message}`,
+            error: `could not start ${argv[0]}: ${spawnError.message}`,
           });
         if (stopping === "timed_out")
           return resolvePromise({

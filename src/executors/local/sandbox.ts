@@ -1,0 +1,131 @@
+/**
+ * The sandbox around a local step: a mount and pid namespace made by bubblewrap (Debian's
+ * `bubblewrap`), in which the whole filesystem is visible as usual except the server's own files
+ * (its home with admin.token, tandem.db, secret.key and artifacts; every other step's directory),
+ * which are replaced by empty ones. The step keeps its own directory, and sees only its own
+ * processes, so it cannot reach the server's files through /proc/<server pid>/root or its open
+ * descriptors either.
+ *
+ * It is a wrapper around a spawn: `sandboxArgv` turns a command, a working directory and the paths
+ * to hide into an argv. The local executor and `tandem step-agent` (remote executors) both use it.
+ */
+import { spawnSync } from "node:child_process";
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, sep } from "node:path";
+
+export const BWRAP = "bwrap";
+
+export interface SandboxSpec {
+  /** The program and its arguments, run inside the sandbox. */
+  command: string[];
+  /** The step's own directory: visible and writable inside, and the working directory. */
+  workdir: string;
+  /** Directories and files the step must not read (hidden under an empty tmpfs or /dev/null). */
+  hide: string[];
+  /** The bwrap binary (default "bwrap" on PATH). */
+  bwrap?: string;
+}
+
+const inside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
+/**
+ * Drops paths that do not exist and paths inside another hidden one (hiding the outer one hides
+ * them, and bwrap could not mount onto a path the outer tmpfs has already removed).
+ */
+export function hiddenMounts(hide: string[]): Array<{ path: string; kind: "dir" | "file" }> {
+  const paths = [...new Set(hide.map((p) => resolve(p)))].sort((a, b) => a.length - b.length);
+  const kept: Array<{ path: string; kind: "dir" | "file" }> = [];
+  for (const path of paths) {
+    if (kept.some((k) => k.kind === "dir" && inside(path, k.path))) continue;
+    let kind: "dir" | "file";
+    try {
+      kind = lstatSync(path).isDirectory() ? "dir" : "file";
+    } catch {
+      continue;
+    }
+    kept.push({ path, kind });
+  }
+  return kept;
+}
+
+/**
+ * The argv that runs `command` in the sandbox:
+ *   bwrap --bind / / --tmpfs <hidden dir> --ro-bind /dev/null <hidden file> --bind <workdir> <workdir>
+ *         --unshare-pid --proc /proc --die-with-parent --chdir <workdir> -- command…
+ * Order matters: the hidden paths are covered first, then the step's own directory is mounted back
+ * (it may sit below a hidden one). A new pid namespace with its own /proc keeps the server's
+ * processes (and their /proc/<pid>/root, cwd and fd links) out of sight; --die-with-parent ends the
+ * step when the process that started it dies, so nothing is left behind.
+ */
+export function sandboxArgv(spec: SandboxSpec): string[] {
+  const workdir = resolve(spec.workdir);
+  const argv = [spec.bwrap ?? BWRAP, "--bind", "/", "/"];
+  for (const { path, kind } of hiddenMounts(spec.hide)) {
+    if (path === workdir) continue;
+    if (kind === "dir") argv.push("--tmpfs", path);
+    else argv.push("--ro-bind", "/dev/null", path);
+  }
+  argv.push("--bind", workdir, workdir);
+  argv.push("--unshare-pid", "--proc", "/proc", "--die-with-parent", "--chdir", workdir, "--", ...spec.command);
+  return argv;
+}
+
+export type SandboxMode = "auto" | "bwrap" | "none";
+
+export type SandboxStatus = { isolated: true; how: string } | { isolated: false; reason: string };
+
+const probed = new Map<string, SandboxStatus>();
+
+/**
+ * Whether bwrap can make the sandbox here (installed, and allowed to create namespaces: as root, or
+ * with unprivileged user namespaces). Tried once per process with a real hidden directory.
+ */
+export function probeSandbox(bwrap = BWRAP): SandboxStatus {
+  const known = probed.get(bwrap);
+  if (known) return known;
+  let status: SandboxStatus;
+  const dir = mkdtempSync(join(tmpdir(), "tandem-sandbox-probe-"));
+  try {
+    const hidden = join(dir, "hidden");
+    const work = join(dir, "work");
+    mkdirSync(hidden);
+    mkdirSync(work);
+    writeFileSync(join(hidden, "marker"), "");
+    const argv = sandboxArgv({
+      command: ["/bin/sh", "-c", 'test ! -e "$0/marker" && test -d "$1"', hidden, work],
+      workdir: work,
+      hide: [hidden],
+      bwrap,
+    });
+    const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 10_000 });
+    if (run.error) {
+      const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
+      status = {
+        isolated: false,
+        reason: missing ? "bubblewrap (bwrap) is not installed" : `bwrap could not start: ${run.error.message}`,
+      };
+    } else if (run.status !== 0) {
+      const said = (run.stderr || "").trim().split("\n")[0] || `exit code ${run.status}`;
+      status = { isolated: false, reason: `bwrap cannot create namespaces here: ${said}` };
+    } else status = { isolated: true, how: "bubblewrap (mount and pid namespaces)" };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  probed.set(bwrap, status);
+  return status;
+}
+
+/** For tests: forget the probe's answer. */
+export function resetSandboxProbe(): void {
+  probed.clear();
+}
+
+/** What a mode means here: isolate with bwrap, or run steps as plain child processes (and why). */
+export function sandboxFor(mode: SandboxMode, bwrap = BWRAP): SandboxStatus {
+  if (mode === "none") return { isolated: false, reason: "TANDEM_STEP_SANDBOX=none" };
+  const status = probeSandbox(bwrap);
+  if (!status.isolated && mode === "bwrap")
+    throw new Error(`TANDEM_STEP_SANDBOX=bwrap, but steps cannot be isolated: ${status.reason}`);
+  return status;
+}

@@ -1,0 +1,146 @@
+/**
+ * Step isolation as an attacker tries it: a pipeline step whose script holds the server home's
+ * absolute path (steps are not told it) tries to read admin.token, tandem.db, secret.key and the
+ * artifacts, directly and through /proc/<pid>/root of every process it can see. Run on a real server
+ * over HTTP, from a project inside a 0700 temporary folder (what `mktemp -d` makes). The same step
+ * without the sandbox reads them all, which proves the probe can tell.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { probeSandbox } from "../../src/executors/local/sandbox.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { freshDatabase, postgresAvailable, STORE_KINDS, type StoreKind } from "../helpers/stores.js";
+import { startCli } from "../pipelines/cli.js";
+import { applySpec, runLogs, runPipeline } from "./pipeline-http.js";
+
+const sandbox = probeSandbox();
+if (!sandbox.isolated && process.env.CI) throw new Error(`CI must be able to isolate steps: ${sandbox.reason}`);
+const describeIsolated = sandbox.isolated ? describe : describe.skip;
+if (!sandbox.isolated) console.warn(`step isolation tests skipped: ${sandbox.reason}`);
+
+/** A step that reports, line by line, which of the server's files it could read. */
+function probeSpec(home: string, databaseFile: string | null, throughProc: boolean): string {
+  const targets = [join(home, "admin.token"), join(home, "secret.key"), ...(databaseFile ? [databaseFile] : [])];
+  return `project: iso
+pipelines:
+  probe:
+    steps:
+      peek:
+        run: |
+          for f in ${targets.map((f) => `"${f}"`).join(" ")}; do
+            if head -c 64 "$f" > /dev/null 2>&1; then echo "READ $f"; else echo "HIDDEN $f"; fi
+          done
+          if [ -n "$(ls -A "${join(home, "artifacts")}" 2>/dev/null)" ]; then echo "READ artifacts"; else echo "HIDDEN artifacts"; fi
+          for p in ${throughProc ? "/proc/[0-9]*" : ""}; do
+            if head -c 64 "$p/root${join(home, "admin.token")}" > /dev/null 2>&1; then echo "READ through $p/root"; fi
+            for fd in "$p"/fd/*; do
+              case "$(readlink "$fd" 2>/dev/null)" in ${home}*) echo "READ through $fd";; esac
+            done
+          done
+          echo "project file: $(cat notes.txt)"
+          echo done > "$TANDEM_OUTPUT_OUT"
+        outputs: { out: file }
+`;
+}
+
+/** `throughProc`: also walk /proc (only sensible in the sandbox: outside it sees every process of the machine). */
+async function probeOnce(t: TestServer, dbFile: string | null, throughProc = true) {
+  const workspace = mkdtempSync(join(tmpdir(), "tandem-private-project-"));
+  try {
+    expect(statSync(workspace).mode & 0o777).toBe(0o700);
+    writeFileSync(join(workspace, "notes.txt"), "visible to the step\n");
+    await applySpec(t, "iso", probeSpec(t.home, dbFile, throughProc), workspace);
+    const run = await runPipeline(t, "iso", "probe");
+    return { run, logs: await runLogs(t, "iso", run.id) };
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+describeIsolated("a local step cannot read the server's files", () => {
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+  });
+
+  for (const store of STORE_KINDS) {
+    const run = store === "postgres" && !postgresAvailable() ? it.skip : it;
+    run(`hides the home, the database and other processes' views of them [${store}]`, async () => {
+      const t = await startTestServer({ store: store as StoreKind });
+      servers.push(t);
+      const adminToken = readFileSync(join(t.home, "admin.token"), "utf8").trim();
+      const dbFile = store === "sqlite" ? t.server.opened.services.config.database : null;
+      const file = dbFile && dbFile.kind === "sqlite" ? dbFile.file : null;
+      for (const f of ["admin.token", "secret.key"]) expect(existsSync(join(t.home, f))).toBe(true);
+      const { run: result, logs } = await probeOnce(t, file);
+      expect(result.status, logs).toBe("succeeded");
+      expect(logs).toContain(`HIDDEN ${join(t.home, "admin.token")}`);
+      expect(logs).toContain(`HIDDEN ${join(t.home, "secret.key")}`);
+      if (file) expect(logs).toContain(`HIDDEN ${file}`);
+      expect(logs).toContain("HIDDEN artifacts");
+      expect(logs).not.toMatch(/^READ/m);
+      expect(logs).not.toContain(adminToken);
+      // The step still sees its project, though it sits in a folder only its owner may enter.
+      expect(logs).toContain("project file: visible to the step");
+    });
+  }
+
+  it("reads them all without the sandbox (the probe can tell)", async () => {
+    const t = await startTestServer({ env: { TANDEM_STEP_SANDBOX: "none" } });
+    servers.push(t);
+    const db = t.server.opened.services.config.database;
+    const { run, logs } = await probeOnce(t, db.kind === "sqlite" ? db.file : null, false);
+    expect(run.status, logs).toBe("succeeded");
+    expect(logs).toContain(`READ ${join(t.home, "admin.token")}`);
+    expect(logs).toContain(`READ ${join(t.home, "secret.key")}`);
+  });
+});
+
+describe("tandem server says at start whether steps are isolated", () => {
+  /** Starts `tandem server --port 0`, waits for its first lines (or its exit), then stops it. */
+  async function serverStart(env: Record<string, string>, args: string[] = []) {
+    const home = mkdtempSync(join(tmpdir(), "tandem-start-"));
+    const server = startCli(["server", "--port", "0", ...args], { cwd: home, env: { TANDEM_HOME: home, ...env } });
+    const until = Date.now() + 60_000;
+    let exited: number | null | undefined;
+    void server.done.then((r) => (exited = r.code));
+    while (exited === undefined && !/steps: |WARNING: steps/.test(server.output().stderr) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
+    const running = exited === undefined;
+    if (running) server.child.kill("SIGTERM");
+    const result = await server.done;
+    rmSync(home, { recursive: true, force: true });
+    return { ...result, code: running ? "running" : result.code };
+  }
+
+  it.runIf(sandbox.isolated)("announces the sandbox when bubblewrap works", async () => {
+    const started = await serverStart({});
+    expect(started.code).toBe("running");
+    expect(started.stdout).toMatch(/^listening on http:/);
+    expect(started.stderr).toMatch(/steps: isolated with bubblewrap/);
+  });
+
+  it("warns on a single-user SQLite store, and refuses Postgres unless --allow-shared-user", async () => {
+    const laptop = await serverStart({ TANDEM_STEP_SANDBOX: "none" });
+    expect(laptop.code).toBe("running");
+    expect(laptop.stderr).toMatch(/WARNING: steps are not isolated \(TANDEM_STEP_SANDBOX=none\).*admin\.token/);
+    if (!postgresAvailable()) return;
+    const db = await freshDatabase("postgres");
+    try {
+      const url = db.database.kind === "postgres" ? db.database.url : "";
+      const refused = await serverStart({ TANDEM_STEP_SANDBOX: "none", TANDEM_DATABASE_URL: url });
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe("");
+      expect(refused.stderr).toMatch(/steps cannot be isolated here.*Postgres.*--allow-shared-user/s);
+      const allowed = await serverStart({ TANDEM_STEP_SANDBOX: "none", TANDEM_DATABASE_URL: url }, [
+        "--allow-shared-user",
+      ]);
+      expect(allowed.code).toBe("running");
+      expect(allowed.stderr).toMatch(/WARNING: steps are not isolated/);
+    } finally {
+      await db.cleanup();
+    }
+  });
+});
