@@ -3,8 +3,10 @@
  * (and, the second time, a starting `tandem server`) takes the run over, reruns only the step that
  * was cut short, and keeps what had finished.
  */
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { cli, exampleCopy, startCli } from "./cli.js";
 
@@ -60,7 +62,25 @@ describe("kill -9 of the process driving a run", () => {
 
   it("tandem run --resume reruns only the step that was cut short", { timeout: 120_000 }, async () => {
     const runId = await crashMidStep(dir, env);
+    // The pid recorded for the cut-short step now names a stranger (pid reuse after a reboot): the
+    // takeover must leave it alive. Its recorded start time is its real one from before the "reboot".
+    const strangerProcess = spawn("sleep", ["300"], { detached: true, stdio: "ignore" });
+    const stranger = strangerProcess.pid!;
+    const db = new Database(join(env.TANDEM_HOME!, "tandem.db"));
+    const recorded = db
+      .prepare("select pid_start from pipeline_step_runs where run_id = ? and name = 'second'")
+      .get(runId) as { pid_start: string | null };
+    expect(recorded.pid_start).toMatch(/^[0-9a-f-]+:\d+$/);
+    db.prepare("update pipeline_step_runs set pid = ? where run_id = ? and name = 'second'").run(stranger, runId);
+    db.close();
     const resumed = await cli(["run", "--resume", runId, "--json"], { cwd: dir, env });
+    let strangerAlive = true;
+    try {
+      process.kill(stranger, 0);
+    } catch {
+      strangerAlive = false;
+    }
+    process.kill(-stranger, "SIGKILL");
     expect(resumed.code, resumed.stderr).toBe(0);
     const run = JSON.parse(resumed.stdout) as RunJson;
     expect(run.id).toBe(runId);
@@ -73,6 +93,9 @@ describe("kill -9 of the process driving a run", () => {
     expect(readFileSync(join(dir, "first.count"), "utf8").trim().split("\n")).toEqual(["first ran"]);
     const logs = await cli(["runs", "logs", runId, "--step", "second"], { cwd: dir, env });
     expect(logs.stdout).toMatch(/taken over from/);
+    expect(strangerAlive).toBe(true);
+    expect(logs.stdout).toContain(`process ${stranger} on`);
+    expect(logs.stdout).toMatch(/left alone: that pid now belongs to another process/);
   });
 
   it("a starting tandem server takes orphaned runs over", { timeout: 120_000 }, async () => {

@@ -136,6 +136,11 @@ export interface StepRun {
   /** Process group of a running local step and its host, so a takeover can kill leftovers. */
   pid: number | null;
   host: string | null;
+  /**
+   * Which process `pid` was: `<boot id>:<start time>` from /proc, so a takeover kills that process
+   * and never a stranger that reuses its pid after a reboot or a wrap-around (null: not known).
+   */
+  pidStart: string | null;
   trackingRunId: string | null;
   /** Order in the spec (for stable listings). */
   seq: number;

@@ -110,7 +110,14 @@ export interface StepJob {
   inProcess?: (workdir: string, signal: AbortSignal) => Promise<void>;
   signal: AbortSignal;
   onOutput(stream: "stdout" | "stderr", text: string): void;
-  onStarted?(info: { pid: number; host: string }): void;
+  onStarted?(info: StepProcess): void;
+}
+
+/** A local step's process: its pid, host and (where /proc tells) its identity `<boot id>:<start time>`. */
+export interface StepProcess {
+  pid: number;
+  host: string;
+  startTime: string | null;
 }
 
 export type JobOutcome = "succeeded" | "failed" | "timed_out" | "cancelled";
@@ -131,8 +138,11 @@ export interface Executor {
   /** Where a step attempt's private directory is, as the step sees it. */
   workdir(runId: string, stepId: string, attempt: number): string;
   run(job: StepJob): Promise<JobResult>;
-  /** Kills leftovers of a step whose driver died (a process group on this host). */
-  killOrphan(info: { pid: number; host: string }): Promise<void>;
+  /**
+   * Kills leftovers of a step whose driver died (a process group on this host), only when the
+   * process is still the one recorded (same start time). Says what it did or why it left it alone.
+   */
+  killOrphan(info: StepProcess): Promise<string>;
 }
 
 /** Resolves `dataset://name@version` (the Data area implements it). */

@@ -19,8 +19,9 @@ import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { ArtifactStore } from "../../core/artifacts/ports.js";
-import type { Executor, JobResult, StepJob } from "../../core/pipelines/ports.js";
+import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
 import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
+import { processIdentity } from "./process-identity.js";
 import { sandboxArgv, sandboxFor, type SandboxMode, type SandboxStatus } from "./sandbox.js";
 
 export interface LocalExecutorOptions {
@@ -233,7 +234,8 @@ export class LocalExecutor implements Executor {
       const timer = job.timeoutMs ? setTimeout(() => stop("timed_out"), job.timeoutMs) : undefined;
       const onAbort = () => stop("cancelled");
       job.signal.addEventListener("abort", onAbort, { once: true });
-      if (child.pid !== undefined) job.onStarted?.({ pid: child.pid, host: hostname() });
+      if (child.pid !== undefined)
+        job.onStarted?.({ pid: child.pid, host: hostname(), startTime: processIdentity(child.pid) });
 
       for (const [stream, name] of [
         [child.stdout, "stdout"],
@@ -282,8 +284,16 @@ export class LocalExecutor implements Executor {
     });
   }
 
-  async killOrphan(info: { pid: number; host: string }): Promise<void> {
-    if (info.host !== hostname()) return;
+  async killOrphan(info: StepProcess): Promise<string> {
+    const what = `process ${info.pid} on ${info.host}`;
+    if (info.host !== hostname()) return `${what} left alone: it is on another host`;
+    if (info.startTime === null)
+      return `${what} left alone: its start time was not recorded, so it may not be the step's`;
+    const now = processIdentity(info.pid);
+    if (now === null) return `${what} has already exited`;
+    if (now !== info.startTime)
+      return `${what} left alone: that pid now belongs to another process (started ${now}, the step's started ${info.startTime})`;
     killGroup(info.pid, "SIGKILL");
+    return `${what} (the step's, started ${info.startTime}) killed with its process group`;
   }
 }

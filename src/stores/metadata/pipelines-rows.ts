@@ -60,6 +60,8 @@ export interface PipelineStepRunRow {
   lease_expires_at: number | null;
   pid: number | null;
   host: string | null;
+  /** 0120: `<boot id>:<start time>` of the process `pid` names. */
+  pid_start: string | null;
   tracking_run_id: string | null;
 }
 
@@ -199,6 +201,7 @@ export const toStep = (r: PipelineStepRunRow): StepRun => ({
   leaseExpiresAt: r.lease_expires_at,
   pid: r.pid,
   host: r.host,
+  pidStart: r.pid_start ?? null,
   trackingRunId: r.tracking_run_id,
 });
 
@@ -227,6 +230,7 @@ export function fromStep(s: Partial<StepRun>): Partial<PipelineStepRunRow> {
   if (s.leaseExpiresAt !== undefined) row.lease_expires_at = s.leaseExpiresAt;
   if (s.pid !== undefined) row.pid = s.pid;
   if (s.host !== undefined) row.host = s.host;
+  if (s.pidStart !== undefined) row.pid_start = s.pidStart;
   if (s.trackingRunId !== undefined) row.tracking_run_id = s.trackingRunId;
   return row;
 }

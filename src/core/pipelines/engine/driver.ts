@@ -161,17 +161,23 @@ export class RunDriver {
     // Steps a dead driver left running: kill what is left of them here, then run them again.
     for (const s of this.steps.values()) {
       if (s.status !== "running") continue;
-      if (s.pid !== null && s.host !== null)
-        await this.deps.executor.killOrphan({ pid: s.pid, host: s.host }).catch(() => undefined);
+      // Only the process recorded for the step (same pid and start time) is killed; whatever else has
+      // that pid now is a stranger, and the log says it was left alone.
+      const leftovers =
+        s.pid !== null && s.host !== null
+          ? await this.deps.executor
+              .killOrphan({ pid: s.pid, host: s.host, startTime: s.pidStart })
+              .catch((error: Error) => `could not stop process ${s.pid}: ${error.message}`)
+          : null;
       await this.deps.store.appendLogs(this.run.id, [
         {
           stepId: s.id,
           stream: "system",
-          text: `taken over from ${s.leaseOwner ?? "a stopped driver"}; running again`,
+          text: `taken over from ${s.leaseOwner ?? "a stopped driver"}; ${leftovers ? `${leftovers}; ` : ""}running again`,
           at: nowMs(),
         },
       ]);
-      await this.updateStep(s, { status: "pending", pid: null, host: null });
+      await this.updateStep(s, { status: "pending", pid: null, host: null, pidStart: null });
     }
   }
 

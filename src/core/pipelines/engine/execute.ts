@@ -214,6 +214,7 @@ export async function executeStep(
         exitCode: null,
         pid: null,
         host: null,
+        pidStart: null,
       });
       starting = null;
       if (attempt > 1) sink.system(`attempt ${attempt} of ${maxAttempts}`);
@@ -243,7 +244,7 @@ export async function executeStep(
         timeoutMs: spec.timeout !== undefined ? durationMs(spec.timeout) : undefined,
         signal,
         onOutput: (stream, text) => sink.write(stream, text),
-        onStarted: (info) => void update(inst, { pid: info.pid, host: info.host }),
+        onStarted: (info) => void update(inst, { pid: info.pid, host: info.host, pidStart: info.startTime }),
         inProcess: builtin
           ? async (dir, abort) => {
               const parsed = builtin.with.safeParse(rendered.with ?? {});

@@ -74,6 +74,7 @@ export function planRun(runId: string, pipeline: PipelineSpec): StepRun[] {
         leaseExpiresAt: null,
         pid: null,
         host: null,
+        pidStart: null,
         trackingRunId: null,
         seq: out.length,
       });
