@@ -64,6 +64,8 @@ export interface Config {
    * (default auto).
    */
   stepSandbox: "auto" | "bwrap" | "none";
+  /** Traces: TANDEM_TRACE_RETENTION_DAYS, how long spans are kept where a project sets none (default 30). */
+  traceRetentionDays: number;
 }
 
 /**
@@ -202,5 +204,6 @@ export function loadConfig(env: Env = process.env): Config {
     outboundAllow,
     workDir: env.TANDEM_WORK_DIR ? resolve(env.TANDEM_WORK_DIR) : join(tmpdir(), `tandem-work-${homeHash}`),
     stepSandbox: sandbox,
+    traceRetentionDays: nonNegative("TANDEM_TRACE_RETENTION_DAYS", 30),
   };
 }

@@ -27,6 +27,7 @@ import { wireServing } from "./wiring/serving.js";
 import { wirePipelines } from "./wiring/pipelines.js";
 import { wireRegistry } from "./wiring/registry.js";
 import { wireData } from "./wiring/data.js";
+import { wireLlm } from "./wiring/llm.js";
 
 const AREA_WIRINGS: Wiring[] = [
   wirePortal,
@@ -36,6 +37,8 @@ const AREA_WIRINGS: Wiring[] = [
   wireMonitoring,
   wireRegistry,
   wireData,
+  // After serving and pipelines: the LLM gateway runs on serving's runtime and listens for specs.
+  wireLlm,
 ];
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {

@@ -11,6 +11,7 @@ export type ErrorCode =
   | "PAYLOAD_TOO_LARGE"
   | "UNPROCESSABLE"
   | "POLICY_REFUSED"
+  | "BAD_GATEWAY"
   | "INTERNAL";
 
 export class TandemError extends Error {

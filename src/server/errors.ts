@@ -26,6 +26,8 @@ export function statusOf(code: ErrorCode): number {
       return 422;
     case "INTERNAL":
       return 500;
+    case "BAD_GATEWAY":
+      return 502;
     default:
       return assertNever(code, "error code");
   }
@@ -50,6 +52,8 @@ function mlflowCode(code: ErrorCode): string {
       return "PERMISSION_DENIED";
     case "INTERNAL":
       return "INTERNAL_ERROR";
+    case "BAD_GATEWAY":
+      return "TEMPORARILY_UNAVAILABLE";
     default:
       return assertNever(code, "error code");
   }

@@ -19,6 +19,7 @@ import type { Services } from "../server/services.js";
 import { ArtifactRunnerFactory } from "../serving/runner-factory.js";
 import { SqlPredictionLogStore, SqlServingStore } from "../stores/metadata/serving-store.js";
 import type { Wiring } from "./kit.js";
+import { PromptAwareResolver, PromptAwareRunnerFactory } from "./llm.js";
 
 export interface ServingArea {
   endpoints: EndpointService;
@@ -187,7 +188,7 @@ export function startServingLoops(area: ServingArea, signal: AbortSignal, only?:
 export const wireServing: Wiring = ({ config, sql, services }) => {
   const store = new SqlServingStore(sql);
   const log = new SqlPredictionLogStore(sql);
-  const resolver = new RegistryModelResolver(services);
+  const resolver = new PromptAwareResolver(new RegistryModelResolver(services), services);
   const logger = new PredictionLogger(log);
   const area = {} as ServingArea;
   const keepEvent: ServingAlertSink = (_event: ServingEvent) => undefined;
@@ -203,9 +204,11 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
   const runtime = new ServingRuntime({
     store,
     resolver,
-    factory: new ArtifactRunnerFactory(services.artifacts, join(config.home, "serving", "models"), {
-      batchWindowMs: config.servingBatchWindowMs,
-    }),
+    factory: new PromptAwareRunnerFactory(
+      new ArtifactRunnerFactory(services.artifacts, join(config.home, "serving", "models"), {
+        batchWindowMs: config.servingBatchWindowMs,
+      }),
+    ),
     logger,
     pollMs: 250,
   });

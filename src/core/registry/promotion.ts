@@ -56,7 +56,12 @@ function refusalMessage(o: PromotionOutcome): string {
 export abstract class Promotions extends ModelCatalog {
   /** The policies a request is held to: the named one, else all of the project's. */
   private async policiesFor(project: string, policy: string | null | undefined): Promise<Record<string, PolicySpec>> {
-    const all = await this.policySource.policies(project);
+    const all = Object.fromEntries(
+      // A policy that names only prompts governs prompts, not models (see core/llm/prompts.ts).
+      Object.entries(await this.policySource.policies(project)).filter(
+        ([, spec]) => !(spec.applies_to?.prompts && !spec.applies_to.aliases && !spec.applies_to.endpoints),
+      ),
+    );
     if (!policy) return all;
     const spec = all[policy];
     if (!spec)

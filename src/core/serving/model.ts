@@ -19,6 +19,8 @@
  *   can come back as feedback.
  */
 
+import type { LlmEndpointConfig } from "../llm/model.js";
+
 export type Slot = "primary" | "canary" | "shadow";
 
 /** What an endpoint slot follows: an alias (moves) or a pinned version number. */
@@ -89,6 +91,11 @@ export interface Endpoint {
   createdAt: number;
   updatedAt: number;
   createdBy: string;
+  /**
+   * An LLM endpoint's upstream (null for a model endpoint). Its `model` is then `prompt:NAME` and
+   * its versions are that prompt's versions: the same slots, canary, SLO and rollback.
+   */
+  llm?: LlmEndpointConfig | null;
 }
 
 export type DeploymentOutcome = "in_progress" | "succeeded" | "failed" | "rolled_back";

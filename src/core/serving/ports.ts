@@ -20,7 +20,7 @@ import type {
 export interface ServableVersion {
   model: string;
   version: number;
-  format: "onnx" | "command";
+  format: "onnx" | "command" | "prompt";
   /** `blob`: the ONNX file's sha256; `tree`: the sha256 of a directory manifest holding MODEL.json. */
   storage: "blob" | "tree";
   sha256: string;
@@ -28,6 +28,8 @@ export interface ServableVersion {
   signature: ModelSignature | null;
   /** Git commit of the version's lineage, for deployment records. */
   gitCommit: string | null;
+  /** What a `prompt` version serves (its messages and parameters), for the runner factory. */
+  payload?: unknown;
 }
 
 export interface ModelResolver {

@@ -22,13 +22,30 @@ import {
   type SloSpec,
 } from "./model.js";
 import type { DeploymentFilter, ModelResolver, ServingStore } from "./ports.js";
+import type { LlmEndpointConfig } from "../llm/model.js";
 
 /** The shape of one `endpoints:` entry of tandem.yaml (see pipelines/spec/endpoints.ts). */
 export interface SpecEndpoint {
-  model: string;
+  /** "model@alias"; absent for an LLM endpoint, whose `llm.prompt` is "prompt@alias". */
+  model?: string;
   canary?: { alias: string; percent: number };
   shadow?: { alias: string; percent?: number };
+  llm?: LlmSpec;
 }
+
+/** `endpoints.E.llm` of tandem.yaml (see pipelines/spec/endpoints.ts). */
+export interface LlmSpec {
+  upstream: string;
+  model: string;
+  prompt: string;
+  api_key_secret?: string;
+  log_content?: boolean;
+  /** Upstream timeout in seconds (default 60). */
+  timeout_seconds?: number;
+}
+
+/** The serving model name of a prompt: LLM endpoints serve `prompt:NAME`. */
+export const PROMPT_MODEL_PREFIX = "prompt:";
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/;
 
@@ -41,6 +58,8 @@ export interface DeployInput {
   shadowPercent?: number;
   policy?: string | null;
   slo?: Partial<SloSpec>;
+  /** An LLM endpoint's upstream (then `model` is `prompt:NAME`). */
+  llm?: LlmEndpointConfig | null;
 }
 
 export interface ServiceDeploymentInput {
@@ -121,6 +140,7 @@ export class EndpointService {
       createdAt: now,
       updatedAt: now,
       createdBy: actor,
+      llm: input.llm ?? null,
     };
     if (existing && existing.model !== input.model) {
       throw new ConflictError(
@@ -137,6 +157,7 @@ export class EndpointService {
       policy,
       // An explicit deploy clears a block: the user asked for these versions.
       blockedCanaryVersion: null,
+      llm: input.llm === undefined ? (existing?.llm ?? null) : input.llm,
     };
     await audited(this.metadata, this.audit, async (tx, record) => {
       if (existing) {
@@ -334,11 +355,23 @@ export class EndpointService {
   async applySpec(actor: string, project: string, endpoints: Record<string, SpecEndpoint>): Promise<string[]> {
     const changed: string[] = [];
     for (const [name, spec] of Object.entries(endpoints)) {
-      const ref = parseModelRef(spec.model);
+      const text = spec.llm ? `${PROMPT_MODEL_PREFIX}${spec.llm.prompt}` : (spec.model ?? "");
+      const ref = parseModelRef(text);
       if (!ref)
         throw new InvalidInputError(
-          `endpoints.${name}.model: expected "model@alias", got ${JSON.stringify(spec.model)}`,
+          spec.llm
+            ? `endpoints.${name}.llm.prompt: expected "prompt@alias", got ${JSON.stringify(spec.llm.prompt)}`
+            : `endpoints.${name}.model: expected "model@alias", got ${JSON.stringify(spec.model)}`,
         );
+      const llm: LlmEndpointConfig | null = spec.llm
+        ? {
+            upstream: spec.llm.upstream,
+            model: spec.llm.model,
+            apiKeySecret: spec.llm.api_key_secret ?? null,
+            logContent: spec.llm.log_content ?? true,
+            timeoutMs: (spec.llm.timeout_seconds ?? 60) * 1000,
+          }
+        : null;
       const canary = spec.canary ? { selector: parseSelector(spec.canary.alias), percent: spec.canary.percent } : null;
       const shadow = spec.shadow ? parseSelector(spec.shadow.alias) : null;
       const shadowPercent = spec.shadow?.percent ?? 100;
@@ -349,12 +382,21 @@ export class EndpointService {
         JSON.stringify(current.primary) === JSON.stringify(ref.selector) &&
         JSON.stringify(current.canary) === JSON.stringify(canary) &&
         JSON.stringify(current.shadow) === JSON.stringify(shadow) &&
-        current.shadowPercent === shadowPercent;
+        current.shadowPercent === shadowPercent &&
+        JSON.stringify(current.llm) === JSON.stringify(llm);
       if (same) continue;
       await this.deploy(
         project,
         name,
-        { model: ref.model, primary: ref.selector, canary, shadow, shadowPercent, policy: current?.policy ?? null },
+        {
+          model: ref.model,
+          primary: ref.selector,
+          canary,
+          shadow,
+          shadowPercent,
+          policy: current?.policy ?? null,
+          llm,
+        },
         actor,
       );
       changed.push(name);

@@ -15,6 +15,9 @@ import { pipelineEventRoutes } from "./pipeline-events.js";
 import { sessionRoutes } from "./session.js";
 import { systemRoutes } from "./system.js";
 import { trackingRoutes } from "./tracking-all.js";
+import { llmChatRoutes } from "./llm-chat.js";
+import { promptRoutes } from "./prompts.js";
+import { traceRoutes } from "./traces.js";
 
 export function allRoutes(): AnyRoute[] {
   return [
@@ -33,5 +36,8 @@ export function allRoutes(): AnyRoute[] {
     ...pipelineRoutes,
     ...modelRoutes,
     ...modelGateRoutes,
+    ...promptRoutes,
+    ...llmChatRoutes,
+    ...traceRoutes,
   ];
 }

@@ -47,6 +47,8 @@ export interface EndpointRow {
   created_at: number;
   updated_at: number;
   created_by: string;
+  /** An LLM endpoint's upstream configuration (JSON; added by migration 0800). */
+  llm: string | null;
 }
 
 export interface DeploymentRow {
@@ -157,6 +159,7 @@ function toEndpoint(row: EndpointRow): Endpoint {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     createdBy: row.created_by,
+    llm: row.llm ? (JSON.parse(row.llm) as Endpoint["llm"]) : null,
   };
 }
 
@@ -182,6 +185,7 @@ function fromEndpoint(e: Endpoint): EndpointRow {
     created_at: e.createdAt,
     updated_at: e.updatedAt,
     created_by: e.createdBy,
+    llm: e.llm ? json(e.llm) : null,
   };
 }
 

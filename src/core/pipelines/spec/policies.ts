@@ -40,6 +40,16 @@ const requirementSchema = z.union([
 
 export const policySpecSchema = z.strictObject({
   description: z.string().optional(),
+  applies_to: z
+    .strictObject({
+      aliases: z.array(z.string().min(1)).optional(),
+      endpoints: z.array(z.string().min(1)).optional(),
+      prompts: z.array(z.string().min(1)).optional(),
+    })
+    .optional()
+    .describe(
+      'What the policy governs. `prompts: [support]` (or ["*"]) makes it a prompt policy: it gates those prompts\' aliases and the LLM endpoints serving them, and no model.',
+    ),
   require: z.array(requirementSchema).default([]),
 });
 

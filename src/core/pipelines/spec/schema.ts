@@ -10,6 +10,7 @@ import { endpointSpecSchema } from "./endpoints.js";
 import { monitorSpecSchema } from "./monitors.js";
 import { durationSchema, identSchema, nameSchema, scalarSchema } from "./names.js";
 import { policySpecSchema } from "./policies.js";
+import { llmProjectSpecSchema } from "./llm.js";
 
 export const PARAM_TYPES = ["string", "number", "integer", "boolean"] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
@@ -211,6 +212,9 @@ export const tandemSpecSchema = z.strictObject({
     .record(nameSchema, monitorSpecSchema)
     .optional()
     .describe("Scheduled checks on an endpoint or a dataset."),
+  llm: llmProjectSpecSchema
+    .optional()
+    .describe("Project LLM settings: the per-model price table and how long traces are kept."),
 });
 
 export type TandemSpec = z.infer<typeof tandemSpecSchema>;
