@@ -12,7 +12,6 @@ import { PromptRunner, promptServable } from "../core/llm/prompt-runner.js";
 import { PromptService } from "../core/llm/prompts.js";
 import { SpanWriter } from "../core/llm/span-writer.js";
 import { TraceService } from "../core/llm/traces.js";
-import type { OutboundGuard } from "../core/llm/upstream.js";
 import { nowMs } from "../core/ids.js";
 import type { ModelSelector } from "../core/serving/model.js";
 import type { ModelResolver, ServableVersion } from "../core/serving/ports.js";
@@ -132,12 +131,6 @@ export class PromptAwareRunnerFactory implements RunnerFactory {
   }
 }
 
-/** The outbound-URL check for upstreams and judges (the server's SSRF guard plugs in here). */
-export let outboundGuard: OutboundGuard | undefined;
-export function setOutboundGuard(guard: OutboundGuard | undefined): void {
-  outboundGuard = guard;
-}
-
 export const wireLlm: Wiring = ({ config, sql, services }) => {
   const promptStore = new SqlPromptStore(sql);
   const traceStore = new SqlTraceStore(sql);
@@ -166,7 +159,7 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
     spans,
     secret: async (project, name) => (await services.secrets.values(project, [name]))[name]!,
     prices,
-    guard: (url) => outboundGuard?.(url),
+    fetcher: (url, init) => services.outbound.fetch(url, "LLM upstream", init),
   });
   services.llm = {
     prompts,
@@ -176,6 +169,11 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
     settings,
     traceRetentionDays: config.traceRetentionDays,
   };
+  // Before serving deploys them: an LLM endpoint's upstream must pass the outbound guard (SSRF).
+  services.pipelines?.specListeners.unshift(async (_actor, _project, spec) => {
+    for (const [name, e] of Object.entries(spec.endpoints ?? {}))
+      if (e.llm) await services.outbound.check(e.llm.upstream, `endpoints.${name}.llm.upstream`);
+  });
   // `tandem apply`: the spec's `llm:` block (price table, trace retention) becomes the project's settings.
   services.pipelines?.specListeners.push(async (_actor, project, spec) => {
     const llm = spec.llm;

@@ -83,7 +83,8 @@ ${botExtra}
       broken = await startStandin({ mode: "500" });
       nonJson = await startStandin({ mode: "nonjson" });
       hanging = await startStandin({ mode: "hang" });
-      t = await startTestServer({ store: kind });
+      // The stand-ins listen on loopback, which the outbound guard refuses unless allowed.
+      t = await startTestServer({ store: kind, env: { TANDEM_OUTBOUND_ALLOW: "127.0.0.1" } });
       services = t.server.opened.services;
       const v1 = await t.api<{ version: { version: number; variables: string[] } }>(
         "POST",
@@ -304,3 +305,22 @@ ${botExtra}
     });
   });
 }
+
+describe("LLM endpoint upstreams and the outbound guard", () => {
+  it("refuses an upstream on a loopback address unless TANDEM_OUTBOUND_ALLOW allows it (SSRF)", async () => {
+    const t = await startTestServer();
+    try {
+      const r = await t.api<Wire>("POST", "/api/v1/projects/ssrf/specs", {
+        source:
+          "project: ssrf\nendpoints:\n  bot:\n    llm: { upstream: http://127.0.0.1:9/v1, model: m, prompt: p@production }\n",
+        file: "tandem.yaml",
+      });
+      expect(r.status).toBe(403);
+      expect(r.body.error.message).toMatch(/endpoints\.bot\.llm\.upstream .*127\.0\.0\.1.*TANDEM_OUTBOUND_ALLOW/);
+      const endpoints = await t.api<Wire>("GET", "/api/v1/projects/ssrf/endpoints");
+      expect(endpoints.body.endpoints ?? []).toHaveLength(0);
+    } finally {
+      await t.stop();
+    }
+  });
+});

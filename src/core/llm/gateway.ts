@@ -26,7 +26,7 @@ import { costOf } from "./pricing.js";
 import { PromptRunner } from "./prompt-runner.js";
 import type { SpanWriter } from "./span-writer.js";
 import { renderMessages } from "./template.js";
-import { complete, completeStream, type OutboundGuard, type UpstreamCall } from "./upstream.js";
+import { complete, completeStream, type UpstreamCall, type UpstreamFetch } from "./upstream.js";
 
 export interface ChatBody {
   messages?: Array<{ role: string; content?: unknown }>;
@@ -67,7 +67,8 @@ export interface GatewayDeps {
   /** A project secret's value (the upstream API key). */
   secret(project: string, name: string): Promise<string>;
   prices(project: string): Promise<Record<string, ModelPrice>>;
-  guard?: OutboundGuard;
+  /** The server's guarded fetch for user-set URLs. */
+  fetcher?: UpstreamFetch;
 }
 
 const SKIP = new Set(["messages", "model", "metadata", "stream", "stream_options"]);
@@ -138,7 +139,7 @@ export class LlmGateway {
       params: version.params,
       extra,
       timeoutMs: llm.timeoutMs,
-      guard: this.deps.guard,
+      fetcher: this.deps.fetcher,
     };
   }
 

@@ -2,10 +2,11 @@
  * Calling an OpenAI-compatible upstream (`POST {base}/chat/completions`), plain and streamed.
  * Every failure becomes an UpstreamError with a message that says what went wrong — timed out,
  * answered 5xx, answered something that is not a chat completion — so the caller gets a clear 502
- * and the prediction log a readable error. Outbound URLs pass the `guard` first (the server's one
- * outbound-URL check), for endpoints and judges alike.
+ * and the prediction log a readable error. Calls go through `fetcher`: the server's one guarded
+ * fetch for user-set URLs (SSRF: no loopback, link-local or private address unless
+ * TANDEM_OUTBOUND_ALLOW allows it), for endpoints and judges alike; its refusal is a 502 too.
  */
-import { TandemError } from "../errors.js";
+import { ForbiddenError, TandemError } from "../errors.js";
 import type { ChatMessage, ModelParams } from "./model.js";
 
 /** The upstream failed or answered badly: 502 to the caller. */
@@ -15,7 +16,11 @@ export class UpstreamError extends TandemError {
   }
 }
 
-export type OutboundGuard = (url: string) => Promise<void> | void;
+/** fetch() for a user-set URL (the outbound guard's); the global fetch where none is given. */
+export type UpstreamFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<Response>;
 
 export interface UpstreamCall {
   baseUrl: string;
@@ -26,7 +31,7 @@ export interface UpstreamCall {
   /** Extra OpenAI request fields the caller sent (tools, response_format, stop, …), passed through. */
   extra?: Record<string, unknown>;
   timeoutMs: number;
-  guard?: OutboundGuard;
+  fetcher?: UpstreamFetch;
 }
 
 export interface Completion {
@@ -52,19 +57,19 @@ function requestBody(call: UpstreamCall, stream: boolean): string {
 
 async function post(call: UpstreamCall, stream: boolean, signal?: AbortSignal): Promise<Response> {
   const url = `${call.baseUrl.replace(/\/+$/, "")}/chat/completions`;
-  await call.guard?.(url);
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (call.apiKey) headers.authorization = `Bearer ${call.apiKey}`;
   const timeout = AbortSignal.timeout(call.timeoutMs);
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await (call.fetcher ?? fetch)(url, {
       method: "POST",
       headers,
       body: requestBody(call, stream),
       signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     });
   } catch (error) {
+    if (error instanceof ForbiddenError) throw new UpstreamError(error.message);
     if (timeout.aborted)
       throw new UpstreamError(`upstream ${call.baseUrl} did not answer within ${call.timeoutMs} ms (timed out)`);
     const cause =
