@@ -35,14 +35,21 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command("verify")
     .description("Prove the chain unbroken and its head equal to the one kept outside the database (exit 1 if not).")
+    .option("--without-head", "verify the chain alone: the head file is missing on purpose (moved, new)")
     .option("--json", "machine output")
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; withoutHead?: boolean }) => {
       const api = await openApi();
       const verdict = await api.get<{ ok: boolean; events: number; broken_at: number | null; reason: string | null }>(
         "/api/v1/audit/verify",
+        opts.withoutHead ? { without_head: "true" } : undefined,
       );
       if (opts.json) printJson(verdict);
-      if (!verdict.ok) throw new VerdictError(`audit chain broken at event ${verdict.broken_at}: ${verdict.reason}`);
+      if (!verdict.ok)
+        throw new VerdictError(
+          verdict.broken_at === null
+            ? `audit check failed: ${verdict.reason}`
+            : `audit chain broken at event ${verdict.broken_at}: ${verdict.reason}`,
+        );
       if (!opts.json) process.stdout.write(`audit chain intact: ${verdict.events} events\n`);
     });
 }

@@ -62,14 +62,19 @@ export function postgresAvailable(): boolean {
 export const STORE_KINDS: StoreKind[] = ["sqlite", "postgres"];
 
 /** Runs `suite` once per store kind with a fresh database per kind (per describe block). */
-export function describeStores(name: string, suite: (getStore: () => SqlMetadataStore, kind: StoreKind) => void): void {
+export function describeStores(
+  name: string,
+  suite: (getStore: () => SqlMetadataStore, kind: StoreKind, getDatabase: () => DatabaseConfig) => void,
+): void {
   for (const kind of STORE_KINDS) {
     const run = kind === "postgres" && !postgresAvailable() ? describe.skip : describe;
     run(`${name} [${kind}]`, () => {
       let store: SqlMetadataStore;
+      let database: DatabaseConfig;
       let cleanup: () => Promise<void> | void = () => undefined;
       beforeAll(async () => {
         const fresh = await freshDatabase(kind);
+        database = fresh.database;
         cleanup = fresh.cleanup;
         store = await SqlMetadataStore.create({ database: fresh.database, migrate: false });
       });
@@ -77,7 +82,11 @@ export function describeStores(name: string, suite: (getStore: () => SqlMetadata
         await store?.close();
         await cleanup();
       });
-      suite(() => store, kind);
+      suite(
+        () => store,
+        kind,
+        () => database,
+      );
     });
   }
 }

@@ -64,7 +64,11 @@ describeStores("registry service", (getStore) => {
     dir = mkdtempSync(join(tmpdir(), "tandem-registry-"));
     artifacts = await FsArtifactStore.create({ root: dir });
     const store = getStore();
-    const audit = new AuditLog(new SqlAuditStore(store), { read: async () => null, advance: async () => undefined });
+    const audit = new AuditLog(new SqlAuditStore(store), {
+      location: "(not kept)",
+      read: async () => null,
+      compareAndSet: async () => true,
+    });
     registry = new RegistryService({
       metadata: store,
       audit,

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { newId, nowMs } from "../ids.js";
 import type { Tx } from "../ports.js";
 import type { AuditEvent, AuditEventInput } from "./model.js";
-import type { AuditHeadKeeper, AuditStore } from "./ports.js";
+import type { AuditHead, AuditHeadKeeper, AuditStore } from "./ports.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -42,21 +42,40 @@ export class AuditLog {
     });
   }
 
-  /** Moves the external head forward; called after the transaction that wrote `event` committed. */
+  /**
+   * Moves the external head forward to `event`; called after the transaction that wrote it
+   * committed. Compare-and-set in a loop: when another writer moved the head meanwhile, look again;
+   * a head already at or past this event stays, so the head never moves backwards.
+   */
   async afterCommit(event: AuditEvent): Promise<void> {
-    await this.head.advance({ seq: event.seq, hash: event.hash });
+    for (;;) {
+      const current = await this.head.read();
+      if (current && current.head.seq >= event.seq) return;
+      if (await this.head.compareAndSet(current?.version ?? null, { seq: event.seq, hash: event.hash })) return;
+    }
   }
 
   list(options: { project?: string; afterSeq?: number; limit: number; descending?: boolean }): Promise<AuditEvent[]> {
     return this.store.list(options);
   }
 
-  /** Walks the whole chain in pages; the first event that does not follow from its predecessor fails it. */
-  async verify(pageSize = 5000): Promise<AuditVerdict> {
+  /**
+   * Walks the whole chain in pages; the first event that does not follow from its predecessor fails
+   * it. The chain's newest events must reach the head kept outside the database, and a chain with
+   * events but no head fails too (deleting the newest events and the head file together is the
+   * attack), unless `withoutHead` says the head is missing on purpose (it moved, it is new).
+   */
+  async verify(options: { pageSize?: number; withoutHead?: boolean } = {}): Promise<AuditVerdict> {
+    const pageSize = options.pageSize ?? 5000;
     let prevHash = GENESIS_HASH;
     let prevSeq = 0;
     let count = 0;
-    const externalHead = await this.head.read();
+    let externalHead: AuditHead | null;
+    try {
+      externalHead = options.withoutHead ? null : ((await this.head.read())?.head ?? null);
+    } catch (error) {
+      return { ok: false, events: 0, brokenAt: null, reason: `the audit head is unreadable: ${(error as Error).message}` };
+    }
     let headFound = externalHead === null;
     for (;;) {
       const page = await this.store.list({ afterSeq: prevSeq, limit: pageSize });
@@ -93,6 +112,16 @@ export class AuditLog {
         prevSeq = e.seq;
       }
       if (page.length < pageSize) break;
+    }
+    if (externalHead === null && count > 0 && !options.withoutHead) {
+      return {
+        ok: false,
+        events: count,
+        brokenAt: null,
+        reason:
+          `the chain has ${count} events but the head kept outside the database (${this.head.location}) is missing: ` +
+          `the newest events may have been deleted together with it (verify the chain alone with --without-head)`,
+      };
     }
     if (!headFound) {
       return {

@@ -36,9 +36,25 @@ export interface AuditStore {
   newest(tx?: Tx): Promise<AuditEvent | null>;
 }
 
-/** Keeps the newest audit hash outside the database, so deleting the newest rows is caught. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * Keeps the newest audit hash outside the database, so deleting the newest rows is caught. Writes
+ * are compare-and-set, so of several writers (processes, servers) none moves the head backwards:
+ * a file under a lock here; an object store's conditional put (S3 `If-Match` on the ETag) fits the
+ * same two calls for several servers.
+ */
 export interface AuditHeadKeeper {
-  read(): Promise<{ seq: number; hash: string } | null>;
-  /** Writes atomically, and only moves forward (a lower seq never overwrites a higher one). */
-  advance(head: { seq: number; hash: string }): Promise<void>;
+  /** Where the head is kept, for messages ("/srv/tandem/audit.head"). */
+  readonly location: string;
+  /** The head and an opaque version of it for `compareAndSet`; null when none is kept yet. */
+  read(): Promise<{ head: AuditHead; version: string } | null>;
+  /**
+   * Writes `next` only if the kept head is still at `expected` (its version from `read`, or null
+   * for "none yet"); returns false, writing nothing, when another writer changed it meanwhile.
+   */
+  compareAndSet(expected: string | null, next: AuditHead): Promise<boolean>;
 }

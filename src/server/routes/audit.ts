@@ -73,14 +73,21 @@ export const auditRoutes: AnyRoute[] = [
     tags: ["audit"],
     auth: "bearer",
     role: "site-admin",
+    query: z.object({
+      /** Verify the chain alone: the head file is missing on purpose (moved, new). */
+      without_head: z
+        .enum(["true", "false"])
+        .default("false")
+        .transform((v) => v === "true"),
+    }),
     response: z.object({
       ok: z.boolean(),
       events: z.number(),
       broken_at: z.number().nullable(),
       reason: z.string().nullable(),
     }),
-    handler: async ({ services }) => {
-      const v = await services.audit.verify();
+    handler: async ({ services, query }) => {
+      const v = await services.audit.verify({ withoutHead: query.without_head });
       return v.ok
         ? { ok: true, events: v.events, broken_at: null, reason: null }
         : { ok: false, events: v.events, broken_at: v.brokenAt, reason: v.reason };
