@@ -74,7 +74,12 @@ export class AuditLog {
     try {
       externalHead = options.withoutHead ? null : ((await this.head.read())?.head ?? null);
     } catch (error) {
-      return { ok: false, events: 0, brokenAt: null, reason: `the audit head is unreadable: ${(error as Error).message}` };
+      return {
+        ok: false,
+        events: 0,
+        brokenAt: null,
+        reason: `the audit head is unreadable: ${(error as Error).message}`,
+      };
     }
     let headFound = externalHead === null;
     for (;;) {
