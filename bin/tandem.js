@@ -1,35 +1,68 @@
 #!/usr/bin/env node
-// Runs the prebuilt dist/ when it is at least as new as every file in src/; otherwise runs the
-// TypeScript sources through tsx, so a fresh clone and a working tree being edited both just work.
-import { readdirSync, statSync } from "node:fs";
+// The `tandem` binary. It runs the compiled dist/ (built by `npm run build:dist`, and on `npm ci`
+// and `npm pack` through `prepare`). In a working tree whose src/ is newer than dist/, it still runs
+// dist/ and says so once on stderr, rather than silently spending about 1 s of CPU per command
+// compiling the sources. TANDEM_FROM_SOURCE=1 runs the TypeScript sources through tsx instead (a dev
+// dependency: development trees only).
+//
+// Keep this file small and free of heavy imports: every command starts here.
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const builtMarker = join(root, "dist", ".built");
+const sources = join(root, "src");
 
-function newestMtime(dir) {
-  let newest = 0;
+/** The first file under `dir` modified after `time`, or null. */
+function newerFile(dir, time) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+    const found = entry.isDirectory() ? newerFile(full, time) : statSync(full).mtimeMs > time ? full : null;
+    if (found) return found;
   }
-  return newest;
+  return null;
 }
 
-function distIsFresh() {
+function say(message) {
+  // Child processes that tandem starts (servers, step agents) inherit this and stay quiet.
+  if (process.env.TANDEM_BUILD_NOTICE_GIVEN) return;
+  process.env.TANDEM_BUILD_NOTICE_GIVEN = "1";
+  process.stderr.write(`tandem: ${message}\n`);
+}
+
+async function fromSource() {
+  let register;
   try {
-    return statSync(join(root, "dist", ".built")).mtimeMs >= newestMtime(join(root, "src"));
+    ({ register } = await import("tsx/esm/api"));
   } catch {
-    return false;
+    process.stderr.write("tandem: running the sources needs the dev dependency tsx: run npm ci in the repository\n");
+    process.exit(5);
   }
+  register();
+  return import("../src/cli/index.ts");
 }
 
-let main;
-if (distIsFresh() && !process.env.TANDEM_FROM_SOURCE) {
-  ({ main } = await import("../dist/cli/index.js"));
+let entry;
+if (process.env.TANDEM_FROM_SOURCE === "1") {
+  entry = await fromSource();
+} else if (!existsSync(builtMarker)) {
+  if (!existsSync(sources)) {
+    process.stderr.write("tandem: this installation has no dist/: reinstall the package\n");
+    process.exit(5);
+  }
+  say("dist/ is not built, so the sources run through tsx (slower): run npm run build:dist");
+  entry = await fromSource();
 } else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  ({ main } = await import("../src/cli/index.ts"));
+  if (existsSync(sources)) {
+    const newer = newerFile(sources, statSync(builtMarker).mtimeMs);
+    if (newer) {
+      say(
+        `${newer.slice(root.length + 1)} is newer than dist/, which runs anyway: ` +
+          "run npm run build:dist, or set TANDEM_FROM_SOURCE=1 to run the sources",
+      );
+    }
+  }
+  entry = await import("../dist/cli/index.js");
 }
-process.exitCode = await main(process.argv);
+process.exitCode = await entry.main(process.argv);

@@ -1,10 +1,19 @@
 #!/usr/bin/env node
-// Transpiles src/ to dist/ with esbuild (no type check: `tsc --noEmit` does that in `npm run build`),
-// so the `tandem` binary starts without compiling TypeScript on every run (about 1 s of CPU saved
-// per command). Runs on `npm ci` through the `prepare` script; bin/tandem.js falls back to the
-// TypeScript sources whenever dist/ is older than any file in src/.
+// Builds dist/, the JavaScript that the `tandem` binary and `import ... from "tandem"` run:
+// - src/**/*.ts transpiled by esbuild (no type check: `tsc --noEmit` does that in `npm run build`);
+// - .d.ts files for the package's public entry (src/client), emitted by tsc;
+// - non-TypeScript assets that code reads at run time (schemas, migrations, templates).
+// It runs on `npm ci` and `npm pack` through the `prepare` script, so the published package ships it.
+//
+// The new tree is built beside dist/ and swapped in by two renames: a `tandem` process (a test, a
+// running server) that starts during the build sees the old dist/ or the new one, never half of one.
+//
+//   node scripts/build-dist.mjs             build
+//   node scripts/build-dist.mjs --if-stale  build only when a file in src/ is newer than dist/
 import { build } from "esbuild";
-import { cpSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,12 +28,24 @@ function walk(dir) {
   });
 }
 
+function isStale() {
+  try {
+    const built = statSync(join(dist, ".built")).mtimeMs;
+    return walk(src).some((f) => statSync(f).mtimeMs > built);
+  } catch {
+    return true;
+  }
+}
+
+if (process.argv.includes("--if-stale") && !isStale()) process.exit(0);
+
 const files = walk(src);
 const entryPoints = files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"));
-rmSync(dist, { recursive: true, force: true });
+const next = `${dist}.next-${process.pid}`;
+rmSync(next, { recursive: true, force: true });
 await build({
   entryPoints,
-  outdir: dist,
+  outdir: next,
   outbase: src,
   format: "esm",
   platform: "node",
@@ -32,9 +53,38 @@ await build({
   sourcemap: "linked",
   logLevel: "warning",
 });
-// Non-TypeScript assets that code reads at run time (schemas, templates).
 for (const f of files) {
-  if (!f.endsWith(".ts")) cpSync(f, join(dist, relative(src, f)));
+  if (!f.endsWith(".ts")) cpSync(f, join(next, relative(src, f)));
 }
-writeFileSync(join(dist, ".built"), new Date().toISOString());
+// Type declarations of the package's entry point (what `exports` names), from the same sources.
+const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+execFileSync(
+  process.execPath,
+  [
+    tsc,
+    "src/client/index.ts",
+    "--declaration",
+    "--emitDeclarationOnly",
+    "--rootDir",
+    "src",
+    "--outDir",
+    next,
+    "--target",
+    "ES2022",
+    "--module",
+    "NodeNext",
+    "--moduleResolution",
+    "NodeNext",
+    "--strict",
+    "--skipLibCheck",
+    "--types",
+    "node",
+  ],
+  { cwd: root, stdio: "inherit" },
+);
+writeFileSync(join(next, ".built"), new Date().toISOString());
+const old = `${dist}.old-${process.pid}`;
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(next, dist);
+rmSync(old, { recursive: true, force: true });
 console.error(`built ${entryPoints.length} modules into dist/`);

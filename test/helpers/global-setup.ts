@@ -4,6 +4,7 @@
  * graphile-worker's tests do. Without Postgres outside CI the Postgres suites are skipped, loudly;
  * in CI (CI=true) a missing Postgres fails the run.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,6 +72,11 @@ async function reachable(url: string): Promise<boolean> {
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
+  // Tests spawn bin/tandem.js, which runs dist/: rebuild it when the sources changed since, so
+  // they test the code in src/ (a no-op in CI, where `npm run build` ran first).
+  execFileSync(process.execPath, [join(import.meta.dirname, "../../scripts/build-dist.mjs"), "--if-stale"], {
+    stdio: "inherit",
+  });
   const dir = mkdtempSync(join(tmpdir(), "tandem-test-template-"));
   const sqliteTemplate = join(dir, "template.db");
   const store = await SqlMetadataStore.create({ database: { kind: "sqlite", file: sqliteTemplate } });
