@@ -22,6 +22,11 @@ export type ArtifactsConfig =
       secretAccessKey?: string;
     };
 
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `auto`: pretty lines on a terminal, JSON otherwise. */
+export type LogFormat = "auto" | "json" | "pretty";
+
 export interface Config {
   /** TANDEM_HOME (default "./.tandem"), resolved to an absolute path. */
   home: string;
@@ -66,6 +71,10 @@ export interface Config {
   stepSandbox: "auto" | "bwrap" | "none";
   /** Traces: TANDEM_TRACE_RETENTION_DAYS, how long spans are kept where a project sets none (default 30). */
   traceRetentionDays: number;
+  /** TANDEM_LOG_LEVEL (default: `info` for `tandem server`, `error` for the embedded CLI). */
+  logLevel?: LogLevel;
+  /** TANDEM_LOG_FORMAT: json, pretty or auto (default auto: pretty on a terminal, JSON otherwise). */
+  logFormat: LogFormat;
 }
 
 /**
@@ -154,6 +163,35 @@ function parseArtifacts(env: Env, home: string): ArtifactsConfig {
   return { kind: "fs", root: resolve(raw.replace(/^file:\/\//, "")) };
 }
 
+function parseLogLevel(raw: string | undefined): LogLevel | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const level = raw.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError("TANDEM_LOG_LEVEL", `expected one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(raw)}`);
+  }
+  return level as LogLevel;
+}
+
+function parseLogFormat(raw: string | undefined): LogFormat {
+  if (raw === undefined || raw === "") return "auto";
+  if (raw !== "auto" && raw !== "json" && raw !== "pretty") {
+    throw new ConfigError("TANDEM_LOG_FORMAT", `expected json, pretty or auto, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+/**
+ * Whether terminal output may be coloured, by the usual conventions: NO_COLOR (any non-empty
+ * value) turns colour off, FORCE_COLOR (non-empty, not "0") turns it on, TERM=dumb turns it off;
+ * otherwise it follows whether the stream is a terminal. Never throws: error messages use it.
+ */
+export function colorPreference(env: Env = process.env): "never" | "always" | "tty" {
+  if (env.NO_COLOR) return "never";
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== "0") return "always";
+  if (env.TERM === "dumb") return "never";
+  return "tty";
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const home = resolve(env.TANDEM_HOME || ".tandem");
   const serverUrl = env.TANDEM_URL || undefined;
@@ -205,5 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
     workDir: env.TANDEM_WORK_DIR ? resolve(env.TANDEM_WORK_DIR) : join(tmpdir(), `tandem-work-${homeHash}`),
     stepSandbox: sandbox,
     traceRetentionDays: nonNegative("TANDEM_TRACE_RETENTION_DAYS", 30),
+    logLevel: parseLogLevel(env.TANDEM_LOG_LEVEL),
+    logFormat: parseLogFormat(env.TANDEM_LOG_FORMAT),
   };
 }

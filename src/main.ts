@@ -6,6 +6,7 @@
  * areas never edit each other's wiring.
  */
 import { join } from "node:path";
+import pino, { type Logger as PinoLogger } from "pino";
 import type { Config } from "./config.js";
 import { AccessService } from "./core/governance/access.js";
 import { AuditLog } from "./core/governance/audit.js";
@@ -59,12 +60,20 @@ export async function openArtifactStore(config: Config): Promise<ArtifactStore> 
 export interface OpenedServices {
   services: Services;
   sql: SqlMetadataStore;
+  /** The process's logger, also `services.logger` (the HTTP app logs requests through it). */
+  logger: PinoLogger;
   /** The admin token written on this open, when the store was empty. */
   firstAdminToken: string | null;
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config): Promise<OpenedServices> {
+export interface CreateServicesOptions {
+  /** (default: silent) */
+  logger?: PinoLogger;
+}
+
+export async function createServices(config: Config, options: CreateServicesOptions = {}): Promise<OpenedServices> {
+  const logger = options.logger ?? pino({ level: "silent" });
   const sql = await SqlMetadataStore.create({ database: config.database });
   const artifacts = await openArtifactStore(config);
   const audit = new AuditLog(new SqlAuditStore(sql), new FileAuditHeadKeeper(config.auditHeadFile));
@@ -76,6 +85,7 @@ export async function createServices(config: Config): Promise<OpenedServices> {
     access,
     audit,
     outbound: new AddressOutboundGuard(config.outboundAllow),
+    logger,
     closers: [],
     background: [],
   } as unknown as Services;
@@ -88,6 +98,7 @@ export async function createServices(config: Config): Promise<OpenedServices> {
   return {
     services,
     sql,
+    logger,
     firstAdminToken: bootstrapped?.adminToken ?? null,
     async close() {
       for (const closer of [...services.closers].reverse()) await closer();

@@ -9,6 +9,7 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import { createServices, type OpenedServices } from "../main.js";
+import { loggerFor } from "../server/logging.js";
 import { buildServer } from "../server/server.js";
 
 export class ApiError extends Error {
@@ -75,8 +76,11 @@ export class TandemApi {
         config.token ?? (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
       return new TandemApi(config.serverUrl, token, null);
     }
-    const opened = await createServices(config);
-    const { app } = await buildServer({ services: opened.services });
+    // In-process, a request's failure reaches the terminal through the CLI's own message; the log
+    // adds the stack of an internal error (and more with TANDEM_LOG_LEVEL).
+    const logger = await loggerFor(config, "error");
+    const opened = await createServices(config, { logger });
+    const { app } = await buildServer({ services: opened.services, logger });
     const token =
       config.token ??
       opened.firstAdminToken ??

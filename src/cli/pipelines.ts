@@ -52,7 +52,7 @@ async function applySpec(
 async function serveForSteps(api: TandemApi): Promise<() => Promise<void>> {
   const opened = api.embeddedServices;
   if (!opened) return async () => undefined;
-  const { app } = await buildServer({ services: opened.services });
+  const { app } = await buildServer({ services: opened.services, logger: opened.logger });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;

@@ -1,11 +1,19 @@
 /**
  * Builds the HTTP app from route definitions: parses and validates input with each route's zod
- * schemas, authenticates and authorises before anything else runs, maps errors in one place, and
- * counts every request for /metrics.
+ * schemas, authenticates and authorises before anything else runs, maps errors in one place,
+ * counts every request for /metrics and logs it under its request id.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import pino, { type Logger as PinoLogger } from "pino";
 import type { z } from "zod";
 import { NotFoundError } from "../core/errors.js";
+import { fastId } from "../core/serving/fast-id.js";
 import { DEFAULT_PROJECT, type Principal, type Role } from "../core/governance/model.js";
 import { authenticateRequest } from "./auth.js";
 import { sendError, zodToInvalidInput } from "./errors.js";
@@ -31,8 +39,8 @@ export interface AppOptions {
   validateResponses?: boolean;
   /** Default body limit in bytes (default 16 MiB). */
   bodyLimit?: number;
-  /** Fastify's logger (default off: the CLI prints what matters). */
-  logger?: boolean;
+  /** The process's logger (src/server/logging.ts) (default: silent). */
+  logger?: PinoLogger;
   /** Mounts extra handlers (metrics, static files) before the app is sealed. */
   beforeReady?: (app: FastifyInstance, metrics: ServerMetrics) => Promise<void>;
 }
@@ -83,6 +91,58 @@ interface Guarded {
 }
 const GUARDED = Symbol("tandem.guarded");
 type GuardedRequest = FastifyRequest & { [GUARDED]?: Guarded };
+
+export const REQUEST_ID_HEADER = "x-request-id";
+/** A caller's X-Request-Id is kept when it is a plain token (it goes into logs and headers as it is). */
+const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._:@+=-]{1,128}$/;
+
+function requestIdOf(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  return typeof given === "string" && ACCEPTED_REQUEST_ID.test(given) ? given : fastId();
+}
+
+/** Prediction, probe and scrape traffic is counted in /metrics and kept in the prediction log; logging each at info would drown the rest. */
+function routineUrl(url: string): boolean {
+  return (
+    url.startsWith("/v1/endpoints/") ||
+    url.startsWith("/v2/") ||
+    url === "/healthz" ||
+    url === "/readyz" ||
+    url === "/metrics"
+  );
+}
+
+/**
+ * One line per request when it completes (Fastify writes two by default), at `error` for a 5xx,
+ * `debug` for routine traffic, `info` otherwise, with who asked. Errors themselves are logged by
+ * the error handler (errors.ts) with their stack.
+ */
+class RequestLog extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: "request_id" });
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const status = reply.statusCode;
+    const level = error || status >= 500 ? "error" : routineUrl(request.url) ? "debug" : "info";
+    if (!(request.log as PinoLogger).isLevelEnabled(level)) return;
+    const user = (request as GuardedRequest)[GUARDED]?.principal.userName;
+    request.log[level](
+      {
+        method: request.method,
+        url: request.url,
+        route: request.routeOptions.url ?? "unmatched",
+        status,
+        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        ...(user && user !== "anonymous" ? { user } : {}),
+        ...(error ? { err: error } : {}),
+      },
+      error ? "request failed while answering" : "request completed",
+    );
+  }
+}
 
 export function registerRoute(
   app: FastifyInstance,
@@ -150,7 +210,10 @@ export function registerRoute(
 
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; metrics: ServerMetrics }> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Typed as Fastify's base logger so the app keeps Fastify's default instance type.
+    loggerInstance: (options.logger ?? pino({ level: "silent" })) as FastifyBaseLogger,
+    logController: new RequestLog(),
+    genReqId: requestIdOf,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     // Routes answer their own 404s; this keeps trailing-slash and case variants from surprising clients.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
@@ -159,7 +222,11 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   // Uploads (artifacts, dataset blobs) arrive as raw streams; routes read them without buffering.
   app.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
   app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
-  // A callback hook, not an async one: it runs on every request and needs no promise.
+  // Callback hooks, not async ones: they run on every request and need no promise.
+  app.addHook("onRequest", (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
   app.addHook("onResponse", (request, reply, done) => {
     metrics.countRequest(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode);
     done();

@@ -1,20 +1,61 @@
-/** A background loop for `services.background`: runs `tick` every `intervalMs` until aborted; errors are logged, not fatal. */
-export function everyInterval(name: string, intervalMs: number, tick: () => Promise<unknown>) {
-  return {
-    name,
-    start(signal: AbortSignal): void {
-      let running = false;
-      const timer = setInterval(() => {
-        if (running || signal.aborted) return;
-        running = true;
-        tick()
-          .catch((error: unknown) =>
-            process.stderr.write(`[${name}] ${error instanceof Error ? error.message : String(error)}\n`),
-          )
-          .finally(() => (running = false));
-      }, intervalMs);
-      timer.unref();
-      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
-    },
+/**
+ * Background loops (`services.background`): schedules, monitors, alert delivery, serving control.
+ * A loop runs its tick every interval until the server stops; ticks never overlap; a failing tick
+ * is logged with the loop's area and never stops the loop. What a tick did (the runs it started,
+ * the monitors it ran) is logged by its `report`, with the ids an operator searches for.
+ */
+import type { Logger } from "../core/logger.js";
+
+/** A loop repeating the same failure is logged again after this long (default once a minute), not every tick. */
+const REPEAT_FAILURE_LOG_MS = 60_000;
+
+export interface Loop<T> {
+  /** The loop's area in every log line, e.g. `monitor-scheduler`. */
+  name: string;
+  intervalMs: number;
+  tick: () => Promise<T>;
+  /** Also tick once at start (default false). */
+  immediately?: boolean;
+  /** Logs what one tick did (default: nothing). */
+  report?: (result: T, log: Logger) => void;
+}
+
+export interface BackgroundTask {
+  name: string;
+  start(signal: AbortSignal, log: Logger): void;
+}
+
+/** Runs `loop` until `signal` aborts. */
+export function runLoop<T>(loop: Loop<T>, signal: AbortSignal, log: Logger): void {
+  let running = false;
+  let failure: { message: string; loggedAt: number } | null = null;
+  const tick = () => {
+    if (running || signal.aborted) return;
+    running = true;
+    loop
+      .tick()
+      .then((result) => {
+        if (failure) log.info({ loop: loop.name }, "recovered");
+        failure = null;
+        loop.report?.(result, log);
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        const now = Date.now();
+        // A database that is down fails every tick: one line, then one a minute, not one a second.
+        if (failure?.message === message && now - failure.loggedAt < REPEAT_FAILURE_LOG_MS) return;
+        failure = { message, loggedAt: now };
+        log.error({ loop: loop.name, err: error }, "background tick failed");
+      })
+      .finally(() => (running = false));
   };
+  if (loop.immediately) tick();
+  const timer = setInterval(tick, loop.intervalMs);
+  timer.unref();
+  signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+}
+
+/** A background task made of one loop. */
+export function everyInterval<T>(loop: Loop<T>): BackgroundTask {
+  return { name: loop.name, start: (signal, log) => runLoop(loop, signal, log) };
 }

@@ -91,14 +91,19 @@ export function normalizeError(error: unknown): TandemError {
   return new TandemError("INTERNAL", "internal error");
 }
 
+/**
+ * Answers with the error. An internal error is logged with its stack under the request id (the
+ * answer says only "internal error" and that id, which finds the log line). MLflow routes answer in
+ * MLflow's exact shape, which has no place for the id: the X-Request-Id header carries it there.
+ */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const e = normalizeError(error);
-  if (e.code === "INTERNAL") request.log.error({ err: error }, "unhandled error");
+  if (e.code === "INTERNAL") request.log.error({ err: error }, "internal error");
   if (isMlflowUrl(request.url)) {
     return reply.status(mlflowStatus(e.code)).send({ error_code: mlflowCode(e.code), message: e.message });
   }
-  const body: { error: { code: string; message: string; details?: unknown } } = {
-    error: { code: e.code, message: e.message },
+  const body: { error: { code: string; message: string; details?: unknown; request_id: string } } = {
+    error: { code: e.code, message: e.message, request_id: request.id },
   };
   if (e.details !== undefined) body.error.details = e.details;
   return reply.status(statusOf(e.code)).send(body);

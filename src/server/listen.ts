@@ -4,6 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import { createServices, type OpenedServices } from "../main.js";
+import { loggerFor } from "./logging.js";
 import { buildServer } from "./server.js";
 
 export interface StartServerOptions {
@@ -70,8 +71,9 @@ export async function listenUntilStopped(options: {
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const opened = await createServices(options.config);
-  const { app } = await buildServer({ services: opened.services, noAuth: options.noAuth });
+  const logger = await loggerFor(options.config, "info");
+  const opened = await createServices(options.config, { logger });
+  const { app } = await buildServer({ services: opened.services, noAuth: options.noAuth, logger });
   const running = await listenUntilStopped({
     app,
     opened,
@@ -81,7 +83,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     startLoops(signal, url) {
       opened.services.config = { ...opened.services.config, serverUrl: url };
       if (options.background ?? true) {
-        for (const task of opened.services.background) task.start(signal);
+        for (const task of opened.services.background) task.start(signal, logger.child({ area: task.name }));
       }
     },
   });

@@ -10,7 +10,9 @@ export class ServerMetrics {
   readonly duration: Histogram<"method" | "route">;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: "tandem_" });
+    // Process and runtime metrics keep their standard names (process_cpu_seconds_total,
+    // nodejs_eventloop_lag_seconds, …), which stock Node.js and process dashboards query.
+    collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: "tandem_http_requests_total",
       help: "HTTP requests by method, route pattern and status.",

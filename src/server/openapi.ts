@@ -6,8 +6,13 @@ const ERROR_SCHEMA = {
   properties: {
     error: {
       type: "object",
-      properties: { code: { type: "string" }, message: { type: "string" }, details: {} },
-      required: ["code", "message"],
+      properties: {
+        code: { type: "string" },
+        message: { type: "string" },
+        details: {},
+        request_id: { type: "string", description: "The X-Request-Id of the request; server logs carry it." },
+      },
+      required: ["code", "message", "request_id"],
     },
   },
   required: ["error"],

@@ -3,6 +3,7 @@
  * `tandem server`, by `tandem serve`, and in-process by the embedded CLI (through inject).
  */
 import type { FastifyInstance } from "fastify";
+import type { Logger as PinoLogger } from "pino";
 import { buildApp } from "./app.js";
 import { buildOpenApi } from "./openapi.js";
 import { allRoutes } from "./routes/index.js";
@@ -24,6 +25,8 @@ export interface ServerOptions {
   validateResponses?: boolean;
   /** (default: every route) */
   routes?: AnyRoute[];
+  /** Where requests and errors are logged (default: silent). */
+  logger?: PinoLogger;
 }
 
 export async function buildServer(
@@ -36,6 +39,7 @@ export async function buildServer(
     routes,
     noAuth: options.noAuth,
     validateResponses: options.validateResponses,
+    logger: options.logger,
     beforeReady: async (app, metrics) => {
       app.get("/metrics", async (_req, reply) => {
         const text = await metrics.registry.metrics();

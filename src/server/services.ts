@@ -7,6 +7,7 @@ import type { Config } from "../config.js";
 import type { ArtifactStore } from "../core/artifacts/ports.js";
 import type { AccessService } from "../core/governance/access.js";
 import type { AuditLog } from "../core/governance/audit.js";
+import type { Logger } from "../core/logger.js";
 import type { MetadataStore } from "../core/ports.js";
 import type { AddressOutboundGuard } from "../stores/http/outbound-guard.js";
 
@@ -18,11 +19,13 @@ export interface Services {
   audit: AuditLog;
   /** The SSRF guard: every call to a URL a user can set goes through `check` or `fetch` (TANDEM_OUTBOUND_ALLOW). */
   outbound: AddressOutboundGuard;
+  /** The process's log; areas take a child with their name: `logger.child({ area: "serving" })`. */
+  logger: Logger;
   /** Things to stop when the process shuts down (background loops, child processes), last first. */
   closers: Array<() => Promise<void> | void>;
   /**
    * Loops that `tandem server` runs (schedulers, lease sweepers, monitors). The embedded CLI does not
    * start them. `start` returns at once; the loop stops when `signal` aborts.
    */
-  background: Array<{ name: string; start(signal: AbortSignal): void }>;
+  background: Array<{ name: string; start(signal: AbortSignal, log: Logger): void }>;
 }

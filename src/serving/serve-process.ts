@@ -9,6 +9,7 @@ import { createServices } from "../main.js";
 import { inferenceRoutes } from "../server/routes/inference.js";
 import { systemRoutes } from "../server/routes/system.js";
 import { listenUntilStopped } from "../server/listen.js";
+import { loggerFor } from "../server/logging.js";
 import { buildServer } from "../server/server.js";
 import { startServingLoops } from "../wiring/serving.js";
 
@@ -25,12 +26,17 @@ export interface ServeProcessOptions {
 export async function startServeProcess(
   options: ServeProcessOptions,
 ): Promise<{ url: string; stop(): Promise<void>; closed: Promise<void>; logWindowMs: number }> {
-  const opened = await createServices(options.config);
+  const logger = await loggerFor(options.config, "info");
+  const opened = await createServices(options.config, { logger });
   const only = new Set(options.endpoints.map((e) => `${options.project}/${e}`));
   const serving = opened.services.serving;
   serving.runtime.only = only;
   await serving.runtime.sync(true);
-  const { app } = await buildServer({ services: opened.services, routes: [...systemRoutes, ...inferenceRoutes] });
+  const { app } = await buildServer({
+    services: opened.services,
+    routes: [...systemRoutes, ...inferenceRoutes],
+    logger,
+  });
   // Stop accepting, let in-flight requests finish, then flush the log and unload models.
   const running = await listenUntilStopped({
     app,
@@ -38,7 +44,7 @@ export async function startServeProcess(
     host: options.host,
     port: options.port,
     handleSignals: options.handleSignals,
-    startLoops: (signal) => startServingLoops(serving, signal, only),
+    startLoops: (signal) => startServingLoops(serving, signal, only, logger.child({ area: "serving" })),
   });
   return { ...running, logWindowMs: serving.logger.windowMs };
 }

@@ -5,6 +5,7 @@ import { LocalBlobFiles } from "../stores/artifacts/blob-files.js";
 import { SqlDataStore } from "../stores/metadata/data-store.js";
 import type { Services } from "../server/services.js";
 import type { Wiring } from "./kit.js";
+import { everyInterval } from "../server/background.js";
 
 declare module "../server/services.js" {
   interface Services {
@@ -47,21 +48,16 @@ export const wireData: Wiring = ({ config, sql, services }) => {
     artifacts: services.artifacts,
     blobFiles: new LocalBlobFiles(services.artifacts, join(config.home, "tmp")),
   });
-  services.background.push({
-    name: "data-trigger",
-    start(signal) {
-      // The feed is a table: versions added by any process (an embedded CLI, another server) are seen.
-      let busy = false;
-      const tick = () => {
-        if (busy) return;
-        busy = true;
-        void dataTriggerTick(services)
-          .catch(() => undefined)
-          .finally(() => (busy = false));
-      };
-      tick();
-      const timer = setInterval(tick, 2000);
-      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
-    },
-  });
+  // The feed is a table: versions added by any process (an embedded CLI, another server) are seen.
+  services.background.push(
+    everyInterval({
+      name: "data-trigger",
+      intervalMs: 2000,
+      immediately: true,
+      tick: () => dataTriggerTick(services),
+      report: (versions, log) => {
+        if (versions > 0) log.info({ versions }, "fired data triggers for new dataset versions");
+      },
+    }),
+  );
 };

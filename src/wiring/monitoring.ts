@@ -28,6 +28,7 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     sender: new FetchWebhookSender(services.outbound),
     outbound: services.outbound,
     externalUrl: () => services.config.serverUrl ?? `http://${services.config.host}:${services.config.port}`,
+    log: services.logger.child({ area: "alerts" }),
   });
   services.alerts = alerts;
   // The closed loop: a newly firing alert starts the pipelines whose `triggers:` name it, once per alert
@@ -60,9 +61,20 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     };
   }
   // Notifications every second; a receiver that is down is retried with exponential backoff.
-  services.background.push(everyInterval("alert-delivery", 1000, () => alerts.deliverDue()));
+  services.background.push(
+    everyInterval({ name: "alert-delivery", intervalMs: 1000, tick: () => alerts.deliverDue() }),
+  );
   // A process that died between firing an alert and starting its pipelines leaves it untriggered.
-  services.background.push(everyInterval("alert-trigger-sweep", 5000, () => alerts.sweepUntriggered()));
+  services.background.push(
+    everyInterval({
+      name: "alert-trigger-sweep",
+      intervalMs: 5000,
+      tick: () => alerts.sweepUntriggered(),
+      report: (started, log) => {
+        if (started > 0) log.info({ alerts: started }, "started the pipelines of alerts left untriggered");
+      },
+    }),
+  );
 
   const monitors = new MonitorService({
     metadata: sql,
@@ -71,6 +83,7 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     alerts,
     traffic: new SqlTrafficSource(sql),
     artifacts: services.artifacts,
+    log: services.logger.child({ area: "monitor-scheduler" }),
     references: new DatasetReferenceSource(
       () => services.data,
       new LocalBlobFiles(services.artifacts, join(config.home, "tmp")),
@@ -83,7 +96,26 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     monitors.applySpec(actor, project, spec.monitors ?? {}).then(() => undefined),
   );
   // Cron schedules have minute resolution; checking every 5 s keeps a run within seconds of its tick.
-  services.background.push(everyInterval("monitor-scheduler", 5000, () => monitors.tick()));
+  services.background.push(
+    everyInterval({
+      name: "monitor-scheduler",
+      intervalMs: 5000,
+      tick: () => monitors.tick(),
+      report: (results, log) => {
+        for (const r of results) {
+          const fields = {
+            project: r.project,
+            monitor: r.monitor,
+            result_id: r.id,
+            status: r.status,
+            alert_id: r.alertId,
+          };
+          if (r.status === "failing") log.warn(fields, "monitor found a problem");
+          else log.info(fields, "monitor ran");
+        }
+      },
+    }),
+  );
 };
 
 serverExtensions.push((_app, services, metrics) => {

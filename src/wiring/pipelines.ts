@@ -21,6 +21,9 @@ import { TriggerService } from "../core/pipelines/triggers.js";
 import { LocalGit } from "../executors/local/git.js";
 import { serverExtensions } from "../server/server.js";
 import { GIT_HOOK_URL, type RawBodyRequest } from "../server/routes/pipeline-triggers.js";
+import { everyInterval } from "../server/background.js";
+import type { Logger } from "../core/logger.js";
+import type { FiredRun } from "../core/pipelines/triggers.js";
 
 declare module "../server/services.js" {
   interface Services {
@@ -145,30 +148,40 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   services.secrets = secrets;
   services.pipelineTriggers = triggers;
   if (!serverExtensions.includes(captureRawBody)) serverExtensions.push(captureRawBody);
-  services.background.push({
-    name: "pipelines-triggers",
-    start(signal) {
-      // Schedules are minute-grained; a 5 s tick starts a run within seconds of its time.
-      let busy = false;
-      const tick = () => {
-        if (busy) return;
-        busy = true;
-        void Promise.allSettled([triggers.tickSchedules(), triggers.pollGit()]).finally(() => (busy = false));
-      };
-      tick();
-      const timer = setInterval(tick, 5000);
-      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
-    },
-  });
+  // Schedules are minute-grained; a 5 s tick starts a run within seconds of its time.
+  const reportFired = (trigger: string) => (fired: FiredRun[], log: Logger) => {
+    for (const f of fired) {
+      if (f.runId) log.info({ trigger, pipeline: f.pipeline, run_id: f.runId }, "trigger started a run");
+      else log.debug({ trigger, pipeline: f.pipeline, reason: f.reason }, "trigger started no run");
+    }
+  };
+  services.background.push(
+    everyInterval({
+      name: "pipelines-schedules",
+      intervalMs: 5000,
+      immediately: true,
+      tick: () => triggers.tickSchedules(),
+      report: reportFired("schedule"),
+    }),
+    everyInterval({
+      name: "pipelines-git-poll",
+      intervalMs: 5000,
+      immediately: true,
+      tick: () => triggers.pollGit(),
+      report: reportFired("git"),
+    }),
+  );
   services.closers.push(() => pipelines.close());
-  services.background.push({
-    name: "pipelines-recovery",
-    start(signal) {
-      // Runs whose driver died (kill -9, lost machine) are taken over once their lease expires.
-      const tick = () => void pipelines.recoverOrphans().catch(() => undefined);
-      tick();
-      const timer = setInterval(tick, 5000);
-      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
-    },
-  });
+  // Runs whose driver died (kill -9, lost machine) are taken over once their lease expires.
+  services.background.push(
+    everyInterval({
+      name: "pipelines-recovery",
+      intervalMs: 5000,
+      immediately: true,
+      tick: () => pipelines.recoverOrphans(),
+      report: (runIds, log) => {
+        for (const runId of runIds) log.warn({ run_id: runId }, "took over a run whose driver stopped");
+      },
+    }),
+  );
 };

@@ -20,6 +20,8 @@ import { ArtifactRunnerFactory } from "../serving/runner-factory.js";
 import { SqlPredictionLogStore, SqlServingStore } from "../stores/metadata/serving-store.js";
 import type { Wiring } from "./kit.js";
 import { PromptAwareResolver, PromptAwareRunnerFactory } from "./llm.js";
+import { runLoop } from "../server/background.js";
+import type { Logger } from "../core/logger.js";
 
 export interface ServingArea {
   endpoints: EndpointService;
@@ -167,22 +169,41 @@ const mountServingMetrics = (_app: unknown, services: Services, metrics: ServerM
 };
 
 /** Starts the serving loops: change-counter poll, controller ticks, retention sweeps. */
-export function startServingLoops(area: ServingArea, signal: AbortSignal, only?: ReadonlySet<string>): void {
-  const every = (ms: number, fn: () => Promise<unknown>) => {
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      fn()
-        .catch(() => undefined)
-        .finally(() => (running = false));
-    }, ms);
-    signal.addEventListener("abort", () => clearInterval(timer), { once: true });
-  };
-  void area.runtime.sync(true).catch(() => undefined);
-  every(area.runtime.pollMs, () => area.runtime.sync());
-  every(area.settings.controllerMs, () => area.controller.tick(only));
-  every(area.settings.retentionSweepMs, () => area.log.deleteBefore(Date.now() - area.settings.retentionMs));
+export function startServingLoops(
+  area: ServingArea,
+  signal: AbortSignal,
+  only: ReadonlySet<string> | undefined,
+  log: Logger,
+): void {
+  void area.runtime.sync(true).catch((error: unknown) => log.error({ err: error }, "loading the endpoints failed"));
+  runLoop({ name: "serving-sync", intervalMs: area.runtime.pollMs, tick: () => area.runtime.sync() }, signal, log);
+  runLoop(
+    {
+      name: "serving-controller",
+      intervalMs: area.settings.controllerMs,
+      tick: () => area.controller.tick(only),
+      report: (events, log) => {
+        for (const e of events) {
+          const fields = { project: e.project, endpoint: e.endpoint, event: e.kind, deployment_id: e.deploymentId };
+          log[e.severity === "critical" || e.severity === "warning" ? "warn" : "info"](fields, e.message);
+        }
+      },
+    },
+    signal,
+    log,
+  );
+  runLoop(
+    {
+      name: "prediction-retention",
+      intervalMs: area.settings.retentionSweepMs,
+      tick: () => area.log.deleteBefore(Date.now() - area.settings.retentionMs),
+      report: (deleted, log) => {
+        if (deleted > 0) log.info({ predictions: deleted }, "deleted predictions past their retention");
+      },
+    },
+    signal,
+    log,
+  );
 }
 
 export const wireServing: Wiring = ({ config, sql, services }) => {
@@ -232,7 +253,7 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
   );
   services.background.push({
     name: "serving",
-    start: (signal) => startServingLoops(area, signal, runtime.only ?? undefined),
+    start: (signal, log) => startServingLoops(area, signal, runtime.only ?? undefined, log),
   });
   // Logger first, runtime after: queued answers are written before the models go.
   services.closers.push(async () => {

@@ -4,6 +4,8 @@
  * drift statistic over time, per-feature reference vs current histograms, performance and fairness
  * by group and the alert appear with the numbers the API reports.
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { registerOnnx, setAlias, settle, startServingServer } from "../serving/helpers.js";
@@ -48,6 +50,9 @@ interface Result {
 describe("Monitoring pages (e2e, Chromium)", () => {
   let t: Awaited<ReturnType<typeof startServingServer>>;
   let browser: Browser;
+  /** A stand-in for Alertmanager's webhook receiver: it keeps the notifications Tandem sends it. */
+  let receiver: Server;
+  const notifications: Array<{ alerts: Array<{ generatorURL: string; labels: Record<string, string> }> }> = [];
 
   async function traffic(seed: number, shift: number, n: number): Promise<void> {
     const r = rng(seed);
@@ -71,6 +76,17 @@ describe("Monitoring pages (e2e, Chromium)", () => {
   beforeAll(async () => {
     ensureWebBuilt();
     t = await startServingServer();
+    receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        notifications.push(JSON.parse(body) as (typeof notifications)[number]);
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    expect((await t.api("POST", `${P}/alert-receivers`, { url: receiverUrl })).status).toBe(201);
     const r = rng(1);
     const lines = ["distance,hour,segment,target"];
     for (let i = 0; i < 2000; i++) {
@@ -122,6 +138,7 @@ describe("Monitoring pages (e2e, Chromium)", () => {
   afterAll(async () => {
     await browser?.close();
     await t?.stop();
+    receiver?.close();
   });
 
   const results = async () =>
@@ -143,9 +160,31 @@ describe("Monitoring pages (e2e, Chromium)", () => {
     expect(await checkPage(page, "monitoring")).toEqual([]);
   });
 
+  it("sends Alertmanager notifications whose generatorURL opens the alert in the UI", async () => {
+    await t.services.alerts.deliverDue();
+    const firing = notifications.flatMap((n) => n.alerts).find((a) => a.labels.alertname === "flights-drift");
+    expect(firing).toBeDefined();
+    const alerts = await t.api<{ alerts: Array<{ id: string; name: string; annotations: { summary: string } }> }>(
+      "GET",
+      `${P}/alerts?status=firing`,
+    );
+    const alert = alerts.body.alerts.find((a) => a.name === "flights-drift")!;
+    expect(firing!.generatorURL).toBe(`${t.url}/p/default/alerts/${alert.id}`);
+    const { page } = browser;
+    await page.goto(firing!.generatorURL);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Alert flights-drift firing");
+    await expect(page.getByTestId("alert-summary").textContent()).resolves.toBe(alert.annotations.summary);
+    await expect(
+      page.getByTestId("alert-deliveries-table").locator("td[data-col=status]").allTextContents(),
+    ).resolves.toContain("delivered");
+    await page.getByRole("link", { name: "monitor flights-drift" }).click();
+    await page.getByTestId("drift-chart").waitFor();
+    expect(await checkPage(page, "alert")).toEqual([]);
+  });
+
   it("draws the drift statistic over time and the shifted window's histograms, with the API's numbers", async () => {
     const { page } = browser;
-    await page.getByRole("link", { name: "flights-drift" }).click();
+    await page.goto(`${t.url}/p/default/monitoring/flights-drift`);
     await page.getByTestId("drift-chart").locator("canvas").waitFor();
     const api = await results();
     const statuses = await page.getByTestId("results-table").locator("td[data-col=status]").allTextContents();

@@ -39,13 +39,31 @@ describe("tandem server", () => {
     );
     expect(key).toBeDefined();
     expect(samples.get(key!)).toBeGreaterThanOrEqual(1);
-    expect([...samples.keys()].some((k) => k.startsWith("tandem_process_cpu_seconds_total"))).toBe(true);
+    // Process and Node.js metrics under the standard names that stock dashboards query
+    // (Prometheus client conventions; Grafana's Node.js dashboards), never renamed.
+    const names = new Set([...samples.keys()].map((k) => k.replace(/\{.*$/, "")));
+    for (const standard of [
+      "process_cpu_seconds_total",
+      "process_cpu_user_seconds_total",
+      "process_resident_memory_bytes",
+      "process_start_time_seconds",
+      "process_open_fds",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_heap_size_used_bytes",
+      "nodejs_active_handles_total",
+      "nodejs_version_info",
+    ]) {
+      expect(names, standard).toContain(standard);
+    }
+    expect([...names].filter((n) => /^tandem_(process|nodejs)_/.test(n))).toEqual([]);
   });
 
   it("refuses a write without a token with 401 in the error shape", async () => {
     const res = await t.api("POST", "/api/v1/tokens", { name: "x" }, null);
     expect(res.status).toBe(401);
-    expect(res.body).toEqual({ error: { code: "UNAUTHENTICATED", message: expect.any(String) } });
+    expect(res.body).toEqual({
+      error: { code: "UNAUTHENTICATED", message: expect.any(String), request_id: expect.any(String) },
+    });
   });
 
   it("answers bad input with 400 naming the field, never a stack trace", async () => {

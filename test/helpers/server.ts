@@ -36,7 +36,8 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const home = mkdtempSync(join(tmpdir(), "tandem-home-"));
   const db = await freshDatabase(options.store ?? "sqlite");
-  const env: Record<string, string> = { TANDEM_HOME: home, ...(options.env ?? {}) };
+  // Logs at error level only: a failing test shows internal errors, not every request.
+  const env: Record<string, string> = { TANDEM_HOME: home, TANDEM_LOG_LEVEL: "error", ...(options.env ?? {}) };
   if (db.database.kind === "postgres") env.TANDEM_DATABASE_URL = db.database.url;
   else env.TANDEM_DATABASE_URL = `sqlite:${db.database.file}`;
   const config = loadConfig(env);

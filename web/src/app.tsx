@@ -15,6 +15,7 @@ const ModelsPage = lazy(() => import("./pages/models").then((m) => ({ default: m
 const EndpointsPage = lazy(() => import("./pages/endpoints").then((m) => ({ default: m.EndpointsPage })));
 const MonitoringPage = lazy(() => import("./pages/monitoring").then((m) => ({ default: m.MonitoringPage })));
 const DatasetsPage = lazy(() => import("./pages/datasets").then((m) => ({ default: m.DatasetsPage })));
+const AlertDetail = lazy(() => import("./pages/alert-detail").then((m) => ({ default: m.AlertDetail })));
 const CatalogPage = lazy(() => import("./pages/catalog").then((m) => ({ default: m.CatalogPage })));
 
 function Page({ project, segments }: { project: string; segments: string[] }): ReactNode {
@@ -34,6 +35,9 @@ function Page({ project, segments }: { project: string; segments: string[] }): R
       return <EndpointsPage project={project} path={rest} />;
     case "monitoring":
       return <MonitoringPage project={project} path={rest} />;
+    case "alerts":
+      // Alertmanager notifications link here (generatorURL); the list lives on the monitoring page.
+      return rest[0] ? <AlertDetail project={project} id={rest[0]} /> : <MonitoringPage project={project} />;
     case "datasets":
       return <DatasetsPage project={project} path={rest} />;
     case "audit":

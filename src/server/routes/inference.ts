@@ -13,7 +13,6 @@
  */
 import { z } from "zod";
 import { InvalidInputError, UnprocessableError } from "../../core/errors.js";
-import { fastId as newId } from "../../core/serving/fast-id.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 import { fromV2Inputs, toV2Outputs, v2Metadata, type V2Input } from "./inference-v2.js";
 
@@ -61,7 +60,8 @@ export const inferenceRoutes: AnyRoute[] = [
       const runtime = services.serving.runtime;
       const syncing = runtime.syncIfStale();
       if (syncing) await syncing;
-      const requestId = header(request.headers["x-request-id"]) ?? newId();
+      // The request id of the whole app: the caller's X-Request-Id when it sent a usable one.
+      const requestId = request.id;
       const r = await runtime.predict(
         project,
         params.endpoint,
@@ -178,7 +178,7 @@ export const inferenceRoutes: AnyRoute[] = [
           `endpoint ${params.endpoint}: its model has no signature, so v2 tensors cannot be mapped; use /v1/endpoints/${params.endpoint}/predict`,
         );
       const instances = fromV2Inputs(body.inputs as V2Input[], signature);
-      const requestId = body.id ?? header(request.headers["x-request-id"]) ?? newId();
+      const requestId = body.id ?? request.id;
       const r = await runtime.predict(
         project,
         params.endpoint,

@@ -31,7 +31,11 @@ export function AlertsSection({ project, limit = 50 }: { project: string; limit?
           rows={alerts.data.alerts}
           rowKey={(a) => a.id}
           columns={[
-            { key: "name", header: "Alert", cell: (a) => a.name },
+            {
+              key: "name",
+              header: "Alert",
+              cell: (a) => <Link href={projectHref(project, "alerts", a.id)}>{a.name}</Link>,
+            },
             {
               key: "status",
               header: "Status",

@@ -67,6 +67,11 @@ export function reportsFromAlertmanager(project: string, payload: AlertmanagerPa
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
 /** The payload Tandem sends for one alert change. */
+/** The web UI's page of one alert (web/src/pages/alert-detail.tsx): what a notification links to. */
+export function alertUiUrl(externalUrl: string, alert: Pick<Alert, "project" | "id">): string {
+  return `${externalUrl}/p/${encodeURIComponent(alert.project)}/alerts/${encodeURIComponent(alert.id)}`;
+}
+
 export function alertmanagerPayloadFor(
   alert: Alert,
   options: { externalUrl: string; receiver: string },
@@ -88,7 +93,7 @@ export function alertmanagerPayloadFor(
         annotations: alert.annotations,
         startsAt: new Date(alert.startsAt).toISOString(),
         endsAt: alert.endsAt ? new Date(alert.endsAt).toISOString() : ZERO_TIME,
-        generatorURL: `${options.externalUrl}/monitoring?project=${encodeURIComponent(alert.project)}&alert=${alert.id}`,
+        generatorURL: alertUiUrl(options.externalUrl, alert),
         fingerprint: alert.fingerprint,
       },
     ],

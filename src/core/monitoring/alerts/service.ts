@@ -11,6 +11,7 @@ import type { MetadataStore, OutboundGuard } from "../../ports.js";
 import { alertmanagerPayloadFor, fingerprintOf } from "./alertmanager.js";
 import type { Alert, AlertDelivery, AlertReceiver, AlertReport, AlertStatus } from "./model.js";
 import type { AlertStore, AlertTriggerSink, WebhookSender } from "./ports.js";
+import type { Logger } from "../../logger.js";
 
 /** Give up on a receiver after this many attempts (about 8.5 minutes of backoff in all). */
 export const MAX_DELIVERY_ATTEMPTS = 8;
@@ -30,6 +31,8 @@ export interface AlertServiceOptions {
   outbound: OutboundGuard;
   /** The server's public URL, for links in notifications (default http://127.0.0.1:7300). */
   externalUrl: () => string;
+  /** Where deliveries are logged (default: nowhere). */
+  log?: Logger;
 }
 
 export class AlertService {
@@ -240,6 +243,11 @@ export class AlertService {
         error = e instanceof Error ? e.message : String(e);
       }
       const attempts = delivery.attempts + 1;
+      const ids = { project: alert.project, alert: alert.name, alert_id: alert.id, receiver_id: receiver.id, attempts };
+      if (error === null) this.options.log?.info(ids, "alert notification delivered");
+      else if (attempts >= MAX_DELIVERY_ATTEMPTS)
+        this.options.log?.error({ ...ids, error }, "alert notification failed: giving up");
+      else this.options.log?.warn({ ...ids, error }, "alert notification failed: will retry");
       if (error === null) {
         await this.store.updateDelivery({
           ...delivery,

@@ -21,6 +21,7 @@ import { monitorDefinition, nextRunAfter, parseDuration } from "./definition.js"
 import type { CheckResult, MonitorDefinition, MonitorResult, MonitorState } from "./model.js";
 import type { MonitorStore, ReferenceSource, TrafficSource } from "./ports.js";
 import { windowData, type WindowData } from "./window.js";
+import type { Logger } from "../../logger.js";
 
 /** Without `window:` a run checks the traffic since the previous run, but never more than this. */
 export const DEFAULT_MAX_WINDOW_MS = 24 * 3_600_000;
@@ -49,6 +50,8 @@ export interface MonitorServiceOptions {
   references: ReferenceSource;
   /** Where window profiles are kept (content-addressed JSON). */
   artifacts: ArtifactStore;
+  /** Where scheduled runs that fail are logged (default: nowhere). */
+  log?: Logger;
 }
 
 export class MonitorService {
@@ -130,9 +133,14 @@ export class MonitorService {
     const out: MonitorResult[] = [];
     for (const state of await this.o.store.due(now, 20)) {
       const next = nextRunAfter(state.definition, now);
-      if (!(await this.o.store.claim(state.definition.project, state.definition.name, state.nextRunAt!, next)))
-        continue;
-      out.push(await this.run(SYSTEM_USER, state.definition.project, state.definition.name, { windowEnd: now }));
+      const { project, name } = state.definition;
+      if (!(await this.o.store.claim(project, name, state.nextRunAt!, next))) continue;
+      // One monitor's failure (its reference dataset deleted, say) must not hold up the others due now.
+      try {
+        out.push(await this.run(SYSTEM_USER, project, name, { windowEnd: now }));
+      } catch (error) {
+        this.o.log?.error({ project, monitor: name, err: error }, "scheduled monitor run failed");
+      }
     }
     return out;
   }
