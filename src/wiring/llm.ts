@@ -27,6 +27,7 @@ import type { Wiring } from "./kit.js";
 import { serverExtensions } from "../server/server.js";
 import { captureOtlpBody } from "../server/routes/traces.js";
 import { SpecPolicySource } from "./registry.js";
+import { everyInterval } from "../server/background.js";
 
 export interface LlmArea {
   prompts: PromptService;
@@ -190,15 +191,17 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
     );
     cache.delete(project);
   });
-  services.background.push({
-    name: "trace-retention",
-    start(signal) {
-      const sweep = () => void traces.sweep(config.traceRetentionDays).catch(() => undefined);
-      sweep();
-      const timer = setInterval(sweep, 3_600_000);
-      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
-    },
-  });
+  services.background.push(
+    everyInterval({
+      name: "trace-retention",
+      intervalMs: 3_600_000,
+      immediately: true,
+      tick: () => traces.sweep(config.traceRetentionDays),
+      report: (spans, log) => {
+        if (spans > 0) log.info({ spans }, "deleted trace spans past their retention");
+      },
+    }),
+  );
   services.closers.push(() => spans.close());
   if (!serverExtensions.includes(captureOtlpBody)) serverExtensions.push(captureOtlpBody);
 };

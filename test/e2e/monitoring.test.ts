@@ -75,7 +75,8 @@ describe("Monitoring pages (e2e, Chromium)", () => {
 
   beforeAll(async () => {
     ensureWebBuilt();
-    t = await startServingServer();
+    // The receiver listens on loopback, which the outbound (SSRF) guard refuses unless allowed.
+    t = await startServingServer({ env: { TANDEM_OUTBOUND_ALLOW: "127.0.0.1" } });
     receiver = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
