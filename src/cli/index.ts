@@ -18,6 +18,7 @@ import { registerTrafficExportCommand } from "./traffic-export.js";
 import { registerServingCommands } from "./serving.js";
 import { registerServerCommands } from "./server.js";
 import { registerTrackingCommands } from "./tracking.js";
+import { registerPromptCommands } from "./prompts.js";
 
 export function buildProgram(): Command {
   const program = new Command("tandem")
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerMonitorCommands(program);
   registerMonitorRunCommands(program);
   registerTrafficExportCommand(program);
+  registerPromptCommands(program);
   return program;
 }
 

@@ -5,6 +5,7 @@
 import type { BuiltinStep } from "./contract.js";
 import { deployBuiltin } from "./deploy.js";
 import { echoBuiltin } from "./echo.js";
+import { evalBuiltin } from "./eval.js";
 import { evaluateBuiltin } from "./evaluate.js";
 import { exportTrafficBuiltin } from "./export-traffic.js";
 import { fairnessBuiltin } from "./fairness.js";
@@ -24,6 +25,7 @@ const BUILTINS: AnyBuiltin[] = [
   validateBuiltin,
   deployBuiltin,
   trainBuiltin,
+  evalBuiltin,
 ];
 
 /** Builtins added at run time (tests, plugins); the table above is the normal place. */
