@@ -75,6 +75,15 @@ export interface Config {
   logLevel?: LogLevel;
   /** TANDEM_LOG_FORMAT: json, pretty or auto (default auto: pretty on a terminal, JSON otherwise). */
   logFormat: LogFormat;
+  /** Serving MLflow models (any flavor but onnx) through MLflow's scoring server. */
+  mlflowServe: {
+    /** TANDEM_PYTHON: the Python that runs `-m mlflow models serve` (default "python3"). */
+    python: string;
+    /** TANDEM_MLFLOW_SERVE: a shell command serving `$TANDEM_MODEL_DIR` on `$PORT` instead (default none). */
+    command: string | null;
+    /** TANDEM_MLFLOW_STARTUP_TIMEOUT_S: how long the scoring server may take to answer /ping (default 120). */
+    startupTimeoutS: number;
+  };
 }
 
 /**
@@ -245,5 +254,10 @@ export function loadConfig(env: Env = process.env): Config {
     traceRetentionDays: nonNegative("TANDEM_TRACE_RETENTION_DAYS", 30),
     logLevel: parseLogLevel(env.TANDEM_LOG_LEVEL),
     logFormat: parseLogFormat(env.TANDEM_LOG_FORMAT),
+    mlflowServe: {
+      python: env.TANDEM_PYTHON || "python3",
+      command: env.TANDEM_MLFLOW_SERVE || null,
+      startupTimeoutS: nonNegative("TANDEM_MLFLOW_STARTUP_TIMEOUT_S", 120),
+    },
   };
 }

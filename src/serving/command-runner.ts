@@ -1,9 +1,13 @@
 /**
- * Command-served models: a directory with a MODEL.json whose `command` serves HTTP (any language).
- * Tandem materialises the directory, starts the command with `PORT` set to a free port, waits for its
- * health check, proxies predictions to it, and restarts it when it exits (with a back-off).
+ * Command-served models: a process that serves HTTP (any language). Tandem materialises the model's
+ * directory, starts the command with `PORT` set to a free port, waits for its health check, proxies
+ * predictions to it, and restarts it when it exits (with a back-off). Two kinds use it:
+ * - a directory with a MODEL.json (its keys below; others are the Registry's), spoken to in Tandem's
+ *   own `{"instances"}` → `{"predictions"}` shape;
+ * - an MLflow model, run by MLflow's scoring server (mlflow-serve.ts), spoken to in MLflow's
+ *   `/invocations` format.
  *
- * MODEL.json keys Serving reads (others are the Registry's):
+ * MODEL.json keys Serving reads:
  *   command   string (run by /bin/sh in the model directory) or argv array       (required)
  *   health    GET path answering 2xx when ready                                  (default "/health")
  *   predict   POST path taking {"instances": [...]} → {"predictions": [...]}     (default "/predict")
@@ -23,6 +27,58 @@ export interface CommandManifestServing {
   health?: string;
   predict?: string;
   startup_timeout_s?: number;
+}
+
+/** How requests and answers look on the wire of a model's process. */
+export interface PredictProtocol {
+  /** The request body for these instances, and each instance keyed by feature name for the log. */
+  request(instances: unknown[]): { body: unknown; features: Array<Record<string, unknown>> };
+  /** One prediction per instance from the process's answer; throws with the process's reason otherwise. */
+  response(status: number, text: string, rows: number): unknown[];
+}
+
+export interface CommandSpec {
+  /** A string (run by /bin/sh in the model directory) or an argv array. */
+  command: string | string[];
+  /** GET path answering 2xx when ready. */
+  health: string;
+  /** POST path of predictions. */
+  predict: string;
+  /** How long the first health check may take, seconds. */
+  startupTimeoutS: number;
+  /** Extra environment for the process (besides PORT and TANDEM_MODEL). */
+  env?: Record<string, string>;
+  protocol: PredictProtocol;
+}
+
+/** Tandem's own shape: `{"instances": [...]}` → `{"predictions": [...]}`, one per instance. */
+export const TANDEM_PROTOCOL: PredictProtocol = {
+  request: (instances) => ({
+    body: { instances },
+    features: instances.map((i) =>
+      i !== null && typeof i === "object" && !Array.isArray(i) ? (i as Record<string, unknown>) : { values: i },
+    ),
+  }),
+  response(status, text, rows) {
+    if (status < 200 || status >= 300)
+      throw new Error(`the model's process answered HTTP ${status}: ${text.slice(0, 200)}`);
+    const body = JSON.parse(text) as { predictions?: unknown[] };
+    if (!Array.isArray(body.predictions) || body.predictions.length !== rows) {
+      throw new Error(`the model's process must answer {"predictions": [...]} with one per instance`);
+    }
+    return body.predictions;
+  },
+};
+
+/** The spec of a MODEL.json directory. */
+export function commandSpecOf(manifest: CommandManifestServing): CommandSpec {
+  return {
+    command: manifest.command,
+    health: manifest.health ?? "/health",
+    predict: manifest.predict ?? "/predict",
+    startupTimeoutS: manifest.startup_timeout_s ?? 30,
+    protocol: TANDEM_PROTOCOL,
+  };
 }
 
 async function freePort(): Promise<number> {
@@ -61,15 +117,25 @@ export class CommandRunner implements ModelRunner {
   private constructor(
     readonly model: ServableVersion,
     private readonly dir: string,
-    private readonly manifest: CommandManifestServing,
+    private readonly spec: CommandSpec,
   ) {
     this.signature = model.signature;
   }
 
-  static async create(model: ServableVersion, dir: string): Promise<CommandRunner> {
-    const manifest = JSON.parse(await readFile(join(dir, "MODEL.json"), "utf8")) as CommandManifestServing;
-    const runner = new CommandRunner(model, dir, manifest);
-    await runner.start();
+  /** Starts the process and waits for its health check; throws with its last stderr lines when it cannot start. */
+  static async create(model: ServableVersion, dir: string, spec?: CommandSpec): Promise<CommandRunner> {
+    const runner = new CommandRunner(
+      model,
+      dir,
+      spec ?? commandSpecOf(JSON.parse(await readFile(join(dir, "MODEL.json"), "utf8")) as CommandManifestServing),
+    );
+    try {
+      await runner.start();
+    } catch (error) {
+      // Never started: it must not linger, restarting in the background, behind a load that failed.
+      await runner.close();
+      throw error;
+    }
     return runner;
   }
 
@@ -80,8 +146,13 @@ export class CommandRunner implements ModelRunner {
   private async start(): Promise<void> {
     this.port = await freePort();
     this.healthy = false;
-    const env = { ...process.env, PORT: String(this.port), TANDEM_MODEL: `${this.model.model}@${this.model.version}` };
-    const cmd = this.manifest.command;
+    const env = {
+      ...process.env,
+      ...this.spec.env,
+      PORT: String(this.port),
+      TANDEM_MODEL: `${this.model.model}@${this.model.version}`,
+    };
+    const cmd = this.spec.command;
     const child = Array.isArray(cmd)
       ? spawn(cmd[0]!, cmd.slice(1), { cwd: this.dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true })
       : spawn("/bin/sh", ["-c", cmd], { cwd: this.dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
@@ -90,18 +161,21 @@ export class CommandRunner implements ModelRunner {
       "data",
       (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-2000)),
     );
-    child.on("exit", () => {
+    const gone = () => {
       if (this.child !== child) return;
       this.healthy = false;
       this.child = null;
       if (!this.stopping) void this.restart();
+    };
+    // A command that cannot be spawned at all (missing program, missing directory) is an exit, not a crash of Tandem.
+    child.on("error", (error) => {
+      this.stderrTail += `\n${error.message}`;
+      gone();
     });
-    const deadline = Date.now() + (this.manifest.startup_timeout_s ?? 30) * 1000;
+    child.on("exit", gone);
+    const deadline = Date.now() + this.spec.startupTimeoutS * 1000;
     while (Date.now() < deadline) {
-      if (this.child !== child)
-        throw new Error(
-          `model command exited during startup: ${this.stderrTail.trim().split("\n").slice(-3).join(" | ")}`,
-        );
+      if (this.child !== child) throw new Error(`model command exited during startup: ${this.lastStderrLines()}`);
       if (await this.checkHealth()) {
         this.healthy = true;
         return;
@@ -110,8 +184,17 @@ export class CommandRunner implements ModelRunner {
     }
     killGroup(child, "SIGKILL");
     throw new Error(
-      `model command did not answer ${this.manifest.health ?? "/health"} within ${this.manifest.startup_timeout_s ?? 30} s`,
+      `model command did not answer ${this.spec.health} within ${this.spec.startupTimeoutS} s: ${this.lastStderrLines()}`,
     );
+  }
+
+  /** The process's last meaningful stderr lines (a Python traceback ends with the exception). */
+  private lastStderrLines(): string {
+    const lines = this.stderrTail
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+    return lines.slice(-3).join(" | ") || "(no output on stderr)";
   }
 
   private async restart(): Promise<void> {
@@ -130,7 +213,7 @@ export class CommandRunner implements ModelRunner {
 
   async checkHealth(): Promise<boolean> {
     try {
-      const res = await fetch(this.base + (this.manifest.health ?? "/health"), { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(this.base + this.spec.health, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       return res.ok;
     } catch {
@@ -144,24 +227,17 @@ export class CommandRunner implements ModelRunner {
 
   async predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: Array<Record<string, unknown>> }> {
     if (!this.healthy) throw new Error("the model's process is not running (restarting)");
+    const { body, features } = this.spec.protocol.request(instances);
     this.inFlight++;
     try {
-      const res = await fetch(this.base + (this.manifest.predict ?? "/predict"), {
+      const res = await fetch(this.base + this.spec.predict, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ instances }),
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
       const text = await res.text();
-      if (!res.ok) throw new Error(`the model's process answered HTTP ${res.status}: ${text.slice(0, 200)}`);
-      const body = JSON.parse(text) as { predictions?: unknown[] };
-      if (!Array.isArray(body.predictions) || body.predictions.length !== instances.length) {
-        throw new Error(`the model's process must answer {"predictions": [...]} with one per instance`);
-      }
-      const features = instances.map((i) =>
-        i !== null && typeof i === "object" && !Array.isArray(i) ? (i as Record<string, unknown>) : { values: i },
-      );
-      return { predictions: body.predictions, features };
+      return { predictions: this.spec.protocol.response(res.status, text, instances.length), features };
     } finally {
       this.inFlight--;
     }
@@ -177,7 +253,7 @@ export class CommandRunner implements ModelRunner {
     this.stopping = true;
     const child = this.child;
     this.child = null;
-    if (child && child.exitCode === null) {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
       killGroup(child, "SIGTERM");
       const timer = setTimeout(() => killGroup(child, "SIGKILL"), 3000);
       await once(child, "exit").catch(() => undefined);

@@ -10,7 +10,7 @@ import type { ModelResolver, ServableVersion, ServingAlertSink } from "../core/s
 import { PredictionLogger } from "../core/serving/prediction-log.js";
 import { ServingRuntime, type ServingMetrics } from "../core/serving/runtime.js";
 import { EndpointService } from "../core/serving/service.js";
-import { NotFoundError } from "../core/errors.js";
+import { ConflictError, NotFoundError } from "../core/errors.js";
 import type { RegistryService } from "../core/registry/service.js";
 import type { ModelVersion } from "../core/registry/model.js";
 import type { ServerMetrics } from "../server/metrics.js";
@@ -50,12 +50,19 @@ declare module "../server/services.js" {
 }
 
 function toServable(v: ModelVersion): ServableVersion {
+  const format = v.artifact.format;
+  if (format === "other")
+    throw new ConflictError(
+      `${v.modelName}@${v.version} cannot be served: it was registered as format "other" (no MLmodel, MODEL.json or ONNX file in it); it stays downloadable`,
+      { model: v.modelName, version: v.version, format },
+    );
   return {
     model: v.modelName,
     version: v.version,
-    format: v.artifact.format,
+    format,
     storage: v.artifact.storage,
     sha256: v.artifact.sha256,
+    fileName: v.artifact.storage === "tree" ? v.artifact.fileName : null,
     signature: v.signature.model ?? null,
     gitCommit: v.lineage.gitCommit,
   };
@@ -222,19 +229,21 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
     resolver,
     alertSink: () => area.alertSink,
   });
+  const factory = new ArtifactRunnerFactory(services.artifacts, join(config.home, "serving", "models"), {
+    onnx: { batchWindowMs: config.servingBatchWindowMs },
+    mlflow: config.mlflowServe,
+  });
   const runtime = new ServingRuntime({
     store,
     resolver,
-    factory: new PromptAwareRunnerFactory(
-      new ArtifactRunnerFactory(services.artifacts, join(config.home, "serving", "models"), {
-        batchWindowMs: config.servingBatchWindowMs,
-      }),
-    ),
+    factory: new PromptAwareRunnerFactory(factory),
     logger,
     pollMs: 250,
   });
   Object.assign(area, {
-    endpoints: new EndpointService(services.metadata, services.audit, store, resolver, controller),
+    endpoints: new EndpointService(services.metadata, services.audit, store, resolver, controller, (v) =>
+      factory.preflight(v),
+    ),
     controller,
     runtime,
     logger,

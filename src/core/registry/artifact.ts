@@ -1,14 +1,19 @@
 /**
- * What a registered artifact is, read from its bytes: an ONNX file (signature from the trainer's
- * `tandem.signature` metadata, else from the graph's inputs and outputs), or a directory with a
- * `MODEL.json` (a command-served model). A directory holding exactly one `.onnx` file (a trainer's
- * output directory) registers that file.
+ * What a registered artifact is, read from its bytes, in this order:
+ * - a directory with an `MLmodel` at its root: an MLflow model, kept whole (`mlflow/<flavor>`,
+ *   signature and requirements from MLmodel; see mlmodel.ts);
+ * - a directory with a `MODEL.json`: a command-served model;
+ * - an ONNX file, or a directory holding exactly one `.onnx` file (a trainer's output directory),
+ *   which registers that file (signature from the trainer's `tandem.signature` metadata, else from
+ *   the graph's inputs and outputs);
+ * - anything else (a notes file, a directory of plots): `other`, kept and downloadable, not servable.
  */
 import onnxProto from "onnx-proto";
 import { getManifest, putManifest } from "../artifacts/manifest.js";
 import type { ArtifactStore, ManifestEntry } from "../artifacts/ports.js";
 import { InvalidInputError } from "../errors.js";
 import { SIGNATURE_METADATA_KEY, type ModelSignature } from "../training/signature.js";
+import { readMlmodel, REQUIREMENT_FILES } from "./mlmodel.js";
 import type { TensorInfo, VersionArtifact, VersionSignature } from "./model.js";
 
 const { onnx } = onnxProto;
@@ -126,7 +131,11 @@ export type ArtifactInput =
 export interface InspectedArtifact {
   artifact: VersionArtifact;
   signature: VersionSignature;
+  /** An MLflow model's environment files → sha256 (empty for other formats). */
+  requirements: Record<string, string>;
 }
+
+const NO_SIGNATURE: VersionSignature = { source: "none", inputs: [], outputs: [] };
 
 async function inspectOnnxBlob(
   store: ArtifactStore,
@@ -136,22 +145,68 @@ async function inspectOnnxBlob(
 ): Promise<InspectedArtifact> {
   const info = await store.statBlob(sha256);
   if (!info) throw new InvalidInputError(`${label}: blob ${sha256} is not in the artifact store (upload it first)`);
-  const signature =
-    info.size <= MAX_PARSE_BYTES
-      ? onnxSignature(await readBlob(store, sha256), label)
-      : ({ source: "none", inputs: [], outputs: [] } satisfies VersionSignature);
-  return { artifact: { format: "onnx", storage: "blob", sha256, size: info.size, fileName }, signature };
+  const signature = info.size <= MAX_PARSE_BYTES ? onnxSignature(await readBlob(store, sha256), label) : NO_SIGNATURE;
+  return {
+    artifact: { format: "onnx", storage: "blob", sha256, size: info.size, fileName },
+    signature,
+    requirements: {},
+  };
+}
+
+/** An MLflow model directory: kept whole; an `onnx` flavor's file is checked and its graph read. */
+async function inspectMlflowTree(
+  store: ArtifactStore,
+  entries: ManifestEntry[],
+  manifestSha: string,
+  label: string,
+): Promise<InspectedArtifact> {
+  const mlmodel = entries.find((e) => e.path === "MLmodel")!;
+  const info = readMlmodel((await readBlob(store, mlmodel.sha256)).toString("utf8"), label);
+  const size = entries.reduce((n, e) => n + e.size, 0);
+  const requirements = Object.fromEntries(
+    entries.filter((e) => (REQUIREMENT_FILES as readonly string[]).includes(e.path)).map((e) => [e.path, e.sha256]),
+  );
+  const artifact: VersionArtifact = {
+    format: info.format,
+    storage: "tree",
+    sha256: manifestSha,
+    size,
+    fileName: info.onnxFile,
+  };
+  const fromMlmodel: VersionSignature = {
+    source: "mlmodel",
+    inputs: info.inputs,
+    outputs: info.outputs,
+    ...(info.serving ? { model: info.serving } : {}),
+    ...(info.params.length ? { params: info.params } : {}),
+  };
+  if (info.onnxFile === null) return { artifact, signature: fromMlmodel, requirements };
+  const onnxEntry = entries.find((e) => e.path === info.onnxFile);
+  if (!onnxEntry)
+    throw new InvalidInputError(
+      `${label}/MLmodel: the onnx flavor's data file ${info.onnxFile} is not in the directory`,
+    );
+  // The ONNX graph is what onnxruntime runs in-process, so its signature (and a trainer's metadata) is the one kept.
+  const graph =
+    onnxEntry.size <= MAX_PARSE_BYTES ? onnxSignature(await readBlob(store, onnxEntry.sha256), label) : null;
+  return { artifact, signature: graph ?? fromMlmodel, requirements };
 }
 
 /** Reads what kind of model an uploaded artifact is, and its signature. */
 export async function inspectArtifact(store: ArtifactStore, input: ArtifactInput): Promise<InspectedArtifact> {
   if (input.kind === "blob") {
-    if (!input.fileName.toLowerCase().endsWith(".onnx")) {
+    if (input.fileName.toLowerCase().endsWith(".onnx"))
+      return inspectOnnxBlob(store, input.sha256, input.fileName, input.fileName);
+    const info = await store.statBlob(input.sha256);
+    if (!info)
       throw new InvalidInputError(
-        `${input.fileName}: a single-file model must be an .onnx file (a command-served model is a directory with MODEL.json)`,
+        `${input.fileName}: blob ${input.sha256} is not in the artifact store (upload it first)`,
       );
-    }
-    return inspectOnnxBlob(store, input.sha256, input.fileName, input.fileName);
+    return {
+      artifact: { format: "other", storage: "blob", sha256: input.sha256, size: info.size, fileName: input.fileName },
+      signature: NO_SIGNATURE,
+      requirements: {},
+    };
   }
   const entries = input.kind === "tree" ? input.entries : (await getManifest(store, input.sha256)).entries;
   if (entries.length === 0) throw new InvalidInputError("the model directory is empty");
@@ -164,6 +219,7 @@ export async function inspectArtifact(store: ArtifactStore, input: ArtifactInput
   // putManifest checks every path (no absolute, no "..") and stores the canonical manifest.
   const manifestSha = input.kind === "tree" ? await putManifest(store, entries) : input.sha256;
   const label = `artifact ${manifestSha.slice(0, 12)}`;
+  if (entries.some((e) => e.path === "MLmodel")) return inspectMlflowTree(store, entries, manifestSha, label);
   const modelJson = entries.find((e) => e.path === "MODEL.json");
   if (modelJson) {
     const manifest = parseModelJson((await readBlob(store, modelJson.sha256)).toString("utf8"), label);
@@ -175,14 +231,16 @@ export async function inspectArtifact(store: ArtifactStore, input: ArtifactInput
         inputs: manifest.signature?.inputs ?? [],
         outputs: manifest.signature?.outputs ?? [],
       },
+      requirements: {},
     };
   }
   const onnxFiles = entries.filter((e) => e.path.toLowerCase().endsWith(".onnx"));
   const chosen = onnxFiles.length === 1 ? onnxFiles[0] : onnxFiles.find((e) => e.path === "model.onnx");
-  if (!chosen) {
-    throw new InvalidInputError(
-      `${label}: a model directory needs a MODEL.json (command-served model) or exactly one .onnx file (found ${onnxFiles.length})`,
-    );
-  }
-  return inspectOnnxBlob(store, chosen.sha256, chosen.path.split("/").pop()!, chosen.path);
+  if (chosen) return inspectOnnxBlob(store, chosen.sha256, chosen.path.split("/").pop()!, chosen.path);
+  const size = entries.reduce((n, e) => n + e.size, 0);
+  return {
+    artifact: { format: "other", storage: "tree", sha256: manifestSha, size, fileName: null },
+    signature: NO_SIGNATURE,
+    requirements: {},
+  };
 }

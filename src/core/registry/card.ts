@@ -24,6 +24,8 @@ export interface ModelCard {
     datasetVersions: string[];
     gitCommit: string | null;
     envDigest: string | null;
+    /** An MLflow model's environment files → sha256. */
+    requirements: Record<string, string>;
     params: Record<string, string>;
     metrics: Record<string, number>;
   };
@@ -66,6 +68,7 @@ export function buildModelCard(input: {
       datasetVersions: v.lineage.datasetVersions,
       gitCommit: v.lineage.gitCommit,
       envDigest: v.lineage.envDigest,
+      requirements: v.lineage.requirements ?? {},
       params: input.sourceRun?.params ?? {},
       metrics: input.sourceRun?.metrics ?? {},
     },
@@ -135,6 +138,7 @@ export function modelCardMarkdown(card: ModelCard): string {
         ["Pipeline run", card.training.pipelineRunId],
         ["Git commit", card.training.gitCommit],
         ["Environment digest", card.training.envDigest],
+        ...Object.entries(card.training.requirements).map(([file, sha]) => [`Requirements: ${file}`, sha]),
       ],
     ),
   );

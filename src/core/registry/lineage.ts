@@ -4,6 +4,7 @@
  * registration (kept on the version, so "which versions were trained on flights@3" is one query)
  * and again, live, when someone asks for the graph.
  */
+import { createHash } from "node:crypto";
 import type { LineageSnapshot, ModelVersion } from "./model.js";
 import { LINEAGE_TAGS, type LineageRun, type LineageSource } from "./ports.js";
 
@@ -98,10 +99,29 @@ export async function collectLineage(
   };
 }
 
+/**
+ * A version's lineage with its model's own environment files (an MLflow model's requirements.txt,
+ * conda.yaml, python_env.yaml). The environment digest then covers both what the run ran in and what
+ * the model says it needs: sha256 over the run's digest and each file's name and sha256, in name order.
+ */
+export function withRequirements(snapshot: LineageSnapshot, requirements: Record<string, string>): LineageSnapshot {
+  const files = Object.keys(requirements).sort();
+  if (files.length === 0) return snapshot;
+  const hash = createHash("sha256").update(`run\0${snapshot.envDigest ?? ""}\0`);
+  for (const f of files) hash.update(`${f}\0${requirements[f]}\0`);
+  return {
+    ...snapshot,
+    envDigest: hash.digest("hex"),
+    requirements: Object.fromEntries(files.map((f) => [f, requirements[f]!])),
+  };
+}
+
 /** The graph as nodes and edges (what the UI draws), beside the plain records. */
 export function lineageGraph(version: ModelVersion, collected: CollectedLineage): LineageGraph {
   // Live records may be gone (a purged run); the snapshot taken at registration still answers.
-  const snapshot: LineageSnapshot = collected.sourceRun ? collected.snapshot : version.lineage;
+  const snapshot: LineageSnapshot = collected.sourceRun
+    ? withRequirements(collected.snapshot, version.lineage.requirements ?? {})
+    : version.lineage;
   const nodes: LineageNode[] = [];
   const edges: LineageEdge[] = [];
   const vId = `model_version:${version.modelName}@${version.version}`;
@@ -167,7 +187,8 @@ export function lineageGraph(version: ModelVersion, collected: CollectedLineage)
       id: `environment:${snapshot.envDigest}`,
       kind: "environment",
       label: snapshot.envDigest.slice(0, 19),
-      attributes: { digest: snapshot.envDigest },
+      // The model's own environment files, by name (`requirements.txt: <sha256>`), beside the digest.
+      attributes: { digest: snapshot.envDigest, ...snapshot.requirements },
     });
     edges.push({ from: anchor, to: `environment:${snapshot.envDigest}`, relation: "ran_in" });
   }

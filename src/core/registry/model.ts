@@ -39,8 +39,16 @@ export interface RegisteredModel {
   updatedAt: number;
 }
 
-/** `onnx`: one ONNX file served by onnxruntime. `command`: a directory with MODEL.json, served by its command. */
-export type ArtifactFormat = "onnx" | "command";
+/**
+ * `onnx`: one ONNX file served by onnxruntime. `command`: a directory with MODEL.json, served by its
+ * command. `mlflow/<flavor>`: an MLflow model directory (MLmodel), as MLflow wrote it (its `onnx`
+ * flavor is served by onnxruntime, any other by MLflow's scoring server). `other`: any other file or
+ * directory: kept, versioned and downloadable, but not servable.
+ */
+export type ArtifactFormat = "onnx" | "command" | "other" | `mlflow/${string}`;
+
+/** Whether an endpoint can serve this format. */
+export const isServableFormat = (format: ArtifactFormat): boolean => format !== "other";
 
 export interface VersionArtifact {
   format: ArtifactFormat;
@@ -49,20 +57,26 @@ export interface VersionArtifact {
   sha256: string;
   /** Total bytes. */
   size: number;
-  /** File name of a blob artifact (e.g. `model.onnx`); null for a tree. */
+  /**
+   * File name of a blob artifact (e.g. `model.onnx`). For a tree, the file served from it (an MLflow
+   * `onnx` flavor's data file), else null.
+   */
   fileName: string | null;
 }
 
 /**
  * What goes in and out. `source` says where it was read: the trainer's embedded `tandem.signature`
- * (full: features, task, classes), the ONNX graph's inputs/outputs alone, or MODEL.json.
+ * (full: features, task, classes), the ONNX graph's inputs/outputs alone, MODEL.json, or an MLflow
+ * model's MLmodel.
  */
 export interface VersionSignature {
-  source: "metadata" | "graph" | "manifest" | "none";
+  source: "metadata" | "graph" | "manifest" | "mlmodel" | "none";
   inputs: TensorInfo[];
   outputs: TensorInfo[];
-  /** The full trainer signature when the model carried one. */
+  /** The full trainer signature when the model carried one (for MLmodel: the one derived for serving). */
   model?: ModelSignature;
+  /** An MLflow signature's inference params (name, type, default). */
+  params?: Array<{ name: string; type: string; default?: unknown }>;
 }
 
 /** Lineage facts captured when the version was registered (so the reverse lookup is one query). */
@@ -70,7 +84,10 @@ export interface LineageSnapshot {
   pipelineRunId: string | null;
   datasetVersions: string[];
   gitCommit: string | null;
+  /** The run's environment digest, combined with the model's own requirement files when it has any. */
   envDigest: string | null;
+  /** An MLflow model's environment files (`requirements.txt`, `conda.yaml`, …) → sha256. */
+  requirements?: Record<string, string>;
 }
 
 export interface ModelVersion {
@@ -82,6 +99,8 @@ export interface ModelVersion {
   intendedUse: string;
   artifact: VersionArtifact;
   signature: VersionSignature;
+  /** What it was registered from, as an MLflow client named it (`runs:/…/model`); null when not given. */
+  source: { uri: string; isFile: boolean } | null;
   sourceRunId: string | null;
   /** Who registered it; may never approve it. */
   author: string;

@@ -35,7 +35,7 @@ import { newId, nowMs } from "../ids.js";
 import { inspectArtifact, type ArtifactInput } from "./artifact.js";
 import { buildModelCard, type ModelCard } from "./card.js";
 import { tagKey, type RegistryDeps } from "./catalog.js";
-import { collectLineage, lineageGraph, type LineageGraph } from "./lineage.js";
+import { collectLineage, lineageGraph, withRequirements, type LineageGraph } from "./lineage.js";
 import type { Evaluation, FairnessResult, ModelVersion } from "./model.js";
 import { policyProblems, type PolicySpec } from "./policy.js";
 import { LINEAGE_TAGS } from "./ports.js";
@@ -52,6 +52,8 @@ export interface RegisterVersionInput {
   description?: string;
   intendedUse?: string;
   tags?: Record<string, string>;
+  /** What it was registered from, as an MLflow client named it (kept for MLflow's `source`). */
+  source?: { uri: string; isFile: boolean } | null;
   /** Without `runId`: lineage facts to put on the run recorded for the registration. */
   lineage?: { datasetVersions?: string[]; gitCommit?: string | null };
 }
@@ -96,6 +98,7 @@ export class RegistryService extends Promotions {
       });
     }
     const collected = await collectLineage(this.deps.lineage, project, runId);
+    const lineage = withRequirements(collected.snapshot, inspected.requirements);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const now = nowMs();
       const model = { project, name, description: "", owner: actor, tags: {}, createdAt: now, updatedAt: now };
@@ -120,11 +123,12 @@ export class RegistryService extends Promotions {
         intendedUse: input.intendedUse ?? "",
         artifact: inspected.artifact,
         signature: inspected.signature,
+        source: input.source ?? null,
         sourceRunId: runId,
         author: actor,
         tags: input.tags ?? {},
         stage: "None",
-        lineage: collected.snapshot,
+        lineage,
         createdAt: now,
         updatedAt: now,
       };

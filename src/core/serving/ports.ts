@@ -20,10 +20,16 @@ import type {
 export interface ServableVersion {
   model: string;
   version: number;
-  format: "onnx" | "command" | "prompt";
-  /** `blob`: the ONNX file's sha256; `tree`: the sha256 of a directory manifest holding MODEL.json. */
+  /**
+   * `onnx` (onnxruntime), `command` (a MODEL.json directory's own process), `mlflow/<flavor>` (an
+   * MLflow model directory: `mlflow/onnx` runs in onnxruntime, any other flavor in MLflow's scoring server).
+   */
+  format: "onnx" | "command" | "prompt" | `mlflow/${string}`;
+  /** `blob`: the ONNX file's sha256; `tree`: the sha256 of a directory manifest (MODEL.json or MLmodel). */
   storage: "blob" | "tree";
   sha256: string;
+  /** In a tree: the file to load (an MLflow `onnx` flavor's data file); absent otherwise. */
+  fileName?: string | null;
   /** The trainer's signature when the model carries one (features, task, classes). */
   signature: ModelSignature | null;
   /** Git commit of the version's lineage, for deployment records. */

@@ -29,6 +29,8 @@ export interface ModelRunner {
 /** Loads a runner for a version (ONNX session, or the model's own process) and warms it. */
 export interface RunnerFactory {
   load(version: ServableVersion): Promise<ModelRunner>;
+  /** Refuses (ConflictError naming what is missing) a version this host cannot serve, before a deploy. */
+  preflight?(version: ServableVersion): Promise<void>;
 }
 
 /** Counts requests per endpoint/version/slot for /metrics (prom-client implements it in server/). */
@@ -206,6 +208,11 @@ export class ServingRuntime {
         `endpoint ${JSON.stringify(name)} is not served here (project ${JSON.stringify(project)})`,
       );
     return live;
+  }
+
+  /** Why this process could not load the endpoint's models at its last reload (null: it could, or never tried). */
+  loadError(project: string, name: string): string | null {
+    return this.loadErrors.get(key(project, name)) ?? null;
   }
 
   isReady(project: string, name: string): boolean {

@@ -21,7 +21,7 @@ import {
   type ServingEvent,
   type SloSpec,
 } from "./model.js";
-import type { DeploymentFilter, ModelResolver, ServingStore } from "./ports.js";
+import type { DeploymentFilter, ModelResolver, ServableVersion, ServingStore } from "./ports.js";
 import type { LlmEndpointConfig } from "../llm/model.js";
 
 /** The shape of one `endpoints:` entry of tandem.yaml (see pipelines/spec/endpoints.ts). */
@@ -80,6 +80,8 @@ export class EndpointService {
     private readonly store: ServingStore,
     private readonly resolver: ModelResolver,
     readonly controller: EndpointController,
+    /** Checks that this host can serve a version before it is deployed (default: no check). */
+    private readonly preflight: (version: ServableVersion) => Promise<void> = async () => undefined,
   ) {}
 
   async get(project: string, name: string): Promise<Endpoint> {
@@ -115,6 +117,7 @@ export class EndpointService {
         policy,
         actor,
       });
+      await this.preflight(v);
     }
     const now = Date.now();
     const existing = await this.store.getEndpoint(project, name);

@@ -113,6 +113,11 @@ export class TrackingArtifacts {
     }));
   }
 
+  /** The file at `path`, or null when there is none (it may be a directory). */
+  file(project: string, rawPath: string): Promise<ArtifactRecord | null> {
+    return this.options.store.getArtifact(project, safeRelativePath(rawPath));
+  }
+
   async get(project: string, rawPath: string): Promise<{ record: ArtifactRecord; stream: Readable }> {
     const path = safeRelativePath(rawPath);
     const record = await this.options.store.getArtifact(project, path);

@@ -3,7 +3,7 @@
  * Deploying needs `member` and passes the project's policies; promote and rollback likewise.
  */
 import { z } from "zod";
-import { InvalidInputError } from "../../core/errors.js";
+import { ConflictError, InvalidInputError } from "../../core/errors.js";
 import type { DeploymentRecord, Endpoint, ModelSelector, ServingEvent } from "../../core/serving/model.js";
 import { formatSelector, parseModelRef, parseSelector } from "../../core/serving/model.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
@@ -202,7 +202,11 @@ export const endpointRoutes: AnyRoute[] = [
     auth: "bearer",
     role: "viewer",
     params: projectEndpoint,
-    response: endpointWire.extend({ events: z.array(eventWire), deployments: z.array(deploymentWire) }),
+    response: endpointWire.extend({
+      events: z.array(eventWire),
+      deployments: z.array(deploymentWire),
+      load_error: z.string().nullable(),
+    }),
     handler: async ({ services, project, params }) => {
       const e = await services.serving.endpoints.get(project, params.endpoint);
       const events = await services.serving.endpoints.listEvents(project, params.endpoint, 20);
@@ -211,7 +215,13 @@ export const endpointRoutes: AnyRoute[] = [
         kind: "model",
         limit: 20,
       });
-      return { ...endpointToWire(e), events: events.map(eventToWire), deployments: deployments.map(deploymentToWire) };
+      return {
+        ...endpointToWire(e),
+        events: events.map(eventToWire),
+        deployments: deployments.map(deploymentToWire),
+        // Why this server could not load its models (e.g. a model process that exits at startup), so it never sits unready in silence.
+        load_error: services.serving.runtime.loadError(project, params.endpoint),
+      };
     },
   }),
   defineRoute({
@@ -244,6 +254,17 @@ export const endpointRoutes: AnyRoute[] = [
         },
         principal.userName,
       );
+      // Load it here at once, so a model that cannot start is a 409 with the reason, not a silent "not ready".
+      const runtime = services.serving.runtime;
+      if (!runtime.only || runtime.only.has(`${project}/${params.endpoint}`)) {
+        await runtime.sync();
+        const failed = runtime.loadError(project, params.endpoint);
+        if (failed)
+          throw new ConflictError(
+            `endpoint ${params.endpoint} is deployed but cannot serve: loading its model failed: ${failed}`,
+            { endpoint: endpointToWire(endpoint), load_error: failed },
+          );
+      }
       return endpointToWire(endpoint);
     },
   }),

@@ -32,8 +32,9 @@ function flatten(data: unknown[]): unknown[] {
 export function fromV2Inputs(inputs: V2Input[], signature: ModelSignature): unknown[] {
   const features = featuresOf(signature);
   const width = features.length;
-  const modelInput = signature.inputs[0]?.name;
-  const whole = inputs.find((i) => i.name === modelInput);
+  // One model input holds every feature ([N, F]); a model with an input per column (an MLflow column signature) has none.
+  const modelInput = signature.inputs.length === 1 ? signature.inputs[0]?.name : undefined;
+  const whole = modelInput === undefined ? undefined : inputs.find((i) => i.name === modelInput);
   if (whole) {
     const data = flatten(whole.data);
     const rows = whole.shape[0] ?? 0;
@@ -55,7 +56,7 @@ export function fromV2Inputs(inputs: V2Input[], signature: ModelSignature): unkn
     const t = byName.get(f.name);
     if (!t)
       throw new UnprocessableError(
-        `inputs: missing feature ${JSON.stringify(f.name)} (send one tensor per feature, or one tensor ${JSON.stringify(modelInput)} of shape [N, ${width}])`,
+        `inputs: missing feature ${JSON.stringify(f.name)} (send one tensor per feature${modelInput === undefined ? "" : `, or one tensor ${JSON.stringify(modelInput)} of shape [N, ${width}]`})`,
       );
     const data = flatten(t.data);
     if (data.length !== rows)
@@ -97,6 +98,13 @@ export function toV2Outputs(predictions: unknown[], signature: ModelSignature, w
   return wanted?.length ? outputs.filter((o) => wanted.includes(o.name)) : outputs;
 }
 
+/** OIP's `platform`: what runs the model (an MLflow flavor other than onnx runs in MLflow's scoring server). */
+function platformOf(format: string | undefined): string {
+  if (format === "command") return "tandem_command";
+  if (format?.startsWith("mlflow/") && format !== "mlflow/onnx") return `mlflow_${format.slice("mlflow/".length)}`;
+  return "onnxruntime_onnx";
+}
+
 export function v2Metadata(live: LiveEndpoint, name: string) {
   const signature = live.primary?.signature ?? null;
   const versions = [live.endpoint.primaryVersion, live.endpoint.canaryVersion]
@@ -110,7 +118,7 @@ export function v2Metadata(live: LiveEndpoint, name: string) {
   return {
     name,
     versions,
-    platform: live.primary?.model.format === "command" ? "tandem_command" : "onnxruntime_onnx",
+    platform: platformOf(live.primary?.model.format),
     inputs: signature ? signature.inputs.map(tensor) : [],
     outputs: signature ? signature.outputs.map(tensor) : [],
     parameters: {

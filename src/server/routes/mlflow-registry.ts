@@ -1,115 +1,27 @@
 /**
  * MLflow's model-registry API (mlflow/protos/model_registry.proto) mapped onto Tandem's registry
- * (core/registry/service.ts has the mapping table). Versions are created READY at once. A version's
- * files are also indexed at `_registry/<model>/<version>/` in the artifact proxy, which is what
- * get-download-uri and `source` name: they stay downloadable after the source run is collected.
- * Aliases go through the registry's policy gate; a refusal answers 409 INVALID_STATE with the reason.
+ * (core/registry/service.ts has the mapping table). Versions are created READY at once, from any
+ * source an MLflow client registers (mlflow-registry-wire.ts). Aliases go through the registry's
+ * policy gate; a refusal answers 409 INVALID_STATE with the reason.
  */
 import { z } from "zod";
-import { getManifest } from "../../core/artifacts/manifest.js";
-import { InvalidInputError, NotFoundError } from "../../core/errors.js";
-import type { ModelVersion, RegisteredModel } from "../../core/registry/model.js";
+import { InvalidInputError } from "../../core/errors.js";
 import { compareCodePoints } from "../../core/tracking/filter/evaluate.js";
 import { matchesSimple, parseSimpleFilter } from "../../core/tracking/filter/simple.js";
 import { decodePageToken, encodePageToken } from "../../core/tracking/paging.js";
-import type { Services } from "../services.js";
 import { mlflowRoute } from "./mlflow-tracking.js";
-import { keyValue, queryInt, repeated, tagsOut } from "./mlflow-wire.js";
-
-const registryPrefix = (name: string, version: number) => `_registry/${name}/${version}`;
-
-function versionNumber(v: string | number | undefined): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new InvalidInputError(`Invalid value '${v}' for parameter 'version': a positive integer`);
-  return n;
-}
-
-async function aliasesOf(
-  services: Services,
-  project: string,
-  name: string,
-): Promise<Array<{ alias: string; version: number }>> {
-  return (await services.registry.listAliases(project, name)).map((a) => ({ alias: a.alias, version: a.version }));
-}
-
-function versionOut(v: ModelVersion, aliases: Array<{ alias: string; version: number }>) {
-  return {
-    name: v.modelName,
-    version: String(v.version),
-    creation_timestamp: v.createdAt,
-    last_updated_timestamp: v.updatedAt,
-    user_id: v.author,
-    current_stage: v.stage,
-    description: v.description,
-    source: `mlflow-artifacts:/${registryPrefix(v.modelName, v.version)}`,
-    run_id: v.sourceRunId ?? "",
-    status: "READY",
-    tags: tagsOut(v.tags),
-    aliases: aliases.filter((a) => a.version === v.version).map((a) => a.alias),
-  };
-}
-
-async function modelOut(services: Services, project: string, m: RegisteredModel) {
-  const aliases = await aliasesOf(services, project, m.name);
-  const latest = await services.registry.latestVersions(project, m.name);
-  return {
-    name: m.name,
-    creation_timestamp: m.createdAt,
-    last_updated_timestamp: m.updatedAt,
-    user_id: m.owner,
-    description: m.description,
-    latest_versions: latest.map((v) => versionOut(v, aliases)),
-    tags: tagsOut(m.tags),
-    aliases: aliases.map((a) => ({ alias: a.alias, version: String(a.version) })),
-  };
-}
-
-async function versionWire(services: Services, project: string, v: ModelVersion) {
-  return versionOut(v, await aliasesOf(services, project, v.modelName));
-}
-
-/** Indexes a version's files under `_registry/<model>/<version>/` unless they already are. */
-async function mirrorVersion(services: Services, actor: string, project: string, v: ModelVersion): Promise<void> {
-  const prefix = registryPrefix(v.modelName, v.version);
-  if ((await services.trackingArtifacts.list(project, prefix)).length) return;
-  const files =
-    v.artifact.storage === "blob"
-      ? [{ path: v.artifact.fileName ?? "model.onnx", sha256: v.artifact.sha256, size: v.artifact.size }]
-      : (await getManifest(services.artifacts, v.artifact.sha256)).entries;
-  await services.trackingArtifacts.link(
-    actor,
-    project,
-    files.map((f) => ({ ...f, path: `${prefix}/${f.path}` })),
-  );
-}
-
-/** `runs:/<run>/<path>` or `mlflow-artifacts:/<path>` → the artifact-proxy directory and the run id. */
-async function resolveSource(
-  services: Services,
-  project: string,
-  source: string,
-  runId: string | undefined,
-): Promise<{ dir: string; runId: string | null }> {
-  const runs = /^runs:\/([0-9a-f]{32})\/?(.*)$/.exec(source);
-  if (runs) {
-    const info = await services.tracking.getRunInfoIn(project, runs[1]!);
-    const root = /^mlflow-artifacts:\/(.*)$/.exec(info.artifactUri)?.[1];
-    if (!root) throw new InvalidInputError(`run ${runs[1]} keeps its artifacts outside Tandem (${info.artifactUri})`);
-    return { dir: runs[2] ? `${root}/${runs[2]}` : root, runId: info.runId };
-  }
-  const proxied =
-    /^mlflow-artifacts:\/+(.*)$/.exec(source) ??
-    /^https?:\/\/[^/]+\/api\/2\.0\/mlflow-artifacts\/artifacts\/(.*)$/.exec(source);
-  if (proxied)
-    return {
-      dir: proxied[1]!.replace(/\/+$/, ""),
-      runId: runId || (/^[^/]+\/([0-9a-f]{32})\/artifacts/.exec(proxied[1]!)?.[1] ?? null),
-    };
-  throw new InvalidInputError(
-    `Unsupported model version source '${source}': use runs:/<run_id>/<path> or mlflow-artifacts:/<path>`,
-  );
-}
+import {
+  aliasesOf,
+  artifactOfSource,
+  downloadUri,
+  mirrorVersion,
+  modelOut,
+  sourceOf,
+  versionNumber,
+  versionOut,
+  versionWire,
+} from "./mlflow-registry-wire.js";
+import { keyValue, queryInt, repeated } from "./mlflow-wire.js";
 
 const search = z.object({
   filter: z.string().optional(),
@@ -324,7 +236,7 @@ export const mlflowRegistryRoutes = [
   }),
 
   mlflowRoute("POST", "/model-versions/create", {
-    summary: "Register a run's logged model as a new version (READY at once).",
+    summary: "Register any logged artifact as a new version (READY at once): an MLflow model, ONNX, or any other file.",
     body: z.object({
       name: z.string(),
       source: z.string(),
@@ -334,18 +246,17 @@ export const mlflowRegistryRoutes = [
       run_link: z.string().optional(),
     }),
     handler: async ({ body, project, services, principal }) => {
-      const { dir, runId } = await resolveSource(services, project, body.source, body.run_id);
-      const entries = await services.trackingArtifacts.tree(project, dir);
-      if (entries.length === 0) throw new NotFoundError(`No artifacts at '${body.source}'`);
+      const { artifact, runId, isFile } = await artifactOfSource(services, project, body.source);
       const tags = Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value ?? ""]));
       const { version } = await services.registry.registerVersion({
         actor: principal.userName,
         project,
         name: body.name,
-        artifact: { kind: "tree", entries },
+        artifact,
         runId: body.run_id || runId,
         description: body.description,
         tags,
+        source: { uri: body.source, isFile },
       });
       await mirrorVersion(services, principal.userName, project, version);
       return { model_version: await versionWire(services, project, version) };
@@ -414,7 +325,7 @@ export const mlflowRegistryRoutes = [
               : k === "version_number"
                 ? String(v.version)
                 : k === "source_path"
-                  ? `mlflow-artifacts:/${registryPrefix(v.modelName, v.version)}`
+                  ? sourceOf(v)
                   : v.tags[k.slice(5)],
         ),
       );
@@ -436,7 +347,7 @@ export const mlflowRegistryRoutes = [
     handler: async ({ query, project, services, principal }) => {
       const v = await services.registry.getVersion(project, requireName(query), versionNumber(query.version));
       await mirrorVersion(services, principal.userName, project, v);
-      return { artifact_uri: `mlflow-artifacts:/${registryPrefix(v.modelName, v.version)}` };
+      return { artifact_uri: downloadUri(v) };
     },
   }),
   mlflowRoute("POST", "/model-versions/transition-stage", {

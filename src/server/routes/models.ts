@@ -334,6 +334,7 @@ export const modelRoutes: AnyRoute[] = [
       dataset_versions: z.array(z.string()),
       git_commit: z.string().nullable(),
       env_digest: z.string().nullable(),
+      requirements: z.record(z.string(), z.string()),
       nodes: z.array(
         z.object({
           id: z.string(),

@@ -7,6 +7,7 @@ import {
   type AliasAction,
   type AliasEvent,
   type Approval,
+  type ArtifactFormat,
   type Decision,
   type Evaluation,
   type ModelVersion,
@@ -38,6 +39,8 @@ export interface RegistryVersionRow {
   artifact_size: number;
   artifact_file: string | null;
   signature: string;
+  /** JSON `{"uri", "is_file"}` (migration 0401); null without one. */
+  source: string | null;
   source_run_id: string | null;
   author: string;
   tags: string;
@@ -156,6 +159,10 @@ declare module "./schema.js" {
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
 const toStage = (s: string): Stage => ((STAGES as readonly string[]).includes(s) ? (s as Stage) : "None");
+/** Formats written by this or an earlier release; an unknown one is kept out of serving as `other`. */
+const toFormat = (f: string): ArtifactFormat =>
+  f === "onnx" || f === "command" || f === "other" || f.startsWith("mlflow/") ? (f as ArtifactFormat) : "other";
+const sourceOf = (s: { uri: string; is_file: boolean }): ModelVersion["source"] => ({ uri: s.uri, isFile: s.is_file });
 const toTarget = (kind: string, name: string): Decision["target"] =>
   kind === "endpoint" ? { kind: "endpoint", name } : { kind: "alias", name };
 
@@ -191,13 +198,14 @@ export function toVersion(r: RegistryVersionRow): ModelVersion {
     description: r.description,
     intendedUse: r.intended_use,
     artifact: {
-      format: r.artifact_format === "command" ? "command" : "onnx",
+      format: toFormat(r.artifact_format),
       storage: r.artifact_storage === "tree" ? "tree" : "blob",
       sha256: r.artifact_sha256,
       size: r.artifact_size,
       fileName: r.artifact_file,
     },
     signature: json(r.signature),
+    source: r.source ? sourceOf(json(r.source)) : null,
     sourceRunId: r.source_run_id,
     author: r.author,
     tags: json(r.tags),
@@ -221,6 +229,7 @@ export function fromVersion(v: ModelVersion): RegistryVersionRow {
     artifact_size: v.artifact.size,
     artifact_file: v.artifact.fileName,
     signature: JSON.stringify(v.signature),
+    source: v.source ? JSON.stringify({ uri: v.source.uri, is_file: v.source.isFile }) : null,
     source_run_id: v.sourceRunId,
     author: v.author,
     tags: JSON.stringify(v.tags),
