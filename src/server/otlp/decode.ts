@@ -10,6 +10,7 @@
  */
 import protobuf from "protobufjs";
 import { InvalidInputError } from "../../core/errors.js";
+import type { IncomingSpan } from "../../core/llm/traces.js";
 
 const anyValueFields = {
   stringValue: { type: "string", id: 1 },
@@ -79,20 +80,8 @@ const ResponseType = root.lookupType("ExportTraceServiceResponse");
 
 export const SPAN_KINDS = ["unspecified", "internal", "server", "client", "producer", "consumer"] as const;
 
-/** One span as decoded, before the domain reads GenAI attributes from it. */
-export interface DecodedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  name: string;
-  kind: string;
-  startNs: string;
-  endNs: string;
-  attributes: Record<string, unknown>;
-  events: Array<{ name: string; timeNs: string; attributes: Record<string, unknown> }>;
-  status: { code: number; message: string };
-  resource: Record<string, unknown>;
-}
+/** One span as decoded: the domain's IncomingSpan, before GenAI attributes are read from it. */
+export type DecodedSpan = IncomingSpan;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
