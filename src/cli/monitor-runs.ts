@@ -23,6 +23,7 @@ interface ResultWire {
   checks: CheckWire[];
   error: string | null;
   alert_id: string | null;
+  sampled: { rows: number; of: number } | null;
 }
 interface MonitorWire {
   name: string;
@@ -37,7 +38,7 @@ interface MonitorWire {
 
 function printResult(r: ResultWire): void {
   process.stdout.write(
-    `${r.status.toUpperCase()}  window ${formatTime(r.window_start)} → ${formatTime(r.window_end)}, ${r.rows} rows (${r.labelled_rows} labelled)${r.alert_id ? `, alert ${r.alert_id.slice(0, 12)}` : ""}\n`,
+    `${r.status.toUpperCase()}  window ${formatTime(r.window_start)} → ${formatTime(r.window_end)}, ${r.rows} rows (${r.labelled_rows} labelled)${r.sampled ? `, sampled: ${r.sampled.rows} of ${r.sampled.of}` : ""}${r.alert_id ? `, alert ${r.alert_id.slice(0, 12)}` : ""}\n`,
   );
   if (r.error) process.stdout.write(`error: ${r.error}\n`);
   if (r.checks.length)

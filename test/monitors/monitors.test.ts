@@ -264,7 +264,13 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       // The same check on every raw row of the three hours.
       const services = t.server.opened.services;
       const reference = await services.monitors["o"].references.load("default", "dataset://flights-ref@latest");
-      const rows = await services.monitors["o"].traffic.window("default", "flights", base, base + 3 * hour, 100_000);
+      const { rows } = await services.monitors["o"].traffic.window(
+        "default",
+        "flights",
+        base,
+        base + 3 * hour,
+        100_000,
+      );
       const raw = computeDrift(
         { distance: reference.distance!, hour: reference.hour!, origin: reference.origin! },
         windowData(base, base + 3 * hour, rows).table,
@@ -313,6 +319,41 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       });
       expect(bad.status).toBe(400);
       expect(bad.body.error.message).toMatch(/monitors\.broken\.checks\[0\]\.latency\.p95_ms/);
+    });
+
+    it("samples a window over max_rows uniformly and says so, so the newest (drifted) rows still count", async () => {
+      // 2 000 rows in the window; the newer half is shifted. Reading only the oldest 500 (what a
+      // row cap did before) sees no drift at all; a uniform sample of 500 sees the shift.
+      const start = base + 200 * hour;
+      await logTraffic(t, { rows: 1000, at: start, shift: 0, delayedShare: 0.2, seed: 21 });
+      await logTraffic(t, { rows: 1000, at: start + 1000, shift: 900, delayedShare: 0.2, seed: 22 });
+      const put = await t.api("PUT", "/api/v1/projects/default/monitors/flights-busy", {
+        endpoint: "flights",
+        window: "1h",
+        reference: "dataset://flights-ref@latest",
+        // One drifting column of three (distance) is enough to fail.
+        checks: [{ data_drift: { drift_share: 0.3 } }],
+        max_rows: 500,
+      });
+      expect(put.status).toBe(200);
+      type Result = { id: string; status: string; rows: number; sampled: { rows: number; of: number } | null };
+      const run = await t.api<Result>("POST", "/api/v1/projects/default/monitors/flights-busy/run", {
+        window_end: start + hour,
+      });
+      expect(run.body.sampled).toEqual({ rows: 500, of: 2000 });
+      expect(run.body.rows).toBe(500);
+      expect(run.body.status).toBe("failing");
+      const html = await (
+        await fetch(`${t.url}/api/v1/projects/default/monitors/flights-busy/report.html`, {
+          headers: { authorization: `Bearer ${t.adminToken}` },
+        })
+      ).text();
+      expect(html).toContain("sampled: 500 of 2000");
+      // The same window again reads the same sample (seeded by the window): same verdict, same rows.
+      const again = await t.api<Result>("POST", "/api/v1/projects/default/monitors/flights-busy/run", {
+        window_end: start + hour,
+      });
+      expect(again.body).toMatchObject({ status: "failing", sampled: { rows: 500, of: 2000 } });
     });
   });
 }

@@ -92,9 +92,15 @@ export function renderMonitorHtml(def: MonitorDefinition, results: MonitorResult
   const style = driftPage
     ? (/<style>([\s\S]*?)<\/style>/.exec(driftPage)?.[1] ?? "")
     : "body{font:14px system-ui;margin:2rem auto;max-width:60rem}";
-  const driftBody = driftPage
-    ? (/<body>([\s\S]*)<\/body>/.exec(driftPage)?.[1] ?? "")
-    : `<p class="muted">No data-drift result yet.</p>`;
+  const newest = results[0];
+  const sampledNote = newest?.sampled
+    ? `<p class="muted">The newest window held ${newest.sampled.of} rows, more than the monitor reads (max_rows): its checks ran on a uniform sample, sampled: ${newest.sampled.rows} of ${newest.sampled.of}.</p>\n`
+    : "";
+  const driftBody =
+    sampledNote +
+    (driftPage
+      ? (/<body>([\s\S]*)<\/body>/.exec(driftPage)?.[1] ?? "")
+      : `<p class="muted">No data-drift result yet.</p>`);
   const perf = def.checks.find((c) => c.kind === "performance");
   const fair = def.checks.find((c) => c.kind === "fairness");
   const charts = [
@@ -126,7 +132,7 @@ export function renderMonitorHtml(def: MonitorDefinition, results: MonitorResult
   const rows = results
     .map(
       (r) =>
-        `<tr class="${r.status === "failing" ? "drift" : ""}"><td>${esc(new Date(r.windowEnd).toISOString())}</td><td>${esc(r.status)}</td><td>${r.rows}</td><td>${r.labelledRows}</td><td>${esc(
+        `<tr class="${r.status === "failing" ? "drift" : ""}"><td>${esc(new Date(r.windowEnd).toISOString())}</td><td>${esc(r.status)}</td><td>${r.rows}${r.sampled ? ` (sampled: ${r.sampled.rows} of ${r.sampled.of})` : ""}</td><td>${r.labelledRows}</td><td>${esc(
           r.checks
             .filter((c) => !c.passed)
             .map((c) => c.check)

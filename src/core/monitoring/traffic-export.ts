@@ -57,7 +57,12 @@ export class TrafficExporter {
     const until = o.until ?? nowMs();
     if (!(o.since < until))
       throw new InvalidInputError(`since (${new Date(o.since).toISOString()}) must be before until`);
-    const rows = await this.traffic.window(o.project, o.endpoint, o.since, until, MAX_EXPORT_ROWS);
+    const { rows, total } = await this.traffic.window(o.project, o.endpoint, o.since, until, MAX_EXPORT_ROWS);
+    // A dataset version is the traffic itself, never a sample of it: too much is refused, not cut.
+    if (total > MAX_EXPORT_ROWS)
+      throw new InvalidInputError(
+        `${o.endpoint} logged ${total} predictions between ${new Date(o.since).toISOString()} and ${new Date(until).toISOString()}, more than the ${MAX_EXPORT_ROWS} one export holds: export a shorter window (since/until) in parts`,
+      );
     const target = o.targetColumn ?? "target";
     const lines: string[] = [];
     let labelled = 0;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { MonitorResult, MonitorState } from "../../core/monitoring/monitors/model.js";
 import { renderMonitorHtml } from "../../core/monitoring/monitor-report-html.js";
+import { MAX_WINDOW_ROWS } from "../../core/monitoring/monitors/definition.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 
 const checkWire = z.object({
@@ -22,6 +23,14 @@ const resultWire = z.object({
   error: z.string().nullable(),
   alert_id: z.string().nullable(),
   created_at: z.number(),
+  /** Set when the window held more than `max_rows` rows: the checks ran on a uniform sample of `rows` of `of`. */
+  sampled: z
+    .object({
+      rows: z.number(),
+      of: z.number(),
+      reference: z.object({ rows: z.number(), of: z.number() }).optional(),
+    })
+    .nullable(),
 });
 const monitorWire = z.object({
   name: z.string(),
@@ -34,6 +43,7 @@ const monitorWire = z.object({
   columns: z.record(z.string(), z.unknown()),
   checks: z.array(z.record(z.string(), z.unknown())),
   min_rows: z.number(),
+  max_rows: z.number(),
   raw_window_max_ms: z.number(),
   next_run_at: z.number().nullable(),
   last_run_at: z.number().nullable(),
@@ -53,6 +63,7 @@ export const resultToWire = (r: MonitorResult) => ({
   error: r.error,
   alert_id: r.alertId,
   created_at: r.createdAt,
+  sampled: r.sampled,
 });
 
 const monitorToWire = (s: MonitorState, last?: MonitorResult | null) => {
@@ -68,6 +79,7 @@ const monitorToWire = (s: MonitorState, last?: MonitorResult | null) => {
     columns: { ...d.roles },
     checks: d.checks.map((c) => ({ ...c })),
     min_rows: d.minRows,
+    max_rows: d.maxRows ?? MAX_WINDOW_ROWS,
     raw_window_max_ms: d.rawWindowMaxMs,
     next_run_at: s.nextRunAt,
     last_run_at: s.lastRunAt,

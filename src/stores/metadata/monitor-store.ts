@@ -4,7 +4,8 @@ import type {
   MonitorRunStatus,
   MonitorState,
 } from "../../core/monitoring/monitors/model.js";
-import type { MonitorStore, TrafficSource } from "../../core/monitoring/monitors/ports.js";
+import type { MonitorStore, TrafficSource, TrafficWindow } from "../../core/monitoring/monitors/ports.js";
+import { Reservoir, seedOf } from "../../core/monitoring/monitors/reservoir.js";
 import type { WindowRow } from "../../core/monitoring/monitors/window.js";
 import type { Tx } from "../../core/ports.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
@@ -33,6 +34,8 @@ interface MonitorResultRow {
   created_at: number;
   profile_sha: string | null;
   profile_start: number | null;
+  /** 0620: `{rows, of}` when the window was sampled. */
+  sampled: string | null;
 }
 
 declare module "./schema.js" {
@@ -65,6 +68,7 @@ const toResult = (r: MonitorResultRow): MonitorResult => ({
   createdAt: r.created_at,
   profileSha: r.profile_sha,
   profileStart: r.profile_start,
+  sampled: r.sampled ? (JSON.parse(r.sampled) as MonitorResult["sampled"]) : null,
 });
 
 export class SqlMonitorStore implements MonitorStore {
@@ -169,6 +173,7 @@ export class SqlMonitorStore implements MonitorStore {
         created_at: r.createdAt,
         profile_sha: r.profileSha,
         profile_start: r.profileStart,
+        sampled: r.sampled ? JSON.stringify(r.sampled) : null,
       })
       .execute();
   }
@@ -200,31 +205,70 @@ export class SqlMonitorStore implements MonitorStore {
   }
 }
 
+/** Rows read per query while scanning a window (keyset pages, so a big window is never one result set). */
+const WINDOW_PAGE_ROWS = 10_000;
+
 /** Reads the serving area's prediction log with its feedback labels (rows stay in the store layer). */
 export class SqlTrafficSource implements TrafficSource {
   constructor(private readonly store: SqlMetadataStore) {}
 
-  async window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<WindowRow[]> {
-    const rows = await this.store.db
+  private page(
+    project: string,
+    endpoint: string,
+    start: number,
+    end: number,
+    after: { at: number; id: string } | null,
+  ) {
+    let q = this.store.db
       .selectFrom("predictions as p")
       .leftJoin("prediction_feedback as f", "f.prediction_id", "p.id")
-      .select(["p.at", "p.features", "p.output", "p.error", "p.latency_ms", "p.slot", "f.label"])
+      .select(["p.id", "p.at", "p.features", "p.output", "p.error", "p.latency_ms", "f.label"])
       .where("p.project", "=", project)
       .where("p.endpoint", "=", endpoint)
       .where("p.at", ">=", start)
       .where("p.at", "<", end)
       // Shadow answers are never returned to callers; the traffic users saw is primary and canary.
-      .where("p.slot", "!=", "shadow")
-      .orderBy("p.at")
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      at: r.at,
-      features: JSON.parse(r.features) as Record<string, unknown>,
-      output: r.output === null ? null : (JSON.parse(r.output) as unknown),
-      error: r.error,
-      latencyMs: r.latency_ms,
-      ...(r.label !== null && r.label !== undefined ? { label: JSON.parse(r.label) as unknown } : {}),
-    }));
+      .where("p.slot", "!=", "shadow");
+    if (after)
+      q = q.where((eb) =>
+        eb.or([eb("p.at", ">", after.at), eb.and([eb("p.at", "=", after.at), eb("p.id", ">", after.id)])]),
+      );
+    return q.orderBy("p.at").orderBy("p.id").limit(WINDOW_PAGE_ROWS).execute();
   }
+
+  async window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<TrafficWindow> {
+    // Every row passes through the reservoir once; only the sample is parsed.
+    const reservoir = new Reservoir<Awaited<ReturnType<SqlTrafficSource["page"]>>[number]>(
+      limit,
+      seedOf(`${project}\0${endpoint}\0${start}\0${end}`),
+    );
+    let after: { at: number; id: string } | null = null;
+    for (;;) {
+      const page = await this.page(project, endpoint, start, end, after);
+      for (const row of page) reservoir.offer(row);
+      if (page.length < WINDOW_PAGE_ROWS) break;
+      const last = page[page.length - 1]!;
+      after = { at: last.at, id: last.id };
+    }
+    const rows = reservoir.sampled ? [...reservoir.sample()].sort((a, b) => a.at - b.at) : reservoir.sample();
+    return { rows: rows.map(toWindowRow), total: reservoir.seen };
+  }
+}
+
+function toWindowRow(r: {
+  at: number;
+  features: string;
+  output: string | null;
+  error: string | null;
+  latency_ms: number;
+  label: string | null;
+}): WindowRow {
+  return {
+    at: r.at,
+    features: JSON.parse(r.features) as Record<string, unknown>,
+    output: r.output === null ? null : (JSON.parse(r.output) as unknown),
+    error: r.error,
+    latencyMs: r.latency_ms,
+    ...(r.label !== null && r.label !== undefined ? { label: JSON.parse(r.label) as unknown } : {}),
+  };
 }

@@ -19,6 +19,8 @@ export interface MonitorResultWire {
   error: string | null;
   alert_id: string | null;
   created_at: number;
+  /** Set when the window held more than the monitor's max_rows: checked on a uniform sample. */
+  sampled?: { rows: number; of: number } | null;
 }
 
 export interface MonitorWire {

@@ -165,7 +165,12 @@ export function MonitorDetail({ project, name }: { project: string; name: string
                     </span>
                   ),
                 },
-                { key: "rows", header: "Rows", numeric: true, cell: (r) => r.rows },
+                {
+                  key: "rows",
+                  header: "Rows",
+                  numeric: true,
+                  cell: (r) => (r.sampled ? `${r.rows} (sampled: ${r.sampled.rows} of ${r.sampled.of})` : r.rows),
+                },
                 { key: "labelled", header: "Labelled", numeric: true, cell: (r) => r.labelled_rows },
                 {
                   key: "failed",

@@ -193,11 +193,23 @@ export function monitorDefinition(project: string, name: string, raw: unknown): 
     roles: parseRoles(raw.columns, `${where}.columns`),
     checks: checksRaw.map((c, i) => parseCheck(c, `${where}.checks[${i}]`, thresholds)),
     minRows: num(raw, "min_rows", where) ?? 30,
+    maxRows: maxRows(raw, where),
     rawWindowMaxMs:
       raw.raw_window_max === undefined
         ? 24 * 3_600_000
         : parseDuration(str(raw, "raw_window_max", where)!, `${where}.raw_window_max`),
   };
+}
+
+/** Rows read from one window at most before sampling (raw-row checks); longer windows should use profiles. */
+export const MAX_WINDOW_ROWS = 1_000_000;
+
+function maxRows(raw: Raw, where: string): number {
+  const n = num(raw, "max_rows", where);
+  if (n === undefined) return MAX_WINDOW_ROWS;
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidInputError(`${where}.max_rows: expected a positive integer, got ${n}`);
+  return n;
 }
 
 /** The next time a schedule fires after `after`, or null without a schedule. */

@@ -58,6 +58,8 @@ export interface MonitorDefinition {
   checks: CheckConfig[];
   /** Fewer rows than this in a window: the run is recorded as insufficient, no alert (default 30). */
   minRows: number;
+  /** Rows checked from one window at most; a busier window is sampled uniformly (default 1 000 000). */
+  maxRows: number;
   /** Windows longer than this merge earlier runs' stored profiles instead of rereading rows (default 24 h). */
   rawWindowMaxMs: number;
 }
@@ -92,6 +94,17 @@ export interface MonitorResult {
   /** Profile (blob) of the rows this run read, covering [profileStart, windowEnd); null for dataset monitors. */
   profileSha: string | null;
   profileStart: number | null;
+  /**
+   * Set when a window held more rows than the monitor's `max_rows`: the checks ran on a uniform
+   * sample of `rows` of its `of` rows (and likewise for a `window:` reference). Null: every row.
+   */
+  sampled: WindowSampling | null;
+}
+
+export interface WindowSampling {
+  rows: number;
+  of: number;
+  reference?: { rows: number; of: number };
 }
 
 export interface MonitorState {

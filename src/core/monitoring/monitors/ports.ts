@@ -27,9 +27,21 @@ export interface MonitorStore {
   getResult(project: string, id: string, tx?: Tx): Promise<MonitorResult | null>;
 }
 
+/** The rows of one window of traffic, and how many it held. */
+export interface TrafficWindow {
+  /** In time order: every row, or a uniform sample of `limit` of them when the window held more. */
+  rows: WindowRow[];
+  /** How many rows the window held; more than `rows.length` when it was sampled. */
+  total: number;
+}
+
 /** An endpoint's logged traffic, with feedback labels joined, in time order. */
 export interface TrafficSource {
-  window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<WindowRow[]>;
+  /**
+   * The rows of [start, end). A window with more than `limit` rows is sampled uniformly (reservoir
+   * sampling, seeded by the window, so a rerun reads the same sample): never only its oldest rows.
+   */
+  window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<TrafficWindow>;
 }
 
 /** Reads a reference (or a dataset monitor's current data) into columns: `dataset://name@version`. */

@@ -17,8 +17,8 @@ import { mergeProfiles, profileTable } from "../../data/profile/builder.js";
 import type { TableProfile } from "../../data/profile/model.js";
 import { runCheck } from "./checks.js";
 import { runProfileCheck } from "./profile-checks.js";
-import { monitorDefinition, nextRunAfter, parseDuration } from "./definition.js";
-import type { CheckResult, MonitorDefinition, MonitorResult, MonitorState } from "./model.js";
+import { MAX_WINDOW_ROWS, monitorDefinition, nextRunAfter, parseDuration } from "./definition.js";
+import type { CheckResult, MonitorDefinition, MonitorResult, MonitorState, WindowSampling } from "./model.js";
 import type { MonitorStore, ReferenceSource, TrafficSource } from "./ports.js";
 import { windowData, type WindowData } from "./window.js";
 import type { Logger } from "../../logger.js";
@@ -36,10 +36,8 @@ interface CurrentWindow {
   profiled: { current: TableProfile; reference: TableProfile; windows: number } | null;
   profileSha: string | null;
   profileStart?: number;
+  sampled: WindowSampling | null;
 }
-
-/** Rows read from one window at most (raw-row checks); longer windows should use profiles. */
-export const MAX_WINDOW_ROWS = 1_000_000;
 
 export interface MonitorServiceOptions {
   metadata: MetadataStore;
@@ -155,7 +153,7 @@ export class MonitorService {
       const reference = def.reference?.startsWith("dataset://")
         ? await this.o.references.load(def.project, def.reference)
         : null;
-      return { window, reference, start: end, profiled: null, profileSha: null };
+      return { window, reference, start: end, profiled: null, profileSha: null, sampled: null };
     }
     const endpoint = def.endpoint!;
     const last = (await this.o.store.results(def.project, def.name, { limit: 1 }))[0];
@@ -167,8 +165,12 @@ export class MonitorService {
         ? await this.storedProfiles(def, start, end)
         : [];
     const readFrom = Math.max(start, stored.at(-1)?.windowEnd ?? start);
-    const rows = await this.o.traffic.window(def.project, endpoint, readFrom, end, MAX_WINDOW_ROWS);
-    const window = windowData(readFrom, end, rows);
+    // Definitions stored before `max_rows` existed have none.
+    const maxRows = def.maxRows ?? MAX_WINDOW_ROWS;
+    const current = await this.o.traffic.window(def.project, endpoint, readFrom, end, maxRows);
+    const window = windowData(readFrom, end, current.rows);
+    let sampled: WindowSampling | null =
+      current.total > current.rows.length ? { rows: current.rows.length, of: current.total } : null;
     let reference: Table | null = null;
     if (def.reference?.startsWith("dataset://")) {
       reference = await this.o.references.load(def.project, def.reference);
@@ -177,8 +179,14 @@ export class MonitorService {
         def.reference.slice("window:".length).replace(/^-/, ""),
         `monitors.${def.name}.reference`,
       );
-      const earlier = await this.o.traffic.window(def.project, endpoint, start - offset, end - offset, MAX_WINDOW_ROWS);
-      reference = windowData(start - offset, end - offset, earlier).table;
+      const earlier = await this.o.traffic.window(def.project, endpoint, start - offset, end - offset, maxRows);
+      reference = windowData(start - offset, end - offset, earlier.rows).table;
+      if (earlier.total > earlier.rows.length) {
+        sampled = {
+          ...(sampled ?? { rows: current.rows.length, of: current.total }),
+          reference: { rows: earlier.rows.length, of: earlier.total },
+        };
+      }
     }
     const tailProfile = window.rows > 0 ? profileTable(window.table) : null;
     const profileSha = tailProfile ? (await this.o.artifacts.putBlob(JSON.stringify(tailProfile))).sha256 : null;
@@ -188,7 +196,7 @@ export class MonitorService {
       const current = mergeProfiles(...parts, ...(tailProfile ? [tailProfile] : []));
       profiled = { current, reference: profileTable(reference), windows: stored.length };
     }
-    return { window, reference, start, profiled, profileSha, profileStart: readFrom };
+    return { window, reference, start, profiled, profileSha, profileStart: readFrom, sampled };
   }
 
   /** Earlier results' profiles that tile [start, end) without overlapping, oldest first. */
@@ -238,10 +246,15 @@ export class MonitorService {
       alertId: null,
       profileSha: null,
       profileStart: null,
+      sampled: null,
     };
     try {
-      const { window, reference, start, profiled, profileSha, profileStart } = await this.currentWindow(def, end);
+      const { window, reference, start, profiled, profileSha, profileStart, sampled } = await this.currentWindow(
+        def,
+        end,
+      );
       result.windowStart = start;
+      result.sampled = sampled;
       result.profileSha = profileSha;
       result.profileStart = profileStart ?? null;
       result.rows = profiled ? profiled.current.rowCount : window.rows;
@@ -278,7 +291,12 @@ export class MonitorService {
         project,
         action: "monitor.run",
         target: `monitor:${name}`,
-        summary: { result_id: result.id, status: result.status, rows: result.rows },
+        summary: {
+          result_id: result.id,
+          status: result.status,
+          rows: result.rows,
+          ...(result.sampled ? { sampled: `${result.sampled.rows} of ${result.sampled.of}` } : {}),
+        },
       });
     });
     if (result.status === "ok" || result.status === "failing") {

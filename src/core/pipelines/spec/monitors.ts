@@ -28,6 +28,8 @@ export const monitorSpecSchema = z
     notify: z.array(z.string()).optional(),
     /** Windows with fewer rows are recorded as insufficient data, without alerting (default 30). */
     min_rows: z.number().int().min(1).optional(),
+    /** Rows checked from one window at most; a busier window is sampled uniformly and says so (default 1 000 000). */
+    max_rows: z.number().int().min(1).optional(),
     /** Windows longer than this merge stored profiles of earlier runs instead of rereading rows (default 24h). */
     raw_window_max: z.string().optional(),
   })
