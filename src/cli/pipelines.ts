@@ -12,6 +12,7 @@ import type { TandemApi } from "./api.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { followRun, summarize, TERMINAL, type RunWire } from "./pipelines-progress.js";
+import { showRun } from "./runs-show.js";
 
 interface Issue {
   file: string;
@@ -229,20 +230,15 @@ export function registerPipelineCommands(program: Command): void {
     });
   runs
     .command("show <id>")
-    .description("A run and its steps.")
+    .description(
+      "A run (its commit and steps, with the references each step resolved); --step S shows one step's references, inputs and environment; --step S --cache explains its cache key part by part.",
+    )
+    .option("--step <name>", "one step: its resolved references, inputs, outputs and environment")
+    .option("--cache", "with --step: each part of the step's cache key, and what differs from the nearest earlier key")
     .option("--project <project>", "project")
     .option("--json", "machine output")
-    .action(async (id: string, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
-      const run = await api.get<RunWire>(
-        projectPath(resolveProject(opts.project), `/pipeline-runs/${encodeURIComponent(id)}`),
-      );
-      if (opts.json) return printJson(run);
-      process.stdout.write(`${summarize(run)}\n`);
-      printTable(
-        (run.steps ?? []).map((s) => ({ ...s, metrics: Object.keys(s.metrics).length ? s.metrics : null })),
-        ["name", "status", "cached", "attempt", "exit_code", "metrics", "error"],
-      );
+    .action(async (id: string, opts: { step?: string; cache?: boolean; project?: string; json?: boolean }) => {
+      await showRun(await openApi(), resolveProject(opts.project), id, opts);
     });
   runs
     .command("logs <id>")

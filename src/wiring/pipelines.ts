@@ -9,7 +9,9 @@ import type { EngineDeps } from "../core/pipelines/engine/deps.js";
 import { parseSecretKey, SecretBox, SecretService } from "../core/pipelines/secrets.js";
 import { PipelineService } from "../core/pipelines/service.js";
 import { LocalExecutor } from "../executors/local/local-executor.js";
+import { LocalEnvironmentProbe } from "../executors/local/probe.js";
 import { LocalWorkspace } from "../executors/local/workspace.js";
+import { withReferences } from "./pipelines-references.js";
 import { writeFileAtomic } from "../stores/files/atomic.js";
 import { SqlPipelineStore } from "../stores/metadata/pipelines-store.js";
 import type { Wiring } from "./kit.js";
@@ -117,6 +119,8 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     builtinServices: services as unknown as BuiltinServices,
     // Looked up when a run needs it, so the order of AREA_WIRINGS does not matter.
     datasets: { resolve: (project, ref) => services.data.resolveForPipeline(project, ref) },
+    references: withReferences(services),
+    probe: new LocalEnvironmentProbe(),
     async stepApi(run) {
       const url = services.config.serverUrl ?? null;
       if (!url) return { url: null, token: null };

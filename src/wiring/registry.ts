@@ -86,13 +86,16 @@ export class TrackingLineageSource implements LineageSource {
     const tags = { ...run.tags };
     const commit = typeof record.trigger.commit === "string" ? record.trigger.commit : null;
     if (commit && !tags[LINEAGE_TAGS.gitCommit]) tags[LINEAGE_TAGS.gitCommit] = commit;
-    if (record.envDigest && !tags[LINEAGE_TAGS.envDigest]) tags[LINEAGE_TAGS.envDigest] = record.envDigest;
     const step = record.steps.find((s) => s.id === run.tags["tandem.step_run"]);
+    const envDigest = step?.environment?.digest ?? record.envDigest;
+    if (envDigest && !tags[LINEAGE_TAGS.envDigest]) tags[LINEAGE_TAGS.envDigest] = envDigest;
     if (step && !tags[LINEAGE_TAGS.datasetVersions]) {
       const datasets = Object.values(step.inputs).flatMap((i) => {
         const m = /^dataset:\/\/([^@\s]+)(?:@\S+)?\s+\(version (\d+)\)$/.exec(i.source);
         return m ? [`${m[1]}@${m[2]}`] : [];
       });
+      // A built-in step's dataset references (tandem/validate's `dataset:`), as its key resolved them.
+      for (const r of step.references) if (r.kind === "dataset" && r.resolved) datasets.push(r.resolved);
       if (datasets.length) tags[LINEAGE_TAGS.datasetVersions] = JSON.stringify([...new Set(datasets)].sort());
     }
     return { ...run, tags };

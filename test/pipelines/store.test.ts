@@ -22,6 +22,7 @@ function run(overrides: Partial<PipelineRun> = {}): PipelineRun {
     concurrency: 2,
     workspace: "/tmp/x",
     envDigest: null,
+    code: null,
     createdAt: Date.now(),
     createdBy: "admin",
     startedAt: null,
@@ -64,6 +65,39 @@ describeStores("pipelines store", (getStore) => {
     });
     const [prep] = await store().getSteps(r.id);
     expect(prep).toMatchObject({ status: "succeeded", cached: true, metrics: { auc: 0.9 } });
+  });
+
+  it("keeps a run's code and a step's references, key parts and environment; finds earlier keys of a step", async () => {
+    const project = `p-${newId()}`;
+    const code = { commit: "c".repeat(40), dirty: true, changed: ["steps/a.js"], checkout: null };
+    const made: string[] = [];
+    for (const [i, at] of [1000, 3000, 2000].entries()) {
+      const r = run({ project, createdAt: at, code: i === 0 ? code : null });
+      const steps = planRun(r.id, { steps: { check: { uses: "tandem/echo", with: { message: "hi" } } } });
+      await getStore().transaction((tx) => store().insertRun(r, steps, tx));
+      await store().updateStep(steps[0]!.id, {
+        references: [{ field: "dataset", kind: "dataset", ref: "rows@latest", resolved: `rows@${i}`, digest: null }],
+        cacheInfo: {
+          parts: [{ name: "definition", digest: "d".repeat(64), value: "{}" }],
+          decision: "miss",
+          reason: null,
+          source: null,
+        },
+        environment: { digest: "e", lockfiles: {}, interpreters: { node: "v20" }, image: null, imageId: "sha256:1" },
+      });
+      made.push(r.id);
+    }
+    expect((await store().getRun(made[0]!))!.code).toEqual(code);
+    expect((await store().getRun(made[1]!))!.code).toBeNull();
+    const [step] = await store().getSteps(made[0]!);
+    expect(step!.references[0]!.resolved).toBe("rows@0");
+    expect(step!.environment).toMatchObject({ interpreters: { node: "v20" }, imageId: "sha256:1" });
+    const earlier = await store().earlierSteps({ project, pipeline: "train", name: "check", before: 3000, limit: 10 });
+    expect(earlier.map((e) => [e.runId, e.runCreatedAt])).toEqual([
+      [made[2], 2000],
+      [made[0], 1000],
+    ]);
+    expect(earlier[0]!.step.cacheInfo!.decision).toBe("miss");
   });
 
   it("lets one of two racing owners take an expired lease, and a dead owner's at once", async () => {

@@ -6,8 +6,19 @@
  * - Step run: one execution of one step (one per matrix combination: `train[lr=0.1]`). It records
  *   its inputs (manifest hashes), command, environment digest, outputs, logs, metrics and whether it
  *   was served from cache. It is a child tracking run.
- * - Cache key: sha256 over the resolved command, the params it references, its inputs' hashes, the
- *   environment digest and the step definition. Equal key → the outputs are reused (a cache hit).
+ * - Cache key: sha256 over named parts — the step definition, its resolved command, the params it
+ *   references, its inputs' content hashes, every reference of a built-in step's `with:` resolved
+ *   to a digest (dataset version, project file, model version, endpoint, policy), `cache.files`
+ *   globs and the environment (lockfiles, interpreter versions, image). Equal key → the outputs are
+ *   reused (a cache hit). The parts are kept on the step run, so a miss can say which part changed.
+ * - Resolved reference: what a `with:` field named (`rows@latest`) and what it was when the key was
+ *   made (`rows@3`, its manifest digest), or `none` when it names nothing yet. The step then runs
+ *   on exactly that version.
+ * - Environment: the lockfiles found in the workspace, the interpreter versions on the step's PATH
+ *   (`node`, `python3`, probed once per run) and a container image reference; its digest is a key
+ *   part, and the image id an executor reports is added after the step.
+ * - Code: the commit a run's source came from, whether the tree was dirty (and which paths), or
+ *   `commit: null` outside git. A run started by a push or `--at` runs a clean checkout.
  * - Lease: `owner` + `expires_at` on a run being driven. The owner renews it while it works; when a
  *   process dies its lease expires and another process takes the run over, rerunning only the steps
  *   that had not finished.
@@ -74,6 +85,20 @@ export interface TriggerInfo {
   [key: string]: unknown;
 }
 
+/** Where a run's source came from (see the glossary's "Code"). */
+export interface RunCode {
+  /** The commit, or null outside git. */
+  commit: string | null;
+  /** Uncommitted changes in the workspace (never true for a checkout). */
+  dirty: boolean;
+  /** Changed paths relative to the repository root (tandem.lock and .tandem/ never count). */
+  changed: string[];
+  /** Set for runs of a commit (push, poll, `--at`): the source to fetch from and tandem.yaml's folder in it. */
+  checkout: { source: string; subdir: string } | null;
+  /** Why the commit could not be fetched or its spec not used: the run's first step fails with it. */
+  error?: string;
+}
+
 export interface PipelineRun {
   id: string;
   project: string;
@@ -89,6 +114,8 @@ export interface PipelineRun {
   workspace: string | null;
   /** sha256 of the workspace's lockfiles (package-lock.json, requirements.txt, …). */
   envDigest: string | null;
+  /** The commit and tree state the run's code came from; null when unknown (runs before this was kept). */
+  code: RunCode | null;
   createdAt: number;
   createdBy: string;
   startedAt: number | null;
@@ -105,6 +132,55 @@ export interface InputRecord {
   kind: OutputKind;
   /** Where it came from: `steps.prepare.outputs.table`, `dataset://flights@3`, `src/`. */
   source: string;
+}
+
+export const REFERENCE_KINDS = ["dataset", "model", "file", "endpoint", "policy"] as const;
+export type ReferenceKind = (typeof REFERENCE_KINDS)[number];
+
+/** A `with:` field of a built-in step resolved when its key was made (see the glossary). */
+export interface ResolvedReference {
+  /** The field, e.g. `dataset`, `compare[0]`. */
+  field: string;
+  kind: ReferenceKind;
+  /** As written, expressions substituted: `rows@latest`. */
+  ref: string;
+  /** What it named then: `rows@3`, `m@5`, the file's path; null when it named nothing (`none`). */
+  resolved: string | null;
+  /** `sha256:…` of the version's manifest, artifact, file or definition; null for none. */
+  digest: string | null;
+}
+
+/** One named part of a cache key. */
+export interface CachePart {
+  /** `definition`, `command`, `param learning_rate`, `input raw`, `with.dataset`, `environment python3`… */
+  name: string;
+  /** sha256 of the part's value (hex). */
+  digest: string;
+  /** A short readable form of the value (a version, a file's source, a param value). */
+  value: string;
+}
+
+export interface StepCacheInfo {
+  parts: CachePart[];
+  /** hit: outputs reused; miss: ran; off: `cache: false` or `--no-cache`. */
+  decision: "hit" | "miss" | "off";
+  /** Why, when the key alone does not say (outputs gone from the artifact store, caching off). */
+  reason: string | null;
+  /** For a hit: the step run whose outputs were reused. */
+  source: string | null;
+}
+
+/** The environment a step ran in; its digest is part of the cache key. */
+export interface StepEnvironment {
+  digest: string;
+  /** Lockfile name → sha256 of its content. */
+  lockfiles: Record<string, string>;
+  /** `node`, `python3` → the version on the step's PATH, or null when absent. */
+  interpreters: Record<string, string | null>;
+  /** The container image reference as written. */
+  image: string | null;
+  /** The image id the executor reported after the step (a tag's resolution). */
+  imageId: string | null;
 }
 
 export interface StepRun {
@@ -128,6 +204,11 @@ export interface StepRun {
   /** The resolved command (secrets masked). */
   command: string | null;
   inputs: Record<string, InputRecord>;
+  /** The built-in step's `with:` references, as resolved for the key. */
+  references: ResolvedReference[];
+  /** The key's parts and the cache's decision (null until the key is made). */
+  cacheInfo: StepCacheInfo | null;
+  environment: StepEnvironment | null;
   /** Output name → manifest hash. */
   outputs: Record<string, string>;
   metrics: Record<string, number>;

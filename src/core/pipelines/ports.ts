@@ -38,6 +38,17 @@ export interface PipelineStore {
   listRuns(query: RunListQuery, tx?: Tx): Promise<PipelineRun[]>;
   updateRun(id: string, patch: Partial<PipelineRun>, tx?: Tx): Promise<void>;
   getSteps(runId: string, tx?: Tx): Promise<StepRun[]>;
+  /**
+   * Runs of step instance `name` in runs of `pipeline` created before `before` that made a cache key,
+   * newest first (for cache explanations).
+   */
+  earlierSteps(q: {
+    project: string;
+    pipeline: string;
+    name: string;
+    before: number;
+    limit: number;
+  }): Promise<Array<{ runId: string; runCreatedAt: number; step: StepRun }>>;
   updateStep(id: string, patch: Partial<StepRun>, tx?: Tx): Promise<void>;
   /**
    * Takes the run's lease when it is free, expired, already `owner`'s, or held by `stale` (an owner
@@ -125,6 +136,8 @@ export type JobOutcome = "succeeded" | "failed" | "timed_out" | "cancelled";
 export interface JobResult {
   outcome: JobOutcome;
   exitCode: number | null;
+  /** The image id the scheduler ran, for container steps (a tag's resolution, recorded after the step). */
+  imageId?: string;
   /** Output name → manifest hash (only when succeeded). */
   outputs: Record<string, string>;
   /** The metrics file's text, if declared and present. */
@@ -143,6 +156,31 @@ export interface Executor {
    * process is still the one recorded (same start time). Says what it did or why it left it alone.
    */
   killOrphan(info: StepProcess): Promise<string>;
+}
+
+/**
+ * Resolves what built-in steps' `with:` fields name, for their cache keys (the Data, Registry and
+ * Serving areas answer; see builtins/contract.ts). Each throws NotFoundError, with a message that
+ * says what is missing, when the reference names nothing.
+ */
+export interface ReferenceResolver {
+  /** `rows@latest`, `dataset://rows@3` → that version and its manifest's sha256. */
+  dataset(project: string, ref: string): Promise<{ name: string; version: number; manifest: string }>;
+  /** `m@champion`, `m@3` → that version and its artifact's sha256. */
+  model(project: string, ref: string): Promise<{ name: string; version: number; sha256: string }>;
+  /** An endpoint's model and the versions it serves now. */
+  endpoint(
+    project: string,
+    name: string,
+  ): Promise<{ model: string; primary: number | null; canary: number | null; shadow: number | null }>;
+  /** A policy's definition, as in force for the project. */
+  policy(project: string, name: string): Promise<unknown>;
+}
+
+/** Finds the interpreters a step would run (LocalEnvironmentProbe asks them their version). */
+export interface EnvironmentProbe {
+  /** `node` and `python3` on `path` (null: this process's PATH) → their version, or null when absent. */
+  interpreters(path: string | null): Promise<Record<string, string | null>>;
 }
 
 /** Resolves `dataset://name@version` (the Data area implements it). */
@@ -194,8 +232,12 @@ export interface LockStep {
 export interface WorkspaceAccess {
   /** Stores a file or directory inside the workspace and returns its manifest hash and kind. */
   hashPath(workspace: string, relativePath: string): Promise<{ manifest: string; kind: "file" | "dir" }>;
-  /** sha256 over the lockfiles found in the workspace (package-lock.json, requirements.txt, …), or null. */
-  envDigest(workspace: string): Promise<string | null>;
+  /** The lockfiles found in the workspace (package-lock.json, requirements*.txt, …) → sha256 of each. */
+  lockfiles(workspace: string): Promise<Record<string, string>>;
+  /** Whether a relative path is a file or a folder inside the workspace (null: absent or outside it). */
+  entryKind(workspace: string, relativePath: string): Promise<"file" | "dir" | null>;
+  /** The files a glob matches (`cache: { files }`), sorted, and a sha256 over their paths and contents. */
+  hashGlob(workspace: string, glob: string): Promise<{ digest: string; files: string[] }>;
   /** Updates one pipeline's section of `<workspace>/tandem.lock`. */
   writeLock(
     workspace: string,

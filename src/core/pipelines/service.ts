@@ -9,7 +9,9 @@ import type { AuditLog } from "../governance/audit.js";
 import { audited } from "../governance/audited.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
-import { builtinNames } from "./builtins/index.js";
+import { builtinNames, findBuiltin } from "./builtins/index.js";
+import { checkProject } from "./spec-check.js";
+import { explainCache, type CacheExplanation } from "./cache-explain.js";
 import type { EngineDeps } from "./engine/deps.js";
 import { RunDriver } from "./engine/driver.js";
 import { planRun } from "./engine/plan.js";
@@ -22,7 +24,7 @@ import {
   type TriggerInfo,
 } from "./model.js";
 import { resolveParams } from "./params.js";
-import { checkSpec, loadSpec } from "./spec/load.js";
+import { checkSpec, loadSpec, specPlaces } from "./spec/load.js";
 import type { SpecIssue } from "./spec/positions.js";
 import type { PipelineSpec, TandemSpec } from "./spec/schema.js";
 import type { Scalar } from "./spec/names.js";
@@ -52,6 +54,15 @@ export interface PipelineServiceOptions {
 
 export type RunWithSteps = PipelineRun & { steps: StepRun[] };
 
+/** The built-ins a spec may use, and what their `with:` fields refer to (validation checks both). */
+function specOptions() {
+  return {
+    builtins: builtinNames(),
+    references: (uses: string, w: Record<string, unknown>) =>
+      findBuiltin(uses.slice("tandem/".length))?.references?.(w) ?? [],
+  };
+}
+
 export class PipelineService {
   private readonly drivers = new Map<string, { driver: RunDriver; done: Promise<unknown> }>();
   private readonly stop = new AbortController();
@@ -72,7 +83,25 @@ export class PipelineService {
   readonly specListeners: Array<(actor: string, project: string, spec: TandemSpec) => Promise<void>> = [];
 
   validate(source: string, file = "tandem.yaml"): { spec?: TandemSpec; issues: SpecIssue[] } {
-    return checkSpec(source, file, { builtins: builtinNames() });
+    return checkSpec(source, file, specOptions());
+  }
+
+  /**
+   * `tandem validate`: the spec's own checks, then (when it is valid) those against the project
+   * folder and the stores, which add errors (a missing `with:` file) and warnings (see spec-check.ts).
+   */
+  async check(
+    project: string,
+    input: { source: string; file?: string; workspace?: string | null },
+  ): Promise<{ spec?: TandemSpec; issues: SpecIssue[]; warnings: SpecIssue[] }> {
+    const { spec, issues, at } = checkSpec(input.source, input.file ?? "tandem.yaml", specOptions());
+    if (!spec) return { issues, warnings: [] };
+    const found = await checkProject(spec, at, {
+      project,
+      workspace: input.workspace ?? null,
+      deps: { workspace: this.o.engine.workspace, references: this.o.engine.references },
+    });
+    return { spec: found.issues.length ? undefined : spec, issues: found.issues, warnings: found.warnings };
   }
 
   /** Stores a versioned copy of a spec (a new version only when the text changed). */
@@ -82,7 +111,7 @@ export class PipelineService {
     input: { source: string; file?: string; workspace?: string | null },
   ): Promise<SpecVersion & { created: boolean }> {
     const file = input.file ?? "tandem.yaml";
-    const { spec } = loadSpec(input.source, file, { builtins: builtinNames() });
+    const { spec } = loadSpec(input.source, file, specOptions());
     if (spec.project && spec.project !== project) {
       throw new InvalidInputError(
         `${file}: project: ${spec.project} does not match the project ${project} this request acts in`,
@@ -178,6 +207,7 @@ export class PipelineService {
       concurrency,
       workspace: input.workspace === undefined ? v.workspace : input.workspace,
       envDigest: null,
+      code: null,
       createdAt: nowMs(),
       createdBy: actor,
       startedAt: null,
@@ -221,7 +251,9 @@ export class PipelineService {
   }
 
   private drive(run: PipelineRun, steps: StepRun[], v: SpecVersion): void {
-    const driver = new RunDriver(this.o.engine, run, this.pipelineOf(v, run.pipeline), steps);
+    const driver = new RunDriver(this.o.engine, run, this.pipelineOf(v, run.pipeline), steps, {
+      locate: specPlaces(v.source, v.file),
+    });
     const done = driver
       .drive({ signal: this.stop.signal, specDigest: v.digest })
       .catch(async (error: unknown) => {
@@ -241,6 +273,23 @@ export class PipelineService {
     const run = await this.store.getRun(id);
     if (!run || run.project !== project) throw new NotFoundError(`pipeline run ${id} not found in project ${project}`);
     return { ...run, steps: await this.store.getSteps(id) };
+  }
+
+  /** Why step `step` of run `id` was or was not a cache hit, part by part (`tandem runs show --cache`). */
+  async explainCache(project: string, id: string, step: string): Promise<CacheExplanation> {
+    const run = await this.getRun(project, id);
+    const s = run.steps.find((x) => x.name === step || x.id === step);
+    if (!s)
+      throw new NotFoundError(`run ${id} has no step ${step} (steps: ${run.steps.map((x) => x.name).join(", ")})`);
+    // 50 earlier keys are plenty to find the nearest; a step's history beyond that rarely explains a miss.
+    const earlier = await this.store.earlierSteps({
+      project,
+      pipeline: run.pipeline,
+      name: s.name,
+      before: run.createdAt,
+      limit: 50,
+    });
+    return explainCache(s, earlier);
   }
 
   listRuns(project: string, options: { pipeline?: string; status?: PipelineRun["status"][]; limit?: number }) {

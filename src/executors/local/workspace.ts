@@ -1,17 +1,17 @@
 /**
- * The project folder on this machine: path inputs hashed into the artifact store, the environment
- * digest over lockfiles, and tandem.lock written beside tandem.yaml.
+ * The project folder on this machine: path inputs hashed into the artifact store, lockfiles and
+ * `cache: { files }` globs hashed for cache keys, and tandem.lock written beside tandem.yaml.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
+import { glob } from "tinyglobby";
 import { parse, stringify } from "yaml";
 import type { ArtifactStore } from "../../core/artifacts/ports.js";
 import { InvalidInputError } from "../../core/errors.js";
 import type { LockStep, WorkspaceAccess } from "../../core/pipelines/ports.js";
 import { writeFileAtomic } from "../../stores/files/atomic.js";
 import { putTree } from "../../stores/artifacts/tree.js";
-import { stat } from "node:fs/promises";
 
 /** Files whose content pins a step's software environment (like DVC's and CI caches' keys). */
 export const LOCKFILES = [
@@ -19,9 +19,8 @@ export const LOCKFILES = [
   "npm-shrinkwrap.json",
   "yarn.lock",
   "pnpm-lock.yaml",
-  "requirements.txt",
-  "poetry.lock",
   "uv.lock",
+  "poetry.lock",
   "Pipfile.lock",
   "conda-lock.yml",
   "environment.yml",
@@ -29,31 +28,58 @@ export const LOCKFILES = [
   "go.sum",
   "Gemfile.lock",
 ];
+/** requirements.txt, requirements-dev.txt, requirements_gpu.txt… */
+const REQUIREMENTS = /^requirements.*\.txt$/;
+
+/** Never part of a glob's match: Tandem's own files would change the key on every run. */
+const IGNORED = ["**/.tandem/**", "**/tandem.lock", "**/_tandem/**", "**/.git/**"];
 
 export class LocalWorkspace implements WorkspaceAccess {
   constructor(private readonly artifacts: ArtifactStore) {}
 
-  async hashPath(workspace: string, relativePath: string): Promise<{ manifest: string; kind: "file" | "dir" }> {
+  private inside(workspace: string, relativePath: string): string | null {
     const root = resolve(workspace);
     const full = resolve(root, relativePath);
-    if (full !== root && !full.startsWith(root + sep))
-      throw new InvalidInputError(`input path "${relativePath}" leaves the project folder`);
+    return full === root || full.startsWith(root + sep) ? full : null;
+  }
+
+  async hashPath(workspace: string, relativePath: string): Promise<{ manifest: string; kind: "file" | "dir" }> {
+    const full = this.inside(workspace, relativePath);
+    if (!full) throw new InvalidInputError(`path "${relativePath}" leaves the project folder`);
     const info = await stat(full).catch(() => null);
-    if (!info) throw new InvalidInputError(`input path "${relativePath}" does not exist in ${root}`);
+    if (!info) throw new InvalidInputError(`path "${relativePath}" does not exist in ${resolve(workspace)}`);
     const { manifest } = await putTree(this.artifacts, full);
     return { manifest, kind: info.isFile() ? "file" : "dir" };
   }
 
-  async envDigest(workspace: string): Promise<string | null> {
-    const hash = createHash("sha256");
-    let found = false;
-    for (const name of LOCKFILES) {
+  async entryKind(workspace: string, relativePath: string): Promise<"file" | "dir" | null> {
+    const full = this.inside(workspace, relativePath);
+    const info = full ? await stat(full).catch(() => null) : null;
+    return info?.isFile() ? "file" : info?.isDirectory() ? "dir" : null;
+  }
+
+  async lockfiles(workspace: string): Promise<Record<string, string>> {
+    const names = new Set(LOCKFILES);
+    for (const entry of await readdir(workspace).catch(() => [] as string[]))
+      if (REQUIREMENTS.test(entry)) names.add(entry);
+    const out: Record<string, string> = {};
+    for (const name of [...names].sort()) {
       const content = await readFile(join(workspace, name)).catch(() => null);
-      if (content === null) continue;
-      found = true;
-      hash.update(`${name}\0${content.length}\0`).update(content);
+      if (content !== null) out[name] = createHash("sha256").update(content).digest("hex");
     }
-    return found ? hash.digest("hex") : null;
+    return out;
+  }
+
+  async hashGlob(workspace: string, pattern: string): Promise<{ digest: string; files: string[] }> {
+    const files = (await glob(pattern, { cwd: workspace, ignore: IGNORED, dot: true, onlyFiles: true })).sort();
+    const hash = createHash("sha256");
+    for (const file of files) {
+      const full = this.inside(workspace, file);
+      if (!full) continue;
+      const content = await readFile(full);
+      hash.update(`${file}\0${content.length}\0`).update(content);
+    }
+    return { digest: hash.digest("hex"), files };
   }
 
   async writeLock(

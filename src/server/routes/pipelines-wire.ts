@@ -1,6 +1,37 @@
 /** Wire shapes (snake_case) of pipeline specs, runs, step runs and logs. */
 import { z } from "zod";
-import type { LogChunk, PipelineRun, SpecVersion, StepRun } from "../../core/pipelines/model.js";
+import type { CacheExplanation } from "../../core/pipelines/cache-explain.js";
+import {
+  REFERENCE_KINDS,
+  type LogChunk,
+  type PipelineRun,
+  type SpecVersion,
+  type StepRun,
+} from "../../core/pipelines/model.js";
+
+export const referenceWire = z.object({
+  field: z.string(),
+  kind: z.enum(REFERENCE_KINDS),
+  ref: z.string(),
+  resolved: z.string().nullable(),
+  digest: z.string().nullable(),
+});
+
+export const environmentWire = z.object({
+  digest: z.string(),
+  lockfiles: z.record(z.string(), z.string()),
+  interpreters: z.record(z.string(), z.string().nullable()),
+  image: z.string().nullable(),
+  image_id: z.string().nullable(),
+});
+
+const environmentToWire = (e: NonNullable<StepRun["environment"]>) => ({
+  digest: e.digest,
+  lockfiles: e.lockfiles,
+  interpreters: e.interpreters,
+  image: e.image,
+  image_id: e.imageId,
+});
 
 export const specVersionWire = z.object({
   project: z.string(),
@@ -42,6 +73,11 @@ export const stepWire = z.object({
   error: z.string().nullable(),
   command: z.string().nullable(),
   inputs: z.record(z.string(), z.object({ sha256: z.string(), kind: z.string(), source: z.string() })),
+  references: z.array(referenceWire),
+  cache: z
+    .object({ decision: z.enum(["hit", "miss", "off"]), reason: z.string().nullable(), source: z.string().nullable() })
+    .nullable(),
+  environment: environmentWire.nullable(),
   outputs: z.record(z.string(), z.string()),
   metrics: z.record(z.string(), z.number()),
   tracking_run_id: z.string().nullable(),
@@ -65,6 +101,11 @@ export const stepToWire = (s: StepRun) => ({
   inputs: Object.fromEntries(
     Object.entries(s.inputs).map(([k, v]) => [k, { sha256: v.manifest, kind: v.kind, source: v.source }]),
   ),
+  references: s.references,
+  cache: s.cacheInfo
+    ? { decision: s.cacheInfo.decision, reason: s.cacheInfo.reason, source: s.cacheInfo.source }
+    : null,
+  environment: s.environment ? environmentToWire(s.environment) : null,
   outputs: s.outputs,
   metrics: s.metrics,
   tracking_run_id: s.trackingRunId,
@@ -82,6 +123,9 @@ export const runWire = z.object({
   concurrency: z.number(),
   workspace: z.string().nullable(),
   env_digest: z.string().nullable(),
+  commit: z.string().nullable(),
+  dirty: z.boolean().nullable(),
+  changed_paths: z.array(z.string()),
   created_at: z.number(),
   created_by: z.string(),
   started_at: z.number().nullable(),
@@ -106,6 +150,9 @@ export const runToWire = (r: PipelineRun & { steps?: StepRun[] }) => ({
   concurrency: r.concurrency,
   workspace: r.workspace,
   env_digest: r.envDigest,
+  commit: r.code?.commit ?? null,
+  dirty: r.code ? r.code.dirty : null,
+  changed_paths: r.code?.changed ?? [],
   created_at: r.createdAt,
   created_by: r.createdBy,
   started_at: r.startedAt,
@@ -134,4 +181,48 @@ export const logToWire = (c: LogChunk & { step: string }) => ({
   stream: c.stream,
   text: c.text,
   at: c.at,
+});
+
+const explainedPartWire = z.object({
+  name: z.string(),
+  digest: z.string(),
+  value: z.string(),
+  change: z.enum(["same", "changed", "added", "removed"]).nullable(),
+  before: z.object({ digest: z.string(), value: z.string() }).nullable(),
+});
+
+export const cacheExplanationWire = z.object({
+  step: z.string(),
+  step_run_id: z.string(),
+  key: z.string().nullable(),
+  decision: z.enum(["hit", "miss", "off"]).nullable(),
+  summary: z.string(),
+  parts: z.array(explainedPartWire),
+  compared_with: z
+    .object({
+      run_id: z.string(),
+      step_run_id: z.string(),
+      created_at: z.number(),
+      key: z.string().nullable(),
+      status: z.string(),
+    })
+    .nullable(),
+});
+
+export const cacheExplanationToWire = (e: CacheExplanation) => ({
+  step: e.step,
+  step_run_id: e.stepRunId,
+  key: e.key,
+  decision: e.decision,
+  summary: e.summary,
+  parts: e.parts,
+  compared_with: e.comparedWith
+    ? {
+        run_id: e.comparedWith.runId,
+        step_run_id: e.comparedWith.stepRunId,
+        created_at: e.comparedWith.createdAt,
+        key: e.comparedWith.key,
+        status: e.comparedWith.status,
+      }
+    : null,
 });

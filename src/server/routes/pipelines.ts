@@ -8,7 +8,16 @@ import { tandemJsonSchema } from "../../core/pipelines/spec/schema.js";
 import { ConflictError } from "../../core/errors.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 import { pipelineTriggerRoutes } from "./pipeline-triggers.js";
-import { logToWire, logWire, runToWire, runWire, specToWire, specVersionWire } from "./pipelines-wire.js";
+import {
+  cacheExplanationToWire,
+  cacheExplanationWire,
+  logToWire,
+  logWire,
+  runToWire,
+  runWire,
+  specToWire,
+  specVersionWire,
+} from "./pipelines-wire.js";
 
 const projectParams = z.object({ project: z.string() });
 const runParams = z.object({ project: z.string(), id: z.string() });
@@ -214,6 +223,19 @@ export const pipelineRoutes: AnyRoute[] = [
         next_after: chunks.length ? chunks[chunks.length - 1]!.seq : (query.after ?? 0),
       };
     },
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/projects/:project/pipeline-runs/:id/steps/:step/cache",
+    summary:
+      "Why a step run was or was not served from the cache: each part of its key with its digest, and for a miss the parts that differ from the nearest earlier key of the same step.",
+    tags: ["pipelines"],
+    auth: "bearer",
+    role: "viewer",
+    params: z.object({ project: z.string(), id: z.string(), step: z.string() }),
+    response: cacheExplanationWire,
+    handler: async ({ services, project, params }) =>
+      cacheExplanationToWire(await services.pipelines.explainCache(project, params.id, params.step)),
   }),
   ...(["cancel", "retry", "resume"] as const).map((action) =>
     defineRoute({

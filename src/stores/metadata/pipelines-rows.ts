@@ -1,4 +1,4 @@
-/** Row types of the pipelines tables (migration 0100) and their mappers to the domain's models. */
+/** Row types of the pipelines tables (migrations 0100, 0101) and their mappers to the domain's models. */
 import type { Generated } from "kysely";
 import type { CacheEntry, LogChunk, PipelineRun, SpecVersion, StepRun } from "../../core/pipelines/model.js";
 
@@ -25,6 +25,8 @@ export interface PipelineRunRow {
   concurrency: number;
   workspace: string | null;
   env_digest: string | null;
+  commit_sha: string | null;
+  code: string | null;
   created_at: number;
   created_by: string;
   started_at: number | null;
@@ -54,6 +56,9 @@ export interface PipelineStepRunRow {
   error: string | null;
   command: string | null;
   inputs: string;
+  resolved_refs: string | null;
+  cache_info: string | null;
+  environment: string | null;
   outputs: string;
   metrics: string;
   lease_owner: string | null;
@@ -141,6 +146,7 @@ export const toRun = (r: PipelineRunRow): PipelineRun => ({
   concurrency: r.concurrency,
   workspace: r.workspace,
   envDigest: r.env_digest,
+  code: r.code === null ? null : (JSON.parse(r.code) as PipelineRun["code"]),
   createdAt: r.created_at,
   createdBy: r.created_by,
   startedAt: r.started_at,
@@ -165,6 +171,10 @@ export function fromRun(run: Partial<PipelineRun>): Partial<PipelineRunRow> {
   if (run.concurrency !== undefined) row.concurrency = run.concurrency;
   if (run.workspace !== undefined) row.workspace = run.workspace;
   if (run.envDigest !== undefined) row.env_digest = run.envDigest;
+  if (run.code !== undefined) {
+    row.code = run.code === null ? null : JSON.stringify(run.code);
+    row.commit_sha = run.code?.commit ?? null;
+  }
   if (run.createdAt !== undefined) row.created_at = run.createdAt;
   if (run.createdBy !== undefined) row.created_by = run.createdBy;
   if (run.startedAt !== undefined) row.started_at = run.startedAt;
@@ -195,6 +205,9 @@ export const toStep = (r: PipelineStepRunRow): StepRun => ({
   error: r.error,
   command: r.command,
   inputs: JSON.parse(r.inputs) as StepRun["inputs"],
+  references: r.resolved_refs === null ? [] : (JSON.parse(r.resolved_refs) as StepRun["references"]),
+  cacheInfo: r.cache_info === null ? null : (JSON.parse(r.cache_info) as StepRun["cacheInfo"]),
+  environment: r.environment === null ? null : (JSON.parse(r.environment) as StepRun["environment"]),
   outputs: JSON.parse(r.outputs) as StepRun["outputs"],
   metrics: JSON.parse(r.metrics) as StepRun["metrics"],
   leaseOwner: r.lease_owner,
@@ -224,6 +237,9 @@ export function fromStep(s: Partial<StepRun>): Partial<PipelineStepRunRow> {
   if (s.error !== undefined) row.error = s.error;
   if (s.command !== undefined) row.command = s.command;
   if (s.inputs !== undefined) row.inputs = JSON.stringify(s.inputs);
+  if (s.references !== undefined) row.resolved_refs = JSON.stringify(s.references);
+  if (s.cacheInfo !== undefined) row.cache_info = s.cacheInfo === null ? null : JSON.stringify(s.cacheInfo);
+  if (s.environment !== undefined) row.environment = s.environment === null ? null : JSON.stringify(s.environment);
   if (s.outputs !== undefined) row.outputs = JSON.stringify(s.outputs);
   if (s.metrics !== undefined) row.metrics = JSON.stringify(s.metrics);
   if (s.leaseOwner !== undefined) row.lease_owner = s.leaseOwner;

@@ -113,6 +113,23 @@ export class SqlPipelineStore implements PipelineStore {
     return rows.map(toStep);
   }
 
+  async earlierSteps(q: { project: string; pipeline: string; name: string; before: number; limit: number }) {
+    const rows = await this.db()
+      .selectFrom("pipeline_step_runs as s")
+      .innerJoin("pipeline_runs as r", "r.id", "s.run_id")
+      .selectAll("s")
+      .select("r.created_at as run_created_at")
+      .where("r.project", "=", q.project)
+      .where("r.pipeline", "=", q.pipeline)
+      .where("r.created_at", "<", q.before)
+      .where("s.name", "=", q.name)
+      .where("s.cache_info", "is not", null)
+      .orderBy("r.created_at", "desc")
+      .limit(q.limit)
+      .execute();
+    return rows.map((r) => ({ runId: r.run_id, runCreatedAt: Number(r.run_created_at), step: toStep(r) }));
+  }
+
   async updateStep(id: string, patch: Partial<StepRun>, tx?: Tx): Promise<void> {
     const row = fromStep(patch) as Partial<PipelineStepRunRow>;
     if (Object.keys(row).length === 0) return;

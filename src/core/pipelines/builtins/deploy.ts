@@ -8,6 +8,7 @@ import { z } from "zod";
 import { parseModelRef, parseSelector } from "../../serving/model.js";
 import type { EndpointService } from "../../serving/service.js";
 import { defineBuiltin } from "./contract.js";
+import { policyField } from "./references.js";
 
 declare module "./contract.js" {
   interface BuiltinServices {
@@ -32,6 +33,11 @@ export const deployBuiltin = defineBuiltin({
     shadow: z.string().min(1).optional(),
     policy: z.string().optional(),
   }),
+  // The endpoint is what it writes (not keyed); the model version it deploys is what it reads.
+  references: (w) => [
+    ...(typeof w.model === "string" ? [{ path: ["model"], kind: "model" as const, ref: w.model, keyOnly: true }] : []),
+    ...policyField(w, "policy"),
+  ],
   async run(ctx) {
     const ref = parseModelRef(ctx.with.model)!;
     const canary = ctx.with.canary

@@ -10,7 +10,22 @@ import { z } from "zod";
 import { classificationMetrics, regressionMetrics } from "../../evaluation/index.js";
 import type { Scored } from "../../registry/scoring.js";
 import { defineBuiltin } from "./contract.js";
+import type { WithReference } from "./contract.js";
 import { dataRefOf, modelArg, optionalModelArg, scoreArg } from "./model-args.js";
+import { fileField, isModelRef, modelOrFileField } from "./references.js";
+
+/** `compare:` as a list, with each alias's field name (`compare[0]`, or `compare` for a single one). */
+function compareList(compare: unknown): Array<{ alias: string; path: Array<string | number> }> {
+  if (typeof compare === "string") return [{ alias: compare, path: ["compare"] }];
+  if (!Array.isArray(compare)) return [];
+  return compare.flatMap((alias, i) => (typeof alias === "string" ? [{ alias, path: ["compare", i] }] : []));
+}
+
+/** The registered model `compare:` aliases belong to: `model`'s name, else `model_name`. */
+function comparedModel(w: { model?: unknown; model_name?: unknown }): string | null {
+  if (typeof w.model === "string" && isModelRef(w.model)) return w.model.slice(0, w.model.lastIndexOf("@"));
+  return typeof w.model_name === "string" ? w.model_name : null;
+}
 
 export function metricsOf(s: Scored): Record<string, number> {
   if (s.task === "regression") return { ...regressionMetrics(s.yTrue as number[], s.yPred as number[]) };
@@ -40,6 +55,15 @@ export const evaluateBuiltin = defineBuiltin({
     /** Input columns, for ONNX files without a trainer signature. */
     features: z.array(z.string()).optional(),
   }),
+  references(w) {
+    const refs: WithReference[] = [...modelOrFileField(w, "model"), ...fileField(w, "data")];
+    const name = comparedModel(w);
+    // A first run has no champion yet: keyed (and run) as `none`, never a failure.
+    if (name)
+      for (const c of compareList(w.compare))
+        refs.push({ path: c.path, kind: "model", ref: `${name}@${c.alias}`, optional: true });
+    return refs;
+  },
   async run(ctx) {
     const w = ctx.with;
     const dataset = w.data_ref ?? (await dataRefOf(ctx, w.data));
@@ -52,9 +76,12 @@ export const evaluateBuiltin = defineBuiltin({
     );
     await model.record({ dataset, metrics });
     const name = model.modelName ?? w.model_name;
-    for (const alias of w.compare === undefined ? [] : Array.isArray(w.compare) ? w.compare : [w.compare]) {
+    for (const { alias, path } of compareList(w.compare)) {
       if (!name) throw new Error("with.compare: give with.model_name when with.model is a file");
-      const other = await optionalModelArg(ctx, `${name}@${alias}`);
+      // The version the cache key resolved this alias to (null: none held it then).
+      const field = path.length === 1 ? "compare" : `compare[${path[1]}]`;
+      const pinned = field in ctx.pinned ? ctx.pinned[field] : `${name}@${alias}`;
+      const other = pinned === null || pinned === undefined ? null : await optionalModelArg(ctx, pinned);
       if (!other) {
         ctx.log(`${name}@${alias}: no version holds it yet; nothing to compare`);
         continue;

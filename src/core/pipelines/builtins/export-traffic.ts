@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SINCE_DURATION, sinceDuration, type TrafficExporter } from "../../monitoring/traffic-export.js";
 import { defineBuiltin } from "./contract.js";
+import { endpointField } from "./references.js";
 
 declare module "./contract.js" {
   interface BuiltinServices {
@@ -22,6 +23,8 @@ export const exportTrafficBuiltin = defineBuiltin({
     dataset: z.string().min(1),
     labelled_only: z.boolean().default(true),
   }),
+  references: (w) => endpointField(w, "endpoint"),
+  writes: (w) => (typeof w.dataset === "string" ? [{ kind: "dataset" as const, ref: w.dataset }] : []),
   async run(ctx) {
     const since = sinceDuration(ctx.with.since)!;
     const r = await ctx.services.trafficExport.export(ctx.actor, {

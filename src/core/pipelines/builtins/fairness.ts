@@ -10,6 +10,7 @@ import { fairnessReport, selectionRate } from "../../evaluation/index.js";
 import type { FairnessResult } from "../../registry/model.js";
 import { defineBuiltin } from "./contract.js";
 import { dataRefOf, modelArg, scoreArg } from "./model-args.js";
+import { fileField, modelOrFileField } from "./references.js";
 
 const finite = (o: Record<string, number>) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => Number.isFinite(v)));
@@ -28,6 +29,7 @@ export const fairnessBuiltin = defineBuiltin({
     four_fifths: z.number().min(0).max(1).default(0.8),
     features: z.array(z.string()).optional(),
   }),
+  references: (w) => [...modelOrFileField(w, "model"), ...fileField(w, "data")],
   async run(ctx) {
     const w = ctx.with;
     const dataset = w.data_ref ?? (await dataRefOf(ctx, w.data));

@@ -14,7 +14,7 @@ import { trainBuiltin } from "./train.js";
 import { validateBuiltin } from "./validate.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table of builtins with different `with` types
-type AnyBuiltin = BuiltinStep<any>;
+export type AnyBuiltin = BuiltinStep<any>;
 
 const BUILTINS: AnyBuiltin[] = [
   echoBuiltin,

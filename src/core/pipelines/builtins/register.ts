@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { formatChecks } from "../../registry/checks-table.js";
 import { defineBuiltin } from "./contract.js";
+import { policyField } from "./references.js";
 
 export const registerModelBuiltin = defineBuiltin({
   name: "register",
@@ -23,6 +24,13 @@ export const registerModelBuiltin = defineBuiltin({
     /** Fail the step when the alias awaits approval, too (default false: only a refusal fails it). */
     require_alias: z.boolean().default(false),
   }),
+  // The model and alias are what it writes, not what it reads: keying them on their current state
+  // would make every rerun after a first success a miss.
+  references: (w) => policyField(w, "policy"),
+  writes: (w) => [
+    { kind: "model" as const, ref: `${String(w.model)}@latest` },
+    ...(typeof w.alias === "string" ? [{ kind: "model" as const, ref: `${String(w.model)}@${w.alias}` }] : []),
+  ],
   async run(ctx) {
     const { registry } = ctx.services;
     const manifest = ctx.artifacts[ctx.with.artifact];

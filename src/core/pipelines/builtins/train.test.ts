@@ -30,6 +30,7 @@ function ctx(with_: unknown, outputs: Record<string, string>): BuiltinContext<ne
     inputs: {},
     outputs,
     artifacts: {},
+    pinned: {},
     workdir: tmpdir(),
     workspace: null,
     log: () => undefined,

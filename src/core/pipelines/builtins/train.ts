@@ -27,6 +27,7 @@ import { trainModelInWorker } from "../../training/train-async.js";
 import type { ColumnValues } from "../../training/train.js";
 import { tablePath } from "../../registry/scoring.js";
 import { defineBuiltin } from "./contract.js";
+import { fileField } from "./references.js";
 
 declare module "./contract.js" {
   interface BuiltinServices {
@@ -90,6 +91,7 @@ export const trainBuiltin = defineBuiltin({
     /** The step output to write model.onnx into (default "model"). */
     output: z.string().min(1).default("model"),
   }),
+  references: (w) => fileField(w, "data"),
   async run(ctx) {
     const w = ctx.with;
     const out = ctx.outputs[w.output];

@@ -15,6 +15,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { failedChecks, formatChecks } from "../../data/expectations.js";
 import { defineBuiltin } from "./contract.js";
+import { datasetField, fileField } from "./references.js";
 
 export const validateBuiltin = defineBuiltin({
   name: "validate",
@@ -25,6 +26,7 @@ export const validateBuiltin = defineBuiltin({
     /** A file output to write the report to as JSON. */
     report: z.string().optional(),
   }),
+  references: (w) => [...datasetField(w, "dataset"), ...fileField(w, "expect")],
   async run(ctx) {
     let expectations: unknown = ctx.with.expect;
     if (typeof ctx.with.expect === "string") {

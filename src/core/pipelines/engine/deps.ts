@@ -1,7 +1,15 @@
 /** What the engine is built from; the composition root fills it in. */
 import type { ArtifactStore } from "../../artifacts/ports.js";
 import type { BuiltinServices } from "../builtins/contract.js";
-import type { DatasetResolver, Executor, PipelineStore, TrackingLink, WorkspaceAccess } from "../ports.js";
+import type {
+  DatasetResolver,
+  EnvironmentProbe,
+  Executor,
+  PipelineStore,
+  ReferenceResolver,
+  TrackingLink,
+  WorkspaceAccess,
+} from "../ports.js";
 
 export interface EngineDeps {
   store: PipelineStore;
@@ -19,6 +27,10 @@ export interface EngineDeps {
   /** Decrypted secret values by name; throws naming a missing one. */
   secrets(project: string, names: string[]): Promise<Record<string, string>>;
   datasets?: DatasetResolver;
+  /** What built-in steps' `with:` fields name (without it, a builtin that declares references fails). */
+  references?: ReferenceResolver;
+  /** Interpreter versions for the environment digest (without it, none are recorded). */
+  probe?: EnvironmentProbe;
   tracking?: TrackingLink;
   builtinServices: BuiltinServices;
   /** The API URL and a token for steps (TANDEM_URL, TANDEM_TOKEN, MLFLOW_TRACKING_URI), when known. */

@@ -11,7 +11,11 @@ import type { LockStep } from "../ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { EngineDeps } from "./deps.js";
 import { executeStep, type PretrackedRun } from "./execute.js";
-import { cacheKey, referencedParams, type StepScope } from "./scope.js";
+import { createHash } from "node:crypto";
+import type { SpecPath } from "../spec/positions.js";
+import { canonicalJson } from "./cache-key.js";
+import { RunEnvironment } from "./environment.js";
+import { referencedParams, renderStep, type StepScope } from "./scope.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,6 +23,11 @@ export interface DriveOptions {
   /** Aborts when this process shuts down: steps are stopped, the lease is released for a successor. */
   signal: AbortSignal;
   specDigest: string;
+}
+
+export interface RunDriverOptions {
+  /** `tandem.yaml:12:9: <field>` for a path in the run's spec (errors in steps name it). */
+  locate?: (path: SpecPath) => string;
 }
 
 export class RunDriver {
@@ -32,6 +41,8 @@ export class RunDriver {
   private deferred: Array<Promise<void>> = [];
   /** Step tracking runs created ahead of the steps, in plan order, so no step waits for one. */
   private readonly pretracked = new Map<string, PretrackedRun>();
+  /** Lockfiles read and interpreters probed once for the whole run. */
+  private environment: RunEnvironment;
   private defer = (work: () => Promise<void>): void => {
     this.deferred.push(work().catch(() => undefined));
   };
@@ -41,7 +52,9 @@ export class RunDriver {
     private run: PipelineRun,
     private readonly pipeline: PipelineSpec,
     steps: StepRun[],
+    private readonly options: RunDriverOptions = {},
   ) {
+    this.environment = new RunEnvironment(deps, run.workspace);
     for (const s of steps) {
       this.steps.set(s.name, s);
       this.byStep.set(s.step, [...(this.byStep.get(s.step) ?? []), s]);
@@ -140,8 +153,11 @@ export class RunDriver {
   private async start(): Promise<void> {
     const patch: Partial<PipelineRun> = { status: "running" };
     if (this.run.startedAt === null) patch.startedAt = nowMs();
-    if (this.run.envDigest === null && this.run.workspace)
-      patch.envDigest = await this.deps.workspace.envDigest(this.run.workspace).catch(() => null);
+    if (this.run.envDigest === null && this.run.workspace) {
+      const lockfiles = await this.environment.lockfileHashes();
+      if (Object.keys(lockfiles).length)
+        patch.envDigest = createHash("sha256").update(canonicalJson(lockfiles)).digest("hex");
+    }
     if (this.deps.tracking && !this.run.trackingRunId) {
       patch.trackingRunId = await this.deps.tracking.createRun({
         project: this.run.project,
@@ -229,6 +245,19 @@ export class RunDriver {
     }
   }
 
+  private scopeOf(s: StepRun): StepScope {
+    return {
+      run: this.run,
+      pipeline: this.pipeline,
+      spec: this.pipeline.steps[s.step]!,
+      inst: s,
+      byStep: this.byStep,
+      paths: null,
+      locate: this.options.locate,
+      environment: this.environment,
+    };
+  }
+
   private blockedBy(s: StepRun): { kind: "wait" | "ready" | "failed" | "skipped"; by?: string } {
     for (const need of s.needs) {
       const dep = this.steps.get(need);
@@ -281,19 +310,11 @@ export class RunDriver {
           continue;
         }
         if (running.size >= limit) continue;
-        const scope: StepScope = {
-          run: this.run,
-          pipeline: this.pipeline,
-          spec: this.pipeline.steps[s.step]!,
-          inst: s,
-          byStep: this.byStep,
-          paths: null,
-        };
         running.set(
           s.id,
           executeStep(
             this.deps,
-            scope,
+            this.scopeOf(s),
             this.updateStep,
             this.abort.signal,
             this.defer,
@@ -344,18 +365,11 @@ export class RunDriver {
     const steps: Record<string, LockStep> = {};
     for (const s of this.steps.values()) {
       if (s.status !== "succeeded") continue;
-      const scope: StepScope = {
-        run: this.run,
-        pipeline: this.pipeline,
-        spec: this.pipeline.steps[s.step]!,
-        inst: s,
-        byStep: this.byStep,
-        paths: null,
-      };
+      const scope = this.scopeOf(s);
       const inputs = Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, v.manifest]));
       const params = referencedParams(scope);
       steps[s.name] = {
-        cmd: cacheKey(scope, {}, {}).command ?? `uses: ${this.pipeline.steps[s.step]!.uses}`,
+        cmd: renderStep(scope).script ?? `uses: ${this.pipeline.steps[s.step]!.uses}`,
         cache_key: s.cacheKey,
         params,
         deps: Object.fromEntries(

@@ -7,14 +7,17 @@ import { hostname } from "node:os";
 import { nowMs } from "../../ids.js";
 import { findBuiltin } from "../builtins/index.js";
 import { evaluate, parseCondition, truthy, type Value } from "../expr/evaluate.js";
-import type { InputRecord, StepRun } from "../model.js";
+import type { InputRecord, StepCacheInfo, StepRun } from "../model.js";
 import type { JobInput, JobOutput } from "../ports.js";
 import { outputEnvName } from "../spec/names.js";
 import type { EngineDeps } from "./deps.js";
-import { inputPath, resolveInputs, type ResolvedInput } from "./inputs.js";
+import { callBuiltin, pinnedWith, type BuiltinCall } from "./builtin-call.js";
+import { describeReference } from "./cache-key.js";
+import { inputPath, type ResolvedInput } from "./inputs.js";
+import { keyStep } from "./keying.js";
 import { LogSink, maskSecrets } from "./logs.js";
 import { latestMetrics, parseMetrics, type MetricValue } from "./metrics.js";
-import { cacheKey, referencedParams, renderStep, resolverFor, type StepScope } from "./scope.js";
+import { referencedParams, renderStep, resolverFor, type StepScope } from "./scope.js";
 import { durationMs } from "../spec/names.js";
 
 export interface StepOutcome {
@@ -76,7 +79,7 @@ export async function executeStep(
   const later: Array<() => Promise<void>> = [];
   let params: Record<string, unknown> = {};
   /** The step's tracking run (a child of the pipeline's), created once the cache verdict is known. */
-  const createTracking = async (cacheHit: boolean): Promise<string | null> => {
+  const createTracking = async (cacheHit: boolean, envDigest: string): Promise<string | null> => {
     if (!deps.tracking) return null;
     if (pretracked) pretracked.closed = true;
     const early = pretracked ? await pretracked.id.catch(() => null) : null;
@@ -94,12 +97,17 @@ export async function executeStep(
           "tandem.step_run": inst.id,
           "tandem.cache_hit": String(cacheHit),
           "tandem.host": hostname(),
+          "tandem.env_digest": envDigest,
         },
         params: {},
       }));
     if (early) {
       later.unshift(() =>
-        deps.tracking!.setTags(run.project, early, { "tandem.cache_hit": String(cacheHit), "tandem.host": hostname() }),
+        deps.tracking!.setTags(run.project, early, {
+          "tandem.cache_hit": String(cacheHit),
+          "tandem.host": hostname(),
+          "tandem.env_digest": envDigest,
+        }),
       );
     }
     const logged = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
@@ -115,10 +123,8 @@ export async function executeStep(
         return;
       }
     }
-    const { inputs, refs } = await resolveInputs(deps, scope);
-    const inputHashes = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.manifest]));
-    const refHashes = Object.fromEntries(Object.entries(refs).map(([k, v]) => [k, v.manifest]));
-    const { key, command: stableCommand } = cacheKey(scope, inputHashes, refHashes);
+    const keyed = await keyStep(deps, scope);
+    const { inputs, refs, pins, key, parts, environment } = keyed;
     params = referencedParams(scope);
 
     const startedAt = nowMs();
@@ -126,32 +132,49 @@ export async function executeStep(
       ...toRecord(inputs),
       ...Object.fromEntries(Object.entries(toRecord(refs)).map(([k, v]) => [`\${{ ${k} }}`, v])),
     };
+    const references = pins.map((p) => p.resolved);
+    for (const r of references)
+      sink.system(`with.${r.field}: ${r.kind} ${describeReference(r)}${r.digest ? ` (${r.digest.slice(0, 19)})` : ""}`);
 
     const cacheable = spec.cache !== false && !run.noCache;
+    let cacheInfo: StepCacheInfo = {
+      parts,
+      decision: cacheable ? "miss" : "off",
+      reason: cacheable ? null : run.noCache ? "the run was started with --no-cache" : "the step says cache: false",
+      source: null,
+    };
     if (cacheable) {
       const hit = await deps.store.getCache(run.project, key);
       const present = hit ? (await deps.artifacts.missingBlobs(Object.values(hit.outputs))).length === 0 : false;
       if (hit && present) {
         sink.system(`cache hit ${key.slice(0, 12)} (outputs of step run ${hit.stepRunId})`);
-        const id = await createTracking(true);
+        const id = await createTracking(true, environment.digest);
         later.push(() => finishTracking(deps, run.project, id, hit.metrics, "FINISHED"));
         await update(inst, {
           status: "succeeded",
           startedAt,
           cacheKey: key,
           inputs: recordedInputs,
+          references,
+          environment,
+          cacheInfo: { ...cacheInfo, decision: "hit", source: hit.stepRunId },
           trackingRunId: id,
           cached: true,
           outputs: hit.outputs,
           metrics: hit.metrics,
           finishedAt: nowMs(),
-          command: stableCommand,
+          command: keyed.command,
         });
         return;
       }
+      if (hit)
+        cacheInfo = {
+          ...cacheInfo,
+          reason: "the key matched, but the cached outputs are gone from the artifact store",
+        };
     }
 
-    const trackingRunId = await createTracking(false);
+    const trackingRunId = await createTracking(false, environment.digest);
     // One write marks the step running with everything known so far (each write is on the DAG's
     // critical path); the first attempt's command joins it below.
     let starting: Partial<StepRun> | null = {
@@ -159,6 +182,9 @@ export async function executeStep(
       startedAt,
       cacheKey: key,
       inputs: recordedInputs,
+      references,
+      environment,
+      cacheInfo,
       trackingRunId,
       leaseOwner: deps.owner,
       leaseExpiresAt: nowMs() + deps.leaseMs,
@@ -206,7 +232,19 @@ export async function executeStep(
       if (trackingRunId) env.MLFLOW_RUN_ID = trackingRunId;
       Object.assign(env, secretEnv);
 
-      const command = rendered.script ?? `uses: ${spec.uses} with: ${JSON.stringify(rendered.with)}`;
+      const call: BuiltinCall | null = builtin
+        ? {
+            builtin,
+            rendered: rendered.with,
+            pins,
+            inputs,
+            refs,
+            outputs: paths.outputs,
+            trackingRunId,
+            log: (line) => sink.write("stdout", `${line}\n`),
+          }
+        : null;
+      const command = rendered.script ?? `uses: ${spec.uses} with: ${JSON.stringify(pinnedWith(call!, workdir).with)}`;
       await update(inst, {
         ...(starting ?? {}),
         attempt,
@@ -220,7 +258,8 @@ export async function executeStep(
       if (attempt > 1) sink.system(`attempt ${attempt} of ${maxAttempts}`);
 
       let builtinMetrics: Record<string, number> | undefined;
-      const jobInputs: JobInput[] = [...Object.values(inputs), ...Object.values(refs)].map((i) => ({
+      const files = pins.flatMap((p) => (p.file ? [p.file] : []));
+      const jobInputs: JobInput[] = [...Object.values(inputs), ...Object.values(refs), ...files].map((i) => ({
         path: i.relPath,
         manifest: i.manifest,
         kind: i.kind,
@@ -245,44 +284,13 @@ export async function executeStep(
         signal,
         onOutput: (stream, text) => sink.write(stream, text),
         onStarted: (info) => void update(inst, { pid: info.pid, host: info.host, pidStart: info.startTime }),
-        inProcess: builtin
+        inProcess: call
           ? async (dir, abort) => {
-              const parsed = builtin.with.safeParse(rendered.with ?? {});
-              if (!parsed.success) {
-                throw new Error(
-                  `with: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`).join("; ")}`,
-                );
-              }
-              const artifacts: Record<string, string> = {};
-              for (const i of [...Object.values(inputs), ...Object.values(refs)])
-                artifacts[inputPath(dir, i)] = i.manifest;
-              const res = await builtin.run({
-                project: run.project,
-                pipeline: run.pipeline,
-                step: inst.name,
-                runId: run.id,
-                stepRunId: inst.id,
-                trackingRunId,
-                actor: run.createdBy,
-                with: parsed.data,
-                inputs: Object.fromEntries(
-                  Object.entries(inputs).map(([k, v]) => [
-                    k,
-                    { path: inputPath(dir, v), manifest: v.manifest, kind: v.kind },
-                  ]),
-                ),
-                outputs: paths.outputs,
-                artifacts,
-                workdir: dir,
-                workspace: run.workspace,
-                log: (line) => sink.write("stdout", `${line}\n`),
-                signal: abort,
-                services: deps.builtinServices,
-              });
-              builtinMetrics = res?.metrics;
+              builtinMetrics = await callBuiltin(deps, scope, call, dir, abort);
             }
           : undefined,
       });
+      if (result.imageId) await update(inst, { environment: { ...environment, imageId: result.imageId } });
 
       if (result.outcome === "succeeded") {
         let points: MetricValue[] = [];

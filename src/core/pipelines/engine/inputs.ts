@@ -20,7 +20,8 @@ export interface ResolvedInput extends InputRecord {
   fileName: string | null;
 }
 
-async function fileNameOf(deps: EngineDeps, manifest: string, kind: "file" | "dir"): Promise<string | null> {
+/** A one-file artifact's file name (materialised inputs point at the file itself); null for a folder. */
+export async function fileNameOf(deps: EngineDeps, manifest: string, kind: "file" | "dir"): Promise<string | null> {
   if (kind !== "file") return null;
   const m = await getManifest(deps.artifacts, manifest);
   if (m.entries.length !== 1)

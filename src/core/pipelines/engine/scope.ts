@@ -4,11 +4,12 @@
  * placeholders (the step directory differs per attempt, the cache key must not), so the key covers
  * what a command does, not where it ran.
  */
-import { createHash } from "node:crypto";
 import { InvalidInputError } from "../../errors.js";
 import { renderDeep, renderPlain, renderShell, stringify, type Resolver, type Value } from "../expr/evaluate.js";
 import type { PipelineRun, StepRun } from "../model.js";
 import { stepReferences, type Ref } from "../spec/references.js";
+import type { SpecPath } from "../spec/positions.js";
+import type { RunEnvironment } from "./environment.js";
 import type { PipelineSpec, StepSpec } from "../spec/schema.js";
 
 export interface ScopePaths {
@@ -27,6 +28,10 @@ export interface StepScope {
   byStep: Map<string, StepRun[]>;
   /** Absolute paths, or null in key mode. */
   paths: ScopePaths | null;
+  /** `tandem.yaml:12:9: pipelines.p.steps.s.with.dataset` for a path in the spec (errors name it). */
+  locate?: (path: SpecPath) => string;
+  /** The run's environment (lockfiles read and interpreters probed once per run). */
+  environment?: RunEnvironment;
 }
 
 /** The instance of a matrix step with the best metric (max unless `min`); the only one otherwise. */
@@ -153,41 +158,4 @@ export function referencedParams(scope: StepScope): Record<string, Value> {
   }
   for (const [k, v] of Object.entries(scope.inst.matrix ?? {})) out[k] = v;
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-/** JSON with sorted keys, so equal definitions hash equal whatever their key order. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v ?? null);
-}
-
-/**
- * The cache key (DESIGN.md): sha256 over the resolved command (paths as placeholders), the params it
- * references, its inputs' content hashes, the environment digest and the step definition.
- */
-export function cacheKey(
-  scope: StepScope,
-  inputs: Record<string, string>,
-  refs: Record<string, string>,
-): { key: string; command: string | null } {
-  const keyed = renderStep({ ...scope, paths: null });
-  const material = {
-    v: 1,
-    step: scope.spec,
-    command: keyed.script,
-    uses: scope.spec.uses ?? null,
-    with: keyed.with,
-    env: keyed.env,
-    params: referencedParams(scope),
-    inputs,
-    refs,
-    env_digest: scope.run.envDigest,
-  };
-  return { key: createHash("sha256").update(canonicalJson(material)).digest("hex"), command: keyed.script };
 }

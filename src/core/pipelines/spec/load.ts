@@ -65,12 +65,13 @@ export function checkSpec(
   source: string,
   file = "tandem.yaml",
   options: ValidateOptions = {},
-): { spec?: TandemSpec; issues: SpecIssue[] } {
+): { spec?: TandemSpec; issues: SpecIssue[]; at: SpecLocator } {
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, schema: "core", uniqueKeys: true });
   const at = new SpecLocator(file, source, doc, lines);
   if (doc.errors.length > 0) {
     return {
+      at,
       issues: doc.errors.map((e) => {
         const message = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
         const key = /^[^\s:#]+/.exec(source.slice(e.pos[0]))?.[0];
@@ -80,9 +81,23 @@ export function checkSpec(
     };
   }
   const parsed = tandemSpecSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) return { issues: zodIssues(parsed.error, at) };
+  if (!parsed.success) return { issues: zodIssues(parsed.error, at), at };
   const issues = validateSpec(parsed.data, at, options);
-  return issues.length ? { issues } : { spec: parsed.data, issues };
+  return issues.length ? { issues, at } : { spec: parsed.data, issues, at };
+}
+
+/** `tandem.yaml:12:9: pipelines.p.steps.s.with.dataset` for a path in a spec's source. */
+export function specPlaces(source: string, file: string): (path: SpecPath) => string {
+  let at: SpecLocator | undefined;
+  return (path) => {
+    if (!at) {
+      const lines = new LineCounter();
+      const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, schema: "core" });
+      at = new SpecLocator(file, source, doc, lines);
+    }
+    const i = at.issue(path, "");
+    return `${i.file}:${i.line}:${i.column}: ${i.field}`;
+  };
 }
 
 export function loadSpec(source: string, file = "tandem.yaml", options: ValidateOptions = {}): LoadedSpec {

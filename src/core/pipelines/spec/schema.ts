@@ -154,9 +154,19 @@ export const stepSpecSchema = z
       .optional()
       .describe("Environment variables of this step (values may use `${{ params.x }}`, substituted as plain text)."),
     cache: z
-      .boolean()
+      .union([
+        z.boolean(),
+        z.strictObject({
+          files: z
+            .array(z.string().min(1))
+            .min(1)
+            .describe("Globs of project files the step reads (`steps/**/*.py`): their content is part of the key."),
+        }),
+      ])
       .optional()
-      .describe("Set false for steps with side effects that must run every time, e.g. a deploy (default true)."),
+      .describe(
+        "false: run every time (a step with side effects, e.g. a deploy). `{ files: [globs] }`: also key the step on those project files, for what a `run:` script reads that is not an input (default true).",
+      ),
   })
   .superRefine((s, ctx) => {
     if ((s.run === undefined) === (s.uses === undefined)) {

@@ -7,10 +7,19 @@ import { parseCondition } from "../expr/evaluate.js";
 import type { SpecIssue, SpecLocator, SpecPath } from "./positions.js";
 import { needsOf, referencedStep, stepDependencies, stepReferences, type FoundRef } from "./references.js";
 import type { PipelineSpec, StepSpec, TandemSpec } from "./schema.js";
+import type { WithReference } from "../builtins/contract.js";
+import { staticWith } from "../builtins/references.js";
 
 export interface ValidateOptions {
   /** Names of built-in steps (`tandem/<name>`); when given, `uses:` must name one. */
   builtins?: readonly string[];
+  /** What a builtin's `with:` refers to (see builtins/contract.ts); its project files must stay inside the project. */
+  references?: (uses: string, w: Record<string, unknown>) => WithReference[];
+}
+
+/** A project path that leaves the project folder (absolute, or through `..`). */
+export function leavesProject(path: string): boolean {
+  return path.startsWith("/") || path.split(/[\\/]/).includes("..");
 }
 
 const list = (names: Iterable<string>) => {
@@ -125,8 +134,7 @@ function checkInputValue(value: string): string | null {
   if (value.includes("${{") || value.startsWith("dataset://")) return null;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
     return `unsupported input "${value}": expected \${{ steps.X.outputs.Y }}, dataset://name@version or a path in the project`;
-  if (value.startsWith("/") || value.split(/[\\/]/).includes(".."))
-    return `input path "${value}" must stay inside the project folder`;
+  if (leavesProject(value)) return `input path "${value}" must stay inside the project folder`;
   return null;
 }
 
@@ -194,6 +202,17 @@ function validatePipeline(
     for (const [k, v] of Object.entries(step.inputs ?? {})) {
       const problem = checkInputValue(v);
       if (problem) out.push(at.issue([...sp, "inputs", k], problem));
+    }
+    if (step.uses && options.references) {
+      for (const r of options.references(step.uses, staticWith(step.with))) {
+        if (r.kind === "file" && leavesProject(r.ref))
+          out.push(at.issue([...sp, "with", ...r.path], `path "${r.ref}" must stay inside the project folder`));
+      }
+    }
+    if (typeof step.cache === "object") {
+      for (const [i, glob] of step.cache.files.entries())
+        if (leavesProject(glob))
+          out.push(at.issue([...sp, "cache", "files", i], `glob "${glob}" must stay inside the project folder`));
     }
     if (step.uses && options.builtins && !options.builtins.includes(step.uses.slice("tandem/".length))) {
       out.push(

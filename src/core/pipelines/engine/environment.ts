@@ -1,0 +1,60 @@
+/**
+ * The environment a step runs in, as far as Tandem can see it: the workspace's lockfiles, the
+ * versions of the interpreters on the step's PATH and the container image it names. Lockfiles are
+ * read and interpreters probed once per run (per distinct PATH), not per step: a 200-step DAG would
+ * otherwise start 400 `--version` processes.
+ */
+import { createHash } from "node:crypto";
+import type { StepEnvironment } from "../model.js";
+import type { StepSpec } from "../spec/schema.js";
+import type { EngineDeps } from "./deps.js";
+import { canonicalJson } from "./cache-key.js";
+
+/** The container image a step names (`resources.image` today; the executors' `image:` field too). */
+export function stepImage(spec: StepSpec): string | null {
+  const own = (spec as { image?: unknown }).image;
+  if (typeof own === "string" && own) return own;
+  return spec.resources?.image ?? null;
+}
+
+/** A tag without `@sha256:` can point at another image tomorrow (`tandem validate` warns). */
+export function isPinnedImage(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image);
+}
+
+export function environmentDigest(e: Omit<StepEnvironment, "digest" | "imageId">): string {
+  return createHash("sha256")
+    .update(canonicalJson({ lockfiles: e.lockfiles, interpreters: e.interpreters, image: e.image }))
+    .digest("hex");
+}
+
+export class RunEnvironment {
+  private lockfiles: Promise<Record<string, string>> | undefined;
+  private readonly interpreters = new Map<string, Promise<Record<string, string | null>>>();
+
+  constructor(
+    private readonly deps: Pick<EngineDeps, "workspace" | "probe">,
+    private readonly workspace: string | null,
+  ) {}
+
+  /** The run's lockfiles (read once). */
+  lockfileHashes(): Promise<Record<string, string>> {
+    this.lockfiles ??= this.workspace
+      ? this.deps.workspace.lockfiles(this.workspace).catch(() => ({}))
+      : Promise.resolve({});
+    return this.lockfiles;
+  }
+
+  /** `env` is the step's rendered `env:`; its PATH, when set, is where the step finds interpreters. */
+  async forStep(spec: StepSpec, env: Record<string, string>): Promise<StepEnvironment> {
+    const path = env.PATH ?? null;
+    const key = path ?? "";
+    let probed = this.interpreters.get(key);
+    if (!probed) {
+      probed = this.deps.probe ? this.deps.probe.interpreters(path).catch(() => ({})) : Promise.resolve({});
+      this.interpreters.set(key, probed);
+    }
+    const parts = { lockfiles: await this.lockfileHashes(), interpreters: await probed, image: stepImage(spec) };
+    return { ...parts, digest: environmentDigest(parts), imageId: null };
+  }
+}

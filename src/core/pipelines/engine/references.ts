@@ -1,0 +1,165 @@
+/**
+ * A built-in step's `with:` references, resolved once for its cache key and then pinned: the step
+ * gets `rows@3` where the spec says `rows@latest`, and a project file it names is materialised in
+ * its directory from the content that was hashed, so what ran is exactly what was keyed. A
+ * reference that names nothing fails the step with the spec's file:line, unless the builtin
+ * declares it optional (then it is keyed, and pinned, as `none`).
+ */
+import { createHash } from "node:crypto";
+import { InvalidInputError, NotFoundError } from "../../errors.js";
+import type { WithReference } from "../builtins/contract.js";
+import { findBuiltin } from "../builtins/index.js";
+import { fieldName } from "../builtins/references.js";
+import type { Value } from "../expr/evaluate.js";
+import type { ResolvedReference } from "../model.js";
+import { formatPath, type SpecPath } from "../spec/positions.js";
+import { canonicalJson } from "./cache-key.js";
+import type { EngineDeps } from "./deps.js";
+import { fileNameOf, inputPath, type ResolvedInput } from "./inputs.js";
+import { renderStep, type StepScope } from "./scope.js";
+
+export interface PinnedReference {
+  path: SpecPath;
+  /** Keyed only: the builtin gets the field as written (see WithReference.keyOnly). */
+  keyOnly?: boolean;
+  resolved: ResolvedReference;
+  /** A project file, materialised like an input. */
+  file: ResolvedInput | null;
+}
+
+const digestOf = (value: unknown) => `sha256:${createHash("sha256").update(canonicalJson(value)).digest("hex")}`;
+
+/** `tandem.yaml:12:9: pipelines.p.steps.s.with.dataset` for a path inside the step's spec. */
+export function whereInStep(scope: StepScope, path: SpecPath): string {
+  const full: SpecPath = ["pipelines", scope.run.pipeline, "steps", scope.inst.step, ...path];
+  return scope.locate ? scope.locate(full) : formatPath(full);
+}
+
+function describeEndpoint(e: { model: string; primary: number | null; canary: number | null; shadow: number | null }) {
+  const parts = [`primary ${e.primary === null ? "none" : `${e.model}@${e.primary}`}`];
+  if (e.canary !== null) parts.push(`canary ${e.model}@${e.canary}`);
+  if (e.shadow !== null) parts.push(`shadow ${e.model}@${e.shadow}`);
+  return parts.join(", ");
+}
+
+async function resolveOne(
+  deps: EngineDeps,
+  scope: StepScope,
+  r: WithReference,
+  index: number,
+): Promise<PinnedReference> {
+  const project = scope.run.project;
+  const base = { field: fieldName(r.path), kind: r.kind, ref: r.ref };
+  const areas = () => {
+    if (!deps.references)
+      throw new InvalidInputError(`a ${r.kind} reference needs the Data, Registry and Serving areas`);
+    return deps.references;
+  };
+  try {
+    switch (r.kind) {
+      case "file": {
+        if (!scope.run.workspace)
+          throw new InvalidInputError("a project file needs a workspace, and this run has none");
+        const h = await deps.workspace.hashPath(scope.run.workspace, r.ref);
+        const file: ResolvedInput = {
+          manifest: h.manifest,
+          kind: h.kind,
+          source: r.ref,
+          relPath: `_tandem/files/${index}`,
+          fileName: await fileNameOf(deps, h.manifest, h.kind),
+        };
+        return { path: r.path, resolved: { ...base, resolved: r.ref, digest: `sha256:${h.manifest}` }, file };
+      }
+      case "dataset": {
+        const d = await areas().dataset(project, r.ref);
+        return {
+          path: r.path,
+          resolved: { ...base, resolved: `${d.name}@${d.version}`, digest: `sha256:${d.manifest}` },
+          file: null,
+        };
+      }
+      case "model": {
+        const v = await areas().model(project, r.ref);
+        return {
+          path: r.path,
+          resolved: { ...base, resolved: `${v.name}@${v.version}`, digest: `sha256:${v.sha256}` },
+          file: null,
+        };
+      }
+      case "endpoint": {
+        const e = await areas().endpoint(project, r.ref);
+        return { path: r.path, resolved: { ...base, resolved: describeEndpoint(e), digest: digestOf(e) }, file: null };
+      }
+      case "policy": {
+        const definition = await areas().policy(project, r.ref);
+        return { path: r.path, resolved: { ...base, resolved: r.ref, digest: digestOf(definition) }, file: null };
+      }
+    }
+  } catch (error) {
+    if (r.optional && error instanceof NotFoundError)
+      return { path: r.path, resolved: { ...base, resolved: null, digest: null }, file: null };
+    if (error instanceof NotFoundError || error instanceof InvalidInputError)
+      throw new InvalidInputError(`${whereInStep(scope, ["with", ...r.path])}: ${r.kind} ${r.ref}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Resolves every reference the step's builtin declares (none for `run:` steps). */
+export async function resolveReferences(deps: EngineDeps, scope: StepScope): Promise<PinnedReference[]> {
+  const builtin = scope.spec.uses ? findBuiltin(scope.spec.uses.slice("tandem/".length)) : undefined;
+  if (!builtin?.references) return [];
+  const keyed = renderStep({ ...scope, paths: null }).with;
+  const declared = builtin.references((keyed ?? {}) as Record<string, unknown>);
+  const out: PinnedReference[] = [];
+  for (const [i, r] of declared.entries())
+    out.push({ ...(await resolveOne(deps, scope, r, i)), ...(r.keyOnly ? { keyOnly: true } : {}) });
+  return out;
+}
+
+function valueAt(v: Value, path: SpecPath): Value | undefined {
+  let cur: Value | undefined = v;
+  for (const p of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string | number, Value>)[p];
+  }
+  return cur;
+}
+
+function withValueAt(v: Value, path: SpecPath, next: Value): Value {
+  if (path.length === 0) return next;
+  const [head, ...rest] = path;
+  const copy = (Array.isArray(v) ? [...v] : { ...(v as Record<string, Value>) }) as Record<string | number, Value>;
+  copy[head!] = withValueAt(copy[head!] ?? null, rest, next);
+  return copy as Value;
+}
+
+/**
+ * `with:` as the builtin sees it: each resolved dataset or model reference replaced by the exact
+ * version (`rows@3`), each project file by its materialised path in `workdir`. Returns the pins by
+ * field too (null: an optional reference that named nothing).
+ */
+export function pinWith(
+  rendered: Value,
+  pins: PinnedReference[],
+  workdir: string,
+): { with: Value; pinned: Record<string, string | null> } {
+  let out = rendered;
+  const pinned: Record<string, string | null> = {};
+  for (const p of pins) {
+    const field = p.resolved.field;
+    if (p.resolved.resolved === null) {
+      pinned[field] = null;
+      continue;
+    }
+    const value =
+      p.file !== null
+        ? inputPath(workdir, p.file)
+        : p.resolved.kind === "dataset" || p.resolved.kind === "model"
+          ? p.resolved.resolved
+          : p.resolved.ref;
+    pinned[field] = p.keyOnly ? p.resolved.ref : value;
+    // Only where the field holds the reference itself (compare: [champion] names `m@champion`).
+    if (!p.keyOnly && valueAt(out, p.path) === p.resolved.ref) out = withValueAt(out, p.path, value);
+  }
+  return { with: out, pinned };
+}

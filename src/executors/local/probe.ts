@@ -1,0 +1,35 @@
+/**
+ * Asks the interpreters a local step would run for their version (`node --version`,
+ * `python3 --version`), with the step's PATH, for the environment digest.
+ */
+import { execFile } from "node:child_process";
+import type { EnvironmentProbe } from "../../core/pipelines/ports.js";
+
+/** The interpreters whose versions are part of every step's environment. */
+export const INTERPRETERS = ["node", "python3"] as const;
+
+function version(command: string, path: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      ["--version"],
+      // Only PATH and HOME: a step's own variables must not change what the probe answers.
+      { env: { PATH: path, HOME: process.env.HOME ?? "/" }, timeout: 10_000, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        if (error) return resolve(null);
+        // Python 2 printed its version on stderr.
+        const text = `${stdout}${stderr}`.trim().split("\n")[0]?.trim();
+        resolve(text ? text.slice(0, 200) : null);
+      },
+    );
+  });
+}
+
+export class LocalEnvironmentProbe implements EnvironmentProbe {
+  async interpreters(path: string | null): Promise<Record<string, string | null>> {
+    const searched = path ?? process.env.PATH ?? "/usr/bin:/bin";
+    const out: Record<string, string | null> = {};
+    for (const name of INTERPRETERS) out[name] = await version(name, searched);
+    return out;
+  }
+}
