@@ -106,17 +106,22 @@ export function registerPipelineCommands(program: Command): void {
 
   program
     .command("validate [file]")
-    .description("Check a tandem.yaml without running it; each problem names file:line:column and the field (exit 2).")
+    .description(
+      "Check a tandem.yaml without running it; each problem names file:line:column and the field (exit 2). Warnings (exit 0): paths a run: script reads that are not inputs, datasets/models that do not exist yet, image tags without a digest.",
+    )
     .option("--project <project>", "project (default: the spec's project:)")
     .option("--json", "machine output")
     .action(async (file: string | undefined, opts: { project?: string; json?: boolean }) => {
       const spec = readSpec(file ?? "tandem.yaml");
       const api = await openApi();
-      const result = await api.post<{ valid: boolean; issues: Issue[]; pipelines: string[] }>(
+      const result = await api.post<{ valid: boolean; issues: Issue[]; warnings: Issue[]; pipelines: string[] }>(
         projectPath(resolveProject(opts.project), "/specs/validate"),
-        { source: spec.source, file: spec.file },
+        spec,
       );
       if (opts.json) printJson(result);
+      else
+        for (const w of result.warnings)
+          process.stderr.write(`${w.file}:${w.line}:${w.column}: warning: ${w.field}: ${w.message}\n`);
       if (!result.valid) {
         if (!opts.json)
           for (const i of result.issues)

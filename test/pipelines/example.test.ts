@@ -74,6 +74,23 @@ describe("examples/pipelines through the CLI", () => {
     expect(logs.stdout).toContain(`best learning rate: ${/=(.*)\]/.exec(best.name)![1]}`);
   });
 
+  it("validates the example without warnings, and warns about a script path that is not an input", async () => {
+    const clean = await cli(["validate"], { cwd: dir, env });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stderr).toBe("");
+    // The lint step as the example first had it: the script it runs was not an input.
+    const spec = readFileSync(join(dir, "tandem.yaml"), "utf8");
+    const unkeyed = spec.replace(/\n {10}code: steps\/lint\.js[^\n]*/, "");
+    expect(unkeyed).not.toBe(spec);
+    writeFileSync(join(dir, "unkeyed.yaml"), unkeyed);
+    const res = await cli(["validate", "unkeyed.yaml"], { cwd: dir, env });
+    expect(res.code, res.stderr).toBe(0);
+    const line = unkeyed.split("\n").findIndex((l) => l.includes("node steps/lint.js")) + 1;
+    expect(res.stderr.trim()).toBe(
+      `unkeyed.yaml:${line}:16: warning: pipelines.ship.steps.lint.run: steps.lint.run reads steps/lint.js, which is not an input: editing it will not rerun the step (add it to inputs: or cache: { files: [...] })`,
+    );
+  });
+
   it("reports spec errors with file:line:column and exits 2", async () => {
     const spec = readFileSync(join(dir, "tandem.yaml"), "utf8").replace("needs: [lint]", "needs: [lnt]");
     writeFileSync(join(dir, "broken.yaml"), spec);

@@ -146,7 +146,7 @@ async function references(c: Context, spec: TandemSpec, name: string, pipeline: 
         c.out.warnings.push(
           c.at.issue(
             r.at,
-            `${r.kind} ${r.ref} does not exist yet (${why}): the step will fail unless it exists when it starts`,
+            `${r.kind} ${r.ref.replace(/^dataset:\/\//, "")} does not exist yet (${why}): the step will fail unless it exists when it starts`,
           ),
         );
     }

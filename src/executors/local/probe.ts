@@ -28,8 +28,8 @@ function version(command: string, path: string): Promise<string | null> {
 export class LocalEnvironmentProbe implements EnvironmentProbe {
   async interpreters(path: string | null): Promise<Record<string, string | null>> {
     const searched = path ?? process.env.PATH ?? "/usr/bin:/bin";
-    const out: Record<string, string | null> = {};
-    for (const name of INTERPRETERS) out[name] = await version(name, searched);
-    return out;
+    // Together: a version manager's shim (pyenv) can take seconds to answer on a busy machine.
+    const versions = await Promise.all(INTERPRETERS.map((name) => version(name, searched)));
+    return Object.fromEntries(INTERPRETERS.map((name, i) => [name, versions[i] ?? null]));
   }
 }

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { RUN_STATUSES } from "../../core/pipelines/model.js";
 import { tandemJsonSchema } from "../../core/pipelines/spec/schema.js";
 import { ConflictError } from "../../core/errors.js";
+import { roleAtLeast } from "../../core/governance/model.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 import { pipelineTriggerRoutes } from "./pipeline-triggers.js";
 import {
@@ -50,17 +51,25 @@ export const pipelineRoutes: AnyRoute[] = [
   defineRoute({
     method: "POST",
     url: "/api/v1/projects/:project/specs/validate",
-    summary: "Checks a tandem.yaml without storing it; every issue names file:line:column and field.",
+    summary:
+      "Checks a tandem.yaml without storing it; every issue and warning names file:line:column and field. With `workspace` (the project folder on the server's machine) it also checks project files and paths scripts read; references to datasets, models and endpoints are checked against the stores.",
     tags: ["pipelines"],
     auth: "bearer",
     role: "viewer",
     changesState: false,
     params: projectParams,
     body: specBody,
-    response: z.object({ valid: z.boolean(), issues: z.array(issueWire), pipelines: z.array(z.string()) }),
-    handler: async ({ services, body }) => {
-      const { spec, issues } = services.pipelines.validate(body.source, body.file);
-      return { valid: issues.length === 0, issues, pipelines: Object.keys(spec?.pipelines ?? {}) };
+    response: z.object({
+      valid: z.boolean(),
+      issues: z.array(issueWire),
+      warnings: z.array(issueWire),
+      pipelines: z.array(z.string()),
+    }),
+    handler: async ({ services, project, role, body }) => {
+      // Looking into a folder on the server's machine is for those who may apply a spec from one.
+      const workspace = roleAtLeast(role, "member") ? (body.workspace ?? null) : null;
+      const { spec, issues, warnings } = await services.pipelines.check(project, { ...body, workspace });
+      return { valid: issues.length === 0, issues, warnings, pipelines: Object.keys(spec?.pipelines ?? {}) };
     },
   }),
   defineRoute({

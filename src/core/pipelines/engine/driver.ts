@@ -151,6 +151,7 @@ export class RunDriver {
   }
 
   private async start(): Promise<void> {
+    this.environment.prefetch();
     const patch: Partial<PipelineRun> = { status: "running" };
     if (this.run.startedAt === null) patch.startedAt = nowMs();
     if (this.run.envDigest === null && this.run.workspace) {

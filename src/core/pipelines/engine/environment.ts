@@ -45,15 +45,25 @@ export class RunEnvironment {
     return this.lockfiles;
   }
 
-  /** `env` is the step's rendered `env:`; its PATH, when set, is where the step finds interpreters. */
-  async forStep(spec: StepSpec, env: Record<string, string>): Promise<StepEnvironment> {
-    const path = env.PATH ?? null;
+  private interpretersOn(path: string | null): Promise<Record<string, string | null>> {
     const key = path ?? "";
     let probed = this.interpreters.get(key);
     if (!probed) {
       probed = this.deps.probe ? this.deps.probe.interpreters(path).catch(() => ({})) : Promise.resolve({});
       this.interpreters.set(key, probed);
     }
+    return probed;
+  }
+
+  /** Starts reading lockfiles and probing this process's PATH while the run starts (both never reject). */
+  prefetch(): void {
+    void this.lockfileHashes();
+    void this.interpretersOn(null);
+  }
+
+  /** `env` is the step's rendered `env:`; its PATH, when set, is where the step finds interpreters. */
+  async forStep(spec: StepSpec, env: Record<string, string>): Promise<StepEnvironment> {
+    const probed = this.interpretersOn(env.PATH ?? null);
     const parts = { lockfiles: await this.lockfileHashes(), interpreters: await probed, image: stepImage(spec) };
     return { ...parts, digest: environmentDigest(parts), imageId: null };
   }

@@ -4,13 +4,13 @@
  * step reads invalidates its cache).
  */
 import { getManifest } from "../../artifacts/manifest.js";
-import { InvalidInputError } from "../../errors.js";
+import { InvalidInputError, NotFoundError } from "../../errors.js";
 import { stringify } from "../expr/evaluate.js";
 import { parseTemplate } from "../expr/parse.js";
 import type { InputRecord } from "../model.js";
 import { stepReferences } from "../spec/references.js";
 import type { EngineDeps } from "./deps.js";
-import { resolverFor, stepTarget, type StepScope } from "./scope.js";
+import { resolverFor, stepTarget, whereInStep, type StepScope } from "./scope.js";
 import { renderPlain } from "../expr/evaluate.js";
 
 export interface ResolvedInput extends InputRecord {
@@ -64,7 +64,12 @@ export async function resolveInputs(
     if (text.startsWith("dataset://")) {
       if (!deps.datasets)
         throw new InvalidInputError(`input ${name}: ${text} needs the Data area, which this server does not have`);
-      const d = await deps.datasets.resolve(scope.run.project, text);
+      const d = await deps.datasets.resolve(scope.run.project, text).catch((error: unknown) => {
+        // A dataset that does not exist when the step starts fails it, naming where tandem.yaml asks for it.
+        if (error instanceof NotFoundError)
+          throw new InvalidInputError(`${whereInStep(scope, ["inputs", name])}: ${text}: ${error.message}`);
+        throw error;
+      });
       inputs[name] = {
         manifest: d.manifest,
         kind: d.kind,

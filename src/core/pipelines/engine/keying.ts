@@ -9,8 +9,8 @@ import { stepKey, type StepKey } from "./cache-key.js";
 import type { EngineDeps } from "./deps.js";
 import { RunEnvironment } from "./environment.js";
 import { resolveInputs, type ResolvedInput } from "./inputs.js";
-import { resolveReferences, whereInStep, type PinnedReference } from "./references.js";
-import { renderEnv, type StepScope } from "./scope.js";
+import { resolveReferences, type PinnedReference } from "./references.js";
+import { renderEnv, whereInStep, type StepScope } from "./scope.js";
 
 export interface KeyedStep extends StepKey {
   inputs: Record<string, ResolvedInput>;

@@ -12,11 +12,11 @@ import { findBuiltin } from "../builtins/index.js";
 import { fieldName } from "../builtins/references.js";
 import type { Value } from "../expr/evaluate.js";
 import type { ResolvedReference } from "../model.js";
-import { formatPath, type SpecPath } from "../spec/positions.js";
+import type { SpecPath } from "../spec/positions.js";
 import { canonicalJson } from "./cache-key.js";
 import type { EngineDeps } from "./deps.js";
 import { fileNameOf, inputPath, type ResolvedInput } from "./inputs.js";
-import { renderStep, type StepScope } from "./scope.js";
+import { renderStep, whereInStep, type StepScope } from "./scope.js";
 
 export interface PinnedReference {
   path: SpecPath;
@@ -28,12 +28,6 @@ export interface PinnedReference {
 }
 
 const digestOf = (value: unknown) => `sha256:${createHash("sha256").update(canonicalJson(value)).digest("hex")}`;
-
-/** `tandem.yaml:12:9: pipelines.p.steps.s.with.dataset` for a path inside the step's spec. */
-export function whereInStep(scope: StepScope, path: SpecPath): string {
-  const full: SpecPath = ["pipelines", scope.run.pipeline, "steps", scope.inst.step, ...path];
-  return scope.locate ? scope.locate(full) : formatPath(full);
-}
 
 function describeEndpoint(e: { model: string; primary: number | null; canary: number | null; shadow: number | null }) {
   const parts = [`primary ${e.primary === null ? "none" : `${e.model}@${e.primary}`}`];

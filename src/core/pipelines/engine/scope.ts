@@ -8,7 +8,7 @@ import { InvalidInputError } from "../../errors.js";
 import { renderDeep, renderPlain, renderShell, stringify, type Resolver, type Value } from "../expr/evaluate.js";
 import type { PipelineRun, StepRun } from "../model.js";
 import { stepReferences, type Ref } from "../spec/references.js";
-import type { SpecPath } from "../spec/positions.js";
+import { formatPath, type SpecPath } from "../spec/positions.js";
 import type { RunEnvironment } from "./environment.js";
 import type { PipelineSpec, StepSpec } from "../spec/schema.js";
 
@@ -32,6 +32,12 @@ export interface StepScope {
   locate?: (path: SpecPath) => string;
   /** The run's environment (lockfiles read and interpreters probed once per run). */
   environment?: RunEnvironment;
+}
+
+/** `tandem.yaml:12:9: pipelines.p.steps.s.with.dataset` for a path inside the step's spec. */
+export function whereInStep(scope: StepScope, path: SpecPath): string {
+  const full: SpecPath = ["pipelines", scope.run.pipeline, "steps", scope.inst.step, ...path];
+  return scope.locate ? scope.locate(full) : formatPath(full);
 }
 
 /** The instance of a matrix step with the best metric (max unless `min`); the only one otherwise. */
