@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
@@ -123,6 +124,53 @@ pipelines:
     const statuses = await page.getByTestId("pipeline-runs-table").locator("td[data-col=status]").allTextContents();
     expect(statuses).toEqual(api.body.runs.map((r) => r.status));
     expect(await checkPage(page, "pipeline-runs")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
+  it("shows the references a step resolved and why its cache missed, part by part", async () => {
+    const { page } = browser;
+    const data = server.server.opened.services.data;
+    const addRows = async (csv: string) => {
+      const blob = await data.putBlob(Readable.from([Buffer.from(csv)]));
+      await data.createVersion("admin", "cachep", "rows", {
+        kind: "file",
+        entries: [{ path: "rows.csv", sha256: blob.sha256, size: blob.size }],
+      });
+    };
+    writeFileSync(join(workspace, "expect.yaml"), "rows: { min: 1 }\n");
+    const source = `project: cachep
+pipelines:
+  check:
+    steps:
+      validate:
+        uses: tandem/validate
+        with:
+          dataset: rows@latest
+          expect: expect.yaml
+`;
+    expect((await server.api("POST", "/api/v1/projects/cachep/specs", { source, workspace })).status).toBe(201);
+    const runOnce = async () => {
+      const started = await server.api<{ id: string }>("POST", "/api/v1/projects/cachep/pipelines/check/runs", {});
+      await server.server.opened.services.pipelines.settled(started.body.id);
+      return started.body.id;
+    };
+    await addRows("a,b\n1,2\n");
+    await runOnce();
+    await addRows("a,b\n1,2\n3,4\n");
+    const id = await runOnce();
+    const step = (await server.api<Run>("GET", `/api/v1/projects/cachep/pipeline-runs/${id}`)).body.steps[0]!;
+    await page.goto(`${server.url}/p/cachep/pipeline-runs/${id}`);
+    await page.getByTestId("run-dag").locator(`[data-node="${step.id}"]`).click();
+    await expect
+      .poll(() => page.getByTestId("step-references").textContent())
+      .toMatch(/dataset rows@latest → rows@2 \(sha256:[0-9a-f]{12}/);
+    await expect
+      .poll(() => page.getByTestId("cache-summary").textContent())
+      .toMatch(/^miss: 1 part of \d+ differ from the nearest earlier key \(run \w+\): with\.dataset$/);
+    const changed = page.getByTestId("cache-parts").locator("tr", { hasText: "with.dataset" });
+    await expect(changed.textContent()).resolves.toContain("changed");
+    await expect(changed.textContent()).resolves.toContain("rows@latest → rows@2 (was rows@latest → rows@1)");
+    await expect(page.getByTestId("step-environment").textContent()).resolves.toMatch(/node\s*v\d+/);
+    expect(await checkPage(page, "pipeline-run-cache")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
 });

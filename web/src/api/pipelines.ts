@@ -15,9 +15,50 @@ export interface StepRunWire {
   error: string | null;
   command: string | null;
   inputs: Record<string, { sha256: string; kind: string; source: string }>;
+  references: ReferenceWire[];
+  cache: { decision: "hit" | "miss" | "off"; reason: string | null; source: string | null } | null;
+  environment: EnvironmentWire | null;
   outputs: Record<string, string>;
   metrics: Record<string, number>;
   tracking_run_id: string | null;
+}
+
+/** A built-in step's `with:` reference as its cache key resolved it. */
+export interface ReferenceWire {
+  field: string;
+  kind: string;
+  ref: string;
+  resolved: string | null;
+  digest: string | null;
+}
+
+export interface EnvironmentWire {
+  digest: string;
+  lockfiles: Record<string, string>;
+  interpreters: Record<string, string | null>;
+  image: string | null;
+  image_id: string | null;
+}
+
+/** GET …/pipeline-runs/{id}/steps/{step}/cache */
+export interface CacheExplanationWire {
+  step: string;
+  key: string | null;
+  decision: "hit" | "miss" | "off" | null;
+  summary: string;
+  parts: Array<{
+    name: string;
+    digest: string;
+    value: string;
+    change: "same" | "changed" | "added" | "removed" | null;
+    before: { digest: string; value: string } | null;
+  }>;
+  compared_with: { run_id: string; step_run_id: string; created_at: number; key: string | null; status: string } | null;
+}
+
+/** `dataset rows@latest → rows@3 (sha256:1a2b3c4d5e6f)` */
+export function describeReference(r: ReferenceWire): string {
+  return `${r.field} ${r.ref} → ${r.resolved ?? "none"}${r.digest ? ` (${r.digest.slice(0, 19)})` : ""}`;
 }
 
 export interface PipelineRunWire {
@@ -31,6 +72,9 @@ export interface PipelineRunWire {
   no_cache: boolean;
   concurrency: number;
   workspace: string | null;
+  commit: string | null;
+  dirty: boolean | null;
+  changed_paths: string[];
   created_at: number;
   created_by: string;
   started_at: number | null;

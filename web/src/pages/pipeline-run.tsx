@@ -1,14 +1,21 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { post, projectPath } from "../api/client";
-import { ACTIVE_RUN, describeTrigger, runDuration, type StepRunWire } from "../api/pipelines";
+import { ACTIVE_RUN, describeTrigger, runDuration, type PipelineRunWire, type StepRunWire } from "../api/pipelines";
 import { roleAtLeast } from "../api/types";
 import { Graph, type GraphEdge, type GraphNode } from "../components/graph";
-import { DataTable } from "../components/table";
 import { ErrorBox, Loading, Section, Stat, StatusText } from "../components/status";
-import { formatDuration, formatNumber, formatTime, shortId } from "../lib/format";
+import { formatDuration, formatTime, shortId } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useRole } from "../lib/session";
 import { useRunStream } from "../lib/use-run-stream";
+import { StepDetails } from "./pipeline-step";
+
+/** `commit 1a2b3c4d5e6f (dirty: 2 changed paths)`, or why there is none. */
+function describeCode(run: PipelineRunWire): string {
+  if (!run.commit) return run.dirty === null ? "commit not recorded" : "no commit (not run from a git checkout)";
+  const n = run.changed_paths.length;
+  return `commit ${run.commit.slice(0, 12)}${run.dirty ? ` (dirty: ${n} changed path${n === 1 ? "" : "s"})` : ""}`;
+}
 
 /** Edges from every run of a needed step (all its matrix combinations) to the step run. */
 function dagOf(steps: StepRunWire[]): { nodes: GraphNode[]; edges: GraphEdge[] } {
@@ -27,77 +34,6 @@ function dagOf(steps: StepRunWire[]): { nodes: GraphNode[]; edges: GraphEdge[] }
       s.needs.flatMap((need) => (byStep.get(need) ?? []).map((from) => ({ from: from.id, to: s.id }))),
     ),
   };
-}
-
-function StepDetails({ project, step }: { project: string; step: StepRunWire }) {
-  return (
-    <div data-testid="step-details">
-      <h3>Step {step.name}</h3>
-      <dl className="facts">
-        <dt>Status</dt>
-        <dd>
-          <StatusText status={step.status} />
-          {step.cached && " (served from cache)"}
-        </dd>
-        <dt>Exit code</dt>
-        <dd>{step.exit_code ?? "—"}</dd>
-        <dt>Duration</dt>
-        <dd>{formatDuration(runDuration(step))}</dd>
-        {step.error && (
-          <>
-            <dt>Error</dt>
-            <dd className="error">{step.error}</dd>
-          </>
-        )}
-        {step.tracking_run_id && (
-          <>
-            <dt>Tracking run</dt>
-            <dd>
-              <Link href={`${projectHref(project, "experiments", "compare")}?runs=${step.tracking_run_id}`}>
-                {shortId(step.tracking_run_id)}
-              </Link>
-            </dd>
-          </>
-        )}
-        <dt>Cache key</dt>
-        <dd>
-          <code>{step.cache_key ? step.cache_key.slice(0, 16) : "—"}</code>
-        </dd>
-      </dl>
-      {step.command && <pre className="logs">{step.command}</pre>}
-      {Object.keys(step.metrics).length > 0 && (
-        <DataTable
-          caption={`Metrics of ${step.name}`}
-          testId="step-metrics"
-          rows={Object.entries(step.metrics)}
-          rowKey={([k]) => k}
-          columns={[
-            { key: "metric", header: "Metric", cell: ([k]) => k },
-            { key: "value", header: "Value", numeric: true, cell: ([, v]) => formatNumber(v) },
-          ]}
-        />
-      )}
-      {Object.keys(step.inputs).length + Object.keys(step.outputs).length > 0 && (
-        <DataTable
-          caption={`Inputs and outputs of ${step.name}`}
-          rows={[
-            ...Object.entries(step.inputs).map(([name, v]) => ({
-              dir: "input",
-              name,
-              what: `${v.source} (${v.sha256.slice(0, 12)})`,
-            })),
-            ...Object.entries(step.outputs).map(([name, v]) => ({ dir: "output", name, what: v.slice(0, 12) })),
-          ]}
-          rowKey={(r) => r.dir + r.name}
-          columns={[
-            { key: "dir", header: "Kind", cell: (r) => r.dir },
-            { key: "name", header: "Name", cell: (r) => r.name },
-            { key: "what", header: "Content", cell: (r) => <code className="wrap">{r.what}</code> },
-          ]}
-        />
-      )}
-    </div>
-  );
 }
 
 function Logs({
@@ -163,7 +99,10 @@ export function PipelineRunPage({ project, id }: { project: string; id: string }
       <p>
         Trigger: <span data-testid="run-trigger">{describeTrigger(run.trigger)}</span> · spec v{run.spec_version} ·
         created {formatTime(run.created_at)} by {run.created_by}
-        {run.no_cache && " · no cache"}
+        {run.no_cache && " · no cache"} ·{" "}
+        <span data-testid="run-commit" title={run.changed_paths.join("\n") || undefined}>
+          {describeCode(run)}
+        </span>
       </p>
       {run.error && <p className="error">{run.error}</p>}
       {error && !ended && <p className="warn">{error}</p>}
@@ -192,7 +131,7 @@ export function PipelineRunPage({ project, id }: { project: string; id: string }
           testId="run-dag"
         />
         <p className="muted small">Select a step to see its details and only its logs.</p>
-        {step && <StepDetails project={project} step={step} />}
+        {step && <StepDetails project={project} runId={run.id} step={step} />}
       </Section>
       <Section
         title={step ? `Logs of ${step.name}` : "Logs"}
