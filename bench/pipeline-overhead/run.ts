@@ -74,7 +74,7 @@ async function timeTandem(steps: Step[], command: string): Promise<number> {
   );
   try {
     const p = opened.services.pipelines;
-    await p.apply("admin", "default", { source, workspace });
+    await p.apply("admin", "default", { source, workspace, role: "admin" });
     const started = performance.now();
     const run = await p.startRun("admin", "default", { pipeline: "bench", noCache: true });
     await p.settled(run!.id);

@@ -87,6 +87,40 @@ export function registerAccessCommands(program: Command): void {
         );
     });
 
+  const identities = users
+    .command("identities")
+    .description(
+      "Git identities (github:<login>, gitlab:<username>) mapped to users: a push by one is that user's work (site administrators).",
+    );
+  identities
+    .command("add <user> <identity>")
+    .description(
+      "Map a git identity to a user; versions their pushes register are then theirs, and they cannot approve them.",
+    )
+    .action(async (user: string, identity: string) => {
+      const api = await openApi();
+      await api.put(`/api/v1/users/${encodeURIComponent(user)}/identities/${encodeURIComponent(identity)}`);
+      process.stdout.write(`${identity} is ${user}\n`);
+    });
+  identities
+    .command("rm <user> <identity>")
+    .description("Unmap a git identity (its pushes are then nobody's).")
+    .action(async (user: string, identity: string) => {
+      const api = await openApi();
+      await api.delete(`/api/v1/users/${encodeURIComponent(user)}/identities/${encodeURIComponent(identity)}`);
+      process.stdout.write(`${identity} is no longer mapped\n`);
+    });
+  identities
+    .command("ls <user>")
+    .description("A user's git identities.")
+    .option("--json", "machine output")
+    .action(async (user: string, opts: { json?: boolean }) => {
+      const api = await openApi();
+      const r = await api.get<{ identities: string[] }>(`/api/v1/users/${encodeURIComponent(user)}/identities`);
+      if (opts.json) printJson(r.identities);
+      else process.stdout.write(r.identities.length ? `${r.identities.join("\n")}\n` : "(none)\n");
+    });
+
   const members = program.command("members").description("Manage a project's members and their roles.");
   members
     .command("set <user> <role>")

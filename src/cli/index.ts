@@ -11,6 +11,7 @@ import { registerAuditCommands } from "./audit.js";
 import { registerDataCommands } from "./data.js";
 import { registerModelCommands } from "./models.js";
 import { registerPipelineCommands } from "./pipelines.js";
+import { registerPolicyCommands } from "./policies.js";
 import { registerQuickstartCommand } from "./quickstart.js";
 import { registerMonitorCommands } from "./monitors.js";
 import { registerMonitorRunCommands } from "./monitor-runs.js";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerDataCommands(program);
   registerModelCommands(program);
+  registerPolicyCommands(program);
   registerPipelineCommands(program);
   // After pipelines: it adds search/compare/gc to the `runs` group that registerPipelineCommands makes.
   registerTrackingCommands(program);

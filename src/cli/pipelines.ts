@@ -22,7 +22,7 @@ interface Issue {
   message: string;
 }
 
-function readSpec(file: string): { source: string; file: string; workspace: string } {
+export function readSpec(file: string): { source: string; file: string; workspace: string } {
   const path = resolve(file);
   if (!existsSync(path))
     throw new UsageError(`${file}: no such file (run in a folder with a tandem.yaml, or pass --file)`);

@@ -280,11 +280,14 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
         } else
           try {
             type EndpointWire = { primary_version: number | null; canary_version: number | null; rollout: unknown };
-            // Promoting moves champion to the canary's version under the endpoint's policy (serve); an
-            // endpoint with a canary then rolls the new champion out through the canary slot, and a
-            // second promote ends that rollout with the version as primary.
+            // Promoting moves champion to the canary's version under the policies that govern champion
+            // and the endpoint (release: its unless rule — beat the champion on fresh flights, held the
+            // canary — needs no human); an endpoint with a canary then rolls the new champion out
+            // through the canary slot, and a second promote ends that rollout with the version as primary.
             let e = await admin.post<EndpointWire>(p(`/endpoints/${ENDPOINT}/promote`), {});
-            progress.line(`${MODEL}@champion → ${retrain.challenger} (policy serve: no human needed)`);
+            progress.line(
+              `${MODEL}@champion → ${retrain.challenger} (policy release: beat the champion and held its canary, no human needed)`,
+            );
             if (e.primary_version !== retrain.challenger && e.rollout)
               e = await admin.post<EndpointWire>(p(`/endpoints/${ENDPOINT}/promote`), {});
             progress.line(`endpoint ${ENDPOINT} now serves ${MODEL}@${e.primary_version} as primary`);

@@ -22,11 +22,9 @@ import type { PromptVersion } from "../core/llm/model.js";
 import type { Services } from "../server/services.js";
 import { SqlPromptStore } from "../stores/metadata/prompt-store.js";
 import { SqlTraceStore } from "../stores/metadata/trace-store.js";
-import { SqlRegistryStore } from "../stores/metadata/registry-store.js";
 import type { Wiring } from "./kit.js";
 import { serverExtensions } from "../server/server.js";
 import { captureOtlpBody } from "../server/routes/traces.js";
-import { SpecPolicySource } from "./registry.js";
 import { everyInterval } from "../server/background.js";
 
 export interface LlmArea {
@@ -79,7 +77,7 @@ export class PromptAwareResolver implements ModelResolver {
       input.project,
       version,
       { kind: "endpoint", name: input.endpoint },
-      input.policy,
+      input.policies.find((p): p is string => !!p) ?? null,
     );
     if (decision.verdict !== "pass")
       throw new PolicyRefusedError(
@@ -89,6 +87,11 @@ export class PromptAwareResolver implements ModelResolver {
           .join("; ")}`,
         { decision },
       );
+  }
+
+  async checkEndpointRollback(input: Parameters<ModelResolver["checkEndpointRollback"]>[0]): Promise<void> {
+    if (!input.model.startsWith(PROMPT_MODEL_PREFIX)) return this.models.checkEndpointRollback(input);
+    // Prompt rollbacks are not decisions yet (the LLM area's, issue 19): a pinned prompt returns as before.
   }
 
   async rollbackAlias(input: Parameters<ModelResolver["rollbackAlias"]>[0]): Promise<void> {
@@ -139,7 +142,8 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
     services.metadata,
     services.audit,
     promptStore,
-    new SpecPolicySource(services, new SqlRegistryStore(sql)),
+    // The policies in force, as the registry keeps them (only an admin changes them).
+    { policies: (project) => services.registry.listPolicies(project) },
   );
   const traces = new TraceService(traceStore, promptStore);
   const spans = new SpanWriter(traceStore);

@@ -133,6 +133,8 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
             role: "member",
             project: run.project,
             expiresAt: Date.now() + 86_400_000,
+            // Bound to the run: what its steps do through the API is the person behind the run's.
+            runId: run.id,
           })
         ).token;
         runTokens.set(run.id, token);

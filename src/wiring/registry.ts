@@ -9,10 +9,15 @@ import {
   LINEAGE_TAGS,
   type LineageRun,
   type LineageSource,
-  type PolicySource,
-  type RegistryStore,
+  type PersonBehind,
+  type PipelineFacts,
+  type ServingFacts,
+  type StepOfRun,
 } from "../core/registry/ports.js";
-import type { PipelineService } from "../core/pipelines/service.js";
+import type { CanaryStats } from "../core/registry/policy-approvals.js";
+import type { EndpointSlot } from "../core/registry/policy-scope.js";
+import type { PipelineService, SpecPolicyGate } from "../core/pipelines/service.js";
+import type { TandemSpec } from "../core/pipelines/spec/schema.js";
 import { RegistryService } from "../core/registry/service.js";
 import type { TrackingService } from "../core/tracking/service.js";
 import type { Run } from "../core/tracking/model.js";
@@ -121,28 +126,78 @@ export class TrackingLineageSource implements LineageSource {
   }
 }
 
-/**
- * Policies in force: the `policies:` of the project's latest applied spec (`tandem apply`); a project
- * without a spec uses the ones set through PUT /policies (admins).
- */
-export class SpecPolicySource implements PolicySource {
-  constructor(
-    private readonly services: Services,
-    private readonly store: RegistryStore,
-  ) {}
+/** The pipelines' records as the registry's PipelineFacts (looked up lazily). */
+export class PipelineRunFacts implements PipelineFacts {
+  constructor(private readonly services: Services) {}
 
-  async policies(project: string): Promise<Record<string, PolicySpec>> {
-    const pipelines = (this.services as Services & { pipelines?: PipelineService }).pipelines;
-    if (pipelines) {
-      try {
-        const spec = pipelines.parsedSpec(await pipelines.specVersion(project));
-        return (spec.policies ?? {}) as Record<string, PolicySpec>;
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-      }
-    }
-    return this.store.getPolicies(project);
+  private get pipelines(): PipelineService | undefined {
+    return (this.services as Services & { pipelines?: PipelineService }).pipelines;
   }
+
+  /** Verified against the pipelines' own step record: a run's tags alone can be set by anyone. */
+  async stepOfRun(project: string, trackingRunId: string): Promise<StepOfRun | null> {
+    const pipelines = this.pipelines;
+    const tracking = (this.services as Services & { tracking?: TrackingService }).tracking;
+    if (!pipelines || !tracking) return null;
+    let run: Run;
+    try {
+      run = await tracking.getRun(project, trackingRunId);
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+    const pipelineRunId = run.tags["tandem.pipeline_run"];
+    const stepRunId = run.tags["tandem.step_run"];
+    if (!pipelineRunId || !stepRunId) return null;
+    try {
+      const record = await pipelines.getRun(project, pipelineRunId);
+      const step = record.steps.find((s) => s.id === stepRunId && s.trackingRunId === trackingRunId);
+      return step ? { pipelineRunId, step: step.name, stepRunId, metrics: step.metrics } : null;
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  async personBehind(project: string, pipelineRunId: string): Promise<PersonBehind | null> {
+    const pipelines = this.pipelines;
+    if (!pipelines) return null;
+    try {
+      return await pipelines.personBehind(project, pipelineRunId);
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+}
+
+/** Serving's endpoints and prediction log as the registry's ServingFacts (looked up lazily). */
+export class LazyServingFacts implements ServingFacts {
+  constructor(private readonly services: Services) {}
+
+  private get facts(): ServingFacts | null {
+    return (this.services as Services & { serving?: { facts?: ServingFacts } }).serving?.facts ?? null;
+  }
+
+  async followers(project: string, model: string, alias: string): Promise<EndpointSlot[]> {
+    return (await this.facts?.followers(project, model, alias)) ?? [];
+  }
+
+  async canaryStats(project: string, endpoint: string, model: string, version: number): Promise<CanaryStats> {
+    const facts = this.facts;
+    if (!facts) return { served: false, failed: null, canary: { requests: 0, errors: 0, p95Ms: null }, primary: null };
+    return facts.canaryStats(project, endpoint, model, version);
+  }
+}
+
+/** `tandem apply`'s `policies:` go through the registry: only an admin changes them. */
+function specPolicyGate(registry: RegistryService): SpecPolicyGate {
+  const policiesOf = (spec: TandemSpec) => (spec.policies ?? {}) as Record<string, PolicySpec>;
+  return {
+    check: async (who, project, spec) => void (await registry.assertMayChangePolicies(who, project, policiesOf(spec))),
+    adopt: async (who, project, spec) =>
+      void (await registry.changePolicies({ ...who, actor: who.user }, project, policiesOf(spec))),
+  };
 }
 
 export const wireRegistry: Wiring = ({ sql, services }) => {
@@ -153,6 +208,9 @@ export const wireRegistry: Wiring = ({ sql, services }) => {
     store,
     artifacts: services.artifacts,
     lineage: new TrackingLineageSource(services),
-    policies: new SpecPolicySource(services, store),
+    serving: new LazyServingFacts(services),
+    pipelines: new PipelineRunFacts(services),
   });
+  const pipelines = (services as Partial<Services>).pipelines;
+  if (pipelines) pipelines.policyGate = specPolicyGate(services.registry);
 };

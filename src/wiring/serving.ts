@@ -10,9 +10,11 @@ import type { ModelResolver, ServableVersion, ServingAlertSink } from "../core/s
 import { PredictionLogger } from "../core/serving/prediction-log.js";
 import { ServingRuntime, type ServingMetrics } from "../core/serving/runtime.js";
 import { EndpointService } from "../core/serving/service.js";
+import { ServingGovernanceFacts } from "../core/serving/governance-facts.js";
 import { ConflictError, NotFoundError } from "../core/errors.js";
 import type { RegistryService } from "../core/registry/service.js";
 import type { ModelVersion } from "../core/registry/model.js";
+import type { DeploymentCheck } from "../core/registry/promotion.js";
 import type { ServerMetrics } from "../server/metrics.js";
 import { serverExtensions } from "../server/server.js";
 import type { Services } from "../server/services.js";
@@ -31,6 +33,8 @@ export interface ServingArea {
   log: SqlPredictionLogStore;
   /** Where critical events (SLO breaches) go besides the event table. Monitoring replaces it to raise alerts. */
   alertSink: ServingAlertSink;
+  /** Followers of aliases and canary records, for the registry's policies. */
+  facts: ServingGovernanceFacts;
   settings: ServingSettings;
 }
 
@@ -83,26 +87,16 @@ export class RegistryModelResolver implements ModelResolver {
     return toServable(await this.registry.resolve(project, ref));
   }
 
-  checkDeployment(input: {
-    project: string;
-    model: string;
-    version: number;
-    endpoint: string;
-    policy: string | null;
-    actor: string;
-  }): Promise<void> {
+  checkDeployment(input: DeploymentCheck): Promise<void> {
     return this.registry.checkDeployment(input);
   }
 
-  async rollbackAlias(input: {
-    project: string;
-    model: string;
-    alias: string;
-    version: number;
-    actor: string;
-    reason: string;
-  }): Promise<void> {
+  async rollbackAlias(input: Parameters<ModelResolver["rollbackAlias"]>[0]): Promise<void> {
     await this.registry.rollbackAlias(input);
+  }
+
+  checkEndpointRollback(input: Parameters<ModelResolver["checkEndpointRollback"]>[0]): Promise<void> {
+    return this.registry.checkEndpointRollback(input);
   }
 
   async promoteAlias(input: {
@@ -244,6 +238,7 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
     endpoints: new EndpointService(services.metadata, services.audit, store, resolver, controller, (v) =>
       factory.preflight(v),
     ),
+    facts: new ServingGovernanceFacts(store, log),
     controller,
     runtime,
     logger,

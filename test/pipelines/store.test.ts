@@ -25,6 +25,7 @@ function run(overrides: Partial<PipelineRun> = {}): PipelineRun {
     code: null,
     createdAt: Date.now(),
     createdBy: "admin",
+    triggeredBy: "admin",
     startedAt: null,
     finishedAt: null,
     error: null,

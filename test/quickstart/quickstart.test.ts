@@ -34,7 +34,7 @@ describe("tandem quickstart (shortened)", () => {
     ])
       expect(err).toContain(stage);
     expect(err).toMatch(
-      /four-eyes: the author's own approval is refused — admin registered flights-delay@1 and cannot approve it/,
+      /four-eyes: the author's own approval is refused — admin cannot approve flights-delay@1: admin started pipeline run \w+ by hand/,
     );
     expect(err).toContain("dana approves flights-delay@1: applied");
     expect(err).toMatch(/monitor FAIL target_drift: target: z/);
@@ -52,12 +52,17 @@ describe("tandem quickstart (shortened)", () => {
     // The champion moved only after dana approved; the author's own approval never counted.
     const approvals = await s.registry.approvals("flights", "flights-delay", 1);
     expect(approvals.map((a) => [a.userName, a.decision])).toEqual([["dana", "approve"]]);
+    // The pipeline registered it for the admin who started the run: the admin is its author.
+    const first = await s.registry.getVersion("flights", "flights-delay", 1);
+    expect([first.author, first.via]).toEqual(["admin", "system"]);
     // The alert fired and started the retrain, which names it.
     const alerts = await s.alerts.list("flights", {});
     expect(alerts.map((a) => a.name)).toContain("flights-drift");
     const [retrain] = await s.pipelines.listRuns("flights", { pipeline: "retrain", limit: 1 });
     expect(retrain).toBeDefined();
     expect(retrain!.trigger).toMatchObject({ kind: "alert", name: "flights-drift" });
+    // It ran as system on behalf of the admin who applied the spec.
+    expect([retrain!.createdBy, retrain!.triggeredBy]).toEqual(["system", "admin"]);
     // The challenger was decided with reasons: refused by a policy, or canaried and promoted — then
     // champion and the endpoint's primary moved to it; otherwise both stayed on the first champion.
     const champion = (await s.registry.resolve("flights", "flights-delay@champion")).version;
@@ -66,6 +71,16 @@ describe("tandem quickstart (shortened)", () => {
     if (/Canary .*→ promoted/.test(result.stdout)) {
       expect(retrain!.status).toBe("succeeded");
       expect([champion, primary]).toEqual([2, 2]);
+      // No human: release's unless rule (beat the champion, held the canary) let champion move.
+      const moved = (await s.registry.decisions("flights", "flights-delay", 2)).find(
+        (d) => d.target.kind === "alias" && d.target.name === "champion" && d.verdict === "pass",
+      );
+      const approvals2 = moved?.checks.find((c) => c.kind === "approvals");
+      expect(approvals2?.detail).toMatch(/^no human needed/);
+      expect(approvals2?.waiver?.map((w) => [w.kind, w.outcome])).toEqual([
+        ["beats", "pass"],
+        ["canary", "pass"],
+      ]);
     } else {
       expect([champion, primary]).toEqual([1, 1]);
       const failed = (steps.steps ?? []).find((x) => x.status === "failed");

@@ -53,7 +53,12 @@ describe("tandem models (CLI)", () => {
       tokens[user] = (await srv.api<{ token: string }>("POST", "/api/v1/tokens", { name: "cli", user })).body.token;
     }
     const applied = await srv.api("PUT", "/api/v1/projects/flights/policies", {
-      policies: { release: { require: [{ metric: "roc_auc >= 0.7" }, { approvals: { role: "approver", count: 1 } }] } },
+      policies: {
+        release: {
+          accept_manual: true,
+          require: [{ metric: "roc_auc >= 0.7" }, { approvals: { role: "approver", count: 1 } }],
+        },
+      },
     });
     expect(applied.status).toBe(200);
     writeFileSync(join(dir, "v1.onnx"), tinyOnnx({ features: ["distance", "hour"] }));

@@ -122,8 +122,10 @@ describeStores("registry service", (getStore) => {
     ]);
     await registry.setVersionTag("alice", "p", "m", 2, "team", "ml");
     await expect(registry.deleteVersionTag("alice", "p", "m", 2, "nope")).rejects.toThrow(/has no tag nope/);
-    await registry.transitionStage("alice", "p", "m", 2, "production");
-    await registry.transitionStage("alice", "p", "m", 3, "Production", true);
+    const stage = (version: number, name: string, archiveExisting: boolean) =>
+      registry.requestStage({ actor: "alice", project: "p", name: "m", version, stage: name, archiveExisting });
+    await stage(2, "production", false);
+    await stage(3, "Production", true);
     expect((await registry.getVersion("p", "m", 2)).stage).toBe("Archived");
     expect((await registry.latestVersions("p", "m", ["Production", "Staging"])).map((v) => v.version)).toEqual([3]);
     expect((await registry.getVersion("p", "m", 2)).tags).toEqual({ team: "ml" });

@@ -57,7 +57,11 @@ describe("registry routes", () => {
     expect(reg.status, JSON.stringify(reg.body)).toBe(201);
     expect(reg.body.promotion.status).toBe("applied");
     expect(
-      (await call("PUT", `${P}/policies`, { policies: { gate: { require: [{ metric: "f1 >= 0.9" }] } } })).status,
+      (
+        await call("PUT", `${P}/policies`, {
+          policies: { gate: { accept_manual: true, require: [{ metric: "f1 >= 0.9" }] } },
+        })
+      ).status,
     ).toBe(200);
     expect((await call("GET", `${P}/policies`)).body.policies.gate).toBeDefined();
     for (const url of [

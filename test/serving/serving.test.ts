@@ -258,7 +258,9 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       expect(promoted.body).toMatchObject({ primary_version: 2, canary_version: null });
       expect((await t.services.registry.resolve(P, "churn@champion")).version).toBe(2);
 
-      await t.services.registry.applyPolicies("admin", P, { strict: { require: [{ metric: "roc_auc >= 0.99" }] } });
+      await t.services.registry.changePolicies({ actor: "admin", user: "admin", role: "admin" }, P, {
+        strict: { accept_manual: false, require: [{ metric: "roc_auc >= 0.99" }] },
+      });
       const refused = await t.api<{ error: { code: string; message: string } }>(
         "PUT",
         `/api/v1/projects/${P}/endpoints/strict`,
@@ -268,7 +270,7 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       expect(refused.body.error.code).toBe("POLICY_REFUSED");
       expect(refused.body.error.message).toContain("roc_auc");
       expect((await t.api("GET", `/api/v1/projects/${P}/endpoints/strict`)).status).toBe(404);
-      await t.services.registry.applyPolicies("admin", P, {});
+      await t.services.registry.changePolicies({ actor: "admin", user: "admin", role: "admin" }, P, {});
     });
 
     it("never drops an in-flight request while switching versions", async () => {

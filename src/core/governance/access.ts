@@ -37,6 +37,14 @@ export function checkName(kind: string, name: string): void {
   }
 }
 
+/** `github:octocat`, `gitlab:alice`: a provider, a colon, the name the provider reports for the pusher. */
+export function checkIdentity(identity: string): void {
+  if (!/^[a-z][a-z0-9-]{0,30}:\S{1,200}$/.test(identity))
+    throw new InvalidInputError(
+      `git identity ${JSON.stringify(identity)} is not valid: expected <provider>:<name>, e.g. github:octocat or gitlab:alice`,
+    );
+}
+
 export interface CreateTokenOptions {
   userName: string;
   name: string;
@@ -46,6 +54,8 @@ export interface CreateTokenOptions {
   project?: string | null;
   /** Expiry in ms since the epoch (default: never). */
   expiresAt?: number | null;
+  /** The pipeline run this token is for (default: none, a person's token). */
+  runId?: string | null;
 }
 
 export class AccessService {
@@ -144,6 +154,7 @@ export class AccessService {
       tokenId: token.id,
       tokenRole: token.role,
       tokenProject: token.project,
+      runId: token.runId ?? null,
     };
   }
 
@@ -163,6 +174,16 @@ export class AccessService {
     }
     if (own === null) return null;
     return principal.tokenRole ? lowerRole(own, principal.tokenRole) : own;
+  }
+
+  /** A user's own role in a project (site admins: admin), without a token's caps; null when none or unknown. */
+  async roleOfUser(userName: string, project: string): Promise<Role | null> {
+    const user = await this.store.getUser(userName);
+    if (!user) return null;
+    return this.roleIn(
+      { userName, isAdmin: user.isAdmin, tokenId: null, tokenRole: null, tokenProject: null },
+      project,
+    );
   }
 
   async authorize(principal: Principal, project: string, required: Role): Promise<Role> {
@@ -230,6 +251,55 @@ export class AccessService {
     return this.store.listUsers();
   }
 
+  // ---- git identities: who a pusher is ----
+
+  /**
+   * The user behind a git identity (`github:<login>`, `gitlab:<username>`), or null: an unmapped
+   * pusher is nobody. Used for the person behind a push-triggered run and whether they may change
+   * policies (a pushed tandem.yaml's `policies:` need an admin like any apply).
+   */
+  userForIdentity(identity: string): Promise<string | null> {
+    return this.store.userForIdentity(identity);
+  }
+
+  identitiesOf(userName: string): Promise<string[]> {
+    return this.store.identitiesOf(userName);
+  }
+
+  /** Maps a git identity to a user (site admins only: it decides whose work a pushed commit is). */
+  async mapIdentity(actor: Principal, identity: string, userName: string): Promise<void> {
+    this.requireSiteAdmin(actor);
+    checkIdentity(identity);
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      if (!(await this.store.getUser(userName, tx))) throw new NotFoundError(`user ${userName} does not exist`);
+      const before = await this.store.userForIdentity(identity, tx);
+      await this.store.putIdentity(identity, userName, actor.userName, nowMs(), tx);
+      await record({
+        actor: actor.userName,
+        project: null,
+        action: "user.identity.map",
+        target: `user:${userName}`,
+        summary: { identity, before },
+      });
+    });
+  }
+
+  async unmapIdentity(actor: Principal, identity: string): Promise<void> {
+    this.requireSiteAdmin(actor);
+    await audited(this.metadata, this.audit, async (tx, record) => {
+      const before = await this.store.userForIdentity(identity, tx);
+      if (!(await this.store.deleteIdentity(identity, tx)))
+        throw new NotFoundError(`git identity ${identity} is not mapped to anyone`);
+      await record({
+        actor: actor.userName,
+        project: null,
+        action: "user.identity.unmap",
+        target: `user:${before}`,
+        summary: { identity },
+      });
+    });
+  }
+
   async setMember(actor: string, m: Membership): Promise<void> {
     this.invalidate();
     try {
@@ -283,6 +353,7 @@ export class AccessService {
       expiresAt: options.expiresAt ?? null,
       createdAt: nowMs(),
       revokedAt: null,
+      runId: options.runId ?? null,
     };
     return { token, record };
   }

@@ -58,6 +58,8 @@ export interface ApiToken {
   expiresAt: number | null;
   createdAt: number;
   revokedAt: number | null;
+  /** The pipeline run this token was made for (null: a person's own token). */
+  runId?: string | null;
 }
 
 export interface Principal {
@@ -67,6 +69,11 @@ export interface Principal {
   /** Cap from the token: the principal never acts above it. */
   tokenRole: Role | null;
   tokenProject: string | null;
+  /**
+   * Set for a pipeline run's token: the run it belongs to. What the principal does is attributed to
+   * the person behind that run (as author; excluded from approving it), never to `system` alone.
+   */
+  runId?: string | null;
 }
 
 export interface AuditEventInput {

@@ -18,6 +18,13 @@ export interface AccessStore {
   listTokens(userName: string | null, tx?: Tx): Promise<ApiToken[]>;
   getToken(id: string, tx?: Tx): Promise<ApiToken | null>;
   revokeToken(id: string, at: number, tx?: Tx): Promise<void>;
+  /** The user a git identity (`github:octocat`) is mapped to, or null. */
+  userForIdentity(identity: string, tx?: Tx): Promise<string | null>;
+  identitiesOf(userName: string, tx?: Tx): Promise<string[]>;
+  /** Maps (or re-maps) an identity to a user. */
+  putIdentity(identity: string, userName: string, actor: string, at: number, tx?: Tx): Promise<void>;
+  /** True when it existed. */
+  deleteIdentity(identity: string, tx?: Tx): Promise<boolean>;
   getMeta(key: string, tx?: Tx): Promise<string | null>;
   /** Sets the key only if absent; returns true if this call set it (a race-free "first time"). */
   setMetaOnce(key: string, value: string, tx?: Tx): Promise<boolean>;

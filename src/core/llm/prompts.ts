@@ -19,6 +19,7 @@ import type { MetadataStore } from "../ports.js";
 import { evaluatePolicies, verdictOf, type Incumbent, type PolicySpec } from "../registry/policy.js";
 import type { CheckResult, Evaluation, Verdict } from "../registry/model.js";
 import { checkAlias } from "../registry/refs.js";
+import { emptyScope, governingPolicies, type TargetScope } from "../registry/policy-scope.js";
 import type { Prompt, PromptAlias, PromptAliasEvent, PromptEvaluation, PromptVersion } from "./model.js";
 import type { PromptPolicySource, PromptStore } from "./ports.js";
 import {
@@ -36,14 +37,27 @@ export interface PromptDecision {
   policies: string[];
 }
 
-/** The policies that govern prompt `name`: `applies_to.prompts` lists it or "*". */
-export function promptPolicies(all: Record<string, PolicySpec>, name: string): Record<string, PolicySpec> {
-  const out: Record<string, PolicySpec> = {};
-  for (const [policy, spec] of Object.entries(all)) {
-    const prompts = (spec as PolicySpec & { applies_to?: { prompts?: string[] } }).applies_to?.prompts;
-    if (prompts && (prompts.includes(name) || prompts.includes("*"))) out[policy] = spec;
-  }
-  return out;
+/**
+ * The policies that govern giving prompt `name` the target: those whose `applies_to.prompts` names
+ * it (`support`, `support@production`, `*`), or the endpoint, and those without `applies_to`
+ * (they govern everything) — the registry's one rule (policy-scope.ts). `named` only adds.
+ */
+export function promptPolicies(
+  all: Record<string, PolicySpec>,
+  scope: TargetScope,
+  named: string | null = null,
+): Record<string, PolicySpec> {
+  return Object.fromEntries(governingPolicies(all, scope, [named]).map((g) => [g.name, g.spec]));
+}
+
+/** What giving prompt `name` the target changes: the alias, or an endpoint serving the prompt. */
+export function promptScope(name: string, target: { kind: "alias" | "endpoint"; name: string }): TargetScope {
+  const scope: TargetScope = {
+    ...emptyScope(name),
+    prompts: [`${name}@${target.kind === "alias" ? target.name : "*"}`],
+  };
+  if (target.kind === "endpoint") scope.endpoints.push({ endpoint: target.name, slot: "primary", percent: null });
+  return scope;
 }
 
 function asEvaluation(e: PromptEvaluation): Evaluation {
@@ -58,6 +72,11 @@ function asEvaluation(e: PromptEvaluation): Evaluation {
     runId: e.runId,
     createdBy: e.createdBy,
     createdAt: e.createdAt,
+    // Prompt evaluations record no provenance yet (the LLM area's, issue 19): they count as pipeline evidence.
+    source: "pipeline",
+    pipelineRunId: null,
+    step: null,
+    stepRunId: null,
   };
 }
 
@@ -170,12 +189,10 @@ export class PromptService {
     named: string | null = null,
   ): Promise<PromptDecision> {
     const all = await this.policySource.policies(project);
-    let policies = promptPolicies(all, version.name);
-    if (named) {
-      const spec = all[named];
-      if (!spec) throw new NotFoundError(`policy ${named} is not declared in project ${project}; run tandem apply`);
-      policies = { ...policies, [named]: spec };
-    }
+    if (named && !all[named])
+      throw new NotFoundError(`policy ${named} is not declared in project ${project}; run tandem apply`);
+    const scope = promptScope(version.name, target);
+    const policies = promptPolicies(all, scope, named);
     const incumbents: Record<string, Incumbent | null> = {};
     for (const spec of Object.values(policies))
       for (const req of spec.require) {
@@ -191,10 +208,14 @@ export class PromptService {
       }
     const checks = evaluatePolicies(policies, {
       target,
+      scope,
       candidateVersion: version.version,
       author: version.author,
+      authorNote: `${version.author} created this version`,
       evaluations: (await this.store.listEvaluations(project, version.name, version.version)).map(asEvaluation),
+      sourceRunId: null,
       runMetrics: {},
+      canaries: {},
       incumbents,
       approvals: (await this.store.listApprovals(project, version.name, version.version)).map((a) => ({
         ...a,

@@ -117,7 +117,14 @@ export interface PipelineRun {
   /** The commit and tree state the run's code came from; null when unknown (runs before this was kept). */
   code: RunCode | null;
   createdAt: number;
+  /** Who the run acts as: the user who started it, or `system` for a trigger. */
   createdBy: string;
+  /**
+   * The person behind the run: who started it by hand, applied the spec whose schedule, data or alert
+   * trigger started it, or pushed its commit (a mapped git identity). Null when nobody is known (an
+   * unmapped pusher). Versions it registers carry this person as author, so they cannot approve them.
+   */
+  triggeredBy: string | null;
   startedAt: number | null;
   finishedAt: number | null;
   error: string | null;

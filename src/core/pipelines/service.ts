@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import type { AuditLog } from "../governance/audit.js";
 import { audited } from "../governance/audited.js";
+import { SYSTEM_USER, type Role } from "../governance/model.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
 import { builtinNames, findBuiltin } from "./builtins/index.js";
@@ -24,6 +25,7 @@ import {
   type TriggerInfo,
 } from "./model.js";
 import { resolveParams } from "./params.js";
+import { personBehindRun, type PersonBehind } from "./person.js";
 import { checkSpec, loadSpec, specPlaces } from "./spec/load.js";
 import type { SpecIssue } from "./spec/positions.js";
 import type { PipelineSpec, TandemSpec } from "./spec/schema.js";
@@ -40,6 +42,28 @@ export interface StartRunInput {
   trigger?: TriggerInfo;
   /** (default: the latest) */
   specVersion?: number;
+  /**
+   * The person behind the run (default: the actor, unless the actor is `system`). Triggers pass the
+   * spec's applier (schedule, data, alert) or the mapped git pusher (null when unknown).
+   */
+  triggeredBy?: string | null;
+}
+
+/** Who applies a spec: a user (null: an unknown git pusher) and their role in the project. */
+export interface SpecApplier {
+  user: string | null;
+  role: Role | null;
+}
+
+/**
+ * Governance of a spec's `policies:` — the registry implements it (wiring/registry.ts). Policies are
+ * not pipeline configuration: only an admin changes them.
+ */
+export interface SpecPolicyGate {
+  /** Throws ForbiddenError (403, naming the policies that differ) unless `who` may apply these policies. */
+  check(who: SpecApplier, project: string, spec: TandemSpec): Promise<void>;
+  /** Makes the spec's policies the ones in force (a no-op when equal), audited with the diff. */
+  adopt(who: SpecApplier & { user: string }, project: string, spec: TandemSpec): Promise<void>;
 }
 
 export interface PipelineServiceOptions {
@@ -82,6 +106,9 @@ export class PipelineService {
    */
   readonly specListeners: Array<(actor: string, project: string, spec: TandemSpec) => Promise<void>> = [];
 
+  /** Set by the registry's wiring; without it (no registry in this process) policies are not kept. */
+  policyGate: SpecPolicyGate | null = null;
+
   validate(source: string, file = "tandem.yaml"): { spec?: TandemSpec; issues: SpecIssue[] } {
     return checkSpec(source, file, specOptions());
   }
@@ -104,11 +131,14 @@ export class PipelineService {
     return { spec: found.issues.length ? undefined : spec, issues: found.issues, warnings: found.warnings };
   }
 
-  /** Stores a versioned copy of a spec (a new version only when the text changed). */
+  /**
+   * Stores a versioned copy of a spec (a new version only when the text changed). A spec whose
+   * `policies:` differ from the project's policies in force needs an admin (`role`): 403 otherwise.
+   */
   async apply(
     actor: string,
     project: string,
-    input: { source: string; file?: string; workspace?: string | null },
+    input: { source: string; file?: string; workspace?: string | null; role: Role | null },
   ): Promise<SpecVersion & { created: boolean }> {
     const file = input.file ?? "tandem.yaml";
     const { spec } = loadSpec(input.source, file, specOptions());
@@ -117,6 +147,8 @@ export class PipelineService {
         `${file}: project: ${spec.project} does not match the project ${project} this request acts in`,
       );
     }
+    const who = { user: actor, role: input.role };
+    await this.policyGate?.check(who, project, spec);
     const digest = createHash("sha256").update(input.source).digest("hex");
     const applied = await audited(this.o.metadata, this.o.audit, async (tx, record) => {
       const latest = await this.store.latestSpec(project, tx);
@@ -142,6 +174,8 @@ export class PipelineService {
       });
       return { ...version, created: true };
     });
+    // Policies first: endpoints the spec deploys are checked against the policies it brings.
+    await this.policyGate?.adopt(who, project, spec);
     for (const listener of this.specListeners) await listener(actor, project, spec);
     return applied;
   }
@@ -210,6 +244,7 @@ export class PipelineService {
       code: null,
       createdAt: nowMs(),
       createdBy: actor,
+      triggeredBy: input.triggeredBy !== undefined ? input.triggeredBy : actor === SYSTEM_USER ? null : actor,
       startedAt: null,
       finishedAt: null,
       error: null,
@@ -238,6 +273,7 @@ export class PipelineService {
           pipeline: input.pipeline,
           spec_version: v.version,
           trigger: run.trigger.kind,
+          triggered_by: run.triggeredBy,
           params,
           no_cache: run.noCache,
         },
@@ -267,6 +303,13 @@ export class PipelineService {
       })
       .finally(() => this.drivers.delete(run.id));
     this.drivers.set(run.id, { driver, done });
+  }
+
+  /** The person behind a run and why (see person.ts); NotFoundError when the run is not in `project`. */
+  async personBehind(project: string, id: string): Promise<PersonBehind> {
+    const run = await this.store.getRun(id);
+    if (!run || run.project !== project) throw new NotFoundError(`pipeline run ${id} not found in project ${project}`);
+    return personBehindRun(run);
   }
 
   async getRun(project: string, id: string): Promise<RunWithSteps> {

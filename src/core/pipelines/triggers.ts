@@ -3,6 +3,11 @@
  * (webhook or a polled local branch), new dataset versions and alerts. Every event carries an
  * idempotency key and is recorded before a run starts, so one event starts at most one run however
  * many servers see it (the insert of the event key is the arbiter).
+ *
+ * Triggered runs act as `system`, on behalf of the person behind them (`triggered_by`): whoever
+ * applied the spec whose schedule, data or alert trigger fired; for a git push the pusher, mapped
+ * from a configured identity by the webhook (unknown pushers and polled commits: nobody); for an
+ * event a user fires through the API, that user.
  */
 import { Cron } from "croner";
 import { SYSTEM_USER } from "../governance/model.js";
@@ -57,34 +62,40 @@ export class TriggerService {
     name: string,
     payload: Record<string, unknown>,
     idempotencyKey: string,
+    options: { triggeredBy?: string | null } = {},
   ): Promise<FiredRun[]> {
     const v = await this.store.latestSpec(project);
     if (!v) return [];
     const spec = this.pipelines.parsedSpec(v);
     const out: FiredRun[] = [];
+    const person = options.triggeredBy !== undefined ? options.triggeredBy : kind === "git" ? null : v.createdBy;
     for (const [pipeline, p] of Object.entries(spec.pipelines ?? {})) {
       const trigger = (p.triggers ?? []).find((t) => matches(t, kind, name));
       if (!trigger) continue;
-      out.push(await this.start(project, pipeline, kind, name, payload, idempotencyKey, trigger));
+      out.push(await this.start({ project, pipeline, kind, name, payload, key: idempotencyKey, trigger, person }));
     }
     return out;
   }
 
-  private async start(
-    project: string,
-    pipeline: string,
-    kind: EventKind,
-    name: string,
-    payload: Record<string, unknown>,
-    key: string,
-    trigger: TriggerSpec,
-  ): Promise<FiredRun> {
+  private async start(e: {
+    project: string;
+    pipeline: string;
+    kind: EventKind;
+    name: string;
+    payload: Record<string, unknown>;
+    key: string;
+    trigger: TriggerSpec;
+    /** The person behind the run (see the file comment). */
+    person: string | null;
+  }): Promise<FiredRun> {
+    const { project, pipeline, kind, name, key } = e;
     const fresh = await this.store.recordTriggerEvent(project, `${kind}:${pipeline}:${key}`, null, nowMs());
     if (!fresh) return { pipeline, runId: null, reason: "duplicate" };
     const run = await this.pipelines.startRun(SYSTEM_USER, project, {
       pipeline,
-      params: trigger.params ?? {},
-      trigger: { ...payload, kind, name, event: key },
+      params: e.trigger.params ?? {},
+      trigger: { ...e.payload, kind, name, event: key },
+      triggeredBy: e.person,
     });
     return run ? { pipeline, runId: run.id } : { pipeline, runId: null, reason: "skipped" };
   }
@@ -96,7 +107,7 @@ export class TriggerService {
    */
   async tickSchedules(now = nowMs()): Promise<FiredRun[]> {
     const out: FiredRun[] = [];
-    for await (const { project, pipeline, index: i, trigger: t } of this.latestTriggers()) {
+    for await (const { project, pipeline, index: i, trigger: t, appliedBy } of this.latestTriggers()) {
       if (t.schedule === undefined) continue;
       const stateKey = `schedule:${pipeline}:${i}:${t.schedule}:${t.timezone ?? "UTC"}`;
       const last = await this.store.getTriggerState(project, stateKey);
@@ -110,7 +121,16 @@ export class TriggerService {
       await this.store.setTriggerState(project, stateKey, String(now), now);
       const key = `${i}:${due.toISOString()}`;
       out.push(
-        await this.start(project, pipeline, "schedule", t.schedule, { scheduled_for: due.toISOString() }, key, t),
+        await this.start({
+          project,
+          pipeline,
+          kind: "schedule",
+          name: t.schedule,
+          payload: { scheduled_for: due.toISOString() },
+          key,
+          trigger: t,
+          person: appliedBy,
+        }),
       );
     }
     return out;
@@ -132,16 +152,18 @@ export class TriggerService {
       const seen = await this.store.getTriggerState(project, `${base}:head`);
       await this.store.setTriggerState(project, `${base}:head`, head, now);
       if (seen === null || seen === head) continue;
+      // A polled commit has no pusher Tandem can vouch for: nobody is behind it.
       out.push(
-        await this.start(
+        await this.start({
           project,
           pipeline,
-          "git",
-          t.git.branch,
-          { commit: head, branch: t.git.branch, source: "poll" },
-          `git:${head}`,
-          t,
-        ),
+          kind: "git",
+          name: t.git.branch,
+          payload: { commit: head, branch: t.git.branch, source: "poll" },
+          key: `git:${head}`,
+          trigger: t,
+          person: null,
+        }),
       );
     }
     return out;
@@ -154,13 +176,15 @@ export class TriggerService {
     pipeline: string;
     index: number;
     trigger: TriggerSpec;
+    /** Who applied the spec version these triggers come from. */
+    appliedBy: string;
   }> {
     for (const project of await this.store.listSpecProjects()) {
       const v = await this.store.latestSpec(project);
       if (!v) continue;
       for (const [pipeline, p] of Object.entries(this.pipelines.parsedSpec(v).pipelines ?? {})) {
         for (const [index, trigger] of (p.triggers ?? []).entries())
-          yield { project, workspace: v.workspace, pipeline, index, trigger };
+          yield { project, workspace: v.workspace, pipeline, index, trigger, appliedBy: v.createdBy };
       }
     }
   }

@@ -51,8 +51,12 @@ export function parseGitPush(provider: "github" | "gitlab", body: unknown): GitP
       ? (b.repository as { full_name?: unknown } | undefined)?.full_name
       : (b.project as { path_with_namespace?: unknown } | undefined)?.path_with_namespace
   ) as unknown;
+  // GitHub's `sender` is the account GitHub authenticated for the push; `pusher.name` is what the
+  // pusher's git config says. Prefer the account.
   const pusher = (
-    provider === "github" ? (b.pusher as { name?: unknown } | undefined)?.name : b.user_username
+    provider === "github"
+      ? ((b.sender as { login?: unknown } | undefined)?.login ?? (b.pusher as { name?: unknown } | undefined)?.name)
+      : b.user_username
   ) as unknown;
   return {
     branch: ref.slice("refs/heads/".length),

@@ -3,14 +3,14 @@
  * delete. The base of RegistryService (see service.ts for the whole API and the MLflow mapping);
  * promotion.ts adds the gate on top. Every change goes through `audited`.
  */
-import { audited } from "../governance/audited.js";
+import { audited, type RecordAudit } from "../governance/audited.js";
 import type { AuditLog } from "../governance/audit.js";
 import type { ArtifactStore } from "../artifacts/ports.js";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import { nowMs } from "../ids.js";
-import type { MetadataStore } from "../ports.js";
+import type { MetadataStore, Tx } from "../ports.js";
 import { STAGES, type ModelVersion, type RegisteredModel, type Stage } from "./model.js";
-import type { LineageSource, ModelQuery, PolicySource, RegistryStore } from "./ports.js";
+import type { LineageSource, ModelQuery, PipelineFacts, PolicySource, RegistryStore, ServingFacts } from "./ports.js";
 import { checkModelName, formatRef, parseModelRef } from "./refs.js";
 
 export interface RegistryDeps {
@@ -21,6 +21,10 @@ export interface RegistryDeps {
   lineage: LineageSource;
   /** Where policies come from (default: the ones stored by `applyPolicies`). */
   policies?: PolicySource;
+  /** Endpoint followers and canary records (absent: no serving in this process). */
+  serving?: ServingFacts;
+  /** Step runs and the person behind a pipeline run (absent: no pipelines in this process). */
+  pipelines?: PipelineFacts;
 }
 
 export const tagKey = (key: string): void => {
@@ -223,8 +227,18 @@ export abstract class ModelCatalog {
     return this.setVersionTag(actor, project, name, version, key, null);
   }
 
-  /** MLflow's deprecated stages: a label on the version. `archiveExisting` moves others in `stage` to Archived. */
-  async transitionStage(
+  /** The stage as MLflow spells it (`production` → `Production`); InvalidInputError for anything else. */
+  protected stageName(stage: string): Stage {
+    const match = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
+    if (!match) throw new InvalidInputError(`stage ${JSON.stringify(stage)}: expected one of ${STAGES.join(", ")}`);
+    return match;
+  }
+
+  /**
+   * Sets a version's stage label. `archiveExisting` moves others in `stage` to Archived. Callers go
+   * through `requestStage` (promotion.ts): Staging and Production are moves under the policies.
+   */
+  protected async transitionStage(
     actor: string,
     project: string,
     name: string,
@@ -232,33 +246,44 @@ export abstract class ModelCatalog {
     stage: string,
     archiveExisting = false,
   ): Promise<ModelVersion> {
-    const match = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
-    if (!match) throw new InvalidInputError(`stage ${JSON.stringify(stage)}: expected one of ${STAGES.join(", ")}`);
+    const match = this.stageName(stage);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const v = await this.deps.store.getVersion(project, name, version, tx);
       if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
-      const now = nowMs();
-      if (archiveExisting && (match === "Staging" || match === "Production")) {
-        for (const other of await this.deps.store.listVersions(
-          project,
-          { modelName: name, limit: 100_000, offset: 0 },
-          tx,
-        )) {
-          if (other.version !== version && other.stage === match)
-            await this.deps.store.updateVersionMeta({ ...other, stage: "Archived", updatedAt: now }, tx);
-        }
-      }
-      const next = { ...v, stage: match, updatedAt: now };
-      await this.deps.store.updateVersionMeta(next, tx);
-      await record({
-        actor,
-        project,
-        action: "model.version.stage",
-        target: `model:${formatRef(name, version)}`,
-        summary: { from: v.stage, to: match },
-      });
-      return next;
+      return this.writeStage(tx, record, actor, v, match, archiveExisting);
     });
+  }
+
+  protected async writeStage(
+    tx: Tx,
+    record: RecordAudit,
+    actor: string,
+    v: ModelVersion,
+    stage: string,
+    archiveExisting: boolean,
+  ): Promise<ModelVersion> {
+    const match = this.stageName(stage);
+    const now = nowMs();
+    if (archiveExisting && (match === "Staging" || match === "Production")) {
+      for (const other of await this.deps.store.listVersions(
+        v.project,
+        { modelName: v.modelName, limit: 100_000, offset: 0 },
+        tx,
+      )) {
+        if (other.version !== v.version && other.stage === match)
+          await this.deps.store.updateVersionMeta({ ...other, stage: "Archived", updatedAt: now }, tx);
+      }
+    }
+    const next = { ...v, stage: match, updatedAt: now };
+    await this.deps.store.updateVersionMeta(next, tx);
+    await record({
+      actor,
+      project: v.project,
+      action: "model.version.stage",
+      target: `model:${formatRef(v.modelName, v.version)}`,
+      summary: { from: v.stage, to: match },
+    });
+    return next;
   }
 
   /** MLflow's GetLatestVersions: the newest version per stage (all stages when none given). */

@@ -15,8 +15,15 @@
  *   the threshold, pass/fail/pending. Stored for every evaluation, passed or not.
  * - Approval: an approver's `approve` or `reject` of a version, with a comment. The version's
  *   author can never approve it.
+ * - Author: the person behind a version. For a version a pipeline step registered, that is the
+ *   person behind the run (who started it, applied the spec whose schedule/data/alert trigger
+ *   started it, or pushed the commit), with `via: system`; four-eyes excludes them all the same.
+ * - Evidence source: `pipeline` (made by a `tandem/evaluate`, `tandem/fairness` or `tandem/eval`
+ *   step, with its run and step) or `manual` (the CLI, the API, MLflow logging outside a step).
+ *   Policies count manual evidence only when they say `accept_manual: true`.
  */
 import type { ModelSignature } from "../training/signature.js";
+import type { TargetScope } from "./policy-scope.js";
 
 /** One graph input or output; `null` in a shape is a dynamic axis. Types use onnxruntime names (float32, int64, …). */
 export interface TensorInfo {
@@ -102,8 +109,12 @@ export interface ModelVersion {
   /** What it was registered from, as an MLflow client named it (`runs:/…/model`); null when not given. */
   source: { uri: string; isFile: boolean } | null;
   sourceRunId: string | null;
-  /** Who registered it; may never approve it. */
+  /** The person behind it (see the glossary); may never approve it. */
   author: string;
+  /** `system` when a pipeline step registered it on the author's behalf; null when the author did. */
+  via: string | null;
+  /** Why the author is the author, as a person reads it (e.g. "started pipeline run 1a2b… by hand"). */
+  authorNote: string;
   tags: Record<string, string>;
   stage: Stage;
   lineage: LineageSnapshot;
@@ -136,6 +147,8 @@ export interface AliasEvent {
   decisionId: string | null;
 }
 
+export type EvidenceSource = "pipeline" | "manual";
+
 export interface Evaluation {
   id: string;
   project: string;
@@ -149,6 +162,11 @@ export interface Evaluation {
   runId: string | null;
   createdBy: string;
   createdAt: number;
+  source: EvidenceSource;
+  /** For pipeline evidence: the pipeline run, step (instance name) and step run that made it. */
+  pipelineRunId: string | null;
+  step: string | null;
+  stepRunId: string | null;
 }
 
 export interface FairnessResult {
@@ -157,7 +175,9 @@ export interface FairnessResult {
   byGroup: Record<string, Record<string, number>>;
 }
 
-export type PromotionTarget = { kind: "alias"; name: string } | { kind: "endpoint"; name: string };
+/** What a request moves: an alias, an endpoint (the slot is in the decision's scope) or an MLflow stage. */
+export type PromotionTarget =
+  { kind: "alias"; name: string } | { kind: "endpoint"; name: string } | { kind: "stage"; name: string };
 
 export type RequestStatus = "pending" | "applied" | "refused" | "rejected" | "superseded";
 
@@ -167,8 +187,10 @@ export interface PromotionRequest {
   modelName: string;
   version: number;
   target: PromotionTarget;
-  /** Policy named by the requester (null: the project's policies in scope). */
+  /** Policy the requester added to the governing ones (null: none added). */
   policy: string | null;
+  /** What the move changes, kept so a pending request is re-evaluated against the same scope. */
+  scope: TargetScope | null;
   status: RequestStatus;
   requestedBy: string;
   createdAt: number;
@@ -176,7 +198,7 @@ export interface PromotionRequest {
   decisionId: string | null;
 }
 
-export type CheckKind = "metric" | "fairness" | "beats" | "approvals" | "policy";
+export type CheckKind = "metric" | "fairness" | "beats" | "canary" | "approvals" | "policy" | "rollback";
 /** `pending` only for approvals still awaited. */
 export type CheckOutcome = "pass" | "fail" | "pending";
 
@@ -189,6 +211,27 @@ export interface CheckResult {
   threshold: number | string | null;
   outcome: CheckOutcome;
   detail: string;
+  /** What the check read: the evaluation (or source run, or canary) each value came from. */
+  evidence?: CheckEvidence[];
+  /** Approvals: who could not count as approver, and why (four-eyes). */
+  excluded?: Array<{ user: string; reason: string }>;
+  /** Approvals: the policy's `unless` checks; all passing means no human was needed. */
+  waiver?: CheckResult[];
+}
+
+/** One piece of evidence a check used (or set aside: `used: false`, with the reason in `note`). */
+export interface CheckEvidence {
+  kind: "evaluation" | "run" | "canary";
+  /** Evaluation id, run id, or endpoint name. */
+  id: string;
+  source: EvidenceSource | null;
+  dataset: string | null;
+  runId: string | null;
+  pipelineRunId: string | null;
+  step: string | null;
+  by: string | null;
+  used: boolean;
+  note: string;
 }
 
 export type Verdict = "pass" | "fail" | "pending";
@@ -204,6 +247,11 @@ export interface Decision {
   checks: CheckResult[];
   evaluatedBy: string;
   at: number;
+  /** `promote` (a move under the policies) or `rollback` (back to an earlier holder). */
+  action: "promote" | "rollback";
+  /** What the move changes (aliases, endpoint slots, stages) and which policies governed it, and why. */
+  scope: string;
+  governing: Array<{ policy: string; reason: string }>;
 }
 
 export interface Approval {

@@ -9,6 +9,7 @@ import {
   type PolicySpec,
 } from "./policy.js";
 import { parseModelRef } from "./refs.js";
+import { emptyScope } from "./policy-scope.js";
 
 const ev = (
   version: number,
@@ -26,6 +27,10 @@ const ev = (
   runId: null,
   createdBy: "alice",
   createdAt: 1,
+  source: "pipeline",
+  pipelineRunId: "run1",
+  step: "evaluate",
+  stepRunId: "s1",
 });
 const approval = (user: string, decision: "approve" | "reject", role = "approver", at = 1): Approval => ({
   id: user + at,
@@ -40,15 +45,21 @@ const approval = (user: string, decision: "approve" | "reject", role = "approver
 });
 const evidence = (over: Partial<PolicyEvidence> = {}): PolicyEvidence => ({
   target: { kind: "alias", name: "champion" },
+  scope: { ...emptyScope("m"), aliases: ["champion"] },
   candidateVersion: 2,
   author: "alice",
+  authorNote: "alice started pipeline run r1 by hand",
   evaluations: [],
+  sourceRunId: "src",
   runMetrics: {},
   incumbents: {},
   approvals: [],
+  canaries: {},
   ...over,
 });
-const policy = (...require: PolicySpec["require"]): Record<string, PolicySpec> => ({ release: { require } });
+const policy = (...require: PolicySpec["require"]): Record<string, PolicySpec> => ({
+  release: { accept_manual: false, require },
+});
 
 describe("policy evaluation", () => {
   it("reads metric thresholds and reports unreadable ones as failed checks", () => {
@@ -63,18 +74,25 @@ describe("policy evaluation", () => {
   it("takes a metric from the newest evaluation, else from the source run", () => {
     const checks = evaluatePolicies(
       policy({ metric: "roc_auc >= 0.7" }, { metric: "f1 > 0.5" }),
-      evidence({ evaluations: [ev(2, "d@2", { roc_auc: 0.8 })], runMetrics: { f1: 0.4 } }),
+      evidence({
+        evaluations: [ev(2, "d@2", { roc_auc: 0.8 })],
+        runMetrics: { f1: { value: 0.4, source: "pipeline" } },
+      }),
     );
     expect(checks.map((c) => [c.value, c.outcome, c.detail])).toEqual([
-      [0.8, "pass", "evaluation on d@2"],
-      [0.4, "fail", "source run"],
+      [0.8, "pass", "evaluation on d@2, pipeline run run1 step evaluate"],
+      [0.4, "fail", "source run src (pipeline)"],
     ]);
     expect(verdictOf(checks)).toBe("fail");
   });
 
   it("fails a metric nobody recorded", () => {
     const [c] = evaluatePolicies(policy({ metric: "r2 >= 0.1" }), evidence());
-    expect(c).toMatchObject({ outcome: "fail", value: null, detail: "no r2 recorded for this version" });
+    expect(c).toMatchObject({
+      outcome: "fail",
+      value: null,
+      detail: "no r2 recorded for this version by a pipeline step",
+    });
   });
 
   it("checks fairness bounds, and a per-group metric on its worst group", () => {
@@ -166,11 +184,20 @@ describe("policy evaluation", () => {
 
   it("applies alias-scoped approvals to that alias only; no policy passes", () => {
     const p = policy({ approvals: { role: "approver", count: 1, for_alias: "champion" } });
-    const other = evaluatePolicies(p, evidence({ target: { kind: "alias", name: "challenger" } }));
+    const other = evaluatePolicies(
+      p,
+      evidence({
+        target: { kind: "alias", name: "challenger" },
+        scope: { ...emptyScope("m"), aliases: ["challenger"] },
+      }),
+    );
     expect(other).toEqual([
       expect.objectContaining({ kind: "policy", outcome: "pass", check: "no requirement applies to this target" }),
     ]);
-    expect(evaluatePolicies({}, evidence())[0]).toMatchObject({ check: "no policy declared", outcome: "pass" });
+    expect(evaluatePolicies({}, evidence())[0]).toMatchObject({
+      check: "no policy governs this target",
+      outcome: "pass",
+    });
   });
 });
 

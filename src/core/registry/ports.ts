@@ -17,6 +17,9 @@
  */
 import type { Tx } from "../ports.js";
 import type { PolicySpec } from "./policy.js";
+import type { PersonBehind } from "../pipelines/person.js";
+import type { CanaryStats } from "./policy-approvals.js";
+import type { EndpointSlot } from "./policy-scope.js";
 import type {
   Alias,
   AliasEvent,
@@ -70,9 +73,35 @@ export interface LineageSource {
   ): Promise<string>;
 }
 
-/** The project's policies as last applied (`tandem apply` stores them). */
+/** The project's policies in force (an admin's `tandem apply` or PUT /policies stores them). */
 export interface PolicySource {
   policies(project: string): Promise<Record<string, PolicySpec>>;
+}
+
+/** What Serving knows that the policies need. Serving's endpoint store satisfies it (see wiring). */
+export interface ServingFacts {
+  /** Endpoint slots of `model` that follow `alias`: moving the alias moves their traffic. */
+  followers(project: string, model: string, alias: string): Promise<EndpointSlot[]>;
+  /** What serving recorded of `model@version` as `endpoint`'s canary, over all its time there. */
+  canaryStats(project: string, endpoint: string, model: string, version: number): Promise<CanaryStats>;
+}
+
+/** A tracking run that is a pipeline step's run, as the pipelines' own records say (tags can be forged). */
+export interface StepOfRun {
+  pipelineRunId: string;
+  step: string;
+  stepRunId: string;
+  /** Metrics the engine recorded for the step while it ran (its metrics file or built-in result). */
+  metrics: Record<string, number>;
+}
+
+/** The person behind a pipeline run (null: nobody known, e.g. an unmapped git pusher) and why. */
+export type { PersonBehind };
+
+/** Pipelines' records as the registry needs them (see wiring). */
+export interface PipelineFacts {
+  stepOfRun(project: string, trackingRunId: string): Promise<StepOfRun | null>;
+  personBehind(project: string, pipelineRunId: string): Promise<PersonBehind | null>;
 }
 
 export interface ModelQuery {

@@ -1,10 +1,9 @@
 /**
- * The gate: aliases move only through here. A promotion request (alias or endpoint) is evaluated
- * against the policies in force; the decision record is stored whatever the verdict; a `pass`
- * moves the alias in the same transaction; `pending` (only approvals missing) keeps the request
- * open until approvals arrive, when it is re-evaluated and applied by itself; `fail` refuses it.
- * Rollback moves an alias back to a version that held it before, without re-checking (it passed
- * then; a rollback must be quick and must not wait for approvals).
+ * The gate: aliases, endpoint slots and MLflow stages move only through here. A promotion request
+ * is evaluated against every policy that governs what it changes (decisions.ts); the decision
+ * record is stored whatever the verdict; a `pass` moves the alias (or stage) in the same
+ * transaction; `pending` (only approvals missing) keeps the request open until approvals arrive,
+ * when it is re-evaluated and applied by itself; `fail` refuses it. Rollbacks are in rollback.ts.
  */
 import { audited, type RecordAudit } from "../governance/audited.js";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, PolicyRefusedError } from "../errors.js";
@@ -20,9 +19,9 @@ import type {
   PromotionTarget,
   RequestStatus,
 } from "./model.js";
-import { aliasesCompared, evaluatePolicies, verdictOf, type Incumbent, type PolicySpec } from "./policy.js";
+import { PolicyGate, type DecisionWithCompared } from "./decisions.js";
+import { emptyScope, type EndpointSlot, type TargetScope } from "./policy-scope.js";
 import { checkAlias, formatRef, parseModelRef } from "./refs.js";
-import { ModelCatalog } from "./catalog.js";
 
 export interface PromotionOutcome {
   /** `applied`: the alias moved (or already pointed there); `pending`: awaiting approvals; `refused`: a check failed. */
@@ -40,81 +39,47 @@ export interface PromoteInput {
   /** `name@N`, `name@alias`, … */
   ref: string;
   target: PromotionTarget;
-  /** Evaluate only this policy (default: every policy of the project). */
+  /** A policy to evaluate on top of the governing ones (never instead of them). */
   policy?: string | null;
+  /** More policies to add (an endpoint's own `policy` beside the caller's). */
+  policies?: Array<string | null | undefined>;
+  /** What the move changes; alias and stage targets compute it (endpoint targets: Serving passes it). */
+  scope?: TargetScope;
+}
+
+/** One endpoint slot a deploy changes, as Serving describes it. */
+export interface DeploymentCheck {
+  project: string;
+  model: string;
+  version: number;
+  endpoint: string;
+  slot: EndpointSlot["slot"];
+  /** The canary's share of traffic (null for primary and shadow). */
+  percent: number | null;
+  /** Aliases the slot follows before and after the deploy (a pinned version follows none). */
+  follows: string[];
+  /** Policies added by the caller or the endpoint (never instead of the governing ones). */
+  policies: Array<string | null | undefined>;
+  actor: string;
 }
 
 function refusalMessage(o: PromotionOutcome): string {
-  const what = `${formatRef(o.version.modelName, o.version.version)} → ${o.request?.target.kind ?? "alias"} ${o.request?.target.name ?? ""}`;
+  const target = o.request?.target ?? o.decision?.target;
+  const what = `${formatRef(o.version.modelName, o.version.version)} → ${target?.kind ?? "alias"} ${target?.name ?? ""}`;
+  const checks = o.decision?.checks ?? [];
   if (o.status === "pending") {
-    return `policy holds ${what}: awaiting approval (request ${o.request?.id}); an approver runs: tandem models approve ${formatRef(o.version.modelName, o.version.version)}`;
+    const awaited = checks
+      .filter((c) => c.outcome === "pending")
+      .map((c) => `policy ${c.policy}: ${c.detail}`)
+      .join("; ");
+    return `policy holds ${what}: awaiting approval — ${awaited} (request ${o.request?.id}); an approver other than ${o.version.author} runs: tandem models approve ${formatRef(o.version.modelName, o.version.version)}`;
   }
-  const failed = o.decision?.checks.filter((c) => c.outcome === "fail").map((c) => `${c.check} (${c.detail})`) ?? [];
+  const failed = checks.filter((c) => c.outcome === "fail").map((c) => `policy ${c.policy}: ${c.check} (${c.detail})`);
   return `policy refused ${what}: ${failed.join("; ")}`;
 }
 
-export abstract class Promotions extends ModelCatalog {
-  /** The policies a request is held to: the named one, else all of the project's. */
-  private async policiesFor(project: string, policy: string | null | undefined): Promise<Record<string, PolicySpec>> {
-    const all = Object.fromEntries(
-      // A policy that names only prompts governs prompts, not models (see core/llm/prompts.ts).
-      Object.entries(await this.policySource.policies(project)).filter(
-        ([, spec]) => !(spec.applies_to?.prompts && !spec.applies_to.aliases && !spec.applies_to.endpoints),
-      ),
-    );
-    if (!policy) return all;
-    const spec = all[policy];
-    if (!spec)
-      throw new NotFoundError(
-        `policy ${policy} is not declared in project ${project} (declared: ${Object.keys(all).join(", ") || "none"}); run tandem apply`,
-      );
-    return { [policy]: spec };
-  }
-
-  private async decide(
-    project: string,
-    v: ModelVersion,
-    target: PromotionTarget,
-    policy: string | null,
-    evaluatedBy: string,
-    requestId: string | null,
-  ): Promise<Decision & { compared: Record<string, number | null> }> {
-    const policies = await this.policiesFor(project, policy);
-    const store = this.deps.store;
-    const incumbents: Record<string, Incumbent | null> = {};
-    for (const alias of aliasesCompared(policies)) {
-      const holder = await store.getAlias(project, v.modelName, alias);
-      incumbents[alias] = holder
-        ? { version: holder.version, evaluations: await store.listEvaluations(project, v.modelName, holder.version) }
-        : null;
-    }
-    const sourceRun = v.sourceRunId ? await this.deps.lineage.getRun(project, v.sourceRunId) : null;
-    const checks = evaluatePolicies(policies, {
-      target,
-      candidateVersion: v.version,
-      author: v.author,
-      evaluations: await store.listEvaluations(project, v.modelName, v.version),
-      runMetrics: sourceRun?.metrics ?? {},
-      incumbents,
-      approvals: await store.listApprovals(project, v.modelName, v.version),
-    });
-    const compared = Object.fromEntries(Object.entries(incumbents).map(([a, h]) => [a, h?.version ?? null]));
-    return {
-      compared,
-      id: newId(),
-      project,
-      modelName: v.modelName,
-      version: v.version,
-      requestId,
-      target,
-      verdict: verdictOf(checks),
-      checks,
-      evaluatedBy,
-      at: nowMs(),
-    };
-  }
-
-  private async moveAlias(
+export abstract class Promotions extends PolicyGate {
+  protected async moveAlias(
     tx: Tx,
     record: RecordAudit,
     input: {
@@ -171,7 +136,7 @@ export abstract class Promotions extends ModelCatalog {
    * The policies were evaluated before the model lock was taken; if an alias a `beats` check compared
    * against moved in between, the verdict is stale. Refuse rather than act on it (the caller retries).
    */
-  private async assertHoldersUnchanged(
+  protected async assertHoldersUnchanged(
     project: string,
     model: string,
     compared: Record<string, number | null>,
@@ -187,6 +152,21 @@ export abstract class Promotions extends ModelCatalog {
     }
   }
 
+  /** Applies a passed decision: moves the alias, or sets the stage. Endpoint targets are Serving's to apply. */
+  private async applyTarget(
+    tx: Tx,
+    record: RecordAudit,
+    actor: string,
+    v: ModelVersion,
+    target: PromotionTarget,
+    decisionId: string,
+  ): Promise<Alias | null> {
+    if (target.kind === "alias")
+      return this.moveAlias(tx, record, { actor, v, alias: target.name, action: "set", decisionId });
+    if (target.kind === "stage") await this.writeStage(tx, record, actor, v, target.name, false);
+    return null;
+  }
+
   /** Evaluates and records a promotion; never throws for a refusal (see `setAlias` for that). */
   async promote(input: PromoteInput): Promise<PromotionOutcome> {
     const { actor, project, target } = input;
@@ -197,8 +177,18 @@ export abstract class Promotions extends ModelCatalog {
       if (current?.version === v.version)
         return { status: "applied", version: v, request: null, decision: null, alias: current };
     }
+    const scope = input.scope ?? (await this.scopeOf(project, v.modelName, target));
+    const added = [...new Set([input.policy, ...(input.policies ?? [])].filter((p): p is string => !!p))];
     const requestId = newId();
-    const decision = await this.decide(project, v, target, input.policy ?? null, actor, requestId);
+    const decision = await this.decide({
+      project,
+      version: v,
+      target,
+      scope,
+      added,
+      evaluatedBy: actor,
+      requestId,
+    });
     const status: RequestStatus =
       decision.verdict === "pass" ? "applied" : decision.verdict === "pending" ? "pending" : "refused";
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
@@ -210,7 +200,8 @@ export abstract class Promotions extends ModelCatalog {
         modelName: v.modelName,
         version: v.version,
         target,
-        policy: input.policy ?? null,
+        policy: added.length ? added.join(",") : null,
+        scope,
         status,
         requestedBy: actor,
         createdAt: decision.at,
@@ -231,24 +222,33 @@ export abstract class Promotions extends ModelCatalog {
           );
       }
       await this.deps.store.insertRequest(request, tx);
-      await this.deps.store.insertDecision(decision, tx);
-      await record({
-        actor,
-        project,
-        action: "model.promotion.decide",
-        target: `model:${formatRef(v.modelName, v.version)}`,
-        summary: {
-          target: `${target.kind}:${target.name}`,
-          verdict: decision.verdict,
-          decision_id: decision.id,
-          failed: decision.checks.filter((c) => c.outcome !== "pass").map((c) => c.check),
-        },
-      });
-      const alias =
-        status === "applied" && target.kind === "alias"
-          ? await this.moveAlias(tx, record, { actor, v, alias: target.name, action: "set", decisionId: decision.id })
-          : null;
+      await this.recordDecision(tx, record, actor, decision, request.id);
+      const alias = status === "applied" ? await this.applyTarget(tx, record, actor, v, target, decision.id) : null;
       return { status: status as PromotionOutcome["status"], version: v, request, decision, alias };
+    });
+  }
+
+  protected async recordDecision(
+    tx: Tx,
+    record: RecordAudit,
+    actor: string,
+    decision: Decision,
+    requestId: string | null,
+  ): Promise<void> {
+    await this.deps.store.insertDecision(decision, tx);
+    await record({
+      actor,
+      project: decision.project,
+      action: decision.action === "rollback" ? "model.rollback.decide" : "model.promotion.decide",
+      target: `model:${formatRef(decision.modelName, decision.version)}`,
+      summary: {
+        target: `${decision.target.kind}:${decision.target.name}`,
+        verdict: decision.verdict,
+        decision_id: decision.id,
+        ...(requestId ? { request_id: requestId } : {}),
+        policies: decision.governing.map((g) => g.policy),
+        failed: decision.checks.filter((c) => c.outcome !== "pass").map((c) => c.check),
+      },
     });
   }
 
@@ -259,21 +259,45 @@ export abstract class Promotions extends ModelCatalog {
     return outcome;
   }
 
-  /** Serving: the policies must pass before `version` gets `endpoint`; throws PolicyRefusedError otherwise. */
-  async checkDeployment(input: {
-    project: string;
-    model: string;
-    version: number;
-    endpoint: string;
-    policy: string | null;
+  /**
+   * MLflow's stage transition: `Staging` and `Production` are moves under the policies (MLflow
+   * clients load `models:/name/Production`); `None` and `Archived` take a version out and need none.
+   */
+  async requestStage(input: {
     actor: string;
-  }): Promise<void> {
+    project: string;
+    name: string;
+    version: number;
+    stage: string;
+    archiveExisting: boolean;
+  }): Promise<ModelVersion> {
+    const stage = this.stageName(input.stage);
+    if (stage === "None" || stage === "Archived")
+      return this.transitionStage(input.actor, input.project, input.name, input.version, stage, input.archiveExisting);
+    const outcome = await this.promote({
+      actor: input.actor,
+      project: input.project,
+      ref: formatRef(input.name, input.version),
+      target: { kind: "stage", name: stage },
+    });
+    if (outcome.status !== "applied") throw new PolicyRefusedError(refusalMessage(outcome), outcomeDetails(outcome));
+    if (input.archiveExisting)
+      return this.transitionStage(input.actor, input.project, input.name, input.version, stage, true);
+    return this.getVersion(input.project, input.name, input.version);
+  }
+
+  /** Serving: every governing policy must pass before `version` takes the slot; throws PolicyRefusedError otherwise. */
+  async checkDeployment(input: DeploymentCheck): Promise<void> {
+    const scope = emptyScope(input.model);
+    scope.aliases.push(...new Set(input.follows));
+    scope.endpoints.push({ endpoint: input.endpoint, slot: input.slot, percent: input.percent });
     const outcome = await this.promote({
       actor: input.actor,
       project: input.project,
       ref: formatRef(input.model, input.version),
       target: { kind: "endpoint", name: input.endpoint },
-      policy: input.policy,
+      policies: input.policies,
+      scope,
     });
     if (outcome.status !== "applied") throw new PolicyRefusedError(refusalMessage(outcome), outcomeDetails(outcome));
   }
@@ -322,49 +346,12 @@ export abstract class Promotions extends ModelCatalog {
     return history.at(-1)?.fromVersion ?? null;
   }
 
-  /**
-   * Moves `alias` back: to `version` when given (it must have held the alias before), else to the
-   * version it pointed at before the current one. No policy check: the version passed for this alias once.
-   */
-  async rollbackAlias(input: {
-    project: string;
-    model: string;
-    alias: string;
-    version?: number | null;
-    actor: string;
-    reason?: string;
-  }): Promise<Alias> {
-    const { project, model, alias, actor } = input;
-    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
-      await this.deps.store.lockModel(project, model, tx);
-      const history = await this.deps.store.aliasHistory(project, model, alias, tx);
-      const current = await this.deps.store.getAlias(project, model, alias, tx);
-      const target = input.version ?? history.at(-1)?.fromVersion ?? null;
-      if (target === null) throw new ConflictError(`alias ${model}@${alias} has no earlier version to roll back to`);
-      if (!history.some((e) => e.toVersion === target))
-        throw new ConflictError(
-          `${formatRef(model, target)} never held alias ${alias}; a rollback only returns to an earlier holder (set the alias instead)`,
-        );
-      if (current?.version === target)
-        throw new ConflictError(`alias ${model}@${alias} already points at version ${target}`);
-      const v = await this.deps.store.getVersion(project, model, target, tx);
-      if (!v) throw new NotFoundError(`model version ${formatRef(model, target)} no longer exists`);
-      return this.moveAlias(tx, record, {
-        actor,
-        v,
-        alias,
-        action: "rollback",
-        decisionId: null,
-        reason: input.reason,
-      });
-    });
-  }
-
   // ---- approvals ----
 
   /**
-   * Records an approver's word on a version, then re-evaluates the version's pending alias requests;
-   * those that now pass are applied (the alias moves). The version's author can never approve it.
+   * Records an approver's word on a version, then re-evaluates the version's pending requests;
+   * those that now pass are applied (the alias moves). The person behind the version — its author,
+   * also when a pipeline registered it on their behalf — can never approve it.
    */
   async review(input: {
     actor: string;
@@ -378,7 +365,8 @@ export abstract class Promotions extends ModelCatalog {
     const v = await this.resolve(project, input.ref);
     if (input.decision === "approve" && actor === v.author) {
       throw new ForbiddenError(
-        `${actor} registered ${formatRef(v.modelName, v.version)} and cannot approve it; another approver must`,
+        `${actor} cannot approve ${formatRef(v.modelName, v.version)}: ${v.authorNote || "they registered it"}; another approver must`,
+        { model: v.modelName, version: v.version, author: v.author, via: v.via, reason: v.authorNote },
       );
     }
     if (input.comment !== undefined && input.comment.length > 10_000)
@@ -416,14 +404,22 @@ export abstract class Promotions extends ModelCatalog {
   }
 
   private async reevaluate(req: PromotionRequest, v: ModelVersion, actor: string): Promise<PromotionOutcome> {
-    const decision = await this.decide(req.project, v, req.target, req.policy, actor, req.id);
+    const scope = req.scope ?? (await this.scopeOf(req.project, v.modelName, req.target));
+    const decision: DecisionWithCompared = await this.decide({
+      project: req.project,
+      version: v,
+      target: req.target,
+      scope,
+      added: req.policy ? req.policy.split(",") : [],
+      evaluatedBy: actor,
+      requestId: req.id,
+    });
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       await this.deps.store.lockModel(req.project, v.modelName, tx);
       await this.assertHoldersUnchanged(req.project, v.modelName, decision.compared, tx);
       const fresh = await this.deps.store.getRequest(req.id, tx);
       if (fresh?.status !== "pending")
         return { status: "refused" as const, version: v, request: fresh, decision: null, alias: null };
-      await this.deps.store.insertDecision(decision, tx);
       let status: RequestStatus =
         decision.verdict === "pass" ? "applied" : decision.verdict === "pending" ? "pending" : "rejected";
       // Endpoint requests are applied by Serving on its next deploy; here they just stop waiting.
@@ -433,28 +429,8 @@ export abstract class Promotions extends ModelCatalog {
         { status, decidedAt: status === "pending" ? null : decision.at, decisionId: decision.id },
         tx,
       );
-      await record({
-        actor,
-        project: req.project,
-        action: "model.promotion.decide",
-        target: `model:${formatRef(v.modelName, v.version)}`,
-        summary: {
-          target: `${req.target.kind}:${req.target.name}`,
-          verdict: decision.verdict,
-          decision_id: decision.id,
-          request_id: req.id,
-        },
-      });
-      let alias: Alias | null = null;
-      if (status === "applied" && req.target.kind === "alias") {
-        alias = await this.moveAlias(tx, record, {
-          actor,
-          v,
-          alias: req.target.name,
-          action: "set",
-          decisionId: decision.id,
-        });
-      }
+      await this.recordDecision(tx, record, actor, decision, req.id);
+      const alias = status === "applied" ? await this.applyTarget(tx, record, actor, v, req.target, decision.id) : null;
       const request = { ...req, status, decisionId: decision.id };
       return {
         status: status === "applied" ? "applied" : status === "pending" ? "pending" : "refused",
@@ -493,17 +469,43 @@ export function outcomeDetails(o: PromotionOutcome): Record<string, unknown> {
     status: o.status,
     model: o.version.modelName,
     version: o.version.version,
+    author: o.version.author,
     request_id: o.request?.id ?? null,
     decision_id: o.decision?.id ?? null,
     verdict: o.decision?.verdict ?? null,
-    checks: (o.decision?.checks ?? []).map((c) => ({
-      policy: c.policy,
-      kind: c.kind,
-      check: c.check,
-      value: c.value,
-      threshold: c.threshold,
-      outcome: c.outcome,
-      detail: c.detail,
-    })),
+    scope: o.decision?.scope ?? null,
+    policies: o.decision?.governing.map((g) => g.policy) ?? [],
+    checks: (o.decision?.checks ?? []).map(checkToWire),
+  };
+}
+
+/** A check on the wire; also used by the decision routes. */
+export function checkToWire(c: Decision["checks"][number]): Record<string, unknown> {
+  return {
+    policy: c.policy,
+    kind: c.kind,
+    check: c.check,
+    value: c.value,
+    threshold: c.threshold,
+    outcome: c.outcome,
+    detail: c.detail,
+    ...(c.evidence
+      ? {
+          evidence: c.evidence.map((e) => ({
+            kind: e.kind,
+            id: e.id,
+            source: e.source,
+            dataset: e.dataset,
+            run_id: e.runId,
+            pipeline_run_id: e.pipelineRunId,
+            step: e.step,
+            by: e.by,
+            used: e.used,
+            note: e.note,
+          })),
+        }
+      : {}),
+    ...(c.excluded ? { excluded: c.excluded } : {}),
+    ...(c.waiver ? { waiver: c.waiver.map(checkToWire) } : {}),
   };
 }

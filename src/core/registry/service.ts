@@ -16,7 +16,7 @@
  * | DeleteModelVersion                         | `deleteVersion` (refused while an alias points at it)   |
  * | SearchModelVersions (name=, run_id=)       | `searchVersions({modelName, runId})`                    |
  * | GetLatestVersions (stages)                 | `latestVersions(project, name, stages)`                 |
- * | TransitionModelVersionStage (deprecated)   | `transitionStage` (a label only; archive_existing supported; no policy) |
+ * | TransitionModelVersionStage (deprecated)   | `requestStage`: Staging/Production under the policies (MLflow clients load `models:/m/Production`) |
  * | Set/DeleteModelVersionTag                  | `setVersionTag` / `deleteVersionTag`                    |
  * | SetRegisteredModelAlias                    | `setAlias` — THROWS PolicyRefusedError when policies refuse or approvals are pending |
  * | DeleteRegisteredModelAlias                 | `deleteAlias`                                           |
@@ -25,11 +25,15 @@
  * MLflow's `version` is a string on the wire; here it is a number. `user_id` is `author`.
  *
  * ## What others call
- * - Serving: `resolve`, `checkDeployment`, `rollbackAlias`, `previousAliasVersion`, `aliasHistory`.
- * - Pipelines: `applyPolicies` (from `tandem apply`), `registerVersion` + `promote` (tandem/register),
- *   `recordEvaluation` (tandem/evaluate, tandem/fairness), `validatePolicies` (tandem validate).
+ * - Serving: `resolve`, `checkDeployment`, `rollbackAlias`, `checkEndpointRollback`, `previousAliasVersion`.
+ * - Pipelines: `policyChanges` + `changePolicies` (from `tandem apply`: admins only), `registerVersion`
+ *   + `promote` (tandem/register), `recordEvaluation` with `provenance` (tandem/evaluate,
+ *   tandem/fairness, tandem/eval), `validatePolicies` (tandem validate).
+ * - Prompts (the LLM area): `governing(project, scope)` and the pure `evaluatePolicies` (policy.ts)
+ *   with a scope whose `prompts` are `name@alias` (policy-scope.ts).
  */
 import { audited } from "../governance/audited.js";
+import { SYSTEM_USER } from "../governance/model.js";
 import { InvalidInputError, NotFoundError } from "../errors.js";
 import { newId, nowMs } from "../ids.js";
 import { inspectArtifact, type ArtifactInput } from "./artifact.js";
@@ -38,8 +42,15 @@ import { tagKey, type RegistryDeps } from "./catalog.js";
 import { collectLineage, lineageGraph, withRequirements, type LineageGraph } from "./lineage.js";
 import type { Evaluation, FairnessResult, ModelVersion } from "./model.js";
 import { policyProblems, type PolicySpec } from "./policy.js";
+import {
+  assertMayChangePolicies,
+  auditDiff,
+  diffPolicies,
+  type PolicyChange,
+  type PolicyChanger,
+} from "./policy-admin.js";
 import { LINEAGE_TAGS } from "./ports.js";
-import { Promotions } from "./promotion.js";
+import { Rollbacks } from "./rollback.js";
 import { checkModelName, formatRef } from "./refs.js";
 
 export interface RegisterVersionInput {
@@ -56,6 +67,15 @@ export interface RegisterVersionInput {
   source?: { uri: string; isFile: boolean } | null;
   /** Without `runId`: lineage facts to put on the run recorded for the registration. */
   lineage?: { datasetVersions?: string[]; gitCommit?: string | null };
+  /** The pipeline run whose step registers it (tandem/register): its person becomes the author, via system. */
+  pipelineRunId?: string | null;
+}
+
+/** Where an evaluation came from when a pipeline step made it (only built-in steps pass this). */
+export interface EvaluationProvenance {
+  pipelineRunId: string;
+  step: string;
+  stepRunId: string;
 }
 
 export interface RegisterResult {
@@ -67,7 +87,7 @@ export interface RegisterResult {
 /** Where evaluations of a not-yet-registered file wait (model names never contain ':'). */
 const artifactKey = (sha256: string): string => `sha256:${sha256}`;
 
-export class RegistryService extends Promotions {
+export class RegistryService extends Rollbacks {
   constructor(deps: RegistryDeps) {
     super(deps, deps.policies ?? { policies: (project) => deps.store.getPolicies(project) });
   }
@@ -99,6 +119,7 @@ export class RegistryService extends Promotions {
     }
     const collected = await collectLineage(this.deps.lineage, project, runId);
     const lineage = withRequirements(collected.snapshot, inspected.requirements);
+    const who = await this.authorship(input, runId);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const now = nowMs();
       const model = { project, name, description: "", owner: actor, tags: {}, createdAt: now, updatedAt: now };
@@ -125,7 +146,9 @@ export class RegistryService extends Promotions {
         signature: inspected.signature,
         source: input.source ?? null,
         sourceRunId: runId,
-        author: actor,
+        author: who.author,
+        via: who.via,
+        authorNote: who.note,
         tags: input.tags ?? {},
         stage: "None",
         lineage,
@@ -147,10 +170,30 @@ export class RegistryService extends Promotions {
           format: version.artifact.format,
           run_id: runId,
           datasets: version.lineage.datasetVersions,
+          author: version.author,
+          via: version.via,
         },
       });
       return { version, created: true };
     });
+  }
+
+  /**
+   * The person behind a new version. A pipeline step registers on behalf of the person behind its run
+   * (who started it, applied the spec whose trigger started it, or pushed the commit); the platform
+   * itself (`system`, e.g. a step's MLflow client) likewise when its source run is a step's run.
+   */
+  private async authorship(
+    input: RegisterVersionInput,
+    runId: string | null,
+  ): Promise<{ author: string; via: string | null; note: string }> {
+    const facts = this.deps.pipelines;
+    let pipelineRunId = input.pipelineRunId ?? null;
+    if (!pipelineRunId && facts && input.actor === SYSTEM_USER && runId)
+      pipelineRunId = (await facts.stepOfRun(input.project, runId))?.pipelineRunId ?? null;
+    const person = pipelineRunId && facts ? await facts.personBehind(input.project, pipelineRunId) : null;
+    if (person) return { author: person.user ?? SYSTEM_USER, via: SYSTEM_USER, note: person.note };
+    return { author: input.actor, via: null, note: `${input.actor} registered it` };
   }
 
   /** Which versions were trained on this dataset version (reverse lineage). */
@@ -189,6 +232,8 @@ export class RegistryService extends Promotions {
     metrics: Record<string, number>;
     fairness?: Record<string, FairnessResult>;
     runId?: string | null;
+    /** Set only by built-in evaluation steps; anything else is manual evidence. */
+    provenance?: EvaluationProvenance | null;
   }): Promise<Evaluation> {
     if (!input.dataset) throw new InvalidInputError("dataset: name the evaluation data (e.g. flights@3)");
     for (const [k, v] of Object.entries(input.metrics))
@@ -206,6 +251,7 @@ export class RegistryService extends Promotions {
         runId: input.runId ?? null,
         createdBy: input.actor,
         createdAt: nowMs(),
+        ...provenanceOf(input.provenance),
       };
       await this.deps.store.insertEvaluation(e, tx);
       await record({
@@ -213,7 +259,7 @@ export class RegistryService extends Promotions {
         project: input.project,
         action: "model.version.evaluate",
         target: `model:${formatRef(v.modelName, v.version)}`,
-        summary: { dataset: e.dataset, metrics: e.metrics },
+        summary: { dataset: e.dataset, metrics: e.metrics, source: e.source },
       });
       return e;
     });
@@ -231,6 +277,7 @@ export class RegistryService extends Promotions {
     metrics: Record<string, number>;
     fairness?: Record<string, FairnessResult>;
     runId?: string | null;
+    provenance?: EvaluationProvenance | null;
   }): Promise<Evaluation> {
     if (!/^[0-9a-f]{64}$/.test(input.artifactSha256))
       throw new InvalidInputError("artifact sha256: expected 64 lowercase hex");
@@ -246,6 +293,7 @@ export class RegistryService extends Promotions {
         runId: input.runId ?? null,
         createdBy: input.actor,
         createdAt: nowMs(),
+        ...provenanceOf(input.provenance),
       };
       await this.deps.store.insertEvaluation(e, tx);
       await record({
@@ -271,23 +319,50 @@ export class RegistryService extends Promotions {
     return policyProblems(policies);
   }
 
-  /** Replaces the project's policies (what `tandem apply` does with the spec's `policies:`). */
-  async applyPolicies(actor: string, project: string, policies: Record<string, PolicySpec>): Promise<void> {
+  /** What making `next` the project's policies would change (empty: nothing; `tandem policies diff`). */
+  async policyChanges(project: string, next: Record<string, PolicySpec>): Promise<PolicyChange[]> {
+    return diffPolicies(await this.policySource.policies(project), next);
+  }
+
+  /**
+   * Throws ForbiddenError (403, naming the policies that differ) unless `who` may make `next` the
+   * project's policies: nothing changes, or `who` is an admin of the project. For `tandem apply`,
+   * PUT /policies, and a commit's own tandem.yaml (a git-triggered run checks its pusher with it).
+   */
+  async assertMayChangePolicies(
+    who: PolicyChanger,
+    project: string,
+    next: Record<string, PolicySpec>,
+  ): Promise<PolicyChange[]> {
+    const changes = await this.policyChanges(project, next);
+    assertMayChangePolicies(who, project, changes);
+    return changes;
+  }
+
+  /** Makes `policies` the project's policies in force, if `who` may (see above); audited with the diff. */
+  async changePolicies(
+    who: PolicyChanger & { actor: string },
+    project: string,
+    policies: Record<string, PolicySpec>,
+  ): Promise<PolicyChange[]> {
     const problems = policyProblems(policies);
     if (problems.length)
       throw new InvalidInputError(problems[0]!, {
         issues: problems.map((p) => ({ path: p.split(":")[0], message: p })),
       });
+    const changes = await this.assertMayChangePolicies(who, project, policies);
+    if (changes.length === 0) return changes;
     await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
-      await this.deps.store.replacePolicies(project, policies, actor, nowMs(), tx);
+      await this.deps.store.replacePolicies(project, policies, who.actor, nowMs(), tx);
       await record({
-        actor,
+        actor: who.actor,
         project,
-        action: "policy.apply",
+        action: "policy.change",
         target: `project:${project}`,
-        summary: { policies: Object.keys(policies) },
+        summary: { policies: Object.keys(policies), ...auditDiff(changes) },
       });
     });
+    return changes;
   }
 
   listPolicies(project: string): Promise<Record<string, PolicySpec>> {
@@ -295,3 +370,11 @@ export class RegistryService extends Promotions {
   }
 }
 export type { RegistryDeps } from "./catalog.js";
+
+function provenanceOf(
+  p: EvaluationProvenance | null | undefined,
+): Pick<Evaluation, "source" | "pipelineRunId" | "step" | "stepRunId"> {
+  return p
+    ? { source: "pipeline", pipelineRunId: p.pipelineRunId, step: p.step, stepRunId: p.stepRunId }
+    : { source: "manual", pipelineRunId: null, step: null, stepRunId: null };
+}

@@ -85,6 +85,8 @@ export class EndpointController {
         alias: fx.aliasRollback.alias,
         version: fx.aliasRollback.version,
         actor,
+        role: null,
+        automatic: true,
         reason: `endpoint ${current.name}: rollout broke its SLO`,
       });
     }

@@ -4,6 +4,7 @@
  * `PredictionLogStore`.
  */
 import type { Tx } from "../ports.js";
+import type { DeploymentCheck } from "../registry/promotion.js";
 import type { ModelSignature } from "../training/signature.js";
 import type {
   DeploymentOutcome,
@@ -42,27 +43,35 @@ export interface ModelResolver {
   /** Resolves `model@alias` / `model@N`; NotFoundError when either is unknown. */
   resolve(project: string, model: string, selector: ModelSelector, tx?: Tx): Promise<ServableVersion>;
   /**
-   * Checks the project's policies before `version` gets `endpoint`; throws PolicyRefusedError with
-   * the decision record as details when they say no.
+   * Checks every policy that governs the slot (and the aliases it follows, before and after) before
+   * `version` takes it; throws PolicyRefusedError with the decision record as details when they say no.
    */
-  checkDeployment(input: {
-    project: string;
-    model: string;
-    version: number;
-    endpoint: string;
-    policy: string | null;
-    actor: string;
-  }): Promise<void>;
-  /** Moves `alias` to `version` as a rollback (audited by the registry), so alias and traffic agree. */
+  checkDeployment(input: DeploymentCheck): Promise<void>;
+  /**
+   * Moves `alias` back to `version` as a rollback, so alias and traffic agree. The registry decides
+   * it (a rollback is a decision: ForbiddenError when the rule refuses); `automatic` is serving's own
+   * rollback after an SLO breach.
+   */
   rollbackAlias(input: {
     project: string;
     model: string;
     alias: string;
     version: number;
     actor: string;
+    role: string | null;
+    automatic?: boolean;
     reason: string;
   }): Promise<void>;
-  /** Moves `alias` to `version` under the policy (promote): PolicyRefusedError when refused or pending. */
+  /** A pinned endpoint back to a version it served: the same rollback rule; ForbiddenError when refused. */
+  checkEndpointRollback(input: {
+    project: string;
+    model: string;
+    version: number;
+    endpoint: string;
+    actor: string;
+    role: string | null;
+  }): Promise<void>;
+  /** Moves `alias` to `version` under the policies (promote): PolicyRefusedError when refused or pending. */
   promoteAlias(input: {
     project: string;
     model: string;

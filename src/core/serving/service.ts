@@ -56,11 +56,19 @@ export interface DeployInput {
   shadow?: ModelSelector | null;
   /** Share of requests mirrored to the shadow, 0–100 (default 100). */
   shadowPercent?: number;
+  /** A policy checked on top of the governing ones (default: keep the endpoint's). */
   policy?: string | null;
   slo?: Partial<SloSpec>;
   /** An LLM endpoint's upstream (then `model` is `prompt:NAME`). */
   llm?: LlmEndpointConfig | null;
 }
+
+type SlotName = "primary" | "canary" | "shadow";
+
+const sameSelector = (a: ModelSelector | null, b: ModelSelector): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** The alias a selector follows, if any. */
+const aliasOf = (s: ModelSelector | null | undefined): string[] => (s?.kind === "alias" ? [s.alias] : []);
 
 export interface ServiceDeploymentInput {
   service: string;
@@ -95,32 +103,77 @@ export class EndpointService {
   }
 
   /**
-   * Creates or updates an endpoint, after the project's policies accept every version it would serve.
+   * Every slot whose version would change must pass every policy that governs it: the endpoint's, and
+   * those of the aliases the slot follows before and after (so pinning a version into a slot that
+   * followed `champion` meets `champion`'s approvals). A slot that keeps serving the same version
+   * under the same selector moves nothing and is not re-checked. Every version is preflighted (it
+   * can be served here). `policies: false` only for a rollback the registry's rule decided already.
+   */
+  private async checkSlots(
+    project: string,
+    name: string,
+    input: DeployInput,
+    existing: Endpoint | null,
+    actor: string,
+    policies: boolean,
+  ): Promise<void> {
+    const slots: Array<
+      [SlotName, ModelSelector | null | undefined, ModelSelector | null, number | null, number | null]
+    > = [
+      ["primary", input.primary, existing?.primary ?? null, existing?.primaryVersion ?? null, null],
+      [
+        "canary",
+        input.canary?.selector,
+        existing?.canary?.selector ?? null,
+        existing?.canaryVersion ?? null,
+        input.canary?.percent ?? null,
+      ],
+      ["shadow", input.shadow, existing?.shadow ?? null, existing?.shadowVersion ?? null, null],
+    ];
+    for (const [slot, selector, before, served, percent] of slots) {
+      if (!selector) continue;
+      const v = await this.resolver.resolve(project, input.model, selector);
+      await this.preflight(v);
+      const samePercent = slot !== "canary" || existing?.canary?.percent === percent;
+      const unchanged =
+        existing?.model === input.model && served === v.version && sameSelector(before, selector) && samePercent;
+      if (!policies || unchanged) continue;
+      await this.resolver.checkDeployment({
+        project,
+        model: input.model,
+        version: v.version,
+        endpoint: name,
+        slot,
+        percent,
+        follows: [...aliasOf(before), ...aliasOf(selector)],
+        policies: [input.policy, existing?.policy],
+        actor,
+      });
+    }
+  }
+
+  /**
+   * Creates or updates an endpoint, after the policies accept every version it would newly serve.
    * The controller's reconcile then decides how traffic moves (directly, or through the canary).
    */
-  async deploy(project: string, name: string, input: DeployInput, actor: string): Promise<Endpoint> {
+  async deploy(
+    project: string,
+    name: string,
+    input: DeployInput,
+    actor: string,
+    options: { rollbackDecided?: boolean } = {},
+  ): Promise<Endpoint> {
     if (!NAME.test(name))
       throw new InvalidInputError(
         `endpoint name ${JSON.stringify(name)} is not valid: letters, digits, '.', '_' or '-'`,
       );
     if (input.canary && (input.canary.percent < 0 || input.canary.percent > 100))
       throw new InvalidInputError("canary percent must be within 0-100");
-    const policy = input.policy ?? null;
-    for (const selector of [input.primary, input.canary?.selector, input.shadow]) {
-      if (!selector) continue;
-      const v = await this.resolver.resolve(project, input.model, selector);
-      await this.resolver.checkDeployment({
-        project,
-        model: input.model,
-        version: v.version,
-        endpoint: name,
-        policy,
-        actor,
-      });
-      await this.preflight(v);
-    }
-    const now = Date.now();
     const existing = await this.store.getEndpoint(project, name);
+    const policy = input.policy ?? existing?.policy ?? null;
+    // A rollback was decided by the registry's rollback rule already (see rollback()).
+    await this.checkSlots(project, name, input, existing, actor, !options.rollbackDecided);
+    const now = Date.now();
     const slo: SloSpec = { ...DEFAULT_SLO, ...(existing?.slo ?? {}), ...(input.slo ?? {}) };
     const base: Endpoint = existing ?? {
       project,
@@ -197,43 +250,60 @@ export class EndpointService {
     return this.get(project, name);
   }
 
+  /** Returns the primary to `to`: the alias moves back (alias-following) or the pin changes; a decision either way. */
+  private async returnPrimary(e: Endpoint, to: number, actor: string, role: string | null): Promise<void> {
+    if (e.primary.kind === "alias") {
+      await this.resolver.rollbackAlias({
+        project: e.project,
+        model: e.model,
+        alias: e.primary.alias,
+        version: to,
+        actor,
+        role,
+        reason: `endpoint ${e.name} rollback`,
+      });
+      return;
+    }
+    await this.resolver.checkEndpointRollback({
+      project: e.project,
+      model: e.model,
+      version: to,
+      endpoint: e.name,
+      actor,
+      role,
+    });
+    await this.deploy(
+      e.project,
+      e.name,
+      {
+        model: e.model,
+        primary: { kind: "version", version: to },
+        canary: e.canary,
+        shadow: e.shadow,
+        shadowPercent: e.shadowPercent,
+        policy: e.policy,
+      },
+      actor,
+      { rollbackDecided: true },
+    );
+  }
+
   /**
    * Moves traffic and the alias back together: an in-flight rollout or canary stops; otherwise the
    * primary returns to the version it served before, and an alias-following endpoint's alias moves
-   * back to it too, so the next tick does not roll forward again.
+   * back to it too, so the next tick does not roll forward again. A rollback is a decision: the
+   * registry's rule (a version that passed and has no rejection since, else an approver) decides it.
    */
   async rollback(
     project: string,
     name: string,
     actor: string,
+    role: string | null = null,
   ): Promise<{ endpoint: Endpoint; from: number | null; to: number | null }> {
     const e = await this.get(project, name);
     if (e.rollout) {
       const to = e.rollout.previousVersion;
-      if (e.primary.kind === "alias" && to !== null) {
-        await this.resolver.rollbackAlias({
-          project,
-          model: e.model,
-          alias: e.primary.alias,
-          version: to,
-          actor,
-          reason: `endpoint ${name} rollback`,
-        });
-      } else if (to !== null) {
-        await this.deploy(
-          project,
-          name,
-          {
-            model: e.model,
-            primary: { kind: "version", version: to },
-            canary: e.canary,
-            shadow: e.shadow,
-            shadowPercent: e.shadowPercent,
-            policy: e.policy,
-          },
-          actor,
-        );
-      }
+      if (to !== null) await this.returnPrimary(e, to, actor, role);
       await this.controller.step(await this.get(project, name), actor);
       return { endpoint: await this.get(project, name), from: e.rollout.version, to };
     }
@@ -244,30 +314,8 @@ export class EndpointService {
     const to = current?.previousVersion ?? null;
     if (to === null || e.primaryVersion === null)
       throw new ConflictError(`endpoint ${name} has no earlier version to roll back to`);
-    if (e.primary.kind === "alias") {
-      await this.resolver.rollbackAlias({
-        project,
-        model: e.model,
-        alias: e.primary.alias,
-        version: to,
-        actor,
-        reason: `endpoint ${name} rollback`,
-      });
-      await this.controller.step(await this.get(project, name), actor);
-    } else {
-      await this.deploy(
-        project,
-        name,
-        {
-          model: e.model,
-          primary: { kind: "version", version: to },
-          canary: e.canary,
-          shadow: e.shadow,
-          policy: e.policy,
-        },
-        actor,
-      );
-    }
+    await this.returnPrimary(e, to, actor, role);
+    if (e.primary.kind === "alias") await this.controller.step(await this.get(project, name), actor);
     await audited(this.metadata, this.audit, async (tx, record) => {
       await this.store.finishDeployment(current!.id, "rolled_back", Date.now(), { rolled_back_by: actor }, tx);
       await record({
@@ -286,7 +334,17 @@ export class EndpointService {
     const e = await this.get(project, name);
     const version = e.canaryVersion;
     if (version === null) throw new ConflictError(`endpoint ${name} has no canary to promote`);
-    await this.resolver.checkDeployment({ project, model: e.model, version, endpoint: name, policy: e.policy, actor });
+    await this.resolver.checkDeployment({
+      project,
+      model: e.model,
+      version,
+      endpoint: name,
+      slot: "primary",
+      percent: null,
+      follows: aliasOf(e.primary),
+      policies: [e.policy],
+      actor,
+    });
     if (e.rollout) {
       const now = Date.now();
       const next: Endpoint = {

@@ -106,6 +106,49 @@ export const accessRoutes: AnyRoute[] = [
   }),
   defineRoute({
     method: "GET",
+    url: "/api/v1/users/:user/identities",
+    summary: "A user's git identities (`github:<login>`, `gitlab:<username>`): pushes by them are that user's.",
+    tags: ["access"],
+    auth: "bearer",
+    role: "site-admin",
+    params: z.object({ user: z.string() }),
+    response: z.object({ user: z.string(), identities: z.array(z.string()) }),
+    handler: async ({ services, params }) => ({
+      user: params.user,
+      identities: await services.access.identitiesOf(params.user),
+    }),
+  }),
+  defineRoute({
+    method: "PUT",
+    url: "/api/v1/users/:user/identities/:identity",
+    summary:
+      "Map a git identity to a user (site admins): the person behind a push it makes, who may then not approve what the push registers.",
+    tags: ["access"],
+    auth: "bearer",
+    role: "site-admin",
+    params: z.object({ user: z.string(), identity: z.string() }),
+    response: z.object({ user: z.string(), identity: z.string() }),
+    handler: async ({ services, principal, params }) => {
+      await services.access.mapIdentity(principal, params.identity, params.user);
+      return { user: params.user, identity: params.identity };
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    url: "/api/v1/users/:user/identities/:identity",
+    summary: "Unmap a git identity (its pushes are then nobody's).",
+    tags: ["access"],
+    auth: "bearer",
+    role: "site-admin",
+    params: z.object({ user: z.string(), identity: z.string() }),
+    response: z.object({ removed: z.literal(true) }),
+    handler: async ({ services, principal, params }) => {
+      await services.access.unmapIdentity(principal, params.identity);
+      return { removed: true as const };
+    },
+  }),
+  defineRoute({
+    method: "GET",
     url: "/api/v1/tokens",
     summary: "List tokens (your own; a site admin sees all, or one user's with ?user=).",
     tags: ["access"],

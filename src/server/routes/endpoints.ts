@@ -286,13 +286,15 @@ export const endpointRoutes: AnyRoute[] = [
     method: "POST",
     url: "/api/v1/projects/:project/endpoints/:endpoint/rollback",
     summary: "Move traffic and the followed alias back to the previous version, together.",
+    description:
+      "A rollback is a decision: a member may return to a version that got there through a passing decision and has no rejection since; anything else needs an approver who is not its author (403 otherwise, with the decision record).",
     tags: ["serving"],
     auth: "bearer",
     role: "member",
     params: projectEndpoint,
     response: endpointWire.extend({ rolled_back_from: z.number().nullable(), rolled_back_to: z.number().nullable() }),
-    handler: async ({ services, project, params, principal }) => {
-      const r = await services.serving.endpoints.rollback(project, params.endpoint, principal.userName);
+    handler: async ({ services, project, params, principal, role }) => {
+      const r = await services.serving.endpoints.rollback(project, params.endpoint, principal.userName, role);
       return { ...endpointToWire(r.endpoint), rolled_back_from: r.from, rolled_back_to: r.to };
     },
   }),

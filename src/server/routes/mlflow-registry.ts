@@ -257,6 +257,8 @@ export const mlflowRegistryRoutes = [
         description: body.description,
         tags,
         source: { uri: body.source, isFile },
+        // A step's MLflow client (its run token) registers for the person behind the run.
+        pipelineRunId: principal.runId ?? null,
       });
       await mirrorVersion(services, principal.userName, project, version);
       return { model_version: await versionWire(services, project, version) };
@@ -351,21 +353,22 @@ export const mlflowRegistryRoutes = [
     },
   }),
   mlflowRoute("POST", "/model-versions/transition-stage", {
-    summary: "Move a version to a stage (deprecated in MLflow; a label here, no policy).",
+    summary:
+      "Move a version to a stage (deprecated in MLflow). Staging and Production go through the policies that govern them, as aliases do.",
     body: nameVersion.extend({
       stage: z.string(),
       archive_existing_versions: z.union([z.boolean(), z.string()]).optional(),
     }),
     handler: async ({ body, project, services, principal }) => {
       const archive = body.archive_existing_versions === true || body.archive_existing_versions === "true";
-      const v = await services.registry.transitionStage(
-        principal.userName,
+      const v = await services.registry.requestStage({
+        actor: principal.userName,
         project,
-        requireName(body),
-        versionNumber(body.version),
-        body.stage,
-        archive,
-      );
+        name: requireName(body),
+        version: versionNumber(body.version),
+        stage: body.stage,
+        archiveExisting: archive,
+      });
       return { model_version: await versionWire(services, project, v) };
     },
   }),

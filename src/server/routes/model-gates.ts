@@ -1,6 +1,7 @@
 /** Registry routes of the gate: aliases (set under policy, delete, rollback, history), evaluations, approvals, decisions, policies. */
 import { z } from "zod";
-import { policySpecSchema } from "../../core/pipelines/spec/policies.js";
+import { InvalidInputError } from "../../core/errors.js";
+import { policySpecSchema, type PolicySpec } from "../../core/pipelines/spec/policies.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 import {
   aliasEventToWire,
@@ -95,14 +96,16 @@ export const modelGateRoutes: AnyRoute[] = [
     method: "POST",
     url: `${P}/models/:name/aliases/:alias/rollback`,
     summary:
-      "Move an alias back to the version it pointed at before (or to `version`, an earlier holder). No policy re-check.",
+      "Move an alias back to the version it pointed at before (or to `version`, an earlier holder), if the rollback rule allows.",
+    description:
+      "A member may return to a version that got the alias through a passing decision and has no rejection since; anything else needs an approver who is not its author (403 otherwise). Every rollback writes a decision record (action `rollback`).",
     tags,
     auth: "bearer",
     role: "member",
     params: aliasParams,
     body: z.object({ version: z.number().int().min(1).optional(), reason: z.string().optional() }),
     response: aliasWire,
-    handler: async ({ services, principal, project, params, body }) =>
+    handler: async ({ services, principal, project, role, params, body }) =>
       aliasToWire(
         await services.registry.rollbackAlias({
           project,
@@ -110,6 +113,7 @@ export const modelGateRoutes: AnyRoute[] = [
           alias: params.alias,
           version: body.version ?? null,
           actor: principal.userName,
+          role,
           reason: body.reason,
         }),
       ),
@@ -240,7 +244,7 @@ export const modelGateRoutes: AnyRoute[] = [
   defineRoute({
     method: "GET",
     url: `${P}/policies`,
-    summary: "The project's policies as last applied.",
+    summary: "The project's policies in force (only an admin changes them).",
     tags,
     auth: "bearer",
     role: "viewer",
@@ -249,18 +253,61 @@ export const modelGateRoutes: AnyRoute[] = [
     handler: async ({ services, project }) => ({ policies: await services.registry.listPolicies(project) }),
   }),
   defineRoute({
+    method: "POST",
+    url: `${P}/policies/diff`,
+    summary:
+      "What applying this tandem.yaml would change in the project's policies (canonical JSON; no `policies:` removes them all), and whether you may.",
+    tags,
+    auth: "bearer",
+    role: "viewer",
+    changesState: false,
+    params: z.object({ project: z.string() }),
+    body: z.object({ source: z.string().max(1_000_000), file: z.string().default("tandem.yaml") }),
+    response: z.object({
+      project: z.string(),
+      changes: z.array(
+        z.object({
+          policy: z.string(),
+          change: z.enum(["added", "removed", "changed"]),
+          before: z.unknown().nullable(),
+          after: z.unknown().nullable(),
+        }),
+      ),
+      your_role: z.string().nullable(),
+      /** False when the spec changes policies and you are not an admin: `tandem apply` would answer 403. */
+      may_apply: z.boolean(),
+    }),
+    handler: async ({ services, project, role, body }) => {
+      const { spec, issues } = services.pipelines.validate(body.source, body.file);
+      if (!spec || issues.length)
+        throw new InvalidInputError(
+          `${body.file} is not valid: ${issues.map((i) => `${i.file}:${i.line}:${i.column} ${i.field}: ${i.message}`).join("; ")}`,
+          { issues },
+        );
+      const changes = await services.registry.policyChanges(
+        project,
+        (spec.policies ?? {}) as Record<string, PolicySpec>,
+      );
+      return { project, changes, your_role: role, may_apply: changes.length === 0 || role === "admin" };
+    },
+  }),
+  defineRoute({
     method: "PUT",
     url: `${P}/policies`,
     summary:
-      "Replace the project's policies (what `tandem apply` does with the spec's `policies:`). Admins only: policies guard promotions.",
+      "Replace the project's policies in force (what an admin's `tandem apply` does with the spec's `policies:`). Admins only: policies are governance; every change is audited with its diff.",
     tags,
     auth: "bearer",
     role: "admin",
     params: z.object({ project: z.string() }),
     body: z.object({ policies: z.record(z.string(), policySpecSchema) }),
     response: z.object({ policies: z.array(z.string()) }),
-    handler: async ({ services, principal, project, body }) => {
-      await services.registry.applyPolicies(principal.userName, project, body.policies);
+    handler: async ({ services, principal, project, role, body }) => {
+      await services.registry.changePolicies(
+        { actor: principal.userName, user: principal.userName, role },
+        project,
+        body.policies,
+      );
       return { policies: Object.keys(body.policies) };
     },
   }),

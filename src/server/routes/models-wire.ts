@@ -12,7 +12,7 @@ import type {
   PromotionRequest,
   RegisteredModel,
 } from "../../core/registry/model.js";
-import type { PromotionOutcome } from "../../core/registry/promotion.js";
+import { checkToWire, type PromotionOutcome } from "../../core/registry/promotion.js";
 
 const record = <T extends z.ZodType>(v: T) => z.record(z.string(), v);
 const tensorWire = z.object({ name: z.string(), type: z.string(), shape: z.array(z.number().nullable()) });
@@ -49,7 +49,12 @@ export const versionWire = z.object({
     params: z.array(z.object({ name: z.string(), type: z.string(), default: z.unknown().optional() })).optional(),
   }),
   source_run_id: z.string().nullable(),
+  /** The person behind the version; never its approver. */
   author: z.string(),
+  /** `system` when a pipeline step registered it on the author's behalf. */
+  via: z.string().nullable(),
+  /** Why the author is the author. */
+  author_note: z.string(),
   tags: record(z.string()),
   stage: z.string(),
   lineage: z.object({
@@ -80,7 +85,20 @@ export const aliasEventWire = z.object({
   at: z.number(),
   decision_id: z.string().nullable(),
 });
-export const checkWire = z.object({
+const evidenceWire = z.object({
+  kind: z.enum(["evaluation", "run", "canary"]),
+  id: z.string(),
+  source: z.enum(["pipeline", "manual"]).nullable(),
+  dataset: z.string().nullable(),
+  run_id: z.string().nullable(),
+  pipeline_run_id: z.string().nullable(),
+  step: z.string().nullable(),
+  by: z.string().nullable(),
+  /** False: set aside (e.g. manual evidence a policy without accept_manual does not read); `note` says why. */
+  used: z.boolean(),
+  note: z.string(),
+});
+const checkFields = {
   policy: z.string(),
   kind: z.string(),
   check: z.string(),
@@ -88,6 +106,15 @@ export const checkWire = z.object({
   threshold: z.union([z.number(), z.string()]).nullable(),
   outcome: z.enum(["pass", "fail", "pending"]),
   detail: z.string(),
+  /** The evaluations (or source run, or canary record) the check read. */
+  evidence: z.array(evidenceWire).optional(),
+  /** Approvals: who could not count, and why (four-eyes). */
+  excluded: z.array(z.object({ user: z.string(), reason: z.string() })).optional(),
+};
+export const checkWire = z.object({
+  ...checkFields,
+  /** Approvals: the policy's `unless` checks; all passing means no human was needed. */
+  waiver: z.array(z.object(checkFields)).optional(),
 });
 export const decisionWire = z.object({
   id: z.string(),
@@ -95,6 +122,12 @@ export const decisionWire = z.object({
   model: z.string(),
   version: z.number(),
   target: z.object({ kind: z.string(), name: z.string() }),
+  /** `promote` (a move under the policies) or `rollback`. */
+  action: z.string(),
+  /** What the move changed: aliases, endpoint slots, stages. */
+  scope: z.string(),
+  /** The policies that governed it, and why each did. */
+  governing: z.array(z.object({ policy: z.string(), reason: z.string() })),
   verdict: z.string(),
   checks: z.array(checkWire),
   evaluated_by: z.string(),
@@ -131,6 +164,11 @@ export const evaluationWire = z.object({
   run_id: z.string().nullable(),
   created_by: z.string(),
   created_at: z.number(),
+  /** `pipeline` (a tandem/evaluate, tandem/fairness or tandem/eval step) or `manual` (CLI, API). */
+  source: z.enum(["pipeline", "manual"]),
+  pipeline_run_id: z.string().nullable(),
+  step: z.string().nullable(),
+  step_run_id: z.string().nullable(),
 });
 export const outcomeWire = z.object({
   status: z.enum(["applied", "pending", "refused"]),
@@ -167,6 +205,8 @@ export const versionToWire = (v: ModelVersion, aliases?: Alias[]) => ({
   signature: v.signature,
   source_run_id: v.sourceRunId,
   author: v.author,
+  via: v.via,
+  author_note: v.authorNote,
   tags: v.tags,
   stage: v.stage,
   lineage: {
@@ -203,8 +243,11 @@ export const decisionToWire = (d: Decision) => ({
   model: d.modelName,
   version: d.version,
   target: d.target,
+  action: d.action,
+  scope: d.scope,
+  governing: d.governing,
   verdict: d.verdict,
-  checks: d.checks,
+  checks: d.checks.map(checkToWire),
   evaluated_by: d.evaluatedBy,
   at: d.at,
 });
@@ -240,6 +283,10 @@ export const evaluationToWire = (e: Evaluation) => ({
   run_id: e.runId,
   created_by: e.createdBy,
   created_at: e.createdAt,
+  source: e.source,
+  pipeline_run_id: e.pipelineRunId,
+  step: e.step,
+  step_run_id: e.stepRunId,
 });
 export const outcomeToWire = (o: PromotionOutcome) => ({
   status: o.status,

@@ -207,6 +207,8 @@ export const modelRoutes: AnyRoute[] = [
         lineage: body.lineage
           ? { datasetVersions: body.lineage.dataset_versions, gitCommit: body.lineage.git_commit }
           : undefined,
+        // A run token's registrations are the person behind its run's.
+        pipelineRunId: principal.runId ?? null,
       });
       const promotion = body.alias
         ? await services.registry.promote({

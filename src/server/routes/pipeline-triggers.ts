@@ -78,6 +78,9 @@ export const pipelineTriggerRoutes: AnyRoute[] = [
       const provider = await checkSignature(request, services);
       const push = parseGitPush(provider, body);
       if (!push) return { event: null, runs: [] };
+      // The person behind the push: a site admin maps `github:<login>` / `gitlab:<username>` to a user.
+      const identity = push.pusher ? `${provider}:${push.pusher}` : null;
+      const person = identity ? await services.access.userForIdentity(identity) : null;
       const fired = await services.pipelineTriggers.fire(
         "git",
         project,
@@ -87,9 +90,11 @@ export const pipelineTriggerRoutes: AnyRoute[] = [
           branch: push.branch,
           repository: push.repository,
           pusher: push.pusher,
+          pusher_identity: identity,
           source: provider,
         },
         `git:${push.commit}`,
+        { triggeredBy: person },
       );
       return {
         event: `push ${push.branch} ${push.commit}`,
@@ -112,16 +117,20 @@ export const pipelineTriggerRoutes: AnyRoute[] = [
       payload: z.record(z.string(), z.unknown()).default({}),
     }),
     response: z.object({ runs: z.array(firedWire) }),
-    handler: async ({ services, project, params, body }) => {
+    handler: async ({ services, project, params, body, principal }) => {
       if (params.kind !== "data" && params.kind !== "alert" && params.kind !== "git") {
         throw new InvalidInputError(`trigger kind ${JSON.stringify(params.kind)}: expected data, alert or git`);
       }
+      const fromRun = principal.runId ?? null;
+      const person = fromRun ? (await services.pipelines.personBehind(project, fromRun)).user : principal.userName;
       const fired = await services.pipelineTriggers.fire(
         params.kind as EventKind,
         project,
         body.name,
-        body.payload,
+        { ...body.payload, fired_by: principal.userName, ...(fromRun ? { from_run: fromRun } : {}) },
         body.idempotency_key,
+        // The caller fires it: the runs are theirs, whatever the payload claims (e.g. a `pusher`).
+        { triggeredBy: person },
       );
       return {
         runs: fired.map((f) => ({ pipeline: f.pipeline, run_id: f.runId, ...(f.reason ? { reason: f.reason } : {}) })),

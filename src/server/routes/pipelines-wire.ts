@@ -128,6 +128,8 @@ export const runWire = z.object({
   changed_paths: z.array(z.string()),
   created_at: z.number(),
   created_by: z.string(),
+  /** The person behind the run: who started it, applied the spec whose trigger started it, or pushed its commit. */
+  triggered_by: z.string().nullable(),
   started_at: z.number().nullable(),
   finished_at: z.number().nullable(),
   error: z.string().nullable(),
@@ -155,6 +157,7 @@ export const runToWire = (r: PipelineRun & { steps?: StepRun[] }) => ({
   changed_paths: r.code?.changed ?? [],
   created_at: r.createdAt,
   created_by: r.createdBy,
+  triggered_by: r.triggeredBy,
   started_at: r.startedAt,
   finished_at: r.finishedAt,
   error: r.error,

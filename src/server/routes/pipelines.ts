@@ -83,12 +83,15 @@ export const pipelineRoutes: AnyRoute[] = [
     body: specBody,
     status: 201,
     response: specVersionWire,
-    handler: async ({ services, project, principal, body }) =>
+    description:
+      "A spec whose `policies:` differ from the project's policies in force (canonical JSON; no `policies:` removes them all) needs an admin: anyone else gets 403 naming the policies that differ.",
+    handler: async ({ services, project, principal, role, body }) =>
       specToWire(
         await services.pipelines.apply(principal.userName, project, {
           source: body.source,
           file: body.file,
           workspace: body.workspace ?? null,
+          role,
         }),
       ),
   }),
@@ -155,6 +158,8 @@ export const pipelineRoutes: AnyRoute[] = [
     status: 202,
     response: runWire,
     handler: async ({ services, project, principal, params, body }) => {
+      // A step starting a run through its run token acts for the person behind its own run.
+      const fromRun = principal.runId ?? null;
       const run = await services.pipelines.startRun(principal.userName, project, {
         pipeline: params.pipeline,
         params: body.params,
@@ -162,7 +167,8 @@ export const pipelineRoutes: AnyRoute[] = [
         concurrency: body.concurrency,
         specVersion: body.spec_version,
         workspace: body.workspace,
-        trigger: { kind: "manual", user: principal.userName },
+        trigger: { kind: "manual", user: principal.userName, ...(fromRun ? { from_run: fromRun } : {}) },
+        triggeredBy: fromRun ? (await services.pipelines.personBehind(project, fromRun)).user : principal.userName,
       });
       if (!run)
         throw new ConflictError(

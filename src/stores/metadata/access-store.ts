@@ -33,6 +33,7 @@ function toToken(row: TokenRow): ApiToken {
     expiresAt: row.expires_at,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
+    runId: row.run_id ?? null,
   };
 }
 
@@ -131,8 +132,44 @@ export class SqlAccessStore implements AccessStore {
         expires_at: t.expiresAt,
         created_at: t.createdAt,
         revoked_at: t.revokedAt,
+        run_id: t.runId ?? null,
       })
       .execute();
+  }
+
+  async userForIdentity(identity: string, tx?: Tx): Promise<string | null> {
+    const row = await dbOf(this.store, tx)
+      .selectFrom("user_identities")
+      .select("user_name")
+      .where("identity", "=", identity)
+      .executeTakeFirst();
+    return row?.user_name ?? null;
+  }
+
+  async identitiesOf(userName: string, tx?: Tx): Promise<string[]> {
+    const rows = await dbOf(this.store, tx)
+      .selectFrom("user_identities")
+      .select("identity")
+      .where("user_name", "=", userName)
+      .orderBy("identity")
+      .execute();
+    return rows.map((r) => r.identity);
+  }
+
+  async putIdentity(identity: string, userName: string, actor: string, at: number, tx?: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .insertInto("user_identities")
+      .values({ identity, user_name: userName, created_at: at, created_by: actor })
+      .onConflict((oc) => oc.column("identity").doUpdateSet({ user_name: userName, created_at: at, created_by: actor }))
+      .execute();
+  }
+
+  async deleteIdentity(identity: string, tx?: Tx): Promise<boolean> {
+    const r = await dbOf(this.store, tx)
+      .deleteFrom("user_identities")
+      .where("identity", "=", identity)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows ?? 0) > 0;
   }
 
   async findTokenByHash(tokenHash: string, tx?: Tx): Promise<ApiToken | null> {

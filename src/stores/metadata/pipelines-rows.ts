@@ -29,6 +29,8 @@ export interface PipelineRunRow {
   code: string | null;
   created_at: number;
   created_by: string;
+  /** 0110: the person behind the run (null: nobody known). */
+  triggered_by: string | null;
   started_at: number | null;
   finished_at: number | null;
   error: string | null;
@@ -149,6 +151,7 @@ export const toRun = (r: PipelineRunRow): PipelineRun => ({
   code: r.code === null ? null : (JSON.parse(r.code) as PipelineRun["code"]),
   createdAt: r.created_at,
   createdBy: r.created_by,
+  triggeredBy: r.triggered_by,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
   error: r.error,
@@ -177,6 +180,7 @@ export function fromRun(run: Partial<PipelineRun>): Partial<PipelineRunRow> {
   }
   if (run.createdAt !== undefined) row.created_at = run.createdAt;
   if (run.createdBy !== undefined) row.created_by = run.createdBy;
+  if (run.triggeredBy !== undefined) row.triggered_by = run.triggeredBy;
   if (run.startedAt !== undefined) row.started_at = run.startedAt;
   if (run.finishedAt !== undefined) row.finished_at = run.finishedAt;
   if (run.error !== undefined) row.error = run.error;

@@ -1,4 +1,4 @@
-/** Row types of the registry tables (migration 0400) and their mappers to the domain's models. */
+/** Row types of the registry tables (migrations 0400, 0410) and their mappers to the domain's models. */
 import type { Generated } from "kysely";
 import type { PolicySpec } from "../../core/registry/policy.js";
 import {
@@ -43,6 +43,10 @@ export interface RegistryVersionRow {
   source: string | null;
   source_run_id: string | null;
   author: string;
+  /** 0410: `system` when a pipeline step registered it on the author's behalf. */
+  via: string | null;
+  /** 0410: why the author is the author. */
+  author_note: string;
   tags: string;
   stage: string;
   lineage: string;
@@ -90,6 +94,11 @@ export interface RegistryEvaluationRow {
   run_id: string | null;
   created_by: string;
   created_at: number;
+  /** 0410: `pipeline` or `manual`, and for pipeline evidence the run, step and step run. */
+  source: string;
+  pipeline_run_id: string | null;
+  step: string | null;
+  step_run_id: string | null;
 }
 
 export interface RegistryApprovalRow {
@@ -112,6 +121,8 @@ export interface RegistryRequestRow {
   target_kind: string;
   target_name: string;
   policy: string | null;
+  /** 0410: the request's scope as JSON (null for requests made before). */
+  scope: string | null;
   status: string;
   requested_by: string;
   created_at: number;
@@ -131,6 +142,10 @@ export interface RegistryDecisionRow {
   checks: string;
   evaluated_by: string;
   at: number;
+  /** 0410: `promote` or `rollback`, what the move changed, and the governing policies with reasons (JSON). */
+  action: string;
+  scope: string;
+  governing: string;
 }
 
 export interface RegistryPolicyRow {
@@ -164,7 +179,11 @@ const toFormat = (f: string): ArtifactFormat =>
   f === "onnx" || f === "command" || f === "other" || f.startsWith("mlflow/") ? (f as ArtifactFormat) : "other";
 const sourceOf = (s: { uri: string; is_file: boolean }): ModelVersion["source"] => ({ uri: s.uri, isFile: s.is_file });
 const toTarget = (kind: string, name: string): Decision["target"] =>
-  kind === "endpoint" ? { kind: "endpoint", name } : { kind: "alias", name };
+  kind === "endpoint"
+    ? { kind: "endpoint", name }
+    : kind === "stage"
+      ? { kind: "stage", name }
+      : { kind: "alias", name };
 
 export function toModel(r: RegistryModelRow): RegisteredModel {
   return {
@@ -208,6 +227,8 @@ export function toVersion(r: RegistryVersionRow): ModelVersion {
     source: r.source ? sourceOf(json(r.source)) : null,
     sourceRunId: r.source_run_id,
     author: r.author,
+    via: r.via,
+    authorNote: r.author_note,
     tags: json(r.tags),
     stage: toStage(r.stage),
     lineage: json(r.lineage),
@@ -232,6 +253,8 @@ export function fromVersion(v: ModelVersion): RegistryVersionRow {
     source: v.source ? JSON.stringify({ uri: v.source.uri, is_file: v.source.isFile }) : null,
     source_run_id: v.sourceRunId,
     author: v.author,
+    via: v.via,
+    author_note: v.authorNote,
     tags: JSON.stringify(v.tags),
     stage: v.stage,
     lineage: JSON.stringify(v.lineage),
@@ -278,6 +301,10 @@ export function toEvaluation(r: RegistryEvaluationRow): Evaluation {
     runId: r.run_id,
     createdBy: r.created_by,
     createdAt: r.created_at,
+    source: r.source === "pipeline" ? "pipeline" : "manual",
+    pipelineRunId: r.pipeline_run_id,
+    step: r.step,
+    stepRunId: r.step_run_id,
   };
 }
 
@@ -303,6 +330,7 @@ export function toRequest(r: RegistryRequestRow): PromotionRequest {
     version: r.version,
     target: toTarget(r.target_kind, r.target_name),
     policy: r.policy,
+    scope: r.scope === null ? null : json(r.scope),
     status: r.status as RequestStatus,
     requestedBy: r.requested_by,
     createdAt: r.created_at,
@@ -323,6 +351,9 @@ export function toDecision(r: RegistryDecisionRow): Decision {
     checks: json(r.checks),
     evaluatedBy: r.evaluated_by,
     at: r.at,
+    action: r.action === "rollback" ? "rollback" : "promote",
+    scope: r.scope,
+    governing: json(r.governing),
   };
 }
 

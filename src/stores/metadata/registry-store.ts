@@ -312,6 +312,10 @@ export class SqlRegistryStore implements RegistryStore {
         run_id: e.runId,
         created_by: e.createdBy,
         created_at: e.createdAt,
+        source: e.source,
+        pipeline_run_id: e.pipelineRunId,
+        step: e.step,
+        step_run_id: e.stepRunId,
       })
       .execute();
   }
@@ -369,6 +373,7 @@ export class SqlRegistryStore implements RegistryStore {
         target_kind: r.target.kind,
         target_name: r.target.name,
         policy: r.policy,
+        scope: r.scope === null ? null : JSON.stringify(r.scope),
         status: r.status,
         requested_by: r.requestedBy,
         created_at: r.createdAt,
@@ -428,6 +433,9 @@ export class SqlRegistryStore implements RegistryStore {
         checks: JSON.stringify(d.checks),
         evaluated_by: d.evaluatedBy,
         at: d.at,
+        action: d.action,
+        scope: d.scope,
+        governing: JSON.stringify(d.governing),
       })
       .execute();
   }

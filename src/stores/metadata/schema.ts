@@ -44,6 +44,16 @@ export interface TokenRow {
   expires_at: number | null;
   created_at: number;
   revoked_at: number | null;
+  /** 0002: the pipeline run a run token belongs to (null: a person's token). */
+  run_id: string | null;
+}
+
+/** 0002: a git identity (`github:octocat`) mapped to a user by a site admin. */
+export interface UserIdentityRow {
+  identity: string;
+  user_name: string;
+  created_at: number;
+  created_by: string;
 }
 
 export interface AuditEventRow {
@@ -71,6 +81,7 @@ export interface Database {
   project_members: MemberRow;
   api_tokens: TokenRow;
   audit_events: AuditEventRow;
+  user_identities: UserIdentityRow;
   /** Small server-wide key/value facts (e.g. whether the first admin token was written). */
   meta: MetaRow;
 }

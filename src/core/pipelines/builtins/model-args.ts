@@ -39,7 +39,9 @@ export function optionalModelArg(ctx: BuiltinContext<unknown>, model: string): P
 
 async function findModelArg(ctx: BuiltinContext<unknown>, model: string, optional: boolean): Promise<ModelArg | null> {
   const { registry, artifacts } = ctx.services;
-  const base = { actor: ctx.actor, project: ctx.project, runId: ctx.trackingRunId };
+  // Made by a built-in step: pipeline evidence, with the run and step that made it.
+  const provenance = { pipelineRunId: ctx.runId, step: ctx.step, stepRunId: ctx.stepRunId };
+  const base = { actor: ctx.actor, project: ctx.project, runId: ctx.trackingRunId, provenance };
   if (ctx.artifacts[model] !== undefined || model.startsWith("/") || existsSync(model)) {
     const file = await loadModelFile(model);
     return {

@@ -1,8 +1,9 @@
 /**
  * `tandem/register`: registers a step's model output as the next version of `model` (source run:
  * this step's tracking run, so lineage reaches the pipeline run, its steps and their datasets), then,
- * with `alias:`, requests that alias under the project's policies. A refusal fails the step (with its
- * checks in the log); awaiting approval does not, unless `require_alias: true`.
+ * with `alias:`, requests that alias under every policy that governs it (`policy:` adds one, never
+ * replaces them). A refusal fails the step (with its checks in the log); awaiting approval does not,
+ * unless `require_alias: true`. The version's author is the person behind the run, `via: system`.
  */
 import { z } from "zod";
 import { formatChecks } from "../../registry/checks-table.js";
@@ -44,6 +45,8 @@ export const registerModelBuiltin = defineBuiltin({
       name: ctx.with.model,
       artifact: { kind: "manifest", sha256: manifest },
       runId: ctx.trackingRunId,
+      // The author is the person behind this run (who started it, applied its trigger, pushed its commit).
+      pipelineRunId: ctx.runId,
       description: ctx.with.description,
       intendedUse: ctx.with.intended_use,
       tags: {

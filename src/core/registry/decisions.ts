@@ -1,0 +1,158 @@
+/**
+ * Deciding a move: which policies govern it (policy-scope.ts), the evidence they read (evaluations
+ * with provenance, source-run metrics, alias holders, canary records, approvals, the person behind
+ * the version) and the decision record. Between the catalog (catalog.ts) and the moves that act on a
+ * decision (promotion.ts, rollback.ts).
+ */
+import { NotFoundError } from "../errors.js";
+import { newId, nowMs } from "../ids.js";
+import type { Decision, ModelVersion, PromotionTarget } from "./model.js";
+import {
+  aliasesCompared,
+  canaryEndpoints,
+  evaluatePolicies,
+  verdictOf,
+  type CanaryStats,
+  type Incumbent,
+  type PolicySpec,
+  type RunMetric,
+} from "./policy.js";
+import {
+  describeScope,
+  emptyScope,
+  governingPolicies,
+  unknownPolicies,
+  type EndpointSlot,
+  type TargetScope,
+} from "./policy-scope.js";
+import { ModelCatalog } from "./catalog.js";
+
+export type DecisionWithCompared = Decision & {
+  /** Alias → the version it held when evaluated (a `beats` check's opponent), to detect races. */
+  compared: Record<string, number | null>;
+};
+
+export interface DecideInput {
+  project: string;
+  version: ModelVersion;
+  target: PromotionTarget;
+  /** What the move changes (see scopeOf for alias and stage targets; serving builds endpoint ones). */
+  scope: TargetScope;
+  /** Policies the caller adds (`--policy`, an endpoint's `policy`); they never replace the governing ones. */
+  added: Array<string | null | undefined>;
+  evaluatedBy: string;
+  requestId: string | null;
+}
+
+export abstract class PolicyGate extends ModelCatalog {
+  /** The scope of moving `model`'s alias or stage: for an alias, also every endpoint slot following it. */
+  protected async scopeOf(project: string, model: string, target: PromotionTarget): Promise<TargetScope> {
+    const scope = emptyScope(model);
+    switch (target.kind) {
+      case "alias":
+        scope.aliases.push(target.name);
+        if (this.deps.serving)
+          scope.endpoints.push(...(await this.deps.serving.followers(project, model, target.name)));
+        return scope;
+      case "stage":
+        scope.stages.push(target.name);
+        return scope;
+      case "endpoint":
+        // Serving knows the slot; endpoint scopes come from endpointScope().
+        scope.endpoints.push({ endpoint: target.name, slot: "primary", percent: null });
+        return scope;
+    }
+  }
+
+  /** The policies that govern `scope` plus the ones named; a name that does not exist is an error. */
+  async governing(
+    project: string,
+    scope: TargetScope,
+    added: Array<string | null | undefined> = [],
+  ): Promise<{ policies: Record<string, PolicySpec>; reasons: Decision["governing"] }> {
+    const all = await this.policySource.policies(project);
+    const unknown = unknownPolicies(all, added);
+    if (unknown.length)
+      throw new NotFoundError(
+        `policy ${unknown.join(", ")} is not declared in project ${project} (declared: ${Object.keys(all).join(", ") || "none"}); run tandem apply`,
+      );
+    const governing = governingPolicies(all, scope, added);
+    return {
+      policies: Object.fromEntries(governing.map((g) => [g.name, g.spec])),
+      reasons: governing.map((g) => ({ policy: g.name, reason: g.reason })),
+    };
+  }
+
+  /** The source run's latest metrics, each `pipeline` only when the engine recorded it while the step ran. */
+  private async runMetrics(project: string, runId: string | null): Promise<Record<string, RunMetric>> {
+    if (!runId) return {};
+    const run = await this.deps.lineage.getRun(project, runId);
+    if (!run) return {};
+    const step = this.deps.pipelines ? await this.deps.pipelines.stepOfRun(project, runId) : null;
+    return Object.fromEntries(
+      Object.entries(run.metrics).map(([k, value]) => [
+        k,
+        { value, source: step && step.metrics[k] === value ? ("pipeline" as const) : ("manual" as const) },
+      ]),
+    );
+  }
+
+  private async canaries(
+    project: string,
+    v: ModelVersion,
+    policies: Record<string, PolicySpec>,
+  ): Promise<Record<string, CanaryStats>> {
+    const out: Record<string, CanaryStats> = {};
+    for (const endpoint of canaryEndpoints(policies)) {
+      out[endpoint] = this.deps.serving
+        ? await this.deps.serving.canaryStats(project, endpoint, v.modelName, v.version)
+        : { served: false, failed: null, canary: { requests: 0, errors: 0, p95Ms: null }, primary: null };
+    }
+    return out;
+  }
+
+  /** Evaluates the governing policies for a move and builds its decision record (not stored here). */
+  protected async decide(input: DecideInput): Promise<DecisionWithCompared> {
+    const { project, version: v, target, scope } = input;
+    const { policies, reasons } = await this.governing(project, scope, input.added);
+    const store = this.deps.store;
+    const incumbents: Record<string, Incumbent | null> = {};
+    for (const alias of aliasesCompared(policies)) {
+      const holder = await store.getAlias(project, v.modelName, alias);
+      incumbents[alias] = holder
+        ? { version: holder.version, evaluations: await store.listEvaluations(project, v.modelName, holder.version) }
+        : null;
+    }
+    const checks = evaluatePolicies(policies, {
+      target,
+      scope,
+      candidateVersion: v.version,
+      author: v.author,
+      authorNote: v.authorNote,
+      evaluations: await store.listEvaluations(project, v.modelName, v.version),
+      sourceRunId: v.sourceRunId,
+      runMetrics: await this.runMetrics(project, v.sourceRunId),
+      incumbents,
+      approvals: await store.listApprovals(project, v.modelName, v.version),
+      canaries: await this.canaries(project, v, policies),
+    });
+    return {
+      compared: Object.fromEntries(Object.entries(incumbents).map(([a, h]) => [a, h?.version ?? null])),
+      id: newId(),
+      project,
+      modelName: v.modelName,
+      version: v.version,
+      requestId: input.requestId,
+      target,
+      verdict: verdictOf(checks),
+      checks,
+      evaluatedBy: input.evaluatedBy,
+      at: nowMs(),
+      action: "promote",
+      scope: describeScope(scope),
+      governing: reasons,
+    };
+  }
+}
+
+export type { EndpointSlot };

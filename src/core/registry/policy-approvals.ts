@@ -1,0 +1,159 @@
+/**
+ * The two checks about people and production: approvals (four-eyes) and canaries.
+ *
+ * - `approvals: {role, count, for_alias, unless}` — distinct users whose latest word on the version
+ *   is `approve` and whose role was at least `role`. The author — the person behind the version,
+ *   also when a pipeline registered it on their behalf — never counts; the check lists them under
+ *   `excluded` with the reason. Missing approvals leave the check `pending`; a latest `reject` from
+ *   an eligible user fails it (always, also when `unless` holds). `for_alias: A` limits the
+ *   requirement to moves that set A: the alias itself, or an endpoint slot that follows (or followed) A.
+ *   `unless` is the admin's automation rule: when all of its checks pass, no human is needed.
+ * - `canary: {endpoint, max_percent, min_requests, max_error_rate_increase, max_p95_ratio}` — the
+ *   version held these limits (the policy's, not the endpoint's SLO) over all its requests as the
+ *   endpoint's canary, and serving never stopped it. A move that only puts it in that canary slot,
+ *   at most `max_percent` of traffic, passes: that move is the canary.
+ */
+import { isRole, roleAtLeast, type Role } from "../governance/model.js";
+import type { PolicySpec } from "../pipelines/spec/policies.js";
+import type { Approval, CheckResult } from "./model.js";
+import type { PolicyContext, PolicyEvidence } from "./policy.js";
+import { forAliasApplies } from "./policy-scope.js";
+
+type Requirement = PolicySpec["require"][number];
+type ApprovalsReq = Extract<Requirement, { approvals: unknown }>["approvals"];
+type CanaryReq = Extract<Requirement, { canary: unknown }>["canary"];
+type Waiver = NonNullable<ApprovalsReq["unless"]>[number];
+
+/** Requests, errors and p95 latency of one slot. */
+export interface SlotStats {
+  requests: number;
+  errors: number;
+  p95Ms: number | null;
+}
+
+/** What serving recorded of a version as one endpoint's canary (all its time in that slot). */
+export interface CanaryStats {
+  /** Whether the version ever took this endpoint's canary slot. */
+  served: boolean;
+  /** Why serving stopped it (an SLO breach), when it did. */
+  failed: string | null;
+  canary: SlotStats;
+  /** The primary over the same time, for comparison. */
+  primary: SlotStats | null;
+}
+
+export function checkApprovals(
+  p: PolicyContext,
+  req: ApprovalsReq,
+  e: PolicyEvidence,
+  checkWaiver: (w: Waiver) => CheckResult[],
+): CheckResult | null {
+  if (!forAliasApplies(req.for_alias, e.scope)) return null;
+  const required: Role = isRole(req.role) ? req.role : "approver";
+  const latest = new Map<string, Approval>();
+  for (const a of [...e.approvals].sort((x, y) => x.at - y.at)) latest.set(a.userName, a);
+  const excluded = [{ user: e.author, reason: e.authorNote || `registered this version` }];
+  const isExcluded = (user: string) => excluded.some((x) => x.user === user);
+  const words = [...latest.values()];
+  const eligible = words.filter((a) => !isExcluded(a.userName) && isRole(a.role) && roleAtLeast(a.role, required));
+  const approvers = eligible.filter((a) => a.decision === "approve").map((a) => a.userName);
+  const rejecters = eligible.filter((a) => a.decision === "reject");
+  const ignored = words.filter((a) => !eligible.includes(a)).map((a) => a.userName);
+  const check = `approvals by ${required} (author excluded)${req.for_alias ? ` for ${req.for_alias}` : ""}`;
+  const waiver = req.unless?.flatMap(checkWaiver);
+  const base = {
+    policy: p.name,
+    kind: "approvals" as const,
+    check,
+    value: approvers.length,
+    threshold: req.count,
+    excluded,
+    ...(waiver ? { waiver } : {}),
+  };
+  const ignoredNote = ignored.length ? `; not counted: ${ignored.join(", ")}` : "";
+  if (rejecters.length > 0) {
+    const r = rejecters[0]!;
+    return { ...base, outcome: "fail", detail: `rejected by ${r.userName}${r.comment ? `: ${r.comment}` : ""}` };
+  }
+  if (approvers.length >= req.count)
+    return { ...base, outcome: "pass", detail: `approved by ${approvers.join(", ")}${ignoredNote}` };
+  if (waiver && waiver.every((w) => w.outcome === "pass"))
+    return {
+      ...base,
+      outcome: "pass",
+      detail: `no human needed: the policy's unless rule holds (${waiver.map((w) => w.check).join("; ")})`,
+    };
+  const missing = req.count - approvers.length;
+  const unmet = waiver?.filter((w) => w.outcome !== "pass").map((w) => `${w.check}: ${w.detail}`) ?? [];
+  return {
+    ...base,
+    outcome: "pending",
+    detail:
+      `awaiting ${missing} approval${missing > 1 ? "s" : ""} by ${required} (not ${e.author})` +
+      (approvers.length ? `; approved by ${approvers.join(", ")}` : "") +
+      ignoredNote +
+      (unmet.length ? `; unless rule not met: ${unmet.join("; ")}` : ""),
+  };
+}
+
+export function checkCanary(p: PolicyContext, req: CanaryReq, e: PolicyEvidence): CheckResult {
+  const check = `held its canary on ${req.endpoint} (≥ ${req.min_requests} requests, error rate +${req.max_error_rate_increase} at most, p95 ×${req.max_p95_ratio} at most)`;
+  const result = (outcome: CheckResult["outcome"], detail: string, value: number | null = null): CheckResult => ({
+    policy: p.name,
+    kind: "canary",
+    check,
+    value,
+    threshold: req.min_requests,
+    outcome,
+    detail,
+    evidence: [
+      {
+        kind: "canary",
+        id: req.endpoint,
+        source: null,
+        dataset: null,
+        runId: null,
+        pipelineRunId: null,
+        step: null,
+        by: null,
+        used: true,
+        note: detail,
+      },
+    ],
+  });
+  const slots = e.scope.endpoints.filter((s) => s.endpoint === req.endpoint);
+  if (slots.length > 0 && slots.every((s) => s.slot === "canary")) {
+    const percent = Math.max(...slots.map((s) => s.percent ?? 100));
+    return percent <= req.max_percent
+      ? result("pass", `this move is the canary: ${percent}% of ${req.endpoint}'s traffic`)
+      : result("fail", `a canary of ${percent}% is more than the policy's ${req.max_percent}%`);
+  }
+  const stats = e.canaries[req.endpoint];
+  if (!stats?.served) return result("fail", `never served as ${req.endpoint}'s canary`);
+  if (stats.failed) return result("fail", `serving stopped it as ${req.endpoint}'s canary: ${stats.failed}`);
+  const c = stats.canary;
+  if (c.requests < req.min_requests)
+    return result("fail", `${c.requests} of ${req.min_requests} canary requests so far`, c.requests);
+  const primary = stats.primary;
+  const rate = c.errors / c.requests;
+  const primaryRate = primary && primary.requests > 0 ? primary.errors / primary.requests : 0;
+  if (rate - primaryRate > req.max_error_rate_increase)
+    return result(
+      "fail",
+      `error rate ${pct(rate)} vs primary ${pct(primaryRate)} over ${c.requests} requests`,
+      c.requests,
+    );
+  if (primary && primary.requests >= req.min_requests && c.p95Ms !== null && primary.p95Ms) {
+    const ratio = c.p95Ms / primary.p95Ms;
+    // Sub-millisecond differences are timer noise, as in serving's own judge.
+    if (ratio > req.max_p95_ratio && c.p95Ms - primary.p95Ms > 1)
+      return result("fail", `p95 ${c.p95Ms} ms vs primary ${primary.p95Ms} ms`, c.requests);
+  }
+  return result(
+    "pass",
+    `${c.requests} canary requests, error rate ${pct(rate)} (primary ${pct(primaryRate)}), p95 ${c.p95Ms ?? "-"} ms`,
+    c.requests,
+  );
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
