@@ -69,6 +69,11 @@ export interface Config {
    * (default auto).
    */
   stepSandbox: "auto" | "bwrap" | "none";
+  /**
+   * TANDEM_AUTH_FAILURES_PER_MINUTE: failed authentications one client address may make in a
+   * minute before its credentialed requests answer 429 for the rest of it (default 20; 0: no limit).
+   */
+  authFailuresPerMinute: number;
   /** Traces: TANDEM_TRACE_RETENTION_DAYS, how long spans are kept where a project sets none (default 30). */
   traceRetentionDays: number;
   /** TANDEM_LOG_LEVEL (default: `info` for `tandem server`, `error` for the embedded CLI). */
@@ -251,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     outboundAllow,
     workDir: env.TANDEM_WORK_DIR ? resolve(env.TANDEM_WORK_DIR) : join(tmpdir(), `tandem-work-${homeHash}`),
     stepSandbox: sandbox,
+    authFailuresPerMinute: Math.floor(nonNegative("TANDEM_AUTH_FAILURES_PER_MINUTE", 20)),
     traceRetentionDays: nonNegative("TANDEM_TRACE_RETENTION_DAYS", 30),
     logLevel: parseLogLevel(env.TANDEM_LOG_LEVEL),
     logFormat: parseLogFormat(env.TANDEM_LOG_FORMAT),

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "UNPROCESSABLE"
   | "POLICY_REFUSED"
   | "BAD_GATEWAY"
+  | "RATE_LIMITED"
   | "INTERNAL";
 
 export class TandemError extends Error {
@@ -67,6 +68,16 @@ export class PayloadTooLargeError extends TandemError {
 export class UnprocessableError extends TandemError {
   constructor(message: string, details?: unknown) {
     super("UNPROCESSABLE", message, details);
+  }
+}
+
+/** Too many attempts (failed sign-ins from one address); `retryAfterS` says when to try again. */
+export class RateLimitedError extends TandemError {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super("RATE_LIMITED", message, { retry_after_s: retryAfterS });
   }
 }
 

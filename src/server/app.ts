@@ -12,10 +12,11 @@ import Fastify, {
 } from "fastify";
 import pino, { type Logger as PinoLogger } from "pino";
 import type { z } from "zod";
-import { NotFoundError } from "../core/errors.js";
+import { NotFoundError, UnauthenticatedError } from "../core/errors.js";
 import { fastId } from "../core/serving/fast-id.js";
 import { DEFAULT_PROJECT, type Principal, type Role } from "../core/governance/model.js";
-import { authenticateRequest } from "./auth.js";
+import { authenticateRequest, readCookie, SESSION_COOKIE } from "./auth.js";
+import { FailedAuthLimiter } from "./auth-limit.js";
 import { sendError, zodToInvalidInput } from "./errors.js";
 import { ServerMetrics } from "./metrics.js";
 import { changesState, type AnyRoute } from "./route-kit.js";
@@ -83,6 +84,14 @@ async function authorizeRoute(
   }
 }
 
+/** Whether a request presents a credential (so a failure is a wrong guess, not a missing sign-in). */
+function presentsCredential(request: FastifyRequest, route: AnyRoute): boolean {
+  const h = request.headers;
+  if (route.auth === "hmac")
+    return Object.keys(h).some((k) => k.startsWith("x-hub-signature") || k === "x-gitlab-token");
+  return h.authorization !== undefined || readCookie(request, SESSION_COOKIE) !== undefined;
+}
+
 interface Guarded {
   principal: Principal;
   params: unknown;
@@ -147,18 +156,25 @@ class RequestLog extends LogController {
 export function registerRoute(
   app: FastifyInstance,
   route: AnyRoute,
-  options: AppOptions & { metrics: ServerMetrics },
+  options: AppOptions & { metrics: ServerMetrics; authLimiter: FailedAuthLimiter },
 ): void {
-  const { services } = options;
+  const { services, authLimiter } = options;
   // Authentication and authorisation run in onRequest, before the body is even read, so a caller
   // without the right credentials learns nothing about the body's validity (401/403 before 400/413).
   const onRequest = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       let principal = ANONYMOUS;
-      if (route.auth === "bearer") principal = await authenticateRequest(request, services, options.noAuth ?? false);
-      else if (route.auth === "hmac") {
-        if (!route.verify) throw new Error(`route ${route.method} ${route.url} uses hmac without verify`);
-        principal = await route.verify(request, services);
+      const credential = route.auth !== "none" && !options.noAuth && presentsCredential(request, route);
+      if (credential) authLimiter.check(request.ip);
+      try {
+        if (route.auth === "bearer") principal = await authenticateRequest(request, services, options.noAuth ?? false);
+        else if (route.auth === "hmac") {
+          if (!route.verify) throw new Error(`route ${route.method} ${route.url} uses hmac without verify`);
+          principal = await route.verify(request, services);
+        }
+      } catch (error) {
+        if (credential && error instanceof UnauthenticatedError) authLimiter.fail(request.ip);
+        throw error;
       }
       // Authorise on the raw project before validating the other path parameters, so a caller
       // without the role learns nothing about which ids are well-formed.
@@ -235,7 +251,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, new NotFoundError(`no route ${request.method} ${request.url.split("?")[0]}`)),
   );
-  for (const route of options.routes) registerRoute(app, route, { ...options, metrics });
+  const authLimiter = new FailedAuthLimiter(options.services.config.authFailuresPerMinute);
+  for (const route of options.routes) registerRoute(app, route, { ...options, metrics, authLimiter });
   await options.beforeReady?.(app, metrics);
   await app.ready();
   return { app, metrics };

@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
-import { TandemError, type ErrorCode } from "../core/errors.js";
+import { RateLimitedError, TandemError, type ErrorCode } from "../core/errors.js";
 import { assertNever } from "../core/errors.js";
 
 export function statusOf(code: ErrorCode): number {
@@ -24,6 +24,8 @@ export function statusOf(code: ErrorCode): number {
       return 413;
     case "UNPROCESSABLE":
       return 422;
+    case "RATE_LIMITED":
+      return 429;
     case "INTERNAL":
       return 500;
     case "BAD_GATEWAY":
@@ -54,6 +56,8 @@ function mlflowCode(code: ErrorCode): string {
       return "INTERNAL_ERROR";
     case "BAD_GATEWAY":
       return "TEMPORARILY_UNAVAILABLE";
+    case "RATE_LIMITED":
+      return "REQUEST_LIMIT_EXCEEDED";
     default:
       return assertNever(code, "error code");
   }
@@ -98,6 +102,7 @@ export function normalizeError(error: unknown): TandemError {
  */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const e = normalizeError(error);
+  if (e instanceof RateLimitedError) reply.header("retry-after", String(e.retryAfterS));
   if (e.code === "INTERNAL") request.log.error({ err: error }, "internal error");
   if (isMlflowUrl(request.url)) {
     return reply.status(mlflowStatus(e.code)).send({ error_code: mlflowCode(e.code), message: e.message });
