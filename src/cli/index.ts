@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
 import { ApiError } from "./api.js";
 import { EXIT, UsageError, VerdictError, closeApi } from "./context.js";
+import { SpecProblemsError } from "./spec-problems.js";
 import { registerAccessCommands } from "./access.js";
 import { registerAlertCommands } from "./alerts.js";
 import { registerAuditCommands } from "./audit.js";
@@ -65,11 +66,12 @@ function exitCodeOf(error: unknown): number {
 }
 
 function describe(error: unknown): string {
+  if (error instanceof SpecProblemsError) return error.describe();
   if (error instanceof ApiError) {
     const lines = [`error: ${error.message}`];
     if (error.details && typeof error.details === "object" && "issues" in error.details) {
-      for (const issue of (error.details as { issues: Array<{ path: string; message: string }> }).issues.slice(1)) {
-        lines.push(`  ${issue.path}: ${issue.message}`);
+      for (const issue of (error.details as { issues: Array<{ path?: string; message: string }> }).issues.slice(1)) {
+        lines.push(issue.path ? `  ${issue.path}: ${issue.message}` : `  ${issue.message}`);
       }
     }
     return lines.join("\n");

@@ -13,20 +13,23 @@ import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { followRun, summarize, TERMINAL, type RunWire } from "./pipelines-progress.js";
 import { showRun } from "./runs-show.js";
-
-interface Issue {
-  file: string;
-  line: number;
-  column: number;
-  field: string;
-  message: string;
-}
+import { SpecProblemsError, specProblemsOf } from "./spec-problems.js";
+import type { SpecIssue } from "../core/pipelines/spec/positions.js";
 
 export function readSpec(file: string): { source: string; file: string; workspace: string } {
   const path = resolve(file);
   if (!existsSync(path))
     throw new UsageError(`${file}: no such file (run in a folder with a tandem.yaml, or pass --file)`);
   return { source: readFileSync(path, "utf8"), file, workspace: dirname(path) };
+}
+
+/** `POST /specs`, reporting a spec that does not hold as `validate` does. */
+async function postSpec<T>(api: TandemApi, project: string, spec: ReturnType<typeof readSpec>): Promise<T> {
+  try {
+    return await api.post<T>(projectPath(project, "/specs"), spec);
+  } catch (error) {
+    throw specProblemsOf(error, spec.file) ?? error;
+  }
 }
 
 async function applySpec(
@@ -36,7 +39,7 @@ async function applySpec(
   quiet = false,
 ): Promise<{ version: number; workspace: string }> {
   const spec = readSpec(file);
-  const v = await api.post<{ version: number; created: boolean }>(projectPath(project, "/specs"), spec);
+  const v = await postSpec<{ version: number; created: boolean }>(api, project, spec);
   if (!quiet)
     info(
       v.created
@@ -114,7 +117,7 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (file: string | undefined, opts: { project?: string; json?: boolean }) => {
       const spec = readSpec(file ?? "tandem.yaml");
       const api = await openApi();
-      const result = await api.post<{ valid: boolean; issues: Issue[]; warnings: Issue[]; pipelines: string[] }>(
+      const result = await api.post<{ valid: boolean; issues: SpecIssue[]; warnings: SpecIssue[]; pipelines: string[] }>(
         projectPath(resolveProject(opts.project), "/specs/validate"),
         spec,
       );
@@ -123,10 +126,9 @@ export function registerPipelineCommands(program: Command): void {
         for (const w of result.warnings)
           process.stderr.write(`${w.file}:${w.line}:${w.column}: warning: ${w.field}: ${w.message}\n`);
       if (!result.valid) {
-        if (!opts.json)
-          for (const i of result.issues)
-            process.stderr.write(`${i.file}:${i.line}:${i.column}: ${i.field}: ${i.message}\n`);
-        throw new UsageError(`${spec.file}: ${result.issues.length} problem${result.issues.length === 1 ? "" : "s"}`);
+        const problems = new SpecProblemsError(spec.file, result.issues);
+        // With --json the problems are on stdout already; stderr gets the count alone.
+        throw opts.json ? new UsageError(problems.message) : problems;
       }
       if (!opts.json)
         process.stdout.write(`${spec.file} is valid (pipelines: ${result.pipelines.join(", ") || "none"})\n`);
@@ -141,7 +143,7 @@ export function registerPipelineCommands(program: Command): void {
       const api = await openApi();
       const project = resolveProject(opts.project);
       const spec = readSpec(file ?? "tandem.yaml");
-      const v = await api.post<Record<string, unknown>>(projectPath(project, "/specs"), spec);
+      const v = await postSpec<Record<string, unknown>>(api, project, spec);
       if (opts.json) printJson(v);
       else
         process.stdout.write(

@@ -2,7 +2,7 @@
  * The CLI as a user runs it: a real `tandem` process, its stdout/stderr and exit codes.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -42,6 +42,37 @@ describe("tandem CLI", () => {
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toMatch(/TANDEM_PORT/);
     expect(badConfig.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("reports a broken tandem.yaml the same way from validate, apply and run: file:line:col lines, exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-spec-"));
+    const specs = {
+      // A plain scalar with ": " inside: a YAML error, not a schema one.
+      "tandem.yaml": "project: demo\npipelines:\n  train:\n    steps:\n      a:\n        run: echo hi: there\n",
+      "typo.yaml": "project: demo\npipelines:\n  train:\n    steps:\n      a:\n        runn: echo\n",
+    };
+    for (const [name, text] of Object.entries(specs)) writeFileSync(join(dir, name), text);
+    const inDir = (args: string[]) => {
+      const res = spawnSync(process.execPath, [BIN, ...args], {
+        cwd: dir,
+        env: { ...process.env, ...env, TANDEM_HOME: join(dir, "home") },
+        encoding: "utf8",
+      });
+      return { code: res.status, stderr: res.stderr };
+    };
+    const yamlError = {
+      code: 2,
+      stderr: "tandem.yaml:6:14: (yaml): Nested mappings are not allowed in compact mappings\nerror: tandem.yaml: 1 problem\n",
+    };
+    expect(inDir(["validate"])).toEqual(yamlError);
+    expect(inDir(["apply"])).toEqual(yamlError);
+    expect(inDir(["run", "train"])).toEqual(yamlError);
+    const typo = inDir(["validate", "typo.yaml"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^typo\.yaml:6:9: pipelines\.train\.steps\.a\.runn: unknown key "runn"\n/);
+    expect(typo.stderr).toMatch(/\nerror: typo\.yaml: 2 problems\n$/);
+    expect(inDir(["apply", "typo.yaml"])).toEqual(typo);
+    expect(inDir(["run", "train", "--file", "typo.yaml"])).toEqual(typo);
   });
 
   it("verifies the audit chain (exit 0) and catches a deleted newest event (exit 1)", async () => {
