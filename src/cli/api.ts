@@ -18,9 +18,52 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** The server's X-Request-Id for this answer: its logs carry it. */
+    readonly requestId?: string,
   ) {
     super(message);
     this.name = "ApiError";
+  }
+}
+
+/** The server (TANDEM_URL) or the metadata store (TANDEM_DATABASE_URL) did not answer at all. */
+export class UnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnreachableError";
+  }
+}
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+]);
+
+/** The network error code behind `error` (fetch wraps it in `cause`), or null. */
+function networkCode(error: unknown): string | null {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return e.code;
+    if (e instanceof AggregateError) return networkCode(e.errors[0]);
+    e = e.cause as typeof e;
+  }
+  return null;
+}
+
+/** A database URL with its password hidden, for messages. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparseable URL)";
   }
 }
 
@@ -45,12 +88,18 @@ function buildUrl(path: string, query?: RequestOptions["query"]): string {
   return qs ? `${path}?${qs}` : path;
 }
 
-function toApiError(status: number, body: Buffer): ApiError {
+function toApiError(status: number, body: Buffer, requestId: string | undefined): ApiError {
   let parsed: { error?: { code?: string; message?: string; details?: unknown }; error_code?: string; message?: string };
   try {
     parsed = JSON.parse(body.toString("utf8"));
   } catch {
-    return new ApiError(status, "HTTP_ERROR", `HTTP ${status}: ${body.toString("utf8").slice(0, 200)}`);
+    return new ApiError(
+      status,
+      "HTTP_ERROR",
+      `HTTP ${status}: ${body.toString("utf8").slice(0, 200)}`,
+      undefined,
+      requestId,
+    );
   }
   if (parsed.error)
     return new ApiError(
@@ -58,8 +107,9 @@ function toApiError(status: number, body: Buffer): ApiError {
       parsed.error.code ?? "ERROR",
       parsed.error.message ?? `HTTP ${status}`,
       parsed.error.details,
+      requestId,
     );
-  return new ApiError(status, parsed.error_code ?? "ERROR", parsed.message ?? `HTTP ${status}`);
+  return new ApiError(status, parsed.error_code ?? "ERROR", parsed.message ?? `HTTP ${status}`, undefined, requestId);
 }
 
 export class TandemApi {
@@ -79,7 +129,18 @@ export class TandemApi {
     // In-process, a request's failure reaches the terminal through the CLI's own message; the log
     // adds the stack of an internal error (and more with TANDEM_LOG_LEVEL).
     const logger = await loggerFor(config, "error");
-    const opened = await createServices(config, { logger });
+    let opened: OpenedServices;
+    try {
+      opened = await createServices(config, { logger });
+    } catch (error) {
+      const code = networkCode(error);
+      if (code && config.database.kind === "postgres") {
+        throw new UnreachableError(
+          `cannot reach the metadata store at ${safeUrl(config.database.url)} (TANDEM_DATABASE_URL): ${code}`,
+        );
+      }
+      throw error;
+    }
     const { app } = await buildServer({ services: opened.services, logger });
     const token =
       config.token ??
@@ -122,13 +183,24 @@ export class TandemApi {
       const res = await this.embedded.app.inject({ method: method as "GET", url, headers, payload });
       return { status: res.statusCode, headers: res.headers as RawResponse["headers"], body: res.rawPayload };
     }
-    const res = await fetch(this.baseUrl + url, {
-      method,
-      headers,
-      body: payload as unknown as string | undefined,
-      // Node's fetch needs this for a streamed request body.
-      ...(payload && typeof payload === "object" && !Buffer.isBuffer(payload) ? { duplex: "half" } : {}),
-    } as RequestInit);
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + url, {
+        method,
+        headers,
+        body: payload as unknown as string | undefined,
+        // Node's fetch needs this for a streamed request body.
+        ...(payload && typeof payload === "object" && !Buffer.isBuffer(payload) ? { duplex: "half" } : {}),
+      } as RequestInit);
+    } catch (error) {
+      // fetch rejects with TypeError("fetch failed") for anything on the way (refused, DNS, TLS).
+      const code =
+        networkCode(error) ?? (error instanceof TypeError ? (error.cause as Error | undefined)?.message : null);
+      if (!code) throw error;
+      throw new UnreachableError(
+        `cannot reach the server at ${this.baseUrl} (TANDEM_URL): ${code}; is \`tandem server\` running there?`,
+      );
+    }
     const body = Buffer.from(await res.arrayBuffer());
     return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body };
   }
@@ -136,7 +208,10 @@ export class TandemApi {
   /** A JSON request; non-2xx answers become ApiError with the server's code and message. */
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const res = await this.raw(method, path, options);
-    if (res.status >= 400) throw toApiError(res.status, res.body);
+    if (res.status >= 400) {
+      const id = res.headers["x-request-id"];
+      throw toApiError(res.status, res.body, typeof id === "string" ? id : undefined);
+    }
     if (res.body.length === 0) return undefined as T;
     return JSON.parse(res.body.toString("utf8")) as T;
   }

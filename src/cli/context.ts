@@ -9,7 +9,18 @@ import { loadConfig, type Config } from "../config.js";
 import { DEFAULT_PROJECT } from "../core/governance/model.js";
 import { TandemApi } from "./api.js";
 
-export const EXIT = { ok: 0, negative: 1, usage: 2, auth: 3, notFound: 4 } as const;
+/**
+ * Exit codes. 0-4 are DESIGN.md's; 5 and 6 tell a script that retrying or reporting may help, where
+ * 1 (a negative verdict) says the work itself was judged and failed.
+ */
+export const EXIT = { ok: 0, negative: 1, usage: 2, auth: 3, notFound: 4, internal: 5, unreachable: 6 } as const;
+
+/** The help text's summary of EXIT. */
+export const EXIT_CODES_HELP =
+  "Exit codes: 0 ok; 1 negative verdict (run failed, drift found, policy refused, audit broken);\n" +
+  "2 usage or spec error; 3 not authenticated or not allowed; 4 not found;\n" +
+  "5 internal error (the server answered 5xx, or tandem itself failed: a bug to report);\n" +
+  "6 the server, its metadata store or an upstream it calls cannot be reached (or answered 502/503/504).";
 
 /** A negative verdict (run failed, drift found, policy refused, audit broken): exit 1, message on stderr. */
 export class VerdictError extends Error {

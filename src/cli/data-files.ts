@@ -15,7 +15,7 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { writeFileAtomic } from "../stores/files/atomic.js";
 import type { TandemApi } from "./api.js";
-import { UsageError } from "./context.js";
+import { UsageError, VerdictError } from "./context.js";
 
 export interface LocalFile {
   /** Path inside the version (POSIX). */
@@ -164,7 +164,8 @@ export async function writeVerified(
       createWriteStream(temp),
     );
     const actual = hash.digest("hex");
-    if (actual !== sha256) throw new Error(`${label}: downloaded bytes hash to ${actual}, the manifest says ${sha256}`);
+    if (actual !== sha256)
+      throw new VerdictError(`${label}: downloaded bytes hash to ${actual}, the manifest says ${sha256}`);
     await rename(temp, dest);
   } catch (error) {
     await rm(temp, { force: true });

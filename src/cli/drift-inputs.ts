@@ -12,7 +12,7 @@ import { TabularFileError, tabularFormatOf } from "../core/data/readers/index.js
 import type { ColumnType } from "../core/monitoring/columns.js";
 import { loadTable, type LoadedTable } from "../core/monitoring/table-load.js";
 import { ApiError } from "./api.js";
-import { openApi, projectPath, UsageError } from "./context.js";
+import { openApi, projectPath, UsageError, VerdictError } from "./context.js";
 
 export const DATASET_SCHEME = "dataset://";
 
@@ -58,7 +58,8 @@ async function loadDataset(ref: string, project: string): Promise<LoadedTable> {
       const res = await api.raw("GET", path);
       if (res.status !== 200) throw new ApiError(res.status, "HTTP_ERROR", `${label}:${e.path}: HTTP ${res.status}`);
       const sha = createHash("sha256").update(res.body).digest("hex");
-      if (sha !== e.sha256) throw new Error(`${label}:${e.path}: content does not match its manifest (sha256 ${sha})`);
+      if (sha !== e.sha256)
+        throw new VerdictError(`${label}:${e.path}: content does not match its manifest (sha256 ${sha})`);
       const local = join(dir, `${i}-${basename(e.path)}`);
       writeFileSync(local, res.body);
       tables.push(await loadTable(local, `${label}:${e.path}`));

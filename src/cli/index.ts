@@ -3,8 +3,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
-import { ApiError } from "./api.js";
-import { EXIT, UsageError, VerdictError, closeApi } from "./context.js";
+import { assertNever, TandemError, type ErrorCode } from "../core/errors.js";
+import { ApiError, UnreachableError } from "./api.js";
+import { EXIT, EXIT_CODES_HELP, UsageError, VerdictError, closeApi } from "./context.js";
 import { SpecProblemsError } from "./spec-problems.js";
 import { registerAccessCommands } from "./access.js";
 import { registerAlertCommands } from "./alerts.js";
@@ -27,8 +28,7 @@ export function buildProgram(): Command {
     .description(
       "Ship software and machine-learning models through the same pipelines, and keep them healthy in production.\n\n" +
         "Talks to the server at $TANDEM_URL when set, else works on the embedded stores in $TANDEM_HOME (default ./.tandem).\n" +
-        "Exit codes: 0 ok; 1 negative verdict (run failed, drift found, policy refused, audit broken);\n" +
-        "2 usage or spec error; 3 not authenticated or not allowed; 4 not found.",
+        EXIT_CODES_HELP,
     )
     .version("0.1.0")
     .showHelpAfterError()
@@ -52,22 +52,53 @@ export function buildProgram(): Command {
   return program;
 }
 
-function exitCodeOf(error: unknown): number {
+/** Domain errors a command meets in-process map like their HTTP statuses would. */
+function exitCodeOfDomain(code: ErrorCode): number {
+  switch (code) {
+    case "INVALID_INPUT":
+    case "UNPROCESSABLE":
+    case "PAYLOAD_TOO_LARGE":
+      return EXIT.usage;
+    case "UNAUTHENTICATED":
+    case "FORBIDDEN":
+      return EXIT.auth;
+    case "NOT_FOUND":
+      return EXIT.notFound;
+    case "CONFLICT":
+    case "POLICY_REFUSED":
+      return EXIT.negative;
+    case "INTERNAL":
+      return EXIT.internal;
+    case "BAD_GATEWAY":
+      return EXIT.unreachable;
+    default:
+      return assertNever(code, "error code");
+  }
+}
+
+export function exitCodeOf(error: unknown): number {
   if (error instanceof VerdictError) return EXIT.negative;
   if (error instanceof UsageError || error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof UnreachableError) return EXIT.unreachable;
+  if (error instanceof TandemError) return exitCodeOfDomain(error.code);
   if (error instanceof ApiError) {
     if (error.status === 401 || error.status === 403) return EXIT.auth;
     if (error.status === 404) return EXIT.notFound;
     if (error.status === 409) return EXIT.negative;
     if (error.status >= 400 && error.status < 500) return EXIT.usage;
-    return EXIT.negative;
+    // 502/503/504: the server is up but what it depends on (an upstream, its store) is not.
+    if (error.status === 502 || error.status === 503 || error.status === 504) return EXIT.unreachable;
+    return EXIT.internal;
   }
-  return EXIT.negative;
+  return EXIT.internal;
 }
 
 function describe(error: unknown): string {
   if (error instanceof SpecProblemsError) return error.describe();
   if (error instanceof ApiError) {
+    if (error.status >= 500) {
+      return `error: the server failed: ${error.message}${error.requestId ? ` (request id ${error.requestId}: its log has the details)` : ""}`;
+    }
     const lines = [`error: ${error.message}`];
     if (error.details && typeof error.details === "object" && "issues" in error.details) {
       for (const issue of (error.details as { issues: Array<{ path?: string; message: string }> }).issues.slice(1)) {
@@ -76,8 +107,11 @@ function describe(error: unknown): string {
     }
     return lines.join("\n");
   }
-  if (error instanceof Error) return `error: ${error.message}`;
-  return `error: ${String(error)}`;
+  const known = [VerdictError, UsageError, ConfigError, UnreachableError, TandemError];
+  if (error instanceof Error && known.some((k) => error instanceof k)) return `error: ${error.message}`;
+  // Anything else is a bug in tandem: say so, and how to see where.
+  const message = error instanceof Error ? error.message : String(error);
+  return `error: internal error: ${message}${process.env.TANDEM_DEBUG ? "" : " (TANDEM_DEBUG=1 shows the stack)"}`;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ApiError, type TandemApi } from "../cli/api.js";
 import type { RunWire, StepWire } from "../cli/pipelines-progress.js";
+import { VerdictError } from "../cli/context.js";
 import { loadConfig } from "../config.js";
 import { startServer, type RunningServer } from "../server/listen.js";
 import { clientAs, ENDPOINT, MODEL, MONITOR, p, p95, PROJECT, replay, waitUntilReady } from "./client.js";
@@ -147,7 +148,7 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
       );
       progress.line(`dana approves ${MODEL}@${version}: ${r.outcomes.map((x) => x.status).join(", ") || "recorded"}`);
     });
-    if (trainRun.status !== "succeeded") throw new Error(await failure(admin, trainRun));
+    if (trainRun.status !== "succeeded") throw new VerdictError(await failure(admin, trainRun));
     const steps = new Map((trainRun.steps ?? []).map((s) => [s.name, s]));
     const championVersion = metricOf(steps.get("register"), "model_version")!;
     const ev = steps.get("evaluate")?.metrics ?? {};
@@ -206,7 +207,7 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
         run = (await admin.get<{ runs: RunWire[] }>(p("/pipeline-runs"), { pipeline: "retrain", limit: 1 })).runs[0];
         if (!run) await sleep(250);
       }
-      if (!run) throw new Error(`alert ${alert.id} fired but no retrain run started within 60 s`);
+      if (!run) throw new VerdictError(`alert ${alert.id} fired but no retrain run started within 60 s`);
       const t = run.trigger as { kind?: string; name?: string; alert_id?: string };
       progress.line(
         `run ${run.id} started by ${t.kind ?? "?"} ${t.name ?? ""} (alert ${t.alert_id ?? "?"}), acting as system`,

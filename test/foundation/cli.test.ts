@@ -62,7 +62,8 @@ describe("tandem CLI", () => {
     };
     const yamlError = {
       code: 2,
-      stderr: "tandem.yaml:6:14: (yaml): Nested mappings are not allowed in compact mappings\nerror: tandem.yaml: 1 problem\n",
+      stderr:
+        "tandem.yaml:6:14: (yaml): Nested mappings are not allowed in compact mappings\nerror: tandem.yaml: 1 problem\n",
     };
     expect(inDir(["validate"])).toEqual(yamlError);
     expect(inDir(["apply"])).toEqual(yamlError);
@@ -73,6 +74,38 @@ describe("tandem CLI", () => {
     expect(typo.stderr).toMatch(/\nerror: typo\.yaml: 2 problems\n$/);
     expect(inDir(["apply", "typo.yaml"])).toEqual(typo);
     expect(inDir(["run", "train", "--file", "typo.yaml"])).toEqual(typo);
+  });
+
+  it("exits 5 on an internal error (naming the request id in the log) and 6 when nothing answers", async () => {
+    expect(tandem(["users", "ls"], env).code).toBe(0);
+    const { default: Database } = await import("better-sqlite3");
+    const rename = (from: string, to: string) => {
+      const db = new Database(join(home, "tandem.db"));
+      db.exec(`alter table ${from} rename to ${to}`);
+      db.close();
+    };
+    rename("tracking_experiments", "tracking_experiments_gone");
+    try {
+      const internal = tandem(["experiments", "ls"], env);
+      expect(internal.code).toBe(5);
+      expect(internal.stderr).toMatch(
+        /^error: the server failed: internal error \(request id [0-9a-f]{32}: its log has the details\)$/m,
+      );
+    } finally {
+      rename("tracking_experiments_gone", "tracking_experiments");
+    }
+    const noServer = tandem(["users", "ls"], { ...env, TANDEM_URL: "http://127.0.0.1:59999" });
+    expect(noServer).toMatchObject({ code: 6 });
+    expect(noServer.stderr).toMatch(
+      /cannot reach the server at http:\/\/127\.0\.0\.1:59999 \(TANDEM_URL\): ECONNREFUSED/,
+    );
+    const noStore = tandem(["users", "ls"], {
+      ...env,
+      TANDEM_DATABASE_URL: "postgres://tandem:s3cret-pw@127.0.0.1:59999/tandem",
+    });
+    expect(noStore.code).toBe(6);
+    expect(noStore.stderr).toMatch(/cannot reach the metadata store at postgres:\/\/tandem:\*\*\*@127\.0\.0\.1:59999/);
+    expect(noStore.stderr).not.toContain("s3cret-pw");
   });
 
   it("verifies the audit chain (exit 0) and catches a deleted newest event (exit 1)", async () => {

@@ -55,6 +55,6 @@ export async function migrateToLatest(
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${reason}`);
+    throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${reason}`, { cause: error });
   }
 }
