@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { assignOperationIds } from "./operation-ids.js";
 import { changesState, type AnyRoute } from "./route-kit.js";
 
 const ERROR_SCHEMA = {
@@ -33,6 +34,7 @@ function openApiPath(url: string): string {
 /** The OpenAPI 3.1 document, generated from the same route definitions the server runs. */
 export function buildOpenApi(routes: AnyRoute[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const operationIds = assignOperationIds(routes);
   for (const route of routes) {
     const path = openApiPath(route.url);
     const parameters: unknown[] = [];
@@ -54,6 +56,7 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
     const security =
       route.auth === "bearer" ? [{ bearer: [] }] : route.auth === "hmac" ? [{ webhookSignature: [] }] : [];
     const operation: Record<string, unknown> = {
+      operationId: operationIds.get(route),
       summary: route.summary,
       description: route.description,
       tags: route.tags,

@@ -43,6 +43,8 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   aliases?: string[];
   summary: string;
   tags: string[];
+  /** The OpenAPI operationId (default: derived from method and URL, see operation-ids.ts). */
+  operationId?: string;
   auth: AuthScheme;
   role: RequiredRole | null;
   /** Whether it changes state (default: every method but GET). The guard test relies on it. */

@@ -38,6 +38,7 @@ export const auditRoutes: AnyRoute[] = [
   defineRoute({
     method: "GET",
     url: "/api/v1/projects/:project/audit",
+    operationId: "listProjectAuditEvents",
     summary: "A project's audit events, newest first.",
     tags: ["audit"],
     auth: "bearer",
@@ -54,6 +55,7 @@ export const auditRoutes: AnyRoute[] = [
   defineRoute({
     method: "GET",
     url: "/api/v1/audit",
+    operationId: "listAuditEvents",
     summary: "Every audit event, newest first (site admins).",
     tags: ["audit"],
     auth: "bearer",

@@ -14,6 +14,7 @@ import { pipelineRoutes } from "./pipelines.js";
 import { pipelineEventRoutes } from "./pipeline-events.js";
 import { sessionRoutes } from "./session.js";
 import { systemRoutes } from "./system.js";
+import { apiDocsRoutes } from "./api-docs.js";
 import { trackingRoutes } from "./tracking-all.js";
 import { llmChatRoutes } from "./llm-chat.js";
 import { promptRoutes } from "./prompts.js";
@@ -22,6 +23,7 @@ import { traceRoutes } from "./traces.js";
 export function allRoutes(): AnyRoute[] {
   return [
     ...systemRoutes,
+    ...apiDocsRoutes,
     ...accessRoutes,
     ...auditRoutes,
     ...dataRoutes,
