@@ -61,6 +61,7 @@ function exitCodeOfDomain(code: ErrorCode): number {
       return EXIT.usage;
     case "UNAUTHENTICATED":
     case "FORBIDDEN":
+    case "RATE_LIMITED":
       return EXIT.auth;
     case "NOT_FOUND":
       return EXIT.notFound;
@@ -82,7 +83,8 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof UnreachableError) return EXIT.unreachable;
   if (error instanceof TandemError) return exitCodeOfDomain(error.code);
   if (error instanceof ApiError) {
-    if (error.status === 401 || error.status === 403) return EXIT.auth;
+    // 429: too many failed sign-ins from here (the rate limit on guessing tokens).
+    if (error.status === 401 || error.status === 403 || error.status === 429) return EXIT.auth;
     if (error.status === 404) return EXIT.notFound;
     if (error.status === 409) return EXIT.negative;
     if (error.status >= 400 && error.status < 500) return EXIT.usage;
