@@ -7,6 +7,7 @@
 import type { Config } from "../config.js";
 import { createServices } from "../main.js";
 import { inferenceRoutes } from "../server/routes/inference.js";
+import { oipV2Routes } from "../server/routes/oip-v2.js";
 import { systemRoutes } from "../server/routes/system.js";
 import { listenUntilStopped } from "../server/listen.js";
 import { loggerFor } from "../server/logging.js";
@@ -34,7 +35,7 @@ export async function startServeProcess(
   await serving.runtime.sync(true);
   const { app } = await buildServer({
     services: opened.services,
-    routes: [...systemRoutes, ...inferenceRoutes],
+    routes: [...systemRoutes, ...inferenceRoutes, ...oipV2Routes],
     logger,
   });
   // Stop accepting, let in-flight requests finish, then flush the log and unload models.

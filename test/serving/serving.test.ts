@@ -161,6 +161,64 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       expect(all).toEqual(new Set([1, 2]));
     });
 
+    it("answers OIP v2 server metadata, and one served version by name: no split, logged under it", async () => {
+      const headers = {
+        authorization: `Bearer ${t.adminToken}`,
+        "x-tandem-project": P,
+        "content-type": "application/json",
+      };
+      const get = async (path: string) => {
+        const res = await fetch(`${t.url}${path}`, { headers });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      const infer = async (version: number, routingKey: string) => {
+        const res = await fetch(`${t.url}/v2/models/churn/versions/${version}/infer`, {
+          method: "POST",
+          headers: { ...headers, "x-tandem-routing-key": routingKey },
+          body: JSON.stringify({ inputs: [{ name: "features", shape: [1, 3], datatype: "FP32", data: [3, 1, 2] }] }),
+        });
+        return {
+          status: res.status,
+          slot: res.headers.get("x-tandem-slot"),
+          body: (await res.json()) as {
+            model_version: string;
+            parameters: { request_id: string };
+            outputs: Array<{ name: string; data: number[] }>;
+            error?: { message: string };
+          },
+        };
+      };
+      expect((await get("/v2")).body).toEqual({ name: "tandem", version: "0.1.0", extensions: ["tandem_routing_key"] });
+      // The endpoint serves v1 (primary) and v2 (canary at 50%), as the previous test left it.
+      expect((await get("/v2/models/churn")).body.versions).toEqual(["1", "2"]);
+      expect((await get("/v2/models/churn/versions/2")).body).toMatchObject({ name: "churn", versions: ["2"] });
+      expect(await get("/v2/models/churn/versions/2/ready")).toEqual({
+        status: 200,
+        body: { name: "churn", ready: true },
+      });
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => infer(2, `user-${i}`)));
+      for (const a of answers) {
+        expect(a).toMatchObject({ status: 200, slot: "canary", body: { model_version: "2" } });
+        // v2's own weights: sigmoid(-0.5*3 + 0.2*1 + 0.3*2 + 0.1)
+        const probabilities = a.body.outputs.find((o) => o.name === "probabilities")!.data;
+        expect(probabilities[1]).toBeCloseTo(1 / (1 + Math.exp(0.6)), 5);
+      }
+      expect(await infer(1, "user-1")).toMatchObject({ status: 200, slot: "primary", body: { model_version: "1" } });
+      const unserved = await infer(3, "user-1");
+      expect(unserved.status).toBe(404);
+      expect(unserved.body.error!.message).toBe(
+        "endpoint churn does not serve version 3; it serves 1 (primary), 2 (canary)",
+      );
+      expect((await get("/v2/models/churn/versions/3/ready")).status).toBe(404);
+      expect((await get("/v2/models/churn/versions/3")).status).toBe(404);
+
+      await t.services.serving.logger.flush();
+      const log = await t.services.serving.log.recent(P, "churn", 200);
+      const direct = log.filter((e) => answers.some((a) => a.body.parameters.request_id === e.requestId));
+      expect(direct).toHaveLength(10);
+      expect(new Set(direct.map((e) => `${e.version}/${e.slot}`))).toEqual(new Set(["2/canary"]));
+    });
+
     it("mirrors requests to a shadow: logged, never returned", async () => {
       const deployed = await t.api<{ shadow: string; shadow_percent: number }>(
         "PUT",

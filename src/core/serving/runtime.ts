@@ -220,6 +220,49 @@ export class ServingRuntime {
     return Boolean(live?.primary?.ready());
   }
 
+  /**
+   * The runner that serves `version` of an endpoint now, and in which slot; a version the endpoint
+   * does not serve (any more, or yet) is not found, and the error names the ones it does.
+   */
+  servedVersion(project: string, name: string, version: number): { runner: ModelRunner; slot: Slot } {
+    const live = this.get(project, name);
+    const served = (["primary", "canary", "shadow"] as const).flatMap((slot) => {
+      const runner = live[slot];
+      return runner ? [{ runner, slot }] : [];
+    });
+    const found = served.find((s) => s.runner.model.version === version);
+    if (found) return found;
+    const list = served.map((s) => `${s.runner.model.version} (${s.slot})`).join(", ") || "none yet";
+    throw new NotFoundError(`endpoint ${name} does not serve version ${version}; it serves ${list}`, {
+      served: served.map((s) => ({ version: s.runner.model.version, slot: s.slot })),
+    });
+  }
+
+  /**
+   * Answers with one version the endpoint serves, as a caller that names the version asks: no
+   * traffic split, no fallback to the primary, no shadow mirror. Logged under that version and slot.
+   */
+  async predictVersion(
+    project: string,
+    name: string,
+    version: number,
+    instances: unknown[],
+    requestId: string = newId(),
+  ): Promise<PredictResult> {
+    const live = this.get(project, name);
+    const { runner, slot } = this.servedVersion(project, name, version);
+    const answer = await this.run(live, runner, slot, instances, requestId);
+    if (!answer.ok) throw answer.error;
+    return {
+      predictions: answer.predictions,
+      predictionIds: answer.ids,
+      model: live.endpoint.model,
+      version,
+      slot,
+      requestId,
+    };
+  }
+
   async predict(
     project: string,
     name: string,

@@ -8,6 +8,7 @@ import { auditRoutes } from "./audit.js";
 import { dataRoutes } from "./data.js";
 import { endpointRoutes } from "./endpoints.js";
 import { inferenceRoutes } from "./inference.js";
+import { oipV2Routes } from "./oip-v2.js";
 import { modelGateRoutes } from "./model-gates.js";
 import { modelRoutes } from "./models.js";
 import { pipelineRoutes } from "./pipelines.js";
@@ -31,6 +32,7 @@ export function allRoutes(): AnyRoute[] {
     ...pipelineEventRoutes,
     ...endpointRoutes,
     ...inferenceRoutes,
+    ...oipV2Routes,
     ...trackingRoutes,
     ...alertRoutes,
     ...monitorRoutes,

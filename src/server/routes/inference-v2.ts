@@ -7,7 +7,7 @@
  * (FP32) [N, K] in class order; regressors give `value` (FP32) [N].
  */
 import { UnprocessableError } from "../../core/errors.js";
-import type { LiveEndpoint } from "../../core/serving/runtime.js";
+import type { ModelRunner } from "../../core/serving/runtime.js";
 import type { ModelSignature, TensorElementType } from "../../core/training/signature.js";
 import { featuresOf } from "../../core/serving/codec.js";
 
@@ -105,11 +105,13 @@ function platformOf(format: string | undefined): string {
   return "onnxruntime_onnx";
 }
 
-export function v2Metadata(live: LiveEndpoint, name: string) {
-  const signature = live.primary?.signature ?? null;
-  const versions = [live.endpoint.primaryVersion, live.endpoint.canaryVersion]
-    .filter((v): v is number => v !== null)
-    .map(String);
+/**
+ * Model metadata: `runners` are the versions the answer describes (every version an endpoint serves,
+ * or the one a `/versions/{v}` URL names); tensors come from the first of them.
+ */
+export function v2Metadata(name: string, model: string, runners: ModelRunner[]) {
+  const first = runners[0];
+  const signature = first?.signature ?? null;
   const tensor = (t: { name: string; type: TensorElementType; shape: (number | null)[] }) => ({
     name: t.name,
     datatype: V2_TYPES[t.type],
@@ -117,12 +119,12 @@ export function v2Metadata(live: LiveEndpoint, name: string) {
   });
   return {
     name,
-    versions,
-    platform: platformOf(live.primary?.model.format),
+    versions: [...new Set(runners.map((r) => String(r.model.version)))],
+    platform: platformOf(first?.model.format),
     inputs: signature ? signature.inputs.map(tensor) : [],
     outputs: signature ? signature.outputs.map(tensor) : [],
     parameters: {
-      model: live.endpoint.model,
+      model,
       features: signature
         ? featuresOf(signature)
             .map((f) => f.name)

@@ -4,39 +4,24 @@
  *
  * - `POST /v1/endpoints/:endpoint/predict` `{"instances": [...]}` → `{predictions, prediction_ids,
  *   model_version, request_id}`; `POST /v1/endpoints/:endpoint/feedback` `[{prediction_id, label}]`.
- * - Open Inference Protocol v2 (KServe/Triton): `/v2/health/live|ready`, `/v2/models/:endpoint`,
- *   `/v2/models/:endpoint/ready`, `POST /v2/models/:endpoint/infer`.
+ * - Open Inference Protocol v2 (KServe/Triton): in oip-v2.ts.
  *
  * Access: predicting and sending feedback need `viewer` in the project — an application gets a
  * token capped to viewer, which can call models but never change an endpoint. Health and readiness
  * are public, for load balancers. `X-Tandem-Routing-Key` makes the canary choice sticky.
  */
 import { z } from "zod";
-import { InvalidInputError, UnprocessableError } from "../../core/errors.js";
+import { InvalidInputError } from "../../core/errors.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
-import { fromV2Inputs, toV2Outputs, v2Metadata, type V2Input } from "./inference-v2.js";
 
-const ROUTING_HEADER = "x-tandem-routing-key";
-const endpointParams = z.object({ endpoint: z.string() });
+export const ROUTING_HEADER = "x-tandem-routing-key";
+export const endpointParams = z.object({ endpoint: z.string() });
 
-function header(value: string | string[] | undefined): string | undefined {
+export function header(value: string | string[] | undefined): string | undefined {
   return typeof value === "string" && value ? value : undefined;
 }
 
 const predictBody = z.object({ instances: z.array(z.unknown()).max(10_000) });
-const v2Tensor = z.object({
-  name: z.string(),
-  shape: z.array(z.number().int().min(0)),
-  datatype: z.string(),
-  data: z.array(z.unknown()),
-  parameters: z.record(z.string(), z.unknown()).optional(),
-});
-const v2Body = z.object({
-  id: z.string().optional(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
-  inputs: z.array(v2Tensor).min(1),
-  outputs: z.array(z.object({ name: z.string() })).optional(),
-});
 
 export const inferenceRoutes: AnyRoute[] = [
   defineRoute({
@@ -103,102 +88,6 @@ export const inferenceRoutes: AnyRoute[] = [
         items.map((f) => ({ predictionId: f.prediction_id, project, endpoint: params.endpoint, label: f.label, at })),
       );
       return { accepted: items.length - unknown.length, unknown_prediction_ids: unknown };
-    },
-  }),
-  defineRoute({
-    method: "GET",
-    url: "/v2/health/live",
-    summary: "Open Inference Protocol: the server is live.",
-    tags: ["serving"],
-    auth: "none",
-    role: null,
-    response: z.object({ live: z.boolean() }),
-    handler: async () => ({ live: true }),
-  }),
-  defineRoute({
-    method: "GET",
-    url: "/v2/health/ready",
-    summary: "Open Inference Protocol: the server is ready (store reachable, endpoints loaded).",
-    tags: ["serving"],
-    auth: "none",
-    role: null,
-    response: z.object({ ready: z.boolean() }),
-    handler: async ({ services }) => {
-      await services.serving.runtime.syncIfStale();
-      return { ready: true };
-    },
-  }),
-  defineRoute({
-    method: "GET",
-    url: "/v2/models/:endpoint/ready",
-    summary: "Open Inference Protocol: the endpoint's primary model is loaded and warm.",
-    tags: ["serving"],
-    auth: "none",
-    role: null,
-    params: endpointParams,
-    response: z.object({ name: z.string(), ready: z.boolean() }),
-    handler: async ({ services, project, params, reply }) => {
-      await services.serving.runtime.syncIfStale();
-      const ready = services.serving.runtime.isReady(project, params.endpoint);
-      if (!ready) void reply.status(503);
-      return { name: params.endpoint, ready };
-    },
-  }),
-  defineRoute({
-    method: "GET",
-    url: "/v2/models/:endpoint",
-    summary: "Open Inference Protocol: the endpoint's model metadata (inputs, outputs, version).",
-    tags: ["serving"],
-    auth: "bearer",
-    role: "viewer",
-    params: endpointParams,
-    handler: async ({ services, project, params }) => {
-      await services.serving.runtime.syncIfStale();
-      return v2Metadata(services.serving.runtime.get(project, params.endpoint), params.endpoint);
-    },
-  }),
-  defineRoute({
-    method: "POST",
-    url: "/v2/models/:endpoint/infer",
-    summary:
-      "Open Inference Protocol: infer (one FP32 tensor [N, F] named as the model input, or one tensor per feature).",
-    tags: ["serving"],
-    auth: "bearer",
-    role: "viewer",
-    changesState: false,
-    params: endpointParams,
-    body: v2Body,
-    handler: async ({ services, project, params, body, request, reply }) => {
-      const runtime = services.serving.runtime;
-      await runtime.syncIfStale();
-      const live = runtime.get(project, params.endpoint);
-      const signature = live.primary?.signature ?? null;
-      if (!signature)
-        throw new UnprocessableError(
-          `endpoint ${params.endpoint}: its model has no signature, so v2 tensors cannot be mapped; use /v1/endpoints/${params.endpoint}/predict`,
-        );
-      const instances = fromV2Inputs(body.inputs as V2Input[], signature);
-      const requestId = body.id ?? request.id;
-      const r = await runtime.predict(
-        project,
-        params.endpoint,
-        instances,
-        header(request.headers[ROUTING_HEADER]),
-        requestId,
-      );
-      void reply.header("x-tandem-slot", r.slot);
-      const outputs = toV2Outputs(
-        r.predictions,
-        signature,
-        body.outputs?.map((o) => o.name),
-      );
-      return {
-        model_name: params.endpoint,
-        model_version: String(r.version),
-        id: requestId,
-        parameters: { request_id: r.requestId, prediction_ids: r.predictionIds.join(",") },
-        outputs,
-      };
     },
   }),
 ];
