@@ -117,10 +117,12 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (file: string | undefined, opts: { project?: string; json?: boolean }) => {
       const spec = readSpec(file ?? "tandem.yaml");
       const api = await openApi();
-      const result = await api.post<{ valid: boolean; issues: SpecIssue[]; warnings: SpecIssue[]; pipelines: string[] }>(
-        projectPath(resolveProject(opts.project), "/specs/validate"),
-        spec,
-      );
+      const result = await api.post<{
+        valid: boolean;
+        issues: SpecIssue[];
+        warnings: SpecIssue[];
+        pipelines: string[];
+      }>(projectPath(resolveProject(opts.project), "/specs/validate"), spec);
       if (opts.json) printJson(result);
       else
         for (const w of result.warnings)
