@@ -43,12 +43,10 @@ pipelines:
           expect: expect.yaml
       boxed:
         run: echo hi
-        resources:
-          image: python:3.12
+        image: python:3.12
       pinned:
         run: echo hi
-        resources:
-          image: python@sha256:${"a".repeat(64)}
+        image: python@sha256:${"a".repeat(64)}
 `;
 
 describe("tandem validate against the project folder", () => {
@@ -77,7 +75,7 @@ describe("tandem validate against the project folder", () => {
       "15:38: pipelines.p.steps.uncovered.run: steps.uncovered.run reads lib/util.js, which is not an input: editing it will not rerun the step (add it to inputs: or cache: { files: [...] })",
       '21:21: pipelines.p.steps.export.with.endpoint: endpoint ghost-endpoint does not exist yet (endpoint "ghost-endpoint" not found in project "default"): the step will fail unless it exists when it starts',
       "33:20: pipelines.p.steps.check-other.with.dataset: dataset nowhere@latest does not exist yet (no dataset nowhere in project default): the step will fail unless it exists when it starts",
-      "38:18: pipelines.p.steps.boxed.resources.image: image python:3.12 is a tag, not a digest: pin it (name@sha256:…) so the environment cannot change under the same cache key",
+      "37:16: pipelines.p.steps.boxed.image: image python:3.12 is a tag, not a digest: pin it (name@sha256:…) so the environment cannot change under the same cache key",
     ]);
     const missing = await check(SPEC.replace("expect: expect.yaml", "expect: expectations/none.yaml"));
     expect(missing.issues.map(text)).toEqual([

@@ -5,6 +5,7 @@
  */
 import type { Tx } from "../ports.js";
 import type { CacheEntry, LogChunk, PipelineRun, RunStatus, SpecVersion, StepRun } from "./model.js";
+import type { ExecutorName } from "./spec/executors.js";
 import type { OutputKind } from "./spec/schema.js";
 
 export interface RunListQuery {
@@ -156,6 +157,17 @@ export interface Executor {
    * process is still the one recorded (same start time). Says what it did or why it left it alone.
    */
   killOrphan(info: StepProcess): Promise<string>;
+}
+
+/** What this server knows of its executors, for `tandem validate`. */
+export interface ExecutorCatalog {
+  /** The executor of steps that name none (TANDEM_EXECUTOR; default local). */
+  readonly defaultExecutor: ExecutorName;
+  /**
+   * Why steps on `name` cannot work from this server (it is not configured here; its nodes could not
+   * reach the server's API or a shared path), or null when they can.
+   */
+  problem(name: ExecutorName): string | null;
 }
 
 /**

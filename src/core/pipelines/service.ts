@@ -126,7 +126,11 @@ export class PipelineService {
     const found = await checkProject(spec, at, {
       project,
       workspace: input.workspace ?? null,
-      deps: { workspace: this.o.engine.workspace, references: this.o.engine.references },
+      deps: {
+        workspace: this.o.engine.workspace,
+        references: this.o.engine.references,
+        executors: this.o.engine.executors,
+      },
     });
     return { spec: found.issues.length ? undefined : spec, issues: found.issues, warnings: found.warnings };
   }

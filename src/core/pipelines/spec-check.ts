@@ -11,8 +11,8 @@ import { InvalidInputError, NotFoundError } from "../errors.js";
 import type { WithReference } from "./builtins/contract.js";
 import { findBuiltin } from "./builtins/index.js";
 import { isModelRef, staticWith } from "./builtins/references.js";
-import { isPinnedImage, stepImage } from "./engine/environment.js";
-import type { ReferenceResolver, WorkspaceAccess } from "./ports.js";
+import { checkExecution } from "./spec-check-executors.js";
+import type { ExecutorCatalog, ReferenceResolver, WorkspaceAccess } from "./ports.js";
 import type { SpecIssue, SpecLocator, SpecPath } from "./spec/positions.js";
 import { stepDependencies } from "./spec/references.js";
 import type { PipelineSpec, StepSpec, TandemSpec } from "./spec/schema.js";
@@ -21,6 +21,8 @@ import { isUnder, scriptPaths } from "./spec/script-paths.js";
 export interface ProjectCheckDeps {
   workspace: WorkspaceAccess;
   references?: ReferenceResolver;
+  /** The executors this server has, for "executor slurm cannot run here" warnings. */
+  executors?: ExecutorCatalog;
 }
 
 export interface ProjectFindings {
@@ -150,17 +152,7 @@ async function references(c: Context, spec: TandemSpec, name: string, pipeline: 
           ),
         );
     }
-    const image = stepImage(step);
-    if (image && !isPinnedImage(image)) {
-      const path =
-        (step as { image?: unknown }).image !== undefined ? [...base, "image"] : [...base, "resources", "image"];
-      c.out.warnings.push(
-        c.at.issue(
-          path,
-          `image ${image} is a tag, not a digest: pin it (name@sha256:…) so the environment cannot change under the same cache key`,
-        ),
-      );
-    }
+    checkExecution(c.at, base, step, pipeline, c.deps.executors, c.out);
   }
 }
 

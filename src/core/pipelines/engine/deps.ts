@@ -5,6 +5,7 @@ import type {
   DatasetResolver,
   EnvironmentProbe,
   Executor,
+  ExecutorCatalog,
   PipelineStore,
   ReferenceResolver,
   TrackingLink,
@@ -14,6 +15,8 @@ import type {
 export interface EngineDeps {
   store: PipelineStore;
   executor: Executor;
+  /** Which executors exist and whether they can work (validate's warnings); without it, none are checked. */
+  executors?: ExecutorCatalog;
   artifacts: ArtifactStore;
   workspace: WorkspaceAccess;
   /** This process's lease owner id: `host:pid:random`. */

@@ -6,15 +6,14 @@
  */
 import { createHash } from "node:crypto";
 import type { StepEnvironment } from "../model.js";
-import type { StepSpec } from "../spec/schema.js";
+import { stepExecution } from "../spec/executors.js";
+import type { PipelineSpec, StepSpec } from "../spec/schema.js";
 import type { EngineDeps } from "./deps.js";
 import { canonicalJson } from "./cache-key.js";
 
-/** The container image a step names (`resources.image` today; the executors' `image:` field too). */
-export function stepImage(spec: StepSpec): string | null {
-  const own = (spec as { image?: unknown }).image;
-  if (typeof own === "string" && own) return own;
-  return spec.resources?.image ?? null;
+/** The container image a step names (its `image:`, the deprecated `resources.image`, or its pipeline's `image:`). */
+export function stepImage(spec: StepSpec, pipeline?: PipelineSpec): string | null {
+  return stepExecution(spec, pipeline).image;
 }
 
 /** A tag without `@sha256:` can point at another image tomorrow (`tandem validate` warns). */
@@ -62,9 +61,13 @@ export class RunEnvironment {
   }
 
   /** `env` is the step's rendered `env:`; its PATH, when set, is where the step finds interpreters. */
-  async forStep(spec: StepSpec, env: Record<string, string>): Promise<StepEnvironment> {
+  async forStep(spec: StepSpec, env: Record<string, string>, pipeline?: PipelineSpec): Promise<StepEnvironment> {
     const probed = this.interpretersOn(env.PATH ?? null);
-    const parts = { lockfiles: await this.lockfileHashes(), interpreters: await probed, image: stepImage(spec) };
+    const parts = {
+      lockfiles: await this.lockfileHashes(),
+      interpreters: await probed,
+      image: stepImage(spec, pipeline),
+    };
     return { ...parts, digest: environmentDigest(parts), imageId: null };
   }
 }

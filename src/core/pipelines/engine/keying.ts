@@ -41,7 +41,7 @@ export async function keyStep(deps: EngineDeps, scope: StepScope): Promise<Keyed
   const pins = await resolveReferences(deps, scope);
   const files = await hashCacheFiles(deps, scope);
   const runEnv = scope.environment ?? new RunEnvironment(deps, scope.run.workspace);
-  const environment = await runEnv.forStep(scope.spec, renderEnv({ ...scope, paths: null }));
+  const environment = await runEnv.forStep(scope.spec, renderEnv({ ...scope, paths: null }), scope.pipeline);
   const key = stepKey(scope, {
     inputs,
     refs: Object.fromEntries(Object.entries(refs).map(([k, v]) => [k, v.manifest])),

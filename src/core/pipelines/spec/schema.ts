@@ -11,6 +11,7 @@ import { monitorSpecSchema } from "./monitors.js";
 import { durationSchema, identSchema, nameSchema, scalarSchema } from "./names.js";
 import { policySpecSchema } from "./policies.js";
 import { llmProjectSpecSchema } from "./llm.js";
+import { executionFields } from "./executors.js";
 
 export const PARAM_TYPES = ["string", "number", "integer", "boolean"] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
@@ -119,18 +120,31 @@ export const stepSpecSchema = z
       .max(20)
       .optional()
       .describe("Extra attempts after a failure, with exponential backoff (default 0)."),
-    timeout: durationSchema.optional().describe("Kill the step's whole process tree after this long (default: none)."),
+    timeout: durationSchema
+      .optional()
+      .describe(
+        "Kill the step's whole process tree after this long (Slurm --time, Kubernetes activeDeadlineSeconds; default: none).",
+      ),
+    ...executionFields,
     resources: z
       .strictObject({
-        cpu: z.union([z.string(), z.number()]).optional(),
-        memory: z.string().optional(),
-        gpu: z.number().int().min(0).optional(),
-        image: z
-          .string()
+        cpu: z
+          .union([
+            z.string().regex(/^\d+(\.\d+)?m?$/, { error: 'expected a CPU count such as 2, "0.5" or "500m"' }),
+            z.number().positive(),
+          ])
           .optional()
-          .describe("A container image for executors that run one (part of the environment digest)."),
+          .describe("CPUs (Slurm --cpus-per-task, rounded up; Kubernetes requests and limits)."),
+        memory: z
+          .string()
+          .regex(/^\d+(\.\d+)?([KMGT]i?|[kMGT]B?)?$/, { error: 'expected a memory size such as "512Mi" or "4Gi"' })
+          .optional()
+          .describe("Memory, Kubernetes-style (512Mi, 4Gi; Slurm --mem in MiB)."),
+        gpu: z.number().int().min(0).optional().describe("GPUs (Slurm --gres=gpu:N; Kubernetes nvidia.com/gpu)."),
+        image: z.string().optional().describe("Deprecated: use the step's image: (tandem validate warns)."),
       })
-      .optional(),
+      .optional()
+      .describe("What the step needs; Slurm and Kubernetes enforce it, the local executor does not."),
     secrets: z
       .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a secret name is an environment variable name" }))
       .optional()
@@ -197,6 +211,7 @@ export const pipelineSpecSchema = z.strictObject({
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), scalarSchema)
     .optional()
     .describe("Environment for every step (a step's own env: wins)."),
+  ...executionFields,
   steps: z
     .record(nameSchema, stepSpecSchema)
     .refine((s) => Object.keys(s).length > 0, { error: "a pipeline needs at least one step" })
