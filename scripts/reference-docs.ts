@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { buildProgram } from "../src/cli/index.js";
 import { buildOpenApi } from "../src/server/openapi.js";
 import { allRoutes } from "../src/server/routes/index.js";
+import { mlflowEndpointsReference } from "../src/server/routes/mlflow-status.js";
 import { PACKAGE_VERSION } from "../src/server/routes/system.js";
 import { tandemYamlReference, tandemYamlSchemaText } from "../src/core/pipelines/spec/reference.js";
 
@@ -36,6 +37,7 @@ export function openApiReference(): string {
 export const GENERATORS: Record<string, () => string | Promise<string>> = {
   "cli.md": cliReference,
   "openapi.json": openApiReference,
+  "mlflow-endpoints.md": () => mlflowEndpointsReference(allRoutes()),
   "tandem-yaml.md": tandemYamlReference,
   "tandem-yaml.schema.json": tandemYamlSchemaText,
 };

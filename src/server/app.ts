@@ -135,7 +135,8 @@ class RequestLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const status = reply.statusCode;
-    const level = error || status >= 500 ? "error" : routineUrl(request.url) ? "debug" : "info";
+    // 501 is a client asking for what this server does not do (MLflow 3 endpoints), not a failure.
+    const level = error || (status >= 500 && status !== 501) ? "error" : routineUrl(request.url) ? "debug" : "info";
     if (!(request.log as PinoLogger).isLevelEnabled(level)) return;
     const user = (request as GuardedRequest)[GUARDED]?.principal.userName;
     request.log[level](

@@ -68,8 +68,9 @@ function mlflowStatus(code: ErrorCode): number {
   return code === "CONFLICT" ? 400 : statusOf(code);
 }
 
+/** MLflow's REST paths (2.0, and 3.0 where MLflow 3 put its newer endpoints). */
 export function isMlflowUrl(url: string): boolean {
-  return url.startsWith("/api/2.0/") || url.startsWith("/ajax-api/2.0/");
+  return /^\/(?:ajax-)?api\/[23]\.0\//.test(url);
 }
 
 export function zodToInvalidInput(error: ZodError, where: string): TandemError {
