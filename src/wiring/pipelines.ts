@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { SYSTEM_USER, type Principal } from "../core/governance/model.js";
+import { RunTokens } from "../core/governance/run-tokens.js";
 import type { BuiltinServices } from "../core/pipelines/builtins/contract.js";
 import type { EngineDeps } from "../core/pipelines/engine/deps.js";
 import { parseSecretKey, SecretBox, SecretService } from "../core/pipelines/secrets.js";
@@ -81,14 +81,6 @@ export function leaseOwnerAlive(owner: string): boolean {
   }
 }
 
-const SYSTEM_PRINCIPAL: Principal = {
-  userName: SYSTEM_USER,
-  isAdmin: true,
-  tokenId: null,
-  tokenRole: null,
-  tokenProject: null,
-};
-
 export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const store = new SqlPipelineStore(sql);
   const executor = await LocalExecutor.create({
@@ -103,8 +95,8 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     store,
     new SecretBox(await loadSecretKey(config.home, config.secretKey)),
   );
-  // One token per run, for steps to call the API (MLflow logging); member of the run's project, a day long.
-  const runTokens = new Map<string, string>();
+  // One token per run for its steps to call the API (MLflow logging): see RunTokens.
+  const runTokens = new RunTokens(services.access);
   const engine: EngineDeps = {
     store,
     executor,
@@ -124,23 +116,9 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     async stepApi(run) {
       const url = services.config.serverUrl ?? null;
       if (!url) return { url: null, token: null };
-      let token = runTokens.get(run.id);
-      if (!token) {
-        token = (
-          await services.access.createToken(SYSTEM_PRINCIPAL, {
-            userName: SYSTEM_USER,
-            name: `pipeline run ${run.id}`,
-            role: "member",
-            project: run.project,
-            expiresAt: Date.now() + 86_400_000,
-            // Bound to the run: what its steps do through the API is the person behind the run's.
-            runId: run.id,
-          })
-        ).token;
-        runTokens.set(run.id, token);
-      }
-      return { url, token };
+      return { url, token: await runTokens.issue(run) };
     },
+    stepApiLease: runTokens,
   };
   const pipelines = new PipelineService({
     metadata: services.metadata,

@@ -105,7 +105,10 @@ export class AccessService {
    * request, and the two lookups were about a fifth of its CPU. Changes made in this process clear
    * the cache at once; another process's revocation or role change takes effect within the TTL.
    */
-  private readonly principals = new Map<string, { at: number; principal: Principal | null; error?: string }>();
+  private readonly principals = new Map<
+    string,
+    { at: number; principal: Principal | null; error?: string; expiresAt?: number | null }
+  >();
   private readonly roles = new Map<string, { at: number; role: Role | null }>();
   /** How long a cached answer lives, ms (default 2 s). */
   static cacheTtlMs = 2000;
@@ -120,13 +123,15 @@ export class AccessService {
     // Keyed by the token itself, so a cached answer costs no SHA-256 (~3% of a serving process's
     // CPU); the map lives in this process's memory, which sees every request's token anyway.
     const cached = this.principals.get(rawToken);
-    if (cached && nowMs() - cached.at < AccessService.cacheTtlMs) {
+    // A cached answer never outlives the token's own expiry (a run's token may have seconds left).
+    const now = nowMs();
+    if (cached && now - cached.at < AccessService.cacheTtlMs && (cached.expiresAt ?? Infinity) > now) {
       if (cached.principal) return cached.principal;
       throw new UnauthenticatedError(cached.error ?? "the token is not valid");
     }
     try {
-      const principal = await this.lookUpPrincipal(hashToken(rawToken));
-      this.remember(this.principals, rawToken, { at: nowMs(), principal });
+      const { principal, expiresAt } = await this.lookUpPrincipal(hashToken(rawToken));
+      this.remember(this.principals, rawToken, { at: nowMs(), principal, expiresAt });
       return principal;
     } catch (error) {
       if (error instanceof UnauthenticatedError)
@@ -141,14 +146,14 @@ export class AccessService {
     map.set(key, value);
   }
 
-  private async lookUpPrincipal(hash: string): Promise<Principal> {
+  private async lookUpPrincipal(hash: string): Promise<{ principal: Principal; expiresAt: number | null }> {
     const token = await this.store.findTokenByHash(hash);
     if (!token) throw new UnauthenticatedError("the token is not valid");
     if (token.revokedAt !== null) throw new UnauthenticatedError("the token was revoked");
     if (token.expiresAt !== null && token.expiresAt <= nowMs()) throw new UnauthenticatedError("the token has expired");
     const user = await this.store.getUser(token.userName);
     if (!user) throw new UnauthenticatedError("the token's user no longer exists");
-    return {
+    const principal: Principal = {
       userName: user.name,
       isAdmin: user.isAdmin,
       tokenId: token.id,
@@ -156,6 +161,7 @@ export class AccessService {
       tokenProject: token.project,
       runId: token.runId ?? null,
     };
+    return { principal, expiresAt: token.expiresAt };
   }
 
   /** The role a principal acts with in a project, capped by its token; null when it has none. */
@@ -383,6 +389,15 @@ export class AccessService {
     if (userName && userName !== actor.userName) this.requireSiteAdmin(actor);
     const who = userName ?? (actor.isAdmin && actor.tokenRole === null ? null : actor.userName);
     return this.store.listTokens(who);
+  }
+
+  /**
+   * Moves a live token's expiry (a pipeline run's token, renewed while its run is driven). Not an
+   * audited change: it is a lease renewal of a token whose creation and revocation are audited.
+   */
+  async renewToken(id: string, expiresAt: number): Promise<void> {
+    await this.store.setTokenExpiry(id, expiresAt);
+    this.invalidate();
   }
 
   async revokeToken(actor: Principal, id: string): Promise<void> {

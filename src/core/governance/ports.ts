@@ -18,6 +18,8 @@ export interface AccessStore {
   listTokens(userName: string | null, tx?: Tx): Promise<ApiToken[]>;
   getToken(id: string, tx?: Tx): Promise<ApiToken | null>;
   revokeToken(id: string, at: number, tx?: Tx): Promise<void>;
+  /** Moves a live token's expiry (a run's token is renewed while its run is driven). */
+  setTokenExpiry(id: string, expiresAt: number, tx?: Tx): Promise<void>;
   /** The user a git identity (`github:octocat`) is mapped to, or null. */
   userForIdentity(identity: string, tx?: Tx): Promise<string | null>;
   identitiesOf(userName: string, tx?: Tx): Promise<string[]>;

@@ -196,6 +196,15 @@ export class SqlAccessStore implements AccessStore {
     await dbOf(this.store, tx).updateTable("api_tokens").set({ revoked_at: at }).where("id", "=", id).execute();
   }
 
+  async setTokenExpiry(id: string, expiresAt: number, tx?: Tx): Promise<void> {
+    await dbOf(this.store, tx)
+      .updateTable("api_tokens")
+      .set({ expires_at: expiresAt })
+      .where("id", "=", id)
+      .where("revoked_at", "is", null)
+      .execute();
+  }
+
   async getMeta(key: string, tx?: Tx): Promise<string | null> {
     const row = await dbOf(this.store, tx).selectFrom("meta").select("value").where("key", "=", key).executeTakeFirst();
     return row?.value ?? null;

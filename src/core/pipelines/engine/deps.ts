@@ -36,8 +36,20 @@ export interface EngineDeps {
   probe?: EnvironmentProbe;
   tracking?: TrackingLink;
   builtinServices: BuiltinServices;
-  /** The API URL and a token for steps (TANDEM_URL, TANDEM_TOKEN, MLFLOW_TRACKING_URI), when known. */
-  stepApi(run: { id: string; project: string }): Promise<{ url: string | null; token: string | null }>;
+  /**
+   * The API URL and the run's own token for steps (TANDEM_URL, TANDEM_TOKEN, MLFLOW_TRACKING_URI),
+   * when known. `boundMs`: the longest the run may still take (null: unbounded); the token expires by then.
+   */
+  stepApi(run: {
+    id: string;
+    project: string;
+    boundMs: number | null;
+  }): Promise<{ url: string | null; token: string | null }>;
+  /**
+   * The run token's lifetime: renewed on each heartbeat while the run is driven, revoked once the
+   * driver lets the run go (default: none, tokens are not renewed or revoked).
+   */
+  stepApiLease?: { renew(runId: string): Promise<void>; end(runId: string): Promise<void> };
   /** Live log lines (the embedded CLI shows them). */
   onLog?: (runId: string, step: string, line: string, stream: string) => void;
 }

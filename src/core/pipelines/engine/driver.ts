@@ -92,6 +92,7 @@ export class RunDriver {
       return;
     }
     await this.deps.store.renewSteps(this.run.id, this.deps.owner, until);
+    await this.deps.stepApiLease?.renew(this.run.id);
     const fresh = await this.deps.store.getRun(this.run.id);
     if (fresh?.cancelRequested && !this.cancelRequested) this.cancel();
   }
@@ -127,6 +128,8 @@ export class RunDriver {
     } finally {
       clearInterval(timer);
       options.signal.removeEventListener("abort", onStop);
+      // Whatever ended this driver (the run's end, a stop, a lost lease), its steps' token dies with it.
+      await this.endStepApi();
     }
   }
 
@@ -358,8 +361,14 @@ export class RunDriver {
         )
         .catch(() => undefined);
     }
+    // Before the run shows as ended, so nobody sees an ended run whose token still works.
+    await this.endStepApi();
     await this.updateRun({ status, error, finishedAt: nowMs(), leaseExpiresAt: 0 });
     return status;
+  }
+
+  private async endStepApi(): Promise<void> {
+    await this.deps.stepApiLease?.end(this.run.id).catch(() => undefined);
   }
 
   private async writeLock(specDigest: string): Promise<void> {

@@ -17,7 +17,7 @@ import { inputPath, type ResolvedInput } from "./inputs.js";
 import { keyStep } from "./keying.js";
 import { LogSink, maskSecrets } from "./logs.js";
 import { latestMetrics, parseMetrics, type MetricValue } from "./metrics.js";
-import { referencedParams, renderStep, resolverFor, type StepScope } from "./scope.js";
+import { referencedParams, renderStep, resolverFor, runBoundMs, type StepScope } from "./scope.js";
 import { durationMs } from "../spec/names.js";
 
 export interface StepOutcome {
@@ -191,9 +191,10 @@ export async function executeStep(
       error: null,
     };
     const secretEnv = await deps.secrets(run.project, spec.secrets ?? []);
-    secretValues = Object.values(secretEnv);
+    const api = await deps.stepApi({ id: run.id, project: run.project, boundMs: runBoundMs(scope) });
+    // The run's token is a secret like any other: a step that prints its environment shows ***.
+    secretValues = [...Object.values(secretEnv), ...(api.token ? [api.token] : [])];
     sink.setSecrets(secretValues);
-    const api = await deps.stepApi(run);
     const builtin = spec.uses ? findBuiltin(spec.uses.slice("tandem/".length)) : undefined;
     if (spec.uses && !builtin) return await fail(`unknown built-in step ${spec.uses}`);
     const maxAttempts = 1 + (spec.retries ?? 0);

@@ -9,6 +9,7 @@ import { renderDeep, renderPlain, renderShell, stringify, type Resolver, type Va
 import type { PipelineRun, StepRun } from "../model.js";
 import { stepReferences, type Ref } from "../spec/references.js";
 import { formatPath, type SpecPath } from "../spec/positions.js";
+import { durationMs } from "../spec/names.js";
 import type { RunEnvironment } from "./environment.js";
 import type { PipelineSpec, StepSpec } from "../spec/schema.js";
 
@@ -38,6 +39,22 @@ export interface StepScope {
 export function whereInStep(scope: StepScope, path: SpecPath): string {
   const full: SpecPath = ["pipelines", scope.run.pipeline, "steps", scope.inst.step, ...path];
   return scope.locate ? scope.locate(full) : formatPath(full);
+}
+
+/**
+ * The longest a run may take if each of its step instances ran one after another to its timeout on
+ * every attempt, with the retry backoff (at most 60 s) between attempts and a minute to spare; null
+ * when a step has no timeout (the run has no bound). The run's token never outlives it.
+ */
+export function runBoundMs(scope: Pick<StepScope, "pipeline" | "byStep">): number | null {
+  let total = 60_000;
+  for (const [step, instances] of scope.byStep) {
+    const spec = scope.pipeline.steps[step];
+    if (!spec || spec.timeout === undefined) return null;
+    const attempts = 1 + (spec.retries ?? 0);
+    total += instances.length * (attempts * durationMs(spec.timeout) + (attempts - 1) * 60_000);
+  }
+  return total;
 }
 
 /** The instance of a matrix step with the best metric (max unless `min`); the only one otherwise. */
