@@ -12,9 +12,11 @@ import { AccessService } from "./core/governance/access.js";
 import { AuditLog } from "./core/governance/audit.js";
 import type { ArtifactStore } from "./core/artifacts/ports.js";
 import type { Services } from "./server/services.js";
+import type { ClientStateStore } from "./core/data/ports.js";
 import { FsArtifactStore } from "./stores/artifacts/fs-artifact-store.js";
 import { S3ArtifactStore } from "./stores/artifacts/s3-artifact-store.js";
 import { writeFileAtomic } from "./stores/files/atomic.js";
+import { FileClientStateStore } from "./stores/files/client-state-store.js";
 import { FileAuditHeadKeeper } from "./stores/files/audit-head-file.js";
 import { AddressOutboundGuard } from "./stores/http/outbound-guard.js";
 import { SqlAccessStore } from "./stores/metadata/access-store.js";
@@ -55,6 +57,11 @@ export async function openArtifactStore(config: Config): Promise<ArtifactStore> 
     createBucket: Boolean(a.endpoint),
     spoolDir: join(config.home, "tmp"),
   });
+}
+
+/** The CLI's local documents (the data stat cache), kept in the configured home. */
+export function openClientState(config: Config): ClientStateStore {
+  return FileClientStateStore.create({ dir: config.home });
 }
 
 export interface OpenedServices {

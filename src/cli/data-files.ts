@@ -2,18 +2,18 @@
  * The client side of `tandem data add` and `pull`: walking a tree, the stat cache, hashing,
  * uploading only what the server lacks, and verified downloads.
  *
- * Stat cache: `<home>/data-stat-cache.json` maps an absolute path to {size, mtime, inode, sha256}.
+ * Stat cache: `<home>/data-stat-cache.json` (through the ClientStateStore port) maps an absolute path to {size, mtime, inode, sha256}.
  * A file whose three facts are unchanged is not read again, so re-adding an unchanged 10 000-file
  * tree costs 10 000 stats and one request. Entries younger than 2 s are not cached (git's "racy
  * clean" rule: a write within the same mtime tick could otherwise go unseen).
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, lstatSync, readdirSync } from "node:fs";
-import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { writeFileAtomic } from "../stores/files/atomic.js";
+import type { ClientStateStore } from "../core/data/ports.js";
 import type { TandemApi } from "./api.js";
 import { UsageError, VerdictError } from "./context.js";
 
@@ -38,21 +38,21 @@ const RACY_MS = 2000;
 
 export class StatCache {
   private constructor(
-    private readonly file: string,
+    private readonly state: ClientStateStore,
     private readonly entries: Record<string, CacheEntry>,
   ) {}
   private dirty = false;
+  private static readonly NAME = "data-stat-cache.json";
 
-  static async load(home: string): Promise<StatCache> {
-    const file = join(home, "data-stat-cache.json");
-    const text = await readFile(file, "utf8").catch(() => null);
+  static async load(state: ClientStateStore): Promise<StatCache> {
+    const text = await state.read(StatCache.NAME).catch(() => null);
     let entries: Record<string, CacheEntry> = {};
     try {
       if (text) entries = JSON.parse(text) as Record<string, CacheEntry>;
     } catch {
       entries = {}; // a damaged cache only costs a re-hash
     }
-    return new StatCache(file, entries);
+    return new StatCache(state, entries);
   }
 
   lookup(f: LocalFile): string | undefined {
@@ -67,7 +67,7 @@ export class StatCache {
   }
 
   async save(): Promise<void> {
-    if (this.dirty) await writeFileAtomic(this.file, JSON.stringify(this.entries));
+    if (this.dirty) await this.state.write(StatCache.NAME, JSON.stringify(this.entries));
   }
 }
 

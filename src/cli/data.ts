@@ -7,6 +7,7 @@ import { SingleBar } from "cli-progress";
 import { parse as parseYaml } from "yaml";
 import { readFile } from "node:fs/promises";
 import { manifestHash } from "../core/artifacts/manifest.js";
+import { openClientState } from "../main.js";
 import { failedChecks, formatChecks, type ValidationReport } from "../core/data/expectations.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
@@ -89,7 +90,7 @@ async function addPath(
   opts: { name: string; json?: boolean; message?: string; profile: boolean },
 ) {
   const { kind, files } = await collectFiles(path);
-  const cache = await StatCache.load(cliConfig().home);
+  const cache = await StatCache.load(openClientState(cliConfig()));
   const base = datasetPath(project, opts.name);
   const unknown: LocalFile[] = [];
   for (const f of files) {

@@ -5,12 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { safeRelativePath } from "../core/artifacts/paths.js";
-import { listFiles } from "../stores/artifacts/tree.js";
 import { ApiError, type TandemApi } from "./api.js";
+import { collectFiles } from "./data-files.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { formatTime, printJson, printTable } from "./output.js";
 import { registerModelGateCommands } from "./models-gates.js";
@@ -36,18 +36,19 @@ async function uploadFile(api: TandemApi, project: string, path: string): Promis
 }
 
 async function uploadArtifact(api: TandemApi, project: string, path: string): Promise<Json> {
-  const s = await stat(path).catch(() => null);
-  if (!s) throw new UsageError(`--file: ${path} does not exist`);
-  if (s.isFile()) {
-    const { sha256 } = await uploadFile(api, project, path);
+  // The same local walk as `tandem data add` (regular files, symlinks skipped, sorted).
+  const { kind, files } = await collectFiles(path).catch((error: unknown) => {
+    throw error instanceof UsageError ? new UsageError(`--file: ${error.message}`) : error;
+  });
+  if (kind === "file") {
+    const { sha256 } = await uploadFile(api, project, files[0]!.abs);
     return { kind: "blob", sha256, file_name: basename(path) };
   }
   const entries = [];
-  for (const file of await listFiles(path)) {
-    const blob = await uploadFile(api, project, join(path, file));
-    entries.push({ path: file, sha256: blob.sha256, size: blob.size });
+  for (const file of files) {
+    const blob = await uploadFile(api, project, file.abs);
+    entries.push({ path: file.path, sha256: blob.sha256, size: blob.size });
   }
-  if (entries.length === 0) throw new UsageError(`--file: ${path} is an empty directory`);
   return { kind: "tree", entries };
 }
 

@@ -36,3 +36,14 @@ export interface BlobFiles {
   /** The blob's bytes at a local path; `release` removes any temporary copy. */
   open(sha256: string): Promise<{ path: string; release(): Promise<void> }>;
 }
+
+/**
+ * The CLI's own small documents in its home, such as `tandem data add`'s stat cache: read whole,
+ * replaced whole so a reader never sees half of one. Commands reach local state through this port
+ * rather than through a store's file layout.
+ */
+export interface ClientStateStore {
+  /** The document's text, or null when there is none yet. */
+  read(name: string): Promise<string | null>;
+  write(name: string, text: string): Promise<void>;
+}
