@@ -23,7 +23,8 @@ export class FileClientStateStore implements ClientStateStore {
   }
 
   private path(name: string): string {
-    if (!/^[\w.-]+$/.test(name) || name.startsWith(".")) throw new Error(`client state name ${name} is not a file name`);
+    if (!/^[\w.-]+$/.test(name) || name.startsWith("."))
+      throw new Error(`client state name ${name} is not a file name`);
     return join(this.dir, name);
   }
 }
