@@ -1,6 +1,7 @@
 /**
  * The only reader of process.env. Parsed once, validated; a wrong value names its variable.
  */
+import { parseExecutorsConfig, type ExecutorsConfig } from "./config-executors.js";
 import { createHash } from "node:crypto";
 import { resolve, join } from "node:path";
 import { cpus, tmpdir } from "node:os";
@@ -63,6 +64,8 @@ export interface Config {
    * can hide the home and still show a step its own directory (default <tmp>/tandem-work-<hash of home>).
    */
   workDir: string;
+  /** TANDEM_EXECUTOR, TANDEM_STEP_USER, TANDEM_SLURM_* (config-executors.ts). */
+  executors: ExecutorsConfig;
   /**
    * TANDEM_STEP_SANDBOX: `auto` isolates local steps with bubblewrap when it can run here, `bwrap`
    * requires it (the server refuses to start without), `none` runs steps as plain child processes
@@ -256,6 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
     outboundAllow,
     workDir: env.TANDEM_WORK_DIR ? resolve(env.TANDEM_WORK_DIR) : join(tmpdir(), `tandem-work-${homeHash}`),
     stepSandbox: sandbox,
+    executors: parseExecutorsConfig(env, (variable, message) => new ConfigError(variable, message)),
     authFailuresPerMinute: Math.floor(nonNegative("TANDEM_AUTH_FAILURES_PER_MINUTE", 20)),
     traceRetentionDays: nonNegative("TANDEM_TRACE_RETENTION_DAYS", 30),
     logLevel: parseLogLevel(env.TANDEM_LOG_LEVEL),

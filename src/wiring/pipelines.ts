@@ -1,4 +1,4 @@
-/** The pipelines area: specs, the run engine on the local executor, secrets, triggers. */
+/** The pipelines area: specs, the run engine on its executors, secrets, triggers. */
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -21,6 +21,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { TriggerService } from "../core/pipelines/triggers.js";
 import { LocalGit } from "../executors/local/git.js";
+import { wireExecutors } from "./executors.js";
 import { serverExtensions } from "../server/server.js";
 import { GIT_HOOK_URL, type RawBodyRequest } from "../server/routes/pipeline-triggers.js";
 import { everyInterval } from "../server/background.js";
@@ -83,12 +84,13 @@ export function leaseOwnerAlive(owner: string): boolean {
 
 export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const store = new SqlPipelineStore(sql);
-  const executor = await LocalExecutor.create({
+  const local = await LocalExecutor.create({
     root: config.workDir,
     artifacts: services.artifacts,
     sandbox: config.stepSandbox,
     hide: serverPrivatePaths(config),
   });
+  const executor = await wireExecutors(config, local);
   const secrets = new SecretService(
     services.metadata,
     services.audit,
@@ -100,6 +102,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const engine: EngineDeps = {
     store,
     executor,
+    executors: executor,
     artifacts: services.artifacts,
     workspace: new LocalWorkspace(services.artifacts),
     owner: newLeaseOwner(),

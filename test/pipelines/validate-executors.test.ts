@@ -67,7 +67,7 @@ describe("tandem validate: executors", () => {
   it("takes the pipeline's tag-only image as a warning on the pipeline's field", async () => {
     const res = await check(`pipelines:
   p:
-    executor: slurm
+    executor: local
     image: python:3.12
     steps:
       a:
@@ -76,5 +76,39 @@ describe("tandem validate: executors", () => {
     expect(res.warnings.map(text)).toEqual([
       "4:12: pipelines.p.image: image python:3.12 is a tag, not a digest: pin it (name@sha256:…) so the environment cannot change under the same cache key",
     ]);
+  });
+});
+
+describe("a step on an executor this server does not have", () => {
+  it("fails with the reason instead of running somewhere else; validate warns first", async () => {
+    const box = await sandbox({ TANDEM_EXECUTOR: "local" });
+    try {
+      const source = `pipelines:
+  p:
+    steps:
+      here:
+        run: echo here
+      there:
+        executor: kubernetes
+        image: busybox${PIN}
+        run: echo there
+`;
+      const checked = await box.opened.services.pipelines.check("default", { source, workspace: box.workspace });
+      expect(checked.warnings.map((w) => `${w.line}: ${w.message}`)).toEqual([
+        "7: executor kubernetes cannot run here: it is not configured on this server (the Kubernetes executor is not available yet)",
+      ]);
+      await box.apply(source);
+      const run = await box.run("p");
+      const steps = Object.fromEntries(run.steps.map((s) => [s.name, s]));
+      expect(steps.here!.status).toBe("succeeded");
+      expect(steps.here!.executor).toBe("local");
+      expect(steps.there!.status).toBe("failed");
+      expect(steps.there!.executor).toBe("kubernetes");
+      expect(steps.there!.error).toBe(
+        "executor kubernetes is not configured on this server (the Kubernetes executor is not available yet)",
+      );
+    } finally {
+      await box.close();
+    }
   });
 });

@@ -229,6 +229,12 @@ export interface StepRun {
    * and never a stranger that reuses its pid after a reboot or a wrap-around (null: not known).
    */
   pidStart: string | null;
+  /** The executor that ran the step's last attempt (local, slurm, kubernetes; null before it starts). */
+  executor: string | null;
+  /** A remote step's scheduler job (Slurm job id, Kubernetes Job name), for reattaching after a restart. */
+  remoteJob: string | null;
+  /** Why a submitted step is not running yet ("waiting for Slurm: Resources"); null otherwise. */
+  waiting: string | null;
   trackingRunId: string | null;
   /** Order in the spec (for stable listings). */
   seq: number;

@@ -1,11 +1,11 @@
 /**
  * What the pipelines domain needs from the outside: a store for specs, runs, steps, logs, cache and
- * secrets (SqlPipelineStore), an Executor that runs one step somewhere (LocalExecutor today, a
- * Kubernetes executor later), and optional links to the Data and Tracking areas.
+ * secrets (SqlPipelineStore), an Executor that runs one step somewhere (LocalExecutor, SlurmExecutor,
+ * a Kubernetes executor), and optional links to the Data and Tracking areas.
  */
 import type { Tx } from "../ports.js";
 import type { CacheEntry, LogChunk, PipelineRun, RunStatus, SpecVersion, StepRun } from "./model.js";
-import type { ExecutorName } from "./spec/executors.js";
+import type { ExecutorName, StepExecution } from "./spec/executors.js";
 import type { OutputKind } from "./spec/schema.js";
 
 export interface RunListQuery {
@@ -99,10 +99,32 @@ export interface JobOutput {
   kind: OutputKind;
 }
 
+/** What a step asks of the machine that runs it (`resources:`); executors map it to their own terms. */
+export interface StepResources {
+  /** CPUs: a number, or Kubernetes' "500m". */
+  cpu?: string | number;
+  /** Kubernetes-style quantity: 512Mi, 4Gi. */
+  memory?: string;
+  gpu?: number;
+}
+
 export interface StepJob {
   runId: string;
   stepId: string;
   attempt: number;
+  /** Names a scheduler shows (Slurm job name, Kubernetes labels). */
+  project: string;
+  pipeline: string;
+  /** The step instance's name (`train[lr=0.1]` for a matrix run). */
+  stepName: string;
+  /** Where and in what the step runs, resolved from the step and its pipeline. */
+  execution: StepExecution;
+  resources: StepResources;
+  /**
+   * A scheduler job this attempt already has (recorded before a server restart): the executor
+   * attaches to it and never submits again.
+   */
+  remoteJob?: string | null;
   /** The step's private directory, from `Executor.workdir`. */
   workdir: string;
   /** The project's source folder, made visible inside the step directory. */
@@ -123,6 +145,10 @@ export interface StepJob {
   signal: AbortSignal;
   onOutput(stream: "stdout" | "stderr", text: string): void;
   onStarted?(info: StepProcess): void;
+  /** A remote executor's job id, once submitted; stored before the executor waits on it. */
+  onSubmitted?(remoteJob: string): Promise<void>;
+  /** Why a submitted job is not running yet ("waiting for Slurm: Resources"), or null once it runs. */
+  onWaiting?(reason: string | null): void;
 }
 
 /** A local step's process: its pid, host and (where /proc tells) its identity `<boot id>:<start time>`. */
@@ -146,11 +172,25 @@ export interface JobResult {
   error?: string;
 }
 
-/** Runs one step somewhere. Implementations: LocalExecutor (child processes); Kubernetes later. */
+/**
+ * Runs one step attempt somewhere: LocalExecutor (a child process here), SlurmExecutor (an sbatch
+ * job), a Kubernetes executor (a Job); ExecutorSet picks one by the step's `executor:`.
+ *
+ * The contract, whatever the scheduler:
+ * - `run` prepares the attempt's directory (inputs materialised and verified), runs `script` (or
+ *   `inProcess`, local only) with `env`, streams its output through `onOutput`, and on exit 0 stores
+ *   every declared output and returns their manifests; a missing output fails the attempt.
+ * - It never throws for a step's own failure: the outcome says succeeded, failed (with `error`),
+ *   timed_out (after `timeoutMs`) or cancelled (when `signal` aborts, the step is stopped first).
+ * - A remote executor reports its job id through `onSubmitted` before waiting, and when given
+ *   `remoteJob` attaches to that job instead of submitting: a restarted server never runs a step twice.
+ * - Secrets in `env` never appear on a command line or in a file other users can read.
+ * - Scheduler details (sbatch flags, Job manifests) stay inside the executor.
+ */
 export interface Executor {
   readonly name: string;
-  /** Where a step attempt's private directory is, as the step sees it. */
-  workdir(runId: string, stepId: string, attempt: number): string;
+  /** Where a step attempt's private directory is, as the step sees it (on the node, for a remote one). */
+  workdir(runId: string, stepId: string, attempt: number, executor?: ExecutorName | null): string;
   run(job: StepJob): Promise<JobResult>;
   /**
    * Kills leftovers of a step whose driver died (a process group on this host), only when the

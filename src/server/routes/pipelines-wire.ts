@@ -80,6 +80,9 @@ export const stepWire = z.object({
   environment: environmentWire.nullable(),
   outputs: z.record(z.string(), z.string()),
   metrics: z.record(z.string(), z.number()),
+  executor: z.string().nullable().describe("local, slurm or kubernetes (null before the step starts)"),
+  remote_job: z.string().nullable().describe("The scheduler's job id of a remote step"),
+  waiting: z.string().nullable().describe('Why a submitted step is not running yet ("waiting for Slurm: Resources")'),
   tracking_run_id: z.string().nullable(),
 });
 
@@ -108,6 +111,9 @@ export const stepToWire = (s: StepRun) => ({
   environment: s.environment ? environmentToWire(s.environment) : null,
   outputs: s.outputs,
   metrics: s.metrics,
+  executor: s.executor,
+  remote_job: s.remoteJob,
+  waiting: s.waiting,
   tracking_run_id: s.trackingRunId,
 });
 

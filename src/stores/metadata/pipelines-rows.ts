@@ -69,6 +69,10 @@ export interface PipelineStepRunRow {
   host: string | null;
   /** 0120: `<boot id>:<start time>` of the process `pid` names. */
   pid_start: string | null;
+  /** 0130: the executor, a remote step's scheduler job, and why it waits. */
+  executor: string | null;
+  remote_job: string | null;
+  waiting: string | null;
   tracking_run_id: string | null;
 }
 
@@ -219,6 +223,9 @@ export const toStep = (r: PipelineStepRunRow): StepRun => ({
   pid: r.pid,
   host: r.host,
   pidStart: r.pid_start ?? null,
+  executor: r.executor ?? null,
+  remoteJob: r.remote_job ?? null,
+  waiting: r.waiting ?? null,
   trackingRunId: r.tracking_run_id,
 });
 
@@ -251,6 +258,9 @@ export function fromStep(s: Partial<StepRun>): Partial<PipelineStepRunRow> {
   if (s.pid !== undefined) row.pid = s.pid;
   if (s.host !== undefined) row.host = s.host;
   if (s.pidStart !== undefined) row.pid_start = s.pidStart;
+  if (s.executor !== undefined) row.executor = s.executor;
+  if (s.remoteJob !== undefined) row.remote_job = s.remoteJob;
+  if (s.waiting !== undefined) row.waiting = s.waiting;
   if (s.trackingRunId !== undefined) row.tracking_run_id = s.trackingRunId;
   return row;
 }

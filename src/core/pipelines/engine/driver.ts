@@ -181,6 +181,19 @@ export class RunDriver {
     // Steps a dead driver left running: kill what is left of them here, then run them again.
     for (const s of this.steps.values()) {
       if (s.status !== "running") continue;
+      if (s.remoteJob) {
+        // The scheduler still has the job: the step attaches to it again (executeStep), never resubmits.
+        await this.deps.store.appendLogs(this.run.id, [
+          {
+            stepId: s.id,
+            stream: "system",
+            text: `taken over from ${s.leaseOwner ?? "a stopped driver"}; ${s.executor ?? "remote"} job ${s.remoteJob} is kept`,
+            at: nowMs(),
+          },
+        ]);
+        await this.updateStep(s, { status: "pending" });
+        continue;
+      }
       // Only the process recorded for the step (same pid and start time) is killed; whatever else has
       // that pid now is a stranger, and the log says it was left alone.
       const leftovers =

@@ -19,6 +19,7 @@ import { LogSink, maskSecrets } from "./logs.js";
 import { latestMetrics, parseMetrics, type MetricValue } from "./metrics.js";
 import { referencedParams, renderStep, resolverFor, runBoundMs, type StepScope } from "./scope.js";
 import { durationMs } from "../spec/names.js";
+import { stepExecution } from "../spec/executors.js";
 
 export interface StepOutcome {
   status: StepRun["status"];
@@ -73,7 +74,13 @@ export async function executeStep(
   });
   const fail = async (error: string, extra: Partial<StepRun> = {}) => {
     sink.system(`step failed: ${error}`);
-    await update(inst, { status: "failed", error: maskSecrets(error, secretValues), finishedAt: nowMs(), ...extra });
+    await update(inst, {
+      status: "failed",
+      error: maskSecrets(error, secretValues),
+      finishedAt: nowMs(),
+      waiting: null,
+      ...extra,
+    });
   };
   // Tracking bookkeeping that can happen after dependants have started (see Defer).
   const later: Array<() => Promise<void>> = [];
@@ -198,9 +205,14 @@ export async function executeStep(
     const builtin = spec.uses ? findBuiltin(spec.uses.slice("tandem/".length)) : undefined;
     if (spec.uses && !builtin) return await fail(`unknown built-in step ${spec.uses}`);
     const maxAttempts = 1 + (spec.retries ?? 0);
+    // A built-in step (uses:) runs inside the server, with its services, wherever its pipeline's steps run.
+    const execution = { ...stepExecution(spec, scope.pipeline), ...(builtin ? { executor: "local" as const } : {}) };
+    // A remote job a dead driver submitted: this attempt attaches to it instead of running again.
+    let reattach = inst.remoteJob;
+    if (reattach) sink.system(`reattaching to ${inst.executor ?? "remote"} job ${reattach} (attempt ${inst.attempt})`);
 
-    for (let attempt = inst.attempt + 1; ; attempt++) {
-      const workdir = deps.executor.workdir(run.id, inst.id, attempt);
+    for (let attempt = reattach ? inst.attempt : inst.attempt + 1; ; attempt++) {
+      const workdir = deps.executor.workdir(run.id, inst.id, attempt, execution.executor);
       const paths = {
         inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, inputPath(workdir, v)])),
         refs: Object.fromEntries(Object.entries(refs).map(([k, v]) => [k, inputPath(workdir, v)])),
@@ -254,6 +266,9 @@ export async function executeStep(
         pid: null,
         host: null,
         pidStart: null,
+        ...(reattach ? {} : { remoteJob: null }),
+        executor: execution.executor ?? deps.executors?.defaultExecutor ?? "local",
+        waiting: null,
       });
       starting = null;
       if (attempt > 1) sink.system(`attempt ${attempt} of ${maxAttempts}`);
@@ -270,10 +285,18 @@ export async function executeStep(
         kind,
         path: `_tandem/outputs/${name}`,
       }));
+      const remoteJob = reattach;
+      reattach = null;
       const result = await deps.executor.run({
         runId: run.id,
         stepId: inst.id,
         attempt,
+        project: run.project,
+        pipeline: run.pipeline,
+        stepName: inst.name,
+        execution,
+        resources: { cpu: spec.resources?.cpu, memory: spec.resources?.memory, gpu: spec.resources?.gpu },
+        remoteJob,
         workdir,
         workspace: run.workspace,
         script: rendered.script ?? "",
@@ -285,6 +308,14 @@ export async function executeStep(
         signal,
         onOutput: (stream, text) => sink.write(stream, text),
         onStarted: (info) => void update(inst, { pid: info.pid, host: info.host, pidStart: info.startTime }),
+        onSubmitted: async (id) => {
+          sink.system(`submitted as ${execution.executor ?? "remote"} job ${id}`);
+          await update(inst, { remoteJob: id });
+        },
+        onWaiting: (reason) => {
+          if (reason) sink.system(reason);
+          void update(inst, { waiting: reason });
+        },
         inProcess: call
           ? async (dir, abort) => {
               builtinMetrics = await callBuiltin(deps, scope, call, dir, abort);
@@ -326,6 +357,7 @@ export async function executeStep(
           metrics,
           finishedAt: nowMs(),
           cached: false,
+          waiting: null,
         });
         return;
       }
@@ -333,7 +365,13 @@ export async function executeStep(
       if (result.outcome === "cancelled" || signal.aborted) {
         sink.system("cancelled");
         later.push(() => finishTracking(deps, run.project, trackingRunId, [], "KILLED"));
-        await update(inst, { status: "cancelled", exitCode: result.exitCode, error: "cancelled", finishedAt: nowMs() });
+        await update(inst, {
+          status: "cancelled",
+          exitCode: result.exitCode,
+          error: "cancelled",
+          finishedAt: nowMs(),
+          waiting: null,
+        });
         return;
       }
       if (attempt >= maxAttempts) {

@@ -78,6 +78,9 @@ export function planRun(runId: string, pipeline: PipelineSpec): StepRun[] {
         pid: null,
         host: null,
         pidStart: null,
+        executor: null,
+        remoteJob: null,
+        waiting: null,
         trackingRunId: null,
         seq: out.length,
       });

@@ -1,0 +1,58 @@
+/**
+ * The executors' part of the configuration (read by config.ts, the only reader of process.env):
+ * which executor steps use when they name none, and the server's Slurm defaults.
+ */
+import { EXECUTOR_NAMES, type ExecutorName } from "./core/pipelines/spec/executors.js";
+
+export interface SlurmConfig {
+  /** TANDEM_SLURM_PARTITION, _ACCOUNT, _QOS: defaults a step's `slurm:` overrides (default: Slurm's own). */
+  partition?: string;
+  account?: string;
+  qos?: string;
+  /** TANDEM_SLURM_EXTRA: sbatch flags for every job, space-separated, before the step's own `extra`. */
+  extra: string[];
+  /**
+   * TANDEM_SLURM_DIR: a directory every node sees at the same path (a shared filesystem), for job
+   * output files and step directories (default <work dir>/slurm, which only works for a one-host cluster).
+   */
+  dir?: string;
+  /** TANDEM_SLURM_POLL_MS: how often job state and output are read (default 500). */
+  pollMs: number;
+}
+
+export interface ExecutorsConfig {
+  /** TANDEM_EXECUTOR: the executor of steps that name none (default local). */
+  defaultExecutor: ExecutorName;
+  /**
+   * TANDEM_STEP_USER: the user remote steps run as (sbatch --uid/--gid; needs a root server). Never
+   * root: a server running as root without it runs Slurm steps as `nobody` (default unset).
+   */
+  stepUser?: string;
+  slurm: SlurmConfig;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function parseExecutorsConfig(env: Env, fail: (variable: string, message: string) => Error): ExecutorsConfig {
+  const name = env.TANDEM_EXECUTOR || "local";
+  if (!(EXECUTOR_NAMES as readonly string[]).includes(name))
+    throw fail("TANDEM_EXECUTOR", `expected one of ${EXECUTOR_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
+  if (env.TANDEM_STEP_USER === "root" || env.TANDEM_STEP_USER === "0")
+    throw fail("TANDEM_STEP_USER", "steps never run as root: name an unprivileged user");
+  const pollRaw = env.TANDEM_SLURM_POLL_MS;
+  const pollMs = pollRaw ? Number(pollRaw) : 500;
+  if (!Number.isFinite(pollMs) || pollMs < 50)
+    throw fail("TANDEM_SLURM_POLL_MS", `expected a number of milliseconds ≥ 50, got ${JSON.stringify(pollRaw)}`);
+  return {
+    defaultExecutor: name as ExecutorName,
+    stepUser: env.TANDEM_STEP_USER || undefined,
+    slurm: {
+      partition: env.TANDEM_SLURM_PARTITION || undefined,
+      account: env.TANDEM_SLURM_ACCOUNT || undefined,
+      qos: env.TANDEM_SLURM_QOS || undefined,
+      extra: (env.TANDEM_SLURM_EXTRA ?? "").split(/\s+/).filter(Boolean),
+      dir: env.TANDEM_SLURM_DIR || undefined,
+      pollMs,
+    },
+  };
+}
