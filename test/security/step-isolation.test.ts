@@ -29,14 +29,20 @@ pipelines:
     steps:
       peek:
         run: |
+          # Ordinary tools work: /dev/null (a bind mount without devices made it EACCES) and a child
+          # process whose stdio is ignored (node opens /dev/null for it).
+          echo probe > /dev/null && echo "DEVNULL ok"
+          node -e 'require("child_process").spawn("true", { stdio: "ignore" }).on("exit", (c) => console.log("SPAWN " + c))'
+          # Probe results go to files in the step's own folder, never to /dev/null: a broken /dev/null
+          # would make every read "fail" and the check pass without testing anything.
           for f in ${targets.map((f) => `"${f}"`).join(" ")}; do
-            if head -c 64 "$f" > /dev/null 2>&1; then echo "READ $f"; else echo "HIDDEN $f"; fi
+            if head -c 64 "$f" > probe.out 2> probe.err; then echo "READ $f"; else echo "HIDDEN $f"; fi
           done
-          if [ -n "$(ls -A "${join(home, "artifacts")}" 2>/dev/null)" ]; then echo "READ artifacts"; else echo "HIDDEN artifacts"; fi
+          if [ -n "$(ls -A "${join(home, "artifacts")}" 2> probe.err)" ]; then echo "READ artifacts"; else echo "HIDDEN artifacts"; fi
           for p in ${throughProc ? "/proc/[0-9]*" : ""}; do
-            if head -c 64 "$p/root${join(home, "admin.token")}" > /dev/null 2>&1; then echo "READ through $p/root"; fi
+            if head -c 64 "$p/root${join(home, "admin.token")}" > probe.out 2> probe.err; then echo "READ through $p/root"; fi
             for fd in "$p"/fd/*; do
-              case "$(readlink "$fd" 2>/dev/null)" in ${home}*) echo "READ through $fd";; esac
+              case "$(readlink "$fd" 2> probe.err)" in ${home}*) echo "READ through $fd";; esac
             done
           done
           echo "project file: $(cat notes.txt)"
@@ -76,6 +82,8 @@ describeIsolated("a local step cannot read the server's files", () => {
       for (const f of ["admin.token", "secret.key"]) expect(existsSync(join(t.home, f))).toBe(true);
       const { run: result, logs } = await probeOnce(t, file);
       expect(result.status, logs).toBe("succeeded");
+      expect(logs).toContain("DEVNULL ok");
+      expect(logs).toContain("SPAWN 0");
       expect(logs).toContain(`HIDDEN ${join(t.home, "admin.token")}`);
       expect(logs).toContain(`HIDDEN ${join(t.home, "secret.key")}`);
       if (file) expect(logs).toContain(`HIDDEN ${file}`);

@@ -25,6 +25,8 @@ describe("sandboxArgv", () => {
       "--bind",
       "/",
       "/",
+      "--dev",
+      "/dev",
       "--tmpfs",
       home,
       "--tmpfs",

@@ -51,8 +51,11 @@ export function hiddenMounts(hide: string[]): Array<{ path: string; kind: "dir" 
 
 /**
  * The argv that runs `command` in the sandbox:
- *   bwrap --bind / / --tmpfs <hidden dir> --ro-bind /dev/null <hidden file> --bind <workdir> <workdir>
+ *   bwrap --bind / / --dev /dev --tmpfs <hidden dir> --ro-bind /dev/null <hidden file> --bind <workdir> <workdir>
  *         --unshare-pid --proc /proc --die-with-parent --chdir <workdir> -- command…
+ * `--bind` mounts without device access, so /dev gets a fresh minimal devtmpfs (null, zero, random,
+ * urandom, tty, pts, shm): without it opening /dev/null fails with EACCES, and with it every
+ * `> /dev/null` and every child process started with ignored stdio.
  * Order matters: the hidden paths are covered first, then the step's own directory is mounted back
  * (it may sit below a hidden one). A new pid namespace with its own /proc keeps the server's
  * processes (and their /proc/<pid>/root, cwd and fd links) out of sight; --die-with-parent ends the
@@ -60,7 +63,7 @@ export function hiddenMounts(hide: string[]): Array<{ path: string; kind: "dir" 
  */
 export function sandboxArgv(spec: SandboxSpec): string[] {
   const workdir = resolve(spec.workdir);
-  const argv = [spec.bwrap ?? BWRAP, "--bind", "/", "/"];
+  const argv = [spec.bwrap ?? BWRAP, "--bind", "/", "/", "--dev", "/dev"];
   for (const { path, kind } of hiddenMounts(spec.hide)) {
     if (path === workdir) continue;
     if (kind === "dir") argv.push("--tmpfs", path);
@@ -93,7 +96,7 @@ export function probeSandbox(bwrap = BWRAP): SandboxStatus {
     mkdirSync(work);
     writeFileSync(join(hidden, "marker"), "");
     const argv = sandboxArgv({
-      command: ["/bin/sh", "-c", 'test ! -e "$0/marker" && test -d "$1"', hidden, work],
+      command: ["/bin/sh", "-c", 'test ! -e "$0/marker" && test -d "$1" && echo ok > /dev/null', hidden, work],
       workdir: work,
       hide: [hidden],
       bwrap,
