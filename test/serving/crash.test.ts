@@ -7,7 +7,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { prepareServingHome } from "../helpers/serving-home.js";
 import { startCli } from "../pipelines/cli.js";
@@ -58,7 +58,10 @@ describe("kill -9 of a serving process", () => {
   it("keeps the store intact and every answer older than the flush window, and serves again", async () => {
     const first = startServe(home);
     const url = await first.url;
-    expect(first.output().stderr).toMatch(/prediction log: written every 25 ms/);
+    // stdout's "listening on" and stderr's notes arrive through two pipes, in either order.
+    await vi.waitFor(() => expect(first.output().stderr).toMatch(/prediction log: written every 25 ms/), {
+      timeout: 10_000,
+    });
 
     // Answers well before the kill: 8 clients, 25 requests each.
     const settled = (
