@@ -4,6 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import { createServices, type OpenedServices } from "../main.js";
+import { coordinateServer } from "../wiring/server-coordination.js";
 import { loggerFor } from "./logging.js";
 import { buildServer } from "./server.js";
 
@@ -72,7 +73,16 @@ export async function listenUntilStopped(options: {
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const logger = await loggerFor(options.config, "info");
-  const opened = await createServices(options.config, { logger });
+  // Before anything opens the store: a second server on a SQLite file stops here, with its reason.
+  const coordination = coordinateServer(options.config);
+  let opened: OpenedServices;
+  try {
+    opened = await createServices(options.config, { logger });
+  } catch (error) {
+    await coordination.close();
+    throw error;
+  }
+  opened.services.closers.unshift(() => coordination.close());
   const { app } = await buildServer({ services: opened.services, noAuth: options.noAuth, logger });
   const running = await listenUntilStopped({
     app,
@@ -83,7 +93,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     startLoops(signal, url) {
       opened.services.config = { ...opened.services.config, serverUrl: url };
       if (options.background ?? true) {
-        for (const task of opened.services.background) task.start(signal, logger.child({ area: task.name }));
+        for (const task of opened.services.background)
+          task.start(signal, logger.child({ area: task.name }), coordination.lock);
+        logger.info(coordination.description);
       }
     },
   });

@@ -10,6 +10,7 @@ import type { AuditLog } from "../core/governance/audit.js";
 import type { Logger } from "../core/logger.js";
 import type { MetadataStore } from "../core/ports.js";
 import type { AddressOutboundGuard } from "../stores/http/outbound-guard.js";
+import type { BackgroundTask } from "./background.js";
 
 export interface Services {
   config: Config;
@@ -27,5 +28,5 @@ export interface Services {
    * Loops that `tandem server` runs (schedulers, lease sweepers, monitors). The embedded CLI does not
    * start them. `start` returns at once; the loop stops when `signal` aborts.
    */
-  background: Array<{ name: string; start(signal: AbortSignal, log: Logger): void }>;
+  background: BackgroundTask[];
 }

@@ -280,6 +280,38 @@ export class SqlAlertStore implements AlertStore {
     return rows.map(toDelivery);
   }
 
+  /**
+   * Takes up to `limit` due deliveries for this process: each is hidden from every other server for
+   * `claimMs` (its next attempt moves there) before it is sent. On Postgres the rows are locked with
+   * FOR UPDATE SKIP LOCKED, so two servers claiming at once take different deliveries and never wait
+   * on each other. A server that dies mid-send leaves its claim to expire: the delivery is retried.
+   */
+  async claimDueDeliveries(now: number, limit: number, claimMs: number): Promise<AlertDelivery[]> {
+    return this.store.transaction(async (tx) => {
+      const db = dbOf(this.store, tx);
+      let query = db
+        .selectFrom("alert_deliveries")
+        .selectAll()
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", now)
+        .orderBy("next_attempt_at")
+        .limit(limit);
+      if (this.store.dialect === "postgres") query = query.forUpdate().skipLocked();
+      const rows = await query.execute();
+      if (rows.length === 0) return [];
+      await db
+        .updateTable("alert_deliveries")
+        .set({ next_attempt_at: now + claimMs })
+        .where(
+          "id",
+          "in",
+          rows.map((r) => r.id),
+        )
+        .execute();
+      return rows.map(toDelivery);
+    });
+  }
+
   async updateDelivery(d: AlertDelivery, tx?: Tx): Promise<void> {
     await dbOf(this.store, tx)
       .updateTable("alert_deliveries")

@@ -21,6 +21,8 @@ export interface AlertStore {
   insertDelivery(delivery: AlertDelivery, tx?: Tx): Promise<void>;
   /** Pending deliveries due at `now`, oldest first. */
   dueDeliveries(now: number, limit: number, tx?: Tx): Promise<AlertDelivery[]>;
+  /** Due deliveries taken by this process, hidden from other servers for `claimMs` (see SqlAlertStore). */
+  claimDueDeliveries(now: number, limit: number, claimMs: number): Promise<AlertDelivery[]>;
   updateDelivery(delivery: AlertDelivery, tx?: Tx): Promise<void>;
   deliveriesOf(alertId: string, tx?: Tx): Promise<AlertDelivery[]>;
   getReceiver(id: string, tx?: Tx): Promise<(AlertReceiver & { token: string | null }) | null>;

@@ -15,6 +15,8 @@ import type { Logger } from "../../logger.js";
 
 /** Give up on a receiver after this many attempts (about 8.5 minutes of backoff in all). */
 export const MAX_DELIVERY_ATTEMPTS = 8;
+/** How long a claimed delivery stays hidden from other servers: longer than one send may take (default 60 s). */
+const DELIVERY_CLAIM_MS = 60_000;
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 5 * 60_000;
 
@@ -217,7 +219,9 @@ export class AlertService {
 
   /** Sends due notifications once; returns how many were attempted. Retries back off exponentially. */
   async deliverDue(now = nowMs()): Promise<number> {
-    const due = await this.store.dueDeliveries(now, 50);
+    // Claimed for longer than a send can take (the sender's 10 s timeout), so no other server sends
+    // the same delivery while this one is sending it.
+    const due = await this.store.claimDueDeliveries(now, 50, DELIVERY_CLAIM_MS);
     for (const delivery of due) {
       const receiver = await this.store.getReceiver(delivery.receiverId);
       const alert = receiver ? await this.store.get(receiver.project, delivery.alertId) : null;
