@@ -22,6 +22,9 @@ import { registerServingCommands } from "./serving.js";
 import { registerServerCommands } from "./server.js";
 import { registerTrackingCommands } from "./tracking.js";
 import { registerPromptCommands } from "./prompts.js";
+import { registerDoctorCommand } from "./doctor.js";
+import { registerCompletionCommand } from "./completion.js";
+import { colourOn, paint } from "./colour.js";
 
 export function buildProgram(): Command {
   const program = new Command("tandem")
@@ -49,6 +52,9 @@ export function buildProgram(): Command {
   registerMonitorRunCommands(program);
   registerTrafficExportCommand(program);
   registerPromptCommands(program);
+  registerDoctorCommand(program);
+  // Reads the finished tree when it runs, so it completes every command registered above.
+  registerCompletionCommand(program);
   return program;
 }
 
@@ -126,7 +132,11 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     } else {
-      process.stderr.write(`${describe(error)}\n`);
+      const text = describe(error);
+      // "error:" in red on a terminal (NO_COLOR and pipes keep it plain).
+      process.stderr.write(
+        `${text.startsWith("error:") ? paint("red", "error:", colourOn(process.stderr)) + text.slice(6) : text}\n`,
+      );
       if (process.env.TANDEM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
       code = exitCodeOf(error);
     }

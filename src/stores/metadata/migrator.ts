@@ -58,3 +58,12 @@ export async function migrateToLatest(
     throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${reason}`, { cause: error });
   }
 }
+
+/**
+ * Which of this version's migrations the store has not applied yet, without applying any (what
+ * `tandem doctor` reports; the next `tandem server` applies them).
+ */
+export async function pendingMigrations(db: Kysely<unknown>, dialect: SqlDialectName): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new FolderMigrationProvider(dialect), allowUnorderedMigrations: true });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

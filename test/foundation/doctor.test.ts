@@ -1,0 +1,152 @@
+/**
+ * `tandem doctor` as an operator runs it: the real binary on a real home, SQLite and PostgreSQL.
+ * Each broken part (a pending migration, an unwritable artifact store, a store or server that does
+ * not answer, a missing web UI or Python, a full disk) gives a FIX line that says what to do and
+ * exit 1; a healthy installation gives only ok lines and exit 0; doctor never migrates.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "kysely";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
+import { runDoctor } from "../../src/wiring/doctor.js";
+import { formatChecks } from "../../src/cli/doctor.js";
+import { freshDatabase, postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
+
+const BIN = join(import.meta.dirname, "../../bin/tandem.js");
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tandem-doctor-"));
+  dirs.push(dir);
+  return dir;
+}
+
+interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+function doctor(env: Record<string, string>, args: string[] = ["--json"]) {
+  const res = spawnSync(process.execPath, [BIN, "doctor", ...args], {
+    env: { ...process.env, TANDEM_URL: "", TANDEM_TOKEN: "", NO_COLOR: "", FORCE_COLOR: "", ...env },
+    encoding: "utf8",
+  });
+  const checks = args.includes("--json") && res.stdout ? (JSON.parse(res.stdout) as Check[]) : [];
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr, checks };
+}
+
+const byName = (checks: Check[], name: string) => checks.find((c) => c.check === name);
+
+describe("tandem doctor", () => {
+  it("on a fresh home: every line ok, and it creates nothing", () => {
+    const home = join(tempDir(), "home");
+    const { status, checks } = doctor({ TANDEM_HOME: home });
+    expect(checks.map((c) => c.check)).toEqual(["store", "artifacts", "executors", "web UI", "python", "disk"]);
+    expect(byName(checks, "store")?.detail).toMatch(/no database .* yet: the first tandem command/);
+    expect(spawnSync("ls", [home]).status).not.toBe(0); // the home was not created
+    expect(status).toBe(0);
+  });
+
+  for (const kind of STORE_KINDS) {
+    const run = kind === "postgres" && !postgresAvailable() ? it.skip : it;
+    run(`[${kind}] names a pending migration without applying it, and says what to do`, async () => {
+      const { database, cleanup } = await freshDatabase(kind);
+      try {
+        const home = tempDir();
+        const env = {
+          TANDEM_HOME: home,
+          TANDEM_DATABASE_URL: database.kind === "postgres" ? database.url : `sqlite:${database.file}`,
+        };
+        const healthy = doctor(env);
+        expect(byName(healthy.checks, "migrations")).toMatchObject({ ok: true });
+        expect(byName(healthy.checks, "store")?.detail).toMatch(kind === "postgres" ? /PostgreSQL/ : /answers/);
+        expect(healthy.status).toBe(0);
+
+        // As if this version shipped a migration the store has not seen yet.
+        const store = await SqlMetadataStore.create({ database, migrate: false });
+        const newest = await sql<{
+          name: string;
+        }>`select name from kysely_migration order by name desc limit 1`.execute(store.db);
+        const name = newest.rows[0]!.name;
+        await sql`delete from kysely_migration where name = ${name}`.execute(store.db);
+        await store.close();
+
+        for (let i = 0; i < 2; i++) {
+          const pending = doctor(env);
+          expect(byName(pending.checks, "migrations")).toEqual({
+            check: "migrations",
+            ok: false,
+            detail: `1 pending (${name}): back up the store, then start tandem server once to apply them (docs/guides/operations.md)`,
+          });
+          expect(pending.status).toBe(1);
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+  }
+
+  it("says what to do when the store, the artifacts or the server cannot be reached", () => {
+    const home = tempDir();
+    const file = join(home, "a-file");
+    writeFileSync(file, "");
+    const { status, checks } = doctor({
+      TANDEM_HOME: home,
+      TANDEM_DATABASE_URL: "postgres://nobody@127.0.0.1:1/none",
+      TANDEM_ARTIFACTS: join(file, "artifacts"),
+      TANDEM_URL: "http://127.0.0.1:1",
+    });
+    expect(status).toBe(1);
+    expect(byName(checks, "server")).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^cannot reach http:\/\/127\.0\.0\.1:1 \(TANDEM_URL\): .*; start tandem server$/),
+    });
+    expect(byName(checks, "store")).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^PostgreSQL \(TANDEM_DATABASE_URL\) does not answer: .*ECONNREFUSED/),
+    });
+    expect(byName(checks, "artifacts")).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/is not a writable directory; point TANDEM_ARTIFACTS elsewhere$/),
+    });
+  });
+
+  it("reports a missing web UI, a missing Python and a nearly full disk with the fix", async () => {
+    const home = tempDir();
+    const config = loadConfig({ TANDEM_HOME: home, TANDEM_PYTHON: join(home, "no-python") });
+    const checks = await runDoctor(config, { webDist: join(home, "no-web"), minFreeBytes: Number.MAX_SAFE_INTEGER });
+    expect(byName(checks, "web UI")).toEqual({
+      check: "web UI",
+      ok: false,
+      detail: `not built (no ${join(home, "no-web", "index.html")}): run npm run build:web`,
+    });
+    expect(byName(checks, "python")?.ok).toBe(false);
+    expect(byName(checks, "python")?.detail).toMatch(/no-python not found: .*set TANDEM_PYTHON/);
+    expect(byName(checks, "disk")?.ok).toBe(false);
+    expect(byName(checks, "disk")?.detail).toMatch(/GiB free under .*: free space, or move TANDEM_HOME/);
+  });
+
+  it("prints aligned ok/FIX lines, coloured only when colour is on", () => {
+    const checks = [
+      { check: "store", ok: true, detail: "answers" },
+      { check: "web UI", ok: false, detail: "run npm run build:web" },
+    ];
+    expect(formatChecks(checks, false)).toBe("ok      store   answers\nFIX     web UI  run npm run build:web");
+    expect(formatChecks(checks, true)).toBe(
+      "\u001b[32mok\u001b[39m      store   answers\n\u001b[31mFIX\u001b[39m     web UI  run npm run build:web",
+    );
+    const plain = doctor({ TANDEM_HOME: join(tempDir(), "h") }, []);
+    expect(plain.stdout).toMatch(/^ok {6}store/);
+    expect(plain.stdout).not.toContain("\u001b[");
+    const forced = doctor({ TANDEM_HOME: join(tempDir(), "h"), FORCE_COLOR: "1" }, []);
+    expect(forced.stdout).toContain("\u001b[32mok\u001b[39m");
+    const refused = doctor({ TANDEM_HOME: join(tempDir(), "h"), FORCE_COLOR: "1", NO_COLOR: "1" }, []);
+    expect(refused.stdout).not.toContain("\u001b[");
+  });
+});
