@@ -7,6 +7,7 @@ import { SingleBar } from "cli-progress";
 import { parse as parseYaml } from "yaml";
 import { readFile } from "node:fs/promises";
 import { manifestHash } from "../core/artifacts/manifest.js";
+import { safeRelativePath } from "../core/artifacts/paths.js";
 import { openClientState } from "../main.js";
 import { failedChecks, formatChecks, type ValidationReport } from "../core/data/expectations.js";
 import { ApiError, type TandemApi } from "./api.js";
@@ -174,8 +175,9 @@ async function pull(
   );
   const v = shown.version;
   const destIsDir = (await stat(dest).catch(() => null))?.isDirectory() ?? false;
+  // Paths come from the server: checked again here, so no entry is written outside `dest`.
   const target = (e: Entry) =>
-    v.kind === "file" ? (destIsDir ? join(dest, e.path) : dest) : join(dest, ...e.path.split("/"));
+    v.kind === "file" && !destIsDir ? dest : join(dest, ...safeRelativePath(e.path).split("/"));
   const embedded = api.embeddedServices?.services.data;
   await pool(shown.entries, PARALLEL, async (e) => {
     let source: NodeJS.ReadableStream;

@@ -104,7 +104,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     executor,
     executors: executor,
     artifacts: services.artifacts,
-    workspace: new LocalWorkspace(services.artifacts),
+    workspace: new LocalWorkspace(services.artifacts, { hide: serverPrivatePaths(config) }),
     owner: newLeaseOwner(),
     leaseMs: 15_000,
     heartbeatMs: 1000,

@@ -10,6 +10,7 @@
  */
 import onnxProto from "onnx-proto";
 import { getManifest, putManifest } from "../artifacts/manifest.js";
+import { safeRelativePath } from "../artifacts/paths.js";
 import type { ArtifactStore, ManifestEntry } from "../artifacts/ports.js";
 import { InvalidInputError } from "../errors.js";
 import { SIGNATURE_METADATA_KEY, type ModelSignature } from "../training/signature.js";
@@ -195,15 +196,17 @@ async function inspectMlflowTree(
 /** Reads what kind of model an uploaded artifact is, and its signature. */
 export async function inspectArtifact(store: ArtifactStore, input: ArtifactInput): Promise<InspectedArtifact> {
   if (input.kind === "blob") {
-    if (input.fileName.toLowerCase().endsWith(".onnx"))
-      return inspectOnnxBlob(store, input.sha256, input.fileName, input.fileName);
+    // The name becomes the file's path wherever the version is downloaded (MLflow clients, models
+    // pull): a single plain name, never a path that climbs out (zip-slip).
+    const fileName = safeRelativePath(input.fileName);
+    if (fileName.includes("/"))
+      throw new InvalidInputError(`file_name must be a file name, not a path: ${JSON.stringify(input.fileName)}`);
+    if (fileName.toLowerCase().endsWith(".onnx")) return inspectOnnxBlob(store, input.sha256, fileName, fileName);
     const info = await store.statBlob(input.sha256);
     if (!info)
-      throw new InvalidInputError(
-        `${input.fileName}: blob ${input.sha256} is not in the artifact store (upload it first)`,
-      );
+      throw new InvalidInputError(`${fileName}: blob ${input.sha256} is not in the artifact store (upload it first)`);
     return {
-      artifact: { format: "other", storage: "blob", sha256: input.sha256, size: info.size, fileName: input.fileName },
+      artifact: { format: "other", storage: "blob", sha256: input.sha256, size: info.size, fileName },
       signature: NO_SIGNATURE,
       requirements: {},
     };

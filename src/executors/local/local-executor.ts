@@ -16,7 +16,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { ArtifactStore } from "../../core/artifacts/ports.js";
 import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
@@ -86,6 +86,22 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * The first part of `relativePath` below `root` that is a symbolic link, or null. Outputs are stored
+ * by the server, outside the step's sandbox: a link planted by the step would make the server read
+ * what the step itself cannot (its home, the database). Checked after the step has ended.
+ */
+async function linkOnTheWay(root: string, relativePath: string): Promise<string | null> {
+  let current = root;
+  for (const part of relativePath.split("/").filter(Boolean)) {
+    current = join(current, part);
+    const info = await lstat(current).catch(() => null);
+    if (!info) return null;
+    if (info.isSymbolicLink()) return relative(root, current);
+  }
+  return null;
+}
+
 export class LocalExecutor implements Executor {
   readonly name = "local";
 
@@ -153,6 +169,13 @@ export class LocalExecutor implements Executor {
     const outputs: Record<string, string> = {};
     for (const output of job.outputs) {
       const path = join(workdir, output.path);
+      const link = await linkOnTheWay(workdir, output.path);
+      if (link)
+        return {
+          ...result,
+          outcome: "failed",
+          error: `declared output "${output.name}" is not stored: ${link} is a symbolic link (an output must be a real file or folder; links inside a folder are left out)`,
+        };
       const info = await stat(path).catch(() => null);
       if (!info || (output.kind === "file" ? !info.isFile() : !info.isDirectory())) {
         return {
@@ -165,6 +188,13 @@ export class LocalExecutor implements Executor {
     }
     let metricsText: string | undefined;
     if (job.metricsFile) {
+      const link = await linkOnTheWay(workdir, job.metricsFile);
+      if (link)
+        return {
+          ...result,
+          outcome: "failed",
+          error: `metrics file "${job.metricsFile}" is not read: ${link} is a symbolic link`,
+        };
       metricsText = await readFile(join(workdir, job.metricsFile), "utf8").catch(() => undefined);
       if (metricsText === undefined)
         return { ...result, outcome: "failed", error: `declared metrics file "${job.metricsFile}" was not written` };

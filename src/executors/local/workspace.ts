@@ -3,8 +3,8 @@
  * `cache: { files }` globs hashed for cache keys, and tandem.lock written beside tandem.yaml.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { basename, join, resolve, sep } from "node:path";
 import { glob } from "tinyglobby";
 import { parse, stringify } from "yaml";
 import type { ArtifactStore } from "../../core/artifacts/ports.js";
@@ -34,8 +34,29 @@ const REQUIREMENTS = /^requirements.*\.txt$/;
 /** Never part of a glob's match: Tandem's own files would change the key on every run. */
 const IGNORED = ["**/.tandem/**", "**/tandem.lock", "**/_tandem/**", "**/.git/**"];
 
+/** `path` is `base` or below it. */
+function within(path: string, base: string): boolean {
+  return path === base || path.startsWith(base.endsWith(sep) ? base : base + sep);
+}
+
+export interface LocalWorkspaceOptions {
+  /**
+   * The server's own files (home, database, artifacts, work dir): never read as project files, even
+   * when a project folder holds them or a link in it points at them (default: none).
+   */
+  hide?: string[];
+}
+
 export class LocalWorkspace implements WorkspaceAccess {
-  constructor(private readonly artifacts: ArtifactStore) {}
+  constructor(
+    private readonly artifacts: ArtifactStore,
+    private readonly options: LocalWorkspaceOptions = {},
+  ) {}
+
+  /** The hidden paths as they are on disk (links resolved), so a link to one is recognised. */
+  private async hiddenPaths(): Promise<string[]> {
+    return Promise.all((this.options.hide ?? []).map(async (p) => realpath(p).catch(() => resolve(p))));
+  }
 
   private inside(workspace: string, relativePath: string): string | null {
     const root = resolve(workspace);
@@ -48,7 +69,22 @@ export class LocalWorkspace implements WorkspaceAccess {
     if (!full) throw new InvalidInputError(`path "${relativePath}" leaves the project folder`);
     const info = await stat(full).catch(() => null);
     if (!info) throw new InvalidInputError(`path "${relativePath}" does not exist in ${resolve(workspace)}`);
-    const { manifest } = await putTree(this.artifacts, full);
+    // The server reads these files outside any step's sandbox, and a step may write the project
+    // folder: a link planted there must not lead the server to files the step could not read.
+    const real = await realpath(full);
+    if (!within(real, await realpath(workspace)))
+      throw new InvalidInputError(`path "${relativePath}" is a symbolic link that leaves the project folder`);
+    const hidden = await this.hiddenPaths();
+    const own = hidden.find((h) => within(real, h));
+    if (own)
+      throw new InvalidInputError(
+        `path "${relativePath}" is among the server's own files (${own}); a project may not read them`,
+      );
+    // A folder that holds them (a laptop's ./.tandem inside the project) is read without them.
+    const { manifest } = await putTree(this.artifacts, real, {
+      skip: (path) => hidden.some((h) => within(path, h)),
+      fileName: basename(full),
+    });
     return { manifest, kind: info.isFile() ? "file" : "dir" };
   }
 

@@ -10,12 +10,16 @@ import { getManifest, putManifest } from "../../core/artifacts/manifest.js";
 import { safeRelativePath } from "../../core/artifacts/paths.js";
 import type { ArtifactStore, ManifestEntry } from "../../core/artifacts/ports.js";
 
-/** Every regular file below `root`, as POSIX relative paths, sorted. Symlinks are not followed. */
-export async function listFiles(root: string): Promise<string[]> {
+/**
+ * Every regular file below `root`, as POSIX relative paths, sorted. Symlinks are not followed;
+ * `skip(fullPath)` leaves a file or folder out.
+ */
+export async function listFiles(root: string, skip?: (fullPath: string) => boolean): Promise<string[]> {
   const out: string[] = [];
   async function walk(dir: string): Promise<void> {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
+      if (skip?.(full)) continue;
       if (entry.isDirectory()) await walk(full);
       else if (entry.isFile()) out.push(relative(root, full).split(sep).join("/"));
     }
@@ -28,14 +32,20 @@ export async function listFiles(root: string): Promise<string[]> {
 export async function putTree(
   store: ArtifactStore,
   path: string,
+  options: {
+    /** Leave these files and folders out (default: none). */
+    skip?: (fullPath: string) => boolean;
+    /** A single file's entry name (default: its base name). */
+    fileName?: string;
+  } = {},
 ): Promise<{ manifest: string; entries: ManifestEntry[] }> {
   const info = await stat(path);
   const entries: ManifestEntry[] = [];
   if (info.isFile()) {
     const blob = await store.putBlob(createReadStream(path));
-    entries.push({ path: path.split(sep).pop()!, sha256: blob.sha256, size: blob.size });
+    entries.push({ path: options.fileName ?? path.split(sep).pop()!, sha256: blob.sha256, size: blob.size });
   } else {
-    for (const file of await listFiles(path)) {
+    for (const file of await listFiles(path, options.skip)) {
       const blob = await store.putBlob(createReadStream(join(path, file)));
       entries.push({ path: file, sha256: blob.sha256, size: blob.size });
     }
