@@ -67,7 +67,7 @@ export function registerMonitorRunCommands(program: Command): void {
       printTable(
         list.map((m) => ({
           name: m.name,
-          watches: m.endpoint ? `endpoint ${m.endpoint}` : `dataset ${m.dataset}`,
+          watches: watchesOf(m),
           schedule: m.schedule,
           checks: m.checks.map((c) => c.kind).join(","),
           last: m.last_result?.status ?? "never run",
@@ -88,7 +88,7 @@ export function registerMonitorRunCommands(program: Command): void {
       );
       if (opts.json) return printJson(m);
       process.stdout.write(
-        `${m.name}: ${m.endpoint ? `endpoint ${m.endpoint}` : `dataset ${m.dataset}`}, reference ${m.reference ?? "-"}, schedule ${m.schedule ?? "on demand"}\n`,
+        `${m.name}: ${watchesOf(m)}, reference ${m.reference ?? "-"}, schedule ${m.schedule ?? "on demand"}\n`,
       );
       if (m.last_result) printResult(m.last_result);
     });
@@ -162,4 +162,10 @@ export function registerMonitorRunCommands(program: Command): void {
         ["window_end", "status", "rows", "labelled", "failed"],
       );
     });
+}
+
+/** What a monitor watches, in words. */
+function watchesOf(m: { endpoint: string | null; dataset: string | null; traces?: { model: string | null } | null }) {
+  if (m.traces) return `traces${m.traces.model ? ` of ${m.traces.model}` : ""}`;
+  return m.endpoint ? `endpoint ${m.endpoint}` : `dataset ${m.dataset}`;
 }

@@ -7,6 +7,7 @@
  */
 import { NotFoundError } from "../core/errors.js";
 import { LlmGateway } from "../core/llm/gateway.js";
+import { LoggedCallScorer, PromptRollbackPolicy } from "../core/llm/closed-loop.js";
 import type { LlmSettings, ModelPrice } from "../core/llm/model.js";
 import { PromptRunner, promptServable } from "../core/llm/prompt-runner.js";
 import { PromptService } from "../core/llm/prompts.js";
@@ -206,6 +207,40 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
       },
     }),
   );
+  wireClosedLoop(services, promptStore);
   services.closers.push(() => spans.close());
   if (!serverExtensions.includes(captureOtlpBody)) serverExtensions.push(captureOtlpBody);
 };
+
+/**
+ * The prompt closed loop: monitors run sampled evaluations on logged calls and watch trace streams;
+ * a firing alert first starts its pipelines (an eval pipeline, say), then the policies whose
+ * `rollback.on_alert` names it move their prompt aliases back.
+ */
+function wireClosedLoop(services: Services, promptStore: SqlPromptStore): void {
+  const monitors = (services as Partial<Services>).monitors;
+  if (monitors) {
+    monitors.callScorer = new LoggedCallScorer({
+      fetcher: (url, init) => services.outbound.fetch(url, "LLM judge", init),
+      secret: async (project, name) => (await services.secrets.values(project, [name]))[name]!,
+    });
+    monitors.traceStreams = services.llm.traces;
+  }
+  const alerts = (services as Partial<Services>).alerts;
+  if (!alerts) return;
+  const rollback = new PromptRollbackPolicy(services.llm.prompts, promptStore, {
+    policies: (project) => services.registry.listPolicies(project),
+  });
+  const log = services.logger.child({ area: "prompt-loop" });
+  const pipelines = alerts.triggerSink;
+  alerts.triggerSink = {
+    alertFired: async (alert) => {
+      await pipelines?.alertFired(alert);
+      for (const m of await rollback.alertFired(alert))
+        log.warn(
+          { project: alert.project, alert_id: alert.id, ...m },
+          `policy ${m.policy} rolled ${m.prompt}@${m.alias} back from version ${m.fromVersion} to ${m.toVersion}`,
+        );
+    },
+  };
+}

@@ -57,6 +57,8 @@ export interface TraceStore {
   /** Inserts spans; a span already stored (same project, trace and span id) is replaced. */
   insertSpans(spans: Span[]): Promise<void>;
   listTraces(project: string, filter: TraceFilter): Promise<TraceSummary[]>;
+  /** How many traces the filter selects (its limit aside). */
+  countTraces(project: string, filter: TraceFilter): Promise<number>;
   /** Spans of one trace, by start time. */
   traceSpans(project: string, traceId: string): Promise<Span[]>;
   /** Root spans (one row per trace) started in [since, until), for monitors. */

@@ -13,6 +13,7 @@
  * its spans; its model is the root's, else the first span's that names one.
  */
 import { nowMs } from "../ids.js";
+import type { TrafficWindow } from "../monitoring/monitors/ports.js";
 import type { Span, SpanStatus, TraceFilter, TraceSummary } from "./model.js";
 import type { PromptStore, TraceStore } from "./ports.js";
 import { costOf } from "./pricing.js";
@@ -119,6 +120,35 @@ export class TraceService {
 
   spans(project: string, traceId: string): Promise<Span[]> {
     return this.store.traceSpans(project, traceId);
+  }
+
+  /**
+   * A trace stream as monitor rows: one per trace started in [start, end) (calling `model` when
+   * given), with its duration, status, summed tokens and cost — the checks latency, error_rate,
+   * tokens and cost read them as they read an endpoint's calls. A window over `limit` traces keeps
+   * the newest `limit` (unlike the prediction log's uniform sample) and says how many it held.
+   */
+  async window(
+    project: string,
+    model: string | null,
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<TrafficWindow> {
+    const filter = { since: start, until: end, ...(model ? { model } : {}) };
+    const traces = await this.store.listTraces(project, { ...filter, limit: limit + 1 });
+    const kept = traces.slice(0, limit).reverse();
+    return {
+      rows: kept.map((t) => ({
+        id: t.traceId,
+        at: t.startTime,
+        features: { model: t.model, root_span_name: t.rootSpanName },
+        output: { input_tokens: t.inputTokens, output_tokens: t.outputTokens, cost: t.cost },
+        error: t.status === "error" ? "error" : null,
+        latencyMs: t.durationMs,
+      })),
+      total: traces.length > limit ? await this.store.countTraces(project, filter) : kept.length,
+    };
   }
 
   /** Drops spans past each project's retention (projects without one: `defaultDays`). */

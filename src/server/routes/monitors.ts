@@ -36,6 +36,8 @@ const monitorWire = z.object({
   name: z.string(),
   endpoint: z.string().nullable(),
   dataset: z.string().nullable(),
+  /** A trace stream: `{model}` (null model: every trace of the project). */
+  traces: z.object({ model: z.string().nullable() }).nullable(),
   schedule: z.string().nullable(),
   timezone: z.string(),
   window_ms: z.number().nullable(),
@@ -72,6 +74,7 @@ const monitorToWire = (s: MonitorState, last?: MonitorResult | null) => {
     name: d.name,
     endpoint: d.endpoint,
     dataset: d.dataset,
+    traces: d.traces ?? null,
     schedule: d.schedule,
     timezone: d.timezone,
     window_ms: d.windowMs,

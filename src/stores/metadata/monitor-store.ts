@@ -256,6 +256,7 @@ export class SqlTrafficSource implements TrafficSource {
 }
 
 function toWindowRow(r: {
+  id: string;
   at: number;
   features: string;
   output: string | null;
@@ -264,6 +265,7 @@ function toWindowRow(r: {
   label: string | null;
 }): WindowRow {
   return {
+    id: r.id,
     at: r.at,
     features: JSON.parse(r.features) as Record<string, unknown>,
     output: r.output === null ? null : (JSON.parse(r.output) as unknown),

@@ -181,6 +181,19 @@ export class SqlTraceStore implements TraceStore {
     });
   }
 
+  async countTraces(project: string, filter: TraceFilter): Promise<number> {
+    const db = dbOf(this.store);
+    let q = db.selectFrom("trace_spans").select("trace_id").where("project", "=", project).groupBy("trace_id");
+    if (filter.since !== undefined) q = q.having((eb) => eb.fn.min("start_ms"), ">=", filter.since);
+    if (filter.until !== undefined) q = q.having((eb) => eb.fn.min("start_ms"), "<", filter.until);
+    if (filter.model !== undefined) q = q.having(sql`sum(case when model = ${filter.model} then 1 else 0 end)`, ">", 0);
+    const row = await db
+      .selectFrom(q.as("t"))
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async traceSpans(project: string, traceId: string): Promise<Span[]> {
     const rows = await dbOf(this.store)
       .selectFrom("trace_spans")

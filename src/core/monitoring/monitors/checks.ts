@@ -6,6 +6,7 @@ import { classificationMetrics, fairnessReport, regressionMetrics, type Label } 
 import type { Table } from "../columns.js";
 import { computeDrift, driftReportToWire, type DriftOptions, type DriftReport } from "../drift.js";
 import type { CheckConfig, CheckResult, MonitorDefinition } from "./model.js";
+import { runLlmCheck } from "./llm-checks.js";
 import { driftFeatures, PREDICTION, PREDICTION_SCORE, TARGET, rowCount, type WindowData } from "./window.js";
 
 /** The drift report's wire shape (as `tandem monitors drift --json`), plus what a monitor result keeps. */
@@ -242,6 +243,13 @@ export function runCheck(
         details: { error_rate: rate, max: check.max, errors: window.errors, requests: window.rows },
       };
     }
+    case "tokens":
+    case "cost":
+    case "feedback":
+      return runLlmCheck(check, window);
+    case "sampled_eval":
+      // Asynchronous (scorers call out): the monitor service runs it before the other checks.
+      return skippedCheck(check.kind, "scored by the monitor service");
     default:
       return assertNever(check, "check");
   }

@@ -51,7 +51,17 @@ const KNOWN_CHECKS = [
   "fairness",
   "latency",
   "error_rate",
+  "tokens",
+  "cost",
+  "feedback",
+  "sampled_eval",
 ];
+
+function required(o: Raw, key: string, at: string, what: string): number {
+  const v = num(o, key, at);
+  if (v === undefined) throw new InvalidInputError(`${at}.${key}: required (${what})`);
+  return v;
+}
 
 function parseCheck(entry: unknown, where: string, thresholds: Raw): CheckConfig {
   let kind: string;
@@ -127,6 +137,24 @@ function parseCheck(entry: unknown, where: string, thresholds: Raw): CheckConfig
       if (max === undefined) throw new InvalidInputError(`${at}.max: required (the SLO, a fraction such as 0.01)`);
       return { kind, max };
     }
+    case "tokens":
+    case "cost":
+      return { kind, maxPerCall: required(o, "max_per_call", at, `the largest mean ${kind} per call`) };
+    case "feedback":
+      return { kind, min: required(o, "min", at, "the lowest mean feedback score, e.g. 0.7") };
+    case "sampled_eval": {
+      const percent = num(o, "percent", at) ?? 10;
+      if (percent <= 0 || percent > 100)
+        throw new InvalidInputError(`${at}.percent: expected (0, 100], got ${percent}`);
+      if (!Array.isArray(o.scorers) || o.scorers.length === 0)
+        throw new InvalidInputError(`${at}.scorers: required (tandem/eval's scorers, e.g. [{regex: "^Order"}])`);
+      return {
+        kind,
+        percent,
+        scorers: o.scorers as unknown[],
+        min: required(o, "min", at, "each scorer's lowest mean"),
+      };
+    }
     default:
       throw new InvalidInputError(`${where}: unknown check ${JSON.stringify(kind)}; known: ${KNOWN_CHECKS.join(", ")}`);
   }
@@ -158,7 +186,9 @@ export function monitorDefinition(project: string, name: string, raw: unknown): 
   if (!isObject(raw)) throw new InvalidInputError(`${where}: expected a mapping`);
   const endpoint = str(raw, "endpoint", where) ?? null;
   const dataset = str(raw, "dataset", where) ?? null;
-  if (!endpoint && !dataset) throw new InvalidInputError(`${where}: a monitor watches an endpoint or a dataset`);
+  const traces = traceStream(raw.traces, `${where}.traces`);
+  if ([endpoint, dataset, traces].filter((x) => x !== null).length !== 1)
+    throw new InvalidInputError(`${where}: a monitor watches one endpoint, dataset or trace stream (traces:)`);
   const schedule = str(raw, "schedule", where) ?? null;
   const timezone = str(raw, "timezone", where) ?? "UTC";
   if (schedule) {
@@ -186,6 +216,7 @@ export function monitorDefinition(project: string, name: string, raw: unknown): 
     name,
     endpoint,
     dataset,
+    traces,
     schedule,
     timezone,
     windowMs: window ? parseDuration(window, `${where}.window`) : null,
@@ -199,6 +230,14 @@ export function monitorDefinition(project: string, name: string, raw: unknown): 
         ? 24 * 3_600_000
         : parseDuration(str(raw, "raw_window_max", where)!, `${where}.raw_window_max`),
   };
+}
+
+/** `traces: true` (every trace of the project) or `traces: {model: NAME}`. */
+function traceStream(v: unknown, where: string): { model: string | null } | null {
+  if (v === undefined || v === false) return null;
+  if (v === true) return { model: null };
+  if (isObject(v)) return { model: str(v, "model", where) ?? null };
+  throw new InvalidInputError(`${where}: expected true or {model: NAME}`);
 }
 
 /** Rows read from one window at most before sampling (raw-row checks); longer windows should use profiles. */

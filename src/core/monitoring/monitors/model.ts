@@ -8,8 +8,12 @@
  * - Column roles: `features` (drift-tested), `target` (the true label, from feedback), `prediction`
  *   (the model's answer), `datetime` (not drift-tested), `sensitive` (fairness groups).
  * - Check: one test of a window — data_drift, prediction_drift, target_drift, performance, fairness,
- *   latency, error_rate. A failing check fails the run; the run raises (or resolves) an alert named
- *   after the monitor, which can trigger pipelines.
+ *   latency, error_rate; and for LLM endpoints and trace streams tokens, cost (per call), feedback
+ *   (mean score) and sampled_eval (scorers run on a share of the logged calls).
+ * - Trace stream: the traces of a project (optionally one model's), one row per trace — a monitor
+ *   watches it instead of an endpoint with `traces: {model}`.
+ * A failing check fails the run; the run raises (or resolves) an alert named after the monitor,
+ * which can trigger pipelines (and, for prompts, a policy's rollback).
  */
 import type { DriftTest } from "../drift.js";
 
@@ -37,7 +41,18 @@ export type CheckConfig =
   | { kind: "performance"; metric: string; min?: number; max?: number; maxDrop?: number }
   | { kind: "fairness"; attribute: string; metric: string; max?: number; min?: number }
   | { kind: "latency"; p95Ms: number }
-  | { kind: "error_rate"; max: number };
+  | { kind: "error_rate"; max: number }
+  /** Mean input + output tokens per answered call at most `maxPerCall`. */
+  | { kind: "tokens"; maxPerCall: number }
+  /** Mean cost per answered call (price-table units) at most `maxPerCall`. */
+  | { kind: "cost"; maxPerCall: number }
+  /** Mean feedback score (thumbs up 1, down 0, or a number) of the calls that got feedback, at least `min`. */
+  | { kind: "feedback"; min: number }
+  /**
+   * The scorers (tandem/eval's) run on `percent` of the window's answered calls, picked by
+   * prediction id so a rerun scores the same calls; each scorer's mean must be at least `min`.
+   */
+  | { kind: "sampled_eval"; percent: number; scorers: unknown[]; min: number };
 
 export type CheckKind = CheckConfig["kind"];
 
@@ -46,6 +61,8 @@ export interface MonitorDefinition {
   name: string;
   endpoint: string | null;
   dataset: string | null;
+  /** A trace stream: the project's traces, or only those calling `model` (null: not a trace monitor). */
+  traces?: { model: string | null } | null;
   /** Cron expression; null: only on demand. */
   schedule: string | null;
   /** (default "UTC") */

@@ -48,3 +48,9 @@ export interface TrafficSource {
 export interface ReferenceSource {
   load(project: string, reference: string): Promise<Table>;
 }
+
+/** A project's traces as monitor rows (one per trace: its duration, status, tokens and cost). */
+export interface TraceStreamSource {
+  /** Traces started in [start, end), only those calling `model` when given; sampled above `limit`. */
+  window(project: string, model: string | null, start: number, end: number, limit: number): Promise<TrafficWindow>;
+}

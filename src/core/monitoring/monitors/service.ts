@@ -16,11 +16,12 @@ import type { ArtifactStore } from "../../artifacts/ports.js";
 import { mergeProfiles, profileTable } from "../../data/profile/builder.js";
 import type { TableProfile } from "../../data/profile/model.js";
 import { runCheck } from "./checks.js";
+import { runSampledEval, type CallScorer } from "./llm-checks.js";
 import { runProfileCheck } from "./profile-checks.js";
 import { MAX_WINDOW_ROWS, monitorDefinition, nextRunAfter, parseDuration } from "./definition.js";
 import type { CheckResult, MonitorDefinition, MonitorResult, MonitorState, WindowSampling } from "./model.js";
-import type { MonitorStore, ReferenceSource, TrafficSource } from "./ports.js";
-import { windowData, type WindowData } from "./window.js";
+import type { MonitorStore, ReferenceSource, TraceStreamSource, TrafficSource } from "./ports.js";
+import { windowData, type WindowData, type WindowRow } from "./window.js";
 import type { Logger } from "../../logger.js";
 
 /** Without `window:` a run checks the traffic since the previous run, but never more than this. */
@@ -31,6 +32,8 @@ export const RAW_WINDOW_MAX_MS = 24 * 3_600_000;
 interface CurrentWindow {
   /** The rows read: the whole window, or (long windows) only those after the last stored profile. */
   window: WindowData;
+  /** The rows read (for checks that need each call, such as sampled_eval). */
+  rows: WindowRow[];
   reference: Table | null;
   start: number;
   profiled: { current: TableProfile; reference: TableProfile; windows: number } | null;
@@ -53,6 +56,10 @@ export interface MonitorServiceOptions {
 }
 
 export class MonitorService {
+  /** Set by the LLM wiring: what runs sampled_eval's scorers, and the trace streams (null: not available). */
+  callScorer: CallScorer | null = null;
+  traceStreams: TraceStreamSource | null = null;
+
   constructor(private readonly o: MonitorServiceOptions) {}
 
   /** Replaces a project's monitors with those of an applied spec (monitors no longer listed are removed). */
@@ -149,12 +156,22 @@ export class MonitorService {
       const table: Record<string, unknown[]> = {};
       for (const [k, v] of Object.entries(current)) table[k] = Array.from(v);
       const rows = Math.max(0, ...Object.values(table).map((c) => c.length));
-      const window: WindowData = { start: end, end, rows, errors: 0, latenciesMs: [], table, labelled: table };
+      const window: WindowData = {
+        start: end,
+        end,
+        rows,
+        errors: 0,
+        latenciesMs: [],
+        table,
+        labelled: table,
+        llm: { tokens: [], costs: [], feedback: [] },
+      };
       const reference = def.reference?.startsWith("dataset://")
         ? await this.o.references.load(def.project, def.reference)
         : null;
-      return { window, reference, start: end, profiled: null, profileSha: null, sampled: null };
+      return { window, rows: [], reference, start: end, profiled: null, profileSha: null, sampled: null };
     }
+    const traces = def.traces ?? null;
     const endpoint = def.endpoint!;
     const last = (await this.o.store.results(def.project, def.name, { limit: 1 }))[0];
     const start =
@@ -167,14 +184,16 @@ export class MonitorService {
     const readFrom = Math.max(start, stored.at(-1)?.windowEnd ?? start);
     // Definitions stored before `max_rows` existed have none.
     const maxRows = def.maxRows ?? MAX_WINDOW_ROWS;
-    const current = await this.o.traffic.window(def.project, endpoint, readFrom, end, maxRows);
+    const current = traces
+      ? await this.traceStream().window(def.project, traces.model, readFrom, end, maxRows)
+      : await this.o.traffic.window(def.project, endpoint, readFrom, end, maxRows);
     const window = windowData(readFrom, end, current.rows);
     let sampled: WindowSampling | null =
       current.total > current.rows.length ? { rows: current.rows.length, of: current.total } : null;
     let reference: Table | null = null;
     if (def.reference?.startsWith("dataset://")) {
       reference = await this.o.references.load(def.project, def.reference);
-    } else if (def.reference?.startsWith("window:")) {
+    } else if (def.reference?.startsWith("window:") && !traces) {
       const offset = parseDuration(
         def.reference.slice("window:".length).replace(/^-/, ""),
         `monitors.${def.name}.reference`,
@@ -196,7 +215,12 @@ export class MonitorService {
       const current = mergeProfiles(...parts, ...(tailProfile ? [tailProfile] : []));
       profiled = { current, reference: profileTable(reference), windows: stored.length };
     }
-    return { window, reference, start, profiled, profileSha, profileStart: readFrom, sampled };
+    return { window, rows: current.rows, reference, start, profiled, profileSha, profileStart: readFrom, sampled };
+  }
+
+  private traceStream(): TraceStreamSource {
+    if (!this.traceStreams) throw new InvalidInputError("this server has no trace store: trace monitors cannot run");
+    return this.traceStreams;
   }
 
   /** Earlier results' profiles that tile [start, end) without overlapping, oldest first. */
@@ -249,7 +273,7 @@ export class MonitorService {
       sampled: null,
     };
     try {
-      const { window, reference, start, profiled, profileSha, profileStart, sampled } = await this.currentWindow(
+      const { window, rows, reference, start, profiled, profileSha, profileStart, sampled } = await this.currentWindow(
         def,
         end,
       );
@@ -263,7 +287,13 @@ export class MonitorService {
       if (result.rows < def.minRows) {
         result.status = "insufficient_data";
       } else {
-        result.checks = def.checks.map((check) => {
+        const scored = new Map<number, CheckResult>();
+        for (const [i, check] of def.checks.entries())
+          if (check.kind === "sampled_eval")
+            scored.set(i, await runSampledEval(project, name, check, rows, this.callScorer));
+        result.checks = def.checks.map((check, i) => {
+          const done = scored.get(i);
+          if (done) return done;
           try {
             const fromProfile = profiled ? runProfileCheck(def, check, profiled.reference, profiled.current) : null;
             return fromProfile ?? runCheck(def, check, window, reference);
@@ -310,6 +340,7 @@ export class MonitorService {
           monitor: name,
           ...(def.endpoint ? { endpoint: def.endpoint } : {}),
           ...(def.dataset ? { dataset: def.dataset } : {}),
+          ...(def.traces ? { traces: def.traces.model ?? "*" } : {}),
         },
         annotations: failed.length ? { summary: failed.map((c) => `${c.check}: ${c.summary}`).join("; ") } : {},
         evidence: {

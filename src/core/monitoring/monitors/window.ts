@@ -6,6 +6,8 @@ import type { Table } from "../columns.js";
 import type { ColumnRoles } from "./model.js";
 
 export interface WindowRow {
+  /** The prediction id (or trace id of a trace stream), when known: sampled evaluation picks by it. */
+  id?: string;
   at: number;
   features: Record<string, unknown>;
   /** The answer as served: `{label, probabilities}` or `{value}`; null on error. */
@@ -26,6 +28,46 @@ export interface WindowData {
   table: Record<string, unknown[]>;
   /** Only the rows with a true label: the same columns. */
   labelled: Record<string, unknown[]>;
+  /** LLM calls (rows whose answer carries token counts): per answered call, and the feedback given. */
+  llm: LlmCalls;
+}
+
+export interface LlmCalls {
+  /** Input + output tokens of each answered call. */
+  tokens: number[];
+  /** Cost of each answered call whose model has a price. */
+  costs: number[];
+  /** Feedback scores: thumbs up 1, down 0, or the number given. */
+  feedback: number[];
+}
+
+/** An LLM call's answer as the gateway logs it (and a trace stream's row). */
+interface LlmOutput {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cost?: number | null;
+}
+
+function isLlmOutput(output: unknown): output is LlmOutput {
+  return typeof output === "object" && output !== null && ("input_tokens" in output || "output_tokens" in output);
+}
+
+function feedbackScore(label: unknown): number | null {
+  if (typeof label === "boolean") return label ? 1 : 0;
+  if (typeof label === "number" && Number.isFinite(label)) return label;
+  if (label === "up" || label === "thumbs_up") return 1;
+  if (label === "down" || label === "thumbs_down") return 0;
+  if (typeof label === "string" && label.trim() !== "" && Number.isFinite(Number(label))) return Number(label);
+  return null;
+}
+
+function addLlmCall(llm: LlmCalls, row: WindowRow): void {
+  if (!isLlmOutput(row.output)) return;
+  const o = row.output;
+  llm.tokens.push((o.input_tokens ?? 0) + (o.output_tokens ?? 0));
+  if (typeof o.cost === "number") llm.costs.push(o.cost);
+  const score = row.label === undefined ? null : feedbackScore(row.label);
+  if (score !== null) llm.feedback.push(score);
 }
 
 export const PREDICTION = "prediction";
@@ -83,12 +125,14 @@ export function windowData(start: number, end: number, rows: WindowRow[]): Windo
   let m = 0;
   let errors = 0;
   const latenciesMs: number[] = [];
+  const llm: LlmCalls = { tokens: [], costs: [], feedback: [] };
   for (const row of rows) {
     latenciesMs.push(row.latencyMs);
     if (row.error !== null) {
       errors++;
       continue;
     }
+    addLlmCall(llm, row);
     const { prediction, score } = predictionOf(row.output);
     const values: Record<string, unknown> = { ...row.features, [PREDICTION]: prediction, [PREDICTION_SCORE]: score };
     if (row.label !== undefined) values[TARGET] = row.label;
@@ -101,7 +145,7 @@ export function windowData(start: number, end: number, rows: WindowRow[]): Windo
   }
   for (const col of Object.values(table)) while (col.length < n) col.push(null);
   for (const col of Object.values(labelled)) while (col.length < m) col.push(null);
-  return { start, end, rows: rows.length, errors, latenciesMs, table, labelled };
+  return { start, end, rows: rows.length, errors, latenciesMs, table, labelled, llm };
 }
 
 export function rowCount(t: Table): number {

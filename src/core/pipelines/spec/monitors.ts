@@ -1,5 +1,5 @@
 /**
- * `monitors:` — scheduled checks on an endpoint or a dataset. The Monitoring area owns semantics.
+ * `monitors:` — scheduled checks on an endpoint, a dataset or a trace stream. The Monitoring area owns semantics.
  */
 import { z } from "zod";
 
@@ -11,12 +11,18 @@ export const MONITOR_CHECKS = [
   "fairness",
   "latency",
   "error_rate",
+  "tokens",
+  "cost",
+  "feedback",
+  "sampled_eval",
 ] as const;
 
 export const monitorSpecSchema = z
   .strictObject({
     endpoint: z.string().min(1).optional(),
     dataset: z.string().min(1).optional(),
+    /** A trace stream: `true` (every trace of the project) or `{model: NAME}`. */
+    traces: z.union([z.boolean(), z.strictObject({ model: z.string().min(1).optional() })]).optional(),
     schedule: z.string().min(1).optional(),
     timezone: z.string().optional(),
     /** "dataset://name@version" */
@@ -33,8 +39,8 @@ export const monitorSpecSchema = z
     /** Windows longer than this merge stored profiles of earlier runs instead of rereading rows (default 24h). */
     raw_window_max: z.string().optional(),
   })
-  .refine((m) => m.endpoint !== undefined || m.dataset !== undefined, {
-    error: "a monitor watches an endpoint or a dataset",
+  .refine((m) => [m.endpoint, m.dataset, m.traces || undefined].filter((x) => x !== undefined).length === 1, {
+    error: "a monitor watches one endpoint, dataset or trace stream (traces:)",
   });
 
 export type MonitorSpec = z.infer<typeof monitorSpecSchema>;

@@ -91,17 +91,28 @@ export const appliesToSchema = z
       "name at least one alias, endpoint, prompt or stage (or leave applies_to out: the policy then governs everything)",
   });
 
-export const policySpecSchema = z.strictObject({
-  description: z.string().optional(),
-  applies_to: appliesToSchema
-    .optional()
-    .describe(
-      "What the policy governs: aliases (`champion`, `model@champion`), endpoints, prompts (`support`, `support@production`, `*`) and MLflow stages. Without it the policy governs everything. A policy naming only prompts gates those prompts' aliases and the LLM endpoints serving them, and no model.",
-    ),
-  /** Count evaluations made by hand (CLI, API, MLflow logging outside a step) as evidence (default false). */
-  accept_manual: z.boolean().default(false),
-  require: z.array(requirementSchema).default([]),
-});
+export const policySpecSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    applies_to: appliesToSchema
+      .optional()
+      .describe(
+        "What the policy governs: aliases (`champion`, `model@champion`), endpoints, prompts (`support`, `support@production`, `*`) and MLflow stages. Without it the policy governs everything. A policy naming only prompts gates those prompts' aliases and the LLM endpoints serving them, and no model.",
+      ),
+    /** Count evaluations made by hand (CLI, API, MLflow logging outside a step) as evidence (default false). */
+    accept_manual: z.boolean().default(false),
+    require: z.array(requirementSchema).default([]),
+    /**
+     * The prompt closed loop: when the alert `on_alert` fires (a monitor's sampled evaluation, say),
+     * every prompt alias this policy governs moves back to the version it held before. Needs
+     * `applies_to.prompts`, so a rollback never reaches prompts nobody named.
+     */
+    rollback: z.strictObject({ on_alert: z.string().min(1) }).optional(),
+  })
+  .refine((p) => !p.rollback || (p.applies_to?.prompts?.length ?? 0) > 0, {
+    message: "rollback moves prompt aliases back: name them in applies_to.prompts",
+    path: ["rollback"],
+  });
 
 export type PolicySpec = z.infer<typeof policySpecSchema>;
 export type AppliesTo = z.infer<typeof appliesToSchema>;
