@@ -127,3 +127,54 @@ export function idsInOrder(value: unknown): string[] {
   walk(value);
   return out;
 }
+
+/**
+ * What the replay compares between MLflow's recorded answer and Tandem's: the keys and JSON types all
+ * the way down, MLflow's `error_code` and downloaded bytes exactly. Values (ids, times, version
+ * numbers, messages) may differ. MLflow writes protobuf messages, which leave out empty repeated
+ * fields, so an empty array counts as absent; arrays compare by the set of their elements' shapes.
+ */
+export function shapeOf(value: unknown, key?: string): unknown {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) {
+    if (value.length === 0) return undefined;
+    const shapes = new Map(value.map((v) => shapeOf(v)).map((s) => [JSON.stringify(s), s]));
+    return [...shapes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+  }
+  if (typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const s = shapeOf(v, k);
+      if (s !== undefined) out[k] = s;
+    }
+    return out;
+  }
+  if (key === "error_code" || key === "base64") return value;
+  return typeof value;
+}
+
+/** A deliberate difference from MLflow 2.12: `path` (dotted, `[]` for array elements) left out of the comparison. */
+export interface KnownDifference {
+  /** Which exchanges: matched against "<script> <index> <METHOD> <url>". */
+  where: RegExp;
+  /** Key path, matched as a suffix, e.g. "model_version.user_id" or "latest_versions[].tags". */
+  path: string;
+  why: string;
+}
+
+/** The shape with every key a known difference names removed (for the exchanges it applies to). */
+export function withoutKnown(shape: unknown, at: string, known: KnownDifference[], path = ""): unknown {
+  const paths = known.filter((k) => k.where.test(at)).map((k) => k.path);
+  if (!paths.length) return shape;
+  const walk = (v: unknown, p: string): unknown => {
+    if (Array.isArray(v)) return v.map((x) => walk(x, `${p}[]`));
+    if (v && typeof v === "object")
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>)
+          .filter(([k]) => !paths.some((s) => `${p}.${k}`.endsWith(`.${s}`) || `${p}.${k}` === s))
+          .map(([k, x]) => [k, walk(x, `${p}.${k}`)]),
+      );
+    return v;
+  };
+  return walk(shape, path);
+}

@@ -50,6 +50,8 @@ export function versionOut(v: ModelVersion, aliases: AliasList) {
     description: v.description,
     source: sourceOf(v),
     run_id: v.sourceRunId ?? "",
+    // Tandem keeps no run links (the run is run_id); MLflow answers the empty string it stored.
+    run_link: "",
     status: "READY",
     tags: tagsOut(v.tags),
     aliases: aliases.filter((a) => a.version === v.version).map((a) => a.alias),
@@ -64,7 +66,8 @@ export async function modelOut(services: Services, project: string, m: Registere
     creation_timestamp: m.createdAt,
     last_updated_timestamp: m.updatedAt,
     user_id: m.owner,
-    description: m.description,
+    // Left out when empty, as MLflow leaves out a description it never got.
+    ...(m.description ? { description: m.description } : {}),
     latest_versions: latest.map((v) => versionOut(v, aliases)),
     tags: tagsOut(m.tags),
     aliases: aliases.map((a) => ({ alias: a.alias, version: String(a.version) })),

@@ -207,7 +207,9 @@ export const mlflowTrackingRoutes: AnyRoute[] = [
         startTime: body.start_time,
         tags,
       });
-      return { run: runOut(run) };
+      // MLflow's CreateRun answers the run without its (still empty) inputs.
+      const { inputs: _none, ...created } = runOut(run);
+      return { run: created };
     },
   }),
   mlflowRoute("POST", "/runs/update", {
