@@ -1,6 +1,7 @@
 /**
- * Migrations 0002, 0110 and 0410 upgrade a store the previous release made, on SQLite and Postgres:
- * evaluations become `manual` unless a tandem/evaluate step made them; versions a pipeline registered
+ * Migrations 0002, 0110, 0410 and 0810 upgrade a store the previous release made, on SQLite and
+ * Postgres: evaluations (of models and of prompts) become `manual` unless a tandem/evaluate or
+ * tandem/eval step made them; versions a pipeline registered
  * get the person behind the run as author (`via: system`); runs get `triggered_by`; the policies in
  * force become the newest spec's, as the previous release read them.
  */
@@ -15,9 +16,15 @@ import { migrateToLatest } from "../../src/stores/metadata/migrator.js";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
 import { SqlRegistryStore } from "../../src/stores/metadata/registry-store.js";
 import { SqlPipelineStore } from "../../src/stores/metadata/pipelines-store.js";
+import { SqlPromptStore } from "../../src/stores/metadata/prompt-store.js";
 import type { Kysely } from "kysely";
 
-const NEW = new Set(["0002_user_identities", "0110_run_triggered_by", "0410_registry_governance"]);
+const NEW = new Set([
+  "0002_user_identities",
+  "0110_run_triggered_by",
+  "0410_registry_governance",
+  "0810_prompt_evaluation_provenance",
+]);
 
 const OLD_SPEC = `project: p
 pipelines:
@@ -121,6 +128,7 @@ async function writeOldRows(db: Kysely<any>): Promise<void> {
       step("s-eval", "r-alert", "evaluate", "uses: tandem/evaluate with: {}", "t-eval"),
       step("s-reg", "r-alert", "register", "uses: tandem/register with: {}", "t-reg"),
       step("s-mreg", "r-manual", "register", "uses: tandem/register with: {}", "t-mreg"),
+      step("s-peval", "r-manual", "judge", "uses: tandem/eval with: {}", "t-peval"),
     ])
     .execute();
   const version = (n: number, author: string, sourceRun: string | null) => ({
@@ -163,6 +171,21 @@ async function writeOldRows(db: Kysely<any>): Promise<void> {
     .insertInto("registry_evaluations")
     .values([evaluation("e-step", "t-eval"), evaluation("e-hand", null)])
     .execute();
+  const promptEvaluation = (id: string, runId: string | null) => ({
+    id,
+    project: "p",
+    name: "qa",
+    version: 1,
+    run_id: runId,
+    dataset: "cases@1",
+    metrics: '{"exact.mean":1}',
+    created_by: "alice",
+    created_at: at,
+  });
+  await db
+    .insertInto("prompt_evaluations")
+    .values([promptEvaluation("pe-step", "t-peval"), promptEvaluation("pe-hand", "t-mreg")])
+    .execute();
   await db
     .insertInto("registry_decisions")
     .values({
@@ -203,6 +226,17 @@ for (const kind of ["sqlite", "postgres"] as const) {
           stepRunId: "s-eval",
         });
         expect(byId["e-hand"]).toMatchObject({ source: "manual", pipelineRunId: null });
+        const prompts = Object.fromEntries(
+          (await new SqlPromptStore(store).listEvaluations("p", "qa", 1)).map((e) => [e.id, e]),
+        );
+        expect(prompts["pe-step"]).toMatchObject({
+          source: "pipeline",
+          pipelineRunId: "r-manual",
+          step: "judge",
+          stepRunId: "s-peval",
+        });
+        // Posted through the API, though naming a step's run: manual.
+        expect(prompts["pe-hand"]).toMatchObject({ source: "manual", pipelineRunId: null, step: null });
 
         const v = async (n: number) => (await registry.getVersion("p", "m", n))!;
         expect(await v(1)).toMatchObject({

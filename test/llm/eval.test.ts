@@ -111,7 +111,13 @@ policies:
     expect(m["json_schema.mean"]).toBe(0.5);
     const evaluations = await s.llm.prompts.evaluations("default", "qa", 1);
     expect(evaluations).toHaveLength(1);
-    expect(evaluations[0]).toMatchObject({ dataset: "qa-cases@1", runId: step.trackingRunId });
+    expect(evaluations[0]).toMatchObject({
+      dataset: "qa-cases@1",
+      runId: step.trackingRunId,
+      source: "pipeline",
+      pipelineRunId: run.id,
+      step: "eval",
+    });
     const artifacts = await s.trackingArtifacts.list(
       "default",
       `${tracking.info.experimentId}/${step.trackingRunId}/artifacts/eval`,

@@ -17,6 +17,7 @@
  * - Span / trace: OpenTelemetry spans (OTLP) kept per project; a trace is the spans sharing a
  *   32-hex trace id, its root the span without a parent in it.
  */
+import type { EvidenceSource } from "../registry/model.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant" | "tool" | "developer";
@@ -93,6 +94,14 @@ export interface PromptEvaluation {
   metrics: Record<string, number>;
   createdBy: string;
   createdAt: number;
+  /**
+   * `pipeline`: a `tandem/eval` step made it (its run, step and step run are kept); `manual`: the API
+   * or CLI, which any member can call with any metrics, so policies read it only with `accept_manual`.
+   */
+  source: EvidenceSource;
+  pipelineRunId: string | null;
+  step: string | null;
+  stepRunId: string | null;
 }
 
 export interface PromptApproval {

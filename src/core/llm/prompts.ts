@@ -72,11 +72,10 @@ function asEvaluation(e: PromptEvaluation): Evaluation {
     runId: e.runId,
     createdBy: e.createdBy,
     createdAt: e.createdAt,
-    // Prompt evaluations record no provenance yet (the LLM area's, issue 19): they count as pipeline evidence.
-    source: "pipeline",
-    pipelineRunId: null,
-    step: null,
-    stepRunId: null,
+    source: e.source,
+    pipelineRunId: e.pipelineRunId,
+    step: e.step,
+    stepRunId: e.stepRunId,
   };
 }
 
@@ -94,6 +93,10 @@ export class PromptService {
     project: string,
     name: string,
     content: PromptContent,
+    options: {
+      /** Whose work it is, when not the actor's: the person behind a pipeline run (four-eyes refuses them). */
+      author?: string;
+    } = {},
   ): Promise<{ version: PromptVersion; created: boolean }> {
     checkPromptName(name);
     const normal = normalizeContent(content);
@@ -113,7 +116,7 @@ export class PromptService {
         version: (latest?.version ?? 0) + 1,
         ...normal,
         description: content.description ?? "",
-        author: actor,
+        author: options.author ?? actor,
         createdAt: now,
       };
       await this.store.insertVersion(version, tx);
@@ -349,7 +352,13 @@ export class PromptService {
     actor: string,
     project: string,
     ref: string,
-    input: { dataset: string; metrics: Record<string, number>; runId: string | null },
+    input: {
+      dataset: string;
+      metrics: Record<string, number>;
+      runId: string | null;
+      /** Given by a `tandem/eval` step: pipeline evidence (default: none, manual evidence). */
+      provenance?: { pipelineRunId: string; step: string; stepRunId: string } | null;
+    },
   ): Promise<PromptEvaluation> {
     const v = await this.resolve(project, ref);
     const evaluation: PromptEvaluation = {
@@ -362,6 +371,10 @@ export class PromptService {
       metrics: input.metrics,
       createdBy: actor,
       createdAt: nowMs(),
+      source: input.provenance ? "pipeline" : "manual",
+      pipelineRunId: input.provenance?.pipelineRunId ?? null,
+      step: input.provenance?.step ?? null,
+      stepRunId: input.provenance?.stepRunId ?? null,
     };
     await audited(this.metadata, this.audit, async (tx, record) => {
       await this.store.insertEvaluation(evaluation, tx);
@@ -370,7 +383,12 @@ export class PromptService {
         project,
         action: "prompt.evaluation.record",
         target: `prompt:${v.name}@${v.version}`,
-        summary: { dataset: input.dataset, run_id: input.runId, metrics: Object.keys(input.metrics).length },
+        summary: {
+          dataset: input.dataset,
+          run_id: input.runId,
+          metrics: Object.keys(input.metrics).length,
+          source: evaluation.source,
+        },
       });
     });
     return evaluation;

@@ -46,6 +46,11 @@ const evaluationWire = z.object({
   metrics: z.record(z.string(), z.number()),
   created_by: z.string(),
   created_at: z.number(),
+  source: z
+    .enum(["pipeline", "manual"])
+    .describe("`pipeline`: a tandem/eval step made it; `manual`: the API (policies read it only with accept_manual)."),
+  pipeline_run_id: z.string().nullable(),
+  step: z.string().nullable(),
 });
 
 export const versionToWire = (v: PromptVersion, aliases: PromptAlias[] = []) => ({
@@ -85,6 +90,9 @@ const evaluationToWire = (e: PromptEvaluation) => ({
   metrics: e.metrics,
   created_by: e.createdBy,
   created_at: e.createdAt,
+  source: e.source,
+  pipeline_run_id: e.pipelineRunId,
+  step: e.step,
 });
 
 export const promptRoutes: AnyRoute[] = [
@@ -129,11 +137,15 @@ export const promptRoutes: AnyRoute[] = [
     body: promptContentSchema,
     response: z.object({ created: z.boolean(), version: versionWire }),
     handler: async ({ services, principal, project, params, body, reply }) => {
+      // A step creating it with its run token: the person behind the run is its author, so they
+      // cannot approve it (finding 5), as for model versions.
+      const behind = principal.runId ? (await services.pipelines.personBehind(project, principal.runId)).user : null;
       const { version, created } = await services.llm.prompts.createVersion(
         principal.userName,
         project,
         params.name,
         body,
+        behind ? { author: behind } : {},
       );
       if (created) void reply.status(201);
       return { created, version: versionToWire(version, await services.llm.prompts.aliases(project, params.name)) };

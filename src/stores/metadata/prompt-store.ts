@@ -72,6 +72,11 @@ export interface PromptEvaluationRow {
   metrics: string;
   created_by: string;
   created_at: number;
+  /** 0810: `pipeline` or `manual`, and for pipeline evidence the run, step and step run. */
+  source: string;
+  pipeline_run_id: string | null;
+  step: string | null;
+  step_run_id: string | null;
 }
 
 export interface PromptApprovalRow {
@@ -155,6 +160,10 @@ function toEvaluation(r: PromptEvaluationRow): PromptEvaluation {
     metrics: JSON.parse(r.metrics) as Record<string, number>,
     createdBy: r.created_by,
     createdAt: Number(r.created_at),
+    source: r.source === "pipeline" ? "pipeline" : "manual",
+    pipelineRunId: r.pipeline_run_id,
+    step: r.step,
+    stepRunId: r.step_run_id,
   };
 }
 
@@ -405,6 +414,10 @@ export class SqlPromptStore implements PromptStore {
         metrics: JSON.stringify(e.metrics),
         created_by: e.createdBy,
         created_at: e.createdAt,
+        source: e.source,
+        pipeline_run_id: e.pipelineRunId,
+        step: e.step,
+        step_run_id: e.stepRunId,
       })
       .execute();
   }

@@ -174,6 +174,8 @@ export const evalBuiltin = defineBuiltin({
         dataset,
         metrics: outcome.metrics,
         runId: ctx.trackingRunId,
+        // Made by this step, in process: pipeline evidence (the API's evaluations are manual).
+        provenance: { pipelineRunId: ctx.runId, step: ctx.step, stepRunId: ctx.stepRunId },
       });
     return { metrics: outcome.metrics };
   },

@@ -1,0 +1,120 @@
+/**
+ * The prompt registry under attack by a project member, on a real server over HTTP (SQLite and
+ * Postgres): prompt aliases are a way to production traffic too (an LLM endpoint serves an alias).
+ * - Writing your own evidence: evaluations posted through the API are manual evidence, which a
+ *   policy reads only when its admin said `accept_manual: true` (finding 3, for prompts).
+ * - Approving your own work: a prompt version a step creates with its run's token is the work of the
+ *   person behind the run, who cannot approve it (finding 5, for prompts); another approver can.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
+import { applySpec, runLogs, runPipeline } from "../security/pipeline-http.js";
+
+const P = "/api/v1/projects/pq/prompts";
+
+function spec(acceptManual: boolean): string {
+  return `project: pq
+pipelines:
+  write-prompt:
+    steps:
+      create:
+        run: |
+          node -e 'fetch(process.env.TANDEM_URL + "${P}/qa/versions", { method: "POST", headers: { authorization: "Bearer " + process.env.TANDEM_TOKEN, "content-type": "application/json" }, body: JSON.stringify({ messages: [{ role: "user", content: "from a step {{ q }}" }] }) }).then(async (r) => console.log("created", r.status, JSON.stringify(await r.json())))'
+policies:
+  prompt-quality:
+    applies_to: { prompts: ["qa@production"] }
+    require:
+      - metric: "exact.mean >= 0.5"
+${acceptManual ? "    accept_manual: true\n" : ""}  prompt-review:
+    applies_to: { prompts: ["qa@reviewed"] }
+    require:
+      - approvals: { role: approver, count: 1 }
+`;
+}
+
+interface ErrorBody {
+  error: {
+    message: string;
+    details?: { decision?: { checks: Array<{ check: string; detail: string; outcome: string }> } };
+  };
+}
+
+for (const store of STORE_KINDS) {
+  const run = store === "postgres" && !postgresAvailable() ? describe.skip : describe;
+  run(`prompt aliases hold against a member [${store}]`, () => {
+    let t: TestServer;
+    let workspace: string;
+    const tokens: Record<string, string> = {};
+    const as = <T>(who: string, method: string, path: string, body?: unknown) =>
+      t.api<T>(method, path, body, tokens[who] ?? t.adminToken);
+
+    beforeAll(async () => {
+      t = await startTestServer({ store });
+      workspace = mkdtempSync(join(tmpdir(), "trust-prompts-"));
+      for (const [user, role] of Object.entries({ mallory: "member", erin: "approver", dana: "approver" })) {
+        expect((await t.api("POST", "/api/v1/users", { name: user })).status).toBe(201);
+        expect((await t.api("PUT", `/api/v1/projects/pq/members/${user}`, { role })).status).toBe(200);
+        tokens[user] = (await t.api<{ token: string }>("POST", "/api/v1/tokens", { name: "t", user })).body.token;
+      }
+      await applySpec(t, "pq", spec(false), workspace);
+    });
+    afterAll(async () => {
+      await t?.stop();
+      rmSync(workspace, { recursive: true, force: true });
+    });
+
+    it("evidence a member posts does not move production, until an admin accepts manual evidence", async () => {
+      const created = await as<{ version: { version: number } }>("mallory", "POST", `${P}/qa/versions`, {
+        messages: [{ role: "user", content: "answer {{ q }}" }],
+      });
+      expect(created.status).toBe(201);
+      const v = created.body.version.version;
+      const posted = await as<{ source: string }>("mallory", "POST", `${P}/qa/versions/${v}/evaluations`, {
+        dataset: "my-own-cases@1",
+        metrics: { "exact.mean": 1 },
+      });
+      expect([posted.status, posted.body.source]).toEqual([201, "manual"]);
+
+      const refused = await as<ErrorBody>("mallory", "PUT", `${P}/qa/aliases/production`, { version: v });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toMatch(/qa@1 → production: exact.mean >= 0.5/);
+      const check = refused.body.error.details!.decision!.checks.find((c) => c.check === "exact.mean >= 0.5")!;
+      expect(check.outcome).toBe("fail");
+      const shown = await as<{ aliases: Record<string, number> | Array<{ alias: string }> }>("admin", "GET", `${P}/qa`);
+      expect(JSON.stringify(shown.body.aliases)).not.toContain("production");
+
+      // The member cannot say manual evidence counts: that is a policy change, an admin's.
+      const rewrite = await t.api<ErrorBody>(
+        "POST",
+        "/api/v1/projects/pq/specs",
+        { source: spec(true), workspace },
+        tokens.mallory,
+      );
+      expect(rewrite.status).toBe(403);
+      expect(rewrite.body.error.message).toMatch(/prompt-quality/);
+      await applySpec(t, "pq", spec(true), workspace);
+      const moved = await as("mallory", "PUT", `${P}/qa/aliases/production`, { version: v });
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    });
+
+    it("a prompt a step creates is its runner's work: they cannot approve it, another approver can", async () => {
+      const result = await runPipeline(t, "pq", "write-prompt", tokens.erin);
+      const logs = await runLogs(t, "pq", result.id);
+      expect(result.status, logs).toBe("succeeded");
+      const v = Number(/"version":(\d+)/.exec(logs)![1]);
+      const version = await as<{ author: string }>("admin", "GET", `${P}/qa/versions/${v}`);
+      expect(version.body.author).toBe("erin");
+
+      const self = await as<ErrorBody>("erin", "POST", `${P}/qa/versions/${v}/approvals`, {});
+      expect(self.status).toBe(403);
+      expect(self.body.error.message).toMatch(/erin created qa@\d+ and cannot approve it/);
+      expect((await as("mallory", "PUT", `${P}/qa/aliases/reviewed`, { version: v })).status).toBe(409);
+      expect((await as("dana", "POST", `${P}/qa/versions/${v}/approvals`, {})).status).toBe(201);
+      expect((await as("mallory", "PUT", `${P}/qa/aliases/reviewed`, { version: v })).status).toBe(200);
+    });
+  });
+}
