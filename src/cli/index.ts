@@ -25,6 +25,7 @@ import { registerPromptCommands } from "./prompts.js";
 import { registerDoctorCommand } from "./doctor.js";
 import { registerCompletionCommand } from "./completion.js";
 import { colourOn, paint } from "./colour.js";
+import { registerStepAgentCommand } from "./step-agent.js";
 
 export function buildProgram(): Command {
   const program = new Command("tandem")
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerTrafficExportCommand(program);
   registerPromptCommands(program);
   registerDoctorCommand(program);
+  registerStepAgentCommand(program);
   // Reads the finished tree when it runs, so it completes every command registered above.
   registerCompletionCommand(program);
   return program;

@@ -9,7 +9,7 @@ import type { ExecutorName } from "../core/pipelines/spec/executors.js";
 export interface ExecutorSetOptions {
   local: Executor;
   /** Remote executors this server has (absent: steps naming them fail, saying why). */
-  remote: Partial<Record<Exclude<ExecutorName, "local">, Executor & { problem(): string | null }>>;
+  remote: Partial<Record<Exclude<ExecutorName, "local">, Executor & { problem(): Promise<string | null> }>>;
   /** Why a missing remote executor is missing, e.g. "sbatch was not found on this server's PATH". */
   missing?: Partial<Record<ExecutorName, string>>;
   /** (default "local") */
@@ -33,11 +33,11 @@ export class ExecutorSet implements Executor, ExecutorCatalog {
     );
   }
 
-  problem(name: ExecutorName): string | null {
-    if (name === "local") return null;
-    const executor = this.pick(name);
-    if (typeof executor === "string") return executor.replace(/^executor \S+ /, "it ");
-    return (executor as Executor & { problem(): string | null }).problem();
+  problem(name: ExecutorName): Promise<string | null> {
+    if (name === "local") return Promise.resolve(null);
+    const remote = this.options.remote[name];
+    if (!remote) return Promise.resolve((this.pick(name) as string).replace(/^executor \S+ /, "it "));
+    return remote.problem();
   }
 
   workdir(runId: string, stepId: string, attempt: number, executor?: ExecutorName | null): string {

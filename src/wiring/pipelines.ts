@@ -90,13 +90,9 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     sandbox: config.stepSandbox,
     hide: serverPrivatePaths(config),
   });
-  const executor = await wireExecutors(config, local);
-  const secrets = new SecretService(
-    services.metadata,
-    services.audit,
-    store,
-    new SecretBox(await loadSecretKey(config.home, config.secretKey)),
-  );
+  const secretKey = await loadSecretKey(config.home, config.secretKey);
+  const executor = await wireExecutors(config, services, local, secretKey);
+  const secrets = new SecretService(services.metadata, services.audit, store, new SecretBox(secretKey));
   // One token per run for its steps to call the API (MLflow logging): see RunTokens.
   const runTokens = new RunTokens(services.access);
   const engine: EngineDeps = {

@@ -207,7 +207,7 @@ export interface ExecutorCatalog {
    * Why steps on `name` cannot work from this server (it is not configured here; its nodes could not
    * reach the server's API or a shared path), or null when they can.
    */
-  problem(name: ExecutorName): string | null;
+  problem(name: ExecutorName): Promise<string | null>;
 }
 
 /**

@@ -3,6 +3,7 @@
  * drivers this process runs. Every state change a user asks for is audited; the progress of a run
  * (step states) is recorded in the run itself.
  */
+import { RunArtifacts } from "./run-artifacts.js";
 import { createHash } from "node:crypto";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import type { AuditLog } from "../governance/audit.js";
@@ -92,7 +93,12 @@ export class PipelineService {
   private readonly stop = new AbortController();
   private readonly specs = new Map<string, TandemSpec>();
 
-  constructor(private readonly o: PipelineServiceOptions) {}
+  /** Blobs of a run for its remote steps (`tandem step-agent`), with the run's own token only. */
+  readonly runArtifacts: RunArtifacts;
+
+  constructor(private readonly o: PipelineServiceOptions) {
+    this.runArtifacts = new RunArtifacts(o.engine.store, o.engine.artifacts);
+  }
 
   get store() {
     return this.o.engine.store;

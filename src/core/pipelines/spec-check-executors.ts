@@ -14,14 +14,14 @@ export interface ExecutionFindings {
   warnings: SpecIssue[];
 }
 
-export function checkExecution(
+export async function checkExecution(
   at: SpecLocator,
   base: SpecPath,
   step: StepSpec,
   pipeline: PipelineSpec,
   catalog: ExecutorCatalog | undefined,
   out: ExecutionFindings,
-): void {
+): Promise<void> {
   const exec = stepExecution(step, pipeline);
   const executor = exec.executor ?? catalog?.defaultExecutor ?? "local";
   const executorAt: SpecPath =
@@ -64,6 +64,6 @@ export function checkExecution(
       ),
     );
   if (!catalog || executor === "local") return;
-  const problem = catalog.problem(executor);
+  const problem = await catalog.problem(executor);
   if (problem) out.warnings.push(at.issue(executorAt, `executor ${executor} cannot run here: ${problem}`));
 }

@@ -152,7 +152,7 @@ async function references(c: Context, spec: TandemSpec, name: string, pipeline: 
           ),
         );
     }
-    checkExecution(c.at, base, step, pipeline, c.deps.executors, c.out);
+    await checkExecution(c.at, base, step, pipeline, c.deps.executors, c.out);
   }
 }
 

@@ -9,6 +9,7 @@ import { ConflictError } from "../../core/errors.js";
 import { roleAtLeast } from "../../core/governance/model.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 import { pipelineTriggerRoutes } from "./pipeline-triggers.js";
+import { pipelineBlobRoutes } from "./pipeline-blobs.js";
 import {
   cacheExplanationToWire,
   cacheExplanationWire,
@@ -38,6 +39,7 @@ const specBody = z.object({
 
 export const pipelineRoutes: AnyRoute[] = [
   ...pipelineTriggerRoutes,
+  ...pipelineBlobRoutes,
   defineRoute({
     method: "GET",
     url: "/api/v1/schemas/tandem-yaml",

@@ -1,0 +1,23 @@
+/** `tandem step-agent`: what a Slurm job (or a container) runs; see executors/agent/step-agent.ts. */
+import type { Command } from "commander";
+import { runStepAgent } from "../executors/agent/step-agent.js";
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function registerStepAgentCommand(program: Command): void {
+  program
+    .command("step-agent")
+    .description(
+      "Run one pipeline step on a remote node (what the Slurm and Kubernetes executors start): reads the job on stdin, fetches inputs and uploads outputs through the server's API with the run's token, and ends its output with a report line.",
+    )
+    .action(async () => {
+      const controller = new AbortController();
+      // scancel and a pod's deletion send SIGTERM: stop the step's process group, then report.
+      process.once("SIGTERM", () => controller.abort());
+      process.exitCode = await runStepAgent(await readStdin(), process, controller.signal);
+    });
+}

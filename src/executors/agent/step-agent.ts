@@ -1,0 +1,44 @@
+/**
+ * `tandem step-agent`, on a Slurm node or in a container: reads its AgentJob on stdin, then runs the
+ * step with the local executor's own code (the same directory layout, input verification, process
+ * group, timeout and output collection), with the server's API as its artifact store. Its last line
+ * of output is its report (agent-job.ts); it exits with the step's exit code.
+ */
+import { dirname } from "node:path";
+import { LocalExecutor } from "../local/local-executor.js";
+import { resultLine, type AgentJob } from "./agent-job.js";
+import { HttpRunArtifactStore } from "./http-artifacts.js";
+
+export interface AgentStreams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export async function runStepAgent(input: string, streams: AgentStreams, signal: AbortSignal): Promise<number> {
+  const job = JSON.parse(input) as AgentJob;
+  const { TANDEM_URL: url, TANDEM_TOKEN: token, TANDEM_PROJECT: project } = job.env;
+  if (!url || !token || !project)
+    throw new Error("the job names no server API (TANDEM_URL, TANDEM_TOKEN, TANDEM_PROJECT)");
+  const local = await LocalExecutor.create({
+    root: dirname(job.workdir),
+    artifacts: new HttpRunArtifactStore(url, token, project, job.runId),
+  });
+  let endsWithNewline = true;
+  const result = await local.run({
+    ...job,
+    project,
+    pipeline: job.env.TANDEM_PIPELINE ?? "",
+    stepName: job.env.TANDEM_STEP ?? "",
+    execution: { executor: "local", image: null, slurm: {}, kubernetes: {} },
+    resources: {},
+    signal,
+    onOutput(stream, text) {
+      if (stream === "stdout") {
+        if (text) endsWithNewline = text.endsWith("\n");
+        streams.stdout.write(text);
+      } else streams.stderr.write(text);
+    },
+  });
+  streams.stdout.write(`${endsWithNewline ? "" : "\n"}${resultLine(job.nonce, result)}`);
+  return result.outcome === "succeeded" ? 0 : (result.exitCode ?? 1) || 1;
+}

@@ -1,0 +1,300 @@
+/**
+ * Runs steps as Slurm batch jobs. Each attempt is one `sbatch` whose script (given on stdin, so the
+ * step's secrets are on no command line and in no file other users can read) runs `tandem step-agent`
+ * on the node: the agent materialises inputs and uploads outputs through the server's API with the
+ * run's token, and runs the step with the local executor's code. State comes from one shared poller
+ * (job-watcher.ts); output streams from the job's files under a directory nodes share.
+ *
+ * Restart: the job id is reported through onSubmitted before waiting; given `remoteJob`, run()
+ * attaches to that job. A job of the same name and attempt that the controller still knows is
+ * adopted instead of submitted again (a crash between sbatch and storing its id).
+ */
+import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { chmod, chown, mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
+import { parseResultLine, type AgentJob } from "../agent/agent-job.js";
+import { JobWatcher, type JobUpdate } from "./job-watcher.js";
+import { OutputTail } from "./output-tail.js";
+import { sbatchFlags, slurmJobName, type SbatchDefaults } from "./sbatch-args.js";
+import { HOPELESS_REASONS, jobsNamed, sbatch, scancel, type AccountingEntry } from "./slurm-cli.js";
+
+export interface SlurmExecutorOptions {
+  /** A directory every node sees at the same path: job output and step directories (TANDEM_SLURM_DIR). */
+  dir: string;
+  defaults: SbatchDefaults;
+  /** The user steps run as (a root server only: sbatch --uid/--gid); null runs them as the server's user. */
+  stepUser: string | null;
+  /** How the node starts the agent: [node, …/bin/tandem.js] (default: this Node and this checkout's bin). */
+  agentArgv: string[];
+  /** Keys the agent's report, so it is the same after a restart (derived from the server's secret key). */
+  reportKey: Buffer;
+  /** (default 500 ms) */
+  pollMs?: number;
+  /** Why steps cannot work from here (server not reachable from nodes…), or null. */
+  problem?: () => Promise<string | null>;
+}
+
+const REASON_HELP: Record<string, string> = {
+  PartitionConfig: "the request exceeds what the partition's nodes have (CPUs, memory or GPUs)",
+  PartitionTimeLimit: "the time limit (timeout:) exceeds the partition's MaxTime",
+  PartitionNodeLimit: "the request needs more nodes than the partition allows",
+  BadConstraints: "no node matches the job's constraints",
+};
+
+function userIds(name: string): Promise<{ uid: number; gid: number }> {
+  const id = (flag: string) =>
+    new Promise<number>((resolve, reject) =>
+      execFile("id", [flag, name], (error, out) =>
+        error
+          ? reject(new Error(`step user ${name} does not exist here (TANDEM_STEP_USER)`))
+          : resolve(Number(out.trim())),
+      ),
+    );
+  return Promise.all([id("-u"), id("-g")]).then(([uid, gid]) => {
+    if (uid === 0) throw new Error("steps never run as root (TANDEM_STEP_USER)");
+    return { uid, gid };
+  });
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export class SlurmExecutor implements Executor {
+  readonly name = "slurm";
+  private readonly watcher: JobWatcher;
+
+  private constructor(private readonly options: SlurmExecutorOptions) {
+    this.watcher = new JobWatcher(options.pollMs ?? 500);
+  }
+
+  static async create(options: SlurmExecutorOptions): Promise<SlurmExecutor> {
+    // Step users pass through (never list) these directories to reach their run's own, 0700 one.
+    for (const dir of [options.dir, join(options.dir, "jobs"), join(options.dir, "work")]) {
+      await mkdir(dir, { recursive: true, mode: 0o711 });
+      if ((await stat(dir)).uid === process.getuid?.()) await chmod(dir, 0o711);
+    }
+    return new SlurmExecutor(options);
+  }
+
+  problem(): Promise<string | null> {
+    return this.options.problem?.() ?? Promise.resolve(null);
+  }
+
+  private user: Promise<{ uid: number; gid: number } | null> | undefined;
+
+  /** The step user's ids, looked up once (`id`), or null when steps run as the server's user. */
+  private stepUser(): Promise<{ uid: number; gid: number } | null> {
+    const name = this.options.stepUser;
+    this.user ??= name ? userIds(name) : Promise.resolve(null);
+    return this.user;
+  }
+
+  private runDir(kind: "jobs" | "work", runId: string): string {
+    return join(this.options.dir, kind, runId);
+  }
+
+  workdir(runId: string, stepId: string, attempt: number): string {
+    return join(this.runDir("work", runId), `${stepId}-${attempt}`);
+  }
+
+  /** The step user's private directory for a run (made by the server, handed to that user). */
+  private async ownedDir(path: string): Promise<void> {
+    await mkdir(path, { recursive: true, mode: 0o700 });
+    const user = await this.stepUser();
+    if (user) await chown(path, user.uid, user.gid);
+  }
+
+  private nonce(job: StepJob): string {
+    return createHmac("sha256", this.options.reportKey)
+      .update(`${job.stepId}:${job.attempt}`)
+      .digest("hex")
+      .slice(0, 32);
+  }
+
+  private script(agentJob: AgentJob): string {
+    const marker = `TANDEM_JOB_${agentJob.nonce.slice(0, 12)}`;
+    const argv = [...this.options.agentArgv, "step-agent"].map(shellQuote).join(" ");
+    return [
+      "#!/bin/bash",
+      // --export=NONE: the server's environment (its credentials) does not reach the node.
+      `export PATH=${shellQuote(process.env.PATH ?? "/usr/bin:/bin")}`,
+      `exec ${argv} <<'${marker}'`,
+      JSON.stringify(agentJob),
+      marker,
+      "",
+    ].join("\n");
+  }
+
+  private async submit(job: StepJob, jobName: string, out: string, err: string): Promise<string> {
+    const comment = `tandem:${job.stepId}:${job.attempt}`;
+    const known = (await jobsNamed(jobName)).find((j) => j.comment === comment);
+    if (known) return known.id;
+    await this.ownedDir(this.runDir("work", job.runId));
+    const user = await this.stepUser();
+    const flags = [
+      ...sbatchFlags({
+        jobName,
+        resources: job.resources,
+        timeoutMs: job.timeoutMs,
+        step: job.execution.slurm,
+        defaults: this.options.defaults,
+      }),
+      `--comment=${comment}`,
+      "--export=NONE",
+      `--chdir=${this.runDir("work", job.runId)}`,
+      `--output=${out}`,
+      `--error=${err}`,
+      ...(user ? [`--uid=${user.uid}`, `--gid=${user.gid}`] : []),
+    ];
+    const agentJob: AgentJob = {
+      nonce: this.nonce(job),
+      runId: job.runId,
+      stepId: job.stepId,
+      attempt: job.attempt,
+      workdir: job.workdir,
+      workspace: job.workspace,
+      script: job.script,
+      inputs: job.inputs,
+      outputs: job.outputs,
+      env: job.env,
+      metricsFile: job.metricsFile,
+      timeoutMs: job.timeoutMs,
+    };
+    return sbatch(flags, this.script(agentJob));
+  }
+
+  async run(job: StepJob): Promise<JobResult> {
+    const failed = (error: string): JobResult => ({ outcome: "failed", exitCode: null, outputs: {}, error });
+    if (!job.env.TANDEM_URL || !job.env.TANDEM_TOKEN)
+      return failed("a Slurm step needs the server's API (TANDEM_URL) for its inputs and outputs; none is set");
+    const jobName = slurmJobName(job.project, job.pipeline, job.stepName, job.runId);
+    const jobsDir = this.runDir("jobs", job.runId);
+    const out = join(jobsDir, `${job.stepId}-${job.attempt}.out`);
+    const err = join(jobsDir, `${job.stepId}-${job.attempt}.err`);
+    let id = job.remoteJob ?? null;
+    if (!id) {
+      try {
+        await this.ownedDir(jobsDir);
+        id = await this.submit(job, jobName, out, err);
+      } catch (error) {
+        return failed(`sbatch refused the job: ${(error as Error).message}`);
+      }
+      await job.onSubmitted?.(id);
+    }
+    return this.follow(job, id, out, err);
+  }
+
+  private follow(job: StepJob, id: string, out: string, err: string): Promise<JobResult> {
+    const nonce = this.nonce(job);
+    let report: JobResult | null = null;
+    const stdout = new OutputTail(out, (lines) => {
+      for (const line of lines) {
+        const parsed = parseResultLine(nonce, line);
+        if (parsed) report = parsed;
+        else job.onOutput("stdout", line);
+      }
+    });
+    const stderr = new OutputTail(err, (lines) => job.onOutput("stderr", lines.join("")));
+    const drain = async () => {
+      await stdout.read(true);
+      await stderr.read(true);
+    };
+
+    return new Promise<JobResult>((resolve) => {
+      let stopping: "cancelled" | "timed_out" | "hopeless" | null = null;
+      let hopeless = "";
+      let waiting: string | null | undefined;
+      let startedAt: number | null = null;
+      let done = false;
+      const cancel = (why: "cancelled" | "timed_out" | "hopeless") => {
+        if (stopping) return;
+        stopping = why;
+        scancel(id).catch(() => undefined);
+      };
+      const onAbort = () => cancel("cancelled");
+      job.signal.addEventListener("abort", onAbort, { once: true });
+      if (job.signal.aborted) cancel("cancelled");
+      // Slurm's --time is whole minutes; the step's own timeout is enforced here too (plus a grace
+      // for the agent, which stops the step itself and reports timed_out).
+      const tailTimer = setInterval(() => {
+        void stdout.read().catch(() => undefined);
+        void stderr.read().catch(() => undefined);
+        if (job.timeoutMs !== undefined && startedAt !== null && Date.now() - startedAt > job.timeoutMs + 10_000)
+          cancel("timed_out");
+      }, this.options.pollMs ?? 500);
+
+      const finish = async (result: JobResult) => {
+        if (done) return;
+        done = true;
+        unwatch();
+        clearInterval(tailTimer);
+        job.signal.removeEventListener("abort", onAbort);
+        await drain().catch(() => undefined);
+        resolve(result);
+      };
+
+      const unwatch = this.watcher.watch(id, (update: JobUpdate) => {
+        if (update.kind === "queued") {
+          const reason =
+            update.state === "PENDING"
+              ? `waiting for Slurm: ${update.reason}`
+              : update.state === "RUNNING"
+                ? null
+                : undefined;
+          if (update.state === "RUNNING" && startedAt === null) startedAt = Date.now();
+          if (reason !== undefined && reason !== waiting) {
+            waiting = reason;
+            job.onWaiting?.(reason);
+          }
+          if (update.state === "PENDING" && HOPELESS_REASONS.has(update.reason)) {
+            hopeless = update.reason;
+            cancel("hopeless");
+          }
+          return;
+        }
+        if (update.kind === "unknown")
+          return void finish({ outcome: "failed", exitCode: null, outputs: {}, error: update.error });
+        void (async () => {
+          await drain().catch(() => undefined);
+          void finish(this.outcome(update.accounting, report, stopping, hopeless, job));
+        })();
+      });
+    });
+  }
+
+  private outcome(
+    a: AccountingEntry,
+    report: JobResult | null,
+    stopping: "cancelled" | "timed_out" | "hopeless" | null,
+    hopeless: string,
+    job: StepJob,
+  ): JobResult {
+    const base = { outputs: {}, exitCode: a.signal ? null : a.exitCode };
+    if (stopping === "hopeless")
+      return {
+        ...base,
+        outcome: "failed",
+        error: `Slurm cannot run this job: ${hopeless}${REASON_HELP[hopeless] ? ` (${REASON_HELP[hopeless]})` : ""}`,
+      };
+    if (stopping === "cancelled") return { ...base, outcome: "cancelled", error: "cancelled (scancel)" };
+    if (a.state === "TIMEOUT" || stopping === "timed_out")
+      return { ...base, outcome: "timed_out", error: `timed out after ${job.timeoutMs} ms (Slurm state ${a.state})` };
+    if (report && a.state === "COMPLETED") return report;
+    if (report && report.outcome !== "succeeded") return report;
+    if (a.state === "OUT_OF_MEMORY")
+      return { ...base, outcome: "failed", error: "Slurm killed the job: out of memory" };
+    if (a.state === "COMPLETED")
+      return { ...base, outcome: "failed", error: "the step agent ended without reporting (see the job's output)" };
+    const why = a.signal ? `killed by signal ${a.signal}` : `exited with code ${a.exitCode}`;
+    return {
+      ...base,
+      outcome: "failed",
+      error: `Slurm job ${a.state}: ${why}${a.reason && a.reason !== "None" ? ` (${a.reason})` : ""}`,
+    };
+  }
+
+  killOrphan(info: StepProcess): Promise<string> {
+    return Promise.resolve(`slurm job ${info.pid} left to Slurm`);
+  }
+}
