@@ -1,6 +1,6 @@
 /**
  * The executors' part of the configuration (read by config.ts, the only reader of process.env):
- * which executor steps use when they name none, and the server's Slurm defaults.
+ * which executor steps use when they name none, and the server's Slurm and Kubernetes defaults.
  */
 import { EXECUTOR_NAMES, type ExecutorName } from "./core/pipelines/spec/executors.js";
 
@@ -20,6 +20,19 @@ export interface SlurmConfig {
   pollMs: number;
 }
 
+export interface KubernetesConfig {
+  /** TANDEM_K8S_NAMESPACE: where step Jobs go when a step names no namespace (default: the server pod's, else "default"). */
+  namespace: string;
+  /** TANDEM_K8S_SERVICE_ACCOUNT: the step pods' service account (default: the namespace's default). */
+  serviceAccount?: string;
+  /** TANDEM_K8S_AGENT: the command that starts `tandem step-agent` inside a step's image (default "tandem"). */
+  agentCommand: string;
+  /** TANDEM_K8S_TTL_S: how long a finished Job stays for inspection (default 3600). */
+  ttlSecondsAfterFinished: number;
+  /** TANDEM_K8S_UNSCHEDULABLE_S: how long a pod may stay unschedulable before its step fails (default 120). */
+  unschedulableGraceS: number;
+}
+
 export interface ExecutorsConfig {
   /** TANDEM_EXECUTOR: the executor of steps that name none (default local). */
   defaultExecutor: ExecutorName;
@@ -29,6 +42,7 @@ export interface ExecutorsConfig {
    */
   stepUser?: string;
   slurm: SlurmConfig;
+  kubernetes: KubernetesConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -43,7 +57,21 @@ export function parseExecutorsConfig(env: Env, fail: (variable: string, message:
   const pollMs = pollRaw ? Number(pollRaw) : 500;
   if (!Number.isFinite(pollMs) || pollMs < 50)
     throw fail("TANDEM_SLURM_POLL_MS", `expected a number of milliseconds ≥ 50, got ${JSON.stringify(pollRaw)}`);
+  const seconds = (variable: string, fallback: number) => {
+    const raw = env[variable];
+    const n = raw ? Number(raw) : fallback;
+    if (!Number.isInteger(n) || n < 0)
+      throw fail(variable, `expected a whole number of seconds ≥ 0, got ${JSON.stringify(raw)}`);
+    return n;
+  };
   return {
+    kubernetes: {
+      namespace: env.TANDEM_K8S_NAMESPACE || env.POD_NAMESPACE || "default",
+      serviceAccount: env.TANDEM_K8S_SERVICE_ACCOUNT || undefined,
+      agentCommand: env.TANDEM_K8S_AGENT || "tandem",
+      ttlSecondsAfterFinished: seconds("TANDEM_K8S_TTL_S", 3600),
+      unschedulableGraceS: seconds("TANDEM_K8S_UNSCHEDULABLE_S", 120),
+    },
     defaultExecutor: name as ExecutorName,
     stepUser: env.TANDEM_STEP_USER || undefined,
     slurm: {
