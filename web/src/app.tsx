@@ -16,6 +16,8 @@ const EndpointsPage = lazy(() => import("./pages/endpoints").then((m) => ({ defa
 const MonitoringPage = lazy(() => import("./pages/monitoring").then((m) => ({ default: m.MonitoringPage })));
 const DatasetsPage = lazy(() => import("./pages/datasets").then((m) => ({ default: m.DatasetsPage })));
 const AlertDetail = lazy(() => import("./pages/alert-detail").then((m) => ({ default: m.AlertDetail })));
+const PromptsPage = lazy(() => import("./pages/prompts").then((m) => ({ default: m.PromptsPage })));
+const TracesPage = lazy(() => import("./pages/traces").then((m) => ({ default: m.TracesPage })));
 const CatalogPage = lazy(() => import("./pages/catalog").then((m) => ({ default: m.CatalogPage })));
 
 function Page({ project, segments }: { project: string; segments: string[] }): ReactNode {
@@ -33,6 +35,10 @@ function Page({ project, segments }: { project: string; segments: string[] }): R
       return <ModelsPage project={project} path={rest} />;
     case "endpoints":
       return <EndpointsPage project={project} path={rest} />;
+    case "prompts":
+      return <PromptsPage project={project} path={rest} />;
+    case "traces":
+      return <TracesPage project={project} path={rest} />;
     case "monitoring":
       return <MonitoringPage project={project} path={rest} />;
     case "alerts":

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { PromptAlias, PromptAliasEvent, PromptEvaluation, PromptVersion } from "../../core/llm/model.js";
 import { chatMessageSchema, modelParamsSchema, promptContentSchema } from "../../core/llm/prompt-content.js";
+import { NotFoundError } from "../../core/errors.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 
 const P = "/api/v1/projects/:project/prompts";
@@ -259,6 +260,30 @@ export const promptRoutes: AnyRoute[] = [
     handler: async ({ services, project, params, query }) => ({
       events: (await services.llm.prompts.history(project, params.name, query.alias ?? null)).map(eventToWire),
     }),
+  }),
+  defineRoute({
+    method: "GET",
+    url: `${P}/:name/evaluations/:id/cases`,
+    summary: "An evaluation's per-case table (the run's eval/cases.json): variables, expected, answer, scores, errors.",
+    tags,
+    auth: "bearer",
+    role: "viewer",
+    params: nameParams.extend({ id: z.string() }),
+    handler: async ({ services, project, params }) => {
+      const evaluation = (await services.llm.prompts.evaluations(project, params.name)).find((e) => e.id === params.id);
+      if (!evaluation) throw new NotFoundError(`prompt ${params.name} has no evaluation ${params.id}`);
+      if (!evaluation.runId)
+        throw new NotFoundError(`evaluation ${params.id} was recorded without a run: no case table`);
+      const run = await services.tracking.getRun(project, evaluation.runId);
+      const path = `${run.info.experimentId}/${evaluation.runId}/artifacts/eval/cases.json`;
+      const { stream } = await services.trackingArtifacts.get(project, path);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return {
+        evaluation: evaluationToWire(evaluation),
+        ...(JSON.parse(Buffer.concat(chunks).toString("utf8")) as object),
+      };
+    },
   }),
   defineRoute({
     method: "POST",

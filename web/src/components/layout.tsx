@@ -11,6 +11,8 @@ export const PAGES: Array<{ path: string; label: string }> = [
   { path: "experiments", label: "Experiments" },
   { path: "models", label: "Models" },
   { path: "endpoints", label: "Endpoints" },
+  { path: "prompts", label: "Prompts" },
+  { path: "traces", label: "Traces" },
   { path: "monitoring", label: "Monitoring" },
   { path: "datasets", label: "Datasets" },
   { path: "audit", label: "Audit log" },
