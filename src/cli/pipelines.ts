@@ -2,6 +2,7 @@
  * `tandem validate | schema | apply | run` and `tandem runs …` / `tandem secrets …`.
  * `tandem runs` lists *pipeline* runs (API `/pipeline-runs`); tracking runs are under `tandem experiments`.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
@@ -15,6 +16,18 @@ import { followRun, summarize, TERMINAL, type RunWire } from "./pipelines-progre
 import { showRun } from "./runs-show.js";
 import { SpecProblemsError, specProblemsOf } from "./spec-problems.js";
 import type { SpecIssue } from "../core/pipelines/spec/positions.js";
+
+/** `--at REF`: the full commit id REF names in the git repository holding `dir`. */
+function commitAt(ref: string, dir: string): string {
+  try {
+    return execFileSync("git", ["-C", dir, "rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    throw new UsageError(`--at ${ref}: not a commit of the git repository holding ${dir}`);
+  }
+}
 
 export function readSpec(file: string): { source: string; file: string; workspace: string } {
   const path = resolve(file);
@@ -165,6 +178,10 @@ export function registerPipelineCommands(program: Command): void {
     .option("--no-cache", "run every step even when its cache key matches")
     .option("--concurrency <n>", "parallel steps (default: number of cores)")
     .option("--resume <run-id>", "take over a run whose driver died (after kill -9), rerunning only unfinished steps")
+    .option(
+      "--at <ref>",
+      "run this commit (a branch, tag or sha of the repository holding tandem.yaml) from a clean checkout, with its own tandem.yaml, instead of the folder as it is",
+    )
     .option("--file <path>", "spec file", "tandem.yaml")
     .option("--project <project>", "project (default: the spec's project:)")
     .option("--json", "print the run (with each step's name, status, cached) as JSON")
@@ -176,6 +193,7 @@ export function registerPipelineCommands(program: Command): void {
           cache: boolean;
           concurrency?: string;
           resume?: string;
+          at?: string;
           file: string;
           project?: string;
           json?: boolean;
@@ -199,15 +217,23 @@ export function registerPipelineCommands(program: Command): void {
             throw new UsageError(`--concurrency: expected a positive integer, got ${opts.concurrency}`);
           }
           let workspace: string | undefined;
-          if (existsSync(resolve(opts.file)))
+          let at: string | undefined;
+          if (opts.at !== undefined) {
+            // The commit's own tandem.yaml is the spec: nothing is applied from the folder.
+            workspace = dirname(resolve(opts.file));
+            at = commitAt(opts.at, workspace);
+          } else if (existsSync(resolve(opts.file)))
             workspace = (await applySpec(api, project, opts.file, opts.json)).workspace;
           const run = await api.post<RunWire>(projectPath(project, `/pipelines/${encodeURIComponent(pipeline)}/runs`), {
             params: parseParamArgs(opts.param),
             no_cache: !opts.cache,
             concurrency,
             workspace,
+            at,
           });
-          info(`run ${run.id} of ${pipeline} (spec version ${run.spec_version})`);
+          info(
+            `run ${run.id} of ${pipeline} (spec version ${run.spec_version}${at ? `, commit ${at.slice(0, 12)}` : ""})`,
+          );
           await finishCommand(api, project, run.id, opts.json ?? false);
         } finally {
           await stopServing();

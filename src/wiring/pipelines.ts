@@ -95,6 +95,9 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const secrets = new SecretService(services.metadata, services.audit, store, new SecretBox(secretKey));
   // One token per run for its steps to call the API (MLflow logging): see RunTokens.
   const runTokens = new RunTokens(services.access);
+  // Checkouts of commits sit beside the step work dir, not in it: the sandbox hides that dir from
+  // steps, and a step's directory links to its workspace's files.
+  const git = new LocalGit({ checkouts: `${config.workDir}-checkouts` });
   const engine: EngineDeps = {
     store,
     executor,
@@ -112,6 +115,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     datasets: { resolve: (project, ref) => services.data.resolveForPipeline(project, ref) },
     references: withReferences(services),
     probe: new LocalEnvironmentProbe(),
+    git,
     async stepApi(run) {
       const url = services.config.serverUrl ?? null;
       if (!url) return { url: null, token: null };
@@ -126,7 +130,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     concurrency: config.concurrency,
     ownerAlive: leaseOwnerAlive,
   });
-  const triggers = new TriggerService(pipelines, store, new LocalGit());
+  const triggers = new TriggerService(pipelines, store, git);
   services.pipelines = pipelines;
   services.secrets = secrets;
   services.pipelineTriggers = triggers;

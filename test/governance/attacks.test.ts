@@ -59,10 +59,11 @@ for (const store of STORE_KINDS) {
       runs.erin = await g.run("erin", "train");
       runs.bad = await g.run("mallory", "train", { model: "bad.onnx" });
       await g.addData("admin"); // the data trigger: erin applied the spec
-      const pushed = await g.push("erin-gh", "a".repeat(40));
-      const unknown = await g.push("stranger", "b".repeat(40));
+      const pushed = await g.push("erin-gh", g.commit());
+      const unknown = await g.push("stranger", g.commit());
       expect((await g.as("admin", "PUT", "/api/v1/users/erin/identities/github:erin-gh")).status).toBe(200);
-      const mapped = await g.push("erin-gh", "c".repeat(40));
+      const mappedCommit = g.commit();
+      const mapped = await g.push("erin-gh", mappedCommit);
       const listed = await g.as<{ runs: RunWire[] }>("admin", "GET", `${P}/pipeline-runs?pipeline=train&limit=20`);
       const dataRun = listed.body.runs.find((r) => r.trigger.kind === "data")!;
       runs.data = await g.waitRun(dataRun.id);
@@ -94,7 +95,7 @@ for (const store of STORE_KINDS) {
       });
       expect(by.get(version(runs.git)!)).toMatchObject({
         author: "erin",
-        author_note: expect.stringMatching(/erin pushed commit cccccccccccc \(github:erin-gh\)/),
+        author_note: expect.stringContaining(`erin pushed commit ${mappedCommit.slice(0, 12)} (github:erin-gh)`),
       });
       expect(by.get(version(runs.unknown)!)).toMatchObject({
         author: "system",

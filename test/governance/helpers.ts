@@ -4,7 +4,8 @@
  * `tandem/evaluate` (pipeline evidence) and registers it. The attack suites start from here.
  */
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -134,6 +135,8 @@ export interface Governed {
   waitRun(id: string): Promise<RunWire>;
   /** Adds a version of data set gov-data and fires its data trigger (as the server's loop would). */
   addData(who: Person): Promise<void>;
+  /** Commits the project folder with the governed spec as tandem.yaml; answers the commit id (pushes run commits). */
+  commit(): string;
   /** A signed GitHub push webhook by `login`. */
   push(login: string, commit: string): Promise<{ status: number; body: { runs: Array<{ run_id: string | null }> } }>;
   close(): Promise<void>;
@@ -157,6 +160,7 @@ export async function governedProject(store: StoreKind): Promise<Governed> {
   writeFileSync(join(workspace, "other.onnx"), tinyOnnx({ features: ["distance", "hour"], weights: [2, -2] }));
   const tokens = { admin: srv.adminToken } as Record<Person, string>;
   let dataVersions = 0;
+  let commits = 0;
   const as: Governed["as"] = (who, method, path, body) => srv.api(method, path, body, tokens[who]);
   expect((await as("admin", "PUT", `${P}/secrets/GIT_WEBHOOK_SECRET`, { value: WEBHOOK_SECRET })).status).toBe(200);
   for (const [user, role] of Object.entries(PEOPLE)) {
@@ -198,6 +202,17 @@ export async function governedProject(store: StoreKind): Promise<Governed> {
       expect(added.status, JSON.stringify(added.body)).toBe(201);
       // What the server's background loop does (tests drive it): new versions fire `data:` triggers.
       await dataTriggerTick(srv.server.opened.services);
+    },
+    commit() {
+      const git = (...args: string[]) =>
+        execFileSync("git", ["-C", workspace, "-c", "user.email=t@t", "-c", "user.name=t", ...args], {
+          encoding: "utf8",
+        });
+      if (!existsSync(join(workspace, ".git"))) git("init", "-q", "-b", "main");
+      writeFileSync(join(workspace, "tandem.yaml"), SPEC);
+      git("add", "-A");
+      git("commit", "-q", "--allow-empty", "-m", `commit ${++commits}`);
+      return git("rev-parse", "HEAD").trim();
     },
     async push(login, commit) {
       const body = JSON.stringify({

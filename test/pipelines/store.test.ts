@@ -40,6 +40,30 @@ function run(overrides: Partial<PipelineRun> = {}): PipelineRun {
 describeStores("pipelines store", (getStore) => {
   const store = () => new SqlPipelineStore(getStore());
 
+  it("keeps spec versions read from a commit apart from the applied spec", async () => {
+    const spec = (version: number, commit: string | null) => ({
+      project: "specs",
+      version,
+      digest: `d${version}`,
+      source: "pipelines: {}\n",
+      file: "tandem.yaml",
+      workspace: "/w",
+      createdAt: Date.now(),
+      createdBy: "admin",
+      commit,
+    });
+    await getStore().transaction(async (tx) => {
+      await store().insertSpec(spec(1, null), tx);
+      await store().insertSpec(spec(2, "c".repeat(40)), tx);
+    });
+    expect((await store().latestSpec("specs"))!.version).toBe(1);
+    expect((await store().latestSpec("specs", undefined, { withCommits: true }))!).toMatchObject({
+      version: 2,
+      commit: "c".repeat(40),
+    });
+    expect((await store().getSpec("specs", 1))!.commit).toBeNull();
+  });
+
   it("stores a run with its planned steps (matrix fan-out) and reads them back", async () => {
     const r = run();
     const steps = planRun(r.id, {

@@ -15,16 +15,15 @@ const SECRET = "hook-secret-123";
 describe("pipeline triggers", () => {
   let t: TestServer;
   let repo: string;
+  let first: string;
   const services = () => t.server.opened.services;
 
   beforeAll(async () => {
     t = await startTestServer();
-    repo = mkdtempSync(join(tmpdir(), "tandem-git-"));
-    const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { stdio: "ignore" });
-    git("init", "-q", "-b", "main");
-    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "one");
+    // The project folder is a git repository: pushed and polled commits are checked out from it.
     const workspace = mkdtempSync(join(tmpdir(), "tandem-trig-ws-"));
     mkdirSync(workspace, { recursive: true });
+    repo = workspace;
     const source = `project: trig
 pipelines:
   on-push:
@@ -56,6 +55,12 @@ pipelines:
         run: echo polled
 `;
     writeFileSync(join(workspace, "tandem.yaml"), source);
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", repo, "-c", "user.email=t@t", "-c", "user.name=t", ...args], { encoding: "utf8" });
+    git("init", "-q", "-b", "main");
+    git("add", "tandem.yaml");
+    git("commit", "-q", "-m", "one");
+    first = git("rev-parse", "HEAD").trim();
     const applied = await t.api("POST", "/api/v1/projects/trig/specs", { source, workspace });
     expect(applied.status).toBe(201);
     expect((await t.api("PUT", "/api/v1/projects/trig/secrets/GIT_WEBHOOK_SECRET", { value: SECRET })).status).toBe(
@@ -73,7 +78,7 @@ pipelines:
 
   it("accepts a signed GitHub push once, rejects a bad signature, accepts a GitLab token", async () => {
     // Deliberately odd spacing: the signature covers the exact bytes, not a re-serialisation.
-    const body = `{"ref": "refs/heads/main",  "after": "${"a".repeat(40)}", "repository": {"full_name": "acme/app"}}`;
+    const body = `{"ref": "refs/heads/main",  "after": "${first}", "repository": {"full_name": "acme/app"}}`;
     const sig = `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
     const res = await push("", { "x-hub-signature-256": sig }, body);
     expect(res.status).toBe(200);
@@ -83,9 +88,10 @@ pipelines:
     await services().pipelines.settled(runId);
     const run = await services().pipelines.getRun("trig", runId);
     expect(run.status).toBe("succeeded");
-    expect(run.trigger).toMatchObject({ kind: "git", branch: "main", commit: "a".repeat(40), source: "github" });
+    expect(run.trigger).toMatchObject({ kind: "git", branch: "main", commit: first, source: "github" });
+    expect(run.code).toMatchObject({ commit: first, dirty: false });
     const logs = await services().pipelines.logs("trig", runId, {});
-    expect(logs.chunks.map((c) => c.text)).toContain(`commit ${"a".repeat(40)}`);
+    expect(logs.chunks.map((c) => c.text)).toContain(`commit ${first}`);
 
     const again = (await (await push("", { "x-hub-signature-256": sig }, body)).json()) as {
       runs: Array<{ reason?: string }>;
@@ -200,5 +206,6 @@ pipelines:
     const run = await services().pipelines.getRun("trig", fired[0]!.runId!);
     expect(run.trigger).toMatchObject({ kind: "git", commit: head, source: "poll" });
     await services().pipelines.settled(run.id);
+    expect((await services().pipelines.getRun("trig", run.id)).status).toBe("succeeded");
   });
 });

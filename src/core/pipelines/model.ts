@@ -75,6 +75,12 @@ export interface SpecVersion {
   workspace: string | null;
   createdAt: number;
   createdBy: string;
+  /**
+   * The commit this text was read from, for a run of that commit (push, poll, `--at`); null when
+   * applied. Only applied versions are the project's spec: their triggers fire, their applier is
+   * behind their schedules.
+   */
+  commit: string | null;
 }
 
 export interface TriggerInfo {

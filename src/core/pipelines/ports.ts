@@ -28,7 +28,8 @@ export interface EncryptedSecret {
 
 export interface PipelineStore {
   // Spec versions
-  latestSpec(project: string, tx?: Tx): Promise<SpecVersion | null>;
+  /** The applied spec: the newest version without a commit (`withCommits`: the newest of all). */
+  latestSpec(project: string, tx?: Tx, options?: { withCommits?: boolean }): Promise<SpecVersion | null>;
   getSpec(project: string, version: number, tx?: Tx): Promise<SpecVersion | null>;
   insertSpec(spec: SpecVersion, tx: Tx): Promise<void>;
   listSpecProjects(tx?: Tx): Promise<string[]>;
@@ -233,6 +234,32 @@ export interface ReferenceResolver {
 export interface EnvironmentProbe {
   /** `node` and `python3` on `path` (null: this process's PATH) → their version, or null when absent. */
   interpreters(path: string | null): Promise<Record<string, string | null>>;
+}
+
+/** What a run's code is (RunCode): git, read with the git CLI by LocalGit. */
+export interface SourceControl {
+  /** The repository holding `dir`: its top folder and `dir` inside it (`""` at the top); null outside git. */
+  locate(dir: string): Promise<{ root: string; subdir: string } | null>;
+  /**
+   * The commit `dir` has checked out and its uncommitted changes, repository-relative (tandem.lock
+   * and `.tandem/` never count); null outside git or before the first commit.
+   */
+  describe(dir: string): Promise<{ commit: string; dirty: boolean; changed: string[] } | null>;
+  /**
+   * Fetches `commit` from `source` (a repository folder or URL) into a clean folder of its own for
+   * run `runId`. Answers the run's workspace there (`subdir` inside the checkout) and the text of
+   * `<subdir>/<specFile>` at that commit (null when the commit has none). Rejects with git's
+   * message when the commit cannot be fetched.
+   */
+  checkout(options: {
+    source: string;
+    commit: string;
+    runId: string;
+    subdir: string;
+    specFile: string;
+  }): Promise<{ workspace: string; spec: string | null }>;
+  /** Removes a run's checkout (when the run ends; a retry checks the commit out again). */
+  release(runId: string): Promise<void>;
 }
 
 /** Resolves `dataset://name@version` (the Data area implements it). */

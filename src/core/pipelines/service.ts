@@ -21,12 +21,14 @@ import {
   isTerminalRun,
   type LogChunk,
   type PipelineRun,
+  type RunCode,
   type SpecVersion,
   type StepRun,
   type TriggerInfo,
 } from "./model.js";
 import { resolveParams } from "./params.js";
 import { personBehindRun, type PersonBehind } from "./person.js";
+import { checkoutCommit, workspaceCode, type CommitRequest } from "./run-code.js";
 import { checkSpec, loadSpec, specPlaces } from "./spec/load.js";
 import type { SpecIssue } from "./spec/positions.js";
 import type { PipelineSpec, TandemSpec } from "./spec/schema.js";
@@ -48,6 +50,13 @@ export interface StartRunInput {
    * spec's applier (schedule, data, alert) or the mapped git pusher (null when unknown).
    */
   triggeredBy?: string | null;
+  /** Run this commit: a clean checkout with the commit's own tandem.yaml, stored as a spec version. */
+  at?: CommitRequest;
+  /**
+   * The role of whoever a run of a commit acts for (the caller, or the mapped pusher), checked against
+   * the commit's `policies:` as `tandem apply` would (default: none, so only unchanged policies pass).
+   */
+  role?: Role | null;
 }
 
 /** Who applies a spec: a user (null: an unknown git pusher) and their role in the project. */
@@ -159,20 +168,44 @@ export class PipelineService {
     }
     const who = { user: actor, role: input.role };
     await this.policyGate?.check(who, project, spec);
+    const applied = await this.storeSpec(actor, project, {
+      source: input.source,
+      file,
+      workspace: input.workspace ?? null,
+      spec,
+    });
+    // Policies first: endpoints the spec deploys are checked against the policies it brings.
+    await this.policyGate?.adopt(who, project, spec);
+    for (const listener of this.specListeners) await listener(actor, project, spec);
+    return applied;
+  }
+
+  /** Stores a spec's text as the project's next version, unless the latest has the same text and folder. */
+  private storeSpec(
+    actor: string,
+    project: string,
+    input: { source: string; file: string; workspace: string | null; spec: TandemSpec; commit?: string },
+  ): Promise<SpecVersion & { created: boolean }> {
     const digest = createHash("sha256").update(input.source).digest("hex");
-    const applied = await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+    const commit = input.commit ?? null;
+    return audited(this.o.metadata, this.o.audit, async (tx, record) => {
       const latest = await this.store.latestSpec(project, tx);
-      if (latest && latest.digest === digest && latest.workspace === (input.workspace ?? null))
-        return { ...latest, created: false };
+      // Numbers count every version, applied or read from a commit.
+      const newest = await this.store.latestSpec(project, tx, { withCommits: true });
+      // The same text again (from the same folder and commit) is the same version.
+      const same = commit ? newest : latest;
+      if (same && same.digest === digest && same.workspace === input.workspace && same.commit === commit)
+        return { ...same, created: false };
       const version: SpecVersion = {
         project,
-        version: (latest?.version ?? 0) + 1,
+        version: (newest?.version ?? 0) + 1,
         digest,
         source: input.source,
-        file,
-        workspace: input.workspace ?? null,
+        file: input.file,
+        workspace: input.workspace,
         createdAt: nowMs(),
         createdBy: actor,
+        commit,
       };
       await this.store.insertSpec(version, tx);
       await record({
@@ -180,14 +213,15 @@ export class PipelineService {
         project,
         action: "spec.apply",
         target: `spec:${version.version}`,
-        summary: { version: version.version, digest, pipelines: Object.keys(spec.pipelines ?? {}) },
+        summary: {
+          version: version.version,
+          digest,
+          pipelines: Object.keys(input.spec.pipelines ?? {}),
+          ...(input.commit ? { commit: input.commit } : {}),
+        },
       });
       return { ...version, created: true };
     });
-    // Policies first: endpoints the spec deploys are checked against the policies it brings.
-    await this.policyGate?.adopt(who, project, spec);
-    for (const listener of this.specListeners) await listener(actor, project, spec);
-    return applied;
   }
 
   async specVersion(project: string, version?: number): Promise<SpecVersion> {
@@ -231,14 +265,28 @@ export class PipelineService {
    * Returns null when `skip` dropped it.
    */
   async startRun(actor: string, project: string, input: StartRunInput): Promise<PipelineRun | null> {
-    const v = await this.specVersion(project, input.specVersion);
+    const id = newId();
+    let v: SpecVersion;
+    let workspace: string | null;
+    let code: RunCode | null;
+    if (input.at) {
+      // The project may have no spec yet: the commit brings its own.
+      const base =
+        input.specVersion === undefined
+          ? await this.store.latestSpec(project)
+          : await this.specVersion(project, input.specVersion);
+      ({ v, workspace, code } = await this.prepareCommit(actor, project, id, { ...input, at: input.at }, base));
+    } else {
+      v = await this.specVersion(project, input.specVersion);
+      workspace = input.workspace === undefined ? v.workspace : input.workspace;
+      code = await workspaceCode(this.o.engine.git, workspace);
+    }
     const pipeline = this.pipelineOf(v, input.pipeline);
     const params = resolveParams(pipeline, input.params ?? {}, `pipeline ${input.pipeline}`);
     const concurrency = input.concurrency ?? this.o.concurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new InvalidInputError("concurrency must be a positive integer");
     const policy = pipeline.concurrency ?? "queue";
-    const id = newId();
     const run: PipelineRun = {
       id,
       project,
@@ -249,9 +297,9 @@ export class PipelineService {
       trigger: input.trigger ?? { kind: "manual" },
       noCache: input.noCache ?? false,
       concurrency,
-      workspace: input.workspace === undefined ? v.workspace : input.workspace,
+      workspace,
       envDigest: null,
-      code: null,
+      code,
       createdAt: nowMs(),
       createdBy: actor,
       triggeredBy: input.triggeredBy !== undefined ? input.triggeredBy : actor === SYSTEM_USER ? null : actor,
@@ -286,19 +334,72 @@ export class PipelineService {
           triggered_by: run.triggeredBy,
           params,
           no_cache: run.noCache,
+          commit: code?.commit ?? null,
+          ...(code?.dirty ? { dirty: true } : {}),
         },
       });
       if (policy === "cancel-previous") for (const a of active) this.drivers.get(a.id)?.driver.cancel();
       return true;
     });
-    if (!created) return null;
-    this.drive(run, steps, v);
+    if (!created) {
+      if (code?.checkout) await this.o.engine.git?.release(id);
+      return null;
+    }
+    this.drive(run, steps, v, { checkedOut: code?.checkout !== null && !code?.error });
     return run;
   }
 
-  private drive(run: PipelineRun, steps: StepRun[], v: SpecVersion): void {
+  /**
+   * A run of a commit: checks it out and stores its tandem.yaml as a spec version, after the policy
+   * check `tandem apply` makes for whoever the run acts for. Asked for by hand (`--at`), a failure
+   * is the caller's error (a 403 for policies). Started by a push or a poll, there is nobody to
+   * answer: the run is created on the base spec with `code.error`, and its first step fails with it
+   * while nothing else runs.
+   */
+  private async prepareCommit(
+    actor: string,
+    project: string,
+    runId: string,
+    input: StartRunInput & { at: CommitRequest },
+    base: SpecVersion | null,
+  ): Promise<{ v: SpecVersion; workspace: string | null; code: RunCode }> {
+    const folder = input.workspace ?? base?.workspace ?? null;
+    try {
+      const prepared = await checkoutCommit({
+        git: this.o.engine.git,
+        specFile: base?.file ?? "tandem.yaml",
+        folder,
+        at: input.at,
+        runId,
+        pipeline: input.pipeline,
+        validate: (source, file) => loadSpec(source, file, specOptions()).spec,
+      });
+      if (prepared.spec.project && prepared.spec.project !== project)
+        throw new InvalidInputError(
+          `${prepared.file} at commit ${input.at.commit.slice(0, 12)}: project: ${prepared.spec.project} is not ${project}`,
+        );
+      const person = input.triggeredBy !== undefined ? input.triggeredBy : actor === SYSTEM_USER ? null : actor;
+      await this.policyGate?.check({ user: person, role: input.role ?? null }, project, prepared.spec);
+      const v = await this.storeSpec(actor, project, {
+        source: prepared.text,
+        file: prepared.file,
+        workspace: folder,
+        spec: prepared.spec,
+        commit: input.at.commit,
+      });
+      return { v, workspace: prepared.workspace, code: prepared.code };
+    } catch (error) {
+      await this.o.engine.git?.release(runId).catch(() => undefined);
+      if (actor !== SYSTEM_USER || !base) throw error;
+      const code: RunCode = { commit: input.at.commit, dirty: false, changed: [], checkout: null };
+      return { v: base, workspace: null, code: { ...code, error: (error as Error).message } };
+    }
+  }
+
+  private drive(run: PipelineRun, steps: StepRun[], v: SpecVersion, options: { checkedOut?: boolean } = {}): void {
     const driver = new RunDriver(this.o.engine, run, this.pipelineOf(v, run.pipeline), steps, {
       locate: specPlaces(v.source, v.file),
+      checkedOut: options.checkedOut ?? false,
     });
     const done = driver
       .drive({ signal: this.stop.signal, specDigest: v.digest })

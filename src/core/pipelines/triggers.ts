@@ -10,10 +10,11 @@
  * event a user fires through the API, that user.
  */
 import { Cron } from "croner";
-import { SYSTEM_USER } from "../governance/model.js";
+import { SYSTEM_USER, type Role } from "../governance/model.js";
 import { nowMs } from "../ids.js";
 import type { TriggerKind } from "./model.js";
 import type { PipelineStore } from "./ports.js";
+import type { CommitRequest } from "./run-code.js";
 import type { PipelineService } from "./service.js";
 import type { TriggerSpec } from "./spec/schema.js";
 import { durationMs } from "./spec/names.js";
@@ -30,6 +31,13 @@ export interface FiredRun {
   runId: string | null;
   /** Why no run started: a duplicate event, or the `skip` concurrency policy. */
   reason?: "duplicate" | "skipped";
+}
+
+/** The local clone a git trigger names (`repo`, relative to tandem.yaml's folder), if any. */
+function repoPath(t: TriggerSpec, workspace: string | null): string | null {
+  const repo = t.git?.repo;
+  if (!repo) return null;
+  return repo.startsWith("/") || !workspace ? repo : `${workspace}/${repo}`;
 }
 
 function matches(t: TriggerSpec, kind: EventKind, name: string): boolean {
@@ -62,7 +70,7 @@ export class TriggerService {
     name: string,
     payload: Record<string, unknown>,
     idempotencyKey: string,
-    options: { triggeredBy?: string | null } = {},
+    options: { triggeredBy?: string | null; role?: Role | null } = {},
   ): Promise<FiredRun[]> {
     const v = await this.store.latestSpec(project);
     if (!v) return [];
@@ -72,7 +80,23 @@ export class TriggerService {
     for (const [pipeline, p] of Object.entries(spec.pipelines ?? {})) {
       const trigger = (p.triggers ?? []).find((t) => matches(t, kind, name));
       if (!trigger) continue;
-      out.push(await this.start({ project, pipeline, kind, name, payload, key: idempotencyKey, trigger, person }));
+      // A push runs its commit (checked out clean), fetched from the trigger's repo or the spec's own.
+      const commit = kind === "git" && typeof payload.commit === "string" ? payload.commit : null;
+      const at = commit ? { commit, source: repoPath(trigger, v.workspace) } : undefined;
+      out.push(
+        await this.start({
+          project,
+          pipeline,
+          kind,
+          name,
+          payload,
+          key: idempotencyKey,
+          trigger,
+          person,
+          at,
+          role: options.role ?? null,
+        }),
+      );
     }
     return out;
   }
@@ -87,6 +111,9 @@ export class TriggerService {
     trigger: TriggerSpec;
     /** The person behind the run (see the file comment). */
     person: string | null;
+    /** A commit to run (git triggers), and the role of `person` for its spec's policies. */
+    at?: CommitRequest;
+    role?: Role | null;
   }): Promise<FiredRun> {
     const { project, pipeline, kind, name, key } = e;
     const fresh = await this.store.recordTriggerEvent(project, `${kind}:${pipeline}:${key}`, null, nowMs());
@@ -96,6 +123,8 @@ export class TriggerService {
       params: e.trigger.params ?? {},
       trigger: { ...e.payload, kind, name, event: key },
       triggeredBy: e.person,
+      at: e.at,
+      role: e.role ?? null,
     });
     return run ? { pipeline, runId: run.id } : { pipeline, runId: null, reason: "skipped" };
   }
@@ -146,7 +175,7 @@ export class TriggerService {
       const polledAt = Number((await this.store.getTriggerState(project, `${base}:polled`)) ?? 0);
       if (now - polledAt < durationMs(t.git.poll ?? "60s")) continue;
       await this.store.setTriggerState(project, `${base}:polled`, String(now), now);
-      const repo = t.git.repo.startsWith("/") || !workspace ? t.git.repo : `${workspace}/${t.git.repo}`;
+      const repo = repoPath(t, workspace)!;
       const head = await this.git.head(repo, t.git.branch).catch(() => null);
       if (!head) continue;
       const seen = await this.store.getTriggerState(project, `${base}:head`);
@@ -163,6 +192,7 @@ export class TriggerService {
           key: `git:${head}`,
           trigger: t,
           person: null,
+          at: { commit: head, source: repo },
         }),
       );
     }

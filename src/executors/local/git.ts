@@ -1,16 +1,138 @@
-/** Reads a local clone's branch head with `git rev-parse` (for polled git triggers). */
+/**
+ * Git through its CLI: a local clone's branch head (polled git triggers), what commit a folder has
+ * checked out and whether its tree is dirty (manual runs), and clean checkouts of one commit for
+ * runs of a commit (pushes, polls, `tandem run --at`).
+ */
 import { execFile } from "node:child_process";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { SourceControl } from "../../core/pipelines/ports.js";
 import type { GitReader } from "../../core/pipelines/triggers.js";
 
-export class LocalGit implements GitReader {
+/** git's answer, or a rejection carrying its stderr (the message a failed run shows). */
+function git(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      args,
+      // A fetch from a slow remote may take a while; a local command answers in milliseconds.
+      // GIT_TERMINAL_PROMPT=0: a remote that wants a password fails instead of waiting for a terminal.
+      {
+        timeout: options.timeoutMs ?? 10_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const text = `${stderr}`.trim() || error.message;
+        reject(new Error(text.split("\n").slice(-3).join("; ")));
+      },
+    );
+  });
+}
+
+/** `tandem.lock` and `.tandem/` are Tandem's own bookkeeping, never a change to the code. */
+export function isTandemBookkeeping(path: string): boolean {
+  const parts = path.split("/");
+  return parts[parts.length - 1] === "tandem.lock" || parts.slice(0, -1).includes(".tandem");
+}
+
+/** Paths out of `git status --porcelain=v1 -z` (a rename lists its new path, then its old one). */
+export function changedPaths(porcelain: string): string[] {
+  const fields = porcelain.split("\0");
+  const out: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const entry = fields[i]!;
+    if (entry.length < 4) continue;
+    const status = entry.slice(0, 2);
+    out.push(entry.slice(3));
+    if (status.includes("R") || status.includes("C")) out.push(fields[++i]!);
+  }
+  return [...new Set(out)].filter((p) => p && !isTandemBookkeeping(p)).sort();
+}
+
+export interface LocalGitOptions {
+  /** Where checkouts of commits go, one folder per run (outside the step work dir, which steps cannot see). */
+  checkouts: string;
+  /** How long a fetch may take (default 5 min). */
+  fetchTimeoutMs?: number;
+}
+
+export class LocalGit implements GitReader, SourceControl {
+  constructor(private readonly options: LocalGitOptions) {}
+
   head(repoPath: string, branch: string): Promise<string | null> {
-    return new Promise((resolve) => {
-      execFile(
-        "git",
-        ["-C", repoPath, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`],
-        { timeout: 10_000 },
-        (error, stdout) => resolve(error ? null : stdout.trim() || null),
-      );
-    });
+    return git(["-C", repoPath, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]).then(
+      (out) => out.trim() || null,
+      () => null,
+    );
+  }
+
+  async locate(dir: string): Promise<{ root: string; subdir: string } | null> {
+    const root = await git(["-C", dir, "rev-parse", "--show-toplevel"]).catch(() => null);
+    if (!root) return null;
+    const top = root.trim();
+    return { root: top, subdir: relative(top, dir).split(sep).join("/") };
+  }
+
+  async describe(dir: string): Promise<{ commit: string; dirty: boolean; changed: string[] } | null> {
+    const commit = await git(["-C", dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).catch(() => null);
+    if (!commit?.trim()) return null;
+    const located = await this.locate(dir);
+    const status = await git([
+      "-C",
+      located?.root ?? dir,
+      "status",
+      "--porcelain=v1",
+      "-z",
+      "--untracked-files=all",
+      "--ignore-submodules=none",
+    ]);
+    const changed = changedPaths(status);
+    return { commit: commit.trim(), dirty: changed.length > 0, changed };
+  }
+
+  private checkoutDir(runId: string): string {
+    if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new Error(`not a run id: ${runId}`);
+    return join(this.options.checkouts, runId);
+  }
+
+  async checkout(options: {
+    source: string;
+    commit: string;
+    runId: string;
+    subdir: string;
+    specFile: string;
+  }): Promise<{ workspace: string; spec: string | null }> {
+    const { source, commit } = options;
+    // A commit id only: anything else would let a payload pass options to git fetch.
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`not a full commit id: ${commit}`);
+    const dir = this.checkoutDir(options.runId);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    try {
+      await git(["init", "-q", dir]);
+      // Only that commit, without history: a push's commit needs nothing else to run. `--` keeps a
+      // source starting with "-" from being read as an option.
+      await git(["-C", dir, "fetch", "-q", "--depth", "1", "--no-tags", "--", source, commit], {
+        timeoutMs: this.options.fetchTimeoutMs ?? 300_000,
+      });
+      await git(["-C", dir, "-c", "advice.detachedHead=false", "checkout", "-q", "--detach", "FETCH_HEAD"]);
+      const head = (await git(["-C", dir, "rev-parse", "HEAD"])).trim();
+      if (head !== commit) throw new Error(`fetched ${head}, not ${commit}`);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`git could not fetch commit ${commit} from ${source}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const workspace = options.subdir ? join(dir, options.subdir) : dir;
+    if (relative(dir, workspace).startsWith("..")) throw new Error(`${options.subdir} is outside the repository`);
+    const spec = await readFile(join(workspace, options.specFile), "utf8").catch(() => null);
+    return { workspace, spec };
+  }
+
+  async release(runId: string): Promise<void> {
+    await rm(this.checkoutDir(runId), { recursive: true, force: true });
   }
 }

@@ -81,6 +81,8 @@ export const pipelineTriggerRoutes: AnyRoute[] = [
       // The person behind the push: a site admin maps `github:<login>` / `gitlab:<username>` to a user.
       const identity = push.pusher ? `${provider}:${push.pusher}` : null;
       const person = identity ? await services.access.userForIdentity(identity) : null;
+      // The commit's tandem.yaml is held to `tandem apply`'s rules for this person (policies: admins only).
+      const role = person ? await services.access.roleOfUser(person, project) : null;
       const fired = await services.pipelineTriggers.fire(
         "git",
         project,
@@ -94,7 +96,7 @@ export const pipelineTriggerRoutes: AnyRoute[] = [
           source: provider,
         },
         `git:${push.commit}`,
-        { triggeredBy: person },
+        { triggeredBy: person, role },
       );
       return {
         event: `push ${push.branch} ${push.commit}`,
@@ -130,7 +132,7 @@ export const pipelineTriggerRoutes: AnyRoute[] = [
         { ...body.payload, fired_by: principal.userName, ...(fromRun ? { from_run: fromRun } : {}) },
         body.idempotency_key,
         // The caller fires it: the runs are theirs, whatever the payload claims (e.g. a `pusher`).
-        { triggeredBy: person },
+        { triggeredBy: person, role: await services.access.roleIn(principal, project) },
       );
       return {
         runs: fired.map((f) => ({ pipeline: f.pipeline, run_id: f.runId, ...(f.reason ? { reason: f.reason } : {}) })),

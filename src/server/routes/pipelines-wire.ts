@@ -41,6 +41,7 @@ export const specVersionWire = z.object({
   workspace: z.string().nullable(),
   created_at: z.number(),
   created_by: z.string(),
+  commit: z.string().nullable().describe("The commit this spec was read from (a run of a commit); null when applied."),
   created: z.boolean().optional(),
   source: z.string().optional(),
 });
@@ -53,6 +54,7 @@ export const specToWire = (v: SpecVersion & { created?: boolean }, withSource = 
   workspace: v.workspace,
   created_at: v.createdAt,
   created_by: v.createdBy,
+  commit: v.commit,
   ...(v.created !== undefined ? { created: v.created } : {}),
   ...(withSource ? { source: v.source } : {}),
 });

@@ -100,7 +100,8 @@ export const pipelineRoutes: AnyRoute[] = [
   defineRoute({
     method: "GET",
     url: "/api/v1/projects/:project/specs/:version",
-    summary: "A stored spec version (`latest` for the newest), with its source.",
+    summary:
+      "A stored spec version, with its source and the commit it was read from (`latest`: the applied spec, the newest version not read from a commit).",
     tags: ["pipelines"],
     auth: "bearer",
     role: "viewer",
@@ -156,6 +157,13 @@ export const pipelineRoutes: AnyRoute[] = [
       concurrency: z.number().int().min(1).max(1024).optional(),
       spec_version: z.number().int().min(1).optional(),
       workspace: z.string().nullable().optional(),
+      at: z
+        .string()
+        .regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "a full commit id (40 hex digits; `tandem run --at REF` resolves REF)")
+        .optional()
+        .describe(
+          "Run this commit: a clean checkout from the git repository holding the spec's folder, with the commit's own tandem.yaml (stored as a spec version; its policies: are checked against the caller's role).",
+        ),
     }),
     status: 202,
     response: runWire,
@@ -171,6 +179,7 @@ export const pipelineRoutes: AnyRoute[] = [
         workspace: body.workspace,
         trigger: { kind: "manual", user: principal.userName, ...(fromRun ? { from_run: fromRun } : {}) },
         triggeredBy: fromRun ? (await services.pipelines.personBehind(project, fromRun)).user : principal.userName,
+        ...(body.at ? { at: { commit: body.at }, role: await services.access.roleIn(principal, project) } : {}),
       });
       if (!run)
         throw new ConflictError(

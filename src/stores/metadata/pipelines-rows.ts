@@ -11,6 +11,8 @@ export interface PipelineSpecRow {
   workspace: string | null;
   created_at: number;
   created_by: string;
+  /** 0102: the commit a run's spec was read from (null: applied with `tandem apply`). */
+  commit_sha: string | null;
 }
 
 export interface PipelineRunRow {
@@ -138,6 +140,7 @@ export const toSpec = (r: PipelineSpecRow): SpecVersion => ({
   workspace: r.workspace,
   createdAt: r.created_at,
   createdBy: r.created_by,
+  commit: r.commit_sha ?? null,
 });
 
 export const toRun = (r: PipelineRunRow): PipelineRun => ({

@@ -25,14 +25,10 @@ export class SqlPipelineStore implements PipelineStore {
     return dbOf(this.store, tx);
   }
 
-  async latestSpec(project: string, tx?: Tx): Promise<SpecVersion | null> {
-    const row = await this.db(tx)
-      .selectFrom("pipeline_specs")
-      .selectAll()
-      .where("project", "=", project)
-      .orderBy("version", "desc")
-      .limit(1)
-      .executeTakeFirst();
+  async latestSpec(project: string, tx?: Tx, options: { withCommits?: boolean } = {}): Promise<SpecVersion | null> {
+    let query = this.db(tx).selectFrom("pipeline_specs").selectAll().where("project", "=", project);
+    if (!options.withCommits) query = query.where("commit_sha", "is", null);
+    const row = await query.orderBy("version", "desc").limit(1).executeTakeFirst();
     return row ? toSpec(row) : null;
   }
 
@@ -58,6 +54,7 @@ export class SqlPipelineStore implements PipelineStore {
         workspace: s.workspace,
         created_at: s.createdAt,
         created_by: s.createdBy,
+        commit_sha: s.commit,
       })
       .execute();
   }

@@ -8,6 +8,7 @@ import type {
   ExecutorCatalog,
   PipelineStore,
   ReferenceResolver,
+  SourceControl,
   TrackingLink,
   WorkspaceAccess,
 } from "../ports.js";
@@ -35,6 +36,8 @@ export interface EngineDeps {
   /** Interpreter versions for the environment digest (without it, none are recorded). */
   probe?: EnvironmentProbe;
   tracking?: TrackingLink;
+  /** Records what commit a run's code is and checks out commits (without it, `code` stays unknown). */
+  git?: SourceControl;
   builtinServices: BuiltinServices;
   /**
    * The API URL and the run's own token for steps (TANDEM_URL, TANDEM_TOKEN, MLFLOW_TRACKING_URI),

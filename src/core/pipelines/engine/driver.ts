@@ -28,6 +28,11 @@ export interface DriveOptions {
 export interface RunDriverOptions {
   /** `tandem.yaml:12:9: <field>` for a path in the run's spec (errors in steps name it). */
   locate?: (path: SpecPath) => string;
+  /**
+   * The run's commit is checked out already (just started). Otherwise a run of a commit checks it out
+   * again: taken over or retried, possibly in another process (default false).
+   */
+  checkedOut?: boolean;
 }
 
 export class RunDriver {
@@ -116,6 +121,8 @@ export class RunDriver {
       if (this.run.cancelRequested) this.cancelRequested = true;
       await this.waitTurn();
       if (this.lostLease || options.signal.aborted) return this.run.status;
+      const codeError = await this.prepareCode();
+      if (codeError !== null) return await this.failAtStart(codeError);
       await this.start();
       await this.schedule();
       if (this.lostLease) return this.run.status;
@@ -151,6 +158,51 @@ export class RunDriver {
       if (earlier.length === 0 || this.run.status === "running") return;
       await sleep(Math.min(500, this.deps.heartbeatMs));
     }
+  }
+
+  /**
+   * A run of a commit runs in its checkout: made again here when this driver did not just make it.
+   * Answers why the code is not there (git's message, a refused spec), or null.
+   */
+  private async prepareCode(): Promise<string | null> {
+    const code = this.run.code;
+    if (code?.error) return code.error;
+    if (!code?.checkout || !code.commit || this.options.checkedOut) return null;
+    if (!this.deps.git) return "this server cannot check out commits (git is not available to it)";
+    try {
+      const done = await this.deps.git.checkout({
+        source: code.checkout.source,
+        commit: code.commit,
+        runId: this.run.id,
+        subdir: code.checkout.subdir,
+        specFile: "tandem.yaml",
+      });
+      if (done.workspace !== this.run.workspace) await this.updateRun({ workspace: done.workspace });
+      return null;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  /** Nothing runs on other code: the first step fails with the reason, every other step is cancelled. */
+  private async failAtStart(reason: string): Promise<RunStatus> {
+    await this.updateRun({ status: "running", startedAt: this.run.startedAt ?? nowMs() });
+    let first = true;
+    for (const s of this.steps.values()) {
+      if (s.status !== "pending" && s.status !== "running") continue;
+      if (first) {
+        await this.deps.store.appendLogs(this.run.id, [{ stepId: s.id, stream: "system", text: reason, at: nowMs() }]);
+        await this.updateStep(s, { status: "failed", error: reason, startedAt: nowMs(), finishedAt: nowMs() });
+      } else
+        await this.updateStep(s, {
+          status: "cancelled",
+          error: "not run: the run's code could not be prepared",
+          finishedAt: nowMs(),
+        });
+      first = false;
+    }
+    await this.updateRun({ status: "failed", error: reason, finishedAt: nowMs(), leaseExpiresAt: 0 });
+    return "failed";
   }
 
   private async start(): Promise<void> {
@@ -363,7 +415,11 @@ export class RunDriver {
       status = "failed";
       error = failed.length ? `step ${failed.map((s) => s.name).join(", ")} failed` : "steps did not finish";
     } else status = "succeeded";
-    if (status === "succeeded" && this.run.workspace) await this.writeLock(specDigest).catch(() => undefined);
+    // A checkout is thrown away with the run (a retry checks the commit out again): no tandem.lock in it.
+    const checkout = this.run.code?.checkout ?? null;
+    if (status === "succeeded" && this.run.workspace && !checkout)
+      await this.writeLock(specDigest).catch(() => undefined);
+    if (checkout) await this.deps.git?.release(this.run.id).catch(() => undefined);
     if (this.deps.tracking && this.run.trackingRunId) {
       await this.deps.tracking
         .finishRun(
