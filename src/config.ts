@@ -209,6 +209,11 @@ export function colorPreference(env: Env = process.env): "never" | "always" | "t
   return "tty";
 }
 
+/** Whether this runs under CI (the CI variable that CI services set, any non-empty value but "false"). */
+export function runningInCi(env: Env = process.env): boolean {
+  return Boolean(env.CI) && env.CI !== "false";
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const home = resolve(env.TANDEM_HOME || ".tandem");
   const serverUrl = env.TANDEM_URL || undefined;

@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { runQuickstart } from "../quickstart/loop.js";
 import { Progress } from "../quickstart/progress.js";
-import { formatSummary } from "../quickstart/summary.js";
+import { formatSummary, keepsServing } from "../quickstart/summary.js";
+import { runningInCi } from "../config.js";
 import { cliConfig, UsageError } from "./context.js";
 import { info } from "./output.js";
 
@@ -43,8 +44,14 @@ export function registerQuickstartCommand(program: Command): void {
     .option("--rows <n>", "January flights to train the first model on", "100000")
     .option("--replay-rows <n>", "flights replayed through the endpoint per later month", "2000")
     .option("--months <n>", "later months to replay at most while looking for drift (1-5)", "5")
-    .option("--keep", "leave the server running to explore (Ctrl-C stops it)")
-    .action(async (opts: { rows: string; replayRows: string; months: string; keep?: boolean }) => {
+    .option("--keep", "keep the server running after the summary, to explore (default on a terminal outside CI)")
+    .option(
+      "--exit",
+      "stop the server and exit after the summary (default when stdout is not a terminal, or CI is set)",
+    )
+    .action(async (opts: { rows: string; replayRows: string; months: string; keep?: boolean; exit?: boolean }) => {
+      if (opts.keep && opts.exit) throw new UsageError("--keep and --exit contradict each other: give one");
+      const serving = keepsServing({ ...opts, stdoutIsTTY: Boolean(process.stdout.isTTY), ci: runningInCi() });
       const trainRows = positive("--rows", opts.rows, 500_000);
       const replayRows = positive("--replay-rows", opts.replayRows, 100_000);
       const months = positive("--months", opts.months, 5);
@@ -60,9 +67,9 @@ export function registerQuickstartCommand(program: Command): void {
         months,
         progress,
       });
-      process.stdout.write(`${formatSummary(report, progress.elapsedSeconds())}\n`);
-      if (opts.keep) {
-        info(`\nserver running at ${report.url} — Ctrl-C stops it`);
+      process.stdout.write(`${formatSummary(report, progress.elapsedSeconds(), serving)}\n`);
+      if (serving) {
+        info(`\nThe server keeps running at ${report.url} — Ctrl-C stops it`);
         await new Promise<void>((r) => {
           process.once("SIGINT", r);
           process.once("SIGTERM", r);

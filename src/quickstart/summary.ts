@@ -7,8 +7,26 @@ import { ENDPOINT, MODEL, MONITOR, PROJECT } from "./client.js";
 
 const f = (v: number | undefined | null, d = 3): string => (typeof v === "number" ? v.toFixed(d) : "-");
 
-export function formatSummary(r: QuickstartReport, seconds: number): string {
-  const ui = (path: string) => `${r.url}/p/${PROJECT}/${path}`;
+/** Where `tandem server` listens on this home when started without options (its defaults). */
+const DEFAULT_SERVER_URL = "http://127.0.0.1:7300";
+
+/**
+ * Whether the quickstart keeps its server running after the summary: `--keep` and `--exit` decide;
+ * otherwise only for a person at a terminal (stdout a TTY, not CI), so scripts and CI still end.
+ */
+export function keepsServing(o: { keep?: boolean; exit?: boolean; stdoutIsTTY: boolean; ci: boolean }): boolean {
+  if (o.keep) return true;
+  if (o.exit) return false;
+  return o.stdoutIsTTY && !o.ci;
+}
+
+/**
+ * The summary. `serving`: the quickstart's server keeps running, so the links point at it; else it
+ * has stopped, and the links point where `tandem server` on the same home will listen.
+ */
+export function formatSummary(r: QuickstartReport, seconds: number, serving: boolean): string {
+  const base = serving ? r.url : DEFAULT_SERVER_URL;
+  const ui = (path: string) => `${base}/p/${PROJECT}/${path}`;
   const out: string[] = ["", `Tandem quickstart: the closed loop in ${seconds.toFixed(0)} s`, ""];
   out.push(
     `Data      flights@1: January 2001, ${r.janRows} flights, ${(r.janDelayedShare * 100).toFixed(1)}% delayed > 15 min`,
@@ -54,10 +72,14 @@ export function formatSummary(r: QuickstartReport, seconds: number): string {
   }
   out.push(
     "",
-    "Look around (sign in with the token in " + `${r.home}/admin.token):`,
+    serving
+      ? `Look around while the server runs (sign in with the token in ${r.home}/admin.token):`
+      : `The quickstart's server has stopped. To look around, start one on its home:\n` +
+          `  TANDEM_HOME=${r.home} npx tandem server\n` +
+          `then open (sign in with the token in ${r.home}/admin.token):`,
     ...(existsSync(join(WEB_DIST, "index.html"))
       ? []
-      : ["  (the web UI is not built in this checkout yet: npm run build:web, then tandem quickstart --keep)"]),
+      : ["  (the web UI is not built in this checkout yet: run npm run build:web first)"]),
     `  pipeline runs  ${ui("pipeline-runs")}`,
     `  models         ${ui(`models/${MODEL}`)}`,
     `  endpoint       ${ui(`endpoints/${ENDPOINT}`)}`,

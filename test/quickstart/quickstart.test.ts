@@ -40,6 +40,11 @@ describe("tandem quickstart (shortened)", () => {
     expect(err).toMatch(/monitor FAIL target_drift: target: z/);
     expect(err).toMatch(/monitor ok {3}data_drift/);
     expect(result.stdout).toContain("Tandem quickstart: the closed loop in");
+    // Not a terminal: it exits after the summary, whose links point where `tandem server` will listen.
+    expect(result.stdout).toContain(
+      `The quickstart's server has stopped. To look around, start one on its home:\n  TANDEM_HOME=${home} npx tandem server`,
+    );
+    expect(result.stdout).toMatch(/^ {2}models {9}http:\/\/127\.0\.0\.1:7300\/p\/flights\/models\/flights-delay$/m);
     expect(result.stdout).toMatch(/Alert {5}flights-drift fired/);
   });
 
