@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
 import { parseParamArgs } from "../core/pipelines/params.js";
 import { tandemJsonSchema } from "../core/pipelines/spec/schema.js";
 import { buildServer } from "../server/server.js";
@@ -34,6 +35,22 @@ export function readSpec(file: string): { source: string; file: string; workspac
   if (!existsSync(path))
     throw new UsageError(`${file}: no such file (run in a folder with a tandem.yaml, or pass --file)`);
   return { source: readFileSync(path, "utf8"), file, workspace: dirname(path) };
+}
+
+/** `tandem run` without a pipeline: say which ones the spec has, so the next try works. */
+function nameThePipeline(file: string): UsageError {
+  let names: string[] = [];
+  try {
+    const doc = parseYaml(readFileSync(resolve(file), "utf8")) as { pipelines?: Record<string, unknown> } | null;
+    names = Object.keys(doc?.pipelines ?? {});
+  } catch {
+    // No spec here, or one that does not parse: the plain message (tandem validate explains the rest).
+  }
+  return new UsageError(
+    names.length
+      ? `name the pipeline to run: ${names.join(", ")} (from ${file}), or --resume RUN_ID`
+      : "name the pipeline to run (or --resume RUN_ID)",
+  );
 }
 
 /** `POST /specs`, reporting a spec that does not hold as `validate` does. */
@@ -211,7 +228,7 @@ export function registerPipelineCommands(program: Command): void {
             await finishCommand(api, project, run.id, opts.json ?? false);
             return;
           }
-          if (!pipeline) throw new UsageError("name the pipeline to run (or --resume RUN_ID)");
+          if (!pipeline) throw nameThePipeline(opts.file);
           const concurrency = opts.concurrency === undefined ? undefined : Number(opts.concurrency);
           if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
             throw new UsageError(`--concurrency: expected a positive integer, got ${opts.concurrency}`);

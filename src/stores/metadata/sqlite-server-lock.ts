@@ -5,8 +5,9 @@
  * process, so a server killed with -9 leaves nothing to clean up. The store file itself is untouched:
  * CLI commands and `tandem serve` replicas keep opening it as before.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { ConflictError } from "../../core/errors.js";
 
@@ -17,6 +18,8 @@ export interface SqliteServerLock {
 export function acquireSqliteServerLock(file: string): SqliteServerLock {
   const lockFile = `${file}.server-lock`;
   const holderFile = `${lockFile}.holder`;
+  // The first `tandem server` on a new home runs before anything else made the home's folder.
+  mkdirSync(dirname(lockFile), { recursive: true });
   // timeout 0: a held lock answers SQLITE_BUSY at once instead of waiting for it.
   const db = new BetterSqlite3(lockFile, { timeout: 0 });
   try {
