@@ -1,6 +1,6 @@
 /** `tandem models alias|approve|reject|evaluate|decisions`: the policy gate from the command line. */
 import type { Command } from "commander";
-import { formatChecks } from "../core/registry/checks-table.js";
+import { formatDecision, type DecisionRow } from "../core/registry/checks-table.js";
 import { openApi, UsageError } from "./context.js";
 import { formatTime, printJson, printTable } from "./output.js";
 import {
@@ -10,7 +10,6 @@ import {
   parseMetrics,
   reportOutcome,
   versionPath,
-  type CheckWire,
   type Json,
   type OutcomeWire,
 } from "./models-kit.js";
@@ -144,16 +143,11 @@ export function registerModelGateCommands(models: Command, proj: (opts: { projec
     .action(async (ref: string, opts: { json?: boolean }) => {
       const res = await (
         await openApi()
-      ).get<{ decisions: Array<Json & { checks: CheckWire[] }>; approvals: Json[] }>(
+      ).get<{ decisions: Array<DecisionRow & { at: number }>; approvals: Json[] }>(
         versionPath(proj({}), ref, "/decisions"),
       );
       if (opts.json) return printJson(res);
-      for (const d of res.decisions) {
-        const t = d.target as Json;
-        process.stdout.write(
-          `${formatTime(d.at as number)}  ${t.kind} ${t.name}: ${String(d.verdict).toUpperCase()} (by ${d.evaluated_by})\n${formatChecks(d.checks)}\n\n`,
-        );
-      }
+      for (const d of res.decisions) process.stdout.write(`${formatDecision(d, formatTime(d.at))}\n\n`);
       if (res.approvals.length)
         printTable(
           res.approvals.map((a) => ({ ...a, at: formatTime(a.at as number) })),

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
+import { cli } from "../pipelines/cli.js";
 import {
   aliasOf,
   applySpec,
@@ -130,6 +131,18 @@ for (const store of STORE_KINDS) {
       expect(held.status).toBe(409);
       const approvals = (await latestDecision(g, version(runs.git)!)).checks.find((c) => c.kind === "approvals")!;
       expect(approvals.excluded).toEqual([{ user: "erin", reason: expect.stringContaining("erin pushed commit") }]);
+      // …and so does `tandem models decisions`, with the policies that governed it and the evidence read.
+      const shown = await cli(["models", "decisions", `m@${version(runs.git)}`, "--project", PROJECT], {
+        cwd: g.workspace,
+        env: { TANDEM_URL: g.srv.url, TANDEM_TOKEN: g.tokens.admin },
+      });
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toMatch(/promote alias champion: PENDING \(by mallory\)/);
+      expect(shown.stdout).toContain("governed by release: applies_to.aliases champion (champion)");
+      expect(shown.stdout).toMatch(
+        /release roc_auc >= 0.6: used: evaluation \S+ on gov-data@\d+ pipeline run \S+ step evaluate/,
+      );
+      expect(shown.stdout).toMatch(/erin may not approve: erin pushed commit/);
     });
 
     it("finding 1: naming a weaker policy (alias, tandem/register, endpoint, MLflow) never drops release", async () => {
