@@ -1,6 +1,7 @@
 /** The tracking area: experiments, runs, metrics and run artifacts (MLflow-compatible). */
 import { getManifest } from "../core/artifacts/manifest.js";
 import { TrackingArtifacts, type BlobReferenceCheck } from "../core/tracking/artifacts.js";
+import { MultipartUploads } from "../core/tracking/multipart.js";
 import { TrackingService } from "../core/tracking/service.js";
 import type { Services } from "../server/services.js";
 import { SqlTrackingStore } from "../stores/metadata/tracking-store.js";
@@ -11,6 +12,8 @@ declare module "../server/services.js" {
     tracking: TrackingService;
     /** Run artifacts and the garbage collector; other areas add blob reference checks to it. */
     trackingArtifacts: TrackingArtifacts;
+    /** MLflow's proxied multipart uploads (signed part URLs), held in this process. */
+    multipartUploads: MultipartUploads;
   }
 }
 
@@ -53,4 +56,14 @@ export const wireTracking: Wiring = ({ sql, services }) => {
     artifacts: services.artifacts,
   });
   services.trackingArtifacts.externalReferenceChecks.push(registryReferences(services));
+  const trackingArtifacts = services.trackingArtifacts;
+  services.multipartUploads = new MultipartUploads({
+    artifacts: services.artifacts,
+    put: (actor, project, path, data) => trackingArtifacts.put(actor, project, path, data),
+  });
+  // Parts of an unfinished upload are blobs nothing indexes yet: the collector must keep them.
+  services.trackingArtifacts.externalReferenceChecks.push((sha256s) => {
+    const inFlight = services.multipartUploads.inFlightBlobs();
+    return Promise.resolve(new Set(sha256s.filter((s) => inFlight.has(s))));
+  });
 };

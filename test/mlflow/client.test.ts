@@ -120,6 +120,27 @@ describe.skipIf("reason" in mlflow)("the real MLflow 2.12 client and scoring ser
     expect(log.find((r) => r.id === ids[0])).toMatchObject({ version: 1, features: rows[0] });
   }, 300_000);
 
+  it("a large artifact goes up through multipart upload and comes back byte-identical", async () => {
+    const uploads = t.server.opened.services.multipartUploads;
+    const create = uploads.create.bind(uploads);
+    const parts: number[] = [];
+    uploads.create = (input) => {
+      parts.push(input.numParts);
+      return create(input);
+    };
+    const run = await runClient(t, join(import.meta.dirname, "multipart_upload.py"), {
+      SIZE: String(3 * 1024 * 1024 + 5),
+      MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD: "true",
+      MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE: String(1024 * 1024),
+      MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE: String(1024 * 1024),
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const sent = /^sent (\w+)$/m.exec(run.stdout)?.[1];
+    expect(sent).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.stdout).toContain(`got ${sent}`);
+    expect(parts).toEqual([4]);
+  }, 300_000);
+
   it("a model whose MLflow scoring server cannot start answers 409 with the reason", async () => {
     makeSklearnModel(join(dir, "broken"), ["--broken"]);
     const runId = await logDirectory(t, join(dir, "broken"), "model");

@@ -3,6 +3,7 @@ import type { AnyRoute } from "../route-kit.js";
 import { mlflowArtifactRoutes } from "./mlflow-artifacts.js";
 import { mlflowLaterRoutes } from "./mlflow-later.js";
 import { mlflowMetricRoutes } from "./mlflow-metrics.js";
+import { mlflowMultipartRoutes } from "./mlflow-multipart.js";
 import { mlflowRegistryRoutes } from "./mlflow-registry.js";
 import { mlflowTrackingRoutes } from "./mlflow-tracking.js";
 import { nativeTrackingRoutes } from "./tracking.js";
@@ -12,6 +13,7 @@ export const trackingRoutes: AnyRoute[] = [
   ...mlflowMetricRoutes,
   ...mlflowRegistryRoutes,
   ...mlflowArtifactRoutes,
+  ...mlflowMultipartRoutes,
   ...nativeTrackingRoutes,
   ...mlflowLaterRoutes,
 ];
