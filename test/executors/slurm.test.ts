@@ -4,7 +4,7 @@
  * `tandem step-agent`, read their inputs and write their outputs through the server's API, and report
  * exit codes from sacct; an impossible request fails with Slurm's reason; cancel is scancel.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sacctByName, slurmCluster } from "../helpers/slurm.js";
@@ -169,6 +169,28 @@ describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
       expect(await logs(run.id, "huge")).toContain("waiting for Slurm: PartitionConfig");
     },
   );
+
+  it("validate has nothing against Slurm steps here, and says when a node could not reach the step directory", async () => {
+    const source = "pipelines:\n  v:\n    executor: slurm\n    steps:\n      a:\n        run: echo hi\n";
+    const ok = await server.api<{ warnings: unknown[] }>("POST", "/api/v1/projects/default/specs/validate", { source });
+    expect(ok.body.warnings).toEqual([]);
+    const hidden = mkdtempSync("/tmp/slurm-hidden-");
+    const blocked = await startTestServer({ env: { TANDEM_SLURM_DIR: join(hidden, "inner") } });
+    try {
+      chmodSync(hidden, 0o700);
+      const res = await blocked.api<{ warnings: Array<{ message: string }> }>(
+        "POST",
+        "/api/v1/projects/default/specs/validate",
+        { source },
+      );
+      expect(res.body.warnings.map((w) => w.message)).toEqual([
+        `executor slurm cannot run here: the step user nobody cannot enter ${hidden} (mode 700), so it cannot reach ${hidden}/inner (TANDEM_SLURM_DIR): chmod o+x ${hidden}`,
+      ]);
+    } finally {
+      await blocked.stop();
+      rmSync(hidden, { recursive: true, force: true });
+    }
+  });
 
   it("cancels with scancel", { timeout: 120_000 }, async () => {
     const id = await start("slow");

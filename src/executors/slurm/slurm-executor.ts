@@ -12,7 +12,7 @@
 import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { chmod, chown, mkdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
 import { parseResultLine, type AgentJob } from "../agent/agent-job.js";
 import { JobWatcher, type JobUpdate } from "./job-watcher.js";
@@ -77,8 +77,22 @@ export class SlurmExecutor implements Executor {
     return new SlurmExecutor(options);
   }
 
-  problem(): Promise<string | null> {
-    return this.options.problem?.() ?? Promise.resolve(null);
+  async problem(): Promise<string | null> {
+    return (await this.dirProblem()) ?? (await this.options.problem?.()) ?? null;
+  }
+
+  /**
+   * A step user other than the server's must pass through every parent of the directory to open its
+   * job output; without that, slurmd fails the job with nothing but "signal 53".
+   */
+  private async dirProblem(): Promise<string | null> {
+    if (!this.options.stepUser) return null;
+    for (let dir = this.options.dir; ; dir = dirname(dir)) {
+      const info = await stat(dir);
+      if ((info.mode & 0o001) === 0)
+        return `the step user ${this.options.stepUser} cannot enter ${dir} (mode ${(info.mode & 0o777).toString(8)}), so it cannot reach ${this.options.dir} (TANDEM_SLURM_DIR): chmod o+x ${dir}`;
+      if (dirname(dir) === dir) return null;
+    }
   }
 
   private user: Promise<{ uid: number; gid: number } | null> | undefined;
@@ -174,6 +188,8 @@ export class SlurmExecutor implements Executor {
     const err = join(jobsDir, `${job.stepId}-${job.attempt}.err`);
     let id = job.remoteJob ?? null;
     if (!id) {
+      const blocked = await this.dirProblem();
+      if (blocked) return failed(blocked);
       try {
         await this.ownedDir(jobsDir);
         id = await this.submit(job, jobName, out, err);
