@@ -79,6 +79,7 @@ export class PromptAwareResolver implements ModelResolver {
       version,
       { kind: "endpoint", name: input.endpoint },
       input.policies.find((p): p is string => !!p) ?? null,
+      input.follows,
     );
     if (decision.verdict !== "pass")
       throw new PolicyRefusedError(

@@ -5,20 +5,23 @@
  *   policy reads only when its admin said `accept_manual: true` (finding 3, for prompts).
  * - Approving your own work: a prompt version a step creates with its run's token is the work of the
  *   person behind the run, who cannot approve it (finding 5, for prompts); another approver can.
+ * - Deploying pinned: an LLM endpoint that serves `qa@production` meets production's policies when a
+ *   member pins another version on it (finding 4, for prompts). The upstream is a STAND-IN.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startStandin, type Standin } from "../helpers/llm-standin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 import { applySpec, runLogs, runPipeline } from "../security/pipeline-http.js";
 
 const P = "/api/v1/projects/pq/prompts";
 
-function spec(acceptManual: boolean): string {
+function spec(acceptManual: boolean, endpoint = ""): string {
   return `project: pq
-pipelines:
+${endpoint}pipelines:
   write-prompt:
     steps:
       create:
@@ -47,13 +50,16 @@ for (const store of STORE_KINDS) {
   const run = store === "postgres" && !postgresAvailable() ? describe.skip : describe;
   run(`prompt aliases hold against a member [${store}]`, () => {
     let t: TestServer;
+    let upstream: Standin;
     let workspace: string;
     const tokens: Record<string, string> = {};
     const as = <T>(who: string, method: string, path: string, body?: unknown) =>
       t.api<T>(method, path, body, tokens[who] ?? t.adminToken);
 
     beforeAll(async () => {
-      t = await startTestServer({ store });
+      upstream = await startStandin();
+      // The stand-in listens on loopback, which the outbound guard refuses unless allowed.
+      t = await startTestServer({ store, env: { TANDEM_OUTBOUND_ALLOW: "127.0.0.1" } });
       workspace = mkdtempSync(join(tmpdir(), "trust-prompts-"));
       for (const [user, role] of Object.entries({ mallory: "member", erin: "approver", dana: "approver" })) {
         expect((await t.api("POST", "/api/v1/users", { name: user })).status).toBe(201);
@@ -64,6 +70,7 @@ for (const store of STORE_KINDS) {
     });
     afterAll(async () => {
       await t?.stop();
+      await upstream?.close();
       rmSync(workspace, { recursive: true, force: true });
     });
 
@@ -115,6 +122,26 @@ for (const store of STORE_KINDS) {
       expect((await as("mallory", "PUT", `${P}/qa/aliases/reviewed`, { version: v })).status).toBe(409);
       expect((await as("dana", "POST", `${P}/qa/versions/${v}/approvals`, {})).status).toBe(201);
       expect((await as("mallory", "PUT", `${P}/qa/aliases/reviewed`, { version: v })).status).toBe(200);
+    });
+
+    it("pinning another version on the endpoint that serves production meets production's policies", async () => {
+      const endpoint = (prompt: string) =>
+        `endpoints:\n  bot:\n    llm: { upstream: "${upstream.url}", model: standin-1, prompt: ${prompt} }\n`;
+      await applySpec(t, "pq", spec(true, endpoint("qa@production")), workspace);
+      const fresh = await as<{ version: { version: number } }>("mallory", "POST", `${P}/qa/versions`, {
+        messages: [{ role: "user", content: "no evaluation for {{ q }}" }],
+      });
+      const v = fresh.body.version.version;
+      const pinned = await t.api<ErrorBody>(
+        "POST",
+        "/api/v1/projects/pq/specs",
+        { source: spec(true, endpoint(`qa@${v}`)), workspace },
+        tokens.mallory,
+      );
+      expect(pinned.status, JSON.stringify(pinned.body)).toBe(409);
+      expect(pinned.body.error.message).toMatch(new RegExp(`qa@${v} on endpoint bot: exact.mean >= 0.5`));
+      const served = await as<{ primary_version: number }>("admin", "GET", "/api/v1/projects/pq/endpoints/bot");
+      expect(served.body.primary_version).not.toBe(v);
     });
   });
 }

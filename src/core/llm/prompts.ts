@@ -50,11 +50,23 @@ export function promptPolicies(
   return Object.fromEntries(governingPolicies(all, scope, [named]).map((g) => [g.name, g.spec]));
 }
 
-/** What giving prompt `name` the target changes: the alias, or an endpoint serving the prompt. */
-export function promptScope(name: string, target: { kind: "alias" | "endpoint"; name: string }): TargetScope {
+/**
+ * What giving prompt `name` the target changes: the alias, or an endpoint serving the prompt. An
+ * endpoint slot that follows (or followed) aliases serves their traffic, so a deploy into it, pinned
+ * or not, is also a move of those aliases (`follows`): a policy on `support@production` governs
+ * pinning `support@7` on the endpoint that served production.
+ */
+export function promptScope(
+  name: string,
+  target: { kind: "alias" | "endpoint"; name: string },
+  follows: string[] = [],
+): TargetScope {
   const scope: TargetScope = {
     ...emptyScope(name),
-    prompts: [`${name}@${target.kind === "alias" ? target.name : "*"}`],
+    prompts:
+      target.kind === "alias"
+        ? [`${name}@${target.name}`]
+        : [`${name}@*`, ...[...new Set(follows)].map((alias) => `${name}@${alias}`)],
   };
   if (target.kind === "endpoint") scope.endpoints.push({ endpoint: target.name, slot: "primary", percent: null });
   return scope;
@@ -190,11 +202,13 @@ export class PromptService {
     version: PromptVersion,
     target: { kind: "alias" | "endpoint"; name: string },
     named: string | null = null,
+    /** For an endpoint: the aliases its slot follows before and after the move (default: none). */
+    follows: string[] = [],
   ): Promise<PromptDecision> {
     const all = await this.policySource.policies(project);
     if (named && !all[named])
       throw new NotFoundError(`policy ${named} is not declared in project ${project}; run tandem apply`);
-    const scope = promptScope(version.name, target);
+    const scope = promptScope(version.name, target, follows);
     const policies = promptPolicies(all, scope, named);
     const incumbents: Record<string, Incumbent | null> = {};
     for (const spec of Object.values(policies))
