@@ -25,6 +25,11 @@ interface EndpointWire {
   deployments?: DeploymentWire[];
   rolled_back_from?: number | null;
   rolled_back_to?: number | null;
+  canary_judgement?: {
+    verdict: string;
+    reason: string;
+    slos: Array<{ slo: string; passed: boolean; summary: string }>;
+  } | null;
 }
 interface DeploymentWire {
   id: string;
@@ -78,9 +83,13 @@ export function registerServingCommands(program: Command): void {
       "a shadow version (alias or number), optionally mirroring only PERCENT of requests: its answers are logged, never returned",
     )
     .option("--policy <name>", "policy to check (default: every policy of the project)")
-    .option("--slo-window <seconds>", "SLO window for canary judgement (default 60)")
+    .option("--slo-window <seconds>", "SLO window for canary judgement (default 600)")
     .option("--max-error-rate-increase <fraction>", "canary error rate allowed above the primary's (default 0.05)")
     .option("--max-p95-ratio <ratio>", "canary p95 latency allowed as a multiple of the primary's (default 2)")
+    .option("--min-requests <n>", "requests each arm needs before the canary is judged (default 100)")
+    .option("--significance <p>", "significance level of the latency and error-rate tests (default 0.05)")
+    .option("--latency-floor <ms>", "a canary p95 under this never fails on latency (default 50)")
+    .option("--latency-margin <ms>", "a canary p95 within this of the primary's never fails on latency (default 5)")
     .option(
       "--auto-promote-after <seconds>",
       "promote a healthy rollout after this long (default 0: only by `endpoints promote`)",
@@ -101,6 +110,10 @@ export function registerServingCommands(program: Command): void {
         window_seconds: num("--slo-window", opts.sloWindow),
         max_error_rate_increase: num("--max-error-rate-increase", opts.maxErrorRateIncrease),
         max_p95_ratio: num("--max-p95-ratio", opts.maxP95Ratio),
+        min_requests: num("--min-requests", opts.minRequests),
+        significance: num("--significance", opts.significance),
+        latency_floor_ms: num("--latency-floor", opts.latencyFloor),
+        latency_margin_ms: num("--latency-margin", opts.latencyMargin),
         auto_promote_after_seconds: num("--auto-promote-after", opts.autoPromoteAfter),
       };
       const api = await openApi();
@@ -149,6 +162,11 @@ export function registerServingCommands(program: Command): void {
       );
       if (opts.json) return printJson(e);
       printEndpoint(e);
+      const j = e.canary_judgement;
+      if (j) {
+        process.stdout.write(`canary: ${j.verdict.replace("_", " ")}${j.slos.length === 0 ? ` (${j.reason})` : ""}\n`);
+        for (const s of j.slos) process.stdout.write(`  ${s.passed ? "ok  " : "FAIL"} ${s.summary}\n`);
+      }
       process.stdout.write("\nevents:\n");
       printTable(
         (e.events ?? []).map((ev) => ({ ...ev, at: formatTime(ev.at) })),

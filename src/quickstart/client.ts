@@ -119,3 +119,38 @@ export async function waitUntilReady(url: string, token: string, endpoint: strin
   }
   throw new Error(`endpoint ${endpoint} did not become ready within ${timeoutMs / 1000} s`);
 }
+
+/** Flights replayed one per request in the canary phase, at least (10% of them reach the canary). */
+export const CANARY_REQUESTS = 1500;
+
+export interface JudgedEndpoint {
+  canary_version: number | null;
+  blocked_canary_version: number | null;
+  events: Array<{ kind: string; message: string }>;
+  canary_judgement: {
+    verdict: string;
+    reason: string;
+    canary_requests: number;
+    primary_requests: number;
+    slos: Array<{ passed: boolean; summary: string }>;
+  } | null;
+}
+
+/**
+ * The endpoint once the judge has seen the whole replay: the prediction log writes its stats about
+ * once a second and the controller ticks every second, so read until the counted requests stop
+ * moving across 1.5 s (at most 10 s).
+ */
+export async function settledJudgement(admin: TandemApi): Promise<JudgedEndpoint> {
+  const read = () => admin.get<JudgedEndpoint>(p(`/endpoints/${ENDPOINT}`));
+  const counted = (e: JudgedEndpoint) =>
+    `${e.canary_judgement?.canary_requests ?? "-"}/${e.canary_judgement?.primary_requests ?? "-"}/${e.blocked_canary_version}`;
+  let last = await read();
+  for (let waited = 0; waited < 10_000; waited += 1500) {
+    await new Promise((r) => setTimeout(r, 1500));
+    const now = await read();
+    if (counted(now) === counted(last)) return now;
+    last = now;
+  }
+  return last;
+}

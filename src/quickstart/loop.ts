@@ -11,7 +11,19 @@ import type { RunWire, StepWire } from "../cli/pipelines-progress.js";
 import { VerdictError } from "../cli/context.js";
 import { loadConfig } from "../config.js";
 import { startServer, type RunningServer } from "../server/listen.js";
-import { clientAs, ENDPOINT, MODEL, MONITOR, p, p95, PROJECT, replay, waitUntilReady } from "./client.js";
+import {
+  CANARY_REQUESTS,
+  clientAs,
+  ENDPOINT,
+  MODEL,
+  MONITOR,
+  p,
+  p95,
+  PROJECT,
+  replay,
+  settledJudgement,
+  waitUntilReady,
+} from "./client.js";
 import { delayedShare, MONTHS, sampleMonth, writeMonthCsv } from "./months.js";
 import { followRun, sleep, stepLog } from "./pipeline-follow.js";
 import type { Progress } from "./progress.js";
@@ -246,14 +258,15 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
 
       if (done.status === "succeeded" && monthIndex < MONTHS.length) {
         const name = MONTHS[monthIndex]!.name;
+        const canaryFlights = Math.max(o.replayRows, CANARY_REQUESTS);
         progress.begin(
-          `Canary: replay ${name} (${o.replayRows.toLocaleString("en")} flights); 10% go to the challenger`,
+          `Canary: replay ${name} (${canaryFlights.toLocaleString("en")} flights, one per request); 10% go to the challenger`,
         );
-        const flights = await sampleMonth(monthIndex, o.replayRows);
-        // Smaller requests than the drift replay: the canary's SLO is judged per request and wants at
-        // least 20 of them (the default min_requests) at a 10% split.
+        const flights = await sampleMonth(monthIndex, canaryFlights);
+        // One flight per request: the canary judge wants 100 requests per arm before it judges (a
+        // verdict on fewer is noise), and a 10% split of 1 500 gives the challenger about 150.
         const stats = await replay(server.url, adminToken, flights, {
-          batch: 5,
+          batch: 1,
           onProgress: (d) => progress.update(`${d}/${flights.length} flights`),
         });
         progress.line(
@@ -267,17 +280,21 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
           );
         let outcome = "promoted";
         let reasons: string[] = [];
-        // The serving controller judges the canary's SLO on every tick; a breach blocks it and moves
-        // traffic back. Promote only a canary that is still serving.
-        const ep = await admin.get<{ canary_version: number | null; blocked_canary_version: number | null }>(
-          p(`/endpoints/${ENDPOINT}`),
-        );
+        // The serving controller judges the canary's SLOs on every tick; a breach blocks it and moves
+        // traffic back. Read its judgement once the prediction log has flushed the replay's stats.
+        const ep = await settledJudgement(admin);
+        const j = ep.canary_judgement;
+        const judged = j?.slos.length ? j.slos.map((s) => `${s.passed ? "ok  " : "FAIL"} ${s.summary}`) : [];
+        if (j && j.slos.length === 0) judged.push(`canary judge: ${j.reason}`);
+        for (const line of judged) progress.line(line);
         if (ep.blocked_canary_version !== null || ep.canary_version === null) {
           outcome = "rolled back";
+          const breach = ep.events.find((e) => e.kind === "slo_breach");
           reasons = [
             `the canary ${MODEL}@${ep.blocked_canary_version ?? "?"} broke its SLO; serving kept the champion`,
+            ...(breach ? [breach.message] : []),
           ];
-          progress.line(reasons[0]!);
+          for (const r of reasons) progress.line(r);
         } else
           try {
             type EndpointWire = { primary_version: number | null; canary_version: number | null; rollout: unknown };
@@ -305,7 +322,8 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
               );
             for (const r of reasons) progress.line(`refused: ${r}`);
           }
-        canary = { rows: stats.rows, byVersion: stats.byVersion, outcome, reasons };
+        // The summary says why: the breach, the refusal, or the SLOs the canary held.
+        canary = { rows: stats.rows, byVersion: stats.byVersion, outcome, reasons: reasons.length ? reasons : judged };
       }
     }
 

@@ -185,7 +185,13 @@ export class LazyServingFacts implements ServingFacts {
 
   async canaryStats(project: string, endpoint: string, model: string, version: number): Promise<CanaryStats> {
     const facts = this.facts;
-    if (!facts) return { served: false, failed: null, canary: { requests: 0, errors: 0, p95Ms: null }, primary: null };
+    if (!facts)
+      return {
+        served: false,
+        failed: null,
+        canary: { requests: 0, errors: 0, p95Ms: null, latencyHist: [] },
+        primary: null,
+      };
     return facts.canaryStats(project, endpoint, model, version);
   }
 }

@@ -18,6 +18,12 @@ interface Endpoint {
   status: string;
   deployments: Array<{ id: string; version: number | null }>;
   events: Array<{ id: string }>;
+  canary_judgement: {
+    verdict: string;
+    canary_requests: number;
+    primary_requests: number;
+    slos: Array<{ slo: string; p_value: number; canary_requests: number; primary_requests: number }>;
+  } | null;
 }
 
 describe("Endpoints page (e2e, Chromium)", () => {
@@ -36,11 +42,13 @@ describe("Endpoints page (e2e, Chromium)", () => {
     await t.api("PUT", `/api/v1/projects/${P}/endpoints/churn`, {
       model: "churn@champion",
       canary: { selector: "challenger", percent: 20 },
+      // A small minimum so the page has a judged canary to show after 30 requests.
+      slo: { min_requests: 3 },
     });
     await settle(t.services);
     await setAlias(t.services, P, "churn", 2, "champion");
     await settle(t.services);
-    for (let i = 0; i < 10; i++)
+    for (let i = 0; i < 30; i++)
       await predict(t, P, "churn", [{ tenure: i, charges: 1, calls: 2 }], { "x-tandem-routing-key": `k${i}` });
     await settle(t.services);
     browser = await openBrowser();
@@ -78,6 +86,22 @@ describe("Endpoints page (e2e, Chromium)", () => {
       .locator("tbody tr")
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")));
     expect(shownDeployments).toEqual(api.deployments.map((d) => d.id));
+    // The canary judge's table: one row per SLO with the API's sample sizes and p-values.
+    const judged = api.canary_judgement!;
+    expect(judged.verdict).toBe("healthy");
+    const rows = await page
+      .getByTestId("canary-slos")
+      .locator("tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
+    expect(rows.map((r) => [r[3], r[4]])).toEqual(
+      judged.slos.map((j) => [
+        `${j.canary_requests} / ${j.primary_requests}`,
+        j.p_value < 0.001 ? j.p_value.toExponential(1) : j.p_value.toFixed(3),
+      ]),
+    );
+    await expect(page.getByTestId("canary-judgement").textContent()).resolves.toContain(
+      `${judged.canary_requests} canary and ${judged.primary_requests} primary requests`,
+    );
     expect(await checkPage(page, "endpoint")).toEqual([]);
   });
 

@@ -267,7 +267,8 @@ ${botExtra}
       expect(
         (await t.api("PUT", `/api/v1/projects/${P}/prompts/support/aliases/candidate`, { version: 1 })).status,
       ).toBe(200);
-      await apply(spec("    canary: { alias: candidate, percent: 50 }"));
+      // 80 requests at 50%: a minimum of 20 per arm (the default 100 is for real traffic).
+      await apply(spec("    canary: { alias: candidate, percent: 50 }\n    slo: { min_requests: 20 }"));
       const v2 = await t.api<{ version: { version: number } }>(
         "POST",
         `/api/v1/projects/${P}/prompts/support/versions`,
@@ -283,6 +284,8 @@ ${botExtra}
       await services.serving.runtime.sync();
       const e = await t.api<Wire>("GET", `/api/v1/projects/${P}/endpoints/bot`);
       expect(e.body).toMatchObject({ status: "rolling_out", primary_version: 1, canary_version: 2 });
+      // The spec's slo: reached the endpoint; what it left out keeps the defaults.
+      expect(e.body.slo).toMatchObject({ min_requests: 20, significance: 0.05, latency_floor_ms: 50 });
       let canaryCalls = 0;
       for (let i = 0; i < 80; i++) {
         const r = await chat("bot", ask(`q${i}`), { "x-tandem-routing-key": `user-${i}` });

@@ -106,7 +106,12 @@ export abstract class PolicyGate extends ModelCatalog {
     for (const endpoint of canaryEndpoints(policies)) {
       out[endpoint] = this.deps.serving
         ? await this.deps.serving.canaryStats(project, endpoint, v.modelName, v.version)
-        : { served: false, failed: null, canary: { requests: 0, errors: 0, p95Ms: null }, primary: null };
+        : {
+            served: false,
+            failed: null,
+            canary: { requests: 0, errors: 0, p95Ms: null, latencyHist: [] },
+            primary: null,
+          };
     }
     return out;
   }

@@ -148,8 +148,8 @@ describe("approvals, four-eyes and the admin's unless rule", () => {
     prod: {
       served: true,
       failed: null,
-      canary: { requests: 50, errors: 0, p95Ms: 3 },
-      primary: { requests: 400, errors: 1, p95Ms: 3 },
+      canary: { requests: 150, errors: 0, p95Ms: 3, latencyHist: [0, 0, 0, 0, 150] },
+      primary: { requests: 400, errors: 1, p95Ms: 3, latencyHist: [0, 0, 0, 0, 399] },
     },
   };
   const approval = (user: string, decision: "approve" | "reject" = "approve") => ({
@@ -217,8 +217,20 @@ describe("approvals, four-eyes and the admin's unless rule", () => {
       scope({ aliases: ["challenger"], endpoints: [{ endpoint: "prod", slot: "canary", percent }] });
     expect(evaluatePolicies(canary, evidence({ scope: slot(10) }))[0]!.outcome).toBe("pass");
     expect(evaluatePolicies(canary, evidence({ scope: slot(100) }))[0]).toMatchObject({ outcome: "fail" });
-    const broken = { prod: { ...healthy.prod, canary: { requests: 50, errors: 20, p95Ms: 3 } } };
-    expect(evaluatePolicies(canary, evidence({ canaries: broken }))[0]!.detail).toMatch(/error rate 40.0%/);
+    const broken = {
+      prod: { ...healthy.prod, canary: { requests: 150, errors: 60, p95Ms: 3, latencyHist: [0, 0, 0, 0, 90] } },
+    };
+    expect(evaluatePolicies(canary, evidence({ canaries: broken }))[0]!.detail).toMatch(
+      /^error rate SLO: canary 40\.0% \(60 of 150 requests\) vs primary 0\.3% \(1 of 400\), two-proportion p = [\d.e-]+: more than/,
+    );
+    // Fewer than 100 requests per arm: not judged yet, so not passed.
+    const young = {
+      prod: { ...healthy.prod, canary: { requests: 40, errors: 0, p95Ms: 3, latencyHist: [0, 0, 0, 0, 40] } },
+    };
+    expect(evaluatePolicies(canary, evidence({ canaries: young }))[0]).toMatchObject({
+      outcome: "fail",
+      detail: "not judged yet: canary 40 and primary 400 requests, 100 each needed for a verdict",
+    });
     const stopped = { prod: { ...healthy.prod, failed: "p95 too high" } };
     expect(evaluatePolicies(canary, evidence({ canaries: stopped }))[0]!.detail).toMatch(/serving stopped it/);
   });

@@ -18,18 +18,17 @@ import type { PolicySpec } from "../pipelines/spec/policies.js";
 import type { Approval, CheckResult } from "./model.js";
 import type { PolicyContext, PolicyEvidence } from "./policy.js";
 import { forAliasApplies } from "./policy-scope.js";
+import { assertNever } from "../errors.js";
+import { DEFAULT_SLO, type SloSpec } from "../serving/model.js";
+import { judgeArms, type ArmStats } from "../serving/slo.js";
 
 type Requirement = PolicySpec["require"][number];
 type ApprovalsReq = Extract<Requirement, { approvals: unknown }>["approvals"];
 type CanaryReq = Extract<Requirement, { canary: unknown }>["canary"];
 type Waiver = NonNullable<ApprovalsReq["unless"]>[number];
 
-/** Requests, errors and p95 latency of one slot. */
-export interface SlotStats {
-  requests: number;
-  errors: number;
-  p95Ms: number | null;
-}
+/** Requests, errors, p95 latency and latency histogram of one slot (the canary judge's arm). */
+export type SlotStats = ArmStats;
 
 /** What serving recorded of a version as one endpoint's canary (all its time in that slot). */
 export interface CanaryStats {
@@ -97,7 +96,7 @@ export function checkApprovals(
 }
 
 export function checkCanary(p: PolicyContext, req: CanaryReq, e: PolicyEvidence): CheckResult {
-  const check = `held its canary on ${req.endpoint} (≥ ${req.min_requests} requests, error rate +${req.max_error_rate_increase} at most, p95 ×${req.max_p95_ratio} at most)`;
+  const check = `held its canary on ${req.endpoint} (≥ ${req.min_requests} requests per arm, error rate +${req.max_error_rate_increase} at most, p95 ×${req.max_p95_ratio} at most, once significant)`;
   const result = (outcome: CheckResult["outcome"], detail: string, value: number | null = null): CheckResult => ({
     policy: p.name,
     kind: "canary",
@@ -131,29 +130,23 @@ export function checkCanary(p: PolicyContext, req: CanaryReq, e: PolicyEvidence)
   const stats = e.canaries[req.endpoint];
   if (!stats?.served) return result("fail", `never served as ${req.endpoint}'s canary`);
   if (stats.failed) return result("fail", `serving stopped it as ${req.endpoint}'s canary: ${stats.failed}`);
-  const c = stats.canary;
-  if (c.requests < req.min_requests)
-    return result("fail", `${c.requests} of ${req.min_requests} canary requests so far`, c.requests);
-  const primary = stats.primary;
-  const rate = c.errors / c.requests;
-  const primaryRate = primary && primary.requests > 0 ? primary.errors / primary.requests : 0;
-  if (rate - primaryRate > req.max_error_rate_increase)
-    return result(
-      "fail",
-      `error rate ${pct(rate)} vs primary ${pct(primaryRate)} over ${c.requests} requests`,
-      c.requests,
-    );
-  if (primary && primary.requests >= req.min_requests && c.p95Ms !== null && primary.p95Ms) {
-    const ratio = c.p95Ms / primary.p95Ms;
-    // Sub-millisecond differences are timer noise, as in serving's own judge.
-    if (ratio > req.max_p95_ratio && c.p95Ms - primary.p95Ms > 1)
-      return result("fail", `p95 ${c.p95Ms} ms vs primary ${primary.p95Ms} ms`, c.requests);
+  // The same judge as serving's controller, with the policy's limits (minimum sample per arm,
+  // significance tests, latency floors): a gate must not pass or refuse on noise either.
+  const slo: SloSpec = {
+    ...DEFAULT_SLO,
+    minRequests: req.min_requests,
+    maxErrorRateIncrease: req.max_error_rate_increase,
+    maxP95Ratio: req.max_p95_ratio,
+  };
+  const verdict = judgeArms(slo, stats.canary, stats.primary);
+  switch (verdict.verdict) {
+    case "insufficient_data":
+      return result("fail", `not judged yet: ${verdict.reason.replace(/^keep watching: /, "")}`, verdict.requests);
+    case "breach":
+      return result("fail", verdict.reason, verdict.canary.requests);
+    case "healthy":
+      return result("pass", verdict.reason, verdict.canary.requests);
+    default:
+      return assertNever(verdict);
   }
-  return result(
-    "pass",
-    `${c.requests} canary requests, error rate ${pct(rate)} (primary ${pct(primaryRate)}), p95 ${c.p95Ms ?? "-"} ms`,
-    c.requests,
-  );
 }
-
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

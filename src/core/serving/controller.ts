@@ -9,8 +9,9 @@ import { SYSTEM_USER } from "../governance/model.js";
 import { NotFoundError } from "../errors.js";
 import type { MetadataStore } from "../ports.js";
 import { formatSelector, type Endpoint, type ModelSelector, type ServingEvent } from "./model.js";
-import type { ModelResolver, PredictionLogStore, ServingAlertSink, ServingStore } from "./ports.js";
+import type { ModelResolver, PredictionLogStore, ServingAlertSink, ServingStore, WindowStats } from "./ports.js";
 import { reconcile, type Effects } from "./reconcile.js";
+import { judgeCanary, type SloVerdict } from "./slo.js";
 
 export interface ControllerDeps {
   metadata: MetadataStore;
@@ -49,6 +50,18 @@ export class EndpointController {
     return served;
   }
 
+  /** The prediction log's stats over the SLO window, from when the current canary started at the earliest. */
+  private windowStats(e: Endpoint, now: number): Promise<WindowStats[]> {
+    const since = Math.max(now - e.slo.windowMs, e.canaryState?.since ?? 0);
+    return this.deps.log.windowStats(e.project, e.name, since);
+  }
+
+  /** How the canary stands right now, judged as the next tick will judge it (null: no canary serves). */
+  async judgeNow(e: Endpoint, now = Date.now()): Promise<SloVerdict | null> {
+    if (e.canaryVersion === null) return null;
+    return judgeCanary(e.slo, await this.windowStats(e, now), e.canaryVersion, e.primaryVersion);
+  }
+
   /** Decides and applies one endpoint's next state. Returns the effects when something changed. */
   async step(current: Endpoint, actor = SYSTEM_USER, now = Date.now()): Promise<Effects | null> {
     const primary = await this.resolveVersion(current, current.primary);
@@ -56,11 +69,7 @@ export class EndpointController {
     const shadow = await this.resolveVersion(current, current.shadow);
     const commits = new Map<number, string | null>();
     for (const r of [primary, canary, shadow]) if (r.version !== null) commits.set(r.version, r.commit);
-    let stats = null;
-    if (current.canaryVersion !== null) {
-      const since = Math.max(now - current.slo.windowMs, current.canaryState?.since ?? 0);
-      stats = await this.deps.log.windowStats(current.project, current.name, since);
-    }
+    const stats = current.canaryVersion !== null ? await this.windowStats(current, now) : null;
     const servedBefore =
       primary.version !== null && primary.version !== current.primaryVersion
         ? await this.servedBefore(current)
@@ -87,7 +96,7 @@ export class EndpointController {
         actor,
         role: null,
         automatic: true,
-        reason: `endpoint ${current.name}: rollout broke its SLO`,
+        reason: `endpoint ${current.name}: rollout broke its ${String(fx.events.find((ev) => ev.kind === "slo_breach")?.details.reason ?? "SLO")}`,
       });
     }
     for (const event of fx.events) if (event.severity === "critical") await this.deps.alertSink()(event);

@@ -20,7 +20,7 @@ export function slotsFollowing(e: Endpoint, alias: string): EndpointSlot[] {
   return out;
 }
 
-const none: SlotStats = { requests: 0, errors: 0, p95Ms: null };
+const none: SlotStats = { requests: 0, errors: 0, p95Ms: null, latencyHist: [] };
 
 export class ServingGovernanceFacts {
   constructor(
@@ -60,7 +60,7 @@ export class ServingGovernanceFacts {
 }
 
 function slotStats(s: WindowStats): SlotStats {
-  return { requests: s.requests, errors: s.errors, p95Ms: s.p95Ms };
+  return { requests: s.requests, errors: s.errors, p95Ms: s.p95Ms, latencyHist: s.latencyHist };
 }
 
 /** The primary over the canary's time: the version that answered most of it. */

@@ -9,8 +9,8 @@
  * - Rollout: the primary selector resolved to a new version while a canary is configured; the new
  *   version takes the canary slot first and becomes primary once it has held its SLO for the window
  *   (or on `promote`). A rollout that breaks its SLO is rolled back.
- * - SLO: the canary's limits against the primary over a sliding window: error-rate increase and p95
- *   latency ratio.
+ * - SLO: the canary's limits against the primary over a sliding window, per SLO (error rate, latency):
+ *   a minimum sample per arm, a significance test, and how much worse the canary may be.
  * - Deployment record: one rollout of a model version to an endpoint, or of a software service
  *   (`tandem deployments record`), with commit, time and outcome — the basis of DORA metrics.
  * - Serving event: what happened to an endpoint (rollout, promotion, rollback, SLO breach). Events of
@@ -27,13 +27,29 @@ export type Slot = "primary" | "canary" | "shadow";
 export type ModelSelector = { kind: "alias"; alias: string } | { kind: "version"; version: number };
 
 export interface SloSpec {
-  /** Largest allowed (canary error rate − primary error rate) over the window (default 0.05). */
+  /**
+   * Largest allowed (canary error rate − primary error rate) over the window, once the difference is
+   * significant (default 0.05).
+   */
   maxErrorRateIncrease: number;
-  /** Largest allowed canary p95 / primary p95 latency (default 2.0; only when both have ≥ minRequests). */
+  /**
+   * Largest allowed canary p95 / primary p95 latency, once the difference is significant and past
+   * the floor and margin (default 2.0).
+   */
   maxP95Ratio: number;
-  /** Sliding window the rates are computed over, ms (default 60 000). */
+  /** One-sided significance level of both tests: Mann-Whitney U (latency), two-proportion Z (errors) (default 0.05). */
+  significance: number;
+  /** A canary whose p95 latency is under this never fails on latency, ms (default 50). */
+  latencyFloorMs: number;
+  /** A canary whose p95 is within this of the primary's never fails on latency, ms (default 5). */
+  latencyMarginMs: number;
+  /**
+   * Sliding window the rates are computed over, ms (default 600 000). Ten minutes, as a Flagger
+   * analysis of ten one-minute runs: with 100 requests needed per arm, a one-minute window never
+   * judged a 10% canary under ~17 requests a second.
+   */
   windowMs: number;
-  /** Fewest canary requests before a verdict (default 20): fewer is "not enough data". */
+  /** Fewest requests per arm (canary and primary) before a verdict (default 100): fewer keeps watching. */
   minRequests: number;
   /** A healthy rollout becomes primary after this long, ms; 0 = only on `promote` (default 0). */
   autoPromoteAfterMs: number;
@@ -42,8 +58,11 @@ export interface SloSpec {
 export const DEFAULT_SLO: SloSpec = {
   maxErrorRateIncrease: 0.05,
   maxP95Ratio: 2,
-  windowMs: 60_000,
-  minRequests: 20,
+  significance: 0.05,
+  latencyFloorMs: 50,
+  latencyMarginMs: 5,
+  windowMs: 600_000,
+  minRequests: 100,
   autoPromoteAfterMs: 0,
 };
 

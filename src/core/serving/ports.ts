@@ -125,6 +125,8 @@ export interface WindowStats {
   errors: number;
   /** 95th percentile latency in ms (null when no successful requests). */
   p95Ms: number | null;
+  /** Successful requests per latency bucket (bounds: LATENCY_BOUNDS_MS, plus one overflow bucket). */
+  latencyHist: number[];
 }
 
 /** Requests, errors and a latency histogram (bounds: LATENCY_BOUNDS_MS) of one slot, one flush. */

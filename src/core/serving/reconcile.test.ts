@@ -44,8 +44,8 @@ function observed(patch: Partial<Observed> = {}): Observed {
 }
 
 const stats = (canaryErrors: number): WindowStats[] => [
-  { slot: "primary", version: 1, requests: 100, errors: 0, p95Ms: 1 },
-  { slot: "canary", version: 2, requests: 20, errors: canaryErrors, p95Ms: 1 },
+  { slot: "primary", version: 1, requests: 100, errors: 0, p95Ms: 1, latencyHist: [0, 0, 100] },
+  { slot: "canary", version: 2, requests: 20, errors: canaryErrors, p95Ms: 1, latencyHist: [0, 0, 20 - canaryErrors] },
 ];
 
 describe("reconcile", () => {
@@ -74,7 +74,20 @@ describe("reconcile", () => {
     });
     expect(breach.aliasRollback).toEqual({ alias: "champion", version: 1 });
     expect(breach.finished[0]).toMatchObject({ outcome: "failed" });
-    expect(breach.events.some((ev) => ev.kind === "slo_breach" && ev.severity === "critical")).toBe(true);
+    // The event names the SLO, both values, both sample sizes and the p-value.
+    const event = breach.events.find((ev) => ev.kind === "slo_breach" && ev.severity === "critical");
+    expect(event?.details).toMatchObject({
+      slo: "error_rate",
+      canary_value: 0.5,
+      primary_value: 0,
+      canary_requests: 20,
+      primary_requests: 100,
+      significance: 0.05,
+    });
+    expect(event?.details.p_value).toBeLessThan(1e-6);
+    expect(event?.message).toMatch(
+      /^rollout of m@2 broke its error rate SLO: canary 50\.0% \(10 of 20 requests\) vs primary 0\.0% \(0 of 100\), two-proportion p = [\d.e-]+: more than the allowed \+5\.0 points; traffic returned to m@1$/,
+    );
     // The alias still points at 2 until the registry moves it: no new rollout of the blocked version.
     const after = reconcile(breach.endpoint, observed({ primaryTarget: 2 }));
     expect(after.endpoint.canaryVersion).toBeNull();

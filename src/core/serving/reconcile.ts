@@ -26,7 +26,7 @@ import type {
   Severity,
 } from "./model.js";
 import type { WindowStats } from "./ports.js";
-import { judgeCanary } from "./slo.js";
+import { breachDetails, judgeCanary } from "./slo.js";
 
 export interface Observed {
   /** What the primary selector resolves to now (null: unresolvable, e.g. alias deleted). */
@@ -106,31 +106,31 @@ export function reconcile(current: Endpoint, o: Observed): Effects {
   const rollout = e.rollout;
   if (rollout) {
     if (o.primaryTarget === rollout.version && e.canaryVersion === rollout.version) {
-      const verdict = o.stats
-        ? judgeCanary(e.slo, o.stats, rollout.version, e.primaryVersion)
-        : { verdict: "insufficient_data" as const, requests: 0 };
-      if (verdict.verdict === "breach") {
+      const verdict = o.stats ? judgeCanary(e.slo, o.stats, rollout.version, e.primaryVersion) : null;
+      if (verdict?.verdict === "breach") {
         e.canaryVersion = null;
         e.canaryState = null;
         e.rollout = null;
         e.blockedCanaryVersion = rollout.version;
         e.status = "degraded";
-        fx.finished.push({ id: rollout.deploymentId, outcome: "failed", details: { reason: verdict.reason } });
+        const details = breachDetails(e.slo, verdict);
+        fx.finished.push({ id: rollout.deploymentId, outcome: "failed", details });
         event(
           "slo_breach",
           "critical",
-          `rollout of ${ref(rollout.version)} broke its SLO: ${verdict.reason}; traffic returned to ${ref(e.primaryVersion)}`,
+          `rollout of ${ref(rollout.version)} broke its ${verdict.reason}; traffic returned to ${ref(e.primaryVersion)}`,
           rollout.deploymentId,
           {
             version: rollout.version,
             primary_version: e.primaryVersion,
+            ...details,
           },
         );
         if (e.primary.kind === "alias" && rollout.previousVersion !== null)
           fx.aliasRollback = { alias: e.primary.alias, version: rollout.previousVersion };
         fx.changed = true;
       } else if (
-        verdict.verdict === "healthy" &&
+        verdict?.verdict === "healthy" &&
         e.slo.autoPromoteAfterMs > 0 &&
         o.now - rollout.startedAt >= e.slo.autoPromoteAfterMs
       ) {
@@ -254,19 +254,20 @@ export function reconcile(current: Endpoint, o: Observed): Effects {
       if (verdict.verdict === "breach") {
         const failed = e.canaryVersion;
         const deploymentId = e.canaryState?.deploymentId ?? null;
-        if (deploymentId)
-          fx.finished.push({ id: deploymentId, outcome: "failed", details: { reason: verdict.reason } });
+        const details = breachDetails(e.slo, verdict);
+        if (deploymentId) fx.finished.push({ id: deploymentId, outcome: "failed", details });
         e.blockedCanaryVersion = failed;
         e.canaryVersion = null;
         e.canaryState = null;
         event(
           "slo_breach",
           "critical",
-          `canary ${ref(failed)} broke its SLO: ${verdict.reason}; traffic returned to ${ref(e.primaryVersion)}`,
+          `canary ${ref(failed)} broke its ${verdict.reason}; traffic returned to ${ref(e.primaryVersion)}`,
           deploymentId,
           {
             version: failed,
             primary_version: e.primaryVersion,
+            ...details,
           },
         );
         fx.changed = true;

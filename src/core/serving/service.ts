@@ -22,6 +22,7 @@ import {
   type SloSpec,
 } from "./model.js";
 import type { DeploymentFilter, ModelResolver, ServableVersion, ServingStore } from "./ports.js";
+import { sloFromSpec } from "./slo.js";
 import type { LlmEndpointConfig } from "../llm/model.js";
 
 /** The shape of one `endpoints:` entry of tandem.yaml (see pipelines/spec/endpoints.ts). */
@@ -30,6 +31,17 @@ export interface SpecEndpoint {
   model?: string;
   canary?: { alias: string; percent: number };
   shadow?: { alias: string; percent?: number };
+  /** The canary judge's limits, snake_case as in tandem.yaml (see pipelines/spec/endpoints.ts). */
+  slo?: {
+    max_error_rate_increase?: number;
+    max_p95_ratio?: number;
+    significance?: number;
+    latency_floor_ms?: number;
+    latency_margin_ms?: number;
+    window_seconds?: number;
+    min_requests?: number;
+    auto_promote_after_seconds?: number;
+  };
   llm?: LlmSpec;
 }
 
@@ -437,6 +449,7 @@ export class EndpointService {
       const shadow = spec.shadow ? parseSelector(spec.shadow.alias) : null;
       const shadowPercent = spec.shadow?.percent ?? 100;
       const current = await this.store.getEndpoint(project, name);
+      const slo = sloFromSpec(spec.slo);
       const same =
         current &&
         current.model === ref.model &&
@@ -444,7 +457,8 @@ export class EndpointService {
         JSON.stringify(current.canary) === JSON.stringify(canary) &&
         JSON.stringify(current.shadow) === JSON.stringify(shadow) &&
         current.shadowPercent === shadowPercent &&
-        JSON.stringify(current.llm) === JSON.stringify(llm);
+        JSON.stringify(current.llm) === JSON.stringify(llm) &&
+        Object.entries(slo ?? {}).every(([k, v]) => current.slo[k as keyof SloSpec] === v);
       if (same) continue;
       await this.deploy(
         project,
@@ -457,6 +471,7 @@ export class EndpointService {
           shadowPercent,
           policy: current?.policy ?? null,
           llm,
+          ...(slo ? { slo } : {}),
         },
         actor,
       );

@@ -6,6 +6,8 @@ import { z } from "zod";
 import { ConflictError, InvalidInputError } from "../../core/errors.js";
 import type { DeploymentRecord, Endpoint, ModelSelector, ServingEvent } from "../../core/serving/model.js";
 import { formatSelector, parseModelRef, parseSelector } from "../../core/serving/model.js";
+import { judgementToWire, sloFromSpec, type SloVerdict } from "../../core/serving/slo.js";
+import { sloSpecSchema } from "../../core/pipelines/spec/endpoints.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
 
 const selectorText = (model: string, s: ModelSelector | null) => (s ? formatSelector(model, s) : null);
@@ -23,6 +25,9 @@ export function endpointToWire(e: Endpoint) {
     slo: {
       max_error_rate_increase: e.slo.maxErrorRateIncrease,
       max_p95_ratio: e.slo.maxP95Ratio,
+      significance: e.slo.significance,
+      latency_floor_ms: e.slo.latencyFloorMs,
+      latency_margin_ms: e.slo.latencyMarginMs,
       window_seconds: e.slo.windowMs / 1000,
       min_requests: e.slo.minRequests,
       auto_promote_after_seconds: e.slo.autoPromoteAfterMs / 1000,
@@ -92,6 +97,9 @@ const endpointWire = z.object({
   slo: z.object({
     max_error_rate_increase: z.number(),
     max_p95_ratio: z.number(),
+    significance: z.number(),
+    latency_floor_ms: z.number(),
+    latency_margin_ms: z.number(),
     window_seconds: z.number(),
     min_requests: z.number(),
     auto_promote_after_seconds: z.number(),
@@ -114,6 +122,45 @@ const endpointWire = z.object({
   updated_at: z.number(),
   created_by: z.string(),
 });
+/** The canary's standing as the controller judges it now: every SLO with both values, sizes and p. */
+const judgementWire = z.object({
+  verdict: z.enum(["breach", "healthy", "insufficient_data"]),
+  reason: z.string(),
+  canary_requests: z.number(),
+  primary_requests: z.number(),
+  slos: z.array(
+    z.object({
+      slo: z.enum(["error_rate", "latency"]),
+      canary_value: z.number().nullable(),
+      primary_value: z.number().nullable(),
+      canary_requests: z.number(),
+      primary_requests: z.number(),
+      p_value: z.number(),
+      passed: z.boolean(),
+      summary: z.string(),
+    }),
+  ),
+});
+
+function verdictToWire(v: SloVerdict | null): z.infer<typeof judgementWire> | null {
+  if (!v) return null;
+  if (v.verdict === "insufficient_data")
+    return {
+      verdict: v.verdict,
+      reason: v.reason,
+      canary_requests: v.requests,
+      primary_requests: v.primaryRequests,
+      slos: [],
+    };
+  return {
+    verdict: v.verdict,
+    reason: v.reason,
+    canary_requests: v.canary.requests,
+    primary_requests: v.primary.requests,
+    slos: v.judgements.map(judgementToWire),
+  };
+}
+
 const deploymentWire = z.object({
   id: z.string(),
   project: z.string(),
@@ -142,26 +189,7 @@ const eventWire = z.object({
   details: z.record(z.string(), z.unknown()),
 });
 
-export const sloBody = z
-  .object({
-    max_error_rate_increase: z.number().min(0).max(1).optional(),
-    max_p95_ratio: z.number().positive().optional(),
-    window_seconds: z.number().positive().optional(),
-    min_requests: z.number().int().min(1).optional(),
-    auto_promote_after_seconds: z.number().min(0).optional(),
-  })
-  .optional();
-
-export function sloFromWire(slo: z.infer<typeof sloBody>) {
-  if (!slo) return undefined;
-  const out: Record<string, number> = {};
-  if (slo.max_error_rate_increase !== undefined) out.maxErrorRateIncrease = slo.max_error_rate_increase;
-  if (slo.max_p95_ratio !== undefined) out.maxP95Ratio = slo.max_p95_ratio;
-  if (slo.window_seconds !== undefined) out.windowMs = slo.window_seconds * 1000;
-  if (slo.min_requests !== undefined) out.minRequests = slo.min_requests;
-  if (slo.auto_promote_after_seconds !== undefined) out.autoPromoteAfterMs = slo.auto_promote_after_seconds * 1000;
-  return out;
-}
+export const sloBody = sloSpecSchema.optional();
 
 const deployBody = z.object({
   /** `name@alias` (follow the alias) or `name@N` (pin a version). */
@@ -206,6 +234,7 @@ export const endpointRoutes: AnyRoute[] = [
       events: z.array(eventWire),
       deployments: z.array(deploymentWire),
       load_error: z.string().nullable(),
+      canary_judgement: judgementWire.nullable(),
     }),
     handler: async ({ services, project, params }) => {
       const e = await services.serving.endpoints.get(project, params.endpoint);
@@ -217,6 +246,7 @@ export const endpointRoutes: AnyRoute[] = [
       });
       return {
         ...endpointToWire(e),
+        canary_judgement: verdictToWire(await services.serving.endpoints.controller.judgeNow(e)),
         events: events.map(eventToWire),
         deployments: deployments.map(deploymentToWire),
         // Why this server could not load its models (e.g. a model process that exits at startup), so it never sits unready in silence.
@@ -250,7 +280,7 @@ export const endpointRoutes: AnyRoute[] = [
           shadow: body.shadow ? parseSelector(body.shadow) : null,
           shadowPercent: body.shadow_percent,
           policy: body.policy ?? null,
-          slo: sloFromWire(body.slo),
+          slo: sloFromSpec(body.slo),
         },
         principal.userName,
       );

@@ -489,6 +489,7 @@ export class SqlPredictionLogStore implements PredictionLogStore {
       requests: m.requests,
       errors: m.errors,
       p95Ms: histogramPercentile(m.hist, 95),
+      latencyHist: m.hist,
     }));
   }
 

@@ -10,6 +10,9 @@ export interface EndpointWire {
   slo: {
     max_error_rate_increase: number;
     max_p95_ratio: number;
+    significance: number;
+    latency_floor_ms: number;
+    latency_margin_ms: number;
     window_seconds: number;
     min_requests: number;
     auto_promote_after_seconds: number;
@@ -55,7 +58,31 @@ export interface DeploymentWire {
   details: Record<string, unknown>;
 }
 
-export type EndpointDetail = EndpointWire & { events: ServingEventWire[]; deployments: DeploymentWire[] };
+/** One SLO as the canary judge weighs it now (values: error rate 0–1, or p95 latency in ms). */
+export interface SloJudgementWire {
+  slo: "error_rate" | "latency";
+  canary_value: number | null;
+  primary_value: number | null;
+  canary_requests: number;
+  primary_requests: number;
+  p_value: number;
+  passed: boolean;
+  summary: string;
+}
+
+export interface CanaryJudgementWire {
+  verdict: "breach" | "healthy" | "insufficient_data";
+  reason: string;
+  canary_requests: number;
+  primary_requests: number;
+  slos: SloJudgementWire[];
+}
+
+export type EndpointDetail = EndpointWire & {
+  events: ServingEventWire[];
+  deployments: DeploymentWire[];
+  canary_judgement: CanaryJudgementWire | null;
+};
 
 /** Share of live traffic per slot; the shadow gets copies, not a share. */
 export function trafficSplit(e: EndpointWire): Array<{ slot: string; version: number | null; percent: number }> {

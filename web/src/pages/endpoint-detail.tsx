@@ -8,6 +8,7 @@ import { formatPercent, formatTime } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useRole } from "../lib/session";
 import { useApi } from "../lib/use-api";
+import { CanaryJudgement } from "./canary-judgement";
 import { EndpointTraffic } from "./endpoint-traffic";
 
 function TrafficBar({ endpoint }: { endpoint: EndpointDetail }) {
@@ -134,10 +135,13 @@ export function EndpointDetailPage({ project, name }: { project: string; name: s
               </p>
             )}
             <ErrorBox error={error} />
+            {e.canary_judgement && <CanaryJudgement judgement={e.canary_judgement} slo={e.slo} />}
             <p className="muted small">
-              Canary guard: error rate may rise by at most {formatPercent(e.slo.max_error_rate_increase)}, p95 latency
-              by ×{e.slo.max_p95_ratio}, judged over {e.slo.window_seconds} s and at least {e.slo.min_requests}{" "}
-              requests.
+              Canary guard, per SLO once each arm has {e.slo.min_requests} requests in {e.slo.window_seconds} s: the
+              error rate fails when significantly higher (p &lt; {e.slo.significance}) and more than{" "}
+              {formatPercent(e.slo.max_error_rate_increase)} above the primary&apos;s; latency fails when significantly
+              slower (Mann-Whitney U), its p95 at least {e.slo.latency_floor_ms} ms, more than {e.slo.latency_margin_ms}{" "}
+              ms and ×{e.slo.max_p95_ratio} the primary&apos;s.
             </p>
           </Section>
           <EndpointTraffic project={project} endpoint={name} />

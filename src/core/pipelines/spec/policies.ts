@@ -38,8 +38,8 @@ const canaryRequirement = z.strictObject({
     endpoint: z.string().min(1),
     /** Largest canary share that counts as "the canary" itself (default 10). */
     max_percent: z.number().min(0).max(100).default(10),
-    /** Fewest canary requests before a verdict (default 20). */
-    min_requests: z.number().int().min(1).default(20),
+    /** Fewest requests per arm (canary and primary) before a verdict (default 100). */
+    min_requests: z.number().int().min(1).default(100),
     /** Largest allowed canary error rate minus the primary's (default 0.05). */
     max_error_rate_increase: z.number().min(0).max(1).default(0.05),
     /** Largest allowed canary p95 / primary p95 latency (default 2). */
