@@ -16,6 +16,7 @@ import {
 } from "../core/registry/ports.js";
 import type { CanaryStats } from "../core/registry/policy-approvals.js";
 import type { EndpointSlot } from "../core/registry/policy-scope.js";
+import { environmentParts } from "../core/pipelines/engine/environment.js";
 import type { PipelineService, SpecPolicyGate } from "../core/pipelines/service.js";
 import type { TandemSpec } from "../core/pipelines/spec/schema.js";
 import { RegistryService } from "../core/registry/service.js";
@@ -89,11 +90,17 @@ export class TrackingLineageSource implements LineageSource {
       throw error;
     }
     const tags = { ...run.tags };
-    const commit = typeof record.trigger.commit === "string" ? record.trigger.commit : null;
-    if (commit && !tags[LINEAGE_TAGS.gitCommit]) tags[LINEAGE_TAGS.gitCommit] = commit;
+    // The code the run ran (any run: manual ones record HEAD), else what the trigger said.
+    const commit = record.code?.commit ?? (typeof record.trigger.commit === "string" ? record.trigger.commit : null);
+    if (commit && !tags[LINEAGE_TAGS.gitCommit]) {
+      tags[LINEAGE_TAGS.gitCommit] = commit;
+      if (record.code?.dirty) tags[LINEAGE_TAGS.gitDirty] = JSON.stringify(record.code.changed);
+    }
     const step = record.steps.find((s) => s.id === run.tags["tandem.step_run"]);
     const envDigest = step?.environment?.digest ?? record.envDigest;
     if (envDigest && !tags[LINEAGE_TAGS.envDigest]) tags[LINEAGE_TAGS.envDigest] = envDigest;
+    if (step?.environment && !tags[LINEAGE_TAGS.envParts])
+      tags[LINEAGE_TAGS.envParts] = JSON.stringify(environmentParts(step.environment));
     if (step && !tags[LINEAGE_TAGS.datasetVersions]) {
       const datasets = Object.values(step.inputs).flatMap((i) => {
         const m = /^dataset:\/\/([^@\s]+)(?:@\S+)?\s+\(version (\d+)\)$/.exec(i.source);

@@ -58,6 +58,21 @@ function gitCommitOf(run: LineageRun | null): string | null {
   return run ? (run.tags[LINEAGE_TAGS.gitCommit] ?? run.tags[LINEAGE_TAGS.mlflowGitCommit] ?? null) : null;
 }
 
+/** A JSON tag, or undefined when absent or unreadable (lineage never fails on a bad tag). */
+function jsonTag<T>(run: LineageRun | null, tag: string, valid: (value: unknown) => value is T): T | undefined {
+  const text = run?.tags[tag];
+  if (!text) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return valid(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+const isStringRecord = (v: unknown): v is Record<string, string> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+
 export interface CollectedLineage {
   sourceRun: LineageRun | null;
   pipelineRun: LineageRun | null;
@@ -86,6 +101,8 @@ export async function collectLineage(
   const gitCommit =
     gitCommitOf(sourceRun) ?? gitCommitOf(pipelineRun) ?? all.map(gitCommitOf).find((c) => c !== null) ?? null;
   const envDigest = sourceRun.tags[LINEAGE_TAGS.envDigest] ?? pipelineRun?.tags[LINEAGE_TAGS.envDigest] ?? null;
+  const gitDirty = jsonTag(sourceRun, LINEAGE_TAGS.gitDirty, isStrings);
+  const envParts = jsonTag(sourceRun, LINEAGE_TAGS.envParts, isStringRecord);
   return {
     sourceRun,
     pipelineRun,
@@ -94,7 +111,9 @@ export async function collectLineage(
       pipelineRunId: pipelineRun?.id ?? pipelineRunId,
       datasetVersions: [...datasets].sort(),
       gitCommit,
+      ...(gitDirty?.length ? { gitDirty } : {}),
       envDigest,
+      ...(envParts ? { envParts } : {}),
     },
   };
 }
@@ -177,8 +196,12 @@ export function lineageGraph(version: ModelVersion, collected: CollectedLineage)
     nodes.push({
       id: `git_commit:${snapshot.gitCommit}`,
       kind: "git_commit",
-      label: snapshot.gitCommit.slice(0, 12),
-      attributes: { commit: snapshot.gitCommit },
+      label: `${snapshot.gitCommit.slice(0, 12)}${snapshot.gitDirty?.length ? " (dirty)" : ""}`,
+      // A dirty tree ran more than the commit: which paths differed.
+      attributes: {
+        commit: snapshot.gitCommit,
+        ...(snapshot.gitDirty?.length ? { dirty: snapshot.gitDirty.join(", ") } : {}),
+      },
     });
     edges.push({ from: anchor, to: `git_commit:${snapshot.gitCommit}`, relation: "built_from" });
   }
@@ -188,7 +211,7 @@ export function lineageGraph(version: ModelVersion, collected: CollectedLineage)
       kind: "environment",
       label: snapshot.envDigest.slice(0, 19),
       // The model's own environment files, by name (`requirements.txt: <sha256>`), beside the digest.
-      attributes: { digest: snapshot.envDigest, ...snapshot.requirements },
+      attributes: { digest: snapshot.envDigest, ...snapshot.envParts, ...snapshot.requirements },
     });
     edges.push({ from: anchor, to: `environment:${snapshot.envDigest}`, relation: "ran_in" });
   }

@@ -91,8 +91,12 @@ export interface LineageSnapshot {
   pipelineRunId: string | null;
   datasetVersions: string[];
   gitCommit: string | null;
+  /** Paths that differed from `gitCommit` when the run started (absent or empty: a clean tree). */
+  gitDirty?: string[];
   /** The run's environment digest, combined with the model's own requirement files when it has any. */
   envDigest: string | null;
+  /** What the digest covers: `python3`, `node` versions, lockfile → sha256, `image`, `image_id`. */
+  envParts?: Record<string, string>;
   /** An MLflow model's environment files (`requirements.txt`, `conda.yaml`, …) → sha256. */
   requirements?: Record<string, string>;
 }

@@ -38,7 +38,11 @@ export const LINEAGE_TAGS = {
   step: "tandem.step",
   datasetVersions: "tandem.dataset_versions",
   gitCommit: "tandem.git_commit",
+  /** JSON list of the paths that differed from the commit (absent: a clean tree). */
+  gitDirty: "tandem.git_dirty",
   envDigest: "tandem.env_digest",
+  /** JSON object of the environment's parts: interpreter versions, lockfile hashes, image (and its id). */
+  envParts: "tandem.env_parts",
   /** MLflow's own names, read as fallbacks. */
   mlflowParentRunId: "mlflow.parentRunId",
   mlflowGitCommit: "mlflow.source.git.commit",

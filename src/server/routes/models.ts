@@ -335,7 +335,9 @@ export const modelRoutes: AnyRoute[] = [
       steps: z.array(z.unknown()),
       dataset_versions: z.array(z.string()),
       git_commit: z.string().nullable(),
+      git_dirty: z.array(z.string()),
       env_digest: z.string().nullable(),
+      env_parts: z.record(z.string(), z.string()),
       requirements: z.record(z.string(), z.string()),
       nodes: z.array(
         z.object({

@@ -71,3 +71,16 @@ export class RunEnvironment {
     return { ...parts, digest: environmentDigest(parts), imageId: null };
   }
 }
+
+/**
+ * The parts of an environment as flat strings, for lineage: `python3: Python 3.11.4`, `node: v20.…`
+ * (`absent` when not on PATH), each lockfile → its sha256, `image` and `image_id` when known.
+ */
+export function environmentParts(e: StepEnvironment): Record<string, string> {
+  const parts: Record<string, string> = {};
+  for (const [name, version] of Object.entries(e.interpreters)) parts[name] = version ?? "absent";
+  for (const [file, sha] of Object.entries(e.lockfiles)) parts[file] = sha;
+  if (e.image) parts.image = e.image;
+  if (e.imageId) parts.image_id = e.imageId;
+  return parts;
+}
