@@ -9,10 +9,11 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { accessSync, constants, existsSync, statfsSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { sql, type Kysely } from "kysely";
 import type { Config } from "../config.js";
 import { sandboxFor } from "../executors/local/sandbox.js";
+import { slurmProblem } from "../executors/slurm/slurm-cli.js";
 import { openArtifactStore } from "../main.js";
 import { WEB_DIST } from "../server/web-ui.js";
 import { pendingMigrations } from "../stores/metadata/migrator.js";
@@ -137,6 +138,56 @@ function executorCheck(config: Config): DoctorCheck {
   }
 }
 
+const onPath = (command: string) =>
+  (process.env.PATH ?? "").split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
+
+/**
+ * Slurm, when this server offers it (sbatch on PATH, as wiring/executors.ts decides). A cluster that
+ * does not answer needs fixing only when steps default to it (TANDEM_EXECUTOR=slurm); otherwise
+ * Slurm client tools on a workstation are no reason to fail, and the line says what a step asking
+ * for Slurm would meet.
+ */
+async function slurmCheck(config: Config): Promise<DoctorCheck | null> {
+  const isDefault = config.executors.defaultExecutor === "slurm";
+  if (!onPath("sbatch") && !isDefault) return null;
+  const problem = await slurmProblem();
+  if (!problem) return { check: "executors", ok: true, detail: "slurm: sinfo reaches the controller" };
+  return isDefault
+    ? {
+        check: "executors",
+        ok: false,
+        detail: `slurm: ${problem}: start slurmctld or point the Slurm clients at it (TANDEM_EXECUTOR=slurm sends every step there)`,
+      }
+    : {
+        check: "executors",
+        ok: true,
+        detail: `slurm: not usable (${problem.split("\n")[0]}); only steps with executor: slurm need it`,
+      };
+}
+
+/** Kubernetes, when steps default to it: can this server list Jobs in its namespace? */
+async function kubernetesCheck(config: Config): Promise<DoctorCheck | null> {
+  if (config.executors.defaultExecutor !== "kubernetes") return null;
+  const namespace = config.executors.kubernetes.namespace;
+  try {
+    // Loaded only here: the Kubernetes client is large, and most installations never need it.
+    const { KubeApi } = await import("../executors/kubernetes/kube-api.js");
+    await Promise.race([
+      KubeApi.fromDefault().listJobs(namespace, "app.kubernetes.io/managed-by=tandem"),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("no answer in 10 s")), 10_000).unref()),
+    ]);
+    return { check: "executors", ok: true, detail: `kubernetes: Jobs can be listed in namespace ${namespace}` };
+  } catch (error) {
+    return {
+      check: "executors",
+      ok: false,
+      detail:
+        `kubernetes: cannot list Jobs in namespace ${namespace}: ${message(error)}; check KUBECONFIG (or the pod's ` +
+        "service account) and the Role in deploy/base/executor-rbac.yaml",
+    };
+  }
+}
+
 function webCheck(webDist: string): DoctorCheck {
   return existsSync(join(webDist, "index.html"))
     ? { check: "web UI", ok: true, detail: "built" }
@@ -182,6 +233,7 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
     ...(await storeChecks(config)),
     await artifactCheck(config),
     executorCheck(config),
+    ...[await slurmCheck(config), await kubernetesCheck(config)].filter((c): c is DoctorCheck => c !== null),
     webCheck(options.webDist ?? WEB_DIST),
     pythonCheck(config),
     diskCheck(config, options.minFreeBytes ?? GiB),

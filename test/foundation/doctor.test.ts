@@ -5,7 +5,7 @@
  * exit 1; a healthy installation gives only ok lines and exit 0; doctor never migrates.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -15,6 +15,8 @@ import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.j
 import { runDoctor } from "../../src/wiring/doctor.js";
 import { formatChecks } from "../../src/cli/doctor.js";
 import { freshDatabase, postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
+import { KubernetesStandIn } from "../helpers/kubernetes-standin.js";
+import { cli } from "../pipelines/cli.js";
 
 const BIN = join(import.meta.dirname, "../../bin/tandem.js");
 const dirs: string[] = [];
@@ -47,7 +49,15 @@ describe("tandem doctor", () => {
   it("on a fresh home: every line ok, and it creates nothing", () => {
     const home = join(tempDir(), "home");
     const { status, checks } = doctor({ TANDEM_HOME: home });
-    expect(checks.map((c) => c.check)).toEqual(["store", "artifacts", "executors", "web UI", "python", "disk"]);
+    // (A machine with Slurm's clients installed gets a second executors line.)
+    expect([...new Set(checks.map((c) => c.check))]).toEqual([
+      "store",
+      "artifacts",
+      "executors",
+      "web UI",
+      "python",
+      "disk",
+    ]);
     expect(byName(checks, "store")?.detail).toMatch(/no database .* yet: the first tandem command/);
     expect(spawnSync("ls", [home]).status).not.toBe(0); // the home was not created
     expect(status).toBe(0);
@@ -115,6 +125,86 @@ describe("tandem doctor", () => {
       ok: false,
       detail: expect.stringMatching(/is not a writable directory; point TANDEM_ARTIFACTS elsewhere$/),
     });
+  });
+
+  it("checks Slurm through sinfo when steps default to it (a stand-in sinfo first on PATH)", async () => {
+    const bin = join(tempDir(), "bin");
+    mkdirSync(bin);
+    const standIn = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    standIn("sbatch", "exit 1");
+    standIn("sinfo", 'echo "sinfo: error: Unable to contact slurm controller (connect failure)" >&2; exit 1');
+    const env = { TANDEM_HOME: join(tempDir(), "h"), PATH: `${bin}:${process.env.PATH}` };
+    const slurm = (checks: Check[]) => checks.find((c) => c.detail.startsWith("slurm:"));
+    const down = doctor({ ...env, TANDEM_EXECUTOR: "slurm" });
+    expect(slurm(down.checks)).toEqual({
+      check: "executors",
+      ok: false,
+      detail:
+        "slurm: sinfo failed: sinfo: error: Unable to contact slurm controller (connect failure): start slurmctld or " +
+        "point the Slurm clients at it (TANDEM_EXECUTOR=slurm sends every step there)",
+    });
+    expect(down.status).toBe(1);
+    // Slurm's clients installed but steps not sent there by default: said, not a failure.
+    expect(slurm(doctor(env).checks)).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^slurm: not usable \(/),
+    });
+    standIn("sinfo", "echo debug");
+    expect(slurm(doctor({ ...env, TANDEM_EXECUTOR: "slurm" }).checks)).toEqual({
+      check: "executors",
+      ok: true,
+      detail: "slurm: sinfo reaches the controller",
+    });
+  });
+
+  it("checks Kubernetes by listing Jobs when steps default to it (the stand-in API server)", async () => {
+    const api = await new KubernetesStandIn().start();
+    try {
+      const dir = tempDir();
+      const kubeconfig = (server: string) => {
+        const file = join(dir, `kubeconfig-${server.replace(/\W/g, "")}`);
+        writeFileSync(
+          file,
+          JSON.stringify({
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "c", cluster: { server, "insecure-skip-tls-verify": true } }],
+            users: [{ name: "u", user: { token: "stand-in" } }],
+            contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+            "current-context": "x",
+          }),
+        );
+        return file;
+      };
+      const run = async (server: string) => {
+        const res = await cli(["doctor", "--json"], {
+          cwd: dir,
+          env: {
+            TANDEM_HOME: join(dir, "h"),
+            TANDEM_EXECUTOR: "kubernetes",
+            TANDEM_K8S_NAMESPACE: "ml",
+            KUBECONFIG: kubeconfig(server),
+          },
+        });
+        return (JSON.parse(res.stdout) as Check[]).find((c) => c.detail.startsWith("kubernetes:"));
+      };
+      expect(await run(api.url)).toEqual({
+        check: "executors",
+        ok: true,
+        detail: "kubernetes: Jobs can be listed in namespace ml",
+      });
+      expect(api.jobLists).toBe(1);
+      const down = await run("http://127.0.0.1:1");
+      expect(down?.ok).toBe(false);
+      expect(down?.detail).toMatch(
+        /^kubernetes: cannot list Jobs in namespace ml: .*; check KUBECONFIG \(or the pod's service account\)/,
+      );
+    } finally {
+      await api.stop();
+    }
   });
 
   it("reports a missing web UI, a missing Python and a nearly full disk with the fix", async () => {
