@@ -27,6 +27,11 @@ export interface KubernetesConfig {
   serviceAccount?: string;
   /** TANDEM_K8S_AGENT: the command that starts `tandem step-agent` inside a step's image (default "tandem"). */
   agentCommand: string;
+  /**
+   * TANDEM_K8S_SERVER_URL: the server's API as step pods reach it (default in a cluster:
+   * http://tandem-server.<POD_NAMESPACE>.svc, the Service of deploy/; else the URL the server listens on).
+   */
+  serverUrl?: string;
   /** TANDEM_K8S_TTL_S: how long a finished Job stays for inspection (default 3600). */
   ttlSecondsAfterFinished: number;
   /** TANDEM_K8S_UNSCHEDULABLE_S: how long a pod may stay unschedulable before its step fails (default 120). */
@@ -69,6 +74,8 @@ export function parseExecutorsConfig(env: Env, fail: (variable: string, message:
       namespace: env.TANDEM_K8S_NAMESPACE || env.POD_NAMESPACE || "default",
       serviceAccount: env.TANDEM_K8S_SERVICE_ACCOUNT || undefined,
       agentCommand: env.TANDEM_K8S_AGENT || "tandem",
+      serverUrl:
+        env.TANDEM_K8S_SERVER_URL || (env.POD_NAMESPACE ? `http://tandem-server.${env.POD_NAMESPACE}.svc` : undefined),
       ttlSecondsAfterFinished: seconds("TANDEM_K8S_TTL_S", 3600),
       unschedulableGraceS: seconds("TANDEM_K8S_UNSCHEDULABLE_S", 120),
     },

@@ -1,5 +1,6 @@
 /**
- * Which executors this server has: always local; Slurm when its client commands are on PATH
+ * Which executors this server has: always local; Slurm when its client commands are on PATH;
+ * Kubernetes when a cluster is configured (wiring/kubernetes.ts)
  * (whether the cluster answers, and whether its nodes can reach this server, is validate's warning
  * and the step's error, not a reason to refuse to start).
  */
@@ -14,6 +15,7 @@ import { ExecutorSet } from "../executors/executor-set.js";
 import type { LocalExecutor } from "../executors/local/local-executor.js";
 import { nodeNames, slurmProblem } from "../executors/slurm/slurm-cli.js";
 import { SlurmExecutor } from "../executors/slurm/slurm-executor.js";
+import { wireKubernetesExecutor } from "./kubernetes.js";
 
 const onPath = (command: string) =>
   (process.env.PATH ?? "").split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
@@ -43,9 +45,14 @@ export async function wireExecutors(
   secretKey: Buffer,
 ): Promise<ExecutorSet> {
   const remote: ConstructorParameters<typeof ExecutorSet>[0]["remote"] = {};
-  const missing: Partial<Record<"slurm" | "kubernetes", string>> = {
-    kubernetes: "the Kubernetes executor is not available yet",
-  };
+  const missing: Partial<Record<"slurm" | "kubernetes", string>> = {};
+  const kubernetes = wireKubernetesExecutor(
+    config,
+    services,
+    createHmac("sha256", secretKey).update("tandem step-agent report").digest(),
+  );
+  if (typeof kubernetes === "string") missing.kubernetes = kubernetes;
+  else remote.kubernetes = kubernetes;
   if (onPath("sbatch")) {
     const slurm = config.executors.slurm;
     remote.slurm = await SlurmExecutor.create({

@@ -15,9 +15,9 @@ import { KubernetesStandIn, type Scenario } from "../helpers/kubernetes-standin.
 
 /** The step agent's report line format (executors/agent): a nonce the step never sees. */
 const agent: AgentProtocol = {
-  jobFor: (job) => {
+  jobFor: (job, env) => {
     const nonce = `n${job.stepId}${job.attempt}`;
-    return { nonce, json: JSON.stringify({ nonce, runId: job.runId, script: job.script, env: job.env }) };
+    return { nonce, json: JSON.stringify({ nonce, runId: job.runId, script: job.script, env }) };
   },
   parseReport: (nonce, line) => {
     const prefix = `::tandem-result-${nonce}:: `;
@@ -43,6 +43,7 @@ beforeAll(async () => {
     agent,
     pollMs: 50,
     unschedulableGraceMs: 300,
+    serverUrl: "http://tandem-server.tandem.svc",
   });
 });
 afterAll(() => standIn.stop());
@@ -81,7 +82,12 @@ function attempt(overrides: Partial<StepJob> = {}): Attempt {
     script: "python train.py",
     inputs: [],
     outputs: [],
-    env: { TANDEM_URL: "http://tandem:7300", TANDEM_TOKEN: "run-token-secret", DB_PASSWORD: "hunter2" },
+    env: {
+      TANDEM_URL: "http://0.0.0.0:7300",
+      MLFLOW_TRACKING_URI: "http://0.0.0.0:7300",
+      TANDEM_TOKEN: "run-token-secret",
+      DB_PASSWORD: "hunter2",
+    },
     timeoutMs: 90_500,
     signal: abort.signal,
     onOutput: (_stream, text) => void a.output.push(text),
@@ -137,7 +143,13 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
     // Secrets travel in the per-attempt Secret, never in the Job; the Secret is gone afterwards.
     expect(JSON.stringify(job)).not.toContain("hunter2");
     expect(JSON.stringify(job)).not.toContain("run-token-secret");
-    expect(JSON.stringify(standIn.secretsSeen.get(job.metadata.name))).toContain("hunter2");
+    const agentJob = JSON.parse(standIn.secretsSeen.get(job.metadata.name)!.stringData["job.json"]) as {
+      env: Record<string, string>;
+    };
+    expect(agentJob.env).toMatchObject({ DB_PASSWORD: "hunter2", TANDEM_TOKEN: "run-token-secret" });
+    // The pod reaches the server through its Service, not the address the server listens on.
+    expect(agentJob.env.TANDEM_URL).toBe("http://tandem-server.tandem.svc");
+    expect(agentJob.env.MLFLOW_TRACKING_URI).toBe("http://tandem-server.tandem.svc");
     expect(standIn.secrets.size).toBe(0);
   });
 

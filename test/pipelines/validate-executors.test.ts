@@ -95,7 +95,7 @@ describe("a step on an executor this server does not have", () => {
 `;
       const checked = await box.opened.services.pipelines.check("default", { source, workspace: box.workspace });
       expect(checked.warnings.map((w) => `${w.line}: ${w.message}`)).toEqual([
-        "7: executor kubernetes cannot run here: it is not configured on this server (the Kubernetes executor is not available yet)",
+        "7: executor kubernetes cannot run here: it is not configured on this server (no Kubernetes cluster is configured (not in a pod, no KUBECONFIG, no ~/.kube/config))",
       ]);
       await box.apply(source);
       const run = await box.run("p");
@@ -105,7 +105,7 @@ describe("a step on an executor this server does not have", () => {
       expect(steps.there!.status).toBe("failed");
       expect(steps.there!.executor).toBe("kubernetes");
       expect(steps.there!.error).toBe(
-        "executor kubernetes is not configured on this server (the Kubernetes executor is not available yet)",
+        "executor kubernetes is not configured on this server (no Kubernetes cluster is configured (not in a pod, no KUBECONFIG, no ~/.kube/config))",
       );
     } finally {
       await box.close();

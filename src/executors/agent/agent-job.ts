@@ -4,7 +4,7 @@
  * `::tandem-result-<nonce>:: {JobResult}` at the end of its output. The nonce is not in the step's
  * environment, so what the step prints cannot pass for the agent's report.
  */
-import type { JobInput, JobOutput, JobResult } from "../../core/pipelines/ports.js";
+import type { JobInput, JobOutput, JobResult, StepJob } from "../../core/pipelines/ports.js";
 
 export interface AgentJob {
   nonce: string;
@@ -21,6 +21,24 @@ export interface AgentJob {
   env: Record<string, string>;
   metricsFile?: string;
   timeoutMs?: number;
+}
+
+/** What the agent needs of a step attempt; `env` may be rewritten by the executor (see KubernetesExecutor). */
+export function agentJobFor(job: StepJob, nonce: string, env: Record<string, string> = job.env): AgentJob {
+  return {
+    nonce,
+    runId: job.runId,
+    stepId: job.stepId,
+    attempt: job.attempt,
+    workdir: job.workdir,
+    workspace: job.workspace,
+    script: job.script,
+    inputs: job.inputs,
+    outputs: job.outputs,
+    env,
+    metricsFile: job.metricsFile,
+    timeoutMs: job.timeoutMs,
+  };
 }
 
 export const resultPrefix = (nonce: string) => `::tandem-result-${nonce}:: `;

@@ -60,6 +60,12 @@ export class KubeApi {
     return new KubeApi(config);
   }
 
+  /** Where the API server is, or null when no configuration was found (the client's fallback, localhost:8080). */
+  server(): string | null {
+    const server = this.config.getCurrentCluster()?.server;
+    return !server || server === "http://localhost:8080" ? null : server;
+  }
+
   /** A server at `url` with a bearer token (tests: the stand-in). */
   static forServer(url: string, token = "stand-in"): KubeApi {
     const config = new k8s.KubeConfig();

@@ -26,8 +26,11 @@ import {
 
 /** How the executor speaks to `tandem step-agent` (executors/agent): its input and its report line. */
 export interface AgentProtocol {
-  /** The agent's job as JSON (it holds the step's secrets), and the nonce its report line carries. */
-  jobFor(job: StepJob): { nonce: string; json: string };
+  /**
+   * The agent's job as JSON (it holds the step's secrets), and the nonce its report line carries;
+   * `env` is the step's environment as the pod gets it.
+   */
+  jobFor(job: StepJob, env: Record<string, string>): { nonce: string; json: string };
   parseReport(nonce: string, line: string): JobResult | null;
 }
 
@@ -39,8 +42,13 @@ export interface KubernetesExecutorOptions {
   pollMs?: number;
   /** How long a pod may stay unschedulable before the step fails with the scheduler's message (default 120 s). */
   unschedulableGraceMs?: number;
+  /**
+   * The server's API as step pods reach it (a Service address); it replaces the server's own URL in
+   * the step's environment (TANDEM_URL, MLFLOW_TRACKING_URI) (default: the URL as the step got it).
+   */
+  serverUrl?: string;
   /** Why Kubernetes steps cannot work from this server, or null (validate's warning). */
-  problem?: () => string | null;
+  problem?: () => string | null | Promise<string | null>;
 }
 
 /** Waiting reasons of a container that will not start by waiting longer. */
@@ -63,8 +71,8 @@ export class KubernetesExecutor implements Executor {
 
   constructor(private readonly o: KubernetesExecutorOptions) {}
 
-  problem(): string | null {
-    return this.o.problem?.() ?? null;
+  async problem(): Promise<string | null> {
+    return (await this.o.problem?.()) ?? null;
   }
 
   /** Inside the pod: an emptyDir the agent makes the step's directory in. */
@@ -80,7 +88,7 @@ export class KubernetesExecutor implements Executor {
     if (!job.execution.image) return failed("a kubernetes step needs an image: set image: on the step or its pipeline");
     if (!job.env.TANDEM_URL || !job.env.TANDEM_TOKEN)
       return failed("a kubernetes step needs the server's API (TANDEM_URL) for its inputs and outputs; none is set");
-    const { nonce, json } = this.o.agent.jobFor(job);
+    const { nonce, json } = this.o.agent.jobFor(job, this.podEnv(job.env));
     const objects = attemptObjects(job, this.o.defaults, json);
     const { namespace, name } = objects;
     const labelSelector = selector(jobLabels(job));
@@ -108,6 +116,16 @@ export class KubernetesExecutor implements Executor {
     } finally {
       await this.o.api.deleteSecret(namespace, secretName(name)).catch(() => undefined);
     }
+  }
+
+  /** The step's environment with the server's address replaced by the one pods reach. */
+  private podEnv(env: Record<string, string>): Record<string, string> {
+    const own = env.TANDEM_URL;
+    const reachable = this.o.serverUrl?.replace(/\/+$/, "");
+    if (!own || !reachable) return env;
+    return Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, v.startsWith(own) ? reachable + v.slice(own.length) : v]),
+    );
   }
 
   private follow(job: StepJob, namespace: string, name: string, labelSelector: string, nonce: string) {

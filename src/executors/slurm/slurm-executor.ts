@@ -14,7 +14,7 @@ import { createHmac } from "node:crypto";
 import { chmod, chown, mkdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
-import { parseResultLine, type AgentJob } from "../agent/agent-job.js";
+import { agentJobFor, parseResultLine, type AgentJob } from "../agent/agent-job.js";
 import { JobWatcher, type JobUpdate } from "./job-watcher.js";
 import { OutputTail } from "./output-tail.js";
 import { sbatchFlags, slurmJobName, type SbatchDefaults } from "./sbatch-args.js";
@@ -161,21 +161,7 @@ export class SlurmExecutor implements Executor {
       `--error=${err}`,
       ...(user ? [`--uid=${user.uid}`, `--gid=${user.gid}`] : []),
     ];
-    const agentJob: AgentJob = {
-      nonce: this.nonce(job),
-      runId: job.runId,
-      stepId: job.stepId,
-      attempt: job.attempt,
-      workdir: job.workdir,
-      workspace: job.workspace,
-      script: job.script,
-      inputs: job.inputs,
-      outputs: job.outputs,
-      env: job.env,
-      metricsFile: job.metricsFile,
-      timeoutMs: job.timeoutMs,
-    };
-    return sbatch(flags, this.script(agentJob));
+    return sbatch(flags, this.script(agentJobFor(job, this.nonce(job))));
   }
 
   async run(job: StepJob): Promise<JobResult> {

@@ -1,0 +1,55 @@
+/**
+ * The Kubernetes executor of this server, when it has a cluster: in one (the pod's service account)
+ * or through KUBECONFIG / ~/.kube/config. Steps reach the server's API through
+ * TANDEM_K8S_SERVER_URL (in a cluster: the tandem-server Service of deploy/).
+ */
+import { createHmac } from "node:crypto";
+import type { Config } from "../config.js";
+import { agentJobFor, parseResultLine } from "../executors/agent/agent-job.js";
+import { KubeApi } from "../executors/kubernetes/kube-api.js";
+import { KubernetesExecutor } from "../executors/kubernetes/kubernetes-executor.js";
+import type { Services } from "../server/services.js";
+
+const UNREACHABLE_HOSTS = new Set(["localhost", "0.0.0.0", "[::]", "[::1]"]);
+
+/** The executor, or why this server has none. */
+export function wireKubernetesExecutor(
+  config: Config,
+  services: Pick<Services, "config">,
+  reportKey: Buffer,
+): KubernetesExecutor | string {
+  let api: KubeApi;
+  try {
+    api = KubeApi.fromDefault();
+  } catch (error) {
+    return `its Kubernetes configuration could not be read: ${(error as Error).message}`;
+  }
+  if (!api.server()) return "no Kubernetes cluster is configured (not in a pod, no KUBECONFIG, no ~/.kube/config)";
+  const k = config.executors.kubernetes;
+  return new KubernetesExecutor({
+    api,
+    defaults: {
+      namespace: k.namespace,
+      serviceAccount: k.serviceAccount,
+      agentCommand: k.agentCommand,
+      ttlSecondsAfterFinished: k.ttlSecondsAfterFinished,
+    },
+    agent: {
+      jobFor(job, env) {
+        const nonce = createHmac("sha256", reportKey).update(`${job.stepId}:${job.attempt}`).digest("hex").slice(0, 32);
+        return { nonce, json: JSON.stringify(agentJobFor(job, nonce, env)) };
+      },
+      parseReport: parseResultLine,
+    },
+    unschedulableGraceMs: k.unschedulableGraceS * 1000,
+    serverUrl: k.serverUrl,
+    problem() {
+      const url = k.serverUrl ?? services.config.serverUrl;
+      if (!url) return "the server's URL is not known: set TANDEM_K8S_SERVER_URL to an address step pods reach";
+      const host = new URL(url).hostname;
+      if (UNREACHABLE_HOSTS.has(host) || host.startsWith("127."))
+        return `step pods cannot reach the server at ${url}: set TANDEM_K8S_SERVER_URL to an address they reach (the tandem-server Service)`;
+      return null;
+    },
+  });
+}
