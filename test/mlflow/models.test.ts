@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sklearnPython, SYSTEM_PYTHON } from "../helpers/mlflow.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
+import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { predict } from "../serving/helpers.js";
 import { logDirectory, makeSklearnModel, putArtifact, registerSource, STANDIN, type SklearnModel } from "./helpers.js";
 
@@ -258,5 +259,55 @@ describe("an MLflow model on a host without MLflow", () => {
     });
     const endpoints = await t.api<Json>("GET", `${V1}/endpoints`);
     expect(endpoints.body.endpoints).toEqual([]);
+  });
+});
+
+describe("an MLflow model with the onnx flavor", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    // No Python at all: the onnx flavor must never reach MLflow's scoring server.
+    t = await startTestServer({ env: { TANDEM_PYTHON: "/nonexistent/python3" } });
+  });
+  afterAll(async () => t?.stop());
+
+  it("is served in-process by onnxruntime, and has a model card like any version", async () => {
+    const features = ["distance", "dep_hour"];
+    const weights = [0.002, 0.3];
+    const bias = -4;
+    const run = await t.api<Json>("POST", "/api/2.0/mlflow/runs/create", { experiment_id: "0" });
+    const root = (run.body.run.info.artifact_uri as string).replace("mlflow-artifacts:/", "");
+    const signature = JSON.stringify(features.map((name) => ({ type: "double", name })));
+    await putArtifact(
+      t,
+      `${root}/model/MLmodel`,
+      [
+        "flavors:",
+        "  onnx: {data: model.onnx, onnx_version: 1.15.0, providers: [CPUExecutionProvider]}",
+        "  python_function: {loader_module: mlflow.onnx, data: model.onnx, python_version: 3.11.2}",
+        "signature:",
+        `  inputs: '${signature}'`,
+        `  outputs: '[{"type": "long", "name": "label"}]'`,
+        "",
+      ].join("\n"),
+    );
+    await putArtifact(t, `${root}/model/model.onnx`, linearClassifierOnnx({ features, weights, bias }));
+    await putArtifact(t, `${root}/model/requirements.txt`, "mlflow==2.12.1\nonnx==1.15.0\nonnxruntime\n");
+    const reg = await registerSource(t, "delays", `runs:/${run.body.run.info.run_id}/model`);
+    expect(reg.status, JSON.stringify(reg.body)).toBe(200);
+    const v = await t.api<Json>("GET", `${V1}/models/delays/versions/1`);
+    expect(v.body.artifact).toMatchObject({ format: "mlflow/onnx" });
+    const deploy = await t.api<Json>("PUT", `${V1}/endpoints/delays`, { model: "delays@1" });
+    expect(deploy.status, JSON.stringify(deploy.body)).toBe(200);
+    const rows = [
+      { distance: 300, dep_hour: 6 },
+      { distance: 2000, dep_hour: 20 },
+    ];
+    const answer = await predict(t, "default", "delays", rows);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    // label = sigmoid(x·w + b) > 0.5: -4 + 0.6 + 1.8 < 0 → 0; -4 + 4 + 6 > 0 → 1.
+    expect((answer.body.predictions as Json[]).map((p) => p.label)).toEqual([0, 1]);
+    const card = await t.api<Json>("GET", `${V1}/models/delays/versions/1/card`);
+    expect(card.status).toBe(200);
+    expect(JSON.stringify(card.body)).toContain("mlflow/onnx");
   });
 });

@@ -27,7 +27,9 @@ FORMATS = {"dataframe_split", "dataframe_records", "instances", "inputs"}
 
 
 class BadRequest(Exception):
-    pass
+    def __init__(self, message, error_code="BAD_REQUEST"):
+        super().__init__(message)
+        self.error_code = error_code
 
 
 def load_model(model_dir):
@@ -75,7 +77,8 @@ def to_matrix(payload, inputs):
             columns = wanted[: len(rows[0])] if rows else wanted
         missing = [c for c in wanted if c not in columns]
         if missing:
-            raise BadRequest(f"Model is missing inputs {missing}. Note that there were extra inputs: []")
+            # MLflow's schema enforcement answers this one with INVALID_PARAMETER_VALUE, not BAD_REQUEST.
+            raise BadRequest(f"Model is missing inputs {missing}. Note that there were extra inputs: []", "INVALID_PARAMETER_VALUE")
         order = [columns.index(c) for c in wanted]
         rows = [[r[i] for i in order] for r in rows]
     try:
@@ -119,7 +122,7 @@ def serve(model_dir, port):
                 matrix = to_matrix(json.loads(raw), inputs)
                 predictions = model.predict(matrix)
             except BadRequest as e:
-                return self.answer(400, {"error_code": "BAD_REQUEST", "message": str(e)})
+                return self.answer(400, {"error_code": e.error_code, "message": str(e)})
             except json.JSONDecodeError as e:
                 return self.answer(400, {"error_code": "BAD_REQUEST", "message": f"Failed to parse input from JSON: {e}"})
             self.answer(200, {"predictions": predictions.tolist()})
