@@ -105,6 +105,7 @@ export class PromptAwareResolver implements ModelResolver {
       input.alias,
       input.version,
       input.reason,
+      { role: input.role, automatic: input.automatic },
     );
   }
 

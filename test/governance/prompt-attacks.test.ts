@@ -7,6 +7,9 @@
  *   person behind the run, who cannot approve it (finding 5, for prompts); another approver can.
  * - Deploying pinned: an LLM endpoint that serves `qa@production` meets production's policies when a
  *   member pins another version on it (finding 4, for prompts). The upstream is a STAND-IN.
+ * - Rolling back past a rejection: the endpoint's rollback moves `production` back only to a version
+ *   that passed and was not rejected since, unless an approver who is not its author does it
+ *   (finding 6, for prompts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -142,6 +145,50 @@ for (const store of STORE_KINDS) {
       expect(pinned.body.error.message).toMatch(new RegExp(`qa@${v} on endpoint bot: exact.mean >= 0.5`));
       const served = await as<{ primary_version: number }>("admin", "GET", "/api/v1/projects/pq/endpoints/bot");
       expect(served.body.primary_version).not.toBe(v);
+    });
+
+    it("rolls production back only to what passed and was not rejected since; an approver may override", async () => {
+      const held = async () =>
+        (await as<{ versions: Array<{ version: number; aliases: string[] }> }>("admin", "GET", `${P}/qa`)).body;
+      const good = await as<{ version: { version: number } }>("mallory", "POST", `${P}/qa/versions`, {
+        messages: [{ role: "user", content: "a better answer to {{ q }}" }],
+      });
+      const v2 = good.body.version.version;
+      await as("mallory", "POST", `${P}/qa/versions/${v2}/evaluations`, {
+        dataset: "c@1",
+        metrics: { "exact.mean": 1 },
+      });
+      expect((await as("mallory", "PUT", `${P}/qa/aliases/production`, { version: v2 })).status).toBe(200);
+      // What the server's background loop does (tests drive it): the endpoint follows production to v2.
+      await t.server.opened.services.serving.controller.tick();
+      // qa@1 held production through a passing decision; then an approver rejected it.
+      expect(
+        (await as("dana", "POST", `${P}/qa/versions/1/approvals`, { decision: "reject", comment: "leaks PII" })).status,
+      ).toBe(201);
+
+      const refused = await as<ErrorBody>("mallory", "POST", "/api/v1/projects/pq/endpoints/bot/rollback");
+      expect(refused.status, JSON.stringify(refused.body)).toBe(403);
+      expect(refused.body.error.message).toMatch(
+        /rollback of production to qa@1 refused: no rejection since \(rejected by dana: leaks PII\)/,
+      );
+      expect((await held()).versions.find((x) => x.aliases.includes("production"))?.version).toBe(v2);
+
+      const override = await as<{ rolled_back_to: number }>(
+        "erin",
+        "POST",
+        "/api/v1/projects/pq/endpoints/bot/rollback",
+      );
+      expect([override.status, override.body.rolled_back_to]).toEqual([200, 1]);
+      const history = await as<{
+        events: Array<{
+          action: string;
+          actor: string;
+          decision: { checks: Array<{ check: string; detail: string }> };
+        }>;
+      }>("admin", "GET", `${P}/qa/history?alias=production`);
+      const last = history.body.events.at(-1)!;
+      expect([last.action, last.actor]).toEqual(["rollback", "erin"]);
+      expect(last.decision.checks.map((c) => c.detail)).toContain("override by approver erin");
     });
   });
 }

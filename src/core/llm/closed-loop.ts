@@ -55,6 +55,8 @@ export class PromptRollbackPolicy {
           alias.alias,
           previous,
           `alert ${alert.name} (${alert.id}) fired; policy ${policy} rolls ${alias.alias} back`,
+          // The admin's rule in the policy, not a caller's choice.
+          { automatic: true },
         );
         moves.push({
           policy,

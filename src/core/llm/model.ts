@@ -77,7 +77,7 @@ export interface PromptAliasEvent {
   toVersion: number | null;
   actor: string;
   reason: string;
-  /** The policy decision that allowed it (checks and verdict), null for delete and rollback. */
+  /** The policy decision that allowed it (checks and verdict; a rollback's rule), null for delete. */
   decision: unknown;
   at: number;
 }

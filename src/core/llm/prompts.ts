@@ -22,6 +22,7 @@ import { checkAlias } from "../registry/refs.js";
 import { emptyScope, governingPolicies, type TargetScope } from "../registry/policy-scope.js";
 import type { Prompt, PromptAlias, PromptAliasEvent, PromptEvaluation, PromptVersion } from "./model.js";
 import type { PromptPolicySource, PromptStore } from "./ports.js";
+import { decidePromptRollback } from "./prompt-rollback.js";
 import {
   checkPromptName,
   diffVersions,
@@ -267,13 +268,45 @@ export class PromptService {
     return { alias: moved, decision };
   }
 
-  /** Moves `alias` back to `version` (which must have held it before), without policy checks. */
-  async rollbackAlias(actor: string, project: string, name: string, alias: string, version: number, reason: string) {
-    const held = (await this.store.aliasHistory(project, name, alias)).some((e) => e.toVersion === version);
-    if (!held)
+  /**
+   * Moves `alias` back to `version` (which must have held it before) by the rollback rule
+   * (prompt-rollback.ts): ForbiddenError, naming the checks, when it refuses. The decision is kept
+   * with the move in the alias history.
+   */
+  async rollbackAlias(
+    actor: string,
+    project: string,
+    name: string,
+    alias: string,
+    version: number,
+    reason: string,
+    options: {
+      /** The actor's role in the project (default: none, treated as a member). */
+      role?: string | null;
+      /** The platform's own rollback by an admin's rule (default: false). */
+      automatic?: boolean;
+    } = {},
+  ) {
+    const history = await this.store.aliasHistory(project, name, alias);
+    if (!history.some((e) => e.toVersion === version))
       throw new ConflictError(`${name}@${version} never held ${alias}: a rollback returns to an earlier holder`);
     const v = await this.resolve(project, `${name}@${version}`);
-    return this.moveAlias(actor, project, v, alias, "rollback", reason, null);
+    const decision = decidePromptRollback({
+      version: v,
+      alias,
+      history,
+      approvals: await this.store.listApprovals(project, name, version),
+      actor,
+      role: options.role ?? null,
+      automatic: options.automatic ? { reason } : undefined,
+    });
+    if (decision.verdict !== "pass") {
+      const failed = decision.checks.filter((c) => c.outcome !== "pass").map((c) => `${c.check} (${c.detail})`);
+      throw new ForbiddenError(`rollback of ${alias} to ${name}@${version} refused: ${failed.join("; ")}`, {
+        decision,
+      });
+    }
+    return this.moveAlias(actor, project, v, alias, "rollback", reason, decision);
   }
 
   /** The version `alias` pointed at before its current one, or null. */
