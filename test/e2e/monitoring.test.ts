@@ -218,6 +218,10 @@ describe("Monitoring pages (e2e, Chromium)", () => {
       .locator(".sr-only table tbody tr td:last-child")
       .allTextContents();
     expect(rates.map(Number)).toEqual([...api].reverse().map((r) => r.rows / (WINDOW_MS / 1000)));
+    // The drawn time axis spans exactly the windows' ends (ms, as the API gives them).
+    const axis = page.getByTestId("endpoint-rate");
+    await expect.poll(() => axis.getAttribute("data-x-min")).toBe(String(Math.min(...api.map((r) => r.window_end))));
+    await expect(axis.getAttribute("data-x-max")).resolves.toBe(String(Math.max(...api.map((r) => r.window_end))));
     await page.getByTestId("endpoint-latency").locator("canvas").waitFor();
     await page.getByTestId("endpoint-errors").locator("canvas").waitFor();
     expect(await checkPage(page, "endpoint-traffic")).toEqual([]);
@@ -264,6 +268,29 @@ describe("Monitoring pages (e2e, Chromium)", () => {
       )
       .toEqual(["model:flights-delay", "endpoint:flights"]);
     expect(await checkPage(page, "catalog")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it("draws a lone window on a two-hour axis around it, not years away (issue 21)", async () => {
+    const { page } = browser;
+    const end = Date.UTC(2026, 2, 1, 12, 0, 0);
+    expect((await t.api("PUT", `${P}/endpoints/solo`, { model: "flights-delay@champion" })).status).toBe(200);
+    const put = await t.api("PUT", `${P}/monitors/solo-watch`, {
+      endpoint: "solo",
+      window: "600s",
+      checks: [{ latency: { p95_ms: 5000 } }],
+    });
+    expect(put.status).toBe(200);
+    expect((await t.api("POST", `${P}/monitors/solo-watch/run`, { window_end: end })).status).toBe(200);
+    await page.goto(`${t.url}/p/default/endpoints/solo`);
+    const axis = page.getByTestId("endpoint-rate");
+    await axis.locator("canvas").waitFor();
+    await expect(axis.locator(".sr-only table tbody tr td:nth-child(2)").allTextContents()).resolves.toEqual([
+      "2026-03-01T12:00:00.000Z",
+    ]);
+    await expect.poll(() => axis.getAttribute("data-x-min")).toBe(String(Date.UTC(2026, 2, 1, 11)));
+    await expect(axis.getAttribute("data-x-max")).resolves.toBe(String(Date.UTC(2026, 2, 1, 13)));
+    expect(await checkPage(page, "endpoint-lone-window")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { xRange } from "../lib/chart-range";
 
 export interface Series {
   label: string;
@@ -48,10 +49,15 @@ export function LineChart({
     const el = box.current;
     if (!el) return;
     const data = alignSeries(series);
+    // uPlot's time scale is in seconds.
+    const unit = time ? 1000 : 1;
+    const range = xRange(Array.from(data[0]), time);
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
-      scales: { x: { time } },
+      scales: {
+        x: { time, ...(range ? { range: (): uPlot.Range.MinMax => [range[0] / unit, range[1] / unit] } : {}) },
+      },
       axes: [{ label: xLabel }, {}],
       series: [
         {
@@ -68,8 +74,19 @@ export function LineChart({
       ],
       legend: { live: false },
     };
-    // uPlot's time scale is in seconds.
-    const plotData = time ? ([data[0].map((x) => x / 1000), ...data.slice(1)] as uPlot.AlignedData) : data;
+    const plotData = time ? ([data[0].map((x) => x / unit), ...data.slice(1)] as uPlot.AlignedData) : data;
+    // The drawn axis, for tests and tools: what uPlot settled on, in the data's units.
+    const figure = el.parentElement;
+    opts.hooks = {
+      setScale: [
+        (u, key) => {
+          const { min, max } = u.scales[key] ?? {};
+          if (key !== "x" || !figure || min == null || max == null) return;
+          figure.dataset.xMin = String(Math.round(min * unit));
+          figure.dataset.xMax = String(Math.round(max * unit));
+        },
+      ],
+    };
     const plot = new uPlot(opts, plotData, el);
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height }));
     resize.observe(el);
