@@ -1,23 +1,51 @@
 /**
  * `tandem doctor`: is this installation ready? One line per check (wiring/doctor.ts has the
- * probes), `ok` or `FIX` with what to do; exit 1 when anything needs doing. With TANDEM_URL set it
- * also asks that server's /readyz. See docs/guides/operations.md.
+ * probes), `ok` or `FIX` with what to do; exit 1 when anything needs doing. With TANDEM_URL set the
+ * CLI is a client of that server: doctor checks the server answers and the token signs in (the
+ * server's store, artifacts and executors are checked by doctor on the server's host), and Python.
+ * See docs/guides/operations.md.
  */
 import type { Command } from "commander";
-import { runDoctor, type DoctorCheck } from "../wiring/doctor.js";
+import { pythonCheck, runDoctor, type DoctorCheck } from "../wiring/doctor.js";
 import { colourOn, paint } from "./colour.js";
-import { cliConfig, EXIT } from "./context.js";
+import { cliConfig, EXIT, openApi } from "./context.js";
 import { formatTable, printJson } from "./output.js";
 
-async function serverCheck(url: string): Promise<DoctorCheck> {
+async function serverChecks(url: string, token: string | undefined): Promise<DoctorCheck[]> {
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(new URL(path, url), { headers, signal: AbortSignal.timeout(10_000) });
   try {
-    const res = await fetch(new URL("/readyz", url), { signal: AbortSignal.timeout(10_000) });
-    if (res.ok) return { check: "server", ok: true, detail: `${url} is ready` };
-    return { check: "server", ok: false, detail: `${url}/readyz answered ${res.status}: see that server's log` };
+    const ready = await get("/readyz");
+    if (!ready.ok)
+      return [{ check: "server", ok: false, detail: `${url}/readyz answered ${ready.status}: see that server's log` }];
   } catch (error) {
     const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : "";
-    return { check: "server", ok: false, detail: `cannot reach ${url} (TANDEM_URL): ${reason}; start tandem server` };
+    return [{ check: "server", ok: false, detail: `cannot reach ${url} (TANDEM_URL): ${reason}; start tandem server` }];
   }
+  const server: DoctorCheck = { check: "server", ok: true, detail: `${url} is ready` };
+  if (!token)
+    return [
+      server,
+      {
+        check: "token",
+        ok: false,
+        detail: "TANDEM_TOKEN is not set (nor <home>/admin.token): ask an admin for a token",
+      },
+    ];
+  const me = await get("/api/v1/whoami", { authorization: `Bearer ${token}` });
+  if (!me.ok)
+    return [
+      server,
+      {
+        check: "token",
+        ok: false,
+        detail: `the server refuses TANDEM_TOKEN (${me.status}): it is wrong, revoked or expired; ask an admin for a new one`,
+      },
+    ];
+  const who = (await me.json()) as { user: string; is_admin: boolean; token_role: string | null };
+  const caps = [who.is_admin ? "site admin" : null, who.token_role ? `capped to ${who.token_role}` : null];
+  const shown = caps.filter(Boolean).join(", ");
+  return [server, { check: "token", ok: true, detail: `signs in as ${who.user}${shown ? ` (${shown})` : ""}` }];
 }
 
 /** The checks as aligned lines: `ok   store       …` / `FIX  migrations  …`, coloured on a terminal. */
@@ -43,8 +71,9 @@ export function registerDoctorCommand(program: Command): void {
     .option("--json", "print the checks as JSON: [{check, ok, detail}]")
     .action(async (opts: { json?: boolean }) => {
       const config = cliConfig();
-      const checks = await runDoctor(config);
-      if (config.serverUrl) checks.unshift(await serverCheck(config.serverUrl));
+      const checks = config.serverUrl
+        ? [...(await serverChecks(config.serverUrl, (await openApi()).authToken)), pythonCheck(config)]
+        : await runDoctor(config);
       if (opts.json) printJson(checks);
       else process.stdout.write(`${formatChecks(checks, colourOn(process.stdout))}\n`);
       if (checks.some((c) => !c.ok)) process.exitCode = EXIT.negative;

@@ -194,7 +194,7 @@ function webCheck(webDist: string): DoctorCheck {
     : { check: "web UI", ok: false, detail: `not built (no ${join(webDist, "index.html")}): run npm run build:web` };
 }
 
-function pythonCheck(config: Config): DoctorCheck {
+export function pythonCheck(config: Config): DoctorCheck {
   const python = config.mlflowServe.python;
   const res = spawnSync(python, ["--version"], { encoding: "utf8", timeout: 10_000 });
   if (res.status === 0) {

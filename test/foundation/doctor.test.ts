@@ -17,6 +17,7 @@ import { formatChecks } from "../../src/cli/doctor.js";
 import { freshDatabase, postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 import { KubernetesStandIn } from "../helpers/kubernetes-standin.js";
 import { cli } from "../pipelines/cli.js";
+import { startTestServer } from "../helpers/server.js";
 
 const BIN = join(import.meta.dirname, "../../bin/tandem.js");
 const dirs: string[] = [];
@@ -102,7 +103,7 @@ describe("tandem doctor", () => {
     });
   }
 
-  it("says what to do when the store, the artifacts or the server cannot be reached", () => {
+  it("says what to do when the store or the artifacts cannot be reached", () => {
     const home = tempDir();
     const file = join(home, "a-file");
     writeFileSync(file, "");
@@ -110,13 +111,8 @@ describe("tandem doctor", () => {
       TANDEM_HOME: home,
       TANDEM_DATABASE_URL: "postgres://nobody@127.0.0.1:1/none",
       TANDEM_ARTIFACTS: join(file, "artifacts"),
-      TANDEM_URL: "http://127.0.0.1:1",
     });
     expect(status).toBe(1);
-    expect(byName(checks, "server")).toMatchObject({
-      ok: false,
-      detail: expect.stringMatching(/^cannot reach http:\/\/127\.0\.0\.1:1 \(TANDEM_URL\): .*; start tandem server$/),
-    });
     expect(byName(checks, "store")).toMatchObject({
       ok: false,
       detail: expect.stringMatching(/^PostgreSQL \(TANDEM_DATABASE_URL\) does not answer: .*ECONNREFUSED/),
@@ -125,6 +121,43 @@ describe("tandem doctor", () => {
       ok: false,
       detail: expect.stringMatching(/is not a writable directory; point TANDEM_ARTIFACTS elsewhere$/),
     });
+  });
+
+  it("with TANDEM_URL: checks the server answers and the token signs in, not the local stores", async () => {
+    const t = await startTestServer();
+    try {
+      const dir = tempDir();
+      const run = async (env: Record<string, string>) => {
+        const res = await cli(["doctor", "--json"], { cwd: dir, env: { TANDEM_HOME: join(dir, "h"), ...env } });
+        return { code: res.code, checks: JSON.parse(res.stdout) as Check[] };
+      };
+      const good = await run({ TANDEM_URL: t.url, TANDEM_TOKEN: t.adminToken });
+      expect(good.checks.map((c) => c.check)).toEqual(["server", "token", "python"]);
+      expect(good.checks.slice(0, 2)).toEqual([
+        { check: "server", ok: true, detail: `${t.url} is ready` },
+        { check: "token", ok: true, detail: "signs in as admin (site admin)" },
+      ]);
+      const wrong = await run({ TANDEM_URL: t.url, TANDEM_TOKEN: "tdm_NotARealTokenButLooksLikeOne0123456789ab" });
+      expect(byName(wrong.checks, "token")).toEqual({
+        check: "token",
+        ok: false,
+        detail: "the server refuses TANDEM_TOKEN (401): it is wrong, revoked or expired; ask an admin for a new one",
+      });
+      expect(wrong.code).toBe(1);
+      const none = await run({ TANDEM_URL: t.url });
+      expect(byName(none.checks, "token")?.detail).toBe(
+        "TANDEM_TOKEN is not set (nor <home>/admin.token): ask an admin for a token",
+      );
+      const away = await run({ TANDEM_URL: "http://127.0.0.1:1", TANDEM_TOKEN: t.adminToken });
+      expect(away.checks[0]).toMatchObject({
+        check: "server",
+        ok: false,
+        detail: expect.stringMatching(/^cannot reach http:\/\/127\.0\.0\.1:1 \(TANDEM_URL\): .*; start tandem server$/),
+      });
+      expect(away.code).toBe(1);
+    } finally {
+      await t.stop();
+    }
   });
 
   it("checks Slurm through sinfo when steps default to it (a stand-in sinfo first on PATH)", async () => {
