@@ -1,4 +1,4 @@
-/** `tandem step-agent`: what a Slurm job (or a container) runs; see executors/agent/step-agent.ts. */
+/** `tandem step-agent`: the step agent by hand (jobs run its lean entry, executors/agent/main.ts). */
 import type { Command } from "commander";
 import { runStepAgent } from "../executors/agent/step-agent.js";
 

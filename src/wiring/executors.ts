@@ -60,7 +60,8 @@ export async function wireExecutors(
       defaults: slurm,
       // A root server never runs steps as root: nobody unless TANDEM_STEP_USER names someone.
       stepUser: process.getuid?.() === 0 ? (config.executors.stepUser ?? "nobody") : null,
-      agentArgv: [process.execPath, fileURLToPath(new URL("../../bin/tandem.js", import.meta.url))],
+      // The compiled agent entry (from src/ or dist/ alike: both sit beside dist/).
+      agentArgv: [process.execPath, fileURLToPath(new URL("../../dist/executors/agent/main.js", import.meta.url))],
       reportKey: createHmac("sha256", secretKey).update("tandem step-agent report").digest(),
       pollMs: slurm.pollMs,
       problem: () => slurmReachability(services, slurm.dir !== undefined),

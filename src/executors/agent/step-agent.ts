@@ -15,7 +15,14 @@ export interface AgentStreams {
 }
 
 export async function runStepAgent(input: string, streams: AgentStreams, signal: AbortSignal): Promise<number> {
-  const job = JSON.parse(input) as AgentJob;
+  let job: AgentJob;
+  try {
+    job = JSON.parse(input) as AgentJob;
+  } catch {
+    throw new Error("stdin is not JSON: the step agent reads the job a Tandem executor sends it");
+  }
+  if (typeof job !== "object" || job === null || typeof job.env !== "object" || typeof job.workdir !== "string")
+    throw new Error("stdin is not a step-agent job (env and workdir missing): it comes from a Tandem executor");
   const { TANDEM_URL: url, TANDEM_TOKEN: token, TANDEM_PROJECT: project } = job.env;
   if (!url || !token || !project)
     throw new Error("the job names no server API (TANDEM_URL, TANDEM_TOKEN, TANDEM_PROJECT)");

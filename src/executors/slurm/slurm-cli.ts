@@ -71,11 +71,12 @@ function run(
   options: { input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env: options.env ?? process.env });
+    const stdin = options.input !== undefined ? "pipe" : "ignore";
+    const child = spawn(command, args, { stdio: [stdin, "pipe", "pipe"], env: options.env ?? process.env });
     let out = "";
     let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
     child.on("error", (e) => reject(new SlurmCommandError(command, `${command} could not start: ${e.message}`)));
     child.on("close", (code) => {
       if (code === 0) resolve(out);
@@ -87,7 +88,10 @@ function run(
           ),
         );
     });
-    child.stdin.end(options.input ?? "");
+    // A command that exits without reading its stdin (squeue, or sbatch refusing a flag) closes the
+    // pipe: that is its answer, not an error of ours.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(options.input);
   });
 }
 

@@ -26,7 +26,7 @@ export interface SlurmExecutorOptions {
   defaults: SbatchDefaults;
   /** The user steps run as (a root server only: sbatch --uid/--gid); null runs them as the server's user. */
   stepUser: string | null;
-  /** How the node starts the agent: [node, …/bin/tandem.js] (default: this Node and this checkout's bin). */
+  /** How the node starts the agent: [node, …/dist/executors/agent/main.js] (this Node, this checkout). */
   agentArgv: string[];
   /** Keys the agent's report, so it is the same after a restart (derived from the server's secret key). */
   reportKey: Buffer;
@@ -128,7 +128,7 @@ export class SlurmExecutor implements Executor {
 
   private script(agentJob: AgentJob): string {
     const marker = `TANDEM_JOB_${agentJob.nonce.slice(0, 12)}`;
-    const argv = [...this.options.agentArgv, "step-agent"].map(shellQuote).join(" ");
+    const argv = this.options.agentArgv.map(shellQuote).join(" ");
     return [
       "#!/bin/bash",
       // --export=NONE: the server's environment (its credentials) does not reach the node.
