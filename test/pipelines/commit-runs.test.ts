@@ -223,4 +223,32 @@ describe("runs execute a commit", () => {
     );
     expect(refused.status).toBe(403);
   });
+
+  it("fetches from the spec's repository: when the caller's folder is not on the server", async () => {
+    const polled = commits[2]!; // pushed to origin.git by the poll test
+    const withRepo = `${spec("folder")}repository: ${join(root, "origin.git")}\n`;
+    expect((await t.api("POST", `${P}/specs`, { source: withRepo, workspace: work })).status).toBe(201);
+    const started = await t.api<RunWire>("POST", `${P}/pipelines/build/runs`, {
+      at: polled,
+      workspace: "/nowhere/on/this/server",
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const run = await wait(started.body.id);
+    expect([run.status, run.commit]).toEqual(["succeeded", polled]);
+    expect(await logOf(run.id, "show")).toContain("spec pushed, code pushed");
+
+    // An https repository goes through the outbound guard (no loopback), and only https or a folder.
+    const loopback = await t.api<{ error: { message: string } }>("POST", `${P}/specs`, {
+      source: `${spec("folder")}repository: https://127.0.0.1/acme/app.git\n`,
+      workspace: work,
+    });
+    expect(loopback.status).toBe(403);
+    expect(loopback.body.error.message).toContain("repository https://127.0.0.1/acme/app.git: 127.0.0.1 is");
+    const ext = await t.api<{ error: { message: string } }>("POST", `${P}/specs`, {
+      source: `${spec("folder")}repository: "ext::sh -c touch% /tmp/owned"\n`,
+      workspace: work,
+    });
+    expect(ext.status).toBe(400);
+    expect(ext.body.error.message).toContain("an https:// URL or an absolute folder on the server");
+  });
 });

@@ -64,7 +64,7 @@ export async function checkoutCommit(options: {
   const source = at.source ?? located?.root;
   if (!source)
     throw new InvalidInputError(
-      `cannot run commit ${at.commit}: ${options.folder ? `the spec's folder ${options.folder} is not in a git repository` : "the spec has no folder"} and no repository is configured (git: { repo } on the trigger)`,
+      `cannot run commit ${at.commit}: ${options.folder ? `the spec's folder ${options.folder} is not in a git repository` : "the spec has no folder"} and no repository is configured (\`repository:\` in tandem.yaml, or \`git: { repo }\` on the trigger)`,
     );
   const subdir = located?.subdir ?? "";
   const specFile = basename(options.specFile) || "tandem.yaml";

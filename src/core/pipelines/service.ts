@@ -124,6 +124,16 @@ export class PipelineService {
   /** Set by the registry's wiring; without it (no registry in this process) policies are not kept. */
   policyGate: SpecPolicyGate | null = null;
 
+  /**
+   * The outbound guard (SSRF) for a spec's `repository:` URL, set by the wiring: checked when the
+   * spec is applied and again before each fetch. Throws ForbiddenError for a refused address.
+   */
+  checkOutbound: ((url: string, what: string) => Promise<void>) | null = null;
+
+  private async checkRepository(spec: TandemSpec, file: string): Promise<void> {
+    if (spec.repository?.startsWith("https://")) await this.checkOutbound?.(spec.repository, `${file}: repository`);
+  }
+
   validate(source: string, file = "tandem.yaml"): { spec?: TandemSpec; issues: SpecIssue[] } {
     return checkSpec(source, file, specOptions());
   }
@@ -168,6 +178,7 @@ export class PipelineService {
     }
     const who = { user: actor, role: input.role };
     await this.policyGate?.check(who, project, spec);
+    await this.checkRepository(spec, file);
     const applied = await this.storeSpec(actor, project, {
       source: input.source,
       file,
@@ -365,11 +376,15 @@ export class PipelineService {
   ): Promise<{ v: SpecVersion; workspace: string | null; code: RunCode }> {
     const folder = input.workspace ?? base?.workspace ?? null;
     try {
+      // The applied spec's `repository:` (checked again: its address may have moved since apply).
+      const repository = base ? this.parsedSpec(base).repository : undefined;
+      if (!input.at.source && base && repository) await this.checkRepository(this.parsedSpec(base), base.file);
+      const at = { ...input.at, source: input.at.source ?? repository ?? null };
       const prepared = await checkoutCommit({
         git: this.o.engine.git,
         specFile: base?.file ?? "tandem.yaml",
         folder,
-        at: input.at,
+        at,
         runId,
         pipeline: input.pipeline,
         validate: (source, file) => loadSpec(source, file, specOptions()).spec,

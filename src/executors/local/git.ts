@@ -114,7 +114,16 @@ export class LocalGit implements GitReader, SourceControl {
       await git(["init", "-q", dir]);
       // Only that commit, without history: a push's commit needs nothing else to run. `--` keeps a
       // source starting with "-" from being read as an option.
-      await git(["-C", dir, "fetch", "-q", "--depth", "1", "--no-tags", "--", source, commit], {
+      // Only https and local folders: never a transport that runs a command (ext::) or another scheme.
+      const protocols = [
+        "-c",
+        "protocol.allow=never",
+        "-c",
+        "protocol.https.allow=always",
+        "-c",
+        "protocol.file.allow=always",
+      ];
+      await git(["-C", dir, ...protocols, "fetch", "-q", "--depth", "1", "--no-tags", "--", source, commit], {
         timeoutMs: this.options.fetchTimeoutMs ?? 300_000,
       });
       await git(["-C", dir, "-c", "advice.detachedHead=false", "checkout", "-q", "--detach", "FETCH_HEAD"]);

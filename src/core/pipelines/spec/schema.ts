@@ -223,6 +223,13 @@ export const tandemSpecSchema = z.strictObject({
     .optional()
     .describe('The project this spec belongs to (default: the CLI\'s --project, else "default").'),
   description: z.string().optional(),
+  repository: z
+    .string()
+    .regex(/^(https:\/\/|\/)/, "an https:// URL or an absolute folder on the server")
+    .optional()
+    .describe(
+      "The git repository runs of a commit (a push, `tandem run --at`) fetch it from: an https:// URL (checked by the outbound guard) or a folder on the server (default: the git repository holding tandem.yaml's folder). A trigger's `repo:` wins for that trigger.",
+    ),
   datasets: z
     .record(nameSchema, datasetSpecSchema)
     .optional()
