@@ -40,6 +40,7 @@ interface Result {
   id: string;
   status: string;
   rows: number;
+  window_end: number;
   checks: Array<{
     check: string;
     passed: boolean;
