@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mlflowPython, SYSTEM_PYTHON } from "../helpers/mlflow.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { predict } from "../serving/helpers.js";
-import { logDirectory, makeSklearnModel, registerSource } from "./helpers.js";
+import { asRecords, logDirectory, makeSklearnModel, oipColumns, registerSource } from "./helpers.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const V1 = "/api/v1/projects/default";
@@ -94,18 +94,11 @@ describe.skipIf("reason" in mlflow)("the real MLflow 2.12 client and scoring ser
     expect(result, "the previous test logged the model").toBeDefined();
     const deploy = await t.api<Json>("PUT", `${V1}/endpoints/churn`, { model: "churn@champion" });
     expect(deploy.status, JSON.stringify(deploy.body)).toBe(200);
-    const rows = result.rows.map((r) => Object.fromEntries(result.features.map((f, i) => [f, r[i]])));
+    const rows = asRecords(result);
     const answer = await predict(t, "default", "churn", rows);
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     expect(answer.body.predictions).toEqual(result.predictions.map((label) => ({ label })));
-    const infer = await t.api<Json>("POST", "/v2/models/churn/infer", {
-      inputs: result.features.map((name, c) => ({
-        name,
-        shape: [result.rows.length],
-        datatype: "FP64",
-        data: result.rows.map((r) => r[c]),
-      })),
-    });
+    const infer = await t.api<Json>("POST", "/v2/models/churn/infer", oipColumns(result));
     expect(infer.status, JSON.stringify(infer.body)).toBe(200);
     expect(infer.body.outputs[0].data).toEqual(result.predictions);
     const ids = answer.body.prediction_ids as string[];

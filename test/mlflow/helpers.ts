@@ -64,3 +64,17 @@ export async function registerSource(t: TestServer, name: string, source: string
     { name, source },
   );
 }
+
+/** Rows as objects keyed by feature, as /v1/…/predict takes them. */
+export const asRecords = (m: Pick<SklearnModel, "features" | "rows">) =>
+  m.rows.map((r) => Object.fromEntries(m.features.map((f, i) => [f, r[i]])));
+
+/** An OIP v2 infer request with one FP64 input per feature (a column of the rows). */
+export const oipColumns = (m: Pick<SklearnModel, "features" | "rows">) => ({
+  inputs: m.features.map((name, c) => ({
+    name,
+    shape: [m.rows.length],
+    datatype: "FP64",
+    data: m.rows.map((r) => r[c]),
+  })),
+});

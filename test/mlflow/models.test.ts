@@ -14,7 +14,16 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { predict } from "../serving/helpers.js";
-import { logDirectory, makeSklearnModel, putArtifact, registerSource, STANDIN, type SklearnModel } from "./helpers.js";
+import {
+  asRecords,
+  logDirectory,
+  makeSklearnModel,
+  oipColumns,
+  putArtifact,
+  registerSource,
+  STANDIN,
+  type SklearnModel,
+} from "./helpers.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const V1 = "/api/v1/projects/default";
@@ -105,6 +114,33 @@ describe.skipIf("reason" in py)("MLflow models in the registry", () => {
         expect(deploy.status).toBe(409);
         expect(deploy.body.error.message).toMatch(/format "other".*stays downloadable/);
       });
+
+      it("an alias on an MLflow model waits for its approval as on any version", async () => {
+        expect((await t.api("POST", "/api/v1/users", { name: "bob" })).status).toBe(201);
+        expect((await t.api("PUT", `${V1}/members/bob`, { role: "approver" })).status).toBe(200);
+        const bob = (await t.api<Json>("POST", "/api/v1/tokens", { name: "t", user: "bob" })).body.token as string;
+        const policies = await t.api("PUT", `${V1}/policies`, {
+          policies: {
+            release: {
+              accept_manual: true,
+              require: [{ approvals: { role: "approver", count: 1, for_alias: "champion" } }],
+            },
+          },
+        });
+        expect(policies.status).toBe(200);
+        // "churn" version 1 is the sklearn model the first test registered.
+        const held = await t.api<Json>("POST", "/api/2.0/mlflow/registered-models/alias", {
+          name: "churn",
+          alias: "champion",
+          version: "1",
+        });
+        expect([held.status, held.body.error_code]).toEqual([409, "INVALID_STATE"]);
+        expect(held.body.message).toMatch(/awaiting 1 approval by approver/);
+        const ok = await t.api<Json>("POST", `${V1}/models/churn/versions/1/approve`, { comment: "ok" }, bob);
+        expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+        const alias = await t.api<Json>("GET", "/api/2.0/mlflow/registered-models/alias?name=churn&alias=champion");
+        expect(alias.body.model_version).toMatchObject({ version: "1", aliases: ["champion"] });
+      });
     });
   }
 });
@@ -113,7 +149,6 @@ describe.skipIf("reason" in py)("MLflow models served by MLflow's scoring server
   let t: TestServer;
   let dir: string;
   let model: SklearnModel;
-  const columns = (m: SklearnModel) => m.rows.map((r) => Object.fromEntries(m.features.map((f, i) => [f, r[i]])));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tandem-mlflow-serve-"));
@@ -137,7 +172,7 @@ describe.skipIf("reason" in py)("MLflow models served by MLflow's scoring server
   it("serves predictions equal to sklearn's over /v1 and OIP v2, logs them and takes feedback", async () => {
     const deploy = await t.api<Json>("PUT", `${V1}/endpoints/churn`, { model: "churn@1" });
     expect(deploy.status, JSON.stringify(deploy.body)).toBe(200);
-    const byName = await predict(t, "default", "churn", columns(model));
+    const byName = await predict(t, "default", "churn", asRecords(model));
     expect(byName.status, JSON.stringify(byName.body)).toBe(200);
     expect(byName.body.predictions).toEqual(model.predictions.map((label) => ({ label })));
     const inOrder = await predict(t, "default", "churn", model.rows);
@@ -146,14 +181,7 @@ describe.skipIf("reason" in py)("MLflow models served by MLflow's scoring server
     const meta = await t.api<Json>("GET", "/v2/models/churn");
     expect(meta.body).toMatchObject({ platform: "mlflow_sklearn", parameters: { features: model.features.join(",") } });
     expect((meta.body.inputs as Json[]).map((i) => i.name)).toEqual(model.features);
-    const infer = await t.api<Json>("POST", "/v2/models/churn/infer", {
-      inputs: model.features.map((name, c) => ({
-        name,
-        shape: [model.rows.length],
-        datatype: "FP64",
-        data: model.rows.map((r) => r[c]),
-      })),
-    });
+    const infer = await t.api<Json>("POST", "/v2/models/churn/infer", oipColumns(model));
     expect(infer.status, JSON.stringify(infer.body)).toBe(200);
     expect(infer.body.outputs).toEqual([
       { name: "label", datatype: "INT64", shape: [model.rows.length], data: model.predictions },
@@ -173,7 +201,7 @@ describe.skipIf("reason" in py)("MLflow models served by MLflow's scoring server
     await t.server.opened.services.serving.logger.flush();
     const log = await t.server.opened.services.serving.log.recent("default", "churn", 50);
     const logged = log.find((r) => r.id === ids[0])!;
-    expect(logged).toMatchObject({ version: 1, slot: "primary", features: columns(model)[0] });
+    expect(logged).toMatchObject({ version: 1, slot: "primary", features: asRecords(model)[0] });
   });
 
   it("mirrors to a shadow version and runs a monitor over the logged columns", async () => {
@@ -183,7 +211,7 @@ describe.skipIf("reason" in py)("MLflow models served by MLflow's scoring server
     expect(deploy.status, JSON.stringify(deploy.body)).toBe(200);
     const services = t.server.opened.services;
     await services.serving.runtime.sync();
-    const answer = await predict(t, "default", "churn", columns(model));
+    const answer = await predict(t, "default", "churn", asRecords(model));
     expect(answer.status).toBe(200);
     const deadline = Date.now() + 30_000;
     let shadow: Array<{ slot: string; output: unknown }> = [];
@@ -216,6 +244,33 @@ describe.skipIf("reason" in py)("MLflow models served by MLflow's scoring server
     expect((drift.details.columns as Json[]).map((c) => c.name).sort()).toEqual([...model.features].sort());
     const perf = run.body.checks.find((c: Json) => c.check === "performance");
     expect(perf.details).toMatchObject({ value: 1 });
+  });
+
+  it("splits traffic to a canary version served by its own scoring server, logged per slot", async () => {
+    // Version 2 (the regressor) was registered by the shadow test above.
+    const deploy = await t.api<Json>("PUT", `${V1}/endpoints/churn`, {
+      model: "churn@1",
+      canary: { selector: "2", percent: 50 },
+    });
+    expect(deploy.status, JSON.stringify(deploy.body)).toBe(200);
+    expect(deploy.body).toMatchObject({ primary_version: 1, canary_version: 2 });
+    const services = t.server.opened.services;
+    await services.serving.runtime.sync();
+    const row = asRecords(model)[0]!;
+    const byVersion = new Map<number, Json[]>();
+    for (let i = 0; i < 30; i++) {
+      const r = await predict(t, "default", "churn", [row], { "x-tandem-routing-key": `user-${i}` });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const v = r.body.model_version as number;
+      byVersion.set(v, [...(byVersion.get(v) ?? []), ...(r.body.predictions as Json[])]);
+    }
+    expect([...byVersion.keys()].sort()).toEqual([1, 2]);
+    // The classifier answers labels, the regressor values: each slot really ran its own model.
+    expect(byVersion.get(1)!.every((p) => p.label === model.predictions[0])).toBe(true);
+    expect(byVersion.get(2)!.every((p) => typeof p.value === "number")).toBe(true);
+    await services.serving.logger.flush();
+    const slots = new Set((await services.serving.log.recent("default", "churn", 100)).map((r) => r.slot));
+    expect(slots).toContain("canary");
   });
 
   it("a model whose scoring server cannot start answers 409 with the reason", async () => {
