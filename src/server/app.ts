@@ -16,6 +16,7 @@ import { NotFoundError, UnauthenticatedError } from "../core/errors.js";
 import { fastId } from "../core/serving/fast-id.js";
 import { DEFAULT_PROJECT, type Principal, type Role } from "../core/governance/model.js";
 import { authenticateRequest, readCookie, SESSION_COOKIE } from "./auth.js";
+import { checkTokenScope } from "./token-scope.js";
 import { FailedAuthLimiter } from "./auth-limit.js";
 import { sendError, zodToInvalidInput } from "./errors.js";
 import { ServerMetrics } from "./metrics.js";
@@ -181,6 +182,7 @@ export function registerRoute(
       // without the role learns nothing about which ids are well-formed.
       const project = projectOf(request.params, request, principal);
       const role = await authorizeRoute(route, services, principal, project);
+      checkTokenScope(route, principal);
       const params = parsePart(route.params, request.params, "path parameters");
       (request as GuardedRequest)[GUARDED] = { principal, params, project, role };
     } catch (error) {

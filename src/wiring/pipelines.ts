@@ -119,7 +119,10 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     async stepApi(run) {
       const url = services.config.serverUrl ?? null;
       if (!url) return { url: null, token: null };
-      return { url, token: await runTokens.issue(run) };
+      // A policy in force may lower every step's token to tracking only (policies are an admin's).
+      const policies = Object.values(await services.registry.listPolicies(run.project));
+      const scope = policies.some((p) => p.step_token === "tracking") ? "tracking" : null;
+      return { url, token: await runTokens.issue({ ...run, scope }) };
     },
     stepApiLease: runTokens,
   };

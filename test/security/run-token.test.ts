@@ -15,8 +15,8 @@ import { applySpec, runLogs, runPipeline } from "./pipeline-http.js";
 const SECRET = "hunter2-not-for-logs";
 
 /** Calls GET `path` with the step's token and prints `<label>: <status>` (node: present wherever steps run). */
-const probe = (label: string, path: string) =>
-  `node -e 'fetch(process.env.TANDEM_URL + "${path}", { headers: { authorization: "Bearer " + process.env.TANDEM_TOKEN } }).then((r) => console.log("${label}: " + r.status))'`;
+const probe = (label: string, path: string, body?: string) =>
+  `node -e 'fetch(process.env.TANDEM_URL + "${path}", { ${body ? `method: "POST", body: JSON.stringify(${body}), ` : ""}headers: { "content-type": "application/json", authorization: "Bearer " + process.env.TANDEM_TOKEN } }).then((r) => console.log("${label}: " + r.status))'`;
 
 function leakSpec(keep: string): string {
   return `project: tok
@@ -98,4 +98,40 @@ describe("a run's token: masked, limited to its project, dead once the run ends"
       expect(own[0]!.expires_at - own[0]!.revoked_at!).toBeLessThanOrEqual(6 * 60_000);
     });
   }
+
+  it("a policy lowers every step's token to tracking only: it logs metrics, and registers or moves nothing", async () => {
+    const t = await startTestServer();
+    servers.push(t);
+    const workspace = mkdtempSync(join(tmpdir(), "trust-run-token-"));
+    dirs.push(workspace);
+    await applySpec(
+      t,
+      "tok",
+      `project: tok
+pipelines:
+  try:
+    steps:
+      log:
+        run: |
+          ${probe("log metric", "/api/2.0/mlflow/runs/log-metric", '{ run_id: process.env.MLFLOW_RUN_ID, key: "auc", value: 0.9, timestamp: Date.now(), step: 0 }')}
+          ${probe("register", "/api/2.0/mlflow/registered-models/create", '{ name: "m" }')}
+          ${probe("models", "/api/v1/projects/tok/models", '{ name: "m" }')}
+          ${probe("pipelines", "/api/v1/projects/tok/pipelines/try/runs", "{}")}
+policies:
+  steps:
+    description: Pipeline steps log to tracking and nothing else.
+    step_token: tracking
+`,
+      workspace,
+    );
+    const result = await runPipeline(t, "tok", "try");
+    const logs = await runLogs(t, "tok", result.id);
+    expect(result.status, logs).toBe("succeeded");
+    expect(logs).toContain("log metric: 200");
+    expect(logs).toContain("register: 403");
+    expect(logs).toContain("models: 403");
+    expect(logs).toContain("pipelines: 403");
+    const models = await t.api<{ models: unknown[] }>("GET", "/api/v1/projects/tok/models");
+    expect(models.body.models).toEqual([]);
+  });
 });

@@ -18,6 +18,7 @@ import {
   type Principal,
   type Project,
   type Role,
+  type TokenScope,
   type User,
 } from "./model.js";
 import type { AccessStore } from "./ports.js";
@@ -56,6 +57,8 @@ export interface CreateTokenOptions {
   expiresAt?: number | null;
   /** The pipeline run this token is for (default: none, a person's token). */
   runId?: string | null;
+  /** Limit it to a kind of work (default: none). */
+  scope?: TokenScope | null;
 }
 
 export class AccessService {
@@ -160,6 +163,7 @@ export class AccessService {
       tokenRole: token.role,
       tokenProject: token.project,
       runId: token.runId ?? null,
+      tokenScope: token.scope ?? null,
     };
     return { principal, expiresAt: token.expiresAt };
   }
@@ -360,6 +364,7 @@ export class AccessService {
       createdAt: nowMs(),
       revokedAt: null,
       runId: options.runId ?? null,
+      scope: options.scope ?? null,
     };
     return { token, record };
   }

@@ -60,7 +60,12 @@ export interface ApiToken {
   revokedAt: number | null;
   /** The pipeline run this token was made for (null: a person's own token). */
   runId?: string | null;
+  /** `tracking`: only tracking routes (runs, metrics, artifacts), whatever its role (null: no limit). */
+  scope?: TokenScope | null;
 }
+
+/** A kind of work a token may be limited to (a pipeline run's token, when a policy says so). */
+export type TokenScope = "tracking";
 
 export interface Principal {
   userName: string;
@@ -74,6 +79,8 @@ export interface Principal {
    * the person behind that run (as author; excluded from approving it), never to `system` alone.
    */
   runId?: string | null;
+  /** From the token: `tracking` limits it to tracking routes (see server/token-scope.ts). */
+  tokenScope?: TokenScope | null;
 }
 
 export interface AuditEventInput {

@@ -1,7 +1,8 @@
 /**
  * A pipeline run's own API token, the `TANDEM_TOKEN` and `MLFLOW_TRACKING_TOKEN` of its steps.
  *
- * - Limited to the run's project and capped at `member`.
+ * - Limited to the run's project and capped at `member`; a policy in force may lower it to
+ *   tracking only (`step_token: tracking`).
  * - Bound to the run (`runId`): what a step does through the API is attributed to the person behind
  *   the run, never to `system` alone.
  * - Alive only while its run is driven: issued when the first step needs it, renewed a window at a
@@ -11,7 +12,7 @@
  */
 import { nowMs } from "../ids.js";
 import type { AccessService } from "./access.js";
-import { SYSTEM_USER, type Principal } from "./model.js";
+import { SYSTEM_USER, type Principal, type TokenScope } from "./model.js";
 
 export interface RunTokenOptions {
   /** How long a token lives past its last renewal, ms (default 10 min). */
@@ -31,6 +32,8 @@ export interface RunTokenRequest {
   project: string;
   /** The longest the run may still take from now, ms (null: no bound, the token lives while renewed). */
   boundMs?: number | null;
+  /** `tracking`: the token may only log to tracking (a policy's `step_token`; default: none). */
+  scope?: TokenScope | null;
 }
 
 const SYSTEM_PRINCIPAL: Principal = {
@@ -74,6 +77,7 @@ export class RunTokens {
       project: run.project,
       expiresAt,
       runId: run.id,
+      scope: run.scope ?? null,
     });
     return { token: made.token, id: made.record.id, expiresAt, deadline };
   }

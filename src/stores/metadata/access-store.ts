@@ -34,6 +34,7 @@ function toToken(row: TokenRow): ApiToken {
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     runId: row.run_id ?? null,
+    scope: row.scope === "tracking" ? "tracking" : null,
   };
 }
 
@@ -133,6 +134,7 @@ export class SqlAccessStore implements AccessStore {
         created_at: t.createdAt,
         revoked_at: t.revokedAt,
         run_id: t.runId ?? null,
+        scope: t.scope ?? null,
       })
       .execute();
   }

@@ -46,6 +46,8 @@ export interface TokenRow {
   revoked_at: number | null;
   /** 0002: the pipeline run a run token belongs to (null: a person's token). */
   run_id: string | null;
+  /** 0003: `tracking` limits the token to tracking routes (null: whatever its role allows). */
+  scope: string | null;
 }
 
 /** 0002: a git identity (`github:octocat`) mapped to a user by a site admin. */

@@ -108,6 +108,12 @@ export const policySpecSchema = z
      * `applies_to.prompts`, so a rollback never reaches prompts nobody named.
      */
     rollback: z.strictObject({ on_alert: z.string().min(1) }).optional(),
+    step_token: z
+      .enum(["member", "tracking"])
+      .optional()
+      .describe(
+        "The token pipeline steps of this project get: `member` (default) or `tracking` (log runs, metrics and artifacts only; no registry, serving or pipelines). The lowest of the policies in force applies.",
+      ),
   })
   .refine((p) => !p.rollback || (p.applies_to?.prompts?.length ?? 0) > 0, {
     message: "rollback moves prompt aliases back: name them in applies_to.prompts",
