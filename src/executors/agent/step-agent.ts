@@ -4,6 +4,8 @@
  * group, timeout and output collection), with the server's API as its artifact store. Its last line
  * of output is its report (agent-job.ts); it exits with the step's exit code.
  */
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LocalExecutor } from "../local/local-executor.js";
 import { resultLine, type AgentJob } from "./agent-job.js";
@@ -30,9 +32,25 @@ export async function runStepAgent(input: string, streams: AgentStreams, signal:
     root: dirname(job.workdir),
     artifacts: new HttpRunArtifactStore(url, token, project, job.runId),
   });
+  // The project folder shows in the step directory only where this node can read it (a shared
+  // filesystem, readable by the step user); otherwise the step has its inputs alone, and says so.
+  let workspace = job.workspace;
+  if (
+    workspace &&
+    !(await access(workspace, constants.R_OK | constants.X_OK).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    streams.stderr.write(
+      `tandem step-agent: the project folder ${workspace} is not readable on this node by this user; the step sees only its inputs\n`,
+    );
+    workspace = null;
+  }
   let endsWithNewline = true;
   const result = await local.run({
     ...job,
+    workspace,
     project,
     pipeline: job.env.TANDEM_PIPELINE ?? "",
     stepName: job.env.TANDEM_STEP ?? "",

@@ -240,7 +240,7 @@ export class SlurmExecutor implements Executor {
         if (update.kind === "queued") {
           const reason =
             update.state === "PENDING"
-              ? `waiting for Slurm: ${update.reason}`
+              ? `waiting for Slurm${update.reason && update.reason !== "None" ? `: ${update.reason}` : ""}`
               : update.state === "RUNNING"
                 ? null
                 : undefined;
