@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { formatNumber } from "../../web/src/lib/format.js";
 import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
 
 const FEATURES = ["tenure", "charges", "calls"];
@@ -134,6 +135,46 @@ describe("Models pages (e2e, Chromium)", () => {
     );
     expect(history.body.events.at(-1)!.to_version).toBe(2);
     expect(await checkPage(page, "model-history")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it("lists each version's evaluation metrics and compares two versions side by side", async () => {
+    const { page } = browser;
+    const evaluate = (v: number, metrics: Record<string, number>) =>
+      server.api("POST", `${P}/models/churn/versions/${v}/evaluations`, { dataset: "churn-holdout@1", metrics });
+    expect((await evaluate(1, { roc_auc: 0.7125, accuracy: 0.81, log_loss: 0.44 })).status).toBe(201);
+    expect((await evaluate(2, { roc_auc: 0.7431, accuracy: 0.8 })).status).toBe(201);
+    await page.goto(`${server.url}/p/default/models/churn`);
+    const table = page.getByTestId("version-metrics");
+    await table.locator("tbody tr").first().waitFor();
+    type Evals = { evaluations: Array<{ metrics: Record<string, number> }> };
+    const api = await Promise.all(
+      [2, 1].map(async (v) => (await server.api<Evals>("GET", `${P}/models/churn/versions/${v}/evaluations`)).body),
+    );
+    // Rows are versions, newest first; each metric cell is the API's number as formatNumber prints it.
+    expect(await table.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")))).toEqual([
+      "2",
+      "1",
+    ]);
+    const cells = (col: string) => table.locator(`td[data-col=m-${col}]`).allTextContents();
+    await expect(cells("roc_auc")).resolves.toEqual(api.map((e) => formatNumber(e.evaluations[0]!.metrics.roc_auc)));
+    await expect(cells("log_loss")).resolves.toEqual(["—", formatNumber(api[1]!.evaluations[0]!.metrics.log_loss)]);
+    // The comparison: v1 against v2 by default, with v2 − v1; a metric v2 lacks has no difference.
+    const compare = page.getByTestId("version-compare");
+    const row = (metric: string) => compare.locator(`tr[data-key=${metric}] td`).allTextContents();
+    await expect(row("roc_auc")).resolves.toEqual([
+      "roc_auc",
+      formatNumber(0.7125),
+      formatNumber(0.7431),
+      formatNumber(0.7431 - 0.7125),
+    ]);
+    await expect(row("log_loss")).resolves.toEqual(["log_loss", formatNumber(0.44), "—", "—"]);
+    // Choosing the same version on both sides gives zero differences.
+    await page.getByLabel("Compare").selectOption("2");
+    await expect
+      .poll(() => row("accuracy"))
+      .toEqual(["accuracy", formatNumber(0.8), formatNumber(0.8), formatNumber(0)]);
+    expect(await checkPage(page, "model-metrics")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
 });

@@ -137,3 +137,18 @@ export interface CardWire {
     by_group: Record<string, Record<string, number>>;
   }>;
 }
+
+/** One evaluation of a version (src/server/routes/models-wire.ts evaluationWire). */
+export interface EvaluationWire {
+  id: string;
+  model: string;
+  version: number;
+  dataset: string;
+  metrics: Record<string, number>;
+  run_id: string | null;
+  created_by: string;
+  created_at: number;
+  source: "pipeline" | "manual";
+  pipeline_run_id: string | null;
+  step: string | null;
+}

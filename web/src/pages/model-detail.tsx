@@ -5,6 +5,7 @@ import { ErrorBox, Loading, Section } from "../components/status";
 import { formatTime, shortId } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useApi } from "../lib/use-api";
+import { ModelMetricsSection } from "./model-metrics";
 import { aliasList } from "./models";
 
 function AliasHistory({ project, name, alias }: { project: string; name: string; alias: string }) {
@@ -76,6 +77,7 @@ export function ModelDetail({ project, name }: { project: string; name: string }
               ]}
             />
           </Section>
+          <ModelMetricsSection project={project} name={name} versions={m.versions} />
           {Object.keys(m.aliases ?? {}).length > 0 && (
             <Section title="Alias history" id="alias-history">
               {Object.keys(m.aliases ?? {}).map((a) => (
