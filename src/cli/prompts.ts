@@ -1,5 +1,5 @@
 /**
- * `tandem prompts create|ls|show|diff|alias|history|approve` and `tandem traces ls|show`.
+ * `tandem prompts create|ls|show|diff|compare|alias|history|approve` and `tandem traces ls|show`.
  * Prompt files are YAML (`messages`, `params`, `description`), checked here first so a mistake is
  * reported with its file, line and field before anything is sent.
  */
@@ -12,6 +12,7 @@ import { SpecError } from "../core/pipelines/spec/load.js";
 import { SpecLocator, type SpecPath } from "../core/pipelines/spec/positions.js";
 import { openApi, projectPath, resolveProject, UsageError } from "./context.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
+import { registerPromptCompare } from "./prompts-compare.js";
 
 /** Reads and checks a prompt file; every problem names file:line:column and the field. */
 export function parsePromptFile(source: string, file: string): PromptContent {
@@ -75,6 +76,7 @@ function printVersion(v: VersionWire): void {
 
 export function registerPromptCommands(program: Command): void {
   const prompts = program.command("prompts").description("Versioned chat templates with aliases, under policies.");
+  registerPromptCompare(prompts);
 
   opts(prompts.command("create <name>"))
     .description(

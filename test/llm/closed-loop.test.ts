@@ -74,10 +74,8 @@ pipelines:
     steps:
       eval:
         uses: tandem/eval
-        inputs:
-          cases: dataset://support-cases@latest
         with:
-          cases: \${{ inputs.cases }}
+          cases: dataset://support-cases@latest
           prompt: support@latest
           upstream: "${upstream.url}"
           scorers: [{ regex: "^Answer:" }]
@@ -202,6 +200,7 @@ pipelines:
       const evals = await t.api<{ evaluations: Wire[] }>("GET", `/api/v1/projects/${P}/prompts/support/versions/2`);
       expect(evals.body.evaluations[0]).toMatchObject({
         metrics: expect.objectContaining({ "regex.mean": 0, cases: 4 }),
+        dataset: "support-cases@1",
       });
     }, 120_000);
 

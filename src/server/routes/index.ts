@@ -19,6 +19,7 @@ import { apiDocsRoutes } from "./api-docs.js";
 import { trackingRoutes } from "./tracking-all.js";
 import { llmChatRoutes } from "./llm-chat.js";
 import { promptRoutes } from "./prompts.js";
+import { promptCompareRoutes } from "./prompt-compare.js";
 import { traceRoutes } from "./traces.js";
 
 export function allRoutes(): AnyRoute[] {
@@ -41,6 +42,7 @@ export function allRoutes(): AnyRoute[] {
     ...modelRoutes,
     ...modelGateRoutes,
     ...promptRoutes,
+    ...promptCompareRoutes,
     ...llmChatRoutes,
     ...traceRoutes,
   ];

@@ -8,9 +8,8 @@
  *
  *   evaluate:
  *     uses: tandem/eval
- *     inputs: { cases: dataset://support-cases@latest }
  *     with:
- *       cases: ${{ inputs.cases }}
+ *       cases: dataset://support-cases@latest      # or a file, or ${{ inputs.cases }}
  *       prompt: support@candidate
  *       upstream: https://api.openai.com/v1
  *       api_key_secret: OPENAI_KEY
@@ -25,8 +24,9 @@ import { runEvaluation, uniqueNames, type Answerer } from "../../llm/evaluate.js
 import { buildScorer, parseCases, scorerSpecSchema } from "../../llm/scorers.js";
 import { renderMessages } from "../../llm/template.js";
 import { complete } from "../../llm/upstream.js";
-import { defineBuiltin } from "./contract.js";
+import { defineBuiltin, type BuiltinServices } from "./contract.js";
 import { dataRefOf } from "./model-args.js";
+import { datasetField } from "./references.js";
 
 declare module "./contract.js" {
   interface BuiltinServices {
@@ -42,6 +42,25 @@ async function casesFile(path: string): Promise<string> {
   if (files.length !== 1)
     throw new Error(`with.cases: ${path} is a directory; it must hold exactly one .jsonl file (found ${files.length})`);
   return join(path, files[0]!);
+}
+
+const DATASET = "dataset://";
+
+/** The cases as text and what they are called: a `dataset://` version's one JSON Lines file, or a file. */
+async function readCases(
+  ctx: { project: string; services: BuiltinServices; pinned: Record<string, string | null> },
+  cases: string,
+): Promise<{ text: string; ref: string | null }> {
+  // The cache key pinned `dataset://NAME@latest` to the version it resolved (`NAME@3`) in `with`.
+  const dataset = ctx.pinned.cases ?? (cases.startsWith(DATASET) ? cases.slice(DATASET.length) : null);
+  if (!dataset) return { text: await readFile(await casesFile(cases), "utf8"), ref: null };
+  const v = await ctx.services.data.resolveDatasetVersion(ctx.project, dataset);
+  const files = v.entries.filter((e) => e.path.endsWith(".jsonl") || e.path.endsWith(".json"));
+  if (files.length !== 1)
+    throw new Error(`with.cases: ${cases} must hold exactly one .jsonl file (found ${files.length})`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of await ctx.services.artifacts.getBlob(files[0]!.sha256)) chunks.push(chunk as Buffer);
+  return { text: Buffer.concat(chunks).toString("utf8"), ref: `${v.name}@${v.version}` };
 }
 
 export const evalBuiltin = defineBuiltin({
@@ -67,12 +86,14 @@ export const evalBuiltin = defineBuiltin({
     .refine((w) => w.endpoint !== undefined || w.upstream !== undefined, {
       error: "a prompt: evaluation needs upstream: (an OpenAI-compatible base URL)",
     }),
+  // A dataset version pins the cache key (a new version of the cases runs the evaluation again).
+  references: (w) => (typeof w.cases === "string" && w.cases.startsWith(DATASET) ? datasetField(w, "cases") : []),
   async run(ctx) {
     const w = ctx.with;
     const { llm } = ctx.services;
-    const file = await casesFile(w.cases);
-    const cases = parseCases(await readFile(file, "utf8"), w.cases);
-    const dataset = w.cases_ref ?? (await dataRefOf(ctx, w.cases));
+    const source = await readCases(ctx, w.cases);
+    const cases = parseCases(source.text, w.cases);
+    const dataset = w.cases_ref ?? source.ref ?? (await dataRefOf(ctx, w.cases));
     const secret = async (name: string) =>
       (
         await (
