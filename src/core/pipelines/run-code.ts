@@ -6,8 +6,10 @@
  */
 import { basename } from "node:path";
 import { InvalidInputError } from "../errors.js";
-import type { RunCode } from "./model.js";
+import { SYSTEM_USER, type Role } from "../governance/model.js";
+import type { RunCode, SpecVersion } from "./model.js";
 import type { SourceControl } from "./ports.js";
+import type { SpecText } from "./spec-versions.js";
 import type { TandemSpec } from "./spec/schema.js";
 
 /** A run of one commit (StartRunInput.at). */
@@ -91,4 +93,76 @@ export async function checkoutCommit(options: {
     text: checkedOut.spec,
     file,
   };
+}
+
+/** What preparing a run of a commit needs from the pipelines service. */
+export interface CommitRunDeps {
+  git: SourceControl | undefined;
+  parsedSpec(v: SpecVersion): TandemSpec;
+  validate(source: string, file: string): TandemSpec;
+  /** The outbound guard for an https `repository:` (throws ForbiddenError). */
+  checkRepository(spec: TandemSpec, file: string): Promise<void>;
+  /** `tandem apply`'s policy rule for whoever the run acts for (throws ForbiddenError). */
+  checkPolicies(who: { user: string | null; role: Role | null }, spec: TandemSpec): Promise<void>;
+  storeSpec(input: SpecText): Promise<SpecVersion>;
+}
+
+/**
+ * A run of a commit: checks it out and stores its tandem.yaml as a spec version, after the policy
+ * check `tandem apply` makes for whoever the run acts for. Asked for by hand (`--at`), a failure
+ * is the caller's error (a 403 for policies). Started by a push or a poll (`system`), there is
+ * nobody to answer: the run is created on the base spec with `code.error`, and its first step
+ * fails with it while nothing else runs.
+ */
+export async function prepareCommitRun(
+  deps: CommitRunDeps,
+  input: {
+    actor: string;
+    project: string;
+    runId: string;
+    pipeline: string;
+    at: CommitRequest;
+    /** The applied spec (or the one asked for); null when the project has none yet. */
+    base: SpecVersion | null;
+    workspace?: string | null;
+    triggeredBy?: string | null;
+    role?: Role | null;
+  },
+): Promise<{ v: SpecVersion; workspace: string | null; code: RunCode }> {
+  const { actor, project, base } = input;
+  const folder = input.workspace ?? base?.workspace ?? null;
+  try {
+    // The applied spec's `repository:` (checked again: its address may have moved since apply).
+    const baseSpec = base ? deps.parsedSpec(base) : undefined;
+    if (!input.at.source && base && baseSpec?.repository) await deps.checkRepository(baseSpec, base.file);
+    const at = { ...input.at, source: input.at.source ?? baseSpec?.repository ?? null };
+    const prepared = await checkoutCommit({
+      git: deps.git,
+      specFile: base?.file ?? "tandem.yaml",
+      folder,
+      at,
+      runId: input.runId,
+      pipeline: input.pipeline,
+      validate: deps.validate,
+    });
+    if (prepared.spec.project && prepared.spec.project !== project)
+      throw new InvalidInputError(
+        `${prepared.file} at commit ${at.commit.slice(0, 12)}: project: ${prepared.spec.project} is not ${project}`,
+      );
+    const person = input.triggeredBy !== undefined ? input.triggeredBy : actor === SYSTEM_USER ? null : actor;
+    await deps.checkPolicies({ user: person, role: input.role ?? null }, prepared.spec);
+    const v = await deps.storeSpec({
+      source: prepared.text,
+      file: prepared.file,
+      workspace: folder,
+      spec: prepared.spec,
+      commit: at.commit,
+    });
+    return { v, workspace: prepared.workspace, code: prepared.code };
+  } catch (error) {
+    await deps.git?.release(input.runId).catch(() => undefined);
+    if (actor !== SYSTEM_USER || !base) throw error;
+    const code: RunCode = { commit: input.at.commit, dirty: false, changed: [], checkout: null };
+    return { v: base, workspace: null, code: { ...code, error: (error as Error).message } };
+  }
 }

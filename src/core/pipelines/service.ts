@@ -4,7 +4,6 @@
  * (step states) is recorded in the run itself.
  */
 import { RunArtifacts } from "./run-artifacts.js";
-import { createHash } from "node:crypto";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import type { AuditLog } from "../governance/audit.js";
 import { audited } from "../governance/audited.js";
@@ -28,7 +27,8 @@ import {
 } from "./model.js";
 import { resolveParams } from "./params.js";
 import { personBehindRun, type PersonBehind } from "./person.js";
-import { checkoutCommit, workspaceCode, type CommitRequest } from "./run-code.js";
+import { prepareCommitRun, workspaceCode, type CommitRequest } from "./run-code.js";
+import { storeSpecVersion } from "./spec-versions.js";
 import { checkSpec, loadSpec, specPlaces } from "./spec/load.js";
 import type { SpecIssue } from "./spec/positions.js";
 import type { PipelineSpec, TandemSpec } from "./spec/schema.js";
@@ -191,48 +191,17 @@ export class PipelineService {
     return applied;
   }
 
-  /** Stores a spec's text as the project's next version, unless the latest has the same text and folder. */
   private storeSpec(
     actor: string,
     project: string,
     input: { source: string; file: string; workspace: string | null; spec: TandemSpec; commit?: string },
   ): Promise<SpecVersion & { created: boolean }> {
-    const digest = createHash("sha256").update(input.source).digest("hex");
-    const commit = input.commit ?? null;
-    return audited(this.o.metadata, this.o.audit, async (tx, record) => {
-      const latest = await this.store.latestSpec(project, tx);
-      // Numbers count every version, applied or read from a commit.
-      const newest = await this.store.latestSpec(project, tx, { withCommits: true });
-      // The same text again (from the same folder and commit) is the same version.
-      const same = commit ? newest : latest;
-      if (same && same.digest === digest && same.workspace === input.workspace && same.commit === commit)
-        return { ...same, created: false };
-      const version: SpecVersion = {
-        project,
-        version: (newest?.version ?? 0) + 1,
-        digest,
-        source: input.source,
-        file: input.file,
-        workspace: input.workspace,
-        createdAt: nowMs(),
-        createdBy: actor,
-        commit,
-      };
-      await this.store.insertSpec(version, tx);
-      await record({
-        actor,
-        project,
-        action: "spec.apply",
-        target: `spec:${version.version}`,
-        summary: {
-          version: version.version,
-          digest,
-          pipelines: Object.keys(input.spec.pipelines ?? {}),
-          ...(input.commit ? { commit: input.commit } : {}),
-        },
-      });
-      return { ...version, created: true };
-    });
+    return storeSpecVersion(
+      { metadata: this.o.metadata, audit: this.o.audit, store: this.store },
+      actor,
+      project,
+      input,
+    );
   }
 
   async specVersion(project: string, version?: number): Promise<SpecVersion> {
@@ -360,55 +329,25 @@ export class PipelineService {
     return run;
   }
 
-  /**
-   * A run of a commit: checks it out and stores its tandem.yaml as a spec version, after the policy
-   * check `tandem apply` makes for whoever the run acts for. Asked for by hand (`--at`), a failure
-   * is the caller's error (a 403 for policies). Started by a push or a poll, there is nobody to
-   * answer: the run is created on the base spec with `code.error`, and its first step fails with it
-   * while nothing else runs.
-   */
-  private async prepareCommit(
+  /** See prepareCommitRun (run-code.ts). */
+  private prepareCommit(
     actor: string,
     project: string,
     runId: string,
     input: StartRunInput & { at: CommitRequest },
     base: SpecVersion | null,
   ): Promise<{ v: SpecVersion; workspace: string | null; code: RunCode }> {
-    const folder = input.workspace ?? base?.workspace ?? null;
-    try {
-      // The applied spec's `repository:` (checked again: its address may have moved since apply).
-      const repository = base ? this.parsedSpec(base).repository : undefined;
-      if (!input.at.source && base && repository) await this.checkRepository(this.parsedSpec(base), base.file);
-      const at = { ...input.at, source: input.at.source ?? repository ?? null };
-      const prepared = await checkoutCommit({
+    return prepareCommitRun(
+      {
         git: this.o.engine.git,
-        specFile: base?.file ?? "tandem.yaml",
-        folder,
-        at,
-        runId,
-        pipeline: input.pipeline,
+        parsedSpec: (v) => this.parsedSpec(v),
         validate: (source, file) => loadSpec(source, file, specOptions()).spec,
-      });
-      if (prepared.spec.project && prepared.spec.project !== project)
-        throw new InvalidInputError(
-          `${prepared.file} at commit ${input.at.commit.slice(0, 12)}: project: ${prepared.spec.project} is not ${project}`,
-        );
-      const person = input.triggeredBy !== undefined ? input.triggeredBy : actor === SYSTEM_USER ? null : actor;
-      await this.policyGate?.check({ user: person, role: input.role ?? null }, project, prepared.spec);
-      const v = await this.storeSpec(actor, project, {
-        source: prepared.text,
-        file: prepared.file,
-        workspace: folder,
-        spec: prepared.spec,
-        commit: input.at.commit,
-      });
-      return { v, workspace: prepared.workspace, code: prepared.code };
-    } catch (error) {
-      await this.o.engine.git?.release(runId).catch(() => undefined);
-      if (actor !== SYSTEM_USER || !base) throw error;
-      const code: RunCode = { commit: input.at.commit, dirty: false, changed: [], checkout: null };
-      return { v: base, workspace: null, code: { ...code, error: (error as Error).message } };
-    }
+        checkRepository: (spec, file) => this.checkRepository(spec, file),
+        checkPolicies: (who, spec) => this.policyGate?.check(who, project, spec) ?? Promise.resolve(),
+        storeSpec: (input) => this.storeSpec(actor, project, input),
+      },
+      { actor, project, runId, base, ...input },
+    );
   }
 
   private drive(run: PipelineRun, steps: StepRun[], v: SpecVersion, options: { checkedOut?: boolean } = {}): void {
