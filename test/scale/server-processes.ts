@@ -126,9 +126,14 @@ export async function startReceiver(delayMs = 0): Promise<WebhookReceiver> {
   };
 }
 
+/** Waits for `check`; a check that throws (a server busy restarting, a reset connection) counts as not yet. */
 export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!(await check())) {
+  while (
+    !(await Promise.resolve()
+      .then(check)
+      .catch(() => false))
+  ) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
