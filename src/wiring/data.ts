@@ -22,21 +22,33 @@ declare module "../core/pipelines/builtins/contract.js" {
 /** The event-feed consumer name of the pipelines' `data` trigger. */
 export const DATA_TRIGGER_CONSUMER = "pipelines.data-trigger";
 
+/** A run a data trigger started, with the ids its log line carries. */
+export interface DataTriggerRun {
+  project: string;
+  dataset: string;
+  pipeline: string;
+  run_id: string;
+}
+
 /**
  * One pass of the `data` trigger: each new dataset version fires `data: NAME` triggers once (the
- * idempotency key is the version), whichever server sees it first.
+ * idempotency key is the version), whichever server sees it first. Returns how many versions it
+ * read; the runs it started are pushed onto `started`, for the loop's log.
  */
-export async function dataTriggerTick(services: Services): Promise<number> {
+export async function dataTriggerTick(services: Services, started: DataTriggerRun[] = []): Promise<number> {
   const triggers = services.pipelineTriggers;
   if (!triggers) return 0;
   return services.data.consumeEvents(DATA_TRIGGER_CONSUMER, async (e) => {
-    await triggers.fire(
+    const dataset = `${e.name}@${e.version}`;
+    const fired = await triggers.fire(
       "data",
       e.project,
       e.name,
-      { dataset: `${e.name}@${e.version}`, version: e.version },
-      `dataset:${e.project}/${e.name}@${e.version}`,
+      { dataset, version: e.version },
+      `dataset:${e.project}/${dataset}`,
     );
+    for (const f of fired)
+      if (f.runId) started.push({ project: e.project, dataset, pipeline: f.pipeline, run_id: f.runId });
   });
 }
 
@@ -54,9 +66,14 @@ export const wireData: Wiring = ({ config, sql, services }) => {
       name: "data-trigger",
       intervalMs: 2000,
       immediately: true,
-      tick: () => dataTriggerTick(services),
-      report: (versions, log) => {
-        if (versions > 0) log.info({ versions }, "fired data triggers for new dataset versions");
+      tick: async () => {
+        const started: DataTriggerRun[] = [];
+        await dataTriggerTick(services, started);
+        return started;
+      },
+      // One line per run with its ids, like the schedule and git triggers' "trigger started a run".
+      report: (started, log) => {
+        for (const run of started) log.info({ trigger: "data", ...run }, "trigger started a run");
       },
     }),
   );

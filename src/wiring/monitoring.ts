@@ -1,5 +1,6 @@
 import { Gauge } from "prom-client";
 import { SYSTEM_USER } from "../core/governance/model.js";
+import type { Alert } from "../core/monitoring/alerts/model.js";
 import { AlertService } from "../core/monitoring/alerts/service.js";
 import { everyInterval } from "../server/background.js";
 import { serverExtensions } from "../server/server.js";
@@ -69,9 +70,17 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     everyInterval({
       name: "alert-trigger-sweep",
       intervalMs: 5000,
-      tick: () => alerts.sweepUntriggered(),
-      report: (started, log) => {
-        if (started > 0) log.info({ alerts: started }, "started the pipelines of alerts left untriggered");
+      tick: async () => {
+        const swept: Alert[] = [];
+        await alerts.sweepUntriggered(swept);
+        return swept;
+      },
+      report: (swept, log) => {
+        for (const a of swept)
+          log.info(
+            { project: a.project, alert: a.name, alert_id: a.id },
+            "started the pipelines of an alert left untriggered",
+          );
       },
     }),
   );

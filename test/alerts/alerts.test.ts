@@ -91,8 +91,11 @@ describeStores("alert service", (getStore) => {
     });
     expect(alert!.triggeredAt).toBeNull();
     service.triggerSink = { alertFired: async (a) => void fired.push(a) };
-    expect(await service.sweepUntriggered()).toBeGreaterThanOrEqual(1);
+    const swept: Alert[] = [];
+    expect(await service.sweepUntriggered(swept)).toBeGreaterThanOrEqual(1);
     expect(fired.map((a) => a.id)).toContain(alert!.id);
+    // The loop logs each swept alert by id.
+    expect(swept.map((a) => a.id)).toContain(alert!.id);
     expect(await service.sweepUntriggered()).toBe(0);
   });
 

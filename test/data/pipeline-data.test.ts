@@ -4,7 +4,7 @@
  */
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dataTriggerTick } from "../../src/wiring/data.js";
+import { dataTriggerTick, type DataTriggerRun } from "../../src/wiring/data.js";
 import { byName, sandbox, type Sandbox } from "../pipelines/helpers.js";
 
 const SPEC = `project: default
@@ -82,10 +82,13 @@ describe("datasets in pipelines", () => {
       kind: "file",
       entries: [{ path: "sales.csv", sha256: blob.sha256, size: blob.size }],
     });
-    expect(await dataTriggerTick(services)).toBe(1);
-    expect(await dataTriggerTick(services)).toBe(0);
+    const started: DataTriggerRun[] = [];
+    expect(await dataTriggerTick(services, started)).toBe(1);
+    expect(await dataTriggerTick(services, started)).toBe(0);
     const runs = await services.pipelines.listRuns("default", { pipeline: "ondata" });
     expect(runs).toHaveLength(1);
+    // What the loop logs: the run with the ids an operator searches for.
+    expect(started).toEqual([{ project: "default", dataset: "sales@2", pipeline: "ondata", run_id: runs[0]!.id }]);
     await services.pipelines.settled(runs[0]!.id);
   });
 });

@@ -148,10 +148,14 @@ export class AlertService {
   }
 
   /** Background sweep: firing alerts whose triggers were never started (the process died in between). */
-  async sweepUntriggered(): Promise<number> {
+  /** Starts the pipelines of alerts left untriggered; returns how many, and pushes each onto `swept` (for the log). */
+  async sweepUntriggered(swept: Alert[] = []): Promise<number> {
     if (!this.triggerSink) return 0;
     const pending = await this.store.untriggered(20);
-    for (const alert of pending) await this.startTriggers(alert);
+    for (const alert of pending) {
+      await this.startTriggers(alert);
+      swept.push(alert);
+    }
     return pending.length;
   }
 
