@@ -93,7 +93,12 @@ export class PromptAwareResolver implements ModelResolver {
 
   async checkEndpointRollback(input: Parameters<ModelResolver["checkEndpointRollback"]>[0]): Promise<void> {
     if (!input.model.startsWith(PROMPT_MODEL_PREFIX)) return this.models.checkEndpointRollback(input);
-    // Prompt rollbacks are not decisions yet (the LLM area's, issue 19): a pinned prompt returns as before.
+    await this.prompts.checkPinnedRollback(
+      input.project,
+      `${promptName(input.model)}@${input.version}`,
+      input.endpoint,
+      { actor: input.actor, role: input.role },
+    );
   }
 
   async rollbackAlias(input: Parameters<ModelResolver["rollbackAlias"]>[0]): Promise<void> {

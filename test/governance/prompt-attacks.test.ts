@@ -190,5 +190,24 @@ for (const store of STORE_KINDS) {
       expect([last.action, last.actor]).toEqual(["rollback", "erin"]);
       expect(last.decision.checks.map((c) => c.detail)).toContain("override by approver erin");
     });
+
+    it("a pinned prompt rolls back by the same rule", async () => {
+      const endpoint = (prompt: string) =>
+        `endpoints:\n  bot:\n    llm: { upstream: "${upstream.url}", model: standin-1, prompt: ${prompt} }\n`;
+      const shown = await as<{ versions: Array<{ version: number; aliases: string[] }> }>("admin", "GET", `${P}/qa`);
+      const v2 = Math.max(
+        ...shown.body.versions.filter((x) => x.version !== 1 && x.aliases.length === 0).map((x) => x.version),
+      );
+      await applySpec(t, "pq", spec(true, endpoint(`qa@${v2}`)), workspace);
+      await t.server.opened.services.serving.controller.tick();
+      const served = await as<{ primary_version: number }>("admin", "GET", "/api/v1/projects/pq/endpoints/bot");
+      expect(served.body.primary_version).toBe(v2);
+      // Back to qa@1, which dana rejected: not for a member.
+      const refused = await as<ErrorBody>("mallory", "POST", "/api/v1/projects/pq/endpoints/bot/rollback");
+      expect(refused.status, JSON.stringify(refused.body)).toBe(403);
+      expect(refused.body.error.message).toMatch(/rollback of endpoint bot to qa@1 refused: no rejection since/);
+      const still = await as<{ primary_version: number }>("admin", "GET", "/api/v1/projects/pq/endpoints/bot");
+      expect(still.body.primary_version).toBe(v2);
+    });
   });
 }

@@ -15,9 +15,10 @@ import type { PromptDecision } from "./prompts.js";
 
 export interface PromptRollbackInput {
   version: PromptVersion;
-  alias: string;
-  /** The alias's history, oldest first. */
-  history: PromptAliasEvent[];
+  /** What is rolled back: `alias production`, `endpoint bot`. */
+  target: string;
+  /** How the version passed for the target (null: it never did). */
+  reached: string | null;
   approvals: PromptApproval[];
   actor: string;
   /** The actor's role in the project (null: unknown, treated as member). */
@@ -36,29 +37,23 @@ const check = (name: string, outcome: CheckResult["outcome"], detail: string): C
   detail,
 });
 
-function passed(event: PromptAliasEvent): boolean {
-  const decision = event.decision as { verdict?: string } | null;
-  return decision?.verdict === "pass";
+/** How `version` reached the alias through a passing decision, from the alias history; null if never. */
+export function reachedAlias(history: PromptAliasEvent[], version: number): string | null {
+  const passed = (e: PromptAliasEvent) => (e.decision as { verdict?: string } | null)?.verdict === "pass";
+  const event = history.filter((e) => e.toVersion === version && passed(e)).at(-1);
+  return event ? `${event.action} by ${event.actor} at ${new Date(event.at).toISOString()}` : null;
 }
 
 export function decidePromptRollback(input: PromptRollbackInput): PromptDecision {
-  const { version: v, alias } = input;
+  const { version: v, target } = input;
   const ref = `${v.name}@${v.version}`;
   if (input.automatic)
     return { verdict: "pass", checks: [check("automatic rollback", "pass", input.automatic.reason)], policies: [] };
-  const reached = input.history.filter((e) => e.toVersion === v.version && passed(e)).at(-1);
+  const reached = `reached ${target} through a passing decision`;
   const checks: CheckResult[] = [
-    reached
-      ? check(
-          `reached alias ${alias} through a passing decision`,
-          "pass",
-          `${reached.action} by ${reached.actor} at ${new Date(reached.at).toISOString()}`,
-        )
-      : check(
-          `reached alias ${alias} through a passing decision`,
-          "fail",
-          `no passing decision moved ${alias} to ${ref}`,
-        ),
+    input.reached
+      ? check(reached, "pass", input.reached)
+      : check(reached, "fail", `no passing decision gave ${target} to ${ref}`),
   ];
   const latest = new Map<string, PromptApproval>();
   for (const a of [...input.approvals].sort((x, y) => x.at - y.at)) latest.set(a.userName, a);

@@ -22,7 +22,7 @@ import { checkAlias } from "../registry/refs.js";
 import { emptyScope, governingPolicies, type TargetScope } from "../registry/policy-scope.js";
 import type { Prompt, PromptAlias, PromptAliasEvent, PromptEvaluation, PromptVersion } from "./model.js";
 import type { PromptPolicySource, PromptStore } from "./ports.js";
-import { decidePromptRollback } from "./prompt-rollback.js";
+import { decidePromptRollback, reachedAlias } from "./prompt-rollback.js";
 import {
   checkPromptName,
   diffVersions,
@@ -90,6 +90,14 @@ function asEvaluation(e: PromptEvaluation): Evaluation {
     step: e.step,
     stepRunId: e.stepRunId,
   };
+}
+
+function refuseRollback(decision: PromptDecision, target: string, v: PromptVersion): void {
+  if (decision.verdict === "pass") return;
+  const failed = decision.checks.filter((c) => c.outcome !== "pass").map((c) => `${c.check} (${c.detail})`);
+  throw new ForbiddenError(`rollback of ${target} to ${v.name}@${v.version} refused: ${failed.join("; ")}`, {
+    decision,
+  });
 }
 
 export class PromptService {
@@ -293,20 +301,39 @@ export class PromptService {
     const v = await this.resolve(project, `${name}@${version}`);
     const decision = decidePromptRollback({
       version: v,
-      alias,
-      history,
+      target: `alias ${alias}`,
+      reached: reachedAlias(history, version),
       approvals: await this.store.listApprovals(project, name, version),
       actor,
       role: options.role ?? null,
       automatic: options.automatic ? { reason } : undefined,
     });
-    if (decision.verdict !== "pass") {
-      const failed = decision.checks.filter((c) => c.outcome !== "pass").map((c) => `${c.check} (${c.detail})`);
-      throw new ForbiddenError(`rollback of ${alias} to ${name}@${version} refused: ${failed.join("; ")}`, {
-        decision,
-      });
-    }
+    refuseRollback(decision, alias, v);
     return this.moveAlias(actor, project, v, alias, "rollback", reason, decision);
+  }
+
+  /**
+   * The rollback rule for an endpoint that pins a prompt version: endpoint decisions are not kept per
+   * endpoint, so "passed" means the policies governing the endpoint pass for it now. ForbiddenError
+   * when refused.
+   */
+  async checkPinnedRollback(
+    project: string,
+    ref: string,
+    endpoint: string,
+    who: { actor: string; role: string | null },
+  ): Promise<void> {
+    const v = await this.resolve(project, ref);
+    const now = await this.decide(project, v, { kind: "endpoint", name: endpoint });
+    const decision = decidePromptRollback({
+      version: v,
+      target: `endpoint ${endpoint}`,
+      reached: now.verdict === "pass" ? `the policies governing endpoint ${endpoint} pass for it` : null,
+      approvals: await this.store.listApprovals(project, v.name, v.version),
+      actor: who.actor,
+      role: who.role,
+    });
+    refuseRollback(decision, `endpoint ${endpoint}`, v);
   }
 
   /** The version `alias` pointed at before its current one, or null. */
