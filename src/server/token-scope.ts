@@ -10,8 +10,13 @@ import type { AnyRoute } from "./route-kit.js";
 
 const MLFLOW_REGISTRY = /\/(registered-models|model-versions)(\/|$)/;
 
+/** A run's own step inputs and outputs, which its remote steps' agent moves (the run's token only). */
+const RUN_BLOBS = /^\/api\/v1\/projects\/:project\/pipeline-runs\/:id\/blobs(\/|$)/;
+
 export function isTrackingRoute(route: AnyRoute): boolean {
   const url = route.url;
+  // A Slurm or Kubernetes step under step_token: tracking still needs its inputs and outputs.
+  if (RUN_BLOBS.test(url)) return true;
   if (url.startsWith("/api/2.0/mlflow-artifacts/")) return true;
   if (url.startsWith("/api/2.0/mlflow/")) return !MLFLOW_REGISTRY.test(url);
   return route.tags.includes("tracking");
