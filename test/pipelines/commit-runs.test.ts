@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { postgresAvailable, STORE_KINDS, type StoreKind } from "../helpers/stores.js";
 import { cli } from "./cli.js";
 
 const SECRET = "commit-hook-secret";
@@ -20,6 +21,14 @@ const P = "/api/v1/projects/commits";
 /** The spec at each commit: the step prints which spec ran and the code file it read. */
 const spec = (label: string, policies = "") => `project: commits
 pipelines:
+  flaky:
+    steps:
+      once:
+        run: test -f "$FLAG" && echo "retried spec ${label}, code $(cat msg.txt)"
+        env:
+          FLAG: \${{ params.flag }}
+    params:
+      flag: /nonexistent
   build:
     triggers:
       - git: { branch: main }
@@ -60,7 +69,12 @@ interface RunWire {
   steps: Array<{ name: string; status: string; error: string | null }>;
 }
 
-describe("runs execute a commit", () => {
+for (const store of STORE_KINDS) {
+  const suite = store === "postgres" && !postgresAvailable() ? describe.skip : describe;
+  suite(`runs execute a commit [${store}]`, () => commitRuns(store));
+}
+
+function commitRuns(store: StoreKind) {
   let t: TestServer;
   let root: string;
   let work: string;
@@ -103,7 +117,7 @@ describe("runs execute a commit", () => {
   };
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ store });
     root = mkdtempSync(join(tmpdir(), "cache-commits-"));
     work = join(root, "work");
     mkdirSync(work);
@@ -224,6 +238,24 @@ describe("runs execute a commit", () => {
     expect(refused.status).toBe(403);
   });
 
+  it("a retried run of a commit checks the commit out again (its checkout was removed when it ended)", async () => {
+    const flag = join(root, "flag");
+    const started = await t.api<RunWire>("POST", `${P}/pipelines/flaky/runs`, {
+      at: commits[1],
+      workspace: work,
+      params: { flag },
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const failed = await wait(started.body.id);
+    expect(failed.status).toBe("failed");
+    expect(existsSync(failed.workspace!)).toBe(false);
+    writeFileSync(flag, "");
+    expect((await t.api("POST", `${P}/pipeline-runs/${failed.id}/retry`)).status).toBe(200);
+    const retried = await wait(failed.id);
+    expect(retried.status, JSON.stringify(retried.steps)).toBe("succeeded");
+    expect(await logOf(retried.id, "once")).toContain("retried spec two, code two");
+  });
+
   it("fetches from the spec's repository: when the caller's folder is not on the server", async () => {
     const polled = commits[2]!; // pushed to origin.git by the poll test
     const withRepo = `${spec("folder")}repository: ${join(root, "origin.git")}\n`;
@@ -251,4 +283,4 @@ describe("runs execute a commit", () => {
     expect(ext.status).toBe(400);
     expect(ext.body.error.message).toContain("an https:// URL or an absolute folder on the server");
   });
-});
+}
