@@ -14,13 +14,12 @@
  * written into the repository: only the HTTP exchanges.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MLFLOW_COMMIT, mlflowPython } from "../test/helpers/mlflow.js";
-import { linearClassifierOnnx } from "../test/helpers/onnx-models.js";
+import { fixtureModelFiles, MLFLOW_COMMIT, mlflowPython } from "../test/helpers/mlflow.js";
 import { idsInOrder, normalize, type Exchange, type Recording } from "../test/tracking/mlflow-replay.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "test", "fixtures", "mlflow");
@@ -160,12 +159,7 @@ async function main(): Promise<void> {
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   try {
     await waitFor(`http://127.0.0.1:${port}/health`, server, 120);
-    const model2 = join(work, "model2");
-    mkdirSync(model2);
-    const onnx = (bias: number) =>
-      linearClassifierOnnx({ features: ["distance", "dep_hour"], weights: [0.001, 0.1], bias });
-    writeFileSync(join(work, "model.onnx"), onnx(-1));
-    writeFileSync(join(model2, "model.onnx"), onnx(-2));
+    const files = fixtureModelFiles(work);
     for (const name of Object.keys(SCRIPTS)) {
       const start = proxyLog.length;
       // Not spawnSync: the proxy answering the script lives on this event loop.
@@ -173,9 +167,7 @@ async function main(): Promise<void> {
         env: {
           ...env,
           MLFLOW_TRACKING_URI: proxyUrl,
-          MODEL_FILE: join(work, "model.onnx"),
-          MODEL2_DIR: model2,
-          NOTES_FILE: join(work, "notes.txt"),
+          ...files,
         },
         cwd: work,
       });

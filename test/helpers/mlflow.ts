@@ -18,6 +18,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { linearClassifierOnnx } from "./onnx-models.js";
 
 export const MLFLOW_COMMIT = "18dc54fb";
 export const SYSTEM_PYTHON = "/usr/bin/python3";
@@ -148,4 +149,18 @@ export function sklearnPython(): { python: string } | { reason: string } {
   return {
     reason: `${SYSTEM_PYTHON} cannot import sklearn, cloudpickle and yaml (apt-get install python3-sklearn python3-cloudpickle python3-yaml): ${why}`,
   };
+}
+
+/**
+ * The ONNX files the registry fixture script logs (MODEL_FILE, MODEL2_DIR/model.onnx): two small
+ * classifiers, written into `dir`. Returns the environment that script reads.
+ */
+export function fixtureModelFiles(dir: string): { MODEL_FILE: string; MODEL2_DIR: string } {
+  const model2 = join(dir, "model2");
+  mkdirSync(model2, { recursive: true });
+  const onnx = (bias: number) =>
+    linearClassifierOnnx({ features: ["distance", "dep_hour"], weights: [0.001, 0.1], bias });
+  writeFileSync(join(dir, "model.onnx"), onnx(-1));
+  writeFileSync(join(model2, "model.onnx"), onnx(-2));
+  return { MODEL_FILE: join(dir, "model.onnx"), MODEL2_DIR: model2 };
 }

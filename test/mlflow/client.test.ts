@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mlflowPython, SYSTEM_PYTHON } from "../helpers/mlflow.js";
+import { fixtureModelFiles, mlflowPython, SYSTEM_PYTHON } from "../helpers/mlflow.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { predict } from "../serving/helpers.js";
 import { asRecords, logDirectory, makeSklearnModel, oipColumns, registerSource } from "./helpers.js";
@@ -71,6 +71,19 @@ describe.skipIf("reason" in mlflow)("the real MLflow 2.12 client and scoring ser
     else process.env.PYTHONPATH = savedPath;
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  it("runs the fixture scripts recorded against the real MLflow server unchanged: training, MlflowClient, registry", async () => {
+    const files = fixtureModelFiles(dir);
+    for (const script of ["train", "client", "registry"]) {
+      const run = await runClient(t, join(SCRIPTS, `${script}.py`), files);
+      expect([script, run.status, run.stderr.split("\n").slice(-5).join("\n")]).toEqual([
+        script,
+        0,
+        expect.any(String),
+      ]);
+      expect(run.stdout).toMatch(/^ok/m);
+    }
+  }, 300_000);
 
   it("log_model → register_model → alias → pyfunc.load_model('models:/…@alias').predict equals sklearn; a plain file registers", async () => {
     const run = await runClient(t, join(SCRIPTS, "models.py"));
