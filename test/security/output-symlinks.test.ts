@@ -39,6 +39,16 @@ pipelines:
 `;
 }
 
+/** Applies `source`, runs its pipeline `steal`, and checks the log never shows the admin token. */
+async function steal(t: TestServer, source: string, workspace: string) {
+  const adminToken = readFileSync(join(t.home, "admin.token"), "utf8").trim();
+  await applySpec(t, "links", source, workspace);
+  const run = await runPipeline(t, "links", "steal");
+  const logs = await runLogs(t, "links", run.id);
+  expect(logs).not.toContain(adminToken);
+  return { run, logs };
+}
+
 describe("a step's output cannot be a link to the server's files", () => {
   let t: TestServer;
   const dirs: string[] = [];
@@ -50,13 +60,9 @@ describe("a step's output cannot be a link to the server's files", () => {
   for (const how of ["file", "dir", "inside", "parent", "metrics"] as const) {
     it(`refuses ${how === "inside" ? "links inside an output" : how === "metrics" ? "a metrics file that is a link" : `an output whose ${how} is a link`} into the home`, async () => {
       t ??= await startTestServer();
-      const adminToken = readFileSync(join(t.home, "admin.token"), "utf8").trim();
       const workspace = mkdtempSync(join(tmpdir(), "trust-links-"));
       dirs.push(workspace);
-      await applySpec(t, "links", spec(t.home, how), workspace);
-      const run = await runPipeline(t, "links", "steal");
-      const logs = await runLogs(t, "links", run.id);
-      expect(logs).not.toContain(adminToken);
+      const { run, logs } = await steal(t, spec(t.home, how), workspace);
       const plant = run.steps.find((s) => s.name === "plant")!;
       if (how === "inside") {
         // Links inside an output are left out; the output's real files are kept.
@@ -80,13 +86,11 @@ describe("a project folder's paths cannot lead the server out of it", () => {
 
   it("refuses a path input that a step turned into a link to the server's files", async () => {
     t = await startTestServer();
-    const adminToken = readFileSync(join(t.home, "admin.token"), "utf8").trim();
     const workspace = mkdtempSync(join(tmpdir(), "trust-links-"));
     dirs.push(workspace);
     // Steps run with the project folder writable: the first plants the link, the second names it.
-    await applySpec(
+    const { run, logs } = await steal(
       t,
-      "links",
       `project: links
 pipelines:
   steal:
@@ -100,19 +104,14 @@ pipelines:
 `,
       workspace,
     );
-    const run = await runPipeline(t, "links", "steal");
-    const logs = await runLogs(t, "links", run.id);
-    expect(logs).not.toContain(adminToken);
     const show = run.steps.find((s) => s.name === "show")!;
     expect(show.status, logs).toBe("failed");
     expect(show.error).toMatch(/evil.*symbolic link.*leaves the project folder/);
   });
 
   it("refuses a project folder that holds the server's home", async () => {
-    const adminToken = readFileSync(join(t.home, "admin.token"), "utf8").trim();
-    await applySpec(
+    const { run, logs } = await steal(
       t,
-      "links",
       `project: links
 pipelines:
   steal:
@@ -123,9 +122,6 @@ pipelines:
 `,
       t.home,
     );
-    const run = await runPipeline(t, "links", "steal");
-    const logs = await runLogs(t, "links", run.id);
-    expect(logs).not.toContain(adminToken);
     expect(run.steps[0]!.status, logs).toBe("failed");
     expect(run.steps[0]!.error).toMatch(/server's own files/);
   });
