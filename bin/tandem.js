@@ -14,10 +14,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const builtMarker = join(root, "dist", ".built");
 const sources = join(root, "src");
 
-/** The first file under `dir` modified after `time`, or null. */
+/** Test files are not built into dist/ (scripts/build-dist.mjs), so editing one leaves dist/ current. */
+const notBuilt = (name) => name.endsWith(".test.ts");
+
+/** The first file under `dir` that dist/ is built from, modified after `time`, or null. */
 function newerFile(dir, time) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
+    if (!entry.isDirectory() && notBuilt(entry.name)) continue;
     const found = entry.isDirectory() ? newerFile(full, time) : statSync(full).mtimeMs > time ? full : null;
     if (found) return found;
   }

@@ -1,6 +1,7 @@
 /**
  * Starts a listening server with its background loops, and stops it cleanly on SIGINT/SIGTERM.
  */
+import { setMaxListeners } from "node:events";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import { createServices, type OpenedServices } from "../main.js";
@@ -51,6 +52,9 @@ export async function listenUntilStopped(options: {
   const hostForUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
   const url = `http://${hostForUrl}:${port}`;
   const abort = new AbortController();
+  // Every background loop listens for the stop (a dozen and growing): past Node's default of 10 it
+  // printed a MaxListenersExceededWarning at each start, which reads like a leak and is not one.
+  setMaxListeners(0, abort.signal);
   options.startLoops(abort.signal, url);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));

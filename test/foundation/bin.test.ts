@@ -50,6 +50,18 @@ describe("bin/tandem.js", () => {
     expect(launch({ TANDEM_BUILD_NOTICE_GIVEN: "1" }).stderr).toBe("");
   });
 
+  it("ignores a newer test file: tests are not built into dist/", () => {
+    const past = new Date(Date.now() - 120_000);
+    utimesSync(join(tree, "src/cli/index.ts"), past, past);
+    utimesSync(built, new Date(), new Date(Date.now() - 60_000));
+    writeFileSync(join(tree, "src/cli/index.test.ts"), "// a test\n");
+    expect(launch()).toEqual({ code: 0, stdout: "dist\n", stderr: "" });
+    writeFileSync(join(tree, "src/cli/more.ts"), "export {};\n");
+    expect(launch().stderr).toMatch(/^tandem: src\/cli\/more\.ts is newer than dist\//);
+    rmSync(join(tree, "src/cli/more.ts"));
+    rmSync(join(tree, "src/cli/index.test.ts"));
+  });
+
   it("runs the TypeScript sources through tsx with TANDEM_FROM_SOURCE=1, and their exit code", () => {
     expect(launch({ TANDEM_FROM_SOURCE: "1" })).toEqual({ code: 3, stdout: "src\n", stderr: "" });
   });

@@ -3,7 +3,8 @@
  * a server for a team, and kept fixed here with the real binary:
  * - `tandem server` on a home that does not exist yet (the README's `npx tandem server` in a fresh
  *   clone) starts, instead of failing on the SQLite server lock beside a database not yet made;
- * - `tandem run` without a pipeline name says which pipelines tandem.yaml has.
+ * - `tandem run` without a pipeline name says which pipelines tandem.yaml has;
+ * - the server starts without a Node warning on stderr.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -37,6 +38,9 @@ describe("a newcomer's first day", () => {
       const token = readFileSync(join(home, "admin.token"), "utf8").trim();
       const me = await fetch(`${url}/api/v1/projects`, { headers: { authorization: `Bearer ${token}` } });
       expect(me.status).toBe(200);
+      // No Node warning at start (a dozen background loops on one stop signal printed
+      // MaxListenersExceededWarning, which reads like a leak).
+      expect(stderr).not.toMatch(/Warning/);
     } finally {
       child.kill("SIGTERM");
     }
