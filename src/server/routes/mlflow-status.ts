@@ -41,7 +41,9 @@ export function mlflowEndpointRows(routes: AnyRoute[]): Row[] {
     const key = `${r.method} ${r.url}`;
     if (!isMlflow(r.url) || later.has(key)) continue;
     const note = PARTIAL[key];
-    rows.push({ method: r.method, path: r.url, status: note ? "partial" : "supported", note: note ?? r.summary });
+    // The part URLs are Tandem's own endpoint (MLflow's are its store's presigned URLs): say so.
+    const own = r.url.includes("/mpu/parts/") ? "Tandem's own (the part URLs mpu/create hands out). " : "";
+    rows.push({ method: r.method, path: r.url, status: note ? "partial" : "supported", note: note ?? own + r.summary });
   }
   for (const [method, path, rpc, area] of MLFLOW_LATER_ENDPOINTS)
     rows.push({ method, path, status: "501", note: `MLflow's ${rpc} (${area}), newer than 2.12.` });
