@@ -1,0 +1,239 @@
+/**
+ * LLM benchmarks (issue 19):
+ * - Endpoint overhead: an LLM endpoint (`tandem server`, auth, prompt rendering, prediction log and
+ *   span on) in front of a zero-latency OpenAI-compatible STAND-IN (examples/llm/standin/server.mjs),
+ *   against calling the stand-in directly; autocannon at 32 connections. Reported: p50 added (ms)
+ *   and throughput ratio (target: ≤ 1 ms added, ≥ 0.7×).
+ * - OTLP ingest: protobuf bodies of 512 spans made by the real OpenTelemetry SDK and exporter,
+ *   posted to `POST /v1/traces` (4 at a time), in spans per second, against the raw insert rate of
+ *   the store (the same spans, decoded beforehand, stored in-process through TraceService.ingest —
+ *   GenAI mapping and insert, one transaction per body — with no HTTP, auth or decoding).
+ *
+ *   npm run bench -- llm [--seconds 10] [--connections 32] [--rounds 3] [--otlp-requests 40]
+ *
+ * The servers run in their own processes, the load generator in this one. Figures are medians over
+ * the rounds. Measure on an idle machine: the numbers are meaningless under other load.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import autocannon from "autocannon";
+import { loadConfig } from "../../src/config.js";
+import { createServices } from "../../src/main.js";
+import { decodeProtobuf } from "../../src/server/otlp/decode.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const SECONDS = flag("seconds", 10);
+const CONNECTIONS = flag("connections", 32);
+const ROUNDS = flag("rounds", 3);
+const OTLP_REQUESTS = flag("otlp-requests", 40);
+const SPANS_PER_BODY = 512;
+const PROJECT = "bench";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+function emit(measure: string, tandem: number, baseline: number | null, unit: string, ratio: number | null) {
+  process.stdout.write(`${JSON.stringify({ bench: "llm", measure, tandem, baseline, unit, ratio })}\n`);
+}
+
+function start(
+  argv: string[],
+  env: Record<string, string>,
+  pattern: RegExp,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, argv, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = pattern.exec(out);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.on("exit", (code) => reject(new Error(`${argv.join(" ")} exited with ${code}: ${err.slice(-500)}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+}
+
+async function drive(url: string, headers: Record<string, string>, body: string) {
+  const r = await autocannon({
+    url,
+    method: "POST",
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+  if (r.errors || r.non2xx) throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+  return { rps: r.requests.average, p50: r.latency.p50 };
+}
+
+async function api(base: string, token: string, method: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** Protobuf bodies as the real SDK exports them: SPANS_PER_BODY spans each, caught by a local listener. */
+async function otlpBodies(count: number): Promise<Buffer[]> {
+  const bodies: Buffer[] = [];
+  const sink = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req
+      .on("data", (c: Buffer) => chunks.push(c))
+      .on("end", () => {
+        bodies.push(Buffer.concat(chunks));
+        res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+      });
+  });
+  await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
+  const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/traces` });
+  const provider = new NodeTracerProvider({
+    spanProcessors: [
+      new BatchSpanProcessor(exporter, { maxExportBatchSize: SPANS_PER_BODY, maxQueueSize: SPANS_PER_BODY * 4 }),
+    ],
+  });
+  const tracer = provider.getTracer("bench");
+  while (bodies.length < count) {
+    for (let i = 0; i < SPANS_PER_BODY; i++) {
+      const span = tracer.startSpan(`chat gpt-4o-mini ${i}`, {
+        attributes: {
+          "gen_ai.operation.name": "chat",
+          "gen_ai.request.model": "gpt-4o-mini",
+          "gen_ai.usage.input_tokens": 100 + i,
+          "gen_ai.usage.output_tokens": 20,
+        },
+      });
+      span.end();
+    }
+    await provider.forceFlush();
+  }
+  await provider.shutdown();
+  sink.close();
+  return bodies.slice(0, count);
+}
+
+async function main(): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), "llm-bench-"));
+  const standin = await start([join(root, "examples/llm/standin/server.mjs"), "0"], {}, /(http:\S+)/);
+  const tandem = await start(
+    [join(root, "bin/tandem.js"), "server", "--port", "0"],
+    { TANDEM_HOME: join(home, "home"), TANDEM_OUTBOUND_ALLOW: "127.0.0.1", TANDEM_LOG_LEVEL: "warn" },
+    /listening on (http:\/\/\S+)/,
+  );
+  try {
+    const token = readFileSync(join(home, "home", "admin.token"), "utf8").trim();
+    const P = `/api/v1/projects/${PROJECT}`;
+    await api(tandem.url, token, "POST", `${P}/prompts/support/versions`, {
+      messages: [
+        { role: "system", content: "You answer questions about {{ product }}." },
+        { role: "user", content: "{{ input }}" },
+      ],
+      params: { model: "standin-1" },
+    });
+    await api(tandem.url, token, "PUT", `${P}/prompts/support/aliases/production`, { version: 1 });
+    const spec = `project: ${PROJECT}\nendpoints:\n  bot:\n    llm: { upstream: "${standin.url}", model: standin-1, prompt: support@production }\n`;
+    await api(tandem.url, token, "POST", `${P}/specs`, { source: spec, file: "tandem.yaml" });
+
+    // The same question both ways: rendered by Tandem, or sent already rendered to the stand-in.
+    const viaTandem = JSON.stringify({
+      messages: [{ role: "user", content: "where is my parcel?" }],
+      metadata: { variables: { product: "Parcelly" } },
+    });
+    const direct = JSON.stringify({
+      model: "standin-1",
+      messages: [
+        { role: "system", content: "You answer questions about Parcelly." },
+        { role: "user", content: "where is my parcel?" },
+      ],
+    });
+    const headers = { authorization: `Bearer ${token}`, "x-tandem-project": PROJECT };
+    const endpointUrl = `${tandem.url}/v1/endpoints/bot/chat/completions`;
+    // The endpoint loads on the server's next sync after apply: wait for its first answer.
+    for (let i = 0; ; i++) {
+      const res = await fetch(endpointUrl, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: viaTandem,
+      });
+      if (res.ok) break;
+      if (i > 300) throw new Error(`the endpoint never answered: HTTP ${res.status} ${await res.text()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await drive(endpointUrl, headers, viaTandem); // warm-up: JIT both paths
+    const t: Array<{ rps: number; p50: number }> = [];
+    const d: Array<{ rps: number; p50: number }> = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      d.push(await drive(`${standin.url}/chat/completions`, {}, direct));
+      t.push(await drive(endpointUrl, headers, viaTandem));
+    }
+    const tp50 = median(t.map((x) => x.p50));
+    const dp50 = median(d.map((x) => x.p50));
+    emit("endpoint_p50_added_ms", round3(tp50 - dp50), null, "ms", null);
+    const trps = median(t.map((x) => x.rps));
+    const drps = median(d.map((x) => x.rps));
+    emit("endpoint_throughput", round3(trps), round3(drps), "req/s", round3(trps / drps));
+
+    const bodies = await otlpBodies(OTLP_REQUESTS);
+    const spans = bodies.reduce((n, b) => n + decodeProtobuf(b).length, 0);
+    const started = performance.now();
+    let next = 0;
+    const poster = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const res = await fetch(`${tandem.url}/v1/traces`, {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/x-protobuf" },
+          body,
+        });
+        if (!res.ok) throw new Error(`OTLP: HTTP ${res.status} ${await res.text()}`);
+      }
+    };
+    await Promise.all([poster(), poster(), poster(), poster()]);
+    const ingest = spans / ((performance.now() - started) / 1000);
+
+    // The raw insert rate of the same store kind (SQLite), in this process: decoded spans to the store.
+    const opened = await createServices(loadConfig({ TANDEM_HOME: join(home, "raw"), TANDEM_LOG_LEVEL: "warn" }));
+    try {
+      const decoded = bodies.map((b) => decodeProtobuf(b));
+      const rawStarted = performance.now();
+      for (const batch of decoded) await opened.services.llm.traces.ingest(PROJECT, batch);
+      const raw = spans / ((performance.now() - rawStarted) / 1000);
+      emit("otlp_ingest_protobuf", Math.round(ingest), Math.round(raw), "spans/s", round3(ingest / raw));
+    } finally {
+      await opened.close();
+    }
+  } finally {
+    await stop(tandem.child);
+    await stop(standin.child);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+await main();
