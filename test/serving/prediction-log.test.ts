@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PredictionLogEntry } from "../../src/core/serving/model.js";
 import { PredictionLogger } from "../../src/core/serving/prediction-log.js";
+import { LATENCY_BOUNDS_MS } from "../../src/core/serving/slo.js";
 import { PredictionLogThread } from "../../src/stores/metadata/prediction-log-thread.js";
 import { SqlPredictionLogStore } from "../../src/stores/metadata/serving-store.js";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
@@ -53,7 +54,10 @@ describeStores("prediction log", (getStore) => {
     expect(primary).toMatchObject({ version: 1, requests: 40, errors: 0 });
     expect(primary.p95Ms).toBeLessThanOrEqual(5);
     expect(canary).toMatchObject({ version: 2, requests: 10, errors: 3 });
-    expect(canary.p95Ms).toBe(50);
+    // Seven successes at 40 ms, all in the (30, 50] bucket: p95 is interpolated inside it (30 + 20 × 6.65/7).
+    expect(canary.p95Ms).toBeCloseTo(49, 10);
+    expect(canary.latencyHist[LATENCY_BOUNDS_MS.indexOf(50)]).toBe(7);
+    expect(canary.latencyHist.reduce((a, b) => a + b, 0)).toBe(7);
 
     const unknown = await log.addFeedback([
       { predictionId: "a1", project: "p", endpoint: "e", label: 1, at: now },
