@@ -6,6 +6,9 @@
  *   npm run bench -- executors            # 100 steps of sleep 1
  *   npm run bench -- executors --quick    # 10 steps
  *
+ * It also reports the Kubernetes executor's dispatch overhead per step on the stand-in API server
+ * (kubernetes.ts; informational).
+ *
  * Tandem is measured from "start run" to "run finished" on a listening server (the step agent on the
  * node fetches nothing here but reports through the job's output). Both sides run as the same step
  * user with --export=NONE. Goal (issue 17): ratio ≤ 1.2. Needs root and a built dist/ (the agent).
@@ -16,6 +19,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { startServer } from "../../src/server/listen.js";
+import { kubernetesDispatchOverhead } from "./kubernetes.js";
 
 const quick = process.argv.includes("--quick");
 const STEPS = quick ? 10 : 100;
@@ -69,6 +73,9 @@ async function timeTandem(root: string): Promise<number> {
     await server.stop();
   }
 }
+
+// Kubernetes first: it needs no cluster (the stand-in API server), so it reports even without Slurm.
+console.log(JSON.stringify(await kubernetesDispatchOverhead(quick ? 10 : 100)));
 
 const root = mkdtempSync("/tmp/slurm-bench-");
 chmodSync(root, 0o711);

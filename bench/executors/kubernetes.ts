@@ -1,0 +1,64 @@
+/**
+ * Kubernetes dispatch overhead (informational, issue 17): what KubernetesExecutor adds per step
+ * against the stand-in API server of the contract tests (test/helpers/kubernetes-standin.ts), whose
+ * Jobs finish at once: create the Secret and the Job, follow the watch, read the pod and its log,
+ * delete the Secret. A real cluster adds scheduling and image pulls, which this does not measure.
+ */
+import { cpus, loadavg } from "node:os";
+import type { StepJob } from "../../src/core/pipelines/ports.js";
+import { KubeApi } from "../../src/executors/kubernetes/kube-api.js";
+import { KubernetesExecutor } from "../../src/executors/kubernetes/kubernetes-executor.js";
+import { KubernetesStandIn } from "../../test/helpers/kubernetes-standin.js";
+
+export async function kubernetesDispatchOverhead(steps: number): Promise<Record<string, unknown>> {
+  const standIn = await new KubernetesStandIn().start();
+  standIn.stepMs = 0;
+  const report = (nonce: string) => `::tandem-result-${nonce}:: {"outcome":"succeeded","exitCode":0,"outputs":{}}`;
+  standIn.scenario = (job) => ({ kind: "succeed", log: [report(String(job.metadata.labels["tandem.dev/step-id"]))] });
+  const executor = new KubernetesExecutor({
+    api: KubeApi.forServer(standIn.url),
+    defaults: { namespace: "bench", agentCommand: "tandem", ttlSecondsAfterFinished: 60 },
+    agent: {
+      jobFor: (job) => ({ nonce: job.stepId, json: "{}" }),
+      parseReport: (nonce, line) =>
+        line.startsWith(`::tandem-result-${nonce}:: `) ? { outcome: "succeeded", exitCode: 0, outputs: {} } : null,
+    },
+    pollMs: 20,
+  });
+  const job = (i: number): StepJob => ({
+    runId: `benchrun${i}`,
+    stepId: `s${i}`,
+    attempt: 1,
+    project: "bench",
+    pipeline: "p",
+    stepName: `s${i}`,
+    execution: { executor: "kubernetes", image: "busybox", slurm: {}, kubernetes: {} },
+    resources: {},
+    workdir: `/tandem/work/${i}`,
+    workspace: null,
+    script: "true",
+    inputs: [],
+    outputs: [],
+    env: { TANDEM_URL: "http://tandem", TANDEM_TOKEN: "t" },
+    signal: new AbortController().signal,
+    onOutput: () => undefined,
+  });
+  try {
+    const started = performance.now();
+    for (let i = 0; i < steps; i++) {
+      const result = await executor.run(job(i));
+      if (result.outcome !== "succeeded") throw new Error(`step ${i}: ${result.error}`);
+    }
+    const perStep = (performance.now() - started) / steps;
+    return {
+      bench: "executors",
+      measure: `Kubernetes dispatch per step, ${steps} steps one after another on the stand-in API server (${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)})`,
+      tandem: Number(perStep.toFixed(1)),
+      baseline: null,
+      unit: "ms",
+      ratio: null,
+    };
+  } finally {
+    await standIn.stop();
+  }
+}
