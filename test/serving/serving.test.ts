@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { brokenClassifierOnnx, linearClassifierOnnx, linearRegressorOnnx } from "../helpers/onnx-models.js";
 import { postgresAvailable, type StoreKind } from "../helpers/stores.js";
+import { cli } from "../pipelines/cli.js";
 import { predict, registerOnnx, setAlias, settle, startServingServer } from "./helpers.js";
 
 const FEATURES = ["tenure", "charges", "calls"];
@@ -277,13 +278,28 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       const after = await t.api<{
         primary_version: number;
         canary_version: number | null;
-        events: Array<{ kind: string; severity: string }>;
+        events: Array<{ kind: string; severity: string; message: string; details: Record<string, unknown> }>;
         deployments: Array<{ version: number; outcome: string }>;
       }>("GET", `/api/v1/projects/${P}/endpoints/churn`);
       expect(after.body.primary_version).toBe(1);
       // The broken version left the canary slot; the canary alias (challenger@2) has it again.
       expect(after.body.canary_version).toBe(2);
-      expect(after.body.events.some((e) => e.kind === "slo_breach" && e.severity === "critical")).toBe(true);
+      const breach = after.body.events.find((e) => e.kind === "slo_breach" && e.severity === "critical");
+      // The event names the SLO, both values, the sample sizes and the p-value; so does the CLI.
+      expect(breach?.message).toMatch(
+        /^rollout of churn@3 broke its error rate SLO: canary 100\.0% \((\d+) of \1 requests\) vs primary 0\.0% \(0 of \d+\), two-proportion p = [\d.e-]+: more than the allowed \+10\.0 points; traffic returned to churn@1$/,
+      );
+      expect(breach?.details).toMatchObject({
+        slo: "error_rate",
+        canary_value: 1,
+        primary_value: 0,
+        significance: 0.05,
+      });
+      const shown = await cli(["endpoints", "show", "churn", "--project", P], {
+        env: { TANDEM_URL: t.url, TANDEM_TOKEN: t.adminToken },
+      });
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain(breach!.message);
       expect(after.body.deployments.find((d) => d.version === 3)!.outcome).toBe("failed");
       // Alias and traffic agree again.
       expect((await t.services.registry.resolve(P, "churn@champion")).version).toBe(1);
