@@ -5,10 +5,12 @@
  * exit codes from sacct; an impossible request fails with Slurm's reason; cancel is scancel.
  */
 import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sacctByName, slurmCluster } from "../helpers/slurm.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { sandbox } from "../pipelines/helpers.js";
 
 const missing = slurmCluster();
 
@@ -69,6 +71,18 @@ const SPEC = `pipelines:
       huge:
         run: echo never
         resources: { cpu: 64 }
+      slowpoke:
+        run: sleep 60
+        timeout: 3s
+  busy:
+    executor: slurm
+    steps:
+      one:
+        run: sleep 3
+        resources: { cpu: ${cpus().length} }
+      two:
+        run: sleep 3
+        resources: { cpu: ${cpus().length} }
   slow:
     executor: slurm
     steps:
@@ -167,6 +181,8 @@ describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
       expect(steps.huge!.status).toBe("failed");
       expect(steps.huge!.error).toMatch(/^Slurm cannot run this job: PartitionConfig \(the request exceeds/);
       expect(await logs(run.id, "huge")).toContain("waiting for Slurm: PartitionConfig");
+      expect(steps.slowpoke!.status).toBe("failed");
+      expect(steps.slowpoke!.error).toBe("timed out after 3000 ms");
     },
   );
 
@@ -174,6 +190,16 @@ describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
     const source = "pipelines:\n  v:\n    executor: slurm\n    steps:\n      a:\n        run: echo hi\n";
     const ok = await server.api<{ warnings: unknown[] }>("POST", "/api/v1/projects/default/specs/validate", { source });
     expect(ok.body.warnings).toEqual([]);
+    // Without a listening server (the embedded CLI), nodes would have no API to fetch inputs from.
+    const embedded = await sandbox();
+    try {
+      const res = await embedded.opened.services.pipelines.check("default", { source, workspace: null });
+      expect(res.warnings.map((w) => w.message)).toEqual([
+        "executor slurm cannot run here: the server's URL is not known (run tandem server, or set TANDEM_URL), so nodes cannot fetch inputs",
+      ]);
+    } finally {
+      await embedded.close();
+    }
     const hidden = mkdtempSync("/tmp/slurm-hidden-");
     const blocked = await startTestServer({ env: { TANDEM_SLURM_DIR: join(hidden, "inner") } });
     try {
@@ -190,6 +216,14 @@ describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
       await blocked.stop();
       rmSync(hidden, { recursive: true, force: true });
     }
+  });
+
+  it("shows on the step why Slurm keeps it waiting", { timeout: 120_000 }, async () => {
+    const run = await settle(await start("busy"));
+    expect(run.status).toBe("succeeded");
+    // Both ask for every CPU of the one node: whichever is second waits for the first.
+    const waited = (await logs(run.id, "one")) + (await logs(run.id, "two"));
+    expect(waited).toMatch(/waiting for Slurm: (Resources|Priority)/);
   });
 
   it("cancels with scancel", { timeout: 120_000 }, async () => {

@@ -4,24 +4,23 @@
  * `::tandem-result-<nonce>:: {JobResult}` at the end of its output. The nonce is not in the step's
  * environment, so what the step prints cannot pass for the agent's report.
  */
-import type { JobInput, JobOutput, JobResult, StepJob } from "../../core/pipelines/ports.js";
+import type { JobResult, StepJob } from "../../core/pipelines/ports.js";
 
-export interface AgentJob {
-  nonce: string;
-  runId: string;
-  stepId: string;
-  attempt: number;
-  /** The step's private directory on the node; its parent is the run's directory, the step user's. */
-  workdir: string;
-  /** The project folder, when the node sees it at the same path (shared filesystem); else null. */
-  workspace: string | null;
-  script: string;
-  inputs: JobInput[];
-  outputs: JobOutput[];
-  env: Record<string, string>;
-  metricsFile?: string;
-  timeoutMs?: number;
-}
+/** The step attempt as the agent runs it (the workdir's parent is the run's directory, the step user's). */
+export type AgentJob = Pick<
+  StepJob,
+  | "runId"
+  | "stepId"
+  | "attempt"
+  | "workdir"
+  | "workspace"
+  | "script"
+  | "inputs"
+  | "outputs"
+  | "env"
+  | "metricsFile"
+  | "timeoutMs"
+> & { nonce: string };
 
 /** What the agent needs of a step attempt; `env` may be rewritten by the executor (see KubernetesExecutor). */
 export function agentJobFor(job: StepJob, nonce: string, env: Record<string, string> = job.env): AgentJob {

@@ -27,7 +27,8 @@ const validationWire = z.object({
 
 const ref = (name: string, version: string) => `${name}@${version}`;
 
-function bodyStream(request: { body: unknown; raw: Readable }): Readable {
+/** An octet-stream upload's body as a stream, whichever way Fastify parsed it. */
+export function bodyStream(request: { body: unknown; raw: Readable }): Readable {
   const body = request.body;
   if (body instanceof Readable) return body;
   if (Buffer.isBuffer(body) || typeof body === "string") return Readable.from([Buffer.from(body)]);

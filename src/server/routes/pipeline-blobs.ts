@@ -4,18 +4,11 @@
  *   GET   …/pipeline-runs/R/blobs/SHA   → octet-stream (an input or output of run R)
  *   POST  …/pipeline-runs/R/blobs       octet-stream body → {sha256, size} (while R is active)
  */
-import { Readable } from "node:stream";
 import { z } from "zod";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
+import { bodyStream } from "./data.js";
 
 const BASE = "/api/v1/projects/:project/pipeline-runs/:id/blobs";
-
-function bodyStream(request: { body: unknown; raw: Readable }): Readable {
-  const body = request.body;
-  if (body instanceof Readable) return body;
-  if (Buffer.isBuffer(body) || typeof body === "string") return Readable.from([Buffer.from(body)]);
-  return request.raw;
-}
 
 export const pipelineBlobRoutes: AnyRoute[] = [
   defineRoute({
