@@ -5,6 +5,7 @@
 import type { TandemApi } from "./api.js";
 import { projectPath } from "./context.js";
 import { info } from "./output.js";
+import { colourOn, paint, type Style } from "./colour.js";
 
 export interface StepWire {
   id: string;
@@ -40,16 +41,18 @@ function seconds(s: StepWire): string {
   return ` (${((s.finished_at - s.started_at) / 1000).toFixed(1)}s)`;
 }
 
-function describeStep(s: StepWire): string | null {
+/** One step's transition as a progress line; the mark coloured when stderr takes colour (colour.ts). */
+export function describeStep(s: StepWire, colour: boolean = colourOn(process.stderr)): string | null {
+  const mark = (style: Style, text: string) => paint(style, text, colour);
   switch (s.status) {
     case "running":
       return `  ▶ ${s.name}${s.attempt > 1 ? ` (attempt ${s.attempt})` : ""}`;
     case "succeeded":
-      return s.cached ? `  ↺ ${s.name} (cached)` : `  ✓ ${s.name}${seconds(s)}`;
+      return s.cached ? `  ${mark("dim", "↺")} ${s.name} (cached)` : `  ${mark("green", "✓")} ${s.name}${seconds(s)}`;
     case "failed":
-      return `  ✗ ${s.name}${seconds(s)}: ${s.error ?? "failed"}`;
+      return `  ${mark("red", "✗")} ${s.name}${seconds(s)}: ${s.error ?? "failed"}`;
     case "cancelled":
-      return `  ■ ${s.name}: ${s.error ?? "cancelled"}`;
+      return `  ${mark("yellow", "■")} ${s.name}: ${s.error ?? "cancelled"}`;
     case "skipped":
       return `  – ${s.name} skipped${s.error ? `: ${s.error}` : ""}`;
     default:
