@@ -14,6 +14,8 @@ export interface StandinOptions {
   answer?: (messages: Array<{ role: string; content: string }>, model: string) => string;
   /** Delay before answering, ms (default 0). */
   latencyMs?: number;
+  /** Delay for these messages instead of `latencyMs` (e.g. a slow prompt version), ms. */
+  latencyFor?: (messages: Array<{ role: string; content: string }>) => number;
   /** Every Nth call fails with HTTP 500 (default 0: none); deterministic, by call count. */
   failEvery?: number;
   /** Calls whose messages make this true fail with HTTP 500 (e.g. a broken prompt version). */
@@ -50,8 +52,9 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
         calls++;
         const o = state.options;
         if (o.mode === "hang") return;
-        if (o.latencyMs) await new Promise((r) => setTimeout(r, o.latencyMs));
         const sent = (body.messages ?? []) as Array<{ role: string; content: string }>;
+        const delay = o.latencyFor?.(sent) ?? o.latencyMs ?? 0;
+        if (delay) await new Promise((r) => setTimeout(r, delay));
         if (o.mode === "500" || (o.failEvery && calls % o.failEvery === 0) || o.failWhen?.(sent)) {
           res.writeHead(500, { "content-type": "application/json" }).end('{"error":{"message":"stand-in failure"}}');
           return;
