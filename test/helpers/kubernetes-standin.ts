@@ -221,6 +221,18 @@ export class KubernetesStandIn {
     }
   }
 
+  /** Answers 422 (and records why) when a real API server would refuse `object`. */
+  private async invalid(
+    object: Obj,
+    status: (code: number, reason: string, message: string) => void,
+  ): Promise<boolean> {
+    const problems = await kubernetesProblems(object);
+    if (!problems.length) return false;
+    this.rejected.push(...problems);
+    status(422, "Invalid", problems.join("; "));
+    return true;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://x");
     const q = url.searchParams;
@@ -237,11 +249,7 @@ export class KubernetesStandIn {
       if (req.method === "POST") {
         this.verbs.add("create jobs");
         const job = JSON.parse(body) as Obj;
-        const problems = await kubernetesProblems(job);
-        if (problems.length) {
-          this.rejected.push(...problems);
-          return status(422, "Invalid", problems.join("; "));
-        }
+        if (await this.invalid(job, status)) return;
         const k = key(ns, job.metadata.name);
         if (this.jobs.has(k)) return status(409, "AlreadyExists", `jobs.batch "${job.metadata.name}" already exists`);
         job.metadata.namespace = ns;
@@ -303,11 +311,7 @@ export class KubernetesStandIn {
       if (req.method === "POST") {
         this.verbs.add("create secrets");
         const secret = JSON.parse(body) as Obj;
-        const problems = await kubernetesProblems(secret);
-        if (problems.length) {
-          this.rejected.push(...problems);
-          return status(422, "Invalid", problems.join("; "));
-        }
+        if (await this.invalid(secret, status)) return;
         const k = key(ns, secret.metadata.name);
         if (this.secrets.has(k))
           return status(409, "AlreadyExists", `secrets "${secret.metadata.name}" already exists`);

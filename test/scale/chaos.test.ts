@@ -11,6 +11,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { mulberry32 } from "../helpers/seeded.js";
 import { sacctByName, slurmCluster } from "../helpers/slurm.js";
 import { startTestS3 } from "../helpers/s3.js";
 import { freshPostgresDatabase, postgresAvailable } from "../helpers/stores.js";
@@ -46,18 +47,6 @@ function chainSpec(withSchedule: boolean): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** A small seeded generator (mulberry32), so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface RunWire {
   id: string;
   status: string;
@@ -84,7 +73,7 @@ describe.skipIf(!postgresAvailable())("chaos: kill -9 of random servers", () => 
   it("loses no run, runs each step and tick once and delivers each alert once", async () => {
     const seed = Number(process.env.TANDEM_CHAOS_SEED ?? Date.now() % 100_000);
     console.log(`chaos seed ${seed} (TANDEM_CHAOS_SEED=${seed} replays it)`);
-    const rand = random(seed);
+    const rand = mulberry32(seed);
     const db = await freshPostgresDatabase();
     cleanups.push(db.cleanup);
     const s3 = await startTestS3();
