@@ -3,6 +3,7 @@
  * protocols, canary (sticky), shadow, feedback, rollout through the canary and its automatic
  * rollback on an injected error rate, manual rollback, deployment records and /metrics.
  */
+import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { brokenClassifierOnnx, linearClassifierOnnx, linearRegressorOnnx } from "../helpers/onnx-models.js";
 import { postgresAvailable, type StoreKind } from "../helpers/stores.js";
@@ -296,6 +297,7 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
         significance: 0.05,
       });
       const shown = await cli(["endpoints", "show", "churn", "--project", P], {
+        cwd: tmpdir(),
         env: { TANDEM_URL: t.url, TANDEM_TOKEN: t.adminToken },
       });
       expect(shown.code, shown.stderr).toBe(0);
