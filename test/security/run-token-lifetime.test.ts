@@ -76,4 +76,20 @@ describeStores("a run's token lives while its run is driven", (getStore) => {
     await tokens.end("run-2"); // a second end (finish, then the driver's finally) is harmless
     await tokens.end("never-issued");
   });
+
+  it("after a takeover the next driver keeps the run's token alive; only the run's end revokes it", async () => {
+    const first = new RunTokens(access, { windowMs: 2000 });
+    const token = await first.issue({ id: "run-3", project: "p1", boundMs: null });
+    const issuedUntil = (await recordOf(token)).expiresAt!;
+    first.forget("run-3"); // the first driver stops: its remote step keeps running with this token
+    expect(first.size).toBe(0);
+    await access.authenticate(token); // not revoked
+
+    const successor = new RunTokens(access, { windowMs: 2000 });
+    await successor.renew("run-3");
+    expect((await recordOf(token)).expiresAt).toBeGreaterThan(issuedUntil);
+    await successor.end("run-3");
+    expect(successor.size).toBe(0);
+    await expect(access.authenticate(token)).rejects.toThrow(/revoked/);
+  });
 });

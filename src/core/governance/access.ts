@@ -397,12 +397,18 @@ export class AccessService {
   }
 
   /**
-   * Moves a live token's expiry (a pipeline run's token, renewed while its run is driven). Not an
-   * audited change: it is a lease renewal of a token whose creation and revocation are audited.
+   * Moves the expiry of a pipeline run's live tokens (renewed while its run is driven, by whichever
+   * process drives it: a successor keeps alive the token a reattached remote step still holds). Not
+   * an audited change: a lease renewal of tokens whose creation and revocation are audited.
    */
-  async renewToken(id: string, expiresAt: number): Promise<void> {
-    await this.store.setTokenExpiry(id, expiresAt);
+  async renewRunTokens(runId: string, expiresAt: number): Promise<void> {
+    await this.store.setRunTokensExpiry(runId, expiresAt, nowMs());
     this.invalidate();
+  }
+
+  /** Revokes every token of a pipeline run (its run has ended), each audited as token.revoke. */
+  async revokeRunTokens(actor: Principal, runId: string): Promise<void> {
+    for (const token of await this.store.liveRunTokens(runId)) await this.revokeToken(actor, token.id);
   }
 
   async revokeToken(actor: Principal, id: string): Promise<void> {

@@ -18,8 +18,13 @@ export interface AccessStore {
   listTokens(userName: string | null, tx?: Tx): Promise<ApiToken[]>;
   getToken(id: string, tx?: Tx): Promise<ApiToken | null>;
   revokeToken(id: string, at: number, tx?: Tx): Promise<void>;
-  /** Moves a live token's expiry (a run's token is renewed while its run is driven). */
-  setTokenExpiry(id: string, expiresAt: number, tx?: Tx): Promise<void>;
+  /**
+   * Moves the expiry of every live token of a pipeline run (not revoked, not yet expired: an expired
+   * one stays dead), whichever process made it.
+   */
+  setRunTokensExpiry(runId: string, expiresAt: number, now: number, tx?: Tx): Promise<void>;
+  /** Ids of the run's tokens not revoked yet. */
+  liveRunTokens(runId: string, tx?: Tx): Promise<ApiToken[]>;
   /** The user a git identity (`github:octocat`) is mapped to, or null. */
   userForIdentity(identity: string, tx?: Tx): Promise<string | null>;
   identitiesOf(userName: string, tx?: Tx): Promise<string[]>;

@@ -6,9 +6,9 @@
  * - Bound to the run (`runId`): what a step does through the API is attributed to the person behind
  *   the run, never to `system` alone.
  * - Alive only while its run is driven: issued when the first step needs it, renewed a window at a
- *   time by the driver's heartbeat (a server that dies leaves a token that expires within the
- *   window), never past the run's time bound (its steps' timeouts, when every step has one), and
- *   revoked when the driver lets the run go (it ended, this process stops, or another took it over).
+ *   time by the heartbeat of whichever process drives the run (a server that dies leaves a token
+ *   that expires within the window unless a successor takes the run over), never past the run's
+ *   time bound (its steps' timeouts, when every step has one), and revoked when the run ends.
  */
 import { nowMs } from "../ids.js";
 import type { AccessService } from "./access.js";
@@ -46,6 +46,8 @@ const SYSTEM_PRINCIPAL: Principal = {
 
 export class RunTokens {
   private readonly live = new Map<string, Promise<LiveToken>>();
+  /** When the run's tokens expire and the bound they never pass, per run this process drives. */
+  private readonly renewal = new Map<string, { expiresAt: number; deadline: number | null }>();
   private readonly windowMs: number;
 
   constructor(
@@ -82,29 +84,45 @@ export class RunTokens {
     return { token: made.token, id: made.record.id, expiresAt, deadline };
   }
 
-  /** Extends the run's token when half its window has passed (cheap to call every heartbeat). */
+  /**
+   * Extends the run's tokens when half their window has passed (cheap to call every heartbeat). All
+   * of the run's live tokens, not only this process's: after a takeover, a remote step reattached to
+   * keeps the token an earlier driver gave it.
+   */
   async renew(runId: string): Promise<void> {
-    const live = await this.live.get(runId)?.catch(() => null);
-    if (!live) return;
+    let state = this.renewal.get(runId);
+    if (!state) {
+      const made = await this.live.get(runId)?.catch(() => null);
+      state = { expiresAt: made?.expiresAt ?? 0, deadline: made?.deadline ?? null };
+      this.renewal.set(runId, state);
+    }
     const now = nowMs();
-    if (live.expiresAt - now > this.windowMs / 2) return;
-    const next = Math.min(now + this.windowMs, live.deadline ?? Infinity);
-    if (next <= live.expiresAt) return;
-    await this.access.renewToken(live.id, next);
-    live.expiresAt = next;
+    if (state.expiresAt - now > this.windowMs / 2) return;
+    const next = Math.min(now + this.windowMs, state.deadline ?? Infinity);
+    if (next <= state.expiresAt) return;
+    await this.access.renewRunTokens(runId, next);
+    state.expiresAt = next;
   }
 
-  /** Revokes the run's token and forgets it; nothing happens when it never had one. */
+  /** The run has ended: revokes every token it has (whoever made them) and forgets it here. */
   async end(runId: string): Promise<void> {
-    const live = this.live.get(runId);
-    if (!live) return;
+    const made = this.live.get(runId);
+    this.forget(runId);
+    await made?.catch(() => null);
+    await this.access.revokeRunTokens(SYSTEM_PRINCIPAL, runId);
+  }
+
+  /**
+   * This process stops driving the run (it stops, or another took the run over): forget it here and
+   * leave its tokens to the driver that carries on, or to their expiry.
+   */
+  forget(runId: string): void {
     this.live.delete(runId);
-    const made = await live.catch(() => null);
-    if (made) await this.access.revokeToken(SYSTEM_PRINCIPAL, made.id);
+    this.renewal.delete(runId);
   }
 
   /** How many runs hold a token in this process (what a test checks the map is cleaned with). */
   get size(): number {
-    return this.live.size;
+    return new Set([...this.live.keys(), ...this.renewal.keys()]).size;
   }
 }

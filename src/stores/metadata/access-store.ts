@@ -198,13 +198,24 @@ export class SqlAccessStore implements AccessStore {
     await dbOf(this.store, tx).updateTable("api_tokens").set({ revoked_at: at }).where("id", "=", id).execute();
   }
 
-  async setTokenExpiry(id: string, expiresAt: number, tx?: Tx): Promise<void> {
+  async setRunTokensExpiry(runId: string, expiresAt: number, now: number, tx?: Tx): Promise<void> {
     await dbOf(this.store, tx)
       .updateTable("api_tokens")
       .set({ expires_at: expiresAt })
-      .where("id", "=", id)
+      .where("run_id", "=", runId)
+      .where("revoked_at", "is", null)
+      .where("expires_at", ">", now)
+      .execute();
+  }
+
+  async liveRunTokens(runId: string, tx?: Tx): Promise<ApiToken[]> {
+    const rows = await dbOf(this.store, tx)
+      .selectFrom("api_tokens")
+      .selectAll()
+      .where("run_id", "=", runId)
       .where("revoked_at", "is", null)
       .execute();
+    return rows.map(toToken);
   }
 
   async getMeta(key: string, tx?: Tx): Promise<string | null> {

@@ -49,10 +49,15 @@ export interface EngineDeps {
     boundMs: number | null;
   }): Promise<{ url: string | null; token: string | null }>;
   /**
-   * The run token's lifetime: renewed on each heartbeat while the run is driven, revoked once the
-   * driver lets the run go (default: none, tokens are not renewed or revoked).
+   * The run token's lifetime: renewed on each heartbeat while the run is driven, revoked when the run
+   * ends, forgotten (left to a successor or its expiry) when this driver stops without ending it
+   * (default: none, tokens are not renewed or revoked).
    */
-  stepApiLease?: { renew(runId: string): Promise<void>; end(runId: string): Promise<void> };
+  stepApiLease?: {
+    renew(runId: string): Promise<void>;
+    end(runId: string): Promise<void>;
+    forget(runId: string): void;
+  };
   /** Live log lines (the embedded CLI shows them). */
   onLog?: (runId: string, step: string, line: string, stream: string) => void;
 }

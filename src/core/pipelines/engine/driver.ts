@@ -135,8 +135,9 @@ export class RunDriver {
     } finally {
       clearInterval(timer);
       options.signal.removeEventListener("abort", onStop);
-      // Whatever ended this driver (the run's end, a stop, a lost lease), its steps' token dies with it.
-      await this.endStepApi();
+      // A stop or a lost lease does not end the run: its token is left to the driver that carries on
+      // (a reattached remote step still holds it) or to its expiry.
+      this.deps.stepApiLease?.forget(this.run.id);
     }
   }
 
