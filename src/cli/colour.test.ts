@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { colourOn, paint } from "./colour.js";
-import { describeStep, type StepWire } from "./pipelines-progress.js";
+import { describeStep, summarize, type RunWire, type StepWire } from "./pipelines-progress.js";
 
 const step = (over: Partial<StepWire>): StepWire => ({
   id: "s1",
@@ -40,5 +40,23 @@ describe("colour", () => {
     );
     expect(describeStep(step({ cached: true }), true)).toBe("  \u001b[2m↺\u001b[22m train (cached)");
     expect(describeStep(step({ status: "running" }), true)).toBe("  ▶ train");
+  });
+});
+
+describe("a run's summary line", () => {
+  it("counts steps in words a person reads: 1 step, 2 steps", () => {
+    const run = (steps: StepWire[]) =>
+      ({
+        id: "r1",
+        status: "succeeded",
+        started_at: 1000,
+        finished_at: 2600,
+        error: null,
+        steps,
+      }) as unknown as RunWire;
+    expect(summarize(run([step({})]))).toBe("run r1 succeeded in 1.6s: 1 ran, 0 cached, 1 step");
+    expect(summarize(run([step({}), step({ cached: true })]))).toBe(
+      "run r1 succeeded in 1.6s: 1 ran, 1 cached, 2 steps",
+    );
   });
 });

@@ -95,5 +95,5 @@ export function summarize(run: RunWire): string {
   const ran = steps.filter((s) => s.status === "succeeded" && !s.cached).length;
   const took =
     run.started_at && run.finished_at ? ` in ${((run.finished_at - run.started_at) / 1000).toFixed(1)}s` : "";
-  return `run ${run.id} ${run.status}${took}: ${ran} ran, ${cached} cached, ${steps.length} steps${run.error && run.status !== "succeeded" ? ` — ${run.error}` : ""}`;
+  return `run ${run.id} ${run.status}${took}: ${ran} ran, ${cached} cached, ${steps.length} step${steps.length === 1 ? "" : "s"}${run.error && run.status !== "succeeded" ? ` — ${run.error}` : ""}`;
 }
