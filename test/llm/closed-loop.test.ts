@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../src/server/services.js";
+import { chatCall } from "../helpers/llm-chat.js";
 import { startStandin, type Standin } from "../helpers/llm-standin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
@@ -81,17 +82,12 @@ pipelines:
           scorers: [{ regex: "^Answer:" }]
 `;
     const chat = async (input: string) => {
-      const res = await fetch(`${t.url}/v1/endpoints/bot/chat/completions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${t.adminToken}`, "content-type": "application/json", "x-tandem-project": P },
-        body: JSON.stringify({
-          messages: [{ role: "user", content: input }],
-          metadata: { variables: { product: "Parcelly" } },
-        }),
+      const r = await chatCall(t, P, "bot", {
+        messages: [{ role: "user", content: input }],
+        metadata: { variables: { product: "Parcelly" } },
       });
-      expect(res.status).toBe(200);
-      await res.json();
-      return { id: res.headers.get("x-tandem-prediction-id")!, version: res.headers.get("x-tandem-prompt-version") };
+      expect(r.status).toBe(200);
+      return { id: r.headers.get("x-tandem-prediction-id")!, version: r.headers.get("x-tandem-prompt-version") };
     };
     const endpoint = async () => (await t.api<Wire>("GET", `/api/v1/projects/${P}/endpoints/bot`)).body;
     const settle = async () => {

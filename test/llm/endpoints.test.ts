@@ -9,6 +9,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../src/server/services.js";
+import { chatCall } from "../helpers/llm-chat.js";
 import { startStandin, type Standin } from "../helpers/llm-standin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, type StoreKind } from "../helpers/stores.js";
@@ -60,19 +61,8 @@ ${botExtra}
       expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
       await services.serving.runtime.sync();
     };
-    const chat = async (endpoint: string, body: unknown, headers: Record<string, string> = {}) => {
-      const res = await fetch(`${t.url}/v1/endpoints/${endpoint}/chat/completions`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${t.adminToken}`,
-          "content-type": "application/json",
-          "x-tandem-project": P,
-          ...headers,
-        },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, headers: res.headers, body: (await res.json()) as Wire };
-    };
+    const chat = (endpoint: string, body: unknown, headers: Record<string, string> = {}) =>
+      chatCall(t, P, endpoint, body, headers);
     const ask = (input: string) => ({
       messages: [{ role: "user", content: input }],
       metadata: { variables: { product: "Parcelly" } },

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Services } from "../../src/server/services.js";
+import { chatCall } from "../helpers/llm-chat.js";
 import { startStandin, type Standin } from "../helpers/llm-standin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
@@ -32,21 +33,19 @@ for (const kind of STORE_KINDS)
         (await t.api("PUT", `/api/v1/projects/${P}/prompts/${prompt}/aliases/${name}`, { version: v })).status,
       ).toBe(200);
     const chat = async (endpoint: string, input: string, key: string) => {
-      const res = await fetch(`${t.url}/v1/endpoints/${endpoint}/chat/completions`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${t.adminToken}`,
-          "content-type": "application/json",
-          "x-tandem-project": P,
+      const r = await chatCall(
+        t,
+        P,
+        endpoint,
+        { messages: [{ role: "user", content: input }] },
+        {
           "x-tandem-routing-key": key,
         },
-        body: JSON.stringify({ messages: [{ role: "user", content: input }] }),
-      });
-      const body = (await res.json()) as Wire;
+      );
       return {
-        status: res.status,
-        version: res.headers.get("x-tandem-prompt-version"),
-        answer: body.choices?.[0]?.message?.content,
+        status: r.status,
+        version: r.headers.get("x-tandem-prompt-version"),
+        answer: (r.body.choices as Wire[] | undefined)?.[0]?.message?.content as string | undefined,
       };
     };
     const settle = async () => {

@@ -58,36 +58,62 @@ export function PromptVersionPage({ project, name, version }: { project: string;
             ))}
           </Section>
           <Section title="Evaluations" id="version-evaluations">
-            <DataTable
+            <EvaluationsTable
+              project={project}
+              name={name}
+              rows={d.evaluations}
               caption="Evaluations of this version"
               testId="version-evaluations"
-              rows={d.evaluations}
-              rowKey={(e) => e.id}
               empty="Not evaluated yet."
-              columns={[
-                {
-                  key: "id",
-                  header: "Evaluation",
-                  cell: (e) => (
-                    <Link href={projectHref(project, "prompts", name, "evaluations", e.id)}>{shortId(e.id)}</Link>
-                  ),
-                },
-                { key: "dataset", header: "Cases", cell: (e) => e.dataset },
-                { key: "run", header: "Run", cell: (e) => (e.run_id ? <code>{shortId(e.run_id)}</code> : "—") },
-                {
-                  key: "metrics",
-                  header: "Metrics",
-                  cell: (e) =>
-                    Object.entries(e.metrics)
-                      .map(([k, x]) => `${k} ${formatNumber(x)}`)
-                      .join(", "),
-                },
-              ]}
             />
           </Section>
         </>
       )}
     </>
+  );
+}
+
+/** A prompt's evaluations, each linking to its per-case table; the version column when several are listed. */
+export function EvaluationsTable(props: {
+  project: string;
+  name: string;
+  rows: PromptEvaluationWire[];
+  caption: string;
+  testId: string;
+  empty: string;
+  showVersion?: boolean;
+}) {
+  const { project, name } = props;
+  return (
+    <DataTable
+      caption={props.caption}
+      testId={props.testId}
+      rows={props.rows}
+      rowKey={(e) => e.id}
+      empty={props.empty}
+      columns={[
+        {
+          key: "id",
+          header: "Evaluation",
+          cell: (e) => <Link href={projectHref(project, "prompts", name, "evaluations", e.id)}>{shortId(e.id)}</Link>,
+        },
+        ...(props.showVersion
+          ? [{ key: "version", header: "Version", cell: (e: PromptEvaluationWire) => `v${e.version}` }]
+          : []),
+        { key: "dataset", header: "Cases", cell: (e) => e.dataset },
+        { key: "run", header: "Run", cell: (e) => (e.run_id ? <code>{shortId(e.run_id)}</code> : "—") },
+        {
+          key: "metrics",
+          header: "Metrics",
+          cell: (e) =>
+            Object.entries(e.metrics)
+              .filter(([k]) => k.endsWith(".mean"))
+              .map(([k, x]) => `${k} ${formatNumber(x)}`)
+              .join(", ") || "—",
+        },
+        { key: "created", header: "When", cell: (e) => formatTime(e.created_at) },
+      ]}
+    />
   );
 }
 

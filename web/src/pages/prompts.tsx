@@ -8,10 +8,10 @@ import { projectPath, qs } from "../api/client";
 import type { AliasEventWire, PromptSummaryWire, PromptWire } from "../api/llm";
 import { DataTable } from "../components/table";
 import { ErrorBox, Loading, Section } from "../components/status";
-import { formatNumber, formatTime, shortId } from "../lib/format";
+import { formatTime } from "../lib/format";
 import { Link, navigate, projectHref, useLocation } from "../lib/router";
 import { useApi } from "../lib/use-api";
-import { EvalCasesPage, PromptDiffPage, PromptVersionPage } from "./prompt-version";
+import { EvalCasesPage, EvaluationsTable, PromptDiffPage, PromptVersionPage } from "./prompt-version";
 
 export function PromptsPage({ project, path = [] }: { project: string; path?: string[] }) {
   const url = useLocation();
@@ -68,6 +68,26 @@ function PromptList({ project }: { project: string }) {
   );
 }
 
+function VersionSelect(props: {
+  label: string;
+  value: string;
+  versions: Array<{ version: number }>;
+  onChange(value: string): void;
+}) {
+  return (
+    <label className="field">
+      <span>{props.label}</span>
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        {props.versions.map((v) => (
+          <option key={v.version} value={v.version}>
+            v{v.version}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function PromptDetail({ project, name }: { project: string; name: string }) {
   const base = `/prompts/${encodeURIComponent(name)}`;
   const prompt = useApi<PromptWire>(projectPath(project, base));
@@ -116,26 +136,8 @@ function PromptDetail({ project, name }: { project: string; name: string }) {
                   navigate(projectHref(project, "prompts", name, "diff") + qs({ a: diffA, b: diffB }));
                 }}
               >
-                <label className="field">
-                  <span>From</span>
-                  <select value={diffA} onChange={(e) => setA(e.target.value)}>
-                    {versions.map((v) => (
-                      <option key={v.version} value={v.version}>
-                        v{v.version}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-                <label className="field">
-                  <span>To</span>
-                  <select value={diffB} onChange={(e) => setB(e.target.value)}>
-                    {versions.map((v) => (
-                      <option key={v.version} value={v.version}>
-                        v{v.version}
-                      </option>
-                    ))}
-                  </select>
-                </label>
+                <VersionSelect label="From" value={diffA} versions={versions} onChange={setA} />
+                <VersionSelect label="To" value={diffB} versions={versions} onChange={setB} />
                 <button type="submit">Compare side by side</button>
               </form>
             )}
@@ -164,33 +166,14 @@ function PromptDetail({ project, name }: { project: string; name: string }) {
             />
           </Section>
           <Section title="Evaluations" id="prompt-evaluations">
-            <DataTable
+            <EvaluationsTable
+              project={project}
+              name={name}
+              rows={p.evaluations}
               caption="Evaluations of this prompt, newest first"
               testId="prompt-evaluations"
-              rows={p.evaluations}
-              rowKey={(e) => e.id}
               empty="No evaluation yet: run a pipeline step with uses: tandem/eval."
-              columns={[
-                {
-                  key: "id",
-                  header: "Evaluation",
-                  cell: (e) => (
-                    <Link href={projectHref(project, "prompts", name, "evaluations", e.id)}>{shortId(e.id)}</Link>
-                  ),
-                },
-                { key: "version", header: "Version", cell: (e) => `v${e.version}` },
-                { key: "dataset", header: "Cases", cell: (e) => e.dataset },
-                {
-                  key: "metrics",
-                  header: "Metrics",
-                  cell: (e) =>
-                    Object.entries(e.metrics)
-                      .filter(([k]) => k.endsWith(".mean"))
-                      .map(([k, v]) => `${k} ${formatNumber(v)}`)
-                      .join(", ") || "—",
-                },
-                { key: "created", header: "When", cell: (e) => formatTime(e.created_at) },
-              ]}
+              showVersion
             />
           </Section>
         </>
