@@ -1,18 +1,16 @@
 /** The pipelines area: specs, the run engine on its executors, secrets, triggers. */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { RunTokens } from "../core/governance/run-tokens.js";
 import type { BuiltinServices } from "../core/pipelines/builtins/contract.js";
 import type { EngineDeps } from "../core/pipelines/engine/deps.js";
-import { parseSecretKey, SecretBox, SecretService } from "../core/pipelines/secrets.js";
+import { SecretBox, SecretService } from "../core/pipelines/secrets.js";
+import { loadSecretKey } from "./secret-key.js";
 import { PipelineService } from "../core/pipelines/service.js";
 import { LocalExecutor } from "../executors/local/local-executor.js";
 import { LocalEnvironmentProbe } from "../executors/local/probe.js";
 import { LocalWorkspace } from "../executors/local/workspace.js";
 import { withReferences } from "./pipelines-references.js";
-import { writeFileAtomic } from "../stores/files/atomic.js";
 import { SqlPipelineStore } from "../stores/metadata/pipelines-store.js";
 import type { Wiring } from "./kit.js";
 import { serverPrivatePaths } from "../config.js";
@@ -51,18 +49,6 @@ const captureRawBody = (app: FastifyInstance) => {
     return Readable.from([raw]);
   });
 };
-
-/** The key for secrets at rest: TANDEM_SECRET_KEY, else `<home>/secret.key` (made once, 0600). */
-async function loadSecretKey(home: string, configured?: string): Promise<Buffer> {
-  if (configured) return parseSecretKey(configured);
-  const file = join(home, "secret.key");
-  const existing = await readFile(file, "utf8").catch(() => null);
-  if (existing !== null) return parseSecretKey(existing);
-  const key = randomBytes(32);
-  await writeFileAtomic(file, `${key.toString("hex")}\n`, 0o600);
-  // Two processes may race to create it: read back what won.
-  return parseSecretKey(await readFile(file, "utf8"));
-}
 
 /** `host:pid:random` — enough for a process on the same host to tell whether the owner still lives. */
 export function newLeaseOwner(): string {

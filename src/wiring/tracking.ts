@@ -1,18 +1,20 @@
 /** The tracking area: experiments, runs, metrics and run artifacts (MLflow-compatible). */
 import { getManifest } from "../core/artifacts/manifest.js";
 import { TrackingArtifacts, type BlobReferenceCheck } from "../core/tracking/artifacts.js";
-import { MultipartUploads } from "../core/tracking/multipart.js";
+import { MultipartUploads, multipartUrlKey } from "../core/tracking/multipart.js";
 import { TrackingService } from "../core/tracking/service.js";
 import type { Services } from "../server/services.js";
+import { SqlMultipartUploadStore } from "../stores/metadata/multipart-store.js";
 import { SqlTrackingStore } from "../stores/metadata/tracking-store.js";
 import type { Wiring } from "./kit.js";
+import { loadSecretKey } from "./secret-key.js";
 
 declare module "../server/services.js" {
   interface Services {
     tracking: TrackingService;
     /** Run artifacts and the garbage collector; other areas add blob reference checks to it. */
     trackingArtifacts: TrackingArtifacts;
-    /** MLflow's proxied multipart uploads (signed part URLs), held in this process. */
+    /** MLflow's proxied multipart uploads (signed part URLs), open uploads kept in the metadata store. */
     multipartUploads: MultipartUploads;
   }
 }
@@ -44,7 +46,7 @@ function registryReferences(services: Services): BlobReferenceCheck {
   };
 }
 
-export const wireTracking: Wiring = ({ sql, services }) => {
+export const wireTracking: Wiring = async ({ config, sql, services }) => {
   const store = new SqlTrackingStore(sql);
   services.tracking = new TrackingService({ metadata: services.metadata, audit: services.audit, store });
   // Logging advances the external audit head after replying; let it catch up before the process ends.
@@ -58,12 +60,14 @@ export const wireTracking: Wiring = ({ sql, services }) => {
   services.trackingArtifacts.externalReferenceChecks.push(registryReferences(services));
   const trackingArtifacts = services.trackingArtifacts;
   services.multipartUploads = new MultipartUploads({
+    store: new SqlMultipartUploadStore(sql),
+    key: multipartUrlKey(await loadSecretKey(config.home, config.secretKey)),
     artifacts: services.artifacts,
     put: (actor, project, path, data) => trackingArtifacts.put(actor, project, path, data),
   });
   // Parts of an unfinished upload are blobs nothing indexes yet: the collector must keep them.
-  services.trackingArtifacts.externalReferenceChecks.push((sha256s) => {
-    const inFlight = services.multipartUploads.inFlightBlobs();
-    return Promise.resolve(new Set(sha256s.filter((s) => inFlight.has(s))));
+  services.trackingArtifacts.externalReferenceChecks.push(async (sha256s) => {
+    const inFlight = await services.multipartUploads.inFlightBlobs();
+    return new Set(sha256s.filter((s) => inFlight.has(s)));
   });
 };

@@ -11,7 +11,9 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MultipartUploads } from "../../src/core/tracking/multipart.js";
 import { FsArtifactStore } from "../../src/stores/artifacts/fs-artifact-store.js";
-import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
+import { SqlMultipartUploadStore } from "../../src/stores/metadata/multipart-store.js";
+import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
+import { freshSqliteDatabase, postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -130,10 +132,14 @@ for (const kind of STORE_KINDS) {
 describe("multipart part URLs expire", () => {
   it("refuses a part URL after its hour, and accepts it before", async () => {
     const root = mkdtempSync(join(tmpdir(), "mlflow-mpu-"));
+    const db = freshSqliteDatabase();
+    const sql = await SqlMetadataStore.create({ database: db.database, migrate: false });
     try {
       let clock = 1_800_000_000_000;
       const written: string[] = [];
       const uploads = new MultipartUploads({
+        store: new SqlMultipartUploadStore(sql),
+        key: randomBytes(32),
         artifacts: await FsArtifactStore.create({ root }),
         put: async (_actor, _project, path, data: Readable) => {
           const chunks: Buffer[] = [];
@@ -142,12 +148,12 @@ describe("multipart part URLs expire", () => {
         },
         now: () => clock,
       });
-      const [a, b] = uploads.create({ actor: "ada", project: "p", path: "0/r/artifacts/f.bin", numParts: 2 });
+      const [a, b] = await uploads.create({ actor: "ada", project: "p", path: "0/r/artifacts/f.bin", numParts: 2 });
       clock += 59 * 60_000;
-      const etagA = await uploads.putPart(uploads.claim(a!.token), "hello ");
+      const etagA = await uploads.putPart(await uploads.claim(a!.token), "hello ");
       clock += 2 * 60_000;
-      expect(() => uploads.claim(b!.token)).toThrow(/expired/);
-      expect(uploads.inFlightBlobs().size).toBe(1);
+      await expect(uploads.claim(b!.token)).rejects.toThrow(/expired/);
+      expect((await uploads.inFlightBlobs()).size).toBe(1);
       await expect(
         uploads.complete({
           actor: "ada",
@@ -167,7 +173,13 @@ describe("multipart part URLs expire", () => {
         }),
       ).rejects.toThrow(/no multipart upload/);
       expect(written).toEqual([]);
+      // One more period later the upload is forgotten (by the next create), and its parts with it.
+      clock += 60 * 60_000;
+      await uploads.create({ actor: "ada", project: "p", path: "0/r/artifacts/g.bin", numParts: 1 });
+      expect((await uploads.inFlightBlobs()).size).toBe(0);
     } finally {
+      await sql.close();
+      db.cleanup();
       rmSync(root, { recursive: true, force: true });
     }
   });

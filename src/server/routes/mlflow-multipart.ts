@@ -46,17 +46,17 @@ function partUrl(request: FastifyRequest, token: string): string {
 const claims = new WeakMap<FastifyRequest, PartClaim>();
 
 /** The part URL's token is its credential: checked and claimed before the body is read. */
-function verifyPart(request: FastifyRequest, services: Services): Promise<Principal> {
+async function verifyPart(request: FastifyRequest, services: Services): Promise<Principal> {
   const token = (request.params as { token?: string }).token ?? "";
-  const claim = services.multipartUploads.claim(token);
+  const claim = await services.multipartUploads.claim(token);
   claims.set(request, claim);
-  return Promise.resolve({
+  return {
     userName: claim.actor,
     isAdmin: false,
     tokenId: null,
     tokenRole: "member",
     tokenProject: claim.project,
-  });
+  };
 }
 
 export const mlflowMultipartRoutes: AnyRoute[] = [
@@ -68,7 +68,7 @@ export const mlflowMultipartRoutes: AnyRoute[] = [
       num_parts: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
     }),
     handler: async ({ params, body, project, principal, services, request }) => {
-      const tickets = services.multipartUploads.create({
+      const tickets = await services.multipartUploads.create({
         actor: principal.userName,
         project,
         path: targetOf(params, body.path),
@@ -104,7 +104,7 @@ export const mlflowMultipartRoutes: AnyRoute[] = [
     summary: "Abandon a multipart upload.",
     body: z.object({ path: z.string(), upload_id: z.string() }),
     handler: async ({ params, body, project, services }) => {
-      services.multipartUploads.abort({ project, path: targetOf(params, body.path), uploadId: body.upload_id });
+      await services.multipartUploads.abort({ project, path: targetOf(params, body.path), uploadId: body.upload_id });
       return {};
     },
   }),

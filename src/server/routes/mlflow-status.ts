@@ -16,7 +16,7 @@ export const PARTIAL: Record<string, string> = {
   "POST /api/2.0/mlflow/registered-models/alias":
     "Aliases go through the project's policies (approvals, required checks); a refused one answers INVALID_STATE.",
   "POST /api/2.0/mlflow-artifacts/mpu/create/*":
-    "Part URLs are Tandem's own (`mpu/parts/<signed token>`: signed, expiring after 1 h, one part, once), where MLflow hands out its store's presigned URLs. Uploads are held by the server that created them: behind several servers, route `mlflow-artifacts/mpu` to one.",
+    "Part URLs are Tandem's own (`mpu/parts/<signed token>`: signed, expiring after 1 h, one part, once), where MLflow hands out its store's presigned URLs. Open uploads are kept in the metadata store, so behind several servers (sharing `TANDEM_SECRET_KEY`) each call may reach a different one.",
   "GET /api/2.0/mlflow/model-versions/get-download-uri":
     "Answers `mlflow-artifacts:/_registry/<name>/<version>`, the registry's own copy, where MLflow answers the source's location.",
 };
