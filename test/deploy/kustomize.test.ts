@@ -6,7 +6,7 @@
  * replicas under an autoscaler, and a least-privilege Role for the executor.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -143,6 +143,17 @@ describe.skipIf(!found).each(overlays)("deploy/overlays/%s", (overlay) => {
     );
     // Step pods get no API rights at all.
     expect(one(objects, "ServiceAccount", "tandem-step")).toMatchObject({ automountServiceAccountToken: false });
+  });
+
+  it("sets only variables Tandem reads (a misspelt one would be ignored without a word)", () => {
+    const readers = ["src/config.ts", "src/config-executors.ts"]
+      .map((f) => readFileSync(join(deployDir, "..", f), "utf8"))
+      .join("\n");
+    const config = one(objects, "ConfigMap", "tandem-config") as unknown as { data: Record<string, string> };
+    const secret = one(objects, "Secret", "tandem-secrets") as unknown as { stringData: Record<string, string> };
+    const names = [...Object.keys(config.data), ...Object.keys(secret.stringData)];
+    // AWS_* are read by the S3 client's own configuration chain as well as by config.ts.
+    expect(names.filter((n) => !readers.includes(`env.${n}`) && !readers.includes(`"${n}"`))).toEqual([]);
   });
 
   it("reads the database URL and the keys from the Secret, not the ConfigMap", () => {
