@@ -243,10 +243,16 @@ function wireClosedLoop(services: Services, promptStore: SqlPromptStore): void {
   alerts.triggerSink = {
     alertFired: async (alert) => {
       await pipelines?.alertFired(alert);
-      for (const m of await rollback.alertFired(alert))
+      const { moves, refused } = await rollback.alertFired(alert);
+      for (const m of moves)
         log.warn(
           { project: alert.project, alert_id: alert.id, ...m },
           `policy ${m.policy} rolled ${m.prompt}@${m.alias} back from version ${m.fromVersion} to ${m.toVersion}`,
+        );
+      for (const r of refused)
+        log.error(
+          { project: alert.project, alert_id: alert.id, ...r },
+          `policy ${r.policy} could not roll ${r.prompt}@${r.alias} back to version ${r.toVersion}: ${r.reason}`,
         );
     },
   };

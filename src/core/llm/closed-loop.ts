@@ -24,6 +24,14 @@ export interface PromptRollback {
   toVersion: number;
 }
 
+export interface RefusedRollback {
+  policy: string;
+  prompt: string;
+  alias: string;
+  toVersion: number;
+  reason: string;
+}
+
 export class PromptRollbackPolicy {
   constructor(
     private readonly prompts: PromptService,
@@ -31,12 +39,17 @@ export class PromptRollbackPolicy {
     private readonly policies: PromptPolicySource,
   ) {}
 
-  /** Rolls back what the policies naming `alert` govern; returns the moves made. */
-  async alertFired(alert: { project: string; name: string; id: string }): Promise<PromptRollback[]> {
+  /** Rolls back what the policies naming `alert` govern; returns the moves made and those refused. */
+  async alertFired(alert: {
+    project: string;
+    name: string;
+    id: string;
+  }): Promise<{ moves: PromptRollback[]; refused: RefusedRollback[] }> {
     const all = await this.policies.policies(alert.project);
     const rolling = Object.entries(all).filter(([, p]) => p.rollback?.on_alert === alert.name);
-    if (rolling.length === 0) return [];
     const moves: PromptRollback[] = [];
+    const refused: RefusedRollback[] = [];
+    if (rolling.length === 0) return { moves, refused };
     for (const prompt of await this.store.listPrompts(alert.project)) {
       for (const alias of prompt.aliases) {
         const scope = promptScope(prompt.name, { kind: "alias", name: alias.alias });
@@ -48,16 +61,28 @@ export class PromptRollbackPolicy {
         const previous = await this.prompts.previousAliasVersion(alert.project, prompt.name, alias.alias);
         if (previous === null) continue;
         const policy = governed[0]!;
-        await this.prompts.rollbackAlias(
-          `policy:${policy}`,
-          alert.project,
-          prompt.name,
-          alias.alias,
-          previous,
-          `alert ${alert.name} (${alert.id}) fired; policy ${policy} rolls ${alias.alias} back`,
-          // The admin's rule in the policy, not a caller's choice.
-          { automatic: true },
-        );
+        // Not an override: the rollback rule still holds (the earlier version reached the alias
+        // through a passing decision and no approver rejected it since). A refusal is reported, and
+        // never stops the other aliases or the alert's triggers.
+        try {
+          await this.prompts.rollbackAlias(
+            `policy:${policy}`,
+            alert.project,
+            prompt.name,
+            alias.alias,
+            previous,
+            `alert ${alert.name} (${alert.id}) fired; policy ${policy} rolls ${alias.alias} back`,
+          );
+        } catch (error) {
+          refused.push({
+            policy,
+            prompt: prompt.name,
+            alias: alias.alias,
+            toVersion: previous,
+            reason: error instanceof Error ? error.message : String(error),
+          });
+          continue;
+        }
         moves.push({
           policy,
           prompt: prompt.name,
@@ -67,7 +92,7 @@ export class PromptRollbackPolicy {
         });
       }
     }
-    return moves;
+    return { moves, refused };
   }
 }
 
