@@ -1,6 +1,7 @@
 /** `tandem step-agent`: the step agent by hand (jobs run its lean entry, executors/agent/main.ts). */
 import type { Command } from "commander";
-import { runStepAgent } from "../executors/agent/step-agent.js";
+import { AgentJobError, runStepAgent } from "../executors/agent/step-agent.js";
+import { UsageError } from "./context.js";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -18,6 +19,10 @@ export function registerStepAgentCommand(program: Command): void {
       const controller = new AbortController();
       // scancel and a pod's deletion send SIGTERM: stop the step's process group, then report.
       process.once("SIGTERM", () => controller.abort());
-      process.exitCode = await runStepAgent(await readStdin(), process, controller.signal);
+      try {
+        process.exitCode = await runStepAgent(await readStdin(), process, controller.signal);
+      } catch (error) {
+        throw error instanceof AgentJobError ? new UsageError(error.message) : error;
+      }
     });
 }

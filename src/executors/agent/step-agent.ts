@@ -11,6 +11,14 @@ import { LocalExecutor } from "../local/local-executor.js";
 import { resultLine, type AgentJob } from "./agent-job.js";
 import { HttpRunArtifactStore } from "./http-artifacts.js";
 
+/** The job on stdin is not one a Tandem executor wrote (the CLI answers it as a usage error, exit 2). */
+export class AgentJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AgentJobError";
+  }
+}
+
 export interface AgentStreams {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -21,10 +29,10 @@ export async function runStepAgent(input: string, streams: AgentStreams, signal:
   try {
     job = JSON.parse(input) as AgentJob;
   } catch {
-    throw new Error("stdin is not JSON: the step agent reads the job a Tandem executor sends it");
+    throw new AgentJobError("stdin is not JSON: the step agent reads the job a Tandem executor sends it");
   }
   if (typeof job !== "object" || job === null || typeof job.env !== "object" || typeof job.workdir !== "string")
-    throw new Error("stdin is not a step-agent job (env and workdir missing): it comes from a Tandem executor");
+    throw new AgentJobError("stdin is not a step-agent job (env and workdir missing): it comes from a Tandem executor");
   const { TANDEM_URL: url, TANDEM_TOKEN: token, TANDEM_PROJECT: project } = job.env;
   if (!url || !token || !project)
     throw new Error("the job names no server API (TANDEM_URL, TANDEM_TOKEN, TANDEM_PROJECT)");
