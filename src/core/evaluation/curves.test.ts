@@ -3,7 +3,14 @@
  * (/usr/bin/python3; the Python that made each recorded value is beside it).
  */
 import { describe, expect, it } from "vitest";
-import { areaUnderRoc, averagePrecision, confusionAt, precisionRecallCurve, rocCurve } from "./curves.js";
+import {
+  areaUnderRoc,
+  averagePrecision,
+  classifierCurves,
+  confusionAt,
+  precisionRecallCurve,
+  rocCurve,
+} from "./curves.js";
 
 // y = [0,0,1,1,0,1,0,1,1,0]; s = [0.1,0.4,0.35,0.8,0.4,0.9,0.2,0.55,0.35,0.6]
 const Y = [0, 0, 1, 1, 0, 1, 0, 1, 1, 0].map((v) => v === 1);
@@ -67,5 +74,21 @@ describe("curves against scikit-learn", () => {
   it("refuses one class or mismatched lengths with a clear error", () => {
     expect(() => rocCurve([true, true], [0.2, 0.3])).toThrow(/only one class/);
     expect(() => precisionRecallCurve([true], [0.2, 0.3])).toThrow(/1 labels but 2 scores/);
+  });
+
+  it("stores curves cut to at most maxPoints, endpoints kept, areas from the full curves", () => {
+    const full = { roc: rocCurve(Y500, S500), pr: precisionRecallCurve(Y500, S500) };
+    const c = classifierCurves(Y500, S500, { maxPoints: 20, threshold: 0.5 });
+    expect(full.pr.recall.length).toBeGreaterThan(20);
+    expect(c.roc.fpr.length).toBeLessThanOrEqual(20);
+    expect(c.pr.recall).toHaveLength(20);
+    expect(c.pr.thresholds).toHaveLength(19);
+    expect([c.roc.fpr[0], c.roc.tpr[0], c.roc.fpr.at(-1), c.roc.tpr.at(-1)]).toEqual([0, 0, 1, 1]);
+    expect([c.pr.recall[0], c.pr.precision.at(-1), c.pr.recall.at(-1)]).toEqual([1, 1, 0]);
+    expect(c.rocAuc).toBe(areaUnderRoc(full.roc));
+    expect(c.averagePrecision).toBe(averagePrecision(full.pr));
+    expect(c.confusion).toEqual(confusionAt(Y500, S500, 0.5));
+    // Small curves are kept whole.
+    expect(classifierCurves(Y, S).roc).toEqual(rocCurve(Y, S));
   });
 });

@@ -114,3 +114,49 @@ export function confusionAt(positive: ArrayLike<boolean>, score: ArrayLike<numbe
   for (let i = 0; i < positive.length; i++) m[positive[i] ? 1 : 0][score[i]! >= threshold ? 1 : 0]++;
   return { threshold, matrix: m };
 }
+
+/** What an evaluation keeps of a binary classifier: both curves down-sampled, their areas, and the matrix. */
+export interface ClassifierCurves {
+  roc: RocCurve;
+  pr: PrCurve;
+  /** Over the full curves, before down-sampling (equal to the evaluation's `roc_auc`). */
+  rocAuc: number;
+  averagePrecision: number;
+  confusion: ConfusionAt;
+}
+
+/** The most points a stored curve keeps: enough to draw smoothly, small enough for an evaluation row. */
+export const MAX_CURVE_POINTS = 200;
+
+/** Every index when there are few, else `max` evenly spaced ones; the first and last always stay. */
+function sampledIndices(length: number, max: number): number[] {
+  if (length <= max) return Array.from({ length }, (_, i) => i);
+  return Array.from({ length: max }, (_, k) => Math.round((k * (length - 1)) / (max - 1)));
+}
+
+const pick = (values: number[], at: number[]) => at.map((i) => values[i]!);
+
+/**
+ * ROC and PR curves, their areas and the confusion matrix at `threshold`, each curve cut to at most
+ * `maxPoints` points (its endpoints kept) so a million-row evaluation still stores a few kilobytes.
+ */
+export function classifierCurves(
+  positive: ArrayLike<boolean>,
+  score: ArrayLike<number>,
+  options: { threshold?: number; maxPoints?: number } = {},
+): ClassifierCurves {
+  const max = Math.max(2, options.maxPoints ?? MAX_CURVE_POINTS);
+  const roc = rocCurve(positive, score);
+  const pr = precisionRecallCurve(positive, score);
+  const r = sampledIndices(roc.fpr.length, max);
+  const p = sampledIndices(pr.recall.length, max);
+  // PR thresholds are one fewer than the points: the last point (recall 0) has none.
+  const pt = p.filter((i) => i < pr.thresholds.length);
+  return {
+    roc: { fpr: pick(roc.fpr, r), tpr: pick(roc.tpr, r), thresholds: pick(roc.thresholds, r) },
+    pr: { precision: pick(pr.precision, p), recall: pick(pr.recall, p), thresholds: pick(pr.thresholds, pt) },
+    rocAuc: areaUnderRoc(roc),
+    averagePrecision: averagePrecision(pr),
+    confusion: confusionAt(positive, score, options.threshold ?? 0.5),
+  };
+}

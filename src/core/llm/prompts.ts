@@ -82,6 +82,7 @@ function asEvaluation(e: PromptEvaluation): Evaluation {
     dataset: e.dataset,
     metrics: e.metrics,
     fairness: {},
+    curves: null,
     runId: e.runId,
     createdBy: e.createdBy,
     createdAt: e.createdAt,

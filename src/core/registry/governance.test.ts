@@ -16,6 +16,7 @@ const ev = (over: Partial<Evaluation>): Evaluation => ({
   dataset: "fresh@1",
   metrics: {},
   fairness: {},
+  curves: null,
   runId: null,
   createdBy: "alice",
   createdAt: 1,

@@ -22,6 +22,7 @@
  *   step, with its run and step) or `manual` (the CLI, the API, MLflow logging outside a step).
  *   Policies count manual evidence only when they say `accept_manual: true`.
  */
+import type { ClassifierCurves } from "../evaluation/curves.js";
 import type { ModelSignature } from "../training/signature.js";
 import type { TargetScope } from "./policy-scope.js";
 
@@ -163,6 +164,8 @@ export interface Evaluation {
   metrics: Record<string, number>;
   /** attribute → metric (e.g. `equal_opportunity_difference`) → value, plus `by_group` details. */
   fairness: Record<string, FairnessResult>;
+  /** A binary classifier's ROC and PR curves and confusion matrix (tandem/evaluate), else null. */
+  curves: ClassifierCurves | null;
   runId: string | null;
   createdBy: string;
   createdAt: number;

@@ -24,6 +24,7 @@ const ev = (
   dataset,
   metrics,
   fairness,
+  curves: null,
   runId: null,
   createdBy: "alice",
   createdAt: 1,

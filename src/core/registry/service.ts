@@ -32,6 +32,7 @@
  * - Prompts (the LLM area): `governing(project, scope)` and the pure `evaluatePolicies` (policy.ts)
  *   with a scope whose `prompts` are `name@alias` (policy-scope.ts).
  */
+import type { ClassifierCurves } from "../evaluation/curves.js";
 import { audited } from "../governance/audited.js";
 import { SYSTEM_USER } from "../governance/model.js";
 import { InvalidInputError, NotFoundError } from "../errors.js";
@@ -231,6 +232,7 @@ export class RegistryService extends Rollbacks {
     dataset: string;
     metrics: Record<string, number>;
     fairness?: Record<string, FairnessResult>;
+    curves?: ClassifierCurves | null;
     runId?: string | null;
     /** Set only by built-in evaluation steps; anything else is manual evidence. */
     provenance?: EvaluationProvenance | null;
@@ -248,6 +250,7 @@ export class RegistryService extends Rollbacks {
         dataset: input.dataset,
         metrics: input.metrics,
         fairness: input.fairness ?? {},
+        curves: input.curves ?? null,
         runId: input.runId ?? null,
         createdBy: input.actor,
         createdAt: nowMs(),
@@ -276,6 +279,7 @@ export class RegistryService extends Rollbacks {
     dataset: string;
     metrics: Record<string, number>;
     fairness?: Record<string, FairnessResult>;
+    curves?: ClassifierCurves | null;
     runId?: string | null;
     provenance?: EvaluationProvenance | null;
   }): Promise<Evaluation> {
@@ -290,6 +294,7 @@ export class RegistryService extends Rollbacks {
         dataset: input.dataset,
         metrics: input.metrics,
         fairness: input.fairness ?? {},
+        curves: input.curves ?? null,
         runId: input.runId ?? null,
         createdBy: input.actor,
         createdAt: nowMs(),

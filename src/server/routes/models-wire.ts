@@ -156,6 +156,19 @@ export const approvalWire = z.object({
   at: z.number(),
 });
 const fairnessWire = z.object({ metrics: record(z.number()), by_group: record(record(z.number())) });
+/** A binary classifier's curves, down-sampled to at most a few hundred points (ends kept). */
+const curvesWire = z.object({
+  roc: z.object({ fpr: z.array(z.number()), tpr: z.array(z.number()), thresholds: z.array(z.number()) }),
+  pr: z.object({ precision: z.array(z.number()), recall: z.array(z.number()), thresholds: z.array(z.number()) }),
+  /** Over the full curves (equal to metrics.roc_auc). */
+  roc_auc: z.number(),
+  average_precision: z.number(),
+  /** [[TN, FP], [FN, TP]] when a probability at or above `threshold` is called positive. */
+  confusion: z.object({
+    threshold: z.number(),
+    matrix: z.array(z.array(z.number())),
+  }),
+});
 export const evaluationWire = z.object({
   id: z.string(),
   model: z.string(),
@@ -163,6 +176,8 @@ export const evaluationWire = z.object({
   dataset: z.string(),
   metrics: record(z.number()),
   fairness: record(fairnessWire),
+  /** ROC and PR curves and the confusion matrix of a binary classifier (tandem/evaluate), else null. */
+  curves: curvesWire.nullable(),
   run_id: z.string().nullable(),
   created_by: z.string(),
   created_at: z.number(),
@@ -284,6 +299,13 @@ export const evaluationToWire = (e: Evaluation) => ({
   fairness: Object.fromEntries(
     Object.entries(e.fairness).map(([k, f]) => [k, { metrics: f.metrics, by_group: f.byGroup }]),
   ),
+  curves: e.curves && {
+    roc: e.curves.roc,
+    pr: e.curves.pr,
+    roc_auc: e.curves.rocAuc,
+    average_precision: e.curves.averagePrecision,
+    confusion: e.curves.confusion,
+  },
   run_id: e.runId,
   created_by: e.createdBy,
   created_at: e.createdAt,

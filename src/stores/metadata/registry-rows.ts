@@ -91,6 +91,8 @@ export interface RegistryEvaluationRow {
   dataset: string;
   metrics: string;
   fairness: string;
+  /** 0420: a binary classifier's curves as JSON (ClassifierCurves), or null. */
+  curves: string | null;
   run_id: string | null;
   created_by: string;
   created_at: number;
@@ -298,6 +300,7 @@ export function toEvaluation(r: RegistryEvaluationRow): Evaluation {
     dataset: r.dataset,
     metrics: json(r.metrics),
     fairness: json(r.fairness),
+    curves: r.curves === null ? null : json(r.curves),
     runId: r.run_id,
     createdBy: r.created_by,
     createdAt: r.created_at,

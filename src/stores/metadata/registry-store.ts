@@ -309,6 +309,7 @@ export class SqlRegistryStore implements RegistryStore {
         dataset: e.dataset,
         metrics: JSON.stringify(e.metrics),
         fairness: JSON.stringify(e.fairness),
+        curves: e.curves === null ? null : JSON.stringify(e.curves),
         run_id: e.runId,
         created_by: e.createdBy,
         created_at: e.createdAt,

@@ -4,10 +4,13 @@
  * step's run and into the registry as an evaluation on `data_ref` — what policies read. `model` is a
  * registered version (`flights-delay@challenger`) or a step's model output (then the evaluation
  * follows the file into the version `tandem/register` makes of it). `compare: [champion]` evaluates
- * those aliases' versions on the same data, so "beats champion" compares like with like.
+ * those aliases' versions on the same data, so "beats champion" compares like with like. A binary
+ * classifier's evaluation also keeps its ROC and PR curves and the confusion matrix at `threshold`
+ * (default 0.5, the probability at which a row counts as positive), which the model page draws.
  */
 import { z } from "zod";
-import { classificationMetrics, regressionMetrics } from "../../evaluation/index.js";
+import { classifierCurves, type ClassifierCurves } from "../../evaluation/curves.js";
+import { classificationMetrics, defaultPosLabel, labelsOf, regressionMetrics } from "../../evaluation/index.js";
 import type { Scored } from "../../registry/scoring.js";
 import { defineBuiltin } from "./contract.js";
 import type { WithReference } from "./contract.js";
@@ -40,6 +43,19 @@ export function metricsOf(s: Scored): Record<string, number> {
   );
 }
 
+/** A binary classifier's curves on these rows; null for regressors, multi-class, or without probabilities. */
+export function curvesOf(s: Scored, threshold: number): ClassifierCurves | null {
+  if (s.task !== "classification" || !s.probability) return null;
+  const labels = labelsOf(s.yTrue);
+  if (labels.length !== 2) return null;
+  const posLabel = s.posLabel ?? defaultPosLabel(labels);
+  return classifierCurves(
+    s.yTrue.map((y) => y === posLabel),
+    s.probability,
+    { threshold },
+  );
+}
+
 export const evaluateBuiltin = defineBuiltin({
   name: "evaluate",
   description: "Evaluates a model on a table and records the metrics for policies.",
@@ -54,6 +70,8 @@ export const evaluateBuiltin = defineBuiltin({
     compare: z.union([z.string(), z.array(z.string())]).optional(),
     /** Input columns, for ONNX files without a trainer signature. */
     features: z.array(z.string()).optional(),
+    /** The probability at or above which a row is called positive, for the stored confusion matrix. */
+    threshold: z.number().min(0).max(1).default(0.5),
   }),
   references(w) {
     const refs: WithReference[] = [...modelOrFileField(w, "model"), ...fileField(w, "data")];
@@ -68,13 +86,14 @@ export const evaluateBuiltin = defineBuiltin({
     const w = ctx.with;
     const dataset = w.data_ref ?? (await dataRefOf(ctx, w.data));
     const model = await modelArg(ctx, w.model);
-    const metrics = metricsOf(await scoreArg(model, { data: w.data, target: w.target, features: w.features }));
+    const scored = await scoreArg(model, { data: w.data, target: w.target, features: w.features });
+    const metrics = metricsOf(scored);
     ctx.log(
       `${model.label} on ${dataset}: ${Object.entries(metrics)
         .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
         .join(" ")}`,
     );
-    await model.record({ dataset, metrics });
+    await model.record({ dataset, metrics, curves: curvesOf(scored, w.threshold) });
     const name = model.modelName ?? w.model_name;
     for (const { alias, path } of compareList(w.compare)) {
       if (!name) throw new Error("with.compare: give with.model_name when with.model is a file");
@@ -86,8 +105,9 @@ export const evaluateBuiltin = defineBuiltin({
         ctx.log(`${name}@${alias}: no version holds it yet; nothing to compare`);
         continue;
       }
-      const theirs = metricsOf(await scoreArg(other, { data: w.data, target: w.target, features: w.features }));
-      await other.record({ dataset, metrics: theirs });
+      const scoredTheirs = await scoreArg(other, { data: w.data, target: w.target, features: w.features });
+      const theirs = metricsOf(scoredTheirs);
+      await other.record({ dataset, metrics: theirs, curves: curvesOf(scoredTheirs, w.threshold) });
       ctx.log(
         `${other.label} (${alias}) on ${dataset}: ${Object.entries(theirs)
           .map(([k, v]) => `${k}=${v.toPrecision(4)}`)

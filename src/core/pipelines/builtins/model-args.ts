@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { NotFoundError } from "../../errors.js";
+import type { ClassifierCurves } from "../../evaluation/curves.js";
 import type { FairnessResult } from "../../registry/model.js";
 import {
   loadModelFile,
@@ -24,6 +25,7 @@ export interface ModelArg extends ScorableModel {
     dataset: string;
     metrics: Record<string, number>;
     fairness?: Record<string, FairnessResult>;
+    curves?: ClassifierCurves | null;
   }): Promise<void>;
 }
 
