@@ -16,6 +16,8 @@ interface ReferenceWire {
 }
 
 interface StepDetailWire extends StepWire {
+  /** local, slurm or kubernetes (null before the step starts) */
+  executor: string | null;
   command: string | null;
   cache_key: string | null;
   references: ReferenceWire[];
@@ -84,7 +86,10 @@ function printStep(s: StepDetailWire): void {
     const locks = Object.entries(e.lockfiles);
     lines.push(`  lockfiles: ${locks.length ? locks.map(([k, v]) => `${k} (${short(v)})`).join(", ") : "none"}`);
     for (const [k, v] of Object.entries(e.interpreters)) lines.push(`  ${k}: ${v ?? "absent"}`);
-    if (e.image) lines.push(`  image: ${e.image}${e.image_id ? ` (ran ${e.image_id})` : ""}`);
+    if (e.image)
+      lines.push(
+        `  image: ${e.image}${e.image_id ? ` (ran ${e.image_id})` : s.executor ? ` (image id: not reported by ${s.executor})` : ""}`,
+      );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -100,7 +100,7 @@ export class TrackingLineageSource implements LineageSource {
     const envDigest = step?.environment?.digest ?? record.envDigest;
     if (envDigest && !tags[LINEAGE_TAGS.envDigest]) tags[LINEAGE_TAGS.envDigest] = envDigest;
     if (step?.environment && !tags[LINEAGE_TAGS.envParts])
-      tags[LINEAGE_TAGS.envParts] = JSON.stringify(environmentParts(step.environment));
+      tags[LINEAGE_TAGS.envParts] = JSON.stringify(environmentParts(step.environment, step.executor));
     if (step && !tags[LINEAGE_TAGS.datasetVersions]) {
       const datasets = Object.values(step.inputs).flatMap((i) => {
         const m = /^dataset:\/\/([^@\s]+)(?:@\S+)?\s+\(version (\d+)\)$/.exec(i.source);

@@ -11,7 +11,7 @@ import { parseAllDocuments } from "yaml";
 import type { JobResult, StepJob } from "../../src/core/pipelines/ports.js";
 import { KubeApi } from "../../src/executors/kubernetes/kube-api.js";
 import { KubernetesExecutor, type AgentProtocol } from "../../src/executors/kubernetes/kubernetes-executor.js";
-import { KubernetesStandIn, type Scenario } from "../helpers/kubernetes-standin.js";
+import { KubernetesStandIn, standInImageId, type Scenario } from "../helpers/kubernetes-standin.js";
 
 /** The step agent's report line format (executors/agent): a nonce the step never sees. */
 const agent: AgentProtocol = {
@@ -100,6 +100,8 @@ function attempt(overrides: Partial<StepJob> = {}): Attempt {
 
 const nonceOf = (a: Attempt) => `n${a.job.stepId}${a.job.attempt}`;
 const succeeded: JobResult = { outcome: "succeeded", exitCode: 0, outputs: { model: "sha-1" } };
+/** The agent's report plus the image id the kubelet reported for the step's image (issue 15: recorded after the step). */
+const ran = (r: JobResult): JobResult => ({ ...r, imageId: standInImageId("registry.example.com/train:1") });
 
 function play(a: Attempt, scenario: Scenario): void {
   const name = `tandem-${a.job.runId.slice(0, 8)}`;
@@ -112,7 +114,8 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
     const a = attempt();
     play(a, { kind: "succeed", log: ["epoch 1", "epoch 2", report(nonceOf(a), succeeded)] });
     const result = await executor.run(a.job);
-    expect(result).toEqual(succeeded);
+    expect(result).toEqual(ran(succeeded));
+    expect(result.imageId).toMatch(/^registry\.example\.com\/train@sha256:[0-9a-f]{64}$/);
     expect(standIn.rejected).toEqual([]);
     expect(a.output.join("")).toBe("epoch 1\nepoch 2\n");
     expect(a.submitted).toEqual([`tandem/tandem-${a.job.runId.slice(0, 8)}-train-lr-0-1-1`]);
@@ -157,7 +160,7 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
     const a = attempt();
     const failure: JobResult = { outcome: "failed", exitCode: 3, outputs: {}, error: "exit code 3" };
     play(a, { kind: "fail", exitCode: 3, log: ["boom", report(nonceOf(a), failure)] });
-    expect(await executor.run(a.job)).toEqual(failure);
+    expect(await executor.run(a.job)).toEqual(ran(failure));
   });
 
   it("fails an OOMKilled pod with Kubernetes' reason", async () => {
@@ -218,7 +221,7 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
       await new Promise((r) => setTimeout(r, 120));
       standIn.dropWatches();
     }
-    expect(await running).toEqual(succeeded);
+    expect(await running).toEqual(ran(succeeded));
     standIn.stepMs = 30;
     expect(standIn.jobLists - before).toBeGreaterThanOrEqual(4);
   });
@@ -242,8 +245,8 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
     const byLabel = attempt({ ...same, remoteJob: null });
     const [one, two] = await Promise.all([restarted.run(byName.job), restarted.run(byLabel.job)]);
     standIn.stepMs = 30;
-    expect(one).toEqual(succeeded);
-    expect(two).toEqual(succeeded);
+    expect(one).toEqual(ran(succeeded));
+    expect(two).toEqual(ran(succeeded));
     expect(standIn.jobs.size).toBe(jobsBefore);
     expect(byName.output.join("")).toContain("from the first server");
     expect(byLabel.output.join("")).toContain("from the first server");

@@ -7,6 +7,7 @@
  * success with a log, a failing exit code, OOMKilled, ImagePullBackOff, unschedulable, a deadline,
  * or running until deleted.
  */
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { kubernetesProblems } from "./kubernetes-schema.js";
@@ -21,6 +22,23 @@ export type Scenario =
   | { kind: "run-forever"; log: string[] };
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * The image id a kubelet reports for `image` once it pulled it (status.containerStatuses[].imageID):
+ * the repository with the digest the tag resolved to, as containerd writes it. The stand-in has no
+ * registry, so the digest is made up from the reference, the same every time.
+ */
+export function standInImageId(image: string): string {
+  const repository = image.replace(/@sha256:[0-9a-f]{64}$/, "").replace(/:[^:/]+$/, "");
+  const digest = /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1];
+  return `${repository}@${digest ?? `sha256:${createHash("sha256").update(image).digest("hex")}`}`;
+}
+
+/** A container status as the kubelet fills it (the fields V1ContainerStatus requires, and its state). */
+function containerStatus(job: Obj, ready: boolean, state: Obj): Obj {
+  const image = String(job.spec.template.spec.containers[0].image);
+  return { name: "step", image, imageID: standInImageId(image), ready, restartCount: 0, state };
+}
 
 interface PodState {
   pod: Obj;
@@ -95,9 +113,9 @@ export class KubernetesStandIn {
     for (const f of p.followers) f.write(text);
   }
 
-  private endPod(p: PodState, containerState: Obj, phase: string): void {
+  private endPod(p: PodState, job: Obj, containerState: Obj, phase: string): void {
     p.pod.status.phase = phase;
-    p.pod.status.containerStatuses = [{ name: "step", ready: false, state: containerState }];
+    p.pod.status.containerStatuses = [containerStatus(job, false, containerState)];
     p.ended = true;
     for (const f of p.followers) f.end();
     p.followers.clear();
@@ -120,7 +138,7 @@ export class KubernetesStandIn {
     const running = () => {
       p.pod.status.phase = "Running";
       p.pod.status.conditions = [{ type: "PodScheduled", status: "True" }];
-      p.pod.status.containerStatuses = [{ name: "step", ready: true, state: { running: { startedAt: "now" } } }];
+      p.pod.status.containerStatuses = [containerStatus(job, true, { running: { startedAt: "now" } })];
       this.updateJob(job, { active: 1 });
     };
     const logLines = (lines: string[]) => this.appendLog(p, lines.map((l) => `${l}\n`).join(""));
@@ -133,6 +151,7 @@ export class KubernetesStandIn {
           const exitCode = scenario.kind === "succeed" ? 0 : scenario.exitCode;
           this.endPod(
             p,
+            job,
             { terminated: { exitCode, reason: exitCode ? "Error" : "Completed" } },
             exitCode ? "Failed" : "Succeeded",
           );
@@ -158,7 +177,7 @@ export class KubernetesStandIn {
       case "oom":
         later(1, running);
         later(3, () => {
-          this.endPod(p, { terminated: { exitCode: 137, reason: "OOMKilled" } }, "Failed");
+          this.endPod(p, job, { terminated: { exitCode: 137, reason: "OOMKilled" } }, "Failed");
           this.updateJob(job, {
             active: 0,
             failed: 1,
@@ -199,7 +218,7 @@ export class KubernetesStandIn {
       case "deadline":
         later(1, running);
         later(3, () => {
-          this.endPod(p, { terminated: { exitCode: 143, reason: "Error" } }, "Failed");
+          this.endPod(p, job, { terminated: { exitCode: 143, reason: "Error" } }, "Failed");
           this.updateJob(job, {
             active: 0,
             failed: 1,
@@ -299,7 +318,7 @@ export class KubernetesStandIn {
         this.jobs.delete(key(ns, name));
         for (const [k, p] of this.pods)
           if (p.pod.metadata.labels["job-name"] === name) {
-            this.endPod(p, { terminated: { exitCode: 143, reason: "Error" } }, "Failed");
+            this.endPod(p, job, { terminated: { exitCode: 143, reason: "Error" } }, "Failed");
             this.pods.delete(k);
           }
         this.notify("DELETED", this.bump(job));

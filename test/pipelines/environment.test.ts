@@ -7,6 +7,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { environmentParts } from "../../src/core/pipelines/engine/environment.js";
 import { byName, sandbox, type Sandbox } from "./helpers.js";
 
 describe("the environment digest", () => {
@@ -74,5 +75,36 @@ pipelines:
     expect(byName(run).one!.cached).toBe(false);
     expect((await changed(run, "one")).map(([name]) => name)).toEqual(["environment lockfiles"]);
     expect(byName(await box.run("fit")).one!.cached).toBe(true);
+  });
+});
+
+describe("the image id a step ran", () => {
+  let box: Sandbox;
+  beforeAll(async () => {
+    box = await sandbox();
+    await box.apply(`project: default
+pipelines:
+  boxed:
+    steps:
+      hello:
+        run: echo hello
+        image: python:3.11
+`);
+  });
+  afterAll(async () => box?.close());
+
+  it("is said to be not reported by an executor without a container runtime, never left silently empty", async () => {
+    const run = await box.run("boxed");
+    expect(run.status).toBe("succeeded");
+    const step = byName(run).hello!;
+    expect([step.executor, step.environment!.image, step.environment!.imageId]).toEqual(["local", "python:3.11", null]);
+    expect(environmentParts(step.environment!, step.executor)).toMatchObject({
+      image: "python:3.11",
+      image_id: "not reported by local",
+    });
+    // Slurm has no container runtime either; an executor that reports one (Kubernetes) is recorded as is.
+    expect(environmentParts(step.environment!, "slurm").image_id).toBe("not reported by slurm");
+    const ran = { ...step.environment!, imageId: "docker.io/library/python@sha256:" + "a".repeat(64) };
+    expect(environmentParts(ran, "kubernetes").image_id).toBe(ran.imageId);
   });
 });

@@ -139,6 +139,12 @@ export class KubernetesExecutor implements Executor {
       let unschedulableSince: number | null = null;
       let finished = false;
       let stopping: JobResult | null = null;
+      /** What the kubelet says it ran (status.containerStatuses[0].imageID: the tag's digest), once known. */
+      let imageId: string | undefined;
+      const seen = (pod: KubePod | null) => {
+        imageId = pod?.status?.containerStatuses?.[0]?.imageID || imageId;
+        return pod;
+      };
 
       const onText = (text: string) => {
         const lines = (partial + text).split("\n");
@@ -174,7 +180,8 @@ export class KubernetesExecutor implements Executor {
         if (logDone) await Promise.race([logDone, new Promise((r) => setTimeout(r, 5000))]);
         stopLog?.();
         if (partial) onText("\n");
-        resolve(result);
+        // The engine records it in the step's environment: no registry is reachable to resolve a tag.
+        resolve(imageId && !result.imageId ? { ...result, imageId } : result);
       };
       /** Stops the Job for a reason of Tandem's (cancel, a pod that cannot start) and ends with `result`. */
       const stop = (result: JobResult) => {
@@ -193,7 +200,8 @@ export class KubernetesExecutor implements Executor {
         if (!k) return void finish(failed(`Kubernetes Job ${namespace}/${name} was deleted outside Tandem`));
         if (condition(k, "Complete")) {
           void (async () => {
-            await this.lookAtPods(namespace, labelSelector).then((p) => p && startLog(p.metadata!.name!));
+            const pod = seen(await this.lookAtPods(namespace, labelSelector));
+            if (pod) startLog(pod.metadata!.name!);
             if (logDone) await Promise.race([logDone, new Promise((r) => setTimeout(r, 5000))]);
             void finish(report ?? failed("the Job completed but the step agent sent no report"));
           })();
@@ -202,7 +210,7 @@ export class KubernetesExecutor implements Executor {
         const failure = condition(k, "Failed");
         if (failure) {
           void (async () => {
-            const pod = await this.lookAtPods(namespace, labelSelector).catch(() => null);
+            const pod = seen(await this.lookAtPods(namespace, labelSelector).catch(() => null));
             if (failure.reason === "DeadlineExceeded")
               return void finish({
                 outcome: "timed_out",
@@ -230,7 +238,7 @@ export class KubernetesExecutor implements Executor {
 
       const checkPod = async () => {
         if (finished || stopping) return;
-        const pod = await this.lookAtPods(namespace, labelSelector).catch(() => null);
+        const pod = seen(await this.lookAtPods(namespace, labelSelector).catch(() => null));
         if (!pod || finished || stopping) return;
         const status = pod.status ?? {};
         const scheduled = status.conditions?.find((c) => c.type === "PodScheduled");

@@ -74,13 +74,16 @@ export class RunEnvironment {
 
 /**
  * The parts of an environment as flat strings, for lineage: `python3: Python 3.11.4`, `node: v20.…`
- * (`absent` when not on PATH), each lockfile → its sha256, `image` and `image_id` when known.
+ * (`absent` when not on PATH), each lockfile → its sha256, `image` and `image_id`. A step with an
+ * image whose executor reported no image id (Slurm and local have no container runtime) says so,
+ * `image_id: not reported by slurm`, rather than leaving it out.
  */
-export function environmentParts(e: StepEnvironment): Record<string, string> {
+export function environmentParts(e: StepEnvironment, executor?: string | null): Record<string, string> {
   const parts: Record<string, string> = {};
   for (const [name, version] of Object.entries(e.interpreters)) parts[name] = version ?? "absent";
   for (const [file, sha] of Object.entries(e.lockfiles)) parts[file] = sha;
   if (e.image) parts.image = e.image;
   if (e.imageId) parts.image_id = e.imageId;
+  else if (e.image && executor) parts.image_id = `not reported by ${executor}`;
   return parts;
 }
