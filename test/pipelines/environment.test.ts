@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { environmentParts } from "../../src/core/pipelines/engine/environment.js";
+import { cli } from "./cli.js";
 import { byName, sandbox, type Sandbox } from "./helpers.js";
 
 describe("the environment digest", () => {
@@ -102,6 +103,11 @@ pipelines:
       image: "python:3.11",
       image_id: "not reported by local",
     });
+    const shown = await cli(["runs", "show", run.id, "--step", "hello"], {
+      cwd: box.workspace,
+      env: { TANDEM_HOME: box.home },
+    });
+    expect(shown.stdout, shown.stderr).toContain("image: python:3.11 (image id: not reported by local)");
     // Slurm has no container runtime either; an executor that reports one (Kubernetes) is recorded as is.
     expect(environmentParts(step.environment!, "slurm").image_id).toBe("not reported by slurm");
     const ran = { ...step.environment!, imageId: "docker.io/library/python@sha256:" + "a".repeat(64) };
