@@ -3,6 +3,9 @@
  * the model card, the policy decision table, and an approver approving a held version from the page
  * and seeing the alias move.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -175,6 +178,79 @@ describe("Models pages (e2e, Chromium)", () => {
       .poll(() => row("accuracy"))
       .toEqual(["accuracy", formatNumber(0.8), formatNumber(0.8), formatNumber(0)]);
     expect(await checkPage(page, "model-metrics")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it("draws each version's ROC and PR curves and confusion matrix from tandem/evaluate, overlaid in the comparison", async () => {
+    const { page } = browser;
+    // tandem/evaluate scores both versions on 300 rows: a real pipeline run stores their curves.
+    const workspace = mkdtempSync(join(tmpdir(), "curves-e2e-"));
+    const rows = Array.from({ length: 300 }, (_, i) => {
+      const [tenure, charges, calls] = [((i * 37) % 101) / 10, ((i * 53) % 97) / 10, (i * 11) % 7];
+      return `${tenure},${charges},${calls},${calls - tenure / 3 + (((i * 29) % 13) - 6) / 3 > 0 ? "churn" : "stay"}`;
+    });
+    writeFileSync(join(workspace, "holdout.csv"), [`${FEATURES.join(",")},churned`, ...rows].join("\n") + "\n");
+    const step = (v: number) =>
+      `      v${v}:\n        uses: tandem/evaluate\n        with: { model: churn@${v}, data: holdout.csv, target: churned, data_ref: churn-holdout@2 }\n`;
+    const source = `project: default\npipelines:\n  score:\n    steps:\n${step(1)}${step(2)}`;
+    writeFileSync(join(workspace, "tandem.yaml"), source);
+    const pipelines = server.server.opened.services.pipelines;
+    await pipelines.apply("admin", "default", { source, workspace, role: "admin" });
+    const started = await pipelines.startRun("admin", "default", { pipeline: "score" });
+    await pipelines.settled(started!.id);
+    expect((await pipelines.getRun("default", started!.id)).status).toBe("succeeded");
+    rmSync(workspace, { recursive: true, force: true });
+    type Evals = {
+      evaluations: Array<{
+        metrics: Record<string, number>;
+        curves: { roc_auc: number; confusion: { matrix: number[][] } };
+      }>;
+    };
+    const [v1, v2] = await Promise.all(
+      [1, 2].map(
+        async (v) =>
+          (await server.api<Evals>("GET", `${P}/models/churn/versions/${v}/evaluations`)).body.evaluations[0]!,
+      ),
+    );
+
+    await page.goto(`${server.url}/p/default/models/churn`);
+    const roc = page.getByTestId("roc-chart");
+    await roc.locator("polyline").first().waitFor();
+    // v1 against v2 (the default comparison): both curves on each chart, the legend's AUC the API's.
+    await expect(
+      roc.locator("polyline").evaluateAll((ls) => ls.map((l) => l.getAttribute("data-series"))),
+    ).resolves.toEqual([
+      `v1 (AUC ${formatNumber(v1!.curves.roc_auc)})`,
+      `v2 (AUC ${formatNumber(v2!.curves.roc_auc)})`,
+    ]);
+    expect(v2!.curves.roc_auc).toBeCloseTo(v2!.metrics.roc_auc!, 12);
+    await expect(roc.locator(".curve-legend li").allTextContents()).resolves.toContain(
+      `v2 (AUC ${formatNumber(v2!.metrics.roc_auc)})`,
+    );
+    await expect(page.getByTestId("pr-chart").locator("polyline").count()).resolves.toBe(2);
+    // Each polyline has one vertex per stored point.
+    const vertices = await roc.locator("polyline").first().getAttribute("points");
+    expect(vertices!.split(" ").length).toBeGreaterThan(2);
+    // The confusion matrices: the API's [[TN, FP], [FN, TP]], cell by cell.
+    for (const [v, e] of [
+      [1, v1!],
+      [2, v2!],
+    ] as const) {
+      const cells = page.getByTestId(`confusion-v${v}`).locator("td[data-cell]");
+      const m = e.curves.confusion.matrix;
+      await expect(
+        cells.evaluateAll((cs) => cs.map((c) => [c.getAttribute("data-cell"), c.textContent])),
+      ).resolves.toEqual([
+        ["tn", String(m[0]![0])],
+        ["fp", String(m[0]![1])],
+        ["fn", String(m[1]![0])],
+        ["tp", String(m[1]![1])],
+      ]);
+    }
+    // Comparing v2 with itself draws it once.
+    await page.getByLabel("Compare").selectOption("2");
+    await expect.poll(() => roc.locator("polyline").count()).toBe(1);
+    expect(await checkPage(page, "model-curves")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
 });

@@ -138,6 +138,16 @@ export interface CardWire {
   }>;
 }
 
+/** ROC and PR curves, down-sampled, their areas and the confusion matrix (models-wire.ts curvesWire). */
+export interface CurvesWire {
+  roc: { fpr: number[]; tpr: number[]; thresholds: number[] };
+  pr: { precision: number[]; recall: number[]; thresholds: number[] };
+  roc_auc: number;
+  average_precision: number;
+  /** [[TN, FP], [FN, TP]] at `threshold`. */
+  confusion: { threshold: number; matrix: number[][] };
+}
+
 /** One evaluation of a version (src/server/routes/models-wire.ts evaluationWire). */
 export interface EvaluationWire {
   id: string;
@@ -145,6 +155,8 @@ export interface EvaluationWire {
   version: number;
   dataset: string;
   metrics: Record<string, number>;
+  /** A binary classifier's curves (tandem/evaluate); null otherwise. */
+  curves: CurvesWire | null;
   run_id: string | null;
   created_by: string;
   created_at: number;

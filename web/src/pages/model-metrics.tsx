@@ -2,7 +2,9 @@
  * A model's versions by their evaluation metrics, and two versions side by side. Each version shows
  * its newest evaluation that has metrics (GET …/versions/{v}/evaluations, newest first): the dataset
  * it was scored on, and every metric. Comparing two versions lines their metrics up with the
- * difference; a metric one of them lacks shows as "—".
+ * difference; a metric one of them lacks shows as "—". A binary classifier's ROC and PR curves and
+ * confusion matrix (its newest evaluation that has them) are drawn for the version, and overlaid for
+ * the two compared.
  */
 import { useEffect, useMemo, useState } from "react";
 import { get, projectPath } from "../api/client";
@@ -10,6 +12,7 @@ import type { EvaluationWire, VersionWire } from "../api/registry";
 import { DataTable } from "../components/table";
 import { ErrorBox, Loading, Section } from "../components/status";
 import { formatNumber } from "../lib/format";
+import { ClassifierCurves } from "./model-curves";
 
 /** Versions whose evaluations are fetched, newest first: the page stays quick on a long history. */
 const MAX_VERSIONS = 20;
@@ -17,6 +20,7 @@ const MAX_VERSIONS = 20;
 /** The newest evaluation with metrics of each version (versions without one are left out). */
 function useNewestEvaluations(project: string, name: string, versions: VersionWire[]) {
   const [byVersion, setByVersion] = useState<Map<number, EvaluationWire> | null>(null);
+  const [curvesByVersion, setCurves] = useState<Map<number, EvaluationWire>>(new Map());
   const [error, setError] = useState<Error | null>(null);
   const key = versions.map((v) => v.version).join(",");
   useEffect(() => {
@@ -27,12 +31,24 @@ function useNewestEvaluations(project: string, name: string, versions: VersionWi
         get<{ evaluations: EvaluationWire[] }>(
           projectPath(project, `/models/${encodeURIComponent(name)}/versions/${v}/evaluations`),
           abort.signal,
-        ).then((r) => [v, r.evaluations.find((e) => Object.keys(e.metrics).length > 0)] as const),
+        ).then(
+          (r) =>
+            [
+              v,
+              r.evaluations.find((e) => Object.keys(e.metrics).length > 0),
+              r.evaluations.find((e) => e.curves !== null),
+            ] as const,
+        ),
       ),
     )
       .then((pairs) => {
         const found = new Map<number, EvaluationWire>();
-        for (const [v, e] of pairs) if (e) found.set(v, e);
+        const curves = new Map<number, EvaluationWire>();
+        for (const [v, e, c] of pairs) {
+          if (e) found.set(v, e);
+          if (c) curves.set(v, c);
+        }
+        setCurves(curves);
         setByVersion(found);
       })
       .catch((e: unknown) => {
@@ -41,13 +57,19 @@ function useNewestEvaluations(project: string, name: string, versions: VersionWi
     return () => abort.abort();
     // `key` stands for `versions` (a new array on every render of the parent).
   }, [project, name, key]);
-  return { byVersion, error };
+  return { byVersion, curvesByVersion, error };
 }
 
 const metricNames = (evaluations: EvaluationWire[]) =>
   [...new Set(evaluations.flatMap((e) => Object.keys(e.metrics)))].sort();
 
-function Compare({ evaluations }: { evaluations: Map<number, EvaluationWire> }) {
+function Compare({
+  evaluations,
+  curves,
+}: {
+  evaluations: Map<number, EvaluationWire>;
+  curves: Map<number, EvaluationWire>;
+}) {
   const versions = [...evaluations.keys()];
   const [a, setA] = useState(versions[1] ?? versions[0]!);
   const [b, setB] = useState(versions[0]!);
@@ -92,6 +114,9 @@ function Compare({ evaluations }: { evaluations: Map<number, EvaluationWire> }) 
           },
         ]}
       />
+      <ClassifierCurves
+        evaluations={[curves.get(a), curves.get(b)].filter((e): e is EvaluationWire => e !== undefined)}
+      />
     </>
   );
 }
@@ -105,7 +130,7 @@ export function ModelMetricsSection({
   name: string;
   versions: VersionWire[];
 }) {
-  const { byVersion, error } = useNewestEvaluations(project, name, versions);
+  const { byVersion, curvesByVersion, error } = useNewestEvaluations(project, name, versions);
   const evaluated = useMemo(() => [...(byVersion?.values() ?? [])], [byVersion]);
   const metrics = metricNames(evaluated);
   return (
@@ -133,7 +158,11 @@ export function ModelMetricsSection({
               })),
             ]}
           />
-          {evaluated.length > 1 && <Compare evaluations={byVersion!} />}
+          {evaluated.length > 1 ? (
+            <Compare evaluations={byVersion!} curves={curvesByVersion} />
+          ) : (
+            <ClassifierCurves evaluations={[...curvesByVersion.values()]} />
+          )}
         </>
       )}
     </Section>
