@@ -163,8 +163,16 @@ describe.skipIf(!postgresAvailable() || !chaosWanted)("chaos: kill -9 of random 
         return unfinished.length === 0;
       },
       180_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}: ${unfinished.join(", ")}\n${crashed().join("\n")}`);
+    ).catch(async (error: Error) => {
+      // Where each unfinished run stands, step by step, for whoever investigates.
+      const details = await Promise.all(
+        unfinished.map(async (u) => {
+          const run = await api<RunWire>(anyUrl(), token, "GET", `${P}/pipeline-runs/${u.split(" ")[1]}`);
+          const open = (run.body.steps ?? []).filter((st) => st.status !== "succeeded");
+          return `${u}: ${open.map((st) => `${st.name} ${st.status} attempt ${st.attempt} ${st.executor ?? ""} ${st.remote_job ?? ""} ${st.error ?? ""}`).join("; ")}`;
+        }),
+      ).catch(() => unfinished);
+      throw new Error(`${error.message}:\n${details.join("\n")}\n${crashed().join("\n")}`);
     });
 
     // No run lost; every step of every chain run succeeded, once each (a single succeeded record).
