@@ -173,4 +173,53 @@ pipelines:
     expect(await checkPage(page, "pipeline-run-cache")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
+
+  it("draws a gradient-boosting step's feature importance (gain share) as bars, the values the API's", async () => {
+    const { page } = browser;
+    // y depends on a strongly, on b a little, and not at all on c.
+    const rows = Array.from({ length: 200 }, (_, i) => {
+      const [a, b, c] = [(i * 37) % 101, (i * 53) % 97, (i * 11) % 7];
+      return `${a},${b},${c},${a + b / 10 > 55 ? 1 : 0}`;
+    });
+    writeFileSync(join(workspace, "train.csv"), ["a,b,c,y", ...rows].join("\n") + "\n");
+    const source = `project: trainp
+pipelines:
+  fit:
+    steps:
+      train:
+        uses: tandem/train
+        with:
+          algorithm: gradient_boosting
+          task: binary_classification
+          data: train.csv
+          target: y
+          params: { max_iter: 20 }
+        outputs:
+          model: dir
+`;
+    expect((await server.api("POST", "/api/v1/projects/trainp/specs", { source, workspace })).status).toBe(201);
+    const started = await server.api<{ id: string }>("POST", "/api/v1/projects/trainp/pipelines/fit/runs", {});
+    await server.server.opened.services.pipelines.settled(started.body.id);
+    type StepMetrics = { status: string; id: string; metrics: Record<string, number> };
+    const run = (
+      await server.api<{ steps: StepMetrics[] }>("GET", `/api/v1/projects/trainp/pipeline-runs/${started.body.id}`)
+    ).body;
+    const step = run.steps[0]!;
+    expect(step.status).toBe("succeeded");
+    const importance = Object.entries(step.metrics)
+      .filter(([k]) => k.startsWith("importance."))
+      .map(([k, v]) => [k.slice("importance.".length), String(v)])
+      .sort((x, y) => Number(y[1]) - Number(x[1]));
+    expect(importance.map(([f]) => f)[0]).toBe("a");
+    await page.goto(`${server.url}/p/trainp/pipeline-runs/${started.body.id}`);
+    await page.getByTestId("run-dag").locator(`[data-node="${step.id}"]`).click();
+    const bars = page.getByTestId("feature-importance").locator("g[data-bar]");
+    await bars.first().waitFor();
+    // One bar per feature, largest first, each carrying the API's value.
+    await expect(
+      bars.evaluateAll((gs) => gs.map((g) => [g.getAttribute("data-bar"), g.getAttribute("data-value")])),
+    ).resolves.toEqual(importance);
+    expect(await checkPage(page, "pipeline-step-importance")).toEqual([]);
+    expect(browser.errors).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * A step run's panel on the pipeline run page: status, resolved references, inputs and outputs,
- * environment, metrics, and why it was (or was not) served from the cache, part by part.
+ * environment, metrics (a tandem/train step's `importance.<feature>` also as bars), and why it was
+ * (or was not) served from the cache, part by part.
  */
 import { useEffect } from "react";
 import { projectPath } from "../api/client";
@@ -11,11 +12,30 @@ import {
   type EnvironmentWire,
   type StepRunWire,
 } from "../api/pipelines";
+import { BarList } from "../components/bar-list";
 import { DataTable } from "../components/table";
 import { ErrorBox, StatusText } from "../components/status";
 import { formatDuration, formatNumber, shortId } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useApi } from "../lib/use-api";
+
+const IMPORTANCE = "importance.";
+
+/** tandem/train's `importance.<feature>`: split gain share (trees) or |standardised weight| (linear), summing to 1. */
+function FeatureImportance({ metrics }: { metrics: Record<string, number> }) {
+  const values = Object.entries(metrics)
+    .filter(([k]) => k.startsWith(IMPORTANCE))
+    .map(([k, v]): [string, number] => [k.slice(IMPORTANCE.length), v]);
+  if (values.length === 0) return null;
+  return (
+    <BarList
+      title="Feature importance (share of split gain, or of |weight| for linear models)"
+      values={values}
+      valueLabel="Importance"
+      testId="feature-importance"
+    />
+  );
+}
 
 const short = (digest: string) => digest.replace(/^sha256:/, "").slice(0, 12);
 
@@ -130,6 +150,7 @@ export function StepDetails({ project, runId, step }: { project: string; runId: 
         </dd>
       </dl>
       {step.command && <pre className="logs">{step.command}</pre>}
+      <FeatureImportance metrics={step.metrics} />
       {step.references.length > 0 && (
         <ul data-testid="step-references" aria-label={`References of ${step.name}`}>
           {step.references.map((r) => (
