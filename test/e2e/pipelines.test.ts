@@ -196,16 +196,22 @@ pipelines:
           params: { max_iter: 20 }
         outputs:
           model: dir
+      register:
+        needs: [train]
+        uses: tandem/register
+        with:
+          model: fitted
+          artifact: \${{ steps.train.outputs.model }}
 `;
     expect((await server.api("POST", "/api/v1/projects/trainp/specs", { source, workspace })).status).toBe(201);
     const started = await server.api<{ id: string }>("POST", "/api/v1/projects/trainp/pipelines/fit/runs", {});
     await server.server.opened.services.pipelines.settled(started.body.id);
-    type StepMetrics = { status: string; id: string; metrics: Record<string, number> };
+    type StepMetrics = { name: string; status: string; id: string; metrics: Record<string, number> };
     const run = (
       await server.api<{ steps: StepMetrics[] }>("GET", `/api/v1/projects/trainp/pipeline-runs/${started.body.id}`)
     ).body;
-    const step = run.steps[0]!;
-    expect(step.status).toBe("succeeded");
+    const step = run.steps.find((st) => st.name === "train")!;
+    expect(run.steps.map((st) => st.status)).toEqual(["succeeded", "succeeded"]);
     const importance = Object.entries(step.metrics)
       .filter(([k]) => k.startsWith("importance."))
       .map(([k, v]) => [k.slice("importance.".length), String(v)])
@@ -220,6 +226,14 @@ pipelines:
       bars.evaluateAll((gs) => gs.map((g) => [g.getAttribute("data-bar"), g.getAttribute("data-value")])),
     ).resolves.toEqual(importance);
     expect(await checkPage(page, "pipeline-step-importance")).toEqual([]);
+    // The version the run registered shows the same bars, from its pipeline run's train step.
+    await page.goto(`${server.url}/p/trainp/models/fitted/1`);
+    const versionBars = page.getByTestId("feature-importance").locator("g[data-bar]");
+    await versionBars.first().waitFor();
+    await expect(
+      versionBars.evaluateAll((gs) => gs.map((g) => [g.getAttribute("data-bar"), g.getAttribute("data-value")])),
+    ).resolves.toEqual(importance);
+    expect(await checkPage(page, "model-version-importance")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import { useRole } from "../lib/session";
 import { useApi } from "../lib/use-api";
 import { ModelCardSection } from "./model-card";
 import { DecisionsSection } from "./model-decisions";
+import { FeatureImportanceSection } from "./model-importance";
 import { LineageSection } from "./model-lineage";
 import { aliasList } from "./models";
 
@@ -107,6 +108,8 @@ export function ModelVersionPage({ project, name, version }: { project: string; 
             onReviewed={refresh}
           />
           <LineageSection project={project} name={name} version={v.version} />
+          {/* lineage.pipeline_run_id is the pipeline run's tracking run; the tag names the pipeline run itself. */}
+          <FeatureImportanceSection project={project} pipelineRunId={v.tags["tandem.pipeline_run"] ?? null} />
           <ModelCardSection key={`c${tick}`} project={project} name={name} version={v.version} />
         </>
       )}

@@ -22,7 +22,7 @@ import { useApi } from "../lib/use-api";
 const IMPORTANCE = "importance.";
 
 /** tandem/train's `importance.<feature>`: split gain share (trees) or |standardised weight| (linear), summing to 1. */
-function FeatureImportance({ metrics }: { metrics: Record<string, number> }) {
+export function FeatureImportance({ metrics }: { metrics: Record<string, number> }) {
   const values = Object.entries(metrics)
     .filter(([k]) => k.startsWith(IMPORTANCE))
     .map(([k, v]): [string, number] => [k.slice(IMPORTANCE.length), v]);
