@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
+import { registerOnnxVersion } from "../helpers/model-upload.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { formatNumber } from "../../web/src/lib/format.js";
 import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
@@ -27,19 +28,12 @@ describe("Models pages (e2e, Chromium)", () => {
 
   async function register(weights: number[]): Promise<number> {
     const bytes = linearClassifierOnnx({ features: FEATURES, weights, bias: 0, classLabels: ["stay", "churn"] });
-    const blob = await fetch(`${server.url}${P}/model-blobs`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/octet-stream" },
-      body: bytes,
-    });
-    const { sha256 } = (await blob.json()) as { sha256: string };
-    const made = await server.api<{ version: { version: number } }>("POST", `${P}/models/churn/versions`, {
-      artifact: { kind: "blob", sha256, file_name: "model.onnx" },
+    const made = await registerOnnxVersion(server, P, "churn", bytes, {
       description: "Churn classifier",
       intended_use: "Ranking retention offers",
     });
     expect(made.status).toBe(201);
-    return made.body.version.version;
+    return made.version;
   }
 
   beforeAll(async () => {

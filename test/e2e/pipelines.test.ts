@@ -219,20 +219,18 @@ pipelines:
     expect(importance.map(([f]) => f)[0]).toBe("a");
     await page.goto(`${server.url}/p/trainp/pipeline-runs/${started.body.id}`);
     await page.getByTestId("run-dag").locator(`[data-node="${step.id}"]`).click();
-    const bars = page.getByTestId("feature-importance").locator("g[data-bar]");
-    await bars.first().waitFor();
+    /** The drawn bars as [feature, value], top to bottom, once they are there. */
+    const drawnBars = async () => {
+      const bars = page.getByTestId("feature-importance").locator("g[data-bar]");
+      await bars.first().waitFor();
+      return bars.evaluateAll((gs) => gs.map((g) => [g.getAttribute("data-bar"), g.getAttribute("data-value")]));
+    };
     // One bar per feature, largest first, each carrying the API's value.
-    await expect(
-      bars.evaluateAll((gs) => gs.map((g) => [g.getAttribute("data-bar"), g.getAttribute("data-value")])),
-    ).resolves.toEqual(importance);
+    await expect(drawnBars()).resolves.toEqual(importance);
     expect(await checkPage(page, "pipeline-step-importance")).toEqual([]);
     // The version the run registered shows the same bars, from its pipeline run's train step.
     await page.goto(`${server.url}/p/trainp/models/fitted/1`);
-    const versionBars = page.getByTestId("feature-importance").locator("g[data-bar]");
-    await versionBars.first().waitFor();
-    await expect(
-      versionBars.evaluateAll((gs) => gs.map((g) => [g.getAttribute("data-bar"), g.getAttribute("data-value")])),
-    ).resolves.toEqual(importance);
+    await expect(drawnBars()).resolves.toEqual(importance);
     expect(await checkPage(page, "model-version-importance")).toEqual([]);
     expect(browser.errors).toEqual([]);
   });
