@@ -197,7 +197,7 @@ describe("Models pages (e2e, Chromium)", () => {
     type Evals = {
       evaluations: Array<{
         metrics: Record<string, number>;
-        curves: { roc_auc: number; confusion: { matrix: number[][] } };
+        curves: { roc_auc: number; positive_label: string; confusion: { matrix: number[][] } };
       }>;
     };
     const [v1, v2] = await Promise.all(
@@ -232,6 +232,9 @@ describe("Models pages (e2e, Chromium)", () => {
     ] as const) {
       const cells = page.getByTestId(`confusion-v${v}`).locator("td[data-cell]");
       const m = e.curves.confusion.matrix;
+      await expect(page.getByTestId(`confusion-v${v}`).locator("caption").textContent()).resolves.toContain(
+        `(positive: ${e.curves.positive_label})`,
+      );
       await expect(
         cells.evaluateAll((cs) => cs.map((c) => [c.getAttribute("data-cell"), c.textContent])),
       ).resolves.toEqual([

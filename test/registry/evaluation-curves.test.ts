@@ -22,6 +22,7 @@ interface Curves {
   pr: { precision: number[]; recall: number[]; thresholds: number[] };
   roc_auc: number;
   average_precision: number;
+  positive_label: string;
   confusion: { threshold: number; matrix: number[][] };
 }
 interface Evals {
@@ -111,6 +112,8 @@ for (const kind of STORE_KINDS) {
         expect(c.average_precision).toBeLessThanOrEqual(1);
         // The matrix at the step's threshold covers every row once.
         expect(c.confusion.threshold).toBe(0.4);
+        // The class whose probability the model outputs (its second class label), as the metrics use.
+        expect(c.positive_label).toBe("churn");
         expect(c.confusion.matrix.flat().reduce((a, b) => a + b, 0)).toBe(ROWS);
       }
       // Two different models: two different curves.

@@ -165,7 +165,7 @@ export interface Evaluation {
   /** attribute → metric (e.g. `equal_opportunity_difference`) → value, plus `by_group` details. */
   fairness: Record<string, FairnessResult>;
   /** A binary classifier's ROC and PR curves and confusion matrix (tandem/evaluate), else null. */
-  curves: ClassifierCurves | null;
+  curves: EvaluationCurves | null;
   runId: string | null;
   createdBy: string;
   createdAt: number;
@@ -175,6 +175,9 @@ export interface Evaluation {
   step: string | null;
   stepRunId: string | null;
 }
+
+/** A binary classifier's curves as an evaluation keeps them, with the class they call positive. */
+export type EvaluationCurves = ClassifierCurves & { positiveLabel: string };
 
 export interface FairnessResult {
   metrics: Record<string, number>;

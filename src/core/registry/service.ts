@@ -32,7 +32,6 @@
  * - Prompts (the LLM area): `governing(project, scope)` and the pure `evaluatePolicies` (policy.ts)
  *   with a scope whose `prompts` are `name@alias` (policy-scope.ts).
  */
-import type { ClassifierCurves } from "../evaluation/curves.js";
 import { audited } from "../governance/audited.js";
 import { SYSTEM_USER } from "../governance/model.js";
 import { InvalidInputError, NotFoundError } from "../errors.js";
@@ -41,7 +40,7 @@ import { inspectArtifact, type ArtifactInput } from "./artifact.js";
 import { buildModelCard, type ModelCard } from "./card.js";
 import { tagKey, type RegistryDeps } from "./catalog.js";
 import { collectLineage, lineageGraph, withRequirements, type LineageGraph } from "./lineage.js";
-import type { Evaluation, FairnessResult, ModelVersion } from "./model.js";
+import type { Evaluation, EvaluationCurves, FairnessResult, ModelVersion } from "./model.js";
 import { policyProblems, type PolicySpec } from "./policy.js";
 import {
   assertMayChangePolicies,
@@ -232,7 +231,7 @@ export class RegistryService extends Rollbacks {
     dataset: string;
     metrics: Record<string, number>;
     fairness?: Record<string, FairnessResult>;
-    curves?: ClassifierCurves | null;
+    curves?: EvaluationCurves | null;
     runId?: string | null;
     /** Set only by built-in evaluation steps; anything else is manual evidence. */
     provenance?: EvaluationProvenance | null;
@@ -279,7 +278,7 @@ export class RegistryService extends Rollbacks {
     dataset: string;
     metrics: Record<string, number>;
     fairness?: Record<string, FairnessResult>;
-    curves?: ClassifierCurves | null;
+    curves?: EvaluationCurves | null;
     runId?: string | null;
     provenance?: EvaluationProvenance | null;
   }): Promise<Evaluation> {

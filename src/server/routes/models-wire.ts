@@ -163,6 +163,8 @@ const curvesWire = z.object({
   /** Over the full curves (equal to metrics.roc_auc). */
   roc_auc: z.number(),
   average_precision: z.number(),
+  /** The class the curves and matrix call positive: the one the model's probability is of. */
+  positive_label: z.string(),
   /** [[TN, FP], [FN, TP]] when a probability at or above `threshold` is called positive. */
   confusion: z.object({
     threshold: z.number(),
@@ -304,6 +306,7 @@ export const evaluationToWire = (e: Evaluation) => ({
     pr: e.curves.pr,
     roc_auc: e.curves.rocAuc,
     average_precision: e.curves.averagePrecision,
+    positive_label: e.curves.positiveLabel,
     confusion: e.curves.confusion,
   },
   run_id: e.runId,

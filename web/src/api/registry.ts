@@ -144,6 +144,8 @@ export interface CurvesWire {
   pr: { precision: number[]; recall: number[]; thresholds: number[] };
   roc_auc: number;
   average_precision: number;
+  /** The class called positive. */
+  positive_label: string;
   /** [[TN, FP], [FN, TP]] at `threshold`. */
   confusion: { threshold: number; matrix: number[][] };
 }

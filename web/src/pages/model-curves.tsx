@@ -13,7 +13,8 @@ function ConfusionMatrix({ version, curves }: { version: number; curves: CurvesW
   return (
     <table className="confusion" data-testid={`confusion-v${version}`}>
       <caption>
-        v{version}: confusion matrix at threshold {formatNumber(curves.confusion.threshold)}
+        v{version}: confusion matrix at threshold {formatNumber(curves.confusion.threshold)} (positive:{" "}
+        {curves.positive_label})
       </caption>
       <thead>
         <tr>

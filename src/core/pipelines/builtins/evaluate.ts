@@ -9,7 +9,8 @@
  * (default 0.5, the probability at which a row counts as positive), which the model page draws.
  */
 import { z } from "zod";
-import { classifierCurves, type ClassifierCurves } from "../../evaluation/curves.js";
+import { classifierCurves } from "../../evaluation/curves.js";
+import type { EvaluationCurves } from "../../registry/model.js";
 import { classificationMetrics, defaultPosLabel, labelsOf, regressionMetrics } from "../../evaluation/index.js";
 import type { Scored } from "../../registry/scoring.js";
 import { defineBuiltin } from "./contract.js";
@@ -44,16 +45,18 @@ export function metricsOf(s: Scored): Record<string, number> {
 }
 
 /** A binary classifier's curves on these rows; null for regressors, multi-class, or without probabilities. */
-export function curvesOf(s: Scored, threshold: number): ClassifierCurves | null {
+export function curvesOf(s: Scored, threshold: number): EvaluationCurves | null {
   if (s.task !== "classification" || !s.probability) return null;
   const labels = labelsOf(s.yTrue);
   if (labels.length !== 2) return null;
   const posLabel = s.posLabel ?? defaultPosLabel(labels);
-  return classifierCurves(
+  const curves = classifierCurves(
     s.yTrue.map((y) => y === posLabel),
     s.probability,
     { threshold },
   );
+  // Which class "positive" means: the one the model's probability is of, else the metrics' default.
+  return { ...curves, positiveLabel: String(posLabel) };
 }
 
 export const evaluateBuiltin = defineBuiltin({

@@ -6,8 +6,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { NotFoundError } from "../../errors.js";
-import type { ClassifierCurves } from "../../evaluation/curves.js";
-import type { FairnessResult } from "../../registry/model.js";
+import type { EvaluationCurves, FairnessResult } from "../../registry/model.js";
 import {
   loadModelFile,
   loadVersion,
@@ -25,7 +24,7 @@ export interface ModelArg extends ScorableModel {
     dataset: string;
     metrics: Record<string, number>;
     fairness?: Record<string, FairnessResult>;
-    curves?: ClassifierCurves | null;
+    curves?: EvaluationCurves | null;
   }): Promise<void>;
 }
 
