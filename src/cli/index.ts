@@ -26,6 +26,7 @@ import { registerDoctorCommand } from "./doctor.js";
 import { registerCompletionCommand } from "./completion.js";
 import { colourOn, paint } from "./colour.js";
 import { registerStepAgentCommand } from "./step-agent.js";
+import { registerMaturityCommand } from "./maturity.js";
 
 export function buildProgram(): Command {
   const program = new Command("tandem")
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   registerTrafficExportCommand(program);
   registerPromptCommands(program);
   registerDoctorCommand(program);
+  registerMaturityCommand(program);
   registerStepAgentCommand(program);
   // Reads the finished tree when it runs, so it completes every command registered above.
   registerCompletionCommand(program);

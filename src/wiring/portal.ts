@@ -1,14 +1,17 @@
-/** The portal area: browser sessions and the web UI served at `/`. */
+/** The portal area: browser sessions, maturity grading and the web UI served at `/`. */
+import { MaturityService } from "../core/portal/maturity-service.js";
 import { SessionService } from "../core/portal/sessions.js";
 import { serverExtensions } from "../server/server.js";
 import { mountWebUi } from "../server/web-ui.js";
 import { SqlAccessStore } from "../stores/metadata/access-store.js";
+import { SqlMaturityFacts } from "../stores/metadata/maturity-facts-store.js";
 import { SqlSessionStore } from "../stores/metadata/portal-store.js";
 import type { Wiring } from "./kit.js";
 
 declare module "../server/services.js" {
   interface Services {
     sessions: SessionService;
+    maturity: MaturityService;
   }
 }
 
@@ -21,6 +24,7 @@ export const wirePortal: Wiring = ({ sql, services }) => {
     access: new SqlAccessStore(sql),
     sessions: new SqlSessionStore(sql),
   });
+  services.maturity = new MaturityService({ facts: new SqlMaturityFacts(sql) });
   // Module-level list: add the UI once however many times services are created (tests open many).
   if (!serverExtensions.includes(mountUi)) serverExtensions.push(mountUi);
 };

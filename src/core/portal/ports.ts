@@ -1,4 +1,5 @@
 import type { Tx } from "../ports.js";
+import type { MaturityFacts } from "./maturity-model.js";
 import type { Session } from "./sessions.js";
 
 /** Where browser sessions live. Only the sha256 of a session id is ever stored. */
@@ -9,4 +10,9 @@ export interface SessionStore {
   deleteByHash(idHash: string, tx?: Tx): Promise<Session | null>;
   /** Removes sessions that expired before `now`; returns how many. */
   deleteExpired(now: number, tx?: Tx): Promise<number>;
+}
+
+/** Where the records maturity is graded from are read (every area's, read-only). */
+export interface MaturityFactsSource {
+  collect(project: string): Promise<MaturityFacts>;
 }

@@ -21,6 +21,7 @@ import { llmChatRoutes } from "./llm-chat.js";
 import { promptRoutes } from "./prompts.js";
 import { promptCompareRoutes } from "./prompt-compare.js";
 import { traceRoutes } from "./traces.js";
+import { maturityRoutes } from "./maturity.js";
 
 export function allRoutes(): AnyRoute[] {
   return [
@@ -45,5 +46,6 @@ export function allRoutes(): AnyRoute[] {
     ...promptCompareRoutes,
     ...llmChatRoutes,
     ...traceRoutes,
+    ...maturityRoutes,
   ];
 }
