@@ -246,6 +246,11 @@ describe("Monitoring pages (e2e, Chromium)", () => {
         (d) => d.outcome === "succeeded" && d.started_at > Date.now() - 28 * 86_400_000,
       ).length / 4;
     await expect.poll(() => page.getByTestId("stat-deploy-frequency").textContent()).toBe(String(perWeek));
+    const maturity = await t.api<{ level: number; passed: number; total: number }>("GET", `${P}/maturity`);
+    await expect.poll(() => page.getByTestId("stat-maturity").textContent()).toBe(String(maturity.body.level));
+    await expect
+      .poll(() => page.getByTestId("overview-maturity").textContent())
+      .toContain(`(${maturity.body.passed}/${maturity.body.total} criteria met`);
     expect(await checkPage(page, "overview-live")).toEqual([]);
 
     await page.getByRole("link", { name: "Catalog" }).click();

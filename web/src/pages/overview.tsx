@@ -28,6 +28,7 @@ export function OverviewPage({ project }: { project: string }) {
     projectPath(project, `/deployments${qs({ limit: 1000 })}`),
   );
   const audit = useApi<{ events: AuditEventWire[] }>(projectPath(project, `/audit${qs({ limit: 8 })}`));
+  const maturity = useApi<{ level: number; passed: number; total: number }>(projectPath(project, "/maturity"));
   const healthy = endpoints.data?.endpoints.filter((e) => e.status === "serving").length;
   return (
     <>
@@ -41,8 +42,13 @@ export function OverviewPage({ project }: { project: string }) {
           value={deployments.data ? deploymentsPerWeek(deployments.data.deployments) : "—"}
           testId="stat-deploy-frequency"
         />
+        <Stat label="MLOps maturity level" value={maturity.data?.level ?? "—"} testId="stat-maturity" />
       </div>
-      <p className="muted small">The project&apos;s MLOps maturity level is not offered by this server yet.</p>
+      <p className="muted small" data-testid="overview-maturity">
+        {maturity.data
+          ? `MLOps maturity: level ${maturity.data.level} of 2 (${maturity.data.passed}/${maturity.data.total} criteria met, graded from what ran; tandem maturity lists each with its evidence).`
+          : "MLOps maturity: —"}
+      </p>
       <ErrorBox error={endpoints.error ?? alerts.error ?? runs.error ?? deployments.error} />
       <div className="grid">
         <Section title="Endpoints" id="overview-endpoints">
