@@ -1,6 +1,7 @@
 /**
  * examples/llm through the real CLI against a real server with its loops on, offline: the example's
- * own STAND-IN upstream (standin/server.mjs) answers; the first version is registered by hand; then
+ * own STAND-IN upstream (standin/server.mjs) answers; the first version is registered and evaluated by
+ * bootstrap.yaml's pipeline (the policy lets only a pipeline-evaluated version be the candidate); then
  * `tandem run release` registers, evaluates (30 cases), gives `candidate` under the policy, and the
  * canary step tries it on the endpoint and promotes it. A prompt that answers in one word is refused
  * by the policy and never reaches the endpoint.
@@ -31,8 +32,10 @@ describe("examples/llm", () => {
       standin.stdout!.once("data", (line: Buffer) => ok(/http:\S+/.exec(line.toString())![0]));
       standin.once("exit", (code) => fail(new Error(`the stand-in exited with ${code}`)));
     });
-    const spec = join(dir, "tandem.yaml");
-    writeFileSync(spec, readFileSync(spec, "utf8").replaceAll("http://127.0.0.1:8799/v1", url));
+    for (const file of ["tandem.yaml", "bootstrap.yaml"]) {
+      const spec = join(dir, file);
+      writeFileSync(spec, readFileSync(spec, "utf8").replaceAll("http://127.0.0.1:8799/v1", url));
+    }
     // Steps run in the server's process tree: they call this checkout's CLI.
     process.env.DEPLOY_CLI = `${process.execPath} ${resolve(import.meta.dirname, "../../bin/tandem.js")}`;
     t = await startTestServer({ background: true, env: { TANDEM_OUTBOUND_ALLOW: "127.0.0.1" } });
@@ -46,17 +49,13 @@ describe("examples/llm", () => {
   });
 
   it("evaluates, gates and canaries a new prompt version, and the policy refuses a worse one", async () => {
-    const created = await run([
-      "prompts",
-      "create",
-      "support",
-      "--file",
-      "prompts/support.yaml",
-      "--alias",
-      "production",
-    ]);
-    expect(created.code, created.stderr).toBe(0);
-    expect((await run(["prompts", "alias", "set", "support@1", "candidate"])).code).toBe(0);
+    // The first version is evaluated by a pipeline before it may be the candidate the endpoint tries.
+    const boot = await run(["run", "first", "--file", "bootstrap.yaml", "--json"]);
+    expect(boot.code, boot.stderr).toBe(0);
+    for (const alias of ["production", "candidate"]) {
+      const set = await run(["prompts", "alias", "set", "support@1", alias]);
+      expect(set.code, set.stderr).toBe(0);
+    }
     const first = await run(["run", "release", "--json"]);
     expect(first.code, first.stderr).toBe(0);
 
