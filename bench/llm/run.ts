@@ -27,27 +27,21 @@ import autocannon from "autocannon";
 import { loadConfig } from "../../src/config.js";
 import { createServices } from "../../src/main.js";
 import { decodeProtobuf } from "../../src/server/otlp/decode.js";
+import { emitterFor, numberFlag } from "../kit.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SECONDS = flag("seconds", 10);
-const CONNECTIONS = flag("connections", 32);
-const ROUNDS = flag("rounds", 3);
-const OTLP_REQUESTS = flag("otlp-requests", 40);
+const SECONDS = numberFlag("seconds", 10);
+const CONNECTIONS = numberFlag("connections", 32);
+const ROUNDS = numberFlag("rounds", 3);
+const OTLP_REQUESTS = numberFlag("otlp-requests", 40);
 const SPANS_PER_BODY = 512;
 const PROJECT = "bench";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-function emit(measure: string, tandem: number, baseline: number | null, unit: string, ratio: number | null) {
-  process.stdout.write(`${JSON.stringify({ bench: "llm", measure, tandem, baseline, unit, ratio })}\n`);
-}
+const emit = emitterFor("llm");
 
 function start(
   argv: string[],

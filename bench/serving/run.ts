@@ -20,34 +20,21 @@ import autocannon from "autocannon";
 import BetterSqlite3 from "better-sqlite3";
 import { gbdtClassifierOnnx, seededRandom } from "../../test/helpers/onnx-models.js";
 import { prepareServingHome } from "../../test/helpers/serving-home.js";
+import { emitterFor, numberFlag } from "../kit.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SECONDS = flag("seconds", 10);
-const CONNECTIONS = flag("connections", 32);
+const SECONDS = numberFlag("seconds", 10);
+const CONNECTIONS = numberFlag("connections", 32);
 const FEATURES = 20;
 // e.g. BENCH_NODE_ARGS=--cpu-prof to profile the Tandem server process.
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const TREES = 100;
-const ROUNDS = flag("rounds", 3);
+const ROUNDS = numberFlag("rounds", 3);
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-function emit(
-  measure: string,
-  tandem: number,
-  baseline: number | null,
-  unit: string,
-  ratio: number | null,
-  extra: Record<string, unknown> = {},
-) {
-  process.stdout.write(`${JSON.stringify({ bench: "serving", measure, tandem, baseline, unit, ratio, ...extra })}\n`);
-}
+const emit = emitterFor("serving");
 
 function startProcess(
   command: string,

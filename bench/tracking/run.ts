@@ -19,29 +19,16 @@ import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { SqlMetadataStore, dbOf } from "../../src/stores/metadata/sql-metadata-store.js";
 import "../../src/stores/metadata/tracking-rows.js";
+import { emitterFor, numberFlag } from "../kit.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const POINTS = flag("points", 1_000_000);
-const RUNS = flag("runs", 100_000);
-const CONCURRENCY = flag("concurrency", 4);
+const POINTS = numberFlag("points", 1_000_000);
+const RUNS = numberFlag("runs", 100_000);
+const CONCURRENCY = numberFlag("concurrency", 4);
 const BATCH = 1000;
 
-function emit(
-  measure: string,
-  tandem: number,
-  baseline: number | null,
-  unit: string,
-  ratio: number | null,
-  extra: Record<string, unknown> = {},
-) {
-  process.stdout.write(`${JSON.stringify({ bench: "tracking", measure, tandem, baseline, unit, ratio, ...extra })}\n`);
-}
+const emit = emitterFor("tracking");
 
 function startServer(home: string): Promise<{ child: ChildProcess; url: string }> {
   const nodeArgs = process.env.TRACKING_BENCH_PROFILE
@@ -263,6 +250,7 @@ async function benchSearch(): Promise<void> {
   }
 }
 
+const args = process.argv.slice(2);
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 if (only !== "search") await benchLogBatch();
 if (only !== "log-batch") await benchSearch();
