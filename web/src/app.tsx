@@ -19,6 +19,7 @@ const AlertDetail = lazy(() => import("./pages/alert-detail").then((m) => ({ def
 const PromptsPage = lazy(() => import("./pages/prompts").then((m) => ({ default: m.PromptsPage })));
 const TracesPage = lazy(() => import("./pages/traces").then((m) => ({ default: m.TracesPage })));
 const CatalogPage = lazy(() => import("./pages/catalog").then((m) => ({ default: m.CatalogPage })));
+const MaturityPage = lazy(() => import("./pages/maturity").then((m) => ({ default: m.MaturityPage })));
 
 function Page({ project, segments }: { project: string; segments: string[] }): ReactNode {
   const [page = "", ...rest] = segments;
@@ -27,6 +28,8 @@ function Page({ project, segments }: { project: string; segments: string[] }): R
       return <OverviewPage project={project} />;
     case "catalog":
       return <CatalogPage project={project} />;
+    case "maturity":
+      return <MaturityPage project={project} />;
     case "pipeline-runs":
       return <PipelineRunsPage project={project} path={rest} />;
     case "experiments":

@@ -15,6 +15,7 @@ export const PAGES: Array<{ path: string; label: string }> = [
   { path: "traces", label: "Traces" },
   { path: "monitoring", label: "Monitoring" },
   { path: "datasets", label: "Datasets" },
+  { path: "maturity", label: "Maturity" },
   { path: "audit", label: "Audit log" },
   { path: "settings", label: "Settings" },
 ];

@@ -45,9 +45,15 @@ export function OverviewPage({ project }: { project: string }) {
         <Stat label="MLOps maturity level" value={maturity.data?.level ?? "—"} testId="stat-maturity" />
       </div>
       <p className="muted small" data-testid="overview-maturity">
-        {maturity.data
-          ? `MLOps maturity: level ${maturity.data.level} of 2 (${maturity.data.passed}/${maturity.data.total} criteria met, graded from what ran; tandem maturity lists each with its evidence).`
-          : "MLOps maturity: —"}
+        {maturity.data ? (
+          <>
+            MLOps maturity: level {maturity.data.level} of 2 ({maturity.data.passed}/{maturity.data.total} criteria met,
+            graded from what ran; <Link href={projectHref(project, "maturity")}>each criterion and its evidence</Link>
+            ).
+          </>
+        ) : (
+          "MLOps maturity: —"
+        )}
       </p>
       <ErrorBox error={endpoints.error ?? alerts.error ?? runs.error ?? deployments.error} />
       <div className="grid">
