@@ -32,6 +32,17 @@ function stepIsolationNotice(config: Config, allowSharedUser: boolean): string {
   return `WARNING: steps are not isolated (${isolation.reason}): ${risk}. Fine for a single-user laptop; install bubblewrap for anything shared.`;
 }
 
+/**
+ * After a clean stop the process ends once nothing is left to do. Should a handle leak (a socket a
+ * loop opened as the stop began), end it anyway after a grace period: a SIGTERM must not hang.
+ */
+export function exitIfStillAliveSoon(what: string): void {
+  setTimeout(() => {
+    process.stderr.write(`${what}: stopped, but an open handle kept the process alive; exiting\n`);
+    process.exit(process.exitCode ?? 0);
+  }, 5_000).unref();
+}
+
 export function registerServerCommands(program: Command): void {
   program
     .command("server")
@@ -62,5 +73,6 @@ export function registerServerCommands(program: Command): void {
       );
       info(isolation);
       await server.closed;
+      exitIfStillAliveSoon("tandem server");
     });
 }

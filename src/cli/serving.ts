@@ -8,6 +8,7 @@ import { DEFAULT_PROJECT } from "../core/governance/model.js";
 import { openApi, projectPath, resolveProject, UsageError, cliConfig } from "./context.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { startServeProcess } from "../serving/serve-process.js";
+import { exitIfStillAliveSoon } from "./server.js";
 
 interface EndpointWire {
   name: string;
@@ -328,6 +329,7 @@ export function registerServingCommands(program: Command): void {
       info(`serving ${names.map((n) => `${project}/${n}`).join(", ")}`);
       info(`prediction log: written every ${server.logWindowMs} ms; a crash loses at most that window's answers`);
       await server.closed;
+      exitIfStillAliveSoon("tandem serve");
     });
 }
 

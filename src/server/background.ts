@@ -60,6 +60,8 @@ export function runLoop<T>(loop: Loop<T>, signal: AbortSignal, log: Logger, lock
         if (result.ran) loop.report?.(result.value, log);
       })
       .catch((error: unknown) => {
+        // A tick cut short by the server's stop (its lock or store closing) is not a failure.
+        if (signal.aborted) return;
         const message = error instanceof Error ? error.message : String(error);
         const now = Date.now();
         // A database that is down fails every tick: one line, then one a minute, not one a second.

@@ -118,9 +118,13 @@ describe("tandem server says at start whether steps are isolated", () => {
       await new Promise((r) => setTimeout(r, 100));
     const running = exited === undefined;
     if (running) server.child.kill("SIGTERM");
-    const result = await server.done;
+    // A server that does not stop on SIGTERM is a bug of its own: name it, with the output, rather than
+    // let the test time out saying nothing.
+    const stopped = await Promise.race([server.done, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+    if (!stopped) server.child.kill("SIGKILL");
+    const result = stopped ?? { ...(await server.done), code: "did not stop on SIGTERM" };
     rmSync(home, { recursive: true, force: true });
-    return { ...result, code: running ? "running" : result.code };
+    return { ...result, code: running && stopped ? "running" : result.code };
   }
 
   it.runIf(sandbox.isolated)("announces the sandbox when bubblewrap works", async () => {
@@ -132,20 +136,20 @@ describe("tandem server says at start whether steps are isolated", () => {
 
   it("warns on a single-user SQLite store, and refuses Postgres unless --allow-shared-user", async () => {
     const laptop = await serverStart({ TANDEM_STEP_SANDBOX: "none" });
-    expect(laptop.code).toBe("running");
+    expect(laptop.code, laptop.stderr).toBe("running");
     expect(laptop.stderr).toMatch(/WARNING: steps are not isolated \(TANDEM_STEP_SANDBOX=none\).*admin\.token/);
     if (!postgresAvailable()) return;
     const db = await freshDatabase("postgres");
     try {
       const url = db.database.kind === "postgres" ? db.database.url : "";
       const refused = await serverStart({ TANDEM_STEP_SANDBOX: "none", TANDEM_DATABASE_URL: url });
-      expect(refused.code).toBe(2);
+      expect(refused.code, refused.stderr).toBe(2);
       expect(refused.stdout).toBe("");
       expect(refused.stderr).toMatch(/steps cannot be isolated here.*Postgres.*--allow-shared-user/s);
       const allowed = await serverStart({ TANDEM_STEP_SANDBOX: "none", TANDEM_DATABASE_URL: url }, [
         "--allow-shared-user",
       ]);
-      expect(allowed.code).toBe("running");
+      expect(allowed.code, allowed.stderr).toBe("running");
       expect(allowed.stderr).toMatch(/WARNING: steps are not isolated/);
     } finally {
       await db.cleanup();

@@ -18,11 +18,15 @@ function loopKey(loop: string): number {
 export class PostgresLoopLock implements LoopLock {
   private client: pg.Client | null = null;
   private connecting: Promise<pg.Client> | null = null;
+  private closed = false;
+  /** The connection's queries, one at a time: pg queues overlapping ones but deprecates doing so. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly url: string) {}
 
   /** One connection holds every lock of this process; a broken one (Postgres restarted) is replaced. */
   private connection(): Promise<pg.Client> {
+    if (this.closed) return Promise.reject(new Error("the loop lock is closed: the server is stopping"));
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
       const client = new pg.Client({ connectionString: this.url, application_name: "tandem loop locks" });
@@ -37,8 +41,13 @@ export class PostgresLoopLock implements LoopLock {
         this.connecting = null;
         throw error;
       }
-      this.client = client;
       this.connecting = null;
+      // Closed while connecting (a stop right after start): this connection would keep the process alive.
+      if (this.closed) {
+        await client.end().catch(() => undefined);
+        throw new Error("the loop lock is closed: the server is stopping");
+      }
+      this.client = client;
       return client;
     })();
     return this.connecting;
@@ -47,7 +56,7 @@ export class PostgresLoopLock implements LoopLock {
   async whileHeld<T>(loop: string, tick: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
     const client = await this.connection();
     const key = loopKey(loop);
-    const got = await client.query<{ got: boolean }>("select pg_try_advisory_lock($1, $2) as got", [
+    const got = await this.query<{ got: boolean }>(client, "select pg_try_advisory_lock($1, $2) as got", [
       LOOP_LOCK_CLASS,
       key,
     ]);
@@ -56,11 +65,19 @@ export class PostgresLoopLock implements LoopLock {
       return { ran: true, value: await tick() };
     } finally {
       // A connection lost during the tick released the lock already.
-      if (this.client === client) await client.query("select pg_advisory_unlock($1, $2)", [LOOP_LOCK_CLASS, key]);
+      if (this.client === client) await this.query(client, "select pg_advisory_unlock($1, $2)", [LOOP_LOCK_CLASS, key]);
     }
   }
 
+  private query<R extends pg.QueryResultRow>(client: pg.Client, text: string, values: unknown[]) {
+    const result = this.queue.then(() => client.query<R>(text, values));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    await this.connecting?.catch(() => undefined);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
