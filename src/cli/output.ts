@@ -6,8 +6,13 @@ export function printJson(value: unknown): void {
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "-";
-  if (typeof value === "number")
-    return Number.isInteger(value) ? String(value) : value.toPrecision(6).replace(/\.?0+$/, "");
+  if (typeof value === "number") {
+    if (Number.isInteger(value)) return String(value);
+    // Trailing zeros go from the decimals only: not from 123457 (123456.7) nor from an exponent (1e-50).
+    const [digits, exponent] = value.toPrecision(6).split("e") as [string, string | undefined];
+    const trimmed = digits.includes(".") ? digits.replace(/\.?0+$/, "") : digits;
+    return exponent ? `${trimmed}e${exponent}` : trimmed;
+  }
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
