@@ -31,6 +31,7 @@ import { wirePipelines } from "./wiring/pipelines.js";
 import { wireRegistry } from "./wiring/registry.js";
 import { wireData } from "./wiring/data.js";
 import { wireLlm } from "./wiring/llm.js";
+import { wireCatalog } from "./wiring/catalog.js";
 
 const AREA_WIRINGS: Wiring[] = [
   wirePortal,
@@ -42,6 +43,8 @@ const AREA_WIRINGS: Wiring[] = [
   wireData,
   // After serving and pipelines: the LLM gateway runs on serving's runtime and listens for specs.
   wireLlm,
+  // Reads every area's services when asked, so it may come last.
+  wireCatalog,
 ];
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {

@@ -27,6 +27,8 @@ import { registerCompletionCommand } from "./completion.js";
 import { colourOn, paint } from "./colour.js";
 import { registerStepAgentCommand } from "./step-agent.js";
 import { registerMaturityCommand } from "./maturity.js";
+import { registerCatalogCommands } from "./catalog.js";
+import { registerInitCommand } from "./init.js";
 
 export function buildProgram(): Command {
   const program = new Command("tandem")
@@ -56,6 +58,8 @@ export function buildProgram(): Command {
   registerPromptCommands(program);
   registerDoctorCommand(program);
   registerMaturityCommand(program);
+  registerCatalogCommands(program);
+  registerInitCommand(program);
   registerStepAgentCommand(program);
   // Reads the finished tree when it runs, so it completes every command registered above.
   registerCompletionCommand(program);

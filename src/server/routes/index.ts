@@ -22,6 +22,7 @@ import { promptRoutes } from "./prompts.js";
 import { promptCompareRoutes } from "./prompt-compare.js";
 import { traceRoutes } from "./traces.js";
 import { maturityRoutes } from "./maturity.js";
+import { catalogRoutes } from "./catalog.js";
 
 export function allRoutes(): AnyRoute[] {
   return [
@@ -47,5 +48,6 @@ export function allRoutes(): AnyRoute[] {
     ...llmChatRoutes,
     ...traceRoutes,
     ...maturityRoutes,
+    ...catalogRoutes,
   ];
 }

@@ -2,6 +2,7 @@
  * The built-in steps, by name (`uses: tandem/<name>`). Add yours with one line below; see
  * contract.ts for what a builtin receives and returns.
  */
+import { addDatasetBuiltin } from "./add-dataset.js";
 import type { BuiltinStep } from "./contract.js";
 import { deployBuiltin } from "./deploy.js";
 import { echoBuiltin } from "./echo.js";
@@ -26,6 +27,7 @@ const BUILTINS: AnyBuiltin[] = [
   deployBuiltin,
   trainBuiltin,
   evalBuiltin,
+  addDatasetBuiltin,
 ];
 
 /** Builtins added at run time (tests, plugins); the table above is the normal place. */

@@ -1,0 +1,104 @@
+/**
+ * `tandem init` through the real binary: each template scaffolds a project that passes `tandem
+ * validate` and whose main pipeline succeeds at once on the embedded default — SQLite, and the same
+ * CLI on a fresh Postgres database — with no data add, no server and no approval. The classification
+ * project's catalog export then passes @backstage/catalog-model. A non-empty folder is refused with
+ * nothing overwritten.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Entity } from "@backstage/catalog-model";
+import { afterAll, describe, expect, it } from "vitest";
+import { expectValidBackstage } from "../helpers/backstage.js";
+import { cli } from "../pipelines/cli.js";
+import { STORE_KINDS, freshDatabase, postgresAvailable } from "../helpers/stores.js";
+
+interface RunJson {
+  status: string;
+  steps: Array<{ name: string; status: string }>;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
+});
+
+async function home(kind: "sqlite" | "postgres"): Promise<{ root: string; env: Record<string, string> }> {
+  const root = mkdtempSync(join(tmpdir(), "tandem-init-"));
+  const env: Record<string, string> = { TANDEM_HOME: join(root, "home"), TANDEM_CONCURRENCY: "2" };
+  if (kind === "postgres") {
+    const db = await freshDatabase("postgres");
+    cleanups.push(db.cleanup);
+    if (db.database.kind === "postgres") env.TANDEM_DATABASE_URL = db.database.url;
+  }
+  return { root, env };
+}
+
+for (const kind of STORE_KINDS) {
+  const suite = kind === "postgres" && !postgresAvailable() ? describe.skip : describe;
+  suite(`tandem init [${kind}]`, () => {
+    it("classification: validate passes and `tandem run train` deploys a champion at once", async () => {
+      const { root, env } = await home(kind);
+      const init = await cli(["init", "--template", "classification", "churn"], { cwd: root, env });
+      expect(init.code, init.stderr).toBe(0);
+      const dir = join(root, "churn");
+      const validate = await cli(["validate"], { cwd: dir, env });
+      expect(validate.code, validate.stderr).toBe(0);
+      const run = await cli(["run", "train", "--json"], { cwd: dir, env });
+      expect(run.code, run.stderr).toBe(0);
+      const r = JSON.parse(run.stdout) as RunJson;
+      expect(r.status).toBe("succeeded");
+      expect(r.steps.map((s) => s.name)).toEqual([
+        "generate",
+        "dataset",
+        "validate",
+        "train",
+        "evaluate",
+        "register",
+        "deploy",
+      ]);
+      const exported = await cli(["catalog", "export", "--format", "backstage"], { cwd: dir, env });
+      expect(exported.code, exported.stderr).toBe(0);
+      const { items } = JSON.parse(exported.stdout) as { items: Entity[] };
+      await expectValidBackstage(items);
+      const model = items.find((e) => e.kind === "Resource" && e.metadata.name === "model-churn")!;
+      expect(model.spec).toMatchObject({ type: "ai-model", dependsOn: ["resource:churn/dataset-customers"] });
+      expect(model.metadata.annotations).toMatchObject({
+        "tandem.dev/model-version": "1",
+        "tandem.dev/aliases": "champion=1",
+      });
+      const server = items.find((e) => e.kind === "Component" && e.metadata.name === "endpoint-churn")!;
+      expect(server.spec).toMatchObject({
+        type: "model-server",
+        providesApis: ["api:churn/churn"],
+        dependsOn: ["resource:churn/model-churn"],
+      });
+      const api = items.find((e) => e.kind === "API" && e.metadata.name === "churn")!;
+      expect(api.spec?.type).toBe("openapi");
+      const doc = JSON.parse(api.spec!.definition as string) as { paths: Record<string, unknown> };
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(["/v1/endpoints/churn/predict", "/v2/models/churn/infer"]),
+      );
+      expect(JSON.stringify(doc)).toContain("tenure_months");
+    });
+  });
+}
+
+describe("tandem init refuses to overwrite", () => {
+  it("refuses a non-empty folder and leaves its files as they were", async () => {
+    const { root, env } = await home("sqlite");
+    const dir = join(root, "taken");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "tandem.yaml"), "project: mine\n");
+    const res = await cli(["init", "--template", "classification", "taken"], { cwd: root, env });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/taken is not empty.*overwrites nothing/);
+    expect(readFileSync(join(dir, "tandem.yaml"), "utf8")).toBe("project: mine\n");
+    expect(existsSync(join(dir, "steps"))).toBe(false);
+    const unknown = await cli(["init", "--template", "nope", "fresh"], { cwd: root, env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--template: expected one of classification, service, llm/);
+    expect(existsSync(join(root, "fresh"))).toBe(false);
+  });
+});
