@@ -7,11 +7,15 @@
  */
 import { inferType, resolveKind, type ValueKind } from "../data/profile/model.js";
 import { classifyString } from "../data/profile/values.js";
+import { scanTable } from "../data/columnar/scan-table.js";
 import { openTable, tabularFormatOf, type TabularFormat } from "../data/readers/index.js";
 import type { ColumnType, Table } from "./columns.js";
 
 export interface LoadedTable {
-  /** Column values: numbers (datetimes as ms since the epoch), booleans, strings or null. */
+  /**
+   * Column values: numbers (datetimes as ms since the epoch), booleans, strings or null; numeric
+   * columns may be a Float64Array with NaN where a value is missing.
+   */
   table: Table;
   types: Record<string, ColumnType>;
   rows: number;
@@ -42,8 +46,23 @@ function classify(v: unknown, text: boolean, declared: ValueKind | undefined): [
   }
 }
 
-/** Read a whole tabular file; `label` names it in errors (default: the path). */
+/**
+ * Read a whole tabular file; `label` names it in errors (default: the path). CSV, TSV and Parquet go
+ * through the columnar engine (DuckDB), typed by the same rules; whatever it cannot read as Tandem
+ * means (JSON Lines, unusual headers, nested Parquet types) or fails on is read row by row, so errors
+ * name the file, row and line exactly as the readers do.
+ */
 export async function loadTable(path: string, label?: string, format?: TabularFormat): Promise<LoadedTable> {
+  const resolved = format ?? tabularFormatOf(label ?? path);
+  if (resolved !== null) {
+    const scanned = await scanTable(path, resolved).catch(() => null);
+    if (scanned) return scanned;
+  }
+  return loadTableRowWise(path, label, format);
+}
+
+/** The row-wise loader: every reader, every value through classifyString. */
+export async function loadTableRowWise(path: string, label?: string, format?: TabularFormat): Promise<LoadedTable> {
   const reader = await openTable(path, {
     label,
     format: format ?? (label ? (tabularFormatOf(label) ?? undefined) : undefined),

@@ -30,7 +30,11 @@ export class DatasetReferenceSource implements ReferenceSource {
         const loaded = await loadTable(blob.path, `${reference}:${entry.path}`, tabularFormatOf(entry.path)!);
         for (const [name, values] of Object.entries(loaded.table)) {
           const col = (out[name] ??= new Array<unknown>(rows).fill(null));
-          for (let i = 0; i < values.length; i++) col.push(values[i]);
+          // Numeric columns may come as Float64Array with NaN for missing: monitors see null, as before.
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i];
+            col.push(typeof v === "number" && Number.isNaN(v) ? null : v);
+          }
         }
         rows += loaded.rows;
         for (const col of Object.values(out)) while (col.length < rows) col.push(null);

@@ -11,7 +11,7 @@ import type { TableChunk, TableReader } from "./types.js";
 const SNIFF_BYTES = 64 * 1024;
 
 /** The delimiter the header line uses most of: comma, semicolon, tab or pipe. */
-async function sniffDelimiter(path: string, file: string): Promise<string> {
+export async function sniffDelimiter(path: string, file: string): Promise<string> {
   const handle = await open(path, "r").catch((e: unknown) => fileReadError(e, file));
   try {
     const buf = Buffer.alloc(SNIFF_BYTES);

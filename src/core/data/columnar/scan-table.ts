@@ -1,0 +1,319 @@
+/**
+ * A whole tabular file into columns through DuckDB, typed by Tandem's rules exactly as the row-wise
+ * `loadTable` types them (issue 18: drift results must not move):
+ *  1. the file is read once into an in-memory table (CSV as text, Parquet with its schema);
+ *  2. one SQL pass counts, per text column, the values of each kind with the regular expressions of
+ *     `classifyString` (null tokens, integers, floats, booleans, ISO-8601 candidates — the candidates'
+ *     distinct texts are then checked by `parseIsoDatetime` itself);
+ *  3. each column's kind is resolved by `resolveKind`, and one SQL pass returns it typed: numbers as a
+ *     Float64Array (NaN where missing), categories through a dictionary (an ENUM, so a million labels
+ *     cross from C++ as small integer codes instead of a million strings).
+ * Columns whose values need Tandem's per-value rules (mixed kinds, datetimes) are read as text and
+ * classified in TypeScript, as before. Returns null where the file must be read the row-wise way.
+ */
+import type { DuckDBConnection, DuckDBVector } from "@duckdb/node-api";
+import { inferType, resolveKind, type ColumnKind, type ColumnType, type ValueKind } from "../profile/model.js";
+import { classifyString, NULL_TOKENS, parseIsoDatetime } from "../profile/values.js";
+import type { TabularFormat } from "../readers/types.js";
+import { forEachChunk, openColumnarEngine, sqlIdentifier as id, sqlString } from "./engine.js";
+import { tableSource } from "./sources.js";
+
+export interface ScannedTable {
+  /** Numbers (datetimes as ms since the epoch; NaN or null where missing), booleans, strings or null. */
+  table: Record<string, ArrayLike<unknown>>;
+  types: Record<string, ColumnType>;
+  rows: number;
+}
+
+// classifyString's expressions in RE2 syntax (no \d shorthand ambiguity).
+const INTEGER_RE = "[+-]?[0-9]+";
+const FLOAT_RE = "[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?";
+const ISO_RE =
+  "[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?";
+const TRUE_TEXTS = ["true", "True", "TRUE"];
+const FALSE_TEXTS = ["false", "False", "FALSE"];
+/** Categories up to this many distinct labels cross as ENUM codes; more (text columns) as strings. */
+const DICTIONARY_MAX = 65_536;
+
+const list = (xs: Iterable<string>): string => [...xs].map(sqlString).join(", ");
+const NULLS = list(NULL_TOKENS);
+
+/** How DuckDB's type of a typed (Parquet) column maps to a Tandem kind; undefined: not readable here. */
+function declaredKind(duckType: string): ValueKind | "text" | undefined {
+  if (duckType === "BOOLEAN") return "bool";
+  if (/^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?)$/.test(duckType)) return "integer";
+  if (duckType === "FLOAT" || duckType === "DOUBLE" || duckType.startsWith("DECIMAL")) return "float";
+  if (duckType === "DATE" || duckType.startsWith("TIMESTAMP")) return "datetime";
+  if (duckType === "VARCHAR") return "text";
+  return undefined;
+}
+
+interface ColumnPlan {
+  name: string;
+  kind: ColumnKind;
+  /** How the column's values are read back. */
+  read: "double" | "bool" | "dictionary" | "strings" | "classify" | "datetime-text" | "nulls";
+  dictionary?: string[];
+}
+
+/** Read `path` into columns, or null when only the row-wise readers read it as Tandem means. */
+export async function scanTable(path: string, format: TabularFormat): Promise<ScannedTable | null> {
+  const source = await tableSource(path, format);
+  if (!source) return null;
+  const engine = await openColumnarEngine();
+  try {
+    const con = engine.connection;
+    await con.run(`CREATE TEMP TABLE t AS SELECT * FROM ${source.sql}`);
+    const described = (await con.runAndReadAll("DESCRIBE t")).getRowObjects();
+    const columns = described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    const rows = Number((await con.runAndReadAll("SELECT count(*) FROM t")).getRows()[0]![0]);
+    const plans: ColumnPlan[] = [];
+    const textColumns: string[] = [];
+    for (const c of columns) {
+      const declared = source.text ? "text" : declaredKind(c.type);
+      if (declared === undefined) return null; // nested or exotic Parquet types: the row-wise reader's
+      if (declared === "text") textColumns.push(c.name);
+      else plans.push({ name: c.name, kind: declared, read: declared === "bool" ? "bool" : "double" });
+    }
+    const textPlans = await planTextColumns(con, textColumns, source.text);
+    const byName = new Map([...plans, ...textPlans].map((p) => [p.name, p]));
+    const ordered = columns.map((c) => byName.get(c.name)!);
+    return await readColumns(con, ordered, rows, source.text);
+  } finally {
+    engine.close();
+  }
+}
+
+/** Step 2: the kind of each text column from counts of each kind of value. */
+async function planTextColumns(con: DuckDBConnection, names: string[], text: boolean): Promise<ColumnPlan[]> {
+  if (names.length === 0) return [];
+  const isoCandidate = (c: string): string =>
+    `(length(${c}) BETWEEN 10 AND 40 AND ${c}[5] = '-' AND regexp_full_match(${c}, '${ISO_RE}'))`;
+  const missing = (c: string): string => (text ? `(${c} IS NULL OR ${c} IN (${NULLS}))` : `(${c} IS NULL)`);
+  const counts = names.flatMap((name) => {
+    const c = id(name);
+    const typed = text
+      ? [
+          `count(*) FILTER (regexp_full_match(${c}, '${INTEGER_RE}'))`,
+          `count(*) FILTER (regexp_full_match(${c}, '${FLOAT_RE}'))`,
+          `count(*) FILTER (${c} IN (${list([...TRUE_TEXTS, ...FALSE_TEXTS])}))`,
+        ]
+      : ["0", "0", "0"];
+    return [`count(*) FILTER (NOT ${missing(c)})`, ...typed, `count(*) FILTER (${isoCandidate(c)})`];
+  });
+  const row = (await con.runAndReadAll(`SELECT ${counts.join(", ")} FROM t`)).getRows()[0]!.map(Number);
+  const plans: ColumnPlan[] = [];
+  for (const [i, name] of names.entries()) {
+    const [present, integers, numbers, bools, candidates] = row.slice(i * 5, i * 5 + 5) as number[];
+    // ISO-looking texts that parseIsoDatetime rejects (month 13, …) are strings: check each distinct one.
+    let datetimes = 0;
+    if (candidates! > 0) {
+      const c = id(name);
+      const found = await con.runAndReadAll(`SELECT ${c}, count(*) FROM t WHERE ${isoCandidate(c)} GROUP BY ${c}`);
+      for (const [value, n] of found.getRows()) if (parseIsoDatetime(String(value)) !== null) datetimes += Number(n);
+    }
+    const kinds: Record<ValueKind, number> = {
+      integer: integers!,
+      float: numbers! - integers!,
+      bool: bools!,
+      datetime: datetimes,
+      string: present! - numbers! - bools! - datetimes,
+    };
+    const kind = resolveKind(kinds);
+    const pure = kind !== "string" || kinds.string === present;
+    plans.push({ name, kind, read: readOf(kind, pure) });
+  }
+  for (const plan of plans) {
+    if (plan.read === "dictionary") plan.dictionary = await dictionaryOf(con, plan.name, text);
+    if (plan.dictionary === undefined && plan.read === "dictionary") plan.read = "strings";
+  }
+  return plans;
+}
+
+function readOf(kind: ColumnKind, pure: boolean): ColumnPlan["read"] {
+  switch (kind) {
+    case "integer":
+    case "float":
+      return "double";
+    case "bool":
+      return "bool";
+    case "datetime":
+      return "datetime-text";
+    case "string":
+      // Mixed kinds become strings of each value's classified form ("1.50" → "1.5"): Tandem's rule, in TS.
+      return pure ? "dictionary" : "classify";
+    case "null":
+      return "nulls";
+  }
+}
+
+/** The column's distinct present values, or undefined when there are too many for a dictionary. */
+async function dictionaryOf(con: DuckDBConnection, name: string, text: boolean): Promise<string[] | undefined> {
+  const c = id(name);
+  const where = text ? `${c} IS NOT NULL AND ${c} NOT IN (${NULLS})` : `${c} IS NOT NULL`;
+  const n = Number((await con.runAndReadAll(`SELECT count(DISTINCT ${c}) FROM t WHERE ${where}`)).getRows()[0]![0]);
+  if (n > DICTIONARY_MAX) return undefined;
+  const values = await con.runAndReadAll(`SELECT DISTINCT ${c} FROM t WHERE ${where} ORDER BY 1`);
+  return values.getRows().map((r) => String(r[0]));
+}
+
+/** Step 3: every column, typed, in one pass. */
+async function readColumns(
+  con: DuckDBConnection,
+  plans: ColumnPlan[],
+  rows: number,
+  text: boolean,
+): Promise<ScannedTable> {
+  const select: string[] = [];
+  for (const [i, p] of plans.entries()) {
+    const c = id(p.name);
+    switch (p.read) {
+      case "double":
+        select.push(
+          text
+            ? `coalesce(TRY_CAST(${c} AS DOUBLE), 'NaN'::DOUBLE)`
+            : p.kind === "datetime"
+              ? `coalesce(epoch_ms(${c}::TIMESTAMP)::DOUBLE, 'NaN'::DOUBLE)`
+              : `coalesce(CASE WHEN isfinite(${c}::DOUBLE) THEN ${c}::DOUBLE END, 'NaN'::DOUBLE)`,
+        );
+        break;
+      case "bool":
+        select.push(
+          text
+            ? `CASE WHEN ${c} IN (${list(TRUE_TEXTS)}) THEN true WHEN ${c} IN (${list(FALSE_TEXTS)}) THEN false END`
+            : c,
+        );
+        break;
+      case "dictionary":
+        await con.run(`CREATE TYPE ${id(`dict_${i}`)} AS ENUM (${list(p.dictionary!)})`);
+        select.push(`coalesce(enum_code(TRY_CAST(${c} AS ${id(`dict_${i}`)}))::INTEGER, -1)`);
+        break;
+      case "strings":
+      case "classify":
+      case "datetime-text":
+        select.push(text && p.read === "strings" ? `CASE WHEN ${c} NOT IN (${NULLS}) THEN ${c} END` : c);
+        break;
+      case "nulls":
+        select.push("NULL");
+        break;
+    }
+  }
+  const out = plans.map((p) => columnBuffer(p, rows, text));
+  let at = 0;
+  const result = await con.run(`SELECT ${select.join(", ")} FROM t`);
+  await forEachChunk(result, (vectors, n) => {
+    for (let i = 0; i < plans.length; i++) out[i]!.take(vectors[i]!, n, at);
+    at += n;
+  });
+  const table: Record<string, ArrayLike<unknown>> = {};
+  const types: Record<string, ColumnType> = {};
+  for (const [i, p] of plans.entries()) {
+    const { values, type } = out[i]!.finish();
+    table[p.name] = values;
+    types[p.name] = type;
+  }
+  return { table, types, rows };
+}
+
+interface ColumnBuffer {
+  take(vector: DuckDBVector, n: number, at: number): void;
+  finish(): { values: ArrayLike<unknown>; type: ColumnType };
+}
+
+function columnBuffer(plan: ColumnPlan, rows: number, text: boolean): ColumnBuffer {
+  switch (plan.read) {
+    case "double": {
+      const values = new Float64Array(rows);
+      return {
+        take: (v, n, at) => {
+          for (let i = 0; i < n; i++) values[at + i] = v.getItem(i) as number;
+        },
+        finish: () => numbersColumn(plan.kind, values),
+      };
+    }
+    case "dictionary": {
+      const dict = plan.dictionary!;
+      const values = new Array<string | null>(rows);
+      const seen = new Uint8Array(dict.length);
+      let present = 0;
+      return {
+        take: (v, n, at) => {
+          for (let i = 0; i < n; i++) {
+            const code = v.getItem(i) as number;
+            if (code < 0) values[at + i] = null;
+            else {
+              values[at + i] = dict[code]!;
+              seen[code] = 1;
+              present++;
+            }
+          }
+        },
+        finish: () => ({
+          values,
+          type: inferType(
+            "string",
+            seen.reduce((a, b) => a + b, 0),
+            present,
+          ),
+        }),
+      };
+    }
+    default: {
+      const values = new Array<unknown>(rows);
+      return {
+        take: (v, n, at) => {
+          for (let i = 0; i < n; i++) values[at + i] = v.getItem(i);
+        },
+        finish: () => valuesColumn(plan, values, text),
+      };
+    }
+  }
+}
+
+/** Numbers with NaN where missing; category columns (integers with ≤ 10 distinct values) as numbers|null. */
+function numbersColumn(kind: ColumnKind, values: Float64Array): { values: ArrayLike<unknown>; type: ColumnType } {
+  const distinct = new Set<number>();
+  let present = 0;
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    present++;
+    // Only "more than 10 distinct" matters, and only for integers.
+    if (kind === "integer" && distinct.size <= 10) distinct.add(v);
+  }
+  // A declared column with no values at all is of kind "null", as the row-wise loader finds.
+  const type = inferType(present === 0 ? "null" : kind, distinct.size, present);
+  if (type === "numeric") return { values, type };
+  return { values: Array.from(values, (v) => (Number.isNaN(v) ? null : v)), type };
+}
+
+/** Columns read as values and typed by Tandem's per-value rules, as the row-wise loader does. */
+function valuesColumn(
+  plan: ColumnPlan,
+  raw: unknown[],
+  text: boolean,
+): { values: ArrayLike<unknown>; type: ColumnType } {
+  let values: unknown[] = raw;
+  if (plan.read === "classify" || plan.read === "datetime-text") {
+    const cache = new Map<string, unknown>();
+    values = raw.map((v) => {
+      if (v === null) return null;
+      const s = String(v);
+      let out = cache.get(s);
+      if (out === undefined) {
+        const c = classifyString(s, text);
+        // Mixed kinds fall back to strings of each value's classified form, as profiles do.
+        out = c.kind === "missing" ? null : plan.read === "classify" ? String(c.value) : c.value;
+        cache.set(s, out);
+      }
+      return out;
+    });
+  }
+  const distinct = new Set<unknown>();
+  let present = 0;
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    present++;
+    distinct.add(v);
+  }
+  return { values, type: inferType(plan.kind, distinct.size, present) };
+}

@@ -1,0 +1,80 @@
+/**
+ * A tabular file as a DuckDB table expression whose column names and text are Tandem's, not DuckDB's
+ * sniffer's: CSV/TSV is read as text with the header Tandem's reader would give (same delimiter
+ * sniffing, blank and repeated names renamed the same way), so typing stays Tandem's own (issue 18).
+ */
+import { open } from "node:fs/promises";
+import { parse } from "csv-parse/sync";
+import { normaliseHeader, sniffDelimiter } from "../readers/csv.js";
+import type { TabularFormat } from "../readers/types.js";
+import { sqlString } from "./engine.js";
+
+const HEADER_BYTES = 64 * 1024;
+
+export interface TableSource {
+  /** A FROM-clause expression reading the file. */
+  sql: string;
+  /** Values are untyped text (CSV), as TableReader.text. */
+  text: boolean;
+}
+
+/**
+ * The header record of a CSV file, or null when it does not end within the first 64 KiB (the caller
+ * then reads the file the row-wise way).
+ */
+async function csvHeader(path: string, delimiter: string): Promise<string[] | null> {
+  const handle = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(HEADER_BYTES);
+    const { bytesRead } = await handle.read(buf, 0, HEADER_BYTES, 0);
+    const text = buf.subarray(0, bytesRead).toString("utf8");
+    const records = parse(text, {
+      bom: true,
+      delimiter,
+      skip_empty_lines: true,
+      relax_quotes: true,
+      to_line: 1,
+      relax_column_count: true,
+    }) as string[][];
+    const header = records[0];
+    // A header must be followed by a line break to be known complete.
+    if (!header || !/\r?\n/.test(text)) return null;
+    return normaliseHeader(header);
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The file as a table expression, or null where only the row-wise readers can read it as Tandem
+ * means (JSON Lines; a CSV whose header is unusual, or with one column, where csv-parse skips blank
+ * lines that DuckDB would read as missing values).
+ */
+export async function tableSource(path: string, format: TabularFormat): Promise<TableSource | null> {
+  switch (format) {
+    case "parquet":
+      return { sql: `read_parquet(${sqlString(path)})`, text: false };
+    case "csv":
+    case "tsv": {
+      const delimiter = format === "tsv" ? "\t" : await sniffDelimiter(path, path);
+      const header = await csvHeader(path, delimiter);
+      if (!header || header.length < 2) return null;
+      const columns = header.map((name) => `${sqlString(name)}: 'VARCHAR'`).join(", ");
+      const options = [
+        `delim=${sqlString(delimiter)}`,
+        "quote='\"'",
+        "escape='\"'",
+        "header=true",
+        "auto_detect=false",
+        "strict_mode=true",
+        "null_padding=false",
+        `columns={${columns}}`,
+      ];
+      return { sql: `read_csv(${sqlString(path)}, ${options.join(", ")})`, text: true };
+    }
+    case "jsonl":
+      return null;
+  }
+}
