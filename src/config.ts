@@ -7,7 +7,10 @@ import { resolve, join } from "node:path";
 import { cpus, tmpdir } from "node:os";
 import { OUTBOUND_ALLOW_VARIABLE, parseOutboundAllow } from "./stores/http/outbound-guard.js";
 
-export type DatabaseConfig = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string };
+export type DatabaseConfig =
+  | { kind: "sqlite"; file: string }
+  /** poolSize: TANDEM_DATABASE_POOL_SIZE, connections per server process (default 10; see postgres-pool.ts). */
+  | { kind: "postgres"; url: string; poolSize?: number };
 
 export type ArtifactsConfig =
   | { kind: "fs"; root: string }
@@ -139,7 +142,13 @@ function parseDatabase(env: Env, home: string): DatabaseConfig {
     } catch {
       throw new ConfigError("TANDEM_DATABASE_URL", `not a valid URL: ${JSON.stringify(raw)}`);
     }
-    return { kind: "postgres", url: raw };
+    const pool = env.TANDEM_DATABASE_POOL_SIZE;
+    if (pool === undefined || pool === "") return { kind: "postgres", url: raw };
+    const poolSize = Number(pool);
+    if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) {
+      throw new ConfigError("TANDEM_DATABASE_POOL_SIZE", `expected a whole number 1-1000, got ${JSON.stringify(pool)}`);
+    }
+    return { kind: "postgres", url: raw, poolSize };
   }
   if (raw.startsWith("sqlite:")) {
     const file = raw.slice("sqlite:".length).replace(/^\/\//, "");

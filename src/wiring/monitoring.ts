@@ -45,12 +45,13 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
       );
     },
   };
-  // A canary that broke its SLO (serving rolled it back) raises an alert named `<endpoint>-canary-slo`.
+  // A canary that broke its SLO (serving rolled it back) raises an alert named `<endpoint>-canary-slo`;
+  // a prediction log that dropped answers (database too slow) one named `prediction-log-dropping`.
   if (services.serving) {
     services.serving.alertSink = async (event) => {
       await alerts.report(SYSTEM_USER, {
         project: event.project,
-        name: `${event.endpoint}-canary-slo`,
+        name: event.kind === "log_dropped" ? "prediction-log-dropping" : `${event.endpoint}-canary-slo`,
         source: "serving",
         status: "firing",
         severity: event.severity,

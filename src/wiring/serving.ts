@@ -12,6 +12,7 @@ import { ServingRuntime, type ServingMetrics } from "../core/serving/runtime.js"
 import { EndpointService } from "../core/serving/service.js";
 import { ServingGovernanceFacts } from "../core/serving/governance-facts.js";
 import { ConflictError, NotFoundError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
 import type { RegistryService } from "../core/registry/service.js";
 import type { ModelVersion } from "../core/registry/model.js";
 import type { DeploymentCheck } from "../core/registry/promotion.js";
@@ -166,7 +167,18 @@ export function promServingMetrics(metrics: ServerMetrics): ServingMetrics {
 }
 
 const mountServingMetrics = (_app: unknown, services: Services, metrics: ServerMetrics) => {
-  if (services.serving) services.serving.runtime.metrics = promServingMetrics(metrics);
+  if (!services.serving) return;
+  services.serving.runtime.metrics = promServingMetrics(metrics);
+  const logger = services.serving.logger;
+  new Counter({
+    name: "tandem_prediction_log_dropped_total",
+    help: "Answers the prediction log dropped because the database fell behind (requests never wait for it).",
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(logger.dropped);
+    },
+  });
 };
 
 /** Starts the serving loops: change-counter poll, controller ticks, retention sweeps. */
@@ -211,8 +223,31 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
   const store = new SqlServingStore(sql);
   const log = new SqlPredictionLogStore(sql);
   const resolver = new PromptAwareResolver(new RegistryModelResolver(services), services);
-  const logger = new PredictionLogger(log);
   const area = {} as ServingArea;
+  let alertedAt = 0;
+  const logger = new PredictionLogger(log, {
+    // A database too slow for the answers: the log drops past its bound (requests never wait), and
+    // says so at most once a minute as a critical serving event (an alert with monitoring wired).
+    onDrop: (_count, example) => {
+      const now = Date.now();
+      if (!example || now - alertedAt < 60_000) return;
+      alertedAt = now;
+      const event: ServingEvent = {
+        id: newId(),
+        project: example.project,
+        endpoint: example.endpoint,
+        at: now,
+        kind: "log_dropped",
+        severity: "critical",
+        message: `the prediction log dropped ${logger.dropped} answers so far: the database does not keep up with the answers`,
+        deploymentId: null,
+        details: { dropped: logger.dropped },
+      };
+      void Promise.resolve()
+        .then(() => area.alertSink(event))
+        .catch(() => undefined);
+    },
+  });
   const keepEvent: ServingAlertSink = (_event: ServingEvent) => undefined;
   area.alertSink = keepEvent;
   const controller = new EndpointController({

@@ -10,8 +10,14 @@ import { createServices } from "../../src/main.js";
 import type { Services } from "../../src/server/services.js";
 import { wireRegistry } from "../../src/wiring/registry.js";
 
-export async function prepareServingHome(home: string, name: string, bytes: Uint8Array): Promise<string> {
-  const config = loadConfig({ TANDEM_HOME: home });
+/** `env` adds configuration, e.g. TANDEM_DATABASE_URL for a home whose metadata lives in Postgres. */
+export async function prepareServingHome(
+  home: string,
+  name: string,
+  bytes: Uint8Array,
+  env: Record<string, string> = {},
+): Promise<string> {
+  const config = loadConfig({ TANDEM_HOME: home, ...env });
   const opened = await createServices(config);
   try {
     const services: Services = opened.services;

@@ -1,21 +1,24 @@
 /**
- * A real `kill -9` of a `tandem serve` process while it answers: the SQLite store stays intact, every
- * answer older than the log's flush window is in the prediction log exactly once, nothing is logged
- * that was not answered, and a new process serves the endpoint and takes feedback for the logged ids.
+ * A real `kill -9` of a `tandem serve` process while it answers, on SQLite and on PostgreSQL: the
+ * store stays intact, every answer older than the log's flush window is in the prediction log
+ * exactly once, nothing is logged that was not answered, and a new process serves the endpoint and
+ * takes feedback for the logged ids.
  */
 import BetterSqlite3 from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { prepareServingHome } from "../helpers/serving-home.js";
 import { startCli } from "../pipelines/cli.js";
+import { freshPostgresDatabase, postgresAvailable, STORE_KINDS, type StoreKind } from "../helpers/stores.js";
 
 const FEATURES = ["a", "b"];
 
-function startServe(home: string) {
-  const started = startCli(["serve", "m", "--port", "0"], { cwd: home, env: { TANDEM_HOME: home } });
+function startServe(home: string, env: Record<string, string>) {
+  const started = startCli(["serve", "m", "--port", "0"], { cwd: home, env: { TANDEM_HOME: home, ...env } });
   const url = new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
       const m = /listening on (http:\/\/\S+)/.exec(started.output().stdout);
@@ -42,72 +45,99 @@ async function predict(url: string, token: string, i: number): Promise<string> {
   return ((await res.json()) as { prediction_ids: string[] }).prediction_ids[0]!;
 }
 
-describe("kill -9 of a serving process", () => {
-  const root = mkdtempSync(join(tmpdir(), "tandem-serve-crash-"));
-  const home = join(root, "home");
-  let token: string;
-  beforeAll(async () => {
-    token = await prepareServingHome(
-      home,
-      "m",
-      linearClassifierOnnx({ features: FEATURES, weights: [1, -1], bias: 0 }),
-    );
-  }, 60_000);
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+type LoggedRow = { id: string; features: string; output: string };
 
-  it("keeps the store intact and every answer older than the flush window, and serves again", async () => {
-    const first = startServe(home);
-    const url = await first.url;
-    // stdout's "listening on" and stderr's notes arrive through two pipes, in either order.
-    await vi.waitFor(() => expect(first.output().stderr).toMatch(/prediction log: written every 25 ms/), {
-      timeout: 10_000,
+/** The logged rows, read straight from the database the killed process wrote (and an integrity check on SQLite). */
+async function loggedRows(kind: StoreKind, home: string, env: Record<string, string>): Promise<LoggedRow[]> {
+  const query = "select id, features, output from predictions where endpoint = 'm'";
+  if (kind === "postgres") {
+    const client = new pg.Client({ connectionString: env.TANDEM_DATABASE_URL });
+    await client.connect();
+    try {
+      return (await client.query<LoggedRow>(query)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new BetterSqlite3(join(home, "tandem.db"));
+  expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+  const rows = db.prepare(query).all() as LoggedRow[];
+  db.close();
+  return rows;
+}
+
+for (const kind of STORE_KINDS) {
+  describe.skipIf(kind === "postgres" && !postgresAvailable())(`kill -9 of a serving process [${kind}]`, () => {
+    const root = mkdtempSync(join(tmpdir(), "tandem-serve-crash-"));
+    const home = join(root, "home");
+    let token: string;
+    let env: Record<string, string> = {};
+    let dropDatabase: () => Promise<void> = async () => undefined;
+    beforeAll(async () => {
+      if (kind === "postgres") {
+        const fresh = await freshPostgresDatabase();
+        env = { TANDEM_DATABASE_URL: (fresh.database as { url: string }).url };
+        dropDatabase = fresh.cleanup;
+      }
+      token = await prepareServingHome(
+        home,
+        "m",
+        linearClassifierOnnx({ features: FEATURES, weights: [1, -1], bias: 0 }),
+        env,
+      );
+    }, 60_000);
+    afterAll(async () => {
+      rmSync(root, { recursive: true, force: true });
+      await dropDatabase();
     });
 
-    // Answers well before the kill: 8 clients, 25 requests each.
-    const settled = (
-      await Promise.all(
-        Array.from({ length: 8 }, async (_, c) => {
-          const ids: string[] = [];
-          for (let k = 0; k < 25; k++) ids.push(await predict(url, token, c * 25 + k));
-          return ids;
-        }),
-      )
-    ).flat();
-    // Several flush windows pass: those answers must be on disk now, whatever happens next.
-    await new Promise((r) => setTimeout(r, 500));
-    // Answers still in the last window when the process dies: they may or may not have been written.
-    const inFlight = await Promise.all(Array.from({ length: 20 }, (_, i) => predict(url, token, 1000 + i)));
-    const exited = new Promise((r) => first.child.once("exit", r));
-    process.kill(first.child.pid!, "SIGKILL");
-    await exited;
+    it("keeps the store intact and every answer older than the flush window, and serves again", async () => {
+      const first = startServe(home, env);
+      const url = await first.url;
+      // stdout's "listening on" and stderr's notes arrive through two pipes, in either order.
+      await vi.waitFor(() => expect(first.output().stderr).toMatch(/prediction log: written every 25 ms/), {
+        timeout: 10_000,
+      });
 
-    const db = new BetterSqlite3(join(home, "tandem.db"));
-    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-    const rows = db.prepare("select id, features, output from predictions where endpoint = 'm'").all() as Array<{
-      id: string;
-      features: string;
-      output: string;
-    }>;
-    db.close();
-    const logged = new Set(rows.map((r) => r.id));
-    expect(logged.size).toBe(rows.length);
-    for (const id of settled) expect(logged.has(id)).toBe(true);
-    const answered = new Set([...settled, ...inFlight]);
-    for (const id of logged) expect(answered.has(id)).toBe(true);
-    expect(JSON.parse(rows[0]!.features)).toEqual({ a: expect.any(Number), b: 0.5 });
-    expect(JSON.parse(rows[0]!.output)).toMatchObject({ label: expect.anything() });
+      // Answers well before the kill: 8 clients, 25 requests each.
+      const settled = (
+        await Promise.all(
+          Array.from({ length: 8 }, async (_, c) => {
+            const ids: string[] = [];
+            for (let k = 0; k < 25; k++) ids.push(await predict(url, token, c * 25 + k));
+            return ids;
+          }),
+        )
+      ).flat();
+      // Several flush windows pass: those answers must be on disk now, whatever happens next.
+      await new Promise((r) => setTimeout(r, 500));
+      // Answers still in the last window when the process dies: they may or may not have been written.
+      const inFlight = await Promise.all(Array.from({ length: 20 }, (_, i) => predict(url, token, 1000 + i)));
+      const exited = new Promise((r) => first.child.once("exit", r));
+      process.kill(first.child.pid!, "SIGKILL");
+      await exited;
 
-    // A new process on the same home serves again, and the logged answers take feedback.
-    const second = startServe(home);
-    const url2 = await second.url;
-    await predict(url2, token, 7);
-    const res = await fetch(`${url2}/v1/endpoints/m/feedback`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(settled.slice(0, 3).map((id) => ({ prediction_id: id, label: 1 }))),
-    });
-    expect(await res.json()).toEqual({ accepted: 3, unknown_prediction_ids: [] });
-    second.child.kill("SIGTERM");
-    expect((await second.done).code).toBe(0);
-  }, 120_000);
-});
+      const rows = await loggedRows(kind, home, env);
+      const logged = new Set(rows.map((r) => r.id));
+      expect(logged.size).toBe(rows.length);
+      for (const id of settled) expect(logged.has(id)).toBe(true);
+      const answered = new Set([...settled, ...inFlight]);
+      for (const id of logged) expect(answered.has(id)).toBe(true);
+      expect(JSON.parse(rows[0]!.features)).toEqual({ a: expect.any(Number), b: 0.5 });
+      expect(JSON.parse(rows[0]!.output)).toMatchObject({ label: expect.anything() });
+
+      // A new process on the same home serves again, and the logged answers take feedback.
+      const second = startServe(home, env);
+      const url2 = await second.url;
+      await predict(url2, token, 7);
+      const res = await fetch(`${url2}/v1/endpoints/m/feedback`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(settled.slice(0, 3).map((id) => ({ prediction_id: id, label: 1 }))),
+      });
+      expect(await res.json()).toEqual({ accepted: 3, unknown_prediction_ids: [] });
+      second.child.kill("SIGTERM");
+      expect((await second.done).code).toBe(0);
+    }, 120_000);
+  });
+}

@@ -6,6 +6,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import type { PredictionLogEntry } from "../../src/core/serving/model.js";
 import { PredictionLogger } from "../../src/core/serving/prediction-log.js";
@@ -36,7 +37,7 @@ const entry = (
   error,
 });
 
-describeStores("prediction log", (getStore) => {
+describeStores("prediction log", (getStore, kind, getDatabase) => {
   it("writes batches with aggregates, answers window stats, matches feedback, and drops old rows", async () => {
     const log = new SqlPredictionLogStore(getStore());
     // A long flush window: nothing is written until flush() (no write per request).
@@ -70,6 +71,40 @@ describeStores("prediction log", (getStore) => {
     expect((await log.recent("p", "e", 100)).map((e) => e.id)).not.toContain("old");
     await log.close();
   });
+
+  it.runIf(kind === "postgres")(
+    "never waits for a stalled database: past its bound it drops and counts, and logs the rest once",
+    async () => {
+      const log = new SqlPredictionLogStore(getStore());
+      const drops: number[] = [];
+      const logger = new PredictionLogger(log, {
+        flushMs: 5,
+        maxBuffered: 20,
+        maxPending: 100,
+        onDrop: (n) => drops.push(n),
+      });
+      // Another session holds the table's lock: every write waits, as on an overloaded database.
+      const holder = new pg.Client({ connectionString: (getDatabase() as { url: string }).url });
+      await holder.connect();
+      await holder.query("begin");
+      await holder.query("lock table predictions in exclusive mode");
+      const now = Date.now();
+      for (let i = 0; i < 300; i++) {
+        logger.add([entry(`s${i}`, now, "primary", 1)], false, 1);
+        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 2));
+      }
+      // Every add returned while the database was stalled; the bound dropped (and counted) the excess.
+      expect(logger.dropped).toBeGreaterThan(0);
+      expect(drops.reduce((a, b) => a + b, 0)).toBe(logger.dropped);
+      await holder.query("commit");
+      await holder.end();
+      await logger.flush();
+      const ids = (await log.recent("p", "e", 1000)).map((e) => e.id).filter((id) => id.startsWith("s"));
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length + logger.dropped).toBe(300);
+      await log.close();
+    },
+  );
 
   it("keeps features and outputs exactly as answered: strings, nulls, nested values and full-precision numbers", async () => {
     const log = new SqlPredictionLogStore(getStore());

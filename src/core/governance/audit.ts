@@ -11,9 +11,13 @@ import type { AuditHead, AuditHeadKeeper, AuditStore } from "./ports.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 
+/** The part of an event's hash that does not depend on its predecessor (a store may chain it later). */
+export function hashBody(e: Omit<AuditEvent, "seq" | "hash" | "prevHash">): string {
+  return JSON.stringify([e.id, e.at, e.actor, e.project, e.action, e.target, e.summary]);
+}
+
 export function hashEvent(prevHash: string, e: Omit<AuditEvent, "seq" | "hash" | "prevHash">): string {
-  const body = JSON.stringify([e.id, e.at, e.actor, e.project, e.action, e.target, e.summary]);
-  return createHash("sha256").update(prevHash).update("\n").update(body).digest("hex");
+  return createHash("sha256").update(prevHash).update("\n").update(hashBody(e)).digest("hex");
 }
 
 export type AuditVerdict =
@@ -47,7 +51,10 @@ export class AuditLog {
    * committed. Compare-and-set in a loop: when another writer moved the head meanwhile, look again;
    * a head already at or past this event stays, so the head never moves backwards.
    */
-  async afterCommit(event: AuditEvent): Promise<void> {
+  async afterCommit(recorded: AuditEvent): Promise<void> {
+    // A store that chains at commit returned the event unsealed; its final seq and hash exist now.
+    const event = recorded.hash === "" ? await this.store.sealed(recorded.id) : recorded;
+    if (!event) return;
     for (;;) {
       const current = await this.head.read();
       if (current && current.head.seq >= event.seq) return;

@@ -43,6 +43,11 @@ export interface AuditStore {
    * and in other processes); `seal` computes the hash from the previous hash.
    */
   append(tx: Tx, seal: (prevHash: string) => Omit<AuditEvent, "seq">): Promise<AuditEvent>;
+  /**
+   * A store may chain at commit instead (Postgres: no lock held across round trips); then `append`
+   * returns the event with `hash: ""`, and this reads its final seq and hash once committed.
+   */
+  sealed(id: string): Promise<AuditEvent | null>;
   list(
     options: { project?: string; afterSeq?: number; limit: number; descending?: boolean },
     tx?: Tx,

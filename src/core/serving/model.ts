@@ -143,7 +143,14 @@ export interface DeploymentRecord {
 }
 
 export type ServingEventKind =
-  "deployed" | "rollout_started" | "promoted" | "rolled_back" | "slo_breach" | "model_error";
+  | "deployed"
+  | "rollout_started"
+  | "promoted"
+  | "rolled_back"
+  | "slo_breach"
+  | "model_error"
+  /** The prediction log fell behind its bound and dropped answers (the database is too slow). */
+  | "log_dropped";
 export type Severity = "info" | "warning" | "critical";
 
 export interface ServingEvent {

@@ -23,6 +23,11 @@ export interface PredictionLoggerOptions {
   maxPending?: number;
   /** Called when a flush fails (the entries are kept for the next try, up to maxPending). */
   onError?: (error: unknown) => void;
+  /**
+   * Called with the number of entries just dropped (the store fell behind by maxPending). Requests
+   * never wait for the store: past the bound, answers go unlogged, counted here (metric, alert).
+   */
+  onDrop?: (count: number, example: PredictionLogEntry | undefined) => void;
 }
 
 export class PredictionLogger {
@@ -58,11 +63,13 @@ export class PredictionLogger {
     if (!first) return;
     this.count(first.project, first.endpoint, first.slot, first.version, requestFailed, latencyMs);
     if (this.buffer.length + entries.length > this.maxPending) {
-      this.dropped += entries.length;
+      this.drop(entries.length, first);
       return;
     }
     for (const e of entries) this.buffer.push(e);
-    if (this.buffer.length >= this.maxBuffered) void this.flush(false);
+    // While a write is under way, the next one starts when it ends (flush's finally): one waiter,
+    // not one per request, when a slow database lets thousands of answers pile up.
+    if (this.buffer.length >= this.maxBuffered && !this.flushing) void this.flush(false);
     else this.timer ??= setTimeout(() => void this.flush(false), this.flushMs);
   }
 
@@ -94,6 +101,11 @@ export class PredictionLogger {
     else s.latencyHist[latencyBucket(latencyMs)]!++;
   }
 
+  private drop(count: number, example: PredictionLogEntry | undefined): void {
+    this.dropped += count;
+    this.options.onDrop?.(count, example);
+  }
+
   /** Writes everything buffered now (aggregates too when `withStats`); resolves when it is stored. */
   async flush(withStats = true): Promise<void> {
     if (this.timer) {
@@ -114,15 +126,22 @@ export class PredictionLogger {
       this.stats = new Map();
       this.statsWrittenAt = now;
     }
+    let failed = false;
     this.flushing = this.store
       .append(entries, stats)
       .catch((error: unknown) => {
-        this.buffer = entries.concat(this.buffer).slice(-this.maxPending);
+        failed = true;
+        const kept = entries.concat(this.buffer);
+        const over = kept.length - this.maxPending;
+        this.buffer = over > 0 ? kept.slice(over) : kept;
+        if (over > 0) this.drop(over, kept[0]);
         this.options.onError?.(error);
       })
       .finally(() => {
         this.flushing = null;
-        if (this.buffer.length || this.stats.size)
+        // A failed write is retried after a window, not at once (the database may be down).
+        if (!failed && this.buffer.length >= this.maxBuffered) void this.flush(false);
+        else if (this.buffer.length || this.stats.size)
           this.timer ??= setTimeout(() => void this.flush(false), this.flushMs);
       });
     await this.flushing;

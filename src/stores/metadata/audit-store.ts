@@ -1,13 +1,10 @@
-import { sql, type Selectable } from "kysely";
+import type { Selectable } from "kysely";
 import type { AuditEvent } from "../../core/governance/model.js";
 import type { AuditStore } from "../../core/governance/ports.js";
-import { GENESIS_HASH } from "../../core/governance/audit.js";
+import { GENESIS_HASH, hashBody } from "../../core/governance/audit.js";
 import type { Tx } from "../../core/ports.js";
 import type { AuditEventRow } from "./schema.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
-
-/** Any fixed number: the Postgres advisory lock that serialises audit appends across processes. */
-const AUDIT_LOCK_KEY = 7300_0001;
 
 function toEvent(row: Selectable<AuditEventRow>): AuditEvent {
   return {
@@ -29,9 +26,18 @@ export class SqlAuditStore implements AuditStore {
 
   async append(tx: Tx, seal: (prevHash: string) => Omit<AuditEvent, "seq">): Promise<AuditEvent> {
     const db = dbOf(this.store, tx);
-    // SQLite transactions here begin IMMEDIATE, which already serialises writers; Postgres needs a lock
-    // so two transactions never chain onto the same predecessor.
-    if (this.store.dialect === "postgres") await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(db);
+    if (this.store.dialect === "postgres") {
+      // Chained at COMMIT by a deferred trigger (migration 0004), so no lock is held from here to
+      // the commit; `sealed` reads the final seq and hash afterwards.
+      const e = seal(GENESIS_HASH);
+      const inserted = await db
+        .insertInto("audit_events")
+        .values({ ...this.row(e), prev_hash: "", hash: "", chain_body: hashBody(e) })
+        .returning("seq")
+        .executeTakeFirstOrThrow();
+      return { ...e, seq: inserted.seq, prevHash: "", hash: "" };
+    }
+    // SQLite transactions here begin IMMEDIATE, which already serialises writers.
     const newest = await db
       .selectFrom("audit_events")
       .select("hash")
@@ -39,22 +45,27 @@ export class SqlAuditStore implements AuditStore {
       .limit(1)
       .executeTakeFirst();
     const e = seal(newest?.hash ?? GENESIS_HASH);
-    const inserted = await db
-      .insertInto("audit_events")
-      .values({
-        id: e.id,
-        at: e.at,
-        actor: e.actor,
-        project: e.project,
-        action: e.action,
-        target: e.target,
-        summary: JSON.stringify(e.summary),
-        prev_hash: e.prevHash,
-        hash: e.hash,
-      })
-      .returning("seq")
-      .executeTakeFirstOrThrow();
+    const inserted = await db.insertInto("audit_events").values(this.row(e)).returning("seq").executeTakeFirstOrThrow();
     return { ...e, seq: inserted.seq };
+  }
+
+  private row(e: Omit<AuditEvent, "seq">) {
+    return {
+      id: e.id,
+      at: e.at,
+      actor: e.actor,
+      project: e.project,
+      action: e.action,
+      target: e.target,
+      summary: JSON.stringify(e.summary),
+      prev_hash: e.prevHash,
+      hash: e.hash,
+    };
+  }
+
+  async sealed(id: string): Promise<AuditEvent | null> {
+    const row = await this.store.db.selectFrom("audit_events").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && row.hash !== "" ? toEvent(row) : null;
   }
 
   async list(

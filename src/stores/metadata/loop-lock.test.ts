@@ -69,4 +69,20 @@ describe.skipIf(!postgresAvailable())("PostgresLoopLock", () => {
     }
     expect(result).toEqual({ ran: true, value: "ran" });
   });
+
+  it("lets many loops tick at once on its one connection without pg's concurrent-query warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      const l = lock();
+      const loops = Array.from({ length: 8 }, (_, i) => `loop-${i}`);
+      const results = await Promise.all(loops.map((name) => l.whileHeld(name, async () => name)));
+      expect(results.map((r) => r.ran)).toEqual(loops.map(() => true));
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((m) => /already executing/.test(m))).toEqual([]);
+  });
 });

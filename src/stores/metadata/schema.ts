@@ -70,6 +70,8 @@ export interface AuditEventRow {
   summary: string;
   prev_hash: string;
   hash: string;
+  /** 0004, Postgres: the body to hash while the event waits for its commit to chain it (null once chained). */
+  chain_body: string | null;
 }
 
 export interface MetaRow {

@@ -11,6 +11,7 @@ import type { DatabaseConfig } from "../../config.js";
 import type { MetadataStore, Tx } from "../../core/ports.js";
 import { CachingSqliteDialect } from "./sqlite-driver.js";
 import { migrateToLatest } from "./migrator.js";
+import { DEFAULT_POOL_SIZE, openPostgresPool } from "./postgres-pool.js";
 import type { Database } from "./schema.js";
 
 // Postgres returns int8 as a string; every bigint column here holds milliseconds or counts well
@@ -24,7 +25,7 @@ export interface SqlMetadataStoreOptions {
   database: DatabaseConfig;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
-  /** Postgres pool size (default 10). */
+  /** Postgres pool size (default 10; see postgres-pool.ts for how to size it). */
   poolSize?: number;
   /** SQLite busy timeout in ms: how long a writer waits for another process's lock (default 10 000). */
   busyTimeoutMs?: number;
@@ -42,7 +43,10 @@ export class SqlMetadataStore implements MetadataStore {
     const store =
       options.database.kind === "sqlite"
         ? SqlMetadataStore.openSqlite(options.database.file, options.busyTimeoutMs ?? 10_000)
-        : SqlMetadataStore.openPostgres(options.database.url, options.poolSize ?? 10);
+        : SqlMetadataStore.openPostgres(
+            options.database.url,
+            options.poolSize ?? options.database.poolSize ?? DEFAULT_POOL_SIZE,
+          );
     if (options.migrate ?? true) await migrateToLatest(store.db as unknown as Kysely<unknown>, store.dialect);
     return store;
   }
@@ -63,9 +67,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   private static openPostgres(url: string, poolSize: number): SqlMetadataStore {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize });
-    // An idle client's error (server restart) must not crash the process; the next query reconnects.
-    pool.on("error", () => undefined);
+    const pool = openPostgresPool(url, poolSize);
     return new SqlMetadataStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), "postgres");
   }
 

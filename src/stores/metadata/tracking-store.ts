@@ -32,6 +32,19 @@ import {
 
 /** Rows per multi-row INSERT: 6 columns × 1000 stays far below SQLite's 32 766 bound parameters. */
 const CHUNK = 1000;
+/** The same "later" as isLaterPoint: step, then timestamp, then value (NaN above numbers). */
+const LATER_THAN_STORED = `excluded.step > tracking_latest_metrics.step OR (excluded.step = tracking_latest_metrics.step AND (excluded.timestamp > tracking_latest_metrics.timestamp OR (excluded.timestamp = tracking_latest_metrics.timestamp AND ((excluded.is_nan = 1 AND tracking_latest_metrics.is_nan = 0) OR (excluded.is_nan = 0 AND tracking_latest_metrics.is_nan = 0 AND excluded.value > tracking_latest_metrics.value)))))`;
+
+const PG_LOG_METRICS_SQL = `with points as (
+  insert into tracking_metrics (run_id, key, value, is_nan, step, timestamp)
+  select $1::text, * from unnest($2::text[], $3::float8[], $4::integer[], $5::bigint[], $6::bigint[])
+)
+insert into tracking_latest_metrics (run_id, key, value, is_nan, step, timestamp)
+select $1::text, * from unnest($7::text[], $8::float8[], $9::integer[], $10::bigint[], $11::bigint[])
+on conflict (run_id, key) do update set value = excluded.value, is_nan = excluded.is_nan, step = excluded.step,
+  timestamp = excluded.timestamp
+where ${LATER_THAN_STORED}`;
+
 /** Ids per IN (…) list when loading many runs at once. */
 const ID_CHUNK = 500;
 
@@ -329,6 +342,12 @@ export class SqlTrackingStore implements TrackingStore {
 
   async logMetrics(runId: string, points: MetricPoint[], tx: Tx): Promise<void> {
     if (points.length === 0) return;
+    const latest = new Map<string, MetricPoint>();
+    for (const p of points) {
+      const cur = latest.get(p.key);
+      if (!cur || isLaterPoint(p, cur)) latest.set(p.key, p);
+    }
+    if (this.store.dialect === "postgres") return this.logMetricsPostgres(runId, points, [...latest.values()], tx);
     const db = this.db(tx);
     // The points go in as one hand-written multi-row INSERT per chunk: building the same statement
     // through Kysely's query builder cost as much CPU as SQLite's own work for a 1000-point batch.
@@ -340,12 +359,6 @@ export class SqlTrackingStore implements TrackingStore {
       }
       await db.executeQuery(CompiledQuery.raw(this.metricInsertSql(part.length), params));
     }
-    const latest = new Map<string, MetricPoint>();
-    for (const p of points) {
-      const cur = latest.get(p.key);
-      if (!cur || isLaterPoint(p, cur)) latest.set(p.key, p);
-    }
-    const t = "tracking_latest_metrics";
     for (const part of chunks([...latest.values()], CHUNK)) {
       await db
         .insertInto("tracking_latest_metrics")
@@ -360,12 +373,38 @@ export class SqlTrackingStore implements TrackingStore {
               timestamp: (eb) => eb.ref("excluded.timestamp"),
             })
             // The same "later" as isLaterPoint: step, then timestamp, then value (NaN above numbers).
-            .where(
-              sql<boolean>`excluded.step > ${sql.ref(`${t}.step`)} OR (excluded.step = ${sql.ref(`${t}.step`)} AND (excluded.timestamp > ${sql.ref(`${t}.timestamp`)} OR (excluded.timestamp = ${sql.ref(`${t}.timestamp`)} AND ((excluded.is_nan = 1 AND ${sql.ref(`${t}.is_nan`)} = 0) OR (excluded.is_nan = 0 AND ${sql.ref(`${t}.is_nan`)} = 0 AND excluded.value > ${sql.ref(`${t}.value`)})))))`,
-            ),
+            .where(sql<boolean>`${sql.raw(LATER_THAN_STORED)}`),
         )
         .execute();
     }
+  }
+
+  /**
+   * Postgres: every point and the latest-value upsert in ONE statement of eleven array parameters,
+   * whatever the batch size — the same text each time, so it is prepared once per connection. The
+   * multi-row VALUES form sent 6 000 parameters per 1000 points and made Postgres parse and plan a
+   * 6 000-placeholder statement on every request.
+   */
+  private async logMetricsPostgres(runId: string, points: MetricPoint[], latest: MetricPoint[], tx: Tx): Promise<void> {
+    const columns = (list: MetricPoint[]) => {
+      const keys: string[] = [];
+      const values: Array<number | null> = [];
+      const nans: number[] = [];
+      const steps: number[] = [];
+      const times: number[] = [];
+      for (const p of list) {
+        const row = fromPoint(runId, p);
+        keys.push(row.key);
+        values.push(row.value);
+        nans.push(row.is_nan);
+        steps.push(row.step);
+        times.push(row.timestamp);
+      }
+      return [keys, values, nans, steps, times];
+    };
+    await this.db(tx).executeQuery(
+      CompiledQuery.raw(PG_LOG_METRICS_SQL, [runId, ...columns(points), ...columns(latest)]),
+    );
   }
 
   async metricHistory(runId: string, key: string, offset: number, limit: number, tx?: Tx): Promise<MetricPoint[]> {

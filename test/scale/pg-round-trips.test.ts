@@ -1,0 +1,85 @@
+/**
+ * Statements per request on PostgreSQL: every query the pg driver sends is counted (pg.Client's
+ * query wrapped) while one HTTP request runs against an in-process server. The bounds are what the
+ * bulk-write paths promise (issue 22); a regression that goes back to one statement per row fails here.
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { postgresAvailable } from "../helpers/stores.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- MLflow replies, read field by field
+type Reply = Record<string, any>;
+
+const run = postgresAvailable() ? describe : describe.skip;
+
+run("round trips per request [postgres]", () => {
+  let t: TestServer;
+  const seen: string[] = [];
+  let counting = false;
+  const original = pg.Client.prototype.query;
+  beforeAll(async () => {
+    t = await startTestServer({ store: "postgres" });
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      if (counting) {
+        const first = args[0] as string | { text?: string; name?: string };
+        seen.push(typeof first === "string" ? first : (first.text ?? first.name ?? "?"));
+      }
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+  }, 60_000);
+  afterAll(async () => {
+    pg.Client.prototype.query = original;
+    await t?.stop();
+  });
+
+  async function counted(fn: () => Promise<unknown>): Promise<string[]> {
+    seen.length = 0;
+    counting = true;
+    try {
+      await fn();
+      // The audit head and other after-reply work settle within the request's tail.
+      await t.server.opened.services.tracking.flushAuditHead();
+    } finally {
+      counting = false;
+    }
+    // Authentication's lookups (token, user, project; cached for seconds, so present or not by timing)
+    // are the same for every route: the bounds are on the route's own work.
+    return seen.filter((q) => !/from "(api_tokens|users|projects|project_members)"/.test(q));
+  }
+
+  it("log-batch, run create and runs/search stay a few statements each", async () => {
+    const mlflow = (path: string, body: unknown) => t.api<Reply>("POST", `/api/2.0/mlflow${path}`, body);
+    await mlflow("/runs/create", { experiment_id: "0" }); // creates Default: not what is counted
+    let runId = "";
+    const create = await counted(async () => {
+      const r = await mlflow("/runs/create", { experiment_id: "0", tags: [{ key: "a", value: "b" }] });
+      expect(r.status).toBe(200);
+      runId = r.body.run.info.run_id;
+    });
+    const metrics = Array.from({ length: 999 }, (_, i) => ({ key: `m${i % 20}`, value: i, timestamp: 1, step: i }));
+    const batch = await counted(async () => {
+      const r = await mlflow("/runs/log-batch", { run_id: runId, metrics, params: [{ key: "p", value: "1" }] });
+      expect(r.status).toBe(200);
+    });
+    const search = await counted(async () => {
+      const r = await mlflow("/runs/search", {
+        experiment_ids: ["0"],
+        filter: "metrics.m1 > 0",
+        order_by: ["metrics.m1 DESC"],
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.runs).toHaveLength(1);
+    });
+    // Before issue 22 (without authentication's lookups): create 15, log-batch 10 (one 6 000-parameter INSERT per 1000 points, the audit
+    // lock taken mid-transaction and held over three round trips), search 6.
+    expect(create.length, create.join("\n")).toBeLessThanOrEqual(14);
+    expect(batch.length, batch.join("\n")).toBeLessThanOrEqual(8);
+    expect(search.length, search.join("\n")).toBeLessThanOrEqual(6);
+    // All 999 points and their latest values travel in one statement of array parameters.
+    expect(batch.filter((q) => /tracking_metrics/.test(q))).toHaveLength(1);
+    expect(batch.some((q) => /\$7[0-9]/.test(q))).toBe(false);
+    // No client round trip happens under the audit lock: events are chained at commit.
+    expect([...create, ...batch].some((q) => /pg_advisory/.test(q))).toBe(false);
+  });
+});
