@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { isRole, ROLES } from "../core/governance/model.js";
 import { openApi, projectPath, resolveProject, UsageError } from "./context.js";
-import { formatTime, printJson, printTable } from "./output.js";
+import type { TandemApi } from "./api.js";
+import { formatTime, info, printJson, printTable } from "./output.js";
 
 interface UserWire {
   name: string;
@@ -152,7 +153,7 @@ export function registerAccessCommands(program: Command): void {
   tokens
     .command("create")
     .description("Create a token and print it alone on stdout (or as JSON with --json).")
-    .requiredOption("--name <name>", "what the token is for")
+    .option("--name <name>", "what the token is for (default: ROLE@PROJECT from the caps, e.g. viewer@flights)")
     .option("--user <user>", "owner (site administrators only; default: you)")
     .option("--role <role>", "cap: the token never acts above this role")
     .option("--project <project>", "restrict the token to one project")
@@ -160,7 +161,7 @@ export function registerAccessCommands(program: Command): void {
     .option("--json", "machine output")
     .action(
       async (opts: {
-        name: string;
+        name?: string;
         user?: string;
         role?: string;
         project?: string;
@@ -170,12 +171,13 @@ export function registerAccessCommands(program: Command): void {
         const role = parseRole(opts.role, "--role");
         const api = await openApi();
         const made = await api.post<TokenWire>("/api/v1/tokens", {
-          name: opts.name,
+          name: opts.name ?? defaultTokenName(role ?? null, opts.project ?? null),
           user: opts.user,
           role: role ?? null,
           project: opts.project ?? null,
           expires_at: opts.expires ? parseExpiry(opts.expires) : null,
         });
+        if (opts.project) await warnUnlessProjectExists(api, opts.project);
         if (opts.json) printJson(made);
         else process.stdout.write(`${made.token}\n`);
       },
@@ -208,4 +210,23 @@ export function registerAccessCommands(program: Command): void {
       await api.delete(`/api/v1/tokens/${encodeURIComponent(id)}`);
       process.stdout.write(`revoked ${id}\n`);
     });
+}
+
+/** `viewer@flights`, `viewer`, `all@flights`, `all`: what the caps say, for a token made without --name. */
+function defaultTokenName(role: string | null, project: string | null): string {
+  return `${role ?? "all"}${project ? `@${project}` : ""}`;
+}
+
+/**
+ * A token for a project that does not exist yet is made (a project comes into being when something
+ * is first written to it, so a CI token may come first), but a typo would give a token that can do
+ * nothing: say so on stderr, with the projects there are.
+ */
+async function warnUnlessProjectExists(api: TandemApi, project: string): Promise<void> {
+  const { projects } = await api.get<{ projects: Array<{ name: string }> }>("/api/v1/projects");
+  if (projects.some((p) => p.name === project)) return;
+  info(
+    `warning: project ${project} does not exist (yet), or you have no role in it: the token can act only once it does ` +
+      `(projects you see: ${projects.map((p) => p.name).join(", ") || "none"})`,
+  );
 }

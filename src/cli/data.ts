@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { manifestHash } from "../core/artifacts/manifest.js";
 import { safeRelativePath } from "../core/artifacts/paths.js";
 import { openClientState } from "../main.js";
-import { failedChecks, formatChecks, type ValidationReport } from "../core/data/expectations.js";
+import { formatChecks, verdictLine, type ValidationReport } from "../core/data/expectations.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { collectFiles, hashFile, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
@@ -196,10 +196,7 @@ async function pull(
 
 function printValidation(report: ValidationReport): void {
   process.stdout.write(`${formatChecks(report)}\n`);
-  const failed = failedChecks(report).length;
-  process.stdout.write(
-    `${report.dataset}: ${report.ok ? "valid" : `INVALID (${failed} check${failed === 1 ? "" : "s"} failed)`}\n`,
-  );
+  process.stdout.write(`${report.dataset}: ${verdictLine(report)}\n`);
 }
 
 export function registerDataCommands(program: Command): void {

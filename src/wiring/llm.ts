@@ -27,6 +27,7 @@ import type { Wiring } from "./kit.js";
 import { serverExtensions } from "../server/server.js";
 import { captureOtlpBody } from "../server/routes/traces.js";
 import { everyInterval } from "../server/background.js";
+import { problemOf, type SpecProblem } from "../core/pipelines/spec-area-checks.js";
 
 export interface LlmArea {
   prompts: PromptService;
@@ -183,9 +184,21 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
     traceRetentionDays: config.traceRetentionDays,
   };
   // Before serving deploys them: an LLM endpoint's upstream must pass the outbound guard (SSRF).
-  services.pipelines?.specListeners.unshift(async (_actor, _project, spec) => {
-    for (const [name, e] of Object.entries(spec.endpoints ?? {}))
-      if (e.llm) await services.outbound.check(e.llm.upstream, `endpoints.${name}.llm.upstream`);
+  // A check `tandem validate` runs too, so both refuse it at the field's file:line:column.
+  services.pipelines?.specCheckers.push(async (spec) => {
+    const problems: SpecProblem[] = [];
+    for (const [name, e] of Object.entries(spec.endpoints ?? {})) {
+      if (!e.llm) continue;
+      const field = `endpoints.${name}.llm.upstream`;
+      try {
+        await services.outbound.check(e.llm.upstream, field);
+      } catch (error) {
+        const problem = problemOf(["endpoints", name, "llm", "upstream"], error);
+        if (!problem) throw error;
+        problems.push(problem);
+      }
+    }
+    return problems;
   });
   // `tandem apply`: the spec's `llm:` block (price table, trace retention) becomes the project's settings.
   services.pipelines?.specListeners.push(async (_actor, project, spec) => {

@@ -8,6 +8,8 @@ import { SqlAlertStore } from "../stores/metadata/alert-store.js";
 import { FetchWebhookSender } from "../stores/http/webhook-sender.js";
 import { join } from "node:path";
 import { MonitorService } from "../core/monitoring/monitors/service.js";
+import { monitorDefinition } from "../core/monitoring/monitors/definition.js";
+import { problemOf } from "../core/pipelines/spec-area-checks.js";
 import { TrafficExporter } from "../core/monitoring/traffic-export.js";
 import { DatasetReferenceSource } from "../stores/artifacts/dataset-reference-source.js";
 import { LocalBlobFiles } from "../stores/artifacts/blob-files.js";
@@ -101,6 +103,22 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
   });
   services.monitors = monitors;
   services.trafficExport = new TrafficExporter(new SqlTrafficSource(sql), services.artifacts, () => services.data);
+  // `tandem validate` and `apply` alike refuse a monitor whose definition does not hold (a `latency: {}`
+  // without its p95_ms), at the field's file:line:column.
+  services.pipelines.specCheckers.push(async (spec, { project }) =>
+    Promise.resolve(
+      Object.entries(spec.monitors ?? {}).flatMap(([name, raw]) => {
+        try {
+          monitorDefinition(project, name, raw);
+          return [];
+        } catch (error) {
+          const problem = problemOf(["monitors", name], error);
+          if (!problem) throw error;
+          return [problem];
+        }
+      }),
+    ),
+  );
   // `tandem apply` defines the project's monitors from the spec's `monitors:`.
   services.pipelines.specListeners.push((actor, project, spec) =>
     monitors.applySpec(actor, project, spec.monitors ?? {}).then(() => undefined),

@@ -103,6 +103,9 @@ describe("tandem data (embedded)", { timeout: 300_000 }, () => {
     expect(bad.stdout).toMatch(/^RESULT\s+CHECK\s+COLUMN\s+EXPECTED\s+FOUND\n/);
     expect(bad.stdout).toMatch(/FAIL\s+not_null\s+amount\s+0 missing\s+1/);
     expect(bad.stdout).toMatch(/FAIL\s+allowed\s+shop\s+one of s0, s1, s2, s3\s+s9 \(1\)/);
+    // The verdict counts the table's FAIL rows (issue 23: the guide's table had one more than its count).
+    const failRows = bad.stdout.split("\n").filter((l) => l.startsWith("FAIL")).length;
+    expect(bad.stdout).toContain(`INVALID (${failRows} checks failed`);
   });
 
   it("bad input: a ragged CSV is refused naming file and row; latest stays; unknown refs exit 4", async () => {

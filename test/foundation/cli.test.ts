@@ -33,6 +33,17 @@ describe("tandem CLI", () => {
     expect(res.stdout).toMatch(/^tdm_[A-Za-z0-9_-]+\n$/);
   });
 
+  it("names a capped token after its caps without --name, and warns for a project that does not exist", () => {
+    const res = tandem(["tokens", "create", "--role", "viewer", "--project", "flights", "--json"], env);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ name: "viewer@flights", role: "viewer", project: "flights" });
+    expect(res.stderr).toContain("warning: project flights does not exist (yet)");
+    expect(res.stderr).toContain("projects you see: default");
+    const known = tandem(["tokens", "create", "--role", "viewer", "--project", "default"], env);
+    expect(known.code).toBe(0);
+    expect(known.stderr).toBe("");
+  });
+
   it("uses the exit codes of DESIGN.md", () => {
     expect(tandem(["users", "add", "bad name!"], env).code).toBe(2);
     expect(tandem(["tokens", "revoke", "nope"], env).code).toBe(4);

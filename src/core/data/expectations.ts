@@ -206,11 +206,22 @@ export function failedChecks(report: ValidationReport): CheckResult[] {
   return report.checks.filter((c) => resultLabel(c) === "FAIL");
 }
 
+/** `valid`, or `INVALID (4 checks failed; 2 columns drifted)`: the counts of the table's FAIL and drift rows. */
+export function verdictLine(report: ValidationReport): string {
+  const failed = failedChecks(report).length;
+  const drifted = report.checks.filter((c) => resultLabel(c) === "drift").length;
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const driftNote = drifted ? `; ${plural(drifted, "column", "columns")} drifted` : "";
+  if (report.ok) return drifted ? `valid (${plural(drifted, "column", "columns")} drifted)` : "valid";
+  return `INVALID (${plural(failed, "check", "checks")} failed${driftNote})`;
+}
+
 /** The report as a plain aligned table (check, column, expected, found), for logs and terminals. */
 export function formatChecks(report: ValidationReport): string {
   const rows = [
     ["RESULT", "CHECK", "COLUMN", "EXPECTED", "FOUND"],
-    ...report.checks.map((c) => [c.ok ? "ok" : "FAIL", c.check, c.column ?? "-", c.expected, c.found]),
+    // The same labels the verdict counts (resultLabel), so "INVALID (N checks failed)" is the FAIL rows.
+    ...report.checks.map((c) => [resultLabel(c), c.check, c.column ?? "-", c.expected, c.found]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]!))).join("  ")).join("\n");

@@ -4,7 +4,7 @@
  * (step states) is recorded in the run itself.
  */
 import { RunArtifacts } from "./run-artifacts.js";
-import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.js";
 import type { AuditLog } from "../governance/audit.js";
 import { audited } from "../governance/audited.js";
 import { SYSTEM_USER, type Role } from "../governance/model.js";
@@ -29,8 +29,10 @@ import { resolveParams } from "./params.js";
 import { personBehindRun, type PersonBehind } from "./person.js";
 import { prepareCommitRun, workspaceCode, type CommitRequest } from "./run-code.js";
 import { storeSpecVersion } from "./spec-versions.js";
-import { checkSpec, loadSpec, specPlaces } from "./spec/load.js";
-import type { SpecIssue } from "./spec/positions.js";
+import { findStepInstance } from "./step-instances.js";
+import { checkSpec, loadSpec, SpecError, specPlaces } from "./spec/load.js";
+import { areaFindings, problemOf, type SpecChecker } from "./spec-area-checks.js";
+import { formatIssue, type SpecIssue } from "./spec/positions.js";
 import type { PipelineSpec, TandemSpec } from "./spec/schema.js";
 import type { Scalar } from "./spec/names.js";
 
@@ -121,6 +123,12 @@ export class PipelineService {
    */
   readonly specListeners: Array<(actor: string, project: string, spec: TandemSpec) => Promise<void>> = [];
 
+  /**
+   * Areas' checks of their part of a spec (monitor definitions, endpoint references): run by both
+   * `validate` and `apply`, before anything is stored, so the two agree (spec-area-checks.ts).
+   */
+  readonly specCheckers: SpecChecker[] = [];
+
   /** Set by the registry's wiring; without it (no registry in this process) policies are not kept. */
   policyGate: SpecPolicyGate | null = null;
 
@@ -139,15 +147,40 @@ export class PipelineService {
   }
 
   /**
-   * `tandem validate`: the spec's own checks, then (when it is valid) those against the project
-   * folder and the stores, which add errors (a missing `with:` file) and warnings (see spec-check.ts).
+   * The one set of checks `tandem validate` and `tandem apply` share: the spec's own, then (when it
+   * is valid) the project mismatch, the repository's address, each area's part (monitors,
+   * endpoints, policies: see spec-area-checks.ts) and those against the project folder and the
+   * stores, which add errors (a missing `with:` file) and warnings (see spec-check.ts).
    */
   async check(
     project: string,
-    input: { source: string; file?: string; workspace?: string | null },
-  ): Promise<{ spec?: TandemSpec; issues: SpecIssue[]; warnings: SpecIssue[] }> {
-    const { spec, issues, at } = checkSpec(input.source, input.file ?? "tandem.yaml", specOptions());
+    input: { source: string; file?: string; workspace?: string | null; role?: Role | null; user?: string },
+  ): Promise<{ spec?: TandemSpec; issues: SpecIssue[]; warnings: SpecIssue[]; forbidden?: boolean }> {
+    const file = input.file ?? "tandem.yaml";
+    const { spec, issues, at } = checkSpec(input.source, file, specOptions());
     if (!spec) return { issues, warnings: [] };
+    let forbidden = false;
+    if (spec.project && spec.project !== project)
+      issues.push(at.issue(["project"], `${spec.project} does not match the project ${project} this request acts in`));
+    if (spec.repository?.startsWith("https://")) {
+      try {
+        await this.checkRepository(spec, file);
+      } catch (error) {
+        const problem = problemOf(["repository"], error);
+        if (!problem) throw error;
+        issues.push(at.issue(problem.path, problem.message));
+        forbidden ||= problem.forbidden ?? false;
+      }
+    }
+    const areas = await areaFindings(this.specCheckers, spec, { project, role: input.role ?? null }, at);
+    try {
+      // Apply refuses (403) when someone other than an admin changes policies; validate says so ahead.
+      if (input.role !== undefined)
+        await this.policyGate?.check({ user: input.user ?? null, role: input.role }, project, spec);
+    } catch (error) {
+      if (!(error instanceof ForbiddenError)) throw error;
+      areas.warnings.push(at.issue(["policies"], `tandem apply will refuse this for your role: ${error.message}`));
+    }
     const found = await checkProject(spec, at, {
       project,
       workspace: input.workspace ?? null,
@@ -157,11 +190,18 @@ export class PipelineService {
         executors: this.o.engine.executors,
       },
     });
-    return { spec: found.issues.length ? undefined : spec, issues: found.issues, warnings: found.warnings };
+    const all = [...issues, ...areas.issues, ...found.issues];
+    return {
+      spec: all.length ? undefined : spec,
+      issues: all,
+      warnings: [...areas.warnings, ...found.warnings],
+      forbidden: forbidden || areas.forbidden,
+    };
   }
 
   /**
-   * Stores a versioned copy of a spec (a new version only when the text changed). A spec whose
+   * Stores a versioned copy of a spec (a new version only when the text changed), after the same
+   * checks as `check` (validate): any issue refuses it before anything is stored. A spec whose
    * `policies:` differ from the project's policies in force needs an admin (`role`): 403 otherwise.
    */
   async apply(
@@ -170,15 +210,17 @@ export class PipelineService {
     input: { source: string; file?: string; workspace?: string | null; role: Role | null },
   ): Promise<SpecVersion & { created: boolean }> {
     const file = input.file ?? "tandem.yaml";
-    const { spec } = loadSpec(input.source, file, specOptions());
-    if (spec.project && spec.project !== project) {
-      throw new InvalidInputError(
-        `${file}: project: ${spec.project} does not match the project ${project} this request acts in`,
-      );
-    }
+    // No role here: apply itself refuses (403) below when the policies need an admin.
+    const { spec, issues, forbidden } = await this.check(project, {
+      source: input.source,
+      file,
+      workspace: input.workspace,
+    });
+    // An address the outbound guard refuses stays a 403 (exit 3), as a refusal for safety.
+    if (!spec && forbidden) throw new ForbiddenError(issues.map(formatIssue).join("\n"), { issues });
+    if (!spec) throw new SpecError(issues);
     const who = { user: actor, role: input.role };
     await this.policyGate?.check(who, project, spec);
-    await this.checkRepository(spec, file);
     const applied = await this.storeSpec(actor, project, {
       source: input.source,
       file,
@@ -386,9 +428,7 @@ export class PipelineService {
   /** Why step `step` of run `id` was or was not a cache hit, part by part (`tandem runs show --cache`). */
   async explainCache(project: string, id: string, step: string): Promise<CacheExplanation> {
     const run = await this.getRun(project, id);
-    const s = run.steps.find((x) => x.name === step || x.id === step);
-    if (!s)
-      throw new NotFoundError(`run ${id} has no step ${step} (steps: ${run.steps.map((x) => x.name).join(", ")})`);
+    const s = findStepInstance(id, run.steps, step);
     // 50 earlier keys are plenty to find the nearest; a step's history beyond that rarely explains a miss.
     const earlier = await this.store.earlierSteps({
       project,
@@ -417,12 +457,7 @@ export class PipelineService {
     const run = await this.getRun(project, id);
     let stepId: string | undefined;
     if (options.step !== undefined) {
-      const s = run.steps.find((x) => x.name === options.step || x.id === options.step);
-      if (!s)
-        throw new NotFoundError(
-          `run ${id} has no step ${options.step} (steps: ${run.steps.map((x) => x.name).join(", ")})`,
-        );
-      stepId = s.id;
+      stepId = findStepInstance(id, run.steps, options.step).id;
     }
     const names = new Map(run.steps.map((s) => [s.id, s.name]));
     const chunks = await this.store.readLogs(id, { afterSeq: options.afterSeq, stepId, limit: options.limit ?? 1000 });

@@ -67,10 +67,15 @@ export const pipelineRoutes: AnyRoute[] = [
       warnings: z.array(issueWire),
       pipelines: z.array(z.string()),
     }),
-    handler: async ({ services, project, role, body }) => {
+    handler: async ({ services, project, principal, role, body }) => {
       // Looking into a folder on the server's machine is for those who may apply a spec from one.
       const workspace = roleAtLeast(role, "member") ? (body.workspace ?? null) : null;
-      const { spec, issues, warnings } = await services.pipelines.check(project, { ...body, workspace });
+      const { spec, issues, warnings } = await services.pipelines.check(project, {
+        ...body,
+        workspace,
+        role,
+        user: principal.userName,
+      });
       return { valid: issues.length === 0, issues, warnings, pipelines: Object.keys(spec?.pipelines ?? {}) };
     },
   }),
