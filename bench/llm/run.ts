@@ -9,7 +9,7 @@
  *   the store (the same spans, decoded beforehand, stored in-process through TraceService.ingest —
  *   GenAI mapping and insert, one transaction per body — with no HTTP, auth or decoding).
  *
- *   npm run bench -- llm [--seconds 10] [--connections 32] [--rounds 3] [--otlp-requests 40]
+ *   npm run bench -- llm [--seconds 10] [--connections 32] [--rounds 3] [--otlp-requests 40] [--only endpoint|otlp]
  *
  * The servers run in their own processes, the load generator in this one. Figures are medians over
  * the rounds. Measure on an idle machine: the numbers are meaningless under other load.
@@ -37,11 +37,15 @@ const ROUNDS = numberFlag("rounds", 3);
 const OTLP_REQUESTS = numberFlag("otlp-requests", 40);
 const SPANS_PER_BODY = 512;
 const PROJECT = "bench";
+// `--only endpoint` or `--only otlp` runs one half (to profile it alone).
+const onlyAt = process.argv.indexOf("--only");
+const ONLY = onlyAt >= 0 ? process.argv[onlyAt + 1] : null;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 const emit = emitterFor("llm");
+const servers: { tandem?: ChildProcess; standin?: ChildProcess } = {};
 
 function start(
   argv: string[],
@@ -72,6 +76,19 @@ async function stop(child: ChildProcess): Promise<void> {
   await new Promise((r) => child.once("exit", r));
 }
 
+/**
+ * CPU time a process has used, ms (Linux /proc; null elsewhere). Per call, it tells what each server
+ * costs even on a shared machine, where throughput mostly says how busy the neighbours were.
+ */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, at USER_HZ = 100
+  } catch {
+    return null;
+  }
+}
+
 async function drive(url: string, headers: Record<string, string>, body: string) {
   const r = await autocannon({
     url,
@@ -82,7 +99,7 @@ async function drive(url: string, headers: Record<string, string>, body: string)
     body,
   });
   if (r.errors || r.non2xx) throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
-  return { rps: r.requests.average, p50: r.latency.p50 };
+  return { rps: r.requests.average, p50: r.latency.p50, sent: r.requests.sent, answered: r.requests.total };
 }
 
 async function api(base: string, token: string, method: string, path: string, body: unknown): Promise<void> {
@@ -133,14 +150,107 @@ async function otlpBodies(count: number): Promise<Buffer[]> {
   return bodies.slice(0, count);
 }
 
+/**
+ * Overhead of the endpoint against the stand-in called directly; returns how many calls were sent
+ * to Tandem and how many it answered (the rest were in flight when a run stopped).
+ */
+async function endpointOverhead(
+  endpointUrl: string,
+  headers: Record<string, string>,
+  viaTandem: string,
+  standinUrl: string,
+  direct: string,
+): Promise<{ sent: number; answered: number }> {
+  const warmUp = await drive(endpointUrl, headers, viaTandem); // JITs both paths
+  const calls = { sent: warmUp.sent, answered: warmUp.answered };
+  const t: Array<{ rps: number; p50: number }> = [];
+  const d: Array<{ rps: number; p50: number }> = [];
+  const cpu = { tandem: 0, standinViaTandem: 0, standinDirect: 0, callsDirect: 0, callsViaTandem: 0 };
+  const cpuOf = (child?: ChildProcess) => cpuMs(child?.pid) ?? NaN;
+  for (let round = 0; round < ROUNDS; round++) {
+    let standinCpu = cpuOf(servers.standin);
+    const straight = await drive(`${standinUrl}/chat/completions`, {}, direct);
+    cpu.standinDirect += cpuOf(servers.standin) - standinCpu;
+    cpu.callsDirect += straight.sent;
+    d.push(straight);
+    standinCpu = cpuOf(servers.standin);
+    const tandemCpu = cpuOf(servers.tandem);
+    const through = await drive(endpointUrl, headers, viaTandem);
+    cpu.tandem += cpuOf(servers.tandem) - tandemCpu;
+    cpu.standinViaTandem += cpuOf(servers.standin) - standinCpu;
+    cpu.callsViaTandem += through.sent;
+    calls.sent += through.sent;
+    calls.answered += through.answered;
+    t.push(through);
+  }
+  const tp50 = median(t.map((x) => x.p50));
+  const dp50 = median(d.map((x) => x.p50));
+  emit("endpoint_p50_added_ms", round3(tp50 - dp50), null, "ms", null, {
+    goal: "<= 1",
+    p50_tandem_ms: tp50,
+    p50_direct_ms: dp50,
+  });
+  const trps = median(t.map((x) => x.rps));
+  const drps = median(d.map((x) => x.rps));
+  emit("endpoint_throughput", round3(trps), round3(drps), "req/s", round3(trps / drps), { goal: ">= 0.7" });
+  // Server CPU per call, µs: Tandem's own against the stand-in's (what a call costs, whatever the load).
+  const perCall = (ms: number, calls: number) => Math.round((ms * 1000) / calls);
+  emit(
+    "endpoint_cpu_per_call",
+    perCall(cpu.tandem, cpu.callsViaTandem),
+    perCall(cpu.standinDirect, cpu.callsDirect),
+    "us",
+    round3(cpu.tandem / cpu.callsViaTandem / (cpu.standinDirect / cpu.callsDirect)),
+    { standin_via_tandem_us: perCall(cpu.standinViaTandem, cpu.callsViaTandem) },
+  );
+  return calls;
+}
+
+/** OTLP protobuf ingest over HTTP against the raw insert rate of the store in this process. */
+async function otlpIngest(tandemUrl: string, headers: Record<string, string>, rawHome: string): Promise<void> {
+  const bodies = await otlpBodies(OTLP_REQUESTS);
+  const spans = bodies.reduce((n, b) => n + decodeProtobuf(b).length, 0);
+  const started = performance.now();
+  let next = 0;
+  const poster = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const res = await fetch(`${tandemUrl}/v1/traces`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/x-protobuf" },
+        body,
+      });
+      if (!res.ok) throw new Error(`OTLP: HTTP ${res.status} ${await res.text()}`);
+    }
+  };
+  await Promise.all([poster(), poster(), poster(), poster()]);
+  const ingest = spans / ((performance.now() - started) / 1000);
+
+  // The raw insert rate of the same store kind (SQLite), in this process: decoded spans to the store.
+  const opened = await createServices(loadConfig({ TANDEM_HOME: rawHome, TANDEM_LOG_LEVEL: "warn" }));
+  try {
+    const decoded = bodies.map((b) => decodeProtobuf(b));
+    const rawStarted = performance.now();
+    for (const batch of decoded) await opened.services.llm.traces.ingest(PROJECT, batch);
+    const raw = spans / ((performance.now() - rawStarted) / 1000);
+    emit("otlp_ingest_protobuf", Math.round(ingest), Math.round(raw), "spans/s", round3(ingest / raw));
+  } finally {
+    await opened.close();
+  }
+}
+
 async function main(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), "llm-bench-"));
   const standin = await start([join(root, "examples/llm/standin/server.mjs"), "0"], {}, /(http:\S+)/);
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (NODE_OPTIONS refuses it).
+  const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
   const tandem = await start(
-    [join(root, "bin/tandem.js"), "server", "--port", "0"],
+    [...serverNodeArgs, join(root, "bin/tandem.js"), "server", "--port", "0"],
     { TANDEM_HOME: join(home, "home"), TANDEM_OUTBOUND_ALLOW: "127.0.0.1", TANDEM_LOG_LEVEL: "warn" },
     /listening on (http:\/\/\S+)/,
   );
+  servers.tandem = tandem.child;
+  servers.standin = standin.child;
   try {
     const token = readFileSync(join(home, "home", "admin.token"), "utf8").trim();
     const P = `/api/v1/projects/${PROJECT}`;
@@ -180,46 +290,25 @@ async function main(): Promise<void> {
       if (i > 300) throw new Error(`the endpoint never answered: HTTP ${res.status} ${await res.text()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await drive(endpointUrl, headers, viaTandem); // warm-up: JIT both paths
-    const t: Array<{ rps: number; p50: number }> = [];
-    const d: Array<{ rps: number; p50: number }> = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      d.push(await drive(`${standin.url}/chat/completions`, {}, direct));
-      t.push(await drive(endpointUrl, headers, viaTandem));
+    const calls = { sent: 1, answered: 1 }; // the readiness probe's
+    if (ONLY !== "otlp") {
+      const driven = await endpointOverhead(endpointUrl, headers, viaTandem, standin.url, direct);
+      calls.sent += driven.sent;
+      calls.answered += driven.answered;
     }
-    const tp50 = median(t.map((x) => x.p50));
-    const dp50 = median(d.map((x) => x.p50));
-    emit("endpoint_p50_added_ms", round3(tp50 - dp50), null, "ms", null);
-    const trps = median(t.map((x) => x.rps));
-    const drps = median(d.map((x) => x.rps));
-    emit("endpoint_throughput", round3(trps), round3(drps), "req/s", round3(trps / drps));
-
-    const bodies = await otlpBodies(OTLP_REQUESTS);
-    const spans = bodies.reduce((n, b) => n + decodeProtobuf(b).length, 0);
-    const started = performance.now();
-    let next = 0;
-    const poster = async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++]!;
-        const res = await fetch(`${tandem.url}/v1/traces`, {
-          method: "POST",
-          headers: { ...headers, "content-type": "application/x-protobuf" },
-          body,
-        });
-        if (!res.ok) throw new Error(`OTLP: HTTP ${res.status} ${await res.text()}`);
-      }
-    };
-    await Promise.all([poster(), poster(), poster(), poster()]);
-    const ingest = spans / ((performance.now() - started) / 1000);
-
-    // The raw insert rate of the same store kind (SQLite), in this process: decoded spans to the store.
-    const opened = await createServices(loadConfig({ TANDEM_HOME: join(home, "raw"), TANDEM_LOG_LEVEL: "warn" }));
+    if (ONLY !== "endpoint") await otlpIngest(tandem.url, headers, join(home, "raw"));
+    // Every call through the endpoint is traced: its spans are written after the server stops (flush).
+    await stop(tandem.child);
+    const opened = await createServices(loadConfig({ TANDEM_HOME: join(home, "home"), TANDEM_LOG_LEVEL: "warn" }));
     try {
-      const decoded = bodies.map((b) => decodeProtobuf(b));
-      const rawStarted = performance.now();
-      for (const batch of decoded) await opened.services.llm.traces.ingest(PROJECT, batch);
-      const raw = spans / ((performance.now() - rawStarted) / 1000);
-      emit("otlp_ingest_protobuf", Math.round(ingest), Math.round(raw), "spans/s", round3(ingest / raw));
+      const { total } = await opened.services.llm.traces.window(PROJECT, "standin-1", 0, Date.now() + 1, 1);
+      // A call still in flight when autocannon stopped is traced too (Tandem finishes it), hence a range.
+      emit("endpoint_calls_traced", total, calls.answered, "traces", round3(total / calls.answered), {
+        goal: "answered <= traced <= sent",
+        sent: calls.sent,
+      });
+      if (total < calls.answered || total > calls.sent)
+        throw new Error(`${calls.answered} calls answered (${calls.sent} sent), but ${total} traces stored`);
     } finally {
       await opened.close();
     }

@@ -167,13 +167,26 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
   };
   const prices = async (project: string): Promise<Record<string, ModelPrice>> =>
     (await settings(project))?.prices ?? {};
+  // The upstream's API key, read and decrypted once per 5 s instead of on every call (a database
+  // read and an AES-GCM open each): a rotated key is in use within 5 s. A missing one is not kept.
+  const keys = new Map<string, { at: number; value: string }>();
+  const upstreamKey = async (project: string, name: string): Promise<string> => {
+    const id = `${project}\u0000${name}`;
+    const hit = keys.get(id);
+    if (hit && nowMs() - hit.at < 5000) return hit.value;
+    const value = (await services.secrets.values(project, [name]))[name]!;
+    if (keys.size >= 1000) keys.clear();
+    keys.set(id, { at: nowMs(), value });
+    return value;
+  };
   const gateway = new LlmGateway({
     runtime: services.serving.runtime,
     logger: services.serving.logger,
     spans,
-    secret: async (project, name) => (await services.secrets.values(project, [name]))[name]!,
+    secret: upstreamKey,
     prices,
     fetcher: (url, init) => services.outbound.fetch(url, "LLM upstream", init),
+    bufferedFetcher: (url, init) => services.outbound.fetchBuffered(url, "LLM upstream", init),
   });
   services.llm = {
     prompts,

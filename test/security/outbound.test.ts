@@ -119,6 +119,39 @@ describe("outbound URL guard", () => {
       await target.close();
     }
   });
+
+  it("reads whole answers through the same guard (refusal, rebinding, size limit)", async () => {
+    const target = await listener((res) => res.end("x".repeat(2048)));
+    try {
+      const refused = await new AddressOutboundGuard()
+        .fetchBuffered(`http://127.0.0.1:${target.port}/`, "LLM upstream")
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ForbiddenError);
+      let calls = 0;
+      const rebinding: Resolver = async () =>
+        calls++ === 0 ? [{ address: "93.184.216.34", family: 4 }] : [{ address: "127.0.0.1", family: 4 }];
+      const rebound = await new AddressOutboundGuard([], rebinding)
+        .fetchBuffered(`http://rebind.example:${target.port}/`, "LLM upstream")
+        .catch((e: unknown) => e);
+      expect(String((rebound as Error).message)).toMatch(/refused: 127.0.0.1 is a loopback address/);
+      expect(target.hits()).toBe(0);
+
+      const g = new AddressOutboundGuard(["127.0.0.1"]);
+      const answer = await g.fetchBuffered(`http://127.0.0.1:${target.port}/`, "LLM upstream", {
+        method: "POST",
+        body: "{}",
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.body.length).toBe(2048);
+      const tooLarge = await g
+        .fetchBuffered(`http://127.0.0.1:${target.port}/`, "LLM upstream", { maxBytes: 1000 })
+        .catch((e: unknown) => e);
+      expect(String((tooLarge as Error).message)).toContain("larger than 1000 bytes");
+      expect(target.hits()).toBe(2);
+    } finally {
+      await target.close();
+    }
+  });
 });
 
 describe("alert receivers over HTTP", () => {

@@ -14,7 +14,7 @@
  * primary answers, as for model endpoints. Errors of the caller's own (a missing variable) are
  * logged but not counted against a slot.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { ConflictError, InvalidInputError, TandemError } from "../errors.js";
 import { fastId } from "../serving/fast-id.js";
 import type { PredictionLogEntry, Slot } from "../serving/model.js";
@@ -26,7 +26,13 @@ import { costOf } from "./pricing.js";
 import { PromptRunner } from "./prompt-runner.js";
 import type { SpanWriter } from "./span-writer.js";
 import { renderMessages } from "./template.js";
-import { complete, completeStream, type UpstreamCall, type UpstreamFetch } from "./upstream.js";
+import {
+  complete,
+  completeStream,
+  type BufferedUpstreamFetch,
+  type UpstreamCall,
+  type UpstreamFetch,
+} from "./upstream.js";
 
 export interface ChatBody {
   messages?: Array<{ role: string; content?: unknown }>;
@@ -69,6 +75,8 @@ export interface GatewayDeps {
   prices(project: string): Promise<Record<string, ModelPrice>>;
   /** The server's guarded fetch for user-set URLs. */
   fetcher?: UpstreamFetch;
+  /** The same, reading whole answers into memory (plain calls; streams use `fetcher`). */
+  bufferedFetcher?: BufferedUpstreamFetch;
 }
 
 const SKIP = new Set(["messages", "model", "metadata", "stream", "stream_options"]);
@@ -140,18 +148,19 @@ export class LlmGateway {
       extra,
       timeoutMs: llm.timeoutMs,
       fetcher: this.deps.fetcher,
+      bufferedFetcher: this.deps.bufferedFetcher,
     };
   }
 
-  /** One non-streamed call: the upstream's answer as it sent it, and where it was logged. */
-  async chat(call: ChatCall): Promise<{ body: Record<string, unknown>; meta: ChatMeta }> {
+  /** One non-streamed call: the upstream's answer (parsed, and as it sent it), and where it was logged. */
+  async chat(call: ChatCall): Promise<{ body: Record<string, unknown>; raw: string; meta: ChatMeta }> {
     const live = this.live(call.project, call.endpoint);
     const useCanary = live.canary !== null && chooseCanary(live.endpoint.canary?.percent ?? 0, call.routingKey);
     this.mirror(live, call);
     let attempt = await this.attempt(live, useCanary ? "canary" : "primary", call);
     if (!attempt.ok && useCanary && attempt.countsAgainstSlot) attempt = await this.attempt(live, "primary", call);
     if (!attempt.ok) throw attempt.error;
-    return { body: attempt.body, meta: attempt.meta };
+    return { body: attempt.body, raw: attempt.raw, meta: attempt.meta };
   }
 
   /** A streamed call: events are forwarded to `sink` as the upstream sends them. */
@@ -186,7 +195,7 @@ export class LlmGateway {
     sink?: StreamSink,
     signal?: AbortSignal,
   ): Promise<
-    | { ok: true; body: Record<string, unknown>; meta: ChatMeta }
+    | { ok: true; body: Record<string, unknown>; raw: string; meta: ChatMeta }
     | { ok: false; error: unknown; countsAgainstSlot: boolean }
   > {
     const runner = (slot === "canary" ? live.canary : slot === "shadow" ? live.shadow : live.primary) as PromptRunner;
@@ -196,8 +205,10 @@ export class LlmGateway {
       predictionId: fastId(),
       prompt: `${version.name}@${version.version}`,
       slot,
-      traceId: trace?.traceId ?? randomBytes(16).toString("hex"),
-      spanId: randomBytes(8).toString("hex"),
+      // Ids from fastId (no CSPRNG call per request): unique labels, as W3C asks, not secrets.
+      traceId: trace?.traceId ?? fastId(),
+      // Its 64-bit counter half, which started at a random value: unique within any trace.
+      spanId: fastId().slice(16),
     };
     const at = Date.now();
     const started = performance.now();
@@ -209,6 +220,7 @@ export class LlmGateway {
       upstreamModel = request.model;
       let result;
       let body: Record<string, unknown> = {};
+      let raw = "";
       if (sink) {
         let opened = false;
         result = await completeStream(
@@ -226,6 +238,7 @@ export class LlmGateway {
       } else {
         const full = await complete(request);
         body = full.body;
+        raw = full.raw;
         result = full;
       }
       const latencyMs = performance.now() - started;
@@ -241,7 +254,7 @@ export class LlmGateway {
         error: null,
         failed: false,
       });
-      return { ok: true, body, meta };
+      return { ok: true, body, raw, meta };
     } catch (error) {
       const latencyMs = performance.now() - started;
       const message = error instanceof Error ? error.message : String(error);

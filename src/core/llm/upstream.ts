@@ -22,6 +22,15 @@ export type UpstreamFetch = (
   init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
 ) => Promise<Response>;
 
+/**
+ * The same call with the whole answer read into memory (the guard's `fetchBuffered`): plain calls
+ * use it when given, as web streams cost about three times a buffered read.
+ */
+export type BufferedUpstreamFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<{ status: number; body: Buffer }>;
+
 export interface UpstreamCall {
   baseUrl: string;
   apiKey: string | null;
@@ -32,11 +41,14 @@ export interface UpstreamCall {
   extra?: Record<string, unknown>;
   timeoutMs: number;
   fetcher?: UpstreamFetch;
+  bufferedFetcher?: BufferedUpstreamFetch;
 }
 
 export interface Completion {
-  /** The upstream's JSON answer, as sent. */
+  /** The upstream's JSON answer, parsed. */
   body: Record<string, unknown>;
+  /** The same answer as the upstream sent it: forwarded without serialising it again. */
+  raw: string;
   answer: string;
   inputTokens: number | null;
   outputTokens: number | null;
@@ -55,34 +67,65 @@ function requestBody(call: UpstreamCall, stream: boolean): string {
   });
 }
 
-async function post(call: UpstreamCall, stream: boolean, signal?: AbortSignal): Promise<Response> {
-  const url = `${call.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+function failed(call: UpstreamCall, error: unknown, timeout: AbortSignal): UpstreamError {
+  if (error instanceof ForbiddenError) return new UpstreamError(error.message);
+  if (timeout.aborted)
+    return new UpstreamError(`upstream ${call.baseUrl} did not answer within ${call.timeoutMs} ms (timed out)`);
+  const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+  return new UpstreamError(`upstream ${call.baseUrl} could not be reached: ${cause}`);
+}
+
+function httpFailure(call: UpstreamCall, status: number, text: string): UpstreamError {
+  const shown = text.slice(0, 300);
+  return new UpstreamError(`upstream ${call.baseUrl} answered HTTP ${status}${shown ? `: ${shown}` : ""}`, {
+    upstream_status: status,
+  });
+}
+
+function requestInit(call: UpstreamCall, stream: boolean, signal: AbortSignal) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (call.apiKey) headers.authorization = `Bearer ${call.apiKey}`;
+  return {
+    url: `${call.baseUrl.replace(/\/+$/, "")}/chat/completions`,
+    method: "POST",
+    headers,
+    body: requestBody(call, stream),
+    signal,
+  };
+}
+
+async function post(call: UpstreamCall, stream: boolean, signal?: AbortSignal): Promise<Response> {
   const timeout = AbortSignal.timeout(call.timeoutMs);
+  const { url, ...init } = requestInit(call, stream, signal ? AbortSignal.any([timeout, signal]) : timeout);
   let res: Response;
   try {
-    res = await (call.fetcher ?? fetch)(url, {
-      method: "POST",
-      headers,
-      body: requestBody(call, stream),
-      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
-    });
+    res = await (call.fetcher ?? fetch)(url, init);
   } catch (error) {
-    if (error instanceof ForbiddenError) throw new UpstreamError(error.message);
-    if (timeout.aborted)
-      throw new UpstreamError(`upstream ${call.baseUrl} did not answer within ${call.timeoutMs} ms (timed out)`);
-    const cause =
-      error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    throw new UpstreamError(`upstream ${call.baseUrl} could not be reached: ${cause}`);
+    throw failed(call, error, timeout);
   }
-  if (!res.ok) {
-    const text = (await res.text().catch(() => "")).slice(0, 300);
-    throw new UpstreamError(`upstream ${call.baseUrl} answered HTTP ${res.status}${text ? `: ${text}` : ""}`, {
-      upstream_status: res.status,
+  if (!res.ok) throw httpFailure(call, res.status, await res.text().catch(() => ""));
+  return res;
+}
+
+/** The answer's text: through the buffered fetcher when there is one, else a streamed Response. */
+async function answerText(call: UpstreamCall): Promise<string> {
+  if (!call.bufferedFetcher) {
+    const res = await post(call, false);
+    return res.text().catch((error: unknown) => {
+      throw new UpstreamError(`upstream ${call.baseUrl} broke off its answer: ${String(error)}`);
     });
   }
-  return res;
+  const timeout = AbortSignal.timeout(call.timeoutMs);
+  const { url, ...init } = requestInit(call, false, timeout);
+  let answer: { status: number; body: Buffer };
+  try {
+    answer = await call.bufferedFetcher(url, init);
+  } catch (error) {
+    throw failed(call, error, timeout);
+  }
+  const text = answer.body.toString("utf8");
+  if (answer.status < 200 || answer.status > 299) throw httpFailure(call, answer.status, text);
+  return text;
 }
 
 function usageOf(body: Record<string, unknown>): { input: number | null; output: number | null } {
@@ -95,10 +138,7 @@ function usageOf(body: Record<string, unknown>): { input: number | null; output:
 }
 
 export async function complete(call: UpstreamCall): Promise<Completion> {
-  const res = await post(call, false);
-  const text = await res.text().catch((error: unknown) => {
-    throw new UpstreamError(`upstream ${call.baseUrl} broke off its answer: ${String(error)}`);
-  });
+  const text = await answerText(call);
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
@@ -114,6 +154,7 @@ export async function complete(call: UpstreamCall): Promise<Completion> {
   const usage = usageOf(body);
   return {
     body,
+    raw: text,
     answer: typeof message.content === "string" ? message.content : JSON.stringify(message.content ?? ""),
     inputTokens: usage.input,
     outputTokens: usage.output,
@@ -130,7 +171,7 @@ export async function completeStream(
   call: UpstreamCall,
   onEvent: (data: string) => void,
   signal?: AbortSignal,
-): Promise<Omit<Completion, "body">> {
+): Promise<Omit<Completion, "body" | "raw">> {
   const res = await post(call, true, signal);
   if (!res.body) throw new UpstreamError(`upstream ${call.baseUrl} answered a stream without a body`);
   const decoder = new TextDecoder();

@@ -66,8 +66,9 @@ export const llmChatRoutes: AnyRoute[] = [
         traceparent: header(request.headers.traceparent),
       };
       if (!body.stream) {
-        const { body: answer, meta } = await services.llm.gateway.chat(call);
-        return reply.headers(metaHeaders(meta)).send(answer);
+        // The upstream's JSON goes back as it came: parsing it again to serialise it cost a copy per call.
+        const { raw, meta } = await services.llm.gateway.chat(call);
+        return reply.headers(metaHeaders(meta)).type("application/json; charset=utf-8").send(raw);
       }
       const closed = new AbortController();
       reply.raw.on("close", () => closed.abort());

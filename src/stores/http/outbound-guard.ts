@@ -7,11 +7,15 @@
  * again when a connection is made (`fetch` passes `lookup` to the socket), so a name that resolves
  * to a public address when set and to 127.0.0.1 later (DNS rebinding) is still refused. Redirects
  * are never followed: a 3xx comes back to the caller as it is.
+ *
+ * Connections are kept alive in the guard's own agents, never the global one: every pooled socket
+ * was opened through the guarded lookup, and a socket another module opened without it is never
+ * reused for a guarded call.
  */
 import { lookup as lookupCallback, type LookupAddress } from "node:dns";
 import { lookup as lookupPromise } from "node:dns/promises";
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { Readable } from "node:stream";
 import ipaddr from "ipaddr.js";
@@ -93,8 +97,21 @@ export interface GuardedFetchInit {
   signal?: AbortSignal;
 }
 
+/** A whole answer, read into memory: what a JSON API call needs, without web streams (~3× cheaper). */
+export interface BufferedAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
 export class AddressOutboundGuard implements OutboundGuard {
   private readonly allow: AllowList;
+  private readonly agents = {
+    "http:": new HttpAgent({ keepAlive: true, scheduling: "lifo" }),
+    "https:": new HttpsAgent({ keepAlive: true, scheduling: "lifo" }),
+  };
+  /** Host names whose addresses last passed the check, and when (ms). */
+  private readonly namesPassed = new Map<string, number>();
 
   /**
    * @param allowEntries TANDEM_OUTBOUND_ALLOW's entries (default none: public addresses only).
@@ -128,8 +145,13 @@ export class AddressOutboundGuard implements OutboundGuard {
     );
   }
 
-  /** Parses the URL and checks its host and every address it resolves to; returns the parsed URL. */
-  async checked(url: string, what: string): Promise<URL> {
+  /**
+   * Parses the URL and checks its host and every address it resolves to; returns the parsed URL.
+   * With `reuseMs`, a name that passed within that many ms is not resolved again: the call connects
+   * through `lookup`, which checks what the name resolves to when a socket connects, so the early
+   * check only serves a clear message, and resolving per call would cost a DNS round trip each time.
+   */
+  async checked(url: string, what: string, reuseMs = 0): Promise<URL> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -146,6 +168,8 @@ export class AddressOutboundGuard implements OutboundGuard {
       if (why) this.refuse(what, shown, host, host, why);
       return parsed;
     }
+    const passedAt = this.namesPassed.get(host);
+    if (reuseMs > 0 && passedAt !== undefined && Date.now() - passedAt < reuseMs) return parsed;
     let addresses: Array<{ address: string }>;
     try {
       addresses = await this.resolve(host);
@@ -157,6 +181,8 @@ export class AddressOutboundGuard implements OutboundGuard {
       const why = this.refusal(parseAddress(address));
       if (why) this.refuse(what, shown, host, address, why);
     }
+    if (this.namesPassed.size >= 1000) this.namesPassed.clear();
+    this.namesPassed.set(host, Date.now());
     return parsed;
   }
 
@@ -187,38 +213,83 @@ export class AddressOutboundGuard implements OutboundGuard {
     );
   };
 
+  /** Sends the request through the guard (checked URL, guarded lookup, own agents); answers its head. */
+  private async send(url: string, what: string, init: GuardedFetchInit): Promise<IncomingMessage> {
+    // The socket's lookup checks names when it connects (a kept-alive socket was checked when it
+    // connected): the early check of a name is reused for a few seconds.
+    const target = await this.checked(url, what, 5000);
+    const https = target.protocol === "https:";
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(
+        target,
+        {
+          method: (init.method ?? "GET").toUpperCase(),
+          headers: init.headers,
+          signal: init.signal,
+          lookup: this.lookup,
+          agent: this.agents[https ? "https:" : "http:"],
+        },
+        resolve,
+      );
+      req.on("error", reject);
+      req.end(init.body);
+    });
+  }
+
   /**
    * fetch() for user-set URLs: checks the URL, connects through the guarded lookup, never follows a
    * redirect. Answers a standard Response whose body streams.
    */
   async fetch(url: string, what: string, init: GuardedFetchInit = {}): Promise<Response> {
-    const target = await this.checked(url, what);
-    const request = target.protocol === "https:" ? httpsRequest : httpRequest;
+    const res = await this.send(url, what, init);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (Array.isArray(v)) for (const item of v) headers.append(k, item);
+      else if (v !== undefined) headers.set(k, v);
+    }
+    const status = res.statusCode ?? 502;
     const method = (init.method ?? "GET").toUpperCase();
-    return new Promise<Response>((resolve, reject) => {
-      const req = request(
-        target,
-        { method, headers: init.headers, signal: init.signal, lookup: this.lookup },
-        (res: IncomingMessage) => {
-          const headers = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) {
-            if (Array.isArray(v)) for (const item of v) headers.append(k, item);
-            else if (v !== undefined) headers.set(k, v);
-          }
-          const status = res.statusCode ?? 502;
-          const noBody = method === "HEAD" || status === 204 || status === 205 || status === 304;
-          if (noBody) res.resume();
-          resolve(
-            new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
-              status,
-              statusText: res.statusMessage,
-              headers,
-            }),
-          );
-        },
+    const noBody = method === "HEAD" || status === 204 || status === 205 || status === 304;
+    if (noBody) res.resume();
+    return new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), {
+      status,
+      statusText: res.statusMessage,
+      headers,
+    });
+  }
+
+  /**
+   * As `fetch`, with the whole answer read into memory (at most `maxBytes`, default 16 MiB: beyond it
+   * the call fails rather than buffering without end). The LLM endpoint's plain calls use it.
+   */
+  async fetchBuffered(
+    url: string,
+    what: string,
+    init: GuardedFetchInit & { maxBytes?: number } = {},
+  ): Promise<BufferedAnswer> {
+    const res = await this.send(url, what, init);
+    const limit = init.maxBytes ?? 16 * 1024 * 1024;
+    return new Promise<BufferedAnswer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          res.destroy(new Error(`the answer is larger than ${limit} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on("error", reject);
+      // After "end" this does nothing (the promise is settled); before it, the answer was cut short.
+      res.on("close", () => reject(new Error("the connection closed before the answer was complete")));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 502,
+          headers: res.headers,
+          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+        }),
       );
-      req.on("error", reject);
-      req.end(init.body);
     });
   }
 }
