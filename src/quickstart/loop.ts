@@ -26,6 +26,7 @@ import {
 } from "./client.js";
 import { delayedShare, MONTHS, sampleMonth, writeMonthCsv } from "./months.js";
 import { followRun, sleep, stepLog } from "./pipeline-follow.js";
+import { exampleRepository, sendPush } from "./git-push.js";
 import type { Progress } from "./progress.js";
 
 export interface QuickstartOptions {
@@ -79,6 +80,9 @@ export interface QuickstartReport {
     refusal: string[];
   } | null;
   canary: { rows: number; byVersion: Record<string, number>; outcome: string; reasons: string[] } | null;
+  /** The push's run of pipeline ci; null without git. */
+  ci: { runId: string; status: string; commit: string } | null;
+  maturity: { level: number; passed: number; total: number };
   reportFile: string;
   server: RunningServer;
 }
@@ -92,7 +96,14 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
 
   progress.begin("Start a Tandem server in a fresh home");
   const config = loadConfig({ TANDEM_HOME: o.home });
-  const server = await startServer({ config, host: "127.0.0.1", port: 0, handleSignals: false });
+  // Its terminal shows the loop's progress: the server says only what went wrong (warn), not each request.
+  const server = await startServer({
+    config,
+    host: "127.0.0.1",
+    port: 0,
+    handleSignals: false,
+    defaultLogLevel: "warn",
+  });
   const admin = await clientAs(config, server.url);
   const adminToken = admin.authToken!;
   progress.line(`listening on ${server.url} (home ${o.home}; SQLite + local artifacts)`);
@@ -117,20 +128,25 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
       `flights@${added.version.version}: ${jan.length} flights, ${(size / 1e6).toFixed(1)} MB CSV; delayed > 15 min: ${(janShare * 100).toFixed(1)}%`,
     );
 
-    progress.begin("Apply examples/flights/tandem.yaml; add approver dana");
-    const source = await readFile(join(o.exampleDir, "tandem.yaml"), "utf8");
-    const spec = await admin.post<{ version: number }>(p("/specs"), {
-      source,
-      file: "tandem.yaml",
-      workspace: o.exampleDir,
-    });
+    progress.begin("Apply examples/flights/tandem.yaml (committed to a git repository of its own); add approver dana");
+    const repo = await exampleRepository(o.exampleDir);
+    const workspace = repo?.dir ?? o.exampleDir;
+    const source = await readFile(join(workspace, "tandem.yaml"), "utf8");
+    const spec = await admin.post<{ version: number }>(p("/specs"), { source, file: "tandem.yaml", workspace });
     await admin.post("/api/v1/users", { name: "dana", display_name: "Dana (release approver)" });
     await admin.put(p("/members/dana"), { role: "approver" });
     const danaToken = (await admin.post<{ token: string }>("/api/v1/tokens", { name: "quickstart", user: "dana" }))
       .token;
     const dana = await clientAs(config, server.url, danaToken);
     progress.line(
-      `spec version ${spec.version}: pipelines train + retrain, policies release + retrain, monitor ${MONITOR}`,
+      `spec version ${spec.version}: pipelines train + retrain + ci, policies release + retrain, monitor ${MONITOR}`,
+    );
+    // The push runs pipeline ci (the example's tests) beside train; its outcome is read at the end.
+    const ciRunId = repo ? await sendPush(admin, server.url, repo) : null;
+    progress.line(
+      repo
+        ? `push of ${repo.commit.slice(0, 8)} to main (${repo.dir}): webhook started ci run ${ciRunId}`
+        : "git is not installed: no repository, so no push and no pipeline CI",
     );
 
     progress.begin(
@@ -327,6 +343,14 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
       }
     }
 
+    let ci: QuickstartReport["ci"] = null;
+    if (ciRunId) {
+      progress.begin("Pipeline CI: the push's run of ci (the example's own tests)");
+      const done = await followRun(admin, ciRunId, progress);
+      ci = { runId: done.id, status: done.status, commit: repo!.commit };
+    }
+    const maturity = await admin.get<QuickstartReport["maturity"]>(p("/maturity"));
+
     progress.begin("Write the monitor's HTML report");
     const html = await admin.raw("GET", p(`/monitors/${MONITOR}/report.html`));
     const reportFile = join(o.home, "flights-drift-report.html");
@@ -348,6 +372,8 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
       alert,
       retrain,
       canary,
+      ci,
+      maturity,
       reportFile,
       server,
     };

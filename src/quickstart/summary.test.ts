@@ -19,6 +19,8 @@ const report = (canary: QuickstartReport["canary"]): QuickstartReport => ({
   alert: null,
   retrain: null,
   canary,
+  ci: { runId: "r1", status: "succeeded", commit: "0123456789abcdef" },
+  maturity: { level: 2, passed: 11, total: 11 },
   reportFile: "/tmp/home/report.html",
   server: {} as RunningServer,
 });
@@ -39,5 +41,11 @@ describe("quickstart summary", () => {
     const at = lines.indexOf("Canary    @1: 1796, @2: 204 flights → rolled back");
     expect(at).toBeGreaterThan(0);
     expect(lines[at + 2]).toBe(`          ${breach}`);
+  });
+
+  it("says the push's CI run and the maturity level the loop reached", () => {
+    const lines = formatSummary(report(null), 21, false).split("\n");
+    expect(lines).toContain("CI        push of 01234567 to main → pipeline ci (its tests) succeeded");
+    expect(lines).toContain("maturity: level 2 (11/11 criteria) — tandem maturity --project flights");
   });
 });

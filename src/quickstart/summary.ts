@@ -70,6 +70,10 @@ export function formatSummary(r: QuickstartReport, seconds: number, serving: boo
     );
     for (const reason of r.canary.reasons) out.push(`          ${reason}`);
   }
+  if (r.ci) out.push(`CI        push of ${r.ci.commit.slice(0, 8)} to main → pipeline ci (its tests) ${r.ci.status}`);
+  out.push(
+    `maturity: level ${r.maturity.level} (${r.maturity.passed}/${r.maturity.total} criteria) — tandem maturity --project ${PROJECT}`,
+  );
   out.push(
     "",
     serving

@@ -20,6 +20,8 @@ export interface StartServerOptions {
   background?: boolean;
   /** Stop on SIGINT/SIGTERM (default true). */
   handleSignals?: boolean;
+  /** Where TANDEM_LOG_LEVEL is unset (default info: every request). */
+  defaultLogLevel?: "info" | "warn" | "error";
 }
 
 export interface RunningServer {
@@ -76,7 +78,7 @@ export async function listenUntilStopped(options: {
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const logger = await loggerFor(options.config, "info");
+  const logger = await loggerFor(options.config, options.defaultLogLevel ?? "info");
   // Before anything opens the store: a second server on a SQLite file stops here, with its reason.
   const coordination = coordinateServer(options.config);
   let opened: OpenedServices;

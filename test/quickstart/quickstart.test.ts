@@ -30,6 +30,7 @@ describe("tandem quickstart (shortened)", () => {
       "Run pipeline train",
       "Replay 2001-02: 2,000 sampled flights over HTTP",
       "Retrain, started by alert flights-drift",
+      "Pipeline CI: the push's run of ci (the example's own tests)",
       "Write the monitor's HTML report",
     ])
       expect(err).toContain(stage);
@@ -39,6 +40,8 @@ describe("tandem quickstart (shortened)", () => {
     expect(err).toContain("dana approves flights-delay@1: applied");
     expect(err).toMatch(/monitor FAIL target_drift: target: z/);
     expect(err).toMatch(/monitor ok {3}data_drift/);
+    // The terminal shows the loop, not the server's log of every request.
+    expect(err).not.toContain("request completed");
     expect(result.stdout).toContain("Tandem quickstart: the closed loop in");
     // Not a terminal: it exits after the summary, whose links point where `tandem server` will listen.
     expect(result.stdout).toContain(
@@ -46,7 +49,10 @@ describe("tandem quickstart (shortened)", () => {
     );
     expect(result.stdout).toMatch(/^ {2}models {9}http:\/\/127\.0\.0\.1:7300\/p\/flights\/models\/flights-delay$/m);
     expect(result.stdout).toMatch(/Alert {5}flights-drift fired/);
-  });
+    expect(result.stdout).toMatch(/^CI {8}push of [0-9a-f]{8} to main → pipeline ci \(its tests\) succeeded$/m);
+    expect(result.stdout).toMatch(/^maturity: level [0-2] \(\d+\/11 criteria\)/m);
+    // The whole loop in one process tree: ~30 s on a quiet 2-core machine, 3 min at load 24.
+  }, 420_000);
 
   it("left each stage's facts in the stores", async () => {
     opened = await createServices(loadConfig({ TANDEM_HOME: home }));
@@ -91,6 +97,15 @@ describe("tandem quickstart (shortened)", () => {
       const failed = (steps.steps ?? []).find((x) => x.status === "failed");
       expect(failed?.error ?? result.stdout).toMatch(/policy refused|refused/);
     }
+    // Maturity, graded from what the loop left: level 2 once the challenger was canaried and promoted.
+    // A refused or rolled-back challenger may leave model CD or the online check unmet, but the push's
+    // CI run, the alert's retrain ending in a decision and complete lineage hold either way.
+    const grade = await s.maturity.grade("flights");
+    const passed = new Set(grade.criteria.filter((c) => c.passed).map((c) => c.id));
+    if (/Canary .*→ promoted/.test(result.stdout)) expect([grade.level, grade.passed]).toEqual([2, grade.total]);
+    for (const id of ["pipeline_ci", "monitoring_loop", "lineage_complete", "continuous_training"])
+      expect(passed.has(id), id).toBe(true);
+    expect(result.stdout).toContain(`maturity: level ${grade.level} (${grade.passed}/${grade.total} criteria)`);
     // The HTML report was written.
     expect(readFileSync(join(home, "flights-drift-report.html"), "utf8")).toContain("<html");
   });

@@ -137,12 +137,13 @@ export class SqlMaturityFacts implements MaturityFactsSource {
         gitCommit?: string | null;
         envDigest?: string | null;
       }>(v.lineage, {});
-      const runIds = await this.trackingRunsOf(v.source_run_id, lineage.pipelineRunId ?? null);
+      const pipelineRunId = await this.pipelineRunOf(project, lineage.pipelineRunId ?? null);
+      const runIds = await this.trackingRunsOf(v.source_run_id, pipelineRunId);
       out.push({
         model: v.model_name,
         version: Number(v.version),
         sourceRunId: v.source_run_id ?? null,
-        pipelineRunId: lineage.pipelineRunId ?? null,
+        pipelineRunId,
         datasetVersions: lineage.datasetVersions ?? [],
         gitCommit: lineage.gitCommit ?? null,
         envDigest: lineage.envDigest ?? null,
@@ -152,6 +153,22 @@ export class SqlMaturityFacts implements MaturityFactsSource {
       });
     }
     return out;
+  }
+
+  /**
+   * The pipeline run behind a version's lineage. Lineage names the tracking run that parents the
+   * steps' runs (a Tandem pipeline run's own tracking run, or an MLflow parent run), not the pipeline
+   * run's id: the quickstart's versions were never matched to the runs that made them.
+   */
+  private async pipelineRunOf(project: string, lineageRunId: string | null): Promise<string | null> {
+    if (!lineageRunId) return null;
+    const row = await this.store.db
+      .selectFrom("pipeline_runs")
+      .select("id")
+      .where("project", "=", project)
+      .where((eb) => eb.or([eb("tracking_run_id", "=", lineageRunId), eb("id", "=", lineageRunId)]))
+      .executeTakeFirst();
+    return row?.id ?? null;
   }
 
   /** The source run and every tracking run of the pipeline run that produced it (params sit on the trainer). */
