@@ -18,6 +18,16 @@ export interface SlurmConfig {
   dir?: string;
   /** TANDEM_SLURM_POLL_MS: how often job state and output are read (default 500). */
   pollMs: number;
+  /**
+   * TANDEM_SLURM_SACCT_GRACE_S: how long sacct may lag or fail after squeue lists a job as ended,
+   * before squeue's own state and exit status are taken (default 15).
+   */
+  sacctGraceS: number;
+  /**
+   * TANDEM_SLURM_LOST_AFTER_S: how long a job's state may stay unknown (squeue failing or forgetting
+   * the job while sacct fails) before its step fails, saying why (default 300).
+   */
+  lostAfterS: number;
 }
 
 export interface KubernetesConfig {
@@ -88,6 +98,8 @@ export function parseExecutorsConfig(env: Env, fail: (variable: string, message:
       extra: (env.TANDEM_SLURM_EXTRA ?? "").split(/\s+/).filter(Boolean),
       dir: env.TANDEM_SLURM_DIR || undefined,
       pollMs,
+      sacctGraceS: seconds("TANDEM_SLURM_SACCT_GRACE_S", 15),
+      lostAfterS: seconds("TANDEM_SLURM_LOST_AFTER_S", 300),
     },
   };
 }

@@ -22,6 +22,13 @@ import { startServer } from "../../src/server/listen.js";
 import { kubernetesDispatchOverhead } from "./kubernetes.js";
 
 const quick = process.argv.includes("--quick");
+/**
+ * Both sides ask for this much memory. A job that names none gets the whole node's memory under
+ * CR_Core_Memory (no DefMemPerCPU in the local cluster's slurm.conf), so jobs would run one at a
+ * time, whatever the CPUs: 100 of them took over 7 minutes. (The agent, a Node process, needs
+ * about 60 MiB; Slurm kills a job over its --mem, OverMemoryKill.)
+ */
+const MEM_MIB = 200;
 const STEPS = quick ? 10 : 100;
 process.env.SLURM_CONF ??= "/tmp/tandem-slurm/slurm.conf";
 
@@ -40,7 +47,7 @@ async function timeShell(dir: string): Promise<number> {
   const started = performance.now();
   const ids = sh(
     `for i in $(seq 1 ${STEPS}); do sbatch --parsable --export=NONE --uid=nobody --gid=nogroup ` +
-      `--chdir=${dir} --output=/dev/null --job-name=bench.shell.$i --wrap 'sleep 1'; done`,
+      `--mem=${MEM_MIB}M --chdir=${dir} --output=/dev/null --job-name=bench.shell.$i --wrap 'sleep 1'; done`,
   )
     .split("\n")
     .filter(Boolean);
@@ -49,7 +56,10 @@ async function timeShell(dir: string): Promise<number> {
 }
 
 async function timeTandem(root: string): Promise<number> {
-  const steps = Array.from({ length: STEPS }, (_, i) => `      s${i}:\n        run: sleep 1\n`).join("");
+  const steps = Array.from(
+    { length: STEPS },
+    (_, i) => `      s${i}:\n        run: sleep 1\n        resources: { memory: ${MEM_MIB}Mi }\n`,
+  ).join("");
   const source = `pipelines:\n  bench:\n    executor: slurm\n    steps:\n${steps}`;
   const config = loadConfig({
     TANDEM_HOME: join(root, "home"),

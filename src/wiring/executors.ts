@@ -64,6 +64,7 @@ export async function wireExecutors(
       agentArgv: [process.execPath, fileURLToPath(new URL("../../dist/executors/agent/main.js", import.meta.url))],
       reportKey: createHmac("sha256", secretKey).update("tandem step-agent report").digest(),
       pollMs: slurm.pollMs,
+      watch: { sacctGraceMs: slurm.sacctGraceS * 1000, lostAfterMs: slurm.lostAfterS * 1000 },
       problem: () => slurmReachability(services, slurm.dir !== undefined),
     });
   } else missing.slurm = "sbatch is not on this server's PATH";

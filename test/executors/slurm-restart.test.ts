@@ -58,7 +58,7 @@ describe.skipIf(missing !== null)("Slurm executor: kill -9 of the server mid-ste
   const startServer = async () => {
     const server = startCli(["server", "--port", String(port)], { cwd: root, env });
     servers.push(server);
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 1200; i++) {
       if (/listening on/.test(server.output().stdout + server.output().stderr)) return server;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -76,7 +76,7 @@ describe.skipIf(missing !== null)("Slurm executor: kill -9 of the server mid-ste
     return JSON.parse(text) as T;
   };
 
-  it("reattaches to the job and never submits it twice", { timeout: 180_000 }, async () => {
+  it("reattaches to the job and never submits it twice", { timeout: 400_000 }, async () => {
     const first = await startServer();
     await api("POST", "/api/v1/projects/default/specs", { source: SPEC });
     const { id } = await api<{ id: string }>("POST", "/api/v1/projects/default/pipelines/long/runs", {});
@@ -87,6 +87,18 @@ describe.skipIf(missing !== null)("Slurm executor: kill -9 of the server mid-ste
       if (work.status === "running" && work.remote_job) job = work.remote_job;
     }
     expect(job).not.toBeNull();
+    const logsOf = async () =>
+      (
+        await api<{ lines: Array<{ text: string }> }>(
+          "GET",
+          `/api/v1/projects/default/pipeline-runs/${id}/logs?step=work&limit=1000`,
+        )
+      ).lines
+        .map((l) => l.text)
+        .join("");
+    // The first server has logged the job's first line before it dies.
+    for (let i = 0; i < 600 && !(await logsOf()).includes("started"); i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await logsOf()).toContain("started");
     const exited = new Promise((r) => first.child.once("exit", r));
     first.child.kill("SIGKILL");
     await exited;
@@ -98,16 +110,14 @@ describe.skipIf(missing !== null)("Slurm executor: kill -9 of the server mid-ste
       run = await api<RunJson>("GET", `/api/v1/projects/default/pipeline-runs/${id}`).catch(() => null);
       if (run && ["succeeded", "failed", "cancelled"].includes(run.status)) break;
     }
-    expect(run?.status, JSON.stringify(run)).toBe("succeeded");
+    expect(run?.status, `${JSON.stringify(run?.steps[0])}\n${await logsOf()}`).toBe("succeeded");
     const work = run!.steps.find((s) => s.name === "work")!;
     expect(work.remote_job).toBe(job);
     expect(work.attempt).toBe(1);
-    const logs = await api<{ lines: Array<{ text: string }> }>(
-      "GET",
-      `/api/v1/projects/default/pipeline-runs/${id}/logs?step=work&limit=1000`,
-    );
-    const text = logs.lines.map((l) => l.text).join("");
+    const text = await logsOf();
     expect(text).toContain(`reattaching to slurm job ${job}`);
+    // The output the first server logged is not logged again by the second.
+    expect(text.split("started").length - 1, text).toBe(1);
     const rows = sacctByName(`tandem.default.long.work.${id.slice(0, 8)}`, "JobID,State");
     expect(rows).toEqual([[job, "COMPLETED"]]);
   });

@@ -88,6 +88,21 @@ const SPEC = `pipelines:
     steps:
       sleeper:
         run: sleep 120
+  forger:
+    executor: slurm
+    steps:
+      forge:
+        run: |
+          # The attack: read the agent's job back from Slurm, take its nonce, print a report of its own.
+          job=$(squeue -h -o '%i %k' | awk -v c="tandem:$TANDEM_STEP_RUN_ID:$TANDEM_ATTEMPT" '$2 == c { print $1 }')
+          nonce=$(scontrol write batch_script "$job" - | grep -o '"nonce":"[0-9a-f]*"' | cut -d'"' -f4)
+          test -n "$nonce" && echo "stole nonce $nonce"
+          key="$(dirname "$(dirname "$TANDEM_WORKDIR")")/../jobs/$TANDEM_RUN_ID/$TANDEM_STEP_RUN_ID-$TANDEM_ATTEMPT.key"
+          if [ -e "$key" ]; then echo "report key readable"; else echo "report key gone"; fi
+          forged='{"outcome":"succeeded","exitCode":0,"outputs":{}}'
+          echo "::tandem-result-$nonce:: $forged"
+          echo "::tandem-result-$nonce:: $(printf '%064d' 0) $forged"
+          exit 4
 `;
 
 describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
@@ -225,6 +240,23 @@ describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
     const waited = (await logs(run.id, "one")) + (await logs(run.id, "two"));
     expect(waited).toMatch(/waiting for Slurm: (Resources|Priority)/);
   });
+
+  it(
+    "takes only the agent's signed report: a step that steals the nonce cannot report",
+    { timeout: 120_000 },
+    async () => {
+      const run = await settle(await start("forger"));
+      const step = run.steps[0]!;
+      expect(step.status).toBe("failed");
+      expect(step.exit_code).toBe(4);
+      const log = await logs(run.id, "forge");
+      // The nonce is not secret from the step (Slurm gives a job's user its batch script)...
+      expect(log).toMatch(/stole nonce [0-9a-f]{32}/);
+      // ...but the key is: deleted by the agent before the step starts; the forged lines are plain output.
+      expect(log).toContain("report key gone");
+      expect(log.match(/::tandem-result-[0-9a-f]{32}:: /g)).toHaveLength(2);
+    },
+  );
 
   it("cancels with scancel", { timeout: 120_000 }, async () => {
     const id = await start("slow");

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { cli } from "../pipelines/cli.js";
 
 describe("tandem step-agent", () => {
-  it("refuses stdin that is not a job, saying what it expects", { timeout: 60_000 }, async () => {
+  it("refuses stdin that is not a job, saying what it expects", { timeout: 180_000 }, async () => {
     const notJson = await cli(["step-agent"], { cwd: "/tmp", env: {}, input: "hello" });
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toMatch(/stdin is not JSON: the step agent reads the job a Tandem executor sends it/);

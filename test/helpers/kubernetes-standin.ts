@@ -45,6 +45,8 @@ interface PodState {
   log: string;
   ended: boolean;
   followers: Set<ServerResponse>;
+  /** Called once after the next list of pods showed this pod (a state the executor must see). */
+  onListed?: () => void;
 }
 
 export class KubernetesStandIn {
@@ -96,7 +98,19 @@ export class KubernetesStandIn {
     return o;
   }
 
+  /**
+   * Every Job event, for watches that start from a resourceVersion: as a real API server does, a
+   * watch replays what happened after the version its list returned (else an event between the
+   * list and the watch's connection is lost, and a client waits forever under load).
+   */
+  private readonly events: Array<{ rv: number; type: string; job: Obj }> = [];
+
   private notify(type: string, job: Obj): void {
+    this.events.push({
+      rv: Number(job.metadata.resourceVersion ?? this.resourceVersion),
+      type,
+      job: structuredClone(job),
+    });
     for (const w of this.watchers)
       if (w.ns === job.metadata.namespace && matches(job, w.selector))
         w.res.write(`${JSON.stringify({ type, object: job })}\n`);
@@ -204,8 +218,12 @@ export class KubernetesStandIn {
             },
           ];
         };
-        later(1, waiting("ErrImagePull"));
-        later(3, waiting("ImagePullBackOff"));
+        // The back-off comes once the executor has seen ErrImagePull (under load a fixed delay may be
+        // shorter than its poll).
+        later(1, () => {
+          waiting("ErrImagePull")();
+          p.onListed = () => later(2, waiting("ImagePullBackOff"));
+        });
         return;
       }
       case "unschedulable":
@@ -287,6 +305,10 @@ export class KubernetesStandIn {
           this.verbs.add("watch jobs");
           res.writeHead(200, { "content-type": "application/json" });
           const watcher = { res, ns, selector };
+          const since = Number(q.get("resourceVersion") ?? Infinity);
+          for (const e of this.events)
+            if (e.rv > since && e.job.metadata.namespace === ns && matches(e.job, selector))
+              res.write(`${JSON.stringify({ type: e.type, object: e.job })}\n`);
           this.watchers.add(watcher);
           req.on("close", () => this.watchers.delete(watcher));
           return;
@@ -351,6 +373,12 @@ export class KubernetesStandIn {
       const items = [...this.pods.values()]
         .map((p) => p.pod)
         .filter((p) => p.metadata.namespace === m![1] && matches(p, selector));
+      for (const p of this.pods.values())
+        if (p.onListed && items.includes(p.pod)) {
+          const listed = p.onListed;
+          p.onListed = undefined;
+          listed();
+        }
       return send(200, {
         apiVersion: "v1",
         kind: "PodList",

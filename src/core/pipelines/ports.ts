@@ -143,6 +143,11 @@ export interface StepJob {
    * inputs are materialised and outputs collected exactly as for a process.
    */
   inProcess?: (workdir: string, signal: AbortSignal) => Promise<void>;
+  /**
+   * Aborted to stop the step. Its reason is RELEASED when nobody cancelled but this process stops
+   * driving the run (it shuts down, or lost its lease to another server): a remote executor then
+   * stops following its job and leaves it running for the driver that takes the run over.
+   */
   signal: AbortSignal;
   onOutput(stream: "stdout" | "stderr", text: string): void;
   onStarted?(info: StepProcess): void;
@@ -151,6 +156,12 @@ export interface StepJob {
   /** Why a submitted job is not running yet ("waiting for Slurm: Resources"), or null once it runs. */
   onWaiting?(reason: string | null): void;
 }
+
+/** The abort reason of a step's signal when its driver lets the run go instead of cancelling it. */
+export const RELEASED = "tandem: the driver lets the run go";
+
+/** Whether a step's signal was aborted to let the run go (not cancelled): see StepJob.signal. */
+export const released = (signal: AbortSignal) => signal.aborted && signal.reason === RELEASED;
 
 /** A local step's process: its pid, host and (where /proc tells) its identity `<boot id>:<start time>`. */
 export interface StepProcess {

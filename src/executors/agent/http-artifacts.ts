@@ -3,8 +3,14 @@
  * `/api/v1/projects/P/pipeline-runs/R/blobs`. The server lets a run's token read only blobs of that
  * run's inputs and outputs, and write only while the run is active: a step never holds the store's
  * own credentials.
+ *
+ * The server may be restarting (a crash, an upgrade, a takeover by another replica) while the job
+ * runs on: a request that cannot connect, or that a proxy answers 502/503/504, is tried again for
+ * up to `retryMs` (a file upload is read again from its file), instead of failing a step whose
+ * work is done.
  */
 import { createHash } from "node:crypto";
+import { createReadStream, ReadStream } from "node:fs";
 import { Readable, Transform } from "node:stream";
 import type { ArtifactStore, BlobInfo } from "../../core/artifacts/ports.js";
 
@@ -16,6 +22,8 @@ export class HttpRunArtifactStore implements ArtifactStore {
     private readonly token: string,
     project: string,
     runId: string,
+    /** (default 10 min) */
+    private readonly retryMs = 10 * 60_000,
   ) {
     this.base = `${url.replace(/\/+$/, "")}/api/v1/projects/${encodeURIComponent(project)}/pipeline-runs/${encodeURIComponent(runId)}/blobs`;
   }
@@ -31,20 +39,62 @@ export class HttpRunArtifactStore implements ArtifactStore {
     return new Error(`${what}: HTTP ${res.status}${message ? `: ${message}` : ""}`);
   }
 
+  /** fetch, tried again while the server cannot be reached; `body()` makes each try's body. */
+  private async request(
+    url: string,
+    init: RequestInit,
+    body?: (tryNo: number) => RequestInit["body"] | null,
+  ): Promise<Response> {
+    const until = Date.now() + this.retryMs;
+    for (let tryNo = 0, waitMs = 250; ; tryNo++, waitMs = Math.min(waitMs * 2, 5000)) {
+      const made = body?.(tryNo);
+      if (made === null) throw new Error("the server could not be reached, and the upload cannot be read again");
+      let res: Response | null = null;
+      let error: Error | null = null;
+      try {
+        res = await fetch(url, { ...init, ...(made !== undefined ? { body: made } : {}) });
+      } catch (e) {
+        error = e as Error;
+      }
+      const retryable = error !== null || [502, 503, 504].includes(res!.status);
+      if (!retryable) return res!;
+      if (Date.now() + waitMs > until) {
+        if (res) return res;
+        const cause = (error as Error & { cause?: { code?: string } }).cause?.code ?? error!.message;
+        throw new Error(
+          `the server at ${url.split("/api/")[0]} could not be reached for ${Math.round(this.retryMs / 1000)} s (${cause})`,
+        );
+      }
+      await res?.body?.cancel().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+
   async putBlob(data: Readable | Uint8Array | string): Promise<BlobInfo> {
-    const body = typeof data === "string" || data instanceof Uint8Array ? Buffer.from(data) : data;
-    const res = await fetch(this.base, {
-      method: "POST",
-      headers: { authorization: `Bearer ${this.token}`, "content-type": "application/octet-stream" },
-      body: body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : body,
-      duplex: "half",
-    } as RequestInit);
+    const bytes = typeof data === "string" || data instanceof Uint8Array ? Buffer.from(data) : null;
+    const body = (tryNo: number): RequestInit["body"] | null => {
+      if (bytes) return bytes;
+      if (tryNo === 0) return Readable.toWeb(data as Readable) as ReadableStream;
+      // A file is read again from its path; another stream cannot be.
+      if (!(data instanceof ReadStream)) return null;
+      data.destroy();
+      return Readable.toWeb(createReadStream(data.path)) as ReadableStream;
+    };
+    const res = await this.request(
+      this.base,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/octet-stream" },
+        duplex: "half",
+      } as RequestInit,
+      body,
+    );
     if (!res.ok) throw await this.failed(res, "uploading an output");
     return (await res.json()) as BlobInfo;
   }
 
   async getBlob(sha256: string): Promise<Readable> {
-    const res = await fetch(`${this.base}/${sha256}`, { headers: { authorization: `Bearer ${this.token}` } });
+    const res = await this.request(`${this.base}/${sha256}`, { headers: { authorization: `Bearer ${this.token}` } });
     if (!res.ok || !res.body) throw await this.failed(res, `reading input blob ${sha256.slice(0, 12)}`);
     // Verified as it streams, like the stores' own getBlob: a wrong byte fails the input.
     const hash = createHash("sha256");

@@ -5,7 +5,7 @@
  * of output is its report (agent-job.ts); it exits with the step's exit code.
  */
 import { constants } from "node:fs";
-import { access } from "node:fs/promises";
+import { access, readFile, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LocalExecutor } from "../local/local-executor.js";
 import { resultLine, type AgentJob } from "./agent-job.js";
@@ -36,6 +36,20 @@ export async function runStepAgent(input: string, streams: AgentStreams, signal:
   const { TANDEM_URL: url, TANDEM_TOKEN: token, TANDEM_PROJECT: project } = job.env;
   if (!url || !token || !project)
     throw new Error("the job names no server API (TANDEM_URL, TANDEM_TOKEN, TANDEM_PROJECT)");
+  // The report key is taken away before the step starts: the step, running as this user, must not
+  // find it, or it could sign a report of its own.
+  let reportKey: Buffer | undefined;
+  if (job.reportKeyFile) {
+    try {
+      reportKey = Buffer.from((await readFile(job.reportKeyFile, "utf8")).trim(), "hex");
+    } catch (error) {
+      throw new Error(
+        `the report key ${job.reportKeyFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): was this job started twice?`,
+      );
+    } finally {
+      await unlink(job.reportKeyFile).catch(() => undefined);
+    }
+  }
   const local = await LocalExecutor.create({
     root: dirname(job.workdir),
     artifacts: new HttpRunArtifactStore(url, token, project, job.runId),
@@ -56,22 +70,30 @@ export async function runStepAgent(input: string, streams: AgentStreams, signal:
     workspace = null;
   }
   let endsWithNewline = true;
-  const result = await local.run({
-    ...job,
-    workspace,
-    project,
-    pipeline: job.env.TANDEM_PIPELINE ?? "",
-    stepName: job.env.TANDEM_STEP ?? "",
-    execution: { executor: "local", image: null, slurm: {}, kubernetes: {} },
-    resources: {},
-    signal,
-    onOutput(stream, text) {
-      if (stream === "stdout") {
-        if (text) endsWithNewline = text.endsWith("\n");
-        streams.stdout.write(text);
-      } else streams.stderr.write(text);
-    },
-  });
-  streams.stdout.write(`${endsWithNewline ? "" : "\n"}${resultLine(job.nonce, result)}`);
+  // An error of the agent's own (an upload the server refused) is its report too: the step says why.
+  const result = await local
+    .run({
+      ...job,
+      workspace,
+      project,
+      pipeline: job.env.TANDEM_PIPELINE ?? "",
+      stepName: job.env.TANDEM_STEP ?? "",
+      execution: { executor: "local", image: null, slurm: {}, kubernetes: {} },
+      resources: {},
+      signal,
+      onOutput(stream, text) {
+        if (stream === "stdout") {
+          if (text) endsWithNewline = text.endsWith("\n");
+          streams.stdout.write(text);
+        } else streams.stderr.write(text);
+      },
+    })
+    .catch((error: Error) => ({
+      outcome: "failed" as const,
+      exitCode: null,
+      outputs: {},
+      error: `the step agent failed: ${error.message}`,
+    }));
+  streams.stdout.write(`${endsWithNewline ? "" : "\n"}${resultLine(job.nonce, result, reportKey)}`);
   return result.outcome === "succeeded" ? 0 : (result.exitCode ?? 1) || 1;
 }

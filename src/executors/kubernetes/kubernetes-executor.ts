@@ -12,7 +12,7 @@
  * - A restarted server reattaches: by the recorded `namespace/name`, or by the attempt's labels when
  *   the server died between creating the Job and recording it. It never creates a second Job.
  */
-import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
+import { released, type Executor, type JobResult, type StepJob, type StepProcess } from "../../core/pipelines/ports.js";
 import { JobWatch } from "./job-watch.js";
 import { KubeApiError, type KubeApi, type KubeJob, type KubePod } from "./kube-api.js";
 import {
@@ -192,7 +192,16 @@ export class KubernetesExecutor implements Executor {
           .catch(() => undefined)
           .then(() => finish(result));
       };
-      const onAbort = () => stop({ outcome: "cancelled", exitCode: null, outputs: {} });
+      // Let go (this server stops, or another took the run): the Job runs on for the next driver.
+      const onAbort = () =>
+        released(job.signal)
+          ? void finish({
+              outcome: "cancelled",
+              exitCode: null,
+              outputs: {},
+              error: `Kubernetes Job ${name} left running for the server that takes the run over`,
+            })
+          : stop({ outcome: "cancelled", exitCode: null, outputs: {} });
       job.signal.addEventListener("abort", onAbort, { once: true });
 
       const onJob = (k: KubeJob | null) => {

@@ -9,6 +9,8 @@ import { execFile, spawn } from "node:child_process";
 export interface QueueEntry {
   state: string;
   reason: string;
+  /** The raw wait status of an ended job (code << 8 | signal), which squeue reports as exit_code. */
+  waitStatus: number | null;
 }
 
 export interface AccountingEntry {
@@ -105,9 +107,14 @@ export async function sbatch(flags: string[], script: string): Promise<string> {
 
 export async function squeueAll(): Promise<Map<string, QueueEntry>> {
   const parsed = JSON.parse(await run("squeue", ["--json"])) as {
-    jobs: Array<{ job_id: number; job_state: string; state_reason: string }>;
+    jobs: Array<{ job_id: number; job_state: string; state_reason: string; exit_code?: number }>;
   };
-  return new Map(parsed.jobs.map((j) => [String(j.job_id), { state: j.job_state, reason: j.state_reason }]));
+  return new Map(
+    parsed.jobs.map((j) => [
+      String(j.job_id),
+      { state: j.job_state, reason: j.state_reason, waitStatus: typeof j.exit_code === "number" ? j.exit_code : null },
+    ]),
+  );
 }
 
 /** Jobs with this name that the controller still knows (for "never submit twice"). */
@@ -134,6 +141,15 @@ export async function sacct(ids: string[]): Promise<Map<string, AccountingEntry>
     result.set(id, { state: state.split(" ")[0]!, exitCode: code ?? 0, signal: signal ?? 0, reason: reason ?? "" });
   }
   return result;
+}
+
+/**
+ * What squeue says of an ended job, in sacct's terms: the fallback when sacct cannot answer
+ * (slurmdbd or its database down). The controller keeps an ended job MinJobAge seconds.
+ */
+export function accountingFromQueue(q: QueueEntry): AccountingEntry | null {
+  if (!FINAL_STATES.has(q.state) || q.waitStatus === null) return null;
+  return { state: q.state, exitCode: (q.waitStatus >> 8) & 0xff, signal: q.waitStatus & 0x7f, reason: q.reason };
 }
 
 export async function scancel(id: string): Promise<void> {

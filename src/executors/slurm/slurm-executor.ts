@@ -11,12 +11,13 @@
  */
 import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { chmod, chown, mkdir, stat } from "node:fs/promises";
+import { chmod, chown, mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
-import { agentJobFor, parseResultLine, type AgentJob } from "../agent/agent-job.js";
-import { JobWatcher, type JobUpdate } from "./job-watcher.js";
+import { released, type Executor, type JobResult, type StepJob, type StepProcess } from "../../core/pipelines/ports.js";
+import { agentJobFor, parseSignedResultLine, type AgentJob } from "../agent/agent-job.js";
+import { JobWatcher, type JobUpdate, type JobWatcherOptions } from "./job-watcher.js";
 import { OutputTail } from "./output-tail.js";
+import { TailState } from "./tail-state.js";
 import { sbatchFlags, slurmJobName, type SbatchDefaults } from "./sbatch-args.js";
 import { HOPELESS_REASONS, jobsNamed, sbatch, scancel, type AccountingEntry } from "./slurm-cli.js";
 
@@ -32,6 +33,8 @@ export interface SlurmExecutorOptions {
   reportKey: Buffer;
   /** (default 500 ms) */
   pollMs?: number;
+  /** Bounds on waiting for a job's state (job-watcher.ts; TANDEM_SLURM_SACCT_GRACE_MS, _LOST_AFTER_MS). */
+  watch?: Pick<JobWatcherOptions, "sacctGraceMs" | "lostAfterMs">;
   /** Why steps cannot work from here (server not reachable from nodes…), or null. */
   problem?: () => Promise<string | null>;
 }
@@ -65,7 +68,7 @@ export class SlurmExecutor implements Executor {
   private readonly watcher: JobWatcher;
 
   private constructor(private readonly options: SlurmExecutorOptions) {
-    this.watcher = new JobWatcher(options.pollMs ?? 500);
+    this.watcher = new JobWatcher({ pollMs: options.pollMs ?? 500, ...options.watch });
   }
 
   static async create(options: SlurmExecutorOptions): Promise<SlurmExecutor> {
@@ -74,6 +77,8 @@ export class SlurmExecutor implements Executor {
       await mkdir(dir, { recursive: true, mode: 0o711 });
       if ((await stat(dir)).uid === process.getuid?.()) await chmod(dir, 0o711);
     }
+    // The servers' own: how far each job's output is in the step log (never the step user's).
+    await mkdir(join(options.dir, "state"), { recursive: true, mode: 0o700 });
     return new SlurmExecutor(options);
   }
 
@@ -126,6 +131,15 @@ export class SlurmExecutor implements Executor {
       .slice(0, 32);
   }
 
+  /** The key that signs this attempt's report: never in the script, which the step can read. */
+  private signingKey(job: StepJob): Buffer {
+    return createHmac("sha256", this.options.reportKey).update(`key:${job.stepId}:${job.attempt}`).digest();
+  }
+
+  private tailState(job: StepJob): TailState {
+    return new TailState(join(this.options.dir, "state", `${job.runId}-${job.stepId}-${job.attempt}.json`));
+  }
+
   private script(agentJob: AgentJob): string {
     const marker = `TANDEM_JOB_${agentJob.nonce.slice(0, 12)}`;
     const argv = this.options.agentArgv.map(shellQuote).join(" ");
@@ -146,6 +160,10 @@ export class SlurmExecutor implements Executor {
     if (known) return known.id;
     await this.ownedDir(this.runDir("work", job.runId));
     const user = await this.stepUser();
+    // The agent reads this file and deletes it before the step starts (agent-job.ts).
+    const keyFile = join(this.runDir("jobs", job.runId), `${job.stepId}-${job.attempt}.key`);
+    await writeFile(keyFile, this.signingKey(job).toString("hex"), { mode: 0o400 });
+    if (user) await chown(keyFile, user.uid, user.gid);
     const flags = [
       ...sbatchFlags({
         jobName,
@@ -159,9 +177,11 @@ export class SlurmExecutor implements Executor {
       `--chdir=${this.runDir("work", job.runId)}`,
       `--output=${out}`,
       `--error=${err}`,
+      // Tandem retries a step itself: a job Slurm requeued (node failure) would run the step twice.
+      "--no-requeue",
       ...(user ? [`--uid=${user.uid}`, `--gid=${user.gid}`] : []),
     ];
-    return sbatch(flags, this.script(agentJobFor(job, this.nonce(job))));
+    return sbatch(flags, this.script(agentJobFor(job, this.nonce(job), job.env, keyFile)));
   }
 
   async run(job: StepJob): Promise<JobResult> {
@@ -187,21 +207,39 @@ export class SlurmExecutor implements Executor {
     return this.follow(job, id, out, err);
   }
 
-  private follow(job: StepJob, id: string, out: string, err: string): Promise<JobResult> {
+  private async follow(job: StepJob, id: string, out: string, err: string): Promise<JobResult> {
     const nonce = this.nonce(job);
+    const key = this.signingKey(job);
     let report: JobResult | null = null;
-    const stdout = new OutputTail(out, (lines) => {
-      for (const line of lines) {
-        const parsed = parseResultLine(nonce, line);
-        if (parsed) report = parsed;
-        else job.onOutput("stdout", line);
-      }
-    });
-    const stderr = new OutputTail(err, (lines) => job.onOutput("stderr", lines.join("")));
-    const drain = async () => {
-      await stdout.read(true);
-      await stderr.read(true);
+    // A reattached job's output is read from where the previous server left it, not logged again.
+    const state = this.tailState(job);
+    const from = job.remoteJob ? await state.load() : { out: 0, err: 0 };
+    const stdout = new OutputTail(
+      out,
+      (lines) => {
+        for (const line of lines) {
+          const parsed = parseSignedResultLine(nonce, key, line);
+          if (parsed) report = parsed;
+          else job.onOutput("stdout", line);
+        }
+      },
+      from.out,
+    );
+    const stderr = new OutputTail(err, (lines) => job.onOutput("stderr", lines.join("")), from.err);
+    const save = () => state.save({ out: stdout.delivered, err: stderr.delivered });
+    const read = async (final = false) => {
+      await stdout.read(final);
+      await stderr.read(final);
+      await save();
     };
+    const drain = () => read(true);
+    const letGo: JobResult = {
+      outcome: "cancelled",
+      exitCode: null,
+      outputs: {},
+      error: `Slurm job ${id} left running for the server that takes the run over`,
+    };
+    if (released(job.signal)) return letGo;
 
     return new Promise<JobResult>((resolve) => {
       let stopping: "cancelled" | "timed_out" | "hopeless" | null = null;
@@ -214,25 +252,35 @@ export class SlurmExecutor implements Executor {
         stopping = why;
         scancel(id).catch(() => undefined);
       };
-      const onAbort = () => cancel("cancelled");
+      // Cancelled: scancel. Let go (this server stops, or another took the run): the job runs on
+      // and the next driver reattaches to it, continuing its output where this one saved it.
+      const onAbort = () => (released(job.signal) ? void finish(letGo, false) : cancel("cancelled"));
       job.signal.addEventListener("abort", onAbort, { once: true });
       if (job.signal.aborted) cancel("cancelled");
       // Slurm's --time is whole minutes; the step's own timeout is enforced here too (plus a grace
       // for the agent, which stops the step itself and reports timed_out).
+      let reading = false;
       const tailTimer = setInterval(() => {
-        void stdout.read().catch(() => undefined);
-        void stderr.read().catch(() => undefined);
+        if (!reading) {
+          reading = true;
+          void read()
+            .catch(() => undefined)
+            .finally(() => (reading = false));
+        }
         if (job.timeoutMs !== undefined && startedAt !== null && Date.now() - startedAt > job.timeoutMs + 10_000)
           cancel("timed_out");
       }, this.options.pollMs ?? 500);
 
-      const finish = async (result: JobResult) => {
+      const finish = async (result: JobResult, ended = true) => {
         if (done) return;
         done = true;
         unwatch();
         clearInterval(tailTimer);
         job.signal.removeEventListener("abort", onAbort);
-        await drain().catch(() => undefined);
+        if (ended) {
+          await drain().catch(() => undefined);
+          await state.remove().catch(() => undefined);
+        }
         resolve(result);
       };
 
@@ -255,8 +303,11 @@ export class SlurmExecutor implements Executor {
           }
           return;
         }
-        if (update.kind === "unknown")
+        if (update.kind === "unknown") {
+          // The step fails; the job, if it still runs somewhere, must not go on beside a retry.
+          scancel(id).catch(() => undefined);
           return void finish({ outcome: "failed", exitCode: null, outputs: {}, error: update.error });
+        }
         void (async () => {
           await drain().catch(() => undefined);
           void finish(this.outcome(update.accounting, report, stopping, hopeless, job));

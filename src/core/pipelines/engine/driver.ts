@@ -7,7 +7,7 @@
  */
 import { nowMs } from "../../ids.js";
 import type { PipelineRun, RunStatus, StepRun } from "../model.js";
-import type { LockStep } from "../ports.js";
+import { RELEASED, type LockStep } from "../ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { EngineDeps } from "./deps.js";
 import { executeStep, type PretrackedRun } from "./execute.js";
@@ -93,7 +93,8 @@ export class RunDriver {
     const held = await this.deps.store.renewRun(this.run.id, this.deps.owner, until);
     if (!held) {
       this.lostLease = true;
-      this.abort.abort();
+      // Another driver has the run: remote jobs are left to it (it reattaches), never cancelled.
+      this.abort.abort(RELEASED);
       return;
     }
     await this.deps.store.renewSteps(this.run.id, this.deps.owner, until);
@@ -106,7 +107,7 @@ export class RunDriver {
   async drive(options: DriveOptions): Promise<RunStatus> {
     const onStop = () => {
       this.shuttingDown = true;
-      this.abort.abort();
+      this.abort.abort(RELEASED);
     };
     options.signal.addEventListener("abort", onStop, { once: true });
     let beating = false;

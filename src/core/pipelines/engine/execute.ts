@@ -8,7 +8,7 @@ import { nowMs } from "../../ids.js";
 import { findBuiltin } from "../builtins/index.js";
 import { evaluate, parseCondition, truthy, type Value } from "../expr/evaluate.js";
 import type { InputRecord, StepCacheInfo, StepRun } from "../model.js";
-import type { JobInput, JobOutput } from "../ports.js";
+import { released, type JobInput, type JobOutput } from "../ports.js";
 import { outputEnvName } from "../spec/names.js";
 import type { EngineDeps } from "./deps.js";
 import { callBuiltin, pinnedWith, type BuiltinCall } from "./builtin-call.js";
@@ -362,6 +362,13 @@ export async function executeStep(
         return;
       }
       const why = result.error ?? result.outcome;
+      if (released(signal)) {
+        // This process lets the run go (it stops, or lost its lease): the step is not over, and
+        // the driver that takes the run over carries on (a remote job is reattached to).
+        sink.system(result.error ?? "interrupted: the driving process stopped");
+        await update(inst, { status: "cancelled", exitCode: result.exitCode, error: why, waiting: null });
+        return;
+      }
       if (result.outcome === "cancelled" || signal.aborted) {
         sink.system("cancelled");
         later.push(() => finishTracking(deps, run.project, trackingRunId, [], "KILLED"));
