@@ -45,6 +45,7 @@ export async function runStepAgent(input: string, streams: AgentStreams, signal:
     } catch (error) {
       throw new Error(
         `the report key ${job.reportKeyFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): was this job started twice?`,
+        { cause: error },
       );
     } finally {
       await unlink(job.reportKeyFile).catch(() => undefined);
