@@ -57,13 +57,14 @@ await build({
 for (const f of files) {
   if (!f.endsWith(".ts")) cpSync(f, join(next, relative(src, f)));
 }
-// Type declarations of the package's entry point (what `exports` names), from the same sources.
+// Type declarations of the package's entry points (what `exports` names), from the same sources.
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 execFileSync(
   process.execPath,
   [
     tsc,
     "src/client/index.ts",
+    "src/client/training.ts",
     "--declaration",
     "--emitDeclarationOnly",
     "--rootDir",

@@ -6,6 +6,8 @@
 
 /** [what, pattern, replacement] — applied in order to the expected and the actual text alike. */
 export const NORMALISATIONS: [string, RegExp, string][] = [
+  // Before the hex ids: a token's random characters may hold a run of hex digits.
+  ["tokens", /\btdm_[A-Za-z0-9_-]{20,}/g, "tdm_<token>"],
   ["ISO timestamps", /\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?\b/g, "<time>"],
   ["dates", /\b\d{4}-\d\d-\d\d\b/g, "<date>"],
   ["UUIDs", /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<id>"],

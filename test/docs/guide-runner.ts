@@ -14,6 +14,8 @@ import type { Block, Guide } from "./guide-blocks.js";
 import { matches, normalise } from "./guide-output.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+/** npm's npx beside this node (the one `npx tandem` would run without the shim below). */
+const npxPath = join(dirname(process.execPath), "npx");
 
 export interface BlockOutcome {
   file: string;
@@ -36,6 +38,15 @@ function makeFolder(): { dir: string; tmp: string; state: string } {
   symlinkSync("../tandem/bin/tandem.js", join(modules, ".bin", "tandem"));
   symlinkSync("../tsx/dist/cli.mjs", join(modules, ".bin", "tsx"));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "guide", private: true, type: "module" }) + "\n");
+  // `npx <bin>` runs the project's installed bin; this does the same without npm's ~1 s start per call
+  // (a guide calls it dozens of times), and falls back to the real npx for anything else.
+  const shims = join(dir, ".guide-bin");
+  mkdirSync(shims);
+  writeFileSync(
+    join(shims, "npx"),
+    `#!/bin/sh\n[ -x "${modules}/.bin/$1" ] && { b=$1; shift; exec "${modules}/.bin/$b" "$@"; }\nexec "${npxPath}" "$@"\n`,
+    { mode: 0o755 },
+  );
   const tmp = join(dir, ".tmp");
   const state = join(dir, ".guide-state");
   for (const d of [tmp, state, join(dir, ".home")]) mkdirSync(d);
@@ -108,9 +119,14 @@ function baseEnv(dir: string, tmp: string): NodeJS.ProcessEnv {
     if (!/^(TANDEM_|npm_|NODE_OPTIONS|VITEST|TEST$|PG|AWS_|SLURM_)/.test(key)) env[key] = value;
   return {
     ...env,
-    PATH: [join(dir, "node_modules", ".bin"), dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(
-      ":",
-    ),
+    PATH: [
+      join(dir, ".guide-bin"),
+      join(dir, "node_modules", ".bin"),
+      dirname(process.execPath),
+      "/usr/local/bin",
+      "/usr/bin",
+      "/bin",
+    ].join(":"),
     HOME: join(dir, ".home"),
     TMPDIR: tmp,
     TANDEM_HOME: join(dir, ".tandem"),
@@ -125,7 +141,12 @@ function baseEnv(dir: string, tmp: string): NodeJS.ProcessEnv {
  * Runs `guides` (the first ones are those it continues, each run before the next) in one folder, and
  * returns an outcome per block of the last guide; blocks of the guides it continues report only failures.
  */
-export async function runGuide(guides: Guide[], needs: Needs): Promise<BlockOutcome[]> {
+export async function runGuide(
+  guides: Guide[],
+  needs: Needs,
+  /** Sees each run block's raw output (for writing a guide's output blocks). */
+  onOutput?: (file: string, line: number, output: string, code: number | null) => void,
+): Promise<BlockOutcome[]> {
   const { dir, tmp, state } = makeFolder();
   const env = baseEnv(dir, tmp);
   const groups: number[] = [];
@@ -136,7 +157,15 @@ export async function runGuide(guides: Guide[], needs: Needs): Promise<BlockOutc
       for (const error of guide.errors) outcomes.push({ file: guide.file, line: 0, status: "failed", why: error });
       if (guide.errors.length > 0) return outcomes;
       for (const block of guide.blocks) {
-        const outcome = await runBlock(block, { dir, tmp, state, env, groups, needs });
+        const outcome = await runBlock(block, {
+          dir,
+          tmp,
+          state,
+          env,
+          groups,
+          needs,
+          onOutput: (out, code) => onOutput?.(guide.file, block.line, out, code),
+        });
         if (own || outcome.status === "failed") outcomes.push({ file: guide.file, line: block.line, ...outcome });
         // Later blocks build on this one: there is no point running them after a failure.
         if (outcome.status === "failed") return outcomes;
@@ -153,7 +182,15 @@ export async function runGuide(guides: Guide[], needs: Needs): Promise<BlockOutc
 
 async function runBlock(
   block: Block,
-  context: { dir: string; tmp: string; state: string; env: NodeJS.ProcessEnv; groups: number[]; needs: Needs },
+  context: {
+    dir: string;
+    tmp: string;
+    state: string;
+    env: NodeJS.ProcessEnv;
+    groups: number[];
+    needs: Needs;
+    onOutput: (output: string, code: number | null) => void;
+  },
 ): Promise<Omit<BlockOutcome, "file" | "line">> {
   const { dir, tmp, state, groups } = context;
   if (block.kind === "skip") return { status: "skipped", why: block.reason };
@@ -177,6 +214,7 @@ async function runBlock(
     outFile,
     groups,
   });
+  context.onOutput(output, code);
   const shown = `--- it printed:\n${output.trimEnd()}`;
   if (code === null) return { status: "failed", why: `still running after ${block.timeoutS} s\n${shown}` };
   if (code !== block.exit)

@@ -102,14 +102,17 @@ describe("the npm package", () => {
     writeFileSync(
       join(app, "use.mjs"),
       [
+        'import { existsSync } from "node:fs";',
         'import { TandemClient } from "tandem";',
+        'import { flightsParquetPath, trainModel } from "tandem/training";',
         'const client = new TandemClient({ url: "http://127.0.0.1:1", token: "t", project: "p" });',
-        "console.log(typeof TandemClient, typeof client.runs.get);",
+        "console.log(typeof TandemClient, typeof client.runs.get, typeof trainModel, existsSync(flightsParquetPath()));",
       ].join("\n"),
     );
     const imported = spawnSync(process.execPath, ["use.mjs"], { cwd: app, encoding: "utf8" });
     expect(imported.stderr).toBe("");
-    expect(imported.stdout.trim()).toBe("function function");
+    // tandem/training (the built-in trainers and the flights sample the guides use) works installed too.
+    expect(imported.stdout.trim()).toBe("function function function true");
     // TypeScript users get the declarations through the same `exports`.
     expect(readFileSync(join(app, "node_modules/tandem", manifest.exports["."]!.types), "utf8")).toMatch(
       /export declare class TandemClient/,
