@@ -49,7 +49,8 @@ function makeFolder(): { dir: string; tmp: string; state: string } {
   );
   const tmp = join(dir, ".tmp");
   const state = join(dir, ".guide-state");
-  for (const d of [tmp, state, join(dir, ".home")]) mkdirSync(d);
+  // TANDEM_HOME exists and is empty, as `tandem quickstart` wants a home it may fill.
+  for (const d of [tmp, state, join(dir, ".home"), join(dir, ".tandem")]) mkdirSync(d);
   return { dir, tmp, state };
 }
 
