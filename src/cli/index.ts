@@ -26,6 +26,7 @@ import { registerDoctorCommand } from "./doctor.js";
 import { registerCompletionCommand } from "./completion.js";
 import { colourOn, paint } from "./colour.js";
 import { registerStepAgentCommand } from "./step-agent.js";
+import { registerDoraCommand } from "./dora.js";
 import { registerMaturityCommand } from "./maturity.js";
 import { registerCatalogCommands } from "./catalog.js";
 import { registerInitCommand } from "./init.js";
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerMaturityCommand(program);
   registerCatalogCommands(program);
   registerInitCommand(program);
+  registerDoraCommand(program);
   registerStepAgentCommand(program);
   // Reads the finished tree when it runs, so it completes every command registered above.
   registerCompletionCommand(program);

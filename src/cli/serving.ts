@@ -9,6 +9,7 @@ import { openApi, projectPath, resolveProject, UsageError, cliConfig } from "./c
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { startServeProcess } from "../serving/serve-process.js";
 import { exitIfStillAliveSoon } from "./server.js";
+import { registerDeploymentRecord } from "./deployment-record.js";
 
 interface EndpointWire {
   name: string;
@@ -215,35 +216,7 @@ export function registerServingCommands(program: Command): void {
   const deployments = program
     .command("deployments")
     .description("Deployment records of models and software services (DORA metrics).");
-  deployments
-    .command("record <service>")
-    .description("Record a software service's deployment.")
-    .option("--commit <sha>", "git commit deployed")
-    .option("--environment <name>", "where (e.g. production)")
-    .option("--outcome <outcome>", "succeeded or failed (default succeeded)")
-    .option("--project <project>", "project (default: the current project)")
-    .option("--json", "machine output")
-    .action(
-      async (
-        service: string,
-        opts: { commit?: string; environment?: string; outcome?: string; project?: string; json?: boolean },
-      ) => {
-        if (opts.outcome && opts.outcome !== "succeeded" && opts.outcome !== "failed")
-          throw new UsageError(`--outcome: expected succeeded or failed, got ${JSON.stringify(opts.outcome)}`);
-        const api = await openApi();
-        const d = await api.post<DeploymentWire>(projectPath(resolveProject(opts.project), "/deployments"), {
-          service,
-          commit: opts.commit ?? null,
-          environment: opts.environment ?? null,
-          outcome: opts.outcome,
-        });
-        if (opts.json) printJson(d);
-        else
-          process.stdout.write(
-            `recorded deployment ${d.id} of ${service}${d.commit ? ` at ${d.commit}` : ""} (${d.outcome})\n`,
-          );
-      },
-    );
+  registerDeploymentRecord(deployments);
   deployments
     .command("ls")
     .option("--target <name>", "one endpoint or service")

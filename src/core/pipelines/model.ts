@@ -95,6 +95,11 @@ export interface TriggerInfo {
 export interface RunCode {
   /** The commit, or null outside git. */
   commit: string | null;
+  /**
+   * When the commit was made (committer date, ms): where DORA's change lead time starts. Absent for
+   * runs recorded before it was kept.
+   */
+  committedAt?: number | null;
   /** Uncommitted changes in the workspace (never true for a checkout). */
   dirty: boolean;
   /** Changed paths relative to the repository root (tandem.lock and .tandem/ never count). */

@@ -255,7 +255,9 @@ export interface SourceControl {
    * The commit `dir` has checked out and its uncommitted changes, repository-relative (tandem.lock
    * and `.tandem/` never count); null outside git or before the first commit.
    */
-  describe(dir: string): Promise<{ commit: string; dirty: boolean; changed: string[] } | null>;
+  describe(
+    dir: string,
+  ): Promise<{ commit: string; committedAt?: number | null; dirty: boolean; changed: string[] } | null>;
   /**
    * Fetches `commit` from `source` (a repository folder or URL) into a clean folder of its own for
    * run `runId`. Answers the run's workspace there (`subdir` inside the checkout) and the text of
@@ -268,7 +270,7 @@ export interface SourceControl {
     runId: string;
     subdir: string;
     specFile: string;
-  }): Promise<{ workspace: string; spec: string | null }>;
+  }): Promise<{ workspace: string; spec: string | null; committedAt?: number | null }>;
   /** Removes a run's checkout (when the run ends; a retry checks the commit out again). */
   release(runId: string): Promise<void>;
 }

@@ -26,6 +26,7 @@ export async function workspaceCode(git: SourceControl | undefined, workspace: s
   const described = workspace ? await git.describe(workspace).catch(() => null) : null;
   return {
     commit: described?.commit ?? null,
+    committedAt: described?.committedAt ?? null,
     dirty: described?.dirty ?? false,
     changed: described?.changed ?? [],
     checkout: null,
@@ -70,7 +71,7 @@ export async function checkoutCommit(options: {
     );
   const subdir = located?.subdir ?? "";
   const specFile = basename(options.specFile) || "tandem.yaml";
-  let checkedOut: { workspace: string; spec: string | null };
+  let checkedOut: { workspace: string; spec: string | null; committedAt?: number | null };
   try {
     checkedOut = await git.checkout({ source, commit: at.commit, runId: options.runId, subdir, specFile });
   } catch (error) {
@@ -87,7 +88,13 @@ export async function checkoutCommit(options: {
   }
   return {
     workspace: checkedOut.workspace,
-    code: { commit: at.commit, dirty: false, changed: [], checkout: { source, subdir } },
+    code: {
+      commit: at.commit,
+      committedAt: checkedOut.committedAt ?? null,
+      dirty: false,
+      changed: [],
+      checkout: { source, subdir },
+    },
     source,
     spec,
     text: checkedOut.spec,

@@ -1,4 +1,5 @@
 import type { Tx } from "../ports.js";
+import type { DoraFacts } from "./dora-model.js";
 import type { MaturityFacts } from "./maturity-model.js";
 import type { Session } from "./sessions.js";
 
@@ -15,4 +16,10 @@ export interface SessionStore {
 /** Where the records maturity is graded from are read (every area's, read-only). */
 export interface MaturityFactsSource {
   collect(project: string): Promise<MaturityFacts>;
+}
+
+/** Where the deployments DORA is computed from are read (serving's records, with registry lineage). */
+export interface DoraFactsSource {
+  /** Deployments of `project` started between `since` and `until` (ms), any kind and outcome. */
+  collect(project: string, since: number, until: number): Promise<DoraFacts>;
 }

@@ -132,8 +132,13 @@ export interface DeploymentRecord {
   previousVersion: number | null;
   /** Git commit of what was deployed (the source run's commit for a model, when known). */
   commit: string | null;
+  /** When that commit was made, ms, where sent (a service's CI); null when unknown. */
+  commitAt: number | null;
   environment: string | null;
-  /** Why: "deploy", "alias moved", "rollback", "promote", "slo breach"… */
+  /**
+   * Why: "deploy", "alias moved", "rollback", "rollout through canary", "canary N%"; a service's
+   * CI says "deploy", "rollback" or "hotfix" (DORA reads rollbacks and hotfixes as interventions).
+   */
   reason: string;
   actor: string;
   outcome: DeploymentOutcome;

@@ -89,6 +89,7 @@ export function reconcile(current: Endpoint, o: Observed): Effects {
       version,
       previousVersion,
       commit: o.commits.get(version) ?? null,
+      commitAt: null,
       environment: null,
       reason,
       actor: o.actor,

@@ -82,6 +82,9 @@ const sameSelector = (a: ModelSelector | null, b: ModelSelector): boolean => JSO
 /** The alias a selector follows, if any. */
 const aliasOf = (s: ModelSelector | null | undefined): string[] => (s?.kind === "alias" ? [s.alias] : []);
 
+export const SERVICE_DEPLOYMENT_REASONS = ["deploy", "rollback", "hotfix"] as const;
+export type ServiceDeploymentReason = (typeof SERVICE_DEPLOYMENT_REASONS)[number];
+
 export interface ServiceDeploymentInput {
   service: string;
   commit?: string | null;
@@ -89,6 +92,10 @@ export interface ServiceDeploymentInput {
   outcome?: "succeeded" | "failed";
   /** When it happened, ms (default now). */
   at?: number;
+  /** When the commit was made, ms: where DORA's change lead time starts (default unknown). */
+  commitAt?: number | null;
+  /** A planned deployment, or an intervention after a failed one (default "deploy"). */
+  reason?: ServiceDeploymentReason;
   /** Minutes-to-restore and lead-time inputs, free-form. */
   details?: Record<string, unknown>;
 }
@@ -498,6 +505,10 @@ export class EndpointService {
     if (!NAME.test(input.service))
       throw new InvalidInputError(`service name ${JSON.stringify(input.service)} is not valid`);
     const at = input.at ?? Date.now();
+    if (input.commitAt != null && input.commitAt > at)
+      throw new InvalidInputError(
+        `commit_at (${new Date(input.commitAt).toISOString()}) is after the deployment (${new Date(at).toISOString()}): a commit is made before it ships`,
+      );
     const record: DeploymentRecord = {
       id: newId(),
       project,
@@ -507,8 +518,9 @@ export class EndpointService {
       version: null,
       previousVersion: null,
       commit: input.commit ?? null,
+      commitAt: input.commitAt ?? null,
       environment: input.environment ?? null,
-      reason: "recorded",
+      reason: input.reason ?? "deploy",
       actor,
       outcome: input.outcome ?? "succeeded",
       startedAt: at,

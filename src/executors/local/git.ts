@@ -58,6 +58,13 @@ export interface LocalGitOptions {
   fetchTimeoutMs?: number;
 }
 
+/** HEAD's committer date in ms (DORA's change lead time starts there), or null when git cannot say. */
+async function committedAt(dir: string): Promise<number | null> {
+  const out = await git(["-C", dir, "log", "-1", "--format=%ct", "HEAD"]).catch(() => "");
+  const seconds = Number(out.trim());
+  return out.trim() && Number.isFinite(seconds) ? seconds * 1000 : null;
+}
+
 export class LocalGit implements GitReader, SourceControl {
   constructor(private readonly options: LocalGitOptions) {}
 
@@ -75,7 +82,9 @@ export class LocalGit implements GitReader, SourceControl {
     return { root: top, subdir: relative(top, dir).split(sep).join("/") };
   }
 
-  async describe(dir: string): Promise<{ commit: string; dirty: boolean; changed: string[] } | null> {
+  async describe(
+    dir: string,
+  ): Promise<{ commit: string; committedAt: number | null; dirty: boolean; changed: string[] } | null> {
     const commit = await git(["-C", dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).catch(() => null);
     if (!commit?.trim()) return null;
     const located = await this.locate(dir);
@@ -89,7 +98,7 @@ export class LocalGit implements GitReader, SourceControl {
       "--ignore-submodules=none",
     ]);
     const changed = changedPaths(status);
-    return { commit: commit.trim(), dirty: changed.length > 0, changed };
+    return { commit: commit.trim(), committedAt: await committedAt(dir), dirty: changed.length > 0, changed };
   }
 
   private checkoutDir(runId: string): string {
@@ -103,7 +112,7 @@ export class LocalGit implements GitReader, SourceControl {
     runId: string;
     subdir: string;
     specFile: string;
-  }): Promise<{ workspace: string; spec: string | null }> {
+  }): Promise<{ workspace: string; spec: string | null; committedAt: number | null }> {
     const { source, commit } = options;
     // A commit id only: anything else would let a payload pass options to git fetch.
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error(`not a full commit id: ${commit}`);
@@ -138,7 +147,7 @@ export class LocalGit implements GitReader, SourceControl {
     const workspace = options.subdir ? join(dir, options.subdir) : dir;
     if (relative(dir, workspace).startsWith("..")) throw new Error(`${options.subdir} is outside the repository`);
     const spec = await readFile(join(workspace, options.specFile), "utf8").catch(() => null);
-    return { workspace, spec };
+    return { workspace, spec, committedAt: await committedAt(dir) };
   }
 
   async release(runId: string): Promise<void> {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ConflictError, InvalidInputError } from "../../core/errors.js";
 import type { DeploymentRecord, Endpoint, ModelSelector, ServingEvent } from "../../core/serving/model.js";
 import { formatSelector, parseModelRef, parseSelector } from "../../core/serving/model.js";
+import { SERVICE_DEPLOYMENT_REASONS } from "../../core/serving/service.js";
 import { judgementToWire, sloFromSpec, type SloVerdict } from "../../core/serving/slo.js";
 import { sloSpecSchema } from "../../core/pipelines/spec/endpoints.js";
 import { defineRoute, type AnyRoute } from "../route-kit.js";
@@ -62,6 +63,7 @@ export function deploymentToWire(d: DeploymentRecord) {
     version: d.version,
     previous_version: d.previousVersion,
     commit: d.commit,
+    commit_at: d.commitAt,
     environment: d.environment,
     reason: d.reason,
     actor: d.actor,
@@ -170,6 +172,7 @@ const deploymentWire = z.object({
   version: z.number().nullable(),
   previous_version: z.number().nullable(),
   commit: z.string().nullable(),
+  commit_at: z.number().nullable().describe("When the commit was made (ms), where known."),
   environment: z.string().nullable(),
   reason: z.string(),
   actor: z.string(),
@@ -392,13 +395,30 @@ export const endpointRoutes: AnyRoute[] = [
     body: z.object({
       service: z.string().min(1),
       commit: z.string().nullable().optional(),
+      commit_at: z
+        .number()
+        .int()
+        .nonnegative()
+        .nullable()
+        .optional()
+        .describe("When the commit was made (ms): where DORA's change lead time starts."),
       environment: z.string().nullable().optional(),
       outcome: z.enum(["succeeded", "failed"]).optional(),
-      at: z.number().int().optional(),
+      reason: z
+        .enum(SERVICE_DEPLOYMENT_REASONS)
+        .optional()
+        .describe("deploy (default), or rollback / hotfix: an intervention after a failed deployment."),
+      at: z.number().int().nonnegative().optional(),
       details: z.record(z.string(), z.unknown()).optional(),
     }),
     response: deploymentWire,
     handler: async ({ services, project, body, principal }) =>
-      deploymentToWire(await services.serving.endpoints.recordServiceDeployment(project, body, principal.userName)),
+      deploymentToWire(
+        await services.serving.endpoints.recordServiceDeployment(
+          project,
+          { ...body, commitAt: body.commit_at },
+          principal.userName,
+        ),
+      ),
   }),
 ];

@@ -21,6 +21,7 @@ import { llmChatRoutes } from "./llm-chat.js";
 import { promptRoutes } from "./prompts.js";
 import { promptCompareRoutes } from "./prompt-compare.js";
 import { traceRoutes } from "./traces.js";
+import { doraRoutes } from "./dora.js";
 import { maturityRoutes } from "./maturity.js";
 import { catalogRoutes } from "./catalog.js";
 
@@ -49,5 +50,6 @@ export function allRoutes(): AnyRoute[] {
     ...traceRoutes,
     ...maturityRoutes,
     ...catalogRoutes,
+    ...doraRoutes,
   ];
 }

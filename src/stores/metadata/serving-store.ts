@@ -60,6 +60,8 @@ export interface DeploymentRow {
   version: number | null;
   previous_version: number | null;
   commit_sha: string | null;
+  /** When the commit was made, ms (added by migration 0501). */
+  commit_at: number | null;
   environment: string | null;
   reason: string;
   actor: string;
@@ -199,6 +201,7 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     version: row.version,
     previousVersion: row.previous_version,
     commit: row.commit_sha,
+    commitAt: row.commit_at === null ? null : Number(row.commit_at),
     environment: row.environment,
     reason: row.reason,
     actor: row.actor,
@@ -295,6 +298,7 @@ export class SqlServingStore implements ServingStore {
         version: r.version,
         previous_version: r.previousVersion,
         commit_sha: r.commit,
+        commit_at: r.commitAt,
         environment: r.environment,
         reason: r.reason,
         actor: r.actor,
