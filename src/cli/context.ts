@@ -58,11 +58,15 @@ export async function closeApi(): Promise<void> {
 }
 
 /** The project of a command: --project, else $TANDEM_PROJECT, else ./tandem.yaml's `project:`, else `default`. */
-export function resolveProject(flag?: string): string {
+/**
+ * The project a command acts in: --project, else $TANDEM_PROJECT, else the `project:` of the spec
+ * the command reads (`specPath`: `tandem validate ../other/tandem.yaml` acts in that spec's project),
+ * else of ./tandem.yaml, else the default project.
+ */
+export function resolveProject(flag?: string, specPath = join(process.cwd(), "tandem.yaml")): string {
   if (flag) return flag;
   const fromEnv = cliConfig().project;
   if (fromEnv) return fromEnv;
-  const specPath = join(process.cwd(), "tandem.yaml");
   if (existsSync(specPath)) {
     try {
       const doc = parseYaml(readFileSync(specPath, "utf8")) as { project?: unknown };

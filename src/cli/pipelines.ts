@@ -152,7 +152,7 @@ export function registerPipelineCommands(program: Command): void {
         issues: SpecIssue[];
         warnings: SpecIssue[];
         pipelines: string[];
-      }>(projectPath(resolveProject(opts.project), "/specs/validate"), spec);
+      }>(projectPath(resolveProject(opts.project, resolve(spec.file)), "/specs/validate"), spec);
       if (opts.json) printJson(result);
       else
         for (const w of result.warnings)
@@ -173,8 +173,8 @@ export function registerPipelineCommands(program: Command): void {
     .option("--json", "machine output")
     .action(async (file: string | undefined, opts: { project?: string; json?: boolean }) => {
       const api = await openApi();
-      const project = resolveProject(opts.project);
       const spec = readSpec(file ?? "tandem.yaml");
+      const project = resolveProject(opts.project, resolve(spec.file));
       const v = await postSpec<Record<string, unknown>>(api, project, spec);
       if (opts.json) printJson(v);
       else

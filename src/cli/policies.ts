@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 /**
  * `tandem policies show | diff`: the project's policies in force, and what applying a tandem.yaml
  * would change in them (only an admin may change them; `tandem apply` by anyone else answers 403).
@@ -62,8 +63,8 @@ export function registerPolicyCommands(program: Command): void {
     .option("--json", "machine output")
     .action(async (file: string | undefined, opts: { project?: string; json?: boolean }) => {
       const api = await openApi();
-      const project = resolveProject(opts.project);
       const spec = readSpec(file ?? "tandem.yaml");
+      const project = resolveProject(opts.project, resolve(spec.file));
       const diff = await api.post<DiffWire>(projectPath(project, "/policies/diff"), {
         source: spec.source,
         file: spec.file,
