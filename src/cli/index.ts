@@ -11,6 +11,7 @@ import { registerAccessCommands } from "./access.js";
 import { registerAlertCommands } from "./alerts.js";
 import { registerAuditCommands } from "./audit.js";
 import { registerDataCommands } from "./data.js";
+import { registerDataQueryCommand } from "./data-query.js";
 import { registerModelCommands } from "./models.js";
 import { registerPipelineCommands } from "./pipelines.js";
 import { registerPolicyCommands } from "./policies.js";
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerAccessCommands(program);
   registerAuditCommands(program);
   registerDataCommands(program);
+  registerDataQueryCommand(program);
   registerModelCommands(program);
   registerPolicyCommands(program);
   registerPipelineCommands(program);

@@ -9,6 +9,8 @@
  * A tabular file that cannot be read fails step 2 with its file and row: no version is recorded,
  * the earlier ones are untouched.
  *
+ * `query` runs one read-only SELECT over a version's files (query.ts says how it is boxed in).
+ *
  * For Pipelines: `resolveDatasetVersion(project, "name@latest")`, `materialise(…)`, `eventsAfter(seq)`.
  */
 import type { Readable } from "node:stream";
@@ -20,6 +22,7 @@ import { audited } from "../governance/audited.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
 import { diffVersions, type DatasetDiff } from "./diff.js";
+import { queryFiles, type QueryFile, type QueryOptions, type QueryResult } from "./query.js";
 import { parseExpectations, validateProfile, type ValidationReport } from "./expectations.js";
 import {
   versionId,
@@ -360,6 +363,35 @@ export class DataService {
       });
     });
     return rec;
+  }
+
+  /** One read-only SELECT over a version's tabular files, in DuckDB's sandbox (see query.ts). */
+  async query(
+    project: string,
+    ref: string,
+    sql: string,
+    options: QueryOptions = {},
+  ): Promise<QueryResult & { version: DatasetVersion }> {
+    const v = await this.resolve(project, ref);
+    const opened: Array<{ release(): Promise<void> }> = [];
+    try {
+      const files: QueryFile[] = [];
+      for (const entry of await this.entries(v)) {
+        const format = tabularFormatOf(entry.path);
+        if (!format) continue;
+        const local = await this.o.blobFiles.open(entry.sha256);
+        opened.push(local);
+        files.push({ path: entry.path, local: local.path, format });
+      }
+      if (files.length === 0) {
+        throw new InvalidInputError(
+          `${v.name}@${v.version} has no tabular files (CSV, TSV, JSON Lines, Parquet) to query`,
+        );
+      }
+      return { version: v, ...(await queryFiles(files, sql, options)) };
+    } finally {
+      for (const local of opened) await local.release();
+    }
   }
 
   listValidations(project: string, name: string, version: number | null): Promise<ValidationRecord[]> {

@@ -5,9 +5,11 @@
  *   POST  …/datasets/NAME/blobs           octet-stream body     → {sha256,size} (hash computed here)
  *   POST  …/datasets/NAME/versions        {entries, kind, …}    → {created, version}
  * An interrupted add resumes by asking `missing` again: blobs already stored are not sent twice.
+ * Reading: `POST …/versions/V/query {sql, limit}` runs one read-only SELECT (the UI's SQL preview).
  */
 import { Readable } from "node:stream";
 import { z } from "zod";
+import { MAX_QUERY_ROWS } from "../../core/data/query.js";
 import { NotFoundError } from "../../core/errors.js";
 import { defineRoute, type AnyRoute, type RouteDef } from "../route-kit.js";
 import { datasetProfileToWire, diffToWire, entryWire, reportToWire, versionToWire, versionWire } from "./data-wire.js";
@@ -244,6 +246,39 @@ export const dataRoutes: AnyRoute[] = [
         run_id: r.runId,
         created_at: r.createdAt,
         created_by: r.createdBy,
+      };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: `${BASE}/:name/versions/:version/query`,
+    summary:
+      "Run one read-only SELECT over the version's tabular files (views named after the files, `dataset` for all of them); rows up to the limit.",
+    tags: ["data"],
+    auth: "bearer",
+    role: "viewer",
+    params: versionParams,
+    body: z.object({
+      sql: z.string().min(1).max(100_000),
+      limit: z.number().int().min(1).max(MAX_QUERY_ROWS).optional(),
+    }),
+    response: z.object({
+      dataset: z.string(),
+      views: z.array(z.object({ name: z.string(), file: z.string().nullable() })),
+      columns: z.array(z.object({ name: z.string(), type: z.string() })),
+      rows: z.array(z.array(z.unknown())),
+      truncated: z.boolean(),
+      limit: z.number(),
+    }),
+    handler: async ({ services, params, body, project }) => {
+      const r = await services.data.query(project, ref(params.name, params.version), body.sql, { limit: body.limit });
+      return {
+        dataset: `${r.version.name}@${r.version.version}`,
+        views: r.views,
+        columns: r.columns,
+        rows: r.rows,
+        truncated: r.truncated,
+        limit: r.limit,
       };
     },
   }),
