@@ -46,7 +46,11 @@ export function templateDir(name: string): string {
     throw new UsageError(`--template: expected one of ${TEMPLATE_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
   const dir = join(templatesRoot(), name);
   if (!existsSync(join(dir, "tandem.yaml")))
-    throw new UsageError(`the ${name} template is not available in this installation (no ${dir}/tandem.yaml)`);
+    throw new UsageError(
+      name === "llm"
+        ? "the llm template is not offered yet: its evaluation needs an LLM upstream running beside the pipeline; examples/llm shows the whole LLMOps loop with a local stand-in"
+        : `the ${name} template is not available in this installation (no ${dir}/tandem.yaml)`,
+    );
   return dir;
 }
 

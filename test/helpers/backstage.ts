@@ -79,3 +79,33 @@ export async function expectValidBackstage(items: Entity[]): Promise<void> {
     }
   }
 }
+
+/**
+ * A Software Template (`scaffolder.backstage.io/v1beta3`): the catalog's entity policies, then the
+ * kind's required shape as Backstage's Template.v1beta3 schema states it (spec.type; steps, each with
+ * an action; parameters an object or a list of objects; output links and text). Checked here rather
+ * than with @backstage/plugin-scaffolder-common, whose install brings about 100 packages (Azure,
+ * Octokit) for one schema.
+ */
+export async function expectValidTemplate(t: Entity): Promise<void> {
+  await enforceEntityPolicies(t);
+  expect(t.apiVersion).toBe("scaffolder.backstage.io/v1beta3");
+  expect(t.kind).toBe("Template");
+  const spec = t.spec as Record<string, unknown>;
+  expect(typeof spec.type === "string" && spec.type.length > 0, "spec.type").toBe(true);
+  expect(Array.isArray(spec.steps), "spec.steps").toBe(true);
+  for (const step of spec.steps as Array<Record<string, unknown>>) {
+    expect(typeof step.action, "steps[].action").toBe("string");
+    if (step.id !== undefined) expect(typeof step.id).toBe("string");
+    if (step.input !== undefined) expect(typeof step.input).toBe("object");
+  }
+  const params = Array.isArray(spec.parameters) ? spec.parameters : [spec.parameters];
+  for (const p of params) expect(typeof p === "object" && p !== null, "spec.parameters").toBe(true);
+  const output = (spec.output ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(output)) {
+    if (key === "links" || key === "text") expect(Array.isArray(value), `output.${key}`).toBe(true);
+    else expect(typeof value, `output.${key}`).toBe("string");
+  }
+  for (const l of (output.links ?? []) as Array<Record<string, unknown>>)
+    expect(typeof l.url === "string" || typeof l.entityRef === "string", "output.links[]: url or entityRef").toBe(true);
+}

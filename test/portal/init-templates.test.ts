@@ -5,12 +5,13 @@
  * project's catalog export then passes @backstage/catalog-model. A non-empty folder is refused with
  * nothing overwritten.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Entity } from "@backstage/catalog-model";
 import { afterAll, describe, expect, it } from "vitest";
-import { expectValidBackstage } from "../helpers/backstage.js";
+import { parse as parseYaml } from "yaml";
+import { enforceEntityPolicies, expectValidBackstage, expectValidTemplate } from "../helpers/backstage.js";
 import { cli } from "../pipelines/cli.js";
 import { STORE_KINDS, freshDatabase, postgresAvailable } from "../helpers/stores.js";
 
@@ -18,6 +19,9 @@ interface RunJson {
   status: string;
   steps: Array<{ name: string; status: string }>;
 }
+
+/** Each test starts the CLI several times and runs a whole pipeline: minutes on a loaded 2-core machine. */
+const SLOW_MS = 400_000;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -38,50 +42,75 @@ async function home(kind: "sqlite" | "postgres"): Promise<{ root: string; env: R
 for (const kind of STORE_KINDS) {
   const suite = kind === "postgres" && !postgresAvailable() ? describe.skip : describe;
   suite(`tandem init [${kind}]`, () => {
-    it("classification: validate passes and `tandem run train` deploys a champion at once", async () => {
-      const { root, env } = await home(kind);
-      const init = await cli(["init", "--template", "classification", "churn"], { cwd: root, env });
-      expect(init.code, init.stderr).toBe(0);
-      const dir = join(root, "churn");
-      const validate = await cli(["validate"], { cwd: dir, env });
-      expect(validate.code, validate.stderr).toBe(0);
-      const run = await cli(["run", "train", "--json"], { cwd: dir, env });
-      expect(run.code, run.stderr).toBe(0);
-      const r = JSON.parse(run.stdout) as RunJson;
-      expect(r.status).toBe("succeeded");
-      expect(r.steps.map((s) => s.name)).toEqual([
-        "generate",
-        "dataset",
-        "validate",
-        "train",
-        "evaluate",
-        "register",
-        "deploy",
-      ]);
-      const exported = await cli(["catalog", "export", "--format", "backstage"], { cwd: dir, env });
-      expect(exported.code, exported.stderr).toBe(0);
-      const { items } = JSON.parse(exported.stdout) as { items: Entity[] };
-      await expectValidBackstage(items);
-      const model = items.find((e) => e.kind === "Resource" && e.metadata.name === "model-churn")!;
-      expect(model.spec).toMatchObject({ type: "ai-model", dependsOn: ["resource:churn/dataset-customers"] });
-      expect(model.metadata.annotations).toMatchObject({
-        "tandem.dev/model-version": "1",
-        "tandem.dev/aliases": "champion=1",
-      });
-      const server = items.find((e) => e.kind === "Component" && e.metadata.name === "endpoint-churn")!;
-      expect(server.spec).toMatchObject({
-        type: "model-server",
-        providesApis: ["api:churn/churn"],
-        dependsOn: ["resource:churn/model-churn"],
-      });
-      const api = items.find((e) => e.kind === "API" && e.metadata.name === "churn")!;
-      expect(api.spec?.type).toBe("openapi");
-      const doc = JSON.parse(api.spec!.definition as string) as { paths: Record<string, unknown> };
-      expect(Object.keys(doc.paths)).toEqual(
-        expect.arrayContaining(["/v1/endpoints/churn/predict", "/v2/models/churn/infer"]),
-      );
-      expect(JSON.stringify(doc)).toContain("tenure_months");
-    });
+    it(
+      "classification: `tandem run train` deploys a champion at once",
+      async () => {
+        const { root, env } = await home(kind);
+        const init = await cli(["init", "--template", "classification", "churn"], { cwd: root, env });
+        expect(init.code, init.stderr).toBe(0);
+        const dir = join(root, "churn");
+        // `tandem validate` of the same spec runs in the --templates test below; `run` applies (and checks) it.
+        const run = await cli(["run", "train", "--json"], { cwd: dir, env });
+        expect(run.code, run.stderr).toBe(0);
+        const r = JSON.parse(run.stdout) as RunJson;
+        expect(r.status).toBe("succeeded");
+        expect(r.steps.map((s) => s.name)).toEqual([
+          "generate",
+          "dataset",
+          "validate",
+          "train",
+          "evaluate",
+          "register",
+          "deploy",
+        ]);
+        const exported = await cli(["catalog", "export", "--format", "backstage"], { cwd: dir, env });
+        expect(exported.code, exported.stderr).toBe(0);
+        const { items } = JSON.parse(exported.stdout) as { items: Entity[] };
+        await expectValidBackstage(items);
+        const model = items.find((e) => e.kind === "Resource" && e.metadata.name === "model-churn")!;
+        expect(model.spec).toMatchObject({ type: "ai-model", dependsOn: ["resource:churn/dataset-customers"] });
+        expect(model.metadata.annotations).toMatchObject({
+          "tandem.dev/model-version": "1",
+          "tandem.dev/aliases": "champion=1",
+        });
+        const server = items.find((e) => e.kind === "Component" && e.metadata.name === "endpoint-churn")!;
+        expect(server.spec).toMatchObject({
+          type: "model-server",
+          providesApis: ["api:churn/churn"],
+          dependsOn: ["resource:churn/model-churn"],
+        });
+        const api = items.find((e) => e.kind === "API" && e.metadata.name === "churn")!;
+        expect(api.spec?.type).toBe("openapi");
+        const doc = JSON.parse(api.spec!.definition as string) as { paths: Record<string, unknown> };
+        expect(Object.keys(doc.paths)).toEqual(
+          expect.arrayContaining(["/v1/endpoints/churn/predict", "/v2/models/churn/infer"]),
+        );
+        expect(JSON.stringify(doc)).toContain("tenure_months");
+      },
+      SLOW_MS,
+    );
+
+    it(
+      "service: `tandem run release` builds, tests and records the deployment",
+      async () => {
+        const { root, env } = await home(kind);
+        const init = await cli(["init", "--template", "service", "greeter"], { cwd: root, env });
+        expect(init.code, init.stderr).toBe(0);
+        const dir = join(root, "greeter");
+        const run = await cli(["run", "release", "--json"], { cwd: dir, env });
+        expect(run.code, run.stderr).toBe(0);
+        const r = JSON.parse(run.stdout) as RunJson;
+        expect(r.steps.map((s) => [s.name, s.status])).toEqual([
+          ["build", "succeeded"],
+          ["test", "succeeded"],
+          ["deploy", "succeeded"],
+        ]);
+        const ls = await cli(["deployments", "ls", "--target", "greeter", "--json"], { cwd: dir, env });
+        expect(ls.code, ls.stderr).toBe(0);
+        expect(JSON.parse(ls.stdout)).toMatchObject([{ kind: "service", target: "greeter", outcome: "succeeded" }]);
+      },
+      SLOW_MS,
+    );
   });
 }
 
@@ -100,5 +129,48 @@ describe("tandem init refuses to overwrite", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--template: expected one of classification, service, llm/);
     expect(existsSync(join(root, "fresh"))).toBe(false);
+    const llm = await cli(["init", "--template", "llm", "bot"], { cwd: root, env });
+    expect(llm.code).toBe(2);
+    expect(llm.stderr).toMatch(/llm template is not offered yet.*examples\/llm/);
   });
+});
+
+describe("tandem catalog export --templates", () => {
+  it(
+    "writes Backstage Software Templates whose skeleton, rendered, is a valid project",
+    async () => {
+      const { root, env } = await home("sqlite");
+      const out = join(root, "backstage-templates");
+      const res = await cli(["catalog", "export", "--templates", out], { cwd: root, env });
+      expect(res.code, res.stderr).toBe(0);
+      for (const name of ["classification", "service"]) {
+        const template = parseYaml(readFileSync(join(out, name, "template.yaml"), "utf8")) as Entity;
+        await expectValidTemplate(template);
+        expect(template.metadata.name).toBe(`tandem-${name}`);
+        // Render the skeleton as the scaffolder's fetch:template would, then check the project.
+        const skeleton = join(out, name, "skeleton");
+        const dir = join(root, `rendered-${name}`);
+        cpSync(skeleton, dir, { recursive: true });
+        const spec = readFileSync(join(dir, "tandem.yaml"), "utf8");
+        expect(spec).toContain("project: ${{ values.name }}{% raw %}");
+        writeFileSync(
+          join(dir, "tandem.yaml"),
+          spec.replace("${{ values.name }}", `my-${name}`).replace("{% raw %}", "").replace("{% endraw %}", ""),
+        );
+        const info = parseYaml(
+          readFileSync(join(dir, "catalog-info.yaml"), "utf8")
+            .replaceAll("${{ values.name }}", "x")
+            .replaceAll("${{ values.owner }}", "group:default/x"),
+        ) as Entity;
+        await enforceEntityPolicies(info);
+        const validate = await cli(["validate"], { cwd: dir, env });
+        expect(validate.code, validate.stderr).toBe(0);
+        expect(validate.stdout).toContain("is valid");
+      }
+      const again = await cli(["catalog", "export", "--templates", out], { cwd: root, env });
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/not empty/);
+    },
+    SLOW_MS,
+  );
 });
