@@ -59,4 +59,16 @@ describe("a run's summary line", () => {
       "run r1 succeeded in 1.6s: 1 ran, 1 cached, 2 steps",
     );
   });
+
+  it("after runs retry, counts the steps the retry kept as kept, not ran", () => {
+    const run = {
+      id: "r1",
+      status: "succeeded",
+      started_at: 1000,
+      finished_at: 2600,
+      error: null,
+      steps: [step({ id: "s-prep", name: "prep" }), step({ id: "s-train", name: "train" })],
+    } as unknown as RunWire;
+    expect(summarize(run, new Set(["s-prep"]))).toBe("run r1 succeeded in 1.6s: 1 ran, 0 cached, 1 kept, 2 steps");
+  });
 });

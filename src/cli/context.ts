@@ -13,20 +13,41 @@ import { TandemApi } from "./api.js";
  * Exit codes. 0-4 are DESIGN.md's; 5 and 6 tell a script that retrying or reporting may help, where
  * 1 (a negative verdict) says the work itself was judged and failed.
  */
-export const EXIT = { ok: 0, negative: 1, usage: 2, auth: 3, notFound: 4, internal: 5, unreachable: 6 } as const;
+export const EXIT = {
+  ok: 0,
+  negative: 1,
+  usage: 2,
+  auth: 3,
+  notFound: 4,
+  internal: 5,
+  unreachable: 6,
+  pending: 7,
+} as const;
 
 /** The help text's summary of EXIT. */
 export const EXIT_CODES_HELP =
   "Exit codes: 0 ok; 1 negative verdict (run failed, drift found, policy refused, audit broken);\n" +
   "2 usage or spec error; 3 not authenticated or not allowed; 4 not found;\n" +
   "5 internal error (the server answered 5xx, or tandem itself failed: a bug to report);\n" +
-  "6 the server, its metadata store or an upstream it calls cannot be reached (or answered 502/503/504).";
+  "6 the server, its metadata store or an upstream it calls cannot be reached (or answered 502/503/504);\n" +
+  "7 held: a policy holds the request (alias set, deploy) until an approver approves it.";
 
 /** A negative verdict (run failed, drift found, policy refused, audit broken): exit 1, message on stderr. */
 export class VerdictError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "VerdictError";
+  }
+}
+
+/**
+ * A request a policy holds for approval (exit 7): not refused, not done. Its own code so a `set -e`
+ * script can tell "wait for an approver" from "refused" (1).
+ */
+export class PendingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PendingError";
   }
 }
 

@@ -5,7 +5,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config.js";
 import { assertNever, TandemError, type ErrorCode } from "../core/errors.js";
 import { ApiError, UnreachableError } from "./api.js";
-import { EXIT, EXIT_CODES_HELP, UsageError, VerdictError, closeApi } from "./context.js";
+import { EXIT, EXIT_CODES_HELP, PendingError, UsageError, VerdictError, closeApi } from "./context.js";
 import { SpecProblemsError } from "./spec-problems.js";
 import { registerAccessCommands } from "./access.js";
 import { registerAlertCommands } from "./alerts.js";
@@ -97,6 +97,7 @@ function exitCodeOfDomain(code: ErrorCode): number {
 
 export function exitCodeOf(error: unknown): number {
   if (error instanceof VerdictError) return EXIT.negative;
+  if (error instanceof PendingError) return EXIT.pending;
   if (error instanceof UsageError || error instanceof ConfigError) return EXIT.usage;
   if (error instanceof UnreachableError) return EXIT.unreachable;
   if (error instanceof TandemError) return exitCodeOfDomain(error.code);
@@ -127,6 +128,8 @@ function describe(error: unknown): string {
     }
     return lines.join("\n");
   }
+  // Held, not failed: the message says who acts next, without "error:".
+  if (error instanceof PendingError) return error.message;
   const known = [VerdictError, UsageError, ConfigError, UnreachableError, TandemError];
   if (error instanceof Error && known.some((k) => error instanceof k)) return `error: ${error.message}`;
   // Anything else is a bug in tandem: say so, and how to see where.

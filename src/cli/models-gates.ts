@@ -19,7 +19,7 @@ export function registerModelGateCommands(models: Command, proj: (opts: { projec
   alias
     .command("set <ref> <alias>")
     .description(
-      "Point ALIAS at NAME@V if the policies allow; prints the decision record; exit 1 when refused or awaiting approval.",
+      "Point ALIAS at NAME@V if the policies allow; prints the decision record; exit 1 when refused, 7 when held for approval.",
     )
     .option("--policy <policy>", "evaluate only this policy")
     .option("--json", "machine output")

@@ -1,7 +1,7 @@
 /** Helpers shared by the `tandem models` command files: API paths, policy outcomes as tables, flags. */
 import { formatChecks, type CheckRow } from "../core/registry/checks-table.js";
 import { ApiError } from "./api.js";
-import { projectPath, UsageError, VerdictError } from "./context.js";
+import { PendingError, projectPath, UsageError, VerdictError } from "./context.js";
 import { info, printJson } from "./output.js";
 
 /** A policy check as the API sends it: exactly the row the checks table prints. */
@@ -28,7 +28,7 @@ export function modelPath(project: string, name: string, rest = ""): string {
   return projectPath(project, `/models/${encodeURIComponent(name)}${rest}`);
 }
 
-/** Prints an outcome; throws VerdictError (exit 1) unless the alias moved. */
+/** Prints an outcome; throws PendingError (exit 7) when held for approval, VerdictError (exit 1) when refused. */
 export function reportOutcome(o: OutcomeWire, json: boolean | undefined, alreadyPrinted = false): void {
   if (alreadyPrinted) {
     // the caller printed the whole answer
@@ -40,13 +40,13 @@ export function reportOutcome(o: OutcomeWire, json: boolean | undefined, already
   }
   const target = o.request ? `${o.request.target.kind} ${o.request.target.name}` : "the alias";
   if (o.status === "pending")
-    throw new VerdictError(
+    throw new PendingError(
       `policy holds ${o.version.ref} → ${target}: awaiting approval (request ${o.request?.id}); an approver runs: tandem models approve ${o.version.ref}`,
     );
   throw new VerdictError(`policy refused ${o.version.ref} → ${target}`);
 }
 
-/** A 409 POLICY_REFUSED from the API becomes the same table and exit 1. */
+/** A 409 POLICY_REFUSED from the API becomes the same table and exit 1 (exit 7 when held for approval). */
 export async function gated<T>(json: boolean | undefined, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -57,10 +57,11 @@ export async function gated<T>(json: boolean | undefined, fn: () => Promise<T>):
       error.details &&
       typeof error.details === "object"
     ) {
-      const d = error.details as { checks?: CheckWire[] };
+      const d = error.details as { checks?: CheckWire[]; status?: string };
       if (json) printJson({ error: { code: error.code, message: error.message, details: error.details } });
       else if (d.checks) process.stdout.write(`${formatChecks(d.checks)}\n`);
-      throw new VerdictError(error.message);
+      // Held for an approver (exit 7) is not refused (exit 1): a script waits rather than fails.
+      throw d.status === "pending" ? new PendingError(error.message) : new VerdictError(error.message);
     }
     throw error;
   }

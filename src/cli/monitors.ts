@@ -14,7 +14,7 @@ import {
 } from "../core/monitoring/drift.js";
 import { renderDriftHtml } from "../core/monitoring/report-html.js";
 import { loadDriftInput } from "./drift-inputs.js";
-import { resolveProject, UsageError, VerdictError } from "./context.js";
+import { EXIT, resolveProject, UsageError, VerdictError } from "./context.js";
 import { info, printJson, printTable } from "./output.js";
 
 interface DriftFlags {
@@ -95,6 +95,11 @@ async function drift(flags: DriftFlags): Promise<void> {
     for (const s of report.skipped) info(`skipped ${s.name}: ${s.reason}`);
   }
   const drifted = report.columns.filter((c) => c.drift).length;
+  // With --json the verdict is in the JSON (dataset_drift) and the exit code: nothing on stderr.
+  if (report.datasetDrift && flags.json) {
+    process.exitCode = EXIT.negative;
+    return;
+  }
   if (report.datasetDrift) {
     throw new VerdictError(
       `dataset drift: ${drifted} of ${report.columns.length} columns drifted (share ${report.shareDrifted.toFixed(3)} ≥ ${report.driftShare})`,

@@ -89,11 +89,16 @@ export async function followRun(
   }
 }
 
-export function summarize(run: RunWire): string {
+/**
+ * `run R succeeded in 2.1s: 1 ran, 0 cached, 2 steps`. `kept`: ids of steps a retry kept from the
+ * earlier attempt (they did not run again), counted as kept rather than ran.
+ */
+export function summarize(run: RunWire, kept: ReadonlySet<string> = new Set()): string {
   const steps = run.steps ?? [];
   const cached = steps.filter((s) => s.cached).length;
-  const ran = steps.filter((s) => s.status === "succeeded" && !s.cached).length;
+  const keptCount = steps.filter((s) => kept.has(s.id) && !s.cached).length;
+  const ran = steps.filter((s) => s.status === "succeeded" && !s.cached && !kept.has(s.id)).length;
   const took =
     run.started_at && run.finished_at ? ` in ${((run.finished_at - run.started_at) / 1000).toFixed(1)}s` : "";
-  return `run ${run.id} ${run.status}${took}: ${ran} ran, ${cached} cached, ${steps.length} step${steps.length === 1 ? "" : "s"}${run.error && run.status !== "succeeded" ? ` — ${run.error}` : ""}`;
+  return `run ${run.id} ${run.status}${took}: ${ran} ran, ${cached} cached, ${keptCount ? `${keptCount} kept, ` : ""}${steps.length} step${steps.length === 1 ? "" : "s"}${run.error && run.status !== "succeeded" ? ` — ${run.error}` : ""}`;
 }

@@ -97,7 +97,13 @@ async function serveForSteps(api: TandemApi): Promise<() => Promise<void>> {
 }
 
 /** Follows a run to its end: progress on stderr, --json on stdout, exit 1 unless it succeeded. */
-async function finishCommand(api: TandemApi, project: string, runId: string, json: boolean): Promise<void> {
+async function finishCommand(
+  api: TandemApi,
+  project: string,
+  runId: string,
+  json: boolean,
+  kept: ReadonlySet<string> = new Set(),
+): Promise<void> {
   let interrupted = 0;
   const onSigint = () => {
     interrupted++;
@@ -122,7 +128,7 @@ async function finishCommand(api: TandemApi, project: string, runId: string, jso
           `--- last ${tail.length} log lines of ${s.name} (tandem runs logs ${runId} --step '${s.name}') ---\n${tail.map((l) => l.text).join("\n")}`,
         );
     }
-    info(summarize(run));
+    info(summarize(run, kept));
     if (json) printJson(run);
     if (run.status !== "succeeded")
       throw new VerdictError(`pipeline run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ""}`);
@@ -344,9 +350,13 @@ export function registerPipelineCommands(program: Command): void {
       const project = resolveProject(opts.project);
       const stopServing = await serveForSteps(api);
       try {
-        const run = await api.post<RunWire>(projectPath(project, `/pipeline-runs/${encodeURIComponent(id)}/retry`));
+        const runPath = projectPath(project, `/pipeline-runs/${encodeURIComponent(id)}`);
+        // What succeeded before the retry is kept, not run again: the summary counts it apart.
+        const before = await api.get<RunWire>(runPath);
+        const kept = new Set((before.steps ?? []).filter((s) => s.status === "succeeded").map((s) => s.id));
+        const run = await api.post<RunWire>(`${runPath}/retry`);
         info(`retrying run ${run.id}`);
-        await finishCommand(api, project, run.id, opts.json ?? false);
+        await finishCommand(api, project, run.id, opts.json ?? false, kept);
       } finally {
         await stopServing();
       }

@@ -77,7 +77,11 @@ describe("tandem monitors drift", { timeout: 180_000 }, () => {
     const out = JSON.parse(r.stdout) as { dataset_drift: boolean; columns: Array<{ name: string; drift: boolean }> };
     expect(out.dataset_drift).toBe(true);
     expect(out.columns.filter((c) => c.drift).map((c) => c.name)).toEqual(["amount", "color"]);
-    expect(r.stderr).toMatch(/dataset drift: 2 of 3 columns drifted/);
+    // --json: the verdict is in the JSON and the exit code alone (issue 23); stderr stays empty.
+    expect(r.stderr).toBe("");
+    const table = tandem(["--reference", ref, "--current", shifted]);
+    expect(table.code).toBe(1);
+    expect(table.stderr).toMatch(/dataset drift: 2 of 3 columns drifted/);
 
     const psi = tandem(["--reference", ref, "--current", shifted, "--json", "--test", "psi", "--columns", "amount"]);
     const p = JSON.parse(psi.stdout) as { columns: Array<{ test: string; p_value: unknown; threshold: number }> };

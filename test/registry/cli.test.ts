@@ -99,9 +99,10 @@ describe("tandem models (CLI)", () => {
     expect(evaluated.status).toBe(201);
   });
 
-  it("prints the decision record as a table and exits 1 while an approval is missing", async () => {
+  it("prints the decision record as a table and exits 7 (held, not refused) while an approval is missing", async () => {
     const res = await tandem("alice", ["models", "alias", "set", "flights-delay@1", "champion"]);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(7);
+    expect(res.stderr).not.toContain("error:");
     expect(res.stdout).toMatch(/POLICY\s+CHECK\s+VALUE\s+THRESHOLD\s+OUTCOME\s+DETAIL/);
     expect(res.stdout).toMatch(/release\s+roc_auc >= 0.7\s+0.81\s+0.7\s+PASS/);
     expect(res.stdout).toMatch(/approvals by approver \(author excluded\)\s+0\s+1\s+PENDING/);
