@@ -3,38 +3,13 @@
  * give some criteria their evidence; the page shows the level and counts the API grades, each
  * criterion's evidence links (which lead to the record) and the next step of each failed one.
  */
-import { execFileSync } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MaturityWire } from "../../web/src/api/portal.js";
+import { pushGradeProject } from "../helpers/pushed-project.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
 
 const SECRET = "maturity-page-secret";
-const SPEC = `project: grade
-pipelines:
-  ci:
-    triggers:
-      - git: { branch: main }
-    steps:
-      unit-tests:
-        run: test -f tandem.yaml
-      build:
-        needs: [unit-tests]
-        run: echo built
-  train:
-    triggers:
-      - schedule: "0 3 * * *"
-    steps:
-      validate:
-        run: echo valid
-      train:
-        needs: [validate]
-        run: echo trained
-`;
 
 describe("Maturity page (e2e, Chromium)", () => {
   let server: TestServer;
@@ -44,31 +19,7 @@ describe("Maturity page (e2e, Chromium)", () => {
   beforeAll(async () => {
     ensureWebBuilt();
     server = await startTestServer();
-    const work = mkdtempSync(join(tmpdir(), "maturity-page-"));
-    writeFileSync(join(work, "tandem.yaml"), SPEC);
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-C", work, "-c", "user.email=t@t", "-c", "user.name=t", ...args], { encoding: "utf8" });
-    git("init", "-q", "-b", "main");
-    git("add", "tandem.yaml");
-    git("commit", "-q", "-m", "one");
-    const commit = git("rev-parse", "HEAD").trim();
-    expect((await server.api("POST", "/api/v1/projects/grade/specs", { source: SPEC, workspace: work })).status).toBe(
-      201,
-    );
-    await server.api("PUT", "/api/v1/projects/grade/secrets/GIT_WEBHOOK_SECRET", { value: SECRET });
-    const body = JSON.stringify({ ref: "refs/heads/main", after: commit, repository: { full_name: "acme/grade" } });
-    const res = await fetch(`${server.url}/api/v1/hooks/git?project=grade`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`,
-      },
-      body,
-    });
-    expect(res.status).toBe(200);
-    const fired = (await res.json()) as { runs: Array<{ pipeline: string; run_id: string | null }> };
-    runId = fired.runs.find((r) => r.pipeline === "ci")!.run_id!;
-    await server.server.opened.services.pipelines.settled(runId);
+    ({ runId } = await pushGradeProject(server, SECRET));
     browser = await openBrowser();
     await signIn(browser.page, server.url, server.adminToken);
   });

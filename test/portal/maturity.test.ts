@@ -3,41 +3,18 @@
  * left (a push webhook's CI run, a scheduled pipeline's spec), and `tandem maturity` prints the answer
  * and exits 0 at level 0.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maturityWire } from "../../src/server/routes/maturity.js";
+import { pushGradeProject } from "../helpers/pushed-project.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, type StoreKind } from "../helpers/stores.js";
 
 const run = promisify(execFile);
 const BIN = join(import.meta.dirname, "../../bin/tandem.js");
 const SECRET = "maturity-hook-secret";
-const SPEC = `project: grade
-pipelines:
-  ci:
-    triggers:
-      - git: { branch: main }
-    steps:
-      unit-tests:
-        run: test -f tandem.yaml
-      build:
-        needs: [unit-tests]
-        run: echo built
-  train:
-    triggers:
-      - schedule: "0 3 * * *"
-    steps:
-      validate:
-        run: echo valid
-      train:
-        needs: [validate]
-        run: echo trained
-`;
 
 const stores: StoreKind[] = postgresAvailable() ? ["sqlite", "postgres"] : ["sqlite"];
 
@@ -48,31 +25,7 @@ describe.each(stores)("maturity from stored records (%s)", (store) => {
 
   beforeAll(async () => {
     t = await startTestServer({ store });
-    const work = mkdtempSync(join(tmpdir(), "portal-maturity-"));
-    writeFileSync(join(work, "tandem.yaml"), SPEC);
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-C", work, "-c", "user.email=t@t", "-c", "user.name=t", ...args], { encoding: "utf8" });
-    git("init", "-q", "-b", "main");
-    git("add", "tandem.yaml");
-    git("commit", "-q", "-m", "one");
-    commit = git("rev-parse", "HEAD").trim();
-    expect((await t.api("POST", "/api/v1/projects/grade/specs", { source: SPEC, workspace: work })).status).toBe(201);
-    expect((await t.api("PUT", "/api/v1/projects/grade/secrets/GIT_WEBHOOK_SECRET", { value: SECRET })).status).toBe(
-      200,
-    );
-    const body = JSON.stringify({ ref: "refs/heads/main", after: commit, repository: { full_name: "acme/grade" } });
-    const res = await fetch(`${t.url}/api/v1/hooks/git?project=grade`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`,
-      },
-      body,
-    });
-    expect(res.status).toBe(200);
-    const fired = (await res.json()) as { runs: Array<{ pipeline: string; run_id: string | null }> };
-    runId = fired.runs.find((r) => r.pipeline === "ci")!.run_id!;
-    await t.server.opened.services.pipelines.settled(runId);
+    ({ runId, commit } = await pushGradeProject(t, SECRET));
   });
   afterAll(async () => t?.stop());
 
