@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Baseline for bench/drift: what a pandas user runs — read both CSV files with pandas.read_csv, then
-the same drift tests as Tandem's with NumPy and SciPy (scipy_drift.py's rules). Timed by the caller
-with the interpreter's start included, as Tandem's CLI is. Prints {"columns": [{"name", "test",
-"statistic"}]} so run.ts can check both sides agree.
+"""Baseline for bench/drift: what a pandas user runs — read both files with pandas (read_csv, or
+read_parquet for .parquet files, which needs pyarrow), then the same drift tests as Tandem's with NumPy
+and SciPy (scipy_drift.py's rules). Timed by the caller with the interpreter's start included, as
+Tandem's CLI is. Prints {"columns": [{"name", "test", "statistic"}]} so run.ts can check both sides
+agree.
 
-Usage: pandas_drift.py REFERENCE.csv CURRENT.csv
+Usage: pandas_drift.py REFERENCE CURRENT   (both .csv or both .parquet)
 """
 import json
 import sys
@@ -17,9 +18,13 @@ from scipy.stats import wasserstein_distance
 from scipy_drift import many_distinct, shares
 
 
+def read(path):
+    return pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+
+
 def main():
-    ref = pd.read_csv(sys.argv[1])
-    cur = pd.read_csv(sys.argv[2])
+    ref = read(sys.argv[1])
+    cur = read(sys.argv[2])
     out = []
     for name in ref.columns:
         r, c = ref[name], cur[name]
