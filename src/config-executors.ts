@@ -2,7 +2,7 @@
  * The executors' part of the configuration (read by config.ts, the only reader of process.env):
  * which executor steps use when they name none, and the server's Slurm and Kubernetes defaults.
  */
-import { EXECUTOR_NAMES, type ExecutorName } from "./core/pipelines/spec/executors.js";
+import { EXECUTOR_NAMES, type ExecutorName } from "./core/pipelines/spec/executor-names.js";
 
 export interface SlurmConfig {
   /** TANDEM_SLURM_PARTITION, _ACCOUNT, _QOS: defaults a step's `slurm:` overrides (default: Slurm's own). */

@@ -14,7 +14,6 @@ import type { ArtifactStore } from "./core/artifacts/ports.js";
 import type { Services } from "./server/services.js";
 import type { ClientStateStore } from "./core/data/ports.js";
 import { FsArtifactStore } from "./stores/artifacts/fs-artifact-store.js";
-import { S3ArtifactStore } from "./stores/artifacts/s3-artifact-store.js";
 import { writeFileAtomic } from "./stores/files/atomic.js";
 import { FileClientStateStore } from "./stores/files/client-state-store.js";
 import { FileAuditHeadKeeper } from "./stores/files/audit-head-file.js";
@@ -50,6 +49,8 @@ const AREA_WIRINGS: Wiring[] = [
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {
   const a = config.artifacts;
   if (a.kind === "fs") return FsArtifactStore.create({ root: a.root });
+  // Loaded only for an S3 store: the AWS SDK is a few hundred modules a filesystem store never needs.
+  const { S3ArtifactStore } = await import("./stores/artifacts/s3-artifact-store.js");
   return S3ArtifactStore.create({
     bucket: a.bucket,
     prefix: a.prefix,

@@ -8,9 +8,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
-import { createServices, type OpenedServices } from "../main.js";
-import { loggerFor } from "../server/logging.js";
-import { buildServer } from "../server/server.js";
+import type { OpenedServices } from "../main.js";
 
 export class ApiError extends Error {
   constructor(
@@ -126,6 +124,13 @@ export class TandemApi {
         config.token ?? (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
       return new TandemApi(config.serverUrl, token, null);
     }
+    // Loaded here, not at the top: a remote command, `--help` and every command that never talks to
+    // the API start without the services and the HTTP app (about 1 s of CPU of modules).
+    const [{ createServices }, { loggerFor }, { buildServer }] = await Promise.all([
+      import("../main.js"),
+      import("../server/logging.js"),
+      import("../server/server.js"),
+    ]);
     // In-process, a request's failure reaches the terminal through the CLI's own message; the log
     // adds the stack of an internal error (and more with TANDEM_LOG_LEVEL).
     const logger = await loggerFor(config, "error");

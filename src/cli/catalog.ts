@@ -2,7 +2,6 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { UsageError, openApi } from "./context.js";
-import { backstageYaml } from "../core/catalog/backstage.js";
 import type { BackstageEntity } from "../core/catalog/model.js";
 import { writeSoftwareTemplates } from "./software-templates.js";
 
@@ -32,7 +31,9 @@ export function registerCatalogCommands(program: Command): void {
         "/api/v1/catalog/backstage",
         opts.uiUrl ? { ui_url: opts.uiUrl } : undefined,
       );
-      const text = opts.yaml ? backstageYaml(items) : `${JSON.stringify({ items }, null, 2)}\n`;
+      const text = opts.yaml
+        ? (await import("../core/catalog/backstage.js")).backstageYaml(items)
+        : `${JSON.stringify({ items }, null, 2)}\n`;
       if (opts.out) writeFileSync(opts.out, text);
       else process.stdout.write(text);
     });

@@ -8,8 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { readFile } from "node:fs/promises";
 import { manifestHash } from "../core/artifacts/manifest.js";
 import { safeRelativePath } from "../core/artifacts/paths.js";
-import { openClientState } from "../main.js";
-import { formatChecks, verdictLine, type ValidationReport } from "../core/data/expectations.js";
+import type { ValidationReport } from "../core/data/expectations.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { collectFiles, hashFile, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
@@ -91,6 +90,7 @@ async function addPath(
   opts: { name: string; json?: boolean; message?: string; profile: boolean },
 ) {
   const { kind, files } = await collectFiles(path);
+  const { openClientState } = await import("../main.js");
   const cache = await StatCache.load(openClientState(cliConfig()));
   const base = datasetPath(project, opts.name);
   const unknown: LocalFile[] = [];
@@ -194,13 +194,12 @@ async function pull(
   return { version: v, files: shown.entries.length };
 }
 
-function printValidation(report: ValidationReport): void {
+async function printValidation(report: ValidationReport): Promise<void> {
+  // Loaded here: the expectations module brings zod, which `--help` and other commands do without.
+  const { formatChecks, verdictLine } = await import("../core/data/expectations.js");
   process.stdout.write(`${formatChecks(report)}\n`);
   process.stdout.write(`${report.dataset}: ${verdictLine(report)}\n`);
 }
-
-/** A datetime statistic (epoch milliseconds) as `data show` and `data diff` print it. */
-const isoTime = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function registerDataCommands(program: Command): void {
   const data = program
@@ -292,7 +291,7 @@ export function registerDataCommands(program: Command): void {
         process.stdout.write(`\n${path} (${f.format}, ${f.profile.row_count} rows)\n`);
         printTable(
           f.profile.columns.map((c) => {
-            const t = (x: number | null) => (c.kind === "datetime" ? isoTime(x) : x);
+            const t = (x: number | null) => (c.kind === "datetime" && x !== null ? new Date(x).toISOString() : x);
             return { ...c, nulls: c.null_count, mean: t(c.mean), min: t(c.min), max: t(c.max) };
           }),
           ["name", "kind", "type", "nulls", "distinct", "mean", "min", "max"],
@@ -312,16 +311,7 @@ export function registerDataCommands(program: Command): void {
       type Diff = {
         files: { added: Entry[]; removed: Entry[]; changed: Array<{ path: string }>; unchanged: number };
         schema: Array<Record<string, unknown>>;
-        stats: Array<
-          Record<string, unknown> & {
-            kind_from: string;
-            kind_to: string;
-            mean_from: number | null;
-            mean_to: number | null;
-            moved: boolean;
-            drift: { test: string; score: number } | null;
-          }
-        >;
+        stats: Array<Record<string, unknown> & { moved: boolean; drift: { test: string; score: number } | null }>;
       };
       const res = await api.get<{ from: VersionWire; to: VersionWire; diff: Diff }>(
         datasetPath(resolveProject(opts.project), a.name, "/diff"),
@@ -342,13 +332,7 @@ export function registerDataCommands(program: Command): void {
       const stats = d.stats.filter((s) => opts.all || s.moved);
       process.stdout.write(`\n${opts.all ? "statistics" : "statistics that moved"}\n`);
       printTable(
-        stats.map((s) => ({
-          ...s,
-          // As `data show` prints them: a datetime column's mean is a date, not epoch milliseconds.
-          mean_from: s.kind_from === "datetime" ? isoTime(s.mean_from) : s.mean_from,
-          mean_to: s.kind_to === "datetime" ? isoTime(s.mean_to) : s.mean_to,
-          drift: s.drift ? `${s.drift.test} ${s.drift.score.toFixed(3)}` : "-",
-        })),
+        stats.map((s) => ({ ...s, drift: s.drift ? `${s.drift.test} ${s.drift.score.toFixed(3)}` : "-" })),
         [
           "file",
           "column",
@@ -421,7 +405,7 @@ export function registerDataCommands(program: Command): void {
         },
       );
       if (opts.json) printJson(res);
-      else printValidation(res.report);
+      else await printValidation(res.report);
       if (!res.ok) throw new VerdictError(`${res.report.dataset} failed validation`);
     });
 }

@@ -6,7 +6,7 @@
  * See docs/guides/operations.md.
  */
 import type { Command } from "commander";
-import { pythonCheck, runDoctor, type DoctorCheck } from "../wiring/doctor.js";
+import type { DoctorCheck } from "../wiring/doctor.js";
 import { colourOn, paint } from "./colour.js";
 import { cliConfig, EXIT, openApi } from "./context.js";
 import { formatTable, printJson } from "./output.js";
@@ -71,6 +71,7 @@ export function registerDoctorCommand(program: Command): void {
     .option("--json", "print the checks as JSON: [{check, ok, detail}]")
     .action(async (opts: { json?: boolean }) => {
       const config = cliConfig();
+      const { pythonCheck, runDoctor } = await import("../wiring/doctor.js");
       const checks = config.serverUrl
         ? [...(await serverChecks(config.serverUrl, (await openApi()).authToken)), pythonCheck(config)]
         : await runDoctor(config);

@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { NAME_PATTERN } from "../core/pipelines/spec/names.js";
+import { NAME_PATTERN } from "../core/pipelines/spec/name-pattern.js";
 import { UsageError } from "./context.js";
 import {
   TEMPLATE_INFO,

@@ -34,6 +34,7 @@ export function registerModelGateCommands(models: Command, proj: (opts: { projec
         }),
       );
       reportOutcome(o, opts.json);
+      if (!opts.json) process.stdout.write(`${name} → ${o.version.ref}\n`);
     });
   alias
     .command("rm <model> <alias>")

@@ -13,7 +13,6 @@ import {
   type DriftTest,
 } from "../core/monitoring/drift.js";
 import { renderDriftHtml } from "../core/monitoring/report-html.js";
-import { loadDriftInput } from "./drift-inputs.js";
 import { EXIT, resolveProject, UsageError, VerdictError } from "./context.js";
 import { info, printJson, printTable } from "./output.js";
 
@@ -60,6 +59,8 @@ async function drift(flags: DriftFlags): Promise<void> {
     throw new UsageError(`--drift-share: expected a number in (0, 1], got "${flags.driftShare}"`);
   }
   const project = resolveProject(flags.project);
+  // The file readers (CSV, Parquet, DuckDB) load only for a drift check, not for `--help`.
+  const { loadDriftInput } = await import("./drift-inputs.js");
   const reference = await loadDriftInput(flags.reference, "--reference", project);
   const current = await loadDriftInput(flags.current, "--current", project);
   const columns = flags.columns

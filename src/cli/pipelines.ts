@@ -8,8 +8,6 @@ import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { parseParamArgs } from "../core/pipelines/params.js";
-import { tandemJsonSchema } from "../core/pipelines/spec/schema.js";
-import { buildServer } from "../server/server.js";
 import type { TandemApi } from "./api.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
@@ -86,6 +84,7 @@ async function applySpec(
 async function serveForSteps(api: TandemApi): Promise<() => Promise<void>> {
   const opened = api.embeddedServices;
   if (!opened) return async () => undefined;
+  const { buildServer } = await import("../server/server.js");
   const { app } = await buildServer({ services: opened.services, logger: opened.logger });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
@@ -141,7 +140,7 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command("schema")
     .description("Print the JSON Schema of tandem.yaml (for editors: yaml-language-server, VS Code).")
-    .action(() => printJson(tandemJsonSchema()));
+    .action(async () => printJson((await import("../core/pipelines/spec/schema.js")).tandemJsonSchema()));
 
   program
     .command("validate [file]")

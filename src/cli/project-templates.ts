@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
-import { NAME_PATTERN } from "../core/pipelines/spec/names.js";
+import { NAME_PATTERN } from "../core/pipelines/spec/name-pattern.js";
 import { UsageError } from "./context.js";
 
 export const TEMPLATE_NAMES = ["classification", "service", "llm"] as const;

@@ -7,9 +7,6 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { runQuickstart } from "../quickstart/loop.js";
-import { Progress } from "../quickstart/progress.js";
-import { formatSummary, keepsServing } from "../quickstart/summary.js";
 import { runningInCi } from "../config.js";
 import { cliConfig, UsageError } from "./context.js";
 import { info } from "./output.js";
@@ -51,6 +48,11 @@ export function registerQuickstartCommand(program: Command): void {
     )
     .action(async (opts: { rows: string; replayRows: string; months: string; keep?: boolean; exit?: boolean }) => {
       if (opts.keep && opts.exit) throw new UsageError("--keep and --exit contradict each other: give one");
+      const [{ runQuickstart }, { Progress }, { formatSummary, keepsServing }] = await Promise.all([
+        import("../quickstart/loop.js"),
+        import("../quickstart/progress.js"),
+        import("../quickstart/summary.js"),
+      ]);
       const serving = keepsServing({ ...opts, stdoutIsTTY: Boolean(process.stdout.isTTY), ci: runningInCi() });
       const trainRows = positive("--rows", opts.rows, 500_000);
       const replayRows = positive("--replay-rows", opts.replayRows, 100_000);

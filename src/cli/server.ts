@@ -1,8 +1,6 @@
 import type { Command } from "commander";
 import { userInfo } from "node:os";
 import type { Config } from "../config.js";
-import { sandboxFor } from "../executors/local/sandbox.js";
-import { startServer } from "../server/listen.js";
 import { cliConfig, UsageError } from "./context.js";
 import { info } from "./output.js";
 
@@ -10,7 +8,8 @@ import { info } from "./output.js";
  * Says at start whether pipeline steps are isolated from the server's files, and refuses a shared
  * deployment (Postgres: several people, several servers) where they are not, unless told otherwise.
  */
-function stepIsolationNotice(config: Config, allowSharedUser: boolean): string {
+async function stepIsolationNotice(config: Config, allowSharedUser: boolean): Promise<string> {
+  const { sandboxFor } = await import("../executors/local/sandbox.js");
   let isolation;
   try {
     isolation = sandboxFor(config.stepSandbox);
@@ -61,7 +60,8 @@ export function registerServerCommands(program: Command): void {
       const port = opts.port === undefined ? config.port : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port: expected 0-65535, got ${opts.port}`);
-      const isolation = stepIsolationNotice(config, opts.allowSharedUser ?? false);
+      const isolation = await stepIsolationNotice(config, opts.allowSharedUser ?? false);
+      const { startServer } = await import("../server/listen.js");
       const server = await startServer({ config, host: opts.host ?? config.host, port, noAuth: !opts.auth });
       // The first line of output, so scripts can read the address of `--port 0`.
       process.stdout.write(`listening on ${server.url}\n`);

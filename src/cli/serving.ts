@@ -7,11 +7,10 @@ import type { Command } from "commander";
 import { DEFAULT_PROJECT } from "../core/governance/model.js";
 import { openApi, projectPath, resolveProject, UsageError, cliConfig } from "./context.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
-import { startServeProcess } from "../serving/serve-process.js";
 import { exitIfStillAliveSoon } from "./server.js";
 import { registerDeploymentRecord } from "./deployment-record.js";
 
-export interface EndpointWire {
+interface EndpointWire {
   name: string;
   model: string;
   primary: string;
@@ -19,7 +18,6 @@ export interface EndpointWire {
   shadow: string | null;
   primary_version: number | null;
   canary_version: number | null;
-  blocked_canary_version: number | null;
   shadow_version: number | null;
   status: string;
   rollout: { version: number; previous_version: number | null } | null;
@@ -56,22 +54,10 @@ function parseCanary(value: string): { selector: string; percent: number } {
   return { selector: m[1]!, percent };
 }
 
-/**
- * The canary slot: the version it serves and its share; "(blocked)" after the canary broke its SLO;
- * "(idle)" when the canary alias resolves to nothing to try — most often to the primary's own version,
- * as right after `endpoints promote` — so no traffic goes to a canary.
- */
-export function canaryCell(e: EndpointWire): string {
-  if (!e.canary) return "-";
-  if (e.canary_version !== null) return `${e.canary.model} → ${e.canary_version} (${e.canary.percent}%)`;
-  if (e.blocked_canary_version !== null) return `${e.canary.model} → ${e.blocked_canary_version} (blocked)`;
-  return `${e.canary.model} (idle)`;
-}
-
 const endpointRow = (e: EndpointWire) => ({
   name: e.name,
   primary: `${e.primary} → ${e.primary_version ?? "-"}`,
-  canary: canaryCell(e),
+  canary: e.canary ? `${e.canary.model} → ${e.canary_version ?? "-"} (${e.canary.percent}%)` : "-",
   shadow: e.shadow ? `${e.shadow} → ${e.shadow_version ?? "-"}` : "-",
   status: e.status,
   updated: formatTime(e.updated_at),
@@ -304,6 +290,7 @@ export function registerServingCommands(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port: expected 0-65535, got ${opts.port}`);
       const project = resolveProject(opts.project) || DEFAULT_PROJECT;
+      const { startServeProcess } = await import("../serving/serve-process.js");
       const server = await startServeProcess({
         config,
         host: opts.host ?? config.host,

@@ -1,6 +1,5 @@
 /** `tandem step-agent`: the step agent by hand (jobs run its lean entry, executors/agent/main.ts). */
 import type { Command } from "commander";
-import { AgentJobError, runStepAgent } from "../executors/agent/step-agent.js";
 import { UsageError } from "./context.js";
 
 async function readStdin(): Promise<string> {
@@ -19,6 +18,7 @@ export function registerStepAgentCommand(program: Command): void {
       const controller = new AbortController();
       // scancel and a pod's deletion send SIGTERM: stop the step's process group, then report.
       process.once("SIGTERM", () => controller.abort());
+      const { AgentJobError, runStepAgent } = await import("../executors/agent/step-agent.js");
       try {
         process.exitCode = await runStepAgent(await readStdin(), process, controller.signal);
       } catch (error) {

@@ -33,7 +33,8 @@ export async function buildServer(
   options: ServerOptions,
 ): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: AnyRoute[] }> {
   const routes = options.routes ?? allRoutes();
-  openApiHolder.document = buildOpenApi(routes, PACKAGE_VERSION);
+  openApiHolder.build = () => buildOpenApi(routes, PACKAGE_VERSION);
+  openApiHolder.document = null;
   const { app, metrics } = await buildApp({
     services: options.services,
     routes,

@@ -19,7 +19,13 @@ import {
   mlflowServeSpec,
   type MlflowServeOptions,
 } from "./mlflow-serve.js";
-import { OnnxRunner, type OnnxRunnerOptions } from "./onnx-runner.js";
+import type { OnnxRunnerOptions } from "./onnx-runner.js";
+
+/**
+ * onnxruntime (its native library included) loads with the first ONNX model a process serves, not
+ * with every process that wires serving (each embedded CLI command does).
+ */
+const onnxRunner = async () => (await import("./onnx-runner.js")).OnnxRunner;
 
 async function readAll(store: ArtifactStore, sha256: string): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
@@ -48,7 +54,7 @@ export class ArtifactRunnerFactory implements RunnerFactory {
     if (version.format === "onnx") {
       if (version.storage !== "blob")
         throw new UnprocessableError(`${version.model}@${version.version}: an ONNX model must be one file`);
-      return OnnxRunner.create(version, await readAll(this.artifacts, version.sha256), this.options.onnx);
+      return (await onnxRunner()).create(version, await readAll(this.artifacts, version.sha256), this.options.onnx);
     }
     if (version.format === "mlflow/onnx") {
       const entry = (await getManifest(this.artifacts, version.sha256)).entries.find(
@@ -58,7 +64,7 @@ export class ArtifactRunnerFactory implements RunnerFactory {
         throw new UnprocessableError(
           `${version.model}@${version.version}: its ONNX file ${version.fileName} is missing`,
         );
-      return OnnxRunner.create(version, await readAll(this.artifacts, entry.sha256), this.options.onnx);
+      return (await onnxRunner()).create(version, await readAll(this.artifacts, entry.sha256), this.options.onnx);
     }
     const dir = await this.materialize(version.sha256);
     if (version.format === "command") return CommandRunner.create(version, dir);

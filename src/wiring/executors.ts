@@ -46,7 +46,7 @@ export async function wireExecutors(
 ): Promise<ExecutorSet> {
   const remote: ConstructorParameters<typeof ExecutorSet>[0]["remote"] = {};
   const missing: Partial<Record<"slurm" | "kubernetes", string>> = {};
-  const kubernetes = wireKubernetesExecutor(
+  const kubernetes = await wireKubernetesExecutor(
     config,
     services,
     createHmac("sha256", secretKey).update("tandem step-agent report").digest(),

@@ -4,27 +4,47 @@
  * TANDEM_K8S_SERVER_URL (in a cluster: the tandem-server Service of deploy/).
  */
 import { createHmac } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Config } from "../config.js";
 import { agentJobFor, parseResultLine } from "../executors/agent/agent-job.js";
-import { KubeApi } from "../executors/kubernetes/kube-api.js";
-import { KubernetesExecutor } from "../executors/kubernetes/kubernetes-executor.js";
+import type { KubeApi } from "../executors/kubernetes/kube-api.js";
+import type { KubernetesExecutor } from "../executors/kubernetes/kubernetes-executor.js";
 import type { Services } from "../server/services.js";
 
 const UNREACHABLE_HOSTS = new Set(["localhost", "0.0.0.0", "[::]", "[::1]"]);
 
+const NO_CLUSTER = "no Kubernetes cluster is configured (not in a pod, no KUBECONFIG, no ~/.kube/config)";
+
+/**
+ * Whether the Kubernetes client would find a configuration (the places its `loadFromDefault` reads,
+ * in its order). Checked first because the client is about 800 modules: every embedded command
+ * builds the executors, and without a cluster none of them should pay for loading it.
+ */
+function kubeConfigPresent(): boolean {
+  if (process.env.KUBECONFIG) return true;
+  if (process.env.HOME && existsSync(join(process.env.HOME, ".kube", "config"))) return true;
+  return existsSync("/var/run/secrets/kubernetes.io/serviceaccount/token");
+}
+
 /** The executor, or why this server has none. */
-export function wireKubernetesExecutor(
+export async function wireKubernetesExecutor(
   config: Config,
   services: Pick<Services, "config">,
   reportKey: Buffer,
-): KubernetesExecutor | string {
+): Promise<KubernetesExecutor | string> {
+  if (!kubeConfigPresent()) return NO_CLUSTER;
+  const [{ KubeApi }, { KubernetesExecutor }] = await Promise.all([
+    import("../executors/kubernetes/kube-api.js"),
+    import("../executors/kubernetes/kubernetes-executor.js"),
+  ]);
   let api: KubeApi;
   try {
     api = KubeApi.fromDefault();
   } catch (error) {
     return `its Kubernetes configuration could not be read: ${(error as Error).message}`;
   }
-  if (!api.server()) return "no Kubernetes cluster is configured (not in a pod, no KUBECONFIG, no ~/.kube/config)";
+  if (!api.server()) return NO_CLUSTER;
   const k = config.executors.kubernetes;
   return new KubernetesExecutor({
     api,

@@ -7,7 +7,6 @@
 import { createHash } from "node:crypto";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import * as ort from "onnxruntime-node";
 import type { ArtifactStore } from "../artifacts/ports.js";
 import { openTable, tabularFormatOf } from "../data/readers/index.js";
 import { InvalidInputError } from "../errors.js";
@@ -129,6 +128,8 @@ export async function scoreModel(input: {
   }
   const rows = cols[input.target]!.length;
   if (rows === 0) throw new InvalidInputError(`${file}: no rows to evaluate`);
+  // Loaded here: onnxruntime and its native library are for scoring, not for loading this module.
+  const ort = await import("onnxruntime-node");
   const session = await ort.InferenceSession.create(input.model.bytes);
   const inputName = session.inputNames[0]!;
   const yPred: Array<string | number> = [];

@@ -4,9 +4,9 @@
  * executors read one resolved value and never the raw spec.
  */
 import { z } from "zod";
+import { EXECUTOR_NAMES, type ExecutorName } from "./executor-names.js";
 
-export const EXECUTOR_NAMES = ["local", "slurm", "kubernetes"] as const;
-export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
+export { EXECUTOR_NAMES, type ExecutorName };
 
 /** Slurm submission options; unset fields fall back to the server's `TANDEM_SLURM_*` defaults. */
 export const slurmSpecSchema = z.strictObject({

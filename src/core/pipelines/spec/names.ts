@@ -3,9 +3,9 @@
  * environment variable suffixes, so they stay within a small alphabet.
  */
 import { z } from "zod";
+import { NAME_PATTERN } from "./name-pattern.js";
 
-/** A step, pipeline, dataset, policy, endpoint or monitor name. */
-export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+export { NAME_PATTERN };
 
 export const nameSchema = z
   .string()

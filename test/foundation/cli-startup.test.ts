@@ -1,0 +1,102 @@
+/**
+ * What a command loads before it does anything: `tandem --help` must not pay for the server stack
+ * (Fastify, the AWS SDK, Kysely, pg, onnxruntime, the Kubernetes client), and a read-only embedded
+ * command (`runs ls`) must not pay for what it never touches (S3, ONNX, Kubernetes, DuckDB).
+ *
+ * The real `tandem` binary runs with a module resolve hook that writes every module it resolves to a
+ * file: the test reads which packages were loaded, not how long it took (timings are bench/cli's).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const BIN = join(process.cwd(), "bin", "tandem.js");
+const dir = mkdtempSync(join(tmpdir(), "tandem-startup-"));
+
+// Registered with --import: a resolve hook that appends each resolved URL to $TANDEM_TEST_TRACE.
+const hooks = join(dir, "hooks.mjs");
+writeFileSync(
+  hooks,
+  `import { appendFileSync } from "node:fs";
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(process.env.TANDEM_TEST_TRACE, resolved.url + "\\n");
+  return resolved;
+}
+`,
+);
+const register = join(dir, "register.mjs");
+writeFileSync(
+  register,
+  `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+);
+
+/** The npm packages a `tandem` command resolved (scoped ones as @scope/name), and its result. */
+function packagesLoaded(args: string[], env: Record<string, string> = {}) {
+  const trace = join(dir, `trace-${args.join("-").replace(/\W+/g, "_")}-${Date.now()}`);
+  writeFileSync(trace, "");
+  const res = spawnSync(process.execPath, ["--import", pathToFileURL(register).href, BIN, ...args], {
+    env: { ...process.env, TANDEM_URL: "", TANDEM_DATABASE_URL: "", ...env, TANDEM_TEST_TRACE: trace },
+    encoding: "utf8",
+  });
+  const packages = new Set<string>();
+  for (const url of readFileSync(trace, "utf8").split("\n")) {
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    if (m) packages.add(m[1]!);
+  }
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr, packages };
+}
+
+/** The server stack: what only a server, a serving process or a remote executor needs. */
+const SERVER_STACK = [
+  "fastify",
+  "@fastify/static",
+  "@aws-sdk/client-s3",
+  "@aws-sdk/lib-storage",
+  "kysely",
+  "pg",
+  "better-sqlite3",
+  "onnxruntime-node",
+  "@kubernetes/client-node",
+  "@duckdb/node-api",
+  "prom-client",
+  "pino",
+];
+
+describe("what a command loads at start", () => {
+  it("tandem --help loads the CLI parser and nothing of the server stack", () => {
+    const res = packagesLoaded(["--help"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("Usage: tandem");
+    // The trace works: it saw the one package --help needs.
+    expect(res.packages).toContain("commander");
+    expect(SERVER_STACK.filter((p) => res.packages.has(p))).toEqual([]);
+  });
+
+  it("a group's help (runs --help) does not load the server stack either", () => {
+    const res = packagesLoaded(["runs", "--help"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("Usage: tandem runs");
+    expect(SERVER_STACK.filter((p) => res.packages.has(p))).toEqual([]);
+  });
+
+  it("an embedded runs ls opens the SQLite store but loads no S3, ONNX, Kubernetes or DuckDB code", () => {
+    const home = mkdtempSync(join(dir, "home-"));
+    const res = packagesLoaded(["runs", "ls", "--json"], { TANDEM_HOME: home });
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual([]);
+    expect(res.packages).toContain("better-sqlite3");
+    const unused = [
+      "@aws-sdk/client-s3",
+      "@aws-sdk/lib-storage",
+      "onnxruntime-node",
+      "@kubernetes/client-node",
+      "@duckdb/node-api",
+    ];
+    expect(unused.filter((p) => res.packages.has(p))).toEqual([]);
+  });
+});
