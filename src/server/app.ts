@@ -122,6 +122,11 @@ function routineUrl(url: string): boolean {
   );
 }
 
+/** Open Inference readiness routes, which answer 503 until a model is loaded and warm. */
+function readinessProbe(url: string): boolean {
+  return /^\/v2\/(health\/ready|models\/[^/]+(\/versions\/[^/]+)?\/ready)(\?|$)/.test(url);
+}
+
 /**
  * One line per request when it completes (Fastify writes two by default), at `error` for a 5xx,
  * `debug` for routine traffic, `info` otherwise, with who asked. Errors themselves are logged by
@@ -136,8 +141,10 @@ class RequestLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const status = reply.statusCode;
-    // 501 is a client asking for what this server does not do (MLflow 3 endpoints), not a failure.
-    const level = error || (status >= 500 && status !== 501) ? "error" : routineUrl(request.url) ? "debug" : "info";
+    // 501 is a client asking for what this server does not do (MLflow 3 endpoints), not a failure;
+    // a readiness probe's 503 ("not warm yet") is its answer, polled until it turns 200.
+    const failed = error || (status >= 500 && status !== 501 && !(status === 503 && readinessProbe(request.url)));
+    const level = failed ? "error" : routineUrl(request.url) ? "debug" : "info";
     if (!(request.log as PinoLogger).isLevelEnabled(level)) return;
     const user = (request as GuardedRequest)[GUARDED]?.principal.userName;
     request.log[level](

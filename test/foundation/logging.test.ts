@@ -97,6 +97,14 @@ describe("server logs and request ids", () => {
     ]);
   });
 
+  it("logs a readiness probe's 503 as routine traffic (debug), not as a server error", async () => {
+    const probe = await call("/v2/models/not-loaded/ready", { token: null, headers: { "x-request-id": "probe-503" } });
+    expect(probe.status).toBe(503);
+    await settle();
+    // At info, debug lines are not written: the probe leaves no line at all.
+    expect(lines().filter((l) => l.request_id === "probe-503")).toEqual([]);
+  });
+
   it("puts the request id in /api/v1 error bodies; MLflow errors keep MLflow's exact shape", async () => {
     const missing = await call("/api/v1/projects/default/runs/nope");
     const body = (await missing.json()) as { error: { code: string; request_id: string } };

@@ -40,9 +40,9 @@ describe("tandem quickstart (shortened)", () => {
     expect(err).toContain("dana approves flights-delay@1: applied");
     expect(err).toMatch(/monitor FAIL target_drift: target: z/);
     expect(err).toMatch(/monitor ok {3}data_drift/);
-    // The terminal shows the loop, not the server's log of every request (warnings and errors only:
-    // the readiness poll's 503s before the endpoint loads are logged as errors).
-    expect(err).not.toMatch(/"level":"info"[^\n]*"msg":"request completed"/);
+    // The terminal shows the loop, not the server's log of every request (warnings and errors only;
+    // the readiness poll's 503s before the endpoint loads are routine, not errors).
+    expect(err).not.toMatch(/"msg":"request completed"/);
     expect(result.stdout).toContain("Tandem quickstart: the closed loop in");
     // Not a terminal: it exits after the summary, whose links point where `tandem server` will listen.
     expect(result.stdout).toContain(
