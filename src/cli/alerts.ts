@@ -11,6 +11,7 @@ interface AlertWire {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   evidence: Record<string, unknown>;
+  resolution: Record<string, unknown> | null;
   starts_at: number;
   ends_at: number | null;
   fire_count: number;
@@ -51,7 +52,7 @@ export function registerAlertCommands(program: Command): void {
     });
   alerts
     .command("show <id>")
-    .description("One alert: labels, evidence, notification deliveries.")
+    .description("One alert: labels, the evidence that fired it, what resolved it, notification deliveries.")
     .option("--project <project>", "project (default: the current project)")
     .option("--json", "machine output")
     .action(async (id: string, opts: { project?: string; json?: boolean }) => {
@@ -63,7 +64,9 @@ export function registerAlertCommands(program: Command): void {
       const lines = [
         `${a.name} (${a.status}, ${a.severity}) from ${a.source}, since ${formatTime(a.starts_at)}${a.ends_at ? ` until ${formatTime(a.ends_at)}` : ""}`,
         `labels: ${JSON.stringify(a.labels)}`,
-        `evidence: ${JSON.stringify(a.evidence, null, 2)}`,
+        // What fired it, even once resolved; what resolved it on its own line.
+        `evidence (what fired it): ${JSON.stringify(a.evidence, null, 2)}`,
+        ...(a.resolution ? [`resolution: ${JSON.stringify(a.resolution, null, 2)}`] : []),
         `pipelines triggered: ${a.triggered_at ? formatTime(a.triggered_at) : "no"}`,
       ];
       if (a.deliveries?.length)

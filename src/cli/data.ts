@@ -201,6 +201,9 @@ async function printValidation(report: ValidationReport): Promise<void> {
   process.stdout.write(`${report.dataset}: ${verdictLine(report)}\n`);
 }
 
+/** A datetime statistic (epoch milliseconds) as `data show` and `data diff` print it. */
+const isoTime = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
 export function registerDataCommands(program: Command): void {
   const data = program
     .command("data")
@@ -291,7 +294,7 @@ export function registerDataCommands(program: Command): void {
         process.stdout.write(`\n${path} (${f.format}, ${f.profile.row_count} rows)\n`);
         printTable(
           f.profile.columns.map((c) => {
-            const t = (x: number | null) => (c.kind === "datetime" && x !== null ? new Date(x).toISOString() : x);
+            const t = (x: number | null) => (c.kind === "datetime" ? isoTime(x) : x);
             return { ...c, nulls: c.null_count, mean: t(c.mean), min: t(c.min), max: t(c.max) };
           }),
           ["name", "kind", "type", "nulls", "distinct", "mean", "min", "max"],
@@ -311,7 +314,16 @@ export function registerDataCommands(program: Command): void {
       type Diff = {
         files: { added: Entry[]; removed: Entry[]; changed: Array<{ path: string }>; unchanged: number };
         schema: Array<Record<string, unknown>>;
-        stats: Array<Record<string, unknown> & { moved: boolean; drift: { test: string; score: number } | null }>;
+        stats: Array<
+          Record<string, unknown> & {
+            kind_from: string;
+            kind_to: string;
+            mean_from: number | null;
+            mean_to: number | null;
+            moved: boolean;
+            drift: { test: string; score: number } | null;
+          }
+        >;
       };
       const res = await api.get<{ from: VersionWire; to: VersionWire; diff: Diff }>(
         datasetPath(resolveProject(opts.project), a.name, "/diff"),
@@ -332,7 +344,13 @@ export function registerDataCommands(program: Command): void {
       const stats = d.stats.filter((s) => opts.all || s.moved);
       process.stdout.write(`\n${opts.all ? "statistics" : "statistics that moved"}\n`);
       printTable(
-        stats.map((s) => ({ ...s, drift: s.drift ? `${s.drift.test} ${s.drift.score.toFixed(3)}` : "-" })),
+        stats.map((s) => ({
+          ...s,
+          // As `data show` prints them: a datetime column's mean is a date, not epoch milliseconds.
+          mean_from: s.kind_from === "datetime" ? isoTime(s.mean_from) : s.mean_from,
+          mean_to: s.kind_to === "datetime" ? isoTime(s.mean_to) : s.mean_to,
+          drift: s.drift ? `${s.drift.test} ${s.drift.score.toFixed(3)}` : "-",
+        })),
         [
           "file",
           "column",

@@ -7,6 +7,7 @@ import { assertNever, TandemError, type ErrorCode } from "../core/errors.js";
 import { ApiError, UnreachableError } from "./api.js";
 import { EXIT, EXIT_CODES_HELP, PendingError, UsageError, VerdictError, closeApi } from "./context.js";
 import { SpecProblemsError } from "./spec-problems.js";
+import { endQuietlyWhenOutputCloses } from "./closed-pipe.js";
 import { registerAccessCommands } from "./access.js";
 import { registerAlertCommands } from "./alerts.js";
 import { registerAuditCommands } from "./audit.js";
@@ -138,6 +139,7 @@ function describe(error: unknown): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyWhenOutputCloses();
   const program = buildProgram();
   let code: number;
   try {

@@ -34,7 +34,6 @@ export function registerModelGateCommands(models: Command, proj: (opts: { projec
         }),
       );
       reportOutcome(o, opts.json);
-      if (!opts.json) process.stdout.write(`${name} → ${o.version.ref}\n`);
     });
   alias
     .command("rm <model> <alias>")

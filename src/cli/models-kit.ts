@@ -2,7 +2,7 @@
 import { formatChecks, type CheckRow } from "../core/registry/checks-table.js";
 import { ApiError } from "./api.js";
 import { PendingError, projectPath, UsageError, VerdictError } from "./context.js";
-import { info, printJson } from "./output.js";
+import { printJson } from "./output.js";
 
 /** A policy check as the API sends it: exactly the row the checks table prints. */
 export type CheckWire = CheckRow;
@@ -35,7 +35,8 @@ export function reportOutcome(o: OutcomeWire, json: boolean | undefined, already
   } else if (json) printJson(o);
   else if (o.decision) process.stdout.write(`${formatChecks(o.decision.checks)}\n`);
   if (o.status === "applied") {
-    if (!json && o.alias) info(`${o.alias.alias} → ${o.version.ref}`);
+    // The answer of `alias set` and of `register --alias`: on stdout, once.
+    if (!json && o.alias) process.stdout.write(`${o.alias.alias} → ${o.version.ref}\n`);
     return;
   }
   const target = o.request ? `${o.request.target.kind} ${o.request.target.name}` : "the alias";

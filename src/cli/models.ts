@@ -12,7 +12,7 @@ import { safeRelativePath } from "../core/artifacts/paths.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { collectFiles } from "./data-files.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
-import { formatTime, printJson, printTable } from "./output.js";
+import { formatTime, info, printJson, printTable } from "./output.js";
 import { registerModelGateCommands } from "./models-gates.js";
 import {
   collect,
@@ -83,6 +83,28 @@ async function pull(
     written.push({ path: target, sha256: entry.sha256 });
   }
   return written;
+}
+
+/**
+ * `--dataset` is recorded as lineage as given: a typo or a dataset of another project would show in
+ * lineage as if the model had been trained on it. Registration goes ahead (the data may live
+ * elsewhere), but each reference that does not resolve here is named on stderr.
+ */
+async function warnAboutUnknownDatasets(api: TandemApi, project: string, refs: string[]): Promise<void> {
+  for (const ref of refs) {
+    const at = ref.indexOf("@");
+    const name = at === -1 ? ref : ref.slice(0, at);
+    const version = at === -1 ? "latest" : ref.slice(at + 1);
+    try {
+      await api.get(
+        projectPath(project, `/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`),
+      );
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+      // The message names the project: "no dataset X in project P", or "dataset X has no version N in project P".
+      info(`warning: --dataset ${ref}: ${error.message}; the lineage records the reference as given`);
+    }
+  }
 }
 
 export function registerModelCommands(program: Command): void {
@@ -189,6 +211,7 @@ export function registerModelCommands(program: Command): void {
             "--dataset and --git-commit describe the run recorded without --run; with --run, that run's tags give the lineage",
           );
         }
+        if (opts.dataset) await warnAboutUnknownDatasets(api, project, opts.dataset);
         const artifact = await uploadArtifact(api, project, opts.file);
         const res = await api.post<{ version: Json; created: boolean; promotion: OutcomeWire | null }>(
           modelPath(project, name, "/versions"),

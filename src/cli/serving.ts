@@ -10,7 +10,7 @@ import { formatTime, info, printJson, printTable } from "./output.js";
 import { exitIfStillAliveSoon } from "./server.js";
 import { registerDeploymentRecord } from "./deployment-record.js";
 
-interface EndpointWire {
+export interface EndpointWire {
   name: string;
   model: string;
   primary: string;
@@ -18,6 +18,7 @@ interface EndpointWire {
   shadow: string | null;
   primary_version: number | null;
   canary_version: number | null;
+  blocked_canary_version: number | null;
   shadow_version: number | null;
   status: string;
   rollout: { version: number; previous_version: number | null } | null;
@@ -54,10 +55,22 @@ function parseCanary(value: string): { selector: string; percent: number } {
   return { selector: m[1]!, percent };
 }
 
+/**
+ * The canary slot: the version it serves and its share; "(blocked)" after the canary broke its SLO;
+ * "(idle)" when the canary alias resolves to nothing to try — most often to the primary's own version,
+ * as right after `endpoints promote` — so no traffic goes to a canary.
+ */
+export function canaryCell(e: EndpointWire): string {
+  if (!e.canary) return "-";
+  if (e.canary_version !== null) return `${e.canary.model} → ${e.canary_version} (${e.canary.percent}%)`;
+  if (e.blocked_canary_version !== null) return `${e.canary.model} → ${e.blocked_canary_version} (blocked)`;
+  return `${e.canary.model} (idle)`;
+}
+
 const endpointRow = (e: EndpointWire) => ({
   name: e.name,
   primary: `${e.primary} → ${e.primary_version ?? "-"}`,
-  canary: e.canary ? `${e.canary.model} → ${e.canary_version ?? "-"} (${e.canary.percent}%)` : "-",
+  canary: canaryCell(e),
   shadow: e.shadow ? `${e.shadow} → ${e.shadow_version ?? "-"}` : "-",
   status: e.status,
   updated: formatTime(e.updated_at),

@@ -72,8 +72,13 @@ describeStores("alert service", (getStore) => {
     expect(second.alert!.fireCount).toBe(2);
     expect(fired.map((a) => a.id)).toEqual([first.alert!.id]);
     expect((await service.get("p1", first.alert!.id)).triggeredAt).not.toBeNull();
-    const resolved = await service.report("system", { ...report, status: "resolved" });
+    expect(second.alert!.resolution).toBeNull();
+    const resolved = await service.report("system", { ...report, status: "resolved", evidence: { share: 0.1 } });
     expect(resolved.alert!.status).toBe("resolved");
+    // What fired it stays (the latest firing report's evidence); what resolved it is kept beside it.
+    const stored = await service.get("p1", first.alert!.id);
+    expect(stored.evidence).toEqual({ share: 0.7 });
+    expect(stored.resolution).toEqual({ share: 0.1 });
     const reopened = await service.report("system", report);
     expect(reopened.opened).toBe(true);
     expect(reopened.alert!.id).not.toBe(first.alert!.id);

@@ -89,6 +89,13 @@ describe("tandem data (embedded)", { timeout: 300_000 }, () => {
       rows_to: 51,
       moved: true,
     });
+    // The wire says each side's column kind; the table prints a datetime's mean as `data show` does (ISO).
+    const day = d.stats.find((s: { column: string }) => s.column === "day");
+    expect(day).toMatchObject({ kind_from: "datetime", kind_to: "datetime" });
+    const table = await tandem(["data", "diff", "sales@1", "sales@2", "--all"], env);
+    const dayLine = table.stdout.split("\n").find((l) => /^raw\/2024\/jan\.csv\s+day\s/.test(l));
+    expect(dayLine).toContain(` ${new Date(day.mean_from as number).toISOString()} `);
+    expect(dayLine).toContain(` ${new Date(day.mean_to as number).toISOString()} `);
     expect((await tandem(["data", "tag", "sales@1", "golden"], env)).stdout).toBe("sales@golden → version 1\n");
     const dest = join(mkdtempSync(join(tmpdir(), "tandem-pull-")), "out");
     expect((await tandem(["data", "pull", "sales@golden", dest], env)).code).toBe(0);

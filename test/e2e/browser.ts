@@ -4,7 +4,7 @@
  * (axe-core), for horizontal scrolling at 375 px, for Tab reachability and for console errors.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,8 +24,31 @@ const CHROMIUM = "/usr/bin/chromium";
  * built here once, so the tests never run against a stale or missing UI silently.
  */
 export function ensureWebBuilt(): void {
-  if (existsSync(join(ROOT, "web", "dist", "index.html"))) return;
-  execFileSync(process.execPath, [join(ROOT, "web", "build.mjs")], { cwd: ROOT, stdio: "inherit" });
+  const built = join(ROOT, "web", "dist", "index.html");
+  // A bundle older than any UI source is stale too: a long-lived checkout would test yesterday's UI.
+  if (existsSync(built) && newestMtime(join(ROOT, "web", "src")) <= statSync(built).mtimeMs) return;
+  // Test files run in parallel: one builds, the others wait for its lock (mkdir is atomic).
+  const lock = join(ROOT, "web", ".build-lock");
+  try {
+    mkdirSync(lock);
+  } catch {
+    // A lock left by a killed build is ignored after two minutes.
+    for (let waited = 0; existsSync(lock) && waited < 240; waited++) execFileSync("sleep", ["0.5"]);
+    return;
+  }
+  try {
+    execFileSync(process.execPath, [join(ROOT, "web", "build.mjs")], { cwd: ROOT, stdio: "inherit" });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
 }
 
 export interface Browser {

@@ -10,9 +10,11 @@ import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./
 const P = "/api/v1/projects/default";
 
 function csv(rows: number, shift: number): string {
-  const lines = ["origin,distance,delay"];
-  for (let i = 0; i < rows; i++)
-    lines.push(`${["JFK", "SFO", "ORD"][i % 3]},${100 + ((i * 37) % 900)},${((i * 13) % 60) - 10 + shift}`);
+  const lines = ["origin,distance,delay,day"];
+  for (let i = 0; i < rows; i++) {
+    const day = `2024-01-${String((i % 28) + 1).padStart(2, "0")}`;
+    lines.push(`${["JFK", "SFO", "ORD"][i % 3]},${100 + ((i * 37) % 900)},${((i * 13) % 60) - 10 + shift},${day}`);
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -91,13 +93,28 @@ describe("Datasets pages (e2e, Chromium)", () => {
     await page.getByTestId("diff-stats").waitFor();
     const api = await server.api<{
       diff: {
-        stats: Array<{ column: string; rows_from: number; rows_to: number; drift: { drifted: boolean } | null }>;
+        stats: Array<{
+          column: string;
+          kind_to: string;
+          rows_from: number;
+          rows_to: number;
+          mean_from: number;
+          mean_to: number;
+          drift: { drifted: boolean } | null;
+        }>;
       };
     }>("GET", `${P}/datasets/flights/diff?from=1&to=2`);
     for (const s of api.body.diff.stats) {
       const row = page.getByTestId("diff-stats").locator(`tr[data-key="flights.csv/${s.column}"]`);
       await expect(row.locator("td[data-col=rows]").textContent()).resolves.toBe(`${s.rows_from} → ${s.rows_to}`);
     }
+    // A datetime column's means are dates, as the API's epoch milliseconds are not.
+    const day = api.body.diff.stats.find((s) => s.column === "day")!;
+    expect(day.kind_to).toBe("datetime");
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+    await expect(
+      page.getByTestId("diff-stats").locator('tr[data-key="flights.csv/day"] td[data-col=mean]').textContent(),
+    ).resolves.toBe(`${iso(day.mean_from)} → ${iso(day.mean_to)}`);
     const delay = api.body.diff.stats.find((s) => s.column === "delay")!;
     expect(delay.drift?.drifted).toBe(true);
     await expect(

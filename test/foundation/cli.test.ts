@@ -44,6 +44,15 @@ describe("tandem CLI", () => {
     expect(known.stderr).toBe("");
   });
 
+  it("ends quietly, exit 0, when the reader closes its stdout early (| head, | grep -q)", () => {
+    // `true` exits before tandem has started, so every write of tandem's meets a closed pipe (EPIPE).
+    const script = (args: string) => `"${process.execPath}" "${BIN}" ${args} | true; echo "rc=\${PIPESTATUS[0]}"`;
+    for (const args of ["schema", "users ls", "tokens ls --json"]) {
+      const res = spawnSync("bash", ["-c", script(args)], { env: { ...process.env, ...env }, encoding: "utf8" });
+      expect({ args, stdout: res.stdout, stderr: res.stderr }).toEqual({ args, stdout: "rc=0\n", stderr: "" });
+    }
+  });
+
   it("uses the exit codes of DESIGN.md", () => {
     expect(tandem(["users", "add", "bad name!"], env).code).toBe(2);
     expect(tandem(["tokens", "revoke", "nope"], env).code).toBe(4);

@@ -176,12 +176,22 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       expect(alert.body.evidence.result_id).toBe(run.body.id);
 
       await logTraffic(t, { rows: 2000, at: base + 2 * hour, shift: 0, delayedShare: 0.2, seed: 4 });
-      const recovered = await t.api<{ status: string }>("POST", "/api/v1/projects/default/monitors/flights-drift/run", {
-        window_end: base + 3 * hour,
-      });
+      const recovered = await t.api<{ id: string; status: string }>(
+        "POST",
+        "/api/v1/projects/default/monitors/flights-drift/run",
+        { window_end: base + 3 * hour },
+      );
       expect(recovered.body.status).toBe("ok");
-      const after = await t.api<{ status: string }>("GET", `/api/v1/projects/default/alerts/${run.body.alert_id}`);
+      const after = await t.api<{
+        status: string;
+        evidence: { result_id: string; failed: Array<{ check: string }> };
+        resolution: { result_id: string; failed: unknown[] } | null;
+      }>("GET", `/api/v1/projects/default/alerts/${run.body.alert_id}`);
       expect(after.body.status).toBe("resolved");
+      // Still what fired it (the failing window), with the passing window as its resolution.
+      expect(after.body.evidence.result_id).toBe(run.body.id);
+      expect(after.body.evidence.failed.map((f) => f.check)).toEqual(expect.arrayContaining(["target_drift"]));
+      expect(after.body.resolution).toMatchObject({ result_id: recovered.body.id, failed: [] });
       const series = await t.api<{ results: Array<{ status: string; window_end: number }> }>(
         "GET",
         "/api/v1/projects/default/monitors/flights-drift/results",

@@ -146,6 +146,15 @@ describe("tandem models (CLI)", () => {
     expect(history.body.events.map((e) => e.action)).toEqual(["set", "move", "rollback"]);
   });
 
+  it("warns, and still registers, when --dataset names a dataset version that does not exist", async () => {
+    const res = await tandem("alice", ["models", "register", "other", "--file", "v1.onnx", "--dataset", "flights@1"]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^registered other@1 /);
+    expect(res.stderr.trim()).toMatch(
+      /^warning: --dataset flights@1: no dataset flights in project flights; the lineage records the reference as given$/,
+    );
+  });
+
   it("pulls a version verified, and prints lineage and the model card", async () => {
     const pull = await tandem("bob", ["models", "pull", "flights-delay@2", join(dir, "out")]);
     expect(pull.code, pull.stderr).toBe(0);

@@ -6,7 +6,7 @@
 import type { ManifestEntry } from "../artifacts/ports.js";
 import type { DatasetProfile } from "./model.js";
 import { columnDrift, type ColumnDrift } from "./profile/drift.js";
-import type { ColumnProfile } from "./profile/model.js";
+import type { ColumnKind, ColumnProfile } from "./profile/model.js";
 
 export interface SchemaChange {
   file: string;
@@ -19,6 +19,9 @@ export interface SchemaChange {
 export interface StatChange {
   file: string;
   column: string;
+  /** The column's kind on each side: a datetime's mean, min and max are epoch milliseconds. */
+  kindFrom: ColumnKind;
+  kindTo: ColumnKind;
   rowsFrom: number;
   rowsTo: number;
   nullShareFrom: number;
@@ -53,6 +56,8 @@ function statChange(file: string, a: ColumnProfile, b: ColumnProfile): StatChang
   return {
     file,
     column: a.name,
+    kindFrom: a.kind,
+    kindTo: b.kind,
     rowsFrom: a.count,
     rowsTo: b.count,
     nullShareFrom: share(a),

@@ -124,6 +124,34 @@ export abstract class ModelCatalog {
     });
   }
 
+  /**
+   * Undoes the first half of MLflow's `register_model`, which is one action in two requests: create the
+   * registered model, then its version. When the version is refused, the model made for it is removed
+   * again, so the refusal leaves the registry as it was. Only a model that `actor` created within
+   * `withinMs` and that is still untouched (no version, alias, tag or description) is removed; one
+   * made earlier on purpose (`create_registered_model`, then versions later) stays. Audited as
+   * `model.delete` with the reason. Returns whether it removed one.
+   */
+  async discardUnusedModel(actor: string, project: string, name: string, withinMs: number): Promise<boolean> {
+    return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
+      await this.deps.store.lockModel(project, name, tx);
+      const m = await this.deps.store.getModel(project, name, tx);
+      if (!m || m.owner !== actor || m.createdAt < nowMs() - withinMs) return false;
+      if (m.updatedAt !== m.createdAt || m.description || Object.keys(m.tags).length) return false;
+      if (await this.deps.store.latestVersion(project, name, tx)) return false;
+      if ((await this.deps.store.listAliases(project, name, tx)).length) return false;
+      await this.deps.store.deleteModel(project, name, tx);
+      await record({
+        actor,
+        project,
+        action: "model.delete",
+        target: `model:${name}`,
+        summary: { reason: "its first version was refused: the registration is undone" },
+      });
+      return true;
+    });
+  }
+
   searchModels(project: string, q: Partial<ModelQuery> = {}): Promise<{ models: RegisteredModel[]; total: number }> {
     return this.deps.store.listModels(project, { limit: 100, offset: 0, ...q });
   }

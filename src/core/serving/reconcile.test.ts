@@ -60,6 +60,14 @@ describe("reconcile", () => {
     });
   });
 
+  it("says what the first deploy serves, and what a later one replaced", () => {
+    const first = reconcile(endpoint({ primaryVersion: null }), observed());
+    expect(first.deployments[0]).toMatchObject({ reason: "deploy", previousVersion: null });
+    expect(first.events.map((ev) => ev.message)).toEqual(["m@1 is now primary"]);
+    const moved = reconcile(first.endpoint, observed({ primaryTarget: 2 }));
+    expect(moved.events.map((ev) => ev.message)).toEqual(["m@2 is now primary (was m@1)"]);
+  });
+
   it("rolls a moved alias out through the canary, and rolls it back (alias too) when it breaks the SLO", () => {
     const e = endpoint({ canary: { selector: { kind: "alias", alias: "challenger" }, percent: 10 } });
     const start = reconcile(e, observed({ primaryTarget: 2 }));

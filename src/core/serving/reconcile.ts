@@ -204,7 +204,8 @@ export function reconcile(current: Endpoint, o: Observed): Effects {
       event(
         reason === "rollback" ? "rolled_back" : "deployed",
         "info",
-        `${ref(target)} is now primary (was ${ref(previous)})`,
+        // The first deploy replaced nothing: "(was churn@-)" read as if a version "-" had served.
+        previous === null ? `${ref(target)} is now primary` : `${ref(target)} is now primary (was ${ref(previous)})`,
         d.id,
       );
     }

@@ -111,6 +111,8 @@ export function diffToWire(d: DatasetDiff): Record<string, unknown> {
     stats: d.stats.map((s) => ({
       file: s.file,
       column: s.column,
+      kind_from: s.kindFrom,
+      kind_to: s.kindTo,
       rows_from: s.rowsFrom,
       rows_to: s.rowsTo,
       null_share_from: s.nullShareFrom,

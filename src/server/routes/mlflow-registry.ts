@@ -41,6 +41,12 @@ const requireName = (m: Merged): string => {
   return m.name;
 };
 const loose = z.record(z.string(), z.unknown()).optional();
+/**
+ * How long after `registered-models/create` a refused first version still removes the model: the
+ * two requests of one `mlflow.register_model` call follow each other within milliseconds; a minute
+ * leaves room for a slow client without touching a model someone made on purpose earlier.
+ */
+const UNDO_REGISTRATION_MS = 60_000;
 
 /** MLflow's thresholds: 1000 registered models, 200 000 model versions per page. */
 function page<T>(items: T[], q: z.infer<typeof search>, fallback: number, max: number) {
@@ -246,22 +252,34 @@ export const mlflowRegistryRoutes = [
       run_link: z.string().optional(),
     }),
     handler: async ({ body, project, services, principal }) => {
-      const { artifact, runId, isFile } = await artifactOfSource(services, project, body.source);
-      const tags = Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value ?? ""]));
-      const { version } = await services.registry.registerVersion({
-        actor: principal.userName,
-        project,
-        name: body.name,
-        artifact,
-        runId: body.run_id || runId,
-        description: body.description,
-        tags,
-        source: { uri: body.source, isFile },
-        // A step's MLflow client (its run token) registers for the person behind the run.
-        pipelineRunId: principal.runId ?? null,
-      });
-      await mirrorVersion(services, principal.userName, project, version);
-      return { model_version: await versionWire(services, project, version) };
+      const register = async () => {
+        const { artifact, runId, isFile } = await artifactOfSource(services, project, body.source);
+        const tags = Object.fromEntries((body.tags ?? []).map((t) => [t.key, t.value ?? ""]));
+        const { version } = await services.registry.registerVersion({
+          actor: principal.userName,
+          project,
+          name: body.name,
+          artifact,
+          runId: body.run_id || runId,
+          description: body.description,
+          tags,
+          source: { uri: body.source, isFile },
+          // A step's MLflow client (its run token) registers for the person behind the run.
+          pipelineRunId: principal.runId ?? null,
+        });
+        await mirrorVersion(services, principal.userName, project, version);
+        return version;
+      };
+      try {
+        return { model_version: await versionWire(services, project, await register()) };
+      } catch (refusal) {
+        // mlflow.register_model created the registered model one request earlier, for this version:
+        // a refused version takes that empty model with it, so nothing is left behind.
+        await services.registry
+          .discardUnusedModel(principal.userName, project, body.name, UNDO_REGISTRATION_MS)
+          .catch(() => false); // the refusal is the answer the client needs, not a failed clean-up
+        throw refusal;
+      }
     },
   }),
   mlflowRoute("GET", "/model-versions/get", {

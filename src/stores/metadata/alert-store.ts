@@ -22,6 +22,7 @@ interface AlertRow {
   labels: string;
   annotations: string;
   evidence: string;
+  resolution: string | null;
   starts_at: number;
   ends_at: number | null;
   updated_at: number;
@@ -71,6 +72,7 @@ function toAlert(r: Selectable<AlertRow>): Alert {
     labels: JSON.parse(r.labels) as Record<string, string>,
     annotations: JSON.parse(r.annotations) as Record<string, string>,
     evidence: JSON.parse(r.evidence) as Record<string, unknown>,
+    resolution: r.resolution === null ? null : (JSON.parse(r.resolution) as Record<string, unknown>),
     startsAt: r.starts_at,
     endsAt: r.ends_at,
     updatedAt: r.updated_at,
@@ -94,6 +96,7 @@ function fromAlert(a: Alert): AlertRow {
     labels: JSON.stringify(a.labels),
     annotations: JSON.stringify(a.annotations),
     evidence: JSON.stringify(a.evidence),
+    resolution: a.resolution === null ? null : JSON.stringify(a.resolution),
     starts_at: a.startsAt,
     ends_at: a.endsAt,
     updated_at: a.updatedAt,

@@ -68,6 +68,9 @@ export interface DiffWire {
   stats: Array<{
     file: string;
     column: string;
+    /** A datetime column's mean is in epoch milliseconds. */
+    kind_from: string;
+    kind_to: string;
     rows_from: number;
     rows_to: number;
     null_share_from: number;

@@ -23,8 +23,10 @@ export interface Alert {
   source: AlertSource;
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  /** What the check found: statistics, thresholds, the monitor result id. */
+  /** What fired it (the latest firing report): statistics, thresholds, the monitor result id. */
   evidence: Record<string, unknown>;
+  /** What resolved it (the resolving report's evidence, e.g. the passing result's id); null while firing. */
+  resolution: Record<string, unknown> | null;
   startsAt: number;
   endsAt: number | null;
   updatedAt: number;

@@ -62,7 +62,8 @@ export class AlertService {
           status: "resolved",
           endsAt: report.at ?? now,
           updatedAt: now,
-          evidence: { ...open.evidence, ...(report.evidence ?? {}) },
+          // The firing evidence stays as it was: it says why the alert fired; the resolution is its own.
+          resolution: report.evidence ?? {},
         };
         await this.store.update(resolved, tx);
         await this.enqueue(resolved, tx);
@@ -97,6 +98,7 @@ export class AlertService {
         labels,
         annotations: report.annotations ?? {},
         evidence: report.evidence ?? {},
+        resolution: null,
         startsAt: report.at ?? now,
         endsAt: null,
         updatedAt: now,
