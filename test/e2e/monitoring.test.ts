@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { registerOnnx, setAlias, settle, startServingServer } from "../serving/helpers.js";
 import { formatNumber } from "../../web/src/lib/format.js";
+import { formatPerWeek, type DoraWire } from "../../web/src/api/portal.js";
 import { checkPage, ensureWebBuilt, openBrowser, signIn, type Browser } from "./browser.js";
 
 const P = "/api/v1/projects/default";
@@ -237,15 +238,11 @@ describe("Monitoring pages (e2e, Chromium)", () => {
       .poll(() => page.getByTestId("stat-endpoints").textContent())
       .toBe(String(endpoints.body.endpoints.length));
     await expect.poll(() => page.getByTestId("stat-alerts").textContent()).toBe(String(firing.body.alerts.length));
-    const deployments = await t.api<{ deployments: Array<{ outcome: string; started_at: number }> }>(
-      "GET",
-      `${P}/deployments?limit=1000`,
-    );
-    const perWeek =
-      deployments.body.deployments.filter(
-        (d) => d.outcome === "succeeded" && d.started_at > Date.now() - 28 * 86_400_000,
-      ).length / 4;
-    await expect.poll(() => page.getByTestId("stat-deploy-frequency").textContent()).toBe(String(perWeek));
+    // DORA's deployment frequency over 28 days: one definition with /dora (canary slots not counted).
+    const dora = await t.api<DoraWire>("GET", `${P}/dora?since=28d`);
+    await expect
+      .poll(() => page.getByTestId("stat-deploy-frequency").textContent())
+      .toBe(formatPerWeek(dora.body.groups.all.deployment_frequency.per_week));
     const maturity = await t.api<{ level: number; passed: number; total: number }>("GET", `${P}/maturity`);
     await expect.poll(() => page.getByTestId("stat-maturity").textContent()).toBe(String(maturity.body.level));
     await expect

@@ -20,6 +20,7 @@ const PromptsPage = lazy(() => import("./pages/prompts").then((m) => ({ default:
 const TracesPage = lazy(() => import("./pages/traces").then((m) => ({ default: m.TracesPage })));
 const CatalogPage = lazy(() => import("./pages/catalog").then((m) => ({ default: m.CatalogPage })));
 const MaturityPage = lazy(() => import("./pages/maturity").then((m) => ({ default: m.MaturityPage })));
+const DoraPage = lazy(() => import("./pages/dora").then((m) => ({ default: m.DoraPage })));
 
 function Page({ project, segments }: { project: string; segments: string[] }): ReactNode {
   const [page = "", ...rest] = segments;
@@ -30,6 +31,8 @@ function Page({ project, segments }: { project: string; segments: string[] }): R
       return <CatalogPage project={project} />;
     case "maturity":
       return <MaturityPage project={project} />;
+    case "dora":
+      return <DoraPage project={project} />;
     case "pipeline-runs":
       return <PipelineRunsPage project={project} path={rest} />;
     case "experiments":

@@ -16,6 +16,7 @@ export const PAGES: Array<{ path: string; label: string }> = [
   { path: "monitoring", label: "Monitoring" },
   { path: "datasets", label: "Datasets" },
   { path: "maturity", label: "Maturity" },
+  { path: "dora", label: "DORA" },
   { path: "audit", label: "Audit log" },
   { path: "settings", label: "Settings" },
 ];

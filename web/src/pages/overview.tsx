@@ -1,45 +1,61 @@
+/**
+ * The project's Overview: a few figures everyone shares, then one of four views (summary for
+ * leaders, operations, governance, activity), first the one the caller's role looks after; the
+ * buttons switch, and `?view=` keeps the choice in the address.
+ */
 import { projectPath, qs } from "../api/client";
-import type { PipelineRunWire } from "../api/pipelines";
-import { runDuration } from "../api/pipelines";
 import type { AlertWire } from "../api/monitoring";
-import type { DeploymentWire, EndpointWire } from "../api/serving";
-import type { AuditEventWire } from "../api/types";
-import { DataTable } from "../components/table";
-import { ErrorBox, Section, Stat, StatusText } from "../components/status";
-import { formatDuration, formatTime, shortId } from "../lib/format";
-import { Link, projectHref } from "../lib/router";
+import { formatPerWeek, type DoraWire } from "../api/portal";
+import type { EndpointWire } from "../api/serving";
+import { ErrorBox, Stat } from "../components/status";
+import { Link, projectHref, setQueryParam, useLocation } from "../lib/router";
+import { useRole } from "../lib/session";
 import { useApi } from "../lib/use-api";
+import { ActivityView, GovernanceView, OperationsView, SummaryView } from "./overview-sections";
+import { defaultView, isView, VIEWS, type OverviewView } from "./overview-views";
 
-const DAY = 86_400_000;
-
-/** Deployments per week over the last 28 days (DORA's deployment frequency), successful ones only. */
-export function deploymentsPerWeek(deployments: DeploymentWire[], now = Date.now()): number {
-  const recent = deployments.filter((d) => d.outcome === "succeeded" && d.started_at > now - 28 * DAY);
-  return recent.length / 4;
-}
+/** The Overview's deployment frequency: DORA's, over the last 28 days (one definition with `/dora`). */
+export const FREQUENCY_WINDOW = "28d";
 
 export function OverviewPage({ project }: { project: string }) {
+  const role = useRole();
+  const asked = useLocation().searchParams.get("view");
+  const view: OverviewView = isView(asked) ? asked : defaultView(role);
   const endpoints = useApi<{ endpoints: EndpointWire[] }>(projectPath(project, "/endpoints"));
   const alerts = useApi<{ alerts: AlertWire[] }>(
     projectPath(project, `/alerts${qs({ status: "firing", limit: 100 })}`),
   );
-  const runs = useApi<{ runs: PipelineRunWire[] }>(projectPath(project, `/pipeline-runs${qs({ limit: 5 })}`));
-  const deployments = useApi<{ deployments: DeploymentWire[] }>(
-    projectPath(project, `/deployments${qs({ limit: 1000 })}`),
-  );
-  const audit = useApi<{ events: AuditEventWire[] }>(projectPath(project, `/audit${qs({ limit: 8 })}`));
+  const dora = useApi<DoraWire>(projectPath(project, `/dora${qs({ since: FREQUENCY_WINDOW })}`));
   const maturity = useApi<{ level: number; passed: number; total: number }>(projectPath(project, "/maturity"));
   const healthy = endpoints.data?.endpoints.filter((e) => e.status === "serving").length;
   return (
     <>
       <h1>Overview of {project}</h1>
+      <div className="view-switch" role="group" aria-label="Overview for">
+        {VIEWS.map((v) => (
+          <button
+            key={v.id}
+            type="button"
+            aria-pressed={view === v.id}
+            title={`For ${v.for}`}
+            data-view={v.id}
+            onClick={() => setQueryParam("view", v.id)}
+          >
+            {v.label}
+          </button>
+        ))}
+      </div>
+      <p className="small muted" data-testid="overview-view">
+        {VIEWS.find((v) => v.id === view)!.label} view, for {VIEWS.find((v) => v.id === view)!.for}
+        {isView(asked) ? "" : role ? ` (chosen from your role, ${role})` : ""}.
+      </p>
       <div className="stats">
         <Stat label="endpoints" value={endpoints.data?.endpoints.length ?? "—"} testId="stat-endpoints" />
         <Stat label="serving normally" value={healthy ?? "—"} testId="stat-healthy" />
         <Stat label="open alerts" value={alerts.data?.alerts.length ?? "—"} testId="stat-alerts" />
         <Stat
           label="deployments / week (28 days)"
-          value={deployments.data ? deploymentsPerWeek(deployments.data.deployments) : "—"}
+          value={dora.data ? formatPerWeek(dora.data.groups.all.deployment_frequency.per_week) : "—"}
           testId="stat-deploy-frequency"
         />
         <Stat label="MLOps maturity level" value={maturity.data?.level ?? "—"} testId="stat-maturity" />
@@ -55,83 +71,17 @@ export function OverviewPage({ project }: { project: string }) {
           "MLOps maturity: —"
         )}
       </p>
-      <ErrorBox error={endpoints.error ?? alerts.error ?? runs.error ?? deployments.error} />
-      <div className="grid">
-        <Section title="Endpoints" id="overview-endpoints">
-          <DataTable
-            caption="Endpoints and their health"
-            testId="overview-endpoints"
-            empty="No endpoints yet."
-            rows={endpoints.data?.endpoints ?? []}
-            rowKey={(e) => e.name}
-            columns={[
-              {
-                key: "name",
-                header: "Endpoint",
-                cell: (e) => <Link href={projectHref(project, "endpoints", e.name)}>{e.name}</Link>,
-              },
-              { key: "status", header: "Status", cell: (e) => e.status },
-              {
-                key: "version",
-                header: "Serving",
-                cell: (e) => (e.primary_version !== null ? `v${e.primary_version}` : "—"),
-              },
-            ]}
-          />
-        </Section>
-        <Section title="Open alerts" id="overview-alerts">
-          <DataTable
-            caption="Firing alerts"
-            testId="overview-alerts"
-            empty="No open alerts."
-            rows={alerts.data?.alerts ?? []}
-            rowKey={(a) => a.id}
-            columns={[
-              {
-                key: "name",
-                header: "Alert",
-                cell: (a) => <Link href={projectHref(project, "monitoring")}>{a.name}</Link>,
-              },
-              { key: "severity", header: "Severity", cell: (a) => a.severity },
-              { key: "since", header: "Since", cell: (a) => formatTime(a.starts_at) },
-            ]}
-          />
-        </Section>
-      </div>
-      <Section title="Latest pipeline runs" id="overview-runs">
-        <DataTable
-          caption="Latest pipeline runs"
-          testId="overview-runs"
-          empty="No pipeline runs yet."
-          rows={runs.data?.runs ?? []}
-          rowKey={(r) => r.id}
-          columns={[
-            {
-              key: "id",
-              header: "Run",
-              cell: (r) => <Link href={projectHref(project, "pipeline-runs", r.id)}>{shortId(r.id)}</Link>,
-            },
-            { key: "pipeline", header: "Pipeline", cell: (r) => r.pipeline },
-            { key: "status", header: "Status", cell: (r) => <StatusText status={r.status} /> },
-            { key: "created", header: "Created", cell: (r) => formatTime(r.created_at) },
-            { key: "duration", header: "Duration", cell: (r) => formatDuration(runDuration(r)) },
-          ]}
+      <ErrorBox error={endpoints.error ?? alerts.error ?? dora.error} />
+      {view === "summary" && <SummaryView project={project} endpoints={endpoints.data?.endpoints ?? null} />}
+      {view === "operations" && (
+        <OperationsView
+          project={project}
+          endpoints={endpoints.data?.endpoints ?? []}
+          alerts={alerts.data?.alerts ?? []}
         />
-      </Section>
-      <Section title="Recent activity" id="recent-activity">
-        <ErrorBox error={audit.error} />
-        <DataTable
-          caption="Recent audit events"
-          rows={audit.data?.events ?? []}
-          rowKey={(e) => String(e.seq)}
-          columns={[
-            { key: "at", header: "When", cell: (e) => formatTime(e.at) },
-            { key: "actor", header: "Actor", cell: (e) => e.actor },
-            { key: "action", header: "Action", cell: (e) => <code>{e.action}</code> },
-            { key: "target", header: "Target", cell: (e) => <span className="wrap">{e.target}</span> },
-          ]}
-        />
-      </Section>
+      )}
+      {view === "governance" && <GovernanceView project={project} />}
+      {view === "activity" && <ActivityView project={project} />}
     </>
   );
 }
