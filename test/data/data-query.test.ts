@@ -126,6 +126,24 @@ for (const kind of STORE_KINDS) {
         }
       });
 
+      it("never shows where the server keeps the files: DuckDB's catalog and settings are refused", async () => {
+        // Each of these answered before: the views' SQL names the stored files, the settings list
+        // allowed_paths and the process's home.
+        for (const sql of [
+          "SELECT sql FROM duckdb_views()",
+          "SELECT value FROM duckdb_settings() WHERE name = 'allowed_paths'",
+          "SELECT current_setting('allowed_paths')",
+          "SELECT view_definition FROM information_schema.views",
+          "SELECT * FROM sales WHERE shop IN (SELECT name FROM pragma_database_list)",
+          "SELECT * FROM DuckDB_Views",
+        ]) {
+          const r = await query(sql, "--json");
+          expect(r.code, sql).toBe(2);
+          expect(r.stderr, sql).toMatch(/is refused: \S+ is DuckDB's own catalog or settings/);
+          expect(r.stdout + r.stderr, sql).not.toContain(server.home);
+        }
+      });
+
       it("names the bad SQL and DuckDB's reason", async () => {
         const typo = await query("SELEC * FROM sales");
         expect(typo.code).toBe(2);

@@ -9,7 +9,9 @@
  *     files (allowed_paths), extension installs stay off, memory is capped, and the configuration is
  *     locked so the user's SQL cannot switch any of it back;
  *  3. the user's text must be one SELECT statement (DuckDB's own parser says which kind it is, before
- *     anything is bound, and the prepared statement's type must agree);
+ *     anything is bound, and the prepared statement's type must agree), and may not name DuckDB's
+ *     catalog and settings (duckdb_views(), information_schema, current_setting …): they would show
+ *     where the server keeps the files (the views' SQL, allowed_paths) and the process's home;
  *  4. rows stream out up to the row limit, and a query still running at the deadline is interrupted.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -59,7 +61,9 @@ function viewNameOf(path: string, taken: Set<string>): string {
     .pop()!
     .replace(/\.[^.]*$/, "");
   let name = base.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(?=[0-9])/, "_") || "file";
+  // `dataset` is taken, and a name that looks like DuckDB's catalog would be refused (step 3).
   if (name.toLowerCase() === "dataset") name = "dataset_file";
+  else if (SYSTEM_NAME.test(name.toLowerCase())) name = `file_${name}`;
   for (let i = 2; taken.has(name.toLowerCase()); i++) name = `${name.replace(/_\d+$/, "")}_${i}`;
   taken.add(name.toLowerCase());
   return name;
@@ -85,18 +89,47 @@ function quoted(sql: string): string {
   return JSON.stringify(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat);
 }
 
-/** A DuckDB failure as the caller's error, naming their SQL and DuckDB's reason. */
-function queryError(sql: string, error: unknown): InvalidInputError {
-  const reason = ((error as Error)?.message ?? String(error)).split("\n")[0]!;
+/**
+ * A DuckDB failure as the caller's error, naming their SQL and DuckDB's reason, with the files named
+ * by their place in the version, never where the server stores them.
+ */
+function queryError(sql: string, error: unknown, files: QueryFile[]): InvalidInputError {
+  let reason = ((error as Error)?.message ?? String(error)).split("\n")[0]!;
+  for (const file of files) reason = reason.replaceAll(file.local, file.path);
   const hint = /file system operations are disabled|external/i.test(reason)
     ? " (a query may read only this version's files, through its views)"
     : "";
   return new InvalidInputError(`query ${quoted(sql)} failed: ${reason}${hint}`);
 }
 
+/** DuckDB's introspection: its catalog functions and views, settings and secrets. */
+const SYSTEM_NAME = /^(duckdb_|pragma_|sqlite_|pg_)|^(current_setting|which_secret|getvariable)$/;
+const SYSTEM_SCHEMA = /^(information_schema|pg_catalog)$/;
+
+/** The first function, table or schema in a parsed statement that belongs to DuckDB's introspection. */
+function systemNameIn(node: unknown): string | null {
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      const found = systemNameIn(child);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (node === null || typeof node !== "object") return null;
+  const n = node as Record<string, unknown>;
+  for (const key of ["function_name", "table_name"]) {
+    const name = typeof n[key] === "string" ? (n[key] as string).toLowerCase() : "";
+    if (SYSTEM_NAME.test(name)) return name;
+  }
+  const schema = typeof n.schema_name === "string" ? n.schema_name.toLowerCase() : "";
+  if (SYSTEM_SCHEMA.test(schema)) return schema;
+  return systemNameIn(Object.values(n));
+}
+
 /**
  * Step 3, before anything is bound: DuckDB's parser serialises SELECT statements only, so a statement
  * that writes (INSERT, CREATE, COPY, ATTACH, SET, INSTALL …) is refused by name, whatever it refers to.
+ * The parsed SELECT is then searched for DuckDB's introspection, refused by name too.
  */
 async function assertOneSelect(con: DuckDBConnection, sql: string): Promise<void> {
   const reader = await con.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)})`);
@@ -120,6 +153,12 @@ async function assertOneSelect(con: DuckDBConnection, sql: string): Promise<void
   const count = parsed.statements?.length ?? 0;
   if (count !== 1) {
     throw new InvalidInputError(`query ${quoted(sql)}: expected one SELECT statement, found ${count}`);
+  }
+  const system = systemNameIn(parsed.statements);
+  if (system) {
+    throw new InvalidInputError(
+      `query ${quoted(sql)} is refused: ${system} is DuckDB's own catalog or settings; a query may read only this version's views`,
+    );
   }
 }
 
@@ -165,13 +204,12 @@ export async function queryFiles(files: QueryFile[], sql: string, options: Query
   try {
     const con = engine.connection;
     const views = await prepareSandbox(con, files).catch((error: unknown) => {
-      throw new InvalidInputError(
-        `the version's files cannot be read as tables: ${(error as Error).message.split("\n")[0]}`,
-      );
+      const reason = queryError("", error, files).message.replace(/^query "" failed: /, "");
+      throw new InvalidInputError(`the version's files cannot be read as tables: ${reason}`);
     });
     await assertOneSelect(con, sql);
     const statement = await con.prepare(sql).catch((e: unknown) => {
-      throw queryError(sql, e);
+      throw queryError(sql, e, files);
     });
     // Twice checked: DuckDB's parser said SELECT, and so does the bound statement.
     const { StatementType } = await loadDuckDB();
@@ -180,7 +218,7 @@ export async function queryFiles(files: QueryFile[], sql: string, options: Query
       throw new InvalidInputError(`query ${quoted(sql)} is refused: only SELECT is allowed (read-only), not ${kind}`);
     }
     const result = await statement.stream().catch((e: unknown) => {
-      throw queryError(sql, e);
+      throw queryError(sql, e, files);
     });
     const columns = result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
     const rows: unknown[][] = [];
@@ -197,7 +235,7 @@ export async function queryFiles(files: QueryFile[], sql: string, options: Query
         if (truncated) break;
       }
     } catch (e) {
-      throw queryError(sql, e);
+      throw queryError(sql, e, files);
     }
     return { views, columns, rows, truncated, limit };
   } finally {
