@@ -4,8 +4,11 @@
  * Jobs finish at once: create the Secret and the Job, follow the watch, read the pod and its log,
  * delete the Secret. A real cluster adds scheduling and image pulls, which this does not measure.
  */
+import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import type { StepJob } from "../../src/core/pipelines/ports.js";
+import { resultLine } from "../../src/executors/agent/agent-job.js";
+import { ReportSigning } from "../../src/executors/agent/report-signing.js";
 import { KubeApi } from "../../src/executors/kubernetes/kube-api.js";
 import { KubernetesExecutor } from "../../src/executors/kubernetes/kubernetes-executor.js";
 import { KubernetesStandIn } from "../../test/helpers/kubernetes-standin.js";
@@ -13,16 +16,19 @@ import { KubernetesStandIn } from "../../test/helpers/kubernetes-standin.js";
 export async function kubernetesDispatchOverhead(steps: number): Promise<Record<string, unknown>> {
   const standIn = await new KubernetesStandIn().start();
   standIn.stepMs = 0;
-  const report = (nonce: string) => `::tandem-result-${nonce}:: {"outcome":"succeeded","exitCode":0,"outputs":{}}`;
+  const reports = new ReportSigning(randomBytes(32));
+  // The agent's signed report, as the pod would print it (the stand-in runs no container).
+  const report = (stepId: string) =>
+    resultLine(
+      reports.nonce({ stepId, attempt: 1 }),
+      { outcome: "succeeded", exitCode: 0, outputs: {} },
+      reports.key({ stepId, attempt: 1 }),
+    ).trimEnd();
   standIn.scenario = (job) => ({ kind: "succeed", log: [report(String(job.metadata.labels["tandem.dev/step-id"]))] });
   const executor = new KubernetesExecutor({
     api: KubeApi.forServer(standIn.url),
     defaults: { namespace: "bench", agentCommand: "tandem", ttlSecondsAfterFinished: 60 },
-    agent: {
-      jobFor: (job) => ({ nonce: job.stepId, json: "{}" }),
-      parseReport: (nonce, line) =>
-        line.startsWith(`::tandem-result-${nonce}:: `) ? { outcome: "succeeded", exitCode: 0, outputs: {} } : null,
-    },
+    reports,
     pollMs: 20,
   });
   const job = (i: number): StepJob => ({

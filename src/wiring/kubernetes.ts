@@ -3,11 +3,10 @@
  * or through KUBECONFIG / ~/.kube/config. Steps reach the server's API through
  * TANDEM_K8S_SERVER_URL (in a cluster: the tandem-server Service of deploy/).
  */
-import { createHmac } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config.js";
-import { agentJobFor, parseResultLine } from "../executors/agent/agent-job.js";
+import { ReportSigning } from "../executors/agent/report-signing.js";
 import type { KubeApi } from "../executors/kubernetes/kube-api.js";
 import type { KubernetesExecutor } from "../executors/kubernetes/kubernetes-executor.js";
 import type { Services } from "../server/services.js";
@@ -54,13 +53,7 @@ export async function wireKubernetesExecutor(
       agentCommand: k.agentCommand,
       ttlSecondsAfterFinished: k.ttlSecondsAfterFinished,
     },
-    agent: {
-      jobFor(job, env) {
-        const nonce = createHmac("sha256", reportKey).update(`${job.stepId}:${job.attempt}`).digest("hex").slice(0, 32);
-        return { nonce, json: JSON.stringify(agentJobFor(job, nonce, env)) };
-      },
-      parseReport: parseResultLine,
-    },
+    reports: new ReportSigning(reportKey),
     unschedulableGraceMs: k.unschedulableGraceS * 1000,
     serverUrl: k.serverUrl,
     problem() {

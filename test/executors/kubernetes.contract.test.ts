@@ -4,27 +4,20 @@
  * Kubernetes' published schemas by the stand-in; the verbs it uses must be those the deploy/ Role
  * grants.
  */
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import type { JobResult, StepJob } from "../../src/core/pipelines/ports.js";
 import { KubeApi } from "../../src/executors/kubernetes/kube-api.js";
-import { KubernetesExecutor, type AgentProtocol } from "../../src/executors/kubernetes/kubernetes-executor.js";
+import { resultLine } from "../../src/executors/agent/agent-job.js";
+import { ReportSigning } from "../../src/executors/agent/report-signing.js";
+import { KubernetesExecutor } from "../../src/executors/kubernetes/kubernetes-executor.js";
 import { KubernetesStandIn, standInImageId, type Scenario } from "../helpers/kubernetes-standin.js";
 
-/** The step agent's report line format (executors/agent): a nonce the step never sees. */
-const agent: AgentProtocol = {
-  jobFor: (job, env) => {
-    const nonce = `n${job.stepId}${job.attempt}`;
-    return { nonce, json: JSON.stringify({ nonce, runId: job.runId, script: job.script, env }) };
-  },
-  parseReport: (nonce, line) => {
-    const prefix = `::tandem-result-${nonce}:: `;
-    return line.startsWith(prefix) ? (JSON.parse(line.slice(prefix.length)) as JobResult) : null;
-  },
-};
-const report = (nonce: string, r: JobResult) => `::tandem-result-${nonce}:: ${JSON.stringify(r)}`;
+/** The server's report signing (what wiring/kubernetes.ts derives from the secret key). */
+const reports = new ReportSigning(randomBytes(32));
 
 let standIn: KubernetesStandIn;
 let executor: KubernetesExecutor;
@@ -40,7 +33,7 @@ beforeAll(async () => {
       ttlSecondsAfterFinished: 600,
       serviceAccount: "tandem-step",
     },
-    agent,
+    reports,
     pollMs: 50,
     unschedulableGraceMs: 300,
     serverUrl: "http://tandem-server.tandem.svc",
@@ -98,7 +91,8 @@ function attempt(overrides: Partial<StepJob> = {}): Attempt {
   return a;
 }
 
-const nonceOf = (a: Attempt) => `n${a.job.stepId}${a.job.attempt}`;
+/** The report line the agent in the pod prints: signed with the key the init container copied for it. */
+const report = (a: Attempt, r: JobResult) => resultLine(reports.nonce(a.job), r, reports.key(a.job)).trimEnd();
 const succeeded: JobResult = { outcome: "succeeded", exitCode: 0, outputs: { model: "sha-1" } };
 /** The agent's report plus the image id the kubelet reported for the step's image (issue 15: recorded after the step). */
 const ran = (r: JobResult): JobResult => ({ ...r, imageId: standInImageId("registry.example.com/train:1") });
@@ -112,7 +106,7 @@ function play(a: Attempt, scenario: Scenario): void {
 describe("KubernetesExecutor contract (stand-in API server)", () => {
   it("runs a step as a valid batch/v1 Job, streams its log, returns the agent's report and deletes the Secret", async () => {
     const a = attempt();
-    play(a, { kind: "succeed", log: ["epoch 1", "epoch 2", report(nonceOf(a), succeeded)] });
+    play(a, { kind: "succeed", log: ["epoch 1", "epoch 2", report(a, succeeded)] });
     const result = await executor.run(a.job);
     expect(result).toEqual(ran(succeeded));
     expect(result.imageId).toMatch(/^registry\.example\.com\/train@sha256:[0-9a-f]{64}$/);
@@ -159,7 +153,7 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
   it("returns the agent's report of a failed step, exit code included", async () => {
     const a = attempt();
     const failure: JobResult = { outcome: "failed", exitCode: 3, outputs: {}, error: "exit code 3" };
-    play(a, { kind: "fail", exitCode: 3, log: ["boom", report(nonceOf(a), failure)] });
+    play(a, { kind: "fail", exitCode: 3, log: ["boom", report(a, failure)] });
     expect(await executor.run(a.job)).toEqual(ran(failure));
   });
 
@@ -213,7 +207,7 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
 
   it("follows the Job through dropped watches by listing again", async () => {
     const a = attempt();
-    play(a, { kind: "succeed", log: [report(nonceOf(a), succeeded)] });
+    play(a, { kind: "succeed", log: [report(a, succeeded)] });
     standIn.stepMs = 150;
     const before = standIn.jobLists;
     const running = executor.run(a.job);
@@ -228,7 +222,7 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
 
   it("reattaches after a restart, by the recorded name or by label, and never creates a second Job", async () => {
     const a = attempt();
-    play(a, { kind: "succeed", log: ["from the first server", report(nonceOf(a), succeeded)] });
+    play(a, { kind: "succeed", log: ["from the first server", report(a, succeeded)] });
     standIn.stepMs = 100;
     // The first server submits, then 'dies' (its follow is abandoned).
     void executor.run(a.job);
@@ -237,7 +231,7 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
     const restarted = new KubernetesExecutor({
       api: KubeApi.forServer(standIn.url),
       defaults: { namespace: "tandem", agentCommand: "tandem", ttlSecondsAfterFinished: 600 },
-      agent,
+      reports,
       pollMs: 50,
     });
     const same = { runId: a.job.runId, stepId: a.job.stepId, workdir: a.job.workdir };
@@ -251,6 +245,78 @@ describe("KubernetesExecutor contract (stand-in API server)", () => {
     expect(byName.output.join("")).toContain("from the first server");
     expect(byLabel.output.join("")).toContain("from the first server");
     expect(byName.submitted).toEqual([]);
+  });
+
+  it("gives the report key to the agent alone: the step container never mounts it, and job.json does not hold it", async () => {
+    const a = attempt();
+    play(a, { kind: "succeed", log: [report(a, succeeded)] });
+    expect(await executor.run(a.job)).toEqual(ran(succeeded));
+    const job = [...standIn.jobs.values()].find((j) => j.metadata.name === a.submitted[0]!.split("/")[1])!;
+    const secret = standIn.secretsSeen.get(job.metadata.name)!;
+    const key = reports.key(a.job).toString("hex");
+    expect(secret.stringData["report.key"]).toBe(key);
+    const agentJob = JSON.parse(secret.stringData["job.json"]) as { nonce: string; reportKeyFile: string };
+    expect(JSON.stringify(agentJob)).not.toContain(key);
+    expect(agentJob).toMatchObject({ nonce: reports.nonce(a.job), reportKeyFile: "/var/run/tandem-key/report.key" });
+    const pod = job.spec.template.spec;
+    const volumes = new Map<string, { secret?: { items?: Array<{ key: string }> } }>(
+      pod.volumes.map((v: { name: string }) => [v.name, v]),
+    );
+    const secretKeysOf = (mounts: Array<{ name: string }>) =>
+      mounts.flatMap((m) => volumes.get(m.name)?.secret?.items?.map((i) => i.key) ?? []);
+    // The step container sees job.json only; the key reaches it through the init container's copy,
+    // into a writable in-memory volume the agent deletes it from.
+    expect(secretKeysOf(pod.containers[0].volumeMounts)).toEqual(["job.json"]);
+    expect(secretKeysOf(pod.initContainers[0].volumeMounts)).toEqual(["report.key"]);
+    expect(pod.initContainers[0].command.join(" ")).toContain("/var/run/tandem-key/report.key");
+    expect(volumes.get("report-key")).toEqual({ name: "report-key", emptyDir: { medium: "Memory" } });
+  });
+
+  it("counts only the report signed with the attempt's key: a report the step prints itself is output", async () => {
+    // The step reads job.json, so it knows the nonce: it prints a success report, unsigned and signed
+    // with a key of its own, then fails. The agent's signed report says so.
+    const a = attempt();
+    const nonce = reports.nonce(a.job);
+    const forged = `::tandem-result-${nonce}:: ${JSON.stringify(succeeded)}`;
+    const forgedSigned = resultLine(nonce, succeeded, randomBytes(32)).trimEnd();
+    const failure: JobResult = { outcome: "failed", exitCode: 1, outputs: {}, error: "exit code 1" };
+    play(a, { kind: "fail", exitCode: 1, log: [forged, forgedSigned, report(a, failure)] });
+    expect(await executor.run(a.job)).toEqual(ran(failure));
+    expect(a.output).toEqual([`${forged}\n`, `${forgedSigned}\n`]);
+
+    // The same forgery in a pod that ends with exit 0 before the agent reports: no report, so no success.
+    const b = attempt();
+    play(b, { kind: "succeed", log: [`::tandem-result-${reports.nonce(b.job)}:: ${JSON.stringify(succeeded)}`] });
+    expect(await executor.run(b.job)).toMatchObject({
+      outcome: "failed",
+      error: "the Job completed but the step agent sent no report",
+    });
+    // A report signed for another attempt of the same step (a replayed line) does not count either.
+    const c = attempt();
+    const other = { ...c.job, attempt: 2 };
+    play(c, { kind: "succeed", log: [resultLine(reports.nonce(c.job), succeeded, reports.key(other)).trimEnd()] });
+    expect((await executor.run(c.job)).outcome).toBe("failed");
+  });
+
+  it("after a reattach, skips the log lines the previous driver delivered instead of logging them again", async () => {
+    const a = attempt();
+    play(a, { kind: "succeed", log: ["one", "two", "three", report(a, succeeded)] });
+    standIn.stepMs = 100;
+    const first = executor.run(a.job);
+    await until(() => a.output.length === 3);
+    expect(a.output.join("")).toBe("one\ntwo\nthree\n");
+    await first;
+    standIn.stepMs = 30;
+    // A restarted server whose step log holds the first two lines (the third was not stored when the
+    // first one died) continues with the third; one that stored all three logs nothing again.
+    const same = { runId: a.job.runId, stepId: a.job.stepId, workdir: a.job.workdir, remoteJob: a.submitted[0]! };
+    const partly = attempt({ ...same, loggedLines: 2 });
+    const fully = attempt({ ...same, loggedLines: 3 });
+    const [one, two] = await Promise.all([executor.run(partly.job), executor.run(fully.job)]);
+    expect(one).toEqual(ran(succeeded));
+    expect(two).toEqual(ran(succeeded));
+    expect(partly.output).toEqual(["three\n"]);
+    expect(fully.output).toEqual([]);
   });
 
   it("refuses a step without an image or without the server's API, before creating anything", async () => {

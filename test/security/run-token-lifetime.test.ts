@@ -92,4 +92,34 @@ describeStores("a run's token lives while its run is driven", (getStore) => {
     expect(successor.size).toBe(0);
     await expect(access.authenticate(token)).rejects.toThrow(/revoked/);
   });
+
+  it("is revived by the driver that takes its run over after an outage longer than its window, never past its bound", async () => {
+    // Every server down longer than the window: the token expired while its remote step ran on.
+    const first = new RunTokens(access, { windowMs: 500 });
+    const token = await first.issue({ id: "run-4", project: "p1", boundMs: 4000 });
+    const bound = (await recordOf(token)).renewableUntil!;
+    first.forget("run-4");
+    await sleep(700);
+    await expect(access.authenticate(token)).rejects.toThrow(/expired/);
+
+    // The server that takes the run over renews it: the step can report again.
+    const successor = new RunTokens(access, { windowMs: 500 });
+    await successor.renew("run-4");
+    expect((await access.authenticate(token)).runId).toBe("run-4");
+
+    // Still never past the run's bound, which the successor learns from the token, not its memory.
+    const late = new RunTokens(access, { windowMs: 60_000 });
+    await late.renew("run-4");
+    expect((await recordOf(token)).expiresAt).toBe(bound);
+    await sleep(bound - Date.now() + 100);
+    await new RunTokens(access, { windowMs: 60_000 }).renew("run-4");
+    await expect(access.authenticate(token)).rejects.toThrow(/expired/);
+
+    // A revoked token (its run ended) is never revived.
+    const ended = new RunTokens(access, { windowMs: 60_000 });
+    const other = await ended.issue({ id: "run-5", project: "p1", boundMs: null });
+    await ended.end("run-5");
+    await new RunTokens(access, { windowMs: 60_000 }).renew("run-5");
+    await expect(access.authenticate(other)).rejects.toThrow(/revoked/);
+  });
 });

@@ -59,6 +59,8 @@ export interface CreateTokenOptions {
   runId?: string | null;
   /** Limit it to a kind of work (default: none). */
   scope?: TokenScope | null;
+  /** A run token's bound: never renewed past it (default: none). */
+  renewableUntil?: number | null;
 }
 
 export class AccessService {
@@ -365,6 +367,7 @@ export class AccessService {
       revokedAt: null,
       runId: options.runId ?? null,
       scope: options.scope ?? null,
+      renewableUntil: options.renewableUntil ?? null,
     };
     return { token, record };
   }
@@ -397,9 +400,10 @@ export class AccessService {
   }
 
   /**
-   * Moves the expiry of a pipeline run's live tokens (renewed while its run is driven, by whichever
-   * process drives it: a successor keeps alive the token a reattached remote step still holds). Not
-   * an audited change: a lease renewal of tokens whose creation and revocation are audited.
+   * Moves the expiry of a pipeline run's tokens (renewed while its run is driven, by whichever
+   * process drives it: a successor keeps alive the token a reattached remote step still holds, and
+   * revives it when every server was down longer than the window), never past their run's bound.
+   * Not an audited change: a lease renewal of tokens whose creation and revocation are audited.
    */
   async renewRunTokens(runId: string, expiresAt: number): Promise<void> {
     await this.store.setRunTokensExpiry(runId, expiresAt, nowMs());

@@ -62,6 +62,8 @@ export interface ApiToken {
   runId?: string | null;
   /** `tracking`: only tracking routes (runs, metrics, artifacts), whatever its role (null: no limit). */
   scope?: TokenScope | null;
+  /** A run token: never renewed or revived past this, its run's time bound (null: no bound). */
+  renewableUntil?: number | null;
 }
 
 /** A kind of work a token may be limited to (a pipeline run's token, when a policy says so). */

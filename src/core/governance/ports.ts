@@ -19,8 +19,9 @@ export interface AccessStore {
   getToken(id: string, tx?: Tx): Promise<ApiToken | null>;
   revokeToken(id: string, at: number, tx?: Tx): Promise<void>;
   /**
-   * Moves the expiry of every live token of a pipeline run (not revoked, not yet expired: an expired
-   * one stays dead), whichever process made it.
+   * Moves the expiry of every token of a pipeline run that is not revoked and not past its bound
+   * (`renewableUntil`), whichever process made it, and never past that bound. An expired one is
+   * revived: only the run's driver calls this, and the run's end revokes its tokens for good.
    */
   setRunTokensExpiry(runId: string, expiresAt: number, now: number, tx?: Tx): Promise<void>;
   /** Ids of the run's tokens not revoked yet. */

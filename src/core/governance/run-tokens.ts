@@ -80,6 +80,7 @@ export class RunTokens {
       expiresAt,
       runId: run.id,
       scope: run.scope ?? null,
+      renewableUntil: deadline,
     });
     return { token: made.token, id: made.record.id, expiresAt, deadline };
   }

@@ -126,6 +126,12 @@ export interface StepJob {
    * attaches to it and never submits again.
    */
   remoteJob?: string | null;
+  /**
+   * With `remoteJob`: how many lines of that job's output the step log already holds (delivered by
+   * the driver before this one), so an executor whose stream restarts from the beginning (a pod's
+   * log) skips them instead of logging them twice (default: none skipped).
+   */
+  loggedLines?: number;
   /** The step's private directory, from `Executor.workdir`. */
   workdir: string;
   /** The project's source folder, made visible inside the step directory. */

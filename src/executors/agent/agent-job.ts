@@ -4,10 +4,11 @@
  * `::tandem-result-<nonce>:: {JobResult}` at the end of its output.
  *
  * The nonce alone does not authenticate the report: the step runs as the agent's user and can read
- * what the agent was given (on Slurm, the batch script in slurmd's spool). So where the executor can
- * hand the agent a key the step never sees (`reportKeyFile`: a file the agent reads and deletes
- * before the step starts), the report is signed, `::tandem-result-<nonce>:: <hmac> {JobResult}`,
- * and only a report with the right HMAC counts; a forged line is ordinary output.
+ * what the agent was given (on Slurm, the batch script in slurmd's spool; in a pod, the mounted
+ * Secret). So every executor hands the agent a key the step never sees (`reportKeyFile`: a file the
+ * agent reads and deletes before the step starts; report-signing.ts), the report is signed,
+ * `::tandem-result-<nonce>:: <hmac> {JobResult}`, and only a report with the right HMAC counts; a
+ * forged line is ordinary output.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { JobResult, StepJob } from "../../core/pipelines/ports.js";
@@ -28,7 +29,7 @@ export type AgentJob = Pick<
   | "timeoutMs"
 > & {
   nonce: string;
-  /** A file holding the report key, which the agent reads and deletes before running the step (Slurm). */
+  /** A file holding the report key, which the agent reads and deletes before running the step. */
   reportKeyFile?: string;
 };
 
@@ -80,17 +81,6 @@ export function parseSignedResultLine(nonce: string, key: Buffer, line: string):
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   try {
     return JSON.parse(json) as JobResult;
-  } catch {
-    return null;
-  }
-}
-
-/** The agent's report in a line of output, or null when the line is not one. */
-export function parseResultLine(nonce: string, line: string): JobResult | null {
-  const prefix = resultPrefix(nonce);
-  if (!line.startsWith(prefix)) return null;
-  try {
-    return JSON.parse(line.slice(prefix.length)) as JobResult;
   } catch {
     return null;
   }

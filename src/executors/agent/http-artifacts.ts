@@ -7,12 +7,24 @@
  * The server may be restarting (a crash, an upgrade, a takeover by another replica) while the job
  * runs on: a request that cannot connect, or that a proxy answers 502/503/504, is tried again for
  * up to `retryMs` (a file upload is read again from its file), instead of failing a step whose
- * work is done.
+ * work is done. So is a 401 saying the run's token has expired: every server was down longer than
+ * the token's window, and the one that takes the run over revives it (run-tokens.ts). A revoked
+ * token (the run ended or was cancelled) fails at once.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, ReadStream } from "node:fs";
 import { Readable, Transform } from "node:stream";
 import type { ArtifactStore, BlobInfo } from "../../core/artifacts/ports.js";
+
+/** A 401 for an expired token (not a revoked or unknown one); reads a clone, the response stays whole. */
+async function tokenExpired(res: Response): Promise<boolean> {
+  if (res.status !== 401) return false;
+  const text = await res
+    .clone()
+    .text()
+    .catch(() => "");
+  return /has expired/.test(text);
+}
 
 export class HttpRunArtifactStore implements ArtifactStore {
   private readonly base: string;
@@ -22,8 +34,8 @@ export class HttpRunArtifactStore implements ArtifactStore {
     private readonly token: string,
     project: string,
     runId: string,
-    /** (default 10 min) */
-    private readonly retryMs = 10 * 60_000,
+    /** (default 1 h: a server down that long still gets the step's outputs when it returns) */
+    private readonly retryMs = 60 * 60_000,
   ) {
     this.base = `${url.replace(/\/+$/, "")}/api/v1/projects/${encodeURIComponent(project)}/pipeline-runs/${encodeURIComponent(runId)}/blobs`;
   }
@@ -56,7 +68,7 @@ export class HttpRunArtifactStore implements ArtifactStore {
       } catch (e) {
         error = e as Error;
       }
-      const retryable = error !== null || [502, 503, 504].includes(res!.status);
+      const retryable = error !== null || [502, 503, 504].includes(res!.status) || (await tokenExpired(res!));
       if (!retryable) return res!;
       if (Date.now() + waitMs > until) {
         if (res) return res;

@@ -13,31 +13,28 @@
  *   the server died between creating the Job and recording it. It never creates a second Job.
  */
 import { released, type Executor, type JobResult, type StepJob, type StepProcess } from "../../core/pipelines/ports.js";
+import { agentJobFor } from "../agent/agent-job.js";
+import type { ReportSigning } from "../agent/report-signing.js";
 import { JobWatch } from "./job-watch.js";
 import { KubeApiError, type KubeApi, type KubeJob, type KubePod } from "./kube-api.js";
 import {
   attemptObjects,
   jobLabels,
   POD_WORK_ROOT,
+  REPORT_KEY_FILE,
   secretName,
   selector,
   type KubernetesDefaults,
 } from "./manifests.js";
 
-/** How the executor speaks to `tandem step-agent` (executors/agent): its input and its report line. */
-export interface AgentProtocol {
-  /**
-   * The agent's job as JSON (it holds the step's secrets), and the nonce its report line carries;
-   * `env` is the step's environment as the pod gets it.
-   */
-  jobFor(job: StepJob, env: Record<string, string>): { nonce: string; json: string };
-  parseReport(nonce: string, line: string): JobResult | null;
-}
-
 export interface KubernetesExecutorOptions {
   api: KubeApi;
   defaults: KubernetesDefaults;
-  agent: AgentProtocol;
+  /**
+   * Signs the agent's report (derived from the server's secret key, so the same after a restart and
+   * on every server): a report line the step prints itself never counts.
+   */
+  reports: ReportSigning;
   /** How often pods are looked at while the Job has not finished (default 1000 ms). */
   pollMs?: number;
   /** How long a pod may stay unschedulable before the step fails with the scheduler's message (default 120 s). */
@@ -88,8 +85,8 @@ export class KubernetesExecutor implements Executor {
     if (!job.execution.image) return failed("a kubernetes step needs an image: set image: on the step or its pipeline");
     if (!job.env.TANDEM_URL || !job.env.TANDEM_TOKEN)
       return failed("a kubernetes step needs the server's API (TANDEM_URL) for its inputs and outputs; none is set");
-    const { nonce, json } = this.o.agent.jobFor(job, this.podEnv(job.env));
-    const objects = attemptObjects(job, this.o.defaults, json);
+    const json = JSON.stringify(agentJobFor(job, this.o.reports.nonce(job), this.podEnv(job.env), REPORT_KEY_FILE));
+    const objects = attemptObjects(job, this.o.defaults, json, this.o.reports.key(job).toString("hex"));
     const { namespace, name } = objects;
     const labelSelector = selector(jobLabels(job));
     try {
@@ -112,7 +109,7 @@ export class KubernetesExecutor implements Executor {
       return failed(`Kubernetes refused the Job: ${(error as Error).message}`);
     }
     try {
-      return await this.follow(job, namespace, name, labelSelector, nonce);
+      return await this.follow(job, namespace, name, labelSelector);
     } finally {
       await this.o.api.deleteSecret(namespace, secretName(name)).catch(() => undefined);
     }
@@ -128,11 +125,14 @@ export class KubernetesExecutor implements Executor {
     );
   }
 
-  private follow(job: StepJob, namespace: string, name: string, labelSelector: string, nonce: string) {
+  private follow(job: StepJob, namespace: string, name: string, labelSelector: string) {
     const api = this.o.api;
     return new Promise<JobResult>((resolve) => {
       let report: JobResult | null = null;
       let partial = "";
+      // A pod's log is read from its start again after a reattach: the lines a previous driver
+      // delivered are skipped, not logged twice.
+      let skip = job.remoteJob ? (job.loggedLines ?? 0) : 0;
       let stopLog: (() => void) | null = null;
       let logDone: Promise<void> | null = null;
       let waiting: string | null | undefined;
@@ -150,8 +150,9 @@ export class KubernetesExecutor implements Executor {
         const lines = (partial + text).split("\n");
         partial = lines.pop() ?? "";
         for (const line of lines) {
-          const parsed = this.o.agent.parseReport(nonce, line);
+          const parsed = this.o.reports.parse(job, line);
           if (parsed) report = parsed;
+          else if (skip > 0) skip--;
           else job.onOutput("stdout", `${line}\n`);
         }
       };

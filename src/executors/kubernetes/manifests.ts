@@ -11,6 +11,16 @@ import type { KubernetesSpec } from "../../core/pipelines/spec/executors.js";
 /** Where the agent's job is mounted in the container (a Secret volume). */
 export const AGENT_JOB_DIR = "/var/run/tandem";
 export const AGENT_JOB_KEY = "job.json";
+/**
+ * The report key (report-signing.ts): in the Secret as `report.key`, which only the init container
+ * mounts; it copies the key into an in-memory emptyDir at REPORT_KEY_FILE, where the agent reads it
+ * and deletes it before the step starts. The step container never mounts the key in the Secret (a
+ * Secret volume is read-only: the agent could not take the key away from the step).
+ */
+export const REPORT_KEY_KEY = "report.key";
+const REPORT_KEY_SOURCE_DIR = "/var/run/tandem-key-source";
+export const REPORT_KEY_DIR = "/var/run/tandem-key";
+export const REPORT_KEY_FILE = `${REPORT_KEY_DIR}/${REPORT_KEY_KEY}`;
 /** Where step directories live in the pod (an emptyDir). */
 export const POD_WORK_ROOT = "/tandem/work";
 
@@ -106,11 +116,15 @@ export interface AttemptObjects {
   secret: Record<string, unknown>;
 }
 
-/** The Job and Secret of one attempt; `agentJob` is the JSON the agent reads (it holds the secrets). */
+/**
+ * The Job and Secret of one attempt; `agentJob` is the JSON the agent reads (it holds the secrets),
+ * `reportKey` the key that signs its report (hex).
+ */
 export function attemptObjects(
   job: StepJob & { execution: { image: string | null; kubernetes: KubernetesSpec } },
   defaults: KubernetesDefaults,
   agentJob: string,
+  reportKey: string,
 ): AttemptObjects {
   const k = job.execution.kubernetes;
   const namespace = k.namespace ?? defaults.namespace;
@@ -125,6 +139,17 @@ export function attemptObjects(
     automountServiceAccountToken: false,
     ...(k.node_selector ? { nodeSelector: k.node_selector } : {}),
     ...(k.tolerations ? { tolerations: k.tolerations } : {}),
+    initContainers: [
+      {
+        name: "report-key",
+        image: job.execution.image,
+        command: ["/bin/sh", "-c", `cp ${REPORT_KEY_SOURCE_DIR}/${REPORT_KEY_KEY} ${REPORT_KEY_FILE}`],
+        volumeMounts: [
+          { name: "report-key-source", mountPath: REPORT_KEY_SOURCE_DIR, readOnly: true },
+          { name: "report-key", mountPath: REPORT_KEY_DIR },
+        ],
+      },
+    ],
     containers: [
       {
         name: "step",
@@ -133,6 +158,7 @@ export function attemptObjects(
         resources: resourceRequirements(job.resources),
         volumeMounts: [
           { name: "agent-job", mountPath: AGENT_JOB_DIR, readOnly: true },
+          { name: "report-key", mountPath: REPORT_KEY_DIR },
           { name: "work", mountPath: POD_WORK_ROOT },
         ],
       },
@@ -140,7 +166,23 @@ export function attemptObjects(
     volumes: [
       // Readable by whatever user the image runs as: the file holds only what the step is given anyway
       // (its environment, its secrets, its run's token), and the pod is the step's alone.
-      { name: "agent-job", secret: { secretName: secretName(name), defaultMode: 0o444 } },
+      {
+        name: "agent-job",
+        secret: {
+          secretName: secretName(name),
+          defaultMode: 0o444,
+          items: [{ key: AGENT_JOB_KEY, path: AGENT_JOB_KEY }],
+        },
+      },
+      {
+        name: "report-key-source",
+        secret: {
+          secretName: secretName(name),
+          defaultMode: 0o400,
+          items: [{ key: REPORT_KEY_KEY, path: REPORT_KEY_KEY }],
+        },
+      },
+      { name: "report-key", emptyDir: { medium: "Memory" } },
       { name: "work", emptyDir: {} },
     ],
   };
@@ -164,7 +206,7 @@ export function attemptObjects(
       kind: "Secret",
       metadata: { name: secretName(name), namespace, labels },
       type: "Opaque",
-      stringData: { [AGENT_JOB_KEY]: agentJob },
+      stringData: { [AGENT_JOB_KEY]: agentJob, [REPORT_KEY_KEY]: reportKey },
     },
   };
 }

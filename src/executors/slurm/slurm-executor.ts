@@ -10,11 +10,11 @@
  * adopted instead of submitted again (a crash between sbatch and storing its id).
  */
 import { execFile } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { chmod, chown, mkdir, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, open, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { released, type Executor, type JobResult, type StepJob, type StepProcess } from "../../core/pipelines/ports.js";
 import { agentJobFor, parseSignedResultLine, type AgentJob } from "../agent/agent-job.js";
+import { ReportSigning } from "../agent/report-signing.js";
 import { JobWatcher, type JobUpdate, type JobWatcherOptions } from "./job-watcher.js";
 import { OutputTail } from "./output-tail.js";
 import { TailState } from "./tail-state.js";
@@ -61,13 +61,37 @@ function userIds(name: string): Promise<{ uid: number; gid: number }> {
   });
 }
 
+/** How much of a job's output end is searched for its report: the report line is its last. */
+const REPORT_TAIL_BYTES = 1 << 20;
+
+/** The last line of `path`'s final MiB that `parse` accepts, or null. */
+async function lastReport(path: string, parse: (line: string) => JobResult | null): Promise<JobResult | null> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, REPORT_TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const lines = buffer.toString("utf8").split("\n");
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const found = parse(lines[i]!);
+      if (found) return found;
+    }
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export class SlurmExecutor implements Executor {
   readonly name = "slurm";
   private readonly watcher: JobWatcher;
+  private readonly signing: ReportSigning;
 
   private constructor(private readonly options: SlurmExecutorOptions) {
+    this.signing = new ReportSigning(options.reportKey);
     this.watcher = new JobWatcher({ pollMs: options.pollMs ?? 500, ...options.watch });
   }
 
@@ -125,15 +149,12 @@ export class SlurmExecutor implements Executor {
   }
 
   private nonce(job: StepJob): string {
-    return createHmac("sha256", this.options.reportKey)
-      .update(`${job.stepId}:${job.attempt}`)
-      .digest("hex")
-      .slice(0, 32);
+    return this.signing.nonce(job);
   }
 
   /** The key that signs this attempt's report: never in the script, which the step can read. */
   private signingKey(job: StepJob): Buffer {
-    return createHmac("sha256", this.options.reportKey).update(`key:${job.stepId}:${job.attempt}`).digest();
+    return this.signing.key(job);
   }
 
   private tailState(job: StepJob): TailState {
@@ -310,6 +331,9 @@ export class SlurmExecutor implements Executor {
         }
         void (async () => {
           await drain().catch(() => undefined);
+          // A previous driver may have read the report line (and saved its offset past it) before it
+          // died: the report is looked for again in the file's end, never taken as missing.
+          report ??= await lastReport(out, (line) => parseSignedResultLine(nonce, key, line)).catch(() => null);
           void finish(this.outcome(update.accounting, report, stopping, hopeless, job));
         })();
       });

@@ -7,6 +7,7 @@ import {
   type Role,
   type User,
 } from "../../core/governance/model.js";
+import { sql } from "kysely";
 import type { Tx } from "../../core/ports.js";
 import type { ProjectRow, TokenRow, UserRow } from "./schema.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
@@ -35,6 +36,7 @@ function toToken(row: TokenRow): ApiToken {
     revokedAt: row.revoked_at,
     runId: row.run_id ?? null,
     scope: row.scope === "tracking" ? "tracking" : null,
+    renewableUntil: row.renewable_until === null ? null : Number(row.renewable_until),
   };
 }
 
@@ -135,6 +137,7 @@ export class SqlAccessStore implements AccessStore {
         revoked_at: t.revokedAt,
         run_id: t.runId ?? null,
         scope: t.scope ?? null,
+        renewable_until: t.renewableUntil ?? null,
       })
       .execute();
   }
@@ -199,12 +202,16 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async setRunTokensExpiry(runId: string, expiresAt: number, now: number, tx?: Tx): Promise<void> {
+    // Expired ones too (revived: the run is driven again after an outage longer than the window),
+    // never a revoked one, and never past the token's bound.
     await dbOf(this.store, tx)
       .updateTable("api_tokens")
-      .set({ expires_at: expiresAt })
+      .set({
+        expires_at: sql<number>`CASE WHEN renewable_until IS NOT NULL AND renewable_until < ${expiresAt} THEN renewable_until ELSE ${expiresAt} END`,
+      })
       .where("run_id", "=", runId)
       .where("revoked_at", "is", null)
-      .where("expires_at", ">", now)
+      .where((eb) => eb.or([eb("renewable_until", "is", null), eb("renewable_until", ">", now)]))
       .execute();
   }
 

@@ -48,6 +48,8 @@ export interface TokenRow {
   run_id: string | null;
   /** 0003: `tracking` limits the token to tracking routes (null: whatever its role allows). */
   scope: string | null;
+  /** 0005: a run token is never renewed past this (ms; null: its run has no bound, or a person's token). */
+  renewable_until: number | null;
 }
 
 /** 0002: a git identity (`github:octocat`) mapped to a user by a site admin. */

@@ -15,7 +15,7 @@ import { callBuiltin, pinnedWith, type BuiltinCall } from "./builtin-call.js";
 import { describeReference } from "./cache-key.js";
 import { inputPath, type ResolvedInput } from "./inputs.js";
 import { keyStep } from "./keying.js";
-import { LogSink, maskSecrets } from "./logs.js";
+import { LogSink, linesSinceSubmitted, maskSecrets, submittedLine } from "./logs.js";
 import { latestMetrics, parseMetrics, type MetricValue } from "./metrics.js";
 import { referencedParams, renderStep, resolverFor, runBoundMs, type StepScope } from "./scope.js";
 import { durationMs } from "../spec/names.js";
@@ -209,7 +209,11 @@ export async function executeStep(
     const execution = { ...stepExecution(spec, scope.pipeline), ...(builtin ? { executor: "local" as const } : {}) };
     // A remote job a dead driver submitted: this attempt attaches to it instead of running again.
     let reattach = inst.remoteJob;
-    if (reattach) sink.system(`reattaching to ${inst.executor ?? "remote"} job ${reattach} (attempt ${inst.attempt})`);
+    let loggedLines = 0;
+    if (reattach) {
+      loggedLines = await loggedSinceSubmitted(deps, run.id, inst.id, reattach);
+      sink.system(`reattaching to ${inst.executor ?? "remote"} job ${reattach} (attempt ${inst.attempt})`);
+    }
 
     for (let attempt = reattach ? inst.attempt : inst.attempt + 1; ; attempt++) {
       const workdir = deps.executor.workdir(run.id, inst.id, attempt, execution.executor);
@@ -297,6 +301,7 @@ export async function executeStep(
         execution,
         resources: { cpu: spec.resources?.cpu, memory: spec.resources?.memory, gpu: spec.resources?.gpu },
         remoteJob,
+        ...(remoteJob ? { loggedLines } : {}),
         workdir,
         workspace: run.workspace,
         script: rendered.script ?? "",
@@ -309,7 +314,7 @@ export async function executeStep(
         onOutput: (stream, text) => sink.write(stream, text),
         onStarted: (info) => void update(inst, { pid: info.pid, host: info.host, pidStart: info.startTime }),
         onSubmitted: async (id) => {
-          sink.system(`submitted as ${execution.executor ?? "remote"} job ${id}`);
+          sink.system(submittedLine(execution.executor ?? "remote", id));
           await update(inst, { remoteJob: id });
         },
         onWaiting: (reason) => {
@@ -415,6 +420,17 @@ async function finishTracking(
     : Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: at }));
   if (points.length) await deps.tracking.logMetrics(project, runId, points);
   await deps.tracking.finishRun(project, runId, status, at);
+}
+
+/** The step log's lines of remote job `job` so far, read page by page (only on a reattach). */
+async function loggedSinceSubmitted(deps: EngineDeps, runId: string, stepId: string, job: string): Promise<number> {
+  let count = 0;
+  for (let afterSeq = 0; ;) {
+    const page = await deps.store.readLogs(runId, { afterSeq, stepId, limit: 5000 });
+    count = linesSinceSubmitted(page, job, count);
+    if (page.length < 5000) return count;
+    afterSeq = page[page.length - 1]!.seq;
+  }
 }
 
 export type { Value };

@@ -85,3 +85,23 @@ export class LogSink {
     await this.flush();
   }
 }
+
+/** The system line a step's log gets when its remote job is submitted (execute.ts). */
+export const submittedLine = (executor: string, job: string) => `submitted as ${executor} job ${job}`;
+
+/**
+ * How many lines of a remote job's output the step's log already holds: its stdout and stderr lines
+ * after the line that recorded the job's submission. A driver that reattaches to the job hands this
+ * to the executor, which skips that many (a pod's log is read from its start again). Lines a dead
+ * driver read but never stored are not counted, so they are logged once, by its successor.
+ * `before`: the count over the chunks before these (the log is read page by page).
+ */
+export function linesSinceSubmitted(chunks: LogChunk[], job: string, before = 0): number {
+  const marker = ` job ${job}`;
+  let count = before;
+  for (const c of chunks) {
+    if (c.stream === "system" && c.text.startsWith("submitted as ") && c.text.endsWith(marker)) count = 0;
+    else if (c.stream !== "system") count++;
+  }
+  return count;
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import type { LogChunk } from "../model.js";
+import { linesSinceSubmitted, submittedLine } from "./logs.js";
+
+let seq = 0;
+const chunk = (stream: LogChunk["stream"], text: string): LogChunk => ({
+  seq: ++seq,
+  stepId: "s",
+  stream,
+  text,
+  at: 0,
+});
+
+describe("linesSinceSubmitted", () => {
+  const log = [
+    chunk("system", submittedLine("kubernetes", "ns/job-1")),
+    chunk("stdout", "attempt one"),
+    chunk("system", "attempt 2 of 2"),
+    chunk("system", submittedLine("kubernetes", "ns/job-2")),
+    chunk("stdout", "a"),
+    chunk("stderr", "b"),
+    chunk("system", "waiting for Kubernetes: Pending"),
+    chunk("stdout", "c"),
+  ];
+
+  it("counts the output lines after the job's own submission line, not Tandem's own lines", () => {
+    expect(linesSinceSubmitted(log, "ns/job-2")).toBe(3);
+  });
+
+  it("counts the same over pages as over the whole log", () => {
+    const first = linesSinceSubmitted(log.slice(0, 5), "ns/job-2");
+    expect(linesSinceSubmitted(log.slice(5), "ns/job-2", first)).toBe(3);
+  });
+
+  it("does not take another job's id that ends the same for its own", () => {
+    expect(linesSinceSubmitted([chunk("system", submittedLine("slurm", "12")), chunk("stdout", "x")], "2")).toBe(1);
+    expect(linesSinceSubmitted([chunk("stdout", "x"), chunk("system", submittedLine("slurm", "12"))], "12")).toBe(0);
+  });
+});
