@@ -189,7 +189,9 @@ describeStores("run search: SQL equals the in-memory evaluator", (getStore) => {
           const expected = searchInMemory(runs, clauses, orders)
             .map((r) => r.runId)
             .slice(offset, offset + limit);
-          const actual = await store.searchRunIds({
+          // searchRuns is what the service calls: on Postgres the search and the runs' reads are one
+          // statement, and the page's order must survive that.
+          const found = await store.searchRuns({
             project: PROJECT,
             experimentIds: ["1"],
             clauses,
@@ -198,6 +200,7 @@ describeStores("run search: SQL equals the in-memory evaluator", (getStore) => {
             offset,
             limit,
           });
+          const actual = found.map((r) => r.info.runId);
           expect(actual, `filter ${filter} order ${order.join(", ")}`).toEqual(expected);
         },
       ),

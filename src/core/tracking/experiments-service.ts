@@ -54,8 +54,12 @@ export class ExperimentService {
 
   /** "Default" (id "0") exists in every project that tracks anything, as MLflow clients assume. */
   async ensureDefaultExperiment(project: string): Promise<void> {
+    await this.store.ensureExperiment(this.defaultExperiment(project));
+  }
+
+  protected defaultExperiment(project: string): Experiment {
     const now = nowMs();
-    await this.store.ensureExperiment({
+    return {
       project,
       experimentId: DEFAULT_EXPERIMENT_ID,
       name: DEFAULT_EXPERIMENT_NAME,
@@ -64,7 +68,7 @@ export class ExperimentService {
       creationTime: now,
       lastUpdateTime: now,
       tags: {},
-    });
+    };
   }
 
   async createExperiment(

@@ -71,7 +71,8 @@ export interface TrackingStore {
   ): Promise<void>;
   /** The params among `keys` already logged for the run, with their values. */
   getParams(runId: string, keys: string[], tx: Tx): Promise<Record<string, string>>;
-  insertParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<void>;
+  /** Inserts the params whose keys the run does not have yet; returns the keys it inserted. */
+  insertParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<string[]>;
   setTags(runId: string, tags: Array<{ key: string; value: string }>, tx: Tx): Promise<void>;
   deleteTag(runId: string, key: string, tx: Tx): Promise<boolean>;
   /** Appends points and moves each key's latest point forward where they are later. */
@@ -80,6 +81,8 @@ export interface TrackingStore {
   logInputs(runId: string, inputs: DatasetInput[], tx: Tx): Promise<void>;
   /** Run ids matching the query in order (one page). */
   searchRunIds(query: RunSearchQuery, tx?: Tx): Promise<string[]>;
+  /** The runs `searchRunIds` finds, whole and in its order (one round trip where the store can). */
+  searchRuns(query: RunSearchQuery, tx?: Tx): Promise<Run[]>;
   listChildRuns(parentRunId: string, tx?: Tx): Promise<RunInfo[]>;
   runsWithStatus(project: string, status: RunStatus, tx?: Tx): Promise<RunInfo[]>;
 

@@ -148,9 +148,11 @@ export class TrackingService extends ExperimentService {
     tagMap[TAG_RUN_NAME] = runName;
     const parentRunId = input.parentRunId ?? tagMap[TAG_PARENT_RUN_ID] ?? null;
     if (parentRunId) tagMap[TAG_PARENT_RUN_ID] = parentRunId;
-    if (experimentId === DEFAULT_EXPERIMENT_ID) await this.ensureDefaultExperiment(project);
-    const runId = await this.change(async (tx, record) => {
-      const e = await this.requireExperiment(project, experimentId, tx);
+    // The run is created with its audit event in one transaction; the audit head moves after the
+    // reply, as for log-batch (see logChange): run creation is a training loop's hot path too (one per
+    // trial), and the head's fsync and re-read were two of its round trips.
+    return this.logChange(async (tx, record) => {
+      const e = await this.experimentForNewRun(project, experimentId, tx);
       if (e.lifecycleStage !== "active")
         throw new InvalidInputError(
           `The experiment ${experimentId} must be in the 'active' state. Current state is ${e.lifecycleStage}.`,
@@ -187,9 +189,23 @@ export class TrackingService extends ExperimentService {
         target: `run:${runId}`,
         summary: { experiment_id: e.experimentId, run_name: runName, parent_run_id: parentRunId },
       });
-      return runId;
+      // The new run is exactly what was just written: no read back.
+      return { info, params: {}, tags: { ...tagMap }, metrics: [], inputs: [] };
     });
-    return this.getRun(project, runId);
+  }
+
+  /**
+   * The experiment a run is created in. "Default" is made here, in the run's transaction, only when
+   * it is missing: ensuring it before every create was a statement per run for a row made once.
+   */
+  private async experimentForNewRun(project: string, experimentId: string, tx: Tx) {
+    let e = await this.store.getExperiment(project, experimentId, tx);
+    if (!e && experimentId === DEFAULT_EXPERIMENT_ID) {
+      await this.store.ensureExperiment(this.defaultExperiment(project), tx);
+      e = await this.store.getExperiment(project, experimentId, tx);
+    }
+    if (!e) throw new NotFoundError(`No Experiment with id=${experimentId} exists`);
+    return e;
   }
 
   async getRun(project: string, runId: string): Promise<Run> {
@@ -307,16 +323,26 @@ export class TrackingService extends ExperimentService {
         throw new InvalidInputError(`Duplicate parameter keys with different values in the batch: '${p.key}'`);
       seen.set(p.key, p.value);
     }
-    const existing = await this.store.getParams(runId, [...seen.keys()], tx);
-    for (const [key, value] of seen) {
+    // Insert first and look only at the keys that were already there: a batch of new params (the
+    // usual case) is one statement, not a read and then a write.
+    const inserted = new Set(
+      await this.store.insertParams(
+        runId,
+        [...seen].map(([key, value]) => ({ key, value })),
+        tx,
+      ),
+    );
+    const clashing = [...seen.keys()].filter((key) => !inserted.has(key));
+    if (clashing.length === 0) return;
+    const existing = await this.store.getParams(runId, clashing, tx);
+    for (const key of clashing) {
+      const value = seen.get(key)!;
       if (existing[key] !== undefined && existing[key] !== value) {
         throw new InvalidInputError(
           `Changing param values is not allowed. Param with key='${key}' was already logged with value='${existing[key]}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
         );
       }
     }
-    const fresh = [...seen].filter(([key]) => existing[key] === undefined).map(([key, value]) => ({ key, value }));
-    if (fresh.length) await this.store.insertParams(runId, fresh, tx);
   }
 
   /** Tags MLflow gives meaning to also move the run's own columns. */
@@ -394,7 +420,7 @@ export class TrackingService extends ExperimentService {
     const offset = decodePageToken(q.pageToken);
     const experimentIds = (q.experimentIds ?? []).map(String);
     // One extra row tells whether a next page exists without a COUNT(*).
-    const ids = await this.store.searchRunIds({
+    const runs = await this.store.searchRuns({
       project,
       experimentIds,
       clauses,
@@ -403,8 +429,8 @@ export class TrackingService extends ExperimentService {
       offset,
       limit: limit + 1,
     });
-    const items = await this.store.getRuns(ids.slice(0, limit));
-    return { items, nextPageToken: ids.length > limit ? encodePageToken(offset + limit) : null };
+    const items = runs.slice(0, limit);
+    return { items, nextPageToken: runs.length > limit ? encodePageToken(offset + limit) : null };
   }
 
   async childRuns(project: string, parentRunId: string): Promise<RunInfo[]> {

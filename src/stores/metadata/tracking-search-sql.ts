@@ -73,14 +73,29 @@ function metricCompare(op: NumericOp, value: number): RawBuilder<unknown> {
   return sql`(m.is_nan = 0 AND m.value ${numericOp(op)} ${value})`;
 }
 
+/**
+ * Postgres indexes params and tags on (key, left(value, 200)) (migration 0303: a B-tree entry cannot
+ * hold a 6 000-character value). An equality also states the prefix equality it implies, in the
+ * index's own words, so the planner can find the rows through that index.
+ */
+const INDEXED_VALUE_PREFIX = 200;
+
+function keyValueMatch(alias: "p" | "t", c: Clause & { type: "param" | "tag" }, dialect: Dialect) {
+  const value = sql.ref(`${alias}.value`);
+  const exact = stringCompare(value, c.op, c.value, dialect);
+  if (dialect !== "postgres" || c.op !== "=") return exact;
+  const n = sql.lit(INDEXED_VALUE_PREFIX);
+  return sql`left(${value}, ${n}) = left(${c.value}, ${n}) AND ${exact}`;
+}
+
 function clauseSql(c: Clause, dialect: Dialect): RawBuilder<unknown> {
   switch (c.type) {
     case "metric":
       return sql`EXISTS (SELECT 1 FROM tracking_latest_metrics m WHERE m.run_id = r.run_id AND m.key = ${c.key} AND ${metricCompare(c.op, c.value)})`;
     case "param":
-      return sql`EXISTS (SELECT 1 FROM tracking_params p WHERE p.run_id = r.run_id AND p.key = ${c.key} AND ${stringCompare(sql.ref("p.value"), c.op, c.value, dialect)})`;
+      return sql`EXISTS (SELECT 1 FROM tracking_params p WHERE p.run_id = r.run_id AND p.key = ${c.key} AND ${keyValueMatch("p", c, dialect)})`;
     case "tag":
-      return sql`EXISTS (SELECT 1 FROM tracking_tags t WHERE t.run_id = r.run_id AND t.key = ${c.key} AND ${stringCompare(sql.ref("t.value"), c.op, c.value, dialect)})`;
+      return sql`EXISTS (SELECT 1 FROM tracking_tags t WHERE t.run_id = r.run_id AND t.key = ${c.key} AND ${keyValueMatch("t", c, dialect)})`;
     case "string_attribute":
       return stringCompare(sql.ref(`r.${COLUMN[c.key]}`), c.op, c.value, dialect);
     case "list_attribute": {

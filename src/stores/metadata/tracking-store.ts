@@ -17,7 +17,9 @@ import {
   type ViewType,
 } from "../../core/tracking/model.js";
 import type { ArtifactRecord, RunSearchQuery, TrackingStore } from "../../core/tracking/ports.js";
+import { SearchStatistics } from "./postgres-statistics.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+import { getExperimentPostgres, getRunsPostgres, searchRunsPostgres } from "./tracking-runs-read-pg.js";
 import { searchRunsSql } from "./tracking-search-sql.js";
 import {
   fromPoint,
@@ -71,6 +73,8 @@ function toArtifact(row: TrackingArtifactRow): ArtifactRecord {
 export class SqlTrackingStore implements TrackingStore {
   /** INSERT text per row count: built once, so the driver's statement cache hits on every batch. */
   private readonly metricInserts = new Map<number, string>();
+  /** Postgres: keeps the planner's statistics of the searched tables current (see the file). */
+  private readonly statistics = new SearchStatistics();
 
   constructor(private readonly store: SqlMetadataStore) {}
 
@@ -163,6 +167,7 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getExperiment(project: string, experimentId: string, tx?: Tx): Promise<Experiment | null> {
+    if (this.store.dialect === "postgres") return getExperimentPostgres(this.db(tx), project, experimentId);
     const row = await this.db(tx)
       .selectFrom("tracking_experiments")
       .selectAll()
@@ -245,6 +250,10 @@ export class SqlTrackingStore implements TrackingStore {
 
   async getRuns(runIds: string[], tx?: Tx): Promise<Run[]> {
     const byId = new Map<string, Run>();
+    if (this.store.dialect === "postgres") {
+      for (const run of await getRunsPostgres(this.db(tx), runIds)) byId.set(run.info.runId, run);
+      return runIds.map((id) => byId.get(id)).filter((r): r is Run => r !== undefined);
+    }
     for (const ids of chunks(runIds, ID_CHUNK)) {
       const db = this.db(tx);
       const [runs, params, tags, metrics, inputs] = await Promise.all([
@@ -309,14 +318,18 @@ export class SqlTrackingStore implements TrackingStore {
     return out;
   }
 
-  async insertParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<void> {
+  async insertParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<string[]> {
+    const inserted: string[] = [];
     for (const part of chunks(params, CHUNK)) {
-      await this.db(tx)
+      const rows = await this.db(tx)
         .insertInto("tracking_params")
         .values(part.map((p) => ({ run_id: runId, key: p.key, value: p.value })))
         .onConflict((oc) => oc.doNothing())
+        .returning("key")
         .execute();
+      for (const r of rows) inserted.push(r.key);
     }
+    return inserted;
   }
 
   async setTags(runId: string, tags: Array<{ key: string; value: string }>, tx: Tx): Promise<void> {
@@ -429,6 +442,19 @@ export class SqlTrackingStore implements TrackingStore {
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
+  }
+
+  async searchRuns(query: RunSearchQuery, tx?: Tx): Promise<Run[]> {
+    const search = searchRunsSql(query, this.store.dialect);
+    if (this.store.dialect === "postgres") {
+      await this.statistics.refresh(this.store.db);
+      return searchRunsPostgres(this.db(tx), search);
+    }
+    const result = await search.execute(this.db(tx));
+    return this.getRuns(
+      result.rows.map((r) => r.run_id),
+      tx,
+    );
   }
 
   async searchRunIds(query: RunSearchQuery, tx?: Tx): Promise<string[]> {
