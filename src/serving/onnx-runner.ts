@@ -6,6 +6,7 @@ import * as ort from "onnxruntime-node";
 import { UnprocessableError } from "../core/errors.js";
 import { MicroBatcher } from "../core/serving/batcher.js";
 import { buildCodec, fallbackSignature, type Codec, type RawOutputs } from "../core/serving/codec.js";
+import type { LoggedFeatures } from "../core/serving/model.js";
 import type { ServableVersion } from "../core/serving/ports.js";
 import type { ModelRunner } from "../core/serving/runtime.js";
 import { SIGNATURE_METADATA_KEY, type ModelSignature } from "../core/training/signature.js";
@@ -100,10 +101,10 @@ export class OnnxRunner implements ModelRunner {
     return this.codec.features;
   }
 
-  async predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: Array<Record<string, unknown>> }> {
+  async predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: LoggedFeatures }> {
     if (this.closed) throw new Error("model unloaded");
     const encoded = this.codec.encode(instances);
-    if (encoded.rows === 0) return { predictions: [], features: [] };
+    if (encoded.rows === 0) return { predictions: [], features: encoded.logged };
     const out = await this.batcher.submit({ data: encoded.data, rows: encoded.rows });
     return { predictions: this.codec.decode(out, encoded.rows), features: encoded.logged };
   }

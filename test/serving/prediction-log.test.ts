@@ -8,8 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import type { PredictionLogEntry } from "../../src/core/serving/model.js";
-import { PredictionLogger } from "../../src/core/serving/prediction-log.js";
+import type { LoggedRequest, PredictionLogEntry } from "../../src/core/serving/model.js";
+import type { WireRequest } from "../../src/stores/metadata/prediction-log-rows.mjs";
+import { buildCodec } from "../../src/core/serving/codec.js";
+import { PredictionLogger, requestOfEntry } from "../../src/core/serving/prediction-log.js";
+import { buildSignature } from "../../src/core/training/signature.js";
 import { LATENCY_BOUNDS_MS } from "../../src/core/serving/slo.js";
 import { PredictionLogThread } from "../../src/stores/metadata/prediction-log-thread.js";
 import { SqlPredictionLogStore } from "../../src/stores/metadata/serving-store.js";
@@ -66,7 +69,7 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
     ]);
     expect(unknown).toEqual(["zzz"]);
 
-    await log.append([entry("old", now - 40 * 86_400_000, "primary", 1)], []);
+    await log.append([requestOfEntry(entry("old", now - 40 * 86_400_000, "primary", 1))], []);
     expect(await log.deleteBefore(now - 30 * 86_400_000)).toBe(1);
     expect((await log.recent("p", "e", 100)).map((e) => e.id)).not.toContain("old");
     await log.close();
@@ -138,16 +141,54 @@ async function expectExactRoundTrip(log: SqlPredictionLogStore): Promise<void> {
   const outputs: unknown[] = ["cat", 0.30000000000000004, { label: "a", probabilities: { a: 0.9, b: 0.1 } }, [1, 2]];
   const features = (i: number) => ({ x: 1e-7 * (i + 1), name: 'quote " and \\ backslash', tags: ["a", null] });
   await log.append(
-    outputs.map((output, i) => ({ ...entry(`o${i}`, at + i, "primary", 1), features: features(i), output })),
+    outputs.map((output, i) =>
+      requestOfEntry({ ...entry(`o${i}`, at + i, "primary", 1), features: features(i), output }),
+    ),
     [],
   );
-  await log.append([{ ...entry("failed", at + 9, "primary", 1, "boom"), output: null }], []);
+  await log.append([requestOfEntry({ ...entry("failed", at + 9, "primary", 1, "boom"), output: null })], []);
+  // An ONNX runner's request: features in columns, as a codec reads them (numbers in full
+  // precision; null, booleans and strings beside), with the characters COPY and JSON escape.
+  const codec = buildCodec(
+    buildSignature({
+      task: "regression",
+      algorithm: "t",
+      features: [
+        { name: "n", type: "numeric" },
+        { name: 'odd "name"\t', type: "numeric" },
+        { name: "city", type: "categorical", categories: ["Zürich"] },
+      ],
+    }),
+  );
+  const city = 'tab\there, newline\nthere, back\\slash "q" Zürich';
+  const instances = [
+    { n: 0.1 + 0.2, 'odd "name"\t': -0, city },
+    { n: 1e21, 'odd "name"\t': null, city: 7 },
+    [-1.5e-300, true, null],
+  ];
+  const columns = codec.encode(instances).logged;
+  const answers = [{ value: 1 }, { value: 2.5 }, { value: -3 }];
+  await log.append(
+    [
+      {
+        ...requestOfEntry(entry("col0", at + 20, "primary", 2)),
+        ids: ["col0", "col1", "col2"],
+        features: columns,
+        outputs: answers,
+      },
+    ],
+    [],
+  );
   const stored = new Map((await log.recent("p", "e", 100)).map((e) => [e.id, e]));
   outputs.forEach((output, i) => {
     expect(stored.get(`o${i}`)!.output).toEqual(output);
     expect(stored.get(`o${i}`)!.features).toEqual(features(i));
   });
   expect(stored.get("failed")).toMatchObject({ output: null, error: "boom" });
+  expect(stored.get("col0")!.features).toEqual({ n: 0.30000000000000004, 'odd "name"\t': 0, city });
+  expect(stored.get("col1")!.features).toEqual({ n: 1e21, 'odd "name"\t': null, city: 7 });
+  expect(stored.get("col2")!.features).toEqual({ n: -1.5e-300, 'odd "name"\t': true, city: null });
+  expect([0, 1, 2].map((i) => stored.get(`col${i}`)!.output)).toEqual(answers);
 }
 
 describe("prediction log writer thread", () => {
@@ -155,17 +196,19 @@ describe("prediction log writer thread", () => {
     const dir = mkdtempSync(join(tmpdir(), "tandem-log-thread-"));
     const file = join(dir, "plain.db");
     try {
-      const thread = new PredictionLogThread(file, 1000);
-      const row = ["id1", "p", "e", "m", 1, "primary", "r1", Date.now(), 1.5, '{"x":1}', null, null];
+      const thread = new PredictionLogThread({ kind: "sqlite", file, busyTimeoutMs: 1000 });
+      const row = toWireForTest(requestOfEntry({ ...entry("id1", Date.now(), "primary", 1.5), features: { x: 1 } }));
       // A file without Tandem's tables: the worker's own connection says what is missing.
-      await expect(thread.append(row, null)).rejects.toThrow(/prediction log write failed: no such table: predictions/);
+      await expect(thread.append([row], null)).rejects.toThrow(
+        /prediction log write failed: no such table: predictions/,
+      );
       const db = new BetterSqlite3(file);
       db.exec(
         "create table predictions (id text primary key, project text, endpoint text, model text, version integer, slot text, request_id text, at bigint, latency_ms real, features text, output text, error text)",
       );
-      await thread.append(row, null);
+      await thread.append([row], null);
       expect(db.prepare("select id, features, output from predictions").all()).toEqual([
-        { id: "id1", features: '{"x":1}', output: null },
+        { id: "id1", features: '{"x":1}', output: '{"label":1}' },
       ]);
       db.close();
       await thread.close();
@@ -174,3 +217,15 @@ describe("prediction log writer thread", () => {
     }
   });
 });
+
+/** The one-row request as the writer thread receives it (what the store sends for a records request). */
+function toWireForTest(r: LoggedRequest): WireRequest {
+  return {
+    ...r,
+    names: null,
+    values: null,
+    others: null,
+    featureJson: (r.features as Array<Record<string, unknown>>).map((f) => JSON.stringify(f)),
+    outputs: r.outputs === null ? null : JSON.stringify(r.outputs),
+  };
+}

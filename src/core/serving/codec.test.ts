@@ -22,7 +22,10 @@ describe("codec", () => {
     expect(b.data[2]).toBe(5);
     expect(Number.isNaN(b.data[3])).toBe(true);
     expect(Number.isNaN(b.data[4])).toBe(true);
-    expect(b.logged[0]).toEqual({ distance: 100, carrier: "UA" });
+    // Logged as sent: numbers in full precision in columns, anything else marked NaN and kept aside.
+    expect(b.logged.names).toEqual(["distance", "carrier"]);
+    expect(Array.from(b.logged.values.slice(0, 3))).toEqual([100, Number.NaN, 5]);
+    expect(b.logged.others).toEqual([1, "UA", 3, "zz", 4, null, 5, "AA"]);
   });
 
   it("names the instance and feature of a missing feature or a wrong type (422)", () => {

@@ -12,13 +12,14 @@
  */
 import { UnprocessableError } from "../errors.js";
 import type { FeatureSpec, ModelSignature } from "../training/signature.js";
+import type { FeatureColumns } from "./model.js";
 
 export interface EncodedBatch {
   /** Row-major [rows, features]. */
   data: Float32Array;
   rows: number;
-  /** Each instance keyed by feature name, as it is logged. */
-  logged: Array<Record<string, unknown>>;
+  /** The instances' values as they are logged (as sent, in full precision), in columns. */
+  logged: FeatureColumns;
 }
 
 export interface Codec {
@@ -78,13 +79,23 @@ export function buildCodec(signature: ModelSignature): Codec {
   const labels = signature.classLabels;
   const isClassifier = signature.task !== "regression";
 
+  const names = features.map((f) => f.name);
+
   function encode(instances: unknown[]): EncodedBatch {
     const data = new Float32Array(instances.length * width);
-    const logged: Array<Record<string, unknown>> = [];
-    // Plain loops and no per-row strings: this is the serving hot path, once per feature per row.
+    // The log's copy: plain numbers here, anything else (null, booleans, strings) marked NaN and kept
+    // aside. No object per instance: this is the serving hot path, once per feature per row.
+    const values = new Float64Array(instances.length * width);
+    let others: unknown[] | null = null;
+    const keep = (index: number, value: unknown) => {
+      if (typeof value === "number") values[index] = value;
+      else {
+        values[index] = Number.NaN;
+        (others ??= []).push(index, value);
+      }
+    };
     for (let row = 0; row < instances.length; row++) {
       const instance = instances[row];
-      const record: Record<string, unknown> = {};
       const offset = row * width;
       if (Array.isArray(instance)) {
         if (instance.length !== width) {
@@ -93,9 +104,9 @@ export function buildCodec(signature: ModelSignature): Codec {
           );
         }
         for (let col = 0; col < width; col++) {
-          const f = features[col]!;
-          data[offset + col] = encodeValue(f, instance[col], row);
-          record[f.name] = instance[col];
+          const value: unknown = instance[col];
+          data[offset + col] = encodeValue(features[col]!, value, row);
+          keep(offset + col, value);
         }
       } else if (instance !== null && typeof instance === "object") {
         const obj = instance as Record<string, unknown>;
@@ -108,16 +119,15 @@ export function buildCodec(signature: ModelSignature): Codec {
               feature: f.name,
             });
           data[offset + col] = encodeValue(f, value, row);
-          record[f.name] = value;
+          keep(offset + col, value);
         }
       } else {
         throw new UnprocessableError(
           `instances[${row}]: expected an object keyed by feature name or an array of ${width} values, got ${describe(instance)}`,
         );
       }
-      logged.push(record);
     }
-    return { data, rows: instances.length, logged };
+    return { data, rows: instances.length, logged: { names, values, others } };
   }
 
   function labelOf(raw: number | bigint | string): string | number {

@@ -11,6 +11,7 @@ import type {
   DeploymentRecord,
   Endpoint,
   FeedbackEntry,
+  LoggedRequest,
   ModelSelector,
   PredictionLogEntry,
   ServingEvent,
@@ -143,8 +144,8 @@ export interface StatsDelta {
 }
 
 export interface PredictionLogStore {
-  /** Appends a batch of log entries and their aggregates in one transaction. */
-  append(entries: PredictionLogEntry[], stats: StatsDelta[]): Promise<void>;
+  /** Appends a batch of logged requests (one row per instance) and their aggregates in one transaction. */
+  append(requests: LoggedRequest[], stats: StatsDelta[]): Promise<void>;
   /** Stats by slot and version for an endpoint since `since`. */
   windowStats(project: string, endpoint: string, since: number): Promise<WindowStats[]>;
   /** Stores feedback; returns the ids that matched no logged prediction of the endpoint. */

@@ -10,7 +10,7 @@
 import { fastId as newId } from "./fast-id.js";
 import { ConflictError, NotFoundError, TandemError } from "../errors.js";
 import type { ModelSignature } from "../training/signature.js";
-import type { Endpoint, PredictionLogEntry, Slot } from "./model.js";
+import type { Endpoint, LoggedFeatures, Slot } from "./model.js";
 import type { ModelResolver, ServableVersion, ServingStore } from "./ports.js";
 import type { PredictionLogger } from "./prediction-log.js";
 import { chooseCanary } from "./traffic.js";
@@ -19,8 +19,8 @@ export interface ModelRunner {
   readonly model: ServableVersion;
   /** What the model takes and answers (null for a command-served model without one). */
   readonly signature: ModelSignature | null;
-  /** One prediction per instance, and each instance keyed by feature name for the log. */
-  predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: Array<Record<string, unknown>> }>;
+  /** One prediction per instance, and the instances' features for the log. */
+  predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: LoggedFeatures }>;
   ready(): boolean;
   /** Waits for queued work, then frees the model. */
   close(): Promise<void>;
@@ -305,42 +305,33 @@ export class ServingRuntime {
   ): Promise<{ ok: true; predictions: unknown[]; ids: string[] } | { ok: false; error: unknown }> {
     const started = performance.now();
     const e = live.endpoint;
-    const base = {
-      project: e.project,
-      endpoint: e.name,
-      model: e.model,
-      version: runner.model.version,
-      slot,
-      requestId,
-      at: Date.now(),
-    };
+    const at = Date.now();
+    const version = runner.model.version;
     try {
       const { predictions, features } = await runner.predict(instances);
       const latencyMs = performance.now() - started;
-      const ids: string[] = [];
-      const entries: PredictionLogEntry[] = [];
-      for (let i = 0; i < predictions.length; i++) {
-        const id = newId();
-        ids.push(id);
-        // Spelled out rather than spread from `base`: one literal shape, built once per answered row.
-        entries.push({
-          id,
-          project: base.project,
-          endpoint: base.endpoint,
-          model: base.model,
-          version: base.version,
+      const ids = new Array<string>(predictions.length);
+      for (let i = 0; i < ids.length; i++) ids[i] = newId();
+      // One object per request, whatever its size: the log makes the rows off the request path.
+      this.options.logger.addRequest(
+        {
+          project: e.project,
+          endpoint: e.name,
+          model: e.model,
+          version,
           slot,
           requestId,
-          at: base.at,
+          at,
           latencyMs,
-          features: features[i] ?? {},
-          output: predictions[i],
+          ids,
+          features,
+          outputs: predictions,
           error: null,
-        });
-      }
-      this.options.logger.add(entries, false, latencyMs);
+        },
+        false,
+      );
       this.metrics?.observe(
-        { project: e.project, endpoint: e.name, version: String(runner.model.version), slot, outcome: "ok" },
+        { project: e.project, endpoint: e.name, version: String(version), slot, outcome: "ok" },
         latencyMs / 1000,
       );
       return { ok: true, predictions, ids };
@@ -349,20 +340,32 @@ export class ServingRuntime {
       // Input errors (422) are the caller's, not the model's: they neither count against a canary nor fall back.
       if (error instanceof TandemError && error.code === "UNPROCESSABLE") throw error;
       const message = error instanceof Error ? error.message : String(error);
-      this.options.logger.add(
-        [{ ...base, id: newId(), latencyMs, features: {}, output: null, error: message.slice(0, 500) }],
+      this.options.logger.addRequest(
+        {
+          project: e.project,
+          endpoint: e.name,
+          model: e.model,
+          version,
+          slot,
+          requestId,
+          at,
+          latencyMs,
+          ids: [newId()],
+          features: [{}],
+          outputs: null,
+          error: message.slice(0, 500),
+        },
         true,
-        latencyMs,
       );
       this.metrics?.observe(
-        { project: e.project, endpoint: e.name, version: String(runner.model.version), slot, outcome: "error" },
+        { project: e.project, endpoint: e.name, version: String(version), slot, outcome: "error" },
         latencyMs / 1000,
       );
       return {
         ok: false,
         error: new TandemError(
           "INTERNAL",
-          `model ${e.model}@${runner.model.version} failed: ${message.split("\n")[0]!.slice(0, 300)}`,
+          `model ${e.model}@${version} failed: ${message.split("\n")[0]!.slice(0, 300)}`,
         ),
       };
     }

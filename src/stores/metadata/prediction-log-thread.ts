@@ -1,14 +1,19 @@
 /**
- * Writes prediction log batches to a SQLite file from a worker thread. better-sqlite3 is synchronous:
- * on the main thread every flush stopped the event loop while SQLite parsed and inserted the batch —
- * about a seventh of a busy serving process's main-thread time, and a bump in its p99 latency. In a
- * worker the insert overlaps with answering requests. A batch crosses as flat arrays of strings and
- * numbers (cheap to clone; features already JSON text), so the worker only binds and inserts.
+ * Writes prediction log batches from a worker thread, to a SQLite file or a PostgreSQL database.
+ * better-sqlite3 is synchronous: on the main thread every flush stopped the event loop while SQLite
+ * parsed and inserted the batch — about a seventh of a busy serving process's main-thread time, and
+ * a bump in its p99 latency. On both databases, turning a request's columns into rows (feature and
+ * output JSON, COPY text) is work the event loop no longer does: in a worker it overlaps with
+ * answering requests. A batch crosses as one small object per request (prediction-log-rows.d.mts).
  *
  * The worker starts on the first batch and stops with close(); if it dies, pending batches fail (the
  * logger keeps them for its next try) and the next batch starts a new one.
  */
 import { Worker } from "node:worker_threads";
+import type { WireRequest } from "./prediction-log-rows.mjs";
+
+/** Where the worker writes: a SQLite file (its own connection) or a PostgreSQL database (its own client). */
+export type LogTarget = { kind: "sqlite"; file: string; busyTimeoutMs: number } | { kind: "postgres"; url: string };
 
 interface Pending {
   worker: Worker;
@@ -21,26 +26,23 @@ export class PredictionLogThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(
-    private readonly file: string,
-    private readonly busyTimeoutMs: number,
-  ) {}
+  constructor(private readonly target: LogTarget) {}
 
-  /** `predictions` and `stats` are flat arrays of values in the worker's column order, or null. */
-  append(predictions: unknown[] | null, stats: unknown[] | null): Promise<void> {
+  /** One object per request, and the aggregates as a flat array of 8 values per row (or null). */
+  append(requests: WireRequest[] | null, stats: unknown[] | null): Promise<void> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { worker, resolve, reject });
       // Referenced while a batch is in flight, so a process with nothing else to do waits for it.
       worker.ref();
-      worker.postMessage({ id, predictions, stats });
+      worker.postMessage({ id, requests, stats });
     });
   }
 
   private start(): Worker {
     const worker = new Worker(new URL("./prediction-log-worker.mjs", import.meta.url), {
-      workerData: { file: this.file, busyTimeoutMs: this.busyTimeoutMs },
+      workerData: this.target,
     });
     worker.on("message", ({ id, error }: { id: number; error?: string }) => {
       const waiting = this.pending.get(id);

@@ -1,53 +1,118 @@
-// The prediction log's SQLite writer, run in a worker thread (see prediction-log-thread.ts for why).
-// Plain JavaScript so the same file runs from src/ (tests, tsx) and dist/ (copied as an asset) without
-// a TypeScript loader inside the worker. It owns one connection to the database file; WAL mode lets it
-// write beside the main thread's connection, and the busy timeout makes either wait for the other's
-// lock instead of failing.
+// The prediction log's writer, run in a worker thread (see prediction-log-thread.ts for why). Plain
+// JavaScript so the same file runs from src/ (tests, tsx) and dist/ (copied as an asset) without a
+// TypeScript loader inside the worker. It owns one connection to the database:
+// - SQLite: its own connection to the file; WAL mode lets it write beside the main thread's
+//   connection, and the busy timeout makes either wait for the other's lock instead of failing.
+// - PostgreSQL: its own client; a batch's rows go in with one COPY FROM STDIN (pg-copy-streams),
+//   its aggregates with one insert, in one transaction.
+// Batches are written one after the other, in the order they came.
 import { parentPort, workerData } from "node:worker_threads";
-import Database from "better-sqlite3";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import { copyText, forEachRow, PREDICTION_COLUMNS } from "./prediction-log-rows.mjs";
 
-const { file, busyTimeoutMs } = workerData;
-const db = new Database(file, { timeout: busyTimeoutMs });
-db.pragma("journal_mode = WAL");
-db.pragma("synchronous = NORMAL");
-
-// A batch arrives as flat arrays of values in column order (see serving-store.ts): 12 per prediction,
-// 8 per aggregate row; features, output and latency_hist are JSON text already.
-const PREDICTION_COLUMNS = 12;
+// Aggregates arrive as flat arrays, 8 values per row (latency_hist is JSON text already).
 const STATS_COLUMNS = 8;
-const PREDICTIONS_SQL = `insert into predictions
-  (id, project, endpoint, model, version, slot, request_id, at, latency_ms, features, output, error)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const STATS_SQL = `insert into prediction_stats
-  (project, endpoint, slot, version, at, requests, errors, latency_hist)
-  values (?, ?, ?, ?, ?, ?, ?, ?)`;
+const STATS_INSERT = `insert into prediction_stats
+  (project, endpoint, slot, version, at, requests, errors, latency_hist)`;
 
-// Prepared on first use, inside a batch's try: a database without the tables fails that batch with
-// SQLite's reason instead of killing the worker.
-const statements = new Map();
-function statement(sql) {
-  let prepared = statements.get(sql);
-  if (!prepared) statements.set(sql, (prepared = db.prepare(sql)));
-  return prepared;
+function sqliteWriter({ file, busyTimeoutMs }) {
+  return import("better-sqlite3").then(({ default: Database }) => {
+    const db = new Database(file, { timeout: busyTimeoutMs });
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    // Prepared on first use, inside a batch's try: a database without the tables fails that batch
+    // with SQLite's reason instead of killing the worker.
+    const statements = new Map();
+    const statement = (sql) => {
+      let prepared = statements.get(sql);
+      if (!prepared) statements.set(sql, (prepared = db.prepare(sql)));
+      return prepared;
+    };
+    const predictionsSql = `insert into predictions (${PREDICTION_COLUMNS.join(", ")})
+      values (${PREDICTION_COLUMNS.map(() => "?").join(", ")})`;
+    const statsSql = `${STATS_INSERT} values (?, ?, ?, ?, ?, ?, ?, ?)`;
+    // BEGIN IMMEDIATE, like the main connection: take the write lock up front (waiting on the busy
+    // timeout) rather than failing when a read transaction tries to upgrade.
+    const append = db.transaction((requests, stats) => {
+      if (requests) {
+        const insert = statement(predictionsSql);
+        for (const request of requests) forEachRow(request, (values) => insert.run(values));
+      }
+      if (stats) {
+        const insert = statement(statsSql);
+        for (let i = 0; i < stats.length; i += STATS_COLUMNS) insert.run(stats.slice(i, i + STATS_COLUMNS));
+      }
+    }).immediate;
+    return { write: async (requests, stats) => append(requests, stats), close: async () => db.close() };
+  });
 }
 
-function insertRows(sql, values, width) {
-  const insert = statement(sql);
-  for (let i = 0; i < values.length; i += width) insert.run(values.slice(i, i + width));
+async function postgresWriter({ url }) {
+  const [{ default: pg }, { from: copyFrom }] = await Promise.all([import("pg"), import("pg-copy-streams")]);
+  let client = null;
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: url });
+    // A broken connection fails the batch in flight (the logger keeps it); the next batch reconnects.
+    c.on("error", () => {
+      if (client === c) client = null;
+    });
+    await c.connect();
+    return c;
+  };
+  const write = async (requests, stats) => {
+    client ??= await connect();
+    const c = client;
+    try {
+      await c.query("begin");
+      if (requests) {
+        const text = copyText(requests);
+        if (text) {
+          await pipeline(
+            Readable.from([text]),
+            c.query(copyFrom(`copy predictions (${PREDICTION_COLUMNS.join(", ")}) from stdin`)),
+          );
+        }
+      }
+      if (stats) {
+        const rows = [];
+        const params = [];
+        for (let i = 0; i < stats.length; i += STATS_COLUMNS) {
+          const n = params.length;
+          rows.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, $${n + 8})`);
+          params.push(...stats.slice(i, i + STATS_COLUMNS));
+        }
+        await c.query(`${STATS_INSERT} values ${rows.join(", ")}`, params);
+      }
+      await c.query("commit");
+    } catch (error) {
+      await c.query("rollback").catch(() => {
+        if (client === c) client = null;
+      });
+      throw error;
+    }
+  };
+  return { write, close: async () => client?.end() };
 }
 
-// BEGIN IMMEDIATE, like the main connection: take the write lock up front (waiting on the busy
-// timeout) rather than failing when a read transaction tries to upgrade.
-const append = db.transaction((predictions, stats) => {
-  if (predictions) insertRows(PREDICTIONS_SQL, predictions, PREDICTION_COLUMNS);
-  if (stats) insertRows(STATS_SQL, stats, STATS_COLUMNS);
-}).immediate;
+// Opened on the first batch; a failure to open fails that batch and is tried again with the next.
+let writer = null;
+const open = () =>
+  (writer ??= (workerData.kind === "postgres" ? postgresWriter(workerData) : sqliteWriter(workerData)).catch(
+    (error) => {
+      writer = null;
+      throw error;
+    },
+  ));
+let queue = Promise.resolve();
 
-parentPort.on("message", ({ id, predictions, stats }) => {
-  try {
-    append(predictions, stats);
-    parentPort.postMessage({ id });
-  } catch (error) {
-    parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
-  }
+parentPort.on("message", ({ id, requests, stats }) => {
+  queue = queue.then(async () => {
+    try {
+      await (await open()).write(requests, stats);
+      parentPort.postMessage({ id });
+    } catch (error) {
+      parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+    }
+  });
 });

@@ -9,6 +9,7 @@ import type {
   DeploymentRecord,
   Endpoint,
   FeedbackEntry,
+  LoggedRequest,
   ModelSelector,
   PredictionLogEntry,
   ServingEvent,
@@ -24,6 +25,7 @@ import type {
   WindowStats,
 } from "../../core/serving/ports.js";
 import { histogramPercentile, LATENCY_BOUNDS_MS } from "../../core/serving/slo.js";
+import { forEachRow, PREDICTION_COLUMNS, type WireRequest } from "./prediction-log-rows.mjs";
 import { PredictionLogThread } from "./prediction-log-thread.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
 
@@ -373,85 +375,73 @@ export class SqlServingStore implements ServingStore {
   }
 }
 
-// 12 columns per row: 1000 rows stay under SQLite's 32 766 and Postgres' 65 535 bound parameters.
+// 1000 ids per feedback lookup stay under SQLite's 32 766 and Postgres' 65 535 bound parameters.
 const INSERT_CHUNK = 1000;
 
-/** A prediction's columns in insert order, features and output (null on error) passed through `asJson`. */
-function predictionRow(e: PredictionLogEntry, asJson: (value: unknown) => unknown): unknown[] {
-  const output = e.output === null || e.output === undefined ? null : asJson(e.output);
-  return [
-    e.id,
-    e.project,
-    e.endpoint,
-    e.model,
-    e.version,
-    e.slot,
-    e.requestId,
-    e.at,
-    e.latencyMs,
-    asJson(e.features),
-    output,
-    e.error,
-  ];
+/** An aggregate's columns in insert order, the latency histogram as JSON text. */
+function statsRow(s: StatsDelta): unknown[] {
+  return [s.project, s.endpoint, s.slot, s.version, s.at, s.requests, s.errors, json(s.latencyHist)];
 }
 
-/** An aggregate's columns in insert order, the latency histogram passed through `asJson`. */
-function statsRow(s: StatsDelta, asJson: (value: unknown) => unknown): unknown[] {
-  return [s.project, s.endpoint, s.slot, s.version, s.at, s.requests, s.errors, asJson(s.latencyHist)];
+/** A logged request as it crosses to the writer: columns stay columns; outputs become one JSON text. */
+function toWire(r: LoggedRequest): WireRequest {
+  const columns = Array.isArray(r.features) ? null : r.features;
+  const records = Array.isArray(r.features) ? r.features : null;
+  return {
+    project: r.project,
+    endpoint: r.endpoint,
+    model: r.model,
+    version: r.version,
+    slot: r.slot,
+    requestId: r.requestId,
+    at: r.at,
+    latencyMs: r.latencyMs,
+    error: r.error,
+    ids: r.ids,
+    names: columns?.names ?? null,
+    values: columns?.values ?? null,
+    others: columns?.others ?? null,
+    featureJson: records ? r.ids.map((_, i) => json(records[i] ?? {})) : null,
+    outputs: r.outputs === null ? null : json(r.outputs),
+  };
 }
-
-const asIs = (value: unknown): unknown => value;
 
 export class SqlPredictionLogStore implements PredictionLogStore {
-  /** SQLite files are written from a worker thread; Postgres' driver is asynchronous already. */
+  /** A SQLite file or a Postgres database is written from a worker thread; in-memory SQLite in process. */
   private readonly thread: PredictionLogThread | null;
 
   constructor(private readonly store: SqlMetadataStore) {
     const file = store.sqliteFile;
-    this.thread = file ? new PredictionLogThread(file.path, file.busyTimeoutMs) : null;
+    const url = store.postgresUrl;
+    this.thread = file
+      ? new PredictionLogThread({ kind: "sqlite", file: file.path, busyTimeoutMs: file.busyTimeoutMs })
+      : url
+        ? new PredictionLogThread({ kind: "postgres", url })
+        : null;
   }
 
-  async append(entries: PredictionLogEntry[], stats: StatsDelta[]): Promise<void> {
-    if (entries.length === 0 && stats.length === 0) return;
-    if (this.thread) {
-      // Flat arrays of values, JSON already made: the worker binds them straight into its insert.
-      return this.thread.append(
-        entries.length ? entries.flatMap((e) => predictionRow(e, json)) : null,
-        stats.length ? stats.flatMap((st) => statsRow(st, json)) : null,
-      );
-    }
-    // In process, the whole batch travels as ONE JSON parameter that the database unpacks (json_each /
-    // json_array_elements): no per-row query building in JS, which at thousands of rows per flush
-    // cost more than the insert itself.
-    const predictions = entries.length ? json(entries.map((e) => predictionRow(e, asIs))) : null;
-    const statsJson = stats.length ? json(stats.map((st) => statsRow(st, asIs))) : null;
+  async append(requests: LoggedRequest[], stats: StatsDelta[]): Promise<void> {
+    if (requests.length === 0 && stats.length === 0) return;
+    const wire = requests.length ? requests.map(toWire) : null;
+    const statsValues = stats.length ? stats.flatMap(statsRow) : null;
+    if (this.thread) return this.thread.append(wire, statsValues);
+    // An in-memory SQLite database has no file for a second connection: the same rows, written here,
+    // each batch as ONE JSON parameter that SQLite unpacks (json_each).
+    const rows: unknown[][] = [];
+    for (const request of wire ?? []) forEachRow(request, (values) => rows.push([...values]));
     await this.store.db.transaction().execute(async (trx) => {
-      if (predictions) {
-        const columns = sql`(id, project, endpoint, model, version, slot, request_id, at, latency_ms, features, output, error)`;
-        if (this.store.dialect === "sqlite") {
-          await sql`insert into predictions ${columns}
-            select value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
-                   value->>8, value->9, nullif(value->10, 'null'), value->>11
-            from json_each(${predictions})`.execute(trx);
-        } else {
-          await sql`insert into predictions ${columns}
-            select r->>0, r->>1, r->>2, r->>3, (r->>4)::integer, r->>5, r->>6, (r->>7)::bigint,
-                   (r->>8)::double precision, (r->9)::text, nullif((r->10)::text, 'null'), r->>11
-            from json_array_elements(${predictions}::json) as r`.execute(trx);
-        }
+      if (rows.length) {
+        await sql`insert into predictions (${sql.raw(PREDICTION_COLUMNS.join(", "))})
+          select value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
+                 value->>8, value->>9, value->>10, value->>11
+          from json_each(${json(rows)})`.execute(trx);
       }
-      if (statsJson) {
-        const columns = sql`(project, endpoint, slot, version, at, requests, errors, latency_hist)`;
-        if (this.store.dialect === "sqlite") {
-          await sql`insert into prediction_stats ${columns}
-            select value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->7
-            from json_each(${statsJson})`.execute(trx);
-        } else {
-          await sql`insert into prediction_stats ${columns}
-            select r->>0, r->>1, r->>2, (r->>3)::integer, (r->>4)::bigint, (r->>5)::integer, (r->>6)::integer,
-                   (r->7)::text
-            from json_array_elements(${statsJson}::json) as r`.execute(trx);
-        }
+      if (statsValues) {
+        const statsRows: unknown[][] = [];
+        for (let i = 0; i < statsValues.length; i += 8) statsRows.push(statsValues.slice(i, i + 8));
+        await sql`insert into prediction_stats (project, endpoint, slot, version, at, requests, errors, latency_hist)
+          select value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7
+          from json_each(${json(statsRows)})`.execute(trx);
       }
     });
   }

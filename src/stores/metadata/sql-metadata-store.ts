@@ -37,6 +37,8 @@ export class SqlMetadataStore implements MetadataStore {
     readonly dialect: "sqlite" | "postgres",
     /** The SQLite file and its busy timeout, for a second connection (null on Postgres and in memory). */
     readonly sqliteFile: { path: string; busyTimeoutMs: number } | null = null,
+    /** The Postgres connection string, for a connection of its own (the prediction log's writer). */
+    readonly postgresUrl: string | null = null,
   ) {}
 
   static async create(options: SqlMetadataStoreOptions): Promise<SqlMetadataStore> {
@@ -68,7 +70,12 @@ export class SqlMetadataStore implements MetadataStore {
 
   private static openPostgres(url: string, poolSize: number): SqlMetadataStore {
     const pool = openPostgresPool(url, poolSize);
-    return new SqlMetadataStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), "postgres");
+    return new SqlMetadataStore(
+      new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      "postgres",
+      null,
+      url,
+    );
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
