@@ -12,6 +12,7 @@ import {
   TEMPLATE_INFO,
   TEMPLATE_NAMES,
   projectNameFor,
+  runAtOnce,
   specWithProject,
   templateDir,
   templateFiles,
@@ -66,14 +67,13 @@ export function registerInitCommand(program: Command): void {
         );
       const template = opts.template as TemplateName;
       const files = initProject({ template, target: dir, project: opts.project });
-      const main = TEMPLATE_INFO[template].main;
       process.stdout.write(
         [
           `created a ${template} project in ${resolve(dir)} (${files.length} files)`,
           "next:",
           ...(dir === "." ? [] : [`  cd ${dir}`]),
           "  tandem validate",
-          `  tandem run ${main}`,
+          ...runAtOnce(template).map((line) => `  ${line}`),
           "",
         ].join("\n"),
       );

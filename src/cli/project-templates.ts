@@ -13,7 +13,17 @@ export const TEMPLATE_NAMES = ["classification", "service", "llm"] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 /** What each template is, as `tandem init --help` and the Backstage template say it. */
-export const TEMPLATE_INFO: Record<TemplateName, { title: string; description: string; main: string; type: string }> = {
+export const TEMPLATE_INFO: Record<
+  TemplateName,
+  {
+    title: string;
+    description: string;
+    main: string;
+    type: string;
+    /** How to run `main` at once, when more than `tandem run MAIN` (default that). */
+    runAtOnce?: string[];
+  }
+> = {
   classification: {
     title: "Tandem classification project",
     description:
@@ -30,11 +40,18 @@ export const TEMPLATE_INFO: Record<TemplateName, { title: string; description: s
   llm: {
     title: "Tandem LLM application",
     description:
-      "A versioned prompt, an OpenAI-compatible LLM endpoint (a local stand-in until you point it at a real model) and an evaluation pipeline gating the prompt's alias.",
+      "A versioned prompt evaluated by tandem/eval against an OpenAI-compatible upstream (a local stand-in until you point it at a real model), whose `production` alias a policy gates on the evaluation.",
     main: "evaluate",
     type: "llm-app",
+    // The stand-in listens on loopback, which the outbound guard refuses unless allowed.
+    runAtOnce: ["node standin/server.mjs &", "TANDEM_OUTBOUND_ALLOW=127.0.0.1 tandem run evaluate"],
   },
 };
+
+/** The commands that run a template's main pipeline at once, from its folder. */
+export function runAtOnce(name: TemplateName): string[] {
+  return TEMPLATE_INFO[name].runAtOnce ?? [`tandem run ${TEMPLATE_INFO[name].main}`];
+}
 
 /** `templates/` of this installation (dist/cli/… and src/cli/… are both two levels below the root). */
 export function templatesRoot(): string {
@@ -46,11 +63,7 @@ export function templateDir(name: string): string {
     throw new UsageError(`--template: expected one of ${TEMPLATE_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
   const dir = join(templatesRoot(), name);
   if (!existsSync(join(dir, "tandem.yaml")))
-    throw new UsageError(
-      name === "llm"
-        ? "the llm template is not offered yet: its evaluation needs an LLM upstream running beside the pipeline; examples/llm shows the whole LLMOps loop with a local stand-in"
-        : `the ${name} template is not available in this installation (no ${dir}/tandem.yaml)`,
-    );
+    throw new UsageError(`the ${name} template is not available in this installation (no ${dir}/tandem.yaml)`);
   return dir;
 }
 

@@ -11,7 +11,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join, resolve } from "node:path";
 import { stringify as toYaml } from "yaml";
 import { UsageError } from "./context.js";
-import { TEMPLATE_INFO, TEMPLATE_NAMES, templateFiles, templatesRoot, type TemplateName } from "./project-templates.js";
+import {
+  TEMPLATE_INFO,
+  TEMPLATE_NAMES,
+  runAtOnce,
+  templateFiles,
+  templatesRoot,
+  type TemplateName,
+} from "./project-templates.js";
 
 const PROJECT_LINE = /^project:.*$/m;
 
@@ -49,7 +56,7 @@ export function softwareTemplate(name: TemplateName, files: string[]): Record<st
     metadata: {
       name: `tandem-${name}`,
       title: info.title,
-      description: `${info.description} Runs at once: \`tandem run ${info.main}\`.`,
+      description: `${info.description} Runs at once: \`${runAtOnce(name).join(" ")}\`.`,
       tags: ["tandem", "mlops", name],
       annotations: { "tandem.dev/template": name },
     },
@@ -127,7 +134,7 @@ export function softwareTemplate(name: TemplateName, files: string[]): Record<st
         text: [
           {
             title: "Next",
-            content: `Clone the repository, then \`tandem validate\` and \`tandem run ${info.main}\`.`,
+            content: `Clone the repository, then \`tandem validate\` and \`${runAtOnce(name).join(" ")}\`.`,
           },
         ],
       },

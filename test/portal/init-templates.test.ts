@@ -5,6 +5,7 @@
  * project's catalog export then passes @backstage/catalog-model. A non-empty folder is refused with
  * nothing overwritten.
  */
+import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,6 +112,54 @@ for (const kind of STORE_KINDS) {
       },
       SLOW_MS,
     );
+
+    it(
+      "llm: with its stand-in upstream, `tandem run evaluate` registers, evaluates and releases the prompt; a worse prompt is refused",
+      async () => {
+        const { root, env } = await home(kind);
+        const init = await cli(["init", "--template", "llm", "bot"], { cwd: root, env });
+        expect(init.code, init.stderr).toBe(0);
+        expect(init.stdout).toContain("TANDEM_OUTBOUND_ALLOW=127.0.0.1 tandem run evaluate");
+        const dir = join(root, "bot");
+        const validate = await cli(["validate"], { cwd: dir, env });
+        expect(validate.code, validate.stderr).toBe(0);
+        // The template's own stand-in, on a free port (the spec's default is 8799).
+        const standin = spawn(process.execPath, [join(dir, "standin/server.mjs"), "0"], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        cleanups.push(() => void standin.kill());
+        const upstream = await new Promise<string>((ok, fail) => {
+          standin.stdout.once("data", (line: Buffer) => ok(/http:\S+/.exec(line.toString())![0]));
+          standin.once("exit", (code) => fail(new Error(`the stand-in exited with ${code}`)));
+        });
+        const runEnv = { ...env, TANDEM_OUTBOUND_ALLOW: "127.0.0.1" };
+        const run = await cli(["run", "evaluate", "-p", `upstream=${upstream}`, "--json"], { cwd: dir, env: runEnv });
+        expect(run.code, run.stderr).toBe(0);
+        const r = JSON.parse(run.stdout) as RunJson;
+        expect(r.steps.map((s) => [s.name, s.status])).toEqual([
+          ["register", "succeeded"],
+          ["evaluate", "succeeded"],
+          ["release", "succeeded"],
+        ]);
+        const show = await cli(["prompts", "show", "support@production", "--json"], { cwd: dir, env });
+        expect(show.code, show.stderr).toBe(0);
+        const released = JSON.parse(show.stdout) as {
+          version: number;
+          evaluations: Array<{ dataset: string; source: string; metrics: Record<string, number> }>;
+        };
+        expect(released.version).toBe(1);
+        expect(released.evaluations[0]).toMatchObject({ dataset: "support-cases@1", source: "pipeline" });
+        expect(released.evaluations[0]!.metrics.cases).toBe(30);
+        expect(released.evaluations[0]!.metrics["contains.mean"]).toBeGreaterThanOrEqual(0.8);
+        // The policy holds: a prompt asking for one word scores 0 and does not take production.
+        const prompt = join(dir, "prompts/support.json");
+        writeFileSync(prompt, readFileSync(prompt, "utf8").replace("one short sentence", "one word"));
+        const worse = await cli(["run", "evaluate", "-p", `upstream=${upstream}`, "--json"], { cwd: dir, env: runEnv });
+        expect(worse.code).toBe(1);
+        expect(worse.stderr + worse.stdout).toMatch(/policy refused support@2 → production: contains.mean >= 0.8/);
+      },
+      SLOW_MS,
+    );
   });
 }
 
@@ -129,9 +178,6 @@ describe("tandem init refuses to overwrite", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--template: expected one of classification, service, llm/);
     expect(existsSync(join(root, "fresh"))).toBe(false);
-    const llm = await cli(["init", "--template", "llm", "bot"], { cwd: root, env });
-    expect(llm.code).toBe(2);
-    expect(llm.stderr).toMatch(/llm template is not offered yet.*examples\/llm/);
   });
 });
 
@@ -143,7 +189,7 @@ describe("tandem catalog export --templates", () => {
       const out = join(root, "backstage-templates");
       const res = await cli(["catalog", "export", "--templates", out], { cwd: root, env });
       expect(res.code, res.stderr).toBe(0);
-      for (const name of ["classification", "service"]) {
+      for (const name of ["classification", "service", "llm"]) {
         const template = parseYaml(readFileSync(join(out, name, "template.yaml"), "utf8")) as Entity;
         await expectValidTemplate(template);
         expect(template.metadata.name).toBe(`tandem-${name}`);
