@@ -79,20 +79,14 @@ async function applySpec(
 
 /**
  * In embedded mode nothing listens, so steps could not reach the API (MLflow logging). Serve the
- * in-process app on a loopback port for as long as the command runs.
+ * in-process app on a loopback port for as long as the command runs (closing the API stops it).
  */
 async function serveForSteps(api: TandemApi): Promise<() => Promise<void>> {
   const opened = api.embeddedServices;
-  if (!opened) return async () => undefined;
-  const { buildServer } = await import("../server/server.js");
-  const { app } = await buildServer({ services: opened.services, logger: opened.logger });
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  opened.services.config = { ...opened.services.config, serverUrl: `http://127.0.0.1:${port}` };
-  return async () => {
-    await app.close();
-  };
+  const url = await api.listenOnLoopback();
+  if (opened && url) opened.services.config = { ...opened.services.config, serverUrl: url };
+  // Nothing to stop here: the listener is the API's own app, closed with it when the command ends.
+  return async () => undefined;
 }
 
 /** Follows a run to its end: progress on stderr, --json on stdout, exit 1 unless it succeeded. */
