@@ -112,8 +112,9 @@ describe("DORA page and role-aware Overview (e2e, Chromium)", () => {
     for (const m of d.definitions) await page.getByTestId(`dora-chart-${m.id}`).waitFor();
     await expect(page.getByTestId("dora-deployments").locator("tbody tr").count()).resolves.toBe(d.deployments.length);
     expect(await checkPage(page, "dora")).toEqual([]);
-    // A shorter period asks the API again.
+    // A shorter period asks the API again, and the address keeps it.
     await page.getByTestId("dora-since").selectOption("28d");
+    await expect.poll(() => new URL(page.url()).searchParams.get("since")).toBe("28d");
     const d28 = await dora("28d");
     await expect
       .poll(() => page.getByTestId("dora-all-deployment_frequency").textContent())

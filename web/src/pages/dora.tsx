@@ -4,7 +4,7 @@
  * their performance band, a weekly chart of each, the bands with the year of the report they come
  * from, the definitions, and the deployments counted with how each was read.
  */
-import { useMemo, useState } from "react";
+import { useMemo } from "react";
 import { projectPath, qs } from "../api/client";
 import type { DoraGroup, DoraGroupWire, DoraMetricId, DoraWire } from "../api/portal";
 import { LineChart, type Series } from "../components/line-chart";
@@ -12,6 +12,7 @@ import { DataTable } from "../components/table";
 import { ErrorBox, Loading, Section } from "../components/status";
 import { doraFigure } from "../lib/dora-format";
 import { formatDuration, formatTime, shortId } from "../lib/format";
+import { setQueryParam, useLocation } from "../lib/router";
 import { useApi } from "../lib/use-api";
 
 const HOUR = 3_600_000;
@@ -84,7 +85,9 @@ function WeeklyCharts({ d }: { d: DoraWire }) {
 }
 
 export function DoraPage({ project }: { project: string }) {
-  const [since, setSince] = useState("90d");
+  // The period lives in the address (?since=), so a link to the page keeps it.
+  const asked = useLocation().searchParams.get("since");
+  const since = asked && PERIODS.includes(asked) ? asked : "90d";
   const dora = useApi<DoraWire>(projectPath(project, `/dora${qs({ since })}`));
   const d = dora.data;
   const names = new Map(d?.definitions.map((x) => [x.id, x.name]) ?? []);
@@ -98,7 +101,7 @@ export function DoraPage({ project }: { project: string }) {
       </p>
       <label className="picker">
         Period{" "}
-        <select value={since} onChange={(e) => setSince(e.target.value)} data-testid="dora-since">
+        <select value={since} onChange={(e) => setQueryParam("since", e.target.value)} data-testid="dora-since">
           {PERIODS.map((p) => (
             <option key={p} value={p}>
               last {p.replace("d", " days")}
