@@ -3,6 +3,7 @@
  * and its shown outputs must be what it prints. The blocks a guide marks as not runnable here are
  * listed at the end with their reasons. Markers: docs/README.md, "Guides are tests".
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +25,10 @@ const needs: Needs = {
   mlflow: () => {
     const found = mlflowPython();
     return "reason" in found ? found : { env: { ...found.env, TANDEM_PYTHON: found.python } };
+  },
+  kubectl: () => {
+    const found = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" });
+    return found.status === 0 ? { env: {} } : { reason: "no kubectl on PATH (Debian: apt-get install kubectl)" };
   },
   slurm: () => {
     const why = slurmCluster();

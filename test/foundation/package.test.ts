@@ -54,6 +54,8 @@ describe("the npm package", () => {
       "dist/client/index.js",
       "dist/client/index.d.ts",
       "npm-shrinkwrap.json",
+      // The Kubernetes manifests, rendered from the installed package in docs/guides/kubernetes.md.
+      "deploy/overlays/production/kustomization.yaml",
     ]) {
       expect(files, needed).toContain(needed);
     }
