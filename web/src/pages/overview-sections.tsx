@@ -136,7 +136,7 @@ function AuditStatus({ project, latest }: { project: string; latest: AuditEventW
           "none"
         )}
       </p>
-      <Link href={projectHref(project, "audit")}>The audit log</Link>
+      <Link href={projectHref(project, "audit")}>All audit events</Link>
     </div>
   );
 }
