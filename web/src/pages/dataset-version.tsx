@@ -13,6 +13,7 @@ import { ErrorBox, Loading, Section, Stat } from "../components/status";
 import { formatNumber, formatPercent } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useApi } from "../lib/use-api";
+import { DatasetQuerySection } from "./dataset-query";
 
 const val = (v: number | string | null) => (v === null ? "—" : typeof v === "number" ? formatNumber(v) : v);
 
@@ -121,6 +122,7 @@ export function DatasetVersionPage({ project, name, version }: { project: string
             </Section>
           ))}
           {files.length === 0 && <p className="muted">This version has no tabular profile.</p>}
+          {files.length > 0 && <DatasetQuerySection project={project} name={name} version={version} />}
           <Section title="Files" id="files">
             <DataTable
               caption="Files of this version"
