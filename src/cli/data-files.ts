@@ -101,15 +101,6 @@ export async function collectFiles(path: string): Promise<{ kind: "file" | "dir"
   return { kind: "dir", files };
 }
 
-export async function hashFile(abs: string, onBytes?: (n: number) => void): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(abs, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    onBytes?.((chunk as Buffer).length);
-  }
-  return hash.digest("hex");
-}
-
 /** Runs `fn` over items with at most `limit` at a time (both cores busy, the disk kept fed). */
 export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -1,6 +1,7 @@
 /** `tandem data …`: versioned datasets (add, ls, show, diff, pull, tag, validate). */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
+import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import type { Command } from "commander";
 import { SingleBar } from "cli-progress";
@@ -11,7 +12,7 @@ import { safeRelativePath } from "../core/artifacts/paths.js";
 import type { ValidationReport } from "../core/data/expectations.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
-import { collectFiles, hashFile, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
+import { collectFiles, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
 import { formatTime, printJson, printTable } from "./output.js";
 
 interface VersionWire {
@@ -104,23 +105,31 @@ async function addPath(
     Boolean(opts.json),
   );
   const sent = { files: 0, bytes: 0 };
+  const embedded = api.embeddedServices?.services.data;
   const upload = async (f: LocalFile, onBytes?: (n: number) => void) => {
-    const sha = await uploadFile(api, base, f, onBytes);
+    // Embedded: the store reads the file itself (hashing and copying in one pass on a worker thread)
+    // instead of receiving its bytes through the in-process HTTP layer.
+    const sha = embedded
+      ? (await embedded.putLocalFile(() => createReadStream(f.abs), f.abs)).sha256
+      : await uploadFile(api, base, f, onBytes);
+    if (embedded) onBytes?.(f.size);
     sent.files++;
     sent.bytes += f.size;
     return sha;
   };
   try {
-    if (api.isEmbedded) {
-      // One pass per new file: the server hashes while it stores, and keeps one copy per content.
+    if (embedded) {
+      // One pass per new file: the store hashes while it copies, and keeps one copy per content.
       await pool(unknown, PARALLEL, async (f) => {
         f.sha256 = await upload(f, bar.tick);
         cache.remember(f, f.sha256);
       });
     } else {
-      // Over the network: hash here, then send only what the server lacks.
+      // Over the network: hash here (on worker threads, every core), then send only what the server lacks.
+      const hashing = await import("../stores/artifacts/hash-workers.js");
       await pool(unknown, PARALLEL, async (f) => {
-        f.sha256 = await hashFile(f.abs, bar.tick);
+        f.sha256 = (await hashing.hashLocalFile(f.abs)).sha256;
+        bar.tick(f.size);
         cache.remember(f, f.sha256);
       });
     }

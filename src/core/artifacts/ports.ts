@@ -25,6 +25,11 @@ export interface Manifest {
 export interface ArtifactStore {
   /** Streams bytes in, hashing as they pass; stored atomically, never buffering the whole blob. */
   putBlob(data: Readable | Uint8Array | string, options?: { expectedSha256?: string }): Promise<BlobInfo>;
+  /**
+   * Stores a file of the local filesystem by its path, reading it once (optional: stores that cannot
+   * do better than streaming it through putBlob leave it out).
+   */
+  putFile?(path: string, options?: { expectedSha256?: string }): Promise<BlobInfo>;
   /** Streams a blob out; the stream errors at its end if the bytes do not hash to `sha256`. */
   getBlob(sha256: string): Promise<Readable>;
   statBlob(sha256: string): Promise<BlobInfo | null>;

@@ -85,6 +85,15 @@ export class DataService {
     return this.o.artifacts.putBlob(data, expectedSha256 ? { expectedSha256 } : undefined);
   }
 
+  /**
+   * A file on this machine as a blob (the embedded CLI's `data add`): the store reads it once where it
+   * can (FsArtifactStore hashes and copies on a worker thread), else it streams through putBlob.
+   */
+  putLocalFile(open: () => Readable, path: string): Promise<BlobInfo> {
+    const artifacts = this.o.artifacts;
+    return artifacts.putFile ? artifacts.putFile(path) : artifacts.putBlob(open());
+  }
+
   // ---- versions
 
   async createVersion(

@@ -124,6 +124,40 @@ describe("FsArtifactStore integrity", () => {
   });
 });
 
+describe("FsArtifactStore.putFile (hash and copy in one pass on worker threads)", () => {
+  it("stores many files at once byte for byte, shares identical content, and leaves no temp files", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tandem-fs-"));
+    const src = mkdtempSync(join(tmpdir(), "tandem-src-"));
+    const store = await FsArtifactStore.create({ root });
+    // Sizes around the worker's 1 MiB read buffer, an empty file, and two files with the same bytes.
+    const contents = [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3_000_000].map((n) => randomBytes(n));
+    contents.push(Buffer.from(contents[5]!));
+    const paths = contents.map((c, i) => {
+      const p = join(src, `f${i}`);
+      writeFileSync(p, c);
+      return p;
+    });
+    const stored = await Promise.all(paths.map((p) => store.putFile(p)));
+    for (const [i, info] of stored.entries()) {
+      expect(info).toEqual({ sha256: sha(contents[i]!), size: contents[i]!.length });
+      expect(readFileSync(store.pathOf(info.sha256)).equals(contents[i]!)).toBe(true);
+    }
+    expect(await readdir(join(root, "tmp"))).toEqual([]);
+  });
+
+  it("refuses a file whose bytes do not match the expected hash, and names a missing file", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tandem-fs-"));
+    const store = await FsArtifactStore.create({ root });
+    const p = join(mkdtempSync(join(tmpdir(), "tandem-src-")), "data.csv");
+    writeFileSync(p, "a,b\n1,2\n");
+    await expect(store.putFile(p, { expectedSha256: sha("other") })).rejects.toThrow(
+      /data\.csv hashes to [0-9a-f]{64}, not the expected/,
+    );
+    await expect(store.putFile(`${p}.gone`)).rejects.toThrow(/ENOENT.*data\.csv\.gone/);
+    expect(await readdir(join(root, "tmp"))).toEqual([]);
+  });
+});
+
 let s3: TestS3;
 beforeAll(async () => {
   s3 = await startTestS3();

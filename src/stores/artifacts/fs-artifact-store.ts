@@ -3,6 +3,7 @@
  * `<root>/tmp` and are renamed into place, so a crash leaves either the whole blob or none.
  */
 import { createReadStream } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { mkdir, opendir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -10,6 +11,8 @@ import { NotFoundError } from "../../core/errors.js";
 import { assertSha256 } from "../../core/artifacts/paths.js";
 import type { ArtifactStore, BlobInfo } from "../../core/artifacts/ports.js";
 import { HashVerifier } from "../../core/artifacts/verify.js";
+import { InvalidInputError } from "../../core/errors.js";
+import { copyAndHashLocalFile } from "./hash-workers.js";
 import { spoolToTempFile } from "./spool.js";
 
 export interface FsArtifactStoreOptions {
@@ -33,7 +36,31 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   async putBlob(data: Readable | Uint8Array | string, options?: { expectedSha256?: string }): Promise<BlobInfo> {
-    const spooled = await spoolToTempFile(data, join(this.root, "tmp"), options?.expectedSha256);
+    return this.commit(await spoolToTempFile(data, join(this.root, "tmp"), options?.expectedSha256));
+  }
+
+  /**
+   * A local file (by path) as a blob: read once on a worker thread, hashed and copied in the same pass
+   * (hash-workers.ts), so several files at once use every core.
+   */
+  async putFile(path: string, options?: { expectedSha256?: string }): Promise<BlobInfo> {
+    const tempPath = join(this.root, "tmp", `${randomBytes(8).toString("hex")}.part`);
+    let hashed: { sha256: string; size: number };
+    try {
+      hashed = await copyAndHashLocalFile(path, tempPath);
+    } catch (error) {
+      await rm(tempPath, { force: true });
+      throw error;
+    }
+    if (options?.expectedSha256 && options.expectedSha256 !== hashed.sha256) {
+      await rm(tempPath, { force: true });
+      throw new InvalidInputError(`${path} hashes to ${hashed.sha256}, not the expected ${options.expectedSha256}`);
+    }
+    return this.commit({ ...hashed, tempPath });
+  }
+
+  /** Renames a spooled temp file into place, or drops it when the blob is already stored. */
+  private async commit(spooled: BlobInfo & { tempPath: string }): Promise<BlobInfo> {
     const target = this.pathOf(spooled.sha256);
     try {
       const existing = await stat(target).catch(() => null);
