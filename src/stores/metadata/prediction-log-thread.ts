@@ -11,9 +11,12 @@
  */
 import { Worker } from "node:worker_threads";
 import type { WireRequest } from "./prediction-log-rows.mjs";
+import type { SqliteWriteLock } from "./sqlite-write-lock.js";
 
 /** Where the worker writes: a SQLite file (its own connection) or a PostgreSQL database (its own client). */
-export type LogTarget = { kind: "sqlite"; file: string; busyTimeoutMs: number } | { kind: "postgres"; url: string };
+export type LogTarget =
+  | { kind: "sqlite"; file: string; busyTimeoutMs: number; writeLock?: SqliteWriteLock }
+  | { kind: "postgres"; url: string };
 
 interface Pending {
   worker: Worker;
@@ -42,7 +45,11 @@ export class PredictionLogThread {
 
   private start(): Worker {
     const worker = new Worker(new URL("./prediction-log-worker.mjs", import.meta.url), {
-      workerData: this.target,
+      // The lock crosses as its SharedArrayBuffer: shared memory, not a copy.
+      workerData:
+        this.target.kind === "sqlite"
+          ? { ...this.target, writeLock: this.target.writeLock?.buffer ?? null }
+          : this.target,
     });
     worker.on("message", ({ id, error }: { id: number; error?: string }) => {
       const waiting = this.pending.get(id);
@@ -54,6 +61,8 @@ export class PredictionLogThread {
     });
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = null;
+      // A worker stopped mid-insert cannot release the lock itself.
+      if (this.target.kind === "sqlite") this.target.writeLock?.releaseIfWorkerHeld();
       for (const [id, waiting] of this.pending) {
         if (waiting.worker !== worker) continue;
         this.pending.delete(id);

@@ -16,6 +16,25 @@ const STATS_COLUMNS = 8;
 const STATS_INSERT = `insert into prediction_stats
   (project, endpoint, slot, version, at, requests, errors, latency_hist)`;
 
+// The in-process write lock shared with the main thread's connection (sqlite-write-lock.ts):
+// 0 free, 1 held here, 2 held by the main thread. This thread may block on it; the main thread never does.
+const writeLock = workerData.writeLock ? new Int32Array(workerData.writeLock) : null;
+
+function withWriteLock(write) {
+  if (!writeLock) return write();
+  for (;;) {
+    const seen = Atomics.compareExchange(writeLock, 0, 0, 1);
+    if (seen === 0) break;
+    Atomics.wait(writeLock, 0, seen, 50);
+  }
+  try {
+    return write();
+  } finally {
+    Atomics.store(writeLock, 0, 0);
+    Atomics.notify(writeLock, 0);
+  }
+}
+
 function sqliteWriter({ file, busyTimeoutMs }) {
   return import("better-sqlite3").then(({ default: Database }) => {
     const db = new Database(file, { timeout: busyTimeoutMs });
@@ -34,17 +53,23 @@ function sqliteWriter({ file, busyTimeoutMs }) {
     const statsSql = `${STATS_INSERT} values (?, ?, ?, ?, ?, ?, ?, ?)`;
     // BEGIN IMMEDIATE, like the main connection: take the write lock up front (waiting on the busy
     // timeout) rather than failing when a read transaction tries to upgrade.
-    const append = db.transaction((requests, stats) => {
-      if (requests) {
+    const append = db.transaction((rows, stats) => {
+      if (rows.length) {
         const insert = statement(predictionsSql);
-        for (const request of requests) forEachRow(request, (values) => insert.run(values));
+        for (const row of rows) insert.run(row);
       }
       if (stats) {
         const insert = statement(statsSql);
         for (let i = 0; i < stats.length; i += STATS_COLUMNS) insert.run(stats.slice(i, i + STATS_COLUMNS));
       }
     }).immediate;
-    return { write: async (requests, stats) => append(requests, stats), close: async () => db.close() };
+    const write = async (requests, stats) => {
+      // Rows are made before the lock is taken: the main thread's writes wait only for the inserts.
+      const rows = [];
+      for (const request of requests ?? []) forEachRow(request, (values) => rows.push(values.slice()));
+      withWriteLock(() => append(rows, stats));
+    };
+    return { write, close: async () => db.close() };
   });
 }
 

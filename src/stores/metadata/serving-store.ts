@@ -414,7 +414,12 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     const file = store.sqliteFile;
     const url = store.postgresUrl;
     this.thread = file
-      ? new PredictionLogThread({ kind: "sqlite", file: file.path, busyTimeoutMs: file.busyTimeoutMs })
+      ? new PredictionLogThread({
+          kind: "sqlite",
+          file: file.path,
+          busyTimeoutMs: file.busyTimeoutMs,
+          writeLock: file.writeLock,
+        })
       : url
         ? new PredictionLogThread({ kind: "postgres", url })
         : null;

@@ -13,6 +13,7 @@ import { CachingSqliteDialect } from "./sqlite-driver.js";
 import { migrateToLatest } from "./migrator.js";
 import { DEFAULT_POOL_SIZE, openPostgresPool } from "./postgres-pool.js";
 import type { Database } from "./schema.js";
+import { SqliteWriteLock } from "./sqlite-write-lock.js";
 
 // Postgres returns int8 as a string; every bigint column here holds milliseconds or counts well
 // under 2^53, so numbers are safe and keep the two dialects' rows identical.
@@ -36,7 +37,7 @@ export class SqlMetadataStore implements MetadataStore {
     readonly db: Db,
     readonly dialect: "sqlite" | "postgres",
     /** The SQLite file and its busy timeout, for a second connection (null on Postgres and in memory). */
-    readonly sqliteFile: { path: string; busyTimeoutMs: number } | null = null,
+    readonly sqliteFile: { path: string; busyTimeoutMs: number; writeLock: SqliteWriteLock } | null = null,
     /** The Postgres connection string, for a connection of its own (the prediction log's writer). */
     readonly postgresUrl: string | null = null,
   ) {}
@@ -61,10 +62,12 @@ export class SqlMetadataStore implements MetadataStore {
     // the last transactions, never corrupt the file.
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
+    // Shared with the prediction log's writer thread, the other writer of this file in this process.
+    const writeLock = file === ":memory:" ? null : new SqliteWriteLock();
     return new SqlMetadataStore(
-      new Kysely<Database>({ dialect: new CachingSqliteDialect(sqlite) }),
+      new Kysely<Database>({ dialect: new CachingSqliteDialect(sqlite, writeLock ?? undefined) }),
       "sqlite",
-      file === ":memory:" ? null : { path: file, busyTimeoutMs },
+      writeLock ? { path: file, busyTimeoutMs, writeLock } : null,
     );
   }
 
