@@ -83,7 +83,7 @@ describe("what a command loads at start", () => {
     expect(SERVER_STACK.filter((p) => res.packages.has(p))).toEqual([]);
   });
 
-  it("an embedded runs ls opens the SQLite store but loads no S3, ONNX, Kubernetes or DuckDB code", () => {
+  it("an embedded runs ls opens the SQLite store but loads no Postgres, S3, ONNX, Kubernetes or DuckDB code", () => {
     const home = mkdtempSync(join(dir, "home-"));
     const res = packagesLoaded(["runs", "ls", "--json"], { TANDEM_HOME: home });
     expect(res.stderr).toBe("");
@@ -96,6 +96,8 @@ describe("what a command loads at start", () => {
       "onnxruntime-node",
       "@kubernetes/client-node",
       "@duckdb/node-api",
+      // The Postgres driver, for a SQLite store.
+      "pg",
     ];
     expect(unused.filter((p) => res.packages.has(p))).toEqual([]);
   });

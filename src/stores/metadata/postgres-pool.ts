@@ -13,6 +13,12 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 
+// Postgres returns int8 as a string; every bigint column here holds milliseconds or counts well
+// under 2^53, so numbers are safe and keep the two dialects' rows identical. Set when this module
+// loads, which is before the first pool opens (sql-metadata-store.ts imports it for Postgres only).
+pg.types.setTypeParser(20, (value) => Number(value));
+// double precision: already parsed as number by pg.
+
 /** Statements prepared per connection at most: IN-lists of every length must not fill the server's memory. */
 const PREPARED_PER_CONNECTION = 200;
 

@@ -6,19 +6,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, type Transaction } from "kysely";
-import pg from "pg";
 import type { DatabaseConfig } from "../../config.js";
 import type { MetadataStore, Tx } from "../../core/ports.js";
 import { CachingSqliteDialect } from "./sqlite-driver.js";
 import { migrateToLatest } from "./migrator.js";
-import { DEFAULT_POOL_SIZE, openPostgresPool } from "./postgres-pool.js";
 import type { Database } from "./schema.js";
 import { SqliteWriteLock } from "./sqlite-write-lock.js";
-
-// Postgres returns int8 as a string; every bigint column here holds milliseconds or counts well
-// under 2^53, so numbers are safe and keep the two dialects' rows identical.
-pg.types.setTypeParser(20, (value) => Number(value));
-// double precision: already parsed as number by pg.
 
 export type Db = Kysely<Database>;
 
@@ -46,10 +39,7 @@ export class SqlMetadataStore implements MetadataStore {
     const store =
       options.database.kind === "sqlite"
         ? SqlMetadataStore.openSqlite(options.database.file, options.busyTimeoutMs ?? 10_000)
-        : SqlMetadataStore.openPostgres(
-            options.database.url,
-            options.poolSize ?? options.database.poolSize ?? DEFAULT_POOL_SIZE,
-          );
+        : await SqlMetadataStore.openPostgres(options.database.url, options.poolSize ?? options.database.poolSize);
     if (options.migrate ?? true) await migrateToLatest(store.db as unknown as Kysely<unknown>, store.dialect);
     return store;
   }
@@ -71,8 +61,10 @@ export class SqlMetadataStore implements MetadataStore {
     );
   }
 
-  private static openPostgres(url: string, poolSize: number): SqlMetadataStore {
-    const pool = openPostgresPool(url, poolSize);
+  private static async openPostgres(url: string, poolSize: number | undefined): Promise<SqlMetadataStore> {
+    // The pg driver loads only for a Postgres store: an embedded (SQLite) command never needs it.
+    const { DEFAULT_POOL_SIZE, openPostgresPool } = await import("./postgres-pool.js");
+    const pool = openPostgresPool(url, poolSize ?? DEFAULT_POOL_SIZE);
     return new SqlMetadataStore(
       new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
       "postgres",
