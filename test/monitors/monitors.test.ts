@@ -207,6 +207,45 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
       );
     });
 
+    it("checks a dataset's newest version against its first: its target column drives target_drift", async () => {
+      const services = t.server.opened.services;
+      const addVersion = async (csv: string) => {
+        const blob = await services.artifacts.putBlob(csv);
+        await services.data.createVersion("admin", "default", "flights-months", {
+          kind: "file",
+          entries: [{ path: "flights.csv", sha256: blob.sha256, size: blob.size }],
+        });
+      };
+      // The reference's `target` column renamed: a dataset names its label as it likes (columns.target).
+      const renamed = (csv: string) => csv.replace("distance,hour,origin,target", "distance,hour,origin,delayed");
+      await addVersion(renamed(referenceCsv(2000)));
+      const put = await t.api("PUT", "/api/v1/projects/default/monitors/months-drift", {
+        dataset: "flights-months",
+        reference: "dataset://flights-months@1",
+        columns: { target: "delayed" },
+        checks: [{ target_drift: { test: "z" } }],
+      });
+      expect(put.status).toBe(200);
+      const run = () =>
+        t.api<{ status: string; checks: Array<{ check: string; passed: boolean; summary: string }> }>(
+          "POST",
+          "/api/v1/projects/default/monitors/months-drift/run",
+          {},
+        );
+      const same = await run();
+      expect(same.body.checks[0]).toMatchObject({ check: "target_drift", passed: true });
+      expect(same.body.checks[0]!.summary).not.toMatch(/skipped/);
+      // Half the flights delayed where the reference had a fifth: the labels drifted.
+      const later = referenceCsv(2000)
+        .split("\n")
+        .map((line, i) => (i > 0 && line && i % 2 === 0 ? line.replace(/,0$/, ",1") : line))
+        .join("\n");
+      await addVersion(renamed(later));
+      const drifted = await run();
+      expect(drifted.body.status).toBe("failing");
+      expect(drifted.body.checks[0]).toMatchObject({ check: "target_drift", passed: false });
+    });
+
     it("exports labelled traffic as a new dataset version, and an identical export as no new version", async () => {
       const body = { since: base, until: base + 2 * hour, as_dataset: "flights-traffic" };
       const first = await t.api<{ dataset: string; version: number; created: boolean; rows: number; labelled: number }>(

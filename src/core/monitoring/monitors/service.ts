@@ -21,7 +21,7 @@ import { runProfileCheck } from "./profile-checks.js";
 import { MAX_WINDOW_ROWS, monitorDefinition, nextRunAfter, parseDuration } from "./definition.js";
 import type { CheckResult, MonitorDefinition, MonitorResult, MonitorState, WindowSampling } from "./model.js";
 import type { MonitorStore, ReferenceSource, TraceStreamSource, TrafficSource } from "./ports.js";
-import { windowData, type WindowData, type WindowRow } from "./window.js";
+import { PREDICTION, TARGET, windowData, type WindowData, type WindowRow } from "./window.js";
 import type { Logger } from "../../logger.js";
 
 /** Without `window:` a run checks the traffic since the previous run, but never more than this. */
@@ -53,6 +53,20 @@ export interface MonitorServiceOptions {
   artifacts: ArtifactStore;
   /** Where scheduled runs that fail are logged (default: nowhere). */
   log?: Logger;
+}
+
+/**
+ * A dataset's rows as the labelled-window checks read them: its `columns.target` (and `prediction`)
+ * also under the names traffic's labels carry (TARGET, PREDICTION). Without this, target_drift,
+ * performance and fairness of a dataset monitor found no labels and were skipped.
+ */
+function datasetLabels(table: Record<string, unknown[]>, def: MonitorDefinition): Record<string, unknown[]> {
+  const labelled = { ...table };
+  const target = table[def.roles.target ?? TARGET];
+  const prediction = table[def.roles.prediction ?? PREDICTION];
+  if (target) labelled[TARGET] = target;
+  if (prediction) labelled[PREDICTION] = prediction;
+  return labelled;
 }
 
 export class MonitorService {
@@ -163,7 +177,7 @@ export class MonitorService {
         errors: 0,
         latenciesMs: [],
         table,
-        labelled: table,
+        labelled: datasetLabels(table, def),
         llm: { tokens: [], costs: [], feedback: [] },
       };
       const reference = def.reference?.startsWith("dataset://")
