@@ -9,6 +9,7 @@ import { searchInMemory, type SearchableRun } from "../../src/core/tracking/filt
 import { InvalidInputError } from "../../src/core/errors.js";
 import { parseFilter, parseOrderByList } from "../../src/core/tracking/filter/parser.js";
 import { isLaterPoint, type MetricPoint, type RunStatus } from "../../src/core/tracking/model.js";
+import { runSortKey, type SortKeyValue } from "../../src/core/tracking/run-keyset.js";
 import { SqlTrackingStore } from "../../src/stores/metadata/tracking-store.js";
 import { describeStores } from "../helpers/stores.js";
 
@@ -205,6 +206,37 @@ describeStores("run search: SQL equals the in-memory evaluator", (getStore) => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it("pages with keyset tokens through exactly the evaluator's order", async () => {
+    // Each page starts after the sort key of the previous page's last run, as the service's page
+    // tokens do (run-keyset.ts): NaN, ±Infinity, -0, missing values and tied start times included.
+    await fc.assert(
+      fc.asyncProperty(filterText, orderBy, fc.integer({ min: 1, max: 9 }), async (filter, order, pageSize) => {
+        const clauses: Clause[] = parseFilter(filter);
+        const orders: OrderBy[] = parseOrderByList(order);
+        const expected = searchInMemory(runs, clauses, orders).map((r) => r.runId);
+        const seen: string[] = [];
+        let after: SortKeyValue[] | undefined;
+        for (let page = 0; page <= runs.length; page++) {
+          const found = await store.searchRuns({
+            project: PROJECT,
+            experimentIds: ["1"],
+            clauses,
+            orderBy: orders,
+            viewType: "ALL",
+            offset: 0,
+            limit: pageSize,
+            ...(after ? { after } : {}),
+          });
+          seen.push(...found.map((r) => r.info.runId));
+          if (found.length < pageSize) break;
+          after = runSortKey(found[found.length - 1]!, orders);
+        }
+        expect(seen, `filter ${filter} order ${order.join(", ")} pages of ${pageSize}`).toEqual(expected);
+      }),
+      { numRuns: 120 },
     );
   });
 

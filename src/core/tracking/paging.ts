@@ -1,6 +1,7 @@
 /**
- * Page tokens: opaque to clients, an offset inside. MLflow's own tokens are offsets too, so paging
- * behaves the same when runs are added between pages (a later page may repeat or skip one).
+ * Offset page tokens: opaque to clients, an offset inside, as MLflow's own are (a later page may
+ * repeat or skip an item added or removed between pages). runs/search uses keyset tokens instead
+ * (run-keyset.ts) and still reads an offset token an older server gave out.
  */
 import { InvalidInputError } from "../errors.js";
 

@@ -2,6 +2,7 @@
  * What the tracking domain needs from storage. `SqlTrackingStore` implements it for SQLite and
  * Postgres. Every method takes the transaction it runs in (omit it for a read on its own).
  */
+import type { SortKeyValue } from "./run-keyset.js";
 import type { Tx } from "../ports.js";
 import type { Clause, OrderBy } from "./filter/ast.js";
 import type {
@@ -23,6 +24,8 @@ export interface RunSearchQuery {
   viewType: ViewType;
   offset: number;
   limit: number;
+  /** Only runs that sort after this key (run-keyset.ts): the last run of the previous page. */
+  after?: SortKeyValue[];
 }
 
 export interface ArtifactRecord {

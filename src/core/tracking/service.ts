@@ -39,6 +39,7 @@ import {
   type ViewType,
 } from "./model.js";
 import { decodePageToken, encodePageToken } from "./paging.js";
+import { decodeRunPageToken, encodeRunPageToken, runSortKey } from "./run-keyset.js";
 import {
   LIMITS,
   validateBatchSizes,
@@ -417,20 +418,19 @@ export class TrackingService extends ExperimentService {
     const clauses = parseFilter(q.filter);
     const orderBy = parseOrderByList(q.orderBy);
     const limit = validateMaxResults(q.maxResults, LIMITS.searchRunsDefault, LIMITS.searchRunsMaxResults);
-    const offset = decodePageToken(q.pageToken);
     const experimentIds = (q.experimentIds ?? []).map(String);
+    const shape = { project, experimentIds, clauses, orderBy, viewType: q.viewType ?? "ACTIVE_ONLY" } as const;
+    // Keyset tokens (run-keyset.ts); an offset token of an older server still reads as its offset.
+    const after = decodeRunPageToken(q.pageToken, shape);
+    const offset = after ? 0 : decodePageToken(q.pageToken);
     // One extra row tells whether a next page exists without a COUNT(*).
-    const runs = await this.store.searchRuns({
-      project,
-      experimentIds,
-      clauses,
-      orderBy,
-      viewType: q.viewType ?? "ACTIVE_ONLY",
-      offset,
-      limit: limit + 1,
-    });
+    const runs = await this.store.searchRuns({ ...shape, offset, limit: limit + 1, ...(after ? { after } : {}) });
     const items = runs.slice(0, limit);
-    return { items, nextPageToken: runs.length > limit ? encodePageToken(offset + limit) : null };
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextPageToken: runs.length > limit && last ? encodeRunPageToken(shape, runSortKey(last, orderBy)) : null,
+    };
   }
 
   async childRuns(project: string, parentRunId: string): Promise<RunInfo[]> {

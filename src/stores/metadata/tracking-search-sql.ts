@@ -5,10 +5,11 @@
  * (core/tracking/filter/evaluate.ts); a differential test holds them together.
  */
 import { sql, type RawBuilder } from "kysely";
-import { assertNever } from "../../core/errors.js";
+import { assertNever, InvalidInputError } from "../../core/errors.js";
 import type { Attribute, Clause, NumericOp, OrderBy, StringOp } from "../../core/tracking/filter/ast.js";
 import { toGlob, toSqlLike } from "../../core/tracking/filter/like.js";
 import type { RunSearchQuery } from "../../core/tracking/ports.js";
+import type { SortKeyValue } from "../../core/tracking/run-keyset.js";
 
 type Dialect = "sqlite" | "postgres";
 
@@ -114,26 +115,41 @@ function clauseSql(c: Clause, dialect: Dialect): RawBuilder<unknown> {
 
 const ORDER_TABLE = { metric: "tracking_latest_metrics", param: "tracking_params", tag: "tracking_tags" } as const;
 
-/** Joins and ORDER BY terms: present values first, then NaN, then missing, in both directions. */
+/**
+ * One term of the search's order: `expr dir`. `sorts` is false for a term the ORDER BY can leave out
+ * (the rank of the driving metric: 0 on every row) but a page token still carries (run-keyset.ts).
+ */
+interface OrderTerm {
+  expr: RawBuilder<unknown>;
+  ascending: boolean;
+  sorts: boolean;
+}
+
+/**
+ * Joins and order terms: present values first, then NaN, then missing, in both directions. The
+ * terms are run-keyset.ts's sort key, in its order: a rank and a value per order_by entry, then
+ * start_time (unless ordered by already) and run_id.
+ */
 function orderSql(
   orderBy: OrderBy[],
   dialect: Dialect,
   driving: boolean,
-): { joins: RawBuilder<unknown>[]; terms: RawBuilder<unknown>[] } {
+): { joins: RawBuilder<unknown>[]; terms: OrderTerm[] } {
   const joins: RawBuilder<unknown>[] = [];
-  const terms: RawBuilder<unknown>[] = [];
+  const terms: OrderTerm[] = [];
   const collate = (e: RawBuilder<unknown>) => (dialect === "postgres" ? sql`${e} COLLATE "C"` : e);
+  const push = (expr: RawBuilder<unknown>, ascending: boolean, sorts = true) => terms.push({ expr, ascending, sorts });
   orderBy.forEach((o, i) => {
-    const dir = sql.raw(o.ascending ? "ASC" : "DESC");
     if (i === 0 && driving) {
-      // o0 drives the query (see drivingMetric): every row has a number there, so no rank term.
-      terms.push(sql`o0.value ${dir}`);
+      // o0 drives the query (see drivingMetric): every row has a number there, so the rank is 0.
+      push(sql`CASE WHEN o0.is_nan = 1 THEN 1 ELSE 0 END`, true, false);
+      push(sql`o0.value`, o.ascending);
       return;
     }
     if (o.type === "attribute") {
       const col = sql.ref(`r.${COLUMN[o.key]}`);
-      terms.push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`);
-      terms.push(o.key === "start_time" || o.key === "end_time" ? sql`${col} ${dir}` : sql`${collate(col)} ${dir}`);
+      push(sql`CASE WHEN ${col} IS NULL THEN 1 ELSE 0 END`, true);
+      push(o.key === "start_time" || o.key === "end_time" ? col : collate(col), o.ascending);
       return;
     }
     const alias = sql.raw(`o${i}`);
@@ -141,16 +157,38 @@ function orderSql(
       sql`LEFT JOIN ${sql.raw(ORDER_TABLE[o.type])} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${o.key}`,
     );
     if (o.type === "metric") {
-      terms.push(sql`CASE WHEN ${alias}.run_id IS NULL THEN 2 WHEN ${alias}.is_nan = 1 THEN 1 ELSE 0 END`);
-      terms.push(sql`${alias}.value ${dir}`);
+      push(sql`CASE WHEN ${alias}.run_id IS NULL THEN 2 WHEN ${alias}.is_nan = 1 THEN 1 ELSE 0 END`, true);
+      push(sql`${alias}.value`, o.ascending);
     } else {
-      terms.push(sql`CASE WHEN ${alias}.run_id IS NULL THEN 1 ELSE 0 END`);
-      terms.push(sql`${collate(sql`${alias}.value`)} ${dir}`);
+      push(sql`CASE WHEN ${alias}.run_id IS NULL THEN 1 ELSE 0 END`, true);
+      push(collate(sql`${alias}.value`), o.ascending);
     }
   });
-  if (!orderBy.some((o) => o.type === "attribute" && o.key === "start_time")) terms.push(sql`r.start_time DESC`);
-  terms.push(collate(sql`r.run_id`));
+  if (!orderBy.some((o) => o.type === "attribute" && o.key === "start_time")) push(sql`r.start_time`, false);
+  push(collate(sql`r.run_id`), true);
   return { joins, terms };
+}
+
+/**
+ * Rows after `after` in the order of `terms`: (t0 after a0) OR (t0 = a0 AND t1 after a1) OR …
+ * A value is NULL exactly where its rank says missing or NaN, so a NULL key value is matched by
+ * IS NULL and nothing sorts after it within its rank. The first sorted term's bound is repeated on
+ * its own so an index on it (the driving metric, start_time) can start the scan there.
+ */
+function afterSql(terms: OrderTerm[], after: SortKeyValue[]): RawBuilder<unknown> {
+  const equal = (t: OrderTerm, v: SortKeyValue) => (v === null ? sql`${t.expr} IS NULL` : sql`${t.expr} = ${v}`);
+  const beyond = (t: OrderTerm, v: SortKeyValue) =>
+    v === null ? sql`1 = 0` : t.ascending ? sql`${t.expr} > ${v}` : sql`${t.expr} < ${v}`;
+  const alternatives = terms.map((t, i) =>
+    sql.join([...terms.slice(0, i).map((p, j) => equal(p, after[j]!)), beyond(t, after[i]!)], sql` AND `),
+  );
+  const disjunction = sql`(${sql.join(alternatives, sql` OR `)})`;
+  // The first term the ORDER BY sorts on (the terms before it hold one value on every row).
+  const lead = terms.findIndex((t) => t.sorts);
+  const v = after[lead];
+  if (v === null || v === undefined) return disjunction;
+  const t = terms[lead]!;
+  return sql`${t.ascending ? sql`${t.expr} >= ${v}` : sql`${t.expr} <= ${v}`} AND ${disjunction}`;
 }
 
 /**
@@ -179,6 +217,12 @@ export function searchRunsSql(q: RunSearchQuery, dialect: Dialect): RawBuilder<{
     } else where.push(clauseSql(c, dialect));
   }
   const { joins, terms } = orderSql(q.orderBy, dialect, driving !== null);
+  if (q.after) {
+    if (q.after.length !== terms.length)
+      throw new InvalidInputError("Invalid page token: it was not made by this server");
+    where.push(afterSql(terms, q.after));
+  }
+  const orderTerms = terms.filter((t) => t.sorts).map((t) => sql`${t.expr} ${sql.raw(t.ascending ? "ASC" : "DESC")}`);
   const from =
     driving !== null
       ? sql`tracking_latest_metrics o0 JOIN tracking_runs r ON r.run_id = o0.run_id AND o0.key = ${driving}`
@@ -186,5 +230,5 @@ export function searchRunsSql(q: RunSearchQuery, dialect: Dialect): RawBuilder<{
   const joined = joins.length ? sql` ${sql.join(joins, sql` `)}` : sql``;
   return sql<{
     run_id: string;
-  }>`SELECT r.run_id FROM ${from}${joined} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(terms)} LIMIT ${q.limit} OFFSET ${q.offset}`;
+  }>`SELECT r.run_id FROM ${from}${joined} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(orderTerms)} LIMIT ${q.limit} OFFSET ${q.offset}`;
 }
