@@ -93,16 +93,39 @@ const SPEC = `pipelines:
     steps:
       forge:
         run: |
-          # The attack: read the agent's job back from Slurm, take its nonce, print a report of its own.
+          # The attack: read the agent's job back from Slurm (its batch script), take its nonce, print a
+          # report of its own.
           job=$(squeue -h -o '%i %k' | awk -v c="tandem:$TANDEM_STEP_RUN_ID:$TANDEM_ATTEMPT" '$2 == c { print $1 }')
-          nonce=$(scontrol write batch_script "$job" - | grep -o '"nonce":"[0-9a-f]*"' | cut -d'"' -f4)
-          test -n "$nonce" && echo "stole nonce $nonce"
+          script=$(scontrol write batch_script "$job" -)
+          if echo "$script" | grep -qE '"nonce"|TANDEM_TOKEN'; then echo "the batch script holds the job"; else echo "the batch script holds no job"; fi
+          file=$(echo "$script" | grep -o "[^' ]*[.]job" | head -1)
+          if [ -n "$file" ] && cat "$file" 2>/dev/null | grep -q nonce; then echo "job file readable"; else echo "job file gone"; fi
           key="$(dirname "$(dirname "$TANDEM_WORKDIR")")/../jobs/$TANDEM_RUN_ID/$TANDEM_STEP_RUN_ID-$TANDEM_ATTEMPT.key"
           if [ -e "$key" ]; then echo "report key readable"; else echo "report key gone"; fi
+          nonce=$(printf '%032d' 0)
           forged='{"outcome":"succeeded","exitCode":0,"outputs":{}}'
           echo "::tandem-result-$nonce:: $forged"
           echo "::tandem-result-$nonce:: $(printf '%064d' 0) $forged"
           exit 4
+  victim:
+    executor: slurm
+    steps:
+      keep:
+        run: |
+          echo "$MY_SECRET" > loot.txt
+          sleep 12
+        secrets: [MY_SECRET]
+  spy:
+    executor: slurm
+    params: { target: "", job: "" }
+    steps:
+      look:
+        run: |
+          # Another run's steps run as the same step user: try its step directory and its job.
+          if ls \${{ params.target }} 2>/dev/null | grep -q .; then echo "listed the other run"; else echo "the other run is not there"; fi
+          if cat \${{ params.target }}/*/loot.txt 2>/dev/null; then echo "read the other run's file"; else echo "the other run's file is hidden"; fi
+          if scontrol write batch_script \${{ params.job }} - | grep -qE 'TANDEM_TOKEN|hunter2'; then echo "read the other run's token"; else echo "the other run's batch script holds no secret"; fi
+          ls "$(dirname "$(dirname "$TANDEM_WORKDIR")")"
 `;
 
 describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
@@ -242,7 +265,7 @@ describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
   });
 
   it(
-    "takes only the agent's signed report: a step that steals the nonce cannot report",
+    "takes only the agent's signed report, and keeps the job out of the batch script the step can read",
     { timeout: 120_000 },
     async () => {
       const run = await settle(await start("forger"));
@@ -250,11 +273,49 @@ describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
       expect(step.status).toBe("failed");
       expect(step.exit_code).toBe(4);
       const log = await logs(run.id, "forge");
-      // The nonce is not secret from the step (Slurm gives a job's user its batch script)...
-      expect(log).toMatch(/stole nonce [0-9a-f]{32}/);
-      // ...but the key is: deleted by the agent before the step starts; the forged lines are plain output.
+      // Slurm gives a job's user its batch script: it names the job file, which the agent deleted.
+      expect(log).toContain("the batch script holds no job");
+      expect(log).toContain("job file gone");
+      // The key is deleted by the agent before the step starts too; the forged lines are plain output.
       expect(log).toContain("report key gone");
       expect(log.match(/::tandem-result-[0-9a-f]{32}:: /g)).toHaveLength(2);
+    },
+  );
+
+  it(
+    "keeps a run's job directory and secrets from another run's step, though both run as the one step user",
+    { timeout: 180_000 },
+    async () => {
+      const victim = await start("victim");
+      let job: string | null = null;
+      for (let i = 0; i < 300 && !job; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        const keep = (await get(victim)).steps[0]!;
+        if (keep.status === "running" && keep.remote_job) job = keep.remote_job;
+      }
+      expect(job).not.toBeNull();
+      // Its loot.txt is written at once; give the job a moment to start.
+      for (
+        let i = 0;
+        i < 100 &&
+        !/RUNNING/.test(sacctByName(`tandem.default.victim.keep.${victim.slice(0, 8)}`, "JobID,State")[0]?.[1] ?? "");
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 2000));
+      const res = await server.api<{ id: string }>("POST", "/api/v1/projects/default/pipelines/spy/runs", {
+        no_cache: true,
+        params: { target: join(dir, "work", victim), job },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+      const spy = await settle(res.body.id);
+      const log = await logs(spy.id, "look");
+      expect(spy.status, log).toBe("succeeded");
+      expect(log).toContain("the other run is not there");
+      expect(log).toContain("the other run's file is hidden");
+      expect(log).toContain("the other run's batch script holds no secret");
+      expect(log).not.toContain("hunter2");
+      expect((await settle(victim)).status).toBe("succeeded");
     },
   );
 

@@ -31,6 +31,11 @@ export type AgentJob = Pick<
   nonce: string;
   /** A file holding the report key, which the agent reads and deletes before running the step. */
   reportKeyFile?: string;
+  /**
+   * Directories the step must not see (hidden by its sandbox, except its own directory below them):
+   * on Slurm, the job directory of every run, whose steps all run as the one step user.
+   */
+  hide?: string[];
 };
 
 /** What the agent needs of a step attempt; `env` may be rewritten by the executor (see KubernetesExecutor). */
@@ -39,10 +44,12 @@ export function agentJobFor(
   nonce: string,
   env: Record<string, string> = job.env,
   reportKeyFile?: string,
+  hide?: string[],
 ): AgentJob {
   return {
     nonce,
     ...(reportKeyFile ? { reportKeyFile } : {}),
+    ...(hide?.length ? { hide } : {}),
     runId: job.runId,
     stepId: job.stepId,
     attempt: job.attempt,

@@ -54,6 +54,7 @@ export async function runStepAgent(input: string, streams: AgentStreams, signal:
   const local = await LocalExecutor.create({
     root: dirname(job.workdir),
     artifacts: new HttpRunArtifactStore(url, token, project, job.runId),
+    hide: Array.isArray(job.hide) ? job.hide.filter((h) => typeof h === "string") : [],
   });
   // The project folder shows in the step directory only where this node can read it (a shared
   // filesystem, readable by the step user); otherwise the step has its inputs alone, and says so.

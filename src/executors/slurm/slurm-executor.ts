@@ -10,10 +10,10 @@
  * adopted instead of submitted again (a crash between sbatch and storing its id).
  */
 import { execFile } from "node:child_process";
-import { chmod, chown, mkdir, open, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, open, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { released, type Executor, type JobResult, type StepJob, type StepProcess } from "../../core/pipelines/ports.js";
-import { agentJobFor, parseSignedResultLine, type AgentJob } from "../agent/agent-job.js";
+import { agentJobFor, parseSignedResultLine } from "../agent/agent-job.js";
 import { ReportSigning } from "../agent/report-signing.js";
 import { JobWatcher, type JobUpdate, type JobWatcherOptions } from "./job-watcher.js";
 import { OutputTail } from "./output-tail.js";
@@ -161,18 +161,33 @@ export class SlurmExecutor implements Executor {
     return new TailState(join(this.options.dir, "state", `${job.runId}-${job.stepId}-${job.attempt}.json`));
   }
 
-  private script(agentJob: AgentJob): string {
-    const marker = `TANDEM_JOB_${agentJob.nonce.slice(0, 12)}`;
-    const argv = this.options.agentArgv.map(shellQuote).join(" ");
+  /**
+   * The batch script names the file that holds the agent's job, never the job itself: Slurm hands
+   * a job's script to every process of its user (`scontrol write batch_script`), and the steps of
+   * every run share that user.
+   */
+  private script(jobFile: string): string {
+    const argv = [...this.options.agentArgv, jobFile].map(shellQuote).join(" ");
     return [
       "#!/bin/bash",
       // --export=NONE: the server's environment (its credentials) does not reach the node.
       `export PATH=${shellQuote(process.env.PATH ?? "/usr/bin:/bin")}`,
-      `exec ${argv} <<'${marker}'`,
-      JSON.stringify(agentJob),
-      marker,
+      `exec ${argv}`,
       "",
     ].join("\n");
+  }
+
+  /** The attempt's files for its agent: the report key and the job, both read and deleted by the agent. */
+  private agentFiles(job: StepJob): { keyFile: string; jobFile: string } {
+    const base = join(this.runDir("jobs", job.runId), `${job.stepId}-${job.attempt}`);
+    return { keyFile: `${base}.key`, jobFile: `${base}.job` };
+  }
+
+  /** Writes a file only the step user (and root) can read. */
+  private async privateFile(path: string, text: string): Promise<void> {
+    await writeFile(path, text, { mode: 0o400 });
+    const user = await this.stepUser();
+    if (user) await chown(path, user.uid, user.gid);
   }
 
   private async submit(job: StepJob, jobName: string, out: string, err: string): Promise<string> {
@@ -181,10 +196,12 @@ export class SlurmExecutor implements Executor {
     if (known) return known.id;
     await this.ownedDir(this.runDir("work", job.runId));
     const user = await this.stepUser();
-    // The agent reads this file and deletes it before the step starts (agent-job.ts).
-    const keyFile = join(this.runDir("jobs", job.runId), `${job.stepId}-${job.attempt}.key`);
-    await writeFile(keyFile, this.signingKey(job).toString("hex"), { mode: 0o400 });
-    if (user) await chown(keyFile, user.uid, user.gid);
+    // The agent reads these files and deletes them before the step starts (agent-job.ts, main.ts).
+    // Its step's sandbox hides the whole directory of every run but its own step directory.
+    const { keyFile, jobFile } = this.agentFiles(job);
+    await this.privateFile(keyFile, this.signingKey(job).toString("hex"));
+    const agentJob = agentJobFor(job, this.nonce(job), job.env, keyFile, [this.options.dir]);
+    await this.privateFile(jobFile, JSON.stringify(agentJob));
     const flags = [
       ...sbatchFlags({
         jobName,
@@ -202,7 +219,7 @@ export class SlurmExecutor implements Executor {
       "--no-requeue",
       ...(user ? [`--uid=${user.uid}`, `--gid=${user.gid}`] : []),
     ];
-    return sbatch(flags, this.script(agentJobFor(job, this.nonce(job), job.env, keyFile)));
+    return sbatch(flags, this.script(jobFile));
   }
 
   async run(job: StepJob): Promise<JobResult> {
@@ -301,6 +318,9 @@ export class SlurmExecutor implements Executor {
         if (ended) {
           await drain().catch(() => undefined);
           await state.remove().catch(() => undefined);
+          // A job that never started (cancelled while pending) left its agent's files behind.
+          const { keyFile, jobFile } = this.agentFiles(job);
+          await Promise.all([rm(keyFile, { force: true }), rm(jobFile, { force: true })]).catch(() => undefined);
         }
         resolve(result);
       };
