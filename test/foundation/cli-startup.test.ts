@@ -98,6 +98,8 @@ describe("what a command loads at start", () => {
       "@duckdb/node-api",
       // The Postgres driver, for a SQLite store.
       "pg",
+      // The Parquet reader, before any Parquet file is read.
+      "hyparquet",
     ];
     expect(unused.filter((p) => res.packages.has(p))).toEqual([]);
   });

@@ -7,7 +7,6 @@ import { ProfileBuilder } from "../profile/builder.js";
 import type { TableProfile } from "../profile/model.js";
 import { openCsv } from "./csv.js";
 import { openJsonl } from "./jsonl.js";
-import { openParquet } from "./parquet.js";
 import type { TableReader, TabularFormat } from "./types.js";
 
 export { TabularFileError } from "./errors.js";
@@ -52,7 +51,9 @@ export async function openTable(path: string, options: OpenTableOptions = {}): P
     case "jsonl":
       return openJsonl(path, file, { chunkRows });
     case "parquet":
-      return openParquet(path, file);
+      // hyparquet and its codecs load with the first Parquet file, not with every process that
+      // wires the data services (each embedded CLI command).
+      return (await import("./parquet.js")).openParquet(path, file);
     case null:
       throw new TypeError(`${file}: not a tabular file (expected .csv, .tsv, .jsonl, .ndjson or .parquet)`);
   }
