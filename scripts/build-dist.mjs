@@ -65,6 +65,7 @@ execFileSync(
     tsc,
     "src/client/index.ts",
     "src/client/training.ts",
+    "src/client/data.ts",
     "--declaration",
     "--emitDeclarationOnly",
     "--rootDir",

@@ -107,14 +107,17 @@ describe("the npm package", () => {
         'import { existsSync } from "node:fs";',
         'import { TandemClient } from "tandem";',
         'import { flightsParquetPath, trainModel } from "tandem/training";',
+        'import { profileTable } from "tandem/data";',
         'const client = new TandemClient({ url: "http://127.0.0.1:1", token: "t", project: "p" });',
         "console.log(typeof TandemClient, typeof client.runs.get, typeof trainModel, existsSync(flightsParquetPath()));",
+        "console.log(profileTable({ x: [1, 2, 3] }).columns[0].count);",
       ].join("\n"),
     );
     const imported = spawnSync(process.execPath, ["use.mjs"], { cwd: app, encoding: "utf8" });
     expect(imported.stderr).toBe("");
     // tandem/training (the built-in trainers and the flights sample the guides use) works installed too.
-    expect(imported.stdout.trim()).toBe("function function function true");
+    // tandem/data (dataset profiles, docs/guides/data.md "From code") as well.
+    expect(imported.stdout.trim()).toBe("function function function true\n3");
     // TypeScript users get the declarations through the same `exports`.
     expect(readFileSync(join(app, "node_modules/tandem", manifest.exports["."]!.types), "utf8")).toMatch(
       /export declare class TandemClient/,
