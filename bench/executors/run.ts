@@ -56,13 +56,19 @@ function submitterCpu(): number {
   return (own.user + own.system) / 1e6 + children;
 }
 
-/** The jobs' own CPU (sacct TotalCPU, [DD-][HH:]MM:SS.mmm), summed over the jobs with this name prefix. */
+/**
+ * The jobs' own CPU (sacct TotalCPU, [DD-][HH:]MM:SS.mmm), summed over the steps (the batch step:
+ * the allocation's own line says 0) of the jobs with this name prefix.
+ */
 function jobsCpu(namePrefix: string): number {
-  const out = sh(`sacct -n -P -X -S now-1hour -o JobName,TotalCPU 2>/dev/null || true`);
+  const out = sh(`sacct -n -P -S now-1hour -o JobID,JobName,TotalCPU 2>/dev/null || true`);
+  const rows = out.split("\n").map((line) => line.split("|"));
+  const ours = new Set(
+    rows.filter(([id, name]) => !id?.includes(".") && name?.startsWith(namePrefix)).map(([id]) => id),
+  );
   let total = 0;
-  for (const line of out.split("\n")) {
-    const [name, cpu] = line.split("|");
-    if (!name?.startsWith(namePrefix) || !cpu) continue;
+  for (const [id, , cpu] of rows) {
+    if (!id?.includes(".") || !ours.has(id.split(".")[0]) || !cpu) continue;
     const [days, clock] = cpu.includes("-") ? cpu.split("-") : ["0", cpu];
     const parts = clock!.split(":").map(Number);
     while (parts.length < 3) parts.unshift(0);

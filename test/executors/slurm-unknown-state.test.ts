@@ -5,7 +5,8 @@
  * and its job is cancelled, instead of waiting forever.
  *
  * The failing commands are stand-ins put first on PATH (scripts that print Slurm's own errors and
- * exit 1) for sacct and for `squeue --json`; everything else is the real local cluster.
+ * exit 1) for sacct and for the state poll (`squeue -h -t all -O …`); everything else is the real
+ * local cluster.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -55,7 +56,7 @@ describe.skipIf(missing !== null)("Slurm executor when Slurm cannot say how a jo
     );
     writeFileSync(
       join(wrappers, "squeue"),
-      `#!/bin/sh\nif [ -e ${failing("squeue")} ] && [ "$1" = --json ]; then echo "squeue: error: Unable to contact slurm controller (connect failure)" >&2; exit 1; fi\nexec /usr/bin/squeue "$@"\n`,
+      `#!/bin/sh\nif [ -e ${failing("squeue")} ] && [ "$1" = -h ] && [ "$4" = -O ]; then echo "squeue: error: Unable to contact slurm controller (connect failure)" >&2; exit 1; fi\nexec /usr/bin/squeue "$@"\n`,
     );
     chmodSync(join(wrappers, "sacct"), 0o755);
     chmodSync(join(wrappers, "squeue"), 0o755);

@@ -1,5 +1,5 @@
 /**
- * One poller for every job this server waits on: each tick runs one `squeue --json` (not one per
+ * One poller for every job this server waits on: each tick runs one `squeue -t all -O …` (not one per
  * job: a hundred running steps would otherwise start a hundred squeue processes a second) and one
  * `sacct -P` for the jobs squeue calls final or no longer knows. sacct lags a second or two behind
  * the end of a job, so a job stays watched until sacct reports a final state.

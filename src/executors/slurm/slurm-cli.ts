@@ -1,6 +1,6 @@
 /**
- * Slurm's own commands, parsed: `sbatch --parsable`, `squeue --json` (state and PENDING reason of
- * every job the controller knows; 22.05 ignores --jobs with --json, so the answer is filtered here),
+ * Slurm's own commands, parsed: `sbatch --parsable`, `squeue -t all -O …` (state and PENDING reason of
+ * every job the controller knows; filtered here),
  * `sacct -P` (exit codes: squeue's `exit_code` is a raw wait status and `sacct --json` reports 0 for a
  * job that exited 3) and `scancel`.
  */
@@ -105,16 +105,28 @@ export async function sbatch(flags: string[], script: string): Promise<string> {
   return id;
 }
 
+/**
+ * Every job the controller knows, ended ones included (-t all): state, reason and raw wait status.
+ * Text (-O), not --json: the controller keeps ended jobs MinJobAge (often 300-600 s), and Slurm
+ * 22.05's JSON is about 4 KB a job (790 KB for 203 jobs, which --jobs does not cut: --json ignores
+ * it), where these four fields are 22 bytes. Polled twice a second beside a hundred running steps,
+ * the JSON was most of the server's CPU (bench/executors). `exit_code` here is the same raw wait
+ * status as the JSON's.
+ */
 export async function squeueAll(): Promise<Map<string, QueueEntry>> {
-  const parsed = JSON.parse(await run("squeue", ["--json"])) as {
-    jobs: Array<{ job_id: number; job_state: string; state_reason: string; exit_code?: number }>;
-  };
-  return new Map(
-    parsed.jobs.map((j) => [
-      String(j.job_id),
-      { state: j.job_state, reason: j.state_reason, waitStatus: typeof j.exit_code === "number" ? j.exit_code : null },
-    ]),
-  );
+  const out = await run("squeue", ["-h", "-t", "all", "-O", "JobID:|,State:|,Reason:|,exit_code:|"]);
+  const jobs = new Map<string, QueueEntry>();
+  for (const line of out.split("\n")) {
+    const [id, state, reason, exit] = line.split("|");
+    if (!id || !state) continue;
+    const status = Number(exit);
+    jobs.set(id.trim(), {
+      state: state.trim(),
+      reason: (reason ?? "").trim(),
+      waitStatus: exit !== undefined && exit.trim() !== "" && Number.isFinite(status) ? status : null,
+    });
+  }
+  return jobs;
 }
 
 /** Jobs with this name that the controller still knows (for "never submit twice"). */
