@@ -9,8 +9,12 @@
  * 2. runs/search latency: 100 000 runs with metrics, params and tags; `metrics.auc > 0.5` with
  *    `order_by metrics.auc DESC`, 100 results, median of 30 requests over HTTP. The baseline column is
  *    the 100 ms target (MLflow's own server averages about 1 s per SearchRuns in its k6 benchmark).
+ * 3. run create + log: the real MLflow Python client creates a run and logs one batch to it, 300
+ *    times (create-log.ts); on PostgreSQL the baseline is MLflow 2.12's own server on the same
+ *    PostgreSQL server, measured in the same run.
  *
- *   npm run bench -- tracking [--points 1000000] [--runs 100000] [--concurrency 4] [--store sqlite|postgres|both]
+ *   npm run bench -- tracking [--points 1000000] [--runs 100000] [--concurrency 4] [--create-runs 300]
+ *     [--store sqlite|postgres|both] [--only log-batch|search|create-log]
  *
  * On PostgreSQL there is no raw-insert ceiling: the baseline is null and the issue's goal
  * (≥ 100 000 points/s; < 50 ms search at 100 000 runs) is printed in its own field.
@@ -27,12 +31,14 @@ import type { DatabaseConfig } from "../../src/config.js";
 import { SqlMetadataStore, dbOf } from "../../src/stores/metadata/sql-metadata-store.js";
 import "../../src/stores/metadata/tracking-rows.js";
 import { emitterFor, numberFlag } from "../kit.js";
+import { loadNow, measureCreateLog, startMlflowServer, type CreateLogResult } from "./create-log.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const POINTS = numberFlag("points", 1_000_000);
 const RUNS = numberFlag("runs", 100_000);
 const CONCURRENCY = numberFlag("concurrency", 4);
+const CREATE_RUNS = numberFlag("create-runs", 300);
 const BATCH = 1000;
 const args0 = process.argv.slice(2);
 const STORE = args0.includes("--store") ? args0[args0.indexOf("--store") + 1]! : "both";
@@ -305,10 +311,60 @@ async function benchSearch(store: Store): Promise<void> {
   }
 }
 
+/**
+ * Run create + log with the real MLflow client (create-log.ts). On PostgreSQL, MLflow 2.12's server
+ * on a fresh database of the same PostgreSQL server is measured in the same run, right after.
+ */
+async function benchCreateLog(store: Store): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), "tandem-bench-create-"));
+  const database = await databaseFor(store, home);
+  const server = await startServer(home, database.config);
+  let tandem: CreateLogResult;
+  const load = loadNow();
+  try {
+    const token = readFileSync(join(home, "admin.token"), "utf8").trim();
+    tandem = await measureCreateLog(server.url, token, CREATE_RUNS);
+  } finally {
+    server.child.kill("SIGTERM");
+    await new Promise((r) => server.child.once("exit", r));
+    rmSync(home, { recursive: true, force: true });
+    await database.drop();
+  }
+  let baseline: CreateLogResult | null = null;
+  if (store === "postgres") {
+    const mlflowDb = await databaseFor("postgres", tmpdir());
+    const mlflow = await startMlflowServer((mlflowDb.config as { url: string }).url);
+    try {
+      baseline = await measureCreateLog(mlflow.url, null, CREATE_RUNS);
+    } finally {
+      await mlflow.stop();
+      await mlflowDb.drop();
+    }
+  }
+  emit(
+    `run create + log, MLflow Python client, 2 requests per run (${store === "sqlite" ? "SQLite" : "PostgreSQL"})`,
+    Number(tandem.runsPerSecond.toFixed(1)),
+    baseline ? Number(baseline.runsPerSecond.toFixed(1)) : null,
+    "runs/s",
+    baseline ? Number((tandem.runsPerSecond / baseline.runsPerSecond).toFixed(3)) : null,
+    {
+      ...(baseline
+        ? { baseline_is: "MLflow 2.12 server (gunicorn, 2 workers) on the same PostgreSQL server, same client" }
+        : {}),
+      ...(store === "postgres" ? { goal: 120 } : {}),
+      runs: CREATE_RUNS,
+      client_cpu_s: Number(tandem.clientCpuSeconds.toFixed(2)),
+      ...(baseline ? { baseline_client_cpu_s: Number(baseline.clientCpuSeconds.toFixed(2)) } : {}),
+      load1: load,
+    },
+  );
+}
+
 const args = process.argv.slice(2);
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 const stores: Store[] = STORE === "both" ? ["sqlite", "postgres"] : [STORE as Store];
 for (const store of stores) {
-  if (only !== "search") await benchLogBatch(store);
-  if (only !== "log-batch") await benchSearch(store);
+  if (!only || only === "log-batch") await benchLogBatch(store);
+  if (!only || only === "search") await benchSearch(store);
+  if (!only || only === "create-log") await benchCreateLog(store);
 }

@@ -1,0 +1,122 @@
+/**
+ * Run create + log, as a Python training script does it: the real MLflow 2.12 client
+ * (`MlflowClient.create_run`, then one `log_batch` of 10 metrics and 5 params: two requests per run),
+ * one client, against
+ *   - a `tandem server` on SQLite and on PostgreSQL (a fresh database each), and
+ *   - MLflow 2.12's own server (`mlflow server`, gunicorn, 2 workers) on a fresh database of the same
+ *     PostgreSQL server: the baseline of the PostgreSQL line.
+ * Python start-up and the client's import are excluded (the script times its own loop); the line
+ * carries the client's CPU time and the load average, since the machine may be shared.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { mlflowPython, SYSTEM_PYTHON } from "../../test/helpers/mlflow.js";
+
+export const CREATE_LOG_SCRIPT = `
+import json, os, sys, time
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param
+client = MlflowClient()
+runs = int(sys.argv[1])
+def one(i):
+    run = client.create_run("0")
+    now = int(time.time() * 1000)
+    client.log_batch(run.info.run_id,
+        metrics=[Metric(f"m{k}", i * 0.001 + k, now, 0) for k in range(10)],
+        params=[Param(f"p{k}", str(i + k)) for k in range(5)])
+for i in range(3):
+    one(i)  # connections and caches warm
+t0, c0 = time.perf_counter(), time.process_time()
+for i in range(runs):
+    one(i)
+print(json.dumps({"seconds": time.perf_counter() - t0, "client_cpu": time.process_time() - c0}))
+`;
+
+export interface CreateLogResult {
+  runsPerSecond: number;
+  seconds: number;
+  clientCpuSeconds: number;
+}
+
+/** Runs the client script against `url` (a token for Tandem; none for MLflow's open server). */
+export async function measureCreateLog(url: string, token: string | null, runs: number): Promise<CreateLogResult> {
+  const mlflow = mlflowPython();
+  if ("reason" in mlflow) throw new Error(mlflow.reason);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(SYSTEM_PYTHON, ["-c", CREATE_LOG_SCRIPT, String(runs)], {
+      env: {
+        ...process.env,
+        ...mlflow.env,
+        MLFLOW_TRACKING_URI: url,
+        ...(token ? { MLFLOW_TRACKING_TOKEN: token } : {}),
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES: "0",
+      },
+      cwd: tmpdir(),
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("close", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`client exited ${code}: ${stderr.slice(-800)}`)),
+    );
+  });
+  const r = JSON.parse(out.trim().split("\n").pop()!) as { seconds: number; client_cpu: number };
+  return { runsPerSecond: runs / r.seconds, seconds: r.seconds, clientCpuSeconds: r.client_cpu };
+}
+
+/** MLflow 2.12's tracking server on `databaseUrl`, in its own process group (gunicorn forks workers). */
+export async function startMlflowServer(databaseUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const mlflow = mlflowPython();
+  if ("reason" in mlflow) throw new Error(mlflow.reason);
+  const artifacts = mkdtempSync(join(tmpdir(), "tandem-bench-mlflow-art-"));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child: ChildProcess = spawn(
+    SYSTEM_PYTHON,
+    [
+      "-m",
+      "mlflow",
+      "server",
+      "--backend-store-uri",
+      databaseUrl.replace(/^postgres:/, "postgresql:"),
+      "--default-artifact-root",
+      artifacts,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--workers",
+      "2",
+    ],
+    { env: { ...process.env, ...mlflow.env }, cwd: tmpdir(), detached: true, stdio: "ignore" },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    rmSync(artifacts, { recursive: true, force: true });
+  };
+  // Its first start creates MLflow's tables (alembic): give it time on a loaded machine.
+  for (let i = 0; i < 240; i++) {
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return { url, stop };
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await stop();
+  throw new Error(`mlflow server did not start on ${url}`);
+}
+
+export function loadNow(): number {
+  return Number(loadavg()[0]!.toFixed(1));
+}
