@@ -8,7 +8,8 @@
  *   the graph's inputs and outputs);
  * - anything else (a notes file, a directory of plots): `other`, kept and downloadable, not servable.
  */
-import onnxProto from "onnx-proto";
+import { createRequire } from "node:module";
+import type onnxProto from "onnx-proto";
 import { getManifest, putManifest } from "../artifacts/manifest.js";
 import { safeRelativePath } from "../artifacts/paths.js";
 import type { ArtifactStore, ManifestEntry } from "../artifacts/ports.js";
@@ -17,7 +18,14 @@ import { SIGNATURE_METADATA_KEY, type ModelSignature } from "../training/signatu
 import { readMlmodel, REQUIREMENT_FILES } from "./mlmodel.js";
 import type { TensorInfo, VersionArtifact, VersionSignature } from "./model.js";
 
-const { onnx } = onnxProto;
+/**
+ * The ONNX schema (onnx-proto with protobufjs, ~60 ms of CPU to load) is read on the first model
+ * inspected, not with this module, which every process that wires the registry loads (each
+ * embedded CLI command). Through require, so onnxSignature stays synchronous.
+ */
+const require = createRequire(import.meta.url);
+let onnxSchema: typeof onnxProto.onnx | undefined;
+const onnx = () => (onnxSchema ??= (require("onnx-proto") as typeof onnxProto).onnx);
 
 /** ONNX TensorProto.DataType → onnxruntime's type names. */
 const ELEMENT_TYPES: Record<number, string> = {
@@ -74,7 +82,7 @@ function isModelSignature(value: unknown): value is ModelSignature {
 export function onnxSignature(bytes: Uint8Array, label: string): VersionSignature {
   let model: onnxProto.onnx.ModelProto;
   try {
-    model = onnx.ModelProto.decode(bytes);
+    model = onnx().ModelProto.decode(bytes);
   } catch (error) {
     throw new InvalidInputError(`${label} is not an ONNX model: ${(error as Error).message}`);
   }
