@@ -234,6 +234,33 @@ export function registerRoute(
   }
 }
 
+/**
+ * JSON bodies: Fastify's parser (secure-json-parse) scans every body for prototype poisoning with two
+ * Unicode-escape-aware regular expressions, about 8% of the event loop's time on a 64-row predict
+ * request. A body in which neither word can be spelled (no "proto", no "constructor", no \u escape)
+ * cannot hold `__proto__` or `constructor` keys, so it is parsed directly; any other body, and any
+ * body that fails to parse, goes through Fastify's own parser (same checks, same errors).
+ */
+function useFastJsonParser(app: FastifyInstance): void {
+  const secure = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = body as string;
+    if (text.length > 0 && !text.includes("proto") && !text.includes("constructor") && !text.includes("\\u")) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        void secure(request, text, done);
+        return;
+      }
+      done(null, parsed);
+      return;
+    }
+    void secure(request, text, done);
+  });
+}
+
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; metrics: ServerMetrics }> {
   const app = Fastify({
     // Typed as Fastify's base logger so the app keeps Fastify's default instance type.
@@ -246,6 +273,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   });
   const metrics = new ServerMetrics();
   // Uploads (artifacts, dataset blobs) arrive as raw streams; routes read them without buffering.
+  useFastJsonParser(app);
   app.addContentTypeParser("application/octet-stream", (_req, payload, done) => done(null, payload));
   app.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
   // Callback hooks, not async ones: they run on every request and need no promise.

@@ -85,6 +85,28 @@ describe("tandem server", () => {
     expect((await t.api("GET", "/api/v1/nothing-here")).status).toBe(404);
   });
 
+  it("refuses __proto__ and constructor keys in JSON bodies, spelled plainly or with \\u escapes", async () => {
+    const post = (body: string) =>
+      fetch(`${t.url}/api/v1/users`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.adminToken}`, "content-type": "application/json" },
+        body,
+      });
+    for (const body of [
+      '{"name": "x", "__proto__": {"isAdmin": true}}',
+      '{"name": "x", "\\u005f_proto__": {"isAdmin": true}}',
+      '{"name": "x", "constructor": {"prototype": {"isAdmin": true}}}',
+      '{"name": "x", "\\u0063onstructor": {"prototype": {"isAdmin": true}}}',
+    ]) {
+      const res = await post(body);
+      expect(res.status, body).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("INVALID_INPUT");
+    }
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    // An empty body is the same 400 as before.
+    expect((await post("")).status).toBe(400);
+  });
+
   it("answers an oversized body with 413", async () => {
     const res = await fetch(`${t.url}/api/v1/users`, {
       method: "POST",
