@@ -20,9 +20,19 @@ function csv(rows: number, shift: number): string {
 
 interface Column {
   name: string;
+  kind: string;
   count: number;
   mean: number | null;
+  min: number | string | null;
+  max: number | string | null;
   distinct: number;
+}
+
+/** What the page should show for a profile statistic: a datetime column's epoch ms as an ISO date. */
+function shown(value: number | string | null, kind: string): string {
+  if (value === null) return "—";
+  if (typeof value === "string") return value;
+  return kind === "datetime" ? new Date(value).toISOString().replace(/\.\d+Z$/, "Z") : formatNumber(value);
 }
 
 describe("Datasets pages (e2e, Chromium)", () => {
@@ -78,10 +88,16 @@ describe("Datasets pages (e2e, Chromium)", () => {
     for (const c of profile.columns) {
       const row = page.getByTestId("profile-table").locator(`tr[data-key="${c.name}"]`);
       await expect(row.locator("td[data-col=count]").textContent()).resolves.toBe(String(c.count));
-      await expect(row.locator("td[data-col=mean]").textContent()).resolves.toBe(
-        c.mean === null ? "—" : formatNumber(c.mean),
-      );
+      for (const stat of ["mean", "min", "max"] as const)
+        await expect(row.locator(`td[data-col=${stat}]`).textContent(), `${c.name} ${stat}`).resolves.toBe(
+          shown(c[stat], c.kind),
+        );
     }
+    // The day column is a date: its mean reads as one, as `tandem data show` prints it.
+    expect(profile.columns.find((c) => c.name === "day")?.kind).toBe("datetime");
+    await expect(
+      page.getByTestId("profile-table").locator('tr[data-key="day"] td[data-col=mean]').textContent(),
+    ).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
     await page.getByRole("button", { name: "delay", exact: true }).click();
     await page.getByTestId("column-histogram").locator("canvas").waitFor();
     expect(await checkPage(page, "dataset-version")).toEqual([]);

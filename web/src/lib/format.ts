@@ -27,6 +27,17 @@ export function formatNumber(value: number | null | undefined): string {
   return String(Number(value.toPrecision(6)));
 }
 
+/**
+ * A profile statistic of a column of this kind: a datetime column's mean, min, max and quantiles
+ * arrive in epoch milliseconds and read as the ISO dates they are (as `tandem data show` prints them).
+ */
+export function formatStat(value: number | string | null | undefined, kind: string): string {
+  if (typeof value === "string") return value;
+  if (kind === "datetime" && value !== null && value !== undefined && Number.isFinite(value))
+    return new Date(value).toISOString().replace(/\.\d+Z$/, "Z");
+  return formatNumber(value);
+}
+
 export function formatPercent(fraction: number | null | undefined): string {
   if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return "—";
   return `${formatNumber(fraction * 100)}%`;

@@ -3,15 +3,8 @@ import { projectPath, qs } from "../api/client";
 import type { DiffWire } from "../api/data";
 import { DataTable } from "../components/table";
 import { ErrorBox, Loading, Section } from "../components/status";
-import { formatNumber, formatPercent } from "../lib/format";
+import { formatNumber, formatPercent, formatStat } from "../lib/format";
 import { useApi } from "../lib/use-api";
-
-/** A datetime column's mean arrives in epoch milliseconds: shown as the date it is. */
-function formatMean(mean: number | null, kind: string): string {
-  return kind === "datetime" && mean !== null
-    ? new Date(mean).toISOString().replace(/\.\d+Z$/, "Z")
-    : formatNumber(mean);
-}
 
 export function DatasetDiffSection({ project, name, versions }: { project: string; name: string; versions: number[] }) {
   const [from, setFrom] = useState(String(versions[1]));
@@ -78,7 +71,7 @@ export function DatasetDiffSection({ project, name, versions }: { project: strin
                 key: "mean",
                 header: "Mean",
                 numeric: true,
-                cell: (s) => `${formatMean(s.mean_from, s.kind_from)} → ${formatMean(s.mean_to, s.kind_to)}`,
+                cell: (s) => `${formatStat(s.mean_from, s.kind_from)} → ${formatStat(s.mean_to, s.kind_to)}`,
               },
               {
                 key: "distinct",

@@ -10,7 +10,7 @@ import {
 import { Histogram } from "../components/histogram";
 import { DataTable } from "../components/table";
 import { ErrorBox, Loading, Section, Stat } from "../components/status";
-import { formatNumber, formatPercent } from "../lib/format";
+import { formatNumber, formatPercent, formatStat } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useApi } from "../lib/use-api";
 import { DatasetQuerySection } from "./dataset-query";
@@ -107,11 +107,16 @@ export function DatasetVersionPage({ project, name, version }: { project: string
                     numeric: true,
                     cell: (c) => `${c.distinct_exact ? "" : "≈"}${c.distinct}`,
                   },
-                  { key: "mean", header: "Mean", numeric: true, cell: (c) => val(c.mean) },
+                  { key: "mean", header: "Mean", numeric: true, cell: (c) => formatStat(c.mean, c.kind) },
                   { key: "std", header: "Std", numeric: true, cell: (c) => val(c.std) },
-                  { key: "min", header: "Min", numeric: true, cell: (c) => val(c.min) },
-                  { key: "median", header: "Median", numeric: true, cell: (c) => val(c.quantiles?.["0.5"] ?? null) },
-                  { key: "max", header: "Max", numeric: true, cell: (c) => val(c.max) },
+                  { key: "min", header: "Min", numeric: true, cell: (c) => formatStat(c.min, c.kind) },
+                  {
+                    key: "median",
+                    header: "Median",
+                    numeric: true,
+                    cell: (c) => formatStat(c.quantiles?.["0.5"] ?? null, c.kind),
+                  },
+                  { key: "max", header: "Max", numeric: true, cell: (c) => formatStat(c.max, c.kind) },
                 ]}
               />
               {f.profile.columns
