@@ -9,7 +9,7 @@
  * carries the client's CPU time and the load average, since the machine may be shared.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { mlflowPython, SYSTEM_PYTHON } from "../../test/helpers/mlflow.js";
@@ -68,7 +68,9 @@ export async function measureCreateLog(url: string, token: string | null, runs: 
 }
 
 /** MLflow 2.12's tracking server on `databaseUrl`, in its own process group (gunicorn forks workers). */
-export async function startMlflowServer(databaseUrl: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startMlflowServer(
+  databaseUrl: string,
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const mlflow = mlflowPython();
   if ("reason" in mlflow) throw new Error(mlflow.reason);
   const artifacts = mkdtempSync(join(tmpdir(), "tandem-bench-mlflow-art-"));
@@ -106,7 +108,7 @@ export async function startMlflowServer(databaseUrl: string): Promise<{ url: str
   for (let i = 0; i < 240; i++) {
     try {
       const res = await fetch(`${url}/health`);
-      if (res.ok) return { url, stop };
+      if (res.ok) return { url, pid: child.pid!, stop };
     } catch {
       // not listening yet
     }
@@ -115,6 +117,38 @@ export async function startMlflowServer(databaseUrl: string): Promise<{ url: str
   }
   await stop();
   throw new Error(`mlflow server did not start on ${url}`);
+}
+
+/**
+ * CPU seconds (user+sys) used so far by process `pid`, or by every process of group `pid` (MLflow's
+ * gunicorn master and workers), from /proc: a figure the machine's load does not inflate the way it
+ * inflates wall time. Null where there is no /proc.
+ */
+export function cpuSeconds(pid: number, wholeGroup = false): number | null {
+  const ticks = (statPath: string): { pgrp: number; cpu: number } | null => {
+    try {
+      const stat = readFileSync(statPath, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return { pgrp: Number(f[2]), cpu: Number(f[11]) + Number(f[12]) };
+    } catch {
+      return null;
+    }
+  };
+  if (!wholeGroup) {
+    const own = ticks(`/proc/${pid}/stat`);
+    return own ? own.cpu / 100 : null;
+  }
+  let total = 0;
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      const t = ticks(`/proc/${entry}/stat`);
+      if (t && t.pgrp === pid) total += t.cpu;
+    }
+  } catch {
+    return null;
+  }
+  return total / 100;
 }
 
 export function loadNow(): number {

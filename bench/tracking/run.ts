@@ -31,7 +31,7 @@ import type { DatabaseConfig } from "../../src/config.js";
 import { SqlMetadataStore, dbOf } from "../../src/stores/metadata/sql-metadata-store.js";
 import "../../src/stores/metadata/tracking-rows.js";
 import { emitterFor, numberFlag } from "../kit.js";
-import { loadNow, measureCreateLog, startMlflowServer, type CreateLogResult } from "./create-log.js";
+import { cpuSeconds, loadNow, measureCreateLog, startMlflowServer, type CreateLogResult } from "./create-log.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -320,10 +320,15 @@ async function benchCreateLog(store: Store): Promise<void> {
   const database = await databaseFor(store, home);
   const server = await startServer(home, database.config);
   let tandem: CreateLogResult;
+  let tandemServerCpu: number | null;
+  let baselineServerCpu: number | null = null;
   const load = loadNow();
   try {
     const token = readFileSync(join(home, "admin.token"), "utf8").trim();
+    const cpu0 = cpuSeconds(server.child.pid!);
     tandem = await measureCreateLog(server.url, token, CREATE_RUNS);
+    const cpu1 = cpuSeconds(server.child.pid!);
+    tandemServerCpu = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
   } finally {
     server.child.kill("SIGTERM");
     await new Promise((r) => server.child.once("exit", r));
@@ -335,7 +340,10 @@ async function benchCreateLog(store: Store): Promise<void> {
     const mlflowDb = await databaseFor("postgres", tmpdir());
     const mlflow = await startMlflowServer((mlflowDb.config as { url: string }).url);
     try {
+      const cpu0 = cpuSeconds(mlflow.pid, true);
       baseline = await measureCreateLog(mlflow.url, null, CREATE_RUNS);
+      const cpu1 = cpuSeconds(mlflow.pid, true);
+      baselineServerCpu = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
     } finally {
       await mlflow.stop();
       await mlflowDb.drop();
@@ -354,6 +362,13 @@ async function benchCreateLog(store: Store): Promise<void> {
       ...(store === "postgres" ? { goal: 120 } : {}),
       runs: CREATE_RUNS,
       client_cpu_s: Number(tandem.clientCpuSeconds.toFixed(2)),
+      // The server process's own CPU per run (Postgres's backends not included), less load-bound than runs/s.
+      ...(tandemServerCpu !== null
+        ? { server_cpu_ms_per_run: Number(((tandemServerCpu * 1000) / CREATE_RUNS).toFixed(2)) }
+        : {}),
+      ...(baselineServerCpu !== null
+        ? { baseline_server_cpu_ms_per_run: Number(((baselineServerCpu * 1000) / CREATE_RUNS).toFixed(2)) }
+        : {}),
       ...(baseline ? { baseline_client_cpu_s: Number(baseline.clientCpuSeconds.toFixed(2)) } : {}),
       load1: load,
     },
