@@ -2,6 +2,21 @@ import type { Command } from "commander";
 import { openApi, projectPath, resolveProject } from "./context.js";
 import { formatTable, formatTime, printJson, printTable } from "./output.js";
 
+/** Evidence keys that hold a time in epoch milliseconds (window_start, window_end, evaluated_at …). */
+const TIME_KEY = /(^|_)(at|start|end|time)$/;
+
+/**
+ * Evidence as a person reads it: times as the dates they are, like the alert's own `since` line
+ * (`--json` keeps the API's milliseconds).
+ */
+export function withReadableTimes(value: unknown, key = ""): unknown {
+  if (typeof value === "number" && TIME_KEY.test(key) && value > 1e12) return formatTime(value);
+  if (Array.isArray(value)) return value.map((v) => withReadableTimes(v));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withReadableTimes(v, k)]));
+  return value;
+}
+
 interface AlertWire {
   id: string;
   name: string;
@@ -65,8 +80,8 @@ export function registerAlertCommands(program: Command): void {
         `${a.name} (${a.status}, ${a.severity}) from ${a.source}, since ${formatTime(a.starts_at)}${a.ends_at ? ` until ${formatTime(a.ends_at)}` : ""}`,
         `labels: ${JSON.stringify(a.labels)}`,
         // What fired it, even once resolved; what resolved it on its own line.
-        `evidence (what fired it): ${JSON.stringify(a.evidence, null, 2)}`,
-        ...(a.resolution ? [`resolution: ${JSON.stringify(a.resolution, null, 2)}`] : []),
+        `evidence (what fired it): ${JSON.stringify(withReadableTimes(a.evidence), null, 2)}`,
+        ...(a.resolution ? [`resolution: ${JSON.stringify(withReadableTimes(a.resolution), null, 2)}`] : []),
         `pipelines triggered: ${a.triggered_at ? formatTime(a.triggered_at) : "no"}`,
       ];
       if (a.deliveries?.length)
