@@ -50,6 +50,7 @@ export function registerAuditCommands(program: Command): void {
             ? `audit check failed: ${verdict.reason}`
             : `audit chain broken at event ${verdict.broken_at}: ${verdict.reason}`,
         );
-      if (!opts.json) process.stdout.write(`audit chain intact: ${verdict.events} event${verdict.events === 1 ? "" : "s"}\n`);
+      if (!opts.json)
+        process.stdout.write(`audit chain intact: ${verdict.events} event${verdict.events === 1 ? "" : "s"}\n`);
     });
 }
