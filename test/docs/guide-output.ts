@@ -11,6 +11,9 @@ export const NORMALISATIONS: [string, RegExp, string][] = [
   ["ISO timestamps", /\b\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?\b/g, "<time>"],
   ["dates", /\b\d{4}-\d\d-\d\d\b/g, "<date>"],
   ["UUIDs", /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<id>"],
+  // A Slurm job name ends in the run id's first 8 hex characters, which may all be digits (no letter
+  // for the rule below to see): executors.md failed a CI run on `tandem.default.hello.greet.61691419`.
+  ["Slurm job names", /\b(tandem(?:\.[\w-]+){3})\.[0-9a-f]{8}\b/g, "$1.<id>"],
   // Tandem's ids are 32 hex characters (shortened to 12 in places), blobs are sha256: 64.
   ["hex ids and hashes", /\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,64}\b/g, "<id>"],
   ["ports", /\b(127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1?\]):\d{2,5}\b/g, "$1:<port>"],

@@ -119,3 +119,13 @@ describe("the guides themselves", () => {
     expect(unguarded.map((u) => `${u.where}: ${u.line.trim()}`)).toEqual([]);
   });
 });
+
+describe("output normalisation", () => {
+  it("hides a Slurm job name's run id even when its 8 hex characters are all digits", () => {
+    const paths = { dir: "/nowhere", tmp: "/nowhere-tmp" };
+    for (const run of ["61691419", "3f2a9b01"])
+      expect(normalise(`tandem.default.hello.greet.${run}|COMPLETED|nobody`, paths)).toBe(
+        "tandem.default.hello.greet.<id>|COMPLETED|nobody",
+      );
+  });
+});
