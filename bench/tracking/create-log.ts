@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { mlflowPython, SYSTEM_PYTHON } from "../../test/helpers/mlflow.js";
+import { mlflowPython, runMlflowClient, SYSTEM_PYTHON } from "../../test/helpers/mlflow.js";
 
 export const CREATE_LOG_SCRIPT = `
 import json, os, sys, time
@@ -42,27 +42,9 @@ export interface CreateLogResult {
 
 /** Runs the client script against `url` (a token for Tandem; none for MLflow's open server). */
 export async function measureCreateLog(url: string, token: string | null, runs: number): Promise<CreateLogResult> {
-  const mlflow = mlflowPython();
-  if ("reason" in mlflow) throw new Error(mlflow.reason);
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(SYSTEM_PYTHON, ["-c", CREATE_LOG_SCRIPT, String(runs)], {
-      env: {
-        ...process.env,
-        ...mlflow.env,
-        MLFLOW_TRACKING_URI: url,
-        ...(token ? { MLFLOW_TRACKING_TOKEN: token } : {}),
-        MLFLOW_HTTP_REQUEST_MAX_RETRIES: "0",
-      },
-      cwd: tmpdir(),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`client exited ${code}: ${stderr.slice(-800)}`)),
-    );
-  });
+  const client = await runMlflowClient(url, token, ["-c", CREATE_LOG_SCRIPT, String(runs)]);
+  if (client.status !== 0) throw new Error(`client exited ${client.status}: ${client.stderr.slice(-800)}`);
+  const out = client.stdout;
   const r = JSON.parse(out.trim().split("\n").pop()!) as { seconds: number; client_cpu: number };
   return { runsPerSecond: runs / r.seconds, seconds: r.seconds, clientCpuSeconds: r.client_cpu };
 }

@@ -14,7 +14,7 @@
  * The server also needs `querystring_parser`, which Debian does not package: a three-line stand-in
  * over urllib.parse is written beside (shimDir), ours, not MLflow's.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -163,4 +163,37 @@ export function fixtureModelFiles(dir: string): { MODEL_FILE: string; MODEL2_DIR
   writeFileSync(join(dir, "model.onnx"), onnx(-1));
   writeFileSync(join(model2, "model.onnx"), onnx(-2));
   return { MODEL_FILE: join(dir, "model.onnx"), MODEL2_DIR: model2 };
+}
+
+/**
+ * Runs the real MLflow client (`/usr/bin/python3 ARGS…`: a script path, or `-c CODE`, and its
+ * arguments) pointed at a Tandem or MLflow server; async, so a server on this event loop can answer.
+ * A refused request fails at once instead of after minutes of the client's retries.
+ */
+export function runMlflowClient(
+  url: string,
+  token: string | null,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const mlflow = mlflowPython();
+  if ("reason" in mlflow) throw new Error(mlflow.reason);
+  return new Promise((resolve) => {
+    const child = spawn(SYSTEM_PYTHON, args, {
+      env: {
+        ...process.env,
+        ...mlflow.env,
+        MLFLOW_TRACKING_URI: url,
+        ...(token ? { MLFLOW_TRACKING_TOKEN: token } : {}),
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES: "0",
+        ...env,
+      },
+      cwd: tmpdir(),
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 }

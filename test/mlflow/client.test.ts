@@ -7,12 +7,11 @@
  * and a plain file registers and downloads. Then Tandem serves that model with MLflow's own
  * `mlflow models serve` (the default command, no TANDEM_MLFLOW_SERVE).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixtureModelFiles, mlflowPython, SYSTEM_PYTHON } from "../helpers/mlflow.js";
+import { fixtureModelFiles, mlflowPython, runMlflowClient, SYSTEM_PYTHON } from "../helpers/mlflow.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { predict } from "../serving/helpers.js";
 import { asRecords, logDirectory, makeSklearnModel, oipColumns, registerSource } from "./helpers.js";
@@ -24,32 +23,9 @@ const SCRIPTS = join(import.meta.dirname, "..", "fixtures", "mlflow", "scripts")
 const mlflow = mlflowPython();
 if ("reason" in mlflow) console.warn(`[skip] real MLflow client tests: ${mlflow.reason}`);
 
-/** Runs a Python script with the MLflow client pointed at `t` (async: the server answers on this loop). */
-export function runClient(
-  t: TestServer,
-  script: string,
-  env: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  if ("reason" in mlflow) throw new Error(mlflow.reason);
-  return new Promise((resolve) => {
-    const child = spawn(SYSTEM_PYTHON, [script], {
-      env: {
-        ...process.env,
-        ...mlflow.env,
-        MLFLOW_TRACKING_URI: t.url,
-        MLFLOW_TRACKING_TOKEN: t.adminToken,
-        // A refused request fails the test at once instead of after minutes of retries.
-        MLFLOW_HTTP_REQUEST_MAX_RETRIES: "0",
-        ...env,
-      },
-      cwd: tmpdir(),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+/** Runs a Python script with the MLflow client pointed at `t`. */
+export function runClient(t: TestServer, script: string, env: Record<string, string> = {}) {
+  return runMlflowClient(t.url, t.adminToken, [script], env);
 }
 
 describe.skipIf("reason" in mlflow)("the real MLflow 2.12 client and scoring server against Tandem", () => {

@@ -4,12 +4,11 @@
  * version used to leave an empty registered model behind. Over the REST routes on SQLite and Postgres,
  * and with the real MLflow 2.12 client where its source tree is on this machine.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mlflowPython, SYSTEM_PYTHON } from "../helpers/mlflow.js";
+import { mlflowPython, runMlflowClient } from "../helpers/mlflow.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 import { logDirectory, registerSource } from "./helpers.js";
@@ -97,24 +96,8 @@ except mlflow.exceptions.MlflowException as e:
 mlflow.register_model(f"runs:/{run.info.run_id}/notes.txt", "notes")
 print("models:", sorted(m.name for m in MlflowClient().search_registered_models()))
 `;
-    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(SYSTEM_PYTHON, ["-c", script], {
-        env: {
-          ...process.env,
-          ...mlflow.env,
-          MLFLOW_TRACKING_URI: s.url,
-          MLFLOW_TRACKING_TOKEN: s.adminToken,
-          MLFLOW_HTTP_REQUEST_MAX_RETRIES: "0",
-        },
-        cwd: tmpdir(),
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-      child.on("close", (code) => done({ code, stdout, stderr }));
-    });
-    expect([out.code, out.stderr.split("\n").slice(-4).join("\n")]).toEqual([0, expect.any(String)]);
+    const out = await runMlflowClient(s.url, s.adminToken, ["-c", script]);
+    expect([out.status, out.stderr.split("\n").slice(-4).join("\n")]).toEqual([0, expect.any(String)]);
     expect(out.stdout).toContain("refused: RESOURCE_DOES_NOT_EXIST");
     expect(out.stdout).toContain("models: ['notes']");
     expect(await modelNames(s)).toEqual(["notes"]);

@@ -5,10 +5,8 @@
  * (run-keyset.ts) give every run that existed at the start exactly once, in the order one search
  * gives. A token shown to a different search is refused with MLflow's INVALID_PARAMETER_VALUE.
  */
-import { spawn } from "node:child_process";
-import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mlflowPython, SYSTEM_PYTHON } from "../helpers/mlflow.js";
+import { mlflowPython, runMlflowClient } from "../helpers/mlflow.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 
@@ -41,25 +39,8 @@ while True:
 print(json.dumps({"seen": seen, "pages": pages}))
 `;
 
-function runPython(s: TestServer, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  if ("reason" in mlflow) throw new Error(mlflow.reason);
-  return new Promise((done) => {
-    const child = spawn(SYSTEM_PYTHON, ["-c", PAGING_SCRIPT, ...args], {
-      env: {
-        ...process.env,
-        ...mlflow.env,
-        MLFLOW_TRACKING_URI: s.url,
-        MLFLOW_TRACKING_TOKEN: s.adminToken,
-        MLFLOW_HTTP_REQUEST_MAX_RETRIES: "0",
-      },
-      cwd: tmpdir(),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
+function runPython(s: TestServer, args: string[]) {
+  return runMlflowClient(s.url, s.adminToken, ["-c", PAGING_SCRIPT, ...args]);
 }
 
 for (const kind of STORE_KINDS) {
@@ -103,7 +84,7 @@ for (const kind of STORE_KINDS) {
       it(`pages through ${name} while runs are created: each run once, in order`, async () => {
         const expected = await oneSearch({ order_by: orderBy, filter });
         const out = await runPython(s, [JSON.stringify(orderBy), filter]);
-        expect([out.code, out.stderr.split("\n").slice(-5).join("\n")]).toEqual([0, expect.any(String)]);
+        expect([out.status, out.stderr.split("\n").slice(-5).join("\n")]).toEqual([0, expect.any(String)]);
         const { seen, pages } = JSON.parse(out.stdout.trim().split("\n").pop()!) as { seen: string[]; pages: number };
         expect(pages).toBeGreaterThan(2);
         const original = new Set(expected);
