@@ -33,6 +33,15 @@ interface AlertWire {
   acked_by: string | null;
   triggered_at: number | null;
   deliveries?: Array<{ receiver_id: string; status: string; attempts: number; last_error: string | null }>;
+  triggered_runs?: Array<{ pipeline: string; run_id: string | null }>;
+}
+
+/** The runs the alert's triggers started, or why there are none yet. */
+function startedRuns(a: AlertWire): string {
+  const runs = a.triggered_runs ?? [];
+  if (runs.length) return runs.map((r) => `${r.pipeline} (${r.run_id ? `run ${r.run_id}` : "no run"})`).join(", ");
+  if (a.triggered_at) return "none (no pipeline's triggers name this alert)";
+  return a.status === "firing" ? "not yet" : "none";
 }
 
 const row = (a: AlertWire) => ({
@@ -82,7 +91,7 @@ export function registerAlertCommands(program: Command): void {
         // What fired it, even once resolved; what resolved it on its own line.
         `evidence (what fired it): ${JSON.stringify(withReadableTimes(a.evidence), null, 2)}`,
         ...(a.resolution ? [`resolution: ${JSON.stringify(withReadableTimes(a.resolution), null, 2)}`] : []),
-        `pipelines triggered: ${a.triggered_at ? formatTime(a.triggered_at) : "no"}`,
+        `pipelines started: ${startedRuns(a)}`,
       ];
       if (a.deliveries?.length)
         lines.push("deliveries:", formatTable(a.deliveries, ["receiver_id", "status", "attempts", "last_error"]));

@@ -235,10 +235,12 @@ describe("alerts over HTTP", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]!.status).toBe("succeeded");
     expect(JSON.stringify(runs[0]!.trigger)).toContain("LoopAlert");
-    const alert = await t.api<{ triggered_at: number | null }>(
+    const alert = await t.api<{ triggered_at: number | null; triggered_runs: unknown[] }>(
       "GET",
       `/api/v1/projects/default/alerts/${first.body.alerts[0]!.id}`,
     );
     expect(alert.body.triggered_at).not.toBeNull();
+    // The alert names the run it started (kept with the event key, in the run's own transaction).
+    expect(alert.body.triggered_runs).toEqual([{ pipeline: "retrain", run_id: runs[0]!.id }]);
   });
 });

@@ -180,6 +180,15 @@ describe("Monitoring pages (e2e, Chromium)", () => {
     await expect(
       page.getByTestId("alert-deliveries-table").locator("td[data-col=status]").allTextContents(),
     ).resolves.toContain("delivered");
+    // No pipeline here has `triggers: [alert: flights-drift]`: the page says so, as the API does.
+    const detail = await t.api<{ triggered_runs: unknown[]; triggered_at: number | null }>(
+      "GET",
+      `${P}/alerts/${alert.id}`,
+    );
+    expect(detail.body.triggered_runs).toEqual([]);
+    await expect(page.locator("#alert-runs").textContent()).resolves.toContain(
+      detail.body.triggered_at ? "No pipeline's triggers name this alert." : "The alert's triggers have not run yet.",
+    );
     await page.getByRole("link", { name: "monitor flights-drift" }).click();
     await page.getByTestId("drift-chart").waitFor();
     expect(await checkPage(page, "alert")).toEqual([]);

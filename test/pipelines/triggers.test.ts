@@ -140,6 +140,27 @@ pipelines:
     expect(run.trigger).toMatchObject({ kind: "data", name: "flights", version: 3 });
   });
 
+  it("records an event with its run or not at all: a start that dies mid-way is started again", async () => {
+    // A failure inside the run's transaction stands in for a crash there. Before the event key shared
+    // the run's transaction, the key stayed recorded and the retry was a "duplicate" with no run.
+    const store = services().pipelines.store;
+    const insertRun = store.insertRun.bind(store);
+    store.insertRun = async () => {
+      throw new Error("connection lost (stand-in for a crash)");
+    };
+    const fired = () => services().pipelineTriggers.fire("data", "trig", "flights", { version: 4 }, "flights@4");
+    try {
+      await expect(fired()).rejects.toThrow(/connection lost/);
+    } finally {
+      store.insertRun = insertRun;
+    }
+    const again = await fired();
+    expect(again).toHaveLength(1);
+    expect(again[0]!.runId).toBeTruthy();
+    expect((await fired())[0]!.reason).toBe("duplicate");
+    await services().pipelines.settled(again[0]!.runId!);
+  });
+
   it("fires a cron schedule when due, once per tick, in its time zone", async () => {
     const triggers = services().pipelineTriggers;
     const t0 = Date.parse("2030-01-01T00:00:00Z");

@@ -79,8 +79,15 @@ export interface PipelineStore {
   listSecrets(project: string, tx?: Tx): Promise<Array<Omit<EncryptedSecret, "sealed">>>;
 
   // Triggers
-  /** Records that an event was handled; false when this key was seen before (one event, one run). */
-  recordTriggerEvent(project: string, key: string, runId: string | null, at: number): Promise<boolean>;
+  /**
+   * Records that an event was handled; false when this key was seen before (one event, one run). Given
+   * the run's transaction, the event and its run commit together.
+   */
+  recordTriggerEvent(project: string, key: string, runId: string | null, at: number, tx?: Tx): Promise<boolean>;
+  /** The events whose key starts with `prefix` and ends with `suffix`, with the runs they started. */
+  triggerEvents(project: string, prefix: string, suffix: string): Promise<Array<{ key: string; runId: string | null }>>;
+  /** Whether recordTriggerEvent saw this key (a cheap check before the work of starting a run). */
+  hasTriggerEvent(project: string, key: string): Promise<boolean>;
   getTriggerState(project: string, key: string): Promise<string | null>;
   setTriggerState(project: string, key: string, value: string, at: number): Promise<void>;
 }

@@ -59,7 +59,16 @@ export interface StartRunInput {
    * the commit's `policies:` as `tandem apply` would (default: none, so only unchanged policies pass).
    */
   role?: Role | null;
+  /**
+   * The key of the event that starts this run (triggers): recorded in the run's own transaction, so
+   * a key seen before starts nothing, and a crash leaves both the event and its run or neither (an
+   * event recorded first and a run started after would be lost to a crash in between).
+   */
+  eventKey?: string;
 }
+
+/** What became of a start: the run, or why there is none. */
+export type StartOutcome = { run: PipelineRun; reason?: undefined } | { run: null; reason: "duplicate" | "skipped" };
 
 /** Who applies a spec: a user (null: an unknown git pusher) and their role in the project. */
 export interface SpecApplier {
@@ -287,6 +296,11 @@ export class PipelineService {
    * Returns null when `skip` dropped it.
    */
   async startRun(actor: string, project: string, input: StartRunInput): Promise<PipelineRun | null> {
+    return (await this.start(actor, project, input)).run;
+  }
+
+  /** startRun, saying why no run started: a duplicate event key, or the pipeline's `skip` policy. */
+  async start(actor: string, project: string, input: StartRunInput): Promise<StartOutcome> {
     const id = newId();
     let v: SpecVersion;
     let workspace: string | null;
@@ -335,11 +349,16 @@ export class PipelineService {
     };
     const steps = planRun(id, pipeline);
     const created = await audited(this.o.metadata, this.o.audit, async (tx, record) => {
+      if (
+        input.eventKey !== undefined &&
+        !(await this.store.recordTriggerEvent(project, input.eventKey, id, nowMs(), tx))
+      )
+        return "duplicate" as const;
       const active = await this.store.listRuns(
         { project, pipeline: input.pipeline, status: ["queued", "running"], limit: 100 },
         tx,
       );
-      if (active.length && policy === "skip") return false;
+      if (active.length && policy === "skip") return "skipped" as const;
       if (policy === "cancel-previous") {
         for (const a of active) await this.store.updateRun(a.id, { cancelRequested: true }, tx);
       }
@@ -363,12 +382,12 @@ export class PipelineService {
       if (policy === "cancel-previous") for (const a of active) this.drivers.get(a.id)?.driver.cancel();
       return true;
     });
-    if (!created) {
+    if (created !== true) {
       if (code?.checkout) await this.o.engine.git?.release(id);
-      return null;
+      return { run: null, reason: created };
     }
     this.drive(run, steps, v, { checkedOut: code?.checkout !== null && !code?.error });
-    return run;
+    return { run };
   }
 
   /** See prepareCommitRun (run-code.ts). */

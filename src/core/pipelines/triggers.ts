@@ -1,8 +1,9 @@
 /**
  * What starts pipelines besides a person: schedules (cron, evaluated by the server), git pushes
  * (webhook or a polled local branch), new dataset versions and alerts. Every event carries an
- * idempotency key and is recorded before a run starts, so one event starts at most one run however
- * many servers see it (the insert of the event key is the arbiter).
+ * idempotency key, recorded in the same transaction that creates its run, so one event starts at most
+ * one run however many servers see it (the insert of the event key is the arbiter), and a crash never
+ * leaves an event recorded without its run.
  *
  * Triggered runs act as `system`, on behalf of the person behind them (`triggered_by`): whoever
  * applied the spec whose schedule, data or alert trigger fired; for a git push the pusher, mapped
@@ -10,6 +11,7 @@
  * event a user fires through the API, that user.
  */
 import { Cron } from "croner";
+import { ForbiddenError, InvalidInputError, NotFoundError, PolicyRefusedError, UnprocessableError } from "../errors.js";
 import { SYSTEM_USER, type Role } from "../governance/model.js";
 import { nowMs } from "../ids.js";
 import type { TriggerKind } from "./model.js";
@@ -31,6 +33,13 @@ export interface FiredRun {
   runId: string | null;
   /** Why no run started: a duplicate event, or the `skip` concurrency policy. */
   reason?: "duplicate" | "skipped";
+}
+
+/** Errors that starting the same run again would meet again (as opposed to, say, a lost connection). */
+function isRefusal(err: unknown): boolean {
+  return [InvalidInputError, NotFoundError, ForbiddenError, PolicyRefusedError, UnprocessableError].some(
+    (kind) => err instanceof kind,
+  );
 }
 
 /** The local clone a git trigger names (`repo`, relative to tandem.yaml's folder), if any. */
@@ -116,17 +125,36 @@ export class TriggerService {
     role?: Role | null;
   }): Promise<FiredRun> {
     const { project, pipeline, kind, name, key } = e;
-    const fresh = await this.store.recordTriggerEvent(project, `${kind}:${pipeline}:${key}`, null, nowMs());
-    if (!fresh) return { pipeline, runId: null, reason: "duplicate" };
-    const run = await this.pipelines.startRun(SYSTEM_USER, project, {
-      pipeline,
-      params: e.trigger.params ?? {},
-      trigger: { ...e.payload, kind, name, event: key },
-      triggeredBy: e.person,
-      at: e.at,
-      role: e.role ?? null,
-    });
-    return run ? { pipeline, runId: run.id } : { pipeline, runId: null, reason: "skipped" };
+    const eventKey = `${kind}:${pipeline}:${key}`;
+    // Seen before: skip the work of a start (a commit's checkout); the run's transaction checks again.
+    if (await this.store.hasTriggerEvent(project, eventKey)) return { pipeline, runId: null, reason: "duplicate" };
+    try {
+      const started = await this.pipelines.start(SYSTEM_USER, project, {
+        pipeline,
+        params: e.trigger.params ?? {},
+        trigger: { ...e.payload, kind, name, event: key },
+        triggeredBy: e.person,
+        at: e.at,
+        role: e.role ?? null,
+        eventKey,
+      });
+      return started.run ? { pipeline, runId: started.run.id } : { pipeline, runId: null, reason: started.reason };
+    } catch (err) {
+      // A run this event can never start (bad params, a commit whose spec is refused) is still the
+      // event handled: recorded, so a retry (the alert sweep, the next tick) sees a duplicate instead
+      // of failing again forever. The caller still gets the error.
+      if (isRefusal(err)) await this.store.recordTriggerEvent(project, eventKey, null, nowMs());
+      throw err;
+    }
+  }
+
+  /** The runs an event started (or tried to: runId null), pipeline by pipeline, e.g. an alert's. */
+  async runsOf(kind: EventKind, project: string, key: string): Promise<FiredRun[]> {
+    const events = await this.store.triggerEvents(project, `${kind}:`, `:${key}`);
+    return events.map((e) => ({
+      pipeline: e.key.slice(kind.length + 1, e.key.length - key.length - 1),
+      runId: e.runId,
+    }));
   }
 
   /**
@@ -147,7 +175,8 @@ export class TriggerService {
       const cron = new Cron(t.schedule, { paused: true, timezone: t.timezone ?? "UTC" });
       const due = cron.nextRun(new Date(Number(last)));
       if (!due || due.getTime() > now) continue;
-      await this.store.setTriggerState(project, stateKey, String(now), now);
+      // Start first, then remember the tick: a crash in between evaluates the same tick again, and its
+      // key (the scheduled time) makes that a duplicate; the other order would lose the tick's run.
       const key = `${i}:${due.toISOString()}`;
       out.push(
         await this.start({
@@ -161,6 +190,7 @@ export class TriggerService {
           person: appliedBy,
         }),
       );
+      await this.store.setTriggerState(project, stateKey, String(now), now);
     }
     return out;
   }
@@ -179,22 +209,24 @@ export class TriggerService {
       const head = await this.git.head(repo, t.git.branch).catch(() => null);
       if (!head) continue;
       const seen = await this.store.getTriggerState(project, `${base}:head`);
+      if (seen === head) continue;
+      // A polled commit has no pusher Tandem can vouch for: nobody is behind it. As for schedules, the
+      // run starts before the new head is remembered (the commit is the key, so a retry dedupes).
+      if (seen !== null)
+        out.push(
+          await this.start({
+            project,
+            pipeline,
+            kind: "git",
+            name: t.git.branch,
+            payload: { commit: head, branch: t.git.branch, source: "poll" },
+            key: `git:${head}`,
+            trigger: t,
+            person: null,
+            at: { commit: head, source: repo },
+          }),
+        );
       await this.store.setTriggerState(project, `${base}:head`, head, now);
-      if (seen === null || seen === head) continue;
-      // A polled commit has no pusher Tandem can vouch for: nobody is behind it.
-      out.push(
-        await this.start({
-          project,
-          pipeline,
-          kind: "git",
-          name: t.git.branch,
-          payload: { commit: head, branch: t.git.branch, source: "poll" },
-          key: `git:${head}`,
-          trigger: t,
-          person: null,
-          at: { commit: head, source: repo },
-        }),
-      );
     }
     return out;
   }

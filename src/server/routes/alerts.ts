@@ -127,10 +127,19 @@ export const alertRoutes: AnyRoute[] = [
     auth: "bearer",
     role: "viewer",
     params: alertParams,
-    response: alertWire.extend({ deliveries: z.array(deliveryWire) }),
+    response: alertWire.extend({
+      deliveries: z.array(deliveryWire),
+      /** The pipeline runs the alert's `triggers:` started (run_id null: recorded before runs were kept). */
+      triggered_runs: z.array(z.object({ pipeline: z.string(), run_id: z.string().nullable() })),
+    }),
     handler: async ({ services, project, params }) => {
       const alert = await services.alerts.get(project, params.id);
-      return { ...alertToWire(alert), deliveries: (await services.alerts.deliveries(alert.id)).map(deliveryToWire) };
+      const started = (await services.pipelineTriggers?.runsOf("alert", project, `alert:${alert.id}`)) ?? [];
+      return {
+        ...alertToWire(alert),
+        deliveries: (await services.alerts.deliveries(alert.id)).map(deliveryToWire),
+        triggered_runs: started.map((r) => ({ pipeline: r.pipeline, run_id: r.runId })),
+      };
     },
   }),
   defineRoute({

@@ -275,13 +275,36 @@ export class SqlPipelineStore implements PipelineStore {
     return rows.map((r) => ({ project: r.project, name: r.name, updatedAt: r.updated_at, updatedBy: r.updated_by }));
   }
 
-  async recordTriggerEvent(project: string, key: string, runId: string | null, at: number): Promise<boolean> {
-    const r = await this.db()
+  async recordTriggerEvent(project: string, key: string, runId: string | null, at: number, tx?: Tx): Promise<boolean> {
+    const r = await this.db(tx)
       .insertInto("pipeline_trigger_events")
       .values({ project, event_key: key, run_id: runId, at })
       .onConflict((oc) => oc.columns(["project", "event_key"]).doNothing())
       .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async triggerEvents(project: string, prefix: string, suffix: string) {
+    const rows = await this.db()
+      .selectFrom("pipeline_trigger_events")
+      .select(["event_key", "run_id"])
+      .where("project", "=", project)
+      .where("event_key", ">=", prefix)
+      .where("event_key", "<", `${prefix}\uffff`)
+      .orderBy("at")
+      .execute();
+    // The prefix is a range (no LIKE wildcards to escape); the suffix is checked here.
+    return rows.filter((r) => r.event_key.endsWith(suffix)).map((r) => ({ key: r.event_key, runId: r.run_id }));
+  }
+
+  async hasTriggerEvent(project: string, key: string): Promise<boolean> {
+    const r = await this.db()
+      .selectFrom("pipeline_trigger_events")
+      .select("at")
+      .where("project", "=", project)
+      .where("event_key", "=", key)
+      .executeTakeFirst();
+    return r !== undefined;
   }
 
   async getTriggerState(project: string, key: string): Promise<string | null> {

@@ -58,6 +58,7 @@ export interface AlertWire {
   acked_at: number | null;
   ack_comment: string | null;
   triggered_at: number | null;
+  resolution: Record<string, unknown> | null;
 }
 
 /** The drift evidence a data/prediction/target drift check carries (monitoring/monitors/checks.ts). */

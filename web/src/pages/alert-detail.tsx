@@ -1,7 +1,7 @@
 /**
  * One alert: where an Alertmanager notification's generatorURL leads (/p/<project>/alerts/<id>).
- * What fired, since when, on what evidence, which monitor or endpoint raised it, and whether the
- * notifications reached their receivers.
+ * What fired, since when, on what evidence, what resolved it, which monitor or endpoint raised it,
+ * the pipeline runs it started, and whether the notifications reached their receivers.
  */
 import { useState } from "react";
 import { post, projectPath } from "../api/client";
@@ -26,9 +26,9 @@ interface DeliveryWire {
 
 export function AlertDetail({ project, id }: { project: string; id: string }) {
   const role = useRole();
-  const alert = useApi<AlertWire & { deliveries: DeliveryWire[] }>(
-    projectPath(project, `/alerts/${encodeURIComponent(id)}`),
-  );
+  const alert = useApi<
+    AlertWire & { deliveries: DeliveryWire[]; triggered_runs: Array<{ pipeline: string; run_id: string | null }> }
+  >(projectPath(project, `/alerts/${encodeURIComponent(id)}`));
   const [error, setError] = useState<Error | null>(null);
   const a = alert.data;
   const ack = () =>
@@ -86,6 +86,31 @@ export function AlertDetail({ project, id }: { project: string; id: string }) {
           </Section>
           <Section title="Evidence" id="alert-evidence">
             <pre className="logs small">{JSON.stringify(a.evidence, null, 2)}</pre>
+          </Section>
+          {a.resolution && (
+            <Section title="Resolution" id="alert-resolution">
+              <pre className="logs small">{JSON.stringify(a.resolution, null, 2)}</pre>
+            </Section>
+          )}
+          <Section title="Pipelines started" id="alert-runs">
+            {a.triggered_runs.length === 0 ? (
+              <p className="muted">
+                {a.triggered_at ? "No pipeline's triggers name this alert." : "The alert's triggers have not run yet."}
+              </p>
+            ) : (
+              <ul data-testid="alert-runs">
+                {a.triggered_runs.map((r) => (
+                  <li key={r.pipeline}>
+                    {r.pipeline}:{" "}
+                    {r.run_id ? (
+                      <Link href={projectHref(project, "pipeline-runs", r.run_id)}>run {r.run_id.slice(0, 12)}</Link>
+                    ) : (
+                      "no run"
+                    )}
+                  </li>
+                ))}
+              </ul>
+            )}
           </Section>
           <Section title="Notifications" id="alert-deliveries">
             {a.deliveries.length === 0 ? (
