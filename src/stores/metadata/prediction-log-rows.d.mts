@@ -28,4 +28,6 @@ export declare function outputTexts(request: WireRequest): Array<string | null>;
 export declare const PREDICTION_COLUMNS: readonly string[];
 export declare function forEachRow(request: WireRequest, row: (values: unknown[]) => void): void;
 export declare function copyValue(value: unknown): string;
-export declare function copyText(requests: WireRequest[]): string;
+export declare function arrayElementTexts(text: string, count: number): Array<string | null>;
+export declare function copyLines(request: WireRequest): string;
+export declare function copyChunks(requests: WireRequest[], chunkChars?: number): Generator<string>;

@@ -4,12 +4,12 @@
 // - SQLite: its own connection to the file; WAL mode lets it write beside the main thread's
 //   connection, and the busy timeout makes either wait for the other's lock instead of failing.
 // - PostgreSQL: its own client; a batch's rows go in with one COPY FROM STDIN (pg-copy-streams),
-//   its aggregates with one insert, in one transaction.
+//   its aggregates with one insert, in one transaction (a batch without aggregates is its COPY alone).
 // Batches are written one after the other, in the order they came.
 import { parentPort, workerData } from "node:worker_threads";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import { copyText, forEachRow, PREDICTION_COLUMNS } from "./prediction-log-rows.mjs";
+import { copyChunks, forEachRow, PREDICTION_COLUMNS } from "./prediction-log-rows.mjs";
 
 // Aggregates arrive as flat arrays, 8 values per row (latency_hist is JSON text already).
 const STATS_COLUMNS = 8;
@@ -95,35 +95,41 @@ async function postgresWriter({ url }) {
     await c.connect();
     return c;
   };
+  const copy = (c, requests) =>
+    pipeline(
+      // Made chunk by chunk as the stream drains: PostgreSQL parses one while this thread makes the next.
+      Readable.from(copyChunks(requests)),
+      c.query(copyFrom(`copy predictions (${PREDICTION_COLUMNS.join(", ")}) from stdin`)),
+    );
   const write = async (requests, stats) => {
     client ??= await connect();
     const c = client;
+    const rows = requests?.some((r) => r.ids.length > 0) ? requests : null;
+    // A COPY alone is one statement, atomic by itself: no begin and commit round trips around it.
+    const alone = rows && !stats;
     try {
-      await c.query("begin");
-      if (requests) {
-        const text = copyText(requests);
-        if (text) {
-          await pipeline(
-            Readable.from([text]),
-            c.query(copyFrom(`copy predictions (${PREDICTION_COLUMNS.join(", ")}) from stdin`)),
-          );
-        }
+      if (alone) {
+        await copy(c, rows);
+        return;
       }
+      await c.query("begin");
+      if (rows) await copy(c, rows);
       if (stats) {
-        const rows = [];
+        const values = [];
         const params = [];
         for (let i = 0; i < stats.length; i += STATS_COLUMNS) {
           const n = params.length;
-          rows.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, $${n + 8})`);
+          values.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, $${n + 8})`);
           params.push(...stats.slice(i, i + STATS_COLUMNS));
         }
-        await c.query(`${STATS_INSERT} values ${rows.join(", ")}`, params);
+        await c.query(`${STATS_INSERT} values ${values.join(", ")}`, params);
       }
       await c.query("commit");
     } catch (error) {
-      await c.query("rollback").catch(() => {
-        if (client === c) client = null;
-      });
+      if (!alone)
+        await c.query("rollback").catch(() => {
+          if (client === c) client = null;
+        });
       throw error;
     }
   };
