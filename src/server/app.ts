@@ -20,7 +20,7 @@ import { checkTokenScope } from "./token-scope.js";
 import { FailedAuthLimiter } from "./auth-limit.js";
 import { sendError, zodToInvalidInput } from "./errors.js";
 import { ServerMetrics } from "./metrics.js";
-import { changesState, type AnyRoute } from "./route-kit.js";
+import { changesState, JsonText, type AnyRoute } from "./route-kit.js";
 import type { Services } from "./services.js";
 
 export const PROJECT_HEADER = "x-tandem-project";
@@ -208,8 +208,9 @@ export function registerRoute(
       const body = route.body ? parsePart(route.body, request.body, "request body") : request.body;
       const result = await route.handler({ params, query, body, principal, project, role, services, request, reply });
       if (route.raw || reply.sent) return reply;
+      const text = result instanceof JsonText ? result.text : null;
       if (options.validateResponses && route.response) {
-        const check = route.response.safeParse(result);
+        const check = route.response.safeParse(text === null ? result : JSON.parse(text));
         if (!check.success) {
           throw new Error(
             `response of ${route.method} ${route.url} breaks its schema: ${JSON.stringify(check.error.issues.slice(0, 3))}`,
@@ -218,6 +219,7 @@ export function registerRoute(
       }
       // A handler may set its own status (503 not ready, 201 created); otherwise the route's declared one.
       if (reply.statusCode === 200 && route.status) reply.status(route.status);
+      if (text !== null) return reply.type("application/json; charset=utf-8").send(text);
       return reply.send(result ?? {});
     } catch (error) {
       if (reply.sent) {

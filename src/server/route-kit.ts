@@ -67,6 +67,15 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   handler: (ctx: RouteContext<P, Q, B>) => Promise<unknown>;
 }
 
+/**
+ * A response body a handler has already written as JSON text (the prediction route reuses the
+ * predictions' text the log made): sent as it is, checked against the route's schema like any other
+ * response when responses are validated.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** Identity function that infers P, Q and B from the schemas, so handlers are typed. */
 export function defineRoute<P = unknown, Q = unknown, B = unknown>(def: RouteDef<P, Q, B>): RouteDef<P, Q, B> {
   return def;

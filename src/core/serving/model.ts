@@ -218,6 +218,8 @@ export interface LoggedRequest {
   features: LoggedFeatures;
   /** One output per row, as answered; null when the request failed. */
   outputs: unknown[] | null;
+  /** `outputs` as JSON text when the answer already made it (the JSON route answers with the same text). */
+  outputsJson?: string;
   error: string | null;
 }
 

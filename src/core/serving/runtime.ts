@@ -55,6 +55,12 @@ export interface LiveEndpoint {
 
 export interface PredictResult {
   predictions: unknown[];
+  /**
+   * `predictions` as JSON text, made once for the prediction log and the JSON route's answer alike
+   * (a 64-row answer's text is about as costly to make as everything else the log does on the
+   * event loop).
+   */
+  predictionsJson: string;
   predictionIds: string[];
   model: string;
   version: number;
@@ -255,6 +261,7 @@ export class ServingRuntime {
     if (!answer.ok) throw answer.error;
     return {
       predictions: answer.predictions,
+      predictionsJson: answer.json,
       predictionIds: answer.ids,
       model: live.endpoint.model,
       version,
@@ -288,6 +295,7 @@ export class ServingRuntime {
     if (!answer.ok) throw answer.error;
     return {
       predictions: answer.predictions,
+      predictionsJson: answer.json,
       predictionIds: answer.ids,
       model: live.endpoint.model,
       version: runner.model.version,
@@ -302,7 +310,7 @@ export class ServingRuntime {
     slot: Slot,
     instances: unknown[],
     requestId: string,
-  ): Promise<{ ok: true; predictions: unknown[]; ids: string[] } | { ok: false; error: unknown }> {
+  ): Promise<{ ok: true; predictions: unknown[]; json: string; ids: string[] } | { ok: false; error: unknown }> {
     const started = performance.now();
     const e = live.endpoint;
     const at = Date.now();
@@ -312,6 +320,7 @@ export class ServingRuntime {
       const latencyMs = performance.now() - started;
       const ids = new Array<string>(predictions.length);
       for (let i = 0; i < ids.length; i++) ids[i] = newId();
+      const json = JSON.stringify(predictions);
       // One object per request, whatever its size: the log makes the rows off the request path.
       this.options.logger.addRequest(
         {
@@ -326,6 +335,7 @@ export class ServingRuntime {
           ids,
           features,
           outputs: predictions,
+          outputsJson: json,
           error: null,
         },
         false,
@@ -334,7 +344,7 @@ export class ServingRuntime {
         { project: e.project, endpoint: e.name, version: String(version), slot, outcome: "ok" },
         latencyMs / 1000,
       );
-      return { ok: true, predictions, ids };
+      return { ok: true, predictions, json, ids };
     } catch (error) {
       const latencyMs = performance.now() - started;
       // Input errors (422) are the caller's, not the model's: they neither count against a canary nor fall back.

@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { InvalidInputError } from "../../core/errors.js";
-import { defineRoute, type AnyRoute } from "../route-kit.js";
+import { defineRoute, JsonText, type AnyRoute } from "../route-kit.js";
 
 export const ROUTING_HEADER = "x-tandem-routing-key";
 export const endpointParams = z.object({ endpoint: z.string() });
@@ -55,12 +55,11 @@ export const inferenceRoutes: AnyRoute[] = [
         requestId,
       );
       void reply.headers({ "x-tandem-model-version": `${r.model}@${r.version}`, "x-tandem-slot": r.slot });
-      return {
-        predictions: r.predictions,
-        prediction_ids: r.predictionIds,
-        model_version: r.version,
-        request_id: r.requestId,
-      };
+      // The predictions' JSON text is the one the log keeps: made once, not once more by the serialiser.
+      return new JsonText(
+        `{"predictions":${r.predictionsJson},"prediction_ids":${JSON.stringify(r.predictionIds)},` +
+          `"model_version":${r.version},"request_id":${JSON.stringify(r.requestId)}}`,
+      );
     },
   }),
   defineRoute({
