@@ -23,6 +23,7 @@ interface Column {
   kind: string;
   count: number;
   mean: number | null;
+  std: number | null;
   min: number | string | null;
   max: number | string | null;
   distinct: number;
@@ -98,6 +99,14 @@ describe("Datasets pages (e2e, Chromium)", () => {
     await expect(
       page.getByTestId("profile-table").locator('tr[data-key="day"] td[data-col=mean]').textContent(),
     ).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
+    // Its spread reads in days, and says the API's milliseconds (to the shown precision).
+    const daySpread = await page
+      .getByTestId("profile-table")
+      .locator('tr[data-key="day"] td[data-col=std]')
+      .textContent();
+    expect(daySpread).toMatch(/^[\d.]+ d$/);
+    const dayStd = profile.columns.find((c) => c.name === "day")!.std!;
+    expect(Math.abs(parseFloat(daySpread!) * 86_400_000 - dayStd) / dayStd).toBeLessThan(0.01);
     await page.getByRole("button", { name: "delay", exact: true }).click();
     await page.getByTestId("column-histogram").locator("canvas").waitFor();
     expect(await checkPage(page, "dataset-version")).toEqual([]);

@@ -38,6 +38,14 @@ export function formatStat(value: number | string | null | undefined, kind: stri
   return formatNumber(value);
 }
 
+/** A spread of a column (its std): for datetimes (milliseconds) a duration, in days past two days. */
+export function formatSpread(value: number | null | undefined, kind: string): string {
+  if (kind !== "datetime" || value === null || value === undefined || !Number.isFinite(value))
+    return formatNumber(value);
+  const days = value / 86_400_000;
+  return days >= 2 ? `${formatNumber(days)} d` : formatDuration(value);
+}
+
 export function formatPercent(fraction: number | null | undefined): string {
   if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return "—";
   return `${formatNumber(fraction * 100)}%`;

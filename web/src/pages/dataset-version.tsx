@@ -10,12 +10,10 @@ import {
 import { Histogram } from "../components/histogram";
 import { DataTable } from "../components/table";
 import { ErrorBox, Loading, Section, Stat } from "../components/status";
-import { formatNumber, formatPercent, formatStat } from "../lib/format";
+import { formatNumber, formatPercent, formatSpread, formatStat } from "../lib/format";
 import { Link, projectHref } from "../lib/router";
 import { useApi } from "../lib/use-api";
 import { DatasetQuerySection } from "./dataset-query";
-
-const val = (v: number | string | null) => (v === null ? "—" : typeof v === "number" ? formatNumber(v) : v);
 
 function ColumnHistogram({ column }: { column: ColumnProfileWire }) {
   const bins = useMemo(() => {
@@ -108,7 +106,7 @@ export function DatasetVersionPage({ project, name, version }: { project: string
                     cell: (c) => `${c.distinct_exact ? "" : "≈"}${c.distinct}`,
                   },
                   { key: "mean", header: "Mean", numeric: true, cell: (c) => formatStat(c.mean, c.kind) },
-                  { key: "std", header: "Std", numeric: true, cell: (c) => val(c.std) },
+                  { key: "std", header: "Std", numeric: true, cell: (c) => formatSpread(c.std, c.kind) },
                   { key: "min", header: "Min", numeric: true, cell: (c) => formatStat(c.min, c.kind) },
                   {
                     key: "median",
