@@ -8,7 +8,8 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
-import type { OpenedServices } from "../main.js";
+import type { Area, OpenedServices } from "../main.js";
+import type { AnyRoute } from "../server/route-kit.js";
 
 export class ApiError extends Error {
   constructor(
@@ -110,6 +111,17 @@ function toApiError(status: number, body: Buffer, requestId: string | undefined)
   return new ApiError(status, parsed.error_code ?? "ERROR", parsed.message ?? `HTTP ${status}`, undefined, requestId);
 }
 
+/**
+ * What an embedded command needs of the app: some areas' services and the routes it calls. The
+ * whole app (every area, every route) costs about 0.6 s of CPU to load and build; one area's, a
+ * fraction (issue 18: re-adding an unchanged dataset was 1.0 s of CPU, nearly all of it this).
+ * Ignored with TANDEM_URL: the server has everything.
+ */
+export interface ApiScope {
+  areas: Area[];
+  routes: () => Promise<AnyRoute[]>;
+}
+
 export class TandemApi {
   private constructor(
     /** Base URL of a remote server, or null in embedded mode. */
@@ -118,7 +130,7 @@ export class TandemApi {
     private readonly embedded: { app: FastifyInstance; opened: OpenedServices } | null,
   ) {}
 
-  static async connect(config: Config): Promise<TandemApi> {
+  static async connect(config: Config, scope?: ApiScope): Promise<TandemApi> {
     if (config.serverUrl) {
       const token =
         config.token ?? (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
@@ -136,7 +148,7 @@ export class TandemApi {
     const logger = await loggerFor(config, "error");
     let opened: OpenedServices;
     try {
-      opened = await createServices(config, { logger });
+      opened = await createServices(config, { logger, areas: scope?.areas });
     } catch (error) {
       const code = networkCode(error);
       if (code && config.database.kind === "postgres") {
@@ -146,7 +158,7 @@ export class TandemApi {
       }
       throw error;
     }
-    const { app } = await buildServer({ services: opened.services, logger });
+    const { app } = await buildServer({ services: opened.services, logger, routes: await scope?.routes() });
     const token =
       config.token ??
       opened.firstAdminToken ??

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { loadConfig, type Config } from "../config.js";
 import { DEFAULT_PROJECT } from "../core/governance/model.js";
-import { TandemApi } from "./api.js";
+import { TandemApi, type ApiScope } from "./api.js";
 
 /**
  * Exit codes. 0-4 are DESIGN.md's; 5 and 6 tell a script that retrying or reporting may help, where
@@ -67,8 +67,13 @@ export function cliConfig(): Config {
   return config;
 }
 
-export async function openApi(): Promise<TandemApi> {
-  api ??= await TandemApi.connect(cliConfig());
+/**
+ * The command's API connection, opened on first use. An embedded command that names its `scope` gets
+ * an app with only those areas and routes (faster to start); one command opens one API, so the first
+ * call's scope is the command's.
+ */
+export async function openApi(scope?: ApiScope): Promise<TandemApi> {
+  api ??= await TandemApi.connect(cliConfig(), scope);
   return api;
 }
 

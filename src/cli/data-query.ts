@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { openApi, projectPath, resolveProject, UsageError } from "./context.js";
+import { DATA_API } from "./data.js";
 import { printJson, printTable } from "./output.js";
 
 interface QueryWire {
@@ -35,7 +36,7 @@ export function registerDataQueryCommand(program: Command): void {
       }
       const at = ref.indexOf("@");
       const [name, version] = at === -1 ? [ref, "latest"] : [ref.slice(0, at), ref.slice(at + 1)];
-      const api = await openApi();
+      const api = await openApi(DATA_API);
       const path = projectPath(
         resolveProject(opts.project),
         `/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/query`,

@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { manifestHash } from "../core/artifacts/manifest.js";
 import { safeRelativePath } from "../core/artifacts/paths.js";
 import type { ValidationReport } from "../core/data/expectations.js";
-import { ApiError, type TandemApi } from "./api.js";
+import { ApiError, type ApiScope, type TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { collectFiles, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
 import { formatTime, printJson, printTable } from "./output.js";
@@ -49,6 +49,12 @@ interface ColumnWire {
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
 const PROGRESS_MIN_FILES = 200;
 const PARALLEL = 8;
+
+/** The data commands call the data area's routes alone (embedded: nothing else is loaded). */
+export const DATA_API: ApiScope = {
+  areas: ["data"],
+  routes: async () => (await import("../server/routes/data.js")).dataRoutes,
+};
 
 function splitRef(text: string): { name: string; version: string } {
   const at = text.indexOf("@");
@@ -230,7 +236,7 @@ export function registerDataCommands(program: Command): void {
         path: string,
         opts: { name: string; message?: string; profile: boolean; project?: string; json?: boolean },
       ) => {
-        const api = await openApi();
+        const api = await openApi(DATA_API);
         const res = await addPath(api, resolveProject(opts.project), path, opts);
         if (opts.json) return printJson(res);
         const v = res.version;
@@ -245,7 +251,7 @@ export function registerDataCommands(program: Command): void {
     .option("--project <project>", "project")
     .option("--json", "machine output")
     .action(async (name: string | undefined, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(DATA_API);
       const project = resolveProject(opts.project);
       if (!name) {
         const { datasets } = await api.get<{ datasets: Array<Record<string, unknown>> }>(
@@ -278,7 +284,7 @@ export function registerDataCommands(program: Command): void {
     .option("--sketches", "include sketch state in --json output")
     .option("--json", "machine output")
     .action(async (ref: string, opts: { project?: string; json?: boolean; sketches?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(DATA_API);
       const { name, version } = splitRef(ref);
       const shown = await api.get<{
         version: VersionWire;
@@ -317,7 +323,7 @@ export function registerDataCommands(program: Command): void {
     .option("--all", "list every column's statistics, not only those that moved")
     .option("--json", "machine output")
     .action(async (from: string, to: string, opts: { project?: string; json?: boolean; all?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(DATA_API);
       const a = splitRef(from);
       const b = to.includes("@") ? to : `${a.name}@${to}`;
       type Diff = {
@@ -381,7 +387,7 @@ export function registerDataCommands(program: Command): void {
     .option("--project <project>", "project")
     .option("--json", "machine output")
     .action(async (ref: string, dest: string, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(DATA_API);
       const { version, files } = await pull(api, resolveProject(opts.project), ref, dest);
       if (opts.json) return printJson({ version, files, dest });
       process.stdout.write(
@@ -394,7 +400,7 @@ export function registerDataCommands(program: Command): void {
     .option("--project <project>", "project")
     .option("--json", "machine output")
     .action(async (ref: string, label: string, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(DATA_API);
       const { name, version } = splitRef(ref);
       const res = await api.post<{ version: VersionWire; previous: number | null }>(
         datasetPath(resolveProject(opts.project), name, "/tags"),
@@ -422,7 +428,7 @@ export function registerDataCommands(program: Command): void {
       } catch (error) {
         throw new UsageError(`${opts.expect}: ${(error as Error).message}`);
       }
-      const api = await openApi();
+      const api = await openApi(DATA_API);
       const { name, version } = splitRef(ref);
       const res = await api.post<{ ok: boolean; report: ValidationReport }>(
         datasetPath(resolveProject(opts.project), name, `/versions/${encodeURIComponent(version)}/validate`),

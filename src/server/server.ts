@@ -6,7 +6,6 @@ import type { FastifyInstance } from "fastify";
 import type { Logger as PinoLogger } from "pino";
 import { buildApp } from "./app.js";
 import { buildOpenApi } from "./openapi.js";
-import { allRoutes } from "./routes/index.js";
 import { PACKAGE_VERSION, openApiHolder } from "./routes/system.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { Services } from "./services.js";
@@ -32,7 +31,8 @@ export interface ServerOptions {
 export async function buildServer(
   options: ServerOptions,
 ): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: AnyRoute[] }> {
-  const routes = options.routes ?? allRoutes();
+  // Loaded only for every route: the embedded CLI builds an app with one area's routes.
+  const routes = options.routes ?? (await import("./routes/index.js")).allRoutes();
   openApiHolder.build = () => buildOpenApi(routes, PACKAGE_VERSION);
   openApiHolder.document = null;
   const { app, metrics } = await buildApp({

@@ -43,11 +43,20 @@ function packagesLoaded(args: string[], env: Record<string, string> = {}) {
     encoding: "utf8",
   });
   const packages = new Set<string>();
-  for (const url of readFileSync(trace, "utf8").split("\n")) {
+  const urls = readFileSync(trace, "utf8").split("\n");
+  for (const url of urls) {
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     if (m) packages.add(m[1]!);
   }
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr, packages };
+  /** Tandem's own modules under `dir` (e.g. "wiring"), by name: from dist/ or, through tsx, src/. */
+  const ownModules = (dir: string) =>
+    new Set(
+      urls.flatMap((url) => {
+        const m = new RegExp(`/(?:dist|src)/${dir}/([\\w-]+)\\.[jt]s$`).exec(url);
+        return m && !url.includes("/node_modules/") ? [m[1]!] : [];
+      }),
+    );
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr, packages, ownModules };
 }
 
 /** The server stack: what only a server, a serving process or a remote executor needs. */
@@ -102,5 +111,24 @@ describe("what a command loads at start", () => {
       "hyparquet",
     ];
     expect(unused.filter((p) => res.packages.has(p))).toEqual([]);
+  });
+
+  it("an embedded data add wires the data area and its routes alone, adding and re-adding", () => {
+    const home = mkdtempSync(join(dir, "home-"));
+    const data = mkdtempSync(join(dir, "data-"));
+    writeFileSync(join(data, "a.txt"), "a\n");
+    const env = { TANDEM_HOME: home, TANDEM_PROJECT: "startup" };
+    for (const created of [true, false]) {
+      const res = packagesLoaded(["data", "add", data, "--name", "d", "--json"], env);
+      expect(res.stderr).toBe("");
+      expect(res.code).toBe(0);
+      expect((JSON.parse(res.stdout) as { created: boolean }).created).toBe(created);
+      expect([...res.ownModules("wiring")].filter((m) => m !== "kit")).toEqual(["data"]);
+      // server.ts's own (the version and OpenAPI holder) besides the data routes.
+      expect([...res.ownModules("server/routes")].sort()).toEqual(["data", "data-wire", "system"]);
+      expect(
+        ["onnxruntime-node", "@kubernetes/client-node", "@aws-sdk/client-s3"].filter((p) => res.packages.has(p)),
+      ).toEqual([]);
+    }
   });
 });
