@@ -1,12 +1,20 @@
 /**
  * The newest audit hash, kept in a file outside the database: `<seq> <hash>\n`. A compare-and-set
- * runs under a lock file (created with O_EXCL, so of two processes exactly one holds it), and the
- * file is replaced by an atomic rename, so a reader sees the old head or the new one, never half.
+ * runs under a lock file (created with O_EXCL, so of two processes exactly one holds it).
+ *
+ * The file is rewritten in place, never replaced by a rename: local steps are kept from reading it
+ * by a bind mount onto its path in their sandbox (bwrap `--ro-bind /dev/null <file>`), and a rename
+ * over that path from outside makes the kernel drop the mount in every sandbox. The running step
+ * then reads and can write the real head, and a step whose bwrap was mounting at that moment failed
+ * to start ("exit 1" within 20 ms: the chaos test's failure, where two servers share the file and
+ * rename it on every audited action). A rename-free write keeps the file's inode, so the mounts hold.
+ * A reader reads until two reads agree, so a write in progress is never taken for the head.
  */
-import { open, readFile, rm, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
+import { dirname } from "node:path";
 import type { AuditHead, AuditHeadKeeper } from "../../core/governance/ports.js";
-import { writeFileAtomic } from "./atomic.js";
 
 /**
  * A lock older than this was left by a process that died holding it (holders keep it for ms). Only
@@ -22,13 +30,16 @@ export class FileAuditHeadKeeper implements AuditHeadKeeper {
   constructor(readonly location: string) {}
 
   async read(): Promise<{ head: AuditHead; version: string } | null> {
-    let text: string;
-    try {
-      text = await readFile(this.location, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw error;
+    let text = await this.readText();
+    // A write in place is one short write(2), but a read may still meet it half done: two reads
+    // that agree are a head at rest (10 tries: writes last microseconds).
+    for (let tries = 0; tries < 10 && text !== null; tries++) {
+      const again = await this.readText();
+      if (again === text) break;
+      text = again;
     }
+    // Empty: created and not written yet (a crash between the two), which is no head.
+    if (text === null || text.trim() === "") return null;
     const [seq, hash] = text.trim().split(/\s+/);
     if (!seq || !hash || !/^\d+$/.test(seq) || !/^[0-9a-f]{64}$/.test(hash))
       throw new Error(`${this.location}: not an audit head ("<seq> <sha256>")`);
@@ -39,9 +50,18 @@ export class FileAuditHeadKeeper implements AuditHeadKeeper {
     return this.locked(async () => {
       const current = await this.read().catch(() => null);
       if ((current?.version ?? null) !== expected) return false;
-      await writeFileAtomic(this.location, `${next.seq} ${next.hash}\n`);
+      await writeInPlace(this.location, `${next.seq} ${next.hash}\n`);
       return true;
     });
+  }
+
+  private async readText(): Promise<string | null> {
+    try {
+      return await readFile(this.location, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw error;
+    }
   }
 
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -72,6 +92,25 @@ export class FileAuditHeadKeeper implements AuditHeadKeeper {
     } finally {
       await rm(lock, { force: true });
     }
+  }
+}
+
+/**
+ * Overwrites `path` keeping its inode (see the top of this file): write from offset 0, cut what is
+ * left of a longer old text, fsync. A kill -9 cannot stop a write(2) half way; the seq only grows,
+ * so the new text is never shorter and the cut is a no-op in practice.
+ */
+async function writeInPlace(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
+  try {
+    const data = Buffer.from(text);
+    for (let done = 0; done < data.length;)
+      done += (await handle.write(data, done, data.length - done, done)).bytesWritten;
+    await handle.truncate(data.length);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
