@@ -44,7 +44,7 @@ async function expectSameAsRowWise(path: string): Promise<void> {
 
 describe("scanTable agrees with the row-wise loader", () => {
   it("on CSV text where typing is subtle", async () => {
-    const header = "int,float,odd numbers,bools,mixed,when,bad when,label,text,codes,empty,,int";
+    const header = "int,float,odd numbers,bools,mixed,when,bad when,label,text,codes,empty,,int,none ints,all missing";
     const rows: string[] = [];
     for (let i = 0; i < 300; i++) {
       const odd = ["+5", ".5", "5.", "1e5", "-0", "1E+05", "NA", "", "nan", "007"][i % 10];
@@ -65,10 +65,25 @@ describe("scanTable agrees with the row-wise loader", () => {
         "",
         i % 3 ? "b" : "c",
         String(i % 11),
+        // "None" is a null token with an 'e' in it: these are integers, not floats.
+        i % 3 === 0 ? "None" : String(i * 7),
+        ["NA", "None", "", "null"][i % 4]!,
       ]);
     }
     await writeFile(join(dir, "subtle.csv"), `\ufeff${header}\r\n${rows.join("\r\n")}\r\n`);
     await expectSameAsRowWise(join(dir, "subtle.csv"));
+  });
+
+  it("on columns with more distinct texts than a dictionary holds", async () => {
+    const rows = ["text,mixed,when,number"];
+    for (let i = 0; i < 70_000; i++) {
+      const when = i % 1000 === 0 ? "2024-13-01" : new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString();
+      rows.push(
+        [`label ${i}`, i % 2 ? String(i) : `x${i}`, i % 500 === 1 ? "NA" : when, i % 3 ? `${i}.5` : ""].join(","),
+      );
+    }
+    await writeFile(join(dir, "wide.csv"), rows.join("\n") + "\n");
+    await expectSameAsRowWise(join(dir, "wide.csv"));
   });
 
   it("on semicolon-separated text and a file with only a header", async () => {

@@ -2,18 +2,19 @@
  * A whole tabular file into columns through DuckDB, typed by Tandem's rules exactly as the row-wise
  * `loadTable` types them (issue 18: drift results must not move):
  *  1. the file is read once into an in-memory table (CSV as text, Parquet with its schema);
- *  2. one SQL pass counts, per text column, the values of each kind with the regular expressions of
- *     `classifyString` (null tokens, integers, floats, booleans, ISO-8601 candidates — the candidates'
- *     distinct texts are then checked by `parseIsoDatetime` itself);
+ *  2. one SQL pass finds the text columns whose present values are all numbers (classifyString's
+ *     number expression); every other text column of up to DICTIONARY_MAX distinct texts is planned
+ *     from its distinct texts, each classified by `classifyString` itself; wider ones are counted per
+ *     kind in SQL with classifyString's expressions (ISO candidates checked by `parseIsoDatetime`);
  *  3. each column's kind is resolved by `resolveKind`, and one SQL pass returns it typed: numbers as a
- *     Float64Array (NaN where missing), categories through a dictionary (an ENUM, so a million labels
- *     cross from C++ as small integer codes instead of a million strings).
- * Columns whose values need Tandem's per-value rules (mixed kinds, datetimes) are read as text and
- * classified in TypeScript, as before. Returns null where the file must be read the row-wise way.
+ *     Float64Array (NaN where missing), dictionary columns as ENUM codes (a million labels cross from
+ *     C++ as small integers instead of a million strings) mapped to their classified values.
+ * Wide columns of mixed kinds or datetimes are read as text and classified in TypeScript. Returns null
+ * where the file must be read the row-wise way.
  */
 import type { DuckDBConnection, DuckDBVector } from "@duckdb/node-api";
 import { inferType, resolveKind, type ColumnKind, type ColumnType, type ValueKind } from "../profile/model.js";
-import { classifyString, NULL_TOKENS, parseIsoDatetime } from "../profile/values.js";
+import { classifyString, NULL_TOKENS, parseIsoDatetime, type Classified } from "../profile/values.js";
 import type { TabularFormat } from "../readers/types.js";
 import { forEachChunk, openColumnarEngine, sqlIdentifier as id, sqlString } from "./engine.js";
 import { tableSource } from "./sources.js";
@@ -53,7 +54,10 @@ interface ColumnPlan {
   kind: ColumnKind;
   /** How the column's values are read back. */
   read: "double" | "bool" | "dictionary" | "strings" | "classify" | "datetime-text" | "nulls";
+  /** For "dictionary": the distinct present texts (an ENUM's labels), their values and the column's type. */
   dictionary?: string[];
+  values?: unknown[];
+  type?: ColumnType;
 }
 
 /** Read `path` into columns, or null when only the row-wise readers read it as Tandem means. */
@@ -87,49 +91,93 @@ export async function scanTable(path: string, format: TabularFormat): Promise<Sc
 type KindCounts = Record<ValueKind, number> & { present: number };
 
 /**
- * Step 2: the kind of each text column from counts of each kind of value. Most columns of real
- * tables are all numbers, so a first pass runs only the number expression on every column: where
- * every present value is a number, a value is an integer exactly when it has no '.', 'e' or 'E'
- * (FLOAT_RE without them is INTEGER_RE), and no number can be a boolean or an ISO date. Only the other
- * columns pay for every kind's expression (the CLI on bench/drift's 1 M × 25 CSVs: 24.0 → 20.6 s CPU with the bulk reads below, load 16–20).
+ * Step 2: the kind of each text column. Most columns of real tables are all numbers, so one pass asks
+ * only how many present values are not numbers: the CASE tests for null tokens only where the number
+ * expression fails (DuckDB runs a CASE's ELSE on the rows its WHEN rejects), so an all-number column
+ * costs one regular expression per value. Such a column is float when any value has '.', 'e' or 'E'
+ * (FLOAT_RE without them is INTEGER_RE) and integer otherwise, found by probes that stop at the first
+ * row. The other columns are classified from their distinct values (see planFromDistinct). On bench/drift's
+ * 1 M × 25 CSV this typing took 4.8 s of CPU per file with a count of every kind per value (load 17).
  */
 async function planTextColumns(con: DuckDBConnection, names: string[], text: boolean): Promise<ColumnPlan[]> {
   if (names.length === 0) return [];
   const missing = (c: string): string => (text ? `(${c} IS NULL OR ${c} IN (${NULLS}))` : `(${c} IS NULL)`);
-  const counts = new Map<string, KindCounts>();
-  const mixed: string[] = [];
-  if (text) {
-    const first = names.flatMap((name) => {
-      const c = id(name);
-      return [
-        `count(*) FILTER (NOT ${missing(c)})`,
-        `count(*) FILTER (regexp_full_match(${c}, '${FLOAT_RE}'))`,
-        `count(*) FILTER (NOT ${missing(c)} AND (contains(${c}, '.') OR contains(${c}, 'e') OR contains(${c}, 'E')))`,
-      ];
-    });
-    const row = (await con.runAndReadAll(`SELECT ${first.join(", ")} FROM t`)).getRows()[0]!.map(Number);
-    for (const [i, name] of names.entries()) {
-      const [present, numbers, notIntegers] = row.slice(i * 3, i * 3 + 3) as [number, number, number];
-      if (numbers !== present) mixed.push(name);
-      else {
-        const integer = present - notIntegers;
-        counts.set(name, { present, integer, float: notIntegers, bool: 0, datetime: 0, string: 0 });
-      }
-    }
-  } else mixed.push(...names);
-  for (const [name, kinds] of await countEveryKind(con, mixed, text, missing)) counts.set(name, kinds);
   const plans: ColumnPlan[] = [];
-  for (const name of names) {
+  const rest: string[] = [];
+  if (text) {
+    const notNumbers = names.map((name) => {
+      const c = id(name);
+      return `count(*) FILTER (CASE WHEN regexp_full_match(${c}, '${FLOAT_RE}') THEN false ELSE NOT ${missing(c)} END)`;
+    });
+    const row = (await con.runAndReadAll(`SELECT ${notNumbers.join(", ")} FROM t`)).getRows()[0]!.map(Number);
+    for (const [i, name] of names.entries()) {
+      if (row[i]! > 0) rest.push(name);
+      else plans.push({ name, kind: await numbersKind(con, id(name), missing), read: "double" });
+    }
+  } else rest.push(...names);
+  const wide: string[] = [];
+  for (const name of rest) {
+    const plan = await planFromDistinct(con, name, text);
+    if (plan) plans.push(plan);
+    else wide.push(name);
+  }
+  const counts = await countEveryKind(con, wide, text, missing);
+  for (const name of wide) {
     const { present, ...kinds } = counts.get(name)!;
     const kind = resolveKind(kinds);
     const pure = kind !== "string" || kinds.string === present;
     plans.push({ name, kind, read: readOf(kind, pure) });
   }
-  for (const plan of plans) {
-    if (plan.read === "dictionary") plan.dictionary = await dictionaryOf(con, plan.name, text);
-    if (plan.dictionary === undefined && plan.read === "dictionary") plan.read = "strings";
-  }
   return plans;
+}
+
+/** The kind of a column whose present values are all numbers. */
+async function numbersKind(con: DuckDBConnection, c: string, missing: (c: string) => string): Promise<ColumnKind> {
+  const any = async (where: string): Promise<boolean> =>
+    (await con.runAndReadAll(`SELECT 1 FROM t WHERE ${where} LIMIT 1`)).currentRowCount > 0;
+  // "None", a null token, has an 'e': the probe skips missing values.
+  if (await any(`NOT ${missing(c)} AND (contains(${c}, '.') OR contains(${c}, 'e') OR contains(${c}, 'E'))`))
+    return "float";
+  return (await any(`NOT ${missing(c)}`)) ? "integer" : "null";
+}
+
+/**
+ * A column of at most DICTIONARY_MAX distinct texts, planned from its distinct values and their
+ * counts: each distinct text is classified by classifyString itself (so every rule — null tokens,
+ * booleans, ISO dates, mixed kinds as text — is Tandem's by construction), and the column is read back
+ * as codes into those classified values. Null (undefined) for wider columns.
+ */
+async function planFromDistinct(con: DuckDBConnection, name: string, text: boolean): Promise<ColumnPlan | undefined> {
+  const c = id(name);
+  const groups = (
+    await con.runAndReadAll(
+      `SELECT ${c}, count(*) FROM t WHERE ${c} IS NOT NULL GROUP BY ${c} LIMIT ${DICTIONARY_MAX + 1}`,
+    )
+  ).getRows();
+  if (groups.length > DICTIONARY_MAX) return undefined;
+  const kinds: Record<ValueKind, number> = { integer: 0, float: 0, bool: 0, datetime: 0, string: 0 };
+  const texts: string[] = [];
+  const classified: Classified[] = [];
+  let present = 0;
+  for (const [value, count] of groups) {
+    const s = String(value);
+    const k = classifyString(s, text);
+    if (k.kind === "missing") continue;
+    kinds[k.kind] += Number(count);
+    present += Number(count);
+    texts.push(s);
+    classified.push(k);
+  }
+  const kind = resolveKind(kinds);
+  // Only CSV text can hold numbers; all-number columns are the double read's (they never get here).
+  if (kind === "integer" || kind === "float") return { name, kind, read: "double" };
+  if (kind === "null") return { name, kind, read: "nulls" };
+  // Mixed kinds become strings of each value's classified form ("1.50" → "1.5"), as profiles do.
+  const values = classified.map((k) =>
+    kind === "string" && k.kind !== "missing" ? String(k.value) : (k as { value: unknown }).value,
+  );
+  const type = inferType(kind, new Set(values).size, present);
+  return { name, kind, read: "dictionary", dictionary: texts, values, type };
 }
 
 /** Counts of every kind of value (classifyString's rules) in each of `names`. */
@@ -187,20 +235,10 @@ function readOf(kind: ColumnKind, pure: boolean): ColumnPlan["read"] {
       return "datetime-text";
     case "string":
       // Mixed kinds become strings of each value's classified form ("1.50" → "1.5"): Tandem's rule, in TS.
-      return pure ? "dictionary" : "classify";
+      return pure ? "strings" : "classify";
     case "null":
       return "nulls";
   }
-}
-
-/** The column's distinct present values, or undefined when there are too many for a dictionary. */
-async function dictionaryOf(con: DuckDBConnection, name: string, text: boolean): Promise<string[] | undefined> {
-  const c = id(name);
-  const where = text ? `${c} IS NOT NULL AND ${c} NOT IN (${NULLS})` : `${c} IS NOT NULL`;
-  const n = Number((await con.runAndReadAll(`SELECT count(DISTINCT ${c}) FROM t WHERE ${where}`)).getRows()[0]![0]);
-  if (n > DICTIONARY_MAX) return undefined;
-  const values = await con.runAndReadAll(`SELECT DISTINCT ${c} FROM t WHERE ${where} ORDER BY 1`);
-  return values.getRows().map((r) => String(r[0]));
 }
 
 /** Step 3: every column, typed, in one pass. */
@@ -290,10 +328,8 @@ function columnBuffer(plan: ColumnPlan, rows: number, text: boolean): ColumnBuff
       };
     }
     case "dictionary": {
-      const dict = plan.dictionary!;
-      const values = new Array<string | null>(rows);
-      const seen = new Uint8Array(dict.length);
-      let present = 0;
+      const dict = plan.values!;
+      const values = new Array<unknown>(rows);
       return {
         take: (v, n, at) => {
           // Codes are INTEGER with -1 for missing (no NULLs): read them straight from the vector's data.
@@ -301,22 +337,10 @@ function columnBuffer(plan: ColumnPlan, rows: number, text: boolean): ColumnBuff
           const codes = items instanceof Int32Array && items.length >= n ? items : null;
           for (let i = 0; i < n; i++) {
             const code = codes ? codes[i]! : (v.getItem(i) as number);
-            if (code < 0) values[at + i] = null;
-            else {
-              values[at + i] = dict[code]!;
-              seen[code] = 1;
-              present++;
-            }
+            values[at + i] = code < 0 ? null : dict[code];
           }
         },
-        finish: () => ({
-          values,
-          type: inferType(
-            "string",
-            seen.reduce((a, b) => a + b, 0),
-            present,
-          ),
-        }),
+        finish: () => ({ values, type: plan.type! }),
       };
     }
     default: {
