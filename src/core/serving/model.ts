@@ -216,10 +216,12 @@ export interface LoggedRequest {
   /** One prediction id per row. */
   ids: string[];
   features: LoggedFeatures;
-  /** One output per row, as answered; null when the request failed. */
-  outputs: unknown[] | null;
-  /** `outputs` as JSON text when the answer already made it (the JSON route answers with the same text). */
-  outputsJson?: string;
+  /**
+   * One output per row, as answered, or their JSON array text where the answer made it already (the
+   * runtime does: the log then holds one string until its flush, not every row's objects); null
+   * when the request failed.
+   */
+  outputs: unknown[] | string | null;
   error: string | null;
 }
 

@@ -402,7 +402,7 @@ function toWire(r: LoggedRequest): WireRequest {
     values: columns?.values ?? null,
     others: columns?.others ?? null,
     featureJson: records ? r.ids.map((_, i) => json(records[i] ?? {})) : null,
-    outputs: r.outputs === null ? null : (r.outputsJson ?? json(r.outputs)),
+    outputs: r.outputs === null || typeof r.outputs === "string" ? r.outputs : json(r.outputs),
   };
 }
 
