@@ -4,9 +4,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { loadConfig, type Config } from "../config.js";
 import { DEFAULT_PROJECT } from "../core/governance/model.js";
+import { specDocument } from "../core/pipelines/spec/document.js";
 import { TandemApi, type ApiScope } from "./api.js";
 
 /**
@@ -95,8 +95,10 @@ export function resolveProject(flag?: string, specPath = join(process.cwd(), "ta
   if (fromEnv) return fromEnv;
   if (existsSync(specPath)) {
     try {
-      const doc = parseYaml(readFileSync(specPath, "utf8")) as { project?: unknown };
-      if (typeof doc?.project === "string" && doc.project) return doc.project;
+      // The same parse the spec's checks use next in this process (embedded apply and run).
+      const { doc } = specDocument(readFileSync(specPath, "utf8"));
+      const project: unknown = doc.errors.length ? undefined : doc.get("project");
+      if (typeof project === "string" && project) return project;
     } catch {
       // A broken spec is reported by the commands that read it; here we only want its project.
     }

@@ -106,8 +106,11 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
       const url = services.config.serverUrl ?? null;
       if (!url) return { url: null, token: null };
       // A policy in force may lower every step's token to tracking only (policies are an admin's).
-      const policies = Object.values(await services.registry.listPolicies(run.project));
-      const scope = policies.some((p) => p.step_token === "tracking") ? "tracking" : null;
+      // Looked up when the run's token is made, once, not for each of its steps.
+      const scope = async () => {
+        const policies = Object.values(await services.registry.listPolicies(run.project));
+        return policies.some((p) => p.step_token === "tracking") ? ("tracking" as const) : null;
+      };
       return { url, token: await runTokens.issue({ ...run, scope }) };
     },
     stepApiLease: runTokens,

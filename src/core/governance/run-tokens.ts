@@ -32,8 +32,11 @@ export interface RunTokenRequest {
   project: string;
   /** The longest the run may still take from now, ms (null: no bound, the token lives while renewed). */
   boundMs?: number | null;
-  /** `tracking`: the token may only log to tracking (a policy's `step_token`; default: none). */
-  scope?: TokenScope | null;
+  /**
+   * `tracking`: the token may only log to tracking (a policy's `step_token`; default: none). A
+   * function is called only when the token is made, not for each step that shares it.
+   */
+  scope?: TokenScope | null | (() => Promise<TokenScope | null>);
 }
 
 const SYSTEM_PRINCIPAL: Principal = {
@@ -69,6 +72,7 @@ export class RunTokens {
   }
 
   private async create(run: RunTokenRequest): Promise<LiveToken> {
+    const scope = typeof run.scope === "function" ? await run.scope() : (run.scope ?? null);
     const now = nowMs();
     const deadline = run.boundMs != null ? now + run.boundMs : null;
     const expiresAt = Math.min(now + this.windowMs, deadline ?? Infinity);
@@ -79,7 +83,7 @@ export class RunTokens {
       project: run.project,
       expiresAt,
       runId: run.id,
-      scope: run.scope ?? null,
+      scope,
       renewableUntil: deadline,
     });
     return { token: made.token, id: made.record.id, expiresAt, deadline };

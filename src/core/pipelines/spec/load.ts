@@ -2,9 +2,9 @@
  * Reading a tandem.yaml: YAML 1.2 (core schema) → zod schema → semantic checks. Every problem is a
  * SpecIssue with file:line:column and the field; `loadSpec` throws them all at once as a SpecError.
  */
-import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { InvalidInputError } from "../../errors.js";
+import { specDocument } from "./document.js";
 import { formatIssue, SpecLocator, type SpecIssue, type SpecPath } from "./positions.js";
 import { tandemSpecSchema, type TandemSpec } from "./schema.js";
 import { validateSpec, type ValidateOptions } from "./validate.js";
@@ -66,8 +66,7 @@ export function checkSpec(
   file = "tandem.yaml",
   options: ValidateOptions = {},
 ): { spec?: TandemSpec; issues: SpecIssue[]; at: SpecLocator } {
-  const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, schema: "core", uniqueKeys: true });
+  const { doc, lines } = specDocument(source);
   const at = new SpecLocator(file, source, doc, lines);
   if (doc.errors.length > 0) {
     return {
@@ -91,8 +90,7 @@ export function specPlaces(source: string, file: string): (path: SpecPath) => st
   let at: SpecLocator | undefined;
   return (path) => {
     if (!at) {
-      const lines = new LineCounter();
-      const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, schema: "core" });
+      const { doc, lines } = specDocument(source);
       at = new SpecLocator(file, source, doc, lines);
     }
     const i = at.issue(path, "");
