@@ -359,11 +359,14 @@ function columnBuffer(plan: ColumnPlan, rows: number, text: boolean): ColumnBuff
 function numbersColumn(kind: ColumnKind, values: Float64Array): { values: ArrayLike<unknown>; type: ColumnType } {
   const distinct = new Set<number>();
   let present = 0;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (Number.isNaN(v)) continue;
     present++;
-    // Only "more than 10 distinct" matters, and only for integers.
+    // Only "more than 10 distinct" matters, and only for integers: a float column is decided by its
+    // first value, an integer one by its eleventh distinct (the type needs no exact count of either).
     if (kind === "integer" && distinct.size <= 10) distinct.add(v);
+    else break;
   }
   // A declared column with no values at all is of kind "null", as the row-wise loader finds.
   const type = inferType(present === 0 ? "null" : kind, distinct.size, present);
