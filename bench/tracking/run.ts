@@ -13,8 +13,12 @@
  *    times (create-log.ts); on PostgreSQL the baseline is MLflow 2.12's own server on the same
  *    PostgreSQL server, measured in the same run.
  *
+ * 4. statements and round trips to PostgreSQL per request (statements.ts, PostgreSQL only: they are
+ *    counted on the wire), for run create, log-batch and runs/search; the baseline is MLflow 2.12's
+ *    server answering the same requests on the same PostgreSQL server.
+ *
  *   npm run bench -- tracking [--points 1000000] [--runs 100000] [--concurrency 4] [--create-runs 300]
- *     [--store sqlite|postgres|both] [--only log-batch|search|create-log]
+ *     [--store sqlite|postgres|both] [--only log-batch|search|create-log|statements]
  *
  * On PostgreSQL there is no raw-insert ceiling: the baseline is null and the issue's goal
  * (≥ 100 000 points/s; < 50 ms search at 100 000 runs) is printed in its own field.
@@ -32,6 +36,7 @@ import { SqlMetadataStore, dbOf } from "../../src/stores/metadata/sql-metadata-s
 import "../../src/stores/metadata/tracking-rows.js";
 import { emitterFor, numberFlag } from "../kit.js";
 import { cpuSeconds, loadNow, measureCreateLog, startMlflowServer, type CreateLogResult } from "./create-log.js";
+import { countTrackingPaths, poster, startWireCounter, type PathCounts } from "./statements.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -375,10 +380,61 @@ async function benchCreateLog(store: Store): Promise<void> {
   );
 }
 
+/** Statements per request on the wire (statements.ts): Tandem, then MLflow 2.12 on the same server. */
+async function benchStatements(): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), "tandem-bench-statements-"));
+  const database = await databaseFor("postgres", home);
+  const counter = await startWireCounter((database.config as { url: string }).url);
+  const server = await startServer(home, { kind: "postgres", url: counter.url });
+  let tandem: PathCounts[];
+  try {
+    const token = readFileSync(join(home, "admin.token"), "utf8").trim();
+    tandem = await countTrackingPaths(counter, poster(server.url, token));
+  } finally {
+    server.child.kill("SIGTERM");
+    await new Promise((r) => server.child.once("exit", r));
+    await counter.stop();
+    rmSync(home, { recursive: true, force: true });
+    await database.drop();
+  }
+  let baseline: PathCounts[] | null = null;
+  if (!args0.includes("--no-mlflow")) {
+    const mlflowDb = await databaseFor("postgres", tmpdir());
+    const mlflowCounter = await startWireCounter((mlflowDb.config as { url: string }).url);
+    const mlflow = await startMlflowServer(mlflowCounter.url);
+    try {
+      baseline = await countTrackingPaths(mlflowCounter, poster(mlflow.url, null));
+    } finally {
+      await mlflow.stop();
+      await mlflowCounter.stop();
+      await mlflowDb.drop();
+    }
+  }
+  for (const [i, t] of tandem.entries()) {
+    const b = baseline?.[i];
+    emit(
+      `statements per request, ${t.path} (PostgreSQL)`,
+      t.statements,
+      b?.statements ?? null,
+      "statements",
+      b ? Number((t.statements / b.statements).toFixed(3)) : null,
+      {
+        ...(b ? { baseline_is: "MLflow 2.12 server on the same PostgreSQL server, same requests" } : {}),
+        round_trips: t.roundTrips,
+        transactions: t.transactions,
+        ...(b ? { baseline_round_trips: b.roundTrips, baseline_transactions: b.transactions } : {}),
+        requests: t.requests,
+        by_text: t.byText,
+      },
+    );
+  }
+}
+
 const args = process.argv.slice(2);
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 const stores: Store[] = STORE === "both" ? ["sqlite", "postgres"] : [STORE as Store];
-for (const store of stores) {
+if (only === "statements") await benchStatements();
+for (const store of only === "statements" ? [] : stores) {
   if (!only || only === "log-batch") await benchLogBatch(store);
   if (!only || only === "search") await benchSearch(store);
   if (!only || only === "create-log") await benchCreateLog(store);

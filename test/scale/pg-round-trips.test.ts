@@ -74,11 +74,15 @@ run("round trips per request [postgres]", () => {
     // Before issue 22 (without authentication's lookups): create 15, log-batch 10 (one 6 000-parameter INSERT per 1000 points, the audit
     // lock taken mid-transaction and held over three round trips), search 6.
     // Session 5: create 14, log-batch 8, search 6 (the search, then five reads of the page's runs).
-    // Now: create 7 (begin, the experiment with its tags, run, tags, audit event, commit; the audit
-    // head's read after the reply), log-batch 7 (params inserted without reading them first), search 1
-    // (the page's runs read inside the search statement) plus the statistics check of every 30 s.
-    expect(create.length, create.join("\n")).toBeLessThanOrEqual(7);
-    expect(batch.length, batch.join("\n")).toBeLessThanOrEqual(7);
+    // Session 6: create 7 (begin, the experiment with its tags, run, tags, audit event, commit; the
+    // audit head's read after the reply), log-batch 7 (params inserted without reading them first).
+    // Now (session 7): create 1 and log-batch 1, each one statement with its audit event
+    // (tracking-writes-pg.ts), plus the audit head's read of the sealed event after the reply; the
+    // project check is remembered. Search 1 (the page's runs read inside the search statement) plus
+    // the statistics check of every 30 s.
+    expect(create.length, create.join("\n")).toBeLessThanOrEqual(2);
+    expect(batch.length, batch.join("\n")).toBeLessThanOrEqual(2);
+    expect([...create, ...batch].filter((q) => /^\s*(begin|commit)/i.test(q))).toHaveLength(0);
     expect(search.length, search.join("\n")).toBeLessThanOrEqual(2);
     expect(search.filter((q) => /tracking_/.test(q))).toHaveLength(1);
     // All 999 points and their latest values travel in one statement of array parameters.
@@ -86,5 +90,41 @@ run("round trips per request [postgres]", () => {
     expect(batch.some((q) => /\$7[0-9]/.test(q))).toBe(false);
     // No client round trip happens under the audit lock: events are chained at commit.
     expect([...create, ...batch].some((q) => /pg_advisory/.test(q))).toBe(false);
+  });
+
+  it("the one-statement writes refuse what the general path refuses, write nothing then, and keep the chain", async () => {
+    const mlflow = (path: string, body: unknown) => t.api<Reply>("POST", `/api/2.0/mlflow${path}`, body);
+    const exp = await mlflow("/experiments/create", { name: `one-statement-${Date.now()}` });
+    const experimentId = exp.body.experiment_id as string;
+    const first = await mlflow("/runs/create", { experiment_id: experimentId }); // the experiment is now known
+    const runId = first.body.run.info.run_id as string;
+    const point = { key: "m", value: 1, timestamp: 1, step: 0 };
+    expect((await mlflow("/runs/log-batch", { run_id: runId, params: [{ key: "p", value: "1" }] })).status).toBe(200);
+    // Same value again: fine (MLflow's idempotence); another value: refused, and its metric not written.
+    expect((await mlflow("/runs/log-batch", { run_id: runId, params: [{ key: "p", value: "1" }] })).status).toBe(200);
+    const clash = await mlflow("/runs/log-batch", {
+      run_id: runId,
+      metrics: [point],
+      params: [{ key: "p", value: "2" }],
+    });
+    expect(clash.status).toBe(400);
+    expect(clash.body.message).toContain("Changing param values is not allowed. Param with key='p'");
+    const read = await t.api<Reply>("GET", `/api/2.0/mlflow/runs/get?run_id=${runId}`);
+    expect(read.body.run.data.metrics ?? []).toEqual([]);
+    expect((await mlflow("/runs/log-batch", { run_id: "f".repeat(32), metrics: [point] })).status).toBe(404);
+    expect((await mlflow("/runs/delete", { run_id: runId })).status).toBe(200);
+    const onDeleted = await mlflow("/runs/log-batch", { run_id: runId, metrics: [point] });
+    expect(onDeleted.status).toBe(400);
+    expect(onDeleted.body.message).toContain("must be in the 'active' state");
+    // A deleted experiment refuses runs, though this server remembers it from the first create.
+    expect((await mlflow("/experiments/delete", { experiment_id: experimentId })).status).toBe(200);
+    const inDeleted = await mlflow("/runs/create", { experiment_id: experimentId });
+    expect(inDeleted.status).toBe(400);
+    expect(inDeleted.body.message).toContain("must be in the 'active' state");
+    expect((await mlflow("/experiments/restore", { experiment_id: experimentId })).status).toBe(200);
+    expect((await mlflow("/runs/create", { experiment_id: experimentId })).status).toBe(200);
+    await t.server.opened.services.tracking.flushAuditHead();
+    const verdict = await t.server.opened.services.audit.verify();
+    expect(verdict.ok, JSON.stringify(verdict)).toBe(true);
   });
 });

@@ -64,6 +64,12 @@ export interface CreateTokenOptions {
 }
 
 export class AccessService {
+  /**
+   * Projects known to exist. A project row is never updated or deleted, so once seen it stays true;
+   * every state-changing request asks (app.ts), and the read was a round trip each on Postgres.
+   */
+  private readonly knownProjects = new Map<string, Project>();
+
   constructor(
     private readonly metadata: MetadataStore,
     private readonly store: AccessStore,
@@ -221,16 +227,23 @@ export class AccessService {
 
   /** Returns the project, creating it on first use as MLflow creates its Default experiment. */
   async ensureProject(name: string, actor: string): Promise<Project> {
+    const known = this.knownProjects.get(name);
+    if (known) return known;
     checkName("project", name);
     const existing = await this.store.getProject(name);
-    if (existing) return existing;
+    if (existing) return this.rememberProject(existing);
     const project: Project = { name, description: "", createdAt: nowMs(), createdBy: actor };
     await audited(this.metadata, this.audit, async (tx, record) => {
       if (await this.store.ensureProject(project, tx)) {
         await record({ actor, project: name, action: "project.create", target: `project:${name}` });
       }
     });
-    return (await this.store.getProject(name))!;
+    return this.rememberProject((await this.store.getProject(name))!);
+  }
+
+  private rememberProject(project: Project): Project {
+    this.remember(this.knownProjects, project.name, project);
+    return project;
   }
 
   listProjects(): Promise<Project[]> {

@@ -47,6 +47,24 @@ export class AuditLog {
   }
 
   /**
+   * The event for a store that chains at commit (Postgres, migration 0004) and writes it itself in a
+   * statement of its own making: unchained (`prevHash` and `hash` empty) until that commit.
+   */
+  draft(input: AuditEventInput): Omit<AuditEvent, "seq"> {
+    return {
+      id: newId(),
+      at: nowMs(),
+      actor: input.actor,
+      project: input.project,
+      action: input.action,
+      target: input.target,
+      summary: input.summary ?? {},
+      prevHash: "",
+      hash: "",
+    };
+  }
+
+  /**
    * Moves the external head forward to `event`; called after the transaction that wrote it
    * committed. Compare-and-set in a loop: when another writer moved the head meanwhile, look again;
    * a head already at or past this event stays, so the head never moves backwards.

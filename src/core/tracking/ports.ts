@@ -3,6 +3,7 @@
  * Postgres. Every method takes the transaction it runs in (omit it for a read on its own).
  */
 import type { SortKeyValue } from "./run-keyset.js";
+import type { AuditEvent } from "../governance/model.js";
 import type { Tx } from "../ports.js";
 import type { Clause, OrderBy } from "./filter/ast.js";
 import type {
@@ -37,6 +38,22 @@ export interface ArtifactRecord {
   updatedAt: number;
 }
 
+/** A log-batch as one statement: distinct param and tag keys, no tag that moves a run column. */
+export interface OneStatementLogBatch {
+  project: string;
+  runId: string;
+  params: Array<{ key: string; value: string }>;
+  metrics: MetricPoint[];
+  tags: Array<{ key: string; value: string }>;
+}
+
+export type LogBatchOutcome =
+  | { kind: "logged"; auditSeq: number }
+  /** The run is missing, elsewhere or not active, or a race needs the general path: nothing written. */
+  | { kind: "not-written" }
+  /** A param of the batch was logged before with another value: nothing written. */
+  | { kind: "param-clash"; key: string; stored: string };
+
 export interface TrackingStore {
   // Experiments
   nextExperimentId(project: string, tx: Tx): Promise<string>;
@@ -56,6 +73,18 @@ export interface TrackingStore {
   deleteExperimentTag(project: string, experimentId: string, key: string, tx: Tx): Promise<boolean>;
 
   // Runs
+  /**
+   * Where a store can (Postgres), run creation as one statement with its audit event, chained by the
+   * store at commit (`event` is unchained): the event's seq, or null when the experiment is missing
+   * or not active and nothing was written. Undefined where the general path is as cheap (SQLite).
+   */
+  readonly createRunAudited?: (
+    info: RunInfo,
+    tags: Array<{ key: string; value: string }>,
+    event: Omit<AuditEvent, "seq">,
+  ) => Promise<number | null>;
+  /** The same for log-batch (see OneStatementLogBatch and LogBatchOutcome). */
+  readonly logBatchAudited?: (input: OneStatementLogBatch, event: Omit<AuditEvent, "seq">) => Promise<LogBatchOutcome>;
   insertRun(info: RunInfo, tx: Tx): Promise<void>;
   getRunInfo(runId: string, tx?: Tx): Promise<RunInfo | null>;
   getRuns(runIds: string[], tx?: Tx): Promise<Run[]>;

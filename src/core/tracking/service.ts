@@ -20,7 +20,7 @@
 import { randomInt } from "node:crypto";
 import type { RecordAudit } from "../governance/audited.js";
 import type { AuditEvent } from "../governance/model.js";
-import { InvalidInputError, NotFoundError } from "../errors.js";
+import { assertNever, InvalidInputError, NotFoundError } from "../errors.js";
 import { newId, nowMs } from "../ids.js";
 import type { Tx } from "../ports.js";
 import { ExperimentService, type Page } from "./experiments-service.js";
@@ -32,6 +32,7 @@ import {
   TAG_RUN_NAME,
   runArtifactUri,
   type DatasetInput,
+  type Experiment,
   type MetricPoint,
   type Run,
   type RunInfo,
@@ -93,7 +94,34 @@ export function isRunStatus(value: string): value is RunStatus {
   return (RUN_STATUSES as readonly string[]).includes(value);
 }
 
+/** Experiments remembered for one-statement run creation; the map is cleared when full. */
+const KNOWN_EXPERIMENTS = 10_000;
+
+/** A batch's params with each key once; the same key with two values is an error, as in MLflow. */
+function distinctParamsOf(params: Array<{ key: string; value: string }>): Array<{ key: string; value: string }> {
+  const seen = new Map<string, string>();
+  for (const p of params) {
+    const prior = seen.get(p.key);
+    if (prior !== undefined && prior !== p.value)
+      throw new InvalidInputError(`Duplicate parameter keys with different values in the batch: '${p.key}'`);
+    seen.set(p.key, p.value);
+  }
+  return [...seen].map(([key, value]) => ({ key, value }));
+}
+
+function paramClash(runId: string, key: string, stored: string, value: string): InvalidInputError {
+  return new InvalidInputError(
+    `Changing param values is not allowed. Param with key='${key}' was already logged with value='${stored}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
+  );
+}
+
 export class TrackingService extends ExperimentService {
+  /**
+   * Experiments a run was created in, by project and id as the client named it: what run creation
+   * needs of one (its id and artifact location) never changes, and Postgres's one-statement create
+   * still checks that it is active. Per process; cleared when full.
+   */
+  private readonly knownExperiments = new Map<string, Experiment>();
   private newestUnadvanced: AuditEvent | null = null;
   private advancing: Promise<void> | null = null;
 
@@ -112,9 +140,14 @@ export class TrackingService extends ExperimentService {
         newest = await this.audit.record(tx, event);
       }),
     );
-    if (newest && (!this.newestUnadvanced || newest.seq > this.newestUnadvanced.seq)) this.newestUnadvanced = newest;
-    this.advancing ??= this.advanceHead();
+    if (newest) this.advanceHeadTo(newest);
     return result;
+  }
+
+  /** Moves the external head to `event` after the reply, coalesced (see logChange). */
+  private advanceHeadTo(event: AuditEvent): void {
+    if (!this.newestUnadvanced || event.seq > this.newestUnadvanced.seq) this.newestUnadvanced = event;
+    this.advancing ??= this.advanceHead();
   }
 
   private async advanceHead(): Promise<void> {
@@ -149,21 +182,9 @@ export class TrackingService extends ExperimentService {
     tagMap[TAG_RUN_NAME] = runName;
     const parentRunId = input.parentRunId ?? tagMap[TAG_PARENT_RUN_ID] ?? null;
     if (parentRunId) tagMap[TAG_PARENT_RUN_ID] = parentRunId;
-    // The run is created with its audit event in one transaction; the audit head moves after the
-    // reply, as for log-batch (see logChange): run creation is a training loop's hot path too (one per
-    // trial), and the head's fsync and re-read were two of its round trips.
-    return this.logChange(async (tx, record) => {
-      const e = await this.experimentForNewRun(project, experimentId, tx);
-      if (e.lifecycleStage !== "active")
-        throw new InvalidInputError(
-          `The experiment ${experimentId} must be in the 'active' state. Current state is ${e.lifecycleStage}.`,
-        );
-      if (parentRunId) {
-        const parent = await this.store.getRunInfo(parentRunId, tx);
-        if (!parent || parent.project !== project) throw new NotFoundError(`Run '${parentRunId}' not found`);
-      }
+    const newRun = (e: Experiment): RunInfo => {
       const runId = newId();
-      const info: RunInfo = {
+      return {
         runId,
         project,
         experimentId: e.experimentId,
@@ -177,22 +198,55 @@ export class TrackingService extends ExperimentService {
         parentRunId,
         deletedTime: null,
       };
-      await this.store.insertRun(info, tx);
-      await this.store.setTags(
-        runId,
-        Object.entries(tagMap).map(([key, value]) => ({ key, value })),
-        tx,
-      );
-      await record({
-        actor,
-        project,
-        action: "tracking.run.create",
-        target: `run:${runId}`,
-        summary: { experiment_id: e.experimentId, run_name: runName, parent_run_id: parentRunId },
-      });
-      // The new run is exactly what was just written: no read back.
-      return { info, params: {}, tags: { ...tagMap }, metrics: [], inputs: [] };
+    };
+    const event = (info: RunInfo) => ({
+      actor,
+      project,
+      action: "tracking.run.create",
+      target: `run:${info.runId}`,
+      summary: { experiment_id: info.experimentId, run_name: runName, parent_run_id: parentRunId },
     });
+    const runTags = Object.entries(tagMap).map(([key, value]) => ({ key, value }));
+    // The new run is exactly what was written: no read back.
+    const created = (info: RunInfo): Run => ({ info, params: {}, tags: { ...tagMap }, metrics: [], inputs: [] });
+
+    // Postgres: one statement, when the experiment was seen before (its artifact location, which the
+    // run's URI needs, never changes; the statement itself checks that it is still active).
+    const known = this.knownExperiments.get(`${project}\n${experimentId}`);
+    if (this.store.createRunAudited && known) {
+      if (parentRunId) await this.requireParent(project, parentRunId);
+      const info = newRun(known);
+      const draft = this.audit.draft(event(info));
+      const seq = await this.store.createRunAudited(info, runTags, draft);
+      if (seq !== null) {
+        this.advanceHeadTo({ ...draft, seq });
+        return created(info);
+      }
+      this.knownExperiments.delete(`${project}\n${experimentId}`); // gone or not active: the general path says which
+    }
+    // The run is created with its audit event in one transaction; the audit head moves after the
+    // reply, as for log-batch (see logChange): run creation is a training loop's hot path too (one per
+    // trial), and the head's fsync and re-read were two of its round trips.
+    return this.logChange(async (tx, record) => {
+      const e = await this.experimentForNewRun(project, experimentId, tx);
+      if (e.lifecycleStage !== "active")
+        throw new InvalidInputError(
+          `The experiment ${experimentId} must be in the 'active' state. Current state is ${e.lifecycleStage}.`,
+        );
+      if (parentRunId) await this.requireParent(project, parentRunId, tx);
+      const info = newRun(e);
+      await this.store.insertRun(info, tx);
+      await this.store.setTags(info.runId, runTags, tx);
+      await record(event(info));
+      if (this.knownExperiments.size >= KNOWN_EXPERIMENTS) this.knownExperiments.clear();
+      this.knownExperiments.set(`${project}\n${experimentId}`, e);
+      return created(info);
+    });
+  }
+
+  private async requireParent(project: string, parentRunId: string, tx?: Tx): Promise<void> {
+    const parent = await this.store.getRunInfo(parentRunId, tx);
+    if (!parent || parent.project !== project) throw new NotFoundError(`Run '${parentRunId}' not found`);
   }
 
   /**
@@ -301,48 +355,63 @@ export class TrackingService extends ExperimentService {
     }));
     const tags = this.checkTags(input.tags ?? []);
     validateBatchSizes(metrics.length, params.length, tags.length);
+    const distinctParams = distinctParamsOf(params);
+    const summary = { metrics: metrics.length, params: params.length, tags: tags.length };
+    const event = { actor, project, action: "tracking.run.log", target: `run:${runId}`, summary };
+    // Postgres: the whole batch and its audit event in one statement; tags that move a run column
+    // (rare in a batch) take the general path.
+    if (this.store.logBatchAudited && !tags.some((t) => t.key === TAG_RUN_NAME || t.key === TAG_PARENT_RUN_ID)) {
+      this.checkRunId(runId);
+      const draft = this.audit.draft(event);
+      const outcome = await this.store.logBatchAudited(
+        {
+          project,
+          runId,
+          params: distinctParams,
+          metrics,
+          tags: [...new Map(tags.map((t) => [t.key, t]))].map(([, t]) => t),
+        },
+        draft,
+      );
+      switch (outcome.kind) {
+        case "logged":
+          this.advanceHeadTo({ ...draft, seq: outcome.auditSeq });
+          return;
+        case "param-clash":
+          throw paramClash(
+            runId,
+            outcome.key,
+            outcome.stored,
+            distinctParams.find((p) => p.key === outcome.key)!.value,
+          );
+        case "not-written":
+          break; // the general path says what is wrong, or settles the race
+        default:
+          assertNever(outcome);
+      }
+    }
     await this.logChange(async (tx, record) => {
       await this.requireRun(project, runId, tx);
-      if (params.length) await this.logParams(runId, params, tx);
+      if (params.length) await this.logParams(runId, distinctParams, tx);
       if (metrics.length) await this.store.logMetrics(runId, metrics, tx);
       if (tags.length) await this.applyTags(runId, tags, tx);
-      await record({
-        actor,
-        project,
-        action: "tracking.run.log",
-        target: `run:${runId}`,
-        summary: { metrics: metrics.length, params: params.length, tags: tags.length },
-      });
+      await record(event);
     });
   }
 
   private async logParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<void> {
-    const seen = new Map<string, string>();
-    for (const p of params) {
-      const prior = seen.get(p.key);
-      if (prior !== undefined && prior !== p.value)
-        throw new InvalidInputError(`Duplicate parameter keys with different values in the batch: '${p.key}'`);
-      seen.set(p.key, p.value);
-    }
     // Insert first and look only at the keys that were already there: a batch of new params (the
     // usual case) is one statement, not a read and then a write.
-    const inserted = new Set(
-      await this.store.insertParams(
-        runId,
-        [...seen].map(([key, value]) => ({ key, value })),
-        tx,
-      ),
-    );
-    const clashing = [...seen.keys()].filter((key) => !inserted.has(key));
+    const inserted = new Set(await this.store.insertParams(runId, params, tx));
+    const clashing = params.filter((p) => !inserted.has(p.key));
     if (clashing.length === 0) return;
-    const existing = await this.store.getParams(runId, clashing, tx);
-    for (const key of clashing) {
-      const value = seen.get(key)!;
-      if (existing[key] !== undefined && existing[key] !== value) {
-        throw new InvalidInputError(
-          `Changing param values is not allowed. Param with key='${key}' was already logged with value='${existing[key]}' for run ID='${runId}'. Attempted logging new value '${value}'.`,
-        );
-      }
+    const existing = await this.store.getParams(
+      runId,
+      clashing.map((p) => p.key),
+      tx,
+    );
+    for (const { key, value } of clashing) {
+      if (existing[key] !== undefined && existing[key] !== value) throw paramClash(runId, key, existing[key], value);
     }
   }
 

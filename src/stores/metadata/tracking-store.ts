@@ -16,11 +16,19 @@ import {
   type RunStatus,
   type ViewType,
 } from "../../core/tracking/model.js";
-import type { ArtifactRecord, RunSearchQuery, TrackingStore } from "../../core/tracking/ports.js";
+import type { AuditEvent } from "../../core/governance/model.js";
+import type {
+  ArtifactRecord,
+  LogBatchOutcome,
+  OneStatementLogBatch,
+  RunSearchQuery,
+  TrackingStore,
+} from "../../core/tracking/ports.js";
 import { SearchStatistics } from "./postgres-statistics.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
 import { getExperimentPostgres, getRunsPostgres, searchRunsPostgres } from "./tracking-runs-read-pg.js";
 import { searchRunsSql } from "./tracking-search-sql.js";
+import { createRunPostgres, LATER_THAN_STORED, logBatchPostgres } from "./tracking-writes-pg.js";
 import {
   fromPoint,
   fromRunInfo,
@@ -34,9 +42,6 @@ import {
 
 /** Rows per multi-row INSERT: 6 columns × 1000 stays far below SQLite's 32 766 bound parameters. */
 const CHUNK = 1000;
-/** The same "later" as isLaterPoint: step, then timestamp, then value (NaN above numbers). */
-const LATER_THAN_STORED = `excluded.step > tracking_latest_metrics.step OR (excluded.step = tracking_latest_metrics.step AND (excluded.timestamp > tracking_latest_metrics.timestamp OR (excluded.timestamp = tracking_latest_metrics.timestamp AND ((excluded.is_nan = 1 AND tracking_latest_metrics.is_nan = 0) OR (excluded.is_nan = 0 AND tracking_latest_metrics.is_nan = 0 AND excluded.value > tracking_latest_metrics.value)))))`;
-
 const PG_LOG_METRICS_SQL = `with points as (
   insert into tracking_metrics (run_id, key, value, is_nan, step, timestamp)
   select $1::text, * from unnest($2::text[], $3::float8[], $4::integer[], $5::bigint[], $6::bigint[])
@@ -234,6 +239,25 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   // ---- runs
+
+  /** Postgres only: see tracking-writes-pg.ts. */
+  get createRunAudited():
+    | ((
+        info: RunInfo,
+        tags: Array<{ key: string; value: string }>,
+        event: Omit<AuditEvent, "seq">,
+      ) => Promise<number | null>)
+    | undefined {
+    if (this.store.dialect !== "postgres") return undefined;
+    return (info, tags, event) => createRunPostgres(this.db(), info, tags, event);
+  }
+
+  /** Postgres only: see tracking-writes-pg.ts. */
+  get logBatchAudited():
+    ((input: OneStatementLogBatch, event: Omit<AuditEvent, "seq">) => Promise<LogBatchOutcome>) | undefined {
+    if (this.store.dialect !== "postgres") return undefined;
+    return (input, event) => logBatchPostgres(this.db(), input, event);
+  }
 
   async insertRun(info: RunInfo, tx: Tx): Promise<void> {
     await this.db(tx).insertInto("tracking_runs").values(fromRunInfo(info)).execute();
