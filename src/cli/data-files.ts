@@ -2,10 +2,18 @@
  * The client side of `tandem data add` and `pull`: walking a tree, the stat cache, hashing,
  * uploading only what the server lacks, and verified downloads.
  *
- * Stat cache: `<home>/data-stat-cache.json` (through the ClientStateStore port) maps an absolute path to {size, mtime, inode, sha256}.
- * A file whose three facts are unchanged is not read again, so re-adding an unchanged 10 000-file
- * tree costs 10 000 stats and one request. Entries younger than 2 s are not cached (git's "racy
- * clean" rule: a write within the same mtime tick could otherwise go unseen).
+ * Stat cache: `<home>/data-stat-cache.json` (through the ClientStateStore port) maps an absolute path
+ * to {size, mtime, ctime, inode, sha256}. A file whose four facts are unchanged is not read again, so
+ * re-adding an unchanged 10 000-file tree costs 10 000 stats and one request. How a change is still
+ * seen when size and mtime stay the same:
+ * - a write in the same mtime tick as the stat that was cached: files modified in the last 2 s are
+ *   never cached (git's "racy clean" rule), so the next add hashes them again;
+ * - an mtime set back on purpose (`touch -d`, `cp -p`/`rsync -t` into the same inode, a tool that
+ *   restores it): the ctime, which no user can set, moved (git compares it too; DVC does not). Not
+ *   held to the 2 s rule: a file `touch -d`-ed just before an add is cached, or a re-add would
+ *   hash it again; what slips through is a rewrite plus an mtime reset within the same clock tick
+ *   (a few ms) as the change that the cached ctime records;
+ * - a file replaced by another (a rename over it): the inode.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, lstatSync, readdirSync } from "node:fs";
@@ -23,6 +31,7 @@ export interface LocalFile {
   abs: string;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   ino: number;
   sha256?: string;
 }
@@ -30,6 +39,8 @@ export interface LocalFile {
 interface CacheEntry {
   size: number;
   mtimeMs: number;
+  /** Absent in caches written before it was kept: such an entry never matches (one re-hash). */
+  ctimeMs?: number;
   ino: number;
   sha256: string;
 }
@@ -57,12 +68,14 @@ export class StatCache {
 
   lookup(f: LocalFile): string | undefined {
     const e = this.entries[f.abs];
-    return e && e.size === f.size && e.mtimeMs === f.mtimeMs && e.ino === f.ino ? e.sha256 : undefined;
+    return e && e.size === f.size && e.mtimeMs === f.mtimeMs && e.ctimeMs === f.ctimeMs && e.ino === f.ino
+      ? e.sha256
+      : undefined;
   }
 
   remember(f: LocalFile, sha256: string): void {
     if (Date.now() - f.mtimeMs < RACY_MS) return;
-    this.entries[f.abs] = { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino, sha256 };
+    this.entries[f.abs] = { size: f.size, mtimeMs: f.mtimeMs, ctimeMs: f.ctimeMs, ino: f.ino, sha256 };
     this.dirty = true;
   }
 
@@ -76,13 +89,11 @@ export async function collectFiles(path: string): Promise<{ kind: "file" | "dir"
   const root = resolve(path);
   const info = await stat(root).catch(() => null);
   if (!info) throw new UsageError(`${path}: no such file or directory`);
-  const toFile = (abs: string, rel: string, s: { size: number; mtimeMs: number; ino: number }): LocalFile => ({
-    path: rel,
-    abs,
-    size: s.size,
-    mtimeMs: s.mtimeMs,
-    ino: s.ino,
-  });
+  const toFile = (
+    abs: string,
+    rel: string,
+    s: { size: number; mtimeMs: number; ctimeMs: number; ino: number },
+  ): LocalFile => ({ path: rel, abs, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino });
   if (info.isFile()) return { kind: "file", files: [toFile(root, basename(root), info)] };
   if (!info.isDirectory()) throw new UsageError(`${path}: not a regular file or directory`);
   const files: LocalFile[] = [];
