@@ -16,7 +16,7 @@ import { newId } from "../core/ids.js";
 import type { RegistryService } from "../core/registry/service.js";
 import type { ModelVersion } from "../core/registry/model.js";
 import type { DeploymentCheck } from "../core/registry/promotion.js";
-import type { ServerMetrics } from "../server/metrics.js";
+import { ScrapedCounter, type ServerMetrics } from "../server/metrics.js";
 import { serverExtensions } from "../server/server.js";
 import type { Services } from "../server/services.js";
 import { ArtifactRunnerFactory } from "../serving/runner-factory.js";
@@ -124,7 +124,7 @@ export class RegistryModelResolver implements ModelResolver {
 
 /** prom-client metrics per endpoint, version and slot, on the app's registry. */
 export function promServingMetrics(metrics: ServerMetrics): ServingMetrics {
-  const requests = new Counter({
+  const requests = new ScrapedCounter({
     name: "tandem_serving_requests_total",
     help: "Prediction requests by endpoint, model version, slot (primary, canary, shadow) and outcome.",
     labelNames: ["project", "endpoint", "version", "slot", "outcome"],
@@ -137,15 +137,15 @@ export function promServingMetrics(metrics: ServerMetrics): ServingMetrics {
     buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics.registry],
   });
-  // Children bound once per label set: prom-client hashes a labels object on every inc/observe,
-  // which on the serving path costs more than the counting itself.
-  const bound = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+  // Histogram children bound once per label set (no labels object per observe); the request count
+  // is a ScrapedCounter, which prom-client sees only when /metrics is read.
+  const bound = new Map<string, { time: (seconds: number) => void }>();
   return {
     observe(labels, seconds) {
       const key = `${labels.project}\u0000${labels.endpoint}\u0000${labels.version}\u0000${labels.slot}\u0000${labels.outcome}`;
+      requests.inc(key, () => ({ ...labels }));
       let child = bound.get(key);
       if (!child) {
-        const counter = requests.labels(labels);
         const histogram =
           labels.outcome === "ok"
             ? latency.labels({
@@ -155,12 +155,11 @@ export function promServingMetrics(metrics: ServerMetrics): ServingMetrics {
                 slot: labels.slot,
               })
             : null;
-        child = { count: () => counter.inc(), time: (s) => histogram?.observe(s) };
+        child = { time: (s) => histogram?.observe(s) };
         // Versions come and go; a long-lived server must not keep every one it ever served.
         if (bound.size >= 1000) bound.clear();
         bound.set(key, child);
       }
-      child.count();
       child.time(seconds);
     },
   };
