@@ -55,4 +55,10 @@ export class ExecutorSet implements Executor, ExecutorCatalog {
   killOrphan(info: StepProcess): Promise<string> {
     return this.options.local.killOrphan(info);
   }
+
+  async settle(): Promise<void> {
+    await Promise.all(
+      [this.options.local, ...Object.values(this.options.remote)].map((e) => e?.settle?.() ?? Promise.resolve()),
+    );
+  }
 }

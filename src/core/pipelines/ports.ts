@@ -222,6 +222,11 @@ export interface Executor {
    * process is still the one recorded (same start time). Says what it did or why it left it alone.
    */
   killOrphan(info: StepProcess): Promise<string>;
+  /**
+   * Finishes what steps left to do after they ended (removing their directories); the driver awaits
+   * it before it ends a run (default: nothing left).
+   */
+  settle?(): Promise<void>;
 }
 
 /** What this server knows of its executors, for `tandem validate`. */

@@ -14,7 +14,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, stat, symlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -22,7 +22,8 @@ import type { ArtifactStore } from "../../core/artifacts/ports.js";
 import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
 import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
 import { processIdentity } from "./process-identity.js";
-import { sandboxArgv, sandboxFor, type SandboxMode, type SandboxStatus } from "./sandbox.js";
+import { BWRAP, programPath, sandboxArgv, sandboxFor, type SandboxMode, type SandboxStatus } from "./sandbox.js";
+import { DirectorySweeper } from "./sweeper.js";
 
 export interface LocalExecutorOptions {
   /** Where step directories go (config.workDir; made 0700, and refused if someone else owns it). */
@@ -106,6 +107,7 @@ export class LocalExecutor implements Executor {
   readonly name = "local";
 
   private isolation: SandboxStatus | undefined;
+  private readonly sweeper = new DirectorySweeper();
 
   private constructor(private readonly options: LocalExecutorOptions) {}
 
@@ -199,8 +201,8 @@ export class LocalExecutor implements Executor {
       if (metricsText === undefined)
         return { ...result, outcome: "failed", error: `declared metrics file "${job.metricsFile}" was not written` };
     }
-    // Cleaning up is not on the critical path of the DAG.
-    if (!this.options.keepWorkdirs) void rm(workdir, { recursive: true, force: true }).catch(() => undefined);
+    // Cleaning up is not on the critical path of the DAG: directories go in batches (sweeper.ts).
+    if (!this.options.keepWorkdirs) this.sweeper.add(workdir);
     return { ...result, outputs, metricsText };
   }
 
@@ -242,6 +244,7 @@ export class LocalExecutor implements Executor {
           command: argv,
           workdir: job.workdir,
           hide: [...(this.options.hide ?? []), this.options.root],
+          bwrap: programPath(BWRAP),
         });
     } catch (error) {
       return Promise.resolve({ outcome: "failed", exitCode: null, outputs: {}, error: (error as Error).message });
@@ -312,6 +315,10 @@ export class LocalExecutor implements Executor {
       child.on("error", (error) => finish(error));
       child.on("close", () => finish());
     });
+  }
+
+  settle(): Promise<void> {
+    return this.sweeper.flush();
   }
 
   async killOrphan(info: StepProcess): Promise<string> {

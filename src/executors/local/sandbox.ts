@@ -10,11 +10,40 @@
  * to hide into an argv. The local executor and `tandem step-agent` (remote executors) both use it.
  */
 import { spawnSync } from "node:child_process";
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve, sep } from "node:path";
+import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
 
 export const BWRAP = "bwrap";
+
+const onPath = new Map<string, string>();
+
+/**
+ * The full path of `program` on this process's PATH (looked up once), else `program` itself. A
+ * step's spawn then execs it at once: by name, the forked child tries each PATH entry in turn
+ * (nine here), while the driver's event loop waits for the exec.
+ */
+export function programPath(program: string): string {
+  if (isAbsolute(program)) return program;
+  let found = onPath.get(program);
+  if (found === undefined) {
+    found = program;
+    for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+      if (!isAbsolute(dir)) continue;
+      const candidate = join(dir, program);
+      try {
+        accessSync(candidate, constants.X_OK);
+        if (!statSync(candidate).isFile()) continue;
+        found = candidate;
+        break;
+      } catch {
+        // Not here.
+      }
+    }
+    onPath.set(program, found);
+  }
+  return found;
+}
 
 export interface SandboxSpec {
   /** The program and its arguments, run inside the sandbox. */

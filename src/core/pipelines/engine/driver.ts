@@ -402,6 +402,7 @@ export class RunDriver {
     await Promise.allSettled(running.values());
     this.closeUnusedTracking();
     await Promise.all(this.deferred);
+    await this.deps.executor.settle?.().catch(() => undefined);
   }
 
   private async finish(specDigest: string): Promise<RunStatus> {
