@@ -87,6 +87,17 @@ function parseTraceparent(header: string | undefined): { traceId: string; parent
   return m && !/^0+$/.test(m[1]!) ? { traceId: m[1]!, parentId: m[2]! } : null;
 }
 
+/**
+ * A span's end in Unix ns, as a decimal string: `at` ms plus the latency, without BigInt (a BigInt
+ * per call showed in the gateway's profile; ms × 10⁶ is past Number's exact range, so whole ms and
+ * the ns within the last ms are written side by side).
+ */
+export function endNs(at: number, latencyMs: number): string {
+  const ns = Math.round(latencyMs * 1e6);
+  const ms = at + Math.floor(ns / 1e6);
+  return `${ms}${String(ns % 1e6).padStart(6, "0")}`;
+}
+
 function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content))
@@ -138,7 +149,8 @@ export class LlmGateway {
     messages: ChatMessage[],
     body: ChatBody,
   ): Promise<UpstreamCall> {
-    const extra = Object.fromEntries(Object.entries(body).filter(([k]) => !SKIP.has(k)));
+    const extra: Record<string, unknown> = {};
+    for (const k in body) if (!SKIP.has(k)) extra[k] = body[k];
     return {
       baseUrl: llm.upstream,
       apiKey: llm.apiKeySecret ? await this.deps.secret(project, llm.apiKeySecret) : null,
@@ -200,7 +212,7 @@ export class LlmGateway {
   > {
     const runner = (slot === "canary" ? live.canary : slot === "shadow" ? live.shadow : live.primary) as PromptRunner;
     const version = runner.prompt;
-    const trace = parseTraceparent(call.traceparent);
+    const trace = call.traceparent === undefined ? null : parseTraceparent(call.traceparent);
     const meta: ChatMeta = {
       predictionId: fastId(),
       prompt: `${version.name}@${version.version}`,
@@ -341,8 +353,7 @@ export class LlmGateway {
       },
       latencyMs / 1000,
     );
-    const trace = parseTraceparent(call.traceparent);
-    const startNs = BigInt(at) * 1_000_000n;
+    const trace = call.traceparent === undefined ? null : parseTraceparent(call.traceparent);
     const attributes: Record<string, unknown> = {
       "gen_ai.operation.name": "chat",
       "gen_ai.provider.name": "openai",
@@ -367,8 +378,8 @@ export class LlmGateway {
       name: `chat ${attributes["gen_ai.request.model"] as string}`,
       kind: "server",
       service: "tandem",
-      startNs: startNs.toString(),
-      endNs: (startNs + BigInt(Math.round(latencyMs * 1e6))).toString(),
+      startNs: `${at}000000`,
+      endNs: endNs(at, latencyMs),
       startMs: at,
       durationMs: latencyMs,
       status: r.error ? "error" : "ok",

@@ -44,6 +44,28 @@ function stringify(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A message list split once into literal text and variable names: rendering is then a concatenation. */
+interface CompiledMessages {
+  variables: string[];
+  /** Per message: literal, name, literal, name, …, literal. */
+  parts: string[][];
+}
+
+// Keyed by the stored version's messages array, which a served version keeps for its life.
+const compiledCache = new WeakMap<ChatMessage[], CompiledMessages>();
+
+function compiled(messages: ChatMessage[]): CompiledMessages {
+  let c = compiledCache.get(messages);
+  if (!c) {
+    c = {
+      variables: messageVariables(messages),
+      parts: messages.map((m) => m.content.split(PLACEHOLDER).map((p, i) => (i % 2 ? IDENT.exec(p)![1]! : p))),
+    };
+    compiledCache.set(messages, c);
+  }
+  return c;
+}
+
 /**
  * Renders the messages with `variables`. A missing variable is an UnprocessableError naming every
  * missing one (the caller's input is wrong, not the prompt); non-string values are written as JSON.
@@ -53,7 +75,8 @@ export function renderMessages(
   variables: Record<string, unknown>,
   promptRef: string,
 ): ChatMessage[] {
-  const missing = messageVariables(messages).filter((v) => variables[v] === undefined || variables[v] === null);
+  const { variables: used, parts } = compiled(messages);
+  const missing = used.filter((v) => variables[v] === undefined || variables[v] === null);
   if (missing.length)
     throw new UnprocessableError(
       `prompt ${promptRef} needs variable${missing.length > 1 ? "s" : ""} ${missing.map((m) => JSON.stringify(m)).join(", ")}; got ${
@@ -65,8 +88,10 @@ export function renderMessages(
       }`,
       { missing },
     );
-  return messages.map((m) => ({
-    role: m.role,
-    content: m.content.replace(PLACEHOLDER, (_whole, inner: string) => stringify(variables[IDENT.exec(inner)![1]!])),
-  }));
+  return messages.map((m, i) => {
+    const split = parts[i]!;
+    let content = split[0]!;
+    for (let j = 1; j < split.length; j += 2) content += stringify(variables[split[j]!]) + split[j + 1]!;
+    return { role: m.role, content };
+  });
 }

@@ -24,11 +24,12 @@ export type UpstreamFetch = (
 
 /**
  * The same call with the whole answer read into memory (the guard's `fetchBuffered`): plain calls
- * use it when given, as web streams cost about three times a buffered read.
+ * use it when given, as web streams cost about three times a buffered read. It enforces `timeoutMs`
+ * itself and fails with an error named "TimeoutError" when the time is up.
  */
 export type BufferedUpstreamFetch = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+  init: { method: string; headers: Record<string, string>; body: string; timeoutMs: number },
 ) => Promise<{ status: number; body: Buffer }>;
 
 export interface UpstreamCall {
@@ -67,9 +68,9 @@ function requestBody(call: UpstreamCall, stream: boolean): string {
   });
 }
 
-function failed(call: UpstreamCall, error: unknown, timeout: AbortSignal): UpstreamError {
+function failed(call: UpstreamCall, error: unknown, timeout: AbortSignal | null): UpstreamError {
   if (error instanceof ForbiddenError) return new UpstreamError(error.message);
-  if (timeout.aborted)
+  if (timeout?.aborted || (error instanceof Error && error.name === "TimeoutError"))
     return new UpstreamError(`upstream ${call.baseUrl} did not answer within ${call.timeoutMs} ms (timed out)`);
   const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
   return new UpstreamError(`upstream ${call.baseUrl} could not be reached: ${cause}`);
@@ -82,24 +83,33 @@ function httpFailure(call: UpstreamCall, status: number, text: string): Upstream
   });
 }
 
-function requestInit(call: UpstreamCall, stream: boolean, signal: AbortSignal) {
+/** `{base}/chat/completions`, made once per base URL (the endpoint's upstream is one string). */
+const completionUrls = new Map<string, string>();
+function completionsUrl(baseUrl: string): string {
+  let url = completionUrls.get(baseUrl);
+  if (url === undefined) {
+    url = `${baseUrl.replace(/\/+$/, "")}/chat/completions`;
+    if (completionUrls.size >= 1000) completionUrls.clear();
+    completionUrls.set(baseUrl, url);
+  }
+  return url;
+}
+
+function requestInit(call: UpstreamCall, stream: boolean) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (call.apiKey) headers.authorization = `Bearer ${call.apiKey}`;
-  return {
-    url: `${call.baseUrl.replace(/\/+$/, "")}/chat/completions`,
-    method: "POST",
-    headers,
-    body: requestBody(call, stream),
-    signal,
-  };
+  return { url: completionsUrl(call.baseUrl), method: "POST", headers, body: requestBody(call, stream) };
 }
 
 async function post(call: UpstreamCall, stream: boolean, signal?: AbortSignal): Promise<Response> {
   const timeout = AbortSignal.timeout(call.timeoutMs);
-  const { url, ...init } = requestInit(call, stream, signal ? AbortSignal.any([timeout, signal]) : timeout);
+  const { url, ...init } = requestInit(call, stream);
   let res: Response;
   try {
-    res = await (call.fetcher ?? fetch)(url, init);
+    res = await (call.fetcher ?? fetch)(url, {
+      ...init,
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+    });
   } catch (error) {
     throw failed(call, error, timeout);
   }
@@ -115,13 +125,14 @@ async function answerText(call: UpstreamCall): Promise<string> {
       throw new UpstreamError(`upstream ${call.baseUrl} broke off its answer: ${String(error)}`);
     });
   }
-  const timeout = AbortSignal.timeout(call.timeoutMs);
-  const { url, ...init } = requestInit(call, false, timeout);
+  // The fetcher's own timer, cleared when the call ends (AbortSignal.timeout's would hold a timer,
+  // a WeakRef and a finalization record for the whole delay: ~45 µs of CPU per call at 60 s).
+  const { url, ...init } = requestInit(call, false);
   let answer: { status: number; body: Buffer };
   try {
-    answer = await call.bufferedFetcher(url, init);
+    answer = await call.bufferedFetcher(url, { ...init, timeoutMs: call.timeoutMs });
   } catch (error) {
-    throw failed(call, error, timeout);
+    throw failed(call, error, null);
   }
   const text = answer.body.toString("utf8");
   if (answer.status < 200 || answer.status > 299) throw httpFailure(call, answer.status, text);

@@ -95,7 +95,35 @@ export interface GuardedFetchInit {
   headers?: Record<string, string>;
   body?: string | Uint8Array;
   signal?: AbortSignal;
+  /**
+   * Fails the call with an OutboundTimeoutError when it has not completed within this many ms
+   * (default none). One timer, cleared when the call ends: `AbortSignal.timeout` keeps a WeakRef, a
+   * finalization record and a timer alive for the whole delay after the call is over (60 s for an
+   * LLM upstream), which cost the LLM endpoint ~45 µs of CPU per call in GC and timer work.
+   */
+  timeoutMs?: number;
 }
+
+/** A guarded call did not complete within its `timeoutMs` (named as AbortSignal.timeout's reason is). */
+export class OutboundTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+/** A checked URL, as request options (parsing it and checking its address cost ~10 µs per call). */
+interface CheckedTarget {
+  at: number;
+  https: boolean;
+  hostname: string;
+  port: string;
+  path: string;
+  auth: string | undefined;
+}
+
+/** How long a checked URL is reused: as long as a name's pre-check (the socket's lookup still guards). */
+const TARGET_REUSE_MS = 5000;
 
 /** A whole answer, read into memory: what a JSON API call needs, without web streams (~3× cheaper). */
 export interface BufferedAnswer {
@@ -112,6 +140,8 @@ export class AddressOutboundGuard implements OutboundGuard {
   };
   /** Host names whose addresses last passed the check, and when (ms). */
   private readonly namesPassed = new Map<string, number>();
+  /** URLs that last passed the check, as request options, and when. */
+  private readonly targets = new Map<string, CheckedTarget>();
 
   /**
    * @param allowEntries TANDEM_OUTBOUND_ALLOW's entries (default none: public addresses only).
@@ -213,25 +243,76 @@ export class AddressOutboundGuard implements OutboundGuard {
     );
   };
 
-  /** Sends the request through the guard (checked URL, guarded lookup, own agents); answers its head. */
-  private async send(url: string, what: string, init: GuardedFetchInit): Promise<IncomingMessage> {
+  /** The URL checked (reused for TARGET_REUSE_MS, as a name's pre-check is), as request options. */
+  private async target(url: string, what: string): Promise<CheckedTarget> {
+    const now = Date.now();
+    const hit = this.targets.get(url);
+    if (hit && now - hit.at < TARGET_REUSE_MS) return hit;
+    const parsed = await this.checked(url, what, TARGET_REUSE_MS);
+    const https = parsed.protocol === "https:";
+    const target: CheckedTarget = {
+      at: now,
+      https,
+      hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
+      port: parsed.port || (https ? "443" : "80"),
+      path: parsed.pathname + parsed.search,
+      // Userinfo goes as Basic auth, as Node does for a URL given to http.request.
+      auth:
+        parsed.username || parsed.password
+          ? `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`
+          : undefined,
+    };
+    if (this.targets.size >= 1000) this.targets.clear();
+    this.targets.set(url, target);
+    return target;
+  }
+
+  /**
+   * Sends the request through the guard (checked URL, guarded lookup, own agents); answers its head.
+   * `timeoutMs` covers the whole call: the caller clears the returned timer's hold with `done`.
+   */
+  private async send(
+    url: string,
+    what: string,
+    init: GuardedFetchInit,
+  ): Promise<{ res: IncomingMessage; done: () => void }> {
     // The socket's lookup checks names when it connects (a kept-alive socket was checked when it
-    // connected): the early check of a name is reused for a few seconds.
-    const target = await this.checked(url, what, 5000);
-    const https = target.protocol === "https:";
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(
-        target,
+    // connected): the early check of a URL is reused for a few seconds.
+    const target = await this.target(url, what);
+    return new Promise((resolve, reject) => {
+      let response: IncomingMessage | null = null;
+      const req = (target.https ? httpsRequest : httpRequest)(
         {
+          protocol: target.https ? "https:" : "http:",
+          hostname: target.hostname,
+          port: target.port,
+          path: target.path,
+          auth: target.auth,
           method: (init.method ?? "GET").toUpperCase(),
           headers: init.headers,
           signal: init.signal,
           lookup: this.lookup,
-          agent: this.agents[https ? "https:" : "http:"],
+          agent: this.agents[target.https ? "https:" : "http:"],
         },
-        resolve,
+        (res) => {
+          response = res;
+          resolve({ res, done });
+        },
       );
-      req.on("error", reject);
+      // Destroying the request alone would fail a started answer with a bare "aborted".
+      const expire = (ms: number) => {
+        const error = new OutboundTimeoutError(ms);
+        response?.destroy(error);
+        req.destroy(error);
+      };
+      const timer = init.timeoutMs === undefined ? null : setTimeout(expire, init.timeoutMs, init.timeoutMs);
+      const done = () => {
+        if (timer) clearTimeout(timer);
+      };
+      req.on("error", (error) => {
+        done();
+        reject(error);
+      });
       req.end(init.body);
     });
   }
@@ -241,7 +322,9 @@ export class AddressOutboundGuard implements OutboundGuard {
    * redirect. Answers a standard Response whose body streams.
    */
   async fetch(url: string, what: string, init: GuardedFetchInit = {}): Promise<Response> {
-    const res = await this.send(url, what, init);
+    const { res, done } = await this.send(url, what, init);
+    // A streamed body is the caller's to read: the timeout holds until it ends, however it ends.
+    res.once("close", done);
     const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers)) {
       if (Array.isArray(v)) for (const item of v) headers.append(k, item);
@@ -267,7 +350,7 @@ export class AddressOutboundGuard implements OutboundGuard {
     what: string,
     init: GuardedFetchInit & { maxBytes?: number } = {},
   ): Promise<BufferedAnswer> {
-    const res = await this.send(url, what, init);
+    const { res, done } = await this.send(url, what, init);
     const limit = init.maxBytes ?? 16 * 1024 * 1024;
     return new Promise<BufferedAnswer>((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -280,16 +363,24 @@ export class AddressOutboundGuard implements OutboundGuard {
         }
         chunks.push(chunk);
       });
-      res.on("error", reject);
+      // The request's timeout destroys the response with its OutboundTimeoutError.
+      res.on("error", (error) => {
+        done();
+        reject(error);
+      });
       // After "end" this does nothing (the promise is settled); before it, the answer was cut short.
-      res.on("close", () => reject(new Error("the connection closed before the answer was complete")));
-      res.on("end", () =>
+      res.on("close", () => {
+        done();
+        reject(new Error("the connection closed before the answer was complete"));
+      });
+      res.on("end", () => {
+        done();
         resolve({
           status: res.statusCode ?? 502,
           headers: res.headers,
           body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
-        }),
-      );
+        });
+      });
     });
   }
 }
