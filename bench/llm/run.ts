@@ -316,18 +316,15 @@ async function main(): Promise<void> {
     });
     const headers = { authorization: `Bearer ${token}`, "x-tandem-project": PROJECT };
     const endpointUrl = `${tandem.url}/v1/endpoints/bot/chat/completions`;
-    // The endpoint loads on the server's next sync after apply: wait for its first answer.
-    for (let i = 0; ; i++) {
-      const res = await fetch(endpointUrl, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: viaTandem,
-      });
-      if (res.ok) break;
-      if (i > 300) throw new Error(`the endpoint never answered: HTTP ${res.status} ${await res.text()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const calls = { sent: 1, answered: 1 }; // the readiness probe's
+    // `tandem apply` loads the endpoint before it answers: the first call must succeed.
+    const first = await fetch(endpointUrl, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: viaTandem,
+    });
+    if (!first.ok)
+      throw new Error(`the endpoint's first call after apply failed: HTTP ${first.status} ${await first.text()}`);
+    const calls = { sent: 1, answered: 1 }; // the first call's
     if (ONLY !== "otlp") {
       const driven = await endpointOverhead(endpointUrl, headers, viaTandem, standin.url, direct, bareProxy.url);
       calls.sent += driven.sent;

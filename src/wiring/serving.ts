@@ -284,11 +284,15 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
     },
   });
   services.serving = area;
-  // `tandem apply` deploys the spec's `endpoints:` (policies checked; unchanged ones untouched).
+  // `tandem apply` deploys the spec's `endpoints:` (policies checked; unchanged ones untouched), and
+  // a serving process loads them before it answers, so a call right after apply finds its endpoint
+  // (other processes on the database load it on their next poll, or at its first call there). A
+  // load failure is not the apply's: it is shown to callers, as the loop would show it.
   const pipelines = (services as Partial<Services>).pipelines;
-  pipelines?.specListeners.push((actor, project, spec) =>
-    area.endpoints.applySpec(actor, project, spec.endpoints ?? {}).then(() => undefined),
-  );
+  pipelines?.specListeners.push(async (actor, project, spec) => {
+    await area.endpoints.applySpec(actor, project, spec.endpoints ?? {});
+    await runtime.syncIfServing()?.catch(() => undefined);
+  });
   services.background.push({
     name: "serving",
     start: (signal, log) => startServingLoops(area, signal, runtime.only ?? undefined, log),

@@ -2,7 +2,7 @@
  * A real listening Tandem server in a fresh TANDEM_HOME, on SQLite (default) or a fresh Postgres
  * database, for integration tests. Returns its URL, admin token and a `stop`.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
@@ -12,6 +12,8 @@ import { freshDatabase, type StoreKind } from "./stores.js";
 export interface TestServer {
   url: string;
   home: string;
+  /** Its TANDEM_DATABASE_URL (another server started with it shares the store). */
+  databaseUrl: string;
   adminToken: string;
   server: RunningServer;
   /** fetch against the server with the admin token (or `token`), JSON in and out. */
@@ -31,14 +33,22 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Start background loops (default false: tests drive them explicitly). */
   background?: boolean;
+  /**
+   * Another server's database (its TANDEM_DATABASE_URL), for several servers on one store; the
+   * owner of the database drops it (default: a fresh database of `store`, dropped at stop).
+   */
+  databaseUrl?: string;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const home = mkdtempSync(join(tmpdir(), "tandem-home-"));
-  const db = await freshDatabase(options.store ?? "sqlite");
+  const db = options.databaseUrl
+    ? { database: null, cleanup: async () => undefined }
+    : await freshDatabase(options.store ?? "sqlite");
   // Logs at error level only: a failing test shows internal errors, not every request.
   const env: Record<string, string> = { TANDEM_HOME: home, TANDEM_LOG_LEVEL: "error", ...(options.env ?? {}) };
-  if (db.database.kind === "postgres") env.TANDEM_DATABASE_URL = db.database.url;
+  if (!db.database) env.TANDEM_DATABASE_URL = options.databaseUrl!;
+  else if (db.database.kind === "postgres") env.TANDEM_DATABASE_URL = db.database.url;
   else env.TANDEM_DATABASE_URL = `sqlite:${db.database.file}`;
   const config = loadConfig(env);
   const server = await startServer({
@@ -48,10 +58,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     background: options.background ?? false,
     handleSignals: false,
   });
-  const adminToken = readFileSync(join(home, "admin.token"), "utf8").trim();
+  // A server on another's database finds its admin there and writes no token of its own.
+  const tokenFile = join(home, "admin.token");
+  const adminToken = existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : "";
   return {
     url: server.url,
     home,
+    databaseUrl: env.TANDEM_DATABASE_URL,
     adminToken,
     server,
     async api<T>(method: string, path: string, body?: unknown, token: string | null = adminToken) {

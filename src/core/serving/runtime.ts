@@ -124,12 +124,45 @@ export class ServingRuntime {
   }
 
   /**
+   * A pass that reads the change counter after this call. A pass already under way may have read it
+   * before the change the caller knows of (an apply that just committed), so it is waited for and
+   * another one runs (shared by everyone who asked meanwhile).
+   */
+  async syncFresh(): Promise<void> {
+    if (this.syncing) await this.syncing.catch(() => undefined);
+    return this.sync();
+  }
+
+  /**
+   * After a change this process made (`tandem apply`, a deploy): a fresh pass when the process
+   * serves (it has synced before), so the change answers the next call here; nothing in a process
+   * that only administers (the embedded CLI), which would otherwise load every model to apply a spec.
+   */
+  syncIfServing(): Promise<void> | undefined {
+    return this.lastSyncAt > 0 ? this.syncFresh() : undefined;
+  }
+
+  /**
    * Syncs when the last sync is older than a few poll intervals: a process without the background
    * loop (the embedded CLI) still serves what the database says; with the loop running this is free.
+   * A promise only when a sync is due: callers on the hot path skip an await tick otherwise.
    */
-  /** A promise only when a sync is due: callers on the hot path skip an await tick otherwise. */
   syncIfStale(): Promise<void> | undefined {
     return Date.now() - this.lastSyncAt > this.pollMs * 4 ? this.sync() : undefined;
+  }
+
+  /**
+   * What a request for `project/name` waits for before it is served: a stale sync (as above), or a
+   * fresh pass when this process does not serve the endpoint (yet). An endpoint applied through
+   * another server on the same database answers its first call here, instead of a 404 until the
+   * next poll; a name that exists nowhere costs one change-counter read (shared by concurrent asks).
+   */
+  syncBeforeServing(project: string, name: string): Promise<void> | undefined {
+    const stale = this.syncIfStale();
+    if (stale) return stale;
+    const k = key(project, name);
+    if (this.live.has(k) || this.loadErrors.has(k) || (this.only && !this.only.has(k))) return undefined;
+    return this.syncFresh();
   }
 
   private async acquire(project: string, model: string, version: number | null): Promise<ModelRunner | null> {

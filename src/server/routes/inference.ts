@@ -43,7 +43,7 @@ export const inferenceRoutes: AnyRoute[] = [
     }),
     handler: async ({ services, project, params, body, request, reply }) => {
       const runtime = services.serving.runtime;
-      const syncing = runtime.syncIfStale();
+      const syncing = runtime.syncBeforeServing(project, params.endpoint);
       if (syncing) await syncing;
       // The request id of the whole app: the caller's X-Request-Id when it sent a usable one.
       const requestId = request.id;

@@ -54,8 +54,7 @@ export const llmChatRoutes: AnyRoute[] = [
     params: z.object({ endpoint: z.string() }),
     body: chatBody,
     handler: async ({ services, project, params, body, request, reply }) => {
-      const runtime = services.serving.runtime;
-      const syncing = runtime.syncIfStale();
+      const syncing = services.serving.runtime.syncBeforeServing(project, params.endpoint);
       if (syncing) await syncing;
       const call = {
         project,
