@@ -1,7 +1,9 @@
 /**
  * The baseline: a bare node:http server running the same ONNX model in onnxruntime-node, with the
  * same wire format as Tandem's `/v1/endpoints/:e/predict` (objects keyed by feature name in,
- * {label, probabilities} out) — and nothing else: no auth, no logging, no metrics, no batching.
+ * {label, probabilities} out), and on `/v2/models/NAME/infer` Open Inference Protocol v2's (one FP32
+ * tensor [N, F] in; label and probabilities tensors out) — and nothing else: no auth, no logging,
+ * no metrics, no batching.
  *
  *   npx tsx bench/serving/baseline.ts MODEL.onnx FEATURE_COUNT   (prints "listening on http://…")
  */
@@ -23,19 +25,34 @@ const server = createServer((req, res) => {
   req.on("end", () => {
     void (async () => {
       try {
-        const { instances } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-          instances: Array<Record<string, number>>;
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+          instances?: Array<Record<string, number>>;
+          inputs?: Array<{ shape: number[]; data: number[] }>;
         };
-        const data = new Float32Array(instances.length * width);
-        instances.forEach((inst, r) => names.forEach((n, c) => (data[r * width + c] = inst[n]!)));
-        const out = await session.run({ features: new ort.Tensor("float32", data, [instances.length, width]) });
+        const tensor = req.url?.startsWith("/v2/") ? body.inputs![0]! : null;
+        const rows = tensor ? tensor.shape[0]! : body.instances!.length;
+        const data = tensor ? Float32Array.from(tensor.data) : new Float32Array(rows * width);
+        if (!tensor) body.instances!.forEach((inst, r) => names.forEach((n, c) => (data[r * width + c] = inst[n]!)));
+        const out = await session.run({ features: new ort.Tensor("float32", data, [rows, width]) });
         const labels = out.label!.data as BigInt64Array;
         const probs = out.probabilities!.data as Float32Array;
-        const predictions = instances.map((_, r) => ({
+        res.writeHead(200, { "content-type": "application/json" });
+        if (tensor) {
+          res.end(
+            JSON.stringify({
+              model_name: "gbdt",
+              outputs: [
+                { name: "label", datatype: "INT64", shape: [rows], data: Array.from(labels, Number) },
+                { name: "probabilities", datatype: "FP32", shape: [rows, 2], data: Array.from(probs) },
+              ],
+            }),
+          );
+          return;
+        }
+        const predictions = Array.from({ length: rows }, (_, r) => ({
           label: Number(labels[r]),
           probabilities: { "0": probs[r * 2]!, "1": probs[r * 2 + 1]! },
         }));
-        res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ predictions }));
       } catch (error) {
         res.writeHead(400, { "content-type": "application/json" });

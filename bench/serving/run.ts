@@ -8,6 +8,11 @@
  *
  *   npm run bench -- serving [--store sqlite|postgres|both] [--rows 1,64] [--seconds 10]
  *                            [--connections 32] [--rounds 3] [--pg-url postgres://…]
+ *                            [--protocol v1|v2]
+ *
+ * `--protocol v2` sends Open Inference Protocol v2 requests (one FP32 tensor [N, 20]) to
+ * `/v2/models/gbdt/infer`, and the bare server takes and answers the same tensors; its lines' names
+ * end in `_v2`. The default is the JSON route `/v1/endpoints/gbdt/predict` (objects keyed by name).
  *
  * Each server runs in its own process and is driven alone, in turns, so they never share the two
  * cores with each other, only with the load generator, equally. Figures are medians over paired
@@ -34,6 +39,11 @@ const load: LoadOptions = { seconds: numberFlag("seconds", 10), connections: num
 const ROUNDS = numberFlag("rounds", 3);
 const STORE = flag("store", "both");
 const ROW_SIZES = flag("rows", "1,64").split(",").map(Number);
+const PROTOCOL = flag("protocol", "v1");
+/** Where each server answers the protocol, and what the bench's lines are called. */
+const TANDEM_PATH = PROTOCOL === "v2" ? "/v2/models/gbdt/infer" : "/v1/endpoints/gbdt/predict";
+const BASE_PATH = PROTOCOL === "v2" ? "/v2/models/gbdt/infer" : "/predict";
+const SUFFIX = PROTOCOL === "v2" ? "_v2" : "";
 const PG_URL = flag("pg-url", "postgres://postgres@127.0.0.1:5432/postgres");
 const FEATURES = 20;
 const TREES = 100;
@@ -49,6 +59,10 @@ const emit = emitterFor("serving");
 
 if (!["sqlite", "postgres", "both"].includes(STORE)) {
   process.stderr.write(`--store: expected sqlite, postgres or both, got ${JSON.stringify(STORE)}\n`);
+  process.exit(2);
+}
+if (!["v1", "v2"].includes(PROTOCOL)) {
+  process.stderr.write(`--protocol: expected v1 or v2, got ${JSON.stringify(PROTOCOL)}\n`);
   process.exit(2);
 }
 if (ROW_SIZES.some((n) => !Number.isInteger(n) || n < 1)) {
@@ -85,14 +99,18 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await new Promise((r) => child.once("exit", r));
 }
 
-/** 256 request bodies of `rows` instances each, keyed by feature name. */
-function bodiesOf(rows: number): string[] {
+/** 256 request bodies of `rows` instances each: objects keyed by feature name (v1), or one FP32 tensor (v2). */
+function bodiesOf(rows: number, protocol = PROTOCOL): string[] {
   const random = seededRandom(5 + rows);
-  const instance = () =>
-    Object.fromEntries(
-      Array.from({ length: FEATURES }, (_, i) => [`f${i}`, Math.round((random() * 2 - 1) * 1000) / 1000]),
-    );
-  return Array.from({ length: 256 }, () => JSON.stringify({ instances: Array.from({ length: rows }, instance) }));
+  const values = () => Array.from({ length: FEATURES }, () => Math.round((random() * 2 - 1) * 1000) / 1000);
+  return Array.from({ length: 256 }, () => {
+    if (protocol === "v2") {
+      const data = Array.from({ length: rows }, values).flat();
+      return JSON.stringify({ inputs: [{ name: "features", shape: [rows, FEATURES], datatype: "FP32", data }] });
+    }
+    const instances = Array.from({ length: rows }, () => Object.fromEntries(values().map((v, i) => [`f${i}`, v])));
+    return JSON.stringify({ instances });
+  });
 }
 
 /**
@@ -150,7 +168,7 @@ async function measureStore(
       { TANDEM_HOME: home, TANDEM_URL: "", ...database.env },
     );
     const headers = { authorization: `Bearer ${token}` };
-    const url = `${server.url}/v1/endpoints/gbdt/predict`;
+    const url = `${server.url}${TANDEM_PATH}`;
     const byRows = new Map<number, Paired>();
     let answeredRows = 0;
     let dropped = 0;
@@ -158,14 +176,14 @@ async function measureStore(
       for (const rows of ROW_SIZES) {
         const bodies = bodiesOf(rows);
         const servedBefore = await servedRequests(server.url);
-        await warm(`${base.url}/predict`, {}, bodies, load);
+        await warm(`${base.url}${BASE_PATH}`, {}, bodies, load);
         await warm(url, headers, bodies, load);
         // Both servers stay up (an idle one costs nothing) and are driven in turn, ROUNDS times: this
         // machine's speed drifts by tens of percent from minute to minute, and the median of paired
         // rounds is what stays put.
         const rounds: Array<{ baseline: Measured; tandem: Measured }> = [];
         for (let r = 0; r < ROUNDS; r++) {
-          const baseline = await measure(base.child, `${base.url}/predict`, {}, bodies, load);
+          const baseline = await measure(base.child, `${base.url}${BASE_PATH}`, {}, bodies, load);
           const tandem = await measure(server.child, url, headers, bodies, load);
           rounds.push({ baseline, tandem });
           process.stderr.write(
@@ -192,54 +210,34 @@ async function measureStore(
 function report(store: Store, result: StoreResult): void {
   for (const [rows, { baseline, tandem, ratios }] of result.byRows) {
     const size = `${rows}row${rows === 1 ? "" : "s"}_c${load.connections}`;
-    emit(
-      `throughput_${size}_${store}`,
-      Math.round(tandem.rps),
-      Math.round(baseline.rps),
-      "requests/s",
-      median(ratios),
-      {
-        goal: GOAL_VS_BARE(rows),
-        store,
-        rows,
-        rounds: ratios,
-        model: `gbdt ${TREES} trees, ${FEATURES} features`,
-        tandem_errors: tandem.errors + tandem.non2xx,
-        baseline_errors: baseline.errors + baseline.non2xx,
-        // The log was on: every answered row (all sizes, warm-up included) is a row once the server stopped.
-        answered_rows: result.answeredRows,
-        logged_rows: result.loggedRows,
-        // Past its bound the log drops rows rather than make requests wait; counted, never silent.
-        dropped_rows: result.droppedRows,
-        load_average: Number(loadavg()[0]!.toFixed(2)),
-      },
-    );
-    emit(
-      `p99_latency_${size}_${store}`,
-      tandem.p99,
-      baseline.p99,
-      "ms",
-      round3(tandem.p99 / Math.max(baseline.p99, 0.001)),
-      {
-        store,
-        rows,
-      },
-    );
-    emit(
-      `p50_latency_${size}_${store}`,
-      tandem.p50,
-      baseline.p50,
-      "ms",
-      round3(tandem.p50 / Math.max(baseline.p50, 0.001)),
-      {
-        store,
-        rows,
-      },
-    );
+    const name = (measure: string) => `${measure}_${size}_${store}${SUFFIX}`;
+    emit(name("throughput"), Math.round(tandem.rps), Math.round(baseline.rps), "requests/s", median(ratios), {
+      goal: GOAL_VS_BARE(rows),
+      store,
+      rows,
+      rounds: ratios,
+      model: `gbdt ${TREES} trees, ${FEATURES} features`,
+      tandem_errors: tandem.errors + tandem.non2xx,
+      baseline_errors: baseline.errors + baseline.non2xx,
+      // The log was on: every answered row (all sizes, warm-up included) is a row once the server stopped.
+      answered_rows: result.answeredRows,
+      logged_rows: result.loggedRows,
+      // Past its bound the log drops rows rather than make requests wait; counted, never silent.
+      dropped_rows: result.droppedRows,
+      load_average: Number(loadavg()[0]!.toFixed(2)),
+    });
+    emit(name("p99_latency"), tandem.p99, baseline.p99, "ms", round3(tandem.p99 / Math.max(baseline.p99, 0.001)), {
+      store,
+      rows,
+    });
+    emit(name("p50_latency"), tandem.p50, baseline.p50, "ms", round3(tandem.p50 / Math.max(baseline.p50, 0.001)), {
+      store,
+      rows,
+    });
     if (tandem.cpuMsPerRequest !== null && baseline.cpuMsPerRequest !== null) {
       // Throughput at saturation is 1 / CPU per request: this ratio holds even on a busy machine.
       emit(
-        `cpu_per_request_${size}_${store}`,
+        name("cpu_per_request"),
         round3(tandem.cpuMsPerRequest),
         round3(baseline.cpuMsPerRequest),
         "ms",
@@ -258,7 +256,7 @@ function reportPgVsSqlite(sqlite: StoreResult, postgres: StoreResult): void {
     const pgRatio = median(pgPaired.ratios);
     const sqliteRatio = median(sqlitePaired.ratios);
     emit(
-      `throughput_${rows}row${rows === 1 ? "" : "s"}_c${load.connections}_postgres_vs_sqlite`,
+      `throughput_${rows}row${rows === 1 ? "" : "s"}_c${load.connections}_postgres_vs_sqlite${SUFFIX}`,
       pgRatio,
       sqliteRatio,
       "ratio to bare",
@@ -282,7 +280,7 @@ async function reportFlask(tandemOneRow: Measured): Promise<void> {
     return;
   }
   const flask = await startProcess(PYTHON, [join(here, "flask_sklearn.py"), String(FEATURES), String(TREES)]);
-  const bodies = bodiesOf(1);
+  const bodies = bodiesOf(1, "v1");
   await warm(`${flask.url}/predict`, {}, bodies, load);
   const py = await measure(flask.child, `${flask.url}/predict`, {}, bodies, load);
   await stopProcess(flask.child);
@@ -329,7 +327,8 @@ async function main(): Promise<void> {
     const postgres = results.get("postgres");
     if (sqlite && postgres) reportPgVsSqlite(sqlite, postgres);
     const oneRow = (sqlite ?? postgres)?.byRows.get(1);
-    if (oneRow) await reportFlask(oneRow.tandem);
+    // Flask takes JSON instances only: compared on the v1 route.
+    if (oneRow && PROTOCOL === "v1") await reportFlask(oneRow.tandem);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
