@@ -5,7 +5,8 @@
  *   against calling the stand-in directly; autocannon at 32 connections. Reported: p50 added (ms)
  *   and throughput ratio (the issue's target: ≤ 1 ms added, ≥ 0.7×). The same calls also go through
  *   bare-proxy.mjs, the least a Node gateway must do: it shows that no gateway reaches 0.7× of a
- *   zero-latency upstream on two shared cores, and Tandem is measured against that floor too.
+ *   zero-latency upstream on two shared cores, and Tandem is measured against that floor too
+ *   (restated goal: ≥ 0.8× of the bare proxy's throughput), in throughput and in CPU per call.
  * - OTLP ingest: protobuf bodies of 512 spans made by the real OpenTelemetry SDK and exporter,
  *   posted to `POST /v1/traces` (4 at a time), in spans per second, against the raw insert rate of
  *   the store (the same spans, decoded beforehand, stored in-process through TraceService.ingest —
@@ -209,7 +210,13 @@ async function endpointOverhead(
   });
   const trps = median(t.map((x) => x.rps));
   const drps = median(d.map((x) => x.rps));
-  emit("endpoint_throughput", round3(trps), round3(drps), "req/s", round3(trps / drps), { goal: ">= 0.7" });
+  // Issue 19's goal, against the stand-in called directly. It is out of reach for any Node gateway on
+  // two cores shared with the stand-in and the load generator: bare_proxy_throughput below is the
+  // ceiling. The goal as restated against that ceiling is endpoint_throughput_vs_bare_proxy's.
+  emit("endpoint_throughput", round3(trps), round3(drps), "req/s", round3(trps / drps), {
+    goal: ">= 0.7",
+    goal_note: "issue 19 as stated; bounded by bare_proxy_throughput's ratio",
+  });
   // The same calls through the least a Node gateway must do (bare-proxy.mjs): what any gateway on
   // these two cores can reach against the direct stand-in, and Tandem against that floor.
   const bp50 = median(b.map((x) => x.p50));
@@ -218,7 +225,8 @@ async function endpointOverhead(
     note: "the ceiling of any Node gateway here against the direct stand-in",
   });
   emit("endpoint_throughput_vs_bare_proxy", round3(trps), round3(brps), "req/s", round3(trps / brps), {
-    goal: ">= 0.7",
+    goal: ">= 0.8",
+    goal_note: "restated goal: against the least a Node gateway does (bare-proxy.mjs)",
   });
   emit("endpoint_p50_added_vs_bare_proxy_ms", round3(tp50 - bp50), null, "ms", null, {
     goal: "<= 1",
@@ -237,6 +245,15 @@ async function endpointOverhead(
       standin_via_tandem_us: perCall(cpu.standinViaTandem, cpu.callsViaTandem),
       bare_proxy_us: perCall(cpu.bare, cpu.callsBare),
     },
+  );
+  // The same comparison in CPU rather than throughput: what each call costs the gateway's process,
+  // which load on the machine changes far less than it changes requests per second.
+  emit(
+    "endpoint_cpu_per_call_vs_bare_proxy",
+    perCall(cpu.tandem, cpu.callsViaTandem),
+    perCall(cpu.bare, cpu.callsBare),
+    "us",
+    round3(cpu.tandem / cpu.callsViaTandem / (cpu.bare / cpu.callsBare)),
   );
   return calls;
 }
