@@ -141,6 +141,26 @@ describeStores("data service", (getStore) => {
     );
   });
 
+  it("counts duplicates exactly where the profile's distinct count is an estimate (CSV and JSON Lines)", async () => {
+    // 1 500 distinct ids (beyond the profile's exact 1 024), 3 of them repeated, blanks left out.
+    const ids = [...Array.from({ length: 1500 }, (_, i) => String(i)), "7", "8", "9", "", ""];
+    // Two columns: the columnar reader leaves one-column CSV to the row-wise one.
+    const text = "id,n\n" + ids.map((id) => `${id},1`).join("\n") + "\n";
+    const jsonl = ids.map((id) => (id === "" ? "{}" : `{"id": ${id}}`)).join("\n") + "\n";
+    for (const [name, entry] of [
+      ["many-ids-csv", await put("ids.csv", text)],
+      ["many-ids-jsonl", await put("ids.jsonl", jsonl)],
+    ] as const) {
+      // A project of its own: later tests count this project's datasets.
+      await data.createVersion("alice", `${project}d`, name, { kind: "file", entries: [entry] });
+      const r = await data.validate("alice", `${project}d`, `${name}@1`, { columns: { id: { unique: true } } });
+      expect(
+        r.report.checks.find((c) => c.check === "unique"),
+        name,
+      ).toMatchObject({ ok: false, found: "3" });
+    }
+  });
+
   it("a ragged CSV fails the add with file and row, and earlier versions stay intact", async () => {
     const bad = await put("sales.csv", "id,city,price\n1,Oslo,2\n2,Lima\n");
     const error = await data
