@@ -9,6 +9,8 @@ describe("loadConfig", () => {
     expect(c.artifacts).toEqual({ kind: "fs", root: `${c.home}/artifacts` });
     expect(c.port).toBe(7300);
     expect(c.host).toBe("127.0.0.1");
+    expect(c.runLeaseMs).toBe(15_000);
+    expect(loadConfig({ TANDEM_RUN_LEASE_MS: "60000" }).runLeaseMs).toBe(60_000);
   });
 
   it("reads Postgres and S3 settings", () => {
@@ -38,6 +40,8 @@ describe("loadConfig", () => {
     [{ TANDEM_ARTIFACTS: "s3://b", TANDEM_S3_ENDPOINT: "not a url" }, "TANDEM_S3_ENDPOINT"],
     [{ TANDEM_URL: "::" }, "TANDEM_URL"],
     [{ TANDEM_CONCURRENCY: "0" }, "TANDEM_CONCURRENCY"],
+    [{ TANDEM_RUN_LEASE_MS: "2000" }, "TANDEM_RUN_LEASE_MS"],
+    [{ TANDEM_RUN_LEASE_MS: "15s" }, "TANDEM_RUN_LEASE_MS"],
   ])("names the variable of a wrong value (%o)", (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}:`));

@@ -52,6 +52,12 @@ export interface Config {
   secretKey?: string;
   /** TANDEM_CONCURRENCY: parallel steps of a pipeline run (default: number of cores). */
   concurrency: number;
+  /**
+   * TANDEM_RUN_LEASE_MS: how long a server's hold on a run lasts unless renewed (every second); after
+   * it, another server takes the run over. At least 3000, so one slow renewal does not lose a live
+   * server its runs (default 15000).
+   */
+  runLeaseMs: number;
   /** Serving: TANDEM_SERVING_BATCH_WINDOW_MS, extra wait to gather a micro-batch when idle (default 0). */
   servingBatchWindowMs: number;
   /** Serving: TANDEM_PREDICTION_RETENTION_DAYS, how long the prediction log is kept (default 30). */
@@ -238,6 +244,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigError("TANDEM_CONCURRENCY", `expected a positive integer, got ${JSON.stringify(concurrencyRaw)}`);
   }
+  const leaseRaw = env.TANDEM_RUN_LEASE_MS;
+  const runLeaseMs = leaseRaw ? Number(leaseRaw) : 15_000;
+  if (!Number.isInteger(runLeaseMs) || runLeaseMs < 3000)
+    throw new ConfigError(
+      "TANDEM_RUN_LEASE_MS",
+      `expected a whole number of milliseconds ≥ 3000 (renewed every 1000), got ${JSON.stringify(leaseRaw)}`,
+    );
   const nonNegative = (variable: string, fallback: number): number => {
     const raw = env[variable];
     if (raw === undefined || raw === "") return fallback;
@@ -268,6 +281,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditHeadFile: env.TANDEM_AUDIT_HEAD ? resolve(env.TANDEM_AUDIT_HEAD) : join(home, "audit.head"),
     secretKey: env.TANDEM_SECRET_KEY || undefined,
     concurrency,
+    runLeaseMs,
     servingBatchWindowMs: nonNegative("TANDEM_SERVING_BATCH_WINDOW_MS", 0),
     predictionRetentionDays: nonNegative("TANDEM_PREDICTION_RETENTION_DAYS", 30),
     outboundAllow,

@@ -91,7 +91,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     artifacts: services.artifacts,
     workspace: new LocalWorkspace(services.artifacts, { hide: serverPrivatePaths(config) }),
     owner: newLeaseOwner(),
-    leaseMs: 15_000,
+    leaseMs: config.runLeaseMs,
     heartbeatMs: 1000,
     backoffMs: 1000,
     secrets: (project, names) => (names.length ? secrets.values(project, names) : Promise.resolve({})),
