@@ -1,8 +1,10 @@
 /**
  * kill -9 of the server while a Slurm step runs: the restarted server takes the run over, attaches
  * to the still-running job by its id, finishes the run, and never submits the job twice (one row
- * in sacct for the job name).
+ * in sacct for the job name). Also when the server died before it stored the job's id (between
+ * sbatch and its answer): the successor goes on with the same attempt and adopts that job.
  */
+import Database from "better-sqlite3";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -76,10 +78,18 @@ describe.skipIf(missing !== null)("Slurm executor: kill -9 of the server mid-ste
     return JSON.parse(text) as T;
   };
 
-  it("reattaches to the job and never submits it twice", { timeout: 400_000 }, async () => {
+  /** Starts a run, waits for its Slurm job's first line in the log, and kills the server with -9. */
+  const runAndKill = async () => {
+    // One server at a time on this home (SQLite) and port: the previous test's goes first.
+    for (const s of servers.splice(0)) {
+      s.child.kill("SIGTERM");
+      await s.done;
+    }
     const first = await startServer();
     await api("POST", "/api/v1/projects/default/specs", { source: SPEC });
-    const { id } = await api<{ id: string }>("POST", "/api/v1/projects/default/pipelines/long/runs", {});
+    const { id } = await api<{ id: string }>("POST", "/api/v1/projects/default/pipelines/long/runs", {
+      no_cache: true,
+    });
     let job: string | null = null;
     for (let i = 0; i < 300 && !job; i++) {
       await new Promise((r) => setTimeout(r, 200));
@@ -102,14 +112,23 @@ describe.skipIf(missing !== null)("Slurm executor: kill -9 of the server mid-ste
     const exited = new Promise((r) => first.child.once("exit", r));
     first.child.kill("SIGKILL");
     await exited;
+    return { id, job: job!, logsOf };
+  };
 
-    await startServer();
+  const finished = async (id: string): Promise<RunJson | null> => {
     let run: RunJson | null = null;
     for (let i = 0; i < 600; i++) {
       await new Promise((r) => setTimeout(r, 250));
       run = await api<RunJson>("GET", `/api/v1/projects/default/pipeline-runs/${id}`).catch(() => null);
       if (run && ["succeeded", "failed", "cancelled"].includes(run.status)) break;
     }
+    return run;
+  };
+
+  it("reattaches to the job and never submits it twice", { timeout: 400_000 }, async () => {
+    const { id, job, logsOf } = await runAndKill();
+    await startServer();
+    const run = await finished(id);
     expect(run?.status, `${JSON.stringify(run?.steps[0])}\n${await logsOf()}`).toBe("succeeded");
     const work = run!.steps.find((s) => s.name === "work")!;
     expect(work.remote_job).toBe(job);
@@ -120,5 +139,24 @@ describe.skipIf(missing !== null)("Slurm executor: kill -9 of the server mid-ste
     expect(text.split("started").length - 1, text).toBe(1);
     const rows = sacctByName(`tandem.default.long.work.${id.slice(0, 8)}`, "JobID,State");
     expect(rows).toEqual([[job, "COMPLETED"]]);
+  });
+
+  it("adopts the job when the server died before storing its id", { timeout: 400_000 }, async () => {
+    const { id, job, logsOf } = await runAndKill();
+    // What a kill between sbatch and storing its answer leaves: an attempt counted, no job id.
+    const db = new Database(join(env.TANDEM_HOME, "tandem.db"));
+    db.prepare("update pipeline_step_runs set remote_job = null where run_id = ? and name = 'work'").run(id);
+    db.close();
+    await startServer();
+    const run = await finished(id);
+    expect(run?.status, `${JSON.stringify(run?.steps[0])}\n${await logsOf()}`).toBe("succeeded");
+    const work = run!.steps.find((s) => s.name === "work")!;
+    // Submitted again, the step would have run twice: attempt 2 beside attempt 1's job.
+    expect(work.attempt).toBe(1);
+    expect(work.remote_job).toBe(job);
+    const text = await logsOf();
+    expect(text).toContain("no slurm job id was stored for attempt 1");
+    expect(text.split("started").length - 1, text).toBe(1);
+    expect(sacctByName(`tandem.default.long.work.${id.slice(0, 8)}`, "JobID,State")).toEqual([[job, "COMPLETED"]]);
   });
 });

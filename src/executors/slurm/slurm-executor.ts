@@ -183,8 +183,13 @@ export class SlurmExecutor implements Executor {
     return { keyFile: `${base}.key`, jobFile: `${base}.job` };
   }
 
-  /** Writes a file only the step user (and root) can read. */
+  /**
+   * Writes a file only the step user (and root) can read. One left by a driver that died before
+   * sbatch is replaced: the attempt goes on under its number (a non-root server cannot write over
+   * its own 0400 file).
+   */
   private async privateFile(path: string, text: string): Promise<void> {
+    await rm(path, { force: true });
     await writeFile(path, text, { mode: 0o400 });
     const user = await this.stepUser();
     if (user) await chown(path, user.uid, user.gid);
@@ -249,9 +254,10 @@ export class SlurmExecutor implements Executor {
     const nonce = this.nonce(job);
     const key = this.signingKey(job);
     let report: JobResult | null = null;
-    // A reattached job's output is read from where the previous server left it, not logged again.
+    // A reattached (or adopted) job's output is read from where the previous server left it, not
+    // logged again; a new attempt has no saved offsets.
     const state = this.tailState(job);
-    const from = job.remoteJob ? await state.load() : { out: 0, err: 0 };
+    const from = await state.load();
     const stdout = new OutputTail(
       out,
       (lines) => {

@@ -46,6 +46,8 @@ export class RunDriver {
   private deferred: Array<Promise<void>> = [];
   /** Step tracking runs created ahead of the steps, in plan order, so no step waits for one. */
   private readonly pretracked = new Map<string, PretrackedRun>();
+  /** Remote steps taken over with no job id stored: their attempt goes on under its number (start()). */
+  private readonly resumeAttempts = new Set<string>();
   /** Lockfiles read and interpreters probed once for the whole run. */
   private environment: RunEnvironment;
   private defer = (work: () => Promise<void>): void => {
@@ -248,6 +250,22 @@ export class RunDriver {
         await this.updateStep(s, { status: "pending" });
         continue;
       }
+      if (s.executor === "slurm" || s.executor === "kubernetes") {
+        // The dead driver counted the attempt and stopped before storing its job's id: around sbatch
+        // (or the Job's create), which may have gone through. A new number would submit the step a
+        // second time beside that job; the same number lets the executor adopt it by name and attempt.
+        await this.deps.store.appendLogs(this.run.id, [
+          {
+            stepId: s.id,
+            stream: "system",
+            text: `taken over from ${s.leaseOwner ?? "a stopped driver"}; no ${s.executor} job id was stored for attempt ${s.attempt}: a job the scheduler has for it is adopted, else it is submitted`,
+            at: nowMs(),
+          },
+        ]);
+        this.resumeAttempts.add(s.id);
+        await this.updateStep(s, { status: "pending" });
+        continue;
+      }
       // Only the process recorded for the step (same pid and start time) is killed; whatever else has
       // that pid now is a stranger, and the log says it was left alone.
       const leftovers =
@@ -326,6 +344,7 @@ export class RunDriver {
       paths: null,
       locate: this.options.locate,
       environment: this.environment,
+      resumeAttempt: this.resumeAttempts.has(s.id),
     };
   }
 

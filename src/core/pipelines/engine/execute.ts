@@ -215,7 +215,10 @@ export async function executeStep(
       sink.system(`reattaching to ${inst.executor ?? "remote"} job ${reattach} (attempt ${inst.attempt})`);
     }
 
-    for (let attempt = reattach ? inst.attempt : inst.attempt + 1; ; attempt++) {
+    // Resumed: sbatch (or the Job's create) may have gone through under this attempt's number, and
+    // the executor adopts a job of that name and attempt instead of submitting another.
+    const first = reattach || scope.resumeAttempt ? Math.max(1, inst.attempt) : inst.attempt + 1;
+    for (let attempt = first; ; attempt++) {
       const workdir = deps.executor.workdir(run.id, inst.id, attempt, execution.executor);
       const paths = {
         inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, inputPath(workdir, v)])),

@@ -33,6 +33,11 @@ export interface StepScope {
   locate?: (path: SpecPath) => string;
   /** The run's environment (lockfiles read and interpreters probed once per run). */
   environment?: RunEnvironment;
+  /**
+   * The step's attempt goes on under its own number instead of a new one: a driver counted it, sent
+   * it to a remote executor and died before the job's id was stored (default false).
+   */
+  resumeAttempt?: boolean;
 }
 
 /** `tandem.yaml:12:9: pipelines.p.steps.s.with.dataset` for a path inside the step's spec. */
