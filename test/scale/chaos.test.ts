@@ -3,8 +3,10 @@
  * 30-step pipeline (half of it on the local Slurm cluster when one runs here, else all local), a
  * schedule firing every 3 seconds, and alerts raised throughout to a local webhook receiver. One
  * server at a time is killed with -9 at random moments and started again, at least 6 times. Then:
- * no run was lost and every step of every run succeeded, each schedule tick started one run, each
- * alert was delivered once, and no Slurm job was submitted twice (sacct).
+ * no run was lost and every step of every run (chain and tick) succeeded, each schedule tick started
+ * one run, each alert was delivered once, and no Slurm job was submitted twice (sacct). A step that
+ * did not succeed fails the test with its record and whole log, and the history of server kills and
+ * starts (chaos-report.ts), so a failure in CI explains itself.
  *
  * Bounded: the chaos lasts about 40 s and the whole test stays well under 5 minutes (about 100 s at
  * load 14 on 2 cores). Every wait draws on one budget that ends before vitest's own timeout, so a
@@ -12,14 +14,16 @@
  * never with a bare "test timed out". The random choices come from a seed printed at the start
  * (TANDEM_CHAOS_SEED replays one).
  *
- * Opt-in (TANDEM_TEST_CHAOS=1) until the failure it found is fixed: in 1 of about 8 runs a local
- * step of a chain run exits 1 about 20 ms after it starts (seed 93363 in the final CI run of session
- * 6; the same seed passed when replayed, so it is timing, not the seed). A race around a server's
- * kill and restart is the suspect; the step's log was not captured then.
+ * What it found last: in about 1 run of 8 a local step exited 1 some 20 ms after it started. Its log
+ * said `bwrap: Can't bind mount /oldroot/dev/null on …/shared/audit.head`: the servers share the audit
+ * head file, which steps are kept from by a bind mount onto its path, and it was replaced by a rename
+ * on every audited action. Not the kills at all; the head is now rewritten in place
+ * (audit-head-file.ts, test/security/audit-head-sandbox.test.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { mulberry32 } from "../helpers/seeded.js";
+import { failedStepsReport, ServerHistory } from "./chaos-report.js";
 import { sacctByName, slurmCluster } from "../helpers/slurm.js";
 import { startTestS3 } from "../helpers/s3.js";
 import { freshPostgresDatabase, postgresAvailable } from "../helpers/stores.js";
@@ -102,175 +106,190 @@ function budget(totalMs: number, context: () => Promise<string>) {
   };
 }
 
-describe.skipIf(!postgresAvailable() || process.env.TANDEM_TEST_CHAOS !== "1")(
-  "chaos: kill -9 of random servers",
-  () => {
-    const servers = new Map<string, ServerProcess>();
-    const cleanups: Array<() => Promise<void> | void> = [];
-    afterAll(async () => {
-      for (const s of servers.values()) await killHard(s);
-      for (const c of cleanups.reverse()) await c();
-    });
+describe.skipIf(!postgresAvailable())("chaos: kill -9 of random servers", () => {
+  const servers = new Map<string, ServerProcess>();
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterAll(async () => {
+    for (const s of servers.values()) await killHard(s);
+    for (const c of cleanups.reverse()) await c();
+  });
 
-    it(
-      "loses no run, runs each step and tick once and delivers each alert once",
-      async () => {
-        const began = Date.now();
-        const seed = Number(process.env.TANDEM_CHAOS_SEED ?? Date.now() % 100_000);
-        console.log(`chaos seed ${seed} (TANDEM_CHAOS_SEED=${seed} replays it)`);
-        const rand = mulberry32(seed);
-        const db = await freshPostgresDatabase();
-        cleanups.push(db.cleanup);
-        const s3 = await startTestS3();
-        cleanups.push(() => s3.stop());
-        const receiver = await startReceiver();
-        cleanups.push(() => receiver.close());
-        const cluster = newCluster((db.database as { url: string }).url, {
-          TANDEM_ARTIFACTS: "s3://chaos/artifacts",
-          TANDEM_S3_ENDPOINT: s3.endpoint,
-          AWS_ACCESS_KEY_ID: s3.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-          TANDEM_LOG_LEVEL: "warn",
-          TANDEM_SLURM_POLL_MS: "300",
-          // A layer's 10 steps at once (local steps are sleeps; Slurm's own CPUs bound its jobs).
-          TANDEM_CONCURRENCY: "10",
+  it(
+    "loses no run, runs each step and tick once and delivers each alert once",
+    async () => {
+      const began = Date.now();
+      const seed = Number(process.env.TANDEM_CHAOS_SEED ?? Date.now() % 100_000);
+      console.log(`chaos seed ${seed} (TANDEM_CHAOS_SEED=${seed} replays it)`);
+      const rand = mulberry32(seed);
+      const history = new ServerHistory(began);
+      const db = await freshPostgresDatabase();
+      cleanups.push(db.cleanup);
+      const s3 = await startTestS3();
+      cleanups.push(() => s3.stop());
+      const receiver = await startReceiver();
+      cleanups.push(() => receiver.close());
+      const cluster = newCluster((db.database as { url: string }).url, {
+        TANDEM_ARTIFACTS: "s3://chaos/artifacts",
+        TANDEM_S3_ENDPOINT: s3.endpoint,
+        AWS_ACCESS_KEY_ID: s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        TANDEM_LOG_LEVEL: "warn",
+        TANDEM_SLURM_POLL_MS: "300",
+        // A layer's 10 steps at once (local steps are sleeps; Slurm's own CPUs bound its jobs).
+        TANDEM_CONCURRENCY: "10",
+      });
+      // The servers share the Slurm job directory (a shared filesystem on a real cluster); the step user
+      // must be able to enter it, so it is not under the cluster's private root.
+      const slurmDir = mkdtempSync("/tmp/tandem-chaos-slurm-");
+      cleanups.push(() => rmSync(slurmDir, { recursive: true, force: true }));
+      cluster.env.TANDEM_SLURM_DIR = slurmDir;
+      cleanups.push(() => rmSync(cluster.root, { recursive: true, force: true }));
+
+      // Where everything stands, for a failure's message: each unfinished run step by step, each server.
+      let token = "";
+      const urls = new Map<string, string>();
+      const anyUrl = () => [...urls.values()][Math.floor(rand() * urls.size)]!;
+      const listRuns = async (pipeline: string) =>
+        (await api<{ runs: RunWire[] }>(anyUrl(), token, "GET", `${P}/pipeline-runs?pipeline=${pipeline}&limit=500`))
+          .body.runs;
+      const standing = async (): Promise<string> => {
+        const lines = [...servers.values()].map((s) =>
+          s.child.exitCode !== null || s.child.signalCode !== null
+            ? `server ${s.name} exited (${s.child.exitCode ?? s.child.signalCode}):\n${s.output().slice(-3000)}`
+            : `server ${s.name} (pid ${s.child.pid}) is up; its last output:\n${s.output().slice(-800)}`,
+        );
+        if (!token || !urls.size) return lines.join("\n");
+        const runs = [...(await listRuns("chain")), ...(await listRuns("tick"))].filter((r) =>
+          ["queued", "running"].includes(r.status),
+        );
+        for (const r of runs) {
+          const run = await api<RunWire>(anyUrl(), token, "GET", `${P}/pipeline-runs/${r.id}`);
+          const open = (run.body.steps ?? []).filter((st) => st.status !== "succeeded");
+          lines.push(
+            `${r.pipeline} ${r.id} ${r.status}: ${open.map((st) => `${st.name} ${st.status} attempt ${st.attempt} ${st.executor ?? ""} ${st.remote_job ?? ""} ${st.error ?? ""}`).join("; ")}`,
+          );
+        }
+        lines.push(`alerts delivered: ${receiver.received.length}`, "servers:", ...history.lines());
+        return history.label(lines.join("\n"));
+      };
+      const time = budget(TEST_TIMEOUT_MS - 20_000 - (Date.now() - began), standing);
+
+      const start = async (name: string) => {
+        const s = startServerProcess(cluster, name);
+        servers.set(name, s);
+        history.started(name, s.child.pid);
+        const url = await time.within(`server ${name} to listen`, () => s.url);
+        urls.set(name, url);
+      };
+      await start("a");
+      token = adminTokenOf(cluster, "a");
+      await start("b");
+
+      expect((await api(anyUrl(), token, "POST", `${P}/alert-receivers`, { url: receiver.url })).status).toBe(201);
+      const applied = await api(anyUrl(), token, "POST", `${P}/specs`, {
+        source: chainSpec(true),
+        file: "tandem.yaml",
+      });
+      expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+
+      const started: string[] = [];
+      const alerts: string[] = [];
+      const startChain = async () => {
+        const r = await api<RunWire>(anyUrl(), token, "POST", `${P}/pipelines/chain/runs`, { no_cache: true });
+        if (r.status === 202) started.push(r.body.id);
+      };
+      const raiseAlert = async () => {
+        const name = `chaos-${alerts.length}`;
+        const r = await api(anyUrl(), token, "POST", `${P}/alerts`, {
+          alerts: [{ status: "firing", labels: { alertname: name, severity: "warning" } }],
         });
-        // The servers share the Slurm job directory (a shared filesystem on a real cluster); the step user
-        // must be able to enter it, so it is not under the cluster's private root.
-        const slurmDir = mkdtempSync("/tmp/tandem-chaos-slurm-");
-        cleanups.push(() => rmSync(slurmDir, { recursive: true, force: true }));
-        cluster.env.TANDEM_SLURM_DIR = slurmDir;
+        if (r.status === 200) alerts.push(name);
+      };
 
-        // Where everything stands, for a failure's message: each unfinished run step by step, each server.
-        let token = "";
-        const urls = new Map<string, string>();
-        const anyUrl = () => [...urls.values()][Math.floor(rand() * urls.size)]!;
-        const listRuns = async (pipeline: string) =>
-          (await api<{ runs: RunWire[] }>(anyUrl(), token, "GET", `${P}/pipeline-runs?pipeline=${pipeline}&limit=500`))
-            .body.runs;
-        const standing = async (): Promise<string> => {
-          const lines = [...servers.values()].map((s) =>
-            s.child.exitCode !== null || s.child.signalCode !== null
-              ? `server ${s.name} exited (${s.child.exitCode ?? s.child.signalCode}):\n${s.output().slice(-3000)}`
-              : `server ${s.name} (pid ${s.child.pid}) is up; its last output:\n${s.output().slice(-800)}`,
-          );
-          if (!token || !urls.size) return lines.join("\n");
-          const runs = [...(await listRuns("chain")), ...(await listRuns("tick"))].filter((r) =>
-            ["queued", "running"].includes(r.status),
-          );
-          for (const r of runs) {
-            const run = await api<RunWire>(anyUrl(), token, "GET", `${P}/pipeline-runs/${r.id}`);
-            const open = (run.body.steps ?? []).filter((st) => st.status !== "succeeded");
-            lines.push(
-              `${r.pipeline} ${r.id} ${r.status}: ${open.map((st) => `${st.name} ${st.status} attempt ${st.attempt} ${st.executor ?? ""} ${st.remote_job ?? ""} ${st.error ?? ""}`).join("; ")}`,
-            );
+      // The chaos: a kill -9 of a random server every 3-7 s, restarted at once; runs and alerts meanwhile.
+      await startChain();
+      let kills = 0;
+      while (kills < 6) {
+        await new Promise((r) => setTimeout(r, 3000 + rand() * 4000));
+        await raiseAlert().catch(() => undefined);
+        if (kills === 2) await startChain().catch(() => undefined);
+        const victim = rand() < 0.5 ? "a" : "b";
+        urls.delete(victim);
+        history.killed(servers.get(victim)!.child.pid);
+        await killHard(servers.get(victim)!);
+        kills++;
+        await start(victim);
+      }
+      await raiseAlert();
+
+      // Quiet down: no more schedule ticks; every run finishes.
+      await api(anyUrl(), token, "POST", `${P}/specs`, { source: chainSpec(false), file: "tandem.yaml" });
+      await time.within("every run to finish", (ms) =>
+        until(
+          "every run to finish",
+          async () => {
+            const runs = [...(await listRuns("chain")), ...(await listRuns("tick"))];
+            return runs.every((r) => !["queued", "running"].includes(r.status));
+          },
+          ms,
+        ),
+      );
+
+      // No run lost; every step of every chain run succeeded, once each (a single succeeded record).
+      const chains = await listRuns("chain");
+      expect(chains.map((r) => r.id).sort()).toEqual([...started].sort());
+      // A step that did not succeed (of a chain run or a tick) fails the test with its record and log.
+      const reports: string[] = [];
+      for (const run of [...chains, ...(await listRuns("tick"))]) {
+        const report = await failedStepsReport({
+          get: async (path) => (await api<never>(anyUrl(), token, "GET", path)).body,
+          runPath: `${P}/pipeline-runs/${run.id}`,
+          began,
+          history,
+        });
+        if (report) reports.push(report);
+      }
+      expect(reports, [`seed ${seed}`, ...reports, "servers:", ...history.lines()].join("\n")).toEqual([]);
+      for (const run of chains) {
+        const full = await api<RunWire>(anyUrl(), token, "GET", `${P}/pipeline-runs/${run.id}`);
+        expect(full.body.steps).toHaveLength(30);
+        expect(full.body.steps!.filter((s) => s.status !== "succeeded")).toEqual([]);
+        expect(full.body.status, `run ${run.id}`).toBe("succeeded");
+        // Slurm steps: at most one job per attempt, never a duplicate submission (reattached, not
+        // resubmitted), and one that completed. A driver that died after counting an attempt and
+        // before storing its job id (seed 64752) leaves the attempt to its successor, which adopts the
+        // job or submits it under the same number (slurm-restart.test.ts).
+        if (!slurmMissing)
+          for (const step of full.body.steps!.filter((s) => s.executor === "slurm")) {
+            const jobName = `tandem.default.chain.${step.name}.${run.id.slice(0, 8)}`;
+            const jobs = sacctByName(jobName, "JobID,State");
+            const said = `${jobName}: ${JSON.stringify(jobs)} for ${step.attempt} attempts`;
+            expect(jobs.length, said).toBeGreaterThanOrEqual(1);
+            expect(jobs.length, said).toBeLessThanOrEqual(step.attempt);
+            expect(
+              jobs.filter(([, state]) => state === "COMPLETED"),
+              said,
+            ).toHaveLength(1);
           }
-          lines.push(`alerts delivered: ${receiver.received.length}`);
-          return lines.join("\n");
-        };
-        const time = budget(TEST_TIMEOUT_MS - 20_000 - (Date.now() - began), standing);
+      }
 
-        const start = async (name: string) => {
-          const s = startServerProcess(cluster, name);
-          servers.set(name, s);
-          const url = await time.within(`server ${name} to listen`, () => s.url);
-          urls.set(name, url);
-        };
-        await start("a");
-        token = adminTokenOf(cluster, "a");
-        await start("b");
+      // Each schedule tick started one run.
+      const ticks = (await listRuns("tick")).map((r) => r.trigger.scheduled_for);
+      expect(ticks.length).toBeGreaterThanOrEqual(5);
+      expect(new Set(ticks).size).toBe(ticks.length);
 
-        expect((await api(anyUrl(), token, "POST", `${P}/alert-receivers`, { url: receiver.url })).status).toBe(201);
-        const applied = await api(anyUrl(), token, "POST", `${P}/specs`, {
-          source: chainSpec(true),
-          file: "tandem.yaml",
-        });
-        expect(applied.status, JSON.stringify(applied.body)).toBe(201);
-
-        const started: string[] = [];
-        const alerts: string[] = [];
-        const startChain = async () => {
-          const r = await api<RunWire>(anyUrl(), token, "POST", `${P}/pipelines/chain/runs`, { no_cache: true });
-          if (r.status === 202) started.push(r.body.id);
-        };
-        const raiseAlert = async () => {
-          const name = `chaos-${alerts.length}`;
-          const r = await api(anyUrl(), token, "POST", `${P}/alerts`, {
-            alerts: [{ status: "firing", labels: { alertname: name, severity: "warning" } }],
-          });
-          if (r.status === 200) alerts.push(name);
-        };
-
-        // The chaos: a kill -9 of a random server every 3-7 s, restarted at once; runs and alerts meanwhile.
-        await startChain();
-        let kills = 0;
-        while (kills < 6) {
-          await new Promise((r) => setTimeout(r, 3000 + rand() * 4000));
-          await raiseAlert().catch(() => undefined);
-          if (kills === 2) await startChain().catch(() => undefined);
-          const victim = rand() < 0.5 ? "a" : "b";
-          urls.delete(victim);
-          await killHard(servers.get(victim)!);
-          kills++;
-          await start(victim);
-        }
-        await raiseAlert();
-
-        // Quiet down: no more schedule ticks; every run finishes.
-        await api(anyUrl(), token, "POST", `${P}/specs`, { source: chainSpec(false), file: "tandem.yaml" });
-        await time.within("every run to finish", (ms) =>
-          until(
-            "every run to finish",
-            async () => {
-              const runs = [...(await listRuns("chain")), ...(await listRuns("tick"))];
-              return runs.every((r) => !["queued", "running"].includes(r.status));
-            },
-            ms,
-          ),
-        );
-
-        // No run lost; every step of every chain run succeeded, once each (a single succeeded record).
-        const chains = await listRuns("chain");
-        expect(chains.map((r) => r.id).sort()).toEqual([...started].sort());
-        for (const run of chains) {
-          const full = await api<RunWire>(anyUrl(), token, "GET", `${P}/pipeline-runs/${run.id}`);
-          expect(full.body.steps).toHaveLength(30);
-          expect(full.body.steps!.filter((s) => s.status !== "succeeded")).toEqual([]);
-          expect(full.body.status, `run ${run.id}`).toBe("succeeded");
-          // Slurm steps: at most one job per attempt, never a duplicate submission (reattached, not
-          // resubmitted), and one that completed. An attempt can have no job: its driver died after
-          // counting it and before sbatch (seed 64752), and the successor went on with the next.
-          if (!slurmMissing)
-            for (const step of full.body.steps!.filter((s) => s.executor === "slurm")) {
-              const jobName = `tandem.default.chain.${step.name}.${run.id.slice(0, 8)}`;
-              const jobs = sacctByName(jobName, "JobID,State");
-              const said = `${jobName}: ${JSON.stringify(jobs)} for ${step.attempt} attempts`;
-              expect(jobs.length, said).toBeGreaterThanOrEqual(1);
-              expect(jobs.length, said).toBeLessThanOrEqual(step.attempt);
-              expect(
-                jobs.filter(([, state]) => state === "COMPLETED"),
-                said,
-              ).toHaveLength(1);
-            }
-        }
-
-        // Each schedule tick started one run.
-        const ticks = (await listRuns("tick")).map((r) => r.trigger.scheduled_for);
-        expect(ticks.length).toBeGreaterThanOrEqual(5);
-        expect(new Set(ticks).size).toBe(ticks.length);
-
-        // Each alert delivered once (a second delivery would come within the 2 s looked at after).
-        await time.within(`${alerts.length} alerts delivered`, (ms) =>
-          until("every alert delivered", () => receiver.received.length >= alerts.length, ms),
-        );
-        await new Promise((r) => setTimeout(r, 2000));
-        const delivered = receiver.received.flatMap((n) => n.alerts.map((x) => x.labels.alertname));
-        expect(delivered.sort()).toEqual([...alerts].sort());
-        console.log(
-          `chaos: ${kills} kills, ${chains.length} chain runs, ${ticks.length} ticks, ${alerts.length} alerts, slurm ${slurmMissing ? "off" : "on"}, ${Math.round((Date.now() - began) / 1000)} s`,
-        );
-      },
-      TEST_TIMEOUT_MS,
-    );
-  },
-);
+      // Each alert delivered once (a second delivery would come within the 2 s looked at after).
+      await time.within(`${alerts.length} alerts delivered`, (ms) =>
+        until("every alert delivered", () => receiver.received.length >= alerts.length, ms),
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      const delivered = receiver.received.flatMap((n) => n.alerts.map((x) => x.labels.alertname));
+      // A server killed while it sent one leaves the delivery to another after 60 s: at least once, by design.
+      expect(delivered.sort(), history.lines().join("\n")).toEqual([...alerts].sort());
+      console.log(
+        `chaos: ${kills} kills, ${chains.length} chain runs, ${ticks.length} ticks, ${alerts.length} alerts, slurm ${slurmMissing ? "off" : "on"}, ${Math.round((Date.now() - began) / 1000)} s`,
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
