@@ -12,6 +12,7 @@ import { InvalidInputError } from "../../core/errors.js";
 import type { LockStep, WorkspaceAccess } from "../../core/pipelines/ports.js";
 import { writeFileAtomic } from "../../stores/files/atomic.js";
 import { putTree } from "../../stores/artifacts/tree.js";
+import { holdsOnlyPipeline } from "./lock-text.js";
 
 /** Files whose content pins a step's software environment (like DVC's and CI caches' keys). */
 export const LOCKFILES = [
@@ -126,7 +127,9 @@ export class LocalWorkspace implements WorkspaceAccess {
     const file = join(workspace, "tandem.lock");
     let current: { schema?: number; pipelines?: Record<string, unknown> } = {};
     try {
-      current = (parse(await readFile(file, "utf8")) as typeof current) ?? {};
+      const text = await readFile(file, "utf8");
+      // Only other pipelines' entries are kept from it: a lock of this pipeline alone is not parsed.
+      if (!holdsOnlyPipeline(text, pipeline)) current = (parse(text) as typeof current) ?? {};
     } catch {
       current = {};
     }
