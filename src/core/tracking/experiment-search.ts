@@ -98,6 +98,11 @@ function valueOf(e: Experiment, key: OrderKey): string | number {
 }
 
 export function sortExperiments(experiments: Experiment[], orderBy: string[] | undefined): Experiment[] {
+  return [...experiments].sort(experimentOrder(orderBy));
+}
+
+/** The order of experiments/search: `order_by`, then experiment_id, so no two experiments tie. */
+export function experimentOrder(orderBy: string[] | undefined): (a: Experiment, b: Experiment) => number {
   const orders = (orderBy?.length ? orderBy : ["creation_time DESC", "experiment_id ASC"]).map((o) => {
     const m = /^\s*(?:(?:attribute|attributes|attr)\.)?(\w+)(?:\s+(ASC|DESC))?\s*$/i.exec(o);
     const key = m?.[1] as OrderKey | undefined;
@@ -109,7 +114,7 @@ export function sortExperiments(experiments: Experiment[], orderBy: string[] | u
     return { key, ascending: (m[2] ?? "ASC").toUpperCase() === "ASC" };
   });
   if (!orders.some((o) => o.key === "experiment_id")) orders.push({ key: "experiment_id", ascending: true });
-  return [...experiments].sort((a, b) => {
+  return (a, b) => {
     for (const o of orders) {
       const va = valueOf(a, o.key);
       const vb = valueOf(b, o.key);
@@ -117,5 +122,5 @@ export function sortExperiments(experiments: Experiment[], orderBy: string[] | u
       if (c !== 0) return o.ascending ? c : -c;
     }
     return 0;
-  });
+  };
 }

@@ -8,7 +8,8 @@ import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import { nowMs } from "../ids.js";
 import type { MetadataStore, Tx } from "../ports.js";
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, type Experiment, type ViewType } from "./model.js";
-import { decodePageToken, encodePageToken } from "./paging.js";
+import { decodeExperimentPageToken, encodeExperimentPageToken } from "./experiment-keyset.js";
+import { decodePageToken } from "./paging.js";
 import type { TrackingStore } from "./ports.js";
 import { LIMITS, validateKey, validateMaxResults, validateValue } from "./validation.js";
 
@@ -168,12 +169,18 @@ export class ExperimentService {
   ): Promise<Page<Experiment>> {
     await this.ensureDefaultExperiment(project);
     const limit = validateMaxResults(q.maxResults, 1000, LIMITS.searchExperimentsMaxResults);
-    const offset = decodePageToken(q.pageToken);
-    const { filterExperiments, sortExperiments } = await import("./experiment-search.js");
-    const all = await this.store.listExperiments(project, q.viewType ?? "ACTIVE_ONLY");
-    const matched = sortExperiments(filterExperiments(all, q.filter), q.orderBy);
+    const shape = { filter: q.filter, orderBy: q.orderBy, viewType: q.viewType ?? "ACTIVE_ONLY" };
+    const after = decodeExperimentPageToken(q.pageToken, shape);
+    // A token without a key is an offset token an older server gave out: still honoured.
+    const offset = after ? 0 : decodePageToken(q.pageToken);
+    const { experimentOrder, filterExperiments } = await import("./experiment-search.js");
+    const order = experimentOrder(q.orderBy);
+    const all = await this.store.listExperiments(project, shape.viewType);
+    let matched = filterExperiments(all, q.filter).sort(order);
+    if (after) matched = matched.filter((e) => order(e, after as Experiment) > 0);
     const items = matched.slice(offset, offset + limit);
-    return { items, nextPageToken: offset + limit < matched.length ? encodePageToken(offset + limit) : null };
+    const more = offset + limit < matched.length;
+    return { items, nextPageToken: more ? encodeExperimentPageToken(shape, items[items.length - 1]!) : null };
   }
 
   async renameExperiment(actor: string, project: string, experimentId: string, newName: string): Promise<void> {
