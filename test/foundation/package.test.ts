@@ -8,7 +8,7 @@
  * tarball ships, and skips install scripts: it proves what the tarball holds and how it resolves.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -94,7 +94,8 @@ describe("the npm package", () => {
       join(app, "package.json"),
       JSON.stringify({ name: "app", type: "module", overrides: manifest.overrides }),
     );
-    execFileSync("cp", ["-al", join(REPO, "node_modules"), join(app, "node_modules")]);
+    // realpath: in a git worktree node_modules is often a symlink, which cp -a would copy as a link.
+    execFileSync("cp", ["-al", realpathSync(join(REPO, "node_modules")), join(app, "node_modules")]);
     const install = npm(
       ["install", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", join(work, packed[0]!.filename)],
       app,

@@ -153,7 +153,7 @@ export class ServingRuntime {
 
   /**
    * What a request for `project/name` waits for before it is served: a stale sync (as above), or a
-   * fresh pass when this process does not serve the endpoint (yet). An endpoint applied through
+   * fresh pass when this process does not serve the endpoint (yet), or serves it with no version. An endpoint applied through
    * another server on the same database answers its first call here, instead of a 404 until the
    * next poll; a name that exists nowhere costs one change-counter read (shared by concurrent asks).
    */
@@ -161,7 +161,10 @@ export class ServingRuntime {
     const stale = this.syncIfStale();
     if (stale) return stale;
     const k = key(project, name);
-    if (this.live.has(k) || this.loadErrors.has(k) || (this.only && !this.only.has(k))) return undefined;
+    // Served with a version: nothing to wait for. Known but without one yet is not enough: a pass can
+    // land between an apply's writes (the endpoint, then its prompt or model version), and the next
+    // call must not meet that half-loaded state until the poll after.
+    if (this.live.get(k)?.primary || this.loadErrors.has(k) || (this.only && !this.only.has(k))) return undefined;
     return this.syncFresh();
   }
 
