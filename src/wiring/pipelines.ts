@@ -14,6 +14,7 @@ import { withReferences } from "./pipelines-references.js";
 import { SqlPipelineStore } from "../stores/metadata/pipelines-store.js";
 import type { Wiring } from "./kit.js";
 import { serverPrivatePaths } from "../config.js";
+import { createAuditHeadFile } from "../stores/files/audit-head-file.js";
 import { batchedTrackingLink } from "./pipelines-tracking.js";
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
@@ -70,6 +71,8 @@ export function leaseOwnerAlive(owner: string): boolean {
 
 export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const store = new SqlPipelineStore(sql);
+  // Before any step starts, so the sandbox hides it from the first step on (see the function).
+  await createAuditHeadFile(config.auditHeadFile);
   const local = await LocalExecutor.create({
     root: config.workDir,
     artifacts: services.artifacts,

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { probeSandbox, sandboxArgv } from "../../src/executors/local/sandbox.js";
-import { FileAuditHeadKeeper } from "../../src/stores/files/audit-head-file.js";
+import { createAuditHeadFile, FileAuditHeadKeeper } from "../../src/stores/files/audit-head-file.js";
 
 const sandbox = probeSandbox();
 if (!sandbox.isolated && process.env.CI) throw new Error(`CI must be able to isolate steps: ${sandbox.reason}`);
@@ -62,6 +62,30 @@ describe.skipIf(!sandbox.isolated)("the audit head stays hidden from steps while
     // The /dev/null mounted there is empty, or unreadable (a device node on a nodev mount): either way no head.
     expect(step.output()).toMatch(/^ready\n(seen:|unreadable)\nrefused\n$/);
     expect((await keeper.read())?.head).toEqual({ seq: 2, hash: hash(2) });
+  });
+
+  it("a step started before the first audit write does not read the head written after", async () => {
+    // The sandbox hides only paths that exist when a step starts: wirePipelines creates the file first.
+    const keeper = new FileAuditHeadKeeper(join(root, "fresh", "audit.head"));
+    await createAuditHeadFile(keeper.location);
+    expect(await keeper.read()).toBeNull();
+    const step = sandboxed(
+      root,
+      keeper.location,
+      `echo ready; read go
+       if head -c 200 "$1" > seen 2> /dev/null; then echo "seen:$(cat seen)"; else echo unreadable; fi`,
+    );
+    await new Promise<void>((resolve, reject) => {
+      step.child.stdout.on("data", () => step.output().includes("ready") && resolve());
+      void step.exited.then(() => reject(new Error(`the step ended before it was ready: ${step.output()}`)));
+    });
+    expect(await keeper.compareAndSet(null, { seq: 1, hash: hash(1) })).toBe(true);
+    step.child.stdin.end("go\n");
+    expect(await step.exited, step.output()).toBe(0);
+    expect(step.output()).toMatch(/^ready\n(seen:|unreadable)\n$/);
+    // An existing head is left as it is.
+    await createAuditHeadFile(keeper.location);
+    expect((await keeper.read())?.head).toEqual({ seq: 1, hash: hash(1) });
   });
 
   it("steps started while heads are written all start", async () => {

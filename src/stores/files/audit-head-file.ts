@@ -96,6 +96,16 @@ export class FileAuditHeadKeeper implements AuditHeadKeeper {
 }
 
 /**
+ * Creates the head file, empty (no head yet), where it does not exist; an existing one is left as it
+ * is. Called before any step can start: the sandbox hides only paths that exist when a step starts,
+ * so a head first written after that would be readable by the steps already running.
+ */
+export async function createAuditHeadFile(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await (await open(path, constants.O_WRONLY | constants.O_CREAT, 0o644)).close();
+}
+
+/**
  * Overwrites `path` keeping its inode (see the top of this file): write from offset 0, cut what is
  * left of a longer old text, fsync. A kill -9 cannot stop a write(2) half way; the seq only grows,
  * so the new text is never shorter and the cut is a no-op in practice.
