@@ -24,6 +24,19 @@ export type AuditVerdict =
   | { ok: true; events: number; headSeq: number | null }
   | { ok: false; events: number; brokenAt: number | null; reason: string };
 
+/** What an event says before it is chained: a new id, the time, and the caller's fields. */
+function eventBase(input: AuditEventInput) {
+  return {
+    id: newId(),
+    at: nowMs(),
+    actor: input.actor,
+    project: input.project,
+    action: input.action,
+    target: input.target,
+    summary: input.summary ?? {},
+  };
+}
+
 export class AuditLog {
   constructor(
     private readonly store: AuditStore,
@@ -33,15 +46,7 @@ export class AuditLog {
   /** Records an event inside the caller's transaction; call `afterCommit` once it has committed. */
   async record(tx: Tx, input: AuditEventInput): Promise<AuditEvent> {
     return this.store.append(tx, (prevHash) => {
-      const base = {
-        id: newId(),
-        at: nowMs(),
-        actor: input.actor,
-        project: input.project,
-        action: input.action,
-        target: input.target,
-        summary: input.summary ?? {},
-      };
+      const base = eventBase(input);
       return { ...base, prevHash, hash: hashEvent(prevHash, base) };
     });
   }
@@ -51,17 +56,7 @@ export class AuditLog {
    * statement of its own making: unchained (`prevHash` and `hash` empty) until that commit.
    */
   draft(input: AuditEventInput): Omit<AuditEvent, "seq"> {
-    return {
-      id: newId(),
-      at: nowMs(),
-      actor: input.actor,
-      project: input.project,
-      action: input.action,
-      target: input.target,
-      summary: input.summary ?? {},
-      prevHash: "",
-      hash: "",
-    };
+    return { ...eventBase(input), prevHash: "", hash: "" };
   }
 
   /**

@@ -28,7 +28,7 @@ import { SearchStatistics } from "./postgres-statistics.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
 import { getExperimentPostgres, getRunsPostgres, searchRunsPostgres } from "./tracking-runs-read-pg.js";
 import { searchRunsSql } from "./tracking-search-sql.js";
-import { createRunPostgres, LATER_THAN_STORED, logBatchPostgres } from "./tracking-writes-pg.js";
+import { createRunPostgres, LATER_THAN_STORED, logBatchPostgres, metricColumns } from "./tracking-writes-pg.js";
 import {
   fromPoint,
   fromRunInfo,
@@ -423,22 +423,7 @@ export class SqlTrackingStore implements TrackingStore {
    * 6 000-placeholder statement on every request.
    */
   private async logMetricsPostgres(runId: string, points: MetricPoint[], latest: MetricPoint[], tx: Tx): Promise<void> {
-    const columns = (list: MetricPoint[]) => {
-      const keys: string[] = [];
-      const values: Array<number | null> = [];
-      const nans: number[] = [];
-      const steps: number[] = [];
-      const times: number[] = [];
-      for (const p of list) {
-        const row = fromPoint(runId, p);
-        keys.push(row.key);
-        values.push(row.value);
-        nans.push(row.is_nan);
-        steps.push(row.step);
-        times.push(row.timestamp);
-      }
-      return [keys, values, nans, steps, times];
-    };
+    const columns = (list: MetricPoint[]) => metricColumns(runId, list);
     await this.db(tx).executeQuery(
       CompiledQuery.raw(PG_LOG_METRICS_SQL, [runId, ...columns(points), ...columns(latest)]),
     );

@@ -118,7 +118,8 @@ select (select count(*) from run)::int as runs,
   (select json_agg(json_build_array(key, value)) from clash) as clashes,
   (select seq from audit) as audit_seq`;
 
-function columns(runId: string, list: MetricPoint[]): unknown[] {
+/** Metric points as the five column arrays the array-parameter statements take (key, value, is_nan, step, timestamp). */
+export function metricColumns(runId: string, list: MetricPoint[]): unknown[] {
   const keys: string[] = [];
   const values: Array<number | null> = [];
   const nans: number[] = [];
@@ -169,8 +170,8 @@ export async function logBatchPostgres(
         input.project,
         input.params.map((p) => p.key),
         input.params.map((p) => p.value),
-        ...columns(runId, input.metrics),
-        ...columns(runId, latestPerKey(input.metrics)),
+        ...metricColumns(runId, input.metrics),
+        ...metricColumns(runId, latestPerKey(input.metrics)),
         input.tags.map((t) => t.key),
         input.tags.map((t) => t.value),
         ...auditValues(event),
