@@ -250,6 +250,7 @@ describe.skipIf(!postgresAvailable())("chaos: kill -9 of random servers", () => 
         if (report) reports.push(report);
       }
       expect(reports, [`seed ${seed}`, ...reports, "servers:", ...history.lines()].join("\n")).toEqual([]);
+      const sacctDeadline = Date.now() + 30_000;
       for (const run of chains) {
         const full = await api<RunWire>(anyUrl(), token, "GET", `${P}/pipeline-runs/${run.id}`);
         expect(full.body.steps).toHaveLength(30);
@@ -262,7 +263,14 @@ describe.skipIf(!postgresAvailable())("chaos: kill -9 of random servers", () => 
         if (!slurmMissing)
           for (const step of full.body.steps!.filter((s) => s.executor === "slurm")) {
             const jobName = `tandem.default.chain.${step.name}.${run.id.slice(0, 8)}`;
-            const jobs = sacctByName(jobName, "JobID,State");
+            // slurmctld hands finished jobs to slurmdbd asynchronously, so sacct can lag the state the
+            // executor read (squeue's word, past its 15 s grace): a final CI run found no row yet for a
+            // step that had succeeded. Ask again until the row is there, up to 30 s for all steps.
+            let jobs = sacctByName(jobName, "JobID,State");
+            while (!jobs.some(([, state]) => state === "COMPLETED") && Date.now() < sacctDeadline) {
+              await new Promise((r) => setTimeout(r, 500));
+              jobs = sacctByName(jobName, "JobID,State");
+            }
             const said = `${jobName}: ${JSON.stringify(jobs)} for ${step.attempt} attempts`;
             expect(jobs.length, said).toBeGreaterThanOrEqual(1);
             expect(jobs.length, said).toBeLessThanOrEqual(step.attempt);
