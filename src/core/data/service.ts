@@ -21,7 +21,7 @@ import type { AuditLog } from "../governance/audit.js";
 import { audited } from "../governance/audited.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
-import { countDuplicatesColumnar } from "./columnar/duplicates.js";
+import { countDuplicatesColumnar, DuplicateTally } from "./columnar/duplicates.js";
 import { diffVersions, type DatasetDiff } from "./diff.js";
 import { queryFiles, type QueryFile, type QueryOptions, type QueryResult } from "./query.js";
 import { parseExpectations, validateProfile, type ValidationReport } from "./expectations.js";
@@ -434,30 +434,18 @@ export class DataService {
   }
 
   private async countDuplicatesRowWise(v: DatasetVersion, file: string | undefined, column: string): Promise<number> {
-    const seen = new Set<unknown>();
-    let duplicates = 0;
+    const tally = new DuplicateTally();
     for (const entry of await this.entries(v)) {
       const format = tabularFormatOf(entry.path);
       if (!format || (file !== undefined && entry.path !== file)) continue;
       const local = await this.o.blobFiles.open(entry.sha256);
       try {
-        const reader = await openTable(local.path, { label: entry.path, format });
-        for await (const chunk of reader.chunks()) {
-          const values = chunk.columns[column];
-          if (!values) continue;
-          for (let i = 0; i < chunk.rows; i++) {
-            const raw = values[i];
-            if (raw === null || raw === undefined || raw === "") continue;
-            const key = typeof raw === "bigint" ? Number(raw) : raw instanceof Date ? raw.getTime() : raw;
-            if (seen.has(key)) duplicates++;
-            else seen.add(key);
-          }
-        }
+        await tally.add(await openTable(local.path, { label: entry.path, format }), column);
       } finally {
         await local.release();
       }
     }
-    return duplicates;
+    return tally.duplicates;
   }
 
   /**

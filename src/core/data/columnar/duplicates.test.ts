@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTable } from "../readers/index.js";
 import type { TabularFormat } from "../readers/types.js";
-import { countDuplicatesColumnar, type DuplicatesInput } from "./duplicates.js";
+import { countDuplicatesColumnar, DuplicateTally, type DuplicatesInput } from "./duplicates.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -19,24 +19,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The row-wise count, as DataService counted it before the columnar engine. */
+/** The row-wise count DataService falls back to, over the same files. */
 async function rowWise(files: DuplicatesInput[], column: string): Promise<number> {
-  const seen = new Set<unknown>();
-  let duplicates = 0;
-  for (const f of files) {
-    const reader = await openTable(f.path, { format: f.format });
-    for await (const chunk of reader.chunks()) {
-      const values = chunk.columns[column];
-      if (!values) continue;
-      for (let i = 0; i < chunk.rows; i++) {
-        const raw = values[i];
-        if (raw === null || raw === undefined || raw === "") continue;
-        if (seen.has(raw)) duplicates++;
-        else seen.add(raw);
-      }
-    }
-  }
-  return duplicates;
+  const tally = new DuplicateTally();
+  for (const f of files) await tally.add(await openTable(f.path, { format: f.format }), column);
+  return tally.duplicates;
 }
 
 async function file(name: string, text: string, format: TabularFormat = "csv"): Promise<DuplicatesInput> {

@@ -4,7 +4,7 @@
  * what the row-wise check counts: CSV fields as their text, empty fields left out, every file's values
  * in one set; count(non-empty) − count(DISTINCT non-empty) is its "a value seen before" tally.
  */
-import type { TabularFormat } from "../readers/types.js";
+import type { TableReader, TabularFormat } from "../readers/types.js";
 import { openColumnarEngine, sqlIdentifier } from "./engine.js";
 import { tableSource } from "./sources.js";
 
@@ -43,5 +43,29 @@ export async function countDuplicatesColumnar(files: DuplicatesInput[], column: 
     return Number(counted.getRows()[0]![0]);
   } finally {
     engine.close();
+  }
+}
+
+/**
+ * The row-wise count, file by file through the readers (typed files, and whatever the columnar count
+ * leaves): every file's non-empty values in one set, a value seen before counted once per repeat.
+ * Integers and dates compare by value (a bigint as its number, a date as its time).
+ */
+export class DuplicateTally {
+  private readonly seen = new Set<unknown>();
+  duplicates = 0;
+
+  async add(reader: TableReader, column: string): Promise<void> {
+    for await (const chunk of reader.chunks()) {
+      const values = chunk.columns[column];
+      if (!values) continue;
+      for (let i = 0; i < chunk.rows; i++) {
+        const raw = values[i];
+        if (raw === null || raw === undefined || raw === "") continue;
+        const key = typeof raw === "bigint" ? Number(raw) : raw instanceof Date ? raw.getTime() : raw;
+        if (this.seen.has(key)) this.duplicates++;
+        else this.seen.add(key);
+      }
+    }
   }
 }
