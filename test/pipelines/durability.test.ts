@@ -96,6 +96,9 @@ describe("kill -9 of the process driving a run", () => {
     expect(strangerAlive).toBe(true);
     expect(logs.stdout).toContain(`process ${stranger} on`);
     expect(logs.stdout).toMatch(/left alone: that pid now belongs to another process/);
+    // The step has no retries: its second attempt says why it runs, not "attempt 2 of 1".
+    expect(logs.stdout).toContain("attempt 2: attempt 1 was interrupted when its driver stopped");
+    expect(logs.stdout).not.toMatch(/attempt 2 of 1/);
   });
 
   it("a starting tandem server takes orphaned runs over", { timeout: 120_000 }, async () => {

@@ -209,6 +209,7 @@ export async function executeStep(
     const execution = { ...stepExecution(spec, scope.pipeline), ...(builtin ? { executor: "local" as const } : {}) };
     // A remote job a dead driver submitted: this attempt attaches to it instead of running again.
     let reattach = inst.remoteJob;
+    const remoteJobAtStart = reattach;
     let loggedLines = 0;
     if (reattach) {
       loggedLines = await loggedSinceSubmitted(deps, run.id, inst.id, reattach);
@@ -278,7 +279,15 @@ export async function executeStep(
         waiting: null,
       });
       starting = null;
-      if (attempt > 1) sink.system(`attempt ${attempt} of ${maxAttempts}`);
+      if (attempt > 1) {
+        const line = attemptLine(
+          attempt,
+          maxAttempts,
+          attempt === first,
+          Boolean(remoteJobAtStart || scope.resumeAttempt),
+        );
+        if (line) sink.system(line);
+      }
 
       let builtinMetrics: Record<string, number> | undefined;
       const files = pins.flatMap((p) => (p.file ? [p.file] : []));
@@ -437,3 +446,14 @@ async function loggedSinceSubmitted(deps: EngineDeps, runId: string, stepId: str
 }
 
 export type { Value };
+
+/**
+ * The log's line for an attempt after the first. A retry says how many attempts the step has. The
+ * first attempt of a takeover says why the step runs again (its driver stopped): "attempt 2 of 1", as
+ * it used to say, read as a bug. An adopted attempt (a remote job reattached) has said so already.
+ */
+function attemptLine(attempt: number, maxAttempts: number, firstHere: boolean, adopted: boolean): string | null {
+  if (!firstHere) return `attempt ${attempt} of ${maxAttempts}`;
+  if (adopted) return null;
+  return `attempt ${attempt}: attempt ${attempt - 1} was interrupted when its driver stopped, so the step runs again`;
+}
