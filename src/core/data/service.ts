@@ -38,7 +38,8 @@ import {
 import type { BlobFiles, DataStore } from "./ports.js";
 import { mergeProfiles } from "./profile/builder.js";
 import type { TableProfile } from "./profile/model.js";
-import { openTable, profileFile, tabularFormatOf } from "./readers/index.js";
+import { profileTabularFile } from "./columnar/profile-file.js";
+import { openTable, tabularFormatOf } from "./readers/index.js";
 import { assertDatasetName, assertTagLabel, parseVersionRef } from "./refs.js";
 import { canonicalManifest } from "../artifacts/manifest.js";
 
@@ -176,7 +177,8 @@ export class DataService {
       const local = await this.o.blobFiles.open(entry.sha256);
       let profile: TableProfile;
       try {
-        profile = await profileFile(local.path, { label: entry.path, format });
+        // Through DuckDB where it reads the file as Tandem does, else row by row: the same profile.
+        profile = await profileTabularFile(local.path, { label: entry.path, format });
       } finally {
         await local.release();
       }

@@ -69,13 +69,18 @@ export class ProfileBuilder {
   }
 
   finish(): TableProfile {
-    return {
-      format: PROFILE_FORMAT,
-      rowCount: this.rows,
-      columns: [...this.columns.values()].map((c) => c.describe()),
-      accuracy: PROFILE_ACCURACY,
-    };
+    return tableProfileOf(this.rows, [...this.columns.values()]);
   }
+}
+
+/** The profile of `rows` rows whose columns were accumulated (in the file's column order). */
+export function tableProfileOf(rows: number, columns: ColumnAccumulator[]): TableProfile {
+  return {
+    format: PROFILE_FORMAT,
+    rowCount: rows,
+    columns: columns.map((c) => c.describe()),
+    accuracy: PROFILE_ACCURACY,
+  };
 }
 
 /** Profiles an in-memory table: `profileTable({age: [31, 40], city: ["Oslo", "Lima"]})`. */

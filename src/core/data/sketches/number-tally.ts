@@ -34,7 +34,7 @@ const SAMPLE_SIZE = 4096;
 export function tallyNumbers(
   values: Float64Array,
   length: number,
-  weighted?: { values: number[]; counts: number[] },
+  weighted?: { values: ArrayLike<number>; counts: ArrayLike<number> },
 ): NumberTally {
   // Numbers read out of text come already counted per string; the table adds their counts as they are.
   if ((weighted && weighted.values.length > 0) || mostlyRepeated(values, length)) {
