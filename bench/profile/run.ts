@@ -1,0 +1,136 @@
+/**
+ * bench/profile — dataset profiles as a user gets them: `tandem data add FILE --json` (embedded, its
+ * own process, start-up, hashing and the durable copy included) on flights-3m.parquet and on
+ * bench/drift's 1 M × 25 CSV, against pandas `read_csv` + `describe(include="all")` on Debian's
+ * /usr/bin/python3 reading the same rows, in the same run (flights-3m as a CSV this bench writes with
+ * DuckDB: that python3 has no pyarrow, so pandas reads no Parquet). Each add line also carries the
+ * same add with `--no-profile`, so the profile's own share shows. Then the profile alone, in process,
+ * through DuckDB (profileTabularFile, what `data add` runs) against the row-wise reader (the oracle,
+ * `--row-wise`: minutes on the CSV under load), whose profiles must be identical.
+ *
+ *   npm run build:dist && npm run bench -- profile [--rows 1000000] [--row-wise]
+ *
+ * Every line carries CPU seconds (user + system) and the load average beside wall time: the build
+ * machines are shared, and CPU time moves far less with the load.
+ */
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openColumnarEngine, sqlString } from "../../src/core/data/columnar/engine.js";
+import { profileTabularFile } from "../../src/core/data/columnar/profile-file.js";
+import { profileFile } from "../../src/core/data/readers/index.js";
+import type { TabularFormat } from "../../src/core/data/readers/types.js";
+import { csvBlocks, makeTable } from "../drift/data.js";
+import { emitterFor, numberFlag } from "../kit.js";
+import { timedRun, type TimedRun } from "../process-time.js";
+
+const ROWS = numberFlag("rows", 1_000_000);
+const ROW_WISE = process.argv.includes("--row-wise");
+const PYTHON = "/usr/bin/python3";
+const here = dirname(fileURLToPath(import.meta.url));
+const tandemBin = join(here, "..", "..", "bin", "tandem.js");
+const vega = createRequire(import.meta.url).resolve("vega-datasets");
+const FLIGHTS = join(
+  vega.slice(0, vega.lastIndexOf("vega-datasets") + "vega-datasets".length),
+  "data/flights-3m.parquet",
+);
+const emit = emitterFor("profile");
+
+const dir = mkdtempSync(join(tmpdir(), "tandem-bench-profile-"));
+let homes = 0;
+
+/** `tandem data add FILE` in its own process with a fresh home (no profile cached from a run before). */
+function dataAdd(file: string, profile: boolean): TimedRun {
+  const env = { ...process.env, TANDEM_HOME: join(dir, `home-${homes++}`), TANDEM_URL: "", TANDEM_PROJECT: "bench" };
+  const args = [tandemBin, "data", "add", file, "--name", "bench", "--json", ...(profile ? [] : ["--no-profile"])];
+  const run = timedRun(process.execPath, args, { env });
+  if (run.status !== 0) throw new Error(`tandem data add ${file} failed (exit ${run.status}): ${run.stderr}`);
+  return run;
+}
+
+function pandasDescribe(csv: string): TimedRun {
+  const run = timedRun(PYTHON, [join(here, "pandas_describe.py"), csv]);
+  if (run.status !== 0) throw new Error(`pandas_describe.py failed (python3-pandas installed?): ${run.stderr}`);
+  return run;
+}
+
+/** One measure of the CLI against pandas on the same rows. */
+function emitAdd(what: string, file: string, csvForPandas: string): void {
+  const tandem = dataAdd(file, true);
+  const unprofiled = dataAdd(file, false);
+  const pandas = pandasDescribe(csvForPandas);
+  emit(
+    `tandem data add --json of ${what}, process start included (s; baseline pandas read_csv + describe(include="all") of the same rows)`,
+    tandem.wall,
+    pandas.wall,
+    "s",
+    tandem.wall / pandas.wall,
+    {
+      tandem_cpu_s: tandem.cpu,
+      baseline_cpu_s: pandas.cpu,
+      cpu_ratio: tandem.cpu && pandas.cpu ? tandem.cpu / pandas.cpu : null,
+      without_profile_s: unprofiled.wall,
+      without_profile_cpu_s: unprofiled.cpu,
+      load_1m: Math.max(tandem.load, pandas.load),
+    },
+  );
+}
+
+/** CPU and wall seconds of `work` in this process. */
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await work();
+  const c = process.cpuUsage(c0);
+  return { value, wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
+/** The profile in process through DuckDB, and (with --row-wise) row by row, which must agree. */
+async function emitInProcess(what: string, file: string, format: TabularFormat): Promise<void> {
+  const columnar = await timed(() => profileTabularFile(file, { format }));
+  const rowWise = ROW_WISE ? await timed(() => profileFile(file, { format })) : null;
+  if (rowWise && JSON.stringify(rowWise.value) !== JSON.stringify(columnar.value))
+    throw new Error(`${what}: the DuckDB profile differs from the row-wise one`);
+  emit(
+    `profile of ${what} in process through DuckDB (s; baseline: the row-wise reader${ROW_WISE ? "" : ", not run: --row-wise"})`,
+    columnar.wall,
+    rowWise?.wall ?? null,
+    "s",
+    rowWise ? columnar.wall / rowWise.wall : null,
+    {
+      tandem_cpu_s: columnar.cpu,
+      baseline_cpu_s: rowWise?.cpu ?? null,
+      cpu_ratio: rowWise ? columnar.cpu / rowWise.cpu : null,
+      identical: rowWise ? true : null,
+      load_1m: (await import("node:os")).loadavg()[0],
+    },
+  );
+}
+
+try {
+  const flightsCsv = join(dir, "flights-3m.csv");
+  const engine = await openColumnarEngine();
+  try {
+    await engine.connection.run(
+      `COPY (SELECT * FROM read_parquet(${sqlString(FLIGHTS)})) TO ${sqlString(flightsCsv)} (HEADER, DELIMITER ',')`,
+    );
+  } finally {
+    engine.close();
+  }
+  const tableCsv = join(dir, "table.csv");
+  const fd = openSync(tableCsv, "w");
+  try {
+    for (const block of csvBlocks(makeTable(ROWS, 1, false))) writeSync(fd, block);
+  } finally {
+    closeSync(fd);
+  }
+
+  emitAdd("flights-3m.parquet (3 M rows x 5)", FLIGHTS, flightsCsv);
+  emitAdd(`bench/drift's CSV (${ROWS} rows x 25)`, tableCsv, tableCsv);
+  await emitInProcess("flights-3m.parquet", FLIGHTS, "parquet");
+  await emitInProcess(`bench/drift's CSV (${ROWS} rows x 25)`, tableCsv, "csv");
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
