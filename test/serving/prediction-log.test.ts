@@ -109,6 +109,84 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
     },
   );
 
+  it("logs a burst larger than one flush whole: every row of every request, as answered", async () => {
+    const log = new SqlPredictionLogStore(getStore());
+    // The serving defaults (25 ms windows, a write at 5 000 rows): the burst below is four times that,
+    // added at once: its first 5 000 rows go as one write, the rest wait for it and go as the next.
+    const logger = new PredictionLogger(log);
+    const codec = buildCodec(
+      buildSignature({
+        task: "regression",
+        algorithm: "t",
+        features: [
+          ...Array.from({ length: 19 }, (_, i) => ({ name: `f${i}`, type: "numeric" as const })),
+          { name: "city", type: "categorical" as const, categories: ["Bern"] },
+        ],
+      }),
+    );
+    const at = Date.now();
+    const value = (r: number, c: number) => ((r * 31 + c * 7) % 2001) / 1000 - 1 + (c === 3 ? 1e-9 : 0);
+    const instance = (r: number, withCity: boolean) => ({
+      ...Object.fromEntries(Array.from({ length: 19 }, (_, c) => [`f${c}`, value(r, c)])),
+      city: withCity ? (r % 2 ? "Bern" : 'a "quoted"\ttab') : r,
+    });
+    // 64-row requests (the serving bench's), every tenth with a category string among the numbers,
+    // and requests of 1, 3, 65 and 150 rows: each way a request's rows reach a statement.
+    const sizes = [...Array.from({ length: 320 }, () => 64), 1, 3, 65, 150, 1];
+    const expected = new Map<string, { features: unknown; output: unknown }>();
+    let n = 0;
+    sizes.forEach((size, k) => {
+      const instances = Array.from({ length: size }, () => instance(n++, k % 10 === 0));
+      const ids = instances.map((_, i) => `burst-${k}-${i}`);
+      const outputs = instances.map((_, i) => ({
+        label: (k + i) % 2,
+        probabilities: { "0": i / size, "1": 1 - i / size },
+      }));
+      ids.forEach((id, i) => expected.set(id, { features: instances[i], output: outputs[i] }));
+      logger.addRequest(
+        {
+          ...requestOfEntry(entry(ids[0]!, at + k, "primary", 2)),
+          requestId: `req-${k}`,
+          ids,
+          features: codec.encode(instances).logged,
+          outputs: JSON.stringify(outputs),
+        },
+        false,
+      );
+    });
+    expect(n).toBeGreaterThan(4 * 5_000);
+    await logger.close();
+    expect(logger.dropped).toBe(0);
+    const db = getStore().db;
+    const counted = await db
+      .selectFrom("predictions")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .where("id", "like", "burst-%")
+      .executeTakeFirstOrThrow();
+    expect(Number(counted.n)).toBe(n);
+    // Every row holds its own request's shared fields, and its own features and output.
+    const rows = await db
+      .selectFrom("predictions")
+      .select(["id", "request_id", "at", "latency_ms", "features", "output", "error", "slot", "version"])
+      .where("id", "like", "burst-%")
+      .execute();
+    for (const row of rows) {
+      const k = Number(row.id.split("-")[1]);
+      expect([row.request_id, Number(row.at), row.latency_ms, row.error, row.slot, row.version]).toEqual([
+        `req-${k}`,
+        at + k,
+        2,
+        null,
+        "primary",
+        1,
+      ]);
+      const want = expected.get(row.id)!;
+      expect(JSON.parse(row.features)).toEqual(want.features);
+      expect(JSON.parse(row.output!)).toEqual(want.output);
+    }
+    await log.close();
+  });
+
   it("keeps features and outputs exactly as answered: strings, nulls, nested values and full-precision numbers", async () => {
     const log = new SqlPredictionLogStore(getStore());
     await expectExactRoundTrip(log);

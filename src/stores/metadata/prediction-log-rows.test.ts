@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { arrayElementTexts, copyChunks, type WireRequest } from "./prediction-log-rows.mjs";
+import { arrayElementTexts, copyChunks, featureTexts, type WireRequest } from "./prediction-log-rows.mjs";
 
 describe("arrayElementTexts", () => {
   it("slices a JSON array's text into each element's own JSON text, as JSON.stringify writes it", () => {
@@ -65,5 +65,77 @@ describe("copyChunks", () => {
     const chunks = [...copyChunks(requests, 200)];
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.join("").split("\n")).toHaveLength(21);
+  });
+});
+
+describe("featureTexts", () => {
+  /** What a row's text must be: each name's JSON, a colon, the value's JSON, in the list's order. */
+  const oracle = (names: string[], values: unknown[]) =>
+    `{${names.map((name, i) => `${JSON.stringify(name)}:${JSON.stringify(values[i])}`).join(",")}}`;
+  const columns = (names: string[], rows: unknown[][]): WireRequest => {
+    const values = new Float64Array(rows.length * names.length);
+    const others: unknown[] = [];
+    rows.flat().forEach((v, i) => {
+      if (typeof v === "number") values[i] = v;
+      else {
+        values[i] = Number.NaN;
+        others.push(i, v);
+      }
+    });
+    return {
+      project: "p",
+      endpoint: "e",
+      model: "m",
+      version: 1,
+      slot: "primary",
+      requestId: "r",
+      at: 1,
+      latencyMs: 1,
+      error: null,
+      ids: rows.map((_, i) => `id${i}`),
+      names,
+      values,
+      others: others.length ? others : null,
+      featureJson: null,
+      outputs: null,
+    };
+  };
+  const numbers = [
+    0,
+    -0,
+    1,
+    -1,
+    0.1 + 0.2,
+    1e21,
+    1e-7,
+    -1.5e-300,
+    5e-324,
+    Number.MAX_VALUE,
+    2 ** 53 + 2,
+    123456789.125,
+    -0.001,
+    1 / 3,
+  ];
+
+  it("writes numbers as JSON.stringify does, names in the list's order, whichever way the row is made", () => {
+    // Plain names (one object per row), then names an object literal cannot stand for (per value).
+    for (const names of [
+      ["f0", "f1", "a b", 'q"uote', "tab\t", "Zürich", "constructor"],
+      ["f0", "1", "b", "0", "x", "y", "z"],
+      ["f0", "__proto__", "b", "c", "d", "e", "g"],
+      ["f0", "f0", "b", "c", "d", "e", "g"],
+    ]) {
+      const rows = [0, 1].map((r) => names.map((_, c) => numbers[(r * names.length + c) % numbers.length]!));
+      expect(featureTexts(columns(names, rows))).toEqual(rows.map((row) => oracle(names, row)));
+    }
+  });
+
+  it("writes null, booleans and strings beside the numbers", () => {
+    const names = ["n", "city", "flag"];
+    const rows = [
+      [1.5, 'Zürich "q"', true],
+      [null, 7, false],
+    ];
+    expect(featureTexts(columns(names, rows))).toEqual(rows.map((row) => oracle(names, row)));
   });
 });

@@ -9,7 +9,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import { copyChunks, forEachRow, PREDICTION_COLUMNS } from "./prediction-log-rows.mjs";
+import { copyChunks, featureTexts, outputTexts, PREDICTION_COLUMNS } from "./prediction-log-rows.mjs";
 
 // Aggregates arrive as flat arrays, 8 values per row (latency_hist is JSON text already).
 const STATS_COLUMNS = 8;
@@ -35,49 +35,104 @@ function withWriteLock(write) {
   }
 }
 
+// A request's rows share nine of the twelve columns: bound once per statement, not once per row.
+const SHARED_COLUMNS = ["project", "endpoint", "model", "version", "slot", "request_id", "at", "latency_ms", "error"];
+const OWN_COLUMNS = ["id", "features", "output"];
+/** Rows per statement for a request's own rows (201 parameters at most), and for rows gathered from small requests. */
+const REQUEST_ROWS_PER_INSERT = 64;
+const ROWS_PER_INSERT = 32;
+/** A request of fewer rows than this goes with others' rows (its shared values bound per row). */
+const SHARED_FROM_ROWS = 4;
+
 function sqliteWriter({ file, busyTimeoutMs }) {
   return import("better-sqlite3").then(({ default: Database }) => {
     const db = new Database(file, { timeout: busyTimeoutMs });
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     // Prepared on first use, inside a batch's try: a database without the tables fails that batch
-    // with SQLite's reason instead of killing the worker.
+    // with SQLite's reason instead of killing the worker. One statement per row count, cached.
     const statements = new Map();
     const statement = (sql) => {
       let prepared = statements.get(sql);
       if (!prepared) statements.set(sql, (prepared = db.prepare(sql)));
       return prepared;
     };
-    // 32 rows per statement (384 parameters, far below SQLite's 32 766): one call into SQLite per 32
-    // rows instead of per row, ~15% less insert time in a 64 000-row measurement.
-    const ROWS_PER_INSERT = 32;
-    const placeholders = `(${PREDICTION_COLUMNS.map(() => "?").join(", ")})`;
-    const insertSql = (rows) =>
-      `insert into predictions (${PREDICTION_COLUMNS.join(", ")}) values ${new Array(rows).fill(placeholders).join(", ")}`;
-    const statsSql = `${STATS_INSERT} values (?, ?, ?, ?, ?, ?, ?, ?)`;
+    const placeholders = (n) => `(${new Array(n).fill("?").join(", ")})`;
+    const columns = PREDICTION_COLUMNS.length;
+    // Rows of any requests, every column bound per row: multi-row statements of up to 32 rows (384
+    // parameters), one call into SQLite per 32 rows instead of per row.
+    const rowsInsert = (rows) =>
+      statement(
+        `insert into predictions (${PREDICTION_COLUMNS.join(", ")}) values ${new Array(rows).fill(placeholders(columns)).join(", ")}`,
+      );
+    // One request's rows: its shared values once, then id, features and output per row. With 64-row
+    // requests, about 1 µs less per row than binding all twelve columns per row (same run, A/B).
+    const requestInsert = (rows) =>
+      statement(
+        `insert into predictions (${[...SHARED_COLUMNS, ...OWN_COLUMNS].join(", ")}) select s.*, v.* ` +
+          `from (select ${new Array(SHARED_COLUMNS.length).fill("?").join(", ")}) as s, ` +
+          `(values ${new Array(rows).fill(placeholders(OWN_COLUMNS.length)).join(", ")}) as v`,
+      );
+    const statsSql = `${STATS_INSERT} values ${placeholders(STATS_COLUMNS)}`;
     // BEGIN IMMEDIATE, like the main connection: take the write lock up front (waiting on the busy
     // timeout) rather than failing when a read transaction tries to upgrade.
-    const append = db.transaction((rows, stats) => {
-      let i = 0;
-      if (rows.length >= ROWS_PER_INSERT) {
-        const insert = statement(insertSql(ROWS_PER_INSERT));
-        for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT)
-          insert.run(rows.slice(i, i + ROWS_PER_INSERT).flat());
+    const append = db.transaction((made, stats) => {
+      const gathered = new Array(ROWS_PER_INSERT * columns);
+      let gatheredRows = 0;
+      for (const { request, features, outputs } of made) {
+        const rows = request.ids.length;
+        const shared = [
+          request.project,
+          request.endpoint,
+          request.model,
+          request.version,
+          request.slot,
+          request.requestId,
+          request.at,
+          request.latencyMs,
+          request.error,
+        ];
+        if (rows >= SHARED_FROM_ROWS) {
+          for (let first = 0; first < rows; first += REQUEST_ROWS_PER_INSERT) {
+            const count = Math.min(REQUEST_ROWS_PER_INSERT, rows - first);
+            const params = shared.concat(new Array(count * OWN_COLUMNS.length));
+            for (let r = 0, p = SHARED_COLUMNS.length; r < count; r++) {
+              params[p++] = request.ids[first + r];
+              params[p++] = features[first + r];
+              params[p++] = outputs[first + r];
+            }
+            requestInsert(count).run(params);
+          }
+          continue;
+        }
+        for (let r = 0; r < rows; r++) {
+          // PREDICTION_COLUMNS order: id, the shared eight, features, output, error.
+          const p = gatheredRows * columns;
+          gathered[p] = request.ids[r];
+          for (let c = 0; c < 8; c++) gathered[p + 1 + c] = shared[c];
+          gathered[p + 9] = features[r];
+          gathered[p + 10] = outputs[r];
+          gathered[p + 11] = request.error;
+          if (++gatheredRows === ROWS_PER_INSERT) {
+            rowsInsert(ROWS_PER_INSERT).run(gathered);
+            gatheredRows = 0;
+          }
+        }
       }
-      if (i < rows.length) {
-        const insert = statement(insertSql(1));
-        for (; i < rows.length; i++) insert.run(rows[i]);
-      }
+      if (gatheredRows > 0) rowsInsert(gatheredRows).run(gathered.slice(0, gatheredRows * columns));
       if (stats) {
         const insert = statement(statsSql);
         for (let i = 0; i < stats.length; i += STATS_COLUMNS) insert.run(stats.slice(i, i + STATS_COLUMNS));
       }
     }).immediate;
     const write = async (requests, stats) => {
-      // Rows are made before the lock is taken: the main thread's writes wait only for the inserts.
-      const rows = [];
-      for (const request of requests ?? []) forEachRow(request, (values) => rows.push(values.slice()));
-      withWriteLock(() => append(rows, stats));
+      // Texts are made before the lock is taken: the main thread's writes wait only for the inserts.
+      const made = [];
+      for (const request of requests ?? []) {
+        if (request.ids.length === 0) continue;
+        made.push({ request, features: featureTexts(request), outputs: outputTexts(request) });
+      }
+      withWriteLock(() => append(made, stats));
     };
     return { write, close: async () => db.close() };
   });
