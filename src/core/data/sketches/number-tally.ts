@@ -38,7 +38,9 @@ export function tallyNumbers(
 ): NumberTally {
   // Numbers read out of text come already counted per string; the table adds their counts as they are.
   if ((weighted && weighted.values.length > 0) || mostlyRepeated(values, length)) {
-    const counter = new NumberCounter(Math.min(length, 4096));
+    // Sized for what comes (up to 4096 slots up front): a chunk of numbers read out of text arrives as
+    // its distinct texts, up to 65 536 of them, and growing from 16 slots rehashed them 13 times.
+    const counter = new NumberCounter(Math.min(Math.min(length, 4096) + (weighted?.values.length ?? 0), 65_536));
     for (let i = 0; i < length; i++) counter.add(values[i]!);
     if (weighted)
       for (let i = 0; i < weighted.values.length; i++) counter.add(weighted.values[i]!, weighted.counts[i]!);
