@@ -7,12 +7,16 @@
  * same add with `--no-profile`, so the profile's own share shows. Then the profile alone, in process,
  * through DuckDB (profileTabularFile, what `data add` runs) against the row-wise reader (the oracle,
  * `--row-wise`: minutes on the CSV under load), whose profiles must be identical.
+ * Last, traffic export: `tandem endpoints export E --all --json` of a prediction log of N rows (20
+ * features each, seeded into the embedded SQLite store with sqlite3), against sqlite3 writing the same
+ * rows as the same JSON Lines (features, prediction, target, at) itself.
  *
- *   npm run build:dist && npm run bench -- profile [--rows 1000000] [--row-wise]
+ *   npm run build:dist && npm run bench -- profile [--rows 1000000] [--row-wise] [--export-rows 1000000]
  *
  * Every line carries CPU seconds (user + system) and the load average beside wall time: the build
  * machines are shared, and CPU time moves far less with the load.
  */
+import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -28,6 +32,7 @@ import { timedRun, type TimedRun } from "../process-time.js";
 
 const ROWS = numberFlag("rows", 1_000_000);
 const ROW_WISE = process.argv.includes("--row-wise");
+const EXPORT_ROWS = numberFlag("export-rows", 1_000_000);
 const PYTHON = "/usr/bin/python3";
 const here = dirname(fileURLToPath(import.meta.url));
 const tandemBin = join(here, "..", "..", "bin", "tandem.js");
@@ -109,6 +114,77 @@ async function emitInProcess(what: string, file: string, format: TabularFormat):
   );
 }
 
+/** A prediction log of `rows` rows in a fresh embedded home, one endpoint, half of it labelled. */
+function seedPredictionLog(rows: number, since: number): { env: NodeJS.ProcessEnv; db: string } {
+  const home = join(dir, "export-home");
+  const env = { ...process.env, TANDEM_HOME: home, TANDEM_URL: "", TANDEM_PROJECT: "bench" };
+  const created = timedRun(process.execPath, [tandemBin, "data", "ls", "--json"], { env });
+  if (created.status !== 0) throw new Error(`tandem data ls failed: ${created.stderr}`);
+  const db = join(home, "tandem.db");
+  const features = Array.from({ length: 20 }, (_, i) => `'f${i}', round(((i * ${i + 7}) % 1000) / 7.0, 3)`).join(", ");
+  const sql = `
+    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${rows})
+    INSERT INTO predictions (id, project, endpoint, model, version, slot, request_id, at, latency_ms, features, output, error)
+    SELECT printf('p%09d', i), 'bench', 'gbdt', 'gbdt', 1, 'primary', printf('r%09d', i), ${since} + i, 1.5,
+           json_object(${features}), json_object('label', i % 2, 'probabilities', json_object('0', 0.25, '1', 0.75)), NULL
+    FROM n;
+    INSERT INTO prediction_feedback (prediction_id, project, endpoint, label, at)
+    SELECT id, project, endpoint, json(CAST(at % 2 AS TEXT)), at FROM predictions WHERE at % 4 < 2;`;
+  const seeded = spawnSync("sqlite3", [db], { input: sql, encoding: "utf8" });
+  if (seeded.status !== 0) throw new Error(`seeding the prediction log failed: ${seeded.stderr}`);
+  return { env, db };
+}
+
+/** The export through the CLI against sqlite3 writing the same JSON Lines. */
+function emitExport(rows: number): void {
+  const since = Date.UTC(2026, 0, 1);
+  const { env, db } = seedPredictionLog(rows, since);
+  const sinceIso = new Date(since).toISOString();
+  const untilIso = new Date(since + rows).toISOString();
+  const tandem = timedRun(
+    process.execPath,
+    [
+      tandemBin,
+      "endpoints",
+      "export",
+      "gbdt",
+      "--since",
+      sinceIso,
+      "--until",
+      untilIso,
+      "--as-dataset",
+      "traffic",
+      "--all",
+      "--json",
+    ],
+    { env },
+  );
+  if (tandem.status !== 0) throw new Error(`tandem endpoints export failed: ${tandem.stderr}`);
+  const exported = (JSON.parse(tandem.stdout) as { rows: number }).rows;
+  if (exported !== rows) throw new Error(`tandem exported ${exported} rows of ${rows}`);
+  const out = join(dir, "export.jsonl");
+  const query = `SELECT json_patch(p.features, json_object('prediction', json_extract(p.output, '$.label'),
+      'target', json(f.label), 'at', strftime('%Y-%m-%dT%H:%M:%fZ', p.at / 1000.0, 'unixepoch')))
+    FROM predictions p LEFT JOIN prediction_feedback f ON f.prediction_id = p.id
+    WHERE p.project = 'bench' AND p.endpoint = 'gbdt' AND p.at >= ${since} AND p.at < ${since + rows}
+      AND p.slot != 'shadow' AND p.error IS NULL ORDER BY p.at, p.id`;
+  const baseline = timedRun("sh", ["-c", `sqlite3 ${db} "${query.replaceAll("\n", " ")}" > ${out}`]);
+  if (baseline.status !== 0) throw new Error(`sqlite3 export failed: ${baseline.stderr}`);
+  emit(
+    `tandem endpoints export --all --json of ${rows} logged predictions x 20 features to a dataset version (JSON Lines, profiled), process start included (s; baseline sqlite3 writing the same JSON Lines)`,
+    tandem.wall,
+    baseline.wall,
+    "s",
+    tandem.wall / baseline.wall,
+    {
+      tandem_cpu_s: tandem.cpu,
+      baseline_cpu_s: baseline.cpu,
+      cpu_ratio: tandem.cpu && baseline.cpu ? tandem.cpu / baseline.cpu : null,
+      load_1m: Math.max(tandem.load, baseline.load),
+    },
+  );
+}
+
 try {
   const flightsCsv = join(dir, "flights-3m.csv");
   const engine = await openColumnarEngine();
@@ -131,6 +207,7 @@ try {
   emitAdd(`bench/drift's CSV (${ROWS} rows x 25)`, tableCsv, tableCsv);
   await emitInProcess("flights-3m.parquet", FLIGHTS, "parquet");
   await emitInProcess(`bench/drift's CSV (${ROWS} rows x 25)`, tableCsv, "csv");
+  emitExport(EXPORT_ROWS);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
