@@ -1,12 +1,15 @@
 /**
  * Migrations are safe when several processes open an empty database at once: each migration is
- * applied exactly once and every process ends up with the same schema.
+ * applied exactly once and every process ends up with the same schema. A store that is up to date
+ * opens without the migrator's lock (every CLI command opens the store), and one that a newer
+ * release migrated is still refused.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { describe, expect, inject, it } from "vitest";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
@@ -69,6 +72,60 @@ describe("migrations", () => {
         const names = await migrationNames({ kind: "postgres", url: url.toString() });
         expect(names.length).toBeGreaterThan(0);
         expect(new Set(names).size).toBe(names.length);
+      } finally {
+        await admin.query(`drop database if exists "${name}" with (force)`);
+        await admin.end();
+      }
+    },
+  );
+
+  it("an up-to-date SQLite store opens while another process holds the write lock", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "tandem-mig-")), "tandem.db");
+    await (await SqlMetadataStore.create({ database: { kind: "sqlite", file } })).close();
+    const other = new BetterSqlite3(file);
+    other.exec("begin immediate");
+    try {
+      // The migrator would wait for the write lock and give up after the busy timeout.
+      const store = await SqlMetadataStore.create({ database: { kind: "sqlite", file }, busyTimeoutMs: 200 });
+      const projects = await store.db.selectFrom("projects").select("name").execute();
+      expect(Array.isArray(projects)).toBe(true);
+      await store.close();
+    } finally {
+      other.exec("rollback");
+      other.close();
+    }
+  });
+
+  it("a SQLite store that a newer release migrated is refused, as the migrator refuses it", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "tandem-mig-")), "tandem.db");
+    await (await SqlMetadataStore.create({ database: { kind: "sqlite", file } })).close();
+    const other = new BetterSqlite3(file);
+    other.prepare("insert into kysely_migration (name, timestamp) values (?, ?)").run("9999_newer_release", "x");
+    other.close();
+    await expect(SqlMetadataStore.create({ database: { kind: "sqlite", file } })).rejects.toThrow(/9999_newer_release/);
+  });
+
+  it.skipIf(!inject("postgresAdminUrl"))(
+    "a Postgres store that a newer release migrated is refused, as the migrator refuses it",
+    async () => {
+      const adminUrl = inject("postgresAdminUrl");
+      const name = `tandem_t_mig_${randomBytes(4).toString("hex")}`;
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`create database "${name}"`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      const database = { kind: "postgres" as const, url: url.toString() };
+      try {
+        await (await SqlMetadataStore.create({ database })).close();
+        const client = new pg.Client({ connectionString: url.toString() });
+        await client.connect();
+        await client.query("insert into kysely_migration (name, timestamp) values ($1, $2)", [
+          "9999_newer_release",
+          "x",
+        ]);
+        await client.end();
+        await expect(SqlMetadataStore.create({ database })).rejects.toThrow(/9999_newer_release/);
       } finally {
         await admin.query(`drop database if exists "${name}" with (force)`);
         await admin.end();

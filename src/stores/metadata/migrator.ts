@@ -6,11 +6,40 @@
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import { columnTypes, type SqlDialectName, type TandemMigration } from "./migration-kit.js";
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "migrations");
 const MIGRATION_FILE = /^(\d{4}_[a-z0-9_]+)\.(ts|js)$/;
+
+/** The names of this version's migrations (file names without extension), as FolderMigrationProvider finds them. */
+function migrationNames(): string[] {
+  return readdirSync(MIGRATIONS_DIR).flatMap((file) => {
+    const match = MIGRATION_FILE.exec(file);
+    return match && !file.endsWith(".d.ts") && !file.includes(".test.") ? [match[1]!] : [];
+  });
+}
+
+/**
+ * Whether the store has applied exactly this version's migrations, read without a lock: Kysely's
+ * Migrator imports every migration module and takes the write lock (SQLite) or a row lock (Postgres)
+ * even when nothing is pending, about 35 modules and a write transaction on every CLI command (issue
+ * 18). Migrations are forward-only, so a store that has them all stays so; anything else (no table
+ * yet, a pending migration, one this version does not know) goes to the Migrator, which applies or
+ * refuses as before.
+ */
+async function upToDate(db: Kysely<unknown>): Promise<boolean> {
+  let applied: string[];
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    applied = rows.map((r) => r.name);
+  } catch {
+    return false;
+  }
+  const known = migrationNames();
+  const appliedSet = new Set(applied);
+  return applied.length === known.length && known.every((name) => appliedSet.has(name));
+}
 
 class FolderMigrationProvider implements MigrationProvider {
   constructor(
@@ -44,6 +73,7 @@ export async function migrateToLatest(
   dialect: SqlDialectName,
   only?: (name: string) => boolean,
 ): Promise<void> {
+  if (!only && (await upToDate(db))) return;
   // Areas number their migrations in their own ranges (0100 pipelines … 0700 portal), so an area's
   // newer migration can sort before one another area added earlier: apply it rather than refuse.
   const migrator = new Migrator({
