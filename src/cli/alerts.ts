@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { openApi, projectPath, resolveProject } from "./context.js";
+import { MONITORING_READ_API } from "./api-scopes.js";
 import { formatTable, formatTime, printJson, printTable } from "./output.js";
 
 /** Evidence keys that hold a time in epoch milliseconds (window_start, window_end, evaluated_at …). */
@@ -66,7 +67,7 @@ export function registerAlertCommands(program: Command): void {
     .option("--status <status>", "firing or resolved")
     .option("--json", "machine output")
     .action(async (opts: { project?: string; status?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(MONITORING_READ_API);
       const { alerts: list } = await api.get<{ alerts: AlertWire[] }>(
         projectPath(resolveProject(opts.project), "/alerts"),
         { status: opts.status },
@@ -80,7 +81,7 @@ export function registerAlertCommands(program: Command): void {
     .option("--project <project>", "project (default: the current project)")
     .option("--json", "machine output")
     .action(async (id: string, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(MONITORING_READ_API);
       const a = await api.get<AlertWire>(
         projectPath(resolveProject(opts.project), `/alerts/${encodeURIComponent(id)}`),
       );

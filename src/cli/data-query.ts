@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { openApi, projectPath, resolveProject, UsageError } from "./context.js";
-import { DATA_API } from "./data.js";
+import { DATA_API } from "./api-scopes.js";
 import { printJson, printTable } from "./output.js";
 
 interface QueryWire {

@@ -9,7 +9,8 @@ import { readFile } from "node:fs/promises";
 import { manifestHash } from "../core/artifacts/manifest.js";
 import { safeRelativePath } from "../core/artifacts/paths.js";
 import type { ValidationReport } from "../core/data/expectations.js";
-import { ApiError, type ApiScope, type TandemApi } from "./api.js";
+import { ApiError, type TandemApi } from "./api.js";
+import { DATA_API } from "./api-scopes.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { collectFiles, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
 import { formatTime, printJson, printTable } from "./output.js";
@@ -48,12 +49,6 @@ interface ColumnWire {
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
 const PROGRESS_MIN_FILES = 200;
 const PARALLEL = 8;
-
-/** The data commands call the data area's routes alone (embedded: nothing else is loaded). */
-export const DATA_API: ApiScope = {
-  areas: ["data"],
-  routes: async () => (await import("../server/routes/data.js")).dataRoutes,
-};
 
 function splitRef(text: string): { name: string; version: string } {
   const at = text.indexOf("@");

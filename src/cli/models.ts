@@ -12,6 +12,7 @@ import { safeRelativePath } from "../core/artifacts/paths.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { collectFiles } from "./data-files.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
+import { MODELS_LIST_API } from "./api-scopes.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { registerModelGateCommands } from "./models-gates.js";
 import {
@@ -120,7 +121,7 @@ export function registerModelCommands(program: Command): void {
     .description("List registered models with their aliases.")
     .option("--json", "machine output")
     .action(async (opts: { json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(MODELS_LIST_API);
       const res = await api.get<{ models: Json[] }>(projectPath(proj({}), "/models"));
       if (opts.json) return printJson(res.models);
       printTable(

@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ApiError } from "./api.js";
 import { openApi, projectPath, resolveProject, VerdictError } from "./context.js";
+import { MONITORING_READ_API } from "./api-scopes.js";
 import { formatTable, formatTime, printJson, printTable } from "./output.js";
 
 interface CheckWire {
@@ -59,7 +60,7 @@ export function registerMonitorRunCommands(program: Command): void {
     .option("--project <project>", "project (default: the current project)")
     .option("--json", "machine output")
     .action(async (opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(MONITORING_READ_API);
       const { monitors: list } = await api.get<{ monitors: MonitorWire[] }>(
         projectPath(resolveProject(opts.project), "/monitors"),
       );

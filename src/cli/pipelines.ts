@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { parseParamArgs } from "../core/pipelines/params.js";
 import type { TandemApi } from "./api.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
+import { PIPELINES_READ_API } from "./api-scopes.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { followRun, summarize, TERMINAL, type RunWire } from "./pipelines-progress.js";
 import { showRun } from "./runs-show.js";
@@ -269,7 +270,7 @@ export function registerPipelineCommands(program: Command): void {
     .option("--project <project>", "project")
     .option("--json", "machine output")
     .action(async (opts: { pipeline?: string; status?: string; limit: string; project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(PIPELINES_READ_API);
       const res = await api.get<{ runs: RunWire[] }>(projectPath(resolveProject(opts.project), "/pipeline-runs"), {
         pipeline: opts.pipeline,
         status: opts.status,
@@ -291,7 +292,7 @@ export function registerPipelineCommands(program: Command): void {
     .option("--project <project>", "project")
     .option("--json", "machine output")
     .action(async (id: string, opts: { step?: string; cache?: boolean; project?: string; json?: boolean }) => {
-      await showRun(await openApi(), resolveProject(opts.project), id, opts);
+      await showRun(await openApi(PIPELINES_READ_API), resolveProject(opts.project), id, opts);
     });
   runs
     .command("logs <id>")
@@ -381,7 +382,7 @@ export function registerPipelineCommands(program: Command): void {
     .option("--project <project>", "project")
     .option("--json", "machine output")
     .action(async (opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(PIPELINES_READ_API);
       const res = await api.get<{ secrets: Array<{ name: string; updated_at: number; updated_by: string }> }>(
         projectPath(resolveProject(opts.project), "/secrets"),
       );

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { DEFAULT_PROJECT } from "../core/governance/model.js";
 import { openApi, projectPath, resolveProject, UsageError, cliConfig } from "./context.js";
+import { SERVING_READ_API } from "./api-scopes.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { exitIfStillAliveSoon } from "./server.js";
 import { registerDeploymentRecord } from "./deployment-record.js";
@@ -157,7 +158,7 @@ export function registerServingCommands(program: Command): void {
     .option("--project <project>", "project (default: the current project)")
     .option("--json", "machine output")
     .action(async (opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(SERVING_READ_API);
       const { endpoints: list } = await api.get<{ endpoints: EndpointWire[] }>(
         projectPath(resolveProject(opts.project), "/endpoints"),
       );
@@ -237,7 +238,7 @@ export function registerServingCommands(program: Command): void {
     .option("--project <project>", "project (default: the current project)")
     .option("--json", "machine output")
     .action(async (opts: { target?: string; kind?: string; limit?: string; project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(SERVING_READ_API);
       const { deployments: list } = await api.get<{ deployments: DeploymentWire[] }>(
         projectPath(resolveProject(opts.project), "/deployments"),
         {

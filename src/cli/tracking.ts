@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { openApi, projectPath, resolveProject, UsageError } from "./context.js";
+import { TRACKING_READ_API } from "./api-scopes.js";
 import { formatTime, printJson, printTable } from "./output.js";
 
 interface RunWire {
@@ -83,7 +84,7 @@ export function registerTrackingCommands(program: Command): void {
     .option("--all", "include deleted experiments")
     .option("--json", "machine output")
     .action(async (opts: { project?: string; all?: boolean; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(TRACKING_READ_API);
       const project = resolveProject(opts.project);
       const { experiments: list } = await api.get<{ experiments: Array<Record<string, unknown>> }>(
         projectPath(project, `/experiments${query({ view_type: opts.all ? "ALL" : undefined })}`),

@@ -14,6 +14,7 @@ import { TrafficExporter } from "../core/monitoring/traffic-export.js";
 import { DatasetReferenceSource } from "../stores/artifacts/dataset-reference-source.js";
 import { LocalBlobFiles } from "../stores/artifacts/blob-files.js";
 import { SqlMonitorStore, SqlTrafficSource } from "../stores/metadata/monitor-store.js";
+import type { Services } from "../server/services.js";
 import type { Wiring } from "./kit.js";
 
 declare module "../server/services.js" {
@@ -105,7 +106,9 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
   services.trafficExport = new TrafficExporter(new SqlTrafficSource(sql), services.artifacts, () => services.data);
   // `tandem validate` and `apply` alike refuse a monitor whose definition does not hold (a `latency: {}`
   // without its p95_ms), at the field's file:line:column.
-  services.pipelines.specCheckers.push(async (spec, { project }) =>
+  // Pipelines may be left out of a scoped app (an embedded `alerts ls`): then no spec is applied here.
+  const pipelines = (services as Partial<Services>).pipelines;
+  pipelines?.specCheckers.push(async (spec, { project }) =>
     Promise.resolve(
       Object.entries(spec.monitors ?? {}).flatMap(([name, raw]) => {
         try {
@@ -120,7 +123,7 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     ),
   );
   // `tandem apply` defines the project's monitors from the spec's `monitors:`.
-  services.pipelines.specListeners.push((actor, project, spec) =>
+  pipelines?.specListeners.push((actor, project, spec) =>
     monitors.applySpec(actor, project, spec.monitors ?? {}).then(() => undefined),
   );
   // Cron schedules have minute resolution; checking every 5 s keeps a run within seconds of its tick.

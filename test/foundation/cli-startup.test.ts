@@ -6,7 +6,7 @@
  * The real `tandem` binary runs with a module resolve hook that writes every module it resolves to a
  * file: the test reads which packages were loaded, not how long it took (timings are bench/cli's).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,10 +29,24 @@ export async function resolve(specifier, context, next) {
 `,
 );
 const register = join(dir, "register.mjs");
+// Also in the command's own thread: every setInterval it calls is written to the trace as
+// "interval <caller>". Background loops (schedules, monitors, serving, alert delivery) are intervals.
 writeFileSync(
   register,
-  `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+  `import { register } from "node:module";
+import { appendFileSync } from "node:fs";
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const setIntervalOf = globalThis.setInterval;
+globalThis.setInterval = function (...args) {
+  const caller = (new Error().stack ?? "").split("\\n").slice(2, 4).map((l) => l.trim()).join(" < ");
+  appendFileSync(process.env.TANDEM_TEST_TRACE, "interval " + caller + "\\n");
+  return setIntervalOf.apply(this, args);
+};
+`,
 );
+
+/** The areas main.ts wires (AREA_WIRINGS), each from src/wiring/<area>.ts. */
+const AREAS = ["portal", "tracking", "pipelines", "serving", "monitoring", "registry", "data", "llm", "catalog"];
 
 /** The npm packages a `tandem` command resolved (scoped ones as @scope/name), and its result. */
 function packagesLoaded(args: string[], env: Record<string, string> = {}) {
@@ -45,7 +59,8 @@ function packagesLoaded(args: string[], env: Record<string, string> = {}) {
   const packages = new Set<string>();
   const urls = readFileSync(trace, "utf8").split("\n");
   for (const url of urls) {
-    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    // Installed, or bundled into dist/vendor/NAME.js by the build (scripts/build-dist.mjs).
+    const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url) ?? /\/dist\/vendor\/([^/]+)\.js$/.exec(url);
     if (m) packages.add(m[1]!);
   }
   /** Tandem's own modules under `dir` (e.g. "wiring"), by name: from dist/ or, through tsx, src/. */
@@ -56,7 +71,11 @@ function packagesLoaded(args: string[], env: Record<string, string> = {}) {
         return m && !url.includes("/node_modules/") ? [m[1]!] : [];
       }),
     );
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr, packages, ownModules };
+  /** The setInterval calls the command made, by caller. */
+  const intervals = urls.filter((line) => line.startsWith("interval "));
+  /** The areas whose wiring (src/wiring/<area>.ts, the ones main.ts lists) the command loaded. */
+  const areas = [...ownModules("wiring")].filter((m) => AREAS.includes(m)).sort();
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr, packages, ownModules, intervals, areas };
 }
 
 /** The server stack: what only a server, a serving process or a remote executor needs. */
@@ -99,6 +118,8 @@ describe("what a command loads at start", () => {
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toEqual([]);
     expect(res.packages).toContain("better-sqlite3");
+    // The query builder, bundled into dist/vendor/ (or installed, through tsx): the trace sees it either way.
+    expect(res.packages).toContain("kysely");
     const unused = [
       "@aws-sdk/client-s3",
       "@aws-sdk/lib-storage",
@@ -111,6 +132,8 @@ describe("what a command loads at start", () => {
       "hyparquet",
     ];
     expect(unused.filter((p) => res.packages.has(p))).toEqual([]);
+    expect(res.areas).toEqual(["pipelines"]);
+    expect(res.intervals).toEqual([]);
   });
 
   it("an embedded data add wires the data area and its routes alone, adding and re-adding", () => {
@@ -129,6 +152,56 @@ describe("what a command loads at start", () => {
       expect(
         ["onnxruntime-node", "@kubernetes/client-node", "@aws-sdk/client-s3"].filter((p) => res.packages.has(p)),
       ).toEqual([]);
+    }
+  });
+
+  /**
+   * Each embedded read loads the wiring of the areas its scope names (src/cli/api-scopes.ts) alone, and
+   * starts no background loop: a loop calls setInterval, which the trace records.
+   */
+  const READS: Array<{ args: string[]; areas: string[]; code?: number }> = [
+    { args: ["runs", "ls"], areas: ["pipelines"] },
+    { args: ["runs", "show", "0123456789abcdef0123456789abcdef"], areas: ["pipelines"], code: 4 },
+    { args: ["secrets", "ls"], areas: ["pipelines"] },
+    { args: ["experiments", "ls"], areas: ["tracking"] },
+    { args: ["models", "ls"], areas: ["registry"] },
+    // Serving's wiring imports the LLM gateway's resolver from wiring/llm.ts (its module, not its wiring).
+    { args: ["endpoints", "ls"], areas: ["llm", "serving"] },
+    { args: ["deployments", "ls"], areas: ["llm", "serving"] },
+    { args: ["alerts", "ls"], areas: ["monitoring"] },
+    { args: ["alerts", "show", "no-such-alert"], areas: ["monitoring"], code: 4 },
+    { args: ["monitors", "ls"], areas: ["monitoring"] },
+    { args: ["data", "ls"], areas: ["data"] },
+  ];
+  it.each(READS)("embedded $args loads the wiring of $areas alone and starts no loop", ({ args, areas, code }) => {
+    const home = mkdtempSync(join(dir, "home-"));
+    const res = packagesLoaded([...args, "--json"], { TANDEM_HOME: home, TANDEM_PROJECT: "startup" });
+    expect(res.code, res.stderr).toBe(code ?? 0);
+    expect(res.areas).toEqual(areas);
+    expect(res.intervals).toEqual([]);
+  });
+
+  it("the trace sees a loop when one starts (tandem server starts its loops)", async () => {
+    const home = mkdtempSync(join(dir, "home-"));
+    const trace = join(dir, `trace-server-${Date.now()}`);
+    writeFileSync(trace, "");
+    const child = spawn(process.execPath, ["--import", pathToFileURL(register).href, BIN, "server", "--port", "0"], {
+      env: { ...process.env, TANDEM_URL: "", TANDEM_DATABASE_URL: "", TANDEM_HOME: home, TANDEM_TEST_TRACE: trace },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          if (chunk.toString().includes("listening on")) resolve();
+        });
+        child.on("exit", (c) => reject(new Error(`tandem server exited ${c}`)));
+      });
+      const intervals = readFileSync(trace, "utf8")
+        .split("\n")
+        .filter((line) => line.startsWith("interval "));
+      expect(intervals.some((line) => line.includes("runLoop"))).toBe(true);
+    } finally {
+      child.kill("SIGTERM");
     }
   });
 });

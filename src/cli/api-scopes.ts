@@ -1,0 +1,58 @@
+/**
+ * What an embedded command needs of the app, declared once per area: the areas whose services its
+ * routes call and those routes. A command passes its area's scope to `openApi`; with TANDEM_URL the
+ * scope is ignored (the server has everything).
+ *
+ * Why: building the whole app (every area wired, every route registered) was most of an embedded
+ * read's start-up (issue 18: `tandem runs ls` took 0.7 s over Node's start on a quiet machine, the
+ * goal is 0.6 s). The guard is the same app's: authentication, roles and token scope are checked by
+ * the routes that are registered, exactly as in the full app.
+ *
+ * A scope lists every area the named routes reach, also those looked up lazily: an area left out
+ * would change an answer (the registry's lineage reads tracking), not only fail it. Reads only:
+ * writes fan out to listeners of other areas (`apply` to monitors and endpoints), so they keep the
+ * whole app.
+ */
+import type { ApiScope } from "./api.js";
+
+/** Datasets and their versions: `tandem data …` (data routes call the data service alone). */
+export const DATA_API: ApiScope = {
+  areas: ["data"],
+  routes: async () => (await import("../server/routes/data.js")).dataRoutes,
+};
+
+/** Pipeline runs and secrets as read by `runs ls|show` and `secrets ls`. */
+export const PIPELINES_READ_API: ApiScope = {
+  areas: ["pipelines"],
+  routes: async () => (await import("../server/routes/pipelines.js")).pipelineRoutes,
+};
+
+/** Experiments and runs through the native tracking routes (`experiments ls`). */
+export const TRACKING_READ_API: ApiScope = {
+  areas: ["tracking"],
+  routes: async () => (await import("../server/routes/tracking.js")).nativeTrackingRoutes,
+};
+
+/** The model list (`models ls`: the registry's own rows; `models show` reads lineage, so not this). */
+export const MODELS_LIST_API: ApiScope = {
+  areas: ["registry"],
+  routes: async () => (await import("../server/routes/models.js")).modelRoutes,
+};
+
+/** Endpoints and deployment records (`endpoints ls|show`, `deployments ls`). */
+export const SERVING_READ_API: ApiScope = {
+  areas: ["serving"],
+  routes: async () => (await import("../server/routes/endpoints.js")).endpointRoutes,
+};
+
+/** Alerts and monitors with their results (`alerts ls|show`, `monitors ls|show`). */
+export const MONITORING_READ_API: ApiScope = {
+  areas: ["monitoring"],
+  routes: async () => {
+    const [{ alertRoutes }, { monitorRoutes }] = await Promise.all([
+      import("../server/routes/alerts.js"),
+      import("../server/routes/monitors.js"),
+    ]);
+    return [...alertRoutes, ...monitorRoutes];
+  },
+};
