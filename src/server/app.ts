@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import { createRequire } from "node:module";
 import pino, { type Logger as PinoLogger } from "pino";
 import type { z } from "zod";
 import { NotFoundError, UnauthenticatedError } from "../core/errors.js";
@@ -22,6 +23,24 @@ import { sendError, zodToInvalidInput } from "./errors.js";
 import { ServerMetrics } from "./metrics.js";
 import { changesState, JsonText, type AnyRoute } from "./route-kit.js";
 import type { Services } from "./services.js";
+
+/**
+ * Fastify's own schema compilers (Ajv, fast-json-stringify), loaded the first time a route declares a
+ * Fastify schema. Tandem's routes validate with zod and declare none, yet Fastify loaded both when
+ * each app was built: about 90 modules, 6% of an embedded `tandem runs ls` at load 20 (issue 18).
+ * The same compilers with the same options when used; only header schemas would differ (Fastify
+ * lowercases their keys for its default compiler alone), and no route declares one.
+ */
+type CompilerFactory = (...args: unknown[]) => unknown;
+/** The compiler package as Fastify itself would load it (from Fastify's own folder). */
+const fastifysOwn = (name: string) =>
+  (createRequire(createRequire(import.meta.url).resolve("fastify"))(name) as () => CompilerFactory)();
+const loadedCompilers: { validator?: CompilerFactory; serializer?: CompilerFactory } = {};
+const LAZY_SCHEMA_COMPILERS = {
+  buildValidator: (...args: unknown[]) => (loadedCompilers.validator ??= fastifysOwn("@fastify/ajv-compiler"))(...args),
+  buildSerializer: (...args: unknown[]) =>
+    (loadedCompilers.serializer ??= fastifysOwn("@fastify/fast-json-stringify-compiler"))(...args),
+};
 
 export const PROJECT_HEADER = "x-tandem-project";
 const ANONYMOUS: Principal = {
@@ -272,6 +291,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     // Routes answer their own 404s; this keeps trailing-slash and case variants from surprising clients.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    schemaController: { compilersFactory: LAZY_SCHEMA_COMPILERS as never },
   });
   const metrics = new ServerMetrics();
   // Uploads (artifacts, dataset blobs) arrive as raw streams; routes read them without buffering.
