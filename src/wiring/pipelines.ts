@@ -79,6 +79,8 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     sandbox: config.stepSandbox,
     hide: serverPrivatePaths(config),
   });
+  // Closers run last first: the step spawner ends after the pipelines' drivers have.
+  services.closers.push(() => local.close());
   const secretKey = await loadSecretKey(config.home, config.secretKey);
   const executor = await wireExecutors(config, services, local, secretKey);
   const secrets = new SecretService(services.metadata, services.audit, store, new SecretBox(secretKey));

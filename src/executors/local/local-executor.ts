@@ -12,17 +12,17 @@
  * Where bubblewrap can run, each step runs in a sandbox (sandbox.ts) that hides the server's own
  * files and every other step's directory, and shows the step only its own processes.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, stat, symlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { StringDecoder } from "node:string_decoder";
 import type { ArtifactStore } from "../../core/artifacts/ports.js";
 import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
 import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
 import { processIdentity } from "./process-identity.js";
 import { BWRAP, programPath, sandboxArgv, sandboxFor, type SandboxMode, type SandboxStatus } from "./sandbox.js";
+import { killGroup, StepSpawner } from "./spawner.js";
 import { DirectorySweeper } from "./sweeper.js";
 
 export interface LocalExecutorOptions {
@@ -77,14 +77,6 @@ export function stepEnvironment(jobEnv: Record<string, string>): Record<string, 
     env[k] = v;
   }
   return { ...env, ...jobEnv };
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
 }
 
 /**
@@ -144,6 +136,8 @@ export class LocalExecutor implements Executor {
 
   async run(job: StepJob): Promise<JobResult> {
     const { workdir } = job;
+    // The spawner's own start (a Node process) overlaps the preparation of the step's directory.
+    if (!job.inProcess) StepSpawner.shared().warm();
     // Each attempt has a directory of its own (the attempt number is in its name), so there is
     // nothing to clear first.
     await mkdir(join(workdir, "_tandem", "outputs"), { recursive: true });
@@ -250,75 +244,72 @@ export class LocalExecutor implements Executor {
       return Promise.resolve({ outcome: "failed", exitCode: null, outputs: {}, error: (error as Error).message });
     }
     return new Promise((resolvePromise) => {
-      const child = spawn(argv[0]!, argv.slice(1), {
-        cwd: job.workdir,
-        env: stepEnvironment(job.env),
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      let pid: number | null = null;
       let stopping: "timed_out" | "cancelled" | null = null;
       let graceTimer: NodeJS.Timeout | undefined;
+      const signalGroup = () => {
+        if (pid === null || !stopping) return;
+        killGroup(pid, "SIGTERM");
+        const group = pid;
+        graceTimer = setTimeout(() => killGroup(group, "SIGKILL"), this.options.killGraceMs ?? 3000);
+      };
+      // A stop asked for before the spawner has reported the pid is carried out when it does.
       const stop = (why: "timed_out" | "cancelled") => {
-        if (stopping || child.pid === undefined) return;
+        if (stopping) return;
         stopping = why;
-        killGroup(child.pid, "SIGTERM");
-        graceTimer = setTimeout(() => killGroup(child.pid!, "SIGKILL"), this.options.killGraceMs ?? 3000);
+        signalGroup();
       };
       const timer = job.timeoutMs ? setTimeout(() => stop("timed_out"), job.timeoutMs) : undefined;
       const onAbort = () => stop("cancelled");
       job.signal.addEventListener("abort", onAbort, { once: true });
-      if (child.pid !== undefined)
-        job.onStarted?.({ pid: child.pid, host: hostname(), startTime: processIdentity(child.pid) });
-
-      for (const [stream, name] of [
-        [child.stdout, "stdout"],
-        [child.stderr, "stderr"],
-      ] as const) {
-        const decoder = new StringDecoder("utf8");
-        stream.on("data", (chunk: Buffer) => job.onOutput(name, decoder.write(chunk)));
-        stream.on("end", () => {
-          const rest = decoder.end();
-          if (rest) job.onOutput(name, rest);
-        });
-      }
-      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-      child.on("exit", (code, signal) => {
-        exit = { code, signal };
-        // The shell is gone; whatever it left running in its group goes with it.
-        if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
-      });
-      const finish = (spawnError?: Error) => {
+      const done = (result: JobResult) => {
         if (timer) clearTimeout(timer);
         if (graceTimer) clearTimeout(graceTimer);
         job.signal.removeEventListener("abort", onAbort);
-        const code = exit?.code ?? null;
-        if (spawnError)
-          return resolvePromise({
-            outcome: "failed",
-            exitCode: null,
-            outputs: {},
-            error: `could not start ${argv[0]}: ${spawnError.message}`,
-          });
-        if (stopping === "timed_out")
-          return resolvePromise({
-            outcome: "timed_out",
-            exitCode: code,
-            outputs: {},
-            error: `timed out after ${job.timeoutMs} ms`,
-          });
-        if (stopping === "cancelled")
-          return resolvePromise({ outcome: "cancelled", exitCode: code, outputs: {}, error: "cancelled" });
-        if (code === 0) return resolvePromise({ outcome: "succeeded", exitCode: 0, outputs: {} });
-        const why = code === null ? `killed by ${exit?.signal ?? "a signal"}` : `exited with code ${code}`;
-        resolvePromise({ outcome: "failed", exitCode: code, outputs: {}, error: why });
+        resolvePromise(result);
       };
-      child.on("error", (error) => finish(error));
-      child.on("close", () => finish());
+      StepSpawner.shared().spawn(
+        { file: argv[0]!, args: argv.slice(1), cwd: job.workdir, env: stepEnvironment(job.env) },
+        {
+          started: (startedPid, startTime) => {
+            pid = startedPid;
+            job.onStarted?.({ pid: startedPid, host: hostname(), startTime });
+            signalGroup();
+          },
+          output: (stream, text) => job.onOutput(stream, text),
+          failed: (message) =>
+            done({
+              outcome: "failed",
+              exitCode: null,
+              outputs: {},
+              error: pid === null ? `could not start ${argv[0]}: ${message}` : message,
+            }),
+          ended: (code, signal) => {
+            if (stopping === "timed_out")
+              return done({
+                outcome: "timed_out",
+                exitCode: code,
+                outputs: {},
+                error: `timed out after ${job.timeoutMs} ms`,
+              });
+            if (stopping === "cancelled")
+              return done({ outcome: "cancelled", exitCode: code, outputs: {}, error: "cancelled" });
+            if (code === 0) return done({ outcome: "succeeded", exitCode: 0, outputs: {} });
+            const why = code === null ? `killed by ${signal ?? "a signal"}` : `exited with code ${code}`;
+            done({ outcome: "failed", exitCode: code, outputs: {}, error: why });
+          },
+        },
+      );
     });
   }
 
   settle(): Promise<void> {
     return this.sweeper.flush();
+  }
+
+  /** Ends the step spawner once no step runs (spawner.ts). */
+  close(): Promise<void> {
+    return StepSpawner.shared().close();
   }
 
   async killOrphan(info: StepProcess): Promise<string> {
