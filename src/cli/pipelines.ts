@@ -109,8 +109,10 @@ async function finishCommand(
   process.on("SIGINT", onSigint);
   try {
     // In embedded mode this process drives the run: its end wakes the last poll at once.
-    const ended = api.embeddedServices?.services.pipelines.settled(runId);
-    const run = await followRun(api, project, runId, { quiet: false, ended });
+    const pipelines = api.embeddedServices?.services.pipelines;
+    const ended = pipelines?.settled(runId);
+    const live = pipelines ? () => pipelines.liveRun(runId) : undefined;
+    const run = await followRun(api, project, runId, { quiet: false, ended, live });
     for (const s of run.steps ?? []) {
       if (s.status !== "failed") continue;
       // The end of a failed step's log is usually the reason; show it without a second command.

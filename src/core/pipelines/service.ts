@@ -21,6 +21,7 @@ import {
   type LogChunk,
   type PipelineRun,
   type RunCode,
+  type RunStatus,
   type SpecVersion,
   type StepRun,
   type TriggerInfo,
@@ -606,6 +607,14 @@ export class PipelineService {
   }
 
   /** Resolves when this process's driver of `id` (if any) is done. */
+  /**
+   * A run this process drives, as its driver holds it now (no store read): its status and its steps
+   * in plan order. Null once the driver is done, or when another process drives the run.
+   */
+  liveRun(id: string): { status: RunStatus; pipeline: string; steps: readonly StepRun[] } | null {
+    return this.drivers.get(id)?.driver.snapshot() ?? null;
+  }
+
   async settled(id: string): Promise<void> {
     await this.drivers.get(id)?.done;
   }

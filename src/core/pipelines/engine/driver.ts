@@ -68,6 +68,11 @@ export class RunDriver {
     }
   }
 
+  /** The run's status and its steps as this driver holds them (the store may be a write behind). */
+  snapshot(): { status: RunStatus; pipeline: string; steps: readonly StepRun[] } {
+    return { status: this.run.status, pipeline: this.run.pipeline, steps: [...this.steps.values()] };
+  }
+
   /** Cancel from inside this process (the service also sets the flag in the store for others). */
   cancel(): void {
     this.cancelRequested = true;
