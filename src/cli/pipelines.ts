@@ -8,8 +8,9 @@ import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { parseParamArgs } from "../core/pipelines/params.js";
+import { probeInterpretersEarly } from "../executors/local/probe.js";
 import type { TandemApi } from "./api.js";
-import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
+import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { PIPELINES_READ_API } from "./api-scopes.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { followRun, summarize, TERMINAL, type RunWire } from "./pipelines-progress.js";
@@ -220,6 +221,9 @@ export function registerPipelineCommands(program: Command): void {
           json?: boolean;
         },
       ) => {
+        // Embedded, this process drives the run: the interpreters on its PATH (part of every step's
+        // cache key) are asked for their versions while it loads its services, not after.
+        if (!cliConfig().serverUrl) probeInterpretersEarly();
         const api = await openApi();
         const project = resolveProject(opts.project);
         const stopServing = await serveForSteps(api);

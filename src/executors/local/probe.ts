@@ -25,11 +25,34 @@ function version(command: string, path: string): Promise<string | null> {
   });
 }
 
+async function probe(searched: string): Promise<Record<string, string | null>> {
+  // Together: a version manager's shim (pyenv) can take seconds to answer on a busy machine.
+  const versions = await Promise.all(INTERPRETERS.map((name) => version(name, searched)));
+  return Object.fromEntries(INTERPRETERS.map((name, i) => [name, versions[i] ?? null]));
+}
+
+/** Probes started ahead of their run, by PATH; each is taken by the first run that asks. */
+const early = new Map<string, Promise<Record<string, string | null>>>();
+
+/**
+ * Starts probing this process's PATH now, for the run this process is about to start: an embedded
+ * `tandem run` calls it before it loads its services, so the answer (pyenv's python3 shim took
+ * 0.2-1.6 s here, and every step's cache key waits for it) comes while Node loads modules instead
+ * of after. The first run then takes this answer; later runs probe again.
+ */
+export function probeInterpretersEarly(): void {
+  const searched = process.env.PATH ?? "/usr/bin:/bin";
+  if (!early.has(searched)) early.set(searched, probe(searched));
+}
+
 export class LocalEnvironmentProbe implements EnvironmentProbe {
-  async interpreters(path: string | null): Promise<Record<string, string | null>> {
+  interpreters(path: string | null): Promise<Record<string, string | null>> {
     const searched = path ?? process.env.PATH ?? "/usr/bin:/bin";
-    // Together: a version manager's shim (pyenv) can take seconds to answer on a busy machine.
-    const versions = await Promise.all(INTERPRETERS.map((name) => version(name, searched)));
-    return Object.fromEntries(INTERPRETERS.map((name, i) => [name, versions[i] ?? null]));
+    const started = early.get(searched);
+    if (started) {
+      early.delete(searched);
+      return started;
+    }
+    return probe(searched);
   }
 }
