@@ -111,9 +111,9 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
 
   it("logs a burst larger than one flush whole: every row of every request, as answered", async () => {
     const log = new SqlPredictionLogStore(getStore());
-    // The serving defaults (25 ms windows, a write at 5 000 rows): the burst below is four times that,
-    // added at once: its first 5 000 rows go as one write, the rest wait for it and go as the next.
-    const logger = new PredictionLogger(log);
+    // A write at 1 000 waiting rows (5 000 when serving): the burst below is five times that, added at
+    // once: its first 1 000 rows go as one write, the rest wait for it and go as the next.
+    const logger = new PredictionLogger(log, { maxBuffered: 1_000 });
     const codec = buildCodec(
       buildSignature({
         task: "regression",
@@ -132,7 +132,7 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
     });
     // 64-row requests (the serving bench's), every tenth with a category string among the numbers,
     // and requests of 1, 3, 65 and 150 rows: each way a request's rows reach a statement.
-    const sizes = [...Array.from({ length: 320 }, () => 64), 1, 3, 65, 150, 1];
+    const sizes = [...Array.from({ length: 80 }, () => 64), 1, 3, 65, 150, 1];
     const expected = new Map<string, { features: unknown; output: unknown }>();
     let n = 0;
     sizes.forEach((size, k) => {
@@ -154,7 +154,7 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
         false,
       );
     });
-    expect(n).toBeGreaterThan(4 * 5_000);
+    expect(n).toBeGreaterThan(5 * 1_000);
     await logger.close();
     expect(logger.dropped).toBe(0);
     const db = getStore().db;
@@ -164,26 +164,53 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
       .where("id", "like", "burst-%")
       .executeTakeFirstOrThrow();
     expect(Number(counted.n)).toBe(n);
-    // Every row holds its own request's shared fields, and its own features and output.
+    // Every row holds its own request's shared fields, and its own features and output (as text:
+    // the instances' keys are in signature order, so JSON.stringify writes the very text logged).
     const rows = await db
       .selectFrom("predictions")
       .select(["id", "request_id", "at", "latency_ms", "features", "output", "error", "slot", "version"])
       .where("id", "like", "burst-%")
+      .orderBy("id")
       .execute();
-    for (const row of rows) {
-      const k = Number(row.id.split("-")[1]);
-      expect([row.request_id, Number(row.at), row.latency_ms, row.error, row.slot, row.version]).toEqual([
-        `req-${k}`,
-        at + k,
-        2,
-        null,
-        "primary",
-        1,
-      ]);
-      const want = expected.get(row.id)!;
-      expect(JSON.parse(row.features)).toEqual(want.features);
-      expect(JSON.parse(row.output!)).toEqual(want.output);
-    }
+    const shared = (k: number) => [`req-${k}`, at + k, 2, null, "primary", 1];
+    expect(rows.map((r) => [r.id, r.request_id, Number(r.at), r.latency_ms, r.error, r.slot, r.version])).toEqual(
+      rows.map((r) => [r.id, ...shared(Number(r.id.split("-")[1]))]),
+    );
+    expect(rows.map((r) => [r.id, r.features, r.output])).toEqual(
+      rows.map((r) => [r.id, JSON.stringify(expected.get(r.id)!.features), JSON.stringify(expected.get(r.id)!.output)]),
+    );
+    await log.close();
+  });
+
+  it("retention drops the old rows of every project and endpoint, and keeps the newer ones", async () => {
+    const log = new SqlPredictionLogStore(getStore());
+    const now = Date.now();
+    const old = now - 40 * 86_400_000;
+    const keys = [
+      ["ret-a", "e1"],
+      ["ret-a", "e2"],
+      ["ret-b", "e1"],
+      ["ret-b", "z"],
+    ] as const;
+    await log.append(
+      keys.flatMap(([project, endpoint], k) =>
+        [old, old + 1, now].map((at, i) =>
+          requestOfEntry({ ...entry(`ret-${k}-${i}`, at, "primary", 1), project, endpoint }),
+        ),
+      ),
+      [],
+    );
+    // Rows of other tests' endpoints are in the same table: only the rows before the bound go.
+    const before = await getStore().db.selectFrom("predictions").select(["id", "at"]).execute();
+    const deleted = await log.deleteBefore(now - 30 * 86_400_000);
+    const left = await getStore().db.selectFrom("predictions").select("id").execute();
+    expect(deleted).toBe(before.filter((r) => Number(r.at) < now - 30 * 86_400_000).length);
+    expect(deleted).toBeGreaterThanOrEqual(8);
+    expect(left.map((r) => r.id).filter((id) => id.startsWith("ret-"))).toEqual(
+      expect.arrayContaining(keys.map((_, k) => `ret-${k}-2`)),
+    );
+    expect(left.filter((r) => r.id.startsWith("ret-"))).toHaveLength(keys.length);
+    expect(left).toHaveLength(before.length - deleted);
     await log.close();
   });
 

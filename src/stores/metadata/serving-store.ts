@@ -535,8 +535,29 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     return this.store.db.transaction().execute(async (trx) => {
       await trx.deleteFrom("prediction_feedback").where("at", "<", before).execute();
       await trx.deleteFrom("prediction_stats").where("at", "<", before).execute();
-      const result = await trx.deleteFrom("predictions").where("at", "<", before).executeTakeFirst();
-      return Number(result.numDeletedRows);
+      // One range of the (project, endpoint, at) index per endpoint that has rows, each found from the
+      // last by a seek: the predictions table has no index on `at` alone (migration 0502), which the
+      // log's writer would otherwise update for every row.
+      let deleted = 0;
+      let last: { project: string; endpoint: string } | null = null;
+      for (;;) {
+        let query = trx.selectFrom("predictions").select(["project", "endpoint"]);
+        if (last) query = query.where(sql<boolean>`(project, endpoint) > (${last.project}, ${last.endpoint})`);
+        const next: { project: string; endpoint: string } | undefined = await query
+          .orderBy("project")
+          .orderBy("endpoint")
+          .limit(1)
+          .executeTakeFirst();
+        if (!next) return deleted;
+        const result = await trx
+          .deleteFrom("predictions")
+          .where("project", "=", next.project)
+          .where("endpoint", "=", next.endpoint)
+          .where("at", "<", before)
+          .executeTakeFirst();
+        deleted += Number(result.numDeletedRows);
+        last = next;
+      }
     });
   }
 
