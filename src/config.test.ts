@@ -13,6 +13,17 @@ describe("loadConfig", () => {
     expect(loadConfig({ TANDEM_RUN_LEASE_MS: "60000" }).runLeaseMs).toBe(60_000);
   });
 
+  it("reads TANDEM_ARTIFACTS_FSYNC for a filesystem store (unset: the store's default, on)", () => {
+    expect(loadConfig({}).artifacts).not.toHaveProperty("fsync", false);
+    expect(loadConfig({ TANDEM_ARTIFACTS_FSYNC: "off" }).artifacts).toMatchObject({ kind: "fs", fsync: false });
+    expect(loadConfig({ TANDEM_ARTIFACTS_FSYNC: "ON" }).artifacts).toMatchObject({ kind: "fs", fsync: true });
+    expect(loadConfig({ TANDEM_ARTIFACTS: "/srv/a", TANDEM_ARTIFACTS_FSYNC: "off" }).artifacts).toEqual({
+      kind: "fs",
+      root: "/srv/a",
+      fsync: false,
+    });
+  });
+
   it("reads Postgres and S3 settings", () => {
     const c = loadConfig({
       TANDEM_DATABASE_URL: "postgres://u@db:5432/tandem",
@@ -42,6 +53,7 @@ describe("loadConfig", () => {
     [{ TANDEM_CONCURRENCY: "0" }, "TANDEM_CONCURRENCY"],
     [{ TANDEM_RUN_LEASE_MS: "2000" }, "TANDEM_RUN_LEASE_MS"],
     [{ TANDEM_RUN_LEASE_MS: "15s" }, "TANDEM_RUN_LEASE_MS"],
+    [{ TANDEM_ARTIFACTS_FSYNC: "no" }, "TANDEM_ARTIFACTS_FSYNC"],
   ])("names the variable of a wrong value (%o)", (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}:`));

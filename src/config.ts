@@ -13,7 +13,16 @@ export type DatabaseConfig =
   | { kind: "postgres"; url: string; poolSize?: number };
 
 export type ArtifactsConfig =
-  | { kind: "fs"; root: string }
+  | {
+      kind: "fs";
+      root: string;
+      /**
+       * TANDEM_ARTIFACTS_FSYNC: `on` fsyncs each blob before it takes its name and the directories
+       * before a version names them; `off` leaves both to the kernel, as DVC does: safe from kill -9,
+       * not from a power loss soon after an add (default on; docs/guides/data.md, Durability).
+       */
+      fsync?: boolean;
+    }
   | {
       kind: "s3";
       bucket: string;
@@ -164,9 +173,21 @@ function parseDatabase(env: Env, home: string): DatabaseConfig {
   throw new ConfigError("TANDEM_DATABASE_URL", `expected postgres://… or sqlite:PATH, got ${JSON.stringify(raw)}`);
 }
 
+function parseArtifactsFsync(env: Env): boolean | undefined {
+  const raw = (env.TANDEM_ARTIFACTS_FSYNC ?? "").toLowerCase();
+  if (raw === "") return undefined;
+  if (raw === "on") return true;
+  if (raw === "off") return false;
+  throw new ConfigError(
+    "TANDEM_ARTIFACTS_FSYNC",
+    `expected on or off, got ${JSON.stringify(env.TANDEM_ARTIFACTS_FSYNC)}`,
+  );
+}
+
 function parseArtifacts(env: Env, home: string): ArtifactsConfig {
   const raw = env.TANDEM_ARTIFACTS;
-  if (!raw) return { kind: "fs", root: join(home, "artifacts") };
+  const fsync = parseArtifactsFsync(env);
+  if (!raw) return { kind: "fs", root: join(home, "artifacts"), fsync };
   if (raw.startsWith("s3://")) {
     const rest = raw.slice("s3://".length);
     const [bucket, ...prefixParts] = rest.split("/");
@@ -192,7 +213,7 @@ function parseArtifacts(env: Env, home: string): ArtifactsConfig {
   if (raw.includes("://") && !raw.startsWith("file://")) {
     throw new ConfigError("TANDEM_ARTIFACTS", `expected a directory or s3://bucket/prefix, got ${JSON.stringify(raw)}`);
   }
-  return { kind: "fs", root: resolve(raw.replace(/^file:\/\//, "")) };
+  return { kind: "fs", root: resolve(raw.replace(/^file:\/\//, "")), fsync };
 }
 
 function parseLogLevel(raw: string | undefined): LogLevel | undefined {

@@ -47,7 +47,7 @@ export type Area = keyof typeof AREA_WIRINGS;
 
 export async function openArtifactStore(config: Config): Promise<ArtifactStore> {
   const a = config.artifacts;
-  if (a.kind === "fs") return FsArtifactStore.create({ root: a.root });
+  if (a.kind === "fs") return FsArtifactStore.create({ root: a.root, fsync: a.fsync });
   // Loaded only for an S3 store: the AWS SDK is a few hundred modules a filesystem store never needs.
   const { S3ArtifactStore } = await import("./stores/artifacts/s3-artifact-store.js");
   return S3ArtifactStore.create({

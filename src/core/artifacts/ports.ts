@@ -30,6 +30,12 @@ export interface ArtifactStore {
    * do better than streaming it through putBlob leave it out).
    */
   putFile?(path: string, options?: { expectedSha256?: string }): Promise<BlobInfo>;
+  /**
+   * Makes the named blobs durable under their names, before a record names them (optional: stores
+   * whose puts are durable when they return leave it out). The filesystem store fsyncs a blob's bytes
+   * before it takes its name, and the directories holding the names only here, once per directory.
+   */
+  makeDurable?(sha256s: string[]): Promise<void>;
   /** Streams a blob out; the stream errors at its end if the bytes do not hash to `sha256`. */
   getBlob(sha256: string): Promise<Readable>;
   statBlob(sha256: string): Promise<BlobInfo | null>;

@@ -122,6 +122,9 @@ export class DataService {
 
     const profileSha = input.profile === false ? null : await this.profileEntries(input.entries);
     await putManifest(this.o.artifacts, input.entries);
+    // The version names its blobs: they are made durable under their names before it is recorded, so
+    // a power loss cannot leave a recorded version whose blob is missing or partial.
+    await this.o.artifacts.makeDurable?.(input.entries.map((e) => e.sha256));
     for (let attempt = 0; ; attempt++) {
       try {
         return await audited(this.o.metadata, this.o.audit, async (tx, record) => {

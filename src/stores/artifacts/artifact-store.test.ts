@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync, mkdirSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -155,6 +155,55 @@ describe("FsArtifactStore.putFile (hash and copy in one pass on worker threads)"
     );
     await expect(store.putFile(`${p}.gone`)).rejects.toThrow(/ENOENT.*data\.csv\.gone/);
     expect(await readdir(join(root, "tmp"))).toEqual([]);
+  });
+});
+
+artifactSuite("FsArtifactStore with fsync off (TANDEM_ARTIFACTS_FSYNC=off)", async () =>
+  FsArtifactStore.create({ root: mkdtempSync(join(tmpdir(), "tandem-fs-")), fsync: false }),
+);
+
+describe("FsArtifactStore durability", () => {
+  it("gives a copied blob a new file's mode, whatever the source's", async () => {
+    const store = await FsArtifactStore.create({ root: mkdtempSync(join(tmpdir(), "tandem-fs-")) });
+    const src = mkdtempSync(join(tmpdir(), "tandem-src-"));
+    const newFileMode = 0o666 & ~process.umask();
+    for (const [i, mode] of [0o400, 0o755, 0o600].entries()) {
+      const p = join(src, `f${i}`);
+      writeFileSync(p, `content ${i}`);
+      chmodSync(p, mode);
+      const info = await store.putFile(p);
+      expect(statSync(store.pathOf(info.sha256)).mode & 0o777).toBe(newFileMode);
+    }
+  });
+
+  it("replaces a stored blob cut short (a power loss with fsync off) when the same bytes come again", async () => {
+    const store = await FsArtifactStore.create({ root: mkdtempSync(join(tmpdir(), "tandem-fs-")), fsync: false });
+    const bytes = randomBytes(50_000);
+    const src = join(mkdtempSync(join(tmpdir(), "tandem-src-")), "a.bin");
+    writeFileSync(src, bytes);
+    const info = await store.putFile(src);
+    truncateSync(store.pathOf(info.sha256), 4096);
+    expect(await store.putFile(src)).toEqual(info);
+    expect(readFileSync(store.pathOf(info.sha256)).equals(bytes)).toBe(true);
+    truncateSync(store.pathOf(info.sha256), 0);
+    expect(await store.putBlob(bytes)).toEqual(info);
+    expect(readFileSync(store.pathOf(info.sha256)).equals(bytes)).toBe(true);
+  });
+
+  it("makes named blobs durable, stored or not, with fsync on and off", async () => {
+    for (const fsync of [true, false]) {
+      const root = mkdtempSync(join(tmpdir(), "tandem-fs-"));
+      const store = await FsArtifactStore.create({ root, fsync });
+      const src = join(mkdtempSync(join(tmpdir(), "tandem-src-")), "a.bin");
+      writeFileSync(src, randomBytes(70_000));
+      const stored = [await store.putFile(src), await store.putBlob("manifest-like")];
+      // A hash whose fan-out directory does not exist: nothing to sync, not an error.
+      const absent = "ff".repeat(32);
+      await expect(store.makeDurable([...stored.map((b) => b.sha256), absent])).resolves.toBeUndefined();
+      await expect(store.makeDurable([])).resolves.toBeUndefined();
+      for (const b of stored) expect(await store.statBlob(b.sha256)).toEqual(b);
+      expect(await readdir(join(root, "tmp"))).toEqual([]);
+    }
   });
 });
 

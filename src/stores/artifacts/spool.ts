@@ -13,13 +13,16 @@ export function toReadable(data: Readable | Uint8Array | string): Readable {
 }
 
 /**
- * Streams `data` into a new temp file under `dir` while hashing it; fsyncs it so a later rename is
- * durable. The caller renames or uploads the file, then removes it. Memory stays flat for any size.
+ * Streams `data` into a new temp file under `dir` while hashing it; fsyncs it (unless told not to) so
+ * a later rename is durable. The caller renames or uploads the file, then removes it. Memory stays
+ * flat for any size.
  */
 export async function spoolToTempFile(
   data: Readable | Uint8Array | string,
   dir: string,
   expectedSha256?: string,
+  /** fsync: whether to fsync the temp file (default true). */
+  options: { fsync?: boolean } = {},
 ): Promise<BlobInfo & { tempPath: string }> {
   await mkdir(dir, { recursive: true });
   const tempPath = join(dir, `${randomBytes(8).toString("hex")}.part`);
@@ -34,9 +37,11 @@ export async function spoolToTempFile(
   });
   try {
     await pipeline(toReadable(data), counter, createWriteStream(tempPath, { flags: "wx" }));
-    const handle = await open(tempPath, "r");
-    await handle.sync();
-    await handle.close();
+    if (options.fsync ?? true) {
+      const handle = await open(tempPath, "r");
+      await handle.sync();
+      await handle.close();
+    }
   } catch (error) {
     await rm(tempPath, { force: true });
     throw error;
