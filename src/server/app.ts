@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type RequestPayload,
 } from "fastify";
 import { createRequire } from "node:module";
 import pino, { type Logger as PinoLogger } from "pino";
@@ -250,8 +251,12 @@ export function registerRoute(
       stopTimer();
     }
   };
+  const readRaw = route.preParsing;
+  const preParsing = readRaw
+    ? (request: FastifyRequest, _reply: FastifyReply, payload: RequestPayload) => readRaw(request, payload)
+    : undefined;
   for (const url of [route.url, ...(route.aliases ?? [])]) {
-    app.route({ method: route.method, url, bodyLimit: route.bodyLimit, onRequest, handler });
+    app.route({ method: route.method, url, bodyLimit: route.bodyLimit, onRequest, preParsing, handler });
   }
 }
 

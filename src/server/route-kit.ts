@@ -3,7 +3,7 @@
  * handler. The app registers routes from these definitions, the OpenAPI document is generated from
  * the same schemas, and the route-guard test walks them to prove every state change is guarded.
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest, RequestPayload } from "fastify";
 import type { z } from "zod";
 import type { Principal, Role } from "../core/governance/model.js";
 import type { Services } from "./services.js";
@@ -62,6 +62,12 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   raw?: boolean;
   /** Shown in the OpenAPI document only. */
   description?: string;
+  /**
+   * Reads the raw body before any content-type parser (webhook signatures, gzip OTLP), after
+   * authentication; returns the stream the parsers get. On this route only: a hook on the app ran
+   * on every request, two promise hops each on the serving path.
+   */
+  preParsing?: (request: FastifyRequest, payload: RequestPayload) => Promise<RequestPayload>;
   /** For `auth: "hmac"`: checks the signature (throw UnauthenticatedError) and returns who acts. */
   verify?: (request: FastifyRequest, services: Services) => Promise<Principal>;
   handler: (ctx: RouteContext<P, Q, B>) => Promise<unknown>;

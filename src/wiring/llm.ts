@@ -24,8 +24,6 @@ import type { Services } from "../server/services.js";
 import { SqlPromptStore } from "../stores/metadata/prompt-store.js";
 import { SqlTraceStore } from "../stores/metadata/trace-store.js";
 import type { Wiring } from "./kit.js";
-import { serverExtensions } from "../server/server.js";
-import { captureOtlpBody } from "../server/routes/traces.js";
 import { everyInterval } from "../server/background.js";
 import { problemOf, type SpecProblem } from "../core/pipelines/spec-area-checks.js";
 
@@ -242,7 +240,6 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
   );
   wireClosedLoop(services, promptStore);
   services.closers.push(() => spans.close());
-  if (!serverExtensions.includes(captureOtlpBody)) serverExtensions.push(captureOtlpBody);
 };
 
 /**

@@ -16,13 +16,9 @@ import type { Wiring } from "./kit.js";
 import { serverPrivatePaths } from "../config.js";
 import { createAuditHeadFile } from "../stores/files/audit-head-file.js";
 import { batchedTrackingLink } from "./pipelines-tracking.js";
-import { Readable } from "node:stream";
-import type { FastifyInstance } from "fastify";
 import { TriggerService } from "../core/pipelines/triggers.js";
 import { LocalGit } from "../executors/local/git.js";
 import { wireExecutors } from "./executors.js";
-import { serverExtensions } from "../server/server.js";
-import { GIT_HOOK_URL, type RawBodyRequest } from "../server/routes/pipeline-triggers.js";
 import { everyInterval } from "../server/background.js";
 import type { Logger } from "../core/logger.js";
 import type { FiredRun } from "../core/pipelines/triggers.js";
@@ -35,21 +31,6 @@ declare module "../server/services.js" {
     pipelineTriggers: TriggerService;
   }
 }
-
-/**
- * Webhook signatures cover the exact bytes sent; keep them for the git hook before JSON parsing.
- * Module-level, added once however many times services are created.
- */
-const captureRawBody = (app: FastifyInstance) => {
-  app.addHook("preParsing", async (request, _reply, payload) => {
-    if (!request.url.startsWith(GIT_HOOK_URL)) return payload;
-    const chunks: Buffer[] = [];
-    for await (const c of payload) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks);
-    (request as RawBodyRequest).tandemRawBody = raw;
-    return Readable.from([raw]);
-  });
-};
 
 /** `host:pid:random` — enough for a process on the same host to tell whether the owner still lives. */
 export function newLeaseOwner(): string {
@@ -132,7 +113,6 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   services.pipelines = pipelines;
   services.secrets = secrets;
   services.pipelineTriggers = triggers;
-  if (!serverExtensions.includes(captureRawBody)) serverExtensions.push(captureRawBody);
   // Schedules are minute-grained; a 5 s tick starts a run within seconds of its time.
   const reportFired = (trigger: string) => (fired: FiredRun[], log: Logger) => {
     for (const f of fired) {

@@ -2,7 +2,8 @@
  * Events that start pipelines: git push webhooks (GitHub/GitLab signatures, no token) and a
  * project-scoped trigger route for data and alert events from other systems.
  */
-import type { FastifyRequest } from "fastify";
+import { Readable } from "node:stream";
+import type { FastifyRequest, RequestPayload } from "fastify";
 import { z } from "zod";
 import { InvalidInputError, UnauthenticatedError } from "../../core/errors.js";
 import { DEFAULT_PROJECT, SYSTEM_USER, type Principal } from "../../core/governance/model.js";
@@ -59,6 +60,15 @@ async function checkSignature(request: FastifyRequest, services: Services): Prom
   return provider;
 }
 
+/** Webhook signatures cover the exact bytes sent: kept before JSON parsing, on this route only. */
+async function keepRawBody(request: FastifyRequest, payload: RequestPayload): Promise<RequestPayload> {
+  const chunks: Buffer[] = [];
+  for await (const c of payload) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks);
+  (request as RawBodyRequest).tandemRawBody = raw;
+  return Readable.from([raw]);
+}
+
 const firedWire = z.object({ pipeline: z.string(), run_id: z.string().nullable(), reason: z.string().optional() });
 
 export const pipelineTriggerRoutes: AnyRoute[] = [
@@ -71,6 +81,7 @@ export const pipelineTriggerRoutes: AnyRoute[] = [
     auth: "hmac",
     role: null,
     verify: verifyGit,
+    preParsing: keepRawBody,
     query: z.object({ project: z.string().optional() }),
     response: z.object({ event: z.string().nullable(), runs: z.array(firedWire) }),
     handler: async ({ services, request, body }) => {

@@ -10,7 +10,7 @@
  */
 import { Readable } from "node:stream";
 import { gunzip } from "node:zlib";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyRequest, RequestPayload } from "fastify";
 import { z } from "zod";
 import { InvalidInputError, NotFoundError, PayloadTooLargeError } from "../../core/errors.js";
 import { DEFAULT_PROJECT } from "../../core/governance/model.js";
@@ -83,19 +83,16 @@ async function readOtlp(request: FastifyRequest, payload: AsyncIterable<Buffer>)
  * Reads OTLP bodies before Fastify's parsers (whose JSON parser would choke on gzip): the request
  * continues with an empty octet stream and the bytes ride on the request. Runs after authentication.
  */
-export const captureOtlpBody = (app: FastifyInstance) => {
-  app.addHook("preParsing", async (request, _reply, payload) => {
-    if (request.method !== "POST" || request.url.split("?")[0] !== OTLP_PATH) return payload;
-    try {
-      (request as OtlpRequest).tandemOtlp = await readOtlp(request, payload as AsyncIterable<Buffer>);
-    } catch (error) {
-      (request as OtlpRequest).tandemOtlp = error as Error;
-    }
-    request.headers["content-type"] = "application/octet-stream";
-    delete request.headers["content-encoding"];
-    return Readable.from([]);
-  });
-};
+async function captureOtlpBody(request: FastifyRequest, payload: RequestPayload): Promise<RequestPayload> {
+  try {
+    (request as OtlpRequest).tandemOtlp = await readOtlp(request, payload as AsyncIterable<Buffer>);
+  } catch (error) {
+    (request as OtlpRequest).tandemOtlp = error as Error;
+  }
+  request.headers["content-type"] = "application/octet-stream";
+  delete request.headers["content-encoding"];
+  return Readable.from([]);
+}
 
 const summaryWire = z.object({
   trace_id: z.string(),
@@ -163,6 +160,7 @@ export const traceRoutes: AnyRoute[] = [
     // Checked per project in the handler: one request may carry several resources' projects.
     role: "authenticated",
     raw: true,
+    preParsing: captureOtlpBody,
     handler: async ({ services, principal, request, reply }) => {
       const captured = (request as OtlpRequest).tandemOtlp;
       if (!captured) throw new InvalidInputError("no OTLP body: send application/x-protobuf or application/json");
