@@ -5,7 +5,7 @@
 import * as ort from "onnxruntime-node";
 import { UnprocessableError } from "../core/errors.js";
 import { MicroBatcher } from "../core/serving/batcher.js";
-import { buildCodec, fallbackSignature, type Codec, type RawOutputs } from "../core/serving/codec.js";
+import { buildCodec, fallbackSignature, type Codec, type FlatRows, type RawOutputs } from "../core/serving/codec.js";
 import type { LoggedFeatures } from "../core/serving/model.js";
 import type { ServableVersion } from "../core/serving/ports.js";
 import type { ModelRunner } from "../core/serving/runtime.js";
@@ -101,7 +101,11 @@ export class OnnxRunner implements ModelRunner {
     return this.codec.features;
   }
 
-  async predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: LoggedFeatures }> {
+  predictFlat(instances: FlatRows): Promise<{ predictions: unknown[]; features: LoggedFeatures }> {
+    return this.predict(instances);
+  }
+
+  async predict(instances: unknown[] | FlatRows): Promise<{ predictions: unknown[]; features: LoggedFeatures }> {
     if (this.closed) throw new Error("model unloaded");
     const encoded = this.codec.encode(instances);
     if (encoded.rows === 0) return { predictions: [], features: encoded.logged };

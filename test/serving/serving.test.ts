@@ -140,6 +140,23 @@ for (const kind of ["sqlite", "postgres"] as StoreKind[]) {
         body: JSON.stringify({ inputs: [{ name: "tenure", shape: [1], datatype: "FP32", data: [1] }] }),
       });
       expect(bad.status).toBe(422);
+      // The tensor's values are checked once, by the codec: a value that is not a number names its
+      // instance and feature; data that is not an array is refused before that.
+      const infer = (data: unknown) =>
+        fetch(`${t.url}/v2/models/churn/infer`, {
+          method: "POST",
+          headers: auth,
+          body: JSON.stringify({ inputs: [{ name: "features", shape: [2, 3], datatype: "FP32", data }] }),
+        });
+      const notNumber = await infer([3, 1, 2, 0, "x", 0]);
+      expect(notNumber.status).toBe(422);
+      expect(JSON.stringify(await notNumber.json())).toMatch(/instances\[1\]: feature \\"charges\\" is numeric/);
+      const nested = await infer([
+        [3, 1, 2],
+        [0, 0, 0],
+      ]);
+      expect(nested.status).toBe(200);
+      expect((await infer("3,1,2")).status).toBe(400);
     });
 
     it("splits traffic to a canary, sticky per routing key", async () => {

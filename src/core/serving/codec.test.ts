@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildSignature } from "../training/signature.js";
-import { buildCodec } from "./codec.js";
+import { buildCodec, FlatRows } from "./codec.js";
 
 const signature = buildSignature({
   task: "binary_classification",
@@ -41,6 +41,45 @@ describe("codec", () => {
     } catch (e) {
       expect((e as { code: string }).code).toBe("UNPROCESSABLE");
     }
+  });
+
+  it("encodes a flat tensor exactly as the same rows sent as arrays, errors included", () => {
+    const rows = [
+      [100, "UA"],
+      [5.25, "zz"],
+      [null, 2],
+      [true, null],
+    ];
+    const flat = codec.encode(new FlatRows(rows.flat(), rows.length, 2));
+    const asArrays = codec.encode(rows);
+    expect(flat.rows).toBe(4);
+    expect(Array.from(flat.data)).toEqual(Array.from(asArrays.data));
+    expect(Array.from(flat.logged.values)).toEqual(Array.from(asArrays.logged.values));
+    expect(flat.logged.others).toEqual(asArrays.logged.others);
+    expect(() => codec.encode(new FlatRows([1, "AA", "far", "AA"], 2, 2))).toThrow(
+      /instances\[1\]: feature "distance" is numeric: expected a number, got the string "far"/,
+    );
+    expect(() => codec.encode(new FlatRows([Number.NaN, "AA"], 1, 2))).toThrow(/instances\[0\].*finite number/);
+    expect(() => codec.encode(new FlatRows([1, 2, 3], 1, 3))).toThrow(/expected 2 values per instance, got 3/);
+  });
+
+  it("takes plain numbers straight in when every feature is numeric, and still refuses the rest", () => {
+    const numeric = buildCodec(
+      buildSignature({
+        task: "regression",
+        algorithm: "t",
+        features: [
+          { name: "a", type: "numeric" },
+          { name: "b", type: "numeric" },
+        ],
+      }),
+    );
+    const b = numeric.encode([{ a: 0.1, b: -2 }, [null, false], new Array(2).fill(1e300)]);
+    expect(Array.from(b.data.slice(0, 4))).toEqual([Math.fround(0.1), -2, Number.NaN, 0]);
+    expect(Array.from(b.logged.values.slice(0, 2))).toEqual([0.1, -2]);
+    expect(b.logged.others).toEqual([2, null, 3, false]);
+    expect(() => numeric.encode([{ a: Infinity, b: 1 }])).toThrow(/feature "a" must be a finite number/);
+    expect(() => numeric.encode(new FlatRows([1, "2"], 1, 2))).toThrow(/feature "b" is numeric/);
   });
 
   it("decodes classifier outputs to {label, probabilities} keyed by class label", () => {

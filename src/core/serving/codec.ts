@@ -22,9 +22,26 @@ export interface EncodedBatch {
   logged: FeatureColumns;
 }
 
+/**
+ * Instances as one flat row-major array of `rows × width` values, as an OIP v2 tensor [N, F] sends
+ * them: encoded as `rows` arrays in signature order would be, without an array per row.
+ */
+export class FlatRows {
+  constructor(
+    readonly data: readonly unknown[],
+    readonly rows: number,
+    readonly width: number,
+  ) {}
+
+  /** One array per row, for runners that take instances as rows. */
+  toRows(): unknown[][] {
+    return Array.from({ length: this.rows }, (_, r) => this.data.slice(r * this.width, (r + 1) * this.width));
+  }
+}
+
 export interface Codec {
   features: FeatureSpec[];
-  encode(instances: unknown[]): EncodedBatch;
+  encode(instances: unknown[] | FlatRows): EncodedBatch;
   /** Turns raw output columns for `rows` rows into one prediction per row. */
   decode(outputs: RawOutputs, rows: number): unknown[];
 }
@@ -81,45 +98,74 @@ export function buildCodec(signature: ModelSignature): Codec {
 
   const names = features.map((f) => f.name);
 
-  function encode(instances: unknown[]): EncodedBatch {
-    const data = new Float32Array(instances.length * width);
+  // Every feature numeric (the common case): a plain finite number goes straight in, one check per
+  // value; anything else takes the general rules below.
+  const allNumeric = features.every((f) => f.type === "numeric");
+
+  function encode(instances: unknown[] | FlatRows): EncodedBatch {
+    const flat = instances instanceof FlatRows ? instances : null;
+    if (flat && flat.width !== width)
+      throw new UnprocessableError(`expected ${width} values per instance, got ${flat.width}`);
+    const rows = flat ? flat.rows : (instances as unknown[]).length;
+    const data = new Float32Array(rows * width);
     // The log's copy: plain numbers here, anything else (null, booleans, strings) marked NaN and kept
     // aside. No object per instance: this is the serving hot path, once per feature per row.
-    const values = new Float64Array(instances.length * width);
+    const values = new Float64Array(rows * width);
     let others: unknown[] | null = null;
-    const keep = (index: number, value: unknown) => {
-      if (typeof value === "number") values[index] = value;
-      else {
-        values[index] = Number.NaN;
-        (others ??= []).push(index, value);
+    /** One row's values, `source[start…start + width)`, in signature order. */
+    const encodeRow = (source: ArrayLike<unknown>, start: number, row: number) => {
+      const offset = row * width;
+      for (let col = 0; col < width; col++) {
+        const value: unknown = source[start + col];
+        if (allNumeric && typeof value === "number" && Number.isFinite(value)) {
+          data[offset + col] = value;
+          values[offset + col] = value;
+          continue;
+        }
+        data[offset + col] = encodeValue(features[col]!, value, row);
+        if (typeof value === "number") values[offset + col] = value;
+        else {
+          values[offset + col] = Number.NaN;
+          (others ??= []).push(offset + col, value);
+        }
       }
     };
-    for (let row = 0; row < instances.length; row++) {
-      const instance = instances[row];
-      const offset = row * width;
+    if (flat) {
+      for (let row = 0; row < rows; row++) encodeRow(flat.data, row * width, row);
+      return { data, rows, logged: { names, values, others } };
+    }
+    const list = instances as unknown[];
+    for (let row = 0; row < rows; row++) {
+      const instance = list[row];
       if (Array.isArray(instance)) {
         if (instance.length !== width) {
           throw new UnprocessableError(
             `instances[${row}]: expected ${width} values in signature order (${features.map((f) => f.name).join(", ")}), got ${instance.length}`,
           );
         }
-        for (let col = 0; col < width; col++) {
-          const value: unknown = instance[col];
-          data[offset + col] = encodeValue(features[col]!, value, row);
-          keep(offset + col, value);
-        }
+        encodeRow(instance, 0, row);
       } else if (instance !== null && typeof instance === "object") {
         const obj = instance as Record<string, unknown>;
+        const offset = row * width;
         for (let col = 0; col < width; col++) {
           const f = features[col]!;
           const value = obj[f.name];
+          if (allNumeric && typeof value === "number" && Number.isFinite(value)) {
+            data[offset + col] = value;
+            values[offset + col] = value;
+            continue;
+          }
           if (value === undefined && !(f.name in obj))
             throw new UnprocessableError(`instances[${row}]: missing feature ${JSON.stringify(f.name)}`, {
               instance: row,
               feature: f.name,
             });
           data[offset + col] = encodeValue(f, value, row);
-          keep(offset + col, value);
+          if (typeof value === "number") values[offset + col] = value;
+          else {
+            values[offset + col] = Number.NaN;
+            (others ??= []).push(offset + col, value);
+          }
         }
       } else {
         throw new UnprocessableError(
@@ -127,7 +173,7 @@ export function buildCodec(signature: ModelSignature): Codec {
         );
       }
     }
-    return { data, rows: instances.length, logged: { names, values, others } };
+    return { data, rows, logged: { names, values, others } };
   }
 
   function labelOf(raw: number | bigint | string): string | number {

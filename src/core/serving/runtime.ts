@@ -14,6 +14,7 @@ import type { Endpoint, LoggedFeatures, Slot } from "./model.js";
 import type { ModelResolver, ServableVersion, ServingStore } from "./ports.js";
 import type { PredictionLogger } from "./prediction-log.js";
 import { chooseCanary } from "./traffic.js";
+import { FlatRows } from "./codec.js";
 
 export interface ModelRunner {
   readonly model: ServableVersion;
@@ -21,6 +22,8 @@ export interface ModelRunner {
   readonly signature: ModelSignature | null;
   /** One prediction per instance, and the instances' features for the log. */
   predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: LoggedFeatures }>;
+  /** The same for instances sent as one flat tensor, without an array per row (runners without it get rows). */
+  predictFlat?(instances: FlatRows): Promise<{ predictions: unknown[]; features: LoggedFeatures }>;
   ready(): boolean;
   /** Waits for queued work, then frees the model. */
   close(): Promise<void>;
@@ -288,7 +291,7 @@ export class ServingRuntime {
     project: string,
     name: string,
     version: number,
-    instances: unknown[],
+    instances: unknown[] | FlatRows,
     requestId: string = newId(),
   ): Promise<PredictResult> {
     const live = this.get(project, name);
@@ -309,7 +312,7 @@ export class ServingRuntime {
   async predict(
     project: string,
     name: string,
-    instances: unknown[],
+    instances: unknown[] | FlatRows,
     routingKey?: string,
     requestId: string = newId(),
   ): Promise<PredictResult> {
@@ -344,7 +347,7 @@ export class ServingRuntime {
     live: LiveEndpoint,
     runner: ModelRunner,
     slot: Slot,
-    instances: unknown[],
+    instances: unknown[] | FlatRows,
     requestId: string,
   ): Promise<{ ok: true; predictions: unknown[]; json: string; ids: string[] } | { ok: false; error: unknown }> {
     const started = performance.now();
@@ -352,7 +355,11 @@ export class ServingRuntime {
     const at = Date.now();
     const version = runner.model.version;
     try {
-      const { predictions, features } = await runner.predict(instances);
+      const { predictions, features } = !(instances instanceof FlatRows)
+        ? await runner.predict(instances)
+        : runner.predictFlat
+          ? await runner.predictFlat(instances)
+          : await runner.predict(instances.toRows());
       const latencyMs = performance.now() - started;
       const ids = new Array<string>(predictions.length);
       for (let i = 0; i < ids.length; i++) ids[i] = newId();

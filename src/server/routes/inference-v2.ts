@@ -9,7 +9,7 @@
 import { UnprocessableError } from "../../core/errors.js";
 import type { ModelRunner } from "../../core/serving/runtime.js";
 import type { ModelSignature, TensorElementType } from "../../core/training/signature.js";
-import { featuresOf } from "../../core/serving/codec.js";
+import { FlatRows, featuresOf } from "../../core/serving/codec.js";
 
 export interface V2Input {
   name: string;
@@ -29,7 +29,7 @@ function flatten(data: unknown[]): unknown[] {
   return data.some(Array.isArray) ? (data as unknown[]).flat(Infinity) : data;
 }
 
-export function fromV2Inputs(inputs: V2Input[], signature: ModelSignature): unknown[] {
+export function fromV2Inputs(inputs: V2Input[], signature: ModelSignature): unknown[] | FlatRows {
   const features = featuresOf(signature);
   const width = features.length;
   // One model input holds every feature ([N, F]); a model with an input per column (an MLflow column signature) has none.
@@ -47,7 +47,9 @@ export function fromV2Inputs(inputs: V2Input[], signature: ModelSignature): unkn
       throw new UnprocessableError(
         `inputs[${whole.name}]: shape [${whole.shape.join(", ")}] needs ${rows * width} values, got ${data.length}`,
       );
-    return Array.from({ length: rows }, (_, r) => data.slice(r * width, (r + 1) * width));
+    // No array per row: the codec reads the tensor where it lies (rows that are arrays would be
+    // encoded by the very same rules).
+    return new FlatRows(data, rows, width);
   }
   const byName = new Map(inputs.map((i) => [i.name, i]));
   const first = inputs[0]!;

@@ -19,11 +19,20 @@ import { fromV2Inputs, toV2Outputs, v2Metadata, type V2Input } from "./inference
 
 const versionParams = z.object({ endpoint: z.string(), version: z.coerce.number().int().min(1) });
 
+/**
+ * A tensor's data: checked to be an array here, its values by the codec in one typed pass. zod's
+ * element-by-element check (which copies the array, two objects per element) cost ~15 µs a 64-row
+ * request. Documented as the array it is.
+ */
+const tensorData = z
+  .custom<unknown[]>((value) => Array.isArray(value), { message: "Invalid input: expected array" })
+  .meta({ type: "array", items: {} });
+
 const v2Tensor = z.object({
   name: z.string(),
   shape: z.array(z.number().int().min(0)),
   datatype: z.string(),
-  data: z.array(z.unknown()),
+  data: tensorData,
   parameters: z.record(z.string(), z.unknown()).optional(),
 });
 const v2Body = z.object({
