@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mulberry32 } from "../../../../test/helpers/seeded.js";
 import { profileFile } from "../readers/index.js";
 import type { TabularFormat } from "../readers/types.js";
 import { openColumnarEngine, sqlString } from "./engine.js";
@@ -25,16 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = ((t + Math.imul(t ^ (t >>> 7), 61 | t)) >>> 0) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const formatOf = (path: string): TabularFormat =>
   path.endsWith(".parquet") ? "parquet" : path.endsWith(".tsv") ? "tsv" : "csv";
