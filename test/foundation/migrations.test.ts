@@ -55,14 +55,7 @@ describe("migrations", () => {
   it.skipIf(!inject("postgresAdminUrl"))(
     "apply once when three processes open an empty Postgres database at once",
     async () => {
-      const adminUrl = inject("postgresAdminUrl");
-      const name = `tandem_t_mig_${randomBytes(4).toString("hex")}`;
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`create database "${name}"`);
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      try {
+      await withEmptyPostgres(async (url) => {
         const codes = await Promise.all([
           openInChild(url.toString()),
           openInChild(url.toString()),
@@ -72,10 +65,7 @@ describe("migrations", () => {
         const names = await migrationNames({ kind: "postgres", url: url.toString() });
         expect(names.length).toBeGreaterThan(0);
         expect(new Set(names).size).toBe(names.length);
-      } finally {
-        await admin.query(`drop database if exists "${name}" with (force)`);
-        await admin.end();
-      }
+      });
     },
   );
 
@@ -108,15 +98,8 @@ describe("migrations", () => {
   it.skipIf(!inject("postgresAdminUrl"))(
     "a Postgres store that a newer release migrated is refused, as the migrator refuses it",
     async () => {
-      const adminUrl = inject("postgresAdminUrl");
-      const name = `tandem_t_mig_${randomBytes(4).toString("hex")}`;
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`create database "${name}"`);
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      const database = { kind: "postgres" as const, url: url.toString() };
-      try {
+      await withEmptyPostgres(async (url) => {
+        const database = { kind: "postgres" as const, url: url.toString() };
         await (await SqlMetadataStore.create({ database })).close();
         const client = new pg.Client({ connectionString: url.toString() });
         await client.connect();
@@ -126,10 +109,24 @@ describe("migrations", () => {
         ]);
         await client.end();
         await expect(SqlMetadataStore.create({ database })).rejects.toThrow(/9999_newer_release/);
-      } finally {
-        await admin.query(`drop database if exists "${name}" with (force)`);
-        await admin.end();
-      }
+      });
     },
   );
 });
+
+/** Runs `use` on a new, empty Postgres database (not the template's), dropped afterwards. */
+async function withEmptyPostgres(use: (url: URL) => Promise<void>): Promise<void> {
+  const adminUrl = inject("postgresAdminUrl");
+  const name = `tandem_t_mig_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  try {
+    await use(url);
+  } finally {
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
