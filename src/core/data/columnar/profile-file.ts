@@ -23,7 +23,7 @@ import { DEFAULT_CHUNK_ROWS, profileFile, type OpenTableOptions } from "../reade
 import type { TabularFormat } from "../readers/types.js";
 import { forEachChunk, openColumnarEngine, sqlIdentifier as id, sqlString } from "./engine.js";
 import { DistinctNumberTexts } from "./distinct-numbers.js";
-import { tableSource } from "./sources.js";
+import { tableSource, withLoadedTable } from "./sources.js";
 
 // classifyString's number expressions in RE2 syntax (as scan-table.ts).
 const INTEGER_RE = "[+-]?[0-9]+";
@@ -46,12 +46,8 @@ export async function profileColumnar(path: string, format: TabularFormat, label
   if (format === "parquet") return profileParquet(path, label);
   const source = await tableSource(path, format);
   if (!source) return null;
-  const engine = await openColumnarEngine();
-  try {
-    const con = engine.connection;
-    await con.run(`CREATE TEMP TABLE t AS SELECT * FROM ${source.sql}`);
-    const names = (await con.runAndReadAll("DESCRIBE t")).getRows().map((r) => String(r[0]));
-    const rows = Number((await con.runAndReadAll("SELECT count(*) FROM t")).getRows()[0]![0]);
+  return withLoadedTable(source, async (con, described, rows) => {
+    const names = described.map((c) => c.name);
     const columns = names.map((name) => new ColumnAccumulator(name, { text: true }));
     const chunks = chunkBoundaries(rows, DEFAULT_CHUNK_ROWS);
     const numeric = await allNumberColumns(con, names);
@@ -63,9 +59,7 @@ export async function profileColumnar(path: string, format: TabularFormat, label
     for (const [i, acc] of columns.entries())
       if (!numeric[i]) await addDistinctChunks(con, acc, csvDistinctSql(acc.name), chunks);
     return tableProfileOf(rows, columns);
-  } finally {
-    engine.close();
-  }
+  });
 }
 
 const NULLS = [...NULL_TOKENS].map(sqlString).join(", ");

@@ -16,8 +16,8 @@ import type { DuckDBConnection, DuckDBVector } from "@duckdb/node-api";
 import { inferType, resolveKind, type ColumnKind, type ColumnType, type ValueKind } from "../profile/model.js";
 import { classifyString, NULL_TOKENS, parseIsoDatetime, type Classified } from "../profile/values.js";
 import type { TabularFormat } from "../readers/types.js";
-import { forEachChunk, openColumnarEngine, sqlIdentifier as id, sqlString } from "./engine.js";
-import { tableSource } from "./sources.js";
+import { forEachChunk, sqlIdentifier as id, sqlString } from "./engine.js";
+import { tableSource, withLoadedTable } from "./sources.js";
 
 export interface ScannedTable {
   /** Numbers (datetimes as ms since the epoch; NaN or null where missing), booleans, strings or null. */
@@ -64,13 +64,7 @@ interface ColumnPlan {
 export async function scanTable(path: string, format: TabularFormat): Promise<ScannedTable | null> {
   const source = await tableSource(path, format);
   if (!source) return null;
-  const engine = await openColumnarEngine();
-  try {
-    const con = engine.connection;
-    await con.run(`CREATE TEMP TABLE t AS SELECT * FROM ${source.sql}`);
-    const described = (await con.runAndReadAll("DESCRIBE t")).getRowObjects();
-    const columns = described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-    const rows = Number((await con.runAndReadAll("SELECT count(*) FROM t")).getRows()[0]![0]);
+  return withLoadedTable(source, async (con, columns, rows) => {
     const plans: ColumnPlan[] = [];
     const textColumns: string[] = [];
     for (const c of columns) {
@@ -83,9 +77,7 @@ export async function scanTable(path: string, format: TabularFormat): Promise<Sc
     const byName = new Map([...plans, ...textPlans].map((p) => [p.name, p]));
     const ordered = columns.map((c) => byName.get(c.name)!);
     return await readColumns(con, ordered, rows, source.text);
-  } finally {
-    engine.close();
-  }
+  });
 }
 
 type KindCounts = Record<ValueKind, number> & { present: number };

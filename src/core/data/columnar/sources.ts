@@ -4,10 +4,11 @@
  * sniffing, blank and repeated names renamed the same way), so typing stays Tandem's own (issue 18).
  */
 import { open } from "node:fs/promises";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { parse } from "csv-parse/sync";
 import { normaliseHeader, sniffDelimiter } from "../readers/csv.js";
 import type { TabularFormat } from "../readers/types.js";
-import { sqlString } from "./engine.js";
+import { openColumnarEngine, sqlString } from "./engine.js";
 
 const HEADER_BYTES = 64 * 1024;
 
@@ -76,5 +77,26 @@ export async function tableSource(path: string, format: TabularFormat): Promise<
     }
     case "jsonl":
       return null;
+  }
+}
+
+/**
+ * Loads a source into the temp table `t` of a fresh engine and runs `use` with its columns (as DuckDB
+ * describes them) and row count; the engine is closed afterwards. Profiles and scans both start here.
+ */
+export async function withLoadedTable<T>(
+  source: TableSource,
+  use: (con: DuckDBConnection, columns: Array<{ name: string; type: string }>, rows: number) => Promise<T>,
+): Promise<T> {
+  const engine = await openColumnarEngine();
+  try {
+    const con = engine.connection;
+    await con.run(`CREATE TEMP TABLE t AS SELECT * FROM ${source.sql}`);
+    const described = (await con.runAndReadAll("DESCRIBE t")).getRowObjects();
+    const columns = described.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+    const rows = Number((await con.runAndReadAll("SELECT count(*) FROM t")).getRows()[0]![0]);
+    return await use(con, columns, rows);
+  } finally {
+    engine.close();
   }
 }
