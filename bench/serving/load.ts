@@ -20,6 +20,8 @@ export interface Measured {
   non2xx: number;
   /** Server CPU ms per answered request (null where /proc cannot be read). */
   cpuMsPerRequest: number | null;
+  /** How long the server kept using CPU after the load stopped (ms, 100 ms resolution; 300 ms is none). */
+  tailMs: number;
 }
 
 /** The next body, in turn: no two consecutive requests repeat (a server cannot cache an answer). */
@@ -54,7 +56,37 @@ export function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-/** Drives a server for `seconds` and measures its CPU per request over the same span. */
+/**
+ * Waits until none of these processes uses CPU any more: its user + system time (all threads, from
+ * /proc) moves by at most `slack` seconds over each of `windows` consecutive 100 ms windows. A Tandem
+ * server's prediction log writer keeps writing after its load stops; a bare round started then
+ * would share the cores with it (the order bias of earlier runs). Gives up after `limitMs` and says so.
+ */
+export async function waitQuiet(
+  pids: Array<number | undefined>,
+  { windows = 3, slack = 0.01, limitMs = 20_000 } = {},
+): Promise<number> {
+  const started = performance.now();
+  const read = () => pids.map((pid) => cpuSeconds(pid) ?? 0);
+  let last = read();
+  let calm = 0;
+  while (calm < windows) {
+    if (performance.now() - started > limitMs) {
+      process.stderr.write(`servers still busy after ${limitMs} ms: measuring anyway\n`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const now = read();
+    calm = now.every((cpu, i) => cpu - last[i]! <= slack) ? calm + 1 : 0;
+    last = now;
+  }
+  return performance.now() - started;
+}
+
+/**
+ * Drives a server for `seconds` and measures its CPU per request: from before the load until the
+ * server is quiet again, so work the requests left behind (the log writer's tail) is counted too.
+ */
 export async function measure(
   child: ChildProcess,
   url: string,
@@ -72,6 +104,7 @@ export async function measure(
     headers: { "content-type": "application/json", ...headers },
     requests: [{ setupRequest: rotating(bodies) }],
   });
+  const tailMs = await waitQuiet([child.pid]);
   const after = cpuSeconds(child.pid);
   const total = result.requests.average * options.seconds;
   return {
@@ -81,6 +114,7 @@ export async function measure(
     errors: result.errors,
     non2xx: result.non2xx,
     cpuMsPerRequest: before !== null && after !== null && total > 0 ? ((after - before) * 1000) / total : null,
+    tailMs,
   };
 }
 
@@ -100,10 +134,11 @@ export function medianOf(rounds: Measured[]): Measured {
     errors: rounds.reduce((n, r) => n + r.errors, 0),
     non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
     cpuMsPerRequest: cpu.every((c) => c !== null) ? median(cpu as number[]) : null,
+    tailMs: median(rounds.map((r) => r.tailMs)),
   };
 }
 
 export function describeLoad(m: Measured): string {
   const cpu = m.cpuMsPerRequest === null ? "" : ` (${m.cpuMsPerRequest.toFixed(3)} ms CPU each)`;
-  return `${Math.round(m.rps)} req/s${cpu}`;
+  return `${Math.round(m.rps)} req/s${cpu}, busy ${Math.round(m.tailMs)} ms after`;
 }

@@ -8,27 +8,34 @@
  *
  *   npm run bench -- serving [--store sqlite|postgres|both] [--rows 1,64] [--seconds 10]
  *                            [--connections 32] [--rounds 3] [--pg-url postgres://…]
- *                            [--protocol v1|v2]
+ *                            [--protocol v1|v2] [--tandem-b OTHER/bin/tandem.js]
+ *
+ * `--tandem-b` starts a second Tandem server from another build (e.g. a worktree of main, after its
+ * `npm run build:dist`) on its own home, prepared by this tree (so the builds must share the store's
+ * migrations), and drives it in the same rounds: `*_ab` lines compare the two builds' throughput and
+ * CPU per request.
  *
  * `--protocol v2` sends Open Inference Protocol v2 requests (one FP32 tensor [N, 20]) to
  * `/v2/models/gbdt/infer`, and the bare server takes and answers the same tensors; its lines' names
  * end in `_v2`. The default is the JSON route `/v1/endpoints/gbdt/predict` (objects keyed by name).
  *
  * Each server runs in its own process and is driven alone, in turns, so they never share the two
- * cores with each other, only with the load generator, equally. Figures are medians over paired
- * rounds. One line per store and measure; the issue's goals are in their own `goal` field. After each
+ * cores with each other, only with the load generator, equally: before each measure the bench waits
+ * until every server's CPU time stops moving (Tandem's log writer works on after its load), and each
+ * round starts with another server. Figures are medians over the rounds; each round's CPU per
+ * request (until the server is quiet again) is printed for every server. One line per store and measure; the issue's goals are in their own `goal` field. After each
  * Tandem server stops, its prediction log is counted: it must hold every answered row.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gbdtClassifierOnnx, seededRandom } from "../../test/helpers/onnx-models.js";
 import { prepareServingHome } from "../../test/helpers/serving-home.js";
 import { emitterFor, numberFlag } from "../kit.js";
-import { describeLoad, measure, median, medianOf, warm, type LoadOptions, type Measured } from "./load.js";
-import { databaseFor, type Store } from "./stores.js";
+import { describeLoad, measure, median, medianOf, waitQuiet, warm, type LoadOptions, type Measured } from "./load.js";
+import { databaseFor, type BenchDatabase, type Store } from "./stores.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -45,6 +52,9 @@ const TANDEM_PATH = PROTOCOL === "v2" ? "/v2/models/gbdt/infer" : "/v1/endpoints
 const BASE_PATH = PROTOCOL === "v2" ? "/v2/models/gbdt/infer" : "/predict";
 const SUFFIX = PROTOCOL === "v2" ? "_v2" : "";
 const PG_URL = flag("pg-url", "postgres://postgres@127.0.0.1:5432/postgres");
+/** The Tandem build measured (this tree's dist/), and with --tandem-b another one measured beside it. */
+const TANDEM_BIN = join(root, "bin", "tandem.js");
+const TANDEM_B_BIN = args.includes("--tandem-b") ? resolve(flag("tandem-b", "")) : null;
 const FEATURES = 20;
 const TREES = 100;
 /** Issue 18's goals, Tandem / bare throughput: 1-row requests ≥ 0.8, 64-row requests ≥ 0.7. */
@@ -136,6 +146,11 @@ interface Paired {
   baseline: Measured;
   tandem: Measured;
   ratios: number[];
+  /** Each round's CPU ms per request, bare and Tandem (same rounds as `ratios`). */
+  baselineCpu: Array<number | null>;
+  tandemCpu: Array<number | null>;
+  /** With --tandem-b: the other build, measured in the same rounds. */
+  b?: { tandem: Measured; ratios: number[]; cpu: Array<number | null>; abRatios: number[] };
 }
 
 interface StoreResult {
@@ -143,6 +158,8 @@ interface StoreResult {
   answeredRows: number;
   loggedRows: number;
   droppedRows: number;
+  /** The same for the --tandem-b build's server. */
+  b?: { answeredRows: number; loggedRows: number; droppedRows: number };
 }
 
 /** Rows the prediction log dropped past its bound (the store fell behind), from the server's metrics. */
@@ -152,63 +169,121 @@ async function droppedRows(url: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
+/** A Tandem server of one build (bin/tandem.js) on its own home and database. */
+interface TandemServer {
+  child: ChildProcess;
+  url: string;
+  headers: Record<string, string>;
+  database: BenchDatabase;
+  answeredRows: number;
+}
+
+async function startTandem(store: Store, home: string, bin: string, bytes: Uint8Array): Promise<TandemServer> {
+  const database = await databaseFor(store, home, PG_URL);
+  try {
+    const token = await prepareServingHome(home, "gbdt", bytes, database.env);
+    const server = await startProcess(process.execPath, [...nodeArgs, bin, "server", "--port", "0"], {
+      TANDEM_HOME: home,
+      TANDEM_URL: "",
+      ...database.env,
+    });
+    return { ...server, headers: { authorization: `Bearer ${token}` }, database, answeredRows: 0 };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+}
+
+/** Stops the server and counts its log (it flushes on stop). */
+async function finishTandem(server: TandemServer): Promise<NonNullable<StoreResult["b"]>> {
+  try {
+    const dropped = await droppedRows(server.url).catch(() => -1);
+    await stopProcess(server.child);
+    return { answeredRows: server.answeredRows, loggedRows: await server.database.loggedRows(), droppedRows: dropped };
+  } finally {
+    await stopProcess(server.child);
+    await server.database.drop();
+  }
+}
+
+type Contender = "baseline" | "tandem" | "tandem_b";
+
 async function measureStore(
   store: Store,
   work: string,
   bytes: Uint8Array,
   base: { child: ChildProcess; url: string },
 ): Promise<StoreResult> {
-  const home = join(work, `home-${store}`);
-  const database = await databaseFor(store, home, PG_URL);
+  const servers = new Map<Contender, TandemServer>();
+  const byRows = new Map<number, Paired>();
   try {
-    const token = await prepareServingHome(home, "gbdt", bytes, database.env);
-    const server = await startProcess(
-      process.execPath,
-      [...nodeArgs, join(root, "bin", "tandem.js"), "server", "--port", "0"],
-      { TANDEM_HOME: home, TANDEM_URL: "", ...database.env },
-    );
-    const headers = { authorization: `Bearer ${token}` };
-    const url = `${server.url}${TANDEM_PATH}`;
-    const byRows = new Map<number, Paired>();
-    let answeredRows = 0;
-    let dropped = 0;
-    try {
-      for (const rows of ROW_SIZES) {
-        const bodies = bodiesOf(rows);
-        const servedBefore = await servedRequests(server.url);
-        await warm(`${base.url}${BASE_PATH}`, {}, bodies, load);
-        await warm(url, headers, bodies, load);
-        // Both servers stay up (an idle one costs nothing) and are driven in turn, ROUNDS times: this
-        // machine's speed drifts by tens of percent from minute to minute, and the median of paired
-        // rounds is what stays put.
-        const rounds: Array<{ baseline: Measured; tandem: Measured }> = [];
-        for (let r = 0; r < ROUNDS; r++) {
-          const baseline = await measure(base.child, `${base.url}${BASE_PATH}`, {}, bodies, load);
-          const tandem = await measure(server.child, url, headers, bodies, load);
-          rounds.push({ baseline, tandem });
-          process.stderr.write(
-            `${store}, ${rows} row(s), round ${r + 1}/${ROUNDS}: baseline ${describeLoad(baseline)}, tandem ${describeLoad(tandem)}, load ${loadavg()[0]!.toFixed(1)}\n`,
-          );
+    servers.set("tandem", await startTandem(store, join(work, `home-${store}`), TANDEM_BIN, bytes));
+    if (TANDEM_B_BIN)
+      servers.set("tandem_b", await startTandem(store, join(work, `home-${store}-b`), TANDEM_B_BIN, bytes));
+    const contenders: Contender[] = ["baseline", ...servers.keys()];
+    const pids = [base.child.pid, ...[...servers.values()].map((s) => s.child.pid)];
+    const target = (c: Contender) => {
+      const s = servers.get(c);
+      return s
+        ? { child: s.child, url: `${s.url}${TANDEM_PATH}`, headers: s.headers }
+        : { child: base.child, url: `${base.url}${BASE_PATH}`, headers: {} };
+    };
+    for (const rows of ROW_SIZES) {
+      const bodies = bodiesOf(rows);
+      const servedBefore = new Map<Contender, number>();
+      for (const [c, s] of servers) servedBefore.set(c, await servedRequests(s.url));
+      for (const c of contenders) await warm(target(c).url, target(c).headers, bodies, load);
+      // All servers stay up and are driven in turn, ROUNDS times: this machine's speed drifts by tens
+      // of percent from minute to minute, and the median of rounds is what stays put. Each round
+      // starts with another server (the order rotates), and each measure waits until every server is
+      // quiet: a Tandem server's log writer works on after its load stops, and a round started then
+      // would share the cores with it.
+      const rounds: Array<Map<Contender, Measured>> = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const order = contenders.map((_, i) => contenders[(i + r) % contenders.length]!);
+        const round = new Map<Contender, Measured>();
+        for (const c of order) {
+          await waitQuiet(pids);
+          const t = target(c);
+          round.set(c, await measure(t.child, t.url, t.headers, bodies, load));
         }
-        answeredRows += ((await servedRequests(server.url)) - servedBefore) * rows;
-        byRows.set(rows, {
-          baseline: medianOf(rounds.map((r) => r.baseline)),
-          tandem: medianOf(rounds.map((r) => r.tandem)),
-          ratios: rounds.map((r) => round3(r.tandem.rps / r.baseline.rps)),
-        });
+        rounds.push(round);
+        process.stderr.write(
+          `${store}, ${rows} row(s), round ${r + 1}/${ROUNDS} (${order.join(", ")}): ` +
+            contenders.map((c) => `${c} ${describeLoad(round.get(c)!)}`).join("; ") +
+            `, load ${loadavg()[0]!.toFixed(1)}\n`,
+        );
       }
-      dropped = await droppedRows(server.url);
-    } finally {
-      await stopProcess(server.child);
+      for (const [c, s] of servers) s.answeredRows += ((await servedRequests(s.url)) - servedBefore.get(c)!) * rows;
+      const of = (c: Contender) => rounds.map((r) => r.get(c)!);
+      const paired: Paired = {
+        baseline: medianOf(of("baseline")),
+        tandem: medianOf(of("tandem")),
+        ratios: rounds.map((r) => round3(r.get("tandem")!.rps / r.get("baseline")!.rps)),
+        baselineCpu: of("baseline").map((m) => m.cpuMsPerRequest && round3(m.cpuMsPerRequest)),
+        tandemCpu: of("tandem").map((m) => m.cpuMsPerRequest && round3(m.cpuMsPerRequest)),
+      };
+      if (servers.has("tandem_b")) {
+        paired.b = {
+          tandem: medianOf(of("tandem_b")),
+          ratios: rounds.map((r) => round3(r.get("tandem_b")!.rps / r.get("baseline")!.rps)),
+          cpu: of("tandem_b").map((m) => m.cpuMsPerRequest && round3(m.cpuMsPerRequest)),
+          abRatios: rounds.map((r) => round3(r.get("tandem")!.rps / r.get("tandem_b")!.rps)),
+        };
+      }
+      byRows.set(rows, paired);
     }
-    return { byRows, answeredRows, loggedRows: await database.loggedRows(), droppedRows: dropped };
-  } finally {
-    await database.drop();
+  } catch (error) {
+    for (const s of servers.values()) await finishTandem(s).catch(() => undefined);
+    throw error;
   }
+  const a = await finishTandem(servers.get("tandem")!);
+  const b = servers.has("tandem_b") ? await finishTandem(servers.get("tandem_b")!) : undefined;
+  return { byRows, ...a, ...(b ? { b } : {}) };
 }
 
 function report(store: Store, result: StoreResult): void {
-  for (const [rows, { baseline, tandem, ratios }] of result.byRows) {
+  for (const [rows, { baseline, tandem, ratios, baselineCpu, tandemCpu, b }] of result.byRows) {
     const size = `${rows}row${rows === 1 ? "" : "s"}_c${load.connections}`;
     const name = (measure: string) => `${measure}_${size}_${store}${SUFFIX}`;
     emit(name("throughput"), Math.round(tandem.rps), Math.round(baseline.rps), "requests/s", median(ratios), {
@@ -216,6 +291,8 @@ function report(store: Store, result: StoreResult): void {
       store,
       rows,
       rounds: ratios,
+      tandem_cpu_ms_rounds: tandemCpu,
+      baseline_cpu_ms_rounds: baselineCpu,
       model: `gbdt ${TREES} trees, ${FEATURES} features`,
       tandem_errors: tandem.errors + tandem.non2xx,
       baseline_errors: baseline.errors + baseline.non2xx,
@@ -224,6 +301,8 @@ function report(store: Store, result: StoreResult): void {
       logged_rows: result.loggedRows,
       // Past its bound the log drops rows rather than make requests wait; counted, never silent.
       dropped_rows: result.droppedRows,
+      // How long the server kept its CPU busy after a round's load stopped (median; 300 ms is none).
+      tandem_busy_after_ms: Math.round(tandem.tailMs),
       load_average: Number(loadavg()[0]!.toFixed(2)),
     });
     emit(name("p99_latency"), tandem.p99, baseline.p99, "ms", round3(tandem.p99 / Math.max(baseline.p99, 0.001)), {
@@ -242,9 +321,45 @@ function report(store: Store, result: StoreResult): void {
         round3(baseline.cpuMsPerRequest),
         "ms",
         round3(baseline.cpuMsPerRequest / tandem.cpuMsPerRequest),
-        { store, rows, note: "ratio = baseline/tandem CPU per request (server process only, all threads)" },
+        {
+          store,
+          rows,
+          tandem_rounds: tandemCpu,
+          baseline_rounds: baselineCpu,
+          note: "ratio = baseline/tandem CPU per request (server process only, all threads, until it is quiet again)",
+        },
       );
     }
+    if (b && result.b) reportAb(name, rows, tandem, b, result.b);
+  }
+}
+
+/** --tandem-b: this build (A) against the other (B), from the same rounds. */
+function reportAb(
+  name: (measure: string) => string,
+  rows: number,
+  tandem: Measured,
+  b: NonNullable<Paired["b"]>,
+  counts: NonNullable<StoreResult["b"]>,
+): void {
+  emit(name("throughput_ab"), Math.round(tandem.rps), Math.round(b.tandem.rps), "requests/s", median(b.abRatios), {
+    rows,
+    note: "tandem = this build, baseline = --tandem-b build, ratio = median of per-round A/B",
+    rounds: b.abRatios,
+    b_vs_bare_rounds: b.ratios,
+    b_answered_rows: counts.answeredRows,
+    b_logged_rows: counts.loggedRows,
+    b_dropped_rows: counts.droppedRows,
+  });
+  if (tandem.cpuMsPerRequest !== null && b.tandem.cpuMsPerRequest !== null) {
+    emit(
+      name("cpu_per_request_ab"),
+      round3(tandem.cpuMsPerRequest),
+      round3(b.tandem.cpuMsPerRequest),
+      "ms",
+      round3(b.tandem.cpuMsPerRequest / tandem.cpuMsPerRequest),
+      { rows, b_rounds: b.cpu, note: "ratio = B/A CPU per request: above 1, this build is cheaper" },
+    );
   }
 }
 
