@@ -1,5 +1,14 @@
 import { randomBytes, createHash } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync, mkdirSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+  mkdirSync,
+} from "node:fs";
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +20,7 @@ import { safeRelativePath } from "../../core/artifacts/paths.js";
 import { getManifest, putManifest } from "../../core/artifacts/manifest.js";
 import { FsArtifactStore } from "./fs-artifact-store.js";
 import { S3ArtifactStore } from "./s3-artifact-store.js";
+import { STALE_PART_AGE_MS } from "./spool.js";
 import { materializeTree, putTree } from "./tree.js";
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -188,6 +198,20 @@ describe("FsArtifactStore durability", () => {
     truncateSync(store.pathOf(info.sha256), 0);
     expect(await store.putBlob(bytes)).toEqual(info);
     expect(readFileSync(store.pathOf(info.sha256)).equals(bytes)).toBe(true);
+  });
+
+  it("sweeps a killed write's stale .part files when it opens, and leaves fresh ones and other files", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tandem-fs-"));
+    mkdirSync(join(root, "tmp"));
+    const stale = new Date(Date.now() - STALE_PART_AGE_MS - 60_000);
+    for (const name of ["dead.part", "live.part", "notes.txt"]) writeFileSync(join(root, "tmp", name), "half");
+    // A day-old .part is a killed add's; a .part written now may be another process's add in flight.
+    utimesSync(join(root, "tmp", "dead.part"), stale, stale);
+    utimesSync(join(root, "tmp", "notes.txt"), stale, stale);
+    const store = await FsArtifactStore.create({ root });
+    expect((await readdir(join(root, "tmp"))).sort()).toEqual(["live.part", "notes.txt"]);
+    const info = await store.putBlob("after the sweep");
+    expect(readFileSync(store.pathOf(info.sha256), "utf8")).toBe("after the sweep");
   });
 
   it("makes named blobs durable, stored or not, with fsync on and off", async () => {

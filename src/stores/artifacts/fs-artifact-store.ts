@@ -1,7 +1,8 @@
 /**
  * Artifacts on the local filesystem, content-addressed: `<root>/sha256/ab/cdef…`. Writes go to
  * `<root>/tmp`, are fsynced, and only then renamed into place: a kill -9 or a power loss at any
- * moment leaves either the whole blob or none under its name (a half-written one stays a `.part`).
+ * moment leaves either the whole blob or none under its name (a half-written one stays a `.part`,
+ * swept when a store opens a day later: sweepStaleParts).
  *
  * Names are made durable in a batch: whoever records blobs by name (a dataset version) first calls
  * `makeDurable(shas)`, which fsyncs each directory holding one of them or gaining an entry since the
@@ -24,7 +25,7 @@ import type { ArtifactStore, BlobInfo } from "../../core/artifacts/ports.js";
 import { HashVerifier } from "../../core/artifacts/verify.js";
 import { InvalidInputError } from "../../core/errors.js";
 import { copyAndHashLocalFile } from "./hash-workers.js";
-import { spoolToTempFile } from "./spool.js";
+import { spoolToTempFile, sweepStaleParts } from "./spool.js";
 
 export interface FsArtifactStoreOptions {
   /** Directory holding `sha256/` and `tmp/` (default: `<home>/artifacts`, set by config). */
@@ -58,6 +59,7 @@ export class FsArtifactStore implements ArtifactStore {
   static async create(options: FsArtifactStoreOptions): Promise<FsArtifactStore> {
     await mkdir(join(options.root, "sha256"), { recursive: true });
     await mkdir(join(options.root, "tmp"), { recursive: true });
+    await sweepStaleParts(join(options.root, "tmp"));
     return new FsArtifactStore(options.root, options.fsync ?? true);
   }
 

@@ -22,7 +22,7 @@ import { NotFoundError } from "../../core/errors.js";
 import { assertSha256 } from "../../core/artifacts/paths.js";
 import type { ArtifactStore, BlobInfo } from "../../core/artifacts/ports.js";
 import { HashVerifier } from "../../core/artifacts/verify.js";
-import { spoolToTempFile } from "./spool.js";
+import { spoolToTempFile, sweepStaleParts } from "./spool.js";
 
 export interface S3ArtifactStoreOptions {
   bucket: string;
@@ -76,7 +76,9 @@ export class S3ArtifactStore implements ArtifactStore {
       }
     }
     const prefix = options.prefix ? `${options.prefix.replace(/\/+$/, "")}/` : "";
-    return new S3ArtifactStore(client, options.bucket, prefix, options.spoolDir ?? join(tmpdir(), "tandem-s3-spool"));
+    const spoolDir = options.spoolDir ?? join(tmpdir(), "tandem-s3-spool");
+    await sweepStaleParts(spoolDir);
+    return new S3ArtifactStore(client, options.bucket, prefix, spoolDir);
   }
 
   private keyOf(sha256: string): string {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -52,4 +52,27 @@ export async function spoolToTempFile(
     throw new InvalidInputError(`uploaded content hashes to ${sha256}, not the expected ${expectedSha256}`);
   }
   return { sha256, size, tempPath };
+}
+
+/** A `.part` untouched this long belongs to no live write: every write of a spool moves its mtime. */
+export const STALE_PART_AGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Removes the `.part` files in `dir` that a killed write left behind (kill -9 mid-add, a dropped
+ * upload): garbage, never a stored blob, but they fill the disk over months. Only files older than
+ * STALE_PART_AGE_MS go, so a write in progress in another process (server and CLI share a home) is
+ * never touched. Returns how many were removed; a missing directory holds none.
+ */
+export async function sweepStaleParts(dir: string, now = Date.now()): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith(".part")) continue;
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => null);
+    if (!info?.isFile() || now - info.mtimeMs < STALE_PART_AGE_MS) continue;
+    await rm(path, { force: true });
+    removed++;
+  }
+  return removed;
 }
