@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tandem` binary. It runs the compiled dist/ (built by `npm run build:dist`, and on `npm ci`
-// and `npm pack` through `prepare`). In a working tree whose src/ is newer than dist/, it still runs
+// and `npm pack` through `prepare`): the CLI's bundle, dist/cli-bundle/, one file per lazily loaded
+// part rather than one per module (scripts/build-dist.mjs). In a working tree whose src/ is newer than dist/, it still runs
 // dist/ and says so once on stderr, rather than silently spending about 1 s of CPU per command
 // compiling the sources. TANDEM_FROM_SOURCE=1 runs the TypeScript sources through tsx instead (a dev
 // dependency: development trees only).
@@ -67,6 +68,6 @@ if (process.env.TANDEM_FROM_SOURCE === "1") {
       );
     }
   }
-  entry = await import("../dist/cli/index.js");
+  entry = await import("../dist/cli-bundle/index.js");
 }
 process.exitCode = await entry.main(process.argv);

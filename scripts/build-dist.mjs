@@ -4,7 +4,8 @@
 // - .d.ts files for the package's public entry (src/client), emitted by tsc;
 // - non-TypeScript assets that code reads at run time (schemas, migrations, templates);
 // - dist/vendor/: dependencies that ship as hundreds of small modules, bundled into one file each,
-//   and the imports of them in dist/ pointed there (see VENDORED).
+//   and the imports of them in dist/ pointed there (see VENDORED);
+// - dist/cli-bundle/: the CLI's code bundled, split at its lazy imports (what bin/tandem.js runs).
 // It runs on `npm ci` and `npm pack` through the `prepare` script, so the published package ships it.
 //
 // The new tree is built beside dist/ and swapped in by two renames: a `tandem` process (a test, a
@@ -31,13 +32,23 @@ const dist = join(root, "dist");
  *   store through it);
  * - yaml, 74 CommonJS files: 75 ms vs 21 ms (every command, `--help` too, reads tandem.yaml);
  * - prom-client with @opentelemetry/api and its other dependencies, 85 files: 77 ms vs 47 ms (every
- *   app counts its requests).
+ *   app counts its requests);
+ * - fastify and its dependencies, about 130 files: 151 ms vs 53 ms over Node's start (perf task-clock,
+ *   load 6; the embedded CLI builds its app with it), pino with it (the logger);
+ * - zod, about 100 files: 110 ms vs 35 ms (every route's and spec's schemas).
  * Only packages that no runtime dependency of ours imports as well, so one copy is loaded, never two.
  * A CommonJS package is bundled as it runs on Node (same code, same warnings) and its named exports,
  * read at build time, are listed for `import { … } from`. The packages stay dependencies: their
  * types, and the sources run through tsx, use them as installed.
  */
-const VENDORED = { kysely: "esm", yaml: "commonjs", "prom-client": "commonjs" };
+const VENDORED = {
+  kysely: "esm",
+  yaml: "commonjs",
+  "prom-client": "commonjs",
+  fastify: "commonjs",
+  pino: "commonjs",
+  zod: "esm",
+};
 
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -75,38 +86,102 @@ await build({
 for (const f of files) {
   if (!f.endsWith(".ts")) cpSync(f, join(next, relative(src, f)));
 }
-const requireHere = createRequire(import.meta.url);
-for (const [name, kind] of Object.entries(VENDORED)) {
-  const names = kind === "commonjs" ? Object.keys(requireHere(name)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k)) : [];
-  await build({
-    stdin: {
-      contents:
-        kind === "esm"
-          ? `export * from "${name}";`
-          : `import m from "${name}";\nexport const { ${names.filter((k) => k !== "default").join(", ")} } = m;\nexport default m;\n`,
-      resolveDir: root,
-      sourcefile: `vendor-${name}.js`,
+// The CLI as one bundle, dist/cli-bundle/, which bin/tandem.js runs: split where the code imports
+// lazily (areas' wiring, routes, the server), so a command still loads only the code it reaches, in
+// about 50 files where the modules apart were about 330 for an embedded `runs ls` (issue 18: Node
+// resolves, reads and links each file on its own). CPU of `tandem runs ls`, A/B alternated in one run
+// at load 9: 515 ms with the modules apart, 427 ms bundled (node -e "" 65 ms).
+// Module files keep their place in dist/ too: workers, spawned helpers, migrations and the package's
+// entry points load them by path. So that code finds its files as in dist/, `import.meta.url` in the
+// bundle is each source's own dist/ URL (src/ and dist/ share their layout).
+const srcFiles = (f) => f.startsWith(src + sep) && f.endsWith(".ts");
+const bundled = await build({
+  entryPoints: { index: join(src, "cli", "index.ts") },
+  outdir: join(next, "cli-bundle"),
+  bundle: true,
+  splitting: true,
+  packages: "external",
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  sourcemap: "linked",
+  logLevel: "warning",
+  plugins: [
+    {
+      name: "file-urls-as-in-dist",
+      setup(b) {
+        b.onLoad({ filter: /\.ts$/ }, (a) => {
+          if (!srcFiles(a.path)) return undefined;
+          const text = readFileSync(a.path, "utf8");
+          if (!text.includes("import.meta.url")) return undefined;
+          const asBuilt = relative(join(src, "cli-bundle"), a.path).split(sep).join("/").replace(/\.ts$/, ".js");
+          return {
+            contents: text.replaceAll("import.meta.url", `new URL(${JSON.stringify(asBuilt)}, import.meta.url).href`),
+            loader: "ts",
+          };
+        });
+      },
     },
-    outfile: join(next, "vendor", `${name}.js`),
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    sourcemap: "linked",
-    logLevel: "warning",
-    // CommonJS code in an ES module: its require() of Node's own modules needs a real require.
-    banner:
-      kind === "commonjs"
-        ? { js: 'import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);' }
-        : undefined,
-  });
+  ],
+  metafile: true,
+});
+// Which sources each file of the bundle holds (src/…), for tests that check what a command loads.
+const bundleModules = {};
+for (const [out, { inputs }] of Object.entries(bundled.metafile.outputs)) {
+  if (!out.endsWith(".js")) continue;
+  bundleModules[out.split("/").pop()] = Object.keys(inputs)
+    .filter((i) => i.startsWith("src/"))
+    .sort();
 }
+writeFileSync(join(next, "cli-bundle", "modules.json"), `${JSON.stringify(bundleModules, null, 1)}\n`);
+const requireHere = createRequire(import.meta.url);
+/** The module a vendored bundle starts from: the package's exports, named ones listed for CommonJS. */
+function vendorEntry(name) {
+  if (VENDORED[name] === "esm") return `export * from "${name}";`;
+  const names = Object.keys(requireHere(name)).filter((k) => k !== "default" && /^[A-Za-z_$][\w$]*$/.test(k));
+  return `import m from "${name}";\nexport const { ${names.join(", ")} } = m;\nexport default m;\n`;
+}
+// One build for all of them, split: a package that two vendored ones use (pino, which Fastify logs
+// through and logging.ts builds the logger with) goes into a shared chunk, so one copy loads.
+await build({
+  entryPoints: Object.keys(VENDORED).map((name) => ({ in: `vendor-entry:${name}`, out: name })),
+  plugins: [
+    {
+      name: "vendor-entry",
+      setup(b) {
+        b.onResolve({ filter: /^vendor-entry:/ }, (a) => ({ path: a.path.slice(13), namespace: "vendor-entry" }));
+        b.onLoad({ filter: /.*/, namespace: "vendor-entry" }, (a) => ({
+          contents: vendorEntry(a.path),
+          resolveDir: root,
+          loader: "js",
+        }));
+      },
+    },
+  ],
+  outdir: join(next, "vendor"),
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  sourcemap: "linked",
+  logLevel: "warning",
+  // Fastify's default schema compilers: app.ts passes its own (loaded lazily from Fastify's folder),
+  // so Fastify never requires these; bundling them would add Ajv (about 0.5 MB) to every start.
+  external: ["@fastify/ajv-compiler", "@fastify/fast-json-stringify-compiler"],
+  // CommonJS code in an ES module: its require() of Node's own modules needs a real require.
+  banner: { js: 'import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);' },
+});
 // esbuild writes every import of a package as `from "NAME"` or `import("NAME")`.
 const vendoredImport = new RegExp(`(\\bfrom |\\bimport\\()"(${Object.keys(VENDORED).join("|")})"`, "g");
 for (const f of walk(next)) {
   if (!f.endsWith(".js") || f.startsWith(join(next, "vendor") + sep)) continue;
   const text = readFileSync(f, "utf8");
-  const vendorDir = relative(dirname(f), join(next, "vendor")).split(sep).join("/");
+  // "./vendor" from dist/ itself: a bare "vendor/…" would name a package.
+  const vendorDir = relative(dirname(f), join(next, "vendor"))
+    .split(sep)
+    .join("/")
+    .replace(/^(?!\.)/, "./");
   const rewritten = text.replace(vendoredImport, (_m, how, name) => `${how}"${vendorDir}/${name}.js"`);
   if (rewritten !== text) writeFileSync(f, rewritten);
 }

@@ -26,8 +26,11 @@ describe("bin/tandem.js", () => {
   cpSync(join(REPO, "bin/tandem.js"), join(tree, "bin/tandem.js"));
   writeFileSync(join(tree, "package.json"), JSON.stringify({ type: "module" }));
   symlinkSync(join(REPO, "node_modules"), join(tree, "node_modules"));
-  mkdirSync(join(tree, "dist/cli"), { recursive: true });
-  writeFileSync(join(tree, "dist/cli/index.js"), 'export async function main() { console.log("dist"); return 0; }\n');
+  mkdirSync(join(tree, "dist/cli-bundle"), { recursive: true });
+  writeFileSync(
+    join(tree, "dist/cli-bundle/index.js"),
+    'export async function main() { console.log("dist"); return 0; }\n',
+  );
   mkdirSync(join(tree, "src/cli"), { recursive: true });
   const source = 'export async function main(): Promise<number> { console.log("src"); return 3; }\n';
   writeFileSync(join(tree, "src/cli/index.ts"), source);

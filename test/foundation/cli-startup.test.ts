@@ -48,6 +48,15 @@ globalThis.setInterval = function (...args) {
 /** The areas main.ts wires (AREA_WIRINGS), each from src/wiring/<area>.ts. */
 const AREAS = ["portal", "tracking", "pipelines", "serving", "monitoring", "registry", "data", "llm", "catalog"];
 
+let bundleSources: Record<string, string[]> | undefined;
+/** The sources in each file of the CLI's bundle, as the build wrote them. */
+function bundleModules(): Record<string, string[]> {
+  bundleSources ??= JSON.parse(
+    readFileSync(join(process.cwd(), "dist", "cli-bundle", "modules.json"), "utf8"),
+  ) as Record<string, string[]>;
+  return bundleSources;
+}
+
 /** The npm packages a `tandem` command resolved (scoped ones as @scope/name), and its result. */
 function packagesLoaded(args: string[], env: Record<string, string> = {}) {
   const trace = join(dir, `trace-${args.join("-").replace(/\W+/g, "_")}-${Date.now()}`);
@@ -57,7 +66,14 @@ function packagesLoaded(args: string[], env: Record<string, string> = {}) {
     encoding: "utf8",
   });
   const packages = new Set<string>();
-  const urls = readFileSync(trace, "utf8").split("\n");
+  // The CLI runs as a bundle (dist/cli-bundle/, scripts/build-dist.mjs): each of its files stands for
+  // the sources it holds, which the build lists in modules.json.
+  const urls = readFileSync(trace, "utf8")
+    .split("\n")
+    .flatMap((url) => {
+      const chunk = /\/dist\/cli-bundle\/([^/]+\.js)$/.exec(url)?.[1];
+      return chunk ? [url, ...(bundleModules()[chunk] ?? []).map((source) => `/${source}`)] : [url];
+    });
   for (const url of urls) {
     // Installed, or bundled into dist/vendor/NAME.js by the build (scripts/build-dist.mjs).
     const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url) ?? /\/dist\/vendor\/([^/]+)\.js$/.exec(url);

@@ -50,7 +50,7 @@ describe("the npm package", () => {
     const files = new Set(packed[0]!.files.map((f) => f.path));
     for (const needed of [
       "bin/tandem.js",
-      "dist/cli/index.js",
+      "dist/cli-bundle/index.js",
       "dist/client/index.js",
       "dist/client/index.d.ts",
       "npm-shrinkwrap.json",
