@@ -18,6 +18,7 @@ import { NotFoundError, UnauthenticatedError } from "../core/errors.js";
 import { fastId } from "../core/serving/fast-id.js";
 import { DEFAULT_PROJECT, type Principal, type Role } from "../core/governance/model.js";
 import { authenticateRequest, readCookie, SESSION_COOKIE } from "./auth.js";
+import { RequestLogger } from "./logging.js";
 import { checkTokenScope } from "./token-scope.js";
 import { FailedAuthLimiter } from "./auth-limit.js";
 import { sendError, zodToInvalidInput } from "./errors.js";
@@ -294,6 +295,11 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     // Typed as Fastify's base logger so the app keeps Fastify's default instance type.
     loggerInstance: (options.logger ?? pino({ level: "silent" })) as FastifyBaseLogger,
     logController: new RequestLog(),
+    // A request's pino child is made when it first logs (most never do at the default level).
+    childLoggerFactory: (logger, bindings, childOptions) =>
+      (Object.keys(childOptions).length > 0
+        ? logger.child(bindings, childOptions)
+        : new RequestLogger(logger as PinoLogger, bindings)) as FastifyBaseLogger,
     genReqId: requestIdOf,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     // Routes answer their own 404s; this keeps trailing-slash and case variants from surprising clients.

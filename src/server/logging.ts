@@ -65,3 +65,63 @@ export async function createLogger(options: LoggerOptions): Promise<PinoLogger> 
   }
   return pino(pinoOptions, destination);
 }
+
+type LevelName = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+
+/**
+ * A request's logger, made the first time the request writes a line. pino's child() serialises its
+ * bindings through the redaction stringifier (the `*.token` paths apply to every binding), ~1 µs a
+ * request, ~1.2% of a 1-row serving process's event loop (profile, load 9), while a routine request
+ * writes nothing at the default level. Level checks ask the parent, whose level the child inherits;
+ * each line is the child's own, bindings and redaction included.
+ */
+export class RequestLogger {
+  private made: PinoLogger | null = null;
+
+  constructor(
+    private readonly parent: PinoLogger,
+    private readonly bindings: pino.Bindings,
+  ) {}
+
+  private get log(): PinoLogger {
+    return (this.made ??= this.parent.child(this.bindings));
+  }
+
+  get level(): string {
+    return this.made?.level ?? this.parent.level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.made ?? this.parent).isLevelEnabled(level);
+  }
+
+  private write(level: LevelName, args: unknown[]): void {
+    if (!this.isLevelEnabled(level)) return;
+    const log = this.log;
+    (log[level] as (...a: unknown[]) => void).apply(log, args);
+  }
+
+  fatal(...args: unknown[]): void {
+    this.write("fatal", args);
+  }
+  error(...args: unknown[]): void {
+    this.write("error", args);
+  }
+  warn(...args: unknown[]): void {
+    this.write("warn", args);
+  }
+  info(...args: unknown[]): void {
+    this.write("info", args);
+  }
+  debug(...args: unknown[]): void {
+    this.write("debug", args);
+  }
+  trace(...args: unknown[]): void {
+    this.write("trace", args);
+  }
+  silent(): void {}
+
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): PinoLogger {
+    return this.log.child(bindings, options);
+  }
+}

@@ -3,7 +3,7 @@
  * prediction log, /metrics, and the loops `tandem server` / `tandem serve` run.
  */
 import { join } from "node:path";
-import { Counter, Histogram } from "prom-client";
+import { Counter } from "prom-client";
 import { EndpointController } from "../core/serving/controller.js";
 import type { ModelSelector, ServingEvent } from "../core/serving/model.js";
 import type { ModelResolver, ServableVersion, ServingAlertSink } from "../core/serving/ports.js";
@@ -16,7 +16,7 @@ import { newId } from "../core/ids.js";
 import type { RegistryService } from "../core/registry/service.js";
 import type { ModelVersion } from "../core/registry/model.js";
 import type { DeploymentCheck } from "../core/registry/promotion.js";
-import { ScrapedCounter, type ServerMetrics } from "../server/metrics.js";
+import { FastHistogram, ScrapedCounter, type ServerMetrics } from "../server/metrics.js";
 import { serverExtensions } from "../server/server.js";
 import type { Services } from "../server/services.js";
 import { ArtifactRunnerFactory } from "../serving/runner-factory.js";
@@ -130,15 +130,15 @@ export function promServingMetrics(metrics: ServerMetrics): ServingMetrics {
     labelNames: ["project", "endpoint", "version", "slot", "outcome"],
     registers: [metrics.registry],
   });
-  const latency = new Histogram({
+  const latency = new FastHistogram({
     name: "tandem_serving_latency_seconds",
     help: "Model latency per request (queueing, batching and inference) by endpoint, version and slot.",
     labelNames: ["project", "endpoint", "version", "slot"],
     buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics.registry],
   });
-  // Histogram children bound once per label set (no labels object per observe); the request count
-  // is a ScrapedCounter, which prom-client sees only when /metrics is read.
+  // Histogram series bound once per label set (no labels object per observe); the request count is
+  // a ScrapedCounter, which prom-client sees only when /metrics is read.
   const bound = new Map<string, { time: (seconds: number) => void }>();
   return {
     observe(labels, seconds) {
