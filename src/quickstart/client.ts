@@ -2,6 +2,7 @@
  * The quickstart's HTTP side: a client per user (the admin who runs things, the approver who signs
  * off) over the same TandemApi the CLI uses, and the replay of flights through the serving routes.
  */
+import { Agent, request } from "node:http";
 import { TandemApi } from "../cli/api.js";
 import type { Config } from "../config.js";
 import type { Flight } from "./months.js";
@@ -34,9 +35,40 @@ export function p95(values: number[]): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
 }
 
+/** Labels go back in requests of this many (the month replay's batch): 1 per prediction doubled the canary's requests. */
+const FEEDBACK_BATCH = 20;
+
+/**
+ * POST of a JSON body over a kept-alive connection. Not fetch: the replay shares its event loop with
+ * the server it calls, and fetch's per-request streams cost more CPU than the server's answer to a
+ * one-flight prediction did (undici and web streams 3.4 s of the canary's 12 s at load 9).
+ */
+function postJson(
+  agent: Agent,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: "POST", agent, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /**
  * Sends the flights to `/v1/endpoints/flights-delay/predict` in batches (a few requests in flight),
- * then their true labels to `/feedback` — as an application would once the planes have landed.
+ * and their true labels to `/feedback` — as an application would once the planes have landed, 20
+ * at a time.
  */
 export async function replay(
   url: string,
@@ -46,6 +78,7 @@ export async function replay(
 ): Promise<ReplayStats> {
   const batch = options.batch ?? 20;
   const parallel = options.parallel ?? 4;
+  const agent = new Agent({ keepAlive: true, maxSockets: parallel });
   const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, "x-tandem-project": PROJECT };
   const stats: ReplayStats = {
     requests: 0,
@@ -55,12 +88,17 @@ export async function replay(
     byVersion: {},
     latencyByVersion: {},
   };
+  const sendFeedback = async (items: Array<{ prediction_id: string; label: 0 | 1 }>): Promise<void> => {
+    const fb = await postJson(agent, `${url}/v1/endpoints/${ENDPOINT}/feedback`, headers, JSON.stringify(items));
+    if (fb.status !== 200) throw new Error(`feedback: HTTP ${fb.status} ${fb.text}`);
+  };
   let next = 0;
   const worker = async (): Promise<void> => {
+    let labels: Array<{ prediction_id: string; label: 0 | 1 }> = [];
     for (;;) {
       const start = next;
       next += batch;
-      if (start >= flights.length) return;
+      if (start >= flights.length) break;
       const part = flights.slice(start, start + batch);
       const instances = part.map((f) => ({
         hour: f.hour,
@@ -70,18 +108,19 @@ export async function replay(
         destination: f.destination,
       }));
       const t0 = performance.now();
-      const res = await fetch(`${url}/v1/endpoints/${ENDPOINT}/predict`, {
-        method: "POST",
-        // A fresh routing key per request spreads requests over primary and canary by their split.
-        headers: { ...headers, "x-tandem-routing-key": `${start}` },
-        body: JSON.stringify({ instances }),
-      });
+      // A fresh routing key per request spreads requests over primary and canary by their split.
+      const res = await postJson(
+        agent,
+        `${url}/v1/endpoints/${ENDPOINT}/predict`,
+        { ...headers, "x-tandem-routing-key": `${start}` },
+        JSON.stringify({ instances }),
+      );
       stats.requests++;
-      if (!res.ok) {
+      if (res.status !== 200) {
         stats.errors++;
         continue;
       }
-      const body = (await res.json()) as {
+      const body = JSON.parse(res.text) as {
         predictions: Array<{ label: unknown }>;
         prediction_ids: string[];
         model_version: number | string;
@@ -90,17 +129,20 @@ export async function replay(
       (stats.latencyByVersion[String(body.model_version)] ??= []).push(performance.now() - t0);
       stats.byVersion[String(body.model_version)] = (stats.byVersion[String(body.model_version)] ?? 0) + part.length;
       for (const pr of body.predictions) if (String(pr.label) === "1") stats.predictedDelayed++;
-      const feedback = body.prediction_ids.map((id, i) => ({ prediction_id: id, label: part[i]!.delayed }));
-      const fb = await fetch(`${url}/v1/endpoints/${ENDPOINT}/feedback`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify(feedback),
-      });
-      if (!fb.ok) throw new Error(`feedback: HTTP ${fb.status} ${await fb.text()}`);
+      body.prediction_ids.forEach((id, i) => labels.push({ prediction_id: id, label: part[i]!.delayed }));
+      if (labels.length >= FEEDBACK_BATCH) {
+        await sendFeedback(labels);
+        labels = [];
+      }
       options.onProgress?.(Math.min(flights.length, start + batch));
     }
+    if (labels.length) await sendFeedback(labels);
   };
-  await Promise.all(Array.from({ length: parallel }, worker));
+  try {
+    await Promise.all(Array.from({ length: parallel }, worker));
+  } finally {
+    agent.destroy();
+  }
   return stats;
 }
 
@@ -137,19 +179,27 @@ export interface JudgedEndpoint {
 }
 
 /**
- * The endpoint once the judge has seen the whole replay: the prediction log writes its stats about
- * once a second and the controller ticks every second, so read until the counted requests stop
- * moving across 1.5 s (at most 10 s).
+ * The endpoint once the judge has counted the whole replay (`requests` answered, errors included):
+ * the prediction log writes its per-slot stats within about a second. A breach is returned once the
+ * serving controller, which ticks every second, has acted on it (blocked the canary). If the counts
+ * never get there (a window shorter than the replay), the endpoint once they stop moving for 1.5 s;
+ * at most 10 s either way.
  */
-export async function settledJudgement(admin: TandemApi): Promise<JudgedEndpoint> {
+export async function settledJudgement(admin: TandemApi, requests: number): Promise<JudgedEndpoint> {
   const read = () => admin.get<JudgedEndpoint>(p(`/endpoints/${ENDPOINT}`));
   const counted = (e: JudgedEndpoint) =>
-    `${e.canary_judgement?.canary_requests ?? "-"}/${e.canary_judgement?.primary_requests ?? "-"}/${e.blocked_canary_version}`;
+    (e.canary_judgement?.canary_requests ?? 0) + (e.canary_judgement?.primary_requests ?? 0);
+  const deadline = Date.now() + 10_000;
   let last = await read();
-  for (let waited = 0; waited < 10_000; waited += 1500) {
-    await new Promise((r) => setTimeout(r, 1500));
+  let stableSince = Date.now();
+  while (Date.now() < deadline) {
+    const breach = last.canary_judgement?.verdict === "breach" && last.blocked_canary_version === null;
+    if (counted(last) >= requests && !breach) return last;
+    if (!breach && Date.now() - stableSince >= 1500) return last;
+    await new Promise((r) => setTimeout(r, 100));
     const now = await read();
-    if (counted(now) === counted(last)) return now;
+    if (counted(now) !== counted(last) || now.blocked_canary_version !== last.blocked_canary_version)
+      stableSince = Date.now();
     last = now;
   }
   return last;

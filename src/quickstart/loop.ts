@@ -24,7 +24,7 @@ import {
   settledJudgement,
   waitUntilReady,
 } from "./client.js";
-import { delayedShare, MONTHS, sampleMonth, writeMonthCsv } from "./months.js";
+import { delayedShare, FlightMonths, MONTHS, writeMonthCsv } from "./months.js";
 import { followRun, sleep, stepLog } from "./pipeline-follow.js";
 import { exampleRepository, sendPush } from "./git-push.js";
 import type { Progress } from "./progress.js";
@@ -40,6 +40,8 @@ export interface QuickstartOptions {
   replayRows: number;
   /** Later months to replay at most, looking for drift (default 5: February–June). */
   months: number;
+  /** Where the months come from; the caller may have started reading January (default: a new reader). */
+  flights?: FlightMonths;
   progress: Progress;
 }
 
@@ -91,7 +93,21 @@ const metricOf = (s: StepWire | undefined, k: string): number | null =>
   s && typeof s.metrics?.[k] === "number" ? s.metrics[k]! : null;
 
 export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartReport> {
+  const flightMonths = o.flights ?? new FlightMonths();
+  try {
+    return await closedLoop(o, flightMonths);
+  } finally {
+    await flightMonths.close();
+  }
+}
+
+/** Flights read per later month: a replay's, or the canary's if that is more (a head of the same sample). */
+const monthRows = (o: QuickstartOptions): number => Math.max(o.replayRows, CANARY_REQUESTS);
+
+async function closedLoop(o: QuickstartOptions, flightMonths: FlightMonths): Promise<QuickstartReport> {
   const { progress } = o;
+  // January loads on DuckDB's threads while the server starts.
+  flightMonths.prefetch(0, o.trainRows);
   await mkdir(join(o.home, "data"), { recursive: true });
 
   progress.begin("Start a Tandem server in a fresh home");
@@ -111,7 +127,8 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
   try {
     progress.begin(`Add January 2001 as dataset flights (${o.trainRows.toLocaleString("en")} sampled flights)`);
     progress.update("reading flights-3m.parquet");
-    const jan = await sampleMonth(0, o.trainRows);
+    const jan = await flightMonths.sample(0, o.trainRows);
+    flightMonths.prefetch(1, monthRows(o));
     const janFile = join(o.home, "data", "flights-2001-01.csv");
     await writeMonthCsv(janFile, jan);
     const blob = await admin.request<{ sha256: string }>("POST", p("/datasets/flights/blobs"), {
@@ -197,7 +214,8 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
         `Replay ${name}: ${o.replayRows.toLocaleString("en")} sampled flights over HTTP, true labels as feedback`,
       );
       progress.update("reading the month");
-      const flights = await sampleMonth(monthIndex, o.replayRows);
+      const flights = await flightMonths.sample(monthIndex, o.replayRows);
+      flightMonths.prefetch(monthIndex + 1, monthRows(o));
       const stats = await replay(server.url, adminToken, flights, {
         onProgress: (done) => progress.update(`${done}/${flights.length} flights`),
       });
@@ -274,11 +292,11 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
 
       if (done.status === "succeeded" && monthIndex < MONTHS.length) {
         const name = MONTHS[monthIndex]!.name;
-        const canaryFlights = Math.max(o.replayRows, CANARY_REQUESTS);
+        const canaryFlights = monthRows(o);
         progress.begin(
           `Canary: replay ${name} (${canaryFlights.toLocaleString("en")} flights, one per request); 10% go to the challenger`,
         );
-        const flights = await sampleMonth(monthIndex, canaryFlights);
+        const flights = await flightMonths.sample(monthIndex, canaryFlights);
         // One flight per request: the canary judge wants 100 requests per arm before it judges (a
         // verdict on fewer is noise), and a 10% split of 1 500 gives the challenger about 150.
         const stats = await replay(server.url, adminToken, flights, {
@@ -298,7 +316,7 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartRep
         let reasons: string[] = [];
         // The serving controller judges the canary's SLOs on every tick; a breach blocks it and moves
         // traffic back. Read its judgement once the prediction log has flushed the replay's stats.
-        const ep = await settledJudgement(admin);
+        const ep = await settledJudgement(admin, stats.requests);
         const j = ep.canary_judgement;
         const judged = j?.slos.length ? j.slos.map((s) => `${s.passed ? "ok  " : "FAIL"} ${s.summary}`) : [];
         if (j && j.slos.length === 0) judged.push(`canary judge: ${j.reason}`);
