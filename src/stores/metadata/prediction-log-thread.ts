@@ -31,18 +31,15 @@ export class PredictionLogThread {
 
   constructor(private readonly target: LogTarget) {}
 
-  /**
-   * One object per request, and the aggregates as a flat array of 8 values per row (or null);
-   * `transfer` lists buffers the message moves instead of copying (default none).
-   */
-  append(requests: WireRequest[] | null, stats: unknown[] | null, transfer: ArrayBuffer[] = []): Promise<void> {
+  /** One object per request, and the aggregates as a flat array of 8 values per row (or null). */
+  append(requests: WireRequest[] | null, stats: unknown[] | null): Promise<void> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { worker, resolve, reject });
       // Referenced while a batch is in flight, so a process with nothing else to do waits for it.
       worker.ref();
-      worker.postMessage({ id, requests, stats }, transfer);
+      worker.postMessage({ id, requests, stats });
     });
   }
 

@@ -406,27 +406,6 @@ function toWire(r: LoggedRequest): WireRequest {
   };
 }
 
-/**
- * Moves every request's feature values into one buffer (each request's `values` a view on it), so
- * the batch crosses to the writer as one transferred buffer: copied value by value into the
- * message, a 64-row request's 10 KB of values was most of the ~20 µs its hand-off cost the event
- * loop. The requests' own arrays stay as they were (a failed write sends them again).
- */
-function packValues(wire: WireRequest[]): ArrayBuffer | null {
-  let length = 0;
-  for (const r of wire) if (r.values) length += r.values.length;
-  if (length === 0) return null;
-  const packed = new Float64Array(length);
-  let offset = 0;
-  for (const r of wire) {
-    if (!r.values) continue;
-    packed.set(r.values, offset);
-    r.values = packed.subarray(offset, offset + r.values.length);
-    offset += r.values.length;
-  }
-  return packed.buffer;
-}
-
 export class SqlPredictionLogStore implements PredictionLogStore {
   /** A SQLite file or a Postgres database is written from a worker thread; in-memory SQLite in process. */
   private readonly thread: PredictionLogThread | null;
@@ -450,10 +429,7 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     if (requests.length === 0 && stats.length === 0) return;
     const wire = requests.length ? requests.map(toWire) : null;
     const statsValues = stats.length ? stats.flatMap(statsRow) : null;
-    if (this.thread) {
-      const packed = wire ? packValues(wire) : null;
-      return this.thread.append(wire, statsValues, packed ? [packed] : []);
-    }
+    if (this.thread) return this.thread.append(wire, statsValues);
     // An in-memory SQLite database has no file for a second connection: the same rows, written here,
     // each batch as ONE JSON parameter that SQLite unpacks (json_each).
     const rows: unknown[][] = [];
