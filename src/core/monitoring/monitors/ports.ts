@@ -35,8 +35,28 @@ export interface TrafficWindow {
   total: number;
 }
 
+/** A logged row as the log holds it: its JSON values as their stored text, for readers that copy them. */
+export interface LoggedRowText {
+  /** The prediction id. */
+  id: string;
+  at: number;
+  /** The features object's JSON text. */
+  features: string;
+  /** The answer's JSON text; null on error. */
+  output: string | null;
+  error: string | null;
+  latencyMs: number;
+  /** The true label's JSON text from feedback; null when none arrived (yet). */
+  label: string | null;
+}
+
 /** An endpoint's logged traffic, with feedback labels joined, in time order. */
 export interface TrafficSource {
+  /**
+   * Every row of [start, end) in time order (then by id), page by page, its JSON unparsed: a reader
+   * that copies the rows (traffic export) never holds the window at once.
+   */
+  scan(project: string, endpoint: string, start: number, end: number): AsyncIterable<LoggedRowText[]>;
   /**
    * The rows of [start, end). A window with more than `limit` rows is sampled uniformly (reservoir
    * sampling, seeded by the window, so a rerun reads the same sample): never only its oldest rows.
