@@ -171,7 +171,7 @@ export function registerServingCommands(program: Command): void {
     .option("--project <project>", "project (default: the current project)")
     .option("--json", "machine output")
     .action(async (name: string, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(SERVING_READ_API);
       const e = await api.get<EndpointWire>(
         projectPath(resolveProject(opts.project), `/endpoints/${encodeURIComponent(name)}`),
       );

@@ -183,6 +183,7 @@ describe("what a command loads at start", () => {
     { args: ["models", "ls"], areas: ["registry"] },
     // Serving's wiring imports the LLM gateway's resolver from wiring/llm.ts (its module, not its wiring).
     { args: ["endpoints", "ls"], areas: ["llm", "serving"] },
+    { args: ["endpoints", "show", "no-such-endpoint"], areas: ["llm", "serving"], code: 4 },
     { args: ["deployments", "ls"], areas: ["llm", "serving"] },
     { args: ["alerts", "ls"], areas: ["monitoring"] },
     { args: ["alerts", "show", "no-such-alert"], areas: ["monitoring"], code: 4 },
