@@ -25,7 +25,7 @@ import {
   waitUntilReady,
 } from "./client.js";
 import { delayedShare, FlightMonths, MONTHS, writeMonthCsv } from "./months.js";
-import { followRun, sleep, stepLog } from "./pipeline-follow.js";
+import { followRun, POLL_MS, sleep, stepLog } from "./pipeline-follow.js";
 import { exampleRepository, sendPush } from "./git-push.js";
 import type { Progress } from "./progress.js";
 
@@ -249,9 +249,9 @@ async function closedLoop(o: QuickstartOptions, flightMonths: FlightMonths): Pro
         `Retrain, started by alert ${MONITOR}: export traffic → prepare → train → evaluate vs champion → register → canary`,
       );
       let run: RunWire | undefined;
-      for (let waited = 0; !run && waited < 60_000; waited += 250) {
+      for (let waited = 0; !run && waited < 60_000; waited += POLL_MS) {
         run = (await admin.get<{ runs: RunWire[] }>(p("/pipeline-runs"), { pipeline: "retrain", limit: 1 })).runs[0];
-        if (!run) await sleep(250);
+        if (!run) await sleep(POLL_MS);
       }
       if (!run) throw new VerdictError(`alert ${alert.id} fired but no retrain run started within 60 s`);
       const t = run.trigger as { kind?: string; name?: string; alert_id?: string };

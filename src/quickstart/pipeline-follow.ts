@@ -7,6 +7,13 @@ import type { Progress } from "./progress.js";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How often the quickstart asks the API how a run stands. Each change it sees late is time the loop
+ * waits (the approval is given when its step is seen running); a read costs the shared event loop
+ * about a millisecond (default 100 ms).
+ */
+export const POLL_MS = 100;
+
 function stepLine(s: StepWire): string | null {
   const secs = s.started_at && s.finished_at ? ` (${((s.finished_at - s.started_at) / 1000).toFixed(1)} s)` : "";
   switch (s.status) {
@@ -45,7 +52,7 @@ export async function followRun(
       if (onStep) await onStep(s, run);
     }
     if (TERMINAL.has(run.status)) return run;
-    await sleep(250);
+    await sleep(POLL_MS);
   }
 }
 

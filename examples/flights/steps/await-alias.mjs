@@ -2,9 +2,12 @@
 // Waits until a model alias points at a version — the pipeline's "manual approval" gate: the
 // register step asked for `champion` under a policy that needs a human approver; this step holds
 // the deploy until one approves (tandem models approve …), and fails if the request is refused.
-//   node steps/await-alias.mjs <model> <alias> <version> [--every 1]
+//   node steps/await-alias.mjs <model> <alias> <version> [--every 0.25]   (seconds between checks)
 // Uses the API URL and token every step gets (TANDEM_URL, TANDEM_TOKEN, TANDEM_PROJECT).
-const [model, alias, version] = process.argv.slice(2);
+const [model, alias, version, flag, every = "0.25"] = process.argv.slice(2);
+// Two light reads a check; a human's approval takes minutes, the quickstart's a few milliseconds.
+const everyMs = flag === "--every" ? Number(every) * 1000 : 250;
+if (!(everyMs > 0)) throw new Error(`--every: expected seconds > 0, got ${every}`);
 if (!model || !alias || !version) throw new Error("usage: await-alias.mjs <model> <alias> <version>");
 const { TANDEM_URL: url, TANDEM_TOKEN: token, TANDEM_PROJECT: project } = process.env;
 if (!url) throw new Error("TANDEM_URL is not set: run this step under `tandem server` (or tandem quickstart)");
@@ -34,5 +37,5 @@ for (;;) {
     console.log(`waiting for an approver: tandem models approve ${model}@${version}`);
     said = true;
   }
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, everyMs));
 }
