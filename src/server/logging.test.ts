@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
-import { configSecrets, createLogger } from "./logging.js";
+import { configSecrets, createLogger, RequestLogger } from "./logging.js";
 
 function capture(isTTY = false) {
   const lines: string[] = [];
@@ -70,5 +70,33 @@ describe("the process logger", () => {
     expect(first.err.stack).toMatch(/logging\.test\.ts/);
     expect(first.err.stack).toContain("postgres://tandem:[redacted]@db:5432/tandem");
     expect(first.url).toBe("/api/v1/projects/p/runs/r/events?token=[redacted]&x=1");
+  });
+
+  it("a request's logger writes as the pino child it stands for, made only once a line is written", async () => {
+    const out = capture();
+    const log = await createLogger({ level: "info", destination: out.destination });
+    // Counts the children made (pino's children inherit their parent's methods: `this` is the caller).
+    let children = 0;
+    const child = log.child;
+    log.child = function (this: typeof log, ...args: Parameters<typeof log.child>) {
+      children++;
+      return child.apply(this, args);
+    } as typeof log.child;
+    const request = new RequestLogger(log, { request_id: "r-1" });
+    request.debug({ url: "/v2/models/m/infer" }, "request completed");
+    expect(request.isLevelEnabled("debug")).toBe(false);
+    expect(request.level).toBe("info");
+    expect(children).toBe(0);
+    expect(out.lines).toEqual([]);
+    request.warn({ token: "tdm_not-to-be-written-anywhere" }, "odd request");
+    request.error("failed");
+    expect(children).toBe(1);
+    const lines = out.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: "warn", request_id: "r-1", token: "[redacted]", msg: "odd request" }),
+      expect.objectContaining({ level: "error", request_id: "r-1", msg: "failed" }),
+    ]);
+    request.child({ area: "serving" }).info("nested");
+    expect(JSON.parse(out.lines[2]!)).toMatchObject({ request_id: "r-1", area: "serving", msg: "nested" });
   });
 });
