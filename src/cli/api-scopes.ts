@@ -56,3 +56,13 @@ export const MONITORING_READ_API: ApiScope = {
     return [...alertRoutes, ...monitorRoutes];
   },
 };
+
+/**
+ * `tandem run` and `runs retry`: every area's services (applying a spec reaches monitors and
+ * endpoints through their listeners, and steps reach every area), and the pipelines routes for the
+ * command's own calls (apply, start, follow, logs). Steps get every route on the loopback port, in
+ * an app built when one first connects (TandemApi.listenOnLoopback).
+ */
+export const PIPELINES_RUN_API: ApiScope = {
+  routes: async () => (await import("../server/routes/pipelines.js")).pipelineRoutes,
+};

@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Server, Socket } from "node:net";
 import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
@@ -118,8 +119,16 @@ function toApiError(status: number, body: Buffer, requestId: string | undefined)
  * Ignored with TANDEM_URL: the server has everything.
  */
 export interface ApiScope {
-  areas: Area[];
+  /** (default: every area) */
+  areas?: Area[];
   routes: () => Promise<AnyRoute[]>;
+}
+
+/** The loopback port steps reach the API on, while its app is built on first connection. */
+interface LazyLoopback {
+  server: Server;
+  sockets: Set<Socket>;
+  app: Promise<FastifyInstance> | null;
 }
 
 export class TandemApi {
@@ -127,8 +136,15 @@ export class TandemApi {
     /** Base URL of a remote server, or null in embedded mode. */
     readonly baseUrl: string | null,
     private readonly token: string | undefined,
-    private readonly embedded: { app: FastifyInstance; opened: OpenedServices } | null,
+    private readonly embedded: {
+      app: FastifyInstance;
+      opened: OpenedServices;
+      /** The app has a scope's routes only (not every route). */
+      scoped: boolean;
+    } | null,
   ) {}
+
+  private loopback: LazyLoopback | null = null;
 
   static async connect(config: Config, scope?: ApiScope): Promise<TandemApi> {
     if (config.serverUrl) {
@@ -163,7 +179,7 @@ export class TandemApi {
       config.token ??
       opened.firstAdminToken ??
       (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
-    return new TandemApi(null, token, { app, opened });
+    return new TandemApi(null, token, { app, opened, scoped: scope !== undefined });
   }
 
   /** In embedded mode, the services behind the API (for long work the CLI drives in-process). */
@@ -178,9 +194,49 @@ export class TandemApi {
    */
   async listenOnLoopback(): Promise<string | null> {
     if (!this.embedded) return null;
+    if (this.embedded.scoped) return this.listenLazily();
     const app = this.embedded.app;
     await app.listen({ host: "127.0.0.1", port: 0 });
     const address = app.server.address();
+    return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  }
+
+  /**
+   * A scoped app (`tandem run`'s: the pipelines routes over every area's services) serves steps
+   * through a full app with every route, built when a step first connects: a run whose steps never
+   * call the API does not build it. Building it (every route module, every route registered) was
+   * about 0.35 s of the 1.3 s of CPU a 1-step embedded run took (issue 18). The port is bound now,
+   * so steps get their URL as before; their connections wait for the app, then go to its server.
+   */
+  private async listenLazily(): Promise<string> {
+    const embedded = this.embedded!;
+    const { createServer } = await import("node:net");
+    const sockets = new Set<Socket>();
+    const lazy: LazyLoopback = { server: createServer({ pauseOnConnect: true }), sockets, app: null };
+    lazy.server.on("connection", (socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      lazy.app ??= (async () => {
+        const { buildServer } = await import("../server/server.js");
+        const { app } = await buildServer({ services: embedded.opened.services, logger: embedded.opened.logger });
+        await app.ready();
+        return app;
+      })();
+      lazy.app.then(
+        (app) => {
+          if (socket.destroyed) return;
+          app.server.emit("connection", socket);
+          socket.resume();
+        },
+        () => socket.destroy(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      lazy.server.once("error", reject);
+      lazy.server.listen({ host: "127.0.0.1", port: 0 }, () => resolve());
+    });
+    this.loopback = lazy;
+    const address = lazy.server.address();
     return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
   }
 
@@ -260,6 +316,14 @@ export class TandemApi {
   }
 
   async close(): Promise<void> {
+    const lazy = this.loopback;
+    if (lazy) {
+      this.loopback = null;
+      const closed = new Promise<void>((resolve) => lazy.server.close(() => resolve()));
+      for (const socket of lazy.sockets) socket.destroy();
+      await closed;
+      await (await lazy.app?.catch(() => null))?.close();
+    }
     if (this.embedded) {
       await this.embedded.app.close();
       await this.embedded.opened.close();

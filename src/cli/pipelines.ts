@@ -11,7 +11,7 @@ import { parseParamArgs } from "../core/pipelines/params.js";
 import { probeInterpretersEarly } from "../executors/local/probe.js";
 import type { TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
-import { PIPELINES_READ_API } from "./api-scopes.js";
+import { PIPELINES_READ_API, PIPELINES_RUN_API } from "./api-scopes.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { followRun, summarize, TERMINAL, type RunWire } from "./pipelines-progress.js";
 import { showRun } from "./runs-show.js";
@@ -224,7 +224,7 @@ export function registerPipelineCommands(program: Command): void {
         // Embedded, this process drives the run: the interpreters on its PATH (part of every step's
         // cache key) are asked for their versions while it loads its services, not after.
         if (!cliConfig().serverUrl) probeInterpretersEarly();
-        const api = await openApi();
+        const api = await openApi(PIPELINES_RUN_API);
         const project = resolveProject(opts.project);
         const stopServing = await serveForSteps(api);
         try {
@@ -348,7 +348,7 @@ export function registerPipelineCommands(program: Command): void {
     .option("--project <project>", "project")
     .option("--json", "print the run as JSON")
     .action(async (id: string, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(PIPELINES_RUN_API);
       const project = resolveProject(opts.project);
       const stopServing = await serveForSteps(api);
       try {
