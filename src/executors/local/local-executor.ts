@@ -21,7 +21,7 @@ import type { ArtifactStore } from "../../core/artifacts/ports.js";
 import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
 import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
 import { processIdentity } from "./process-identity.js";
-import { BWRAP, programPath, sandboxArgv, sandboxFor, type SandboxMode, type SandboxStatus } from "./sandbox.js";
+import { BWRAP, programPath, sandboxArgv, sandboxForAsync, type SandboxMode, type SandboxStatus } from "./sandbox.js";
 import { killGroup, StepSpawner } from "./spawner.js";
 import { DirectorySweeper } from "./sweeper.js";
 
@@ -98,7 +98,7 @@ async function linkOnTheWay(root: string, relativePath: string): Promise<string 
 export class LocalExecutor implements Executor {
   readonly name = "local";
 
-  private isolation: SandboxStatus | undefined;
+  private isolation: Promise<SandboxStatus> | undefined;
   private readonly sweeper = new DirectorySweeper();
 
   private constructor(private readonly options: LocalExecutorOptions) {}
@@ -111,12 +111,20 @@ export class LocalExecutor implements Executor {
     const info = await lstat(root);
     if (!info.isDirectory() || (process.getuid && info.uid !== process.getuid()))
       throw new Error(`step directory root ${root} is not a directory owned by this user (set TANDEM_WORK_DIR)`);
-    return new LocalExecutor({ ...options, root });
+    const executor = new LocalExecutor({ ...options, root });
+    // Probing bwrap is a process start (30-130 ms at load 10-17): made now, it overlaps the rest
+    // of the process's start-up (an embedded `tandem run` builds its app meanwhile) instead of
+    // delaying the first step.
+    void executor.stepIsolation().catch(() => undefined);
+    return executor;
   }
 
-  /** Whether steps run sandboxed, decided on first use (probing bwrap costs a process start). */
-  stepIsolation(): SandboxStatus {
-    this.isolation ??= sandboxFor(this.options.sandbox ?? "auto");
+  /**
+   * Whether steps run sandboxed, probed once without stopping the event loop. Rejects in `bwrap`
+   * mode where bwrap cannot run (each step then fails with that message).
+   */
+  stepIsolation(): Promise<SandboxStatus> {
+    this.isolation ??= sandboxForAsync(this.options.sandbox ?? "auto");
     return this.isolation;
   }
 
@@ -232,12 +240,12 @@ export class LocalExecutor implements Executor {
     }
   }
 
-  private spawnJob(job: StepJob): Promise<JobResult> {
+  private async spawnJob(job: StepJob): Promise<JobResult> {
     shell ??= findShell();
     const sh = shell;
     let argv = [sh.path, ...sh.args, job.script];
     try {
-      if (this.stepIsolation().isolated)
+      if ((await this.stepIsolation()).isolated)
         argv = sandboxArgv({
           command: argv,
           workdir: job.workdir,
@@ -245,7 +253,7 @@ export class LocalExecutor implements Executor {
           bwrap: programPath(BWRAP),
         });
     } catch (error) {
-      return Promise.resolve({ outcome: "failed", exitCode: null, outputs: {}, error: (error as Error).message });
+      return { outcome: "failed", exitCode: null, outputs: {}, error: (error as Error).message };
     }
     return new Promise((resolvePromise) => {
       let pid: number | null = null;

@@ -2,7 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { hiddenMounts, sandboxArgv } from "./sandbox.js";
+import {
+  hiddenMounts,
+  probeSandbox,
+  probeSandboxAsync,
+  resetSandboxProbe,
+  sandboxArgv,
+  sandboxForAsync,
+} from "./sandbox.js";
 
 describe("sandboxArgv", () => {
   const root = mkdtempSync(join(tmpdir(), "tandem-sandbox-argv-"));
@@ -52,5 +59,48 @@ describe("sandboxArgv", () => {
 
   it("drops paths that do not exist or sit inside another hidden directory", () => {
     expect(hiddenMounts([join(home, "artifacts"), home, join(root, "nope")])).toEqual([{ path: home, kind: "dir" }]);
+  });
+});
+
+describe("probeSandboxAsync", () => {
+  afterAll(() => resetSandboxProbe());
+
+  it("answers what the synchronous probe answers, here and for a bwrap that is not there", async () => {
+    resetSandboxProbe();
+    const asked = await probeSandboxAsync();
+    resetSandboxProbe();
+    expect(asked).toEqual(probeSandbox());
+    const missing = join(tmpdir(), "no-such-dir", "bwrap");
+    resetSandboxProbe();
+    expect(await probeSandboxAsync(missing)).toEqual({
+      isolated: false,
+      reason: "bubblewrap (bwrap) is not installed",
+    });
+    resetSandboxProbe();
+    expect(probeSandbox(missing)).toEqual({ isolated: false, reason: "bubblewrap (bwrap) is not installed" });
+  });
+
+  it("tells a bwrap that runs and fails from a working one, and bwrap mode refuses to run without it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-fake-bwrap-"));
+    const fake = join(dir, "bwrap");
+    writeFileSync(fake, "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n", {
+      mode: 0o755,
+    });
+    try {
+      resetSandboxProbe();
+      const refused = {
+        isolated: false,
+        reason: "bwrap cannot create namespaces here: bwrap: No permissions to create new namespace",
+      };
+      expect(await probeSandboxAsync(fake)).toEqual(refused);
+      resetSandboxProbe();
+      expect(probeSandbox(fake)).toEqual(refused);
+      await expect(sandboxForAsync("bwrap", fake)).rejects.toThrow(
+        /TANDEM_STEP_SANDBOX=bwrap, but steps cannot be isolated/,
+      );
+      expect(await sandboxForAsync("auto", fake)).toEqual(refused);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

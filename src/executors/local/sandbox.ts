@@ -9,7 +9,7 @@
  * It is a wrapper around a spawn: `sandboxArgv` turns a command, a working directory and the paths
  * to hide into an argv. The local executor and `tandem step-agent` (remote executors) both use it.
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
@@ -108,6 +108,40 @@ export type SandboxMode = "auto" | "bwrap" | "none";
 export type SandboxStatus = { isolated: true; how: string } | { isolated: false; reason: string };
 
 const probed = new Map<string, SandboxStatus>();
+const probing = new Map<string, Promise<SandboxStatus>>();
+
+/** A hidden directory with a marker file and a work directory, and the argv that checks both in bwrap. */
+function probeSetup(bwrap: string): { dir: string; argv: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), "tandem-sandbox-probe-"));
+  const hidden = join(dir, "hidden");
+  const work = join(dir, "work");
+  mkdirSync(hidden);
+  mkdirSync(work);
+  writeFileSync(join(hidden, "marker"), "");
+  const argv = sandboxArgv({
+    command: ["/bin/sh", "-c", 'test ! -e "$0/marker" && test -d "$1" && echo ok > /dev/null', hidden, work],
+    workdir: work,
+    hide: [hidden],
+    bwrap,
+  });
+  return { dir, argv };
+}
+
+/** What the probe's run says: bwrap missing, refused, or working. */
+function probeVerdict(error: Error | null | undefined, status: number | null, stderr: string): SandboxStatus {
+  if (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    return {
+      isolated: false,
+      reason: missing ? "bubblewrap (bwrap) is not installed" : `bwrap could not start: ${error.message}`,
+    };
+  }
+  if (status !== 0) {
+    const said = (stderr || "").trim().split("\n")[0] || `exit code ${status}`;
+    return { isolated: false, reason: `bwrap cannot create namespaces here: ${said}` };
+  }
+  return { isolated: true, how: "bubblewrap (mount and pid namespaces)" };
+}
 
 /**
  * Whether bwrap can make the sandbox here (installed, and allowed to create namespaces: as root, or
@@ -116,31 +150,11 @@ const probed = new Map<string, SandboxStatus>();
 export function probeSandbox(bwrap = BWRAP): SandboxStatus {
   const known = probed.get(bwrap);
   if (known) return known;
+  const { dir, argv } = probeSetup(bwrap);
   let status: SandboxStatus;
-  const dir = mkdtempSync(join(tmpdir(), "tandem-sandbox-probe-"));
   try {
-    const hidden = join(dir, "hidden");
-    const work = join(dir, "work");
-    mkdirSync(hidden);
-    mkdirSync(work);
-    writeFileSync(join(hidden, "marker"), "");
-    const argv = sandboxArgv({
-      command: ["/bin/sh", "-c", 'test ! -e "$0/marker" && test -d "$1" && echo ok > /dev/null', hidden, work],
-      workdir: work,
-      hide: [hidden],
-      bwrap,
-    });
     const run = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 10_000 });
-    if (run.error) {
-      const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
-      status = {
-        isolated: false,
-        reason: missing ? "bubblewrap (bwrap) is not installed" : `bwrap could not start: ${run.error.message}`,
-      };
-    } else if (run.status !== 0) {
-      const said = (run.stderr || "").trim().split("\n")[0] || `exit code ${run.status}`;
-      status = { isolated: false, reason: `bwrap cannot create namespaces here: ${said}` };
-    } else status = { isolated: true, how: "bubblewrap (mount and pid namespaces)" };
+    status = probeVerdict(run.error, run.status, run.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -148,15 +162,58 @@ export function probeSandbox(bwrap = BWRAP): SandboxStatus {
   return status;
 }
 
+/**
+ * probeSandbox without stopping the event loop: bwrap making its namespaces took 30-130 ms at load
+ * 10-17, during which a run's driver answered nothing (issue 18). Never rejects.
+ */
+export function probeSandboxAsync(bwrap = BWRAP): Promise<SandboxStatus> {
+  const known = probed.get(bwrap);
+  if (known) return Promise.resolve(known);
+  let started = probing.get(bwrap);
+  if (!started) {
+    started = new Promise<SandboxStatus>((resolve) => {
+      let setup: { dir: string; argv: string[] };
+      try {
+        setup = probeSetup(bwrap);
+      } catch (error) {
+        resolve({ isolated: false, reason: `the sandbox probe could not start: ${(error as Error).message}` });
+        return;
+      }
+      execFile(setup.argv[0]!, setup.argv.slice(1), { encoding: "utf8", timeout: 10_000 }, (error, _out, stderr) => {
+        rmSync(setup.dir, { recursive: true, force: true });
+        // execFile reports a non-zero exit as an error with a numeric code; probeVerdict wants the status.
+        const exit = error && typeof (error as NodeJS.ErrnoException).code === "number" ? Number(error.code) : null;
+        const status = probeVerdict(exit === null ? error : null, error ? exit : 0, stderr);
+        probed.set(bwrap, probed.get(bwrap) ?? status);
+        probing.delete(bwrap);
+        resolve(probed.get(bwrap)!);
+      });
+    });
+    probing.set(bwrap, started);
+  }
+  return started;
+}
+
 /** For tests: forget the probe's answer. */
 export function resetSandboxProbe(): void {
   probed.clear();
+  probing.clear();
 }
 
 /** What a mode means here: isolate with bwrap, or run steps as plain child processes (and why). */
 export function sandboxFor(mode: SandboxMode, bwrap = BWRAP): SandboxStatus {
   if (mode === "none") return { isolated: false, reason: "TANDEM_STEP_SANDBOX=none" };
-  const status = probeSandbox(bwrap);
+  return required(mode, probeSandbox(bwrap));
+}
+
+/** sandboxFor without stopping the event loop (probeSandboxAsync). */
+export async function sandboxForAsync(mode: SandboxMode, bwrap = BWRAP): Promise<SandboxStatus> {
+  if (mode === "none") return { isolated: false, reason: "TANDEM_STEP_SANDBOX=none" };
+  return required(mode, await probeSandboxAsync(bwrap));
+}
+
+/** `bwrap` mode refuses to run steps without the sandbox. */
+function required(mode: SandboxMode, status: SandboxStatus): SandboxStatus {
   if (!status.isolated && mode === "bwrap")
     throw new Error(`TANDEM_STEP_SANDBOX=bwrap, but steps cannot be isolated: ${status.reason}`);
   return status;
