@@ -13,6 +13,9 @@ export function openJsonl(path: string, file: string, options: { chunkRows: numb
 async function* jsonlChunks(path: string, file: string, chunkRows: number): AsyncGenerator<TableChunk> {
   const names: string[] = [];
   let columns = new Map<string, unknown[]>();
+  /** The keys of the last row in their order, and their columns (of this chunk). */
+  let lastKeys: string[] = [];
+  let lastColumns: unknown[][] = [];
   let rows = 0;
   let firstRow = 1;
   let row = 0;
@@ -34,14 +37,27 @@ async function* jsonlChunks(path: string, file: string, chunkRows: number): Asyn
       throw new TabularFileError(`expected a JSON object per line, found ${found}`, { file, row: row + 1, line });
     }
     row++;
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      let col = columns.get(key);
-      if (!col) {
-        col = new Array<unknown>(rows);
-        columns.set(key, col);
-        if (!names.includes(key)) names.push(key);
+    const object = value as Record<string, unknown>;
+    // One array of keys per row, where Object.entries made one per key too; a key at the place the
+    // last row had it reuses that row's column without a lookup.
+    const keys = Object.keys(object);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      let col: unknown[];
+      if (lastKeys[k] === key) {
+        col = lastColumns[k]!;
+      } else {
+        let found = columns.get(key);
+        if (!found) {
+          found = new Array<unknown>(rows);
+          columns.set(key, found);
+          if (!names.includes(key)) names.push(key);
+        }
+        col = found;
+        lastKeys[k] = key;
+        lastColumns[k] = found;
       }
-      col[rows] = v;
+      col[rows] = object[key];
     }
     rows++;
   };
@@ -57,6 +73,8 @@ async function* jsonlChunks(path: string, file: string, chunkRows: number): Asyn
     firstRow += rows;
     rows = 0;
     columns = new Map();
+    lastKeys = [];
+    lastColumns = [];
     return chunk;
   };
 

@@ -92,6 +92,35 @@ describe("JSON Lines", () => {
     ]);
   });
 
+  it("hands over each key's values in its column, whatever order and set of keys each line has", async () => {
+    const objects: Array<Record<string, unknown>> = [
+      { a: 1, b: "x" },
+      { a: 2, b: "y" },
+      { b: "z", a: 3 },
+      { b: "v", a: 4 },
+      { a: 5, b: null, c: [1] },
+      { c: 2, "7": "index", a: 6 },
+      JSON.parse('{"__proto__": 1, "a": 7}') as Record<string, unknown>,
+      { a: 8 },
+    ];
+    const path = await write("keys.jsonl", objects.map((o) => JSON.stringify(o)).join("\n") + "\n");
+    const chunks = [];
+    for await (const chunk of (await openTable(path, { chunkRows: 3 })).chunks()) chunks.push(chunk);
+    // Each value where Object.entries of its line puts it, missing (undefined) elsewhere.
+    const names: string[] = [];
+    for (const o of objects) for (const key of Object.keys(o)) if (!names.includes(key)) names.push(key);
+    expect(chunks.map((c) => c.rows)).toEqual([3, 3, 2]);
+    for (const [i, chunk] of chunks.entries()) {
+      const rows = objects.slice(i * 3, i * 3 + 3);
+      const seen = names.filter((n) => objects.slice(0, i * 3 + 3).some((o) => Object.keys(o).includes(n)));
+      expect(chunk.names).toEqual(seen);
+      for (const name of seen)
+        expect(Array.from(chunk.columns[name]!), `${name} in chunk ${i}`).toEqual(
+          rows.map((o) => (Object.keys(o).includes(name) ? o[name] : undefined)),
+        );
+    }
+  });
+
   it("names the line of invalid JSON and says a cut last line looks truncated", async () => {
     const e = await failure(
       profileFile(await write("cut.jsonl", '{"a": 1}\n{"a": 2}\n{"a": '), { label: "cut.jsonl" }),
