@@ -159,9 +159,10 @@ async function round(store: Store, pool: LoggedRequest[]): Promise<Round> {
     for (const [tid, cpu] of after) if (tid !== main) writer = Math.max(writer, cpu - (before.get(tid) ?? 0));
     const mainCpu = after.get(main)! - before.get(main)!;
     await log.close();
+    // The log keeps a batch per request (migration 0503): its predictions are the batches' rows.
     const counted = await sql.db
-      .selectFrom("predictions")
-      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .selectFrom("prediction_batches")
+      .select((eb) => eb.fn.sum<number | string | null>("rows").as("n"))
       .executeTakeFirstOrThrow();
     return {
       rowsPerS: written / seconds,

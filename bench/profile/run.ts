@@ -118,6 +118,9 @@ async function emitInProcess(what: string, file: string, format: TabularFormat):
   );
 }
 
+/** The seeded prediction ids' first 24 hex characters. */
+const ID_HEAD = "0123456789abcdef01234567";
+
 /** A prediction log of `rows` rows in a fresh embedded home, one endpoint, half of it labelled. */
 function seedPredictionLog(rows: number, since: number): { env: NodeJS.ProcessEnv; db: string } {
   const home = join(dir, "export-home");
@@ -131,14 +134,23 @@ function seedPredictionLog(rows: number, since: number): { env: NodeJS.ProcessEn
     { length: 20 },
     (_, i) => `'f${i}', json(printf('%.15g', round(((i * ${i + 7}) % 1000) / 7.0, 3)))`,
   ).join(", ");
+  // The log keeps a batch per request (migration 0503): 64-row requests here, their ids one after the
+  // other (24 characters and a counter in hex, as fastId makes them), features and outputs as JSON
+  // arrays (the layout of a runner that answers records, and of rows moved from the per-row log; an
+  // ONNX endpoint's features are float64 columns, which sqlite3 cannot write).
   const sql = `
+    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${rows}),
+    r AS (SELECT i, i / 64 AS b, json_object(${features}) AS f,
+                 json_object('label', i % 2, 'probabilities', json_object('0', 0.25, '1', 0.75)) AS o
+          FROM n ORDER BY i)
+    INSERT INTO prediction_batches (id_head, id_first, rows, project, endpoint, model, version, slot, request_id, at,
+                                    latency_ms, error, features, outputs)
+    SELECT '${ID_HEAD}', min(i), count(*), 'bench', 'gbdt', 'gbdt', 1, 'primary', printf('r%09d', b), ${since} + b * 64,
+           1.5, NULL, '[' || group_concat(f, ',') || ']', '[' || group_concat(o, ',') || ']'
+    FROM r GROUP BY b;
     WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${rows})
-    INSERT INTO predictions (id, project, endpoint, model, version, slot, request_id, at, latency_ms, features, output, error)
-    SELECT printf('p%09d', i), 'bench', 'gbdt', 'gbdt', 1, 'primary', printf('r%09d', i), ${since} + i, 1.5,
-           json_object(${features}), json_object('label', i % 2, 'probabilities', json_object('0', 0.25, '1', 0.75)), NULL
-    FROM n;
     INSERT INTO prediction_feedback (prediction_id, project, endpoint, label, at)
-    SELECT id, project, endpoint, json(CAST(at % 2 AS TEXT)), at FROM predictions WHERE at % 4 < 2;`;
+    SELECT printf('${ID_HEAD}%08x', i), 'bench', 'gbdt', json(CAST(i % 2 AS TEXT)), ${since} + i FROM n WHERE i % 4 < 2;`;
   const seeded = spawnSync("sqlite3", [db], { input: sql, encoding: "utf8" });
   if (seeded.status !== 0) throw new Error(`seeding the prediction log failed: ${seeded.stderr}`);
   return { env, db };
@@ -172,11 +184,12 @@ function emitExport(rows: number): void {
   const exported = (JSON.parse(tandem.stdout) as { rows: number }).rows;
   if (exported !== rows) throw new Error(`tandem exported ${exported} rows of ${rows}`);
   const out = join(dir, "export.jsonl");
-  const query = `SELECT json_patch(p.features, json_object('prediction', json_extract(p.output, '$.label'),
-      'target', json(f.label), 'at', strftime('%Y-%m-%dT%H:%M:%fZ', p.at / 1000.0, 'unixepoch')))
-    FROM predictions p LEFT JOIN prediction_feedback f ON f.prediction_id = p.id
-    WHERE p.project = 'bench' AND p.endpoint = 'gbdt' AND p.at >= ${since} AND p.at < ${since + rows}
-      AND p.slot != 'shadow' AND p.error IS NULL ORDER BY p.at, p.id`;
+  const query = `SELECT json_patch(fe.value, json_object('prediction', json_extract(oe.value, '$.label'),
+      'target', json(f.label), 'at', strftime('%Y-%m-%dT%H:%M:%fZ', b.at / 1000.0, 'unixepoch')))
+    FROM prediction_batches b, json_each(b.features) fe JOIN json_each(b.outputs) oe ON oe.key = fe.key
+      LEFT JOIN prediction_feedback f ON f.prediction_id = printf('%s%08x', b.id_head, b.id_first + fe.key)
+    WHERE b.project = 'bench' AND b.endpoint = 'gbdt' AND b.at >= ${since} AND b.at < ${since + rows}
+      AND b.slot != 'shadow' AND b.error IS NULL ORDER BY b.at, b.id_head, b.id_first, fe.key`;
   const baseline = timedRun("sh", ["-c", `sqlite3 ${db} "${query.replaceAll("\n", " ")}" > ${out}`]);
   if (baseline.status !== 0) throw new Error(`sqlite3 export failed: ${baseline.stderr}`);
   emit(

@@ -10,6 +10,13 @@ import pg from "pg";
 
 export type Store = "sqlite" | "postgres";
 
+/**
+ * The logged predictions: a batch per request since migration 0503 (its rows counted), one row per
+ * prediction before it (so a build from before the packing can be measured beside one after).
+ */
+const PACKED_COUNT = "select coalesce(sum(rows), 0) as n from prediction_batches";
+const ROW_COUNT = "select count(*) as n from predictions";
+
 export interface BenchDatabase {
   /** What the server's environment gets (nothing for the home's own SQLite file). */
   env: Record<string, string>;
@@ -24,7 +31,8 @@ export async function databaseFor(store: Store, home: string, pgUrl: string): Pr
       loggedRows: () => {
         const db = new BetterSqlite3(join(home, "tandem.db"), { readonly: true });
         try {
-          return Promise.resolve((db.prepare("select count(*) as n from predictions").get() as { n: number }).n);
+          const packed = db.prepare("select 1 from sqlite_master where name = 'prediction_batches'").get();
+          return Promise.resolve((db.prepare(packed ? PACKED_COUNT : ROW_COUNT).get() as { n: number }).n);
         } finally {
           db.close();
         }
@@ -40,7 +48,13 @@ export async function databaseFor(store: Store, home: string, pgUrl: string): Pr
     env: { TANDEM_DATABASE_URL: url.toString() },
     loggedRows: () =>
       withClient(url.toString(), async (c) =>
-        Number((await c.query<{ n: string }>("select count(*) as n from predictions")).rows[0]!.n),
+        Number(
+          (
+            await c.query<{ n: string }>(
+              (await c.query("select to_regclass('prediction_batches') as t")).rows[0].t ? PACKED_COUNT : ROW_COUNT,
+            )
+          ).rows[0]!.n,
+        ),
       ),
     drop: async () => {
       await withClient(pgUrl, (c) => c.query(`drop database if exists "${name}" with (force)`));

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBrowser } from "../e2e/browser.js";
 import { newId } from "../../src/core/ids.js";
 import { computeDrift } from "../../src/core/monitoring/drift.js";
+import { requestOfEntry } from "../../src/core/serving/prediction-log.js";
 import { windowData } from "../../src/core/monitoring/monitors/window.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import type { StoreKind } from "../helpers/stores.js";
@@ -54,24 +55,26 @@ async function logTraffic(
     // A model that is right 80% of the time.
     const predicted = r() < 0.8 ? label : 1 - label;
     const p1 = predicted === 1 ? 0.6 + r() * 0.4 : r() * 0.4;
-    predictions.push({
-      id,
-      project: "default",
-      endpoint: "flights",
-      model: "flights-delay",
-      version: 1,
-      slot: "primary",
-      request_id: newId(),
-      at: options.at + i,
-      latency_ms: 2 + r(),
-      features: JSON.stringify({
-        distance: 200 + r() * 1800 + options.shift,
-        hour: Math.floor(r() * 24),
-        origin: ["SFO", "ORD", "ATL", "BOS"][Math.floor(r() * 4)],
+    predictions.push(
+      requestOfEntry({
+        id,
+        project: "default",
+        endpoint: "flights",
+        model: "flights-delay",
+        version: 1,
+        slot: "primary",
+        requestId: newId(),
+        at: options.at + i,
+        latencyMs: 2 + r(),
+        features: {
+          distance: 200 + r() * 1800 + options.shift,
+          hour: Math.floor(r() * 24),
+          origin: ["SFO", "ORD", "ATL", "BOS"][Math.floor(r() * 4)],
+        },
+        output: { label: predicted, probabilities: { "0": 1 - p1, "1": p1 } },
+        error: null,
       }),
-      output: JSON.stringify({ label: predicted, probabilities: { "0": 1 - p1, "1": p1 } }),
-      error: null,
-    });
+    );
     feedback.push({
       prediction_id: id,
       project: "default",
@@ -81,10 +84,7 @@ async function logTraffic(
     });
   }
   for (let i = 0; i < predictions.length; i += 200) {
-    await db
-      .insertInto("predictions")
-      .values(predictions.slice(i, i + 200))
-      .execute();
+    await t.server.opened.services.serving.log.append(predictions.slice(i, i + 200), []);
     await db
       .insertInto("prediction_feedback")
       .values(feedback.slice(i, i + 200))

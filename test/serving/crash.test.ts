@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { StoredBatch, type StoredBatchRow } from "../../src/stores/metadata/prediction-log-rows.mjs";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { prepareServingHome } from "../helpers/serving-home.js";
 import { startCli } from "../pipelines/cli.js";
@@ -45,25 +46,37 @@ async function predict(url: string, token: string, i: number): Promise<string> {
   return ((await res.json()) as { prediction_ids: string[] }).prediction_ids[0]!;
 }
 
-type LoggedRow = { id: string; features: string; output: string };
+type LoggedRow = { id: string; features: string; output: string | null };
 
-/** The logged rows, read straight from the database the killed process wrote (and an integrity check on SQLite). */
+/**
+ * The logged rows, read straight from the database the killed process wrote (and an integrity check
+ * on SQLite): each stored batch's rows, as the store's readers see them.
+ */
 async function loggedRows(kind: StoreKind, home: string, env: Record<string, string>): Promise<LoggedRow[]> {
-  const query = "select id, features, output from predictions where endpoint = 'm'";
+  const query = "select * from prediction_batches where endpoint = 'm'";
+  let batches: StoredBatchRow[];
   if (kind === "postgres") {
     const client = new pg.Client({ connectionString: env.TANDEM_DATABASE_URL });
     await client.connect();
     try {
-      return (await client.query<LoggedRow>(query)).rows;
+      batches = (await client.query<StoredBatchRow>(query)).rows;
     } finally {
       await client.end();
     }
+  } else {
+    const db = new BetterSqlite3(join(home, "tandem.db"));
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+    batches = db.prepare(query).all() as StoredBatchRow[];
+    db.close();
   }
-  const db = new BetterSqlite3(join(home, "tandem.db"));
-  expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-  const rows = db.prepare(query).all() as LoggedRow[];
-  db.close();
-  return rows;
+  return batches.flatMap((row) => {
+    const batch = new StoredBatch(row);
+    return Array.from({ length: batch.rows }, (_, i) => ({
+      id: batch.id(i),
+      features: batch.featureText(i),
+      output: batch.outputText(i),
+    }));
+  });
 }
 
 for (const kind of STORE_KINDS) {
@@ -124,7 +137,7 @@ for (const kind of STORE_KINDS) {
       const answered = new Set([...settled, ...inFlight]);
       for (const id of logged) expect(answered.has(id)).toBe(true);
       expect(JSON.parse(rows[0]!.features)).toEqual({ a: expect.any(Number), b: 0.5 });
-      expect(JSON.parse(rows[0]!.output)).toMatchObject({ label: expect.anything() });
+      expect(JSON.parse(rows[0]!.output!)).toMatchObject({ label: expect.anything() });
 
       // A new process on the same home serves again, and the logged answers take feedback.
       const second = startServe(home, env);

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import type { LoggedRequest, PredictionLogEntry } from "../../src/core/serving/model.js";
-import type { WireRequest } from "../../src/stores/metadata/prediction-log-rows.mjs";
+import { BATCH_COLUMNS, type WireRequest } from "../../src/stores/metadata/prediction-log-rows.mjs";
+import { fastId } from "../../src/core/serving/fast-id.js";
 import { buildCodec } from "../../src/core/serving/codec.js";
 import { PredictionLogger, requestOfEntry } from "../../src/core/serving/prediction-log.js";
 import { buildSignature } from "../../src/core/training/signature.js";
@@ -39,6 +40,12 @@ const entry = (
   output: error ? null : { label: 1 },
   error,
 });
+
+/** An id with one left out before it (as if another request took it). */
+function afterGap(): string {
+  fastId();
+  return fastId();
+}
 
 describeStores("prediction log", (getStore, kind, getDatabase) => {
   it("writes batches with aggregates, answers window stats, matches feedback, and drops old rows", async () => {
@@ -90,7 +97,7 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
       const holder = new pg.Client({ connectionString: (getDatabase() as { url: string }).url });
       await holder.connect();
       await holder.query("begin");
-      await holder.query("lock table predictions in exclusive mode");
+      await holder.query("lock table prediction_batches in exclusive mode");
       const now = Date.now();
       for (let i = 0; i < 300; i++) {
         logger.add([entry(`s${i}`, now, "primary", 1)], false, 1);
@@ -109,7 +116,7 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
     },
   );
 
-  it("logs a burst larger than one flush whole: every row of every request, as answered", async () => {
+  it("logs a burst larger than one flush whole: every row of every request, as answered, each by its id", async () => {
     const log = new SqlPredictionLogStore(getStore());
     // A write at 1 000 waiting rows (5 000 when serving): the burst below is five times that, added at
     // once: its first 1 000 rows go as one write, the rest wait for it and go as the next.
@@ -125,27 +132,36 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
       }),
     );
     const at = Date.now();
+    const endpoint = `burst-${kind}`;
     const value = (r: number, c: number) => ((r * 31 + c * 7) % 2001) / 1000 - 1 + (c === 3 ? 1e-9 : 0);
     const instance = (r: number, withCity: boolean) => ({
       ...Object.fromEntries(Array.from({ length: 19 }, (_, c) => [`f${c}`, value(r, c)])),
       city: withCity ? (r % 2 ? "Bern" : 'a "quoted"\ttab') : r,
     });
     // 64-row requests (the serving bench's), every tenth with a category string among the numbers,
-    // and requests of 1, 3, 65 and 150 rows: each way a request's rows reach a statement.
-    const sizes = [...Array.from({ length: 80 }, () => 64), 1, 3, 65, 150, 1];
-    const expected = new Map<string, { features: unknown; output: unknown }>();
+    // and requests of 1, 3, 65 and 150 rows. Ids as the runtime makes them (one after the other, so
+    // a request is one stored batch), except two requests: ids that are not hex (a batch per row)
+    // and hex ids with a gap in the middle (two batches).
+    const sizes = [...Array.from({ length: 80 }, () => 64), 1, 3, 65, 150, 1, 5, 6];
+    const expected = new Map<string, { features: unknown; output: unknown; request: string }>();
     let n = 0;
     sizes.forEach((size, k) => {
       const instances = Array.from({ length: size }, () => instance(n++, k % 10 === 0));
-      const ids = instances.map((_, i) => `burst-${k}-${i}`);
+      const ids =
+        k === sizes.length - 2
+          ? instances.map((_, i) => `burst-${k}-${i}`)
+          : k === sizes.length - 1
+            ? instances.map((_, i) => (i === 3 ? afterGap() : fastId()))
+            : instances.map(() => fastId());
       const outputs = instances.map((_, i) => ({
         label: (k + i) % 2,
         probabilities: { "0": i / size, "1": 1 - i / size },
       }));
-      ids.forEach((id, i) => expected.set(id, { features: instances[i], output: outputs[i] }));
+      ids.forEach((id, i) => expected.set(id, { features: instances[i], output: outputs[i], request: `req-${k}` }));
       logger.addRequest(
         {
-          ...requestOfEntry(entry(ids[0]!, at + k, "primary", 2)),
+          ...requestOfEntry(entry(ids[0]!, at + (k % 7), "primary", 2)),
+          endpoint,
           requestId: `req-${k}`,
           ids,
           features: codec.encode(instances).logged,
@@ -158,27 +174,48 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
     await logger.close();
     expect(logger.dropped).toBe(0);
     const db = getStore().db;
-    const counted = await db
-      .selectFrom("predictions")
-      .select((eb) => eb.fn.countAll<number | string>().as("n"))
-      .where("id", "like", "burst-%")
-      .executeTakeFirstOrThrow();
-    expect(Number(counted.n)).toBe(n);
-    // Every row holds its own request's shared fields, and its own features and output (as text:
-    // the instances' keys are in signature order, so JSON.stringify writes the very text logged).
-    const rows = await db
-      .selectFrom("predictions")
-      .select(["id", "request_id", "at", "latency_ms", "features", "output", "error", "slot", "version"])
-      .where("id", "like", "burst-%")
-      .orderBy("id")
+    // 64-row requests are one stored row each.
+    const batches = await db
+      .selectFrom("prediction_batches")
+      .select(["rows", "request_id"])
+      .where("endpoint", "=", endpoint)
       .execute();
-    const shared = (k: number) => [`req-${k}`, at + k, 2, null, "primary", 1];
-    expect(rows.map((r) => [r.id, r.request_id, Number(r.at), r.latency_ms, r.error, r.slot, r.version])).toEqual(
-      rows.map((r) => [r.id, ...shared(Number(r.id.split("-")[1]))]),
+    expect(batches.filter((b) => b.request_id === "req-0").map((b) => Number(b.rows))).toEqual([64]);
+    expect(
+      batches
+        .filter((b) => b.request_id === `req-${sizes.length - 1}`)
+        .map((b) => Number(b.rows))
+        .sort(),
+    ).toEqual([3, 3]);
+    expect(batches.reduce((sum, b) => sum + Number(b.rows), 0)).toBe(n);
+    // Every row holds its own request's shared fields, and its own features and output.
+    const rows = await log.recent("p", endpoint, 100_000);
+    expect(rows).toHaveLength(n);
+    expect(new Set(rows.map((r) => r.id))).toEqual(new Set(expected.keys()));
+    expect(rows.map((r) => [r.id, r.requestId, r.latencyMs, r.error, r.slot, r.version])).toEqual(
+      rows.map((r) => [r.id, expected.get(r.id)!.request, 2, null, "primary", 1]),
     );
     expect(rows.map((r) => [r.id, r.features, r.output])).toEqual(
-      rows.map((r) => [r.id, JSON.stringify(expected.get(r.id)!.features), JSON.stringify(expected.get(r.id)!.output)]),
+      rows.map((r) => [r.id, expected.get(r.id)!.features, expected.get(r.id)!.output]),
     );
+    // Feedback finds any row inside a packed request by its id, and no id next to the requests' own.
+    const inside = [...expected.keys()].filter((_, i) => i % 97 === 5);
+    const beside = `${inside[0]!.slice(0, 24)}${(Number.parseInt(inside[0]!.slice(24), 16) + 1e6).toString(16).padStart(8, "0")}`;
+    expect(
+      await log.addFeedback(
+        [...inside, beside, "burst-85-2", "burst-85-9"].map((predictionId) => ({
+          predictionId,
+          project: "p",
+          endpoint,
+          label: 1,
+          at,
+        })),
+      ),
+    ).toEqual([beside, "burst-85-9"]);
+    // Another endpoint's feedback does not reach these rows.
+    expect(await log.addFeedback([{ predictionId: inside[1]!, project: "p", endpoint: "e", label: 1, at }])).toEqual([
+      inside[1],
+    ]);
     await log.close();
   });
 
@@ -201,16 +238,19 @@ describeStores("prediction log", (getStore, kind, getDatabase) => {
       [],
     );
     // Rows of other tests' endpoints are in the same table: only the rows before the bound go.
-    const before = await getStore().db.selectFrom("predictions").select(["id", "at"]).execute();
+    const batches = () => getStore().db.selectFrom("prediction_batches").select(["id_head", "at", "rows"]).execute();
+    const rowsOf = (list: Array<{ rows: number | string }>) => list.reduce((sum, b) => sum + Number(b.rows), 0);
+    const before = await batches();
     const deleted = await log.deleteBefore(now - 30 * 86_400_000);
-    const left = await getStore().db.selectFrom("predictions").select("id").execute();
-    expect(deleted).toBe(before.filter((r) => Number(r.at) < now - 30 * 86_400_000).length);
+    const left = await batches();
+    expect(deleted).toBe(rowsOf(before.filter((r) => Number(r.at) < now - 30 * 86_400_000)));
     expect(deleted).toBeGreaterThanOrEqual(8);
-    expect(left.map((r) => r.id).filter((id) => id.startsWith("ret-"))).toEqual(
+    // These ids are not hex: each is a batch keyed by itself.
+    expect(left.map((r) => r.id_head).filter((id) => id.startsWith("ret-"))).toEqual(
       expect.arrayContaining(keys.map((_, k) => `ret-${k}-2`)),
     );
-    expect(left.filter((r) => r.id.startsWith("ret-"))).toHaveLength(keys.length);
-    expect(left).toHaveLength(before.length - deleted);
+    expect(left.filter((r) => r.id_head.startsWith("ret-"))).toHaveLength(keys.length);
+    expect(rowsOf(left)).toBe(rowsOf(before) - deleted);
     await log.close();
   });
 
@@ -305,15 +345,13 @@ describe("prediction log writer thread", () => {
       const row = toWireForTest(requestOfEntry({ ...entry("id1", Date.now(), "primary", 1.5), features: { x: 1 } }));
       // A file without Tandem's tables: the worker's own connection says what is missing.
       await expect(thread.append([row], null)).rejects.toThrow(
-        /prediction log write failed: no such table: predictions/,
+        /prediction log write failed: no such table: prediction_batches/,
       );
       const db = new BetterSqlite3(file);
-      db.exec(
-        "create table predictions (id text primary key, project text, endpoint text, model text, version integer, slot text, request_id text, at bigint, latency_ms real, features text, output text, error text)",
-      );
+      db.exec(`create table prediction_batches (${BATCH_COLUMNS.join(", ")}, primary key (id_head, id_first))`);
       await thread.append([row], null);
-      expect(db.prepare("select id, features, output from predictions").all()).toEqual([
-        { id: "id1", features: '{"x":1}', output: '{"label":1}' },
+      expect(db.prepare("select id_head, id_first, rows, features, outputs from prediction_batches").all()).toEqual([
+        { id_head: "id1", id_first: -1, rows: 1, features: '[{"x":1}]', outputs: '[{"label":1}]' },
       ]);
       db.close();
       await thread.close();

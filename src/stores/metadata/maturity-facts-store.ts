@@ -257,8 +257,8 @@ export class SqlMaturityFacts implements MaturityFactsSource {
     const out: EndpointFacts[] = [];
     for (const e of rows) {
       const logged = await this.store.db
-        .selectFrom("predictions")
-        .select(sql<number>`count(*)`.as("n"))
+        .selectFrom("prediction_batches")
+        .select(sql<number | string | null>`sum(rows)`.as("n"))
         .where("project", "=", project)
         .where("endpoint", "=", e.name)
         .executeTakeFirst();

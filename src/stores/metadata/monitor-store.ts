@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type {
   MonitorDefinition,
   MonitorResult,
@@ -13,6 +14,8 @@ import type {
 import { Reservoir, seedOf } from "../../core/monitoring/monitors/reservoir.js";
 import type { WindowRow } from "../../core/monitoring/monitors/window.js";
 import type { Tx } from "../../core/ports.js";
+import { StoredBatch } from "./prediction-log-rows.mjs";
+import type { PredictionBatchRow } from "./serving-store.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
 
 interface MonitorRow {
@@ -210,10 +213,45 @@ export class SqlMonitorStore implements MonitorStore {
   }
 }
 
-/** Rows read per query while scanning a window (keyset pages, so a big window is never one result set). */
-const WINDOW_PAGE_ROWS = 10_000;
+/**
+ * Batches read per query while scanning a window (keyset pages, so a big window is never one result
+ * set): a 64-row request is one batch, so about 32 000 predictions and ~10 MB of their values a page.
+ */
+const WINDOW_PAGE_BATCHES = 500;
 
-/** Reads the serving area's prediction log with its feedback labels (rows stay in the store layer). */
+/** Id ranges per feedback query (two parameters each). */
+const LABEL_RANGES = 500;
+
+/** The batch columns a window reads. */
+const WINDOW_COLUMNS = [
+  "id_head",
+  "id_first",
+  "rows",
+  "at",
+  "error",
+  "latency_ms",
+  "feature_names",
+  "feature_values",
+  "feature_others",
+  "features",
+  "outputs",
+] as const;
+
+type WindowBatch = StoredBatch<Pick<PredictionBatchRow, (typeof WINDOW_COLUMNS)[number]>>;
+
+/** One prediction of a window as the reservoir holds it: its batch and place, made into text only if sampled. */
+interface WindowItem {
+  batch: WindowBatch;
+  index: number;
+  at: number;
+  label: string | null;
+}
+
+/**
+ * Reads the serving area's prediction log with its feedback labels (rows stay in the store layer).
+ * The log keeps a batch per request (migration 0503); each prediction's texts are made from it exactly
+ * as the per-row log stored them, in the same (at, id) order.
+ */
 export class SqlTrafficSource implements TrafficSource {
   constructor(private readonly store: SqlMetadataStore) {}
 
@@ -222,46 +260,87 @@ export class SqlTrafficSource implements TrafficSource {
     endpoint: string,
     start: number,
     end: number,
-    after: { at: number; id: string } | null,
+    after: { at: number; head: string; first: number } | null,
   ) {
     let q = this.store.db
-      .selectFrom("predictions as p")
-      .leftJoin("prediction_feedback as f", "f.prediction_id", "p.id")
-      .select(["p.id", "p.at", "p.features", "p.output", "p.error", "p.latency_ms as latencyMs", "f.label"])
-      .where("p.project", "=", project)
-      .where("p.endpoint", "=", endpoint)
-      .where("p.at", ">=", after?.at ?? start)
-      .where("p.at", "<", end)
+      .selectFrom("prediction_batches")
+      .select(WINDOW_COLUMNS)
+      .where("project", "=", project)
+      .where("endpoint", "=", endpoint)
+      // The page's index range starts at the last page's `at` (not the window's start, which made page
+      // k step over the k pages before it), then the keyset test.
+      .where("at", ">=", after?.at ?? start)
+      .where("at", "<", end)
       // Shadow answers are never returned to callers; the traffic users saw is primary and canary.
-      .where("p.slot", "!=", "shadow");
-    // The page starts at the last one's `at` in the index's range (above): the keyset test alone left
-    // the range at the window's start, so page k stepped over the k pages before it (1.4 against 0.9 s
-    // of queries for 200 000 rows, SQLite, load 6).
-    if (after)
-      q = q.where((eb) =>
-        eb.or([eb("p.at", ">", after.at), eb.and([eb("p.at", "=", after.at), eb("p.id", ">", after.id)])]),
-      );
-    return q.orderBy("p.at").orderBy("p.id").limit(WINDOW_PAGE_ROWS).execute();
+      .where("slot", "!=", "shadow");
+    if (after) q = q.where(sql<boolean>`(at, id_head, id_first) > (${after.at}, ${after.head}, ${after.first})`);
+    return q.orderBy("at").orderBy("id_head").orderBy("id_first").limit(WINDOW_PAGE_BATCHES).execute();
   }
 
-  async *scan(project: string, endpoint: string, start: number, end: number): AsyncGenerator<LoggedRowText[]> {
-    let after: { at: number; id: string } | null = null;
+  /**
+   * The feedback labels of a page's predictions, by prediction id: each batch's ids are one range
+   * of prediction_feedback's key (a 32-hex id's last 8 characters count up), read with one query.
+   */
+  private async labels(batches: WindowBatch[]): Promise<Map<string, string>> {
+    const labels = new Map<string, string>();
+    for (let i = 0; i < batches.length; i += LABEL_RANGES) {
+      const ranges = sql.join(
+        batches
+          .slice(i, i + LABEL_RANGES)
+          .map((b) => sql`(cast(${b.id(0)} as text), cast(${b.id(b.rows - 1)} as text))`),
+      );
+      const { rows } = await sql<{ prediction_id: string; label: string }>`with r(lo, hi) as (values ${ranges})
+        select f.prediction_id, f.label from r
+        join prediction_feedback f on f.prediction_id >= r.lo and f.prediction_id <= r.hi`.execute(this.store.db);
+      for (const row of rows) labels.set(row.prediction_id, row.label);
+    }
+    return labels;
+  }
+
+  /** Each page's predictions, in (at, id) order, as their batch and place with their label. */
+  private async *items(project: string, endpoint: string, start: number, end: number): AsyncGenerator<WindowItem[]> {
+    let after: { at: number; head: string; first: number } | null = null;
     for (;;) {
       const page = await this.page(project, endpoint, start, end, after);
-      if (page.length > 0) yield page;
-      if (page.length < WINDOW_PAGE_ROWS) return;
+      const batches = page.map((row) => new StoredBatch(row));
+      const labels = await this.labels(batches);
+      const items: WindowItem[] = [];
+      for (const batch of batches) {
+        const at = Number(batch.row.at);
+        for (let index = 0; index < batch.rows; index++)
+          items.push({ batch, index, at, label: labels.size ? (labels.get(batch.id(index)) ?? null) : null });
+      }
+      if (items.length > 0) yield items;
+      if (page.length < WINDOW_PAGE_BATCHES) return;
       const last = page[page.length - 1]!;
-      after = { at: last.at, id: last.id };
+      after = { at: Number(last.at), head: last.id_head, first: Number(last.id_first) };
     }
   }
 
-  async window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<TrafficWindow> {
-    // Every row passes through the reservoir once; only the sample is parsed.
-    const reservoir = new Reservoir<LoggedRowText>(limit, seedOf(`${project}\0${endpoint}\0${start}\0${end}`));
-    for await (const page of this.scan(project, endpoint, start, end)) for (const row of page) reservoir.offer(row);
-    const rows = reservoir.sampled ? [...reservoir.sample()].sort((a, b) => a.at - b.at) : reservoir.sample();
-    return { rows: rows.map(toWindowRow), total: reservoir.seen };
+  async *scan(project: string, endpoint: string, start: number, end: number): AsyncGenerator<LoggedRowText[]> {
+    for await (const items of this.items(project, endpoint, start, end)) yield items.map(rowText);
   }
+
+  async window(project: string, endpoint: string, start: number, end: number, limit: number): Promise<TrafficWindow> {
+    // Every prediction passes through the reservoir once; only the sample is made into text and parsed.
+    const reservoir = new Reservoir<WindowItem>(limit, seedOf(`${project}\0${endpoint}\0${start}\0${end}`));
+    for await (const items of this.items(project, endpoint, start, end))
+      for (const item of items) reservoir.offer(item);
+    const rows = reservoir.sampled ? [...reservoir.sample()].sort((a, b) => a.at - b.at) : reservoir.sample();
+    return { rows: rows.map((item) => toWindowRow(rowText(item))), total: reservoir.seen };
+  }
+}
+
+function rowText({ batch, index, at, label }: WindowItem): LoggedRowText {
+  return {
+    id: batch.id(index),
+    at,
+    features: batch.featureText(index),
+    output: batch.outputText(index),
+    error: batch.row.error,
+    latencyMs: batch.row.latency_ms,
+    label,
+  };
 }
 
 function toWindowRow(r: LoggedRowText): WindowRow {

@@ -25,9 +25,44 @@ export interface WireRequest {
 
 export declare function featureTexts(request: WireRequest): string[];
 export declare function outputTexts(request: WireRequest): Array<string | null>;
-export declare const PREDICTION_COLUMNS: readonly string[];
-export declare function forEachRow(request: WireRequest, row: (values: unknown[]) => void): void;
-export declare function copyValue(value: unknown): string;
 export declare function arrayElementTexts(text: string, count: number): Array<string | null>;
-export declare function copyLines(request: WireRequest): string;
+export declare function copyValue(value: unknown): string;
+
+/** The columns of prediction_batches, in the order batchesOf() gives each batch's values. */
+export declare const BATCH_COLUMNS: readonly string[];
+export declare function idKey(id: string): [head: string, first: number];
+export declare function idAt(head: string, first: number, index: number): string;
+export declare function idRuns(
+  ids: readonly string[],
+): Array<{ start: number; end: number; head: string; first: number }>;
+export declare function valuesBlob(values: Float64Array): Buffer;
+export declare function blobValues(blob: Uint8Array): Float64Array;
+/** One request's batches: each its BATCH_COLUMNS values (feature_values a Float64Array or null). */
+export declare function batchesOf(request: WireRequest): unknown[][];
+export declare function copyLine(batch: unknown[]): string;
 export declare function copyChunks(requests: WireRequest[], chunkChars?: number): Generator<string>;
+
+/** A prediction_batches row as read (the columns the readers select). */
+export interface StoredBatchRow {
+  id_head: string;
+  id_first: number | string;
+  rows: number | string;
+  feature_names: string | null;
+  feature_values: Uint8Array | null;
+  feature_others: string | null;
+  features: string | null;
+  outputs: string | null;
+}
+
+/** A stored batch's rows as the per-row layout stored them. */
+export declare class StoredBatch<R extends StoredBatchRow = StoredBatchRow> {
+  constructor(row: R);
+  readonly row: R;
+  readonly rows: number;
+  /** Row `index`'s prediction id. */
+  id(index: number): string;
+  /** Row `index`'s features as JSON text. */
+  featureText(index: number): string;
+  /** Row `index`'s output as JSON text, or null. */
+  outputText(index: number): string | null;
+}

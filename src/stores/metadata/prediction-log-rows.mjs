@@ -62,6 +62,37 @@ function rowMakerOf(names) {
 }
 
 /**
+ * What making one row's features text needs, worked out once per request (or stored batch): a
+ * row maker for plain numeric lists, else the `{"name":` prefixes and the NaN-marked values.
+ */
+function featureContext(request) {
+  const { names, values, others } = request;
+  const width = names.length;
+  const hasOthers = others !== null && others !== undefined && others.length > 0;
+  const maker = hasOthers || width === 0 ? null : rowMakerOf(names);
+  let other = null;
+  if (hasOthers) {
+    other = new Map();
+    for (let i = 0; i < others.length; i += 2) other.set(others[i], others[i + 1]);
+  }
+  return { values, width, maker, prefixes: maker || width === 0 ? null : prefixesOf(names).prefixes, other };
+}
+
+/** Row `r`'s features as JSON text (see featureTexts). */
+function featureRowText(context, r) {
+  const { values, width, maker, prefixes, other } = context;
+  if (width === 0) return "{}";
+  if (maker) return JSON.stringify(maker(values, r * width));
+  let text = "";
+  const offset = r * width;
+  for (let c = 0; c < width; c++) {
+    const v = values[offset + c];
+    text += prefixes[c] + (v === v ? String(v) : JSON.stringify(other?.get(offset + c) ?? null));
+  }
+  return `${text}}`;
+}
+
+/**
  * The features of each row as JSON text, keyed by feature name in signature order. A value that
  * is a plain number is in `values`; anything else (null, a boolean, a category's string) is NaN
  * there and found in `others` by its index. JSON input never holds NaN, so the mark is unambiguous,
@@ -69,31 +100,10 @@ function rowMakerOf(names) {
  */
 export function featureTexts(request) {
   if (request.featureJson) return request.featureJson;
-  const { names, values, others } = request;
   const rows = request.ids.length;
-  const width = names.length;
   const texts = new Array(rows);
-  if (width === 0) return texts.fill("{}");
-  const maker = others && others.length ? null : rowMakerOf(names);
-  if (maker) {
-    for (let r = 0; r < rows; r++) texts[r] = JSON.stringify(maker(values, r * width));
-    return texts;
-  }
-  const { prefixes } = prefixesOf(names);
-  let other = null;
-  if (others && others.length) {
-    other = new Map();
-    for (let i = 0; i < others.length; i += 2) other.set(others[i], others[i + 1]);
-  }
-  for (let r = 0; r < rows; r++) {
-    let text = "";
-    const offset = r * width;
-    for (let c = 0; c < width; c++) {
-      const v = values[offset + c];
-      text += prefixes[c] + (v === v ? String(v) : JSON.stringify(other?.get(offset + c) ?? null));
-    }
-    texts[r] = `${text}}`;
-  }
+  const context = featureContext(request);
+  for (let r = 0; r < rows; r++) texts[r] = featureRowText(context, r);
   return texts;
 }
 
@@ -143,8 +153,17 @@ export function outputTexts(request) {
   return arrayElementTexts(request.outputs, rows);
 }
 
-export const PREDICTION_COLUMNS = [
-  "id",
+// ---------------------------------------------------------------------------------------------
+// Packed batches (migration 0503): the log keeps one row per run of a request's predictions whose
+// ids follow each other, not one row per prediction. A 64-row request is one insert of one row
+// (and two index entries) where it was 64 rows with three b-tree entries each: ~10 µs of the writer
+// thread's CPU per prediction, most of it SQLite's per-row work and each row's features JSON.
+
+/** The columns of prediction_batches in the order batchesOf() gives them. */
+export const BATCH_COLUMNS = [
+  "id_head",
+  "id_first",
+  "rows",
   "project",
   "endpoint",
   "model",
@@ -153,35 +172,208 @@ export const PREDICTION_COLUMNS = [
   "request_id",
   "at",
   "latency_ms",
-  "features",
-  "output",
   "error",
+  "feature_names",
+  "feature_values",
+  "feature_others",
+  "features",
+  "outputs",
 ];
 
-/** Calls `row(values)` with each row's column values in PREDICTION_COLUMNS order (one array, reused). */
-export function forEachRow(request, row) {
-  const features = featureTexts(request);
-  const outputs = outputTexts(request);
-  const values = [
-    null,
-    request.project,
-    request.endpoint,
-    request.model,
-    request.version,
-    request.slot,
-    request.requestId,
-    request.at,
-    request.latencyMs,
-    null,
-    null,
-    request.error,
-  ];
-  for (let r = 0; r < request.ids.length; r++) {
-    values[0] = request.ids[r];
-    values[9] = features[r];
-    values[10] = outputs[r];
-    row(values);
+const HEX_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * Where an id sits in the batches' key: a 32-hex id (what newId() and fastId() make) is its first
+ * 24 characters and the number its last 8 spell; any other id is itself with -1, a batch of one.
+ */
+export function idKey(id) {
+  return HEX_ID.test(id) ? [id.slice(0, 24), Number.parseInt(id.slice(24), 16)] : [id, -1];
+}
+
+/** The id of row `index` of a batch keyed (head, first). */
+export function idAt(head, first, index) {
+  return first < 0 ? head : head + (first + index).toString(16).padStart(8, "0");
+}
+
+/**
+ * A request's ids as runs [start, end) of ids that follow each other (fastId makes a request's ids
+ * one after the other, so a request is one run; the counter's wrap, once in 2^32 ids, or ids made
+ * otherwise start a new one).
+ */
+export function idRuns(ids) {
+  const runs = [];
+  let start = 0;
+  while (start < ids.length) {
+    const [head, first] = idKey(ids[start]);
+    let end = start + 1;
+    if (first >= 0)
+      while (end < ids.length && first + (end - start) <= 0xffffffff && ids[end] === idAt(head, first, end - start))
+        end++;
+    runs.push({ start, end, head, first });
+    start = end;
   }
+  return runs;
+}
+
+const namesTexts = new WeakMap();
+
+/** A feature list's JSON text, made once per list object (one per message and model version). */
+function namesText(names) {
+  let text = namesTexts.get(names);
+  if (text === undefined) namesTexts.set(names, (text = JSON.stringify(names)));
+  return text;
+}
+
+/** Whether this machine stores a double's bytes little-endian (the log's blobs are little-endian). */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+/** Feature values as a little-endian blob: a view on the same memory where the machine is little-endian. */
+export function valuesBlob(values) {
+  if (LITTLE_ENDIAN) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  const out = Buffer.alloc(values.byteLength);
+  for (let i = 0; i < values.length; i++) out.writeDoubleLE(values[i], i * 8);
+  return out;
+}
+
+/** A stored blob's values (copied when the blob's memory is not 8-byte aligned). */
+export function blobValues(blob) {
+  if (!LITTLE_ENDIAN) {
+    const out = new Float64Array(blob.byteLength / 8);
+    const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
+    return out;
+  }
+  if (blob.byteOffset % 8 === 0) return new Float64Array(blob.buffer, blob.byteOffset, blob.byteLength / 8);
+  return new Float64Array(Uint8Array.prototype.slice.call(blob).buffer);
+}
+
+/**
+ * One request's batches, each its BATCH_COLUMNS values (feature_values a Float64Array, made a blob
+ * by the writer). Features stay as they came: columns (names once, the values, the NaN-marked
+ * others) or, for runners that answer records, the rows' JSON texts as one JSON array; outputs stay
+ * the request's one JSON array text. Nothing per row is made here but the ids' check.
+ */
+export function batchesOf(request) {
+  const runs = idRuns(request.ids);
+  const whole = runs.length === 1;
+  const width = request.names ? request.names.length : 0;
+  const outputs = request.outputs === null || whole ? null : outputTexts(request);
+  return runs.map(({ start, end, head, first }) => {
+    let names = null;
+    let values = null;
+    let others = null;
+    let features = null;
+    if (request.featureJson) {
+      features = `[${request.featureJson.slice(start, end).join(",")}]`;
+    } else {
+      names = namesText(request.names);
+      values = whole ? request.values : request.values.subarray(start * width, end * width);
+      if (request.others && request.others.length) {
+        const kept = [];
+        const from = start * width;
+        const to = end * width;
+        for (let i = 0; i < request.others.length; i += 2) {
+          const index = request.others[i];
+          if (index >= from && index < to) kept.push(index - from, request.others[i + 1]);
+        }
+        if (kept.length) others = JSON.stringify(kept);
+      }
+    }
+    let out = null;
+    if (request.outputs !== null)
+      out = whole
+        ? request.outputs
+        : `[${outputs
+            .slice(start, end)
+            .map((o) => o ?? "null")
+            .join(",")}]`;
+    return [
+      head,
+      first,
+      end - start,
+      request.project,
+      request.endpoint,
+      request.model,
+      request.version,
+      request.slot,
+      request.requestId,
+      request.at,
+      request.latencyMs,
+      request.error,
+      names,
+      values,
+      others,
+      features,
+      out,
+    ];
+  });
+}
+
+/**
+ * A stored batch's rows, each as the per-row layout stored it: features as JSON text (made exactly as
+ * featureTexts made them when a row was written) and outputs as JSON text or null.
+ */
+export class StoredBatch {
+  constructor(row) {
+    this.row = row;
+    this.rows = Number(row.rows);
+    this.first = Number(row.id_first);
+    this.context = null;
+    this.featureList = null;
+    this.outputList = undefined;
+  }
+
+  id(index) {
+    return idAt(this.row.id_head, this.first, index);
+  }
+
+  featureText(index) {
+    const row = this.row;
+    if (row.features !== null && row.features !== undefined) {
+      this.featureList ??= arrayElementTexts(row.features, this.rows);
+      return this.featureList[index] ?? "null";
+    }
+    this.context ??= featureContext({
+      names: JSON.parse(row.feature_names),
+      values: blobValues(row.feature_values),
+      others: row.feature_others ? JSON.parse(row.feature_others) : null,
+    });
+    return featureRowText(this.context, index);
+  }
+
+  outputText(index) {
+    if (this.outputList === undefined)
+      this.outputList = this.row.outputs === null ? null : arrayElementTexts(this.row.outputs, this.rows);
+    return this.outputList === null ? null : this.outputList[index];
+  }
+}
+
+/**
+ * One batch as a line of PostgreSQL's COPY text format (BATCH_COLUMNS order): the blob as bytea's
+ * hex form, every text escaped for COPY.
+ */
+export function copyLine(batch) {
+  let line = "";
+  for (let c = 0; c < batch.length; c++) {
+    const value = batch[c];
+    if (c > 0) line += "\t";
+    line += value instanceof Float64Array ? `\\\\x${valuesBlob(value).toString("hex")}` : copyValue(value);
+  }
+  return `${line}\n`;
+}
+
+/** The requests' batches as COPY text in chunks of about `chunkChars` characters, made as the stream asks. */
+export function* copyChunks(requests, chunkChars = 65_536) {
+  let chunk = "";
+  for (const request of requests) {
+    if (request.ids.length === 0) continue;
+    for (const batch of batchesOf(request)) chunk += copyLine(batch);
+    if (chunk.length >= chunkChars) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  if (chunk) yield chunk;
 }
 
 const COPY_SPECIAL = /[\\\n\r\t]/;
@@ -192,61 +384,4 @@ export function copyValue(value) {
   if (value === null || value === undefined) return "\\N";
   const text = typeof value === "string" ? value : String(value);
   return COPY_SPECIAL.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]) : text;
-}
-
-/**
- * One request's rows as COPY text lines. What the rows share (project … latency, the error) is
- * escaped once per request, not once per row. Texts that cannot hold a COPY special character are
- * not scanned: feature texts built from numbers alone (no `others`), and output texts when the
- * request's JSON has no backslash (JSON writes tab, newline and carriage return as backslash
- * escapes, so without a backslash there is none of the four).
- */
-export function copyLines(request) {
-  const rows = request.ids.length;
-  const features = featureTexts(request);
-  const outputs = outputTexts(request);
-  // Numbers alone under names without a backslash: nothing to escape.
-  const featuresPlain =
-    request.featureJson === null &&
-    !(request.others && request.others.length) &&
-    (request.names === null || request.names.length === 0 || prefixesOf(request.names).plain);
-  const outputsPlain = request.outputs === null || request.outputs.indexOf("\\") < 0;
-  const shared =
-    `\t${copyValue(request.project)}\t${copyValue(request.endpoint)}\t${copyValue(request.model)}` +
-    `\t${copyValue(request.version)}\t${copyValue(request.slot)}\t${copyValue(request.requestId)}` +
-    `\t${copyValue(request.at)}\t${copyValue(request.latencyMs)}\t`;
-  const error = `\t${copyValue(request.error)}\n`;
-  let text = "";
-  for (let r = 0; r < rows; r++) {
-    const f = features[r];
-    const o = outputs[r];
-    text +=
-      copyValue(request.ids[r]) +
-      shared +
-      (featuresPlain ? f : copyValue(f)) +
-      "\t" +
-      (o === null ? "\\N" : outputsPlain ? o : copyValue(o)) +
-      error;
-  }
-  return text;
-}
-
-/**
- * The requests' rows as COPY text in chunks of about `chunkChars` characters, made as the COPY
- * stream asks for them: PostgreSQL parses one chunk while this thread makes the next, and a
- * 200 000-row batch never becomes one 90 MB string. With copyLines, 3.5 µs of this thread's CPU per
- * row of 64-row requests (20 numeric features), where one string per batch with every value
- * escaped took 7.7 µs (same machine, same run): most of what is left is writing the feature numbers
- * as text (String(number), ~0.1 µs each).
- */
-export function* copyChunks(requests, chunkChars = 65_536) {
-  let chunk = "";
-  for (const request of requests) {
-    chunk += copyLines(request);
-    if (chunk.length >= chunkChars) {
-      yield chunk;
-      chunk = "";
-    }
-  }
-  if (chunk) yield chunk;
 }

@@ -9,7 +9,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import { copyChunks, featureTexts, outputTexts, PREDICTION_COLUMNS } from "./prediction-log-rows.mjs";
+import { BATCH_COLUMNS, batchesOf, copyChunks, valuesBlob } from "./prediction-log-rows.mjs";
+
+const FEATURE_VALUES = BATCH_COLUMNS.indexOf("feature_values");
 
 // Aggregates arrive as flat arrays, 8 values per row (latency_hist is JSON text already).
 const STATS_COLUMNS = 8;
@@ -35,14 +37,8 @@ function withWriteLock(write) {
   }
 }
 
-// A request's rows share nine of the twelve columns: bound once per statement, not once per row.
-const SHARED_COLUMNS = ["project", "endpoint", "model", "version", "slot", "request_id", "at", "latency_ms", "error"];
-const OWN_COLUMNS = ["id", "features", "output"];
-/** Rows per statement for a request's own rows (201 parameters at most), and for rows gathered from small requests. */
-const REQUEST_ROWS_PER_INSERT = 64;
-const ROWS_PER_INSERT = 32;
-/** A request of fewer rows than this goes with others' rows (its shared values bound per row). */
-const SHARED_FROM_ROWS = 4;
+/** Batches per insert statement (17 columns each: 544 parameters at most). */
+const BATCHES_PER_INSERT = 32;
 
 function sqliteWriter({ file, busyTimeoutMs }) {
   return import("better-sqlite3").then(({ default: Database }) => {
@@ -50,7 +46,7 @@ function sqliteWriter({ file, busyTimeoutMs }) {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     // Prepared on first use, inside a batch's try: a database without the tables fails that batch
-    // with SQLite's reason instead of killing the worker. One statement per row count, cached.
+    // with SQLite's reason instead of killing the worker. One statement per batch count, cached.
     const statements = new Map();
     const statement = (sql) => {
       let prepared = statements.get(sql);
@@ -58,81 +54,38 @@ function sqliteWriter({ file, busyTimeoutMs }) {
       return prepared;
     };
     const placeholders = (n) => `(${new Array(n).fill("?").join(", ")})`;
-    const columns = PREDICTION_COLUMNS.length;
-    // Rows of any requests, every column bound per row: multi-row statements of up to 32 rows (384
-    // parameters), one call into SQLite per 32 rows instead of per row.
-    const rowsInsert = (rows) =>
+    const columns = BATCH_COLUMNS.length;
+    const batchesInsert = (count) =>
       statement(
-        `insert into predictions (${PREDICTION_COLUMNS.join(", ")}) values ${new Array(rows).fill(placeholders(columns)).join(", ")}`,
-      );
-    // One request's rows: its shared values once, then id, features and output per row. With 64-row
-    // requests, about 1 µs less per row than binding all twelve columns per row (same run, A/B).
-    const requestInsert = (rows) =>
-      statement(
-        `insert into predictions (${[...SHARED_COLUMNS, ...OWN_COLUMNS].join(", ")}) select s.*, v.* ` +
-          `from (select ${new Array(SHARED_COLUMNS.length).fill("?").join(", ")}) as s, ` +
-          `(values ${new Array(rows).fill(placeholders(OWN_COLUMNS.length)).join(", ")}) as v`,
+        `insert into prediction_batches (${BATCH_COLUMNS.join(", ")}) values ${new Array(count).fill(placeholders(columns)).join(", ")}`,
       );
     const statsSql = `${STATS_INSERT} values ${placeholders(STATS_COLUMNS)}`;
     // BEGIN IMMEDIATE, like the main connection: take the write lock up front (waiting on the busy
     // timeout) rather than failing when a read transaction tries to upgrade.
-    const append = db.transaction((made, stats) => {
-      const gathered = new Array(ROWS_PER_INSERT * columns);
-      let gatheredRows = 0;
-      for (const { request, features, outputs } of made) {
-        const rows = request.ids.length;
-        const shared = [
-          request.project,
-          request.endpoint,
-          request.model,
-          request.version,
-          request.slot,
-          request.requestId,
-          request.at,
-          request.latencyMs,
-          request.error,
-        ];
-        if (rows >= SHARED_FROM_ROWS) {
-          for (let first = 0; first < rows; first += REQUEST_ROWS_PER_INSERT) {
-            const count = Math.min(REQUEST_ROWS_PER_INSERT, rows - first);
-            const params = shared.concat(new Array(count * OWN_COLUMNS.length));
-            for (let r = 0, p = SHARED_COLUMNS.length; r < count; r++) {
-              params[p++] = request.ids[first + r];
-              params[p++] = features[first + r];
-              params[p++] = outputs[first + r];
-            }
-            requestInsert(count).run(params);
-          }
-          continue;
-        }
-        for (let r = 0; r < rows; r++) {
-          // PREDICTION_COLUMNS order: id, the shared eight, features, output, error.
-          const p = gatheredRows * columns;
-          gathered[p] = request.ids[r];
-          for (let c = 0; c < 8; c++) gathered[p + 1 + c] = shared[c];
-          gathered[p + 9] = features[r];
-          gathered[p + 10] = outputs[r];
-          gathered[p + 11] = request.error;
-          if (++gatheredRows === ROWS_PER_INSERT) {
-            rowsInsert(ROWS_PER_INSERT).run(gathered);
-            gatheredRows = 0;
-          }
-        }
+    const append = db.transaction((params, count, stats) => {
+      for (let first = 0; first < count; first += BATCHES_PER_INSERT) {
+        const n = Math.min(BATCHES_PER_INSERT, count - first);
+        batchesInsert(n).run(n === count ? params : params.slice(first * columns, (first + n) * columns));
       }
-      if (gatheredRows > 0) rowsInsert(gatheredRows).run(gathered.slice(0, gatheredRows * columns));
       if (stats) {
         const insert = statement(statsSql);
         for (let i = 0; i < stats.length; i += STATS_COLUMNS) insert.run(stats.slice(i, i + STATS_COLUMNS));
       }
     }).immediate;
     const write = async (requests, stats) => {
-      // Texts are made before the lock is taken: the main thread's writes wait only for the inserts.
-      const made = [];
+      // Parameters are made before the lock is taken: the main thread's writes wait only for the inserts.
+      const params = [];
+      let count = 0;
       for (const request of requests ?? []) {
         if (request.ids.length === 0) continue;
-        made.push({ request, features: featureTexts(request), outputs: outputTexts(request) });
+        for (const batch of batchesOf(request)) {
+          const values = batch[FEATURE_VALUES];
+          if (values) batch[FEATURE_VALUES] = valuesBlob(values);
+          for (let c = 0; c < columns; c++) params.push(batch[c]);
+          count++;
+        }
       }
-      withWriteLock(() => append(made, stats));
+      withWriteLock(() => append(params, count, stats));
     };
     return { write, close: async () => db.close() };
   });
@@ -154,7 +107,7 @@ async function postgresWriter({ url }) {
     pipeline(
       // Made chunk by chunk as the stream drains: PostgreSQL parses one while this thread makes the next.
       Readable.from(copyChunks(requests)),
-      c.query(copyFrom(`copy predictions (${PREDICTION_COLUMNS.join(", ")}) from stdin`)),
+      c.query(copyFrom(`copy prediction_batches (${BATCH_COLUMNS.join(", ")}) from stdin`)),
     );
   const write = async (requests, stats) => {
     client ??= await connect();

@@ -25,7 +25,7 @@ import type {
   WindowStats,
 } from "../../core/serving/ports.js";
 import { histogramPercentile, LATENCY_BOUNDS_MS } from "../../core/serving/slo.js";
-import { forEachRow, PREDICTION_COLUMNS, type WireRequest } from "./prediction-log-rows.mjs";
+import { batchesOf, BATCH_COLUMNS, idKey, StoredBatch, valuesBlob, type WireRequest } from "./prediction-log-rows.mjs";
 import { PredictionLogThread } from "./prediction-log-thread.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
 
@@ -85,8 +85,16 @@ export interface ServingEventRow {
   details: string;
 }
 
-export interface PredictionRow {
-  id: string;
+/**
+ * The prediction log: one row per run of a request's predictions whose ids follow each other
+ * (migration 0503; prediction-log-rows.mjs makes and reads them).
+ */
+export interface PredictionBatchRow {
+  /** The batch's ids' first 24 characters (32-hex ids), or the one id of a batch keyed by itself. */
+  id_head: string;
+  /** The number the first id's last 8 hex characters spell; -1 when `id_head` is the id itself. */
+  id_first: number;
+  rows: number;
   project: string;
   endpoint: string;
   model: string;
@@ -95,9 +103,17 @@ export interface PredictionRow {
   request_id: string;
   at: number;
   latency_ms: number;
-  features: string;
-  output: string | null;
   error: string | null;
+  /** The features' names (JSON array) when the values are in `feature_values`. */
+  feature_names: string | null;
+  /** rows × names float64 values, little-endian; NaN where the value is in `feature_others`. */
+  feature_values: Uint8Array | null;
+  /** `[index, value, …]` (JSON) for the values that are not numbers. */
+  feature_others: string | null;
+  /** The rows' features as a JSON array of objects, when not in columns. */
+  features: string | null;
+  /** The rows' outputs as one JSON array; null when the request failed. */
+  outputs: string | null;
 }
 
 export interface PredictionStatsRow {
@@ -125,7 +141,7 @@ declare module "./schema.js" {
     serving_counters: { name: string; value: number };
     deployments: DeploymentRow;
     serving_events: ServingEventRow;
-    predictions: PredictionRow;
+    prediction_batches: PredictionBatchRow;
     prediction_stats: PredictionStatsRow;
     prediction_feedback: FeedbackRow;
   }
@@ -375,6 +391,9 @@ export class SqlServingStore implements ServingStore {
   }
 }
 
+/** Batches read per query by recent() (a 64-row request's batch is one). */
+const RECENT_PAGE_BATCHES = 16;
+
 // 1000 ids per feedback lookup stay under SQLite's 32 766 and Postgres' 65 535 bound parameters.
 const INSERT_CHUNK = 1000;
 
@@ -430,17 +449,23 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     const wire = requests.length ? requests.map(toWire) : null;
     const statsValues = stats.length ? stats.flatMap(statsRow) : null;
     if (this.thread) return this.thread.append(wire, statsValues);
-    // An in-memory SQLite database has no file for a second connection: the same rows, written here,
-    // each batch as ONE JSON parameter that SQLite unpacks (json_each).
-    const rows: unknown[][] = [];
-    for (const request of wire ?? []) forEachRow(request, (values) => rows.push([...values]));
-    await this.store.db.transaction().execute(async (trx) => {
-      if (rows.length) {
-        await sql`insert into predictions (${sql.raw(PREDICTION_COLUMNS.join(", "))})
-          select value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
-                 value->>8, value->>9, value->>10, value->>11
-          from json_each(${json(rows)})`.execute(trx);
+    // An in-memory SQLite database has no file for a second connection: the same batches, written here.
+    const batches: Record<string, unknown>[] = [];
+    for (const request of wire ?? []) {
+      if (request.ids.length === 0) continue;
+      for (const values of batchesOf(request)) {
+        const row: Record<string, unknown> = {};
+        BATCH_COLUMNS.forEach((column, i) => (row[column] = values[i]));
+        if (row.feature_values) row.feature_values = valuesBlob(row.feature_values as Float64Array);
+        batches.push(row);
       }
+    }
+    await this.store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < batches.length; i += 50)
+        await trx
+          .insertInto("prediction_batches")
+          .values(batches.slice(i, i + 50) as unknown as PredictionBatchRow[])
+          .execute();
       if (statsValues) {
         const statsRows: unknown[][] = [];
         for (let i = 0; i < statsValues.length; i += 8) statsRows.push(statsValues.slice(i, i + 8));
@@ -494,18 +519,28 @@ export class SqlPredictionLogStore implements PredictionLogStore {
 
   async addFeedback(entries: FeedbackEntry[]): Promise<string[]> {
     if (entries.length === 0) return [];
+    const { project, endpoint } = entries[0]!;
     return this.store.db.transaction().execute(async (trx) => {
       const ids = entries.map((e) => e.predictionId);
       const known = new Set<string>();
-      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-        const found = await trx
-          .selectFrom("predictions")
-          .select("id")
-          .where("id", "in", ids.slice(i, i + INSERT_CHUNK))
-          .where("project", "=", entries[0]!.project)
-          .where("endpoint", "=", entries[0]!.endpoint)
-          .execute();
-        for (const f of found) known.add(f.id);
+      // 500 ids (1 500 parameters) per lookup: each id finds the batch whose key is the greatest at
+      // or below its own (one index seek), and is known when that batch holds it and is the endpoint's.
+      for (let i = 0; i < ids.length; i += INSERT_CHUNK / 2) {
+        const chunk = ids.slice(i, i + INSERT_CHUNK / 2);
+        const keys = sql.join(
+          chunk.map((id) => {
+            const [head, first] = idKey(id);
+            return sql`(cast(${id} as text), cast(${head} as text), cast(${first} as bigint))`;
+          }),
+        );
+        const { rows } = await sql<{ id: string }>`with q(id, head, low) as (values ${keys})
+          select q.id from q join prediction_batches b
+            on b.id_head = q.head
+           and b.id_first = (select b2.id_first from prediction_batches b2
+                             where b2.id_head = q.head and b2.id_first <= q.low
+                             order by b2.id_first desc limit 1)
+          where q.low < b.id_first + b.rows and b.project = ${project} and b.endpoint = ${endpoint}`.execute(trx);
+        for (const r of rows) known.add(r.id);
       }
       const rows = entries.filter((e) => known.has(e.predictionId));
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
@@ -535,13 +570,13 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     return this.store.db.transaction().execute(async (trx) => {
       await trx.deleteFrom("prediction_feedback").where("at", "<", before).execute();
       await trx.deleteFrom("prediction_stats").where("at", "<", before).execute();
-      // One range of the (project, endpoint, at) index per endpoint that has rows, each found from the
-      // last by a seek: the predictions table has no index on `at` alone (migration 0502), which the
-      // log's writer would otherwise update for every row.
+      // One range of the (project, endpoint, at, …) index per endpoint that has rows, each found from
+      // the last by a seek: the log has no index on `at` alone (migration 0502), which the log's
+      // writer would otherwise update for every batch. Counted in predictions, not batches.
       let deleted = 0;
       let last: { project: string; endpoint: string } | null = null;
       for (;;) {
-        let query = trx.selectFrom("predictions").select(["project", "endpoint"]);
+        let query = trx.selectFrom("prediction_batches").select(["project", "endpoint"]);
         if (last) query = query.where(sql<boolean>`(project, endpoint) > (${last.project}, ${last.endpoint})`);
         const next: { project: string; endpoint: string } | undefined = await query
           .orderBy("project")
@@ -549,40 +584,67 @@ export class SqlPredictionLogStore implements PredictionLogStore {
           .limit(1)
           .executeTakeFirst();
         if (!next) return deleted;
-        const result = await trx
-          .deleteFrom("predictions")
+        const gone = await trx
+          .selectFrom("prediction_batches")
+          .select(sql<number | string | null>`sum(rows)`.as("n"))
           .where("project", "=", next.project)
           .where("endpoint", "=", next.endpoint)
           .where("at", "<", before)
           .executeTakeFirst();
-        deleted += Number(result.numDeletedRows);
+        await trx
+          .deleteFrom("prediction_batches")
+          .where("project", "=", next.project)
+          .where("endpoint", "=", next.endpoint)
+          .where("at", "<", before)
+          .execute();
+        deleted += Number(gone?.n ?? 0);
         last = next;
       }
     });
   }
 
   async recent(project: string, endpoint: string, limit: number): Promise<PredictionLogEntry[]> {
-    const rows = await this.store.db
-      .selectFrom("predictions")
-      .selectAll()
-      .where("project", "=", project)
-      .where("endpoint", "=", endpoint)
-      .orderBy("at", "desc")
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      project: r.project,
-      endpoint: r.endpoint,
-      model: r.model,
-      version: r.version,
-      slot: r.slot as Slot,
-      requestId: r.request_id,
-      at: r.at,
-      latencyMs: r.latency_ms,
-      features: JSON.parse(r.features) as Record<string, unknown>,
-      output: r.output === null ? null : (JSON.parse(r.output) as unknown),
-      error: r.error,
-    }));
+    const out: PredictionLogEntry[] = [];
+    let after: { at: number; head: string; first: number } | null = null;
+    // Newest batches first, a few at a time (a batch holds up to a request's rows); within a batch
+    // its last row first, as the per-row log's index gave rows written in one request.
+    while (out.length < limit) {
+      let q = this.store.db
+        .selectFrom("prediction_batches")
+        .selectAll()
+        .where("project", "=", project)
+        .where("endpoint", "=", endpoint);
+      if (after) q = q.where(sql<boolean>`(at, id_head, id_first) < (${after.at}, ${after.head}, ${after.first})`);
+      const page = await q
+        .orderBy("at", "desc")
+        .orderBy("id_head", "desc")
+        .orderBy("id_first", "desc")
+        .limit(Math.min(limit, RECENT_PAGE_BATCHES))
+        .execute();
+      for (const row of page) {
+        const batch = new StoredBatch(row);
+        for (let i = batch.rows - 1; i >= 0 && out.length < limit; i--) {
+          const output = batch.outputText(i);
+          out.push({
+            id: batch.id(i),
+            project: row.project,
+            endpoint: row.endpoint,
+            model: row.model,
+            version: row.version,
+            slot: row.slot as Slot,
+            requestId: row.request_id,
+            at: Number(row.at),
+            latencyMs: row.latency_ms,
+            features: JSON.parse(batch.featureText(i)) as Record<string, unknown>,
+            output: output === null ? null : (JSON.parse(output) as unknown),
+            error: row.error,
+          });
+        }
+      }
+      if (page.length < Math.min(limit, RECENT_PAGE_BATCHES)) break;
+      const last = page[page.length - 1]!;
+      after = { at: Number(last.at), head: last.id_head, first: Number(last.id_first) };
+    }
+    return out;
   }
 }
