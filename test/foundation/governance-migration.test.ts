@@ -5,19 +5,14 @@
  * get the person behind the run as author (`via: system`); runs get `triggered_by`; the policies in
  * force become the newest spec's, as the previous release read them.
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
 import { expect, inject, it } from "vitest";
-import type { DatabaseConfig } from "../../src/config.js";
 import { migrateToLatest } from "../../src/stores/metadata/migrator.js";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
 import { SqlRegistryStore } from "../../src/stores/metadata/registry-store.js";
 import { SqlPipelineStore } from "../../src/stores/metadata/pipelines-store.js";
 import { SqlPromptStore } from "../../src/stores/metadata/prompt-store.js";
 import type { Kysely } from "kysely";
+import { emptyDatabase } from "../helpers/stores.js";
 
 const NEW = new Set([
   "0002_user_identities",
@@ -37,35 +32,6 @@ policies:
     require:
       - approvals: { role: approver }
 `;
-
-async function emptyDatabase(
-  kind: "sqlite" | "postgres",
-): Promise<{ database: DatabaseConfig; drop(): Promise<void> }> {
-  if (kind === "sqlite") {
-    const dir = mkdtempSync(join(tmpdir(), "tandem-upgrade-"));
-    return {
-      database: { kind: "sqlite", file: join(dir, "tandem.db") },
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const adminUrl = inject("postgresAdminUrl");
-  const name = `tandem_t_upgrade_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    database: { kind: "postgres", url: url.toString() },
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`drop database if exists "${name}" with (force)`);
-      await c.end();
-    },
-  };
-}
 
 /** What the previous release wrote: a spec with policies, runs by a person and by triggers, evaluations, versions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the old schema, not the current one

@@ -55,6 +55,39 @@ export async function freshDatabase(
   return kind === "sqlite" ? freshSqliteDatabase() : freshPostgresDatabase();
 }
 
+/**
+ * A database no migration has touched (a file in a new directory, or a new Postgres database), for
+ * tests that build a store as an earlier release left it and then upgrade it.
+ */
+export async function emptyDatabase(
+  kind: "sqlite" | "postgres",
+): Promise<{ database: DatabaseConfig; drop(): Promise<void> }> {
+  if (kind === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-upgrade-"));
+    return {
+      database: { kind: "sqlite", file: join(dir, "tandem.db") },
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const adminUrl = inject("postgresAdminUrl");
+  const name = `tandem_t_upgrade_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    database: { kind: "postgres", url: url.toString() },
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists "${name}" with (force)`);
+      await c.end();
+    },
+  };
+}
+
 export function postgresAvailable(): boolean {
   return inject("postgresAdminUrl") !== "";
 }
