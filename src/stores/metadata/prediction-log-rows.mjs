@@ -1,13 +1,14 @@
-// A logged request (see prediction-log-rows.d.mts for its shape) → the predictions table's column
-// values, one row per instance. Plain JavaScript: the log writer's worker thread runs it as it is,
-// from src/ (tests, tsx) and dist/ (copied as an asset), and the in-process path imports it too, so
-// both build the same text.
+// A logged request (see prediction-log-rows.d.mts for its shape) → prediction_batches rows (one per
+// request, migration 0503), and a stored batch → each prediction's features and output texts, made
+// exactly as the per-row log stored them. Plain JavaScript: the log writer's worker thread runs it
+// as it is, from src/ (tests, tsx) and dist/ (copied as an asset), and the in-process path and the
+// store's readers import it too.
 //
 // Why columns: a 64-row request used to become 64 row objects, 64 feature objects and 128 JSON
 // strings on the event loop, and 768 values cloned to the worker: a third of a serving process's
 // main-thread time and most of its garbage. Now the event loop hands over one object per request
-// (feature values in a Float64Array, the outputs as the request's one JSON text) and the rows are
-// made here, on the writer's thread.
+// (feature values in a Float64Array, the outputs as the request's one JSON text), and the writer
+// stores it as it came; rows' texts are made only when a reader asks for them.
 
 /**
  * `{"name":` prefixes per feature list (the same list object arrives once per message, so per
