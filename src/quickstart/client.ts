@@ -147,19 +147,29 @@ export async function replay(
 }
 
 /**
- * Waits until the endpoint's model is loaded in the serving runtime (Open Inference `ready`), so the
- * first replayed requests are not refused while the deployment settles.
+ * Waits until the endpoint's model (or one `version` it serves, e.g. a canary just deployed) is
+ * loaded in the serving runtime (Open Inference `ready`), so replayed requests are neither refused
+ * while the deployment settles nor all answered by the primary while the canary loads.
  */
-export async function waitUntilReady(url: string, token: string, endpoint: string, timeoutMs = 30_000): Promise<void> {
+export async function waitUntilReady(
+  url: string,
+  token: string,
+  endpoint: string,
+  options: { version?: number; timeoutMs?: number } = {},
+): Promise<void> {
+  const { version, timeoutMs = 30_000 } = options;
   const headers = { authorization: `Bearer ${token}`, "x-tandem-project": PROJECT };
+  const path = `/v2/models/${encodeURIComponent(endpoint)}${version === undefined ? "" : `/versions/${version}`}/ready`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const res = await fetch(`${url}/v2/models/${encodeURIComponent(endpoint)}/ready`, { headers });
+    const res = await fetch(`${url}${path}`, { headers });
     await res.arrayBuffer();
     if (res.ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`endpoint ${endpoint} did not become ready within ${timeoutMs / 1000} s`);
+  throw new Error(
+    `endpoint ${endpoint}${version === undefined ? "" : ` version ${version}`} did not become ready within ${timeoutMs / 1000} s`,
+  );
 }
 
 /** Flights replayed one per request in the canary phase, at least (10% of them reach the canary). */

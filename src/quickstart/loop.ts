@@ -297,6 +297,9 @@ async function closedLoop(o: QuickstartOptions, flightMonths: FlightMonths): Pro
           `Canary: replay ${name} (${canaryFlights.toLocaleString("en")} flights, one per request); 10% go to the challenger`,
         );
         const flights = await flightMonths.sample(monthIndex, canaryFlights);
+        // Reading the month used to give serving time to load the canary; now it is waited for.
+        if (retrain.challenger !== null)
+          await waitUntilReady(server.url, adminToken, ENDPOINT, { version: retrain.challenger });
         // One flight per request: the canary judge wants 100 requests per arm before it judges (a
         // verdict on fewer is noise), and a 10% split of 1 500 gives the challenger about 150.
         const stats = await replay(server.url, adminToken, flights, {
