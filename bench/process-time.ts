@@ -56,3 +56,19 @@ export function timedRun(command: string, args: string[], options: SpawnSyncOpti
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The CPU figures printed beside a wall-time line: both runs' CPU seconds, their ratio (null when
+ * either is unknown) and the higher of the two load averages.
+ */
+export function cpuBeside(
+  tandem: TimedRun,
+  baseline: TimedRun | null,
+): { tandem_cpu_s: number | null; baseline_cpu_s: number | null; cpu_ratio: number | null; load_1m: number } {
+  return {
+    tandem_cpu_s: tandem.cpu,
+    baseline_cpu_s: baseline?.cpu ?? null,
+    cpu_ratio: baseline?.cpu && tandem.cpu ? tandem.cpu / baseline.cpu : null,
+    load_1m: Math.max(tandem.load, baseline?.load ?? 0),
+  };
+}

@@ -21,7 +21,7 @@ import { openColumnarEngine, sqlString } from "../../src/core/data/columnar/engi
 import { mergeProfiles, profileTable } from "../../src/core/data/profile/builder.js";
 import { computeDrift } from "../../src/core/monitoring/drift.js";
 import { emitterFor, numberFlag } from "../kit.js";
-import { timedRun, type TimedRun } from "../process-time.js";
+import { cpuBeside, timedRun, type TimedRun } from "../process-time.js";
 import { asColumns, CATEGORICAL_COLUMNS, csvBlocks, makeTable, NUMERIC_COLUMNS, type BenchTable } from "./data.js";
 
 const ROWS = numberFlag("rows", 1_000_000);
@@ -95,10 +95,7 @@ function pandasDrift(reference: string, current: string): { run: TimedRun; colum
 function emitCli(format: string, tandem: TimedRun, baseline: TimedRun | null, baselineName: string): void {
   const extra = {
     goal: { ratio: GOAL_RATIO, meaning: "Tandem's wall time at most half the baseline's" },
-    tandem_cpu_s: tandem.cpu,
-    baseline_cpu_s: baseline?.cpu ?? null,
-    cpu_ratio: baseline?.cpu && tandem.cpu ? tandem.cpu / baseline.cpu : null,
-    load_1m: Math.max(tandem.load, baseline?.load ?? 0),
+    ...cpuBeside(tandem, baseline),
   };
   emit(
     `tandem monitors drift --json on ${format}, ${shape}, process start included (s; baseline ${baselineName})`,

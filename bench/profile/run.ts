@@ -29,7 +29,7 @@ import { profileFile } from "../../src/core/data/readers/index.js";
 import type { TabularFormat } from "../../src/core/data/readers/types.js";
 import { csvBlocks, makeTable } from "../drift/data.js";
 import { emitterFor, numberFlag } from "../kit.js";
-import { timedRun, type TimedRun } from "../process-time.js";
+import { cpuBeside, timedRun, type TimedRun } from "../process-time.js";
 
 const ROWS = numberFlag("rows", 1_000_000);
 const ROW_WISE = process.argv.includes("--row-wise");
@@ -76,14 +76,7 @@ function emitAdd(what: string, file: string, csvForPandas: string): void {
     pandas.wall,
     "s",
     tandem.wall / pandas.wall,
-    {
-      tandem_cpu_s: tandem.cpu,
-      baseline_cpu_s: pandas.cpu,
-      cpu_ratio: tandem.cpu && pandas.cpu ? tandem.cpu / pandas.cpu : null,
-      without_profile_s: unprofiled.wall,
-      without_profile_cpu_s: unprofiled.cpu,
-      load_1m: Math.max(tandem.load, pandas.load),
-    },
+    { ...cpuBeside(tandem, pandas), without_profile_s: unprofiled.wall, without_profile_cpu_s: unprofiled.cpu },
   );
 }
 
@@ -198,12 +191,7 @@ function emitExport(rows: number): void {
     baseline.wall,
     "s",
     tandem.wall / baseline.wall,
-    {
-      tandem_cpu_s: tandem.cpu,
-      baseline_cpu_s: baseline.cpu,
-      cpu_ratio: tandem.cpu && baseline.cpu ? tandem.cpu / baseline.cpu : null,
-      load_1m: Math.max(tandem.load, baseline.load),
-    },
+    cpuBeside(tandem, baseline),
   );
 }
 
