@@ -18,16 +18,12 @@ import type { DuckDBConnection, DuckDBVector } from "@duckdb/node-api";
 import { ColumnAccumulator } from "../profile/accumulator.js";
 import { tableProfileOf } from "../profile/builder.js";
 import type { TableProfile, ValueKind } from "../profile/model.js";
-import { NULL_TOKENS } from "../profile/values.js";
+import { FLOAT_RE2, INTEGER_RE2, NULL_TOKENS } from "../profile/values.js";
 import { DEFAULT_CHUNK_ROWS, profileFile, type OpenTableOptions } from "../readers/index.js";
 import type { TabularFormat } from "../readers/types.js";
 import { forEachChunk, openColumnarEngine, sqlIdentifier as id, sqlString } from "./engine.js";
 import { DistinctNumberTexts } from "./distinct-numbers.js";
 import { tableSource, withLoadedTable } from "./sources.js";
-
-// classifyString's number expressions in RE2 syntax (as scan-table.ts).
-const INTEGER_RE = "[+-]?[0-9]+";
-const FLOAT_RE = "[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?";
 
 /**
  * Profiles a tabular file through DuckDB where it can, else row by row: the profile is the same either
@@ -66,7 +62,7 @@ const NULLS = [...NULL_TOKENS].map(sqlString).join(", ");
 
 /** A text that is a number classifyString reads, and that DuckDB reads to a finite double. */
 const isFiniteNumber = (c: string): string =>
-  `(regexp_full_match(${c}, '${FLOAT_RE}') AND isfinite(TRY_CAST(${c} AS DOUBLE)))`;
+  `(regexp_full_match(${c}, '${FLOAT_RE2}') AND isfinite(TRY_CAST(${c} AS DOUBLE)))`;
 
 /**
  * Which columns hold only numbers besides missing values (as scan-table.ts: the CASE tests for null
@@ -84,7 +80,7 @@ async function allNumberColumns(con: DuckDBConnection, names: string[]): Promise
 
 /**
  * All-number columns in file order: each row as its double (NaN where missing), whether its text is
- * an integer (a number text without '.', 'e' or 'E' is INTEGER_RE's) and its text's hash, from which
+ * an integer (a number text without '.', 'e' or 'E' is INTEGER_RE2's) and its text's hash, from which
  * DistinctNumberTexts finds each chunk's distinct texts.
  */
 async function addNumberColumns(con: DuckDBConnection, columns: ColumnAccumulator[], chunks: number[]): Promise<void> {
@@ -143,13 +139,13 @@ function csvDistinctSql(name: string): string {
       FROM t WHERE ${c} IS NOT NULL GROUP BY chunk, v
     ), typed AS (
       SELECT chunk, v, n, first,
-        CASE WHEN regexp_full_match(v, '${FLOAT_RE}') THEN TRY_CAST(v AS DOUBLE) END AS num
+        CASE WHEN regexp_full_match(v, '${FLOAT_RE2}') THEN TRY_CAST(v AS DOUBLE) END AS num
       FROM g
     )
     SELECT chunk::INTEGER, n::DOUBLE,
       CASE WHEN isfinite(num) THEN NULL ELSE v END,
       CASE WHEN isfinite(num) THEN num ELSE 0 END::DOUBLE,
-      (isfinite(num) AND regexp_full_match(v, '${INTEGER_RE}'))::INTEGER
+      (isfinite(num) AND regexp_full_match(v, '${INTEGER_RE2}'))::INTEGER
     FROM typed ORDER BY first`;
 }
 

@@ -14,7 +14,14 @@
  */
 import type { DuckDBConnection, DuckDBVector } from "@duckdb/node-api";
 import { inferType, resolveKind, type ColumnKind, type ColumnType, type ValueKind } from "../profile/model.js";
-import { classifyString, NULL_TOKENS, parseIsoDatetime, type Classified } from "../profile/values.js";
+import {
+  classifyString,
+  FLOAT_RE2,
+  INTEGER_RE2,
+  NULL_TOKENS,
+  parseIsoDatetime,
+  type Classified,
+} from "../profile/values.js";
 import type { TabularFormat } from "../readers/types.js";
 import { forEachChunk, sqlIdentifier as id, sqlString } from "./engine.js";
 import { tableSource, withLoadedTable } from "./sources.js";
@@ -26,9 +33,7 @@ export interface ScannedTable {
   rows: number;
 }
 
-// classifyString's expressions in RE2 syntax (no \d shorthand ambiguity).
-const INTEGER_RE = "[+-]?[0-9]+";
-const FLOAT_RE = "[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?";
+// classifyString's date expression in RE2 syntax (no \d shorthand ambiguity).
 const ISO_RE =
   "[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?";
 const TRUE_TEXTS = ["true", "True", "TRUE"];
@@ -87,7 +92,7 @@ type KindCounts = Record<ValueKind, number> & { present: number };
  * only how many present values are not numbers: the CASE tests for null tokens only where the number
  * expression fails (DuckDB runs a CASE's ELSE on the rows its WHEN rejects), so an all-number column
  * costs one regular expression per value. Such a column is float when any value has '.', 'e' or 'E'
- * (FLOAT_RE without them is INTEGER_RE) and integer otherwise, found by probes that stop at the first
+ * (FLOAT_RE2 without them is INTEGER_RE2) and integer otherwise, found by probes that stop at the first
  * row. The other columns are classified from their distinct values (see planFromDistinct). On bench/drift's
  * 1 M × 25 CSV this typing took 4.8 s of CPU per file with a count of every kind per value (load 17).
  */
@@ -99,7 +104,7 @@ async function planTextColumns(con: DuckDBConnection, names: string[], text: boo
   if (text) {
     const notNumbers = names.map((name) => {
       const c = id(name);
-      return `count(*) FILTER (CASE WHEN regexp_full_match(${c}, '${FLOAT_RE}') THEN false ELSE NOT ${missing(c)} END)`;
+      return `count(*) FILTER (CASE WHEN regexp_full_match(${c}, '${FLOAT_RE2}') THEN false ELSE NOT ${missing(c)} END)`;
     });
     const row = (await con.runAndReadAll(`SELECT ${notNumbers.join(", ")} FROM t`)).getRows()[0]!.map(Number);
     for (const [i, name] of names.entries()) {
@@ -187,8 +192,8 @@ async function countEveryKind(
     const c = id(name);
     const typed = text
       ? [
-          `count(*) FILTER (regexp_full_match(${c}, '${INTEGER_RE}'))`,
-          `count(*) FILTER (regexp_full_match(${c}, '${FLOAT_RE}'))`,
+          `count(*) FILTER (regexp_full_match(${c}, '${INTEGER_RE2}'))`,
+          `count(*) FILTER (regexp_full_match(${c}, '${FLOAT_RE2}'))`,
           `count(*) FILTER (${c} IN (${list([...TRUE_TEXTS, ...FALSE_TEXTS])}))`,
         ]
       : ["0", "0", "0"];

@@ -8,6 +8,9 @@ export const NULL_TOKENS = new Set(["", "NA", "N/A", "NaN", "nan", "null", "NULL
 
 const INTEGER = /^[+-]?\d+$/;
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** INTEGER and FLOAT in RE2 syntax, for DuckDB's regexp_full_match (the columnar profile and scan). */
+export const INTEGER_RE2 = "[+-]?[0-9]+";
+export const FLOAT_RE2 = "[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?";
 const BOOL: Record<string, boolean> = { true: true, false: false, True: true, False: false, TRUE: true, FALSE: false };
 /** Date, or date-time with optional seconds, fraction and zone. Zone-less times are read as UTC. */
 const ISO =
