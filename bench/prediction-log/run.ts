@@ -22,7 +22,7 @@ import { buildCodec } from "../../src/core/serving/codec.js";
 import { fastId } from "../../src/core/serving/fast-id.js";
 import type { LoggedRequest } from "../../src/core/serving/model.js";
 import { buildSignature } from "../../src/core/training/signature.js";
-import { SqlPredictionLogStore } from "../../src/stores/metadata/serving-store.js";
+import { SqlPredictionLogStore } from "../../src/stores/metadata/prediction-log-store.js";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
 import { seededRandom } from "../../test/helpers/onnx-models.js";
 import { emitterFor, numberFlag } from "../kit.js";

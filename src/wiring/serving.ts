@@ -20,7 +20,8 @@ import { FastHistogram, ScrapedCounter, type ServerMetrics } from "../server/met
 import { serverExtensions } from "../server/server.js";
 import type { Services } from "../server/services.js";
 import { ArtifactRunnerFactory } from "../serving/runner-factory.js";
-import { SqlPredictionLogStore, SqlServingStore } from "../stores/metadata/serving-store.js";
+import { SqlPredictionLogStore } from "../stores/metadata/prediction-log-store.js";
+import { SqlServingStore } from "../stores/metadata/serving-store.js";
 import type { Wiring } from "./kit.js";
 import { PromptAwareResolver, PromptAwareRunnerFactory } from "./llm.js";
 import { runLoop } from "../server/background.js";

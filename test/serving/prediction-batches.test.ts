@@ -27,7 +27,7 @@ import { migration } from "../../src/stores/metadata/migrations/0503_prediction_
 import { migrateToLatest } from "../../src/stores/metadata/migrator.js";
 import { SqlTrafficSource } from "../../src/stores/metadata/monitor-store.js";
 import { featureTexts, outputTexts } from "../../src/stores/metadata/prediction-log-rows.mjs";
-import { SqlPredictionLogStore } from "../../src/stores/metadata/serving-store.js";
+import { SqlPredictionLogStore } from "../../src/stores/metadata/prediction-log-store.js";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
 import { emptyDatabase, postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 

@@ -16,7 +16,7 @@ import { PredictionLogger, requestOfEntry } from "../../src/core/serving/predict
 import { buildSignature } from "../../src/core/training/signature.js";
 import { LATENCY_BOUNDS_MS } from "../../src/core/serving/slo.js";
 import { PredictionLogThread } from "../../src/stores/metadata/prediction-log-thread.js";
-import { SqlPredictionLogStore } from "../../src/stores/metadata/serving-store.js";
+import { SqlPredictionLogStore } from "../../src/stores/metadata/prediction-log-store.js";
 import { SqlMetadataStore } from "../../src/stores/metadata/sql-metadata-store.js";
 import { describeStores } from "../helpers/stores.js";
 

@@ -15,7 +15,7 @@ import { Reservoir, seedOf } from "../../core/monitoring/monitors/reservoir.js";
 import type { WindowRow } from "../../core/monitoring/monitors/window.js";
 import type { Tx } from "../../core/ports.js";
 import { StoredBatch } from "./prediction-log-rows.mjs";
-import type { PredictionBatchRow } from "./serving-store.js";
+import type { PredictionBatchRow } from "./prediction-log-store.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
 
 interface MonitorRow {
