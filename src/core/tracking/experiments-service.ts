@@ -59,7 +59,11 @@ export class ExperimentService {
   }
 
   protected defaultExperiment(project: string): Experiment {
-    const now = nowMs();
+    // MLflow makes "Default" with its store, before any other experiment. Made on first use here, it
+    // often shares its millisecond with the experiment that made it, and MLflow's order (creation_time
+    // DESC, experiment_id ASC) then listed "Default" first on a fast machine and last on a slow one:
+    // dated one millisecond back, it is older than every experiment, as in MLflow.
+    const now = nowMs() - 1;
     return {
       project,
       experimentId: DEFAULT_EXPERIMENT_ID,
