@@ -33,8 +33,13 @@ export const TRACKING_READ_API: ApiScope = {
   routes: async () => (await import("../server/routes/tracking.js")).nativeTrackingRoutes,
 };
 
-/** The model list (`models ls`: the registry's own rows; `models show` reads lineage, so not this). */
-export const MODELS_LIST_API: ApiScope = {
+/**
+ * Models and versions as `models ls|show` read them. Both routes read the registry's own rows: a
+ * version's lineage is the snapshot stored when it was registered, so tracking and pipelines (which
+ * the /lineage route reads) are not needed; test/foundation/cli-scoped-api.test.ts compares the
+ * answers with the whole app's.
+ */
+export const MODELS_READ_API: ApiScope = {
   areas: ["registry"],
   routes: async () => (await import("../server/routes/models.js")).modelRoutes,
 };

@@ -12,7 +12,7 @@ import { safeRelativePath } from "../core/artifacts/paths.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { collectFiles } from "./data-files.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
-import { MODELS_LIST_API } from "./api-scopes.js";
+import { MODELS_READ_API } from "./api-scopes.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { registerModelGateCommands } from "./models-gates.js";
 import {
@@ -121,7 +121,7 @@ export function registerModelCommands(program: Command): void {
     .description("List registered models with their aliases.")
     .option("--json", "machine output")
     .action(async (opts: { json?: boolean }) => {
-      const api = await openApi(MODELS_LIST_API);
+      const api = await openApi(MODELS_READ_API);
       const res = await api.get<{ models: Json[] }>(projectPath(proj({}), "/models"));
       if (opts.json) return printJson(res.models);
       printTable(
@@ -141,7 +141,7 @@ export function registerModelCommands(program: Command): void {
     .description("Show a model (NAME) and its versions, or one version (NAME@N, NAME@alias).")
     .option("--json", "machine output")
     .action(async (ref: string, opts: { json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(MODELS_READ_API);
       const project = proj({});
       if (!ref.includes("@")) {
         const m = await api.get<Json & { versions: Json[] }>(modelPath(project, ref));

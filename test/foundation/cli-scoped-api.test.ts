@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError, TandemApi, type ApiScope } from "../../src/cli/api.js";
 import {
   DATA_API,
-  MODELS_LIST_API,
+  MODELS_READ_API,
   MONITORING_READ_API,
   PIPELINES_READ_API,
   SERVING_READ_API,
@@ -20,6 +20,8 @@ import {
 import { loadConfig } from "../../src/config.js";
 import type { Principal } from "../../src/core/governance/model.js";
 import { createServices } from "../../src/main.js";
+import type { Services } from "../../src/server/services.js";
+import { wireRegistry } from "../../src/wiring/registry.js";
 
 const PROJECT = "scoped";
 const home = mkdtempSync(join(tmpdir(), "tandem-scoped-api-"));
@@ -34,7 +36,7 @@ const tokens: Record<"admin" | "tracking" | "otherProject" | "stranger", string>
 const READS: Array<{ scope: ApiScope; name: string; path: string; trackingMay: boolean }> = [
   { scope: PIPELINES_READ_API, name: "pipelines", path: "/pipeline-runs", trackingMay: false },
   { scope: TRACKING_READ_API, name: "tracking", path: "/experiments", trackingMay: true },
-  { scope: MODELS_LIST_API, name: "models", path: "/models", trackingMay: false },
+  { scope: MODELS_READ_API, name: "models", path: "/models", trackingMay: false },
   { scope: SERVING_READ_API, name: "serving", path: "/endpoints", trackingMay: false },
   { scope: MONITORING_READ_API, name: "alerts", path: "/alerts", trackingMay: false },
   { scope: MONITORING_READ_API, name: "monitors", path: "/monitors", trackingMay: false },
@@ -42,7 +44,8 @@ const READS: Array<{ scope: ApiScope; name: string; path: string; trackingMay: b
 ];
 
 beforeAll(async () => {
-  const opened = await createServices(loadConfig({ TANDEM_HOME: home }));
+  const config = loadConfig({ TANDEM_HOME: home });
+  const opened = await createServices(config);
   try {
     const access = opened.services.access;
     tokens.admin = opened.firstAdminToken!;
@@ -55,6 +58,19 @@ beforeAll(async () => {
     tokens.otherProject = await made({ userName: admin.userName, name: "elsewhere only", project: "elsewhere" });
     await access.addUser(admin.userName, { name: "stranger" });
     tokens.stranger = await made({ userName: "stranger", name: "stranger's" });
+    // A version with lineage (datasets, git commit on the run recorded for it) and an alias, for
+    // `models show`, whose scope leaves tracking and pipelines out.
+    const services: Services = opened.services;
+    if (!(services as Partial<Services>).registry) await wireRegistry({ config, sql: opened.sql, services });
+    const blob = await services.artifacts.putBlob(new TextEncoder().encode("not really onnx"));
+    await services.registry.registerVersion({
+      actor: admin.userName,
+      project: PROJECT,
+      name: "churn",
+      artifact: { kind: "blob", sha256: blob.sha256, fileName: "model.bin" },
+      lineage: { datasetVersions: ["flights@2"], gitCommit: "0123456789abcdef0123456789abcdef01234567" },
+    });
+    await services.registry.setAlias({ actor: admin.userName, project: PROJECT, ref: "churn@1", alias: "champion" });
   } finally {
     await opened.close();
   }
@@ -91,5 +107,24 @@ describe("a scoped embedded app keeps the guard", () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(403);
     expect((error as ApiError).message).toMatch(/tracking/);
+  });
+});
+
+describe("models show through its scope", () => {
+  it("answers as the whole app does: the model, a version by number and by alias, with lineage", async () => {
+    const config = { ...loadConfig({ TANDEM_HOME: home }), token: tokens.admin };
+    const scoped = await TandemApi.connect(config, MODELS_READ_API);
+    const whole = await TandemApi.connect(config);
+    apis.push(scoped, whole);
+    for (const path of ["/models/churn", "/models/churn/versions/1", "/models/churn/versions/champion"]) {
+      const url = `/api/v1/projects/${PROJECT}${path}`;
+      const answer = await scoped.get<Record<string, unknown>>(url);
+      expect(answer).toEqual(await whole.get(url));
+    }
+    const version = await scoped.get<{ lineage: { dataset_versions: string[]; git_commit: string } }>(
+      `/api/v1/projects/${PROJECT}/models/churn/versions/1`,
+    );
+    expect(version.lineage.dataset_versions).toEqual(["flights@2"]);
+    expect(version.lineage.git_commit).toBe("0123456789abcdef0123456789abcdef01234567");
   });
 });
