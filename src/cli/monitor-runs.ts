@@ -83,7 +83,7 @@ export function registerMonitorRunCommands(program: Command): void {
     .option("--project <project>", "project (default: the current project)")
     .option("--json", "machine output")
     .action(async (name: string, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(MONITORING_READ_API);
       const m = await api.get<MonitorWire>(
         projectPath(resolveProject(opts.project), `/monitors/${encodeURIComponent(name)}`),
       );
@@ -122,7 +122,7 @@ export function registerMonitorRunCommands(program: Command): void {
     .option("--window <n>", "how many recent windows to include (default 200)", "200")
     .option("--project <project>", "project (default: the current project)")
     .action(async (name: string, opts: { html: string; window: string; project?: string }) => {
-      const api = await openApi();
+      const api = await openApi(MONITORING_READ_API);
       const res = await api.raw(
         "GET",
         projectPath(resolveProject(opts.project), `/monitors/${encodeURIComponent(name)}/report.html`),
@@ -142,7 +142,7 @@ export function registerMonitorRunCommands(program: Command): void {
     .option("--limit <n>", "how many (default 20)", "20")
     .option("--json", "machine output")
     .action(async (name: string, opts: { project?: string; limit: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(MONITORING_READ_API);
       const { results } = await api.get<{ results: ResultWire[] }>(
         projectPath(resolveProject(opts.project), `/monitors/${encodeURIComponent(name)}/results`),
         { limit: opts.limit },

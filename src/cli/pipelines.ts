@@ -307,7 +307,7 @@ export function registerPipelineCommands(program: Command): void {
     .option("-f, --follow", "keep printing new lines until the run ends")
     .option("--project <project>", "project")
     .action(async (id: string, opts: { step?: string; follow?: boolean; project?: string }) => {
-      const api = await openApi();
+      const api = await openApi(PIPELINES_READ_API);
       const path = projectPath(resolveProject(opts.project), `/pipeline-runs/${encodeURIComponent(id)}/logs`);
       let after: number | undefined;
       for (;;) {
