@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { isRole, ROLES } from "../core/governance/model.js";
+import { GOVERNANCE_READ_API } from "./api-scopes.js";
 import { openApi, projectPath, resolveProject, UsageError } from "./context.js";
 import type { TandemApi } from "./api.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
@@ -78,7 +79,7 @@ export function registerAccessCommands(program: Command): void {
     .description("List users.")
     .option("--json", "machine output")
     .action(async (opts: { json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(GOVERNANCE_READ_API);
       const { users: list } = await api.get<{ users: UserWire[] }>("/api/v1/users");
       if (opts.json) printJson(list);
       else
@@ -116,7 +117,7 @@ export function registerAccessCommands(program: Command): void {
     .description("A user's git identities.")
     .option("--json", "machine output")
     .action(async (user: string, opts: { json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(GOVERNANCE_READ_API);
       const r = await api.get<{ identities: string[] }>(`/api/v1/users/${encodeURIComponent(user)}/identities`);
       if (opts.json) printJson(r.identities);
       else process.stdout.write(r.identities.length ? `${r.identities.join("\n")}\n` : "(none)\n");
@@ -139,7 +140,7 @@ export function registerAccessCommands(program: Command): void {
     .option("--project <project>", "project (default: the current project)")
     .option("--json", "machine output")
     .action(async (opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(GOVERNANCE_READ_API);
       const res = await api.get<{ members: Array<Record<string, unknown>> }>(
         projectPath(resolveProject(opts.project), "/members"),
       );
@@ -188,7 +189,7 @@ export function registerAccessCommands(program: Command): void {
     .option("--user <user>", "whose tokens")
     .option("--json", "machine output")
     .action(async (opts: { user?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(GOVERNANCE_READ_API);
       const { tokens: list } = await api.get<{ tokens: TokenWire[] }>("/api/v1/tokens", { user: opts.user });
       if (opts.json) printJson(list);
       else

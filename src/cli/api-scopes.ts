@@ -71,3 +71,18 @@ export const MONITORING_READ_API: ApiScope = {
 export const PIPELINES_RUN_API: ApiScope = {
   routes: async () => (await import("../server/routes/pipelines.js")).pipelineRoutes,
 };
+
+/**
+ * Users, identities, members, tokens and the audit log as `users|identities|members|tokens ls` and
+ * `audit ls|verify` read them: access and audit are the core every app has, so no area is wired.
+ */
+export const GOVERNANCE_READ_API: ApiScope = {
+  areas: [],
+  routes: async () => {
+    const [{ accessRoutes }, { auditRoutes }] = await Promise.all([
+      import("../server/routes/access.js"),
+      import("../server/routes/audit.js"),
+    ]);
+    return [...accessRoutes, ...auditRoutes];
+  },
+};

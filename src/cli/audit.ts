@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { GOVERNANCE_READ_API } from "./api-scopes.js";
 import { openApi, projectPath, VerdictError } from "./context.js";
 import { formatTime, printJson, printTable } from "./output.js";
 
@@ -22,7 +23,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--limit <n>", "how many (default 50)", "50")
     .option("--json", "machine output")
     .action(async (opts: { project?: string; limit: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(GOVERNANCE_READ_API);
       const path = opts.project ? projectPath(opts.project, "/audit") : "/api/v1/audit";
       const { events } = await api.get<{ events: EventWire[] }>(path, { limit: opts.limit });
       if (opts.json) printJson(events);
@@ -38,7 +39,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--without-head", "verify the chain alone: the head file is missing on purpose (moved, new)")
     .option("--json", "machine output")
     .action(async (opts: { json?: boolean; withoutHead?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(GOVERNANCE_READ_API);
       const verdict = await api.get<{ ok: boolean; events: number; broken_at: number | null; reason: string | null }>(
         "/api/v1/audit/verify",
         opts.withoutHead ? { without_head: "true" } : undefined,

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError, TandemApi, type ApiScope } from "../../src/cli/api.js";
 import {
   DATA_API,
+  GOVERNANCE_READ_API,
   MODELS_READ_API,
   MONITORING_READ_API,
   PIPELINES_READ_API,
@@ -41,6 +42,8 @@ const READS: Array<{ scope: ApiScope; name: string; path: string; trackingMay: b
   { scope: MONITORING_READ_API, name: "alerts", path: "/alerts", trackingMay: false },
   { scope: MONITORING_READ_API, name: "monitors", path: "/monitors", trackingMay: false },
   { scope: DATA_API, name: "data", path: "/datasets", trackingMay: false },
+  { scope: GOVERNANCE_READ_API, name: "members", path: "/members", trackingMay: false },
+  { scope: GOVERNANCE_READ_API, name: "audit", path: "/audit", trackingMay: false },
 ];
 
 beforeAll(async () => {
