@@ -27,7 +27,7 @@ export const PIPELINES_READ_API: ApiScope = {
   routes: async () => (await import("../server/routes/pipelines.js")).pipelineRoutes,
 };
 
-/** Experiments and runs through the native tracking routes (`experiments ls`). */
+/** Experiments and runs through the native tracking routes (`experiments ls`, `runs search|compare`). */
 export const TRACKING_READ_API: ApiScope = {
   areas: ["tracking"],
   routes: async () => (await import("../server/routes/tracking.js")).nativeTrackingRoutes,

@@ -121,7 +121,7 @@ export function registerTrackingCommands(program: Command): void {
         deleted?: boolean;
         json?: boolean;
       }) => {
-        const api = await openApi();
+        const api = await openApi(TRACKING_READ_API);
         const project = resolveProject(opts.project);
         const experimentIds = await resolveExperimentIds(project, opts.experiment);
         const { runs: found } = await api.get<{ runs: RunWire[] }>(
@@ -146,7 +146,7 @@ export function registerTrackingCommands(program: Command): void {
     .option("--project <project>", "project (default: $TANDEM_PROJECT, ./tandem.yaml, else default)")
     .option("--json", "machine output")
     .action(async (a: string, b: string, opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(TRACKING_READ_API);
       const project = resolveProject(opts.project);
       const [ra, rb] = await Promise.all(
         [a, b].map((id) => api.get<RunWire>(projectPath(project, `/runs/${encodeURIComponent(id)}`))),
