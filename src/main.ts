@@ -74,6 +74,11 @@ export interface OpenedServices {
   logger: PinoLogger;
   /** The admin token written on this open, when the store was empty. */
   firstAdminToken: string | null;
+  /**
+   * Wires the areas left out at open (`CreateServicesOptions.areas`), in AREA_WIRINGS order, for an
+   * app with every route built later in the same process (the one `tandem run` serves its steps).
+   */
+  wireEveryArea(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,11 +109,19 @@ export async function createServices(config: Config, options: CreateServicesOpti
     closers: [],
     background: [],
   } as unknown as Services;
-  const areas = (Object.keys(AREA_WIRINGS) as Area[]).filter((a) => !options.areas || options.areas.includes(a));
-  // Every module first, then the wirings in order: modules that register server extensions when
-  // loaded (monitoring) keep their place before those added while wiring, as with static imports.
-  const wirings = await Promise.all(areas.map((a) => AREA_WIRINGS[a]()));
-  for (const wire of wirings) await wire({ config, sql, services });
+  const wired = new Set<Area>();
+  const wireAreas = async (areas: Area[]) => {
+    // Every module first, then the wirings in order: modules that register server extensions when
+    // loaded (monitoring) keep their place before those added while wiring, as with static imports.
+    const wirings = await Promise.all(areas.map((a) => AREA_WIRINGS[a]()));
+    for (const [i, wire] of wirings.entries()) {
+      await wire({ config, sql, services });
+      wired.add(areas[i]!);
+    }
+  };
+  const allAreas = Object.keys(AREA_WIRINGS) as Area[];
+  await wireAreas(allAreas.filter((a) => !options.areas || options.areas.includes(a)));
+  let wiringTheRest: Promise<void> | null = null;
 
   const bootstrapped = await access.bootstrap();
   if (bootstrapped) {
@@ -119,6 +132,10 @@ export async function createServices(config: Config, options: CreateServicesOpti
     sql,
     logger,
     firstAdminToken: bootstrapped?.adminToken ?? null,
+    wireEveryArea() {
+      wiringTheRest ??= wireAreas(allAreas.filter((a) => !wired.has(a)));
+      return wiringTheRest;
+    },
     async close() {
       for (const closer of [...services.closers].reverse()) await closer();
       await sql.close();

@@ -63,12 +63,18 @@ export const MONITORING_READ_API: ApiScope = {
 };
 
 /**
- * `tandem run` and `runs retry`: every area's services (applying a spec reaches monitors and
- * endpoints through their listeners, and steps reach every area), and the pipelines routes for the
- * command's own calls (apply, start, follow, logs). Steps get every route on the loopback port, in
- * an app built when one first connects (TandemApi.listenOnLoopback).
+ * `tandem run` and `runs retry`: the services a run reaches, and the pipelines routes for the
+ * command's own calls (apply, start, follow, logs). Applying a spec reaches the registry (its policy
+ * gate), serving (endpoints), monitoring (monitors) and llm (settings) through their checkers and
+ * listeners; steps reach data, registry and serving (built-ins, references) and tracking (their
+ * runs). Left out: portal (browser sessions, DORA, maturity, the web UI) and catalog, which only
+ * their own routes read; wiring portal loaded @fastify/static and the UI's files, about 0.1 s of
+ * the 1.3 s of CPU an embedded 1-step run took in this process (issue 18). Steps get every route on
+ * the loopback port, in an app built when one first connects, over every area
+ * (TandemApi.listenOnLoopback).
  */
 export const PIPELINES_RUN_API: ApiScope = {
+  areas: ["tracking", "pipelines", "serving", "monitoring", "registry", "data", "llm"],
   routes: async () => (await import("../server/routes/pipelines.js")).pipelineRoutes,
 };
 

@@ -202,11 +202,12 @@ export class TandemApi {
   }
 
   /**
-   * A scoped app (`tandem run`'s: the pipelines routes over every area's services) serves steps
-   * through a full app with every route, built when a step first connects: a run whose steps never
-   * call the API does not build it. Building it (every route module, every route registered) was
-   * about 0.35 s of the 1.3 s of CPU a 1-step embedded run took (issue 18). The port is bound now,
-   * so steps get their URL as before; their connections wait for the app, then go to its server.
+   * A scoped app (`tandem run`'s: the pipelines routes over the services a run reaches) serves
+   * steps through a full app with every route, built when a step first connects, over every area
+   * (the ones the scope left out are wired first): a run whose steps never call the API does not
+   * build it. Building it (every route module, every route registered) was about 0.35 s of the 1.3 s
+   * of CPU a 1-step embedded run took (issue 18). The port is bound now, so steps get their URL as
+   * before; their connections wait for the app, then go to its server.
    */
   private async listenLazily(): Promise<string> {
     const embedded = this.embedded!;
@@ -218,6 +219,7 @@ export class TandemApi {
       socket.once("close", () => sockets.delete(socket));
       lazy.app ??= (async () => {
         const { buildServer } = await import("../server/server.js");
+        await embedded.opened.wireEveryArea();
         const { app } = await buildServer({ services: embedded.opened.services, logger: embedded.opened.logger });
         await app.ready();
         return app;

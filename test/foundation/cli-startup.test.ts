@@ -198,6 +198,25 @@ describe("what a command loads at start", () => {
     expect(res.intervals).toEqual([]);
   });
 
+  it("an embedded tandem run wires the areas a run reaches, not portal or catalog, and starts no background loop", () => {
+    const home = mkdtempSync(join(dir, "home-"));
+    const project = mkdtempSync(join(dir, "project-"));
+    writeFileSync(
+      join(project, "tandem.yaml"),
+      'project: startup\npipelines:\n  p:\n    steps:\n      s:\n        run: "true"\n',
+    );
+    const res = packagesLoaded(["run", "p", "--file", join(project, "tandem.yaml")], {
+      TANDEM_HOME: home,
+      TANDEM_PROJECT: "startup",
+    });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.areas).toEqual(["data", "llm", "monitoring", "pipelines", "registry", "serving", "tracking"]);
+    // The web UI's server (portal's): steps that never call the API build no app that mounts it.
+    expect(res.packages.has("@fastify/static")).toBe(false);
+    // The run's own lease heartbeat (its driver's) and no background loop of a server.
+    expect(res.intervals.filter((line) => !line.includes("RunDriver.drive"))).toEqual([]);
+  });
+
   it("the trace sees a loop when one starts (tandem server starts its loops)", async () => {
     const home = mkdtempSync(join(dir, "home-"));
     const trace = join(dir, `trace-server-${Date.now()}`);

@@ -2,7 +2,8 @@
  * The API an embedded `tandem run` gives its steps (TANDEM_URL on loopback) as an attacker in a step
  * uses it. That app is built only when a step first connects (TandemApi.listenOnLoopback), so this
  * checks the lazily built app keeps the one guard: the run's token reads its own project and nothing
- * else; no token, a made-up token and a user-admin route are refused.
+ * else; no token, a made-up token and a user-admin route are refused. It has every area, also those
+ * the run's own app leaves out (portal, catalog).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -27,6 +28,8 @@ pipelines:
           ${probe("users", "/api/v1/users", "process.env.TANDEM_TOKEN")}
           ${probe("no token", "/api/v1/projects/acme/pipeline-runs", "")}
           ${probe("made-up token", "/api/v1/projects/acme/pipeline-runs", '"tdm_made_up"')}
+          ${probe("maturity", "/api/v1/projects/acme/maturity", "process.env.TANDEM_TOKEN")}
+          ${probe("catalog", "/api/v1/catalog/backstage", "process.env.TANDEM_TOKEN")}
 `;
 
 describe("embedded tandem run: the steps' API on loopback", () => {
@@ -49,5 +52,8 @@ describe("embedded tandem run: the steps' API on loopback", () => {
     expect(logs.stdout).toContain("[call] users: 403");
     expect(logs.stdout).toContain("[call] no token: 401");
     expect(logs.stdout).toContain("[call] made-up token: 401");
+    // Areas the run itself leaves unwired (portal, catalog: api-scopes.ts) are wired for the steps' app.
+    expect(logs.stdout).toContain("[call] maturity: 200");
+    expect(logs.stdout).toContain("[call] catalog: 200");
   });
 });
