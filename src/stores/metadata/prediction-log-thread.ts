@@ -4,13 +4,15 @@
  * parsed and inserted the batch — about a seventh of a busy serving process's main-thread time, and
  * a bump in its p99 latency. On both databases, turning a request's columns into rows (feature and
  * output JSON, COPY text) is work the event loop no longer does: in a worker it overlaps with
- * answering requests. A batch crosses as one small object per request (prediction-log-rows.d.mts).
+ * answering requests. A batch crosses packed in a few flat columns (prediction-log-wire.mjs), which
+ * the worker unpacks into one small object per request (prediction-log-rows.d.mts).
  *
  * The worker starts on the first batch and stops with close(); if it dies, pending batches fail (the
  * logger keeps them for its next try) and the next batch starts a new one.
  */
 import { Worker } from "node:worker_threads";
 import type { WireRequest } from "./prediction-log-rows.mjs";
+import { packRequests } from "./prediction-log-wire.mjs";
 import type { SqliteWriteLock } from "./sqlite-write-lock.js";
 
 /** Where the worker writes: a SQLite file (its own connection) or a PostgreSQL database (its own client). */
@@ -39,7 +41,8 @@ export class PredictionLogThread {
       this.pending.set(id, { worker, resolve, reject });
       // Referenced while a batch is in flight, so a process with nothing else to do waits for it.
       worker.ref();
-      worker.postMessage({ id, requests, stats });
+      const packed = requests ? packRequests(requests) : null;
+      worker.postMessage({ id, packet: packed?.packet ?? null, stats }, packed?.transfer ?? []);
     });
   }
 

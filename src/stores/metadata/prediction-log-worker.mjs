@@ -10,6 +10,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { BATCH_COLUMNS, batchesOf, copyChunks, valuesBlob } from "./prediction-log-rows.mjs";
+import { unpackRequests } from "./prediction-log-wire.mjs";
 
 const FEATURE_VALUES = BATCH_COLUMNS.indexOf("feature_values");
 
@@ -155,10 +156,10 @@ const open = () =>
   ));
 let queue = Promise.resolve();
 
-parentPort.on("message", ({ id, requests, stats }) => {
+parentPort.on("message", ({ id, packet, stats }) => {
   queue = queue.then(async () => {
     try {
-      await (await open()).write(requests, stats);
+      await (await open()).write(packet ? unpackRequests(packet) : null, stats);
       parentPort.postMessage({ id });
     } catch (error) {
       parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
