@@ -10,6 +10,10 @@ import type { LoggedFeatures } from "../core/serving/model.js";
 import type { ServableVersion } from "../core/serving/ports.js";
 import type { ModelRunner } from "../core/serving/runtime.js";
 import { SIGNATURE_METADATA_KEY, type ModelSignature } from "../core/training/signature.js";
+import { TypedSlab } from "../core/serving/typed-slab.js";
+
+/** Joined batches' inputs, as views of shared slabs (typed-slab.ts). */
+const batchInputs = new TypedSlab(Float32Array);
 
 export interface OnnxRunnerOptions {
   /** Extra wait to gather a batch when idle, ms (default 0: batches form only under load). */
@@ -57,7 +61,7 @@ export class OnnxRunner implements ModelRunner {
       rowsOf: (b) => b.rows,
       concat: (parts) => {
         const rows = parts.reduce((n, p) => n + p.rows, 0);
-        const data = new Float32Array(rows * width);
+        const data = batchInputs.take(rows * width);
         let offset = 0;
         for (const p of parts) {
           data.set(p.data, offset);
@@ -133,9 +137,17 @@ export function splitOutputs(out: RawOutputs, rowCounts: number[]): RawOutputs[]
     const per = total ? tensor.data.length / total : 0;
     let row = 0;
     rowCounts.forEach((count, i) => {
-      const data = (
-        tensor.data as unknown as { slice(a: number, b: number): ArrayLike<number | bigint | string> }
-      ).slice(row * per, (row + count) * per);
+      // Typed outputs split as views of the batch's arrays (a copy each made two backing stores per
+      // request: typed-slab.ts); string tensors come as plain arrays, which are sliced.
+      const data = ArrayBuffer.isView(tensor.data)
+        ? (tensor.data as unknown as { subarray(a: number, b: number): ArrayLike<number | bigint> }).subarray(
+            row * per,
+            (row + count) * per,
+          )
+        : (tensor.data as unknown as { slice(a: number, b: number): ArrayLike<number | bigint | string> }).slice(
+            row * per,
+            (row + count) * per,
+          );
       parts[i]![name] = { data, dims: [count, ...tensor.dims.slice(1)] };
       row += count;
     });

@@ -13,6 +13,11 @@
 import { UnprocessableError } from "../errors.js";
 import type { FeatureSpec, ModelSignature } from "../training/signature.js";
 import type { FeatureColumns } from "./model.js";
+import { TypedSlab } from "./typed-slab.js";
+
+/** Where encoded batches' arrays come from (views of shared slabs: see typed-slab.ts). */
+const modelInputs = new TypedSlab(Float32Array);
+const loggedValues = new TypedSlab(Float64Array);
 
 export interface EncodedBatch {
   /** Row-major [rows, features]. */
@@ -107,10 +112,10 @@ export function buildCodec(signature: ModelSignature): Codec {
     if (flat && flat.width !== width)
       throw new UnprocessableError(`expected ${width} values per instance, got ${flat.width}`);
     const rows = flat ? flat.rows : (instances as unknown[]).length;
-    const data = new Float32Array(rows * width);
+    const data = modelInputs.take(rows * width);
     // The log's copy: plain numbers here, anything else (null, booleans, strings) marked NaN and kept
     // aside. No object per instance: this is the serving hot path, once per feature per row.
-    const values = new Float64Array(rows * width);
+    const values = loggedValues.take(rows * width);
     let others: unknown[] | null = null;
     /** One row's values, `source[start…start + width)`, in signature order. */
     const encodeRow = (source: ArrayLike<unknown>, start: number, row: number) => {
