@@ -228,7 +228,10 @@ export function registerRoute(
       if (!guarded) throw new Error("route guard did not run");
       const { principal, params, project, role } = guarded;
       const query = parsePart(route.query, request.query, "query string");
-      const body = route.body ? parsePart(route.body, request.body, "request body") : request.body;
+      const body =
+        route.body && !route.plainBody?.(request.body)
+          ? parsePart(route.body, request.body, "request body")
+          : request.body;
       const result = await route.handler({ params, query, body, principal, project, role, services, request, reply });
       if (route.raw || reply.sent) return reply;
       const text = result instanceof JsonText ? result.text : null;

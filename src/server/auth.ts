@@ -31,6 +31,8 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
   return undefined;
 }
 
+const WHITESPACE = /\s/;
+
 /**
  * The token a request carries: `Authorization: Bearer T` (MLFLOW_TRACKING_TOKEN) or `Basic user:T`
  * (MLFLOW_TRACKING_USERNAME/PASSWORD with a Tandem token as password). The UI's session cookie is not
@@ -39,6 +41,9 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
 export function extractToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header) {
+    // The usual form, "Bearer T" with no other space, without a regular expression split (what the
+    // split below gives for it: T). ~0.5% of a 1-row infer's event loop went to the split.
+    if (header.startsWith("Bearer ") && header.length > 7 && !WHITESPACE.test(header.slice(7))) return header.slice(7);
     const [scheme, value] = header.split(/\s+/, 2);
     if (scheme?.toLowerCase() === "bearer" && value) return value;
     if (scheme?.toLowerCase() === "basic" && value) {
