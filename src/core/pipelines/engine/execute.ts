@@ -83,7 +83,7 @@ export async function executeStep(
     });
   };
   // Tracking bookkeeping that can happen after dependants have started (see Defer).
-  const later: Array<() => Promise<void>> = [];
+  const end: TrackingEnd = { runId: null, tags: {}, params: {}, metrics: [], status: null };
   let params: Record<string, unknown> = {};
   /** The step's tracking run (a child of the pipeline's), created once the cache verdict is known. */
   const createTracking = async (cacheHit: boolean, envDigest: string): Promise<string | null> => {
@@ -108,17 +108,10 @@ export async function executeStep(
         },
         params: {},
       }));
-    if (early) {
-      later.unshift(() =>
-        deps.tracking!.setTags(run.project, early, {
-          "tandem.cache_hit": String(cacheHit),
-          "tandem.host": hostname(),
-          "tandem.env_digest": envDigest,
-        }),
-      );
-    }
-    const logged = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
-    if (Object.keys(logged).length) later.push(() => deps.tracking!.logParams(run.project, id, logged));
+    end.runId = id;
+    if (early)
+      end.tags = { "tandem.cache_hit": String(cacheHit), "tandem.host": hostname(), "tandem.env_digest": envDigest };
+    end.params = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
     return id;
   };
   try {
@@ -156,7 +149,7 @@ export async function executeStep(
       if (hit && present) {
         sink.system(`cache hit ${key.slice(0, 12)} (outputs of step run ${hit.stepRunId})`);
         const id = await createTracking(true, environment.digest);
-        later.push(() => finishTracking(deps, run.project, id, hit.metrics, "FINISHED"));
+        Object.assign(end, { metrics: hit.metrics, status: "FINISHED" });
         await update(inst, {
           status: "succeeded",
           startedAt,
@@ -347,15 +340,7 @@ export async function executeStep(
         if (result.metricsText !== undefined) points = parseMetrics(result.metricsText, spec.metrics!);
         const metrics = latestMetrics(points);
         const at = nowMs();
-        later.push(() =>
-          finishTracking(
-            deps,
-            run.project,
-            trackingRunId,
-            points.map((p) => ({ ...p, timestamp: at })),
-            "FINISHED",
-          ),
-        );
+        Object.assign(end, { metrics: points.map((p) => ({ ...p, timestamp: at })), status: "FINISHED" });
         if (cacheable) {
           await deps.store.putCache({
             project: run.project,
@@ -388,7 +373,7 @@ export async function executeStep(
       }
       if (result.outcome === "cancelled" || signal.aborted) {
         sink.system("cancelled");
-        later.push(() => finishTracking(deps, run.project, trackingRunId, [], "KILLED"));
+        end.status = "KILLED";
         await update(inst, {
           status: "cancelled",
           exitCode: result.exitCode,
@@ -399,7 +384,7 @@ export async function executeStep(
         return;
       }
       if (attempt >= maxAttempts) {
-        later.push(() => finishTracking(deps, run.project, trackingRunId, [], "FAILED"));
+        end.status = "FAILED";
         return await fail(why, { exitCode: result.exitCode });
       }
       const delay = Math.min(deps.backoffMs * 2 ** (attempt - 1), 60_000);
@@ -413,25 +398,46 @@ export async function executeStep(
     // Log lines and tracking bookkeeping land before the run ends, not before dependants start.
     defer(async () => {
       await sink.close();
-      for (const work of later) await work();
+      await endTracking(deps, run.project, end);
     });
   }
 }
 
-async function finishTracking(
-  deps: EngineDeps,
-  project: string,
-  runId: string | null,
-  metrics: Record<string, number> | Array<{ key: string; value: number; step: number; timestamp: number }>,
-  status: "FINISHED" | "FAILED" | "KILLED",
-): Promise<void> {
+/** What a step's tracking run gets once the step has ended. */
+interface TrackingEnd {
+  runId: string | null;
+  /** Tags known only once the cache verdict is (a run made ahead of the step lacks them). */
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  /** A cache hit's metrics (timestamped when written), or the points the step logged. */
+  metrics: Record<string, number> | Array<{ key: string; value: number; step: number; timestamp: number }>;
+  /** null: the step failed before it ran; its run gets its tags and params and is not ended here. */
+  status: "FINISHED" | "FAILED" | "KILLED" | null;
+}
+
+/**
+ * Writes a step's tracking end: its params, metrics, tags and final status. The calls are made in
+ * one go (not each after the last has committed), so the tracking link writes them in one audited
+ * transaction: one statement batch and one audit event per step rather than two, each of which
+ * advanced the audit head file (read, lock, write, fsync) — about 2 ms of the driving process's CPU.
+ */
+async function endTracking(deps: EngineDeps, project: string, end: TrackingEnd): Promise<void> {
+  const { runId, tags, params, status } = end;
   if (!deps.tracking || !runId) return;
   const at = nowMs();
-  const points = Array.isArray(metrics)
-    ? metrics
-    : Object.entries(metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: at }));
-  if (points.length) await deps.tracking.logMetrics(project, runId, points);
-  await deps.tracking.finishRun(project, runId, status, at);
+  const points = Array.isArray(end.metrics)
+    ? end.metrics
+    : Object.entries(end.metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: at }));
+  const hasTags = Object.keys(tags).length > 0;
+  const writes: Array<Promise<void>> = [];
+  if (Object.keys(params).length) writes.push(deps.tracking.logParams(project, runId, params));
+  if (status === null) {
+    if (hasTags) writes.push(deps.tracking.setTags(project, runId, tags));
+  } else {
+    if (points.length) writes.push(deps.tracking.logMetrics(project, runId, points));
+    writes.push(deps.tracking.finishRun(project, runId, status, at, hasTags ? tags : undefined));
+  }
+  await Promise.all(writes);
 }
 
 /** The step log's lines of remote job `job` so far, read page by page (only on a reattach). */
