@@ -13,6 +13,7 @@ import type { LockStep, WorkspaceAccess } from "../../core/pipelines/ports.js";
 import { writeFileAtomic } from "../../stores/files/atomic.js";
 import { putTree } from "../../stores/artifacts/tree.js";
 import { holdsOnlyPipeline } from "./lock-text.js";
+import { lockYaml } from "./lock-yaml.js";
 
 /** Files whose content pins a step's software environment (like DVC's and CI caches' keys). */
 export const LOCKFILES = [
@@ -137,7 +138,8 @@ export class LocalWorkspace implements WorkspaceAccess {
     const text =
       "# tandem.lock: written by `tandem run`. Commit it: it pins the command, params, inputs and outputs\n" +
       "# (sha256) of every step, so a commit says exactly what produced its models.\n" +
-      stringify({ schema: 1, pipelines }, { sortMapEntries: true, lineWidth: 0 });
+      (lockYaml({ schema: 1, pipelines }) ??
+        stringify({ schema: 1, pipelines }, { sortMapEntries: true, lineWidth: 0 }));
     await writeFileAtomic(file, text);
   }
 }
