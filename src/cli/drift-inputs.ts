@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { TabularFileError, tabularFormatOf } from "../core/data/readers/index.js";
+import type { ScanOptions } from "../core/data/columnar/scan-table.js";
 import type { ColumnType } from "../core/monitoring/columns.js";
 import { loadTable, type LoadedTable } from "../core/monitoring/table-load.js";
 import { ApiError } from "./api.js";
@@ -71,9 +72,16 @@ async function loadDataset(ref: string, project: string): Promise<LoadedTable> {
 }
 
 /** Load one side of a drift check; bad files are usage errors (exit 2) naming the flag. */
-export async function loadDriftInput(ref: string, flag: string, project: string): Promise<LoadedTable> {
+export async function loadDriftInput(
+  ref: string,
+  flag: string,
+  project: string,
+  options: ScanOptions = {},
+): Promise<LoadedTable> {
   try {
-    return ref.startsWith(DATASET_SCHEME) ? await loadDataset(ref, project) : await loadTable(ref);
+    return ref.startsWith(DATASET_SCHEME)
+      ? await loadDataset(ref, project)
+      : await loadTable(ref, undefined, undefined, options);
   } catch (error) {
     // An unreadable, missing or malformed input is the caller's to fix, not a verdict.
     if (error instanceof TabularFileError || error instanceof TypeError) {

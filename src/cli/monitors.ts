@@ -61,8 +61,18 @@ async function drift(flags: DriftFlags): Promise<void> {
   const project = resolveProject(flags.project);
   // The file readers (CSV, Parquet, DuckDB) load only for a drift check, not for `--help`.
   const { loadDriftInput } = await import("./drift-inputs.js");
-  const reference = await loadDriftInput(flags.reference, "--reference", project);
-  const current = await loadDriftInput(flags.current, "--current", project);
+  // Both sides load at once, DuckDB on one thread each: the two scans keep both cores busy, and one
+  // thread per scan cost less CPU than two per scan one after the other (A/B on bench/drift's
+  // 300 000-row CSVs, 4 rounds, load 14–17: CPU 9.2 → 8.5 s, wall 25 → 23 s).
+  const [loadedReference, loadedCurrent] = await Promise.allSettled([
+    loadDriftInput(flags.reference, "--reference", project, { threads: 1 }),
+    loadDriftInput(flags.current, "--current", project, { threads: 1 }),
+  ]);
+  // The reference's error first, as when the two loaded one after the other.
+  if (loadedReference.status === "rejected") throw loadedReference.reason;
+  if (loadedCurrent.status === "rejected") throw loadedCurrent.reason;
+  const reference = loadedReference.value;
+  const current = loadedCurrent.value;
   const columns = flags.columns
     ?.split(",")
     .map((c) => c.trim())

@@ -7,7 +7,7 @@
  */
 import { inferType, resolveKind, type ValueKind } from "../data/profile/model.js";
 import { classifyString } from "../data/profile/values.js";
-import { scanTable } from "../data/columnar/scan-table.js";
+import { scanTable, type ScanOptions } from "../data/columnar/scan-table.js";
 import { openTable, tabularFormatOf, type TabularFormat } from "../data/readers/index.js";
 import type { ColumnType, Table } from "./columns.js";
 
@@ -52,10 +52,15 @@ function classify(v: unknown, text: boolean, declared: ValueKind | undefined): [
  * means (JSON Lines, unusual headers, nested Parquet types) or fails on is read row by row, so errors
  * name the file, row and line exactly as the readers do.
  */
-export async function loadTable(path: string, label?: string, format?: TabularFormat): Promise<LoadedTable> {
+export async function loadTable(
+  path: string,
+  label?: string,
+  format?: TabularFormat,
+  options: ScanOptions = {},
+): Promise<LoadedTable> {
   const resolved = format ?? tabularFormatOf(label ?? path);
   if (resolved !== null) {
-    const scanned = await scanTable(path, resolved).catch(() => null);
+    const scanned = await scanTable(path, resolved, options).catch(() => null);
     if (scanned) return scanned;
   }
   return loadTableRowWise(path, label, format);

@@ -18,12 +18,13 @@ import type { DuckDBConnection, DuckDBVector } from "@duckdb/node-api";
 import { ColumnAccumulator } from "../profile/accumulator.js";
 import { tableProfileOf } from "../profile/builder.js";
 import type { TableProfile, ValueKind } from "../profile/model.js";
-import { FLOAT_RE2, INTEGER_RE2, NULL_TOKENS } from "../profile/values.js";
+import { FLOAT_RE2, INTEGER_RE2 } from "../profile/values.js";
 import { DEFAULT_CHUNK_ROWS, profileFile, type OpenTableOptions } from "../readers/index.js";
 import type { TabularFormat } from "../readers/types.js";
 import { forEachChunk, openColumnarEngine, sqlIdentifier as id, sqlString } from "./engine.js";
 import { DistinctNumberTexts } from "./distinct-numbers.js";
 import { tableSource, withLoadedTable } from "./sources.js";
+import { missingSql } from "./text-sql.js";
 
 /**
  * Profiles a tabular file through DuckDB where it can, else row by row: the profile is the same either
@@ -58,8 +59,6 @@ export async function profileColumnar(path: string, format: TabularFormat, label
   });
 }
 
-const NULLS = [...NULL_TOKENS].map(sqlString).join(", ");
-
 /** A text that is a number classifyString reads, and that DuckDB reads to a finite double. */
 const isFiniteNumber = (c: string): string =>
   `(regexp_full_match(${c}, '${FLOAT_RE2}') AND isfinite(TRY_CAST(${c} AS DOUBLE)))`;
@@ -72,7 +71,7 @@ async function allNumberColumns(con: DuckDBConnection, names: string[]): Promise
   if (names.length === 0) return [];
   const others = names.map((name) => {
     const c = id(name);
-    return `count(*) FILTER (CASE WHEN ${isFiniteNumber(c)} THEN false ELSE NOT (${c} IS NULL OR ${c} IN (${NULLS})) END)`;
+    return `count(*) FILTER (CASE WHEN ${isFiniteNumber(c)} THEN false ELSE NOT ${missingSql(c, true)} END)`;
   });
   const row = (await con.runAndReadAll(`SELECT ${others.join(", ")} FROM t`)).getRows()[0]!;
   return row.map((n) => Number(n) === 0);

@@ -86,6 +86,30 @@ describe("scanTable agrees with the row-wise loader", () => {
     await expectSameAsRowWise(join(dir, "wide.csv"));
   });
 
+  it("on CSV whose numbers turn out not to be, or to be floats, after the rows csv-scan.ts samples", async () => {
+    const header = "late text,late float,late e,late inf,spaces,hex,thousands,signs,late number,text then numbers,ints";
+    const rows: string[] = [];
+    const n = 3000;
+    for (let i = 0; i < n; i++) {
+      const last = i === n - 1;
+      fields(rows, [
+        last ? "x" : String(i / 4),
+        last ? "1.0" : String(i % 3),
+        last ? "1e3" : String(i % 5),
+        last ? "inf" : (i / 8).toFixed(3),
+        i === 2500 ? " 5" : String(i),
+        i === 2000 ? "0x10" : String(i % 7),
+        i === 1500 ? '"1,000"' : String(i),
+        ["-0", "+5", "-1.5", "+.5", "NaN", ""][i % 6]!,
+        last ? "7" : ["NA", "", "None"][i % 3]!,
+        i < 1200 ? `t${i % 3}` : String(i % 4),
+        String(i % 9),
+      ]);
+    }
+    await writeFile(join(dir, "late.csv"), `${header}\n${rows.join("\n")}\n`);
+    await expectSameAsRowWise(join(dir, "late.csv"));
+  });
+
   it("on semicolon-separated text and a file with only a header", async () => {
     await writeFile(join(dir, "semi.csv"), "a;b\n1,5;x\n2,5;y\n");
     await expectSameAsRowWise(join(dir, "semi.csv"));

@@ -11,19 +11,26 @@ import type { TabularFormat } from "../readers/types.js";
 import { openColumnarEngine, sqlString } from "./engine.js";
 
 const HEADER_BYTES = 64 * 1024;
+/** Records kept from the first HEADER_BYTES as TableSource.sample. */
+const SAMPLE_ROWS = 1000;
 
 export interface TableSource {
   /** A FROM-clause expression reading the file. */
   sql: string;
   /** Values are untyped text (CSV), as TableReader.text. */
   text: boolean;
+  /**
+   * CSV: up to SAMPLE_ROWS records after the header, from the file's first 64 KiB as csv-parse reads
+   * them (none where they do not parse). A hint for choosing how to read a column, never its type.
+   */
+  sample?: string[][];
 }
 
 /**
- * The header record of a CSV file, or null when it does not end within the first 64 KiB (the caller
- * then reads the file the row-wise way).
+ * The header record of a CSV file and the records after it in its first 64 KiB, or null when the
+ * header does not end there (the caller then reads the file the row-wise way).
  */
-async function csvHeader(path: string, delimiter: string): Promise<string[] | null> {
+async function csvHead(path: string, delimiter: string): Promise<{ header: string[]; sample: string[][] } | null> {
   const handle = await open(path, "r");
   try {
     const buf = Buffer.alloc(HEADER_BYTES);
@@ -40,11 +47,28 @@ async function csvHeader(path: string, delimiter: string): Promise<string[] | nu
     const header = records[0];
     // A header must be followed by a line break to be known complete.
     if (!header || !/\r?\n/.test(text)) return null;
-    return normaliseHeader(header);
+    return { header: normaliseHeader(header), sample: sampleRecords(text, delimiter) };
   } catch {
     return null;
   } finally {
     await handle.close();
+  }
+}
+
+/** The records after the header in `text`, up to its last line break (the last line may be cut). */
+function sampleRecords(text: string, delimiter: string): string[][] {
+  try {
+    const records = parse(text.slice(0, text.lastIndexOf("\n") + 1), {
+      bom: true,
+      delimiter,
+      skip_empty_lines: true,
+      relax_quotes: true,
+      relax_column_count: true,
+      to: SAMPLE_ROWS + 1,
+    }) as string[][];
+    return records.slice(1);
+  } catch {
+    return []; // a quoted field cut at 64 KiB, or text csv-parse rejects: no hint
   }
 }
 
@@ -60,8 +84,9 @@ export async function tableSource(path: string, format: TabularFormat): Promise<
     case "csv":
     case "tsv": {
       const delimiter = format === "tsv" ? "\t" : await sniffDelimiter(path, path);
-      const header = await csvHeader(path, delimiter);
-      if (!header || header.length < 2) return null;
+      const head = await csvHead(path, delimiter);
+      if (!head || head.header.length < 2) return null;
+      const { header, sample } = head;
       const columns = header.map((name) => `${sqlString(name)}: 'VARCHAR'`).join(", ");
       const options = [
         `delim=${sqlString(delimiter)}`,
@@ -73,7 +98,7 @@ export async function tableSource(path: string, format: TabularFormat): Promise<
         "null_padding=false",
         `columns={${columns}}`,
       ];
-      return { sql: `read_csv(${sqlString(path)}, ${options.join(", ")})`, text: true };
+      return { sql: `read_csv(${sqlString(path)}, ${options.join(", ")})`, text: true, sample };
     }
     case "jsonl":
       return null;
@@ -87,8 +112,9 @@ export async function tableSource(path: string, format: TabularFormat): Promise<
 export async function withLoadedTable<T>(
   source: TableSource,
   use: (con: DuckDBConnection, columns: Array<{ name: string; type: string }>, rows: number) => Promise<T>,
+  options: { threads?: number } = {},
 ): Promise<T> {
-  const engine = await openColumnarEngine();
+  const engine = await openColumnarEngine(options);
   try {
     const con = engine.connection;
     await con.run(`CREATE TEMP TABLE t AS SELECT * FROM ${source.sql}`);

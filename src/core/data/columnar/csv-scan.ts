@@ -1,0 +1,199 @@
+/**
+ * A CSV file into typed columns (scan-table.ts) without loading every column into a table first.
+ * Loading bench/drift's 1 M × 25 CSV into a DuckDB table cost ~4.2 s of CPU, of which parsing was ~1 s
+ * (load 10–13): storing 25 M texts, not reading them, was the cost. So numbers are read straight from
+ * the file:
+ *  1. the records of the file's first 64 KiB (TableSource.sample) pick the candidates: columns whose
+ *     sampled texts are all numbers or missing (the sample only chooses the path; every value is
+ *     still checked below);
+ *  2. one pass over the file returns each candidate's values as doubles, exactly as the table read
+ *     gives them (`coalesce(TRY_CAST(c AS DOUBLE), 'NaN')`), and NULL where a present text is not a
+ *     number by classifyString's expression: a NULL anywhere drops the column to step 3;
+ *  3. the other columns are loaded into the table `t` and planned and read as before
+ *     (plan-columns.ts, read-columns.ts).
+ * An all-number column is float when one of its texts has '.', 'e' or 'E': a finite non-integer double
+ * says so, and only integer-valued columns of at most 10 distinct values (where integer and float give
+ * different types) ask the file.
+ */
+import type { DuckDBConnection, DuckDBVector } from "@duckdb/node-api";
+import { CATEGORICAL_INTEGER_MAX_DISTINCT, type ColumnKind, type ColumnType } from "../profile/model.js";
+import { classifyString, FLOAT_RE2 } from "../profile/values.js";
+import { forEachChunk, openColumnarEngine, sqlIdentifier as id } from "./engine.js";
+import { planTextColumns } from "./plan-columns.js";
+import { numbersColumn, rawItems, readColumns, type ScannedTable } from "./read-columns.js";
+import type { TableSource } from "./sources.js";
+import { missingSql } from "./text-sql.js";
+
+/** The CSV `source` read into columns typed by Tandem's rules (see the module comment). */
+export async function scanCsvSource(source: TableSource, options: { threads?: number }): Promise<ScannedTable> {
+  const engine = await openColumnarEngine(options);
+  try {
+    const con = engine.connection;
+    const names = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${source.sql}`))
+      .getRowObjects()
+      .map((r) => String(r.column_name));
+    const candidates = numberCandidates(names, source.sample ?? []);
+    const numbers = await readNumberColumns(con, source.sql, candidates);
+    const others = names.filter((name) => !numbers.values.has(name));
+    let rows = numbers.rows;
+    let rest: ScannedTable | undefined;
+    if (others.length > 0) {
+      await con.run(`CREATE TEMP TABLE t AS SELECT ${others.map(id).join(", ")} FROM ${source.sql}`);
+      if (candidates.length === 0) rows = Number((await con.runAndReadAll("SELECT count(*) FROM t")).getRows()[0]![0]);
+      const plans = await planTextColumns(con, others, true, numbers.failed);
+      const byName = new Map(plans.map((p) => [p.name, p]));
+      rest = await readColumns(
+        con,
+        others.map((name) => byName.get(name)!),
+        rows,
+        true,
+      );
+    }
+    const kinds = await numberKinds(con, source.sql, numbers.values);
+    const table: Record<string, ArrayLike<unknown>> = {};
+    const types: Record<string, ColumnType> = {};
+    for (const name of names) {
+      const values = numbers.values.get(name);
+      const column = values ? numbersColumn(kinds.get(name)!, values) : undefined;
+      table[name] = column ? column.values : rest!.table[name]!;
+      types[name] = column ? column.type : rest!.types[name]!;
+    }
+    return { table, types, rows };
+  } finally {
+    engine.close();
+  }
+}
+
+/** Columns whose sampled texts (TableSource.sample) are all numbers or missing. */
+function numberCandidates(names: string[], sample: string[][]): string[] {
+  return names.filter((_, i) =>
+    sample.every((row) => {
+      const v = row[i];
+      if (v === undefined) return true;
+      const kind = classifyString(v, true).kind;
+      return kind === "missing" || kind === "integer" || kind === "float";
+    }),
+  );
+}
+
+interface NumberColumns {
+  /** The all-number columns' values in file order, NaN where missing. */
+  values: Map<string, Float64Array>;
+  /** Candidates with a present text that is not a number. */
+  failed: Set<string>;
+  rows: number;
+}
+
+/** Step 2: every candidate's values, or its failure, in one pass over the file. */
+async function readNumberColumns(con: DuckDBConnection, from: string, names: string[]): Promise<NumberColumns> {
+  const out: NumberColumns = { values: new Map(), failed: new Set(), rows: 0 };
+  if (names.length === 0) return out;
+  const select = names.map((name) => {
+    const c = id(name);
+    // A number's value is the table read's expression (read-columns.ts), so values are the same; the
+    // null tokens, tested only where the number expression fails, are NaN there too ("NaN" casts to
+    // NaN, the others to NULL). Written as one OR, this pass cost ~15% more CPU (1.76 vs 1.51 s on
+    // 300 000 rows × 20 columns, one thread, load 14).
+    return `CASE WHEN regexp_full_match(${c}, '${FLOAT_RE2}') THEN coalesce(TRY_CAST(${c} AS DOUBLE), 'NaN'::DOUBLE) WHEN ${missingSql(c, true)} THEN 'NaN'::DOUBLE END`;
+  });
+  const parts: Array<Float64Array[] | null> = names.map(() => []);
+  await forEachChunk(await con.stream(`SELECT ${select.join(", ")} FROM ${from}`), (vectors, n) => {
+    for (let i = 0; i < names.length; i++) {
+      const column = parts[i];
+      if (!column) continue;
+      const vector = vectors[i]!;
+      if (hasNull(vector, n)) {
+        parts[i] = null;
+        continue;
+      }
+      const items = rawItems(vector);
+      column.push(
+        items instanceof Float64Array && items.length >= n
+          ? items.slice(0, n)
+          : Float64Array.from({ length: n }, (_, k) => vector.getItem(k) as number),
+      );
+    }
+    out.rows += n;
+  });
+  for (const [i, name] of names.entries()) {
+    const column = parts[i];
+    if (!column) {
+      out.failed.add(name);
+      continue;
+    }
+    const values = new Float64Array(out.rows);
+    let at = 0;
+    for (const part of column) {
+      values.set(part, at);
+      at += part.length;
+    }
+    out.values.set(name, values);
+  }
+  return out;
+}
+
+/** Whether any of a vector's first `n` values is NULL, from its validity bits where they can be seen. */
+function hasNull(vector: DuckDBVector, n: number): boolean {
+  const validity = (vector as unknown as { validity?: { data?: BigUint64Array | null } }).validity;
+  if (validity && "data" in validity) {
+    const words = validity.data;
+    if (!words) return false; // no validity mask: every value is valid
+    const full = Math.floor(n / 64);
+    for (let w = 0; w < full; w++) if (words[w] !== 0xffff_ffff_ffff_ffffn) return true;
+    const tail = (1n << BigInt(n % 64)) - 1n;
+    return tail !== 0n && (words[full]! & tail) !== tail;
+  }
+  for (let k = 0; k < n; k++) if (vector.getItem(k) === null) return true;
+  return false;
+}
+
+/**
+ * The kind of each all-number column, as plan-columns.ts's numbersKind finds it from the texts. Only
+ * where integer and float give different types does it matter: an integer-valued column with at most
+ * CATEGORICAL_INTEGER_MAX_DISTINCT values (or with ±inf, which "1e999" and a 400-digit integer both
+ * give) asks the file, all such columns in one pass.
+ */
+async function numberKinds(
+  con: DuckDBConnection,
+  from: string,
+  columns: Map<string, Float64Array>,
+): Promise<Map<string, ColumnKind>> {
+  const kinds = new Map<string, ColumnKind>();
+  const unsure: string[] = [];
+  for (const [name, values] of columns) {
+    const kind = kindFromValues(values);
+    if (kind) kinds.set(name, kind);
+    else unsure.push(name);
+  }
+  if (unsure.length === 0) return kinds;
+  const floats = unsure.map((name) => {
+    const c = id(name);
+    return `count(*) FILTER (NOT ${missingSql(c, true)} AND (contains(${c}, '.') OR contains(${c}, 'e') OR contains(${c}, 'E')))`;
+  });
+  const row = (await con.runAndReadAll(`SELECT ${floats.join(", ")} FROM ${from}`)).getRows()[0]!;
+  unsure.forEach((name, i) => kinds.set(name, Number(row[i]) > 0 ? "float" : "integer"));
+  return kinds;
+}
+
+/**
+ * A column's kind from its doubles where they settle it, else undefined. A finite non-integer comes
+ * only from a text with '.', 'e' or 'E' (float); with nothing present the kind is not used
+ * (numbersColumn types the column "null"); with more than CATEGORICAL_INTEGER_MAX_DISTINCT distinct
+ * values integer and float are both "numeric" and the values are the same.
+ */
+function kindFromValues(values: Float64Array): ColumnKind | undefined {
+  const distinct = new Set<number>();
+  let present = false;
+  let infinite = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) continue;
+    present = true;
+    if (!Number.isFinite(v)) infinite = true;
+    else if (!Number.isInteger(v)) return "float";
+    else if (distinct.size <= CATEGORICAL_INTEGER_MAX_DISTINCT) distinct.add(v);
+  }
+  if (!present) return "null";
+  if (infinite) return undefined;
+  return distinct.size > CATEGORICAL_INTEGER_MAX_DISTINCT ? "integer" : undefined;
+}
