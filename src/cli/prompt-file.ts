@@ -2,6 +2,7 @@
 import { LineCounter, parseDocument } from "yaml";
 import { promptContentSchema, type PromptContent } from "../core/llm/prompt-content.js";
 import { templateVariables } from "../core/llm/template.js";
+import { documentValue } from "../core/pipelines/spec/document.js";
 import { SpecError } from "../core/pipelines/spec/load.js";
 import { SpecLocator, type SpecPath } from "../core/pipelines/spec/positions.js";
 
@@ -12,7 +13,9 @@ export function parsePromptFile(source: string, file: string): PromptContent {
   const at = new SpecLocator(file, source, doc, lines);
   if (doc.errors.length)
     throw new SpecError(doc.errors.map((e) => at.issueAt(e.pos[0], "(yaml)", e.message.split("\n")[0]!)));
-  const parsed = promptContentSchema.safeParse(doc.toJS());
+  const built = documentValue(doc);
+  if (!("value" in built)) throw new SpecError([at.issueAt(built.offset, "(yaml)", built.message)]);
+  const parsed = promptContentSchema.safeParse(built.value);
   if (!parsed.success)
     throw new SpecError(
       parsed.error.issues.map((i) =>

@@ -4,7 +4,7 @@
  * takes 50–250 ms for a 200-step spec (about 11 KB) each time, most of the command's spec work.
  * Only `yaml` is imported here: the CLI uses it before it loads anything else.
  */
-import { LineCounter, parseDocument, type Document } from "yaml";
+import { LineCounter, parseDocument, visit, type Alias, type Document } from "yaml";
 
 export interface SpecDocument {
   doc: Document.Parsed;
@@ -29,4 +29,36 @@ export function specDocument(source: string): SpecDocument {
   if (recent.size >= KEEP) recent.delete(recent.keys().next().value!);
   recent.set(source, parsed);
   return parsed;
+}
+
+/** Where and why a parsed document has no value. */
+export interface ValueProblem {
+  offset: number;
+  message: string;
+}
+
+/**
+ * The document's value, or why it has none. A document that parses can still fail to build: an
+ * alias whose anchor is not set before it (`run: *nope`), or aliases that expand past `yaml`'s limit
+ * (a "billion laughs" file). `toJS` throws a ReferenceError for both, which reached users as an
+ * internal error (HTTP 500); here it becomes a problem at the alias's place.
+ */
+export function documentValue(doc: Document.Parsed): { value: unknown } | ValueProblem {
+  try {
+    return { value: doc.toJS() };
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    const aliases: Alias[] = [];
+    visit(doc, { Alias: (_key, node) => void aliases.push(node) });
+    const unresolved = aliases.find((a) => !a.resolve(doc));
+    if (unresolved)
+      return {
+        offset: unresolved.range?.[0] ?? 0,
+        message: `unresolved alias *${unresolved.source}: the anchor &${unresolved.source} must be set before the alias`,
+      };
+    return {
+      offset: aliases[0]?.range?.[0] ?? 0,
+      message: "aliases expand too far (more than yaml's limit of 100 expansions, a guard against resource exhaustion)",
+    };
+  }
 }

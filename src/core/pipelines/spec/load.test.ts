@@ -206,4 +206,25 @@ describe("tandem.yaml spec", () => {
   it("reports YAML syntax errors with their position", () => {
     expect(errorsOf("pipelines:\n  p: [\n")[0]).toMatch(/^tandem\.yaml:\d+:\d+: \(yaml\): /);
   });
+
+  it("names an alias without its anchor at its place (toJS threw, which users met as an internal error)", () => {
+    const spec = "project: p\npipelines:\n  a:\n    steps:\n      s:\n        run: *nope\n";
+    expect(errorsOf(spec)).toEqual([
+      "tandem.yaml:6:14: (yaml): unresolved alias *nope: the anchor &nope must be set before the alias",
+    ]);
+  });
+
+  it("refuses aliases that expand a billion times, at the first alias, without building the value", () => {
+    const lines = ["project: p", 'a0: &a0 ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i <= 8; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(",")}]`,
+      );
+    lines.push("pipelines:", "  a:", "    steps:", "      s:", "        run: echo");
+    const [error, ...rest] = errorsOf(lines.join("\n"));
+    expect(rest).toEqual([]);
+    expect(error).toMatch(/^tandem\.yaml:3:10: \(yaml\): aliases expand too far/);
+  });
 });

@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import { InvalidInputError } from "../../errors.js";
-import { specDocument } from "./document.js";
+import { documentValue, specDocument } from "./document.js";
 import { formatIssue, SpecLocator, type SpecIssue, type SpecPath } from "./positions.js";
 import { tandemSpecSchema, type TandemSpec } from "./schema.js";
 import { validateSpec, type ValidateOptions } from "./validate.js";
@@ -79,7 +79,9 @@ export function checkSpec(
       }),
     };
   }
-  const parsed = tandemSpecSchema.safeParse(doc.toJS() ?? {});
+  const built = documentValue(doc);
+  if (!("value" in built)) return { at, issues: [at.issueAt(built.offset, "(yaml)", built.message)] };
+  const parsed = tandemSpecSchema.safeParse(built.value ?? {});
   if (!parsed.success) return { issues: zodIssues(parsed.error, at), at };
   const issues = validateSpec(parsed.data, at, options);
   return issues.length ? { issues, at } : { spec: parsed.data, issues, at };
