@@ -20,6 +20,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import type { ArtifactStore } from "../../core/artifacts/ports.js";
 import type { Executor, JobResult, StepJob, StepProcess } from "../../core/pipelines/ports.js";
 import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
+import { directCommand } from "./direct-command.js";
 import { processIdentity } from "./process-identity.js";
 import { BWRAP, programPath, sandboxArgv, sandboxForAsync, type SandboxMode, type SandboxStatus } from "./sandbox.js";
 import { killGroup, StepSpawner } from "./spawner.js";
@@ -243,18 +244,21 @@ export class LocalExecutor implements Executor {
   private async spawnJob(job: StepJob): Promise<JobResult> {
     shell ??= findShell();
     const sh = shell;
-    let argv = [sh.path, ...sh.args, job.script];
+    let isolated: boolean;
     try {
-      if ((await this.stepIsolation()).isolated)
-        argv = sandboxArgv({
-          command: argv,
-          workdir: job.workdir,
-          hide: [...(this.options.hide ?? []), this.options.root],
-          bwrap: programPath(BWRAP),
-        });
+      isolated = (await this.stepIsolation()).isolated;
     } catch (error) {
       return { outcome: "failed", exitCode: null, outputs: {}, error: (error as Error).message };
     }
+    const hide = [...(this.options.hide ?? []), this.options.root];
+    let env = stepEnvironment(job.env);
+    // One simple command runs without bash, which would exec it in its place anyway (direct-command.ts).
+    const direct = sh.path.endsWith("/bash")
+      ? directCommand({ script: job.script, env, workdir: job.workdir, hidden: isolated ? hide : [] })
+      : null;
+    let argv = direct ? direct.argv : [sh.path, ...sh.args, job.script];
+    if (direct) env = direct.env;
+    if (isolated) argv = sandboxArgv({ command: argv, workdir: job.workdir, hide, bwrap: programPath(BWRAP) });
     return new Promise((resolvePromise) => {
       let pid: number | null = null;
       let stopping: "timed_out" | "cancelled" | null = null;
@@ -281,7 +285,7 @@ export class LocalExecutor implements Executor {
         resolvePromise(result);
       };
       StepSpawner.shared().spawn(
-        { file: argv[0]!, args: argv.slice(1), cwd: job.workdir, env: stepEnvironment(job.env) },
+        { file: argv[0]!, args: argv.slice(1), cwd: job.workdir, env },
         {
           started: (startedPid, startTime) => {
             pid = startedPid;
