@@ -225,7 +225,8 @@ export function registerPipelineCommands(program: Command): void {
         // cache key) are asked for their versions while it loads its services, not after.
         if (!cliConfig().serverUrl) probeInterpretersEarly();
         const api = await openApi(PIPELINES_RUN_API);
-        const project = resolveProject(opts.project);
+        // The project of the spec given with --file, as apply and validate take it (not ./tandem.yaml's).
+        const project = resolveProject(opts.project, resolve(opts.file));
         const stopServing = await serveForSteps(api);
         try {
           if (opts.resume) {

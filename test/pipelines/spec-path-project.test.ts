@@ -1,5 +1,5 @@
 /**
- * `tandem validate|apply|policies diff PATH` act in the project the spec at PATH names, not in the
+ * `tandem validate|apply|policies diff PATH` and `tandem run --file PATH` act in the project the spec at PATH names, not in the
  * project of the folder they are run from: validating examples/flights/tandem.yaml from the
  * repository root said "project: flights does not match the project default this request acts in".
  */
@@ -32,6 +32,18 @@ describe("a spec given by path", () => {
     const applied = await cli(["apply", file], { cwd: root, env });
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toBe("applied spec version 1 of project elsewhere\n");
+  });
+
+  it("is run in its own project with --file, from a folder whose tandem.yaml names another", async () => {
+    const here = join(root, "here");
+    mkdirSync(here);
+    writeFileSync(join(here, "tandem.yaml"), SPEC.replace("elsewhere", "here"));
+    const ran = await cli(["run", "hello", "--file", file, "--json"], { cwd: here, env });
+    expect(ran.code, ran.stderr).toBe(0);
+    const run = JSON.parse(ran.stdout) as { status: string; project: string };
+    expect(run.status).toBe("succeeded");
+    const listed = await cli(["runs", "ls", "--project", "elsewhere", "--json"], { cwd: root, env });
+    expect((JSON.parse(listed.stdout) as unknown[]).length).toBe(1);
   });
 
   it("still refuses a --project that the spec contradicts, naming the field", async () => {
