@@ -7,7 +7,7 @@
  */
 import type { AuditEvent } from "../core/governance/model.js";
 import { SYSTEM_USER } from "../core/governance/model.js";
-import type { RecordAudit } from "../core/governance/audited.js";
+import { audited, type RecordAudit } from "../core/governance/audited.js";
 import type { Tx } from "../core/ports.js";
 import { newId, nowMs } from "../core/ids.js";
 import type { NewTrackingRun, TrackingLink } from "../core/pipelines/ports.js";
@@ -137,15 +137,8 @@ export function batchedTrackingLink(services: Services, sql: SqlMetadataStore): 
   // The head catches up before the process ends (closers run before the store closes).
   services.closers.push(() => head.flush());
   /** A batch and its audit events in one transaction; the head moves after (see HeadAdvancer). */
-  const audited = async (fn: (tx: Tx, record: RecordAudit) => Promise<void>): Promise<void> => {
-    let newest: AuditEvent | undefined;
-    await services.metadata.transaction((tx) =>
-      fn(tx, async (event) => {
-        newest = await services.audit.record(tx, event);
-      }),
-    );
-    if (newest) head.advanceTo(newest);
-  };
+  const auditedBatch = (fn: (tx: Tx, record: RecordAudit) => Promise<void>): Promise<void> =>
+    audited(services.metadata, services.audit, fn, (newest) => head.advanceTo(newest));
   const experiments = new Map<string, Experiment>();
   const experimentFor = async (project: string, pipeline: string, actor: string): Promise<Experiment> => {
     const key = `${project}/${pipeline}`;
@@ -180,7 +173,7 @@ export function batchedTrackingLink(services: Services, sql: SqlMetadataStore): 
         },
       });
     }
-    await audited(async (tx, record) => {
+    await auditedBatch(async (tx, record) => {
       for (const { info, item } of infos) {
         await store.insertRun(info, tx);
         const tags = {
@@ -215,7 +208,7 @@ export function batchedTrackingLink(services: Services, sql: SqlMetadataStore): 
   });
 
   const ops = new Batcher<Op, void>(async (items) => {
-    await audited(async (tx, record) => {
+    await auditedBatch(async (tx, record) => {
       for (const op of items) {
         switch (op.kind) {
           case "tags":
