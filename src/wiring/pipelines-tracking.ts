@@ -264,5 +264,7 @@ export function batchedTrackingLink(services: Services, sql: SqlMetadataStore): 
     logMetrics: (project, runId, metrics) => ops.add({ kind: "metrics", project, runId, metrics }),
     finishRun: (project, runId, status, endTime, tags) =>
       ops.add({ kind: "finish", project, runId, status, endTime, tags }),
+    openChildRuns: async (parentRunId) =>
+      (await store.listChildRuns(parentRunId)).filter((r) => r.status === "RUNNING").map((r) => r.runId),
   };
 }

@@ -99,6 +99,25 @@ describe("kill -9 of the process driving a run", () => {
     // The step has no retries: its second attempt says why it runs, not "attempt 2 of 1".
     expect(logs.stdout).toContain("attempt 2: attempt 1 was interrupted when its driver stopped");
     expect(logs.stdout).not.toMatch(/attempt 2 of 1/);
+    // No tracking run is left RUNNING by the dead driver: `second`'s cut-short attempt had its own
+    // run, which the takeover ends (KILLED) before the new attempt makes another. (`first`'s end,
+    // deferred past its dependants' start, may land either before the kill or by the takeover.)
+    const tracked = new Database(join(env.TANDEM_HOME!, "tandem.db"), { readonly: true });
+    const runs = tracked
+      .prepare(
+        `select r.run_name as name, r.status, e.value as endedBy from tracking_runs r
+         join tracking_tags t on t.run_id = r.run_id and t.key = 'tandem.pipeline_run' and t.value = ?
+         left join tracking_tags e on e.run_id = r.run_id and e.key = 'tandem.ended_by'
+         where r.parent_run_id is not null order by r.run_name, r.status`,
+      )
+      .all(runId) as Array<{ name: string; status: string; endedBy: string | null }>;
+    tracked.close();
+    expect(runs.map((r) => [r.name, r.status])).toEqual([
+      ["first", "FINISHED"],
+      ["second", "FINISHED"],
+      ["second", "KILLED"],
+    ]);
+    expect(runs.filter((r) => r.name === "second").map((r) => r.endedBy)).toEqual([null, "takeover"]);
   });
 
   it("a starting tandem server takes orphaned runs over", { timeout: 120_000 }, async () => {

@@ -79,6 +79,9 @@ describe("pipeline features", () => {
     const run = await box.run("nosec");
     expect(run.status).toBe("failed");
     expect(byName(run).use!.error).toMatch(/secret NOPE is not set .*tandem secrets set NOPE/);
+    // Its tracking run ends with it: it stayed RUNNING when the step failed before its command ran.
+    const tracked = await box.opened.services.tracking!.getRun("default", byName(run).use!.trackingRunId!);
+    expect(tracked.info.status).toBe("FAILED");
   });
 
   it("retries with backoff, then `retry` reruns only failed and cancelled steps", async () => {

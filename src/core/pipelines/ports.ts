@@ -326,6 +326,8 @@ export interface TrackingLink {
     endTime: number,
     tags?: Record<string, string>,
   ): Promise<void>;
+  /** The ids of `parentRunId`'s child runs that are still RUNNING (a takeover ends a dead driver's). */
+  openChildRuns(parentRunId: string): Promise<string[]>;
 }
 
 /** One step's entry in tandem.lock: enough to say what produced its outputs. */

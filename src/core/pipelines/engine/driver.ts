@@ -11,6 +11,7 @@ import { RELEASED, type LockStep } from "../ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { EngineDeps } from "./deps.js";
 import { executeStep, type PretrackedRun } from "./execute.js";
+import { endOrphanedTracking } from "./orphan-tracking.js";
 import { createHash } from "node:crypto";
 import type { SpecPath } from "../spec/positions.js";
 import { canonicalJson } from "./cache-key.js";
@@ -216,6 +217,7 @@ export class RunDriver {
 
   private async start(): Promise<void> {
     this.environment.prefetch();
+    const takingOver = this.run.startedAt !== null;
     const patch: Partial<PipelineRun> = { status: "running" };
     if (this.run.startedAt === null) patch.startedAt = nowMs();
     if (this.run.envDigest === null && this.run.workspace) {
@@ -238,6 +240,8 @@ export class RunDriver {
       });
     }
     await this.updateRun(patch);
+    if (takingOver && this.deps.tracking && this.run.trackingRunId)
+      await endOrphanedTracking(this.deps.tracking, this.run.project, this.run.trackingRunId, this.steps.values());
     this.pretrack();
     // Steps a dead driver left running: kill what is left of them here, then run them again.
     for (const s of this.steps.values()) {

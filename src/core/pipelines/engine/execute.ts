@@ -89,7 +89,11 @@ export async function executeStep(
   const createTracking = async (cacheHit: boolean, envDigest: string): Promise<string | null> => {
     if (!deps.tracking) return null;
     if (pretracked) pretracked.closed = true;
-    const early = pretracked ? await pretracked.id.catch(() => null) : null;
+    const early = pretracked
+      ? await pretracked.id.catch(() => null)
+      : inst.remoteJob || scope.resumeAttempt
+        ? inst.trackingRunId // a reattached or adopted job logs to the run it was given (orphan-tracking)
+        : null;
     const id =
       early ??
       (await deps.tracking.createRun({
@@ -393,7 +397,10 @@ export async function executeStep(
       await sleep(delay, signal);
     }
   } catch (error) {
-    await fail((error as Error).message ?? String(error));
+    // Before the fix the step's tracking run stayed RUNNING after the step (and its pipeline) failed.
+    // A driver letting the run go leaves it as it is: the one that takes over ends it (orphan-tracking).
+    if (!released(signal)) end.status = signal.aborted ? "KILLED" : "FAILED";
+    await fail((error as Error).message ?? String(error), end.runId ? { trackingRunId: end.runId } : {});
   } finally {
     // Log lines and tracking bookkeeping land before the run ends, not before dependants start.
     defer(async () => {
@@ -411,7 +418,7 @@ interface TrackingEnd {
   params: Record<string, string>;
   /** A cache hit's metrics (timestamped when written), or the points the step logged. */
   metrics: Record<string, number> | Array<{ key: string; value: number; step: number; timestamp: number }>;
-  /** null: the step failed before it ran; its run gets its tags and params and is not ended here. */
+  /** null: the step is not over (its driver let it go); its run gets its tags and params only. */
   status: "FINISHED" | "FAILED" | "KILLED" | null;
 }
 
