@@ -92,3 +92,19 @@ export const GOVERNANCE_READ_API: ApiScope = {
     return [...accessRoutes, ...auditRoutes];
   },
 };
+
+/**
+ * Prompts and traces as `prompts ls|show|diff|history` and `traces ls|show` read them: their routes
+ * call the llm area alone (and access, which every app has). llm is wired on serving's runtime (the
+ * gateway), so serving comes with it; nothing of serving is read.
+ */
+export const LLM_READ_API: ApiScope = {
+  areas: ["serving", "llm"],
+  routes: async () => {
+    const [{ promptRoutes }, { traceRoutes }] = await Promise.all([
+      import("../server/routes/prompts.js"),
+      import("../server/routes/traces.js"),
+    ]);
+    return [...promptRoutes, ...traceRoutes];
+  },
+};

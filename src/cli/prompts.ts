@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { PromptContent } from "../core/llm/prompt-content.js";
+import { LLM_READ_API } from "./api-scopes.js";
 import { openApi, projectPath, resolveProject, UsageError } from "./context.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { registerPromptCompare } from "./prompts-compare.js";
@@ -85,7 +86,7 @@ export function registerPromptCommands(program: Command): void {
   opts(prompts.command("ls"))
     .description("List prompts with their latest version and aliases.")
     .action(async (o: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(LLM_READ_API);
       const r = await api.get<{
         prompts: Array<{
           name: string;
@@ -110,7 +111,7 @@ export function registerPromptCommands(program: Command): void {
     .description("Show a version: NAME (latest), NAME@N or NAME@ALIAS, with the evaluations that judged it.")
     .action(async (ref: string, o: { project?: string; json?: boolean }) => {
       const [name, v = "latest"] = ref.split("@");
-      const api = await openApi();
+      const api = await openApi(LLM_READ_API);
       const r = await api.get<VersionWire>(
         projectPath(
           resolveProject(o.project),
@@ -129,7 +130,7 @@ export function registerPromptCommands(program: Command): void {
       const [name, va] = a.split("@");
       const vb = b.includes("@") ? b.split("@")[1]! : b;
       if (!name || !va) throw new UsageError(`expected NAME@VERSION, got ${JSON.stringify(a)}`);
-      const api = await openApi();
+      const api = await openApi(LLM_READ_API);
       const d = await api.get<{
         a: string;
         b: string;
@@ -182,7 +183,7 @@ export function registerPromptCommands(program: Command): void {
     .description("Every alias set, move, rollback and delete of a prompt.")
     .option("--alias <alias>", "only this alias")
     .action(async (name: string, o: { alias?: string; project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(LLM_READ_API);
       const r = await api.get<{
         events: Array<{
           at: number;
@@ -245,7 +246,7 @@ export function registerPromptCommands(program: Command): void {
         project?: string;
         json?: boolean;
       }) => {
-        const api = await openApi();
+        const api = await openApi(LLM_READ_API);
         const r = await api.get<{
           traces: Array<Record<string, unknown> & { trace_id: string; start_time: number; duration_ms: number }>;
         }>(projectPath(resolveProject(o.project), "/traces"), {
@@ -273,7 +274,7 @@ export function registerPromptCommands(program: Command): void {
   opts(traces.command("show <trace_id>"))
     .description("A trace's spans as a tree, with durations, models, tokens and errors.")
     .action(async (traceId: string, o: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(LLM_READ_API);
       const r = await api.get<{
         spans: Array<{
           span_id: string;

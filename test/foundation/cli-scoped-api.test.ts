@@ -12,6 +12,7 @@ import { ApiError, TandemApi, type ApiScope } from "../../src/cli/api.js";
 import {
   DATA_API,
   GOVERNANCE_READ_API,
+  LLM_READ_API,
   MODELS_READ_API,
   MONITORING_READ_API,
   PIPELINES_READ_API,
@@ -25,6 +26,7 @@ import type { Services } from "../../src/server/services.js";
 import { wireRegistry } from "../../src/wiring/registry.js";
 
 const PROJECT = "scoped";
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const home = mkdtempSync(join(tmpdir(), "tandem-scoped-api-"));
 const tokens: Record<"admin" | "tracking" | "otherProject" | "stranger", string> = {
   admin: "",
@@ -44,6 +46,8 @@ const READS: Array<{ scope: ApiScope; name: string; path: string; trackingMay: b
   { scope: DATA_API, name: "data", path: "/datasets", trackingMay: false },
   { scope: GOVERNANCE_READ_API, name: "members", path: "/members", trackingMay: false },
   { scope: GOVERNANCE_READ_API, name: "audit", path: "/audit", trackingMay: false },
+  { scope: LLM_READ_API, name: "prompts", path: "/prompts", trackingMay: false },
+  { scope: LLM_READ_API, name: "traces", path: "/traces", trackingMay: false },
 ];
 
 beforeAll(async () => {
@@ -74,6 +78,27 @@ beforeAll(async () => {
       lineage: { datasetVersions: ["flights@2"], gitCommit: "0123456789abcdef0123456789abcdef01234567" },
     });
     await services.registry.setAlias({ actor: admin.userName, project: PROJECT, ref: "churn@1", alias: "champion" });
+    // Two versions of a prompt, an alias and a trace, for `prompts show|diff|history` and `traces show`.
+    const prompts = services.llm.prompts;
+    const content = (text: string) => ({ messages: [{ role: "user" as const, content: text }] });
+    await prompts.createVersion(admin.userName, PROJECT, "greet", content("Hello {{name}}"));
+    await prompts.createVersion(admin.userName, PROJECT, "greet", content("Hi {{name}}, welcome"));
+    await prompts.setAlias(admin.userName, PROJECT, "greet@2", "production");
+    await services.llm.traces.ingest(PROJECT, [
+      {
+        traceId: TRACE_ID,
+        spanId: "00f067aa0ba902b7",
+        parentSpanId: null,
+        name: "chat greet",
+        kind: "CLIENT",
+        startNs: "1700000000000000000",
+        endNs: "1700000000250000000",
+        attributes: { "gen_ai.request.model": "stand-in", "gen_ai.usage.input_tokens": 12 },
+        events: [],
+        status: { code: 0, message: "" },
+        resource: {},
+      },
+    ]);
   } finally {
     await opened.close();
   }
@@ -129,5 +154,47 @@ describe("models show through its scope", () => {
     );
     expect(version.lineage.dataset_versions).toEqual(["flights@2"]);
     expect(version.lineage.git_commit).toBe("0123456789abcdef0123456789abcdef01234567");
+  });
+});
+
+/** A response body as two apps would give it alike: each error carries its own request id. */
+const comparable = (body: Buffer) => body.toString().replace(/"request_id":"[0-9a-f]+"/, '"request_id":"…"');
+
+describe("prompts and traces through their scope", () => {
+  it("answer as the whole app does, for every token: ls, show by number and alias, diff, history, traces", async () => {
+    const paths = [
+      "/prompts",
+      "/prompts/greet/versions/latest",
+      "/prompts/greet/versions/1",
+      "/prompts/greet/versions/production",
+      "/prompts/greet/diff?a=1&b=2",
+      "/prompts/greet/history",
+      "/prompts/nope/versions/1",
+      "/traces",
+      `/traces/${TRACE_ID}`,
+    ];
+    for (const token of Object.values(tokens)) {
+      const config = { ...loadConfig({ TANDEM_HOME: home }), token };
+      const scoped = await TandemApi.connect(config, LLM_READ_API);
+      const whole = await TandemApi.connect(config);
+      apis.push(scoped, whole);
+      for (const path of paths) {
+        const url = `/api/v1/projects/${PROJECT}${path}`;
+        const [a, b] = await Promise.all([scoped.raw("GET", url), whole.raw("GET", url)]);
+        expect({ path, status: a.status, body: comparable(a.body) }).toEqual({
+          path,
+          status: b.status,
+          body: comparable(b.body),
+        });
+      }
+    }
+    const admin = await TandemApi.connect({ ...loadConfig({ TANDEM_HOME: home }), token: tokens.admin }, LLM_READ_API);
+    apis.push(admin);
+    const shown = await admin.get<{ version: number; aliases: string[] }>(
+      `/api/v1/projects/${PROJECT}/prompts/greet/versions/production`,
+    );
+    expect(shown.version).toBe(2);
+    const trace = await admin.get<{ spans: unknown[] }>(`/api/v1/projects/${PROJECT}/traces/${TRACE_ID}`);
+    expect(trace.spans).toHaveLength(1);
   });
 });
