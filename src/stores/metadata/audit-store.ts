@@ -5,6 +5,7 @@ import { GENESIS_HASH, hashBody } from "../../core/governance/audit.js";
 import type { Tx } from "../../core/ports.js";
 import type { AuditEventRow } from "./schema.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+import { definedColumns, StatementShapes } from "./statement-shapes.js";
 
 function toEvent(row: Selectable<AuditEventRow>): AuditEvent {
   return {
@@ -22,6 +23,9 @@ function toEvent(row: Selectable<AuditEventRow>): AuditEvent {
 }
 
 export class SqlAuditStore implements AuditStore {
+  /** The compiled SQL of an event's insert, written by every audited change (statement-shapes.ts). */
+  private readonly shapes = new StatementShapes();
+
   constructor(private readonly store: SqlMetadataStore) {}
 
   async append(tx: Tx, seal: (prevHash: string) => Omit<AuditEvent, "seq">): Promise<AuditEvent> {
@@ -30,23 +34,31 @@ export class SqlAuditStore implements AuditStore {
       // Chained at COMMIT by a deferred trigger (migration 0004), so no lock is held from here to
       // the commit; `sealed` reads the final seq and hash afterwards.
       const e = seal(GENESIS_HASH);
-      const inserted = await db
-        .insertInto("audit_events")
-        .values({ ...this.row(e), prev_hash: "", hash: "", chain_body: hashBody(e) })
-        .returning("seq")
-        .executeTakeFirstOrThrow();
-      return { ...e, seq: inserted.seq, prevHash: "", hash: "" };
+      const inserted = await db.executeQuery(
+        this.insert({ ...this.row(e), prev_hash: "", hash: "", chain_body: hashBody(e) }),
+      );
+      return { ...e, seq: inserted.rows[0]!.seq, prevHash: "", hash: "" };
     }
     // SQLite transactions here begin IMMEDIATE, which already serialises writers.
-    const newest = await db
-      .selectFrom("audit_events")
-      .select("hash")
-      .orderBy("seq", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    const e = seal(newest?.hash ?? GENESIS_HASH);
-    const inserted = await db.insertInto("audit_events").values(this.row(e)).returning("seq").executeTakeFirstOrThrow();
-    return { ...e, seq: inserted.seq };
+    const newest = await db.executeQuery(
+      this.shapes.compiled("newest hash", [], () =>
+        this.store.db.selectFrom("audit_events").select("hash").orderBy("seq", "desc").limit(1),
+      ),
+    );
+    const e = seal(newest.rows[0]?.hash ?? GENESIS_HASH);
+    const inserted = await db.executeQuery(this.insert(this.row(e)));
+    return { ...e, seq: inserted.rows[0]!.seq };
+  }
+
+  /** INSERT … RETURNING seq of one event's row (its SQL compiled once per set of columns). */
+  private insert(row: Record<string, string | number | null>) {
+    const { columns, values } = definedColumns(row);
+    return this.shapes.compiled(`insert ${columns.join(",")}`, values, (slots) =>
+      this.store.db
+        .insertInto("audit_events")
+        .values(Object.fromEntries(columns.map((c, i) => [c, slots[i]])) as unknown as ReturnType<SqlAuditStore["row"]>)
+        .returning("seq"),
+    );
   }
 
   private row(e: Omit<AuditEvent, "seq">) {

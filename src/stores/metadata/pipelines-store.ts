@@ -17,8 +17,12 @@ import {
   type PipelineStepRunRow,
 } from "./pipelines-rows.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+import { definedColumns, StatementShapes } from "./statement-shapes.js";
 
 export class SqlPipelineStore implements PipelineStore {
+  /** The compiled SQL of the statements a running pipeline repeats per step (statement-shapes.ts). */
+  private readonly shapes = new StatementShapes();
+
   constructor(private readonly store: SqlMetadataStore) {}
 
   private db(tx?: Tx) {
@@ -95,9 +99,15 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async updateRun(id: string, patch: Partial<PipelineRun>, tx?: Tx): Promise<void> {
-    const row = fromRun(patch);
-    if (Object.keys(row).length === 0) return;
-    await this.db(tx).updateTable("pipeline_runs").set(row).where("id", "=", id).execute();
+    const { columns, values } = definedColumns(fromRun(patch));
+    if (columns.length === 0) return;
+    const query = this.shapes.compiled(`updateRun ${columns.join(",")}`, [...values, id], (slots) =>
+      this.store.db
+        .updateTable("pipeline_runs")
+        .set(Object.fromEntries(columns.map((c, i) => [c, slots[i]])))
+        .where("id", "=", slots[columns.length]!),
+    );
+    await this.db(tx).executeQuery(query);
   }
 
   async getSteps(runId: string, tx?: Tx): Promise<StepRun[]> {
@@ -128,9 +138,15 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async updateStep(id: string, patch: Partial<StepRun>, tx?: Tx): Promise<void> {
-    const row = fromStep(patch) as Partial<PipelineStepRunRow>;
-    if (Object.keys(row).length === 0) return;
-    await this.db(tx).updateTable("pipeline_step_runs").set(row).where("id", "=", id).execute();
+    const { columns, values } = definedColumns(fromStep(patch));
+    if (columns.length === 0) return;
+    const query = this.shapes.compiled(`updateStep ${columns.join(",")}`, [...values, id], (slots) =>
+      this.store.db
+        .updateTable("pipeline_step_runs")
+        .set(Object.fromEntries(columns.map((c, i) => [c, slots[i]])))
+        .where("id", "=", slots[columns.length]!),
+    );
+    await this.db(tx).executeQuery(query);
   }
 
   async claimRun(id: string, owner: string, expiresAt: number, now: number, stale?: string | null): Promise<boolean> {
@@ -148,23 +164,27 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async renewRun(id: string, owner: string, expiresAt: number): Promise<boolean> {
-    const result = await this.db()
-      .updateTable("pipeline_runs")
-      .set({ lease_expires_at: expiresAt })
-      .where("id", "=", id)
-      .where("lease_owner", "=", owner)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const query = this.shapes.compiled("renewRun", [expiresAt, id, owner], ([expires, run, holder]) =>
+      this.store.db
+        .updateTable("pipeline_runs")
+        .set({ lease_expires_at: expires as unknown as number })
+        .where("id", "=", run!)
+        .where("lease_owner", "=", holder!),
+    );
+    const result = await this.db().executeQuery(query);
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 
   async renewSteps(runId: string, owner: string, expiresAt: number): Promise<void> {
-    await this.db()
-      .updateTable("pipeline_step_runs")
-      .set({ lease_expires_at: expiresAt })
-      .where("run_id", "=", runId)
-      .where("status", "=", "running")
-      .where("lease_owner", "=", owner)
-      .execute();
+    const query = this.shapes.compiled("renewSteps", [expiresAt, runId, owner], ([expires, run, holder]) =>
+      this.store.db
+        .updateTable("pipeline_step_runs")
+        .set({ lease_expires_at: expires as unknown as number })
+        .where("run_id", "=", run!)
+        .where("status", "=", "running")
+        .where("lease_owner", "=", holder!),
+    );
+    await this.db().executeQuery(query);
   }
 
   async unfinishedRuns(limit: number): Promise<PipelineRun[]> {
@@ -179,16 +199,21 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async appendLogs(runId: string, chunks: Array<Omit<LogChunk, "seq">>): Promise<void> {
-    if (!chunks.length) return;
     for (let i = 0; i < chunks.length; i += 100) {
-      await this.db()
-        .insertInto("pipeline_logs")
-        .values(
-          chunks
-            .slice(i, i + 100)
-            .map((c) => ({ run_id: runId, step_id: c.stepId, stream: c.stream, text: c.text, at: c.at })),
-        )
-        .execute();
+      const part = chunks.slice(i, i + 100);
+      const values = part.flatMap((c) => [runId, c.stepId, c.stream, c.text, c.at]);
+      const query = this.shapes.compiled(`appendLogs ${part.length}`, values, (slots) =>
+        this.store.db.insertInto("pipeline_logs").values(
+          part.map((_, r) => ({
+            run_id: slots[r * 5]!,
+            step_id: slots[r * 5 + 1]!,
+            stream: slots[r * 5 + 2]!,
+            text: slots[r * 5 + 3]!,
+            at: slots[r * 5 + 4] as unknown as number,
+          })),
+        ),
+      );
+      await this.db().executeQuery(query);
     }
   }
 
@@ -201,12 +226,10 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async getCache(project: string, key: string): Promise<CacheEntry | null> {
-    const row = await this.db()
-      .selectFrom("pipeline_cache")
-      .selectAll()
-      .where("project", "=", project)
-      .where("cache_key", "=", key)
-      .executeTakeFirst();
+    const query = this.shapes.compiled("getCache", [project, key], ([p, k]) =>
+      this.store.db.selectFrom("pipeline_cache").selectAll().where("project", "=", p!).where("cache_key", "=", k!),
+    );
+    const row = (await this.db().executeQuery(query)).rows[0];
     return row ? toCache(row) : null;
   }
 

@@ -26,6 +26,7 @@ import type {
 } from "../../core/tracking/ports.js";
 import { SearchStatistics } from "./postgres-statistics.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+import { definedColumns, StatementShapes } from "./statement-shapes.js";
 import { getExperimentPostgres, getRunsPostgres, searchRunsPostgres } from "./tracking-runs-read-pg.js";
 import { searchRunsSql } from "./tracking-search-sql.js";
 import { createRunPostgres, LATER_THAN_STORED, logBatchPostgres, metricColumns } from "./tracking-writes-pg.js";
@@ -38,6 +39,7 @@ import {
   toRunInfo,
   type TrackingArtifactRow,
   type TrackingExperimentRow,
+  type TrackingRunRow,
 } from "./tracking-rows.js";
 
 /** Rows per multi-row INSERT: 6 columns × 1000 stays far below SQLite's 32 766 bound parameters. */
@@ -80,6 +82,8 @@ export class SqlTrackingStore implements TrackingStore {
   private readonly metricInserts = new Map<number, string>();
   /** Postgres: keeps the planner's statistics of the searched tables current (see the file). */
   private readonly statistics = new SearchStatistics();
+  /** The compiled SQL of the writes each pipeline step repeats (statement-shapes.ts). */
+  private readonly shapes = new StatementShapes();
 
   constructor(private readonly store: SqlMetadataStore) {}
 
@@ -260,7 +264,13 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async insertRun(info: RunInfo, tx: Tx): Promise<void> {
-    await this.db(tx).insertInto("tracking_runs").values(fromRunInfo(info)).execute();
+    const { columns, values } = definedColumns(fromRunInfo(info));
+    const query = this.shapes.compiled(`insertRun ${columns.join(",")}`, values, (slots) =>
+      this.store.db
+        .insertInto("tracking_runs")
+        .values(Object.fromEntries(columns.map((c, i) => [c, slots[i]])) as unknown as TrackingRunRow),
+    );
+    await this.db(tx).executeQuery(query);
   }
 
   async getRunInfo(runId: string, tx?: Tx): Promise<RunInfo | null> {
@@ -308,8 +318,15 @@ export class SqlTrackingStore implements TrackingStore {
     if (patch.lifecycleStage !== undefined) set.lifecycle_stage = patch.lifecycleStage;
     if (patch.deletedTime !== undefined) set.deleted_time = patch.deletedTime;
     if (patch.parentRunId !== undefined) set.parent_run_id = patch.parentRunId;
-    if (Object.keys(set).length === 0) return;
-    await this.db(tx).updateTable("tracking_runs").set(set).where("run_id", "=", runId).execute();
+    const { columns, values } = definedColumns(set);
+    if (columns.length === 0) return;
+    const query = this.shapes.compiled(`updateRun ${columns.join(",")}`, [...values, runId], (slots) =>
+      this.store.db
+        .updateTable("tracking_runs")
+        .set(Object.fromEntries(columns.map((c, i) => [c, slots[i]])))
+        .where("run_id", "=", slots[columns.length]!),
+    );
+    await this.db(tx).executeQuery(query);
   }
 
   async setExperimentRunsStage(
@@ -345,12 +362,17 @@ export class SqlTrackingStore implements TrackingStore {
   async insertParams(runId: string, params: Array<{ key: string; value: string }>, tx: Tx): Promise<string[]> {
     const inserted: string[] = [];
     for (const part of chunks(params, CHUNK)) {
-      const rows = await this.db(tx)
-        .insertInto("tracking_params")
-        .values(part.map((p) => ({ run_id: runId, key: p.key, value: p.value })))
-        .onConflict((oc) => oc.doNothing())
-        .returning("key")
-        .execute();
+      const query = this.shapes.compiled(
+        `insertParams ${part.length}`,
+        part.flatMap((p) => [runId, p.key, p.value]),
+        (slots) =>
+          this.store.db
+            .insertInto("tracking_params")
+            .values(part.map((_, r) => ({ run_id: slots[r * 3]!, key: slots[r * 3 + 1]!, value: slots[r * 3 + 2]! })))
+            .onConflict((oc) => oc.doNothing())
+            .returning("key"),
+      );
+      const { rows } = await this.db(tx).executeQuery(query);
       for (const r of rows) inserted.push(r.key);
     }
     return inserted;
@@ -360,11 +382,16 @@ export class SqlTrackingStore implements TrackingStore {
     // The last value of a key wins, and Postgres refuses to upsert one key twice in a statement.
     const last = new Map(tags.map((t) => [t.key, t.value]));
     for (const part of chunks([...last], CHUNK)) {
-      await this.db(tx)
-        .insertInto("tracking_tags")
-        .values(part.map(([key, value]) => ({ run_id: runId, key, value })))
-        .onConflict((oc) => oc.columns(["run_id", "key"]).doUpdateSet({ value: (eb) => eb.ref("excluded.value") }))
-        .execute();
+      const query = this.shapes.compiled(
+        `setTags ${part.length}`,
+        part.flatMap(([key, value]) => [runId, key, value]),
+        (slots) =>
+          this.store.db
+            .insertInto("tracking_tags")
+            .values(part.map((_, r) => ({ run_id: slots[r * 3]!, key: slots[r * 3 + 1]!, value: slots[r * 3 + 2]! })))
+            .onConflict((oc) => oc.columns(["run_id", "key"]).doUpdateSet({ value: (eb) => eb.ref("excluded.value") })),
+      );
+      await this.db(tx).executeQuery(query);
     }
   }
 
