@@ -108,3 +108,12 @@ export const LLM_READ_API: ApiScope = {
     return [...promptRoutes, ...traceRoutes];
   },
 };
+
+/**
+ * A model's aliases, their history, a version's decisions and the policies in force, as `models
+ * alias ls|history`, `models decisions` and `policies show` read them: the registry's own rows.
+ */
+export const GATES_READ_API: ApiScope = {
+  areas: ["registry"],
+  routes: async () => (await import("../server/routes/model-gates.js")).modelGateRoutes,
+};

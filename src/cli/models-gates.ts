@@ -1,6 +1,7 @@
 /** `tandem models alias|approve|reject|evaluate|decisions`: the policy gate from the command line. */
 import type { Command } from "commander";
 import { formatDecision, type DecisionRow } from "../core/registry/checks-table.js";
+import { GATES_READ_API } from "./api-scopes.js";
 import { openApi, UsageError } from "./context.js";
 import { formatTime, printJson, printTable } from "./output.js";
 import {
@@ -67,7 +68,7 @@ export function registerModelGateCommands(models: Command, proj: (opts: { projec
     .option("--json", "machine output")
     .action(async (model: string, name: string, opts: { json?: boolean }) => {
       const res = await (
-        await openApi()
+        await openApi(GATES_READ_API)
       ).get<{ events: Json[] }>(modelPath(proj({}), model, `/aliases/${encodeURIComponent(name)}/history`));
       if (opts.json) return printJson(res.events);
       printTable(
@@ -79,7 +80,9 @@ export function registerModelGateCommands(models: Command, proj: (opts: { projec
     .command("ls <model>")
     .option("--json", "machine output")
     .action(async (model: string, opts: { json?: boolean }) => {
-      const res = await (await openApi()).get<{ aliases: Json[] }>(modelPath(proj({}), model, "/aliases"));
+      const res = await (
+        await openApi(GATES_READ_API)
+      ).get<{ aliases: Json[] }>(modelPath(proj({}), model, "/aliases"));
       if (opts.json) return printJson(res.aliases);
       printTable(
         res.aliases.map((a) => ({ ...a, updated_at: formatTime(a.updated_at as number) })),
@@ -141,7 +144,7 @@ export function registerModelGateCommands(models: Command, proj: (opts: { projec
     .option("--json", "machine output")
     .action(async (ref: string, opts: { json?: boolean }) => {
       const res = await (
-        await openApi()
+        await openApi(GATES_READ_API)
       ).get<{ decisions: Array<DecisionRow & { at: number }>; approvals: Json[] }>(
         versionPath(proj({}), ref, "/decisions"),
       );

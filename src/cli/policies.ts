@@ -5,6 +5,7 @@ import { resolve } from "node:path";
  */
 import type { Command } from "commander";
 import { stringify } from "yaml";
+import { GATES_READ_API } from "./api-scopes.js";
 import { openApi, projectPath, resolveProject } from "./context.js";
 import { readSpec } from "./pipelines.js";
 import { printJson } from "./output.js";
@@ -49,7 +50,7 @@ export function registerPolicyCommands(program: Command): void {
     .option("--project <project>", "project (default: the spec's project:)")
     .option("--json", "machine output")
     .action(async (opts: { project?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(GATES_READ_API);
       const { policies: inForce } = await api.get<{ policies: Record<string, unknown> }>(
         projectPath(resolveProject(opts.project), "/policies"),
       );

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiError, TandemApi, type ApiScope } from "../../src/cli/api.js";
 import {
   DATA_API,
+  GATES_READ_API,
   GOVERNANCE_READ_API,
   LLM_READ_API,
   MODELS_READ_API,
@@ -46,6 +47,8 @@ const READS: Array<{ scope: ApiScope; name: string; path: string; trackingMay: b
   { scope: DATA_API, name: "data", path: "/datasets", trackingMay: false },
   { scope: GOVERNANCE_READ_API, name: "members", path: "/members", trackingMay: false },
   { scope: GOVERNANCE_READ_API, name: "audit", path: "/audit", trackingMay: false },
+  { scope: GATES_READ_API, name: "aliases", path: "/models/churn/aliases", trackingMay: false },
+  { scope: GATES_READ_API, name: "policies", path: "/policies", trackingMay: false },
   { scope: LLM_READ_API, name: "prompts", path: "/prompts", trackingMay: false },
   { scope: LLM_READ_API, name: "traces", path: "/traces", trackingMay: false },
 ];
@@ -160,9 +163,40 @@ describe("models show through its scope", () => {
 /** A response body as two apps would give it alike: each error carries its own request id. */
 const comparable = (body: Buffer) => body.toString().replace(/"request_id":"[0-9a-f]+"/, '"request_id":"…"');
 
+/** Every token's answer (status and body) from the scoped app equals the whole app's, for each path. */
+async function answersAsWholeApp(scope: ApiScope, paths: string[]): Promise<void> {
+  for (const token of Object.values(tokens)) {
+    const config = { ...loadConfig({ TANDEM_HOME: home }), token };
+    const scoped = await TandemApi.connect(config, scope);
+    const whole = await TandemApi.connect(config);
+    apis.push(scoped, whole);
+    for (const path of paths) {
+      const url = `/api/v1/projects/${PROJECT}${path}`;
+      const [a, b] = await Promise.all([scoped.raw("GET", url), whole.raw("GET", url)]);
+      expect({ path, status: a.status, body: comparable(a.body) }).toEqual({
+        path,
+        status: b.status,
+        body: comparable(b.body),
+      });
+    }
+  }
+}
+
+describe("aliases, decisions and policies through their scope", () => {
+  it("answer as the whole app does, for every token", async () => {
+    await answersAsWholeApp(GATES_READ_API, [
+      "/models/churn/aliases",
+      "/models/churn/aliases/champion/history",
+      "/models/churn/versions/1/decisions",
+      "/models/nope/aliases",
+      "/policies",
+    ]);
+  });
+});
+
 describe("prompts and traces through their scope", () => {
   it("answer as the whole app does, for every token: ls, show by number and alias, diff, history, traces", async () => {
-    const paths = [
+    await answersAsWholeApp(LLM_READ_API, [
       "/prompts",
       "/prompts/greet/versions/latest",
       "/prompts/greet/versions/1",
@@ -172,22 +206,7 @@ describe("prompts and traces through their scope", () => {
       "/prompts/nope/versions/1",
       "/traces",
       `/traces/${TRACE_ID}`,
-    ];
-    for (const token of Object.values(tokens)) {
-      const config = { ...loadConfig({ TANDEM_HOME: home }), token };
-      const scoped = await TandemApi.connect(config, LLM_READ_API);
-      const whole = await TandemApi.connect(config);
-      apis.push(scoped, whole);
-      for (const path of paths) {
-        const url = `/api/v1/projects/${PROJECT}${path}`;
-        const [a, b] = await Promise.all([scoped.raw("GET", url), whole.raw("GET", url)]);
-        expect({ path, status: a.status, body: comparable(a.body) }).toEqual({
-          path,
-          status: b.status,
-          body: comparable(b.body),
-        });
-      }
-    }
+    ]);
     const admin = await TandemApi.connect({ ...loadConfig({ TANDEM_HOME: home }), token: tokens.admin }, LLM_READ_API);
     apis.push(admin);
     const shown = await admin.get<{ version: number; aliases: string[] }>(
