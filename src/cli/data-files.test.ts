@@ -1,9 +1,18 @@
-import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ClientStateStore } from "../core/data/ports.js";
-import { collectFiles, StatCache } from "./data-files.js";
+import { collectFiles, StatCache, statCacheName } from "./data-files.js";
 
 /** The cache's document in memory, as the file store would keep it. */
 function memoryState(): ClientStateStore & { docs: Map<string, string> } {
@@ -24,10 +33,11 @@ function oldFile(text: string): { dir: string; path: string; mtime: Date } {
 }
 
 async function cachedAfterOneAdd(dir: string, state: ClientStateStore): Promise<StatCache> {
-  const cache = await StatCache.load(state);
-  for (const f of (await collectFiles(dir)).files) cache.remember(f, "a".repeat(64));
+  const { root, files } = await collectFiles(dir);
+  const cache = await StatCache.load(state, root);
+  for (const f of files) cache.remember(f, "a".repeat(64));
   await cache.save();
-  return StatCache.load(state);
+  return StatCache.load(state, root);
 }
 
 describe("the data add stat cache", () => {
@@ -73,6 +83,71 @@ describe("the data add stat cache", () => {
     const state = memoryState();
     const legacy = { [f!.abs]: { size: f!.size, mtimeMs: f!.mtimeMs, ino: f!.ino, sha256: "b".repeat(64) } };
     await state.write("data-stat-cache.json", JSON.stringify(legacy));
-    expect((await StatCache.load(state)).lookup(f!)).toBeUndefined();
+    expect((await StatCache.load(state, dir)).lookup(f!)).toBeUndefined();
+  });
+
+  it("answers from the single document of earlier versions until the path has its own", async () => {
+    const { dir } = oldFile("kept from before");
+    const { root, files } = await collectFiles(dir);
+    const f = files[0]!;
+    const state = memoryState();
+    const legacy = {
+      [f.abs]: { size: f.size, mtimeMs: f.mtimeMs, ctimeMs: f.ctimeMs, ino: f.ino, sha256: "c".repeat(64) },
+    };
+    await state.write("data-stat-cache.json", JSON.stringify(legacy));
+    const cache = await StatCache.load(state, root);
+    expect(cache.lookup(f)).toBe("c".repeat(64));
+    await cache.save();
+    expect(state.docs.has(statCacheName(root))).toBe(true);
+    // The path's own document now answers, whatever the old one says.
+    await state.write("data-stat-cache.json", "{}");
+    expect((await StatCache.load(state, root)).lookup(f)).toBe("c".repeat(64));
+  });
+
+  it("rewrites a path's document only when it changed: a re-add of the same files writes nothing, a file gone is dropped", async () => {
+    const { dir } = oldFile("one");
+    const second = join(dir, "b.bin");
+    writeFileSync(second, "two");
+    utimesSync(second, aMinuteAgo(), aMinuteAgo());
+    const state = memoryState();
+    const { root } = await collectFiles(dir);
+    await cachedAfterOneAdd(dir, state);
+    const written = state.docs.get(statCacheName(root));
+    expect(Object.keys((JSON.parse(written!) as { files: object }).files)).toEqual(["a.bin", "b.bin"]);
+
+    state.docs.set(statCacheName(root), written!);
+    const again = await StatCache.load(state, root);
+    for (const f of (await collectFiles(dir)).files) expect(again.lookup(f)).toBe("a".repeat(64));
+    const writes: string[] = [];
+    const watched: ClientStateStore = { read: state.read, write: async (n, t) => void writes.push(n, t) };
+    const unchanged = await StatCache.load(watched, root);
+    for (const f of (await collectFiles(dir)).files) unchanged.lookup(f);
+    await unchanged.save();
+    expect(writes).toEqual([]);
+
+    rmSync(second);
+    const fewer = await StatCache.load(state, root);
+    for (const f of (await collectFiles(dir)).files) fewer.lookup(f);
+    await fewer.save();
+    expect(Object.keys((JSON.parse(state.docs.get(statCacheName(root))!) as { files: object }).files)).toEqual([
+      "a.bin",
+    ]);
+  });
+});
+
+describe("collectFiles", () => {
+  it("lists every regular file below a directory by its POSIX path inside it, sorted, symlinks skipped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-collect-"));
+    for (const p of ["z.txt", "a/b/c.txt", "a/b.txt", "a b/é.txt", "a.b/x"]) {
+      mkdirSync(join(dir, p, ".."), { recursive: true });
+      writeFileSync(join(dir, p), p);
+    }
+    symlinkSync(join(dir, "z.txt"), join(dir, "link.txt"));
+    const { kind, root, files } = await collectFiles(`${dir}/./a/..`);
+    expect({ kind, root }).toEqual({ kind: "dir", root: dir });
+    expect(files.map((f) => [f.path, f.abs])).toEqual(
+      ["a b/é.txt", "a.b/x", "a/b.txt", "a/b/c.txt", "z.txt"].map((p) => [p, join(dir, p)]),
+    );
+    expect(files.map((f) => f.size)).toEqual(files.map((f) => Buffer.byteLength(f.path)));
   });
 });

@@ -96,9 +96,9 @@ async function addPath(
   path: string,
   opts: { name: string; json?: boolean; message?: string; profile: boolean },
 ) {
-  const { kind, files } = await collectFiles(path);
+  const { kind, root, files } = await collectFiles(path);
   const { openClientState } = await import("../main.js");
-  const cache = await StatCache.load(openClientState(cliConfig()));
+  const cache = await StatCache.load(openClientState(cliConfig()), root);
   const base = datasetPath(project, opts.name);
   const unknown: LocalFile[] = [];
   for (const f of files) {
