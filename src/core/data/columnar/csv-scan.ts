@@ -22,6 +22,7 @@ import { forEachChunk, openColumnarEngine, sqlIdentifier as id } from "./engine.
 import { planTextColumns } from "./plan-columns.js";
 import { numbersColumn, rawItems, readColumns, type ScannedTable } from "./read-columns.js";
 import type { TableSource } from "./sources.js";
+import { anyInvalid, NumberBuffer } from "./number-buffer.js";
 import { missingSql } from "./text-sql.js";
 
 /** The CSV `source` read into columns typed by Tandem's rules (see the module comment). */
@@ -33,7 +34,7 @@ export async function scanCsvSource(source: TableSource, options: { threads?: nu
       .getRowObjects()
       .map((r) => String(r.column_name));
     const candidates = numberCandidates(names, source.sample ?? []);
-    const numbers = await readNumberColumns(con, source.sql, candidates);
+    const numbers = await readNumberColumns(con, source.sql, candidates, source.estimatedRows ?? 0);
     const others = names.filter((name) => !numbers.values.has(name));
     let rows = numbers.rows;
     let rest: ScannedTable | undefined;
@@ -85,7 +86,12 @@ interface NumberColumns {
 }
 
 /** Step 2: every candidate's values, or its failure, in one pass over the file. */
-async function readNumberColumns(con: DuckDBConnection, from: string, names: string[]): Promise<NumberColumns> {
+async function readNumberColumns(
+  con: DuckDBConnection,
+  from: string,
+  names: string[],
+  estimatedRows: number,
+): Promise<NumberColumns> {
   const out: NumberColumns = { values: new Map(), failed: new Set(), rows: 0 };
   if (names.length === 0) return out;
   const select = names.map((name) => {
@@ -96,38 +102,30 @@ async function readNumberColumns(con: DuckDBConnection, from: string, names: str
     // 300 000 rows × 20 columns, one thread, load 14).
     return `CASE WHEN regexp_full_match(${c}, '${FLOAT_RE2}') THEN coalesce(TRY_CAST(${c} AS DOUBLE), 'NaN'::DOUBLE) WHEN ${missingSql(c, true)} THEN 'NaN'::DOUBLE END`;
   });
-  const parts: Array<Float64Array[] | null> = names.map(() => []);
+  const columns: Array<NumberBuffer | null> = names.map(() => new NumberBuffer(estimatedRows));
   await forEachChunk(await con.stream(`SELECT ${select.join(", ")} FROM ${from}`), (vectors, n) => {
     for (let i = 0; i < names.length; i++) {
-      const column = parts[i];
+      const column = columns[i];
       if (!column) continue;
       const vector = vectors[i]!;
       if (hasNull(vector, n)) {
-        parts[i] = null;
+        columns[i] = null;
         continue;
       }
       const items = rawItems(vector);
       column.push(
         items instanceof Float64Array && items.length >= n
-          ? items.slice(0, n)
+          ? items
           : Float64Array.from({ length: n }, (_, k) => vector.getItem(k) as number),
+        n,
       );
     }
     out.rows += n;
   });
   for (const [i, name] of names.entries()) {
-    const column = parts[i];
-    if (!column) {
-      out.failed.add(name);
-      continue;
-    }
-    const values = new Float64Array(out.rows);
-    let at = 0;
-    for (const part of column) {
-      values.set(part, at);
-      at += part.length;
-    }
-    out.values.set(name, values);
+    const column = columns[i];
+    if (column) out.values.set(name, column.finish());
+    else out.failed.add(name);
   }
   return out;
 }
@@ -135,14 +133,7 @@ async function readNumberColumns(con: DuckDBConnection, from: string, names: str
 /** Whether any of a vector's first `n` values is NULL, from its validity bits where they can be seen. */
 function hasNull(vector: DuckDBVector, n: number): boolean {
   const validity = (vector as unknown as { validity?: { data?: BigUint64Array | null } }).validity;
-  if (validity && "data" in validity) {
-    const words = validity.data;
-    if (!words) return false; // no validity mask: every value is valid
-    const full = Math.floor(n / 64);
-    for (let w = 0; w < full; w++) if (words[w] !== 0xffff_ffff_ffff_ffffn) return true;
-    const tail = (1n << BigInt(n % 64)) - 1n;
-    return tail !== 0n && (words[full]! & tail) !== tail;
-  }
+  if (validity && "data" in validity) return anyInvalid(validity.data ?? null, n);
   for (let k = 0; k < n; k++) if (vector.getItem(k) === null) return true;
   return false;
 }

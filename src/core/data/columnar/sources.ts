@@ -24,13 +24,21 @@ export interface TableSource {
    * them (none where they do not parse). A hint for choosing how to read a column, never its type.
    */
   sample?: string[][];
+  /**
+   * CSV: the row count the file's size suggests at the sample's bytes per row (a little over, so
+   * buffers sized from it rarely grow); 0 when unknown.
+   */
+  estimatedRows?: number;
 }
 
 /**
  * The header record of a CSV file and the records after it in its first 64 KiB, or null when the
  * header does not end there (the caller then reads the file the row-wise way).
  */
-async function csvHead(path: string, delimiter: string): Promise<{ header: string[]; sample: string[][] } | null> {
+async function csvHead(
+  path: string,
+  delimiter: string,
+): Promise<{ header: string[]; sample: string[][]; estimatedRows: number } | null> {
   const handle = await open(path, "r");
   try {
     const buf = Buffer.alloc(HEADER_BYTES);
@@ -47,7 +55,12 @@ async function csvHead(path: string, delimiter: string): Promise<{ header: strin
     const header = records[0];
     // A header must be followed by a line break to be known complete.
     if (!header || !/\r?\n/.test(text)) return null;
-    return { header: normaliseHeader(header), sample: sampleRecords(text, delimiter) };
+    const sample = sampleRecords(text, delimiter);
+    const sampledBytes = Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1));
+    const { size } = await handle.stat();
+    // The header is counted as a row and 5% added: over-reserved pages are never touched.
+    const estimatedRows = sample.length > 0 ? Math.ceil((size / sampledBytes) * (sample.length + 1) * 1.05) : 0;
+    return { header: normaliseHeader(header), sample, estimatedRows };
   } catch {
     return null;
   } finally {
@@ -86,7 +99,7 @@ export async function tableSource(path: string, format: TabularFormat): Promise<
       const delimiter = format === "tsv" ? "\t" : await sniffDelimiter(path, path);
       const head = await csvHead(path, delimiter);
       if (!head || head.header.length < 2) return null;
-      const { header, sample } = head;
+      const { header, sample, estimatedRows } = head;
       const columns = header.map((name) => `${sqlString(name)}: 'VARCHAR'`).join(", ");
       const options = [
         `delim=${sqlString(delimiter)}`,
@@ -98,7 +111,7 @@ export async function tableSource(path: string, format: TabularFormat): Promise<
         "null_padding=false",
         `columns={${columns}}`,
       ];
-      return { sql: `read_csv(${sqlString(path)}, ${options.join(", ")})`, text: true, sample };
+      return { sql: `read_csv(${sqlString(path)}, ${options.join(", ")})`, text: true, sample, estimatedRows };
     }
     case "jsonl":
       return null;
