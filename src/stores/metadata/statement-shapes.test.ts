@@ -7,6 +7,7 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  sql,
 } from "kysely";
 import { describe, expect, it } from "vitest";
 import { definedColumns, StatementShapes } from "./statement-shapes.js";
@@ -91,15 +92,13 @@ describe("statement shapes", () => {
               db
                 .insertInto("tags")
                 .values(tags.map((_, r) => ({ run_id: slots[r * 3], key: slots[r * 3 + 1], value: slots[r * 3 + 2] })))
-                .onConflict((oc) =>
-                  oc.columns(["run_id", "key"]).doUpdateSet({ value: (eb) => eb.ref("excluded.value") }),
-                )
+                .onConflict((oc) => oc.columns(["run_id", "key"]).doUpdateSet({ value: sql.ref("excluded.value") }))
                 .returning("key"),
           );
           const direct = db
             .insertInto("tags")
             .values(tags.map(([key, value]) => ({ run_id: "run", key, value })))
-            .onConflict((oc) => oc.columns(["run_id", "key"]).doUpdateSet({ value: (eb) => eb.ref("excluded.value") }))
+            .onConflict((oc) => oc.columns(["run_id", "key"]).doUpdateSet({ value: sql.ref("excluded.value") }))
             .returning("key")
             .compile();
           expect(shaped.sql).toBe(direct.sql);
