@@ -2,7 +2,7 @@
  * The Python helper (spawner-process.py) against the Node one (spawner-process.mjs), the oracle:
  * the same requests give the same output, exit codes, signals, errors and process groups.
  */
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -118,6 +118,19 @@ describe.runIf(hasPython)("the Python step spawner", () => {
     const got = await run(python, bash("ps -o pgid= -p $$ | tr -d ' '"), (p) => (pid = p));
     expect(got.stdout.trim()).toBe(String(pid));
     expect(got.startedIdentityMatches).toBe(true);
+  });
+
+  it("adopts and reaps what a step leaves behind outside its group (its CPU then counts in the run's)", async () => {
+    const pidFile = join(dir, "orphan");
+    await run(python, bash(`setsid sh -c 'sleep 0.3; ps -o ppid= -p $$ > ${pidFile}' & sleep 0.1; exit 0`));
+    const helper = python.helperPid()!;
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readFileSync(pidFile, "utf8").trim()).toBe(String(helper));
+    // Reaped: no zombie child of the helper is left.
+    const children = readFileSync(`/proc/${helper}/task/${helper}/children`, "utf8").trim();
+    for (const pid of children.split(" ").filter(Boolean))
+      expect(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z")).toBe(false);
   });
 
   it("hands the waiting steps to the Node helper when Python cannot run it", async () => {

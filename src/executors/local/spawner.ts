@@ -105,6 +105,11 @@ export class StepSpawner {
     return this.helper ? (this.helperIsPython ? "python" : "node") : null;
   }
 
+  /** The helper's pid (for tests), or null. */
+  helperPid(): number | null {
+    return this.helper?.pid ?? null;
+  }
+
   /** Starts the helper ahead of the first step, so that step does not wait for its start. */
   warm(): void {
     this.ensureHelper();

@@ -1,12 +1,14 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { StepSpawner } from "./spawner.js";
 import { DirectorySweeper } from "./sweeper.js";
 
 describe("DirectorySweeper", () => {
   let root: string;
   afterEach(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => StepSpawner.shared().close());
 
   it("removes queued directories on flush, without following links out of them", async () => {
     root = mkdtempSync(join(tmpdir(), "sweeper-"));
