@@ -204,31 +204,43 @@ signal.signal(signal.SIGCHLD, lambda signum, frame: None)
 selector.register(wake_read, selectors.EVENT_READ, "wake")
 selector.register(CHANNEL, selectors.EVENT_READ, "channel")
 
-send({"t": "ready"})
-pending = b""
-while True:
-    for key, _ in selector.select():
-        if key.data == "wake":
-            try:
-                while os.read(wake_read, 512):
+# Ctrl-C reaches the helper with the driver's process group: it ends quietly, as the Node helper
+# does, instead of printing a KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def serve():
+    pending = b""
+    while True:
+        for key, _ in selector.select():
+            if key.data == "wake":
+                try:
+                    while os.read(wake_read, 512):
+                        pass
+                except BlockingIOError:
                     pass
-            except BlockingIOError:
-                pass
-            reap()
-        elif key.data == "channel":
-            data = os.read(CHANNEL, 65536)
-            if not data:
-                sys.exit(0)  # the driver went away
-            pending += data
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                if not line:
-                    continue
-                message = json.loads(line)
-                if isinstance(message, dict) and message.get("t") == "spawn":
-                    start(message)
-        else:
-            step, name = key.data
-            read_output(key.fileobj, step, name)
-    # A child may have ended between its SIGCHLD and the handler's install, or two at one wake-up.
-    reap()
+                reap()
+            elif key.data == "channel":
+                data = os.read(CHANNEL, 65536)
+                if not data:
+                    sys.exit(0)  # the driver went away
+                pending += data
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if not line:
+                        continue
+                    message = json.loads(line)
+                    if isinstance(message, dict) and message.get("t") == "spawn":
+                        start(message)
+            else:
+                step, name = key.data
+                read_output(key.fileobj, step, name)
+        # A child may have ended between its SIGCHLD and the handler's install, or two at one wake-up.
+        reap()
+
+
+try:
+    send({"t": "ready"})
+    serve()
+except (BrokenPipeError, ConnectionResetError):
+    sys.exit(0)  # the driver went away while a message was being sent
