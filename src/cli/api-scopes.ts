@@ -44,6 +44,16 @@ export const MODELS_READ_API: ApiScope = {
   routes: async () => (await import("../server/routes/models.js")).modelRoutes,
 };
 
+/**
+ * A version's lineage, the versions trained on a dataset and a version's model card (`models lineage`,
+ * `models card`): the registry reads the source run from tracking, and fills its lineage tags from
+ * the pipeline run that made it. Without pipelines the answer would change, not fail.
+ */
+export const MODEL_LINEAGE_API: ApiScope = {
+  areas: ["tracking", "pipelines", "registry"],
+  routes: async () => (await import("../server/routes/models.js")).modelRoutes,
+};
+
 /** Endpoints and deployment records (`endpoints ls|show`, `deployments ls`). */
 export const SERVING_READ_API: ApiScope = {
   areas: ["serving"],

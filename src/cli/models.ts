@@ -12,7 +12,7 @@ import { safeRelativePath } from "../core/artifacts/paths.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { collectFiles } from "./data-files.js";
 import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
-import { MODELS_READ_API } from "./api-scopes.js";
+import { MODEL_LINEAGE_API, MODELS_READ_API } from "./api-scopes.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
 import { registerModelGateCommands } from "./models-gates.js";
 import {
@@ -256,7 +256,7 @@ export function registerModelCommands(program: Command): void {
     .option("--dataset <ref>", "reverse lineage: versions trained on this dataset version (e.g. flights@3)")
     .option("--json", "machine output")
     .action(async (ref: string | undefined, opts: { dataset?: string; json?: boolean }) => {
-      const api = await openApi();
+      const api = await openApi(MODEL_LINEAGE_API);
       const project = proj({});
       if (opts.dataset) {
         const res = await api.get<{ versions: Json[] }>(
@@ -297,7 +297,7 @@ export function registerModelCommands(program: Command): void {
     .action(async (ref: string, opts: { format: string; out?: string }) => {
       if (opts.format !== "md" && opts.format !== "json")
         throw new UsageError(`--format: expected md or json, got ${JSON.stringify(opts.format)}`);
-      const api = await openApi();
+      const api = await openApi(MODEL_LINEAGE_API);
       const res = await api.raw("GET", versionPath(proj({}), ref, "/card"), { query: { format: opts.format } });
       if (res.status >= 400)
         throw new ApiError(

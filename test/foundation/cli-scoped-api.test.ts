@@ -14,6 +14,7 @@ import {
   GATES_READ_API,
   GOVERNANCE_READ_API,
   LLM_READ_API,
+  MODEL_LINEAGE_API,
   MODELS_READ_API,
   MONITORING_READ_API,
   PIPELINES_READ_API,
@@ -181,6 +182,18 @@ async function answersAsWholeApp(scope: ApiScope, paths: string[]): Promise<void
     }
   }
 }
+
+describe("lineage and model card through their scope", () => {
+  it("answer as the whole app does, for every token", async () => {
+    await answersAsWholeApp(MODEL_LINEAGE_API, [
+      "/models/churn/versions/1/lineage",
+      "/models/churn/versions/champion/card?format=md",
+      "/models/churn/versions/1/card?format=json",
+      "/lineage/datasets/flights@2/models",
+      "/models/churn/versions/9/lineage",
+    ]);
+  });
+});
 
 describe("aliases, decisions and policies through their scope", () => {
   it("answer as the whole app does, for every token", async () => {
