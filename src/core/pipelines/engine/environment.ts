@@ -68,7 +68,23 @@ export class RunEnvironment {
       interpreters: await probed,
       image: stepImage(spec, pipeline),
     };
-    return { ...parts, digest: environmentDigest(parts), imageId: null };
+    return { ...parts, digest: this.digestOf(parts, env.PATH ?? ""), imageId: null };
+  }
+
+  /**
+   * The digest of one PATH's interpreters and one image with the run's lockfiles, computed once:
+   * the lockfiles and each PATH's interpreters are read once per run (the same objects every time),
+   * so steps that share a PATH and an image share the digest.
+   */
+  private readonly digests = new Map<string, { lockfiles: object; interpreters: object; digest: string }>();
+  private digestOf(parts: Omit<StepEnvironment, "digest" | "imageId">, path: string): string {
+    const key = `${path}\u0000${parts.image === null ? "no image" : `image ${parts.image}`}`;
+    const known = this.digests.get(key);
+    // Only while the parts are the very objects the digest was computed from.
+    if (known && known.lockfiles === parts.lockfiles && known.interpreters === parts.interpreters) return known.digest;
+    const digest = environmentDigest(parts);
+    this.digests.set(key, { lockfiles: parts.lockfiles, interpreters: parts.interpreters, digest });
+    return digest;
   }
 }
 
