@@ -5,7 +5,8 @@ import { sortFloat64 } from "./sort.js";
 describe("sortFloat64", () => {
   it("orders like Float64Array.prototype.sort, with negatives, zeros, infinities and ties", () => {
     const u = mulberry32(7);
-    for (const n of [10, 5000, 100_000]) {
+    // Growing and shrinking sizes: the scratch buffer kept between sorts must not leak values.
+    for (const n of [10, 5000, 100_000, 7000, 100_000, 4096]) {
       const a = Float64Array.from({ length: n }, (_, i) =>
         i % 11 === 0 ? Math.floor(u() * 5) - 2 : i % 13 === 0 ? -0 : (u() - 0.5) * 10 ** Math.floor(u() * 12 - 6),
       );
