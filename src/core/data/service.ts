@@ -21,10 +21,9 @@ import type { AuditLog } from "../governance/audit.js";
 import { audited } from "../governance/audited.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
-import { countDuplicatesColumnar, DuplicateTally } from "./columnar/duplicates.js";
-import { diffVersions, type DatasetDiff } from "./diff.js";
-import { queryFiles, type QueryFile, type QueryOptions, type QueryResult } from "./query.js";
-import { parseExpectations, validateProfile, type ValidationReport } from "./expectations.js";
+import type { DatasetDiff } from "./diff.js";
+import type { QueryFile, QueryOptions, QueryResult } from "./query.js";
+import type { ValidationReport } from "./expectations.js";
 import {
   versionId,
   type Dataset,
@@ -36,10 +35,7 @@ import {
   type ValidationRecord,
 } from "./model.js";
 import type { BlobFiles, DataStore } from "./ports.js";
-import { mergeProfiles } from "./profile/builder.js";
 import type { TableProfile } from "./profile/model.js";
-import { profileTabularFile } from "./columnar/profile-file.js";
-import { openTable, tabularFormatOf } from "./readers/index.js";
 import { assertDatasetName, assertTagLabel, parseVersionRef } from "./refs.js";
 import { canonicalManifest } from "../artifacts/manifest.js";
 
@@ -64,6 +60,14 @@ async function readJsonBlob<T>(artifacts: ArtifactStore, sha: string): Promise<T
   for await (const chunk of await artifacts.getBlob(sha)) chunks.push(chunk as Buffer);
   return JSON.parse(Buffer.concat(chunks).toString("utf8")) as T;
 }
+
+/**
+ * Profiling, validation, diffs, queries and the tabular readers, loaded when first used: the data
+ * add that finds its content unchanged (most adds) and the other reads need none of them, and they
+ * brought csv-parse's 12 files, the profile builder and sketches, and the drift statistics into
+ * every embedded `data` command's start-up (issue 18).
+ */
+const analysis = () => import("./service-analysis.js");
 
 /** Versions with more tabular files than this count duplicates file by file (see countDuplicates). */
 const COLUMNAR_DUPLICATES_MAX_FILES = 64;
@@ -168,6 +172,7 @@ export class DataService {
 
   /** Profiles every tabular entry (reusing a blob's earlier profile) and stores the dataset profile. */
   private async profileEntries(entries: ManifestEntry[]): Promise<string | null> {
+    const { profileTabularFile, tabularFormatOf } = await analysis();
     const files: DatasetProfile["files"] = {};
     for (const entry of entries) {
       const format = tabularFormatOf(entry.path);
@@ -300,6 +305,7 @@ export class DataService {
     refA: string,
     refB: string,
   ): Promise<{ from: DatasetVersion; to: DatasetVersion; diff: DatasetDiff }> {
+    const { diffVersions } = await analysis();
     const from = await this.resolve(project, refA);
     const to = await this.resolve(project, refB);
     const diff = diffVersions(
@@ -321,6 +327,7 @@ export class DataService {
         );
       return f.profile;
     }
+    const { mergeProfiles } = await analysis();
     return mergeProfiles(...Object.values(p.files).map((f) => f.profile));
   }
 
@@ -331,6 +338,7 @@ export class DataService {
     expectationsValue: unknown,
     options: { runId?: string | null } = {},
   ): Promise<ValidationRecord & { report: ValidationReport }> {
+    const { parseExpectations, validateProfile } = await analysis();
     const expectations = parseExpectations(expectationsValue);
     const v = await this.resolve(project, ref);
     const profile = await this.tableProfile(v, expectations.file);
@@ -390,6 +398,7 @@ export class DataService {
     sql: string,
     options: QueryOptions = {},
   ): Promise<QueryResult & { version: DatasetVersion }> {
+    const { queryFiles, tabularFormatOf } = await analysis();
     const v = await this.resolve(project, ref);
     const opened: Array<{ release(): Promise<void> }> = [];
     try {
@@ -422,6 +431,7 @@ export class DataService {
    * else, or a CSV the engine fails on, row by row.
    */
   private async countDuplicates(v: DatasetVersion, file: string | undefined, column: string): Promise<number> {
+    const { countDuplicatesColumnar, tabularFormatOf } = await analysis();
     const tabular = (await this.entries(v)).filter(
       (e) => tabularFormatOf(e.path) !== null && (file === undefined || e.path === file),
     );
@@ -439,6 +449,7 @@ export class DataService {
   }
 
   private async countDuplicatesRowWise(v: DatasetVersion, file: string | undefined, column: string): Promise<number> {
+    const { DuplicateTally, openTable, tabularFormatOf } = await analysis();
     const tally = new DuplicateTally();
     for (const entry of await this.entries(v)) {
       const format = tabularFormatOf(entry.path);
