@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { byName, sandbox, type Sandbox } from "./helpers.js";
@@ -136,6 +136,25 @@ describe("pipeline features", () => {
     const { execSync } = await import("node:child_process");
     // No `sleep 30` of that step is left: its process group is gone.
     expect(execSync("ps -eo args").toString()).not.toMatch(/^sleep 30$/m);
+  });
+
+  it("gives a timed-out step in the sandbox its grace period: TERM first, time to clean up", async () => {
+    // Signalled as a group, the outer bwrap died at once and took the namespace down with SIGKILL:
+    // the trap below never finished. Outside the sandbox it always had its grace period.
+    await box.apply(`pipelines:
+  graceful:
+    steps:
+      trap:
+        timeout: 1s
+        run: |
+          if [ -e "${box.home}/tandem.db" ]; then echo visible; else echo hidden; fi > "$TANDEM_WORKSPACE/server-files"
+          trap 'sleep 0.3; echo cleaned > "$TANDEM_WORKSPACE/cleaned"; exit 143' TERM
+          sleep 30 & wait
+`);
+    const run = await box.run("graceful");
+    expect(byName(run).trap!.error).toMatch(/timed out/);
+    expect(readFileSync(join(box.workspace, "server-files"), "utf8").trim()).toBe("hidden"); // it was sandboxed
+    expect(readFileSync(join(box.workspace, "cleaned"), "utf8").trim()).toBe("cleaned");
   });
 
   it("cancels a running run", async () => {

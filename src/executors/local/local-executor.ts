@@ -23,6 +23,7 @@ import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
 import { directCommand } from "./direct-command.js";
 import { processIdentity } from "./process-identity.js";
 import { BWRAP, programPath, sandboxArgv, sandboxForAsync, type SandboxMode, type SandboxStatus } from "./sandbox.js";
+import { terminateInsideSandbox } from "./sandbox-stop.js";
 import { killGroup, StepSpawner } from "./spawner.js";
 import { DirectorySweeper } from "./sweeper.js";
 
@@ -265,7 +266,9 @@ export class LocalExecutor implements Executor {
       let graceTimer: NodeJS.Timeout | undefined;
       const signalGroup = () => {
         if (pid === null || !stopping) return;
-        killGroup(pid, "SIGTERM");
+        // In the sandbox the group's leader is the outer bwrap, whose death would cut the grace short.
+        if (isolated) terminateInsideSandbox(pid);
+        else killGroup(pid, "SIGTERM");
         const group = pid;
         graceTimer = setTimeout(() => killGroup(group, "SIGKILL"), this.options.killGraceMs ?? 3000);
       };
