@@ -6,8 +6,9 @@ import * as ort from "onnxruntime-node";
 import { UnprocessableError } from "../core/errors.js";
 import { MicroBatcher } from "../core/serving/batcher.js";
 import { buildCodec, fallbackSignature, type Codec, type FlatRows, type RawOutputs } from "../core/serving/codec.js";
+import type { LoggedFeatures } from "../core/serving/model.js";
 import type { ServableVersion } from "../core/serving/ports.js";
-import type { ModelRunner, RunnerAnswer } from "../core/serving/runtime.js";
+import type { ModelRunner } from "../core/serving/runtime.js";
 import { SIGNATURE_METADATA_KEY, type ModelSignature } from "../core/training/signature.js";
 import { TypedSlab } from "../core/serving/typed-slab.js";
 
@@ -104,17 +105,16 @@ export class OnnxRunner implements ModelRunner {
     return this.codec.features;
   }
 
-  predictFlat(instances: FlatRows): Promise<RunnerAnswer> {
+  predictFlat(instances: FlatRows): Promise<{ predictions: unknown[]; features: LoggedFeatures }> {
     return this.predict(instances);
   }
 
-  async predict(instances: unknown[] | FlatRows): Promise<RunnerAnswer> {
+  async predict(instances: unknown[] | FlatRows): Promise<{ predictions: unknown[]; features: LoggedFeatures }> {
     if (this.closed) throw new Error("model unloaded");
     const encoded = this.codec.encode(instances);
     if (encoded.rows === 0) return { predictions: [], features: encoded.logged };
     const out = await this.batcher.submit({ data: encoded.data, rows: encoded.rows });
-    const { predictions, columns } = this.codec.decodeColumns(out, encoded.rows);
-    return { predictions, features: encoded.logged, outputs: columns };
+    return { predictions: this.codec.decode(out, encoded.rows), features: encoded.logged };
   }
 
   ready(): boolean {

@@ -9,8 +9,6 @@ export interface PackedRequests {
   dict: string[];
   names: Array<readonly string[]>;
   values: Float64Array;
-  numbers: Float64Array;
-  labelLists: Array<ReadonlyArray<string | number>>;
   extras: unknown[] | null;
 }
 
