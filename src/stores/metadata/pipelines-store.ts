@@ -17,7 +17,7 @@ import {
   type PipelineStepRunRow,
 } from "./pipelines-rows.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
-import { definedColumns, StatementShapes } from "./statement-shapes.js";
+import { StatementShapes, updateByIdQuery } from "./statement-shapes.js";
 
 export class SqlPipelineStore implements PipelineStore {
   /** The compiled SQL of the statements a running pipeline repeats per step (statement-shapes.ts). */
@@ -99,15 +99,8 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async updateRun(id: string, patch: Partial<PipelineRun>, tx?: Tx): Promise<void> {
-    const { columns, values } = definedColumns(fromRun(patch));
-    if (columns.length === 0) return;
-    const query = this.shapes.compiled(`updateRun ${columns.join(",")}`, [...values, id], (slots) =>
-      this.store.db
-        .updateTable("pipeline_runs")
-        .set(Object.fromEntries(columns.map((c, i) => [c, slots[i]])))
-        .where("id", "=", slots[columns.length]!),
-    );
-    await this.db(tx).executeQuery(query);
+    const query = updateByIdQuery(this.shapes, this.store.db, "pipeline_runs", "id", fromRun(patch), id);
+    if (query) await this.db(tx).executeQuery(query);
   }
 
   async getSteps(runId: string, tx?: Tx): Promise<StepRun[]> {
@@ -138,15 +131,8 @@ export class SqlPipelineStore implements PipelineStore {
   }
 
   async updateStep(id: string, patch: Partial<StepRun>, tx?: Tx): Promise<void> {
-    const { columns, values } = definedColumns(fromStep(patch));
-    if (columns.length === 0) return;
-    const query = this.shapes.compiled(`updateStep ${columns.join(",")}`, [...values, id], (slots) =>
-      this.store.db
-        .updateTable("pipeline_step_runs")
-        .set(Object.fromEntries(columns.map((c, i) => [c, slots[i]])))
-        .where("id", "=", slots[columns.length]!),
-    );
-    await this.db(tx).executeQuery(query);
+    const query = updateByIdQuery(this.shapes, this.store.db, "pipeline_step_runs", "id", fromStep(patch), id);
+    if (query) await this.db(tx).executeQuery(query);
   }
 
   async claimRun(id: string, owner: string, expiresAt: number, now: number, stale?: string | null): Promise<boolean> {

@@ -11,7 +11,7 @@
  * Kysely's own, for either dialect, and runs through the same executor (the SQLite driver's
  * connection lock, transactions, Postgres' pool), so nothing changes but the builder's cost.
  */
-import type { CompiledQuery, Compilable } from "kysely";
+import type { CompiledQuery, Compilable, Kysely } from "kysely";
 
 /** A parameter of the compiled shape: one of the caller's values, or a constant the builder put there. */
 type Parameter = { slot: number } | { constant: unknown };
@@ -78,4 +78,27 @@ export function definedColumns(row: object): { columns: string[]; values: unknow
     values.push(value);
   }
   return { columns, values };
+}
+
+/**
+ * UPDATE `table` SET the row's defined columns WHERE `idColumn` = `id`, one shape per set of
+ * columns; null when the row sets nothing. The stores' run and step updates are this statement.
+ */
+export function updateByIdQuery(
+  shapes: StatementShapes,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any store's database: the table is named by the caller
+  db: Kysely<any>,
+  table: string,
+  idColumn: string,
+  row: object,
+  id: string,
+): CompiledQuery | null {
+  const { columns, values } = definedColumns(row);
+  if (columns.length === 0) return null;
+  return shapes.compiled(`update ${table} ${columns.join(",")}`, [...values, id], (slots) =>
+    db
+      .updateTable(table)
+      .set(Object.fromEntries(columns.map((c, i) => [c, slots[i]])))
+      .where(idColumn, "=", slots[columns.length]!),
+  );
 }

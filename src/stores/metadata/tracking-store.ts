@@ -26,7 +26,7 @@ import type {
 } from "../../core/tracking/ports.js";
 import { SearchStatistics } from "./postgres-statistics.js";
 import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
-import { definedColumns, StatementShapes } from "./statement-shapes.js";
+import { definedColumns, StatementShapes, updateByIdQuery } from "./statement-shapes.js";
 import { getExperimentPostgres, getRunsPostgres, searchRunsPostgres } from "./tracking-runs-read-pg.js";
 import { searchRunsSql } from "./tracking-search-sql.js";
 import { createRunPostgres, LATER_THAN_STORED, logBatchPostgres, metricColumns } from "./tracking-writes-pg.js";
@@ -318,15 +318,8 @@ export class SqlTrackingStore implements TrackingStore {
     if (patch.lifecycleStage !== undefined) set.lifecycle_stage = patch.lifecycleStage;
     if (patch.deletedTime !== undefined) set.deleted_time = patch.deletedTime;
     if (patch.parentRunId !== undefined) set.parent_run_id = patch.parentRunId;
-    const { columns, values } = definedColumns(set);
-    if (columns.length === 0) return;
-    const query = this.shapes.compiled(`updateRun ${columns.join(",")}`, [...values, runId], (slots) =>
-      this.store.db
-        .updateTable("tracking_runs")
-        .set(Object.fromEntries(columns.map((c, i) => [c, slots[i]])))
-        .where("run_id", "=", slots[columns.length]!),
-    );
-    await this.db(tx).executeQuery(query);
+    const query = updateByIdQuery(this.shapes, this.store.db, "tracking_runs", "run_id", set, runId);
+    if (query) await this.db(tx).executeQuery(query);
   }
 
   async setExperimentRunsStage(
