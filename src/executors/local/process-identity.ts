@@ -18,10 +18,11 @@ function currentBootId(): string | null {
   return bootId;
 }
 
-/** The identity of a live process, or null when it is gone (or this is not Linux). */
-export function processIdentity(pid: number): string | null {
-  const boot = currentBootId();
-  if (boot === null) return null;
+/**
+ * The fields of /proc/<pid>/stat after the command name: fields[0] is field 3 (state), fields[2] the
+ * process group, fields[19] the start time. Null when the process is gone (or this is not Linux).
+ */
+export function procStatFields(pid: number | string): string[] | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -29,7 +30,13 @@ export function processIdentity(pid: number): string | null {
     return null;
   }
   // The command name (field 2) is in parentheses and may itself hold spaces or parentheses.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const startTime = fields[19]; // field 22 overall; fields[0] is field 3 (state)
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** The identity of a live process, or null when it is gone (or this is not Linux). */
+export function processIdentity(pid: number): string | null {
+  const boot = currentBootId();
+  if (boot === null) return null;
+  const startTime = procStatFields(pid)?.[19]; // field 22 overall
   return startTime && /^\d+$/.test(startTime) ? `${boot}:${startTime}` : null;
 }

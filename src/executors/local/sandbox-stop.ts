@@ -8,23 +8,16 @@
  * namespace (it has no handler), and when the step exits, init and the outer bwrap exit after it.
  * The group's SIGKILL after the grace period ends whatever is left, as before.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { procStatFields } from "./process-identity.js";
 
-/** The pids in process group `group`, from /proc/PID/stat (pgrp is the 3rd field after the name). */
+/** The pids in process group `group` (the group is field 5 of /proc/PID/stat). */
 export function groupMembers(group: number): number[] {
   const members: number[] = [];
   for (const name of readdirSync("/proc")) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid <= 0) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, "latin1");
-    } catch {
-      continue; // exited meanwhile
-    }
-    // The command name is in parentheses and may hold spaces or ')': the fields follow the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === group) members.push(pid);
+    if (Number(procStatFields(name)?.[2]) === group) members.push(pid); // gone meanwhile: undefined
   }
   return members;
 }
