@@ -35,30 +35,33 @@ export type OrderKey = { type: "metric" | "param" | "tag"; key: string } | { typ
 
 export type OrderBy = OrderKey & { ascending: boolean };
 
-/** MLflow's spellings of the entity prefixes (`metric`, `metrics`, `param`, `params`, …). */
-export const ENTITY_ALIASES: Record<string, "metric" | "param" | "tag" | "attribute"> = {
-  metric: "metric",
-  metrics: "metric",
-  param: "param",
-  params: "param",
-  parameter: "param",
-  parameters: "param",
-  tag: "tag",
-  tags: "tag",
-  attribute: "attribute",
-  attributes: "attribute",
-  attr: "attribute",
-  run: "attribute",
-};
+/**
+ * MLflow's spellings of the entity prefixes (`metric`, `metrics`, `param`, `params`, …). A Map, not
+ * an object literal: the prefix comes from the user, and `toString.x` must not find Object.prototype's.
+ */
+export const ENTITY_ALIASES: ReadonlyMap<string, "metric" | "param" | "tag" | "attribute"> = new Map([
+  ["metric", "metric"],
+  ["metrics", "metric"],
+  ["param", "param"],
+  ["params", "param"],
+  ["parameter", "param"],
+  ["parameters", "param"],
+  ["tag", "tag"],
+  ["tags", "tag"],
+  ["attribute", "attribute"],
+  ["attributes", "attribute"],
+  ["attr", "attribute"],
+  ["run", "attribute"],
+]);
 
-/** MLflow's alternate attribute names (the UI's column titles). */
-export const ATTRIBUTE_ALIASES: Record<string, Attribute> = {
-  created: "start_time",
-  Created: "start_time",
-  "run name": "run_name",
-  "Run name": "run_name",
-  "Run Name": "run_name",
-};
+/** MLflow's alternate attribute names (the UI's column titles); a Map for the same reason. */
+export const ATTRIBUTE_ALIASES: ReadonlyMap<string, Attribute> = new Map([
+  ["created", "start_time"],
+  ["Created", "start_time"],
+  ["run name", "run_name"],
+  ["Run name", "run_name"],
+  ["Run Name", "run_name"],
+]);
 
 export function isStringAttribute(key: string): key is StringAttribute {
   return (STRING_ATTRIBUTES as readonly string[]).includes(key);

@@ -81,15 +81,35 @@ describe("parseOrderBy", () => {
     expect(() => parseOrderBy("")).toThrow(InvalidInputError);
     expect(() => parseOrderByList(["metrics.a", "metrics.a DESC"])).toThrow(/appears twice/);
   });
+  // CI found `toString..` answered 500: the prefix was looked up in an object literal, found
+  // Object.prototype.toString, and a function went on as the entity type.
+  it("refuses Object.prototype's names as prefixes and attributes", () => {
+    for (const name of ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"]) {
+      expect(() => parseOrderBy(`${name}.x`)).toThrow(/unknown prefix/);
+      expect(() => parseOrderBy(`${name}..`)).toThrow(InvalidInputError);
+      expect(() => parseOrderBy(name)).toThrow(/unknown attribute/);
+      expect(() => parseFilter(`${name}.a = 'x'`)).toThrow(/unknown prefix/);
+      expect(() => parseFilter(`attributes.${name} = 'x'`)).toThrow(/unknown attribute/);
+    }
+  });
 });
 
-/** Anything that is not an InvalidInputError (TypeError, RangeError, a regex SyntaxError) would be a 500. */
-function parsesOrRefuses(fn: () => unknown): void {
+const KNOWN_TYPES = ["metric", "param", "tag", "attribute", "string_attribute", "list_attribute", "numeric_attribute"];
+
+/**
+ * Anything that is not an InvalidInputError (TypeError, RangeError, a regex SyntaxError) would be a 500,
+ * and so would a parse that succeeds with a type the stores do not know.
+ */
+function parsesOrRefuses(fn: () => { type: unknown } | { type: unknown }[]): void {
+  let parsed: { type: unknown }[];
   try {
-    fn();
+    const result = fn();
+    parsed = Array.isArray(result) ? result : [result];
   } catch (e) {
     if (!(e instanceof InvalidInputError)) throw e;
+    return;
   }
+  for (const p of parsed) expect(KNOWN_TYPES).toContain(p.type);
 }
 
 describe("fuzzing", () => {
@@ -136,6 +156,9 @@ describe("fuzzing", () => {
     "😀",
     "1e999",
     "OR",
+    "toString",
+    "__proto__",
+    "constructor",
   );
   const filterish = fc.array(fragments, { maxLength: 14 }).map((parts) => parts.join(""));
 

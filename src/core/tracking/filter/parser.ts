@@ -96,7 +96,7 @@ function readName(c: Cursor): { entity: "metric" | "param" | "tag" | "attribute"
     c.fail(parts[1]!, "expected '.' between the prefix and the key");
   }
   if (prefix === undefined) return { entity: "attribute", key: attributeKey(c, first, key), at: first };
-  const entity = ENTITY_ALIASES[prefix];
+  const entity = ENTITY_ALIASES.get(prefix);
   if (!entity) {
     if (prefix === "dataset" || prefix === "datasets") c.fail(first, "dataset filters are not supported");
     c.fail(first, `unknown prefix '${prefix}' (use metrics., params., tags. or attributes.)`);
@@ -106,7 +106,7 @@ function readName(c: Cursor): { entity: "metric" | "param" | "tag" | "attribute"
 }
 
 function attributeKey(c: Cursor, at: Token, key: string): Attribute {
-  const resolved = ATTRIBUTE_ALIASES[key] ?? key;
+  const resolved = ATTRIBUTE_ALIASES.get(key) ?? key;
   if (isStringAttribute(resolved) || isNumericAttribute(resolved)) return resolved;
   return c.fail(at, `unknown attribute '${key}' (valid: ${[...STRING_ATTRIBUTES, ...NUMERIC_ATTRIBUTES].join(", ")})`);
 }
