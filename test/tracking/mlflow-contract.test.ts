@@ -223,7 +223,14 @@ for (const kind of STORE_KINDS) {
             if (r.status === 400) expect(r.body.error_code).toBe("INVALID_PARAMETER_VALUE");
           },
         ),
-        { numRuns: 150 },
+        // The first found a 500 in CI: an object-literal lookup matched Object.prototype's names.
+        {
+          numRuns: 150,
+          examples: [
+            ["", "toString.."],
+            ["__proto__.x = 'a'", "constructor"],
+          ],
+        },
       );
     });
 
