@@ -135,6 +135,22 @@ export async function followRun(
 }
 
 /**
+ * Whether a running run has nobody driving it: its driver released the lease on the way out (a
+ * signal) or let it expire (killed). Nothing moves until `tandem run --resume ID` or a server's
+ * takeover loop picks it up, and `runs ls` would otherwise say "running" for ever.
+ */
+export function driverGone(run: RunWire, now = Date.now()): boolean {
+  if (run.status !== "running") return false;
+  const expires = run.lease_expires_at;
+  return typeof expires !== "number" || expires < now;
+}
+
+/** What to do about a run with no driver, for `runs show` and the signal handler of `tandem run`. */
+export function resumeHint(runId: string): string {
+  return `continue it with tandem run --resume ${runId} (steps cut short run again; finished ones are kept)`;
+}
+
+/**
  * `run R succeeded in 2.1s: 1 ran, 0 cached, 2 steps`. `kept`: ids of steps a retry kept from the
  * earlier attempt (they did not run again), counted as kept rather than ran.
  */

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
@@ -13,7 +14,7 @@ import type { TandemApi } from "./api.js";
 import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
 import { PIPELINES_READ_API, PIPELINES_RUN_API } from "./api-scopes.js";
 import { formatTime, info, printJson, printTable } from "./output.js";
-import { followRun, summarize, TERMINAL, type RunWire } from "./pipelines-progress.js";
+import { driverGone, followRun, resumeHint, summarize, TERMINAL, type RunWire } from "./pipelines-progress.js";
 import { showRun } from "./runs-show.js";
 import { SpecProblemsError, specProblemsOf } from "./spec-problems.js";
 import type { SpecIssue } from "../core/pipelines/spec/positions.js";
@@ -108,9 +109,18 @@ async function finishCommand(
     } else process.exit(130);
   };
   process.on("SIGINT", onSigint);
+  // In embedded mode this process drives the run: its end wakes the last poll at once.
+  const pipelines = api.embeddedServices?.services.pipelines;
+  // SIGTERM (kill, timeout, a CI job cancelled) or SIGHUP (the terminal closed): stop the steps with
+  // their grace period and release the run at once, so it is resumable and `runs ls` says it has no
+  // driver, rather than dying with the run "running" until its lease runs out. Following a server's
+  // run, the default (exit) is right: the server drives it.
+  const onTerminate = (signal: NodeJS.Signals) => {
+    info(`${signal}: stopping run ${runId}; ${resumeHint(runId)}`);
+    void pipelines!.close().finally(() => process.exit(128 + osConstants.signals[signal]));
+  };
+  if (pipelines) for (const signal of TERMINATING) process.once(signal, onTerminate);
   try {
-    // In embedded mode this process drives the run: its end wakes the last poll at once.
-    const pipelines = api.embeddedServices?.services.pipelines;
     const ended = pipelines?.settled(runId);
     const live = pipelines ? () => pipelines.liveRun(runId) : undefined;
     const run = await followRun(api, project, runId, { quiet: false, ended, live });
@@ -133,8 +143,11 @@ async function finishCommand(
       throw new VerdictError(`pipeline run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ""}`);
   } finally {
     process.off("SIGINT", onSigint);
+    for (const signal of TERMINATING) process.off(signal, onTerminate);
   }
 }
+
+const TERMINATING: NodeJS.Signals[] = ["SIGTERM", "SIGHUP"];
 
 export function registerPipelineCommands(program: Command): void {
   program
@@ -285,7 +298,12 @@ export function registerPipelineCommands(program: Command): void {
       });
       if (opts.json) return printJson(res.runs);
       printTable(
-        res.runs.map((r) => ({ ...r, trigger: r.trigger.kind, created: formatTime(r.created_at) })),
+        res.runs.map((r) => ({
+          ...r,
+          status: driverGone(r) ? `${r.status} (no driver)` : r.status,
+          trigger: r.trigger.kind,
+          created: formatTime(r.created_at),
+        })),
         ["id", "pipeline", "status", "trigger", "spec_version", "created"],
       );
     });

@@ -5,7 +5,7 @@
 import type { TandemApi } from "./api.js";
 import { projectPath, UsageError } from "./context.js";
 import { formatTable, printJson, printTable } from "./output.js";
-import { summarize, type RunWire, type StepWire } from "./pipelines-progress.js";
+import { driverGone, resumeHint, summarize, type RunWire, type StepWire } from "./pipelines-progress.js";
 
 interface ReferenceWire {
   field: string;
@@ -134,7 +134,8 @@ export async function showRun(
   }
   if (opts.json) return printJson(run);
   const code = describeCode(run);
-  process.stdout.write(`${summarize(run)}\n${code ? `${code}\n` : ""}`);
+  const orphan = driverGone(run) ? `no driver: the process driving it stopped; ${resumeHint(run.id)}\n` : "";
+  process.stdout.write(`${summarize(run)}\n${orphan}${code ? `${code}\n` : ""}`);
   printTable(
     steps.map((s) => ({ ...s, metrics: Object.keys(s.metrics).length ? s.metrics : null })),
     ["name", "status", "cached", "attempt", "exit_code", "metrics", "error"],

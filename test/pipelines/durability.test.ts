@@ -144,3 +144,35 @@ describe("kill -9 of the process driving a run", () => {
     }
   });
 });
+
+describe("SIGTERM to the process driving a run (embedded)", () => {
+  const { dir, env } = exampleCopy("pipelines");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "tandem.yaml"), SPEC);
+
+  it("stops the steps, releases the run at once and says how to resume it", { timeout: 120_000 }, async () => {
+    const { child, done } = startCli(["run", "crash", "--no-cache"], { cwd: dir, env });
+    await waitFor(join(dir, "second.started"));
+    await waitFor(join(dir, "run.id"));
+    const runId = readFileSync(join(dir, "run.id"), "utf8").trim();
+    process.kill(child.pid!, "SIGTERM");
+    const stopped = await done;
+    expect(stopped.code).toBe(143);
+    expect(stopped.stderr).toContain(`SIGTERM: stopping run ${runId}`);
+    expect(stopped.stderr).toContain(`tandem run --resume ${runId}`);
+    // Before, the process died on the signal and the run said "running" with no hint until its lease
+    // ran out; now the lease is released on the way out.
+    const ls = await cli(["runs", "ls"], { cwd: dir, env });
+    expect(ls.stdout).toMatch(new RegExp(`${runId}\\s+crash\\s+running \\(no driver\\)`));
+    const show = await cli(["runs", "show", runId], { cwd: dir, env });
+    expect(show.stdout).toContain(
+      `no driver: the process driving it stopped; continue it with tandem run --resume ${runId}`,
+    );
+    const resumed = await cli(["run", "--resume", runId, "--json"], { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((JSON.parse(resumed.stdout) as RunJson).status).toBe("succeeded");
+    expect(readFileSync(join(dir, "first.count"), "utf8").trim().split("\n")).toEqual(["first ran"]);
+    const after = await cli(["runs", "ls"], { cwd: dir, env });
+    expect(after.stdout).not.toContain("no driver");
+  });
+});
