@@ -14,14 +14,17 @@ import { defineRoute, type AnyRoute } from "../route-kit.js";
 
 const SWAGGER_UI = join(dirname(createRequire(import.meta.url).resolve("@fastify/swagger-ui")), "static");
 
-/** The files the page loads, and their types; nothing else in the package is served. */
-const FILES: Record<string, string> = {
-  "swagger-ui.css": "text/css; charset=utf-8",
-  "index.css": "text/css; charset=utf-8",
-  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-  "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
-  "favicon-32x32.png": "image/png",
-};
+/**
+ * The files the page loads, and their types; nothing else in the package is served. A Map: the file
+ * name comes from the URL, and an object literal would answer `toString` or `constructor` too.
+ */
+const FILES = new Map([
+  ["swagger-ui.css", "text/css; charset=utf-8"],
+  ["index.css", "text/css; charset=utf-8"],
+  ["swagger-ui-bundle.js", "text/javascript; charset=utf-8"],
+  ["swagger-ui-standalone-preset.js", "text/javascript; charset=utf-8"],
+  ["favicon-32x32.png", "image/png"],
+]);
 
 const CSP = [
   "default-src 'none'",
@@ -97,7 +100,7 @@ export const apiDocsRoutes: AnyRoute[] = [
     params: z.object({ file: z.string() }),
     handler: async ({ params, reply }) => {
       if (params.file === "init.js") return reply.type("text/javascript; charset=utf-8").send(INIT);
-      const type = FILES[params.file];
+      const type = FILES.get(params.file);
       if (!type) throw new NotFoundError(`no file ${params.file} in the API reference`);
       let body = cache.get(params.file);
       if (!body) {
