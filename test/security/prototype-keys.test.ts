@@ -26,4 +26,62 @@ describe("prototype names in user-supplied keys", () => {
     }
     expect((await fetch(`${s.url}/api/docs/index.css`)).status).toBe(200);
   });
+
+  it("POST /v1/traces keeps span and resource attributes named like prototype members as data", async () => {
+    const traceId = "0123456789abcdef0123456789abcdef";
+    const str = (v: string) => ({ stringValue: v });
+    // A `__proto__` attribute whose value is a key/value list: with `{}` as the map it became the
+    // attributes' prototype, so the span's model and the resource's project were read from it.
+    const smuggle = (key: string, value: string) => ({ kvlistValue: { values: [{ key, value: str(value) }] } });
+    const body = {
+      resourceSpans: [
+        {
+          resource: {
+            attributes: [
+              { key: "service.name", value: str("svc") },
+              { key: "__proto__", value: smuggle("tandem.project", "elsewhere") },
+            ],
+          },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId,
+                  spanId: "0123456789abcdef",
+                  name: "chat",
+                  startTimeUnixNano: "1700000000000000000",
+                  endTimeUnixNano: "1700000001000000000",
+                  attributes: [
+                    { key: "__proto__", value: smuggle("gen_ai.request.model", "smuggled") },
+                    ...PROTOTYPE_NAMES.slice(1).map((key) => ({ key, value: str(key) })),
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect((await s.api("POST", "/v1/traces", body)).status).toBe(200);
+    const read = await s.api<{ spans: Array<Record<string, unknown>> }>(
+      "GET",
+      `/api/v1/projects/default/traces/${traceId}`,
+    );
+    expect(read.status).toBe(200);
+    const [span] = read.body.spans;
+    expect(span!.model).toBeNull();
+    // Object.fromEntries makes `__proto__` an own key, as JSON.parse does (a literal would not).
+    expect(span!.attributes).toEqual(
+      Object.fromEntries([
+        ["__proto__", { "gen_ai.request.model": "smuggled" }],
+        ...PROTOTYPE_NAMES.slice(1).map((key) => [key, key]),
+      ]),
+    );
+    expect(span!.resource).toEqual(
+      Object.fromEntries([
+        ["service.name", "svc"],
+        ["__proto__", { "tandem.project": "elsewhere" }],
+      ]),
+    );
+  });
 });

@@ -138,7 +138,9 @@ function anyValue(v: unknown): unknown {
 }
 
 function attributes(list: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // No prototype: an attribute named `__proto__` is the sender's data, not this object's prototype
+  // (with `{}` it vanished and its value's keys were read as the span's own, e.g. its model).
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (!Array.isArray(list)) return out;
   for (const kv of list) if (isObj(kv) && typeof kv.key === "string") out[kv.key] = anyValue(kv.value);
   return out;
