@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 
 const PROTOTYPE_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "prototype"];
 
@@ -85,3 +86,51 @@ describe("prototype names in user-supplied keys", () => {
     );
   });
 });
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const kv = (key: string, value: string) => ({ key, value });
+
+for (const kind of STORE_KINDS) {
+  const run = kind === "postgres" && !postgresAvailable() ? describe.skip : describe;
+  run(`prototype names as MLflow data [${kind}]`, () => {
+    let s: TestServer;
+    const mlflow = (method: string, path: string, body?: unknown) =>
+      s.api<Json>(method, `/api/2.0/mlflow${path}`, body);
+    beforeAll(async () => {
+      s = await startTestServer({ store: kind });
+    });
+    afterAll(async () => {
+      await s?.stop();
+    });
+
+    it("keeps experiment tags, run tags and params named like prototype members", async () => {
+      const tags = PROTOTYPE_NAMES.map((n) => kv(n, `tag ${n}`));
+      const params = PROTOTYPE_NAMES.map((n) => kv(n, `param ${n}`));
+      const created = await mlflow("POST", "/experiments/create", { name: "protos", tags });
+      expect(created.status).toBe(200);
+      const id = created.body.experiment_id as string;
+      const experiment = await mlflow("GET", `/experiments/get?experiment_id=${id}`);
+      expect(experiment.body.experiment.tags).toEqual(expect.arrayContaining(tags));
+
+      const runId = (await mlflow("POST", "/runs/create", { experiment_id: id, tags })).body.run.info.run_id as string;
+      expect((await mlflow("POST", "/runs/log-batch", { run_id: runId, params })).status).toBe(200);
+      // Logging the same value again is allowed; with `{}` the stored `__proto__` read back as an object.
+      const again = await mlflow("POST", "/runs/log-parameter", {
+        run_id: runId,
+        ...kv("__proto__", "param __proto__"),
+      });
+      expect(again.status).toBe(200);
+      const changed = await mlflow("POST", "/runs/log-parameter", { run_id: runId, ...kv("__proto__", "other") });
+      expect(changed.body.message).toContain("value='param __proto__'");
+
+      const { data } = (await mlflow("GET", `/runs/get?run_id=${runId}`)).body.run;
+      expect(data.tags).toEqual(expect.arrayContaining(tags));
+      expect(data.params).toEqual(expect.arrayContaining(params));
+      const searched = await mlflow("POST", "/runs/search", {
+        experiment_ids: [id],
+        filter: "tags.__proto__ = 'tag __proto__' and params.__proto__ = 'param __proto__'",
+      });
+      expect(searched.body.runs[0].data.params).toEqual(expect.arrayContaining(params));
+    });
+  });
+}

@@ -64,10 +64,9 @@ interface RunWithChildrenRow extends TrackingRunRow {
   input_payloads: string[] | null;
 }
 
+/** fromEntries, not writes into {}: a param or tag named `__proto__` is data (MLflow accepts it). */
 function pairs(keys: string[] | null, values: string[] | null): Record<string, string> {
-  const out: Record<string, string> = {};
-  (keys ?? []).forEach((k, i) => (out[k] = values![i]!));
-  return out;
+  return Object.fromEntries((keys ?? []).map((k, i) => [k, values![i]!]));
 }
 
 function toRun(row: RunWithChildrenRow): Run {

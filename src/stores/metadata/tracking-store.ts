@@ -57,6 +57,11 @@ where ${LATER_THAN_STORED}`;
 /** Ids per IN (…) list when loading many runs at once. */
 const ID_CHUNK = 500;
 
+/** A string map without a prototype: any key, `__proto__` and `toString` too, is an ordinary own key. */
+function dict(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -166,13 +171,14 @@ export class SqlTrackingStore implements TrackingStore {
         rows.map((r) => r.experiment_id),
       )
       .execute();
-    const byId = new Map<string, Record<string, string>>();
+    const byId = new Map<string, Array<[string, string]>>();
     for (const t of tags) {
-      const m = byId.get(t.experiment_id) ?? {};
-      m[t.key] = t.value;
+      const m = byId.get(t.experiment_id) ?? [];
+      m.push([t.key, t.value]);
       byId.set(t.experiment_id, m);
     }
-    return rows.map((r) => toExperiment(r, byId.get(r.experiment_id) ?? {}));
+    // fromEntries, not writes into {}: a tag named `__proto__` is data (MLflow accepts it).
+    return rows.map((r) => toExperiment(r, Object.fromEntries(byId.get(r.experiment_id) ?? [])));
   }
 
   async getExperiment(project: string, experimentId: string, tx?: Tx): Promise<Experiment | null> {
@@ -297,7 +303,9 @@ export class SqlTrackingStore implements TrackingStore {
         db.selectFrom("tracking_latest_metrics").selectAll().where("run_id", "in", ids).orderBy("key").execute(),
         db.selectFrom("tracking_inputs").selectAll().where("run_id", "in", ids).execute(),
       ]);
-      for (const r of runs) byId.set(r.run_id, { info: toRunInfo(r), params: {}, tags: {}, metrics: [], inputs: [] });
+      // Maps without a prototype: a param or tag named `__proto__` is data (MLflow accepts it).
+      for (const r of runs)
+        byId.set(r.run_id, { info: toRunInfo(r), params: dict(), tags: dict(), metrics: [], inputs: [] });
       for (const p of params) byId.get(p.run_id)!.params[p.key] = p.value;
       for (const t of tags) byId.get(t.run_id)!.tags[t.key] = t.value;
       for (const m of metrics) byId.get(m.run_id)!.metrics.push(toPoint(m));
@@ -339,7 +347,7 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   async getParams(runId: string, keys: string[], tx: Tx): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
+    const out = dict();
     for (const part of chunks(keys, ID_CHUNK)) {
       const rows = await this.db(tx)
         .selectFrom("tracking_params")
