@@ -132,5 +132,24 @@ for (const kind of STORE_KINDS) {
       });
       expect(searched.body.runs[0].data.params).toEqual(expect.arrayContaining(params));
     });
+
+    it("filters registered models by their own tags only", async () => {
+      await mlflow("POST", "/registered-models/create", { name: "untagged" });
+      const tags = PROTOTYPE_NAMES.map((n) => kv(n, n));
+      expect((await mlflow("POST", "/registered-models/create", { name: "tagged", tags })).status).toBe(200);
+      const search = (filter: string) =>
+        mlflow("GET", `/registered-models/search?filter=${encodeURIComponent(filter)}`);
+      // Before: 500 (ILIKE on Object.prototype's function), or every model matched.
+      const missing = await search("tags.isPrototypeOf ILIKE '%'");
+      expect(missing.status).toBe(200);
+      expect(missing.body.registered_models ?? []).toEqual([]);
+      for (const name of PROTOTYPE_NAMES) {
+        const found = await search(`tags.${name} LIKE '%'`);
+        expect(
+          found.body.registered_models.map((m: Json) => m.name),
+          name,
+        ).toEqual(["tagged"]);
+      }
+    });
   });
 }

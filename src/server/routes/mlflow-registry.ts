@@ -41,6 +41,11 @@ const requireName = (m: Merged): string => {
   return m.name;
 };
 const loose = z.record(z.string(), z.unknown()).optional();
+/** A filter's `tags.<key>`: the tag's own value only (`tags.toString` is not Object.prototype's). */
+const tagOf = (tags: Record<string, string>, filterKey: string): string | undefined => {
+  const key = filterKey.slice("tags.".length);
+  return Object.hasOwn(tags, key) ? tags[key] : undefined;
+};
 /**
  * How long after `registered-models/create` a refused first version still removes the model: the
  * two requests of one `mlflow.register_model` call follow each other within milliseconds; a minute
@@ -142,7 +147,7 @@ export const mlflowRegistryRoutes = [
     handler: async ({ query, project, services }) => {
       const clauses = parseSimpleFilter(query.filter, ["name"]);
       const { models } = await services.registry.searchModels(project, { limit: 100_000, offset: 0 });
-      const found = models.filter((m) => matchesSimple(clauses, (k) => (k === "name" ? m.name : m.tags[k.slice(5)])));
+      const found = models.filter((m) => matchesSimple(clauses, (k) => (k === "name" ? m.name : tagOf(m.tags, k))));
       const sorted = sortBy(
         found,
         query.order_by,
@@ -346,7 +351,7 @@ export const mlflowRegistryRoutes = [
                 ? String(v.version)
                 : k === "source_path"
                   ? sourceOf(v)
-                  : v.tags[k.slice(5)],
+                  : tagOf(v.tags, k),
         ),
       );
       const sorted = sortBy(
