@@ -7,7 +7,7 @@ import { inferType, resolveKind, type ColumnKind, type ValueKind } from "../prof
 import { classifyString, FLOAT_RE2, INTEGER_RE2, parseIsoDatetime, type Classified } from "../profile/values.js";
 import { sqlIdentifier as id } from "./engine.js";
 import type { ColumnPlan } from "./read-columns.js";
-import { FALSE_TEXTS, missingSql, sqlList, TRUE_TEXTS } from "./text-sql.js";
+import { FALSE_TEXTS, missingSql, oneOfSql, TRUE_TEXTS } from "./text-sql.js";
 
 // classifyString's date expression in RE2 syntax (no \d shorthand ambiguity).
 const ISO_RE =
@@ -132,7 +132,7 @@ async function countEveryKind(
       ? [
           `count(*) FILTER (regexp_full_match(${c}, '${INTEGER_RE2}'))`,
           `count(*) FILTER (regexp_full_match(${c}, '${FLOAT_RE2}'))`,
-          `count(*) FILTER (${c} IN (${sqlList([...TRUE_TEXTS, ...FALSE_TEXTS])}))`,
+          `count(*) FILTER (${oneOfSql(c, [...TRUE_TEXTS, ...FALSE_TEXTS])})`,
         ]
       : ["0", "0", "0"];
     return [`count(*) FILTER (NOT ${missing(c)})`, ...typed, `count(*) FILTER (${isoCandidate(c)})`];

@@ -5,9 +5,9 @@
  */
 import type { DuckDBConnection, DuckDBVector } from "@duckdb/node-api";
 import { inferType, type ColumnKind, type ColumnType } from "../profile/model.js";
-import { classifyString } from "../profile/values.js";
+import { classifyString, NULL_TOKENS } from "../profile/values.js";
 import { forEachChunk, sqlIdentifier as id } from "./engine.js";
-import { FALSE_TEXTS, NULL_TOKENS_SQL, sqlList, TRUE_TEXTS } from "./text-sql.js";
+import { FALSE_TEXTS, oneOfSql, sqlList, TRUE_TEXTS } from "./text-sql.js";
 
 export interface ScannedTable {
   /** Numbers (datetimes as ms since the epoch; NaN or null where missing), booleans, strings or null. */
@@ -49,9 +49,7 @@ export async function readColumns(
         break;
       case "bool":
         select.push(
-          text
-            ? `CASE WHEN ${c} IN (${sqlList(TRUE_TEXTS)}) THEN true WHEN ${c} IN (${sqlList(FALSE_TEXTS)}) THEN false END`
-            : c,
+          text ? `CASE WHEN ${oneOfSql(c, TRUE_TEXTS)} THEN true WHEN ${oneOfSql(c, FALSE_TEXTS)} THEN false END` : c,
         );
         break;
       case "dictionary":
@@ -61,7 +59,7 @@ export async function readColumns(
       case "strings":
       case "classify":
       case "datetime-text":
-        select.push(text && p.read === "strings" ? `CASE WHEN ${c} NOT IN (${NULL_TOKENS_SQL}) THEN ${c} END` : c);
+        select.push(text && p.read === "strings" ? `CASE WHEN NOT ${oneOfSql(c, NULL_TOKENS)} THEN ${c} END` : c);
         break;
       case "nulls":
         select.push("NULL");
