@@ -14,12 +14,11 @@ import type {
 } from "../../core/portal/maturity-model.js";
 import { specFactsOf } from "../../core/portal/maturity-spec.js";
 import type { MaturityFactsSource } from "../../core/portal/ports.js";
+import { chunks, ID_CHUNK } from "./chunks.js";
 import type { SqlMetadataStore } from "./sql-metadata-store.js";
 
 /** Recent runs graded (newest first): enough for a year of nightly training with room to spare. */
 const RUN_LIMIT = 1000;
-/** SQL `IN (…)` lists are chunked below SQLite's default variable limit (999). */
-const CHUNK = 500;
 
 const parse = <T>(text: string | null, fallback: T): T => {
   if (text === null) return fallback;
@@ -29,12 +28,6 @@ const parse = <T>(text: string | null, fallback: T): T => {
     return fallback;
   }
 };
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
 
 export class SqlMaturityFacts implements MaturityFactsSource {
   constructor(private readonly store: SqlMetadataStore) {}
@@ -91,7 +84,10 @@ export class SqlMaturityFacts implements MaturityFactsSource {
       .limit(RUN_LIMIT)
       .execute();
     const steps = new Map<string, Array<{ name: string; status: string }>>();
-    for (const ids of chunks(rows.map((r) => r.id))) {
+    for (const ids of chunks(
+      rows.map((r) => r.id),
+      ID_CHUNK,
+    )) {
       const stepRows = await this.store.db
         .selectFrom("pipeline_step_runs")
         .select(["run_id", "step", "status"])
@@ -190,7 +186,7 @@ export class SqlMaturityFacts implements MaturityFactsSource {
     const row = await this.store.db
       .selectFrom(table)
       .select("run_id")
-      .where("run_id", "in", runIds.slice(0, CHUNK))
+      .where("run_id", "in", runIds.slice(0, ID_CHUNK))
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;

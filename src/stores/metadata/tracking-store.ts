@@ -18,14 +18,14 @@ import {
 } from "../../core/tracking/model.js";
 import type { AuditEvent } from "../../core/governance/model.js";
 import type {
-  ArtifactRecord,
   LogBatchOutcome,
   OneStatementLogBatch,
   RunSearchQuery,
   TrackingStore,
 } from "../../core/tracking/ports.js";
 import { SearchStatistics } from "./postgres-statistics.js";
-import { dbOf, type SqlMetadataStore } from "./sql-metadata-store.js";
+import { chunks, ID_CHUNK } from "./chunks.js";
+import { SqlTrackingArtifactQueries } from "./tracking-artifact-queries.js";
 import { definedColumns, StatementShapes, updateByIdQuery } from "./statement-shapes.js";
 import { getExperimentPostgres, getRunsPostgres, searchRunsPostgres } from "./tracking-runs-read-pg.js";
 import { searchRunsSql } from "./tracking-search-sql.js";
@@ -37,7 +37,6 @@ import {
   toExperiment,
   toPoint,
   toRunInfo,
-  type TrackingArtifactRow,
   type TrackingExperimentRow,
   type TrackingRunRow,
 } from "./tracking-rows.js";
@@ -54,43 +53,23 @@ on conflict (run_id, key) do update set value = excluded.value, is_nan = exclude
   timestamp = excluded.timestamp
 where ${LATER_THAN_STORED}`;
 
-/** Ids per IN (…) list when loading many runs at once. */
-const ID_CHUNK = 500;
-
 /** A string map without a prototype: any key, `__proto__` and `toString` too, is an ordinary own key. */
 function dict(): Record<string, string> {
   return Object.create(null) as Record<string, string>;
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function stageFilter(viewType: ViewType): LifecycleStage | null {
   return viewType === "ACTIVE_ONLY" ? "active" : viewType === "DELETED_ONLY" ? "deleted" : null;
 }
 
-function toArtifact(row: TrackingArtifactRow): ArtifactRecord {
-  return {
-    path: row.path,
-    sha256: row.sha256,
-    size: Number(row.size),
-    runId: row.run_id,
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-export class SqlTrackingStore implements TrackingStore {
+/** Experiments, runs, params, tags and metrics here; the artifact index and GC queries in the base class. */
+export class SqlTrackingStore extends SqlTrackingArtifactQueries implements TrackingStore {
   /** INSERT text per row count: built once, so the driver's statement cache hits on every batch. */
   private readonly metricInserts = new Map<number, string>();
   /** Postgres: keeps the planner's statistics of the searched tables current (see the file). */
   private readonly statistics = new SearchStatistics();
   /** The compiled SQL of the writes each pipeline step repeats (statement-shapes.ts). */
   private readonly shapes = new StatementShapes();
-
-  constructor(private readonly store: SqlMetadataStore) {}
 
   private metricInsertSql(rows: number): string {
     let text = this.metricInserts.get(rows);
@@ -105,10 +84,6 @@ export class SqlTrackingStore implements TrackingStore {
       this.metricInserts.set(rows, text);
     }
     return text;
-  }
-
-  private db(tx?: Tx) {
-    return dbOf(this.store, tx);
   }
 
   // ---- experiments
@@ -518,93 +493,5 @@ export class SqlTrackingStore implements TrackingStore {
       .where("status", "=", status)
       .execute();
     return rows.map(toRunInfo);
-  }
-
-  // ---- artifacts and garbage collection
-
-  async putArtifact(project: string, a: ArtifactRecord, tx: Tx): Promise<void> {
-    const row = { project, path: a.path, sha256: a.sha256, size: a.size, run_id: a.runId, updated_at: a.updatedAt };
-    await this.db(tx)
-      .insertInto("tracking_artifacts")
-      .values(row)
-      .onConflict((oc) =>
-        oc
-          .columns(["project", "path"])
-          .doUpdateSet({ sha256: a.sha256, size: a.size, run_id: a.runId, updated_at: a.updatedAt }),
-      )
-      .execute();
-  }
-
-  async getArtifact(project: string, path: string, tx?: Tx): Promise<ArtifactRecord | null> {
-    const row = await this.db(tx)
-      .selectFrom("tracking_artifacts")
-      .selectAll()
-      .where("project", "=", project)
-      .where("path", "=", path)
-      .executeTakeFirst();
-    return row ? toArtifact(row) : null;
-  }
-
-  async listArtifacts(project: string, prefix: string, tx?: Tx): Promise<ArtifactRecord[]> {
-    let q = this.db(tx).selectFrom("tracking_artifacts").selectAll().where("project", "=", project);
-    if (prefix) {
-      const p = `${prefix}/`;
-      q = q.where(sql<boolean>`substr(path, 1, ${p.length}) = ${p}`);
-    }
-    const rows = await q.execute();
-    // Sorted here, by code point, so both dialects list in the same order whatever the collation.
-    return rows.map(toArtifact).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  }
-
-  async deleteArtifacts(project: string, path: string, tx: Tx): Promise<number> {
-    const p = `${path}/`;
-    const r = await this.db(tx)
-      .deleteFrom("tracking_artifacts")
-      .where("project", "=", project)
-      .where((eb) => eb.or([eb("path", "=", path), sql<boolean>`substr(path, 1, ${p.length}) = ${p}`]))
-      .executeTakeFirst();
-    return Number(r.numDeletedRows);
-  }
-
-  async deletedRunsBefore(before: number, limit: number, project?: string, tx?: Tx): Promise<RunInfo[]> {
-    let q = this.db(tx)
-      .selectFrom("tracking_runs")
-      .selectAll()
-      .where("lifecycle_stage", "=", "deleted")
-      .where("deleted_time", "<=", before);
-    if (project) q = q.where("project", "=", project);
-    const rows = await q.orderBy("deleted_time").limit(limit).execute();
-    return rows.map(toRunInfo);
-  }
-
-  async purgeRun(runId: string, tx: Tx): Promise<string[]> {
-    const db = this.db(tx);
-    const shas = await db.selectFrom("tracking_artifacts").select("sha256").where("run_id", "=", runId).execute();
-    for (const table of [
-      "tracking_params",
-      "tracking_tags",
-      "tracking_metrics",
-      "tracking_latest_metrics",
-      "tracking_inputs",
-      "tracking_artifacts",
-    ] as const) {
-      await db.deleteFrom(table).where("run_id", "=", runId).execute();
-    }
-    await db.deleteFrom("tracking_runs").where("run_id", "=", runId).execute();
-    return [...new Set(shas.map((s) => s.sha256))];
-  }
-
-  async referencedBlobs(sha256s: string[], tx?: Tx): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (const part of chunks(sha256s, ID_CHUNK)) {
-      const rows = await this.db(tx)
-        .selectFrom("tracking_artifacts")
-        .select("sha256")
-        .distinct()
-        .where("sha256", "in", part)
-        .execute();
-      for (const r of rows) out.add(r.sha256);
-    }
-    return out;
   }
 }
