@@ -10,7 +10,10 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import type { Area, OpenedServices } from "../main.js";
+import type { Role } from "../core/governance/model.js";
 import type { AnyRoute } from "../server/route-kit.js";
+import type { Services } from "../server/services.js";
+import { checkTokenScope } from "../server/token-scope.js";
 
 export class ApiError extends Error {
   constructor(
@@ -137,7 +140,10 @@ export class TandemApi {
     readonly baseUrl: string | null,
     private readonly token: string | undefined,
     private readonly embedded: {
-      app: FastifyInstance;
+      /** Built on the first request (`appOf`): a command that only reads services never builds it. */
+      app: Promise<FastifyInstance> | null;
+      /** The scope's routes (default: every route). */
+      routes: ApiScope["routes"] | undefined;
       opened: OpenedServices;
       /** The app has a scope's routes only (not every route). */
       scoped: boolean;
@@ -154,10 +160,9 @@ export class TandemApi {
     }
     // Loaded here, not at the top: a remote command, `--help` and every command that never talks to
     // the API start without the services and the HTTP app (about 1 s of CPU of modules).
-    const [{ createServices }, { loggerFor }, { buildServer }] = await Promise.all([
+    const [{ createServices }, { loggerFor }] = await Promise.all([
       import("../main.js"),
       import("../server/logging.js"),
-      import("../server/server.js"),
     ]);
     // In-process, a request's failure reaches the terminal through the CLI's own message; the log
     // adds the stack of an internal error (and more with TANDEM_LOG_LEVEL).
@@ -174,12 +179,49 @@ export class TandemApi {
       }
       throw error;
     }
-    const { app } = await buildServer({ services: opened.services, logger, routes: await scope?.routes() });
     const token =
       config.token ??
       opened.firstAdminToken ??
       (await readFile(join(config.home, "admin.token"), "utf8").catch(() => undefined))?.trim();
-    return new TandemApi(null, token, { app, opened, scoped: scope !== undefined });
+    return new TandemApi(null, token, { app: null, routes: scope?.routes, opened, scoped: scope !== undefined });
+  }
+
+  /**
+   * The embedded app, built on first use. Not at connect: Fastify, the routes' zod schemas and
+   * prom-client are about 0.2 s of a start-up that a command answering from the services alone
+   * (a re-add of unchanged data, `embeddedRead`) never needs (issue 18).
+   */
+  private appOf(embedded: NonNullable<TandemApi["embedded"]>): Promise<FastifyInstance> {
+    embedded.app ??= (async () => {
+      const { buildServer } = await import("../server/server.js");
+      const { services, logger } = embedded.opened;
+      const { app } = await buildServer({ services, logger, routes: await embedded.routes?.() });
+      return app;
+    })();
+    return embedded.app;
+  }
+
+  /**
+   * Embedded: `read(services)`, after the checks a route with `guard.role` and `guard.route` makes
+   * before its handler (the CLI's token authenticated, its role in `guard.project`, a tracking-only
+   * token's scope), without building the app. Null when remote, and when a check or the read fails:
+   * the caller then asks the route, whose answer (an error's status and words included) stands.
+   * For reads only: a write's audit entries and listeners belong to its route.
+   */
+  async embeddedRead<T>(
+    guard: { project: string; role: Role; route: Pick<AnyRoute, "method" | "url" | "tags"> },
+    read: (services: Services) => Promise<T>,
+  ): Promise<T | null> {
+    if (!this.embedded) return null;
+    const { services } = this.embedded.opened;
+    try {
+      const principal = await services.access.authenticate(this.token);
+      await services.access.authorize(principal, guard.project, guard.role);
+      checkTokenScope(guard.route as AnyRoute, principal);
+      return await read(services);
+    } catch {
+      return null;
+    }
   }
 
   /** In embedded mode, the services behind the API (for long work the CLI drives in-process). */
@@ -195,7 +237,7 @@ export class TandemApi {
   async listenOnLoopback(): Promise<string | null> {
     if (!this.embedded) return null;
     if (this.embedded.scoped) return this.listenLazily();
-    const app = this.embedded.app;
+    const app = await this.appOf(this.embedded);
     await app.listen({ host: "127.0.0.1", port: 0 });
     const address = app.server.address();
     return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
@@ -268,7 +310,8 @@ export class TandemApi {
     }
     const url = buildUrl(path, options.query);
     if (this.embedded) {
-      const res = await this.embedded.app.inject({ method: method as "GET", url, headers, payload });
+      const app = await this.appOf(this.embedded);
+      const res = await app.inject({ method: method as "GET", url, headers, payload });
       return { status: res.statusCode, headers: res.headers as RawResponse["headers"], body: res.rawPayload };
     }
     let res: Response;
@@ -327,7 +370,7 @@ export class TandemApi {
       await (await lazy.app?.catch(() => null))?.close();
     }
     if (this.embedded) {
-      await this.embedded.app.close();
+      await (await this.embedded.app?.catch(() => null))?.close();
       await this.embedded.opened.close();
     }
   }

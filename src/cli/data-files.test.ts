@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ClientStateStore } from "../core/data/ports.js";
-import { collectFiles, StatCache, statCacheName } from "./data-files.js";
+import { collectFiles, StatCache, statCacheName, StatTree, statTreeName, treeFacts } from "./data-files.js";
 
 /** The cache's document in memory, as the file store would keep it. */
 function memoryState(): ClientStateStore & { docs: Map<string, string> } {
@@ -132,6 +132,62 @@ describe("the data add stat cache", () => {
     expect(Object.keys((JSON.parse(state.docs.get(statCacheName(root))!) as { files: object }).files)).toEqual([
       "a.bin",
     ]);
+  });
+});
+
+describe("the data add tree summary", () => {
+  const MANIFEST = "d".repeat(64);
+
+  /** An add of `dir` whose files were all hashed: the caches saved as data add saves them. */
+  async function added(dir: string, state: ClientStateStore): Promise<void> {
+    const { kind, root, files } = await collectFiles(dir);
+    const cache = await StatCache.load(state, root);
+    for (const f of files) cache.remember(f, "a".repeat(64));
+    await cache.save();
+    if (cache.coversAll(files)) await (await StatTree.load(state, root)).save(kind, treeFacts(files), MANIFEST);
+  }
+
+  const known = async (dir: string, state: ClientStateStore) => {
+    const { kind, root, files } = await collectFiles(dir);
+    return (await StatTree.load(state, root)).manifest(kind, treeFacts(files));
+  };
+
+  it("knows the manifest of an unchanged tree, and nothing once any file's facts moved, or a file came or went", async () => {
+    const { dir, path } = oldFile("one");
+    const state = memoryState();
+    await added(dir, state);
+    expect(await known(dir, state)).toBe(MANIFEST);
+    // The mtime alone, size and bytes unchanged.
+    utimesSync(path, new Date(Date.now() - 30_000), new Date(Date.now() - 30_000));
+    expect(await known(dir, state)).toBeNull();
+    await added(dir, state);
+    expect(await known(dir, state)).toBe(MANIFEST);
+    const second = join(dir, "b.bin");
+    writeFileSync(second, "two");
+    utimesSync(second, aMinuteAgo(), aMinuteAgo());
+    expect(await known(dir, state)).toBeNull();
+    await added(dir, state);
+    rmSync(second);
+    expect(await known(dir, state)).toBeNull();
+  });
+
+  it("is not written when a file was too new to cache, and a damaged document knows nothing", async () => {
+    const { dir, path } = oldFile("x");
+    writeFileSync(path, "y");
+    const state = memoryState();
+    await added(dir, state);
+    expect(state.docs.has(statTreeName(dir))).toBe(false);
+    expect(await known(dir, state)).toBeNull();
+    const old = oldFile("z");
+    await added(old.dir, state);
+    state.docs.set(statTreeName(old.dir), "{not json");
+    expect(await known(old.dir, state)).toBeNull();
+  });
+
+  it("tells apart lists whose texts would run together", () => {
+    const file = (path: string, size: number) => ({ path, abs: path, size, mtimeMs: 1, ctimeMs: 2, ino: 3 });
+    expect(treeFacts([file("a", 10)])).not.toBe(treeFacts([file("a1", 0)]));
+    expect(treeFacts([file("a", 1), file("b", 1)])).not.toBe(treeFacts([file("a", 1)]));
   });
 });
 

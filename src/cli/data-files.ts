@@ -19,6 +19,15 @@
  *   hash it again; what slips through is a rewrite plus an mtime reset within the same clock tick
  *   (a few ms) as the change that the cached ctime records;
  * - a file replaced by another (a rename over it): the inode.
+ *
+ * Tree summary: beside it, `<home>/data-stat-cache-tree-<hash of the path>.json` (inside the
+ * `data-stat-cache*.json` that docs/guides/data.md says to delete to hash everything again) holds one
+ * digest of every file's path and four facts, and the manifest those files made; it is written when
+ * every file of an add was cached. A re-add whose walk digests the same takes the manifest from that
+ * small document, without reading the per-file one (1.3 MB for 10 000 files), looking each file up
+ * or building the manifest again: those were about 0.13 s of CPU of a 10 000-file re-add at load 14
+ * (issue 18). Any fact of any file that moved, or a file added or gone, changes the digest, and the
+ * per-file cache decides as before.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, lstatSync, readdirSync } from "node:fs";
@@ -62,9 +71,76 @@ interface CacheDocument {
 const RACY_MS = 2000;
 const LEGACY_NAME = "data-stat-cache.json";
 
+const pathKey = (root: string) => createHash("sha256").update(root).digest("hex").slice(0, 32);
+
 /** The document's name for an added path (a file name, whatever the path). */
-export const statCacheName = (root: string): string =>
-  `data-stat-cache-${createHash("sha256").update(root).digest("hex").slice(0, 32)}.json`;
+export const statCacheName = (root: string): string => `data-stat-cache-${pathKey(root)}.json`;
+
+/** The tree summary's name for an added path. */
+export const statTreeName = (root: string): string => `data-stat-cache-tree-${pathKey(root)}.json`;
+
+/** One added path's tree summary: the digest of its files' facts (`treeFacts`) and their manifest. */
+interface TreeDocument {
+  root: string;
+  kind: "file" | "dir";
+  facts: string;
+  manifest: string;
+}
+
+/**
+ * sha256 over each file's path, size, mtime, ctime and inode, in the walk's order (sorted by path).
+ * Fields are split by NUL, which no path holds, and records end with a newline after the inode's
+ * digits, so two different lists never give the same text.
+ */
+export function treeFacts(files: LocalFile[]): string {
+  const hash = createHash("sha256");
+  let text = "";
+  for (const f of files) {
+    text += `${f.path}\0${f.size}\0${f.mtimeMs}\0${f.ctimeMs}\0${f.ino}\n`;
+    if (text.length >= 1 << 16) {
+      hash.update(text);
+      text = "";
+    }
+  }
+  return hash.update(text).digest("hex");
+}
+
+/** The tree summary of one added path (see the top of this file). */
+export class StatTree {
+  private constructor(
+    private readonly state: ClientStateStore,
+    private readonly root: string,
+    private readonly saved: TreeDocument | null,
+  ) {}
+
+  static async load(state: ClientStateStore, root: string): Promise<StatTree> {
+    const doc = await readDocument<TreeDocument>(state, statTreeName(root));
+    return new StatTree(state, root, doc && doc.root === root && typeof doc.manifest === "string" ? doc : null);
+  }
+
+  /** The manifest of the last add of this path, when its files and their facts are these (`treeFacts`). */
+  manifest(kind: "file" | "dir", facts: string): string | null {
+    const doc = this.saved;
+    return doc && doc.kind === kind && doc.facts === facts ? doc.manifest : null;
+  }
+
+  /** Keeps what an add whose files were all cached (`StatCache.coversAll`) made, when it is new. */
+  async save(kind: "file" | "dir", facts: string, manifest: string): Promise<void> {
+    if (this.manifest(kind, facts) === manifest) return;
+    const doc: TreeDocument = { root: this.root, kind, facts, manifest };
+    await this.state.write(statTreeName(this.root), JSON.stringify(doc));
+  }
+}
+
+/** A damaged or missing document only costs a re-hash. */
+async function readDocument<T>(state: ClientStateStore, name: string): Promise<T | null> {
+  const text = await state.read(name).catch(() => null);
+  try {
+    return text ? (JSON.parse(text) as T) : null;
+  } catch {
+    return null;
+  }
+}
 
 export class StatCache {
   /** What the next document holds: the files known now, from the cache or hashed in this add. */
@@ -84,21 +160,16 @@ export class StatCache {
 
   /** The cache of one added path (collectFiles' `root`). */
   static async load(state: ClientStateStore, root: string): Promise<StatCache> {
-    const own = await StatCache.parse<CacheDocument>(state, statCacheName(root));
+    const own = await readDocument<CacheDocument>(state, statCacheName(root));
     if (own && own.root === root && own.files && typeof own.files === "object")
       return new StatCache(state, root, own.files, null);
-    const legacy = await StatCache.parse<Record<string, LegacyEntry>>(state, LEGACY_NAME);
+    const legacy = await readDocument<Record<string, LegacyEntry>>(state, LEGACY_NAME);
     return new StatCache(state, root, {}, legacy && typeof legacy === "object" ? legacy : null);
   }
 
-  /** A damaged or missing document only costs a re-hash. */
-  private static async parse<T>(state: ClientStateStore, name: string): Promise<T | null> {
-    const text = await state.read(name).catch(() => null);
-    try {
-      return text ? (JSON.parse(text) as T) : null;
-    } catch {
-      return null;
-    }
+  /** Whether the next document holds every one of `files` (none was left out as racy). */
+  coversAll(files: LocalFile[]): boolean {
+    return files.every((f) => this.next[f.path] !== undefined);
   }
 
   lookup(f: LocalFile): string | undefined {

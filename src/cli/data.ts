@@ -1,33 +1,21 @@
 /** `tandem data …`: versioned datasets (add, ls, show, diff, pull, tag, validate). */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { readFile } from "node:fs/promises";
-import { manifestHash } from "../core/artifacts/manifest.js";
 import { safeRelativePath } from "../core/artifacts/paths.js";
 import type { ValidationReport } from "../core/data/expectations.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { DATA_API } from "./api-scopes.js";
-import { cliConfig, openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
-import { collectFiles, pool, StatCache, uploadFile, writeVerified, type LocalFile } from "./data-files.js";
+import { openApi, projectPath, resolveProject, UsageError, VerdictError } from "./context.js";
+import { addPath, datasetPath, humanBytes, PARALLEL, type VersionWire } from "./data-add.js";
+import { pool, writeVerified } from "./data-files.js";
 import { formatTime, printJson, printTable } from "./output.js";
 
-interface VersionWire {
-  name: string;
-  version: number;
-  id: string;
-  manifest_sha256: string;
-  kind: "file" | "dir";
-  file_count: number;
-  total_bytes: number;
-  tags: string[];
-  created_at: number;
-  created_by: string;
-  message: string | null;
-}
+export { humanBytes } from "./data-add.js";
+
 interface Entry {
   path: string;
   sha256: string;
@@ -45,137 +33,9 @@ interface ColumnWire {
   max: number | null;
 }
 
-/** Adds above these sizes show a progress bar (on a terminal, without --json). */
-const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
-const PROGRESS_MIN_FILES = 200;
-const PARALLEL = 8;
-
 function splitRef(text: string): { name: string; version: string } {
   const at = text.indexOf("@");
   return at === -1 ? { name: text, version: "latest" } : { name: text.slice(0, at), version: text.slice(at + 1) };
-}
-
-const datasetPath = (project: string, name: string, rest = "") =>
-  projectPath(project, `/datasets/${encodeURIComponent(name)}${rest}`);
-
-export function humanBytes(n: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) [n, i] = [n / 1000, i + 1];
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
-
-async function progressBar(
-  total: number,
-  files: number,
-  json: boolean,
-): Promise<{ tick(n: number): void; stop(): void }> {
-  if (json || !process.stderr.isTTY || (total < PROGRESS_MIN_BYTES && files < PROGRESS_MIN_FILES))
-    return { tick: () => undefined, stop: () => undefined };
-  // Loaded only to show a bar: its 19 modules cost about 15 ms of CPU that a re-add never needs.
-  const { SingleBar } = await import("cli-progress");
-  const bar = new SingleBar({
-    stream: process.stderr,
-    format: "adding [{bar}] {percentage}% | {done} of {all} | {eta_formatted} left",
-    hideCursor: true,
-  });
-  let done = 0;
-  bar.start(total, 0, { done: humanBytes(0), all: humanBytes(total) });
-  return {
-    tick(n) {
-      done += n;
-      bar.update(done, { done: humanBytes(done), all: humanBytes(total) });
-    },
-    stop: () => bar.stop(),
-  };
-}
-
-async function addPath(
-  api: TandemApi,
-  project: string,
-  path: string,
-  opts: { name: string; json?: boolean; message?: string; profile: boolean },
-) {
-  const { kind, root, files } = await collectFiles(path);
-  const { openClientState } = await import("../main.js");
-  const cache = await StatCache.load(openClientState(cliConfig()), root);
-  const base = datasetPath(project, opts.name);
-  const unknown: LocalFile[] = [];
-  for (const f of files) {
-    f.sha256 = cache.lookup(f);
-    if (!f.sha256) unknown.push(f);
-  }
-  const bar = await progressBar(
-    unknown.reduce((s, f) => s + f.size, 0),
-    unknown.length,
-    Boolean(opts.json),
-  );
-  const sent = { files: 0, bytes: 0 };
-  const embedded = api.embeddedServices?.services.data;
-  const upload = async (f: LocalFile, onBytes?: (n: number) => void) => {
-    // Embedded: the store reads the file itself (hashing and copying in one pass on a worker thread)
-    // instead of receiving its bytes through the in-process HTTP layer.
-    const sha = embedded
-      ? (await embedded.putLocalFile(() => createReadStream(f.abs), f.abs)).sha256
-      : await uploadFile(api, base, f, onBytes);
-    if (embedded) onBytes?.(f.size);
-    sent.files++;
-    sent.bytes += f.size;
-    return sha;
-  };
-  try {
-    if (embedded) {
-      // One pass per new file: the store hashes while it copies, and keeps one copy per content.
-      await pool(unknown, PARALLEL, async (f) => {
-        f.sha256 = await upload(f, bar.tick);
-        cache.remember(f, f.sha256);
-      });
-    } else {
-      // Over the network: hash here (on worker threads, every core), then send only what the server lacks.
-      const hashing = await import("../stores/artifacts/hash-workers.js");
-      await pool(unknown, PARALLEL, async (f) => {
-        f.sha256 = (await hashing.hashLocalFile(f.abs)).sha256;
-        bar.tick(f.size);
-        cache.remember(f, f.sha256);
-      });
-    }
-    await cache.save();
-    const entries = files.map((f) => ({ path: f.path, sha256: f.sha256!, size: f.size }));
-    // Same content as the latest version: answer with it without asking about blobs (the re-add case).
-    const manifest = manifestHash(entries);
-    const latest = await api
-      .get<{ versions: VersionWire[] }>(`${base}/versions`)
-      .then((r) => r.versions[0])
-      .catch((error: unknown) => {
-        if (error instanceof ApiError && error.status === 404) return undefined;
-        throw error;
-      });
-    if (latest && latest.manifest_sha256 === manifest && latest.kind === kind)
-      return { created: false, version: latest, uploaded: sent };
-    const bySha = new Map(files.map((f) => [f.sha256!, f]));
-    const sendMissing = async (missing: string[]) =>
-      pool(missing, PARALLEL, async (sha) => void (await upload(bySha.get(sha)!)));
-    const { missing } = await api.post<{ missing: string[] }>(`${base}/blobs/missing`, { sha256s: [...bySha.keys()] });
-    await sendMissing(missing);
-    const body = { entries, kind, message: opts.message ?? null, profile: opts.profile };
-    try {
-      const res = await api.post<{ created: boolean; version: VersionWire }>(`${base}/versions`, body);
-      return { ...res, uploaded: sent };
-    } catch (error) {
-      // A blob vanished between the check and the commit (a garbage collection): send it and retry once.
-      const again =
-        (error instanceof ApiError &&
-          error.status === 409 &&
-          (error.details as { missing?: string[] } | undefined)?.missing) ||
-        null;
-      if (!again) throw error;
-      await sendMissing(again);
-      const res = await api.post<{ created: boolean; version: VersionWire }>(`${base}/versions`, body);
-      return { ...res, uploaded: sent };
-    }
-  } finally {
-    bar.stop();
-  }
 }
 
 async function pull(

@@ -75,6 +75,22 @@ describe("tandem data (embedded)", { timeout: 300_000 }, () => {
     expect(again).toMatchObject({ created: false, version: { version: 1 }, uploaded: { files: 0 } });
   });
 
+  it("answers a re-add only to a token the versions route answers, with the route's refusal otherwise", async () => {
+    // The re-add reads the data service without building the HTTP app (api.embeddedRead): the same
+    // checks apply. A token limited to another project has no role here.
+    const created = await tandem(["tokens", "create", "--project", "elsewhere"], env);
+    const token = created.stdout.trim();
+    expect(token).not.toBe("");
+    const refused = await tandem(["data", "add", dir, "--name", "sales", "--json"], { ...env, TANDEM_TOKEN: token });
+    expect(refused).toMatchObject({ code: 3, stdout: "" });
+    expect(refused.stderr).toBe("error: admin needs the viewer role in project default (has none)\n");
+    const bogus = await tandem(["data", "add", dir, "--name", "sales", "--json"], { ...env, TANDEM_TOKEN: "bogus" });
+    expect(bogus).toMatchObject({ code: 3, stderr: "error: the token is not valid\n" });
+    const viewer = (await tandem(["tokens", "create", "--role", "viewer"], env)).stdout.trim();
+    const answered = await tandem(["data", "add", dir, "--name", "sales", "--json"], { ...env, TANDEM_TOKEN: viewer });
+    expect(JSON.parse(answered.stdout)).toMatchObject({ created: false, version: { version: 1 } });
+  });
+
   it("diffs, tags, pulls verified, and validates with a table and exit 1", async () => {
     appendFileSync(join(dir, "raw", "2024", "jan.csv"), "2024-01-30,,s9\n");
     writeFileSync(join(dir, "notes.txt"), "new\n");

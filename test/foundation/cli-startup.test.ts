@@ -152,7 +152,7 @@ describe("what a command loads at start", () => {
     expect(res.intervals).toEqual([]);
   });
 
-  it("an embedded data add wires the data area and its routes alone, adding and re-adding", () => {
+  it("an embedded data add wires the data area and its routes alone; a re-add builds no HTTP app", () => {
     const home = mkdtempSync(join(dir, "home-"));
     const data = mkdtempSync(join(dir, "data-"));
     writeFileSync(join(data, "a.txt"), "a\n");
@@ -163,8 +163,19 @@ describe("what a command loads at start", () => {
       expect(res.code).toBe(0);
       expect((JSON.parse(res.stdout) as { created: boolean }).created).toBe(created);
       expect([...res.ownModules("wiring")].filter((m) => m !== "kit")).toEqual(["data"]);
-      // server.ts's own (the version and OpenAPI holder) besides the data routes.
-      expect([...res.ownModules("server/routes")].sort()).toEqual(["data", "data-wire", "system"]);
+      if (created) {
+        // server.ts's own (the version and OpenAPI holder) besides the data routes.
+        expect([...res.ownModules("server/routes")].sort()).toEqual([
+          "data",
+          "data-version-wire",
+          "data-wire",
+          "system",
+        ]);
+      } else {
+        // Unchanged: answered from the data service (api.embeddedRead), so no app, no route schemas.
+        expect([...res.ownModules("server/routes")]).toEqual(["data-version-wire"]);
+        expect(["fastify", "zod", "prom-client"].filter((p) => res.packages.has(p))).toEqual([]);
+      }
       expect(
         ["onnxruntime-node", "@kubernetes/client-node", "@aws-sdk/client-s3"].filter((p) => res.packages.has(p)),
       ).toEqual([]);

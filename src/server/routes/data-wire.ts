@@ -2,9 +2,11 @@
 import { z } from "zod";
 import type { DatasetDiff } from "../../core/data/diff.js";
 import type { ValidationReport } from "../../core/data/expectations.js";
-import type { DatasetProfile, DatasetVersion } from "../../core/data/model.js";
-import { versionId } from "../../core/data/model.js";
+import type { DatasetProfile } from "../../core/data/model.js";
 import type { ColumnProfile, TableProfile } from "../../core/data/profile/model.js";
+import type { DatasetVersionWire } from "./data-version-wire.js";
+
+export { versionToWire } from "./data-version-wire.js";
 
 export const versionWire = z.object({
   name: z.string(),
@@ -19,26 +21,9 @@ export const versionWire = z.object({
   tags: z.array(z.string()),
   created_at: z.number(),
   created_by: z.string(),
-});
+}) satisfies z.ZodType<DatasetVersionWire>;
 
 export const entryWire = z.object({ path: z.string(), sha256: z.string(), size: z.number() });
-
-export function versionToWire(v: DatasetVersion): z.infer<typeof versionWire> {
-  return {
-    name: v.name,
-    version: v.version,
-    id: versionId(v.name, v.manifestSha),
-    manifest_sha256: v.manifestSha,
-    kind: v.kind,
-    file_count: v.fileCount,
-    total_bytes: v.totalBytes,
-    profile_sha256: v.profileSha,
-    message: v.message,
-    tags: v.tags,
-    created_at: v.createdAt,
-    created_by: v.createdBy,
-  };
-}
 
 function columnToWire(c: ColumnProfile, sketches: boolean): Record<string, unknown> {
   const s = c.sketches;
