@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const PROTOTYPE_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "prototype"];
 
 describe("prototype names in user-supplied keys", () => {
@@ -85,9 +86,47 @@ describe("prototype names in user-supplied keys", () => {
       ]),
     );
   });
+
+  it("reads an MLmodel signature's column type named like a prototype member as that type", async () => {
+    const mlflow = (path: string, body: unknown) => s.api<Json>("POST", `/api/2.0/mlflow${path}`, body);
+    const experimentId = (await mlflow("/experiments/create", { name: "mlmodel-types" })).body.experiment_id as string;
+    const runId = (await mlflow("/runs/create", { experiment_id: experimentId })).body.run.info.run_id as string;
+    const inputs = PROTOTYPE_NAMES.map((type, i) => ({ name: `c${i}`, type }));
+    const mlmodel = [
+      "flavors:",
+      "  python_function: {loader_module: mlflow.sklearn}",
+      "  sklearn: {}",
+      "signature:",
+      `  inputs: '${JSON.stringify(inputs)}'`,
+      `  outputs: '[{"type": "double"}]'`,
+    ].join("\n");
+    for (const [file, text] of [
+      ["MLmodel", mlmodel],
+      ["model.pkl", "x"],
+    ]) {
+      const put = await fetch(
+        `${s.url}/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runId}/artifacts/model/${file}`,
+        {
+          method: "PUT",
+          headers: { authorization: `Bearer ${s.adminToken}` },
+          body: text,
+        },
+      );
+      expect(put.status).toBe(200);
+    }
+    expect((await mlflow("/registered-models/create", { name: "typed" })).status).toBe(200);
+    const made = await mlflow("/model-versions/create", {
+      name: "typed",
+      source: `runs:/${runId}/model`,
+      run_id: runId,
+    });
+    expect(made.status).toBe(200);
+    const version = await s.api<Json>("GET", "/api/v1/projects/default/models/typed/versions/1");
+    // Before: Object.prototype's functions as the types, which JSON then dropped.
+    expect(version.body.signature.inputs.map((t: Json) => t.type)).toEqual(PROTOTYPE_NAMES);
+  });
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const kv = (key: string, value: string) => ({ key, value });
 
 for (const kind of STORE_KINDS) {

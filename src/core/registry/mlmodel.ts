@@ -42,17 +42,20 @@ interface MlflowSpec {
   default?: unknown;
 }
 
-/** MLflow's column types → onnxruntime-style type names (what TensorInfo uses). */
-const COLUMN_TYPES: Record<string, string> = {
-  boolean: "bool",
-  integer: "int32",
-  long: "int64",
-  float: "float32",
-  double: "float64",
-  string: "string",
-  binary: "bytes",
-  datetime: "datetime",
-};
+/**
+ * MLflow's column types → onnxruntime-style type names (what TensorInfo uses). A Map: the type is
+ * the MLmodel's text, and an object literal would turn `toString` into a function.
+ */
+const COLUMN_TYPES = new Map([
+  ["boolean", "bool"],
+  ["integer", "int32"],
+  ["long", "int64"],
+  ["float", "float32"],
+  ["double", "float64"],
+  ["string", "string"],
+  ["binary", "bytes"],
+  ["datetime", "datetime"],
+]);
 
 /** Tandem's four serving element types; the rest are carried by the nearest one. */
 function servingType(type: string): TensorElementType {
@@ -92,7 +95,7 @@ function toTensor(spec: MlflowSpec, index: number, prefix: string): TensorInfo {
   }
   return {
     name: spec.name ?? `${prefix}-${index}`,
-    type: COLUMN_TYPES[spec.type ?? ""] ?? spec.type ?? "unknown",
+    type: COLUMN_TYPES.get(spec.type ?? "") ?? spec.type ?? "unknown",
     shape: [null],
   };
 }
