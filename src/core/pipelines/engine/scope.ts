@@ -101,6 +101,14 @@ export function stepTarget(scope: StepScope, ref: Ref): { inst: StepRun; kind: s
   return { inst: pickInstance(scope, step, best), kind, field };
 }
 
+/**
+ * `record[key]` when the record has it itself: reference names are the user's (a trigger's fields, a
+ * step's logged metrics), and `trigger.constructor` or `metrics.valueOf` must not find Object.prototype.
+ */
+function own<T>(record: Record<string, T> | null | undefined, key: string): T | undefined {
+  return record && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export function resolverFor(scope: StepScope, env: Record<string, string> = {}): Resolver {
   const { run, inst, paths } = scope;
   return (ref) => {
@@ -108,37 +116,37 @@ export function resolverFor(scope: StepScope, env: Record<string, string> = {}):
     const name = first?.kind === "prop" ? first.name : "";
     switch (ref.root) {
       case "params": {
-        const v = inst.matrix?.[name] ?? run.params[name];
+        const v = own(inst.matrix, name) ?? own(run.params, name);
         if (v === undefined) throw new InvalidInputError(`\${{ ${ref.text} }}: no such param`);
         return v;
       }
       case "matrix": {
-        const v = inst.matrix?.[name];
+        const v = own(inst.matrix, name);
         if (v === undefined) throw new InvalidInputError(`\${{ ${ref.text} }}: this step has no matrix value ${name}`);
         return v;
       }
       case "env": {
-        const v = env[name];
+        const v = own(env, name);
         if (v === undefined) throw new InvalidInputError(`\${{ ${ref.text} }}: no such env`);
         return v;
       }
       case "inputs":
-        return paths ? (paths.inputs[name] ?? null) : `<inputs.${name}>`;
+        return paths ? (own(paths.inputs, name) ?? null) : `<inputs.${name}>`;
       case "outputs":
-        return paths ? (paths.outputs[name] ?? null) : `<outputs.${name}>`;
+        return paths ? (own(paths.outputs, name) ?? null) : `<outputs.${name}>`;
       case "trigger":
-        return (run.trigger[name] as Value | undefined) ?? null;
+        return (own(run.trigger, name) as Value | undefined) ?? null;
       case "steps": {
         const { inst: target, kind, field } = stepTarget(scope, ref);
         if (kind === "status") return target.status;
-        if (kind === "metrics") return field !== null ? (target.metrics[field] ?? null) : null;
+        if (kind === "metrics") return field !== null ? (own(target.metrics, field) ?? null) : null;
         if (kind === "outputs" && field !== null) {
-          const manifest = target.outputs[field];
+          const manifest = own(target.outputs, field);
           if (!manifest)
             throw new InvalidInputError(
               `\${{ ${ref.text} }}: step ${target.name} has no output ${field} (status ${target.status})`,
             );
-          return paths ? (paths.refs[ref.text] ?? null) : `<sha256:${manifest}>`;
+          return paths ? (own(paths.refs, ref.text) ?? null) : `<sha256:${manifest}>`;
         }
         throw new InvalidInputError(`\${{ ${ref.text} }}: unknown reference`);
       }
