@@ -6,9 +6,8 @@ import * as ort from "onnxruntime-node";
 import { UnprocessableError } from "../core/errors.js";
 import { MicroBatcher } from "../core/serving/batcher.js";
 import { buildCodec, fallbackSignature, type Codec, type FlatRows, type RawOutputs } from "../core/serving/codec.js";
-import type { LoggedFeatures } from "../core/serving/model.js";
 import type { ServableVersion } from "../core/serving/ports.js";
-import type { ModelRunner } from "../core/serving/runtime.js";
+import type { ModelRunner, RunnerAnswer } from "../core/serving/runtime.js";
 import { SIGNATURE_METADATA_KEY, type ModelSignature } from "../core/training/signature.js";
 import { TypedSlab } from "../core/serving/typed-slab.js";
 
@@ -105,16 +104,17 @@ export class OnnxRunner implements ModelRunner {
     return this.codec.features;
   }
 
-  predictFlat(instances: FlatRows): Promise<{ predictions: unknown[]; features: LoggedFeatures }> {
+  predictFlat(instances: FlatRows): Promise<RunnerAnswer> {
     return this.predict(instances);
   }
 
-  async predict(instances: unknown[] | FlatRows): Promise<{ predictions: unknown[]; features: LoggedFeatures }> {
+  async predict(instances: unknown[] | FlatRows): Promise<RunnerAnswer> {
     if (this.closed) throw new Error("model unloaded");
     const encoded = this.codec.encode(instances);
     if (encoded.rows === 0) return { predictions: [], features: encoded.logged };
     const out = await this.batcher.submit({ data: encoded.data, rows: encoded.rows });
-    return { predictions: this.codec.decode(out, encoded.rows), features: encoded.logged };
+    const { predictions, columns } = this.codec.decodeColumns(out, encoded.rows);
+    return { predictions, features: encoded.logged, outputs: columns };
   }
 
   ready(): boolean {

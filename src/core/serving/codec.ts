@@ -13,11 +13,13 @@
 import { UnprocessableError } from "../errors.js";
 import type { FeatureSpec, ModelSignature } from "../training/signature.js";
 import type { FeatureColumns } from "./model.js";
+import { predictionRows, type OutputColumns } from "./output-rows.mjs";
 import { TypedSlab } from "./typed-slab.js";
 
 /** Where encoded batches' arrays come from (views of shared slabs: see typed-slab.ts). */
 const modelInputs = new TypedSlab(Float32Array);
 const loggedValues = new TypedSlab(Float64Array);
+const outputNumbers = new TypedSlab(Float64Array);
 
 export interface EncodedBatch {
   /** Row-major [rows, features]. */
@@ -49,6 +51,11 @@ export interface Codec {
   encode(instances: unknown[] | FlatRows): EncodedBatch;
   /** Turns raw output columns for `rows` rows into one prediction per row. */
   decode(outputs: RawOutputs, rows: number): unknown[];
+  /**
+   * The same predictions, and the numbers they were made from (output-rows.mjs), which the log takes
+   * instead of the predictions' text; null where the outputs are not numbers (string labels).
+   */
+  decodeColumns(outputs: RawOutputs, rows: number): { predictions: unknown[]; columns: OutputColumns | null };
 }
 
 /** Output tensors by name: label (int64 or string), probabilities [rows, k], value [rows, 1]. */
@@ -187,6 +194,42 @@ export function buildCodec(signature: ModelSignature): Codec {
     return labels && index >= 0 && index < labels.length ? labels[index]! : index;
   }
 
+  /** The outputs' numbers as the rules below read them (`Number(x)`), or null for non-numeric tensors. */
+  function columnsOf(outputs: RawOutputs, rows: number): OutputColumns | null {
+    if (!isClassifier) {
+      const value = outputs.value ?? Object.values(outputs)[0];
+      if (!value || !ArrayBuffer.isView(value.data)) return null;
+      const per = rows ? value.data.length / rows : 1;
+      const values = outputNumbers.take(rows);
+      for (let r = 0; r < rows; r++) values[r] = Number(value.data[r * per]);
+      return { kind: "values", rows, values };
+    }
+    const label = outputs.label;
+    const probabilities = outputs.probabilities;
+    if ((label && !ArrayBuffer.isView(label.data)) || (probabilities && !ArrayBuffer.isView(probabilities.data)))
+      return null;
+    const k = probabilities ? (probabilities.dims[1] ?? probabilities.data.length / Math.max(rows, 1)) : 0;
+    let p: Float64Array | null = null;
+    if (probabilities) {
+      const n = rows * k;
+      // k could be fractional for a malformed output: such a model answers through decode's own loop.
+      if (!Number.isInteger(n)) return null;
+      p = outputNumbers.take(n);
+      for (let i = 0; i < n; i++) p[i] = Number(probabilities.data[i]);
+    }
+    let given: Float64Array | null = null;
+    if (label) {
+      given = outputNumbers.take(rows);
+      for (let r = 0; r < rows; r++) given[r] = Number(label.data[r]);
+    }
+    return { kind: "classes", rows, classLabels: labels ?? null, k, labels: given, probabilities: p };
+  }
+
+  function decodeColumns(outputs: RawOutputs, rows: number) {
+    const columns = columnsOf(outputs, rows);
+    return { predictions: columns ? predictionRows(columns) : decode(outputs, rows), columns };
+  }
+
   function decode(outputs: RawOutputs, rows: number): unknown[] {
     const result: unknown[] = [];
     if (!isClassifier) {
@@ -218,7 +261,7 @@ export function buildCodec(signature: ModelSignature): Codec {
     return result;
   }
 
-  return { features, encode, decode };
+  return { features, encode, decode, decodeColumns };
 }
 
 /**

@@ -22,3 +22,21 @@ export function fastId(): string {
   }
   return head + low.toString(16).padStart(8, "0");
 }
+
+/**
+ * `count` ids that follow each other: ids[i] is `head` and `first + i` in 8 hex digits, as the
+ * prediction log keys its batches (one run per request, sent to the log as head and first instead of
+ * its ids). A run never crosses the counter's wrap: one that would starts at the next head.
+ */
+export function fastIdRun(count: number): { ids: string[]; head: string; first: number } {
+  let first = (low + 1) >>> 0;
+  if (first === 0 || first + count - 1 > 0xffffffff) {
+    high = (high + 1) >>> 0;
+    head = prefix + high.toString(16).padStart(8, "0");
+    first = 0;
+  }
+  const ids = new Array<string>(count);
+  for (let i = 0; i < count; i++) ids[i] = head + (first + i).toString(16).padStart(8, "0");
+  if (count > 0) low = first + count - 1;
+  return { ids, head, first };
+}

@@ -20,6 +20,7 @@
  */
 
 import type { LlmEndpointConfig } from "../llm/model.js";
+import type { OutputColumns } from "./output-rows.mjs";
 
 export type Slot = "primary" | "canary" | "shadow";
 
@@ -215,13 +216,18 @@ export interface LoggedRequest {
   latencyMs: number;
   /** One prediction id per row. */
   ids: string[];
+  /**
+   * When the ids follow each other (`head` + `first + i` in 8 hex digits: fastIdRun), the run: the
+   * log sends it to its writer instead of every id (default: none, the ids are sent).
+   */
+  idRun?: { head: string; first: number } | null;
   features: LoggedFeatures;
   /**
-   * One output per row, as answered, or their JSON array text where the answer made it already (the
-   * runtime does: the log then holds one string until its flush, not every row's objects); null
-   * when the request failed.
+   * One output per row, as answered, or their JSON array text where the answer made it already, or
+   * the numbers they were made from (output-rows.mjs: the log's writer thread makes the same text);
+   * null when the request failed.
    */
-  outputs: unknown[] | string | null;
+  outputs: unknown[] | string | OutputColumns | null;
   error: string | null;
 }
 

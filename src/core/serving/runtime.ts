@@ -7,7 +7,7 @@
  * `LiveEndpoint` at its start and keeps it; new runners are loaded and warmed before the swap, and an
  * old runner is closed only when no endpoint uses it and its own queue has drained.
  */
-import { fastId as newId } from "./fast-id.js";
+import { fastId as newId, fastIdRun } from "./fast-id.js";
 import { ConflictError, NotFoundError, TandemError } from "../errors.js";
 import type { ModelSignature } from "../training/signature.js";
 import type { Endpoint, LoggedFeatures, Slot } from "./model.js";
@@ -15,15 +15,29 @@ import type { ModelResolver, ServableVersion, ServingStore } from "./ports.js";
 import type { PredictionLogger } from "./prediction-log.js";
 import { chooseCanary } from "./traffic.js";
 import { FlatRows } from "./codec.js";
+import type { OutputColumns } from "./output-rows.mjs";
+
+/** A runner's answer: one prediction per instance, and what the log keeps of the request. */
+export interface RunnerAnswer {
+  predictions: unknown[];
+  /** The instances' features for the log. */
+  features: LoggedFeatures;
+  /**
+   * The numbers the predictions were made from (output-rows.mjs), where the runner has them: the log
+   * then makes the predictions' text on its writer thread instead of the event loop (default: none,
+   * the log takes JSON.stringify(predictions)).
+   */
+  outputs?: OutputColumns | null;
+}
 
 export interface ModelRunner {
   readonly model: ServableVersion;
   /** What the model takes and answers (null for a command-served model without one). */
   readonly signature: ModelSignature | null;
   /** One prediction per instance, and the instances' features for the log. */
-  predict(instances: unknown[]): Promise<{ predictions: unknown[]; features: LoggedFeatures }>;
+  predict(instances: unknown[]): Promise<RunnerAnswer>;
   /** The same for instances sent as one flat tensor, without an array per row (runners without it get rows). */
-  predictFlat?(instances: FlatRows): Promise<{ predictions: unknown[]; features: LoggedFeatures }>;
+  predictFlat?(instances: FlatRows): Promise<RunnerAnswer>;
   ready(): boolean;
   /** Waits for queued work, then frees the model. */
   close(): Promise<void>;
@@ -59,11 +73,11 @@ export interface LiveEndpoint {
 export interface PredictResult {
   predictions: unknown[];
   /**
-   * `predictions` as JSON text, made once for the prediction log and the JSON route's answer alike
-   * (a 64-row answer's text is about as costly to make as everything else the log does on the
-   * event loop).
+   * `predictions` as JSON text, made when first read (the JSON route's answer) and shared with the
+   * prediction log when the runner gave no output columns (a 64-row answer's text is about as
+   * costly to make as everything else the log does on the event loop).
    */
-  predictionsJson: string;
+  readonly predictionsJson: string;
   predictionIds: string[];
   model: string;
   version: number;
@@ -86,6 +100,25 @@ export interface RuntimeOptions {
 }
 
 const key = (project: string, name: string) => `${project}/${name}`;
+
+/** A run that answered: its predictions' text where it was made for the log (null: not yet). */
+interface Answered {
+  ok: true;
+  predictions: unknown[];
+  json: string | null;
+  ids: string[];
+}
+
+/** The answer with its predictions' text made on first read (only the JSON route reads it). */
+function predictResult(answer: Answered, result: Omit<PredictResult, "predictionsJson">): PredictResult {
+  let json = answer.json;
+  return {
+    ...result,
+    get predictionsJson() {
+      return (json ??= JSON.stringify(result.predictions));
+    },
+  };
+}
 
 export class ServingRuntime {
   private live = new Map<string, LiveEndpoint>();
@@ -298,15 +331,14 @@ export class ServingRuntime {
     const { runner, slot } = this.servedVersion(project, name, version);
     const answer = await this.run(live, runner, slot, instances, requestId);
     if (!answer.ok) throw answer.error;
-    return {
+    return predictResult(answer, {
       predictions: answer.predictions,
-      predictionsJson: answer.json,
       predictionIds: answer.ids,
       model: live.endpoint.model,
       version,
       slot,
       requestId,
-    };
+    });
   }
 
   async predict(
@@ -332,15 +364,14 @@ export class ServingRuntime {
     if (live.shadow && chooseCanary(live.endpoint.shadowPercent, undefined))
       void this.run(live, live.shadow, "shadow", instances, requestId).catch(() => undefined);
     if (!answer.ok) throw answer.error;
-    return {
+    return predictResult(answer, {
       predictions: answer.predictions,
-      predictionsJson: answer.json,
       predictionIds: answer.ids,
       model: live.endpoint.model,
       version: runner.model.version,
       slot,
       requestId,
-    };
+    });
   }
 
   private async run(
@@ -349,21 +380,21 @@ export class ServingRuntime {
     slot: Slot,
     instances: unknown[] | FlatRows,
     requestId: string,
-  ): Promise<{ ok: true; predictions: unknown[]; json: string; ids: string[] } | { ok: false; error: unknown }> {
+  ): Promise<Answered | { ok: false; error: unknown }> {
     const started = performance.now();
     const e = live.endpoint;
     const at = Date.now();
     const version = runner.model.version;
     try {
-      const { predictions, features } = !(instances instanceof FlatRows)
+      const { predictions, features, outputs } = !(instances instanceof FlatRows)
         ? await runner.predict(instances)
         : runner.predictFlat
           ? await runner.predictFlat(instances)
           : await runner.predict(instances.toRows());
       const latencyMs = performance.now() - started;
-      const ids = new Array<string>(predictions.length);
-      for (let i = 0; i < ids.length; i++) ids[i] = newId();
-      const json = JSON.stringify(predictions);
+      const { ids, head, first } = fastIdRun(predictions.length);
+      // With the outputs' numbers, the log's writer thread makes their text; else it is made here.
+      const json = outputs ? null : JSON.stringify(predictions);
       // One object per request, whatever its size: the log makes the rows off the request path.
       this.options.logger.addRequest(
         {
@@ -376,8 +407,9 @@ export class ServingRuntime {
           at,
           latencyMs,
           ids,
+          idRun: { head, first },
           features,
-          outputs: json,
+          outputs: outputs ?? json,
           error: null,
         },
         false,

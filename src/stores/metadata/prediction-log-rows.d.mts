@@ -1,3 +1,5 @@
+import type { OutputColumns } from "../../core/serving/output-rows.mjs";
+
 /** One answered (or failed) request as it travels to the log writer: the rows' shared fields once. */
 export interface WireRequest {
   project: string;
@@ -9,8 +11,12 @@ export interface WireRequest {
   at: number;
   latencyMs: number;
   error: string | null;
-  /** One prediction id per row. */
-  ids: string[];
+  /** One prediction id per row, or null where `idRun` stands for them. */
+  ids: string[] | null;
+  /** The ids as one run (ids[i] is `head` + `first + i` in 8 hex digits), or null. */
+  idRun?: { head: string; first: number } | null;
+  /** Rows (ids.length where the ids are given). */
+  rows?: number;
   /** Feature names in column order (with `values`), or null when `featureJson` carries the features. */
   names: readonly string[] | null;
   /** rows × names.length values; NaN where the value is not a plain number (then it is in `others`). */
@@ -19,9 +25,15 @@ export interface WireRequest {
   others: unknown[] | null;
   /** Each row's features as JSON text (models whose runner gives records), or null. */
   featureJson: string[] | null;
-  /** The outputs as one JSON array text, one element per row; null for a failed request. */
-  outputs: string | null;
+  /**
+   * The outputs as one JSON array text, one element per row, or the numbers that text is made from
+   * (output-rows.mjs); null for a failed request.
+   */
+  outputs: string | OutputColumns | null;
 }
+
+/** A request's row count: its ids, or its id run's length. */
+export declare function rowCount(request: WireRequest): number;
 
 export declare function featureTexts(request: WireRequest): string[];
 export declare function outputTexts(request: WireRequest): Array<string | null>;

@@ -10,12 +10,25 @@
 // (feature values in a Float64Array, the outputs as the request's one JSON text), and the writer
 // stores it as it came; rows' texts are made only when a reader asks for them.
 
+import { outputsJson } from "../../core/serving/output-rows.mjs";
+
 /**
  * `{"name":` prefixes per feature list (the same list object arrives once per message, so per
  * batch), and whether any of them holds a backslash (a name with a quote or a tab), which COPY text
  * must escape.
  */
 const prefixCache = new WeakMap();
+
+/** A request's row count: its ids, or its id run's length. */
+export function rowCount(request) {
+  return request.ids ? request.ids.length : request.rows;
+}
+
+/** A request's outputs as one JSON array text (made here from output columns), or null. */
+function outputsText(request) {
+  const { outputs } = request;
+  return outputs !== null && typeof outputs === "object" ? outputsJson(outputs) : outputs;
+}
 
 function prefixesOf(names) {
   let cached = prefixCache.get(names);
@@ -101,7 +114,7 @@ function featureRowText(context, r) {
  */
 export function featureTexts(request) {
   if (request.featureJson) return request.featureJson;
-  const rows = request.ids.length;
+  const rows = rowCount(request);
   const texts = new Array(rows);
   const context = featureContext(request);
   for (let r = 0; r < rows; r++) texts[r] = featureRowText(context, r);
@@ -149,9 +162,9 @@ export function arrayElementTexts(text, count) {
 
 /** Each row's output as JSON text, null for a failed request (the outputs arrive as one JSON array). */
 export function outputTexts(request) {
-  const rows = request.ids.length;
+  const rows = rowCount(request);
   if (request.outputs === null) return new Array(rows).fill(null);
-  return arrayElementTexts(request.outputs, rows);
+  return arrayElementTexts(outputsText(request), rows);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,10 +268,13 @@ export function blobValues(blob) {
  * the request's one JSON array text. Nothing per row is made here but the ids' check.
  */
 export function batchesOf(request) {
-  const runs = idRuns(request.ids);
+  const runs = request.idRun
+    ? [{ start: 0, end: rowCount(request), head: request.idRun.head, first: request.idRun.first }]
+    : idRuns(request.ids);
   const whole = runs.length === 1;
   const width = request.names ? request.names.length : 0;
-  const outputs = request.outputs === null || whole ? null : outputTexts(request);
+  const text = outputsText(request);
+  const outputs = text === null || whole ? null : arrayElementTexts(text, rowCount(request));
   return runs.map(({ start, end, head, first }) => {
     let names = null;
     let values = null;
@@ -281,9 +297,9 @@ export function batchesOf(request) {
       }
     }
     let out = null;
-    if (request.outputs !== null)
+    if (text !== null)
       out = whole
-        ? request.outputs
+        ? text
         : `[${outputs
             .slice(start, end)
             .map((o) => o ?? "null")
@@ -367,7 +383,7 @@ export function copyLine(batch) {
 export function* copyChunks(requests, chunkChars = 65_536) {
   let chunk = "";
   for (const request of requests) {
-    if (request.ids.length === 0) continue;
+    if (rowCount(request) === 0) continue;
     for (const batch of batchesOf(request)) chunk += copyLine(batch);
     if (chunk.length >= chunkChars) {
       yield chunk;

@@ -101,7 +101,7 @@ describe("batches", () => {
     });
     const texts = featureTexts(r);
     const outputs = outputTexts(r);
-    expect(rows).toEqual(r.ids.map((id, i) => [id, texts[i], outputs[i]]));
+    expect(rows).toEqual(r.ids!.map((id, i) => [id, texts[i], outputs[i]]));
     // A records runner's request: its rows' texts, kept as they came.
     const records = request({ ids: ["p", "q"], featureJson: ['{"a": 1}', "{}"], names: null, values: null });
     expect(batchesOf(records).map((b) => [stored(b).featureText(0), stored(b).outputText(0)])).toEqual([

@@ -7,7 +7,15 @@ import { sql } from "kysely";
 import type { FeedbackEntry, LoggedRequest, PredictionLogEntry, Slot } from "../../core/serving/model.js";
 import type { PredictionLogStore, StatsDelta, WindowStats } from "../../core/serving/ports.js";
 import { histogramPercentile, LATENCY_BOUNDS_MS } from "../../core/serving/slo.js";
-import { batchesOf, BATCH_COLUMNS, idKey, StoredBatch, valuesBlob, type WireRequest } from "./prediction-log-rows.mjs";
+import {
+  batchesOf,
+  BATCH_COLUMNS,
+  idKey,
+  rowCount,
+  StoredBatch,
+  valuesBlob,
+  type WireRequest,
+} from "./prediction-log-rows.mjs";
 import { PredictionLogThread } from "./prediction-log-thread.js";
 import type { SqlMetadataStore } from "./sql-metadata-store.js";
 
@@ -96,12 +104,15 @@ function toWire(r: LoggedRequest): WireRequest {
     at: r.at,
     latencyMs: r.latencyMs,
     error: r.error,
-    ids: r.ids,
+    ids: r.idRun ? null : r.ids,
+    idRun: r.idRun ?? null,
+    rows: r.ids.length,
     names: columns?.names ?? null,
     values: columns?.values ?? null,
     others: columns?.others ?? null,
     featureJson: records ? r.ids.map((_, i) => json(records[i] ?? {})) : null,
-    outputs: r.outputs === null || typeof r.outputs === "string" ? r.outputs : json(r.outputs),
+    outputs:
+      r.outputs === null || typeof r.outputs === "string" || !Array.isArray(r.outputs) ? r.outputs : json(r.outputs),
   };
 }
 
@@ -132,7 +143,7 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     // An in-memory SQLite database has no file for a second connection: the same batches, written here.
     const batches: Record<string, unknown>[] = [];
     for (const request of wire ?? []) {
-      if (request.ids.length === 0) continue;
+      if (rowCount(request) === 0) continue;
       for (const values of batchesOf(request)) {
         const row: Record<string, unknown> = {};
         BATCH_COLUMNS.forEach((column, i) => (row[column] = values[i]));

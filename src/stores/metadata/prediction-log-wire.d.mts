@@ -9,6 +9,8 @@ export interface PackedRequests {
   dict: string[];
   names: Array<readonly string[]>;
   values: Float64Array;
+  numbers: Float64Array;
+  labelLists: Array<ReadonlyArray<string | number>>;
   extras: unknown[] | null;
 }
 

@@ -27,9 +27,29 @@ function request(overrides: Partial<WireRequest>): WireRequest {
   };
 }
 
-/** The requests as plain data (typed arrays as arrays), to compare with toEqual. */
+/** Output columns as plain data. */
+const plainOutputs = (outputs: WireRequest["outputs"]) => {
+  if (outputs === null || typeof outputs === "string") return outputs;
+  if (outputs.kind === "values") return { ...outputs, values: Array.from(outputs.values) };
+  return {
+    ...outputs,
+    labels: outputs.labels && Array.from(outputs.labels),
+    probabilities: outputs.probabilities && Array.from(outputs.probabilities),
+  };
+};
+
+/** The requests as plain data (typed arrays as arrays, the row count and id run as unpacked), to compare with toEqual. */
 const plain = (requests: WireRequest[]) =>
-  requests.map((r) => ({ ...r, values: r.values ? Array.from(r.values) : null }));
+  requests.map((r) => ({
+    ...r,
+    ids: r.idRun ? null : r.ids,
+    idRun: r.idRun ?? null,
+    rows: r.rows ?? r.ids!.length,
+    values: r.values ? Array.from(r.values) : null,
+    outputs: plainOutputs(r.outputs),
+  }));
+
+const classLabels = ["no", "yes"];
 
 describe("packRequests / unpackRequests", () => {
   const requests: WireRequest[] = [
@@ -54,6 +74,42 @@ describe("packRequests / unpackRequests", () => {
     // Features as JSON texts (runners that answer records): no names, no values.
     request({ names: null, values: null, featureJson: ['{"a":1}', '{"a":null}'], ids: ["1", "2"], outputs: "[1,2]" }),
     request({ ids: [], values: new Float64Array(0), outputs: "[]" }),
+    // Ids as one run, outputs as columns (output-rows.mjs): classes with labels and probabilities,
+    // classes with probabilities only and no class labels, values.
+    request({
+      ids: null,
+      idRun: { head: "0123456789abcdef01234567", first: 4_294_967_294 },
+      rows: 2,
+      values: new Float64Array([1, 2, 3, 4]),
+      outputs: {
+        kind: "classes",
+        rows: 2,
+        classLabels,
+        k: 2,
+        labels: new Float64Array([1, 0]),
+        probabilities: new Float64Array([0.25, 0.75, 0.875, 0.125]),
+      },
+    }),
+    request({
+      idRun: { head: "0123456789abcdef01234567", first: 7 },
+      outputs: {
+        kind: "classes",
+        rows: 1,
+        classLabels: null,
+        k: 3,
+        labels: null,
+        probabilities: new Float64Array([0.5, 0.25, Number.NaN]),
+      },
+    }),
+    request({
+      ids: null,
+      idRun: { head: "fedcba9876543210fedcba98", first: 0 },
+      rows: 1,
+      outputs: { kind: "values", rows: 1, values: new Float64Array([-1.5e-7]) },
+    }),
+    request({
+      outputs: { kind: "classes", rows: 1, classLabels, k: 2, labels: new Float64Array([5]), probabilities: null },
+    }),
   ];
 
   it("gives back every request as it was packed, across a real message port with the buffers transferred", () => {

@@ -9,7 +9,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import { BATCH_COLUMNS, batchesOf, copyChunks, valuesBlob } from "./prediction-log-rows.mjs";
+import { BATCH_COLUMNS, batchesOf, copyChunks, rowCount, valuesBlob } from "./prediction-log-rows.mjs";
 import { unpackRequests } from "./prediction-log-wire.mjs";
 
 const FEATURE_VALUES = BATCH_COLUMNS.indexOf("feature_values");
@@ -78,7 +78,7 @@ function sqliteWriter({ file, busyTimeoutMs }) {
       const params = [];
       let count = 0;
       for (const request of requests ?? []) {
-        if (request.ids.length === 0) continue;
+        if (rowCount(request) === 0) continue;
         for (const batch of batchesOf(request)) {
           const values = batch[FEATURE_VALUES];
           if (values) batch[FEATURE_VALUES] = valuesBlob(values);
@@ -113,7 +113,7 @@ async function postgresWriter({ url }) {
   const write = async (requests, stats) => {
     client ??= await connect();
     const c = client;
-    const rows = requests?.some((r) => r.ids.length > 0) ? requests : null;
+    const rows = requests?.some((r) => rowCount(r) > 0) ? requests : null;
     // A COPY alone is one statement, atomic by itself: no begin and commit round trips around it.
     const alone = rows && !stats;
     try {
