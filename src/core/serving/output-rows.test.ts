@@ -46,6 +46,10 @@ describe("output columns", () => {
     ["no class names", classifier(), 3],
     ["numeric-looking and repeated class names", classifier(["b", "1", "0", "b", 7]), 5],
     ["fewer names than classes", classifier(["a"]), 3],
+    ["number class names in order", classifier([0, 1, 2]), 3],
+    ["number class names out of order", classifier([1, 0]), 2],
+    ["index-like names out of order", classifier(["10", "2", "0"]), 3],
+    ['names with quotes, a backslash and "__proto__"', classifier(['a"b', "c\\d", "__proto__", "é"]), 4],
   ];
   for (const [name, signature, k] of cases) {
     for (const withLabel of [true, false]) {
@@ -74,6 +78,23 @@ describe("output columns", () => {
     const { predictions, columns } = codec.decodeColumns(out, 64);
     expect(predictions).toEqual(codec.decode(out, 64));
     expect(outputsJson(structuredClone(columns!))).toBe(JSON.stringify(codec.decode(out, 64)));
+  });
+
+  it("the log's text matches for odd labels and values: fractional labels, infinities, -0", () => {
+    const codec = buildCodec(classifier(["no", "yes"]));
+    const label = { data: Float32Array.from([0.5, 1, Number.NaN, -0, 7]), dims: [5] };
+    const probabilities = {
+      data: Float32Array.from([0.25, 0.75, Infinity, 0, -0, 1, 0.5, 0.5, -Infinity, 1]),
+      dims: [5, 2],
+    };
+    for (const out of [{ label, probabilities }, { label }, { probabilities }] as RawOutputs[]) {
+      const { columns } = codec.decodeColumns(out, 5);
+      expect(outputsJson(structuredClone(columns!))).toBe(JSON.stringify(codec.decode(out, 5)));
+    }
+    const regressor = buildCodec(buildSignature({ task: "regression", algorithm: "t", features }));
+    const values: RawOutputs = { value: { data: Float64Array.from([Infinity, -0, 1e21, 5e-324]), dims: [4, 1] } };
+    const { columns } = regressor.decodeColumns(values, 4);
+    expect(outputsJson(structuredClone(columns!))).toBe(JSON.stringify(regressor.decode(values, 4)));
   });
 
   it("string labels keep decode's own path (no columns)", () => {
