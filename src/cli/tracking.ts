@@ -46,18 +46,20 @@ function metricText(metrics: Record<string, number | string>): string {
 export function compareRuns(a: RunWire, b: RunWire) {
   const keys = (x: Record<string, unknown>, y: Record<string, unknown>) =>
     [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+  // Own keys only: a key one run lacks (`constructor`, `valueOf`) must not read Object.prototype's.
+  const own = <T>(r: Record<string, T>, key: string): T | null => (Object.hasOwn(r, key) ? r[key]! : null);
   return {
     a: { run_id: a.run_id, run_name: a.run_name, status: a.status },
     b: { run_id: b.run_id, run_name: b.run_name, status: b.status },
     params: keys(a.params, b.params).map((key) => ({
       key,
-      a: a.params[key] ?? null,
-      b: b.params[key] ?? null,
-      same: a.params[key] === b.params[key],
+      a: own(a.params, key),
+      b: own(b.params, key),
+      same: own(a.params, key) === own(b.params, key),
     })),
     metrics: keys(a.metrics, b.metrics).map((key) => {
-      const x = a.metrics[key];
-      const y = b.metrics[key];
+      const x = own(a.metrics, key);
+      const y = own(b.metrics, key);
       return { key, a: x ?? null, b: y ?? null, delta: typeof x === "number" && typeof y === "number" ? y - x : null };
     }),
   };

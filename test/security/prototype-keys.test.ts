@@ -5,6 +5,7 @@
  * attribute) round-trips as data. CI once answered 500 to MLflow's order_by ["toString.."].
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli } from "../pipelines/cli.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 
@@ -124,6 +125,28 @@ describe("prototype names in user-supplied keys", () => {
     const version = await s.api<Json>("GET", "/api/v1/projects/default/models/typed/versions/1");
     // Before: Object.prototype's functions as the types, which JSON then dropped.
     expect(version.body.signature.inputs.map((t: Json) => t.type)).toEqual(PROTOTYPE_NAMES);
+  });
+  it("tandem runs compare shows a param or metric only one run has as missing in the other", async () => {
+    const mlflow = (path: string, body: unknown) => s.api<Json>("POST", `/api/2.0/mlflow${path}`, body);
+    const [a, b] = await Promise.all(
+      ["a", "b"].map(
+        async (run_name) =>
+          (await mlflow("/runs/create", { experiment_id: "0", run_name })).body.run.info.run_id as string,
+      ),
+    );
+    await mlflow("/runs/log-batch", {
+      run_id: a,
+      params: [{ key: "constructor", value: "1" }],
+      metrics: [{ key: "valueOf", value: 2, timestamp: 1, step: 0 }],
+    });
+    const env = { TANDEM_URL: s.url, TANDEM_TOKEN: s.adminToken, TANDEM_HOME: s.home };
+    const compared = await cli(["runs", "compare", b, a, "--json"], { cwd: s.home, env });
+    expect(compared.stderr).toBe("");
+    // Before: b's side read Object.prototype's functions, which JSON dropped (and text printed).
+    expect(JSON.parse(compared.stdout)).toMatchObject({
+      params: [{ key: "constructor", a: null, b: "1", same: false }],
+      metrics: [{ key: "valueOf", a: null, b: 2, delta: null }],
+    });
   });
 });
 
