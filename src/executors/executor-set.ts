@@ -52,6 +52,11 @@ export class ExecutorSet implements Executor, ExecutorCatalog {
     return picked.run(job);
   }
 
+  prepare(job: StepJob): () => void {
+    const picked = this.pick(job.execution.executor);
+    return typeof picked === "string" || !picked.prepare ? () => undefined : picked.prepare(job);
+  }
+
   killOrphan(info: StepProcess): Promise<string> {
     return this.options.local.killOrphan(info);
   }

@@ -218,6 +218,12 @@ export interface Executor {
   workdir(runId: string, stepId: string, attempt: number, executor?: ExecutorName | null): string;
   run(job: StepJob): Promise<JobResult>;
   /**
+   * Optional: makes ready ahead what `run(job)` will start, while the step waits for a free slot of
+   * its run (the local executor makes its directory and holds its process in its sandbox), without
+   * starting it. `run(job)` follows, or else the function returned, which undoes it.
+   */
+  prepare?(job: StepJob): () => void;
+  /**
    * Kills leftovers of a step whose driver died (a process group on this host), only when the
    * process is still the one recorded (same start time). Says what it did or why it left it alone.
    */

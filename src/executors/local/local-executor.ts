@@ -24,8 +24,9 @@ import { directCommand } from "./direct-command.js";
 import { processIdentity } from "./process-identity.js";
 import { BWRAP, programPath, sandboxArgv, sandboxForAsync, type SandboxMode, type SandboxStatus } from "./sandbox.js";
 import { terminateInsideSandbox } from "./sandbox-stop.js";
-import { killGroup, StepSpawner } from "./spawner.js";
+import { killGroup, StepSpawner, type SpawnHandlers } from "./spawner.js";
 import { DirectorySweeper } from "./sweeper.js";
+import { HeldProcess, type HeldStep, type Launch } from "./held-step.js";
 
 export interface LocalExecutorOptions {
   /** Where step directories go (config.workDir; made 0700, and refused if someone else owns it). */
@@ -102,6 +103,8 @@ export class LocalExecutor implements Executor {
 
   private isolation: Promise<SandboxStatus> | undefined;
   private readonly sweeper = new DirectorySweeper();
+  /** Steps made ready ahead (prepare), by directory, until their run takes them. */
+  private readonly held = new Map<string, HeldStep>();
 
   private constructor(private readonly options: LocalExecutorOptions) {}
 
@@ -144,36 +147,52 @@ export class LocalExecutor implements Executor {
     }
   }
 
+  /**
+   * Makes a step that waits for a slot ready to start (held-step.ts): its directory, and its
+   * process held in its sandbox. Its `run` then starts it; the answer drops it if run never comes.
+   */
+  prepare(job: StepJob): () => void {
+    if (job.inProcess || this.held.has(job.workdir)) return () => undefined;
+    StepSpawner.shared().warm();
+    const entry: HeldStep = { ready: null!, dropped: false };
+    entry.ready = this.prepareDirectory(job).then(async (failed) => {
+      if (failed || entry.dropped) return { failed, process: null };
+      const launch = await this.launchOf(job, true);
+      // Not sandboxed (nothing to hold a process in), or it cannot start: run spawns it, or says why.
+      if ("outcome" in launch || !launch.isolated) return { failed: null, process: null };
+      const { argv, env } = launch;
+      const process = new HeldProcess(launch, {
+        file: argv[0]!,
+        args: argv.slice(1),
+        cwd: job.workdir,
+        env,
+        gate: argv.indexOf("--block-fd"), // args[i] is argv[i + 1]: the descriptor's number
+      });
+      if (entry.dropped) process.drop();
+      return { failed: null, process };
+    });
+    this.held.set(job.workdir, entry);
+    return () => {
+      if (this.held.get(job.workdir) !== entry) return; // its run took it
+      this.held.delete(job.workdir);
+      entry.dropped = true;
+      void entry.ready.then(({ process }) => process?.drop());
+    };
+  }
+
   async run(job: StepJob): Promise<JobResult> {
     const { workdir } = job;
-    // The spawner's own start (a Node process) overlaps the preparation of the step's directory.
+    const entry = this.held.get(workdir);
+    this.held.delete(workdir);
+    // The spawner's own start overlaps the preparation of the step's directory.
     if (!job.inProcess) StepSpawner.shared().warm();
-    try {
-      // Each attempt has a directory of its own (the attempt number is in its name), so there is
-      // nothing to clear first. The directory and its links are made synchronously: a few system
-      // calls of microseconds each, where each call through the thread pool is a round trip on the
-      // loop that drives the run (about 5 ms per step between a step's running write and its
-      // spawn at load 10, on the critical path of every step; issue 18). Inputs are copied
-      // asynchronously: they can be large.
-      mkdirSync(join(workdir, "_tandem", "outputs"), { recursive: true });
-      if (job.workspace) this.linkWorkspace(job.workspace, workdir);
-      for (const input of job.inputs)
-        await materializeTree(this.options.artifacts, input.manifest, join(workdir, input.path));
-      for (const output of job.outputs) {
-        const path = join(workdir, output.path);
-        mkdirSync(output.kind === "dir" ? path : dirname(path), { recursive: true });
-      }
-    } catch (error) {
-      return {
-        outcome: "failed",
-        exitCode: null,
-        outputs: {},
-        error: `preparing the step directory failed: ${(error as Error).message}`,
-      };
+    const { failed, process } = entry ? await entry.ready : { failed: await this.prepareDirectory(job), process: null };
+    if (failed || job.signal.aborted) {
+      process?.drop();
+      return failed ?? { outcome: "cancelled", exitCode: null, outputs: {} };
     }
-    if (job.signal.aborted) return { outcome: "cancelled", exitCode: null, outputs: {} };
 
-    const result = job.inProcess ? await this.runInProcess(job) : await this.spawnJob(job);
+    const result = job.inProcess ? await this.runInProcess(job) : await this.spawnJob(job, process);
     if (result.outcome !== "succeeded") return result;
 
     const outputs: Record<string, string> = {};
@@ -214,6 +233,35 @@ export class LocalExecutor implements Executor {
     return { ...result, outputs, metricsText };
   }
 
+  /** Makes the step's directory: null when done, else the failed result to return. */
+  private async prepareDirectory(job: StepJob): Promise<JobResult | null> {
+    const { workdir } = job;
+    try {
+      // Each attempt has a directory of its own (the attempt number is in its name), so there is
+      // nothing to clear first. The directory and its links are made synchronously: a few system
+      // calls of microseconds each, where each call through the thread pool is a round trip on the
+      // loop that drives the run (about 5 ms per step between a step's running write and its
+      // spawn at load 10, on the critical path of every step; issue 18). Inputs are copied
+      // asynchronously: they can be large.
+      mkdirSync(join(workdir, "_tandem", "outputs"), { recursive: true });
+      if (job.workspace) this.linkWorkspace(job.workspace, workdir);
+      for (const input of job.inputs)
+        await materializeTree(this.options.artifacts, input.manifest, join(workdir, input.path));
+      for (const output of job.outputs) {
+        const path = join(workdir, output.path);
+        mkdirSync(output.kind === "dir" ? path : dirname(path), { recursive: true });
+      }
+      return null;
+    } catch (error) {
+      return {
+        outcome: "failed",
+        exitCode: null,
+        outputs: {},
+        error: `preparing the step directory failed: ${(error as Error).message}`,
+      };
+    }
+  }
+
   private async runInProcess(job: StepJob): Promise<JobResult> {
     const controller = new AbortController();
     const onAbort = () => controller.abort();
@@ -242,7 +290,11 @@ export class LocalExecutor implements Executor {
     }
   }
 
-  private async spawnJob(job: StepJob): Promise<JobResult> {
+  /**
+   * The step's argv and environment, in the sandbox where steps are isolated, or the failed result.
+   * `held`: the sandbox waits for its spawner's go (--block-fd, its number set by the spawner).
+   */
+  private async launchOf(job: StepJob, held: boolean): Promise<Launch | JobResult> {
     shell ??= findShell();
     const sh = shell;
     let isolated: boolean;
@@ -259,7 +311,18 @@ export class LocalExecutor implements Executor {
       : null;
     let argv = direct ? direct.argv : [sh.path, ...sh.args, job.script];
     if (direct) env = direct.env;
-    if (isolated) argv = sandboxArgv({ command: argv, workdir: job.workdir, hide, bwrap: programPath(BWRAP) });
+    if (isolated) {
+      const blockFd = held ? { blockFd: "-1" } : {};
+      argv = sandboxArgv({ command: argv, workdir: job.workdir, hide, bwrap: programPath(BWRAP), ...blockFd });
+    }
+    return { argv, env, isolated };
+  }
+
+  /** Runs the step's process: the one held for it (prepare), else a new one. */
+  private async spawnJob(job: StepJob, held: HeldProcess | null): Promise<JobResult> {
+    const launch = held?.launch ?? (await this.launchOf(job, false));
+    if ("outcome" in launch) return launch;
+    const { argv, env, isolated } = launch;
     return new Promise((resolvePromise) => {
       let pid: number | null = null;
       let stopping: "timed_out" | "cancelled" | null = null;
@@ -287,38 +350,37 @@ export class LocalExecutor implements Executor {
         job.signal.removeEventListener("abort", onAbort);
         resolvePromise(result);
       };
-      StepSpawner.shared().spawn(
-        { file: argv[0]!, args: argv.slice(1), cwd: job.workdir, env },
-        {
-          started: (startedPid, startTime) => {
-            pid = startedPid;
-            job.onStarted?.({ pid: startedPid, host: hostname(), startTime });
-            signalGroup();
-          },
-          output: (stream, text) => job.onOutput(stream, text),
-          failed: (message) =>
-            done({
-              outcome: "failed",
-              exitCode: null,
-              outputs: {},
-              error: pid === null ? `could not start ${argv[0]}: ${message}` : message,
-            }),
-          ended: (code, signal) => {
-            if (stopping === "timed_out")
-              return done({
-                outcome: "timed_out",
-                exitCode: code,
-                outputs: {},
-                error: `timed out after ${job.timeoutMs} ms`,
-              });
-            if (stopping === "cancelled")
-              return done({ outcome: "cancelled", exitCode: code, outputs: {}, error: "cancelled" });
-            if (code === 0) return done({ outcome: "succeeded", exitCode: 0, outputs: {} });
-            const why = code === null ? `killed by ${signal ?? "a signal"}` : `exited with code ${code}`;
-            done({ outcome: "failed", exitCode: code, outputs: {}, error: why });
-          },
+      const handlers: SpawnHandlers = {
+        started: (startedPid, startTime) => {
+          pid = startedPid;
+          job.onStarted?.({ pid: startedPid, host: hostname(), startTime });
+          signalGroup();
         },
-      );
+        output: (stream, text) => job.onOutput(stream, text),
+        failed: (message) =>
+          done({
+            outcome: "failed",
+            exitCode: null,
+            outputs: {},
+            error: pid === null ? `could not start ${argv[0]}: ${message}` : message,
+          }),
+        ended: (code, signal) => {
+          if (stopping === "timed_out")
+            return done({
+              outcome: "timed_out",
+              exitCode: code,
+              outputs: {},
+              error: `timed out after ${job.timeoutMs} ms`,
+            });
+          if (stopping === "cancelled")
+            return done({ outcome: "cancelled", exitCode: code, outputs: {}, error: "cancelled" });
+          if (code === 0) return done({ outcome: "succeeded", exitCode: 0, outputs: {} });
+          const why = code === null ? `killed by ${signal ?? "a signal"}` : `exited with code ${code}`;
+          done({ outcome: "failed", exitCode: code, outputs: {}, error: why });
+        },
+      };
+      if (held) held.release(handlers);
+      else StepSpawner.shared().spawn({ file: argv[0]!, args: argv.slice(1), cwd: job.workdir, env }, handlers);
     });
   }
 

@@ -54,6 +54,11 @@ export interface SandboxSpec {
   hide: string[];
   /** The bwrap binary (default "bwrap" on PATH). */
   bwrap?: string;
+  /**
+   * `--block-fd`: the sandbox is made, then waits until this descriptor (its number, as the step's
+   * spawner will set it) can be read before the command starts (default: starts at once).
+   */
+  blockFd?: string;
 }
 
 const inside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
@@ -99,7 +104,9 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     else argv.push("--ro-bind", "/dev/null", path);
   }
   argv.push("--bind", workdir, workdir);
-  argv.push("--unshare-pid", "--proc", "/proc", "--die-with-parent", "--chdir", workdir, "--", ...spec.command);
+  argv.push("--unshare-pid", "--proc", "/proc", "--die-with-parent", "--chdir", workdir);
+  if (spec.blockFd !== undefined) argv.push("--block-fd", spec.blockFd);
+  argv.push("--", ...spec.command);
   return argv;
 }
 

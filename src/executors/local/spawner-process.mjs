@@ -4,7 +4,10 @@
 // dist/ (copied as an asset).
 //
 // Messages from the driver, over the IPC channel:
-//   { t: "spawn", id, file, args, cwd, env }  start a step (in a process group of its own)
+//   { t: "spawn", id, file, args, cwd, env }  start a step (in a process group of its own); with
+//                                             gate: N, args[N] becomes "3", a descriptor the step
+//                                             reads nothing from until "go" (bwrap's --block-fd)
+//   { t: "go", id }  /  { t: "drop", id }     let a held step start / kill its group instead
 // Messages to the driver:
 //   { t: "started", id, pid, startTime }      the step's pid and its start time (process-identity)
 //   { t: "out", id, stream, text }            a piece of its stdout or stderr, UTF-8 decoded
@@ -54,10 +57,16 @@ function killGroup(pid, signal) {
   }
 }
 
-function start({ id, file, args, cwd, env }) {
+/** Held steps' children, until they are let go or dropped. */
+const held = new Map();
+
+function start({ id, file, args, cwd, env, gate }) {
   let child;
+  const gated = Number.isInteger(gate) && gate >= 0 && gate < args.length;
+  if (gated) args = args.map((a, i) => (i === gate ? "3" : a));
   try {
-    child = spawn(file, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const stdio = ["ignore", "pipe", "pipe", ...(gated ? ["pipe"] : [])];
+    child = spawn(file, args, { cwd, env, detached: true, stdio });
   } catch (error) {
     send({ t: "error", id, message: error.message });
     return;
@@ -69,6 +78,10 @@ function start({ id, file, args, cwd, env }) {
     send({ t: "error", id, message: error.message });
   });
   if (child.pid === undefined) return; // the error event follows
+  if (gated) {
+    child.stdio[3].on("error", () => undefined); // the sandbox gone: its end is reported as any other
+    held.set(id, child);
+  }
   send({ t: "started", id, pid: child.pid, startTime: processIdentity(child.pid) });
   for (const [stream, name] of [
     [child.stdout, "stdout"],
@@ -95,13 +108,24 @@ function start({ id, file, args, cwd, env }) {
     killGroup(child.pid, "SIGKILL");
   });
   child.on("close", () => {
+    held.delete(id);
     if (ended) return;
     ended = true;
     send({ t: "end", id, code: exit.code, signal: exit.signal });
   });
 }
 
+function control({ id, t }) {
+  const child = held.get(id);
+  if (!child) return; // ended already, or never held
+  held.delete(id);
+  if (t === "drop") killGroup(child.pid, "SIGKILL");
+  if (t === "go") child.stdio[3].end("g");
+  else child.stdio[3].destroy();
+}
+
 process.on("message", (message) => {
   if (message && message.t === "spawn") start(message);
+  else if (message && (message.t === "go" || message.t === "drop")) control(message);
 });
 process.on("disconnect", () => process.exit(0));

@@ -10,6 +10,10 @@
 # bytecode written) with PATH alone in its environment; it imports only the standard library.
 # Messages over Node's IPC channel (JSON lines on the descriptor NODE_CHANNEL_FD):
 #   { t: "spawn", id, file, args, cwd, env }  from the driver: start a step in a session of its own
+#     with gate: N, args[N] becomes the number of a pipe's read end the step inherits (bwrap's
+#     --block-fd: the sandbox is made, then waits for the pipe before the step's command starts)
+#   { t: "go", id }                           a byte down a held step's pipe: its command starts
+#   { t: "drop", id }                         a held step's group is killed: it never starts
 #   { t: "ready" }                            this helper runs (sent once, before anything else)
 #   { t: "started", id, pid, startTime }      the step's pid and its start time (process-identity)
 #   { t: "out", id, stream, data }            a piece of its stdout or stderr: the bytes in base64,
@@ -85,14 +89,27 @@ def kill_group(pid, signum):
 
 
 class Step:
-    def __init__(self, id, child):
+    def __init__(self, id, child, gate):
         self.id = id
         self.child = child
+        self.gate = gate  # the write end of a held step's pipe, until it is released or dropped
         self.open = 2
         self.exit = None  # (code, signal) once it has exited
 
+    def close_gate(self, release):
+        gate, self.gate = self.gate, None
+        if gate is None:
+            return
+        try:
+            if release:
+                os.write(gate, b"g")
+        except OSError:
+            pass  # the sandbox is gone already: its end is reported as any other
+        os.close(gate)
+
     def finish_if_done(self):
         if self.open == 0 and self.exit is not None:
+            self.close_gate(False)
             del steps[self.id]
             send({"t": "end", "id": self.id, "code": self.exit[0], "signal": self.exit[1]})
 
@@ -103,9 +120,15 @@ steps = {}
 def start(message):
     id = message["id"]
     file = message["file"]
+    args = list(message["args"])
+    gate = message.get("gate")
+    read_end = write_end = None
+    if isinstance(gate, int) and 0 <= gate < len(args):
+        read_end, write_end = os.pipe()
+        args[gate] = str(read_end)
     try:
         child = subprocess.Popen(
-            [utf8(file)] + [utf8(a) for a in message["args"]],
+            [utf8(file)] + [utf8(a) for a in args],
             cwd=utf8(message["cwd"]),
             env={utf8(k): utf8(v) for k, v in message["env"].items()},
             stdin=subprocess.DEVNULL,
@@ -114,20 +137,39 @@ def start(message):
             # Node's `detached: true`: a session, so the step leads its own process group.
             start_new_session=True,
             close_fds=True,
+            pass_fds=() if read_end is None else (read_end,),
         )
     except OSError as error:
+        close_pipe(read_end, write_end)
         code = errno.errorcode.get(error.errno, "UNKNOWN") if error.errno else "UNKNOWN"
         send({"t": "error", "id": id, "message": "spawn %s %s" % (file, code)})
         return
     except (ValueError, TypeError) as error:
+        close_pipe(read_end, write_end)
         send({"t": "error", "id": id, "message": "spawn %s: %s" % (file, error)})
         return
-    step = Step(id, child)
+    close_pipe(read_end, None)
+    step = Step(id, child, write_end)
     steps[id] = step
     send({"t": "started", "id": id, "pid": child.pid, "startTime": process_identity(child.pid)})
     for pipe, name in ((child.stdout, "stdout"), (child.stderr, "stderr")):
         os.set_blocking(pipe.fileno(), False)
         selector.register(pipe, selectors.EVENT_READ, (step, name))
+
+
+def close_pipe(*ends):
+    for end in ends:
+        if end is not None:
+            os.close(end)
+
+
+def control(message):
+    step = steps.get(message.get("id"))
+    if step is None:
+        return  # ended already (its end is on its way) or never started
+    if message["t"] == "drop":
+        kill_group(step.child.pid, signal.SIGKILL)
+    step.close_gate(message["t"] == "go")
 
 
 def read_output(pipe, step, name):
@@ -230,8 +272,12 @@ def serve():
                     if not line:
                         continue
                     message = json.loads(line)
-                    if isinstance(message, dict) and message.get("t") == "spawn":
+                    if not isinstance(message, dict):
+                        continue
+                    if message.get("t") == "spawn":
                         start(message)
+                    elif message.get("t") in ("go", "drop"):
+                        control(message)
             else:
                 step, name = key.data
                 read_output(key.fileobj, step, name)

@@ -29,6 +29,17 @@ export interface SpawnRequest {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * A held start: `args[gate]` is replaced by the number of a descriptor the process inherits, which
+   * stays unreadable until `go()` (bwrap's --block-fd). Without it the process starts at once.
+   */
+  gate?: number;
+}
+
+/** A spawned request: `go` lets a held one (SpawnRequest.gate) begin, `drop` kills it instead. */
+export interface SpawnHandle {
+  go(): void;
+  drop(): void;
 }
 
 export interface SpawnHandlers {
@@ -49,7 +60,7 @@ type FromSpawner =
   | { t: "end"; id: number; code: number | null; signal: NodeJS.Signals | null }
   | { t: "error"; id: number; message: string };
 
-type SpawnMessage = { t: "spawn"; id: number } & SpawnRequest;
+type SpawnMessage = ({ t: "spawn"; id: number } & SpawnRequest) | { t: "go" | "drop"; id: number };
 
 interface Pending {
   handlers: SpawnHandlers;
@@ -132,12 +143,18 @@ export class StepSpawner {
     await exited;
   }
 
-  spawn(request: SpawnRequest, handlers: SpawnHandlers): void {
+  spawn(request: SpawnRequest, handlers: SpawnHandlers): SpawnHandle {
     this.ensureHelper();
     const id = this.nextId++;
     this.pending.set(id, { handlers, pid: null });
     this.holdOpen(true);
-    const message: SpawnMessage = { t: "spawn", id, ...request };
+    this.post({ t: "spawn", id, ...request });
+    // Only while the step is pending: a helper that died has failed it, and a new one has other ids.
+    const control = (t: "go" | "drop") => () => void (this.pending.has(id) && this.post({ t, id }));
+    return { go: control("go"), drop: control("drop") };
+  }
+
+  private post(message: SpawnMessage): void {
     if (this.ready) this.send(message);
     else this.queued.push(message);
   }

@@ -377,13 +377,42 @@ export class RunDriver {
     return { kind: "ready" };
   }
 
+  /**
+   * Starts every step whose dependencies are done, up to the run's concurrency. Up to as many more
+   * ready steps are started ahead, waiting for a slot (executeStep's `slot`): their keys, tracking
+   * and directories are made, and a local one's sandbox too, while the running steps run, so a
+   * slot's opening only has to let the next one go. A step is counted running, and marked so,
+   * from its slot on.
+   */
   private async schedule(): Promise<void> {
     const running = new Map<string, Promise<void>>();
+    /** Steps started ahead, waiting for a slot: the function that gives them theirs (or, false, ends them). */
+    const waiting = new Map<string, (go: boolean) => void>();
+    const active = () => running.size - waiting.size;
+    /** Gives free slots to waiting steps, in the order they began waiting. */
+    const fill = () => {
+      for (const [id, open] of waiting) {
+        if (active() >= limit) return;
+        waiting.delete(id);
+        open(true);
+      }
+    };
+    /** Ends every waiting step as it was: not started (the driver stops, or lost its lease). */
+    const endWaiting = () => {
+      for (const open of waiting.values()) open(false);
+      waiting.clear();
+    };
     const limit = Math.max(1, this.run.concurrency);
     for (;;) {
       if (this.lostLease) break;
       const stopping = this.abort.signal.aborted;
+      if (stopping) endWaiting();
       for (const s of this.steps.values()) {
+        const open = waiting.get(s.id);
+        if (open && active() < limit) {
+          waiting.delete(s.id);
+          open(true);
+        }
         if (s.status !== "pending" || running.has(s.id)) continue;
         if (stopping) {
           if (this.cancelRequested)
@@ -408,7 +437,11 @@ export class RunDriver {
           });
           continue;
         }
-        if (running.size >= limit) continue;
+        let slot: Promise<boolean> | undefined;
+        if (active() >= limit) {
+          if (waiting.size >= limit) continue;
+          slot = new Promise<boolean>((resolve) => waiting.set(s.id, resolve));
+        }
         running.set(
           s.id,
           executeStep(
@@ -418,15 +451,22 @@ export class RunDriver {
             this.abort.signal,
             this.defer,
             this.pretracked.get(s.id),
-          ).finally(() => running.delete(s.id)),
+            slot,
+          ).finally(() => {
+            running.delete(s.id);
+            waiting.delete(s.id); // ended before its slot (a cache hit, a skip, a failure)
+          }),
         );
       }
+      // Slots freed while this pass awaited a write (steps ended meanwhile) go to those waiting.
+      fill();
       if (running.size === 0) {
         // Nothing runs and nothing can start: every step has ended (or this driver is stopping).
         break;
       }
       await Promise.race(running.values());
     }
+    endWaiting();
     await Promise.allSettled(running.values());
     this.closeUnusedTracking();
     await Promise.all(this.deferred);

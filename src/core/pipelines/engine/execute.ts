@@ -8,7 +8,7 @@ import { nowMs } from "../../ids.js";
 import { findBuiltin } from "../builtins/index.js";
 import { evaluate, parseCondition, truthy, type Value } from "../expr/evaluate.js";
 import type { InputRecord, StepCacheInfo, StepRun } from "../model.js";
-import { released, type JobInput, type JobOutput } from "../ports.js";
+import { released, type JobInput, type JobOutput, type StepJob } from "../ports.js";
 import { outputEnvName } from "../spec/names.js";
 import type { EngineDeps } from "./deps.js";
 import { callBuiltin, pinnedWith, type BuiltinCall } from "./builtin-call.js";
@@ -63,8 +63,11 @@ export async function executeStep(
   signal: AbortSignal,
   defer: Defer = (work) => void work(),
   pretracked?: PretrackedRun,
+  slot?: Promise<boolean>,
 ): Promise<void> {
   const { run, spec, inst } = scope;
+  /** Undoes what the executor made ready for the step while it waited for `slot` (if run never came). */
+  let unprepare: (() => void) | undefined;
   let secretValues: string[] = [];
   const sink = new LogSink({
     stepId: inst.id,
@@ -263,29 +266,6 @@ export async function executeStep(
           }
         : null;
       const command = rendered.script ?? `uses: ${spec.uses} with: ${JSON.stringify(pinnedWith(call!, workdir).with)}`;
-      await update(inst, {
-        ...(starting ?? {}),
-        attempt,
-        command: maskSecrets(command, secretValues),
-        exitCode: null,
-        pid: null,
-        host: null,
-        pidStart: null,
-        ...(reattach ? {} : { remoteJob: null }),
-        executor: execution.executor ?? deps.executors?.defaultExecutor ?? "local",
-        waiting: null,
-      });
-      starting = null;
-      if (attempt > 1) {
-        const line = attemptLine(
-          attempt,
-          maxAttempts,
-          attempt === first,
-          Boolean(remoteJobAtStart || scope.resumeAttempt),
-        );
-        if (line) sink.system(line);
-      }
-
       let builtinMetrics: Record<string, number> | undefined;
       const files = pins.flatMap((p) => (p.file ? [p.file] : []));
       const jobInputs: JobInput[] = [...Object.values(inputs), ...Object.values(refs), ...files].map((i) => ({
@@ -300,7 +280,7 @@ export async function executeStep(
       }));
       const remoteJob = reattach;
       reattach = null;
-      const result = await deps.executor.run({
+      const job: StepJob = {
         runId: run.id,
         stepId: inst.id,
         attempt,
@@ -335,7 +315,46 @@ export async function executeStep(
               builtinMetrics = await callBuiltin(deps, scope, call, dir, abort);
             }
           : undefined,
+      };
+      if (slot && starting) {
+        // Everything above is done while the step waits for a slot of its run, and the executor
+        // makes the step ready to start (held-step.ts); it starts, and counts as running, from here.
+        unprepare = deps.executor.prepare?.(job);
+        if (!(await slot)) {
+          // The driver stops first: the step never started, and is left as it was (pending), its
+          // tracking run to the driver (closed with those of steps that never ran).
+          if (pretracked) {
+            pretracked.closed = false;
+            end.runId = null;
+          } else end.status = released(signal) ? null : "KILLED";
+          return;
+        }
+        starting = { ...starting, startedAt: nowMs(), leaseExpiresAt: nowMs() + deps.leaseMs };
+      }
+      await update(inst, {
+        ...(starting ?? {}),
+        attempt,
+        command: maskSecrets(command, secretValues),
+        exitCode: null,
+        pid: null,
+        host: null,
+        pidStart: null,
+        ...(remoteJob ? {} : { remoteJob: null }),
+        executor: execution.executor ?? deps.executors?.defaultExecutor ?? "local",
+        waiting: null,
       });
+      starting = null;
+      if (attempt > 1) {
+        const line = attemptLine(
+          attempt,
+          maxAttempts,
+          attempt === first,
+          Boolean(remoteJobAtStart || scope.resumeAttempt),
+        );
+        if (line) sink.system(line);
+      }
+
+      const result = await deps.executor.run(job);
       if (result.imageId) await update(inst, { environment: { ...environment, imageId: result.imageId } });
 
       if (result.outcome === "succeeded") {
@@ -402,6 +421,7 @@ export async function executeStep(
     if (!released(signal)) end.status = signal.aborted ? "KILLED" : "FAILED";
     await fail((error as Error).message ?? String(error), end.runId ? { trackingRunId: end.runId } : {});
   } finally {
+    unprepare?.(); // nothing once the executor has run the step
     // Log lines and tracking bookkeeping land before the run ends, not before dependants start.
     defer(async () => {
       await sink.close();
