@@ -46,6 +46,11 @@ for (const kind of STORE_KINDS) {
       await cleanup();
     });
 
+    it("says a pipeline named like an Object.prototype member does not exist (was a 500)", async () => {
+      for (const name of ["toString", "constructor"])
+        await expect(box.run(name)).rejects.toThrow(`has no pipeline ${name} (pipelines: p)`);
+    });
+
     it("runs a DAG, passes outputs on, collects metrics, then serves everything from cache", async () => {
       const first = await box.run("p");
       expect(first.status, JSON.stringify(first.steps.map((s) => [s.name, s.status, s.error]))).toBe("succeeded");

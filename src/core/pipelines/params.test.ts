@@ -32,10 +32,17 @@ describe("params", () => {
       "param nope: train declares no such param (params: lr, epochs, name, deploy, size)",
     );
     expect(() => resolveParams(pipeline, { size: "xl" })).toThrow('param size: "xl" is not one of "s", "m", "l"');
+    // Object.prototype's names are undeclared params too (before, `-p toString=1` was accepted).
+    for (const name of ["toString", "constructor", "valueOf", "__proto__"])
+      expect(() => resolveParams(pipeline, JSON.parse(`{"${name}": "1"}`) as Record<string, unknown>, "train")).toThrow(
+        `param ${name}: train declares no such param`,
+      );
   });
 
   it("parses -p key=value at the first '='", () => {
     expect(parseParamArgs(["a=1", "b=x=y", "c="])).toEqual({ a: "1", b: "x=y", c: "" });
     expect(() => parseParamArgs(["=1"])).toThrow("expected key=value");
+    // `-p __proto__=1` is kept as a key (then refused as undeclared), not silently dropped.
+    expect(Object.keys(parseParamArgs(["__proto__=1"]))).toEqual(["__proto__"]);
   });
 });

@@ -68,13 +68,14 @@ export function resolveParams(
   overrides: Record<string, unknown> = {},
   pipelineName = "pipeline",
 ): Record<string, Scalar> {
-  const declared = Object.fromEntries(Object.entries(pipeline.params ?? {}).map(([k, v]) => [k, paramDecl(v)]));
+  // A Map: `-p toString=1` must be an undeclared param like any other, not find Object.prototype's.
+  const declared = new Map(Object.entries(pipeline.params ?? {}).map(([k, v]) => [k, paramDecl(v)]));
   const out: Record<string, Scalar> = {};
-  for (const [k, d] of Object.entries(declared)) out[k] = d.default;
+  for (const [k, d] of declared) out[k] = d.default;
   for (const [k, raw] of Object.entries(overrides)) {
-    const decl = declared[k];
+    const decl = declared.get(k);
     if (!decl) {
-      const known = Object.keys(declared);
+      const known = [...declared.keys()];
       throw new InvalidInputError(
         `param ${k}: ${pipelineName} declares no such param (params: ${known.length ? known.join(", ") : "none"})`,
         { param: k },
@@ -87,7 +88,8 @@ export function resolveParams(
 
 /** `["lr=0.1", "name=a=b"]` → `{lr: "0.1", name: "a=b"}` (split at the first "="). */
 export function parseParamArgs(args: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: `-p __proto__=1` is a key like any other (refused as undeclared), not dropped.
+  const out = Object.create(null) as Record<string, string>;
   for (const a of args) {
     const eq = a.indexOf("=");
     if (eq <= 0) throw new InvalidInputError(`-p ${a}: expected key=value`);

@@ -90,6 +90,27 @@ describe("tandem.yaml spec", () => {
     ]);
   });
 
+  // Names that pass the name rule but are Object.prototype's: the spec's maps must not find them.
+  it("refuses references to Object.prototype's names as to any undeclared name", () => {
+    for (const name of ["toString", "constructor", "valueOf", "hasOwnProperty"]) {
+      expect(errorsOf(GOOD.replace("needs: [prepare]", `needs: [${name}]`))).toEqual([
+        `tandem.yaml:22:17: pipelines.train.steps.train.needs[0]: needs "${name}", which names no step (steps: prepare, train, register)`,
+      ]);
+      const expression = GOOD.replace("${{ params.learning_rate }}", `\${{ steps.${name}.outputs.x }}`);
+      expect(errorsOf(expression)[0]).toMatch(new RegExp(`refers to nothing: no step "${name}"`));
+      const output = GOOD.replace(
+        "table: ${{ steps.prepare.outputs.table }}",
+        `table: \${{ steps.prepare.outputs.${name} }}`,
+      );
+      expect(errorsOf(output)[0]).toMatch(/refers to nothing: step "prepare" declares outputs: table/);
+    }
+    // …and a step may itself be called toString: then it is an ordinary own key.
+    const own = loadSpec(GOOD.replaceAll("prepare", "toString")).spec;
+    expect(Object.keys(own.pipelines!.train!.steps)).toEqual(["toString", "train", "register"]);
+    expect(own.pipelines!.train!.steps.valueOf).toBeUndefined();
+    expect(own.pipelines!.constructor).toBeUndefined();
+  });
+
   it("names the steps of a cycle", () => {
     const src = `pipelines:
   p:

@@ -83,8 +83,25 @@ export function checkSpec(
   if (!("value" in built)) return { at, issues: [at.issueAt(built.offset, "(yaml)", built.message)] };
   const parsed = tandemSpecSchema.safeParse(built.value ?? {});
   if (!parsed.success) return { issues: zodIssues(parsed.error, at), at };
+  withoutPrototypes(parsed.data);
   const issues = validateSpec(parsed.data, at, options);
   return issues.length ? { issues, at } : { spec: parsed.data, issues, at };
+}
+
+/**
+ * Every map of a spec is keyed by the user's names (pipelines, steps, params, outputs, env…), and
+ * names such as `toString` or `constructor` pass the name rule. As plain objects they would find
+ * Object.prototype's members: `needs: [toString]` validated and ran a phantom step, `tandem run
+ * constructor` answered 500. Without a prototype, a lookup sees only what the spec declares.
+ */
+function withoutPrototypes(value: unknown): void {
+  if (typeof value !== "object" || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) withoutPrototypes(item);
+    return;
+  }
+  Object.setPrototypeOf(value, null);
+  for (const item of Object.values(value)) withoutPrototypes(item);
 }
 
 /** `tandem.yaml:12:9: pipelines.p.steps.s.with.dataset` for a path in a spec's source. */
