@@ -5,23 +5,13 @@
  */
 import { createReadStream } from "node:fs";
 import { manifestHash } from "../core/artifacts/manifest.js";
+import type { DatasetVersionWire } from "../server/routes/data-version-wire.js";
 import { ApiError, type TandemApi } from "./api.js";
 import { cliConfig, projectPath } from "./context.js";
 import { collectFiles, pool, StatCache, StatTree, treeFacts, uploadFile, type LocalFile } from "./data-files.js";
 
-export interface VersionWire {
-  name: string;
-  version: number;
-  id: string;
-  manifest_sha256: string;
-  kind: "file" | "dir";
-  file_count: number;
-  total_bytes: number;
-  tags: string[];
-  created_at: number;
-  created_by: string;
-  message: string | null;
-}
+/** A dataset version as the data routes answer it. */
+export type VersionWire = DatasetVersionWire;
 
 /** Adds above these sizes show a progress bar (on a terminal, without --json). */
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;

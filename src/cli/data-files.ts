@@ -88,21 +88,25 @@ interface TreeDocument {
 }
 
 /**
- * sha256 over each file's path, size, mtime, ctime and inode, in the walk's order (sorted by path).
- * Fields are split by NUL, which no path holds, and records end with a newline after the inode's
- * digits, so two different lists never give the same text.
+ * sha256 over the files' count, each file's path (NUL-terminated: no path holds a NUL), then each
+ * file's size, mtime, ctime and inode as float64 (the numbers lstat gave, exactly), in the walk's
+ * order (sorted by path). The count fixes where the paths end, so two different lists never hash the
+ * same bytes. Binary rather than decimal text: printing 30 000 doubles was about half of the digest's
+ * CPU for 10 000 files (25 -> 14 ms, cold process, load 15).
  */
 export function treeFacts(files: LocalFile[]): string {
-  const hash = createHash("sha256");
-  let text = "";
+  const hash = createHash("sha256").update(`${files.length}\n`);
+  const numbers = new Float64Array(4 * files.length);
+  let paths = "";
+  let i = 0;
   for (const f of files) {
-    text += `${f.path}\0${f.size}\0${f.mtimeMs}\0${f.ctimeMs}\0${f.ino}\n`;
-    if (text.length >= 1 << 16) {
-      hash.update(text);
-      text = "";
-    }
+    numbers[i++] = f.size;
+    numbers[i++] = f.mtimeMs;
+    numbers[i++] = f.ctimeMs;
+    numbers[i++] = f.ino;
+    paths += `${f.path}\0`;
   }
-  return hash.update(text).digest("hex");
+  return hash.update(paths).update(new Uint8Array(numbers.buffer)).digest("hex");
 }
 
 /** The tree summary of one added path (see the top of this file). */
