@@ -126,14 +126,13 @@ describe("prototype names in user-supplied keys", () => {
     // Before: Object.prototype's functions as the types, which JSON then dropped.
     expect(version.body.signature.inputs.map((t: Json) => t.type)).toEqual(PROTOTYPE_NAMES);
   });
+
   it("tandem runs compare shows a param or metric only one run has as missing in the other", async () => {
     const mlflow = (path: string, body: unknown) => s.api<Json>("POST", `/api/2.0/mlflow${path}`, body);
-    const [a, b] = await Promise.all(
-      ["a", "b"].map(
-        async (run_name) =>
-          (await mlflow("/runs/create", { experiment_id: "0", run_name })).body.run.info.run_id as string,
-      ),
-    );
+    const create = async (run_name: string) =>
+      (await mlflow("/runs/create", { experiment_id: "0", run_name })).body.run.info.run_id as string;
+    const a = await create("a");
+    const b = await create("b");
     await mlflow("/runs/log-batch", {
       run_id: a,
       params: [{ key: "constructor", value: "1" }],
