@@ -125,8 +125,8 @@ describe("pipeline features", () => {
       hang:
         timeout: 1s
         run: |
-          (sleep 30; touch "$TANDEM_WORKSPACE/child-survived") &
-          sleep 30
+          (sleep 30.417; touch "$TANDEM_WORKSPACE/child-survived") &
+          sleep 30.417
 `);
     const started = Date.now();
     const run = await box.run("slow");
@@ -134,8 +134,9 @@ describe("pipeline features", () => {
     expect(byName(run).hang!.error).toMatch(/timed out/);
     expect(Date.now() - started).toBeLessThan(15_000);
     const { execSync } = await import("node:child_process");
-    // No `sleep 30` of that step is left: its process group is gone.
-    expect(execSync("ps -eo args").toString()).not.toMatch(/^sleep 30$/m);
+    // No `sleep 30.417` of that step is left: its process group is gone. (A duration no other test
+    // uses: other files' `sleep 30` run alongside and made this fail now and then.)
+    expect(execSync("ps -eo args").toString()).not.toMatch(/^sleep 30\.417$/m);
   });
 
   it("gives a timed-out step in the sandbox its grace period: TERM first, time to clean up", async () => {
