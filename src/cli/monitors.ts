@@ -5,13 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import {
-  computeDrift,
-  DRIFT_TESTS,
-  driftReportToWire,
-  type ColumnDriftOptions,
-  type DriftTest,
-} from "../core/monitoring/drift.js";
+import { DRIFT_TESTS, driftReportToWire, type ColumnDriftOptions, type DriftTest } from "../core/monitoring/drift.js";
 import { renderDriftHtml } from "../core/monitoring/report-html.js";
 import { EXIT, resolveProject, UsageError, VerdictError } from "./context.js";
 import { info, printJson, printTable } from "./output.js";
@@ -83,7 +77,10 @@ async function drift(flags: DriftFlags): Promise<void> {
   }
   // Column kinds come from the reference, as Evidently infers them from its reference data.
   for (const [name, type] of Object.entries(reference.types)) (perColumn[name] ??= {}).type ??= type;
-  const report = computeDrift(reference.table, current.table, {
+  // The statistics on both cores (drift-parallel.ts); the columns it hands to its worker are moved
+  // there, and nothing below reads the tables again.
+  const { computeDriftParallel } = await import("../core/monitoring/drift-parallel.js");
+  const report = await computeDriftParallel(reference.table, current.table, {
     columns,
     perColumn,
     test: flags.test === undefined ? undefined : parseTest(flags.test, "--test"),

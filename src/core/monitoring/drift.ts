@@ -87,7 +87,8 @@ export interface DriftReport {
   currentRows: number;
 }
 
-function rowCount(t: Table): number {
+/** The longest column's length. */
+export function rowCount(t: Table): number {
   let n = 0;
   for (const v of Object.values(t)) n = Math.max(n, v.length);
   return n;
@@ -115,6 +116,17 @@ export function computeDrift(reference: Table, current: Table, options: DriftOpt
     if (typeof result === "string") skipped.push({ name, type, reason: result });
     else columns.push(result);
   }
+  return driftReportOf(columns, skipped, driftShare, rowCount(reference), rowCount(current));
+}
+
+/** The report of tested and skipped columns: the dataset drifts when ≥ `driftShare` of the tested did. */
+export function driftReportOf(
+  columns: ColumnDrift[],
+  skipped: SkippedColumn[],
+  driftShare: number,
+  referenceRows: number,
+  currentRows: number,
+): DriftReport {
   const drifted = columns.filter((c) => c.drift).length;
   const shareDrifted = columns.length === 0 ? 0 : drifted / columns.length;
   return {
@@ -123,8 +135,8 @@ export function computeDrift(reference: Table, current: Table, options: DriftOpt
     driftShare,
     columns,
     skipped,
-    referenceRows: rowCount(reference),
-    currentRows: rowCount(current),
+    referenceRows,
+    currentRows,
   };
 }
 

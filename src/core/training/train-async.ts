@@ -3,35 +3,20 @@
  * CPU; run inline, that would freeze a server's event loop (health checks, other requests) for as long.
  * Here it runs in a worker thread and the caller awaits it; `signal` aborts by terminating the worker.
  */
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
 import { InvalidInputError, TandemError } from "../errors.js";
+import { moduleWorker } from "../module-worker.js";
 import type { TrainModelOptions, TrainModelResult } from "./train.js";
 
 type Reply = { ok: true; result: TrainModelResult } | { ok: false; name: string; message: string; details?: unknown };
-
-/**
- * Source of an eval worker that registers tsx's ESM hooks in its own thread, then imports the worker
- * module: Node 20 does not carry the parent's `--import tsx` loader into worker threads.
- */
-function tsxBootstrap(url: URL): string {
-  const api = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api")).href.replace(/\.cjs$/, ".mjs");
-  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-}
 
 export function trainModelInWorker(
   options: TrainModelOptions,
   control: { signal?: AbortSignal } = {},
 ): Promise<TrainModelResult> {
-  // From TypeScript sources (tsx, vitest) the worker needs tsx's loader; from the built dist/ it does not.
-  const fromSource = import.meta.url.endsWith(".ts");
-  const url = new URL(fromSource ? "./train-worker.ts" : "./train-worker.js", import.meta.url);
   return new Promise((resolve, reject) => {
     if (control.signal?.aborted) return reject(new Error("training aborted"));
-    const worker = fromSource
-      ? new Worker(tsxBootstrap(url), { eval: true, workerData: options })
-      : new Worker(url, { workerData: options });
+    // From TypeScript sources (tsx, vitest) the worker needs tsx's loader; from the built dist/ it does not.
+    const worker = moduleWorker(import.meta.url, "./train-worker", { workerData: options });
     let settled = false;
     const finish = (fn: () => void): void => {
       if (settled) return;
