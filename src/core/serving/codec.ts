@@ -13,7 +13,7 @@
 import { UnprocessableError } from "../errors.js";
 import type { FeatureSpec, ModelSignature } from "../training/signature.js";
 import type { FeatureColumns } from "./model.js";
-import { predictionRows, type OutputColumns } from "./output-rows.mjs";
+import { predictionRows, putClass, type OutputColumns } from "./output-rows.mjs";
 import { TypedSlab } from "./typed-slab.js";
 
 /** Where encoded batches' arrays come from (views of shared slabs: see typed-slab.ts). */
@@ -249,7 +249,7 @@ export function buildCodec(signature: ModelSignature): Codec {
         let best = 0;
         for (let c = 0; c < k; c++) {
           const p = Number(probabilities.data[r * k + c]);
-          map[String(labels?.[c] ?? c)] = p;
+          putClass(map, String(labels?.[c] ?? c), p);
           if (p > Number(probabilities.data[r * k + best])) best = c;
         }
         answer.probabilities = map;

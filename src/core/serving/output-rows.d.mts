@@ -19,3 +19,4 @@ export type OutputColumns =
 
 export declare function predictionRows(columns: OutputColumns): unknown[];
 export declare function outputsJson(columns: OutputColumns): string;
+export declare function putClass(map: Record<string, number>, name: string, p: number): void;

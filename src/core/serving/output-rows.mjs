@@ -26,7 +26,7 @@ export function predictionRows(columns) {
       let best = 0;
       for (let c = 0; c < k; c++) {
         const p = probabilities[r * k + c];
-        map[String(labels?.[c] ?? c)] = p;
+        putClass(map, String(labels?.[c] ?? c), p);
         if (p > probabilities[r * k + best]) best = c;
       }
       answer.probabilities = map;
@@ -39,6 +39,17 @@ export function predictionRows(columns) {
     result[r] = answer;
   }
   return result;
+}
+
+/**
+ * `map[name] = p`, except for a class named `__proto__`: assigning that sets the map's prototype
+ * (and a number is ignored), so the class vanished from the answer and the log. Its own property
+ * is defined instead; every other name assigns as usual (a plain map stays fast for JSON).
+ */
+export function putClass(map, name, p) {
+  if (name === "__proto__")
+    Object.defineProperty(map, name, { value: p, enumerable: true, writable: true, configurable: true });
+  else map[name] = p;
 }
 
 /** The predictions' JSON text, as the log keeps it (JSON.stringify of the answered objects). */

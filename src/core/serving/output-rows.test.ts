@@ -68,6 +68,18 @@ describe("output columns", () => {
     }
   }
 
+  it('keeps a class named "__proto__" in the answer and the log (it vanished: the name set the prototype)', () => {
+    const codec = buildCodec(classifier(["a", "__proto__"]));
+    const out: RawOutputs = { probabilities: { data: Float32Array.from([0.25, 0.75]), dims: [1, 2] } };
+    const [answer] = codec.decode(out, 1) as Array<{ label: string; probabilities: Record<string, number> }>;
+    expect(Object.keys(answer!.probabilities)).toEqual(["a", "__proto__"]);
+    expect(answer!.label).toBe("__proto__");
+    const { columns } = codec.decodeColumns(out, 1);
+    expect(outputsJson(structuredClone(columns!))).toBe(
+      '[{"label":"__proto__","probabilities":{"a":0.25,"__proto__":0.75}}]',
+    );
+  });
+
   it("regressor: same predictions and text", () => {
     const codec = buildCodec(buildSignature({ task: "regression", algorithm: "t", features }));
     const random = stream(3);
