@@ -55,7 +55,8 @@ const clauseText = fc.oneof(
     )
     .map(([k, op, vs]) => `${k} ${op} (${vs.map(quote).join(", ")})`),
   fc
-    .tuple(pick(["start_time", "end_time", "created"]), numOp, pick([...TIMES, 150, 1000]))
+    // 1.5, 5e-324 and 1e30 are no bigint: Postgres answered 500 for them before (22P02).
+    .tuple(pick(["start_time", "end_time", "created"]), numOp, pick([...TIMES, 150, 1000, 1.5, 5e-324, 1e30, -0.5]))
     .map(([k, op, v]) => `attributes.${k} ${op} ${v}`),
 );
 const filterText = fc.array(clauseText, { maxLength: 3 }).map((cs) => cs.join(" AND "));
@@ -302,7 +303,8 @@ describeStores("run search: SQL equals the in-memory evaluator", (getStore) => {
           });
         },
       ),
-      { numRuns: 400 },
+      // The first was found on Postgres with seed 1779074855 (invalid input syntax for type bigint).
+      { numRuns: 400, examples: [["start_time!=5e-324"], ["attributes.end_time > 1.5"], ["start_time = 1e30"]] },
     );
   });
 });

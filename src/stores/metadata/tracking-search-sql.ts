@@ -105,9 +105,16 @@ function clauseSql(c: Clause, dialect: Dialect): RawBuilder<unknown> {
         ? sql`${sql.ref(`r.${COLUMN[c.key]}`)} IN (${list})`
         : sql`${sql.ref(`r.${COLUMN[c.key]}`)} NOT IN (${list})`;
     }
-    case "numeric_attribute":
-      // `end_time <> x` is NULL (false) for a run that has not ended, as the evaluator says.
-      return sql`${sql.ref(`r.${COLUMN[c.key]}`)} ${numericOp(c.op)} ${c.value}`;
+    case "numeric_attribute": {
+      // `end_time <> x` is NULL (false) for a run that has not ended, as the evaluator says. Postgres
+      // cannot bind 1.5, 5e-324 or 1e30 as the bigint column's type (22P02, a 500): those compare as
+      // doubles, as SQLite and the evaluator compare them; whole numbers keep the index-friendly bigint.
+      const value =
+        dialect === "postgres" && !Number.isSafeInteger(c.value)
+          ? sql`CAST(${c.value} AS double precision)`
+          : sql`${c.value}`;
+      return sql`${sql.ref(`r.${COLUMN[c.key]}`)} ${numericOp(c.op)} ${value}`;
+    }
     default:
       return assertNever(c, "clause");
   }
