@@ -79,6 +79,14 @@ describe("profileTable", () => {
     expect(columnOf(p, "f").min).toBe(-300);
   });
 
+  it("reads Object.prototype's names in CSV text as text (constructor was a bool holding a function)", () => {
+    const p = profileTable({ job: ["constructor", "toString", "valueOf", "constructor"] }, { text: true });
+    expect(p.columns.map((c) => [c.name, c.kind, c.nullCount])).toEqual([["job", "string", 0]]);
+    const json = JSON.stringify(p);
+    expect(json).toContain('"constructor"');
+    expect(json).not.toContain("native code");
+  });
+
   it("is plain JSON", () => {
     const p = profileTable(table(500));
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);

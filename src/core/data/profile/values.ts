@@ -11,7 +11,15 @@ const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** INTEGER and FLOAT in RE2 syntax, for DuckDB's regexp_full_match (the columnar profile and scan). */
 export const INTEGER_RE2 = "[+-]?[0-9]+";
 export const FLOAT_RE2 = "[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?";
-const BOOL: Record<string, boolean> = { true: true, false: false, True: true, False: false, TRUE: true, FALSE: false };
+/** A Map: a CSV cell `constructor` or `toString` is text, not Object.prototype's member taken as a bool. */
+const BOOL = new Map([
+  ["true", true],
+  ["false", false],
+  ["True", true],
+  ["False", false],
+  ["TRUE", true],
+  ["FALSE", false],
+]);
 /** Date, or date-time with optional seconds, fraction and zone. Zone-less times are read as UTC. */
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
@@ -56,7 +64,7 @@ export function classifyString(s: string, text: boolean): Classified {
     if (NULL_TOKENS.has(s)) return MISSING;
     if (INTEGER.test(s)) return { kind: "integer", value: Number(s) };
     if (FLOAT.test(s)) return { kind: "float", value: Number(s) };
-    const b = BOOL[s];
+    const b = BOOL.get(s);
     if (b !== undefined) return { kind: "bool", value: b };
   }
   const t = parseIsoDatetime(s);
