@@ -54,6 +54,15 @@ async function progressBar(
 }
 
 /**
+ * The checks of the route `latestVersion` stands in for (src/server/routes/data.ts): a viewer's read,
+ * not a tracking route. data-add-guard.test.ts holds it to that route's own role, tags and auth.
+ */
+export const LATEST_VERSION_GUARD = {
+  role: "viewer" as const,
+  route: { method: "GET" as const, url: "/api/v1/projects/:project/datasets/:name/versions", tags: ["data"] },
+};
+
+/**
  * The dataset's latest version (undefined when it has none), as `GET …/versions` answers it. Embedded,
  * read from the data service after that route's checks (api.embeddedRead), so a re-add of unchanged
  * data never builds the HTTP app; when that read fails (no such dataset, no role, a bad token), the
@@ -61,9 +70,7 @@ async function progressBar(
  */
 async function latestVersion(api: TandemApi, project: string, name: string): Promise<VersionWire | undefined> {
   const path = datasetPath(project, name, "/versions");
-  // The route whose checks apply (src/server/routes/data.ts): a viewer's read, not a tracking route.
-  const route = { method: "GET" as const, url: "/api/v1/projects/:project/datasets/:name/versions", tags: ["data"] };
-  const direct = await api.embeddedRead({ project, role: "viewer", route }, async (services) => {
+  const direct = await api.embeddedRead({ project, ...LATEST_VERSION_GUARD }, async (services) => {
     const [latest] = await services.data.listVersions(project, name);
     if (!latest) return null;
     const { versionToWire } = await import("../server/routes/data-version-wire.js");
