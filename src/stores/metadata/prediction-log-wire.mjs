@@ -34,6 +34,22 @@ const OUT_FLAGS = 15;
 const META = 16;
 
 /**
+ * `value`'s index in `list`, appending it the first time (by identity: a string, or the same feature
+ * or label list object), so each distinct value crosses to the writer thread once per packet.
+ */
+function interner(list) {
+  const index = new Map();
+  return (value) => {
+    let i = index.get(value);
+    if (i === undefined) {
+      i = list.push(value) - 1;
+      index.set(value, i);
+    }
+    return i;
+  };
+}
+
+/**
  * Packs requests: `packet` goes to postMessage with `transfer` as its transfer list.
  * Strings ride in `text`, cut by `lengths` (-1 for null), per request in this order: request id,
  * error, outputs (null when they are columns: their numbers ride in `numbers`, their class labels
@@ -67,19 +83,11 @@ export function packRequests(requests) {
     numberAt += array.length;
   };
   const labelLists = [];
-  const labelListIndex = new Map();
+  const labelListOf = interner(labelLists);
   const dict = [];
-  const dictIndex = new Map();
-  const indexOf = (s) => {
-    let i = dictIndex.get(s);
-    if (i === undefined) {
-      i = dict.push(s) - 1;
-      dictIndex.set(s, i);
-    }
-    return i;
-  };
+  const indexOf = interner(dict);
   const names = [];
-  const namesIndex = new Map();
+  const nameListOf = interner(names);
   let extras = null;
   let text = "";
   let piece = 0;
@@ -102,15 +110,7 @@ export function packRequests(requests) {
     meta[m + ENDPOINT] = indexOf(r.endpoint);
     meta[m + MODEL] = indexOf(r.model);
     meta[m + SLOT] = indexOf(r.slot);
-    let n = -1;
-    if (r.names) {
-      n = namesIndex.get(r.names);
-      if (n === undefined) {
-        n = names.push(r.names) - 1;
-        namesIndex.set(r.names, n);
-      }
-    }
-    meta[m + NAMES] = n;
+    meta[m + NAMES] = r.names ? nameListOf(r.names) : -1;
     if (r.values) {
       values.set(r.values, valueAt);
       valueAt += r.values.length;
@@ -126,15 +126,7 @@ export function packRequests(requests) {
       putNumbers(out.values);
     } else {
       meta[m + OUT_KIND] = 1;
-      let l = -1;
-      if (out.classLabels) {
-        l = labelListIndex.get(out.classLabels);
-        if (l === undefined) {
-          l = labelLists.push(out.classLabels) - 1;
-          labelListIndex.set(out.classLabels, l);
-        }
-      }
-      meta[m + OUT_LABELS] = l;
+      meta[m + OUT_LABELS] = out.classLabels ? labelListOf(out.classLabels) : -1;
       meta[m + OUT_K] = out.k;
       meta[m + OUT_FLAGS] = (out.labels ? 1 : 0) | (out.probabilities ? 2 : 0);
       if (out.labels) putNumbers(out.labels);
