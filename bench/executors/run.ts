@@ -124,7 +124,7 @@ async function timeTandem(root: string, tag: string): Promise<Side> {
   try {
     const p = server.opened.services.pipelines;
     const project = `b${tag}`;
-    await p.apply("admin", project, { source, workspace: null, role: "admin" });
+    await p.specs.apply("admin", project, { source, workspace: null, role: "admin" });
     const started = performance.now();
     const cpu = submitterCpu();
     const run = await p.startRun("admin", project, { pipeline: "bench", noCache: true });

@@ -67,7 +67,7 @@ export class ServicesCatalogFacts implements CatalogFactsSource {
     }
     const spec = await s.pipelines.store.latestSpec(project);
     const pipelines = spec
-      ? Object.entries(s.pipelines.parsedSpec(spec).pipelines ?? {}).map(([name, p]) => pipelineFacts(name, p))
+      ? Object.entries(s.pipelines.specs.parsed(spec).pipelines ?? {}).map(([name, p]) => pipelineFacts(name, p))
       : [];
     return {
       project,

@@ -196,7 +196,7 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
   };
   // Before serving deploys them: an LLM endpoint's upstream must pass the outbound guard (SSRF).
   // A check `tandem validate` runs too, so both refuse it at the field's file:line:column.
-  services.pipelines?.specCheckers.push(async (spec) => {
+  services.pipelines?.specs.checkers.push(async (spec) => {
     const problems: SpecProblem[] = [];
     for (const [name, e] of Object.entries(spec.endpoints ?? {})) {
       if (!e.llm) continue;
@@ -212,7 +212,7 @@ export const wireLlm: Wiring = ({ config, sql, services }) => {
     return problems;
   });
   // `tandem apply`: the spec's `llm:` block (price table, trace retention) becomes the project's settings.
-  services.pipelines?.specListeners.push(async (_actor, project, spec) => {
+  services.pipelines?.specs.listeners.push(async (_actor, project, spec) => {
     const llm = spec.llm;
     await services.metadata.transaction((tx) =>
       promptStore.putSettings(

@@ -108,7 +108,7 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
   // without its p95_ms), at the field's file:line:column.
   // Pipelines may be left out of a scoped app (an embedded `alerts ls`): then no spec is applied here.
   const pipelines = (services as Partial<Services>).pipelines;
-  pipelines?.specCheckers.push(async (spec, { project }) =>
+  pipelines?.specs.checkers.push(async (spec, { project }) =>
     Promise.resolve(
       Object.entries(spec.monitors ?? {}).flatMap(([name, raw]) => {
         try {
@@ -123,7 +123,7 @@ export const wireMonitoring: Wiring = ({ config, sql, services }) => {
     ),
   );
   // `tandem apply` defines the project's monitors from the spec's `monitors:`.
-  pipelines?.specListeners.push((actor, project, spec) =>
+  pipelines?.specs.listeners.push((actor, project, spec) =>
     monitors.applySpec(actor, project, spec.monitors ?? {}).then(() => undefined),
   );
   // Cron schedules have minute resolution; checking every 5 s keeps a run within seconds of its tick.

@@ -108,7 +108,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     concurrency: config.concurrency,
     ownerAlive: leaseOwnerAlive,
   });
-  pipelines.checkOutbound = (url, what) => services.outbound.check(url, what);
+  pipelines.specs.checkOutbound = (url, what) => services.outbound.check(url, what);
   const triggers = new TriggerService(pipelines, store, git);
   services.pipelines = pipelines;
   services.secrets = secrets;

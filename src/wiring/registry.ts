@@ -17,7 +17,8 @@ import {
 import type { CanaryStats } from "../core/registry/policy-approvals.js";
 import type { EndpointSlot } from "../core/registry/policy-scope.js";
 import { environmentParts } from "../core/pipelines/engine/environment.js";
-import type { PipelineService, SpecPolicyGate } from "../core/pipelines/service.js";
+import type { PipelineService } from "../core/pipelines/service.js";
+import type { SpecPolicyGate } from "../core/pipelines/spec-service.js";
 import type { TandemSpec } from "../core/pipelines/spec/schema.js";
 import { RegistryService } from "../core/registry/service.js";
 import type { TrackingService } from "../core/tracking/service.js";
@@ -225,5 +226,5 @@ export const wireRegistry: Wiring = ({ sql, services }) => {
     pipelines: new PipelineRunFacts(services),
   });
   const pipelines = (services as Partial<Services>).pipelines;
-  if (pipelines) pipelines.policyGate = specPolicyGate(services.registry);
+  if (pipelines) pipelines.specs.policyGate = specPolicyGate(services.registry);
 };

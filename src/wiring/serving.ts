@@ -290,7 +290,7 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
   // (other processes on the database load it on their next poll, or at its first call there). A
   // load failure is not the apply's: it is shown to callers, as the loop would show it.
   const pipelines = (services as Partial<Services>).pipelines;
-  pipelines?.specListeners.push(async (actor, project, spec) => {
+  pipelines?.specs.listeners.push(async (actor, project, spec) => {
     await area.endpoints.applySpec(actor, project, spec.endpoints ?? {});
     await runtime.syncIfServing()?.catch(() => undefined);
   });

@@ -189,7 +189,7 @@ describe("Models pages (e2e, Chromium)", () => {
     const source = `project: default\npipelines:\n  score:\n    steps:\n${step(1)}${step(2)}`;
     writeFileSync(join(workspace, "tandem.yaml"), source);
     const pipelines = server.server.opened.services.pipelines;
-    await pipelines.apply("admin", "default", { source, workspace, role: "admin" });
+    await pipelines.specs.apply("admin", "default", { source, workspace, role: "admin" });
     const started = await pipelines.startRun("admin", "default", { pipeline: "score" });
     await pipelines.settled(started!.id);
     expect((await pipelines.getRun("default", started!.id)).status).toBe("succeeded");

@@ -231,7 +231,7 @@ describe.skipIf(missing !== null)("Slurm executor (real cluster)", () => {
     // Without a listening server (the embedded CLI), nodes would have no API to fetch inputs from.
     const embedded = await sandbox();
     try {
-      const res = await embedded.opened.services.pipelines.check("default", { source, workspace: null });
+      const res = await embedded.opened.services.pipelines.specs.check("default", { source, workspace: null });
       expect(res.warnings.map((w) => w.message)).toEqual([
         "executor slurm cannot run here: the server's URL is not known (run tandem server, or set TANDEM_URL), so nodes cannot fetch inputs",
       ]);

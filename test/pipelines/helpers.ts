@@ -36,7 +36,7 @@ export async function sandbox(env: Record<string, string> = {}): Promise<Sandbox
     },
     async apply(source) {
       box.write("tandem.yaml", source);
-      await p.apply("admin", "default", { source, workspace, role: "admin" });
+      await p.specs.apply("admin", "default", { source, workspace, role: "admin" });
     },
     async run(pipeline, options = {}) {
       const run = await p.startRun("admin", "default", { pipeline, ...options });

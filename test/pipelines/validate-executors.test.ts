@@ -15,7 +15,7 @@ describe("tandem validate: executors", () => {
   });
   afterAll(async () => box?.close());
   const check = (source: string) =>
-    box.opened.services.pipelines.check("default", { source, workspace: box.workspace });
+    box.opened.services.pipelines.specs.check("default", { source, workspace: box.workspace });
   const text = (i: { line: number; column: number; field: string; message: string }) =>
     `${i.line}:${i.column}: ${i.field}: ${i.message}`;
 
@@ -93,7 +93,7 @@ describe("a step on an executor this server does not have", () => {
         image: busybox${PIN}
         run: echo there
 `;
-      const checked = await box.opened.services.pipelines.check("default", { source, workspace: box.workspace });
+      const checked = await box.opened.services.pipelines.specs.check("default", { source, workspace: box.workspace });
       expect(checked.warnings.map((w) => `${w.line}: ${w.message}`)).toEqual([
         "7: executor kubernetes cannot run here: it is not configured on this server (no Kubernetes cluster is configured (not in a pod, no KUBECONFIG, no ~/.kube/config))",
       ]);

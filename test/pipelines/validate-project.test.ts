@@ -62,7 +62,7 @@ describe("tandem validate against the project folder", () => {
   });
   afterAll(async () => box?.close());
   const check = (source: string) =>
-    box.opened.services.pipelines.check("default", { source, workspace: box.workspace });
+    box.opened.services.pipelines.specs.check("default", { source, workspace: box.workspace });
   const text = (i: { line: number; column: number; field: string; message: string }) =>
     `${i.line}:${i.column}: ${i.field}: ${i.message}`;
 

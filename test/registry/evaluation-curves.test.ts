@@ -84,7 +84,7 @@ for (const kind of STORE_KINDS) {
       const pipelines = server.server.opened.services.pipelines;
       const source = spec("churn.csv");
       writeFileSync(join(workspace, "tandem.yaml"), source);
-      await pipelines.apply("admin", "default", { source, workspace, role: "admin" });
+      await pipelines.specs.apply("admin", "default", { source, workspace, role: "admin" });
       const started = await pipelines.startRun("admin", "default", { pipeline: "check" });
       await pipelines.settled(started!.id);
       const done = await pipelines.getRun("default", started!.id);

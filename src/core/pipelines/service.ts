@@ -1,17 +1,16 @@
 /**
- * The pipelines service: specs (apply/validate), runs (start, cancel, retry, resume), logs, and the
- * drivers this process runs. Every state change a user asks for is audited; the progress of a run
+ * The pipelines service: runs (start, cancel, retry, resume), logs, and the drivers this process
+ * runs; its `specs` validate, apply and keep the spec versions (spec-service.ts). Every state change a user asks for is audited; the progress of a run
  * (step states) is recorded in the run itself.
  */
 import { RunArtifacts } from "./run-artifacts.js";
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.js";
+import { PipelineSpecs } from "./spec-service.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import type { AuditLog } from "../governance/audit.js";
 import { audited } from "../governance/audited.js";
 import { SYSTEM_USER, type Role } from "../governance/model.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
-import { builtinNames, findBuiltin } from "./builtins/index.js";
-import { checkProject } from "./spec-check.js";
 import { explainCache, type CacheExplanation } from "./cache-explain.js";
 import type { EngineDeps } from "./engine/deps.js";
 import { RunDriver } from "./engine/driver.js";
@@ -29,12 +28,8 @@ import {
 import { resolveParams } from "./params.js";
 import { personBehindRun, type PersonBehind } from "./person.js";
 import { prepareCommitRun, workspaceCode, type CommitRequest } from "./run-code.js";
-import { storeSpecVersion } from "./spec-versions.js";
 import { findStepInstance } from "./step-instances.js";
-import { checkSpec, loadSpec, SpecError, specPlaces } from "./spec/load.js";
-import { areaFindings, problemOf, type SpecChecker } from "./spec-area-checks.js";
-import { formatIssue, type SpecIssue } from "./spec/positions.js";
-import type { PipelineSpec, TandemSpec } from "./spec/schema.js";
+import { specPlaces } from "./spec/load.js";
 import type { Scalar } from "./spec/names.js";
 
 export interface StartRunInput {
@@ -71,23 +66,6 @@ export interface StartRunInput {
 /** What became of a start: the run, or why there is none. */
 export type StartOutcome = { run: PipelineRun; reason?: undefined } | { run: null; reason: "duplicate" | "skipped" };
 
-/** Who applies a spec: a user (null: an unknown git pusher) and their role in the project. */
-export interface SpecApplier {
-  user: string | null;
-  role: Role | null;
-}
-
-/**
- * Governance of a spec's `policies:` — the registry implements it (wiring/registry.ts). Policies are
- * not pipeline configuration: only an admin changes them.
- */
-export interface SpecPolicyGate {
-  /** Throws ForbiddenError (403, naming the policies that differ) unless `who` may apply these policies. */
-  check(who: SpecApplier, project: string, spec: TandemSpec): Promise<void>;
-  /** Makes the spec's policies the ones in force (a no-op when equal), audited with the diff. */
-  adopt(who: SpecApplier & { user: string }, project: string, spec: TandemSpec): Promise<void>;
-}
-
 export interface PipelineServiceOptions {
   metadata: MetadataStore;
   audit: AuditLog;
@@ -100,193 +78,23 @@ export interface PipelineServiceOptions {
 
 export type RunWithSteps = PipelineRun & { steps: StepRun[] };
 
-/** The built-ins a spec may use, and what their `with:` fields refer to (validation checks both). */
-function specOptions() {
-  return {
-    builtins: builtinNames(),
-    references: (uses: string, w: Record<string, unknown>) =>
-      findBuiltin(uses.slice("tandem/".length))?.references?.(w) ?? [],
-  };
-}
-
 export class PipelineService {
   private readonly drivers = new Map<string, { driver: RunDriver; done: Promise<unknown> }>();
   private readonly stop = new AbortController();
-  private readonly specs = new Map<string, TandemSpec>();
+
+  /** The project's specs: validate, apply, stored versions (spec-service.ts). */
+  readonly specs: PipelineSpecs;
 
   /** Blobs of a run for its remote steps (`tandem step-agent`), with the run's own token only. */
   readonly runArtifacts: RunArtifacts;
 
   constructor(private readonly o: PipelineServiceOptions) {
     this.runArtifacts = new RunArtifacts(o.engine.store, o.engine.artifacts);
+    this.specs = new PipelineSpecs(o);
   }
 
   get store() {
     return this.o.engine.store;
-  }
-
-  // ---- Specs -------------------------------------------------------------------------------
-
-  /**
-   * Areas that act on an applied spec (monitors, endpoints, policies) subscribe here; they run after
-   * the spec version is stored, on every apply, and must be idempotent (unchanged parts are no-ops).
-   */
-  readonly specListeners: Array<(actor: string, project: string, spec: TandemSpec) => Promise<void>> = [];
-
-  /**
-   * Areas' checks of their part of a spec (monitor definitions, endpoint references): run by both
-   * `validate` and `apply`, before anything is stored, so the two agree (spec-area-checks.ts).
-   */
-  readonly specCheckers: SpecChecker[] = [];
-
-  /** Set by the registry's wiring; without it (no registry in this process) policies are not kept. */
-  policyGate: SpecPolicyGate | null = null;
-
-  /**
-   * The outbound guard (SSRF) for a spec's `repository:` URL, set by the wiring: checked when the
-   * spec is applied and again before each fetch. Throws ForbiddenError for a refused address.
-   */
-  checkOutbound: ((url: string, what: string) => Promise<void>) | null = null;
-
-  private async checkRepository(spec: TandemSpec, file: string): Promise<void> {
-    if (spec.repository?.startsWith("https://")) await this.checkOutbound?.(spec.repository, `${file}: repository`);
-  }
-
-  validate(source: string, file = "tandem.yaml"): { spec?: TandemSpec; issues: SpecIssue[] } {
-    return checkSpec(source, file, specOptions());
-  }
-
-  /**
-   * The one set of checks `tandem validate` and `tandem apply` share: the spec's own, then (when it
-   * is valid) the project mismatch, the repository's address, each area's part (monitors,
-   * endpoints, policies: see spec-area-checks.ts) and those against the project folder and the
-   * stores, which add errors (a missing `with:` file) and warnings (see spec-check.ts).
-   */
-  async check(
-    project: string,
-    input: { source: string; file?: string; workspace?: string | null; role?: Role | null; user?: string },
-  ): Promise<{ spec?: TandemSpec; issues: SpecIssue[]; warnings: SpecIssue[]; forbidden?: boolean }> {
-    const file = input.file ?? "tandem.yaml";
-    const { spec, issues, at } = checkSpec(input.source, file, specOptions());
-    if (!spec) return { issues, warnings: [] };
-    let forbidden = false;
-    if (spec.project && spec.project !== project)
-      issues.push(at.issue(["project"], `${spec.project} does not match the project ${project} this request acts in`));
-    if (spec.repository?.startsWith("https://")) {
-      try {
-        await this.checkRepository(spec, file);
-      } catch (error) {
-        const problem = problemOf(["repository"], error);
-        if (!problem) throw error;
-        issues.push(at.issue(problem.path, problem.message));
-        forbidden ||= problem.forbidden ?? false;
-      }
-    }
-    const areas = await areaFindings(this.specCheckers, spec, { project, role: input.role ?? null }, at);
-    try {
-      // Apply refuses (403) when someone other than an admin changes policies; validate says so ahead.
-      if (input.role !== undefined)
-        await this.policyGate?.check({ user: input.user ?? null, role: input.role }, project, spec);
-    } catch (error) {
-      if (!(error instanceof ForbiddenError)) throw error;
-      areas.warnings.push(at.issue(["policies"], `tandem apply will refuse this for your role: ${error.message}`));
-    }
-    const found = await checkProject(spec, at, {
-      project,
-      workspace: input.workspace ?? null,
-      deps: {
-        workspace: this.o.engine.workspace,
-        references: this.o.engine.references,
-        executors: this.o.engine.executors,
-      },
-    });
-    const all = [...issues, ...areas.issues, ...found.issues];
-    return {
-      spec: all.length ? undefined : spec,
-      issues: all,
-      warnings: [...areas.warnings, ...found.warnings],
-      forbidden: forbidden || areas.forbidden,
-    };
-  }
-
-  /**
-   * Stores a versioned copy of a spec (a new version only when the text changed), after the same
-   * checks as `check` (validate): any issue refuses it before anything is stored. A spec whose
-   * `policies:` differ from the project's policies in force needs an admin (`role`): 403 otherwise.
-   */
-  async apply(
-    actor: string,
-    project: string,
-    input: { source: string; file?: string; workspace?: string | null; role: Role | null },
-  ): Promise<SpecVersion & { created: boolean }> {
-    const file = input.file ?? "tandem.yaml";
-    // No role here: apply itself refuses (403) below when the policies need an admin.
-    const { spec, issues, forbidden } = await this.check(project, {
-      source: input.source,
-      file,
-      workspace: input.workspace,
-    });
-    // An address the outbound guard refuses stays a 403 (exit 3), as a refusal for safety.
-    if (!spec && forbidden) throw new ForbiddenError(issues.map(formatIssue).join("\n"), { issues });
-    if (!spec) throw new SpecError(issues);
-    const who = { user: actor, role: input.role };
-    await this.policyGate?.check(who, project, spec);
-    const applied = await this.storeSpec(actor, project, {
-      source: input.source,
-      file,
-      workspace: input.workspace ?? null,
-      spec,
-    });
-    // Policies first: endpoints the spec deploys are checked against the policies it brings.
-    await this.policyGate?.adopt(who, project, spec);
-    for (const listener of this.specListeners) await listener(actor, project, spec);
-    return applied;
-  }
-
-  private storeSpec(
-    actor: string,
-    project: string,
-    input: { source: string; file: string; workspace: string | null; spec: TandemSpec; commit?: string },
-  ): Promise<SpecVersion & { created: boolean }> {
-    return storeSpecVersion(
-      { metadata: this.o.metadata, audit: this.o.audit, store: this.store },
-      actor,
-      project,
-      input,
-    );
-  }
-
-  async specVersion(project: string, version?: number): Promise<SpecVersion> {
-    const v = version === undefined ? await this.store.latestSpec(project) : await this.store.getSpec(project, version);
-    if (!v)
-      throw new NotFoundError(
-        version === undefined
-          ? `project ${project} has no spec yet (run tandem apply)`
-          : `project ${project} has no spec version ${version}`,
-      );
-    return v;
-  }
-
-  /** The parsed spec of a stored version (parsed once per process). */
-  parsedSpec(v: SpecVersion): TandemSpec {
-    const key = `${v.project}@${v.version}`;
-    let spec = this.specs.get(key);
-    if (!spec) {
-      spec = loadSpec(v.source, v.file).spec;
-      this.specs.set(key, spec);
-    }
-    return spec;
-  }
-
-  private pipelineOf(v: SpecVersion, name: string): PipelineSpec {
-    const p = this.parsedSpec(v).pipelines?.[name];
-    if (!p) {
-      const known = Object.keys(this.parsedSpec(v).pipelines ?? {});
-      throw new NotFoundError(
-        `spec version ${v.version} of project ${v.project} has no pipeline ${name} (pipelines: ${known.join(", ") || "none"})`,
-      );
-    }
-    return p;
   }
 
   // ---- Runs --------------------------------------------------------------------------------
@@ -311,14 +119,14 @@ export class PipelineService {
       const base =
         input.specVersion === undefined
           ? await this.store.latestSpec(project)
-          : await this.specVersion(project, input.specVersion);
+          : await this.specs.version(project, input.specVersion);
       ({ v, workspace, code } = await this.prepareCommit(actor, project, id, { ...input, at: input.at }, base));
     } else {
-      v = await this.specVersion(project, input.specVersion);
+      v = await this.specs.version(project, input.specVersion);
       workspace = input.workspace === undefined ? v.workspace : input.workspace;
       code = await workspaceCode(this.o.engine.git, workspace);
     }
-    const pipeline = this.pipelineOf(v, input.pipeline);
+    const pipeline = this.specs.pipelineOf(v, input.pipeline);
     const params = resolveParams(pipeline, input.params ?? {}, `pipeline ${input.pipeline}`);
     const concurrency = input.concurrency ?? this.o.concurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -402,18 +210,18 @@ export class PipelineService {
     return prepareCommitRun(
       {
         git: this.o.engine.git,
-        parsedSpec: (v) => this.parsedSpec(v),
-        validate: (source, file) => loadSpec(source, file, specOptions()).spec,
-        checkRepository: (spec, file) => this.checkRepository(spec, file),
-        checkPolicies: (who, spec) => this.policyGate?.check(who, project, spec) ?? Promise.resolve(),
-        storeSpec: (input) => this.storeSpec(actor, project, input),
+        parsedSpec: (v) => this.specs.parsed(v),
+        validate: (source, file) => this.specs.load(source, file),
+        checkRepository: (spec, file) => this.specs.checkRepository(spec, file),
+        checkPolicies: (who, spec) => this.specs.policyGate?.check(who, project, spec) ?? Promise.resolve(),
+        storeSpec: (input) => this.specs.storeVersion(actor, project, input),
       },
       { actor, project, runId, base, ...input },
     );
   }
 
   private drive(run: PipelineRun, steps: StepRun[], v: SpecVersion, options: { checkedOut?: boolean } = {}): void {
-    const driver = new RunDriver(this.o.engine, run, this.pipelineOf(v, run.pipeline), steps, {
+    const driver = new RunDriver(this.o.engine, run, this.specs.pipelineOf(v, run.pipeline), steps, {
       locate: specPlaces(v.source, v.file),
       checkedOut: options.checkedOut ?? false,
     });
@@ -583,7 +391,7 @@ export class PipelineService {
 
   private async resumeOwned(id: string): Promise<void> {
     const run = (await this.store.getRun(id))!;
-    const v = await this.specVersion(run.project, run.specVersion);
+    const v = await this.specs.version(run.project, run.specVersion);
     this.drive(run, await this.store.getSteps(id), v);
   }
 
@@ -606,7 +414,6 @@ export class PipelineService {
     return taken;
   }
 
-  /** Resolves when this process's driver of `id` (if any) is done. */
   /**
    * A run this process drives, as its driver holds it now (no store read): its status and its steps
    * in plan order. Null once the driver is done, or when another process drives the run.
@@ -615,6 +422,7 @@ export class PipelineService {
     return this.drivers.get(id)?.driver.snapshot() ?? null;
   }
 
+  /** Resolves when this process's driver of `id` (if any) is done. */
   async settled(id: string): Promise<void> {
     await this.drivers.get(id)?.done;
   }

@@ -83,7 +83,7 @@ export class TriggerService {
   ): Promise<FiredRun[]> {
     const v = await this.store.latestSpec(project);
     if (!v) return [];
-    const spec = this.pipelines.parsedSpec(v);
+    const spec = this.pipelines.specs.parsed(v);
     const out: FiredRun[] = [];
     const person = options.triggeredBy !== undefined ? options.triggeredBy : kind === "git" ? null : v.createdBy;
     for (const [pipeline, p] of Object.entries(spec.pipelines ?? {})) {
@@ -244,7 +244,7 @@ export class TriggerService {
     for (const project of await this.store.listSpecProjects()) {
       const v = await this.store.latestSpec(project);
       if (!v) continue;
-      for (const [pipeline, p] of Object.entries(this.pipelines.parsedSpec(v).pipelines ?? {})) {
+      for (const [pipeline, p] of Object.entries(this.pipelines.specs.parsed(v).pipelines ?? {})) {
         for (const [index, trigger] of (p.triggers ?? []).entries())
           yield { project, workspace: v.workspace, pipeline, index, trigger, appliedBy: v.createdBy };
       }

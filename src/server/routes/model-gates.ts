@@ -278,7 +278,7 @@ export const modelGateRoutes: AnyRoute[] = [
       may_apply: z.boolean(),
     }),
     handler: async ({ services, project, role, body }) => {
-      const { spec, issues } = services.pipelines.validate(body.source, body.file);
+      const { spec, issues } = services.pipelines.specs.validate(body.source, body.file);
       if (!spec || issues.length)
         throw new InvalidInputError(
           `${body.file} is not valid: ${issues.map((i) => `${i.file}:${i.line}:${i.column} ${i.field}: ${i.message}`).join("; ")}`,

@@ -70,7 +70,7 @@ export const pipelineRoutes: AnyRoute[] = [
     handler: async ({ services, project, principal, role, body }) => {
       // Looking into a folder on the server's machine is for those who may apply a spec from one.
       const workspace = roleAtLeast(role, "member") ? (body.workspace ?? null) : null;
-      const { spec, issues, warnings } = await services.pipelines.check(project, {
+      const { spec, issues, warnings } = await services.pipelines.specs.check(project, {
         ...body,
         workspace,
         role,
@@ -94,7 +94,7 @@ export const pipelineRoutes: AnyRoute[] = [
       "A spec whose `policies:` differ from the project's policies in force (canonical JSON; no `policies:` removes them all) needs an admin: anyone else gets 403 naming the policies that differ.",
     handler: async ({ services, project, principal, role, body }) =>
       specToWire(
-        await services.pipelines.apply(principal.userName, project, {
+        await services.pipelines.specs.apply(principal.userName, project, {
           source: body.source,
           file: body.file,
           workspace: body.workspace ?? null,
@@ -114,7 +114,7 @@ export const pipelineRoutes: AnyRoute[] = [
     response: specVersionWire,
     handler: async ({ services, project, params }) =>
       specToWire(
-        await services.pipelines.specVersion(project, params.version === "latest" ? undefined : params.version),
+        await services.pipelines.specs.version(project, params.version === "latest" ? undefined : params.version),
         true,
       ),
   }),
@@ -130,7 +130,7 @@ export const pipelineRoutes: AnyRoute[] = [
     handler: async ({ services, project }) => {
       const v = await services.pipelines.store.latestSpec(project);
       if (!v) return { spec_version: null, pipelines: [] };
-      const spec = services.pipelines.parsedSpec(v);
+      const spec = services.pipelines.specs.parsed(v);
       const pipelines = [];
       for (const [name, p] of Object.entries(spec.pipelines ?? {})) {
         const [latest] = await services.pipelines.listRuns(project, { pipeline: name, limit: 1 });
