@@ -50,20 +50,24 @@ export function mlflowServeSpec(
   };
 }
 
-/** The Python module a flavor's models need besides MLflow (flavors not listed need only MLflow). */
-const FLAVOR_MODULES: Record<string, { module: string; pip: string }> = {
-  sklearn: { module: "sklearn", pip: "scikit-learn" },
-  xgboost: { module: "xgboost", pip: "xgboost" },
-  lightgbm: { module: "lightgbm", pip: "lightgbm" },
-  catboost: { module: "catboost", pip: "catboost" },
-  pytorch: { module: "torch", pip: "torch" },
-  tensorflow: { module: "tensorflow", pip: "tensorflow" },
-  keras: { module: "keras", pip: "keras" },
-  transformers: { module: "transformers", pip: "transformers" },
-  statsmodels: { module: "statsmodels", pip: "statsmodels" },
-  prophet: { module: "prophet", pip: "prophet" },
-  spacy: { module: "spacy", pip: "spacy" },
-};
+/**
+ * The Python module a flavor's models need besides MLflow (flavors not listed need only MLflow). A
+ * Map: the flavor is the MLmodel's own key, and as an object literal a flavor `toString` or
+ * `__proto__` found Object.prototype's members, so the deploy's 409 said to install `undefined`.
+ */
+const FLAVOR_MODULES = new Map<string, { module: string; pip: string }>([
+  ["sklearn", { module: "sklearn", pip: "scikit-learn" }],
+  ["xgboost", { module: "xgboost", pip: "xgboost" }],
+  ["lightgbm", { module: "lightgbm", pip: "lightgbm" }],
+  ["catboost", { module: "catboost", pip: "catboost" }],
+  ["pytorch", { module: "torch", pip: "torch" }],
+  ["tensorflow", { module: "tensorflow", pip: "tensorflow" }],
+  ["keras", { module: "keras", pip: "keras" }],
+  ["transformers", { module: "transformers", pip: "transformers" }],
+  ["statsmodels", { module: "statsmodels", pip: "statsmodels" }],
+  ["prophet", { module: "prophet", pip: "prophet" }],
+  ["spacy", { module: "spacy", pip: "spacy" }],
+]);
 
 export interface ServeProblem {
   /** What failed, as Python said it (e.g. "No module named 'mlflow'"). */
@@ -79,7 +83,7 @@ const OK_TTL_MS = 5 * 60_000;
 /** Why this host cannot serve a `flavor` model with MLflow's scoring server, or null when it can. */
 export async function mlflowServeProblem(options: MlflowServeOptions, flavor: string): Promise<ServeProblem | null> {
   if (options.command) return null; // a configured command is the operator's choice; its startup says the rest
-  const extra = FLAVOR_MODULES[flavor];
+  const extra = FLAVOR_MODULES.get(flavor);
   const key = `${options.python}\0${flavor}`;
   if ((okCache.get(key) ?? 0) > Date.now()) return null;
   const modules = ["mlflow.pyfunc", ...(extra ? [extra.module] : [])];
@@ -99,7 +103,7 @@ export async function mlflowServeProblem(options: MlflowServeOptions, flavor: st
   const missing = /No module named '([^'.]+)/.exec(failure)?.[1];
   const install =
     missing && missing !== "mlflow"
-      ? [FLAVOR_MODULES[flavor]?.module === missing ? FLAVOR_MODULES[flavor]!.pip : missing]
+      ? [extra?.module === missing ? extra.pip : missing]
       : ["mlflow>=2.12,<3", ...(extra ? [extra.pip] : [])];
   return { reason: failure.includes("ENOENT") ? `${options.python} was not found` : failure, install };
 }
