@@ -40,7 +40,9 @@ function pairs(list: string[] | undefined, flag: string): Array<[string, string]
 }
 
 async function drift(flags: DriftFlags): Promise<void> {
-  const perColumn: Record<string, ColumnDriftOptions> = {};
+  // Keyed by the user's column names: in `{}`, `--threshold __proto__=0.99` set Object.prototype's
+  // `threshold`, which every column then read as its own.
+  const perColumn = Object.create(null) as Record<string, ColumnDriftOptions>;
   for (const [col, v] of pairs(flags.threshold, "--threshold")) {
     const t = Number(v);
     if (!Number.isFinite(t) || t < 0) throw new UsageError(`--threshold ${col}=${v}: expected a non-negative number`);
@@ -72,8 +74,8 @@ async function drift(flags: DriftFlags): Promise<void> {
     .map((c) => c.trim())
     .filter(Boolean);
   for (const c of columns ?? []) {
-    if (!(c in reference.table)) throw new UsageError(`--columns: ${flags.reference} has no column "${c}"`);
-    if (!(c in current.table)) throw new UsageError(`--columns: ${flags.current} has no column "${c}"`);
+    if (!Object.hasOwn(reference.table, c)) throw new UsageError(`--columns: ${flags.reference} has no column "${c}"`);
+    if (!Object.hasOwn(current.table, c)) throw new UsageError(`--columns: ${flags.current} has no column "${c}"`);
   }
   // Column kinds come from the reference, as Evidently infers them from its reference data.
   for (const [name, type] of Object.entries(reference.types)) (perColumn[name] ??= {}).type ??= type;

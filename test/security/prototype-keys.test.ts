@@ -4,9 +4,13 @@
  * that selects behaviour is refused with a 4xx naming it; a name that is the user's data (a tag, an
  * attribute) round-trips as data. CI once answered 500 to MLflow's order_by ["toString.."].
  */
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "../pipelines/cli.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { putArtifact, registerSource } from "../mlflow/helpers.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -214,3 +218,116 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+describe("columns named like prototype members, through the CLI on files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tandem-proto-columns-"));
+  const env = { TANDEM_HOME: join(dir, "home") };
+  const tandem = (...args: string[]) => cli(args, { cwd: dir, env });
+  // Columns __proto__, constructor, x; reference around 0, current around 5 in `__proto__` only.
+  const rows = (shift: number) => Array.from({ length: 60 }, (_, i) => [shift + (i % 10) / 10, (i % 7) / 7, i % 5]);
+  const csv = (r: number[][]) => ["__proto__,constructor,x", ...r.map((v) => v.join(","))].join("\n") + "\n";
+  const jsonl = (r: number[][]) =>
+    r.map(([p, c, x]) => `{"__proto__":${p},"constructor":${c},"x":${x}}`).join("\n") + "\n";
+  beforeAll(() => {
+    writeFileSync(join(dir, "ref.csv"), csv(rows(0)));
+    writeFileSync(join(dir, "cur.csv"), csv(rows(5)));
+    writeFileSync(join(dir, "ref.jsonl"), jsonl(rows(0)));
+    writeFileSync(join(dir, "cur.jsonl"), jsonl(rows(5)));
+  });
+
+  it("data add profiles a JSON Lines column named __proto__", async () => {
+    // JSON Lines are read row by row (CSV goes through DuckDB, which kept the column already).
+    expect((await tandem("data", "add", "ref.jsonl", "--name", "protos")).code).toBe(0);
+    const shown = await tandem("data", "show", "protos@1", "--json");
+    const columns = JSON.parse(shown.stdout).profile.files["ref.jsonl"].profile.columns as Json[];
+    // Before: the column was listed with count 0 and no nulls, its 60 values gone.
+    expect(columns.map((c) => [c.name, c.kind, c.count, c.null_count])).toEqual([
+      ["__proto__", "float", 60, 0],
+      ["constructor", "float", 60, 0],
+      ["x", "integer", 60, 0],
+    ]);
+  });
+
+  for (const ext of ["csv", "jsonl"]) {
+    it(`monitors drift finds the drifted column __proto__ (${ext})`, async () => {
+      const out = await tandem("monitors", "drift", "--reference", `ref.${ext}`, "--current", `cur.${ext}`, "--json");
+      // Before: the column was not in the table, so the report had 2 columns and no drift.
+      const report = JSON.parse(out.stdout) as Json;
+      expect(report.columns.map((c: Json) => [c.name, c.drift])).toEqual([
+        ["__proto__", true],
+        ["constructor", false],
+        ["x", false],
+      ]);
+    });
+  }
+
+  it("monitors drift --threshold/--column-test __proto__=… set that column's, not every column's", async () => {
+    const out = await tandem(
+      "monitors",
+      "drift",
+      ...["--reference", "ref.jsonl", "--current", "cur.jsonl", "--json"],
+      ...["--threshold", "__proto__=0.99", "--column-test", "__proto__=psi"],
+    );
+    expect(out.stderr).toBe("");
+    // Before: Object.prototype.threshold = 0.99, so every column drifted at 0.99 (and
+    // Object.prototype.test = "psi" broke csv-parse with a TypeError on CSV inputs).
+    const report = JSON.parse(out.stdout) as Json;
+    expect(report.columns.map((c: Json) => [c.name, c.test, c.threshold])).toEqual([
+      ["__proto__", "psi", 0.99],
+      ["constructor", "ks", 0.05],
+      ["x", "chisquare", 0.05],
+    ]);
+    const csvOut = await tandem(
+      "monitors",
+      "drift",
+      ...["--reference", "ref.csv", "--current", "cur.csv", "--json", "--column-test", "__proto__=psi"],
+    );
+    expect(csvOut.stderr).toBe("");
+    expect(csvOut.code).toBe(0);
+  });
+
+  it("monitors drift --columns toString is a column the files do not have", async () => {
+    const out = await tandem(
+      "monitors",
+      "drift",
+      "--reference",
+      "ref.csv",
+      "--current",
+      "cur.csv",
+      "--columns",
+      "toString",
+    );
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('has no column "toString"');
+  });
+});
+
+describe("an MLmodel flavor named like a prototype member", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    // A Python without MLflow, the same on every machine: each import check fails on mlflow.
+    const python = join(mkdtempSync(join(tmpdir(), "tandem-proto-python-")), "python3");
+    writeFileSync(python, "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'mlflow'\" >&2\nexit 1\n");
+    chmodSync(python, 0o755);
+    t = await startTestServer({ env: { TANDEM_PYTHON: python } });
+  });
+  afterAll(async () => t?.stop());
+
+  for (const flavor of ["toString", "__proto__"]) {
+    it(`refuses the deploy of a ${flavor} model naming only MLflow to install`, async () => {
+      const run = await t.api<Json>("POST", "/api/2.0/mlflow/runs/create", { experiment_id: "0" });
+      const root = (run.body.run.info.artifact_uri as string).replace("mlflow-artifacts:/", "");
+      const mlmodel = `flavors:\n  python_function: {loader_module: custom}\n  ${flavor}: {}\n`;
+      await putArtifact(t, `${root}/model/MLmodel`, mlmodel);
+      const name = `m${flavor.replace(/_/g, "")}`;
+      expect((await registerSource(t, name, `runs:/${run.body.run.info.run_id}/model`)).status).toBe(200);
+      const deploy = await t.api<Json>("PUT", `/api/v1/projects/default/endpoints/${name}`, { model: `${name}@1` });
+      expect(deploy.status).toBe(409);
+      // Before: FLAVOR_MODULES[flavor] found Object.prototype's member, whose pip is undefined:
+      // "Install mlflow>=2.12,<3 and undefined", install [..., null].
+      expect(deploy.body.error.details.install).toEqual(["mlflow>=2.12,<3"]);
+      expect(deploy.body.error.message).toContain(`MLflow ${flavor} model`);
+      expect(deploy.body.error.message).not.toContain("undefined");
+    });
+  }
+});

@@ -101,11 +101,12 @@ export function computeDrift(reference: Table, current: Table, options: DriftOpt
   const columns: ColumnDrift[] = [];
   const skipped: SkippedColumn[] = [];
   for (const name of names) {
-    const ref = reference[name];
-    const cur = current[name];
+    // Own columns only: `--columns constructor` must not find Object.prototype's function.
+    const ref = Object.hasOwn(reference, name) ? reference[name] : undefined;
+    const cur = Object.hasOwn(current, name) ? current[name] : undefined;
     if (ref === undefined) throw new InvalidInputError(`column "${name}" is not in the reference data`);
     if (cur === undefined) throw new InvalidInputError(`column "${name}" is not in the current data`);
-    const own = options.perColumn?.[name] ?? {};
+    const own = (options.perColumn && Object.hasOwn(options.perColumn, name) && options.perColumn[name]) || {};
     const type = own.type ?? inferColumnType(ref);
     const test = own.test ?? options.test;
     if ((type === "text" || type === "datetime") && test === undefined) {

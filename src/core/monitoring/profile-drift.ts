@@ -220,7 +220,7 @@ export function computeDriftFromProfiles(
       skipped.push({ name, type: ref?.type ?? cur?.type ?? "categorical", reason: "not in both profiles" });
       continue;
     }
-    const own = options.perColumn?.[name] ?? {};
+    const own = (options.perColumn && Object.hasOwn(options.perColumn, name) && options.perColumn[name]) || {};
     const type: ColumnType = own.type ?? ref.type;
     const test = own.test ?? options.test;
     if ((type === "text" || type === "datetime") && test === undefined) {

@@ -93,8 +93,9 @@ export async function loadTableRowWise(path: string, label?: string, format?: Ta
     }
     rows += chunk.rows;
   }
-  const table: Record<string, ArrayLike<unknown>> = {};
-  const types: Record<string, ColumnType> = {};
+  // Keyed by the file's column names: no prototype, so `__proto__` is a column like any other.
+  const table = Object.create(null) as Record<string, ArrayLike<unknown>>;
+  const types = Object.create(null) as Record<string, ColumnType>;
   for (const [name, values] of columns) {
     const kind = resolveKind(kinds.get(name)!);
     // Mixed kinds fall back to strings, as profiles do.

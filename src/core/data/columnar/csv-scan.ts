@@ -55,8 +55,9 @@ export async function scanCsvSource(source: TableSource, options: { threads?: nu
       );
     }
     const kinds = await numberKinds(con, source.sql, numbers.values);
-    const table: Record<string, ArrayLike<unknown>> = {};
-    const types: Record<string, ColumnType> = {};
+    // Keyed by the header's names: no prototype, so `__proto__` is a column like any other.
+    const table = Object.create(null) as Record<string, ArrayLike<unknown>>;
+    const types = Object.create(null) as Record<string, ColumnType>;
     for (const name of names) {
       const values = numbers.values.get(name);
       const column = values ? numbersColumn(kinds.get(name)!, values) : undefined;

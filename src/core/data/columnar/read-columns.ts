@@ -73,8 +73,9 @@ export async function readColumns(
     for (let i = 0; i < plans.length; i++) out[i]!.take(vectors[i]!, n, at);
     at += n;
   });
-  const table: Record<string, ArrayLike<unknown>> = {};
-  const types: Record<string, ColumnType> = {};
+  // Keyed by the file's column names: no prototype, so `__proto__` is a column like any other.
+  const table = Object.create(null) as Record<string, ArrayLike<unknown>>;
+  const types = Object.create(null) as Record<string, ColumnType>;
   for (const [i, p] of plans.entries()) {
     const { values, type } = out[i]!.finish();
     table[p.name] = values;

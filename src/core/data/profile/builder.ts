@@ -39,7 +39,11 @@ export class ProfileBuilder {
   private column(name: string): ColumnAccumulator {
     let acc = this.columns.get(name);
     if (!acc) {
-      const source: ColumnSource = { declared: this.options.declared?.[name], text: this.options.text };
+      const declared = this.options.declared;
+      const source: ColumnSource = {
+        declared: declared && Object.hasOwn(declared, name) ? declared[name] : undefined,
+        text: this.options.text,
+      };
       acc = new ColumnAccumulator(name, source);
       // A column first seen now (JSON Lines keys can appear late) was missing in every earlier row.
       if (this.rows > 0) acc.addMissing(this.rows);
@@ -64,7 +68,8 @@ export class ProfileBuilder {
       }
       this.column(name).add(values, 0, n);
     }
-    for (const [name, acc] of this.columns) if (!(name in columns)) acc.addMissing(n);
+    // Own keys only: with `in`, a table without a column `toString` still "had" it.
+    for (const [name, acc] of this.columns) if (!Object.hasOwn(columns, name)) acc.addMissing(n);
     this.rows += n;
   }
 

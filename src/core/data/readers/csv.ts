@@ -50,7 +50,7 @@ export async function openCsv(
   return {
     format: options.tsv ? "tsv" : "csv",
     text: true,
-    declared: {},
+    declared: Object.create(null) as TableReader["declared"],
     chunks: () => csvChunks(path, file, delimiter, options.chunkRows),
   };
 }
@@ -90,8 +90,13 @@ async function* csvChunks(
   if (rows > 0 || firstRow === 1) yield { names: header, columns: toColumns(header, columns), rows, firstRow };
 }
 
+/**
+ * A header is the user's: without a prototype, a column named `__proto__` is an own key like any
+ * other (in `{}` the assignment set the map's prototype and the column vanished from profiles and
+ * drift), and a lookup of `constructor` finds only a column of that name.
+ */
 function toColumns(header: string[], columns: string[][]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  const out = Object.create(null) as Record<string, string[]>;
   header.forEach((name, i) => (out[name] = columns[i]!));
   return out;
 }

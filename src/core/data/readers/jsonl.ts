@@ -7,7 +7,12 @@ import { fileReadError, TabularFileError } from "./errors.js";
 import type { TableChunk, TableReader } from "./types.js";
 
 export function openJsonl(path: string, file: string, options: { chunkRows: number }): TableReader {
-  return { format: "jsonl", text: false, declared: {}, chunks: () => jsonlChunks(path, file, options.chunkRows) };
+  return {
+    format: "jsonl",
+    text: false,
+    declared: Object.create(null) as TableReader["declared"],
+    chunks: () => jsonlChunks(path, file, options.chunkRows),
+  };
 }
 
 async function* jsonlChunks(path: string, file: string, chunkRows: number): AsyncGenerator<TableChunk> {
@@ -63,7 +68,8 @@ async function* jsonlChunks(path: string, file: string, chunkRows: number): Asyn
   };
 
   const flush = (): TableChunk => {
-    const out: Record<string, unknown[]> = {};
+    // No prototype: a key `__proto__` is a column like any other (csv.ts toColumns).
+    const out = Object.create(null) as Record<string, unknown[]>;
     for (const name of names) {
       const col = columns.get(name) ?? [];
       col.length = rows;

@@ -100,7 +100,8 @@ export async function openParquet(path: string, file: string): Promise<TableRead
   }
   await handle.close();
   const top = parquetSchema(metadata).children;
-  const declared: Record<string, ValueKind> = {};
+  // Keyed by the file's column names: no prototype (csv.ts toColumns).
+  const declared = Object.create(null) as Record<string, ValueKind>;
   for (const child of top) {
     const kind = child.children.length === 0 ? declaredKind(child.element) : undefined;
     if (kind) declared[child.element.name] = kind;
@@ -133,7 +134,7 @@ async function* parquetChunks(
     if (scan.ranges.length === 0)
       yield { names, columns: Object.fromEntries(names.map((n) => [n, []])), rows: 0, firstRow: 1 };
     for (const range of scan.ranges) {
-      const columns: Record<string, ArrayLike<unknown>> = {};
+      const columns = Object.create(null) as Record<string, ArrayLike<unknown>>;
       for (const name of names) {
         try {
           columns[name] = await scan.readColumn({ column: name, rowStart: range.rowStart, rowEnd: range.rowEnd });
