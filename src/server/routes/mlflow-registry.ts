@@ -6,9 +6,9 @@
  */
 import { z } from "zod";
 import { InvalidInputError } from "../../core/errors.js";
-import { compareCodePoints } from "../../core/tracking/filter/evaluate.js";
 import { matchesSimple, parseSimpleFilter } from "../../core/tracking/filter/simple.js";
 import { decodePageToken, encodePageToken } from "../../core/tracking/paging.js";
+import { modelVersionsOrder, registeredModelsOrder, sortByClauses } from "./mlflow-registry-order.js";
 import { mlflowRoute } from "./mlflow-tracking.js";
 import {
   aliasesOf,
@@ -63,28 +63,6 @@ function page<T>(items: T[], q: z.infer<typeof search>, fallback: number, max: n
     items: items.slice(offset, offset + limit),
     next: offset + limit < items.length ? encodePageToken(offset + limit) : undefined,
   };
-}
-
-function sortBy<T>(
-  items: T[],
-  orderBy: string[] | undefined,
-  value: (item: T, key: string) => string | number,
-  fallback: string[],
-): T[] {
-  const orders = (orderBy?.length ? orderBy : fallback).map((o) => {
-    const m = /^\s*(\w+)(?:\s+(ASC|DESC))?\s*$/i.exec(o);
-    if (!m) throw new InvalidInputError(`Invalid order_by clause '${o}'`);
-    return { key: m[1]!, asc: (m[2] ?? "ASC").toUpperCase() === "ASC" };
-  });
-  return [...items].sort((a, b) => {
-    for (const o of orders) {
-      const x = value(a, o.key);
-      const y = value(b, o.key);
-      const c = typeof x === "number" ? x - (y as number) : compareCodePoints(x, y as string);
-      if (c) return o.asc ? c : -c;
-    }
-    return 0;
-  });
 }
 
 export const mlflowRegistryRoutes = [
@@ -146,14 +124,10 @@ export const mlflowRegistryRoutes = [
     query: search,
     handler: async ({ query, project, services }) => {
       const clauses = parseSimpleFilter(query.filter, ["name"]);
+      const order = registeredModelsOrder(query.order_by);
       const { models } = await services.registry.searchModels(project, { limit: 100_000, offset: 0 });
       const found = models.filter((m) => matchesSimple(clauses, (k) => (k === "name" ? m.name : tagOf(m.tags, k))));
-      const sorted = sortBy(
-        found,
-        query.order_by,
-        (m, k) => (k === "name" ? m.name : k === "timestamp" || k === "creation_timestamp" ? m.createdAt : m.updatedAt),
-        ["name ASC"],
-      );
+      const sorted = sortByClauses(found, order, (m, field) => (field === "name" ? m.name : m.updatedAt));
       const p = page(sorted, query, 100, 1000);
       return {
         registered_models: await Promise.all(p.items.map((m) => modelOut(services, project, m))),
@@ -354,11 +328,14 @@ export const mlflowRegistryRoutes = [
                   : tagOf(v.tags, k),
         ),
       );
-      const sorted = sortBy(
-        found,
-        query.order_by,
-        (v, k) => (k === "name" ? v.modelName : k === "version_number" ? v.version : v.createdAt),
-        ["name ASC", "version_number DESC"],
+      const sorted = sortByClauses(found, modelVersionsOrder(query.order_by), (v, field) =>
+        field === "name"
+          ? v.modelName
+          : field === "version"
+            ? v.version
+            : field === "createdAt"
+              ? v.createdAt
+              : v.updatedAt,
       );
       const p = page(sorted, query, 10_000, 200_000);
       const out = [];
