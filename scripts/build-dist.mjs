@@ -97,6 +97,17 @@ for (const f of files) {
 // entry points load them by path. So that code finds its files as in dist/, `import.meta.url` in the
 // bundle is each source's own dist/ URL (src/ and dist/ share their layout).
 const srcFiles = (f) => f.startsWith(src + sep) && f.endsWith(".ts");
+/**
+ * CommonJS packages that the bundle loads with require() rather than `import`. Node imports a
+ * CommonJS module into an ES module by first scanning its source for the names it exports
+ * (cjs-module-lexer, run cold in each process): for ipaddr.js (38 KB, every command: the
+ * configuration parses TANDEM_OUTBOUND_ALLOW with it) that scan was most of its cost, about 150 M
+ * instructions (callgrind) and 15-30 ms of CPU at load 10, against 17 M instructions with require();
+ * better-sqlite3 (every embedded command) 61 M vs 40 M. Only default imports (`import x from "pkg"`),
+ * which are the module's `module.exports` either way; a named import of one fails the build.
+ */
+const REQUIRED = ["better-sqlite3", "ipaddr.js"];
+const requiredImport = new RegExp(`^(${REQUIRED.map((n) => n.replace(/[.]/g, "\\.")).join("|")})$`);
 const bundled = await build({
   entryPoints: { index: join(src, "cli", "index.ts") },
   outdir: join(next, "cli-bundle"),
@@ -109,6 +120,16 @@ const bundled = await build({
   sourcemap: "linked",
   logLevel: "warning",
   plugins: [
+    {
+      name: "commonjs-by-require",
+      setup(b) {
+        b.onResolve({ filter: requiredImport }, (a) => ({ path: a.path, namespace: "required" }));
+        b.onLoad({ filter: /.*/, namespace: "required" }, (a) => ({
+          contents: `import { createRequire } from "node:module";\nexport default createRequire(import.meta.url)(${JSON.stringify(a.path)});\n`,
+          loader: "js",
+        }));
+      },
+    },
     {
       name: "file-urls-as-in-dist",
       setup(b) {

@@ -24,6 +24,7 @@ writeFileSync(
 export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
   appendFileSync(process.env.TANDEM_TEST_TRACE, resolved.url + "\\n");
+  if (resolved.format === "commonjs") appendFileSync(process.env.TANDEM_TEST_TRACE, "commonjs-import " + resolved.url + "\\n");
   return resolved;
 }
 `,
@@ -31,11 +32,26 @@ export async function resolve(specifier, context, next) {
 const register = join(dir, "register.mjs");
 // Also in the command's own thread: every setInterval it calls is written to the trace as
 // "interval <caller>". Background loops (schedules, monitors, serving, alert delivery) are intervals.
+// And every file require() loads (the bundle requires some CommonJS packages: scripts/build-dist.mjs),
+// which the resolve hook above does not see.
 writeFileSync(
   register,
-  `import { register } from "node:module";
+  `import { createRequire, register } from "node:module";
 import { appendFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import { pathToFileURL } from "node:url";
 register(${JSON.stringify(pathToFileURL(hooks).href)});
+const Module = createRequire(import.meta.url)("node:module");
+const loadOf = Module._load;
+Module._load = function (request, parent, isMain) {
+  try {
+    const file = Module._resolveFilename(request, parent, isMain);
+    if (isAbsolute(file)) appendFileSync(process.env.TANDEM_TEST_TRACE, pathToFileURL(file).href + "\\n");
+  } catch {
+    // Not found: the real load below throws as it would.
+  }
+  return loadOf.apply(this, arguments);
+};
 const setIntervalOf = globalThis.setInterval;
 globalThis.setInterval = function (...args) {
   const caller = (new Error().stack ?? "").split("\\n").slice(2, 4).map((l) => l.trim()).join(" < ");
@@ -89,9 +105,22 @@ function packagesLoaded(args: string[], env: Record<string, string> = {}) {
     );
   /** The setInterval calls the command made, by caller. */
   const intervals = urls.filter((line) => line.startsWith("interval "));
+  /** Installed CommonJS modules imported through the ES module loader (not require()), by URL. */
+  const commonjsImports = urls.flatMap((line) =>
+    line.startsWith("commonjs-import ") && line.includes("/node_modules/") ? [line.slice(16)] : [],
+  );
   /** The areas whose wiring (src/wiring/<area>.ts, the ones main.ts lists) the command loaded. */
   const areas = [...ownModules("wiring")].filter((m) => AREAS.includes(m)).sort();
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr, packages, ownModules, intervals, areas };
+  return {
+    code: res.status,
+    stdout: res.stdout,
+    stderr: res.stderr,
+    packages,
+    ownModules,
+    intervals,
+    areas,
+    commonjsImports,
+  };
 }
 
 /** The server stack: what only a server, a serving process or a remote executor needs. */
@@ -118,6 +147,30 @@ describe("what a command loads at start", () => {
     // The trace works: it saw the one package --help needs.
     expect(res.packages).toContain("commander");
     expect(SERVER_STACK.filter((p) => res.packages.has(p))).toEqual([]);
+  });
+
+  /**
+   * Node imports a CommonJS module into an ES module only after scanning its source for its exports,
+   * cold in each process: ipaddr.js's scan cost every command 15-30 ms of CPU (load 10). The bundle
+   * loads the CommonJS packages these commands reach with require() (scripts/build-dist.mjs).
+   */
+  it("--help and an embedded re-add import no installed CommonJS module through the ES module loader", () => {
+    const help = packagesLoaded(["--help"]);
+    expect(help.code).toBe(0);
+    // The trace sees the package (through require()).
+    expect(help.packages).toContain("ipaddr.js");
+    expect(help.commonjsImports).toEqual([]);
+    const home = mkdtempSync(join(dir, "home-"));
+    const data = mkdtempSync(join(dir, "data-"));
+    writeFileSync(join(data, "a.txt"), "a\n");
+    const env = { TANDEM_HOME: home, TANDEM_PROJECT: "startup" };
+    for (const created of [true, false]) {
+      const res = packagesLoaded(["data", "add", data, "--name", "d", "--json"], env);
+      expect(res.code, res.stderr).toBe(0);
+      expect((JSON.parse(res.stdout) as { created: boolean }).created).toBe(created);
+      expect(res.packages).toContain("better-sqlite3");
+      if (!created) expect(res.commonjsImports).toEqual([]);
+    }
   });
 
   it("a group's help (runs --help) does not load the server stack either", () => {
