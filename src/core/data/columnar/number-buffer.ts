@@ -9,18 +9,24 @@
 /** The most rows an estimate reserves up front (64 MiB of doubles per column); past it, doubling. */
 const MAX_RESERVED_ROWS = 1 << 23;
 
-export class NumberBuffer {
-  private values: Float64Array;
+type Values = Float64Array | Int32Array;
+
+/** Values of one typed-array type (doubles, or csv-scan.ts's INTEGER label codes) gathered from chunks. */
+class ChunkBuffer<T extends Values> {
+  private values: T;
   private length = 0;
 
-  constructor(expectedRows: number) {
-    this.values = new Float64Array(Math.min(MAX_RESERVED_ROWS, Math.max(2048, Math.ceil(expectedRows))));
+  constructor(
+    private readonly make: (length: number) => T,
+    expectedRows: number,
+  ) {
+    this.values = make(Math.min(MAX_RESERVED_ROWS, Math.max(2048, Math.ceil(expectedRows))));
   }
 
   /** Append `source`'s first `n` values. */
-  push(source: Float64Array, n: number): void {
+  push(source: T, n: number): void {
     if (this.length + n > this.values.length) {
-      const grown = new Float64Array(Math.max(this.values.length * 2, this.length + n));
+      const grown = this.make(Math.max(this.values.length * 2, this.length + n));
       grown.set(this.values.subarray(0, this.length));
       this.values = grown;
     }
@@ -29,8 +35,20 @@ export class NumberBuffer {
   }
 
   /** The values pushed, as a view (no copy) of the buffer. */
-  finish(): Float64Array {
-    return this.values.subarray(0, this.length);
+  finish(): T {
+    return this.values.subarray(0, this.length) as T;
+  }
+}
+
+export class NumberBuffer extends ChunkBuffer<Float64Array> {
+  constructor(expectedRows: number) {
+    super((length) => new Float64Array(length), expectedRows);
+  }
+}
+
+export class CodeBuffer extends ChunkBuffer<Int32Array> {
+  constructor(expectedRows: number) {
+    super((length) => new Int32Array(length), expectedRows);
   }
 }
 

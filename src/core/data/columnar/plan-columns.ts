@@ -78,9 +78,7 @@ async function numbersKind(con: DuckDBConnection, c: string, missing: (c: string
 
 /**
  * A column of at most DICTIONARY_MAX distinct texts, planned from its distinct values and their
- * counts: each distinct text is classified by classifyString itself (so every rule — null tokens,
- * booleans, ISO dates, mixed kinds as text — is Tandem's by construction), and the column is read back
- * as codes into those classified values. Null (undefined) for wider columns.
+ * counts (planFromGroups). Null (undefined) for wider columns.
  */
 async function planFromDistinct(con: DuckDBConnection, name: string, text: boolean): Promise<ColumnPlan | undefined> {
   const c = id(name);
@@ -90,16 +88,30 @@ async function planFromDistinct(con: DuckDBConnection, name: string, text: boole
     )
   ).getRows();
   if (groups.length > DICTIONARY_MAX) return undefined;
+  return planFromGroups(
+    name,
+    groups.map(([value, count]) => [String(value), Number(count)]),
+    text,
+  );
+}
+
+/**
+ * A column planned from its distinct present texts and how often each occurs (`groups`, counts > 0,
+ * any order): each distinct text is classified by classifyString itself (so every rule — null
+ * tokens, booleans, ISO dates, mixed kinds as text — is Tandem's by construction), and the column is
+ * read back as codes into those classified values. Also csv-scan.ts's, for label columns it read as
+ * codes of the texts its sample saw.
+ */
+export function planFromGroups(name: string, groups: Iterable<[string, number]>, text: boolean): ColumnPlan {
   const kinds: Record<ValueKind, number> = { integer: 0, float: 0, bool: 0, datetime: 0, string: 0 };
   const texts: string[] = [];
   const classified: Classified[] = [];
   let present = 0;
-  for (const [value, count] of groups) {
-    const s = String(value);
+  for (const [s, count] of groups) {
     const k = classifyString(s, text);
     if (k.kind === "missing") continue;
-    kinds[k.kind] += Number(count);
-    present += Number(count);
+    kinds[k.kind] += count;
+    present += count;
     texts.push(s);
     classified.push(k);
   }

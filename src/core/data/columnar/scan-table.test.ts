@@ -110,6 +110,34 @@ describe("scanTable agrees with the row-wise loader", () => {
     await expectSameAsRowWise(join(dir, "late.csv"));
   });
 
+  it("on label columns read as codes of their sampled texts, and those with texts the sample missed", async () => {
+    // csv-scan.ts reads a column whose first 64 KiB show few texts as codes of those texts; a text
+    // that only comes later (in either direction: a new label, a null token, a number, a padded or
+    // differently cased label) must send the column down the table path with the same result.
+    const header = "label,late label,late null,late number,bools,late bool,dates,padded,quoted,codes,only nulls,num";
+    const rows: string[] = [];
+    const n = 4000;
+    for (let i = 0; i < n; i++) {
+      const late = i > 3000;
+      fields(rows, [
+        ["red", "green", "blue", "NA", ""][i % 5]!,
+        late && i % 50 === 0 ? "purple" : ["red", "green"][i % 2]!,
+        late && i % 70 === 0 ? "None" : ["a", "b"][i % 2]!,
+        late && i % 90 === 0 ? "7" : ["x", "y"][i % 2]!,
+        ["true", "False", "TRUE", ""][i % 4]!,
+        late && i % 60 === 0 ? "maybe" : ["true", "false"][i % 2]!,
+        ["2024-01-02", "2024-13-01", "2023-05-06T07:08:09Z", "NULL"][i % 4]!,
+        late && i % 40 === 0 ? ["red ", " red", "Red"][i % 3]! : "red",
+        ['"a,b"', '"say ""hi"""', '"two\nlines"', '""'][i % 4]!,
+        ["1", "2", "007", "x", "1.50"][i % 5]!,
+        late ? ["NA", "q"][i % 2]! : "NA",
+        String(i % 13),
+      ]);
+    }
+    await writeFile(join(dir, "labels.csv"), `${header}\n${rows.join("\n")}\n`);
+    await expectSameAsRowWise(join(dir, "labels.csv"));
+  });
+
   it("on semicolon-separated text and a file with only a header", async () => {
     await writeFile(join(dir, "semi.csv"), "a;b\n1,5;x\n2,5;y\n");
     await expectSameAsRowWise(join(dir, "semi.csv"));

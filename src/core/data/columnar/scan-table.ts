@@ -1,9 +1,9 @@
 /**
  * A whole tabular file into columns through DuckDB, typed by Tandem's rules exactly as the row-wise
  * `loadTable` types them (issue 18: drift results must not move):
- *  1. the file is read (CSV as text, Parquet with its schema); CSV columns that hold only numbers are
- *     typed and read in one pass over the file (csv-scan.ts), every other column is loaded into an
- *     in-memory table;
+ *  1. the file is read (CSV as text, Parquet with its schema); CSV columns that hold only numbers, and
+ *     label columns whose every text the file's first 64 KiB show, are typed and read in one pass over
+ *     the file (csv-scan.ts), every other column is loaded into an in-memory table;
  *  2. one SQL pass finds the text columns whose present values are all numbers (classifyString's
  *     number expression); every other text column of up to DICTIONARY_MAX distinct texts is planned
  *     from its distinct texts, each classified by `classifyString` itself; wider ones are counted per
