@@ -1,7 +1,8 @@
 /**
  * Step isolation as an attacker tries it: a pipeline step whose script holds the server home's
  * absolute path (steps are not told it) tries to read admin.token, tandem.db, secret.key and the
- * artifacts, directly and through /proc/<pid>/root of every process it can see. Run on a real server
+ * artifacts, directly, through /proc/<pid>/root of every process it can see and, as root, by unmounting
+ * what hides them (rootAttacks). Run on a real server
  * over HTTP, from a project inside a 0700 temporary folder (what `mktemp -d` makes). The same step
  * without the sandbox reads them all, which proves the probe can tell.
  */
@@ -39,6 +40,7 @@ pipelines:
             if head -c 64 "$f" > probe.out 2> probe.err; then echo "READ $f"; else echo "HIDDEN $f"; fi
           done
           if [ -n "$(ls -A "${join(home, "artifacts")}" 2> probe.err)" ]; then echo "READ artifacts"; else echo "HIDDEN artifacts"; fi
+          ${throughProc ? rootAttacks(home) : ""}
           for p in ${throughProc ? "/proc/[0-9]*" : ""}; do
             if head -c 64 "$p/root${join(home, "admin.token")}" > probe.out 2> probe.err; then echo "READ through $p/root"; fi
             for fd in "$p"/fd/*; do
@@ -49,6 +51,34 @@ pipelines:
           echo done > "$TANDEM_OUTPUT_OUT"
         outputs: { out: file }
 `;
+}
+
+/**
+ * What a step of a server run as root (as here and in CI) tries on top: unmount the tmpfs over the
+ * home and read admin.token again, hold the capabilities that reach hidden files another way
+ * (open_by_handle_at, ptrace, mount), or write a kernel knob that runs a program of its choosing as
+ * root outside the sandbox (uid 0 may write sysctls by their mode bits alone). As another user every
+ * line is a no-op: bwrap then gives the step a user namespace and no capabilities.
+ */
+function rootAttacks(home: string): string {
+  const token = join(home, "admin.token");
+  const caps: Array<[number, string]> = [
+    [2, "CAP_DAC_READ_SEARCH"],
+    [16, "CAP_SYS_MODULE"],
+    [17, "CAP_SYS_RAWIO"],
+    [19, "CAP_SYS_PTRACE"],
+    [21, "CAP_SYS_ADMIN"],
+  ];
+  return [
+    `umount "${home}" 2> probe.err || umount -l "${home}" 2> probe.err || true`,
+    `if head -c 64 "${token}" > probe.out 2> probe.err; then echo "READ after umount"; fi`,
+    `eff=$((16#$(awk '/^CapEff/ { print $2 }' /proc/self/status)))`,
+    ...caps.map(([bit, name]) => `if (( (eff >> ${bit}) & 1 )); then echo "ESCAPE holds ${name}"; fi`),
+    `for f in /proc/sys/kernel/core_pattern /proc/sys/kernel/modprobe /sys/kernel /sys/fs/cgroup; do`,
+    `  if [ -e "$f" ] && [ -w "$f" ]; then echo "ESCAPE writable $f"; fi`,
+    `done`,
+    `echo "root attacks tried"`,
+  ].join("\n          ");
 }
 
 /** `throughProc`: also walk /proc (only sensible in the sandbox: outside it sees every process of the machine). */
@@ -89,6 +119,8 @@ describeIsolated("a local step cannot read the server's files", () => {
       if (file) expect(logs).toContain(`HIDDEN ${file}`);
       expect(logs).toContain("HIDDEN artifacts");
       expect(logs).not.toMatch(/^READ/m);
+      expect(logs).toContain("root attacks tried");
+      expect(logs).not.toMatch(/^ESCAPE/m);
       expect(logs).not.toContain(adminToken);
       // The step still sees its project, though it sits in a folder only its owner may enter.
       expect(logs).toContain("project file: visible to the step");

@@ -7,6 +7,7 @@ import {
   probeSandbox,
   probeSandboxAsync,
   resetSandboxProbe,
+  ROOT_STEP_CAPS,
   sandboxArgv,
   sandboxForAsync,
 } from "./sandbox.js";
@@ -26,6 +27,7 @@ describe("sandboxArgv", () => {
       command: ["/bin/bash", "-c", "echo hi"],
       workdir: step,
       hide: [home, join(home, "artifacts"), join(root, "tandem.db"), join(root, "missing"), work],
+      asRoot: false,
     });
     expect(argv).toEqual([
       "bwrap",
@@ -55,6 +57,42 @@ describe("sandboxArgv", () => {
       "-c",
       "echo hi",
     ]);
+  });
+
+  it("as root, keeps only ROOT_STEP_CAPS and makes /sys and /proc/sys read-only", () => {
+    const argv = sandboxArgv({ command: ["true"], workdir: step, hide: [home], asRoot: true });
+    expect(argv).toEqual([
+      "bwrap",
+      "--cap-drop",
+      "ALL",
+      ...ROOT_STEP_CAPS.flatMap((cap) => ["--cap-add", cap]),
+      "--bind",
+      "/",
+      "/",
+      "--ro-bind-try",
+      "/sys",
+      "/sys",
+      "--dev",
+      "/dev",
+      "--tmpfs",
+      home,
+      "--bind",
+      step,
+      step,
+      "--unshare-pid",
+      "--proc",
+      "/proc",
+      "--ro-bind",
+      "/proc/sys",
+      "/proc/sys",
+      "--die-with-parent",
+      "--chdir",
+      step,
+      "--",
+      "true",
+    ]);
+    expect(ROOT_STEP_CAPS).not.toContain("CAP_SYS_ADMIN");
+    expect(ROOT_STEP_CAPS).not.toContain("CAP_DAC_READ_SEARCH");
   });
 
   it("drops paths that do not exist or sit inside another hidden directory", () => {
