@@ -14,7 +14,7 @@ import Fastify, {
 import { createRequire } from "node:module";
 import pino, { type Logger as PinoLogger } from "pino";
 import type { z } from "zod";
-import { NotFoundError, UnauthenticatedError } from "../core/errors.js";
+import { InvalidInputError, NotFoundError, UnauthenticatedError } from "../core/errors.js";
 import { fastId } from "../core/serving/fast-id.js";
 import { DEFAULT_PROJECT, type Principal, type Role } from "../core/governance/model.js";
 import { authenticateRequest, readCookie, SESSION_COOKIE } from "./auth.js";
@@ -289,8 +289,56 @@ function useFastJsonParser(app: FastifyInstance): void {
       done(null, parsed);
       return;
     }
-    void secure(request, text, done);
+    void secure(request, text, (error, value) => {
+      const key = error ? poisonedKey(text) : null;
+      if (key === null) done(error, value);
+      else
+        done(
+          new InvalidInputError(
+            `the JSON body's key ${key} is refused: "__proto__" (or "constructor" holding "prototype") would replace the prototype of the object it is in; rename it`,
+            { key },
+          ),
+        );
+    });
   });
+}
+
+/**
+ * Where the JSON `text` holds a key that the parser refuses (`__proto__`, or `constructor` holding
+ * `prototype`), as a path (`columns.__proto__`); null when there is none or the text is no JSON.
+ * Fastify's own message said "Body is not valid JSON" of valid JSON, and named nothing.
+ */
+function poisonedKey(text: string): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const find = (v: unknown, path: string): string | null => {
+    if (typeof v !== "object" || v === null) return null;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const found = find(v[i], `${path}[${i}]`);
+        if (found !== null) return found;
+      }
+      return null;
+    }
+    for (const [key, item] of Object.entries(v)) {
+      const here = path ? `${path}.${key}` : key;
+      if (key === "__proto__") return here;
+      if (key === "constructor" && typeof item === "object" && item !== null && Object.hasOwn(item, "prototype"))
+        return `${here}.prototype`;
+      const found = find(item, here);
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  try {
+    return find(value, "");
+  } catch {
+    return null; // nested deeper than the stack: Fastify's own error then
+  }
 }
 
 export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; metrics: ServerMetrics }> {

@@ -4,7 +4,7 @@
  * that selects behaviour is refused with a 4xx naming it; a name that is the user's data (a tag, an
  * attribute) round-trips as data. CI once answered 500 to MLflow's order_by ["toString.."].
  */
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -129,6 +129,36 @@ describe("prototype names in user-supplied keys", () => {
     const version = await s.api<Json>("GET", "/api/v1/projects/default/models/typed/versions/1");
     // Before: Object.prototype's functions as the types, which JSON then dropped.
     expect(version.body.signature.inputs.map((t: Json) => t.type)).toEqual(PROTOTYPE_NAMES);
+  });
+
+  it("a JSON body with a __proto__ key is refused with a 400 naming the key's place", async () => {
+    const post = (path: string, text: string) =>
+      fetch(`${s.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${s.adminToken}`, "content-type": "application/json" },
+        body: text,
+      });
+    // Before: "Body is not valid JSON but content-type is set to 'application/json'", of valid JSON.
+    const tandem = await post(
+      "/api/v1/projects/default/datasets/none/versions/1/validate",
+      '{"expectations": {"columns": {"a": {}, "__proto__": {"not_null": true}}}}',
+    );
+    expect(tandem.status).toBe(400);
+    const error = ((await tandem.json()) as Json).error;
+    expect(error.code).toBe("INVALID_INPUT");
+    expect(error.message).toContain("key expectations.columns.__proto__ is refused");
+    const mlflow = await post(
+      "/api/2.0/mlflow/runs/create",
+      '{"experiment_id": "0", "tags": [{"key": "k", "value": "v", "constructor": {"prototype": {}}}]}',
+    );
+    expect(mlflow.status).toBe(400);
+    const body = (await mlflow.json()) as Json;
+    expect(body.error_code).toBe("INVALID_PARAMETER_VALUE");
+    expect(body.message).toContain("key tags[0].constructor.prototype is refused");
+    // Not JSON at all keeps Fastify's message.
+    expect(((await (await post("/api/2.0/mlflow/runs/create", '{"a": __proto__}')).json()) as Json).message).toContain(
+      "not valid JSON",
+    );
   });
 
   it("tandem runs compare shows a param or metric only one run has as missing in the other", async () => {
@@ -284,6 +314,32 @@ describe("columns named like prototype members, through the CLI on files", () =>
     );
     expect(csvOut.stderr).toBe("");
     expect(csvOut.code).toBe(0);
+  });
+
+  it("tandem validate refuses a __proto__ key in tandem.yaml, naming each place", async () => {
+    const spec = join(dir, "spec");
+    mkdirSync(spec);
+    writeFileSync(
+      join(spec, "tandem.yaml"),
+      [
+        "pipelines:",
+        "  __proto__:",
+        "    steps: {a: {run: echo}}",
+        "  p:",
+        "    steps:",
+        "      a:",
+        "        run: echo",
+        "        env: {__proto__: x}",
+        "",
+      ].join("\n"),
+    );
+    const out = await cli(["validate"], { cwd: spec, env });
+    // Before: "tandem.yaml is valid (pipelines: p)": zod's records dropped both keys.
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('tandem.yaml:2:3: pipelines.__proto__: the key "__proto__" is reserved');
+    expect(out.stderr).toContain(
+      'tandem.yaml:8:15: pipelines.p.steps.a.env.__proto__: the key "__proto__" is reserved',
+    );
   });
 
   it("monitors drift --columns toString is a column the files do not have", async () => {

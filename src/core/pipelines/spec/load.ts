@@ -81,11 +81,34 @@ export function checkSpec(
   }
   const built = documentValue(doc);
   if (!("value" in built)) return { at, issues: [at.issueAt(built.offset, "(yaml)", built.message)] };
+  const reserved = protoKeyIssues(built.value, [], at);
+  if (reserved.length > 0) return { at, issues: reserved };
   const parsed = tandemSpecSchema.safeParse(built.value ?? {});
   if (!parsed.success) return { issues: zodIssues(parsed.error, at), at };
   withoutPrototypes(parsed.data);
   const issues = validateSpec(parsed.data, at, options);
   return issues.length ? { issues, at } : { spec: parsed.data, issues, at };
+}
+
+/**
+ * A key `__proto__` anywhere: zod's records and objects drop it (assigning it would set the result's
+ * prototype), so `env: {__proto__: x}` or a pipeline of that name vanished without a word. Refused,
+ * naming the field; every other key is data.
+ */
+function protoKeyIssues(value: unknown, path: SpecPath, at: SpecLocator): SpecIssue[] {
+  if (typeof value !== "object" || value === null) return [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => protoKeyIssues(item, [...path, i], at));
+  const out: SpecIssue[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    if (key === "__proto__")
+      out.push(
+        at.issue([...path, key], 'the key "__proto__" is reserved (every JavaScript object has it): rename it', {
+          key: true,
+        }),
+      );
+    else out.push(...protoKeyIssues(item, [...path, key], at));
+  }
+  return out;
 }
 
 /**
