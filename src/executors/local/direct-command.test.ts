@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -145,6 +145,48 @@ describe("directCommand leaves to bash", () => {
     const hidden = [hiddenHome];
     expect(
       directCommand({ script: "env -0", env: { ...env, OLDPWD: join(hiddenHome, "bin") }, workdir, hidden }),
+    ).toBeNull();
+  });
+});
+
+describe("directCommand reads a command's file again once it changes", () => {
+  const env = base();
+  const script = join(workdir, "changing.sh");
+  const direct = () => directCommand({ script: "./changing.sh", env, workdir, hidden: [] });
+
+  it("rewritten, made not executable, swapped for a FIFO", () => {
+    writeFileSync(script, "env -0\n");
+    chmodSync(script, 0o755);
+    expect(direct(), "no #!: bash runs it").toBeNull();
+    expect(direct()).toBeNull();
+    writeFileSync(script, "#!/bin/sh\nenv -0\n");
+    expect(direct(), "a #! now").not.toBeNull();
+    expect(direct()).not.toBeNull();
+    chmodSync(script, 0o644);
+    expect(direct(), "not executable").toBeNull();
+    chmodSync(script, 0o755);
+    expect(direct()).not.toBeNull();
+    rmSync(script);
+    expect(direct(), "gone").toBeNull();
+    spawnSync("mkfifo", [script]);
+    chmodSync(script, 0o755);
+    expect(direct(), "a FIFO in its place").toBeNull();
+    rmSync(script);
+  });
+
+  it("the same file through links in other directories is the same answer", () => {
+    const target = join(root, "shared.sh");
+    writeFileSync(target, "#!/bin/sh\nenv -0\n");
+    chmodSync(target, 0o755);
+    for (const n of [1, 2]) {
+      const dir = join(root, "work", "run1", `linked-${n}`);
+      mkdirSync(dir, { recursive: true });
+      symlinkSync(target, join(dir, "shared.sh"));
+      expect(directCommand({ script: "./shared.sh", env, workdir: dir, hidden: [] })?.argv).toEqual(["./shared.sh"]);
+    }
+    writeFileSync(target, "env -0\n");
+    expect(
+      directCommand({ script: "./shared.sh", env, workdir: join(root, "work", "run1", "linked-1"), hidden: [] }),
     ).toBeNull();
   });
 });

@@ -19,7 +19,17 @@
  * file or script, a command only visible outside the sandbox, and an environment bash reads or
  * rewrites at start-up (BASH_ENV, SHELLOPTS, exported functions, IFS, … — SHELL_STATE below).
  */
-import { accessSync, closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from "node:fs";
 import { isAbsolute, join, resolve, sep } from "node:path";
 
 /** Characters with no meaning to bash inside a word (no quoting, expansion, globbing, redirection). */
@@ -85,13 +95,20 @@ export function simpleCommandWords(script: string): string[] | null {
   return words;
 }
 
-/** An executable regular file (bash and execvp skip the rest on PATH). */
-function executableFile(path: string): boolean {
+/**
+ * The status of `path` if it is an executable regular file (bash and execvp skip the rest on PATH),
+ * else null. A missing file is answered without an exception: most PATH entries lack the command,
+ * and an fs error's construction (a stack trace) was most of a `true` step's lookup, 0.2-0.3 ms of
+ * the driving thread per step with PATH's 13 entries here (issue 18).
+ */
+function executableFile(path: string): Stats | null {
   try {
+    const info = statSync(path, { throwIfNoEntry: false });
+    if (!info?.isFile()) return null;
     accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
+    return info;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -119,19 +136,55 @@ function startsByItself(path: string): boolean {
   }
 }
 
+/** What startsByItself answered, by the identity of the file it read (fileIdentity). */
+const startsCache = new Map<string, boolean>();
+/** Files remembered at most (a server runs many commands; the map is cleared when full). */
+const STARTS_CACHE_LIMIT = 256;
+
 /**
- * Where bash would find `word` ("_" takes this value), or null: a path as written when it has a
- * slash, else the first executable file on the environment's PATH. Relative PATH entries (resolved
- * against the working directory) and a missing PATH (bash then searches a default of its own that
- * it does not export) are left to bash.
+ * What changes when a file is replaced (a new inode), rewritten (size, mtime, ctime), or its mode
+ * changed (ctime, mode): the file is read again then.
  */
-function commandPath(word: string, env: Record<string, string>, workdir: string): string | null {
-  if (word.includes("/")) return executableFile(resolve(workdir, word)) ? word : null;
+function fileIdentity(info: Stats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}:${info.mode}`;
+}
+
+/**
+ * startsByItself, read once per file while the file stays the same (`info`: its status, following
+ * links, as the lookup took it). Every step of a run that runs `python3 …` or `./train.sh` (a link
+ * to the same file in each step's directory) execs the same file, and opening and reading its head
+ * was a fifth of the lookup (issue 18). A file that changes is read again; one swapped for a FIFO
+ * since has another identity, and is opened without blocking. (A rewrite to the same size within
+ * one tick of the file system's clock, a few ms, keeps the identity: a script that loses its `#!`
+ * that way fails to start, ENOEXEC, where bash would have run it.)
+ */
+function startsByItselfCached(path: string, info: Stats): boolean {
+  const identity = fileIdentity(info);
+  const known = startsCache.get(identity);
+  if (known !== undefined) return known;
+  const starts = startsByItself(path);
+  if (startsCache.size >= STARTS_CACHE_LIMIT) startsCache.clear();
+  startsCache.set(identity, starts);
+  return starts;
+}
+
+/**
+ * Where bash would find `word` ("_" takes this value) and the file's status, or null: a path as
+ * written when it has a slash, else the first executable file on the environment's PATH. Relative
+ * PATH entries (resolved against the working directory) and a missing PATH (bash then searches a
+ * default of its own that it does not export) are left to bash.
+ */
+function commandPath(word: string, env: Record<string, string>, workdir: string): { path: string; info: Stats } | null {
+  if (word.includes("/")) {
+    const info = executableFile(resolve(workdir, word));
+    return info ? { path: word, info } : null;
+  }
   if (env.PATH === undefined) return null;
   for (const dir of env.PATH.split(":")) {
     if (!isAbsolute(dir)) return null;
     const candidate = join(dir, word);
-    if (executableFile(candidate)) return candidate;
+    const info = executableFile(candidate);
+    if (info) return { path: candidate, info };
   }
   return null;
 }
@@ -183,9 +236,14 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/**
+ * The path with every link resolved, or null. realpath(3) (`.native`): the JS realpathSync lstats
+ * each part of the path in turn, a third of this file's cost per step in a sandbox (issue 18); the
+ * answer for a path that exists is the same.
+ */
 function realOrNull(path: string): string | null {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return null;
   }
@@ -196,14 +254,15 @@ export function directCommand(options: DirectCommandOptions): DirectCommand | nu
   const words = simpleCommandWords(options.script);
   if (!words) return null;
   const workdir = resolve(options.workdir);
-  const found = commandPath(words[0]!, options.env, workdir);
-  if (found === null) return null;
+  const command = commandPath(words[0]!, options.env, workdir);
+  if (command === null) return null;
+  const found = command.path;
   if (options.hidden.length > 0) {
     // Found outside the sandbox but hidden inside it: bash would not find it there (or would find
     // another one further down PATH), so bash decides.
     let real: string;
     try {
-      real = realpathSync(resolve(workdir, found));
+      real = realpathSync.native(resolve(workdir, found));
     } catch {
       return null;
     }
@@ -215,7 +274,7 @@ export function directCommand(options: DirectCommandOptions): DirectCommand | nu
     if (oldpwd !== undefined && (hiddenInside(resolve(oldpwd)) || hiddenInside(realOrNull(oldpwd) ?? ""))) return null;
   }
   // Read only once known to be visible to the step: the server's own files are never opened here.
-  if (!startsByItself(resolve(workdir, found))) return null;
+  if (!startsByItselfCached(resolve(workdir, found), command.info)) return null;
   // A relative OLDPWD is checked by bash against its working directory: left to bash.
   if (options.env.OLDPWD !== undefined && !isAbsolute(options.env.OLDPWD)) return null;
   const env = bashExecEnvironment(options.env, workdir, found);
