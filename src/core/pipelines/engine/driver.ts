@@ -20,6 +20,17 @@ import { referencedParams, renderStep, type StepScope } from "./scope.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How long a finished step's bookkeeping (its last log lines, its tracking run's end) may wait to
+ * start with that of the steps finishing after it, and how many steps' at most (defaults 250 ms,
+ * as long as a step's log lines wait for their write anyway (LogSink), and 32). Started one by
+ * one, each step's end was a transaction of its own with an audit event: a begin, the chain head's
+ * read, the event's hash and insert and a commit, per step, and an insert of its log lines (issue
+ * 18). What is left starts when the run's steps are over, before the run ends.
+ */
+const DEFER_MS = 250;
+const DEFER_GROUP = 32;
+
 export interface DriveOptions {
   /** Aborts when this process shuts down: steps are stopped, the lease is released for a successor. */
   signal: AbortSignal;
@@ -43,8 +54,11 @@ export class RunDriver {
   private lostLease = false;
   private shuttingDown = false;
   private cancelRequested = false;
-  /** Deferred bookkeeping of finished steps (see execute.ts `Defer`), run in order. */
+  /** Deferred bookkeeping of finished steps (see execute.ts `Defer`), started, awaited before the run ends. */
   private deferred: Array<Promise<void>> = [];
+  /** Bookkeeping deferred and not started yet: it starts in groups (startDeferred). */
+  private queued: Array<() => Promise<void>> = [];
+  private queuedTimer: NodeJS.Timeout | null = null;
   /** Step tracking runs created ahead of the steps, in plan order, so no step waits for one. */
   private readonly pretracked = new Map<string, PretrackedRun>();
   /** Remote steps taken over with no job id stored: their attempt goes on under its number (start()). */
@@ -52,8 +66,23 @@ export class RunDriver {
   /** Lockfiles read and interpreters probed once for the whole run. */
   private environment: RunEnvironment;
   private defer = (work: () => Promise<void>): void => {
-    this.deferred.push(work().catch(() => undefined));
+    this.queued.push(work);
+    if (this.queued.length >= DEFER_GROUP) this.startDeferred();
+    else this.queuedTimer ??= setTimeout(() => this.startDeferred(), DEFER_MS);
   };
+
+  /**
+   * Starts the bookkeeping deferred so far, all in one tick: the steps' log lines and tracking ends
+   * then reach the tracking link together, which writes them in one audited transaction instead of
+   * one per step (see DEFER_MS).
+   */
+  private startDeferred(): void {
+    if (this.queuedTimer) clearTimeout(this.queuedTimer);
+    this.queuedTimer = null;
+    const group = this.queued;
+    this.queued = [];
+    for (const work of group) this.deferred.push(work().catch(() => undefined));
+  }
 
   constructor(
     private readonly deps: EngineDeps,
@@ -469,6 +498,7 @@ export class RunDriver {
     endWaiting();
     await Promise.allSettled(running.values());
     this.closeUnusedTracking();
+    this.startDeferred();
     await Promise.all(this.deferred);
     await this.deps.executor.settle?.().catch(() => undefined);
   }

@@ -15,7 +15,7 @@ import { callBuiltin, pinnedWith, type BuiltinCall } from "./builtin-call.js";
 import { describeReference } from "./cache-key.js";
 import { inputPath, type ResolvedInput } from "./inputs.js";
 import { keyStep } from "./keying.js";
-import { LogSink, linesSinceSubmitted, maskSecrets, submittedLine } from "./logs.js";
+import { LogSink, gatheredLogWrites, linesSinceSubmitted, maskSecrets, submittedLine } from "./logs.js";
 import { latestMetrics, parseMetrics, type MetricValue } from "./metrics.js";
 import { referencedParams, renderStep, resolverFor, runBoundMs, type StepScope } from "./scope.js";
 import { durationMs } from "../spec/names.js";
@@ -56,6 +56,17 @@ export interface PretrackedRun {
   closed: boolean;
 }
 
+/** Each store's step log writes, gathered per turn of the event loop (logs.ts gatheredLogWrites). */
+const gathered = new WeakMap<EngineDeps["store"], ReturnType<typeof gatheredLogWrites>>();
+function logWrites(store: EngineDeps["store"]): ReturnType<typeof gatheredLogWrites> {
+  let writes = gathered.get(store);
+  if (!writes) {
+    writes = gatheredLogWrites((runId, chunks) => store.appendLogs(runId, chunks));
+    gathered.set(store, writes);
+  }
+  return writes;
+}
+
 export async function executeStep(
   deps: EngineDeps,
   scope: StepScope,
@@ -72,7 +83,7 @@ export async function executeStep(
   const sink = new LogSink({
     stepId: inst.id,
     secrets: [],
-    write: (chunks) => deps.store.appendLogs(run.id, chunks),
+    write: (chunks) => logWrites(deps.store)(run.id, chunks),
     tee: deps.onLog ? (line, stream) => deps.onLog!(run.id, inst.name, line, stream) : undefined,
   });
   const fail = async (error: string, extra: Partial<StepRun> = {}) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LogChunk } from "../model.js";
-import { linesSinceSubmitted, submittedLine } from "./logs.js";
+import { gatheredLogWrites, linesSinceSubmitted, submittedLine } from "./logs.js";
 
 let seq = 0;
 const chunk = (stream: LogChunk["stream"], text: string): LogChunk => ({
@@ -35,5 +35,33 @@ describe("linesSinceSubmitted", () => {
   it("does not take another job's id that ends the same for its own", () => {
     expect(linesSinceSubmitted([chunk("system", submittedLine("slurm", "12")), chunk("stdout", "x")], "2")).toBe(1);
     expect(linesSinceSubmitted([chunk("stdout", "x"), chunk("system", submittedLine("slurm", "12"))], "12")).toBe(0);
+  });
+});
+
+describe("gatheredLogWrites", () => {
+  const line = (stepId: string, text: string) => ({ stepId, stream: "stdout" as const, text, at: 0 });
+
+  it("writes what is written in the same turn as one write per run, in order, and the next turn apart", async () => {
+    const writes: Array<[string, string[]]> = [];
+    const write = gatheredLogWrites(async (runId, chunks) => void writes.push([runId, chunks.map((c) => c.text)]));
+    const first = [
+      write("r1", [line("a", "1"), line("a", "2")]),
+      write("r2", [line("c", "x")]),
+      write("r1", [line("b", "3")]),
+    ];
+    expect(writes).toEqual([]);
+    await Promise.all(first);
+    expect(writes).toEqual([
+      ["r1", ["1", "2", "3"]],
+      ["r2", ["x"]],
+    ]);
+    await write("r1", [line("a", "4")]);
+    expect(writes.at(-1)).toEqual(["r1", ["4"]]);
+  });
+
+  it("fails every write gathered into a failed one", async () => {
+    const write = gatheredLogWrites(() => Promise.reject(new Error("disk full")));
+    const both = [write("r", [line("a", "1")]), write("r", [line("b", "2")])];
+    for (const written of both) await expect(written).rejects.toThrow("disk full");
   });
 });

@@ -86,6 +86,39 @@ export class LogSink {
   }
 }
 
+type LogWrite = (runId: string, chunks: Array<Omit<LogChunk, "seq">>) => Promise<void>;
+
+/**
+ * `append` with the writes made in the same turn of the event loop gathered into one per run, in
+ * the order they were made. The driver starts the bookkeeping of steps that ended close together
+ * at once (driver.ts DEFER_MS), and each step's sink closing was an insert and a commit of its own.
+ * A failed write fails every write gathered into it.
+ */
+export function gatheredLogWrites(append: LogWrite): LogWrite {
+  type Gathered = { chunks: Array<Omit<LogChunk, "seq">>; written: Promise<void>; start: () => void };
+  let turn: Map<string, Gathered> | null = null;
+  return (runId, chunks) => {
+    if (!turn) {
+      const gathered = new Map<string, Gathered>();
+      turn = gathered;
+      setImmediate(() => {
+        turn = null;
+        for (const entry of gathered.values()) entry.start();
+      });
+    }
+    let entry = turn.get(runId);
+    if (!entry) {
+      const mine: Array<Omit<LogChunk, "seq">> = [];
+      let start!: () => void;
+      const written = new Promise<void>((resolve) => (start = resolve)).then(() => append(runId, mine));
+      entry = { chunks: mine, written, start };
+      turn.set(runId, entry);
+    }
+    entry.chunks.push(...chunks);
+    return entry.written;
+  };
+}
+
 /** The system line a step's log gets when its remote job is submitted (execute.ts). */
 export const submittedLine = (executor: string, job: string) => `submitted as ${executor} job ${job}`;
 
