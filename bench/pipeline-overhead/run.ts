@@ -6,6 +6,11 @@
  *
  *   npm run bench -- pipeline-overhead            # both workloads
  *   npm run bench -- pipeline-overhead --quick    # 50 steps, for a smoke test
+ *   npm run bench -- pipeline-overhead --only true --rounds 5   # one workload, medians of 5 rounds
+ *
+ * `--only sleep|true` runs one workload; `--rounds N` (default 1) runs make and Tandem N times in
+ * turn (make, tandem, tandem without sandbox, make, …) and reports the medians, each round's
+ * figures in `rounds`: on a shared machine one round says little.
  *
  * Goals (issue 18): with `sleep 0.1` steps Tandem's wall time ≤ 1.15 × make's; with `true` steps at
  * most 5 ms per step over make's, process start included. Each goal is its own field. Wall time
@@ -20,6 +25,14 @@ import { emitterFor } from "../kit.js";
 import { timedRun, type TimedRun } from "../process-time.js";
 
 const quick = process.argv.includes("--quick");
+const flag = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const only = flag("--only");
+if (only !== undefined && only !== "sleep" && only !== "true") throw new Error("--only takes sleep or true");
+const ROUNDS = Number(flag("--rounds") ?? 1);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error("--rounds takes a whole number of at least 1");
 const BLOCKS = quick ? 5 : 20;
 const FAN = 9;
 const CONCURRENCY = 2;
@@ -114,30 +127,65 @@ function times(tandem: TimedRun, make: TimedRun) {
   };
 }
 
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** The median round's figures (wall, CPU and load each the median of the rounds'). */
+function medianRun(runs: TimedRun[]): TimedRun {
+  const cpus = runs.map((r) => r.cpu).filter((c): c is number => c !== null);
+  return {
+    ...runs[0]!,
+    wall: median(runs.map((r) => r.wall)),
+    cpu: cpus.length ? median(cpus) : null,
+    load: median(runs.map((r) => r.load)),
+  };
+}
+
+const roundsOf = (runs: TimedRun[]) =>
+  ROUNDS > 1
+    ? { rounds: runs.map((r) => ({ wall_s: round3(r.wall), cpu_s: round3(r.cpu), load_1m: round3(r.load) })) }
+    : {};
+
 const steps = dag();
 for (const [label, command] of [
   ["sleep 0.1", "sleep 0.1"],
   ["true", "true"],
 ] as const) {
-  const make = timeMake(steps, command);
-  const tandem = timeTandem(steps, command);
+  if (only !== undefined && !label.startsWith(only)) continue;
+  const makes: TimedRun[] = [];
+  const tandems: TimedRun[] = [];
+  const bares: TimedRun[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    makes.push(timeMake(steps, command));
+    tandems.push(timeTandem(steps, command));
+    // The same without bubblewrap: what the sandbox's start adds to each step.
+    if (label === "true") bares.push(timeTandem(steps, command, { TANDEM_STEP_SANDBOX: "none" }));
+  }
+  const make = medianRun(makes);
+  const tandem = medianRun(tandems);
   const measure = `tandem run, ${steps.length} steps of \`${label}\`, -j${CONCURRENCY}, process start included (s; baseline make -j${CONCURRENCY})`;
   if (label === "sleep 0.1") {
     emit(measure, round3(tandem.wall)!, round3(make.wall), "s", round3(tandem.wall / make.wall), {
       goal: { ratio: 1.15, meaning: "Tandem's wall time at most 1.15 x make's" },
       ...times(tandem, make),
+      ...roundsOf(tandems),
     });
     continue;
   }
   const perStep = (run: TimedRun) => ((run.wall - make.wall) * 1000) / steps.length;
-  emit(measure, round3(tandem.wall)!, round3(make.wall), "s", round3(tandem.wall / make.wall), times(tandem, make));
+  emit(measure, round3(tandem.wall)!, round3(make.wall), "s", round3(tandem.wall / make.wall), {
+    ...times(tandem, make),
+    ...roundsOf(tandems),
+  });
   emit(`orchestration overhead per step over make (\`true\` steps)`, round3(perStep(tandem))!, null, "ms", null, {
     goal: { max: 5, unit: "ms", meaning: "at most 5 ms per step over make, process start included" },
     tandem_cpu_ms_per_step: round3(((tandem.cpu ?? NaN) - (make.cpu ?? 0)) * (1000 / steps.length)),
     load_1m: round3(tandem.load),
   });
-  // The same without bubblewrap: what the sandbox's start adds to each step.
-  const bare = timeTandem(steps, command, { TANDEM_STEP_SANDBOX: "none" });
+  const bare = medianRun(bares);
   emit(
     `  the same with TANDEM_STEP_SANDBOX=none (steps not isolated), per step over make`,
     round3(perStep(bare))!,
@@ -148,6 +196,7 @@ for (const [label, command] of [
       goal: { max: 5, unit: "ms" },
       tandem_cpu_ms_per_step: round3(((bare.cpu ?? NaN) - (make.cpu ?? 0)) * (1000 / steps.length)),
       load_1m: round3(bare.load),
+      ...roundsOf(bares),
     },
   );
 }
