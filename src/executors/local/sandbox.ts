@@ -129,6 +129,14 @@ export const ROOT_STEP_CAPS = [
  * namespace. So a root step keeps only ROOT_STEP_CAPS, and /sys and /proc/sys are read-only to it
  * (bwrap's own cover of /proc/sys is skipped: access(W_OK) on the 0555 directory fails even for
  * root). Measured free: bwrap's CPU per start is the same within noise (20.9 vs 21.0 ms, issue 18).
+ *
+ * Where a start's CPU goes (issue 18; bench/sandbox, 14.6 ms over a bare spawn at load 11): making
+ * processes, not mounts. bwrap's exec and its namespace child are ~9 ms, the pid namespace's init
+ * (a fork of bwrap) ~4 ms, and all mounts past `--bind / /` (--dev, --proc, the hidden paths) ~2 ms,
+ * so fewer or cheaper mounts (symlinks, a smaller /dev) measured within noise. --as-pid-1 would save
+ * the init but makes the command pid 1 of its namespace, which changes results: `kill $$` and a TERM
+ * it does not handle are ignored (a stopped step would wait out its grace period), abort() ends in
+ * SIGSEGV rather than SIGABRT, and nothing reaps orphans of a command that is not a shell.
  */
 export function sandboxArgv(spec: SandboxSpec): string[] {
   const workdir = resolve(spec.workdir);
