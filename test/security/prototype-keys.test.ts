@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli } from "../pipelines/cli.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { putArtifact, registerSource } from "../mlflow/helpers.js";
+import { newId } from "../../src/core/ids.js";
+import { requestOfEntry } from "../../src/core/serving/prediction-log.js";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -386,4 +388,69 @@ describe("an MLmodel flavor named like a prototype member", () => {
       expect(deploy.body.error.message).not.toContain("undefined");
     });
   }
+});
+
+describe("a monitor over traffic whose features are named like prototype members", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => t?.stop());
+
+  it("runs, and tests every feature for drift", async () => {
+    const services = t.server.opened.services;
+    // Reference: every column around 0; traffic: __proto__ shifted by 5.
+    const lines = ["toString,__proto__,x", ...Array.from({ length: 300 }, (_, i) => `${i % 10},${i % 10},${i % 7}`)];
+    const blob = await services.artifacts.putBlob(`${lines.join("\n")}\n`);
+    await services.data.createVersion("admin", "default", "protos-ref", {
+      kind: "file",
+      entries: [{ path: "ref.csv", sha256: blob.sha256, size: blob.size }],
+    });
+    const base = Date.UTC(2026, 0, 1);
+    const entries = Array.from({ length: 300 }, (_, i) =>
+      requestOfEntry({
+        id: newId(),
+        project: "default",
+        endpoint: "protos",
+        model: "protos",
+        version: 1,
+        slot: "primary",
+        requestId: newId(),
+        at: base + i,
+        latencyMs: 1,
+        // As a request's JSON body arrives: own keys, `__proto__` among them.
+        features: JSON.parse(`{"toString": ${i % 10}, "__proto__": ${(i % 10) + 50}, "x": ${i % 7}}`) as Record<
+          string,
+          unknown
+        >,
+        output: { value: 1 },
+        error: null,
+      }),
+    );
+    await services.serving.log.append(entries, []);
+    const put = await t.api("PUT", "/api/v1/projects/default/monitors/protos", {
+      endpoint: "protos",
+      window: "1h",
+      reference: "dataset://protos-ref@latest",
+      checks: [{ data_drift: { drift_share: 0.3 } }],
+    });
+    expect(put.status).toBe(200);
+    const run = await t.api<Json>("POST", "/api/v1/projects/default/monitors/protos/run", {
+      window_end: base + 3_600_000,
+    });
+    // Before: the run's status was "error", "col.push is not a function" (the reference's and the
+    // window's column maps found Object.prototype.toString as the column), and __proto__ was dropped.
+    expect(run.status).toBe(200);
+    expect(run.body.status, JSON.stringify(run.body)).toBe("failing");
+    const drift = (run.body.checks as Json[]).find((c) => c.check === "data_drift")!;
+    const columns = (drift.details.columns as Json[]).map((c) => [c.name, c.drift]);
+    expect(columns).toEqual(
+      expect.arrayContaining([
+        ["__proto__", true],
+        ["toString", false],
+        ["x", false],
+      ]),
+    );
+    expect(columns).toHaveLength(3);
+  });
 });

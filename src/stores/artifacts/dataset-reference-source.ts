@@ -22,7 +22,8 @@ export class DatasetReferenceSource implements ReferenceSource {
     const version = await this.data().resolveDatasetVersion(project, ref);
     const files = version.entries.filter((e) => tabularFormatOf(e.path) !== null);
     if (files.length === 0) throw new NotFoundError(`${reference} has no tabular file (CSV, JSON Lines or Parquet)`);
-    const out: Record<string, unknown[]> = {};
+    // Keyed by the files' column names: no prototype (a column `toString` found Object.prototype's).
+    const out = Object.create(null) as Record<string, unknown[]>;
     let rows = 0;
     for (const entry of files) {
       const blob = await this.blobFiles.open(entry.sha256);

@@ -55,8 +55,9 @@ function metricsOf(table: Record<string, ArrayLike<unknown>>, regression: boolea
 }
 
 function pick(table: Record<string, ArrayLike<unknown>>, columns: string[]): Table {
-  const out: Record<string, ArrayLike<unknown>> = {};
-  for (const c of columns) if (table[c]) out[c] = table[c];
+  // Own columns into a map without a prototype: a column `__proto__` is kept, `toString` not invented.
+  const out = Object.create(null) as Record<string, ArrayLike<unknown>>;
+  for (const c of columns) if (Object.hasOwn(table, c)) out[c] = table[c]!;
   return out;
 }
 

@@ -61,7 +61,8 @@ export interface MonitorServiceOptions {
  * performance and fairness of a dataset monitor found no labels and were skipped.
  */
 function datasetLabels(table: Record<string, unknown[]>, def: MonitorDefinition): Record<string, unknown[]> {
-  const labelled = { ...table };
+  // No prototype, as the table's (windowData): Object.assign keeps a column `__proto__` as its own.
+  const labelled = Object.assign(Object.create(null) as Record<string, unknown[]>, table);
   const target = table[def.roles.target ?? TARGET];
   const prediction = table[def.roles.prediction ?? PREDICTION];
   if (target) labelled[TARGET] = target;
@@ -167,7 +168,7 @@ export class MonitorService {
   private async currentWindow(def: MonitorDefinition, end: number): Promise<CurrentWindow> {
     if (def.dataset) {
       const current = await this.o.references.load(def.project, `dataset://${def.dataset}@latest`);
-      const table: Record<string, unknown[]> = {};
+      const table = Object.create(null) as Record<string, unknown[]>;
       for (const [k, v] of Object.entries(current)) table[k] = Array.from(v);
       const rows = Math.max(0, ...Object.values(table).map((c) => c.length));
       const window: WindowData = {

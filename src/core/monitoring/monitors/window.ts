@@ -119,8 +119,10 @@ function push(table: Record<string, unknown[]>, column: string, index: number, v
 
 /** Pivots logged rows into columns; rows that failed are counted but not part of the table. */
 export function windowData(start: number, end: number, rows: WindowRow[]): WindowData {
-  const table: Record<string, unknown[]> = {};
-  const labelled: Record<string, unknown[]> = {};
+  // Keyed by the requests' feature names: in `{}`, a feature `toString` found Object.prototype's
+  // function as its column (the run failed: col.push is not a function) and `__proto__` vanished.
+  const table = Object.create(null) as Record<string, unknown[]>;
+  const labelled = Object.create(null) as Record<string, unknown[]>;
   let n = 0;
   let m = 0;
   let errors = 0;
