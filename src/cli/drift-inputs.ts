@@ -27,14 +27,15 @@ interface Entry {
 function stack(tables: LoadedTable[]): LoadedTable {
   if (tables.length === 1) return tables[0]!;
   const names = [...new Set(tables.flatMap((t) => Object.keys(t.table)))];
-  const table: Record<string, unknown[]> = {};
-  const types: Record<string, ColumnType> = {};
+  // Keyed by the files' column names: no prototype (as each table's, table-load.ts), and own keys read.
+  const table = Object.create(null) as Record<string, unknown[]>;
+  const types = Object.create(null) as Record<string, ColumnType>;
   for (const name of names) {
     const out: unknown[] = [];
     for (const t of tables) {
-      const col = t.table[name];
+      const col = Object.hasOwn(t.table, name) ? t.table[name] : undefined;
       for (let i = 0; i < t.rows; i++) out.push(col ? col[i] : null);
-      types[name] ??= t.types[name]!;
+      if (Object.hasOwn(t.types, name)) types[name] ??= t.types[name]!;
     }
     table[name] = out;
   }

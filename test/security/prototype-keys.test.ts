@@ -293,6 +293,23 @@ describe("columns named like prototype members, through the CLI on files", () =>
     });
   }
 
+  it("monitors drift keeps __proto__ from a dataset of several files", async () => {
+    const two = join(dir, "two");
+    mkdirSync(two);
+    const reference = rows(0);
+    writeFileSync(join(two, "a.csv"), csv(reference.slice(0, 30)));
+    writeFileSync(join(two, "b.csv"), csv(reference.slice(30)));
+    expect((await tandem("data", "add", "two", "--name", "two")).code).toBe(0);
+    const out = await tandem("monitors", "drift", "--reference", "dataset://two@1", "--current", "cur.csv", "--json");
+    // Before: the files' tables were stacked into {}, which dropped the column (no drift found).
+    const report = JSON.parse(out.stdout) as Json;
+    expect(report.columns.map((c: Json) => [c.name, c.drift])).toEqual([
+      ["__proto__", true],
+      ["constructor", false],
+      ["x", false],
+    ]);
+  });
+
   it("monitors drift --threshold/--column-test __proto__=… set that column's, not every column's", async () => {
     const out = await tandem(
       "monitors",
