@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { probeSandbox } from "../../src/executors/local/sandbox.js";
+import { serverCode } from "../../src/executors/local/step-writes.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { freshDatabase, postgresAvailable, STORE_KINDS, type StoreKind } from "../helpers/stores.js";
 import { startCli } from "../pipelines/cli.js";
@@ -40,6 +41,7 @@ pipelines:
             if head -c 64 "$f" > probe.out 2> probe.err; then echo "READ $f"; else echo "HIDDEN $f"; fi
           done
           if [ -n "$(ls -A "${join(home, "artifacts")}" 2> probe.err)" ]; then echo "READ artifacts"; else echo "HIDDEN artifacts"; fi
+          ${writeAttacks()}
           ${throughProc ? rootAttacks(home) : ""}
           for p in ${throughProc ? "/proc/[0-9]*" : ""}; do
             if head -c 64 "$p/root${join(home, "admin.token")}" > probe.out 2> probe.err; then echo "READ through $p/root"; fi
@@ -81,6 +83,29 @@ function rootAttacks(home: string): string {
   ].join("\n          ");
 }
 
+/** Files a step writes to take over the server later: its code, and as root the host's loader. */
+const WRITE_TARGETS = [
+  join(serverCode().at(-1)!, ".tandem-step-write-probe"),
+  ...(process.getuid?.() === 0 ? ["/etc/tandem-step-write-probe", "/usr/lib/tandem-step-write-probe"] : []),
+];
+
+/**
+ * What a step tries in order to run code as the server later (it cannot read the home now): write
+ * Tandem's own package (run at the server's next start) and, as root, the host's files (such as
+ * /etc/ld.so.preload, loaded by the next program the server starts). It may still write the
+ * temporary folder.
+ */
+function writeAttacks(): string {
+  return [
+    `for f in ${WRITE_TARGETS.map((f) => `"${f}"`).join(" ")}; do`,
+    `  if touch "$f" 2> probe.err; then echo "WROTE $f"; else echo "PROTECTED $f"; fi`,
+    `done`,
+    `t=$(mktemp /tmp/step-temp-XXXXXX) && echo "TEMP writable" && rm -f "$t"`,
+  ].join("\n          ");
+}
+
+const removeWriteProbes = () => WRITE_TARGETS.forEach((f) => rmSync(f, { force: true }));
+
 /** `throughProc`: also walk /proc (only sensible in the sandbox: outside it sees every process of the machine). */
 async function probeOnce(t: TestServer, dbFile: string | null, throughProc = true) {
   const workspace = mkdtempSync(join(tmpdir(), "tandem-private-project-"));
@@ -98,6 +123,7 @@ async function probeOnce(t: TestServer, dbFile: string | null, throughProc = tru
 describeIsolated("a local step cannot read the server's files", () => {
   const servers: TestServer[] = [];
   afterAll(async () => {
+    removeWriteProbes();
     for (const s of servers) await s.stop();
   });
 
@@ -122,6 +148,8 @@ describeIsolated("a local step cannot read the server's files", () => {
       expect(logs).toContain("root attacks tried");
       expect(logs).not.toMatch(/^ESCAPE/m);
       expect(logs).not.toContain(adminToken);
+      for (const f of WRITE_TARGETS) expect(logs).toContain(`PROTECTED ${f}`);
+      expect(logs).toContain("TEMP writable");
       // The step still sees its project, though it sits in a folder only its owner may enter.
       expect(logs).toContain("project file: visible to the step");
     });
@@ -135,6 +163,8 @@ describeIsolated("a local step cannot read the server's files", () => {
     expect(run.status, logs).toBe("succeeded");
     expect(logs).toContain(`READ ${join(t.home, "admin.token")}`);
     expect(logs).toContain(`READ ${join(t.home, "secret.key")}`);
+    for (const f of WRITE_TARGETS) expect(logs).toContain(`WROTE ${f}`);
+    removeWriteProbes();
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import {
   sandboxArgv,
   sandboxForAsync,
 } from "./sandbox.js";
+import { rootMounts, serverCode, tempFolders } from "./step-writes.js";
 
 describe("sandboxArgv", () => {
   const root = mkdtempSync(join(tmpdir(), "tandem-sandbox-argv-"));
@@ -31,9 +32,7 @@ describe("sandboxArgv", () => {
     });
     expect(argv).toEqual([
       "bwrap",
-      "--bind",
-      "/",
-      "/",
+      ...rootMounts(false),
       "--dev",
       "/dev",
       "--tmpfs",
@@ -66,9 +65,7 @@ describe("sandboxArgv", () => {
       "--cap-drop",
       "ALL",
       ...ROOT_STEP_CAPS.flatMap((cap) => ["--cap-add", cap]),
-      "--bind",
-      "/",
-      "/",
+      ...rootMounts(true),
       "--ro-bind-try",
       "/sys",
       "/sys",
@@ -93,6 +90,23 @@ describe("sandboxArgv", () => {
     ]);
     expect(ROOT_STEP_CAPS).not.toContain("CAP_SYS_ADMIN");
     expect(ROOT_STEP_CAPS).not.toContain("CAP_DAC_READ_SEARCH");
+  });
+
+  it("shows the filesystem read-only to root but for the temporary folders, and never the server's code", () => {
+    const code = serverCode();
+    expect(code).toContain(realpathSync(process.execPath));
+    // This checkout runs the tests: its package (with its node_modules) is the server's code.
+    expect(code.some((path) => existsSync(join(path, "package.json")))).toBe(true);
+    const protectedCode = code.flatMap((path) => ["--ro-bind", path, path]);
+    expect(rootMounts(false)).toEqual(["--bind", "/", "/", ...protectedCode]);
+    expect(tempFolders()).toContain("/tmp");
+    expect(rootMounts(true)).toEqual([
+      "--ro-bind",
+      "/",
+      "/",
+      ...tempFolders().flatMap((dir) => ["--bind", dir, dir]),
+      ...protectedCode,
+    ]);
   });
 
   it("drops paths that do not exist or sit inside another hidden directory", () => {

@@ -13,6 +13,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
+import { rootMounts } from "./step-writes.js";
 
 export const BWRAP = "bwrap";
 
@@ -112,9 +113,10 @@ export const ROOT_STEP_CAPS = [
 
 /**
  * The argv that runs `command` in the sandbox:
- *   bwrap --bind / / --dev /dev --tmpfs <hidden dir> --ro-bind /dev/null <hidden file> --bind <workdir> <workdir>
+ *   bwrap <root mounts> --dev /dev --tmpfs <hidden dir> --ro-bind /dev/null <hidden file> --bind <workdir> <workdir>
  *         --unshare-pid --proc /proc --die-with-parent --chdir <workdir> -- command…
- * `--bind` mounts without device access, so /dev gets a fresh minimal devtmpfs (null, zero, random,
+ * The root mounts (step-writes.ts) show the filesystem, writable as the user's or, as root, read-only
+ * but for the temporary folders, and never the server's own code. `--bind` mounts without device access, so /dev gets a fresh minimal devtmpfs (null, zero, random,
  * urandom, tty, pts, shm): without it opening /dev/null fails with EACCES, and with it every
  * `> /dev/null` and every child process started with ignored stdio.
  * Order matters: the hidden paths are covered first, then the step's own directory is mounted back
@@ -146,7 +148,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     argv.push("--cap-drop", "ALL");
     for (const cap of ROOT_STEP_CAPS) argv.push("--cap-add", cap);
   }
-  argv.push("--bind", "/", "/");
+  argv.push(...rootMounts(asRoot));
   if (asRoot) argv.push("--ro-bind-try", "/sys", "/sys");
   argv.push("--dev", "/dev");
   for (const { path, kind } of hiddenMounts(spec.hide)) {
