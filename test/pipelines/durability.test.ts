@@ -4,7 +4,7 @@
  * was cut short, and keeps what had finished.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -174,5 +174,49 @@ describe("SIGTERM to the process driving a run (embedded)", () => {
     expect(readFileSync(join(dir, "first.count"), "utf8").trim().split("\n")).toEqual(["first ran"]);
     const after = await cli(["runs", "ls"], { cwd: dir, env });
     expect(after.stdout).not.toContain("no driver");
+  });
+
+  it("a step made ready ahead, but never started, runs on resume", { timeout: 120_000 }, async () => {
+    // With one slot, `later` waits while `first` runs, its directory and sandbox made ahead
+    // (held-step.ts) before its attempt is recorded; the driver dies then. The resumed run found that
+    // directory and failed the step on its links ("EEXIST ... symlink").
+    const held = exampleCopy("pipelines");
+    const work = join(held.dir, "..", "work");
+    const env = { ...held.env, TANDEM_CONCURRENCY: "1", TANDEM_WORK_DIR: work };
+    writeFileSync(
+      join(held.dir, "tandem.yaml"),
+      `project: held
+pipelines:
+  wait:
+    steps:
+      first:
+        run: |
+          echo "$TANDEM_RUN_ID" > "$TANDEM_WORKSPACE/run.id"
+          if [ ! -f "$TANDEM_WORKSPACE/first.started" ]; then touch "$TANDEM_WORKSPACE/first.started"; sleep 60; fi
+      later:
+        run: echo later ran
+`,
+    );
+    const { child, done } = startCli(["run", "wait", "--no-cache"], { cwd: held.dir, env });
+    await waitFor(join(held.dir, "first.started"));
+    const runId = readFileSync(join(held.dir, "run.id"), "utf8").trim();
+    // `later`'s directory, made ahead: the moment to die.
+    const runDir = join(work, runId);
+    const until = Date.now() + 30_000;
+    while (!(existsSync(runDir) && readdirSync(runDir).length === 2)) {
+      if (Date.now() > until) throw new Error(`no step directory made ahead in ${runDir}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.kill(child.pid!, "SIGKILL");
+    await done;
+    const resumed = await cli(["run", "--resume", runId, "--json"], { cwd: held.dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const run = JSON.parse(resumed.stdout) as RunJson;
+    expect(run.steps.map((s) => [s.name, s.status])).toEqual([
+      ["first", "succeeded"],
+      ["later", "succeeded"],
+    ]);
+    const logs = await cli(["runs", "logs", runId, "--step", "later"], { cwd: held.dir, env });
+    expect(logs.stdout).toContain("later ran");
   });
 });

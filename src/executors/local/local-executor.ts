@@ -13,7 +13,7 @@
  * files and every other step's directory, and shows the step only its own processes.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { lstat, mkdir, readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -108,11 +108,17 @@ function makeStepDirectory(workdir: string): void {
   try {
     mkdirSync(workdir);
   } catch (error) {
-    // The run's first step (its directory is not there yet), or an attempt's directory left by a
-    // driver that stopped: as before, made or kept as it is.
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT" && code !== "EEXIST") throw error;
-    mkdirSync(workdir, { recursive: true });
+    if (code === "EEXIST") {
+      // Made ahead for this attempt by a driver that died before the attempt was recorded (held
+      // steps, held-step.ts): no process runs in it, and its links would clash with the new ones,
+      // so the resumed run failed the step ("EEXIST ... symlink"). Recorded attempts never come
+      // back here: a resume gives a step that was running the next attempt number.
+      rmSync(workdir, { recursive: true, force: true });
+      mkdirSync(workdir);
+    } else if (code === "ENOENT")
+      mkdirSync(workdir, { recursive: true }); // the run's first step
+    else throw error;
   }
 }
 
@@ -255,8 +261,8 @@ export class LocalExecutor implements Executor {
   private async prepareDirectory(job: StepJob): Promise<JobResult | null> {
     const { workdir } = job;
     try {
-      // Each attempt has a directory of its own (the attempt number is in its name), so there is
-      // nothing to clear first. The directory and its links are made synchronously: a few system
+      // Each attempt has a directory of its own (the attempt number is in its name): only one made
+      // ahead by a driver that died is there already (makeStepDirectory). The directory and its links are made synchronously: a few system
       // calls of microseconds each, where each call through the thread pool is a round trip on the
       // loop that drives the run (about 5 ms per step between a step's running write and its
       // spawn at load 10, on the critical path of every step; issue 18). Inputs are copied
