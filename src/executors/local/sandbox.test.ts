@@ -11,6 +11,7 @@ import {
   sandboxArgv,
   sandboxForAsync,
 } from "./sandbox.js";
+import { deviceMounts, gpuDevices } from "./step-devices.js";
 import { rootMounts, serverCode, tempFolders } from "./step-writes.js";
 
 describe("sandboxArgv", () => {
@@ -106,6 +107,24 @@ describe("sandboxArgv", () => {
       "/",
       ...tempFolders().flatMap((dir) => ["--bind", dir, dir]),
       ...protectedCode,
+    ]);
+  });
+
+  it("gives a step the host's GPU device nodes, and no other device", () => {
+    const dev = join(root, "dev");
+    mkdirSync(join(dev, "dri"), { recursive: true });
+    mkdirSync(join(dev, "nvidia-caps"));
+    for (const name of ["nvidia0", "nvidiactl", "nvidia-uvm", "kfd", "sda", "nvme0n1", "mem", "vnvidia"])
+      writeFileSync(join(dev, name), "");
+    const gpus = ["dri", "kfd", "nvidia-caps", "nvidia-uvm", "nvidia0", "nvidiactl"].map((name) => join(dev, name));
+    expect(gpuDevices(dev)).toEqual(gpus);
+    expect(deviceMounts(dev)).toEqual(gpus.flatMap((path) => ["--dev-bind", path, path]));
+    // This machine's own: whatever it has follows --dev in every step's argv.
+    const argv = sandboxArgv({ command: ["true"], workdir: step, hide: [home] });
+    expect(argv.slice(argv.indexOf("--dev"), argv.indexOf("--dev") + 2 + deviceMounts().length)).toEqual([
+      "--dev",
+      "/dev",
+      ...deviceMounts(),
     ]);
   });
 

@@ -13,6 +13,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
+import { deviceMounts } from "./step-devices.js";
 import { rootMounts } from "./step-writes.js";
 
 export const BWRAP = "bwrap";
@@ -150,7 +151,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   }
   argv.push(...rootMounts(asRoot));
   if (asRoot) argv.push("--ro-bind-try", "/sys", "/sys");
-  argv.push("--dev", "/dev");
+  argv.push("--dev", "/dev", ...deviceMounts());
   for (const { path, kind } of hiddenMounts(spec.hide)) {
     if (path === workdir) continue;
     if (kind === "dir") argv.push("--tmpfs", path);
