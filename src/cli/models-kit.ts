@@ -69,7 +69,9 @@ export async function gated<T>(json: boolean | undefined, fn: () => Promise<T>):
 }
 
 export function parseTags(values: string[] | undefined, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: `--tag __proto__=x` is a tag like any other (in {} it vanished without a word);
+  // the server then says whether it takes that key.
+  const out = Object.create(null) as Record<string, string>;
   for (const v of values ?? []) {
     const i = v.indexOf("=");
     if (i <= 0) throw new UsageError(`${flag}: expected KEY=VALUE, got ${JSON.stringify(v)}`);
@@ -79,7 +81,7 @@ export function parseTags(values: string[] | undefined, flag: string): Record<st
 }
 
 export function parseMetrics(values: string[] | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = Object.create(null) as Record<string, number>;
   for (const [k, v] of Object.entries(parseTags(values, "--metric"))) {
     const n = Number(v);
     if (v.trim() === "" || !Number.isFinite(n))
