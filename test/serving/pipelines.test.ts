@@ -7,6 +7,7 @@ import type { BuiltinContext, BuiltinServices } from "../../src/core/pipelines/b
 import { deployBuiltin } from "../../src/core/pipelines/builtins/deploy.js";
 import { linearClassifierOnnx } from "../helpers/onnx-models.js";
 import { registerOnnx, setAlias, startServingServer } from "./helpers.js";
+import type { PipelineService } from "../../src/core/pipelines/service.js";
 
 describe("serving in pipelines and specs", () => {
   let t: Awaited<ReturnType<typeof startServingServer>>;
@@ -40,11 +41,7 @@ describe("serving in pipelines and specs", () => {
   });
 
   it("deploys the endpoints of an applied tandem.yaml, once", async () => {
-    const pipelines = (
-      t.services as unknown as {
-        pipelines?: { apply: (a: string, p: string, i: { source: string }) => Promise<unknown> };
-      }
-    ).pipelines;
+    const pipelines = (t.services as unknown as { pipelines?: PipelineService }).pipelines;
     expect(pipelines, "the pipelines area is wired").toBeDefined();
     const source = [
       `project: ${P}`,
@@ -55,10 +52,10 @@ describe("serving in pipelines and specs", () => {
       "    shadow: { alias: challenger, percent: 50 }",
       "",
     ].join("\n");
-    await pipelines!.apply("admin", P, { source });
+    await pipelines!.specs.apply("admin", P, { source, role: "admin" });
     const e = await t.services.serving.endpoints.get(P, "from-spec");
     expect(e).toMatchObject({ primaryVersion: 1, canaryVersion: 2, shadowPercent: 50, revision: expect.any(Number) });
-    await pipelines!.apply("admin", P, { source: `${source}# unchanged endpoints\n` });
+    await pipelines!.specs.apply("admin", P, { source: `${source}# unchanged endpoints\n`, role: "admin" });
     expect((await t.services.serving.endpoints.get(P, "from-spec")).revision).toBe(e.revision);
   });
 });
