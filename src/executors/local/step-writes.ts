@@ -50,11 +50,22 @@ export function tempFolders(): string[] {
   return [...new Set(["/tmp", "/var/tmp", tmpdir()])].filter((dir) => existsSync(dir));
 }
 
-/** bwrap's mounts of the filesystem for a step, before the hidden paths and its own directory. */
-export function rootMounts(asRoot: boolean): string[] {
-  const base = asRoot
-    ? ["--ro-bind", "/", "/", ...tempFolders().flatMap((dir) => ["--bind", dir, dir])]
-    : ["--bind", "/", "/"];
-  // After the temporary folders: Tandem may be installed in one (a clone in /tmp).
-  return [...base, ...serverCode().flatMap((path) => ["--ro-bind", path, path])];
+const mounts = new Map<boolean, readonly string[]>();
+
+/**
+ * bwrap's mounts of the filesystem for a step, before the hidden paths and its own directory. Made
+ * once per process: every step starts with them, and node, the package and the temporary folders do
+ * not move under a running server (this spares each step a realpath and three stats).
+ */
+export function rootMounts(asRoot: boolean): readonly string[] {
+  let made = mounts.get(asRoot);
+  if (!made) {
+    const base = asRoot
+      ? ["--ro-bind", "/", "/", ...tempFolders().flatMap((dir) => ["--bind", dir, dir])]
+      : ["--bind", "/", "/"];
+    // After the temporary folders: Tandem may be installed in one (a clone in /tmp).
+    made = [...base, ...serverCode().flatMap((path) => ["--ro-bind", path, path])];
+    mounts.set(asRoot, made);
+  }
+  return made;
 }
