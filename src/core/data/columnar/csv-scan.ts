@@ -25,7 +25,7 @@ import { CATEGORICAL_INTEGER_MAX_DISTINCT, type ColumnKind, type ColumnType } fr
 import { classifyString, FLOAT_RE2 } from "../profile/values.js";
 import { forEachChunk, openColumnarEngine, sqlIdentifier as id } from "./engine.js";
 import { planFromGroups, planTextColumns } from "./plan-columns.js";
-import { numbersColumn, rawItems, readColumns, type ScannedTable } from "./read-columns.js";
+import { numbersColumn, readColumns, typedItems, type ScannedTable } from "./read-columns.js";
 import type { TableSource } from "./sources.js";
 import { anyInvalid, CodeBuffer, NumberBuffer } from "./number-buffer.js";
 import { missingSql, sqlList } from "./text-sql.js";
@@ -156,38 +156,8 @@ async function readSampledColumns(
   const columns: Array<NumberBuffer | null> = names.map(() => new NumberBuffer(estimatedRows));
   const codes: Array<CodeBuffer | null> = labelNames.map(() => new CodeBuffer(estimatedRows));
   await forEachChunk(await con.stream(`SELECT ${select.join(", ")} FROM ${from}`), (vectors, n) => {
-    for (let i = 0; i < names.length; i++) {
-      const column = columns[i];
-      if (!column) continue;
-      const vector = vectors[i]!;
-      if (hasNull(vector, n)) {
-        columns[i] = null;
-        continue;
-      }
-      const items = rawItems(vector);
-      column.push(
-        items instanceof Float64Array && items.length >= n
-          ? items
-          : Float64Array.from({ length: n }, (_, k) => vector.getItem(k) as number),
-        n,
-      );
-    }
-    for (let j = 0; j < labelNames.length; j++) {
-      const column = codes[j];
-      if (!column) continue;
-      const vector = vectors[names.length + j]!;
-      if (hasNull(vector, n)) {
-        codes[j] = null;
-        continue;
-      }
-      const items = rawItems(vector);
-      column.push(
-        items instanceof Int32Array && items.length >= n
-          ? items
-          : Int32Array.from({ length: n }, (_, k) => vector.getItem(k) as number),
-        n,
-      );
-    }
+    takeChunk(columns, vectors, 0, n, Float64Array);
+    takeChunk(codes, vectors, names.length, n, Int32Array);
     out.rows += n;
   });
   for (const [i, name] of names.entries()) {
@@ -235,6 +205,26 @@ function labelColumn(
 }
 
 /** Whether any of a vector's first `n` values is NULL, from its validity bits where they can be seen. */
+/**
+ * One chunk's vectors (from `first` on) into their buffers; a column that holds a NULL leaves the
+ * pass (its buffer becomes null: the caller reads it the old way).
+ */
+function takeChunk<T extends Float64Array | Int32Array>(
+  buffers: Array<{ push(values: T, n: number): void } | null>,
+  vectors: readonly DuckDBVector[],
+  first: number,
+  n: number,
+  kind: { new (length: number): T },
+): void {
+  for (let i = 0; i < buffers.length; i++) {
+    const buffer = buffers[i];
+    if (!buffer) continue;
+    const vector = vectors[first + i]!;
+    if (hasNull(vector, n)) buffers[i] = null;
+    else buffer.push(typedItems(vector, n, kind), n);
+  }
+}
+
 function hasNull(vector: DuckDBVector, n: number): boolean {
   const validity = (vector as unknown as { validity?: { data?: BigUint64Array | null } }).validity;
   if (validity && "data" in validity) return anyInvalid(validity.data ?? null, n);

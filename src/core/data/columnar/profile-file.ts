@@ -24,6 +24,7 @@ import type { TabularFormat } from "../readers/types.js";
 import { forEachChunk, openColumnarEngine, sqlIdentifier as id, sqlString } from "./engine.js";
 import { DistinctNumberTexts } from "./distinct-numbers.js";
 import { tableSource, withLoadedTable } from "./sources.js";
+import { rawItems, typedItems } from "./read-columns.js";
 import { missingSql } from "./text-sql.js";
 
 /**
@@ -111,8 +112,8 @@ async function addNumberColumns(con: DuckDBConnection, columns: ColumnAccumulato
     for (let at = 0; at < n;) {
       const take = Math.min(n - at, chunks[chunk]! - filled);
       columns.forEach((_, i) => {
-        const values = doubles(vectors[3 * i]!, n);
-        const integers = ints(vectors[3 * i + 1]!, n);
+        const values = typedItems(vectors[3 * i]!, n, Float64Array);
+        const integers = typedItems(vectors[3 * i + 1]!, n, Int32Array);
         const hashes = hashHalves(vectors[3 * i + 2]!, n);
         const d = distinct[i]!;
         for (let k = at; k < at + take; k++) {
@@ -180,10 +181,10 @@ async function addDistinctChunks(
     }
   };
   await forEachChunk(await con.run(sql), (v, n) => {
-    const chunkIds = ints(v[0]!, n);
-    const ns = doubles(v[1]!, n);
-    const nums = doubles(v[3]!, n);
-    const isInt = ints(v[4]!, n);
+    const chunkIds = typedItems(v[0]!, n, Int32Array);
+    const ns = typedItems(v[1]!, n, Float64Array);
+    const nums = typedItems(v[3]!, n, Float64Array);
+    const isInt = typedItems(v[4]!, n, Int32Array);
     for (let i = 0; i < n; i++) {
       flushTo(chunkIds[i]!);
       counts.push(ns[i]!);
@@ -195,32 +196,12 @@ async function addDistinctChunks(
   flushTo(chunks.length);
 }
 
-/**
- * A vector of a never-NULL fixed-width column as the typed array @duckdb/node-api keeps it in
- * (`items`), read whole instead of through 2048 getItem calls (as scan-table.ts does).
- */
-function rawItems(vector: DuckDBVector): unknown {
-  return (vector as unknown as { items?: unknown }).items;
-}
-
-function doubles(vector: DuckDBVector, n: number): ArrayLike<number> {
-  const items = rawItems(vector);
-  if (items instanceof Float64Array && items.length >= n) return items;
-  return Array.from({ length: n }, (_, i) => vector.getItem(i) as number);
-}
-
 /** A UBIGINT vector's values as 32-bit halves (low, high on this little-endian machine), without BigInts. */
 function hashHalves(vector: DuckDBVector, n: number): Uint32Array {
   const items = rawItems(vector);
   if (items instanceof BigUint64Array && items.length >= n)
     return new Uint32Array(items.buffer, items.byteOffset, 2 * n);
   return new Uint32Array(BigUint64Array.from({ length: n }, (_, i) => vector.getItem(i) as bigint).buffer);
-}
-
-function ints(vector: DuckDBVector, n: number): ArrayLike<number> {
-  const items = rawItems(vector);
-  if (items instanceof Int32Array && items.length >= n) return items;
-  return Array.from({ length: n }, (_, i) => vector.getItem(i) as number);
 }
 
 /** How a Parquet column crosses: as numbers, booleans or distinct strings; undefined: not here. */

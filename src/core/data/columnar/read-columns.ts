@@ -93,6 +93,19 @@ export function rawItems(vector: DuckDBVector): unknown {
   return (vector as unknown as { items?: unknown }).items;
 }
 
+/** A never-NULL fixed-width vector's first `n` values as a typed array of `kind` (its own when it is one). */
+export function typedItems<T extends Float64Array | Int32Array>(
+  vector: DuckDBVector,
+  n: number,
+  kind: { new (length: number): T },
+): T {
+  const items = rawItems(vector);
+  if (items instanceof kind && items.length >= n) return items;
+  const values = new kind(n);
+  for (let k = 0; k < n; k++) values[k] = vector.getItem(k) as number;
+  return values;
+}
+
 interface ColumnBuffer {
   take(vector: DuckDBVector, n: number, at: number): void;
   finish(): { values: ArrayLike<unknown>; type: ColumnType };
