@@ -133,12 +133,21 @@ export interface RegistryStore {
   updateModel(m: RegisteredModel, tx?: Tx): Promise<void>;
   /** Takes the model row's write lock for the rest of `tx` (serialises version numbering, alias moves). */
   lockModel(project: string, name: string, tx: Tx): Promise<void>;
+  /** Moves the model's records to `to`; `to` keeps numbering after every number either name used. */
   renameModel(project: string, from: string, to: string, tx: Tx): Promise<void>;
+  /** Removes the model's records, but not the numbers its name used (see `nextVersionNumber`). */
   deleteModel(project: string, name: string, tx: Tx): Promise<void>;
   listModels(project: string, q: ModelQuery, tx?: Tx): Promise<{ models: RegisteredModel[]; total: number }>;
 
   getVersion(project: string, name: string, version: number, tx?: Tx): Promise<ModelVersion | null>;
   latestVersion(project: string, name: string, tx?: Tx): Promise<ModelVersion | null>;
+  /**
+   * The number the next version of `name` gets: above every number the name ever used, also by a
+   * version (or a model of that name) deleted since. Approvals, evaluations, decisions, alias history
+   * and endpoints keep versions by number; a reused number would hand them to another file.
+   */
+  nextVersionNumber(project: string, name: string, tx: Tx): Promise<number>;
+  /** Inserts the version and records its number as used (`nextVersionNumber`). */
   insertVersion(v: ModelVersion, tx: Tx): Promise<void>;
   /** Updates only the mutable fields: description, tags, stage, updated_at. */
   updateVersionMeta(v: ModelVersion, tx?: Tx): Promise<void>;

@@ -139,7 +139,9 @@ export class RegistryService extends Rollbacks {
       const version: ModelVersion = {
         project,
         modelName: name,
-        version: (latest?.version ?? 0) + 1,
+        // Never a number this name used before, also by a deleted version or model: what was approved,
+        // evaluated or deployed as that number stays with the file it was.
+        version: await this.deps.store.nextVersionNumber(project, name, tx),
         description: input.description ?? "",
         intendedUse: input.intendedUse ?? "",
         artifact: inspected.artifact,

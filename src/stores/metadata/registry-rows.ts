@@ -1,4 +1,4 @@
-/** Row types of the registry tables (migrations 0400, 0410) and their mappers to the domain's models. */
+/** Row types of the registry tables (migrations 0400, 0410, 0430) and their mappers to the domain's models. */
 import type { Generated } from "kysely";
 import type { PolicySpec } from "../../core/registry/policy.js";
 import {
@@ -150,6 +150,13 @@ export interface RegistryDecisionRow {
   governing: string;
 }
 
+/** 0430: the highest version number a model name has used (outlives its versions and the model). */
+export interface RegistryVersionNumberRow {
+  project: string;
+  model_name: string;
+  last_version: number;
+}
+
 export interface RegistryPolicyRow {
   project: string;
   name: string;
@@ -171,6 +178,7 @@ declare module "./schema.js" {
     registry_requests: RegistryRequestRow;
     registry_decisions: RegistryDecisionRow;
     registry_policies: RegistryPolicyRow;
+    registry_version_numbers: RegistryVersionNumberRow;
   }
 }
 

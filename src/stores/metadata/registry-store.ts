@@ -90,6 +90,10 @@ export class SqlRegistryStore implements RegistryStore {
 
   async renameModel(project: string, from: string, to: string, tx: Tx): Promise<void> {
     const db = this.db(tx);
+    // The new name continues after the old one's numbers; the old name keeps its own (an endpoint
+    // may still serve `from@N`, which a model made later under that name must not take over).
+    const latest = await this.latestVersion(project, from, tx);
+    await this.markUsed(project, to, Math.max(await this.lastUsed(project, from, tx), latest?.version ?? 0), tx);
     await db
       .updateTable("registry_models")
       .set({ name: to })
@@ -150,9 +154,37 @@ export class SqlRegistryStore implements RegistryStore {
     return row ? toVersion(row) : null;
   }
 
+  async nextVersionNumber(project: string, name: string, tx: Tx): Promise<number> {
+    const used = await this.lastUsed(project, name, tx);
+    const latest = await this.latestVersion(project, name, tx);
+    return Math.max(used, latest?.version ?? 0) + 1;
+  }
+
+  private async lastUsed(project: string, name: string, tx: Tx): Promise<number> {
+    const row = await this.db(tx)
+      .selectFrom("registry_version_numbers")
+      .select("last_version")
+      .where("project", "=", project)
+      .where("model_name", "=", name)
+      .executeTakeFirst();
+    return row ? Number(row.last_version) : 0;
+  }
+
+  /** Raises the name's highest used number to `version` (callers hold the model's lock). */
+  private async markUsed(project: string, name: string, version: number, tx: Tx): Promise<void> {
+    const used = await this.lastUsed(project, name, tx);
+    if (version <= used) return;
+    await this.db(tx)
+      .insertInto("registry_version_numbers")
+      .values({ project, model_name: name, last_version: version })
+      .onConflict((oc) => oc.columns(["project", "model_name"]).doUpdateSet({ last_version: version }))
+      .execute();
+  }
+
   async insertVersion(v: ModelVersion, tx: Tx): Promise<void> {
     const db = this.db(tx);
     await db.insertInto("registry_versions").values(fromVersion(v)).execute();
+    await this.markUsed(v.project, v.modelName, v.version, tx);
     const refs = [...new Set(v.lineage.datasetVersions)];
     if (refs.length) {
       await db
