@@ -67,7 +67,9 @@ describe("MLflow registry search order_by", () => {
   });
 
   it("model versions: name, version_number, creation and last update, as attributes", async () => {
-    expect(pairs(await versions())).toEqual(["a/2", "a/1", "b/1"]);
+    // MLflow's default: the last updated first (b/1), then name and the newest version.
+    expect(pairs(await versions())).toEqual(["b/1", "a/2", "a/1"]);
+    expect(pairs(await versions("name"))).toEqual(["a/2", "a/1", "b/1"]);
     expect(pairs(await versions("attribute.version_number ASC"))).toEqual(["a/1", "b/1", "a/2"]);
     expect(pairs(await versions("creation_timestamp DESC"))).toEqual(["b/1", "a/2", "a/1"]);
     // b/1 was updated last; before, last_updated_timestamp sorted by creation.
@@ -87,6 +89,25 @@ describe("MLflow registry search order_by", () => {
       const r = await versions(clause);
       expect(r.status, clause).toBe(400);
       expect(r.body).toEqual({ error_code: "INVALID_PARAMETER_VALUE", message });
+    }
+  });
+
+  it("a field given twice is 400 with MLflow's message (its server's is a 500 INTERNAL_ERROR)", async () => {
+    const cases: Array<[typeof models, string[]]> = [
+      [versions, ["name", "name DESC"]],
+      [versions, ["name", "attribute.name"]],
+      [versions, ["name", '"name"']],
+      [versions, ["version_number", "last_updated_timestamp", "`version_number`"]],
+      [models, ["timestamp", "last_updated_timestamp DESC"]],
+      [models, ["name", "`name` DESC"]],
+    ];
+    for (const [search, orderBy] of cases) {
+      const r = await search(...orderBy);
+      expect(r.status, orderBy.join()).toBe(400);
+      expect(r.body).toEqual({
+        error_code: "INVALID_PARAMETER_VALUE",
+        message: `\`order_by\` contains duplicate fields: [${orderBy.map((o) => `'${o}'`).join(", ")}]`,
+      });
     }
   });
 });

@@ -3,7 +3,9 @@
  * store reads it (mlflow/store/model_registry/sqlalchemy_store.py `_parse_search_*_order_by`, and
  * mlflow/utils/search_utils.py): a key and an optional ASC/DESC, only the keys listed below, and
  * the natural order as tie-breakers. An unknown key is 400 INVALID_PARAMETER_VALUE with MLflow's
- * message (before, any other key silently sorted by the last update).
+ * message (before, any other key silently sorted by the last update). Two clauses on one field
+ * (`name` and `name DESC`; `timestamp` and `last_updated_timestamp`) are refused, as MLflow refuses
+ * them, with its message.
  */
 import { InvalidInputError } from "../../core/errors.js";
 import { compareCodePoints } from "../../core/tracking/filter/evaluate.js";
@@ -26,6 +28,24 @@ function keyAndDirection(clause: string): { key: string; asc: boolean } {
   return { key: tokens[0]!.replace(/[`"']/g, ""), asc: direction === "asc" };
 }
 
+/** Python's repr of a str, as MLflow's message prints the order_by list. */
+function pythonRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const escaped = text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t");
+  return quote + (quote === "'" ? escaped.replace(/'/g, "\\'") : escaped) + quote;
+}
+
+/**
+ * `_parse_search_*_order_by`: each field once. MLflow raises this without an error code, so its
+ * server answers 500 INTERNAL_ERROR, which its client retries (5 times, backoff factor 2: tens of
+ * seconds) before raising; here the same message is a 400 INVALID_PARAMETER_VALUE, raised at once.
+ */
+function refuseDuplicates(clauses: OrderClause[], orderBy: string[]): void {
+  const seen = new Set(clauses.map((c) => c.field));
+  if (seen.size < clauses.length)
+    throw new InvalidInputError(`\`order_by\` contains duplicate fields: [${orderBy.map(pythonRepr).join(", ")}]`);
+}
+
 /**
  * Registered models: `name`, `timestamp` and `last_updated_timestamp` (both the last update in the
  * SQL store); the message names the keys MLflow recommends, as a Python set.
@@ -44,6 +64,7 @@ export function registeredModelsOrder(orderBy: string[] | undefined): OrderClaus
       throw new InvalidInputError(`Invalid order by key '${key}' specified. Valid keys are '{'name', 'timestamp'}'`);
     return { field, asc };
   });
+  refuseDuplicates(clauses, orderBy ?? []);
   if (!clauses.some((c) => c.field === "name")) clauses.push({ field: "name", asc: true });
   return clauses;
 }
@@ -62,11 +83,15 @@ const ENTITY_TYPES = new Map([
   ["tags", "tag"],
 ]);
 
-/** MLflow's default when no order_by is given, then its tie-breakers. */
-const VERSIONS_DEFAULT = ["name ASC", "version_number DESC"];
+/**
+ * MLflow's default when no order_by is given (search_model_versions): the last updated first, then
+ * its tie-breakers. Without it here, versions came by name (a name's newest version first).
+ */
+const VERSIONS_DEFAULT = ["last_updated_timestamp DESC", "name ASC", "version_number DESC"];
 
 export function modelVersionsOrder(orderBy: string[] | undefined): OrderClause[] {
-  const clauses = (orderBy?.length ? orderBy : VERSIONS_DEFAULT).map((clause) => {
+  const given = orderBy?.length ? orderBy : VERSIONS_DEFAULT;
+  const clauses = given.map((clause) => {
     const { key: token, asc } = keyAndDirection(clause);
     // SearchExperimentsUtils._get_identifier: an entity type before the first dot.
     const dot = token.indexOf(".");
@@ -85,6 +110,7 @@ export function modelVersionsOrder(orderBy: string[] | undefined): OrderClause[]
       );
     return { field, asc };
   });
+  refuseDuplicates(clauses, given);
   if (!clauses.some((c) => c.field === "name")) clauses.push({ field: "name", asc: true });
   if (!clauses.some((c) => c.field === "version")) clauses.push({ field: "version", asc: false });
   return clauses;
