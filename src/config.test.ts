@@ -24,6 +24,15 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads TANDEM_STEP_WRITABLE as absolute folders separated by colons", () => {
+    expect(loadConfig({}).stepWritable).toEqual([]);
+    expect(loadConfig({ TANDEM_STEP_WRITABLE: "/srv/data::/scratch/" }).stepWritable).toEqual([
+      "/srv/data",
+      "/scratch",
+    ]);
+    expect(() => loadConfig({ TANDEM_STEP_WRITABLE: "/srv/data:data" })).toThrow(ConfigError);
+  });
+
   it("reads Postgres and S3 settings", () => {
     const c = loadConfig({
       TANDEM_DATABASE_URL: "postgres://u@db:5432/tandem",

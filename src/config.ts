@@ -3,7 +3,7 @@
  */
 import { parseExecutorsConfig, type ExecutorsConfig } from "./config-executors.js";
 import { createHash } from "node:crypto";
-import { resolve, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { cpus, tmpdir } from "node:os";
 import { OUTBOUND_ALLOW_VARIABLE, parseOutboundAllow } from "./stores/http/outbound-guard.js";
 
@@ -90,6 +90,14 @@ export interface Config {
    * (default auto).
    */
   stepSandbox: "auto" | "bwrap" | "none";
+  /**
+   * TANDEM_STEP_WRITABLE: absolute folders, separated by colons, that sandboxed steps may write
+   * besides their own directory and the temporary folders (a shared dataset folder, a cache). The
+   * rest of the host is read-only to them, so a step cannot plant what the server or its admin
+   * later runs (~/.gitconfig, ~/.bashrc, ~/.ssh/authorized_keys); never list a folder holding such
+   * files (default none).
+   */
+  stepWritable: string[];
   /**
    * TANDEM_AUTH_FAILURES_PER_MINUTE: failed authentications one client address may make in a
    * minute before its credentialed requests answer 429 for the rest of it (default 20; 0: no limit).
@@ -289,6 +297,10 @@ export function loadConfig(env: Env = process.env): Config {
   const sandbox = env.TANDEM_STEP_SANDBOX || "auto";
   if (sandbox !== "auto" && sandbox !== "bwrap" && sandbox !== "none")
     throw new ConfigError("TANDEM_STEP_SANDBOX", `expected auto, bwrap or none, got ${JSON.stringify(sandbox)}`);
+  const stepWritable = (env.TANDEM_STEP_WRITABLE ?? "").split(":").filter(Boolean);
+  const relativeWritable = stepWritable.find((dir) => !isAbsolute(dir));
+  if (relativeWritable !== undefined)
+    throw new ConfigError("TANDEM_STEP_WRITABLE", `expected absolute paths, got ${JSON.stringify(relativeWritable)}`);
   const homeHash = createHash("sha256").update(home).digest("hex").slice(0, 12);
   return {
     home,
@@ -308,6 +320,7 @@ export function loadConfig(env: Env = process.env): Config {
     outboundAllow,
     workDir: env.TANDEM_WORK_DIR ? resolve(env.TANDEM_WORK_DIR) : join(tmpdir(), `tandem-work-${homeHash}`),
     stepSandbox: sandbox,
+    stepWritable: stepWritable.map((dir) => resolve(dir)),
     executors: parseExecutorsConfig(env, (variable, message) => new ConfigError(variable, message)),
     authFailuresPerMinute: Math.floor(nonNegative("TANDEM_AUTH_FAILURES_PER_MINUTE", 20)),
     traceRetentionDays: nonNegative("TANDEM_TRACE_RETENTION_DAYS", 30),

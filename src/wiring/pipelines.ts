@@ -59,6 +59,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     artifacts: services.artifacts,
     sandbox: config.stepSandbox,
     hide: serverPrivatePaths(config),
+    writable: config.stepWritable,
   });
   // Closers run last first: the step spawner ends after the pipelines' drivers have.
   services.closers.push(() => local.close());

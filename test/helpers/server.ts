@@ -40,6 +40,22 @@ export interface TestServerOptions {
   databaseUrl?: string;
 }
 
+/** TestServer.api for the server at `url`, as `adminToken` unless told otherwise. */
+export function jsonApi(url: string, adminToken: string): TestServer["api"] {
+  return async <T>(method: string, path: string, body?: unknown, token: string | null = adminToken) => {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(url + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const home = mkdtempSync(join(tmpdir(), "tandem-home-"));
   const db = options.databaseUrl
@@ -67,18 +83,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     databaseUrl: env.TANDEM_DATABASE_URL,
     adminToken,
     server,
-    async api<T>(method: string, path: string, body?: unknown, token: string | null = adminToken) {
-      const headers: Record<string, string> = {};
-      if (token) headers.authorization = `Bearer ${token}`;
-      if (body !== undefined) headers["content-type"] = "application/json";
-      const res = await fetch(server.url + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-    },
+    api: jsonApi(server.url, adminToken),
     async stop() {
       await server.stop();
       await db.cleanup();

@@ -8,14 +8,20 @@ export interface RunWire {
   steps: Array<{ name: string; status: string; error: string | null; pid?: number | null }>;
 }
 
-export async function applySpec(t: TestServer, project: string, source: string, workspace: string, token?: string) {
+export async function applySpec(
+  t: Pick<TestServer, "api">,
+  project: string,
+  source: string,
+  workspace: string,
+  token?: string,
+) {
   const applied = await t.api("POST", `/api/v1/projects/${project}/specs`, { source, workspace }, token);
   if (applied.status !== 201) throw new Error(`apply: ${applied.status} ${JSON.stringify(applied.body)}`);
 }
 
 /** Starts a run and waits until it ends. */
 export async function runPipeline(
-  t: TestServer,
+  t: Pick<TestServer, "api">,
   project: string,
   pipeline: string,
   token?: string,
@@ -33,7 +39,12 @@ export async function runPipeline(
 }
 
 /** Every log line of a run, as `runs logs` shows them, read with `token` (default admin). */
-export async function runLogs(t: TestServer, project: string, runId: string, token?: string): Promise<string> {
+export async function runLogs(
+  t: Pick<TestServer, "api">,
+  project: string,
+  runId: string,
+  token?: string,
+): Promise<string> {
   const logs = await t.api<{ lines: Array<{ text: string }> }>(
     "GET",
     `/api/v1/projects/${project}/pipeline-runs/${runId}/logs?limit=10000`,

@@ -23,6 +23,7 @@ import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
 import { directCommand } from "./direct-command.js";
 import { processIdentity } from "./process-identity.js";
 import { BWRAP, programPath, sandboxArgv, sandboxForAsync, type SandboxMode, type SandboxStatus } from "./sandbox.js";
+import { stepCaches } from "./step-writes.js";
 import { terminateInsideSandbox } from "./sandbox-stop.js";
 import { killGroup, StepSpawner, type SpawnHandlers } from "./spawner.js";
 import { DirectorySweeper } from "./sweeper.js";
@@ -40,6 +41,8 @@ export interface LocalExecutorOptions {
   sandbox?: SandboxMode;
   /** Paths no step may read: the server's home and files (serverPrivatePaths). The root is added. */
   hide?: string[];
+  /** Folders a sandboxed step may write besides its own and the temporary ones (TANDEM_STEP_WRITABLE). */
+  writable?: string[];
 }
 
 /** bash where present (as DESIGN.md says), else sh. Looked up once per process. */
@@ -329,6 +332,8 @@ export class LocalExecutor implements Executor {
     }
     const hide = [...(this.options.hide ?? []), this.options.root];
     let env = stepEnvironment(job.env);
+    // The home is read-only in the sandbox: tools' caches go to the step's directory (step-writes.ts).
+    if (isolated) env = stepCaches(env, job.workdir);
     // One simple command runs without bash, which would exec it in its place anyway (direct-command.ts).
     const direct = sh.path.endsWith("/bash")
       ? directCommand({ script: job.script, env, workdir: job.workdir, hidden: isolated ? hide : [] })
@@ -337,7 +342,14 @@ export class LocalExecutor implements Executor {
     if (direct) env = direct.env;
     if (isolated) {
       const blockFd = held ? { blockFd: "-1" } : {};
-      argv = sandboxArgv({ command: argv, workdir: job.workdir, hide, bwrap: programPath(BWRAP), ...blockFd });
+      argv = sandboxArgv({
+        command: argv,
+        workdir: job.workdir,
+        hide,
+        writable: this.options.writable,
+        bwrap: programPath(BWRAP),
+        ...blockFd,
+      });
     }
     return { argv, env, isolated };
   }

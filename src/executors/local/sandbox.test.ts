@@ -12,7 +12,7 @@ import {
   sandboxForAsync,
 } from "./sandbox.js";
 import { deviceMounts, gpuDevices } from "./step-devices.js";
-import { rootMounts, serverCode, tempFolders } from "./step-writes.js";
+import { rootMounts, serverCode, stepCaches, tempFolders } from "./step-writes.js";
 
 describe("sandboxArgv", () => {
   const root = mkdtempSync(join(tmpdir(), "tandem-sandbox-argv-"));
@@ -33,7 +33,7 @@ describe("sandboxArgv", () => {
     });
     expect(argv).toEqual([
       "bwrap",
-      ...rootMounts(false),
+      ...rootMounts(),
       "--dev",
       "/dev",
       "--tmpfs",
@@ -66,7 +66,7 @@ describe("sandboxArgv", () => {
       "--cap-drop",
       "ALL",
       ...ROOT_STEP_CAPS.flatMap((cap) => ["--cap-add", cap]),
-      ...rootMounts(true),
+      ...rootMounts(),
       "--ro-bind-try",
       "/sys",
       "/sys",
@@ -93,21 +93,41 @@ describe("sandboxArgv", () => {
     expect(ROOT_STEP_CAPS).not.toContain("CAP_DAC_READ_SEARCH");
   });
 
-  it("shows the filesystem read-only to root but for the temporary folders, and never the server's code", () => {
+  it("shows the filesystem read-only, root or not, but for the temporary and listed folders, and never the server's code", () => {
     const code = serverCode();
     expect(code).toContain(realpathSync(process.execPath));
     // This checkout runs the tests: its package (with its node_modules) is the server's code.
     expect(code.some((path) => existsSync(join(path, "package.json")))).toBe(true);
     const protectedCode = code.flatMap((path) => ["--ro-bind", path, path]);
-    expect(rootMounts(false)).toEqual(["--bind", "/", "/", ...protectedCode]);
     expect(tempFolders()).toContain("/tmp");
-    expect(rootMounts(true)).toEqual([
+    const temporary = tempFolders().flatMap((dir) => ["--bind", dir, dir]);
+    expect(rootMounts()).toEqual(["--ro-bind", "/", "/", ...temporary, ...protectedCode]);
+    // A listed folder that does not exist is left out: bwrap would refuse to start every step.
+    expect(rootMounts([home, join(root, "missing")])).toEqual([
       "--ro-bind",
       "/",
       "/",
-      ...tempFolders().flatMap((dir) => ["--bind", dir, dir]),
+      ...temporary,
+      "--bind",
+      home,
+      home,
       ...protectedCode,
     ]);
+    expect(sandboxArgv({ command: ["true"], workdir: step, hide: [], writable: [home], asRoot: false })).toEqual(
+      expect.arrayContaining(["--bind", home, home]),
+    );
+  });
+
+  it("sends tools' caches to the step's directory unless they are set", () => {
+    expect(stepCaches({ PATH: "/bin" }, step)).toEqual({
+      PATH: "/bin",
+      XDG_CACHE_HOME: join(step, "_tandem", "cache"),
+      npm_config_cache: join(step, "_tandem", "cache", "npm"),
+    });
+    expect(stepCaches({ NPM_CONFIG_CACHE: "/srv/npm", XDG_CACHE_HOME: "/srv/cache" }, step)).toEqual({
+      NPM_CONFIG_CACHE: "/srv/npm",
+      XDG_CACHE_HOME: "/srv/cache",
+    });
   });
 
   it("gives a step the host's GPU device nodes, and no other device", () => {

@@ -1,6 +1,6 @@
 /**
  * The sandbox around a local step: a mount and pid namespace made by bubblewrap (Debian's
- * `bubblewrap`), in which the whole filesystem is visible as usual except the server's own files
+ * `bubblewrap`), in which the whole filesystem is visible, read-only (step-writes.ts), except the server's own files
  * (its home with admin.token, tandem.db, secret.key and artifacts; every other step's directory),
  * which are replaced by empty ones. The step keeps its own directory, and sees only its own
  * processes, so it cannot reach the server's files through /proc/<server pid>/root or its open
@@ -54,6 +54,8 @@ export interface SandboxSpec {
   workdir: string;
   /** Directories and files the step must not read (hidden under an empty tmpfs or /dev/null). */
   hide: string[];
+  /** Folders the step may write besides its own and the temporary ones (TANDEM_STEP_WRITABLE). */
+  writable?: readonly string[];
   /** The bwrap binary (default "bwrap" on PATH). */
   bwrap?: string;
   /**
@@ -116,8 +118,8 @@ export const ROOT_STEP_CAPS = [
  * The argv that runs `command` in the sandbox:
  *   bwrap <root mounts> --dev /dev --tmpfs <hidden dir> --ro-bind /dev/null <hidden file> --bind <workdir> <workdir>
  *         --unshare-pid --proc /proc --die-with-parent --chdir <workdir> -- command…
- * The root mounts (step-writes.ts) show the filesystem, writable as the user's or, as root, read-only
- * but for the temporary folders, and never the server's own code. `--bind` mounts without device access, so /dev gets a fresh minimal devtmpfs (null, zero, random,
+ * The root mounts (step-writes.ts) show the filesystem read-only but for the temporary folders and
+ * the operator's writable ones, and never the server's own code writable. `--bind` mounts without device access, so /dev gets a fresh minimal devtmpfs (null, zero, random,
  * urandom, tty, pts, shm): without it opening /dev/null fails with EACCES, and with it every
  * `> /dev/null` and every child process started with ignored stdio.
  * Order matters: the hidden paths are covered first, then the step's own directory is mounted back
@@ -149,7 +151,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     argv.push("--cap-drop", "ALL");
     for (const cap of ROOT_STEP_CAPS) argv.push("--cap-add", cap);
   }
-  argv.push(...rootMounts(asRoot));
+  argv.push(...rootMounts(spec.writable));
   if (asRoot) argv.push("--ro-bind-try", "/sys", "/sys");
   argv.push("--dev", "/dev", ...deviceMounts());
   for (const { path, kind } of hiddenMounts(spec.hide)) {

@@ -2,14 +2,15 @@
  * Where a sandboxed step may write, as bwrap's first mounts (sandbox.ts adds the hidden paths and the
  * step's own directory after them).
  *
- * As root, a step that could write anywhere would own the host: /etc/ld.so.preload (loaded by the
- * very next program the server starts, outside every namespace), cron, the server's own code. So a
- * root step sees the filesystem read-only, like a container's read-only root, except its own
- * directory and the temporary folders.
- *
- * As another user, the step writes what that user may write, as any program of the user's would; but
- * never the code the server itself runs (Tandem's package, the node_modules it loads from, node):
- * a step that rewrote it would run as the server at its next start, with the home it cannot read.
+ * Every step sees the host read-only, like a container's read-only root, whatever user the server
+ * runs as, except its own directory, the temporary folders and the paths the operator lists
+ * (TANDEM_STEP_WRITABLE). A step that could write what the server's user may write would run code
+ * as the server later, outside the sandbox and with the home it cannot read: ~/.gitconfig's
+ * core.fsmonitor runs at the server's next `git status`, ~/.ssh/authorized_keys is a login,
+ * ~/.bashrc, ~/.local/bin, ~/.node_modules, ~/.config/systemd/user run at the admin's next shell,
+ * node or login; as root, /etc/ld.so.preload is loaded by the very next program the server starts.
+ * The code the server itself runs (node, Tandem's package) stays read-only even where it sits in a
+ * writable folder (a clone in /tmp).
  */
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,22 +51,47 @@ export function tempFolders(): string[] {
   return [...new Set(["/tmp", "/var/tmp", tmpdir()])].filter((dir) => existsSync(dir));
 }
 
-const mounts = new Map<boolean, readonly string[]>();
+const mounts = new Map<string, readonly string[]>();
 
 /**
- * bwrap's mounts of the filesystem for a step, before the hidden paths and its own directory. Made
- * once per process: every step starts with them, and node, the package and the temporary folders do
- * not move under a running server (this spares each step a realpath and three stats).
+ * bwrap's mounts of the filesystem for a step, before the hidden paths and its own directory:
+ * everything read-only, then the temporary folders and `writable` (TANDEM_STEP_WRITABLE; those that
+ * exist, as bwrap refuses to bind a missing path) writable again, then the server's code read-only.
+ * Made once per process and list: every step starts with them, and node, the package and the
+ * temporary folders do not move under a running server (this spares each step a realpath and stats).
  */
-export function rootMounts(asRoot: boolean): readonly string[] {
-  let made = mounts.get(asRoot);
+export function rootMounts(writable: readonly string[] = []): readonly string[] {
+  const key = writable.join("\0");
+  let made = mounts.get(key);
   if (!made) {
-    const base = asRoot
-      ? ["--ro-bind", "/", "/", ...tempFolders().flatMap((dir) => ["--bind", dir, dir])]
-      : ["--bind", "/", "/"];
-    // After the temporary folders: Tandem may be installed in one (a clone in /tmp).
-    made = [...base, ...serverCode().flatMap((path) => ["--ro-bind", path, path])];
-    mounts.set(asRoot, made);
+    const open = [...new Set([...tempFolders(), ...writable.filter((dir) => existsSync(dir))])];
+    made = [
+      "--ro-bind",
+      "/",
+      "/",
+      ...open.flatMap((dir) => ["--bind", dir, dir]),
+      // After the writable folders: Tandem may be installed in one (a clone in /tmp).
+      ...serverCode().flatMap((path) => ["--ro-bind", path, path]),
+    ];
+    mounts.set(key, made);
   }
   return made;
+}
+
+/**
+ * Where a step's tools keep their caches: a folder of its own directory, as the home they default to
+ * is read-only to it. npm (npx of a package not installed) fails outright on a read-only ~/.npm
+ * (EROFS); pip, matplotlib, Hugging Face and others use $XDG_CACHE_HOME. Per step, not shared: a
+ * cache every step could write would let one project's step plant a package that another project's
+ * step then runs with its secrets. Variables already set (the server's environment, the step's
+ * `env:`) are kept: an operator who wants a shared cache lists it in TANDEM_STEP_WRITABLE and sets it.
+ */
+export function stepCaches(env: Record<string, string>, workdir: string): Record<string, string> {
+  const cache = join(workdir, "_tandem", "cache");
+  const caches: Record<string, string> = {};
+  if (env.XDG_CACHE_HOME === undefined) caches.XDG_CACHE_HOME = cache;
+  // npm reads its settings from the environment whatever their case.
+  if (env.npm_config_cache === undefined && env.NPM_CONFIG_CACHE === undefined)
+    caches.npm_config_cache = join(cache, "npm");
+  return { ...env, ...caches };
 }

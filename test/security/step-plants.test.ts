@@ -1,0 +1,184 @@
+/**
+ * What a step writes to run code as the server later, outside the sandbox and with the home the
+ * sandbox hides (step-writes.ts), tried on a real `tandem server` run as a user other than root (the
+ * test drops to `nobody` when it runs as root, as in CI): ~/.gitconfig whose core.fsmonitor the
+ * server's next `git status` runs (a manual run describes its git workspace), the workspace's own
+ * .git/config, ~/.ssh/authorized_keys, shell rc files, Node's and Python's per-user folders,
+ * ~/.local/bin, systemd user units. The fsmonitor command copies admin.token, which the step cannot
+ * read, into the server user's home: if that copy appears, the server ran the step's command.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { probeSandbox } from "../../src/executors/local/sandbox.js";
+import { jsonApi, type TestServer } from "../helpers/server.js";
+import { freshDatabase, postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
+import { BIN } from "../pipelines/cli.js";
+import { applySpec, runLogs, runPipeline } from "./pipeline-http.js";
+
+const sandbox = probeSandbox();
+const describeIsolated = sandbox.isolated ? describe : describe.skip;
+
+/** The server's user: `nobody` when the tests run as root (root's steps were always read-only). */
+const asRoot = process.getuid?.() === 0;
+const uid = asRoot ? 65534 : process.getuid!();
+const gid = asRoot ? 65534 : process.getgid!();
+
+/**
+ * A new folder the server's user owns, in the temporary folder (`temporary`) or outside every folder
+ * a step may always write (the server user's home, an operator's listed folder).
+ */
+function ownedFolder(prefix: string, temporary = true): string {
+  const dir = mkdtempSync(join(temporary ? tmpdir() : asRoot ? "/var/lib" : homedir(), prefix));
+  if (asRoot) chownSync(dir, uid, gid);
+  return dir;
+}
+
+function runAs(args: string[], cwd: string): void {
+  const done = spawnSync(args[0]!, args.slice(1), {
+    cwd,
+    uid,
+    gid,
+    encoding: "utf8",
+    env: { ...process.env, HOME: cwd },
+  });
+  if (done.status !== 0) throw new Error(`${args.join(" ")}: ${done.stderr}`);
+}
+
+/** A git repository with one commit, owned by the server's user (git refuses another user's). */
+function gitWorkspace(): string {
+  const dir = ownedFolder("tandem-plant-project-");
+  writeFileSync(join(dir, "notes.txt"), "tracked\n");
+  if (asRoot) chownSync(join(dir, "notes.txt"), uid, gid);
+  const git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"];
+  runAs(["git", "init", "-q"], dir);
+  runAs(["git", "add", "notes.txt"], dir);
+  runAs([...git, "commit", "-qm", "one"], dir);
+  return dir;
+}
+
+interface PlainServer extends Pick<TestServer, "api" | "url" | "home"> {
+  /** The server user's $HOME, where the attacks plant their files. */
+  userHome: string;
+  stop(): Promise<void>;
+}
+
+/** `tandem server` as the server's user, with its own $HOME, and `env` on top. */
+async function startServerAs(env: Record<string, string>): Promise<PlainServer> {
+  const userHome = ownedFolder("tandem-user-home-", false);
+  const home = join(userHome, ".tandem");
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("TANDEM_")) clean[k] = v;
+  const child = spawn(process.execPath, [BIN, "server", "--port", "0"], {
+    cwd: userHome,
+    uid,
+    gid,
+    env: { ...clean, HOME: userHome, TANDEM_HOME: home, TANDEM_LOG_LEVEL: "error", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const until = Date.now() + 60_000;
+  let url: string | undefined;
+  while (!(url = /listening on (http:\S+)/.exec(out)?.[1]) && child.exitCode === null && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 100));
+  if (!url) throw new Error(`the server did not start: ${out}`);
+  const token = readFileSync(join(home, "admin.token"), "utf8").trim();
+  return {
+    url,
+    home,
+    userHome,
+    api: jsonApi(url, token),
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(userHome, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A shell command that copies admin.token to `stolen` (in the server user's home): run by the server's git. */
+const steal = (t: PlainServer, stolen: string) =>
+  `"cat ${join(t.home, "admin.token")} > ${join(t.userHome, stolen)}; false"`;
+
+/** Files in the server user's home that run as it later, and what the step writes there. */
+function homePlants(t: PlainServer): Array<[string, string]> {
+  const fsmonitor = `[core]\\n\\tfsmonitor = ${steal(t, "stolen-by-home-gitconfig")}\\n`;
+  return [
+    [".gitconfig", fsmonitor],
+    [".config/git/config", fsmonitor],
+    [".ssh/authorized_keys", "ssh-ed25519 AAAA planted\\n"],
+    [".bashrc", "echo planted\\n"],
+    [".profile", "echo planted\\n"],
+    [".npmrc", "script-shell=/tmp/planted\\n"],
+    [".node_modules/pg-native/index.js", "console.log('planted')\\n"],
+    [".node_libraries/pg-native.js", "console.log('planted')\\n"],
+    [".local/bin/git", "#!/bin/sh\\necho planted\\n"],
+    [".local/lib/python3/site-packages/planted.pth", "import os\\n"],
+    [".config/systemd/user/planted.service", "[Service]\\nExecStart=/tmp/planted\\n"],
+  ];
+}
+
+/** A step that writes each plant and says whether it could, then writes `writable`'s probe. */
+function plantSpec(plants: ReadonlyArray<readonly [string, string]>, writable: string): string {
+  const lines = plants.flatMap(([file, text]) => [
+    `mkdir -p "$(dirname "${file}")" 2> probe.err || true`,
+    `if printf '${text}' >> "${file}" 2> probe.err; then echo "WROTE ${file}"; else echo "PROTECTED ${file}"; fi`,
+  ]);
+  return `project: plants
+pipelines:
+  plant:
+    steps:
+      write:
+        run: |
+          ${lines.join("\n          ")}
+          if touch "${writable}/written-by-step" 2> probe.err; then echo "WROTE listed"; else echo "PROTECTED listed"; fi
+`;
+}
+
+describeIsolated("a step of a server run as another user cannot plant what the server later runs", () => {
+  const cleanups: Array<() => unknown> = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  for (const store of STORE_KINDS) {
+    const run = store === "postgres" && !postgresAvailable() ? it.skip : it;
+    run(`its home stays unwritten and the server's git runs nothing of it [${store}]`, async () => {
+      const env: Record<string, string> = {};
+      if (store === "postgres") {
+        const db = await freshDatabase("postgres");
+        cleanups.push(db.cleanup);
+        if (db.database.kind === "postgres") env.TANDEM_DATABASE_URL = db.database.url;
+      }
+      // A folder the operator lets steps write, outside the temporary folders (which steps always may).
+      const listed = ownedFolder("tandem-step-writable-", false);
+      cleanups.push(() => rmSync(listed, { recursive: true, force: true }));
+      const t = await startServerAs({ ...env, TANDEM_STEP_WRITABLE: listed });
+      cleanups.push(() => t.stop());
+      const workspace = gitWorkspace();
+      cleanups.push(() => rmSync(workspace, { recursive: true, force: true }));
+      const plants = homePlants(t);
+      const homeFiles = plants.map(([file, text]) => [join(t.userHome, file), text] as const);
+      await applySpec(t, "plants", plantSpec(homeFiles, listed), workspace);
+      const first = await runPipeline(t, "plants", "plant");
+      const logs = await runLogs(t, "plants", first.id);
+      // The next manual run has the server describe the workspace with `git status`.
+      const second = await runPipeline(t, "plants", "plant");
+      expect(second.status).toBe("succeeded");
+      // First: before the fix, this is where the step's command ran as the server with its home.
+      expect(existsSync(join(t.userHome, "stolen-by-home-gitconfig"))).toBe(false);
+      expect(first.status, logs).toBe("succeeded");
+      for (const [file] of homeFiles) {
+        expect(logs).toContain(`PROTECTED ${file}`);
+        expect(existsSync(file), file).toBe(false);
+      }
+      expect(logs).toContain("WROTE listed");
+      expect(existsSync(join(listed, "written-by-step"))).toBe(true);
+    });
+  }
+});
