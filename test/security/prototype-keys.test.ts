@@ -163,6 +163,15 @@ describe("prototype names in user-supplied keys", () => {
     );
   });
 
+  it("PUT secrets/__proto__ is 400 naming the name: a step's secret map could not hold it", async () => {
+    const r = await s.api<Json>("PUT", "/api/v1/projects/default/secrets/__proto__", { value: "v" });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(/^secret name "__proto__": the name is reserved/);
+    expect((await s.api("PUT", "/api/v1/projects/default/secrets/constructor", { value: "v" })).status).toBe(200);
+    const list = await s.api<Json>("GET", "/api/v1/projects/default/secrets");
+    expect((list.body.secrets as Json[]).map((x) => x.name)).toEqual(["constructor"]);
+  });
+
   it("tandem runs compare shows a param or metric only one run has as missing in the other", async () => {
     const mlflow = (path: string, body: unknown) => s.api<Json>("POST", `/api/2.0/mlflow${path}`, body);
     const create = async (run_name: string) =>

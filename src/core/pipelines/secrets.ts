@@ -56,6 +56,11 @@ export class SecretService {
       throw new InvalidInputError(
         `secret name ${JSON.stringify(name)}: use letters, digits and '_' (an environment variable name)`,
       );
+    if (name === "__proto__")
+      throw new InvalidInputError(
+        'secret name "__proto__": the name is reserved (every JavaScript object has it; a step\'s secret map would drop it): use another name',
+        { field: "name" },
+      );
     if (value.length === 0) throw new InvalidInputError(`secret ${name}: the value is empty`);
     await audited(this.metadata, this.audit, async (tx, record) => {
       await this.store.putSecret(
@@ -81,7 +86,8 @@ export class SecretService {
 
   /** Plain values for a step; a missing one fails the step with a hint. */
   async values(project: string, names: string[]): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
+    // Keyed by the user's names: read as own keys only (constructor is a name like any other).
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const name of names) {
       const s = await this.store.getSecret(project, name);
       if (!s)

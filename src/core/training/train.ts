@@ -54,35 +54,37 @@ export interface TrainModelResult {
   importances: Record<string, number>;
 }
 
-const GBDT_PARAMS: Record<string, keyof GradientBoostingParams> = {
-  max_iter: "maxIter",
-  learning_rate: "learningRate",
-  max_leaf_nodes: "maxLeafNodes",
-  max_depth: "maxDepth",
-  min_samples_leaf: "minSamplesLeaf",
-  l2_regularization: "l2Regularization",
-  max_bins: "maxBins",
-  early_stopping: "earlyStopping",
-  validation_fraction: "validationFraction",
-  n_iter_no_change: "nIterNoChange",
-  tol: "tol",
-};
-const LINEAR_PARAMS: Record<string, keyof LinearParams> = {
-  l2_regularization: "l2Regularization",
-  max_iter: "maxIter",
-  early_stopping: "earlyStopping",
-  validation_fraction: "validationFraction",
-  n_iter_no_change: "nIterNoChange",
-  tol: "tol",
-};
+// Maps: a param is the user's name (tandem.yaml `with.params`), and `constructor` or `toString` must
+// be unknown, not Object.prototype's member (before, they were accepted and did nothing).
+const GBDT_PARAMS = new Map<string, keyof GradientBoostingParams>([
+  ["max_iter", "maxIter"],
+  ["learning_rate", "learningRate"],
+  ["max_leaf_nodes", "maxLeafNodes"],
+  ["max_depth", "maxDepth"],
+  ["min_samples_leaf", "minSamplesLeaf"],
+  ["l2_regularization", "l2Regularization"],
+  ["max_bins", "maxBins"],
+  ["early_stopping", "earlyStopping"],
+  ["validation_fraction", "validationFraction"],
+  ["n_iter_no_change", "nIterNoChange"],
+  ["tol", "tol"],
+]);
+const LINEAR_PARAMS = new Map<string, keyof LinearParams>([
+  ["l2_regularization", "l2Regularization"],
+  ["max_iter", "maxIter"],
+  ["early_stopping", "earlyStopping"],
+  ["validation_fraction", "validationFraction"],
+  ["n_iter_no_change", "nIterNoChange"],
+  ["tol", "tol"],
+]);
 
 function mapParams(algorithm: Algorithm, params: Record<string, unknown>): Record<string, unknown> {
   const table = algorithm === "gradient_boosting" ? GBDT_PARAMS : LINEAR_PARAMS;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {
-    const name = table[key];
+    const name = table.get(key);
     if (!name) {
-      throw new InvalidInputError(`${algorithm}: unknown param "${key}" (known: ${Object.keys(table).join(", ")})`, {
+      throw new InvalidInputError(`${algorithm}: unknown param "${key}" (known: ${[...table.keys()].join(", ")})`, {
         field: `params.${key}`,
       });
     }

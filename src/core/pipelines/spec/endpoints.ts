@@ -3,6 +3,7 @@
  * Serving area owns their semantics (and the LLM area the `llm:` block's).
  */
 import { z } from "zod";
+import { secretNameSchema } from "./names.js";
 
 export const llmEndpointSpecSchema = z.strictObject({
   upstream: z
@@ -14,9 +15,7 @@ export const llmEndpointSpecSchema = z.strictObject({
     .string()
     .regex(/^[^@\s]+@[^@\s]+$/, { error: 'expected "prompt@alias", e.g. support@production' })
     .describe("The prompt this endpoint renders: prompt@alias (followed: moving the alias rolls out) or prompt@N."),
-  api_key_secret: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a secret name is an environment variable name" })
+  api_key_secret: secretNameSchema
     .optional()
     .describe("A project secret (tandem secrets set NAME) sent to the upstream as its bearer token."),
   log_content: z

@@ -18,6 +18,18 @@ export const identSchema = z
   .string()
   .regex(IDENT_PATTERN, { error: "must start with a letter or '_' and use only letters, digits and '_'" });
 
+/**
+ * A project secret's name, as `tandem secrets set` takes it: an environment variable name, but not
+ * `__proto__`, which no plain object can hold as a key (the step's secret map dropped it, so the step
+ * ran without it and without a word).
+ */
+export const secretNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a secret name is an environment variable name" })
+  .refine((name) => name !== "__proto__", {
+    error: 'the secret name "__proto__" is reserved (every JavaScript object has it): rename it',
+  });
+
 /** `TANDEM_OUTPUT_<NAME>`: the environment variable a step reads to find output `name`'s path. */
 export function outputEnvName(output: string): string {
   return `TANDEM_OUTPUT_${output.toUpperCase()}`;

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { datasetSpecSchema } from "./datasets.js";
 import { endpointSpecSchema } from "./endpoints.js";
 import { monitorSpecSchema } from "./monitors.js";
-import { durationSchema, identSchema, nameSchema, scalarSchema } from "./names.js";
+import { durationSchema, identSchema, nameSchema, scalarSchema, secretNameSchema } from "./names.js";
 import { policySpecSchema } from "./policies.js";
 import { llmProjectSpecSchema } from "./llm.js";
 import { executionFields } from "./executors.js";
@@ -146,7 +146,7 @@ export const stepSpecSchema = z
       .optional()
       .describe("What the step needs; Slurm and Kubernetes enforce it, the local executor does not."),
     secrets: z
-      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a secret name is an environment variable name" }))
+      .array(secretNameSchema)
       .optional()
       .describe(
         "Secrets put into the step's environment under their own names (`tandem secrets set NAME`); masked in logs.",
