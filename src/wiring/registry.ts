@@ -11,6 +11,7 @@ import {
   type LineageSource,
   type PersonBehind,
   type PipelineFacts,
+  type ServedSlot,
   type ServingFacts,
   type StepOfRun,
 } from "../core/registry/ports.js";
@@ -189,6 +190,10 @@ export class LazyServingFacts implements ServingFacts {
 
   async followers(project: string, model: string, alias: string): Promise<EndpointSlot[]> {
     return (await this.facts?.followers(project, model, alias)) ?? [];
+  }
+
+  async servedBy(project: string, model: string): Promise<ServedSlot[]> {
+    return (await this.facts?.servedBy(project, model)) ?? [];
   }
 
   async canaryStats(project: string, endpoint: string, model: string, version: number): Promise<CanaryStats> {

@@ -271,3 +271,31 @@ export async function latestDecision(g: Governed, version: number): Promise<Deci
   const r = await g.as<{ decisions: DecisionWire[] }>("admin", "GET", `${P}/models/m/versions/${version}/decisions`);
   return r.body.decisions[0]!;
 }
+
+/** A governed project with one data version and the spec applied by the site admin. */
+export async function appliedProject(store: StoreKind): Promise<Governed> {
+  const g = await governedProject(store);
+  await g.addData("admin");
+  expect((await applySpec(g, "admin")).status).toBe(201);
+  return g;
+}
+
+/** MLflow's REST API as `who` (what `MlflowClient` sends), JSON in and out. */
+export async function mlflowAs(
+  g: Governed,
+  who: Person,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: { message?: string } }> {
+  const res = await fetch(`${g.srv.url}/api/2.0/mlflow/${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${g.tokens[who]}`,
+      "content-type": "application/json",
+      "x-tandem-project": PROJECT,
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as { message?: string } };
+}

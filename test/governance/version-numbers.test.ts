@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
-import { aliasOf, applySpec, governedProject, latestDecision, P, PROJECT, type Governed } from "./helpers.js";
+import { aliasOf, appliedProject, latestDecision, mlflowAs, P, type Governed } from "./helpers.js";
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -19,23 +19,13 @@ for (const store of STORE_KINDS) {
     let g: Governed;
 
     beforeAll(async () => {
-      g = await governedProject(store);
-      await g.addData("admin");
-      expect((await applySpec(g, "admin")).status).toBe(201);
+      g = await appliedProject(store);
     });
     afterAll(async () => g?.close());
 
-    /** MLflow's REST API as mallory (what `MlflowClient` sends). */
-    const mlflow = (method: string, path: string, body: unknown) =>
-      fetch(`${g.srv.url}/api/2.0/mlflow/${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${g.tokens.mallory}`,
-          "content-type": "application/json",
-          "x-tandem-project": PROJECT,
-        },
-        body: JSON.stringify(body),
-      });
+    /** MLflow's REST API as mallory, or the project's admin (what `MlflowClient` sends). */
+    const mlflow = (method: string, path: string, body: unknown, who: "mallory" | "ada" = "mallory") =>
+      mlflowAs(g, who, method, path, body);
 
     /** Mallory registers `file` through the REST API (no pipeline: no pipeline evidence of its own). */
     const register = async (model: string, file: string): Promise<number> => {
@@ -111,7 +101,8 @@ for (const store of STORE_KINDS) {
       const b = await register("n", "bad.onnx");
       expect([a, b]).toEqual([1, 2]);
       expect((await g.as("dana", "POST", `${P}/models/n/versions/${b}/approve`, {})).status).toBe(200);
-      expect((await mlflow("DELETE", "registered-models/delete", { name: "n" })).status).toBe(200);
+      // Deleting a model is an admin's (a member's answers 403).
+      expect((await mlflow("DELETE", "registered-models/delete", { name: "n" }, "ada")).status).toBe(200);
       expect(await register("n", "other.onnx")).toBe(3);
       // A rename keeps the numbers with the versions, and the old name does not start over either.
       expect((await mlflow("POST", "registered-models/rename", { name: "n", new_name: "n2" })).status).toBe(200);

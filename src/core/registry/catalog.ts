@@ -37,6 +37,19 @@ export abstract class ModelCatalog {
     protected readonly policySource: PolicySource,
   ) {}
 
+  /**
+   * Endpoints load a model by name and version number: deleting a version one serves (or is pinned
+   * to), or renaming or deleting its model, would take that endpoint's traffic away at the next
+   * start of any server, past every policy. Refused until serving moves off it (`version` null: any).
+   */
+  private async assertNotServed(project: string, name: string, version: number | null, doing: string): Promise<void> {
+    const slots = (await this.deps.serving?.servedBy(project, name)) ?? [];
+    const serving = slots.filter((s) => version === null || s.version === version);
+    if (serving.length === 0) return;
+    const where = serving.map((s) => `endpoint ${s.endpoint} serves ${formatRef(name, s.version)} (${s.slot})`);
+    throw new ConflictError(`cannot ${doing}: ${[...new Set(where)].join("; ")}; deploy another model there first`);
+  }
+
   // ---- models ----
 
   async getModel(project: string, name: string): Promise<RegisteredModel> {
@@ -99,6 +112,7 @@ export abstract class ModelCatalog {
 
   async renameModel(actor: string, project: string, name: string, newName: string): Promise<RegisteredModel> {
     checkModelName(newName);
+    await this.assertNotServed(project, name, null, `rename model ${name}`);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       if (!(await this.deps.store.getModel(project, name, tx)))
         throw new NotFoundError(`model ${name} does not exist in project ${project}`);
@@ -111,6 +125,7 @@ export abstract class ModelCatalog {
   }
 
   async deleteModel(actor: string, project: string, name: string): Promise<void> {
+    await this.assertNotServed(project, name, null, `delete model ${name}`);
     await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       if (!(await this.deps.store.getModel(project, name, tx)))
         throw new NotFoundError(`model ${name} does not exist in project ${project}`);
@@ -330,6 +345,7 @@ export abstract class ModelCatalog {
   }
 
   async deleteVersion(actor: string, project: string, name: string, version: number): Promise<void> {
+    await this.assertNotServed(project, name, version, `delete ${formatRef(name, version)}`);
     await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const v = await this.deps.store.getVersion(project, name, version, tx);
       if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);

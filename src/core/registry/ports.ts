@@ -83,9 +83,18 @@ export interface PolicySource {
 }
 
 /** What Serving knows that the policies need. Serving's endpoint store satisfies it (see wiring). */
+/** An endpoint slot and the version it serves (`pinned`: its selector names the version). */
+export interface ServedSlot {
+  endpoint: string;
+  slot: "primary" | "canary" | "shadow";
+  version: number;
+}
+
 export interface ServingFacts {
   /** Endpoint slots of `model` that follow `alias`: moving the alias moves their traffic. */
   followers(project: string, model: string, alias: string): Promise<EndpointSlot[]>;
+  /** Every endpoint slot of `model` with the version it serves or is pinned to (a model is served by name and number). */
+  servedBy(project: string, model: string): Promise<ServedSlot[]>;
   /** What serving recorded of `model@version` as `endpoint`'s canary, over all its time there. */
   canaryStats(project: string, endpoint: string, model: string, version: number): Promise<CanaryStats>;
 }

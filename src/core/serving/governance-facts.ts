@@ -5,6 +5,7 @@
  */
 import type { CanaryStats, SlotStats } from "../registry/policy-approvals.js";
 import type { EndpointSlot } from "../registry/policy-scope.js";
+import type { ServedSlot } from "../registry/ports.js";
 import type { Endpoint } from "./model.js";
 import type { PredictionLogStore, ServingStore, WindowStats } from "./ports.js";
 
@@ -31,6 +32,23 @@ export class ServingGovernanceFacts {
   async followers(project: string, model: string, alias: string): Promise<EndpointSlot[]> {
     const endpoints = (await this.store.listEndpoints(project)).filter((e) => e.model === model);
     return endpoints.flatMap((e) => slotsFollowing(e, alias));
+  }
+
+  async servedBy(project: string, model: string): Promise<ServedSlot[]> {
+    const out: ServedSlot[] = [];
+    for (const e of await this.store.listEndpoints(project)) {
+      if (e.model !== model) continue;
+      const slots = [
+        ["primary", e.primaryVersion, e.primary],
+        ["canary", e.canaryVersion, e.canary?.selector ?? null],
+        ["shadow", e.shadowVersion, e.shadow],
+      ] as const;
+      for (const [slot, served, selector] of slots) {
+        const versions = new Set([served, selector?.kind === "version" ? selector.version : null]);
+        for (const version of versions) if (version !== null) out.push({ endpoint: e.name, slot, version });
+      }
+    }
+    return out;
   }
 
   /**

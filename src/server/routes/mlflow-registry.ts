@@ -111,7 +111,8 @@ export const mlflowRegistryRoutes = [
     }),
   }),
   mlflowRoute("DELETE", "/registered-models/delete", {
-    summary: "Delete a registered model.",
+    summary: "Delete a registered model (admins, as DELETE /api/v1/projects/{project}/models/{name}).",
+    role: "admin",
     query: loose,
     body: loose,
     handler: async (ctx) => {

@@ -27,7 +27,7 @@ import {
 const BATCH_BODY_LIMIT = 1_100_000;
 
 type MlflowRoute<P, Q, B> = Omit<RouteDef<P, Q, B>, "url" | "aliases" | "tags" | "auth" | "role" | "method"> & {
-  role?: "viewer" | "member";
+  role?: "viewer" | "member" | "admin";
 };
 
 export function mlflowRoute<P, Q, B>(method: HttpMethod, path: string, def: MlflowRoute<P, Q, B>): AnyRoute {
