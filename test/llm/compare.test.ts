@@ -117,4 +117,44 @@ describe("tandem prompts compare", () => {
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/name two prompts/);
   });
+
+  it("a variable named like an Object.prototype member is the case's own or missing", async () => {
+    // Before, a case without `constructor` rendered Object's function (as "undefined") instead of failing.
+    const created = await t.api("POST", "/api/v1/projects/default/prompts/proto/versions", {
+      messages: [{ role: "user", content: "{{ constructor }} {{ toString }}: {{ input }}" }],
+      params: { model: "standin-1" },
+    });
+    expect(created.status).toBe(201);
+    writeFileSync(
+      join(dir, "proto.jsonl"),
+      ['{"input": "2+2"}', '{"variables": {"input": "2+2", "constructor": "c", "toString": "t"}}'].join("\n"),
+    );
+    const r = await run([
+      "prompts",
+      "compare",
+      "proto@1",
+      "proto@1",
+      "--cases",
+      "proto.jsonl",
+      "--upstream",
+      upstream.url,
+      "--json",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const c = JSON.parse(r.stdout) as PromptComparison;
+    expect(c.cases.map((x) => x.a.error)).toEqual([
+      'prompt proto@1 needs variables "constructor", "toString"; got "input"',
+      null,
+    ]);
+    // `{{ __proto__ }}` no JSON body can fill (the server refuses that key): refused when written.
+    const reserved = await t.api<{ error: { message: string } }>(
+      "POST",
+      "/api/v1/projects/default/prompts/proto/versions",
+      {
+        messages: [{ role: "user", content: "{{ __proto__ }}" }],
+      },
+    );
+    expect(reserved.status).toBe(400);
+    expect(reserved.body.error.message).toMatch(/messages\[0\]\.content: placeholder "\{\{ __proto__ \}\}".*reserved/);
+  });
 });

@@ -23,6 +23,11 @@ export function templateVariables(text: string, where: string): string[] {
       throw new InvalidInputError(
         `${where}: placeholder ${JSON.stringify(m[0])} is not a variable name; prompts take {{ name }} with no logic (letters, digits, _)`,
       );
+    // Variables come from JSON objects, and no request body may carry this key (the server refuses it).
+    if (ident[1] === "__proto__")
+      throw new InvalidInputError(
+        `${where}: placeholder ${JSON.stringify(m[0])}: the name __proto__ is reserved (every JavaScript object has it): rename it`,
+      );
     out.push(ident[1]!);
   }
   const rest = text.replace(PLACEHOLDER, "");
@@ -76,7 +81,10 @@ export function renderMessages(
   promptRef: string,
 ): ChatMessage[] {
   const { variables: used, parts } = compiled(messages);
-  const missing = used.filter((v) => variables[v] === undefined || variables[v] === null);
+  // Own keys only: a case without `constructor` must not render Object's function.
+  const missing = used.filter(
+    (v) => !Object.hasOwn(variables, v) || variables[v] === undefined || variables[v] === null,
+  );
   if (missing.length)
     throw new UnprocessableError(
       `prompt ${promptRef} needs variable${missing.length > 1 ? "s" : ""} ${missing.map((m) => JSON.stringify(m)).join(", ")}; got ${
