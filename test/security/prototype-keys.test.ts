@@ -209,6 +209,37 @@ for (const kind of STORE_KINDS) {
       await s?.stop();
     });
 
+    it("a span whose model is named like a prototype member has no price, and the trace's cost stays a sum", async () => {
+      const traceId = "fedcba9876543210fedcba9876543210";
+      const str = (v: string) => ({ stringValue: v });
+      const int = (v: number) => ({ intValue: String(v) });
+      const span = (i: number, model: string) => ({
+        traceId,
+        spanId: `10000000000000${String(i).padStart(2, "0")}`,
+        name: `chat ${model}`,
+        startTimeUnixNano: "1700000000000000000",
+        endTimeUnixNano: "1700000001000000000",
+        attributes: [
+          { key: "gen_ai.request.model", value: str(model) },
+          { key: "gen_ai.usage.input_tokens", value: int(1_000_000) },
+          { key: "gen_ai.usage.output_tokens", value: int(0) },
+        ],
+      });
+      const models = ["gpt-4o-mini", ...PROTOTYPE_NAMES];
+      const body = { resourceSpans: [{ scopeSpans: [{ spans: models.map((m, i) => span(i, m)) }] }] };
+      const posted = await s.api("POST", "/v1/traces", body);
+      expect(posted.status, JSON.stringify(posted.body)).toBe(200);
+      const read = await s.api<Json>("GET", `/api/v1/projects/default/traces/${traceId}`);
+      expect(read.status).toBe(200);
+      const costs = Object.fromEntries((read.body.spans as Json[]).map((x) => [x.model as string, x.cost as unknown]));
+      // Before, `constructor` found Object in the price table: a NaN cost (null in JSON) for the span.
+      expect(costs).toEqual(Object.fromEntries(models.map((m) => [m, m === "gpt-4o-mini" ? 0.15 : null])));
+      // On Postgres the NaN was stored and summed: the whole trace's cost read null.
+      const list = await s.api<Json>("GET", `/api/v1/projects/default/traces`);
+      const trace = (list.body.traces as Json[]).find((x) => x.trace_id === traceId);
+      expect(trace).toMatchObject({ cost: 0.15, span_count: models.length });
+    });
+
     it("keeps experiment tags, run tags and params named like prototype members", async () => {
       const tags = PROTOTYPE_NAMES.map((n) => kv(n, `tag ${n}`));
       const params = PROTOTYPE_NAMES.map((n) => kv(n, `param ${n}`));

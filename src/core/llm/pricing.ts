@@ -23,7 +23,9 @@ export const DEFAULT_PRICES: Record<string, ModelPrice> = {
 export function priceOf(model: string | null, table: Record<string, ModelPrice>): ModelPrice | null {
   if (!model) return null;
   for (const t of [table, DEFAULT_PRICES]) {
-    if (t[model]) return t[model];
+    // Own keys only: the model name is the caller's (an OTLP span's attribute), and `constructor`
+    // found Object here, priced the span NaN, and on Postgres summed its trace's cost to null.
+    if (Object.hasOwn(t, model)) return t[model]!;
     let best: string | null = null;
     for (const key of Object.keys(t)) if (model.startsWith(key) && (!best || key.length > best.length)) best = key;
     if (best) return t[best]!;
