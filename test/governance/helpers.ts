@@ -272,11 +272,11 @@ export async function latestDecision(g: Governed, version: number): Promise<Deci
   return r.body.decisions[0]!;
 }
 
-/** A governed project with one data version and the spec applied by the site admin. */
-export async function appliedProject(store: StoreKind): Promise<Governed> {
+/** A governed project with one data version and `spec` applied by the site admin. */
+export async function appliedProject(store: StoreKind, spec = SPEC): Promise<Governed> {
   const g = await governedProject(store);
   await g.addData("admin");
-  expect((await applySpec(g, "admin")).status).toBe(201);
+  expect((await applySpec(g, "admin", spec)).status).toBe(201);
   return g;
 }
 

@@ -404,7 +404,13 @@ export abstract class Promotions extends PolicyGate {
   }
 
   private async reevaluate(req: PromotionRequest, v: ModelVersion, actor: string): Promise<PromotionOutcome> {
-    const scope = req.scope ?? (await this.scopeOf(req.project, v.modelName, req.target));
+    // What an alias move changes is read again: an endpoint slot may have started following the alias
+    // since the request was made, and its policies govern the move now. Endpoint requests keep the
+    // slot Serving described (Serving applies them, checking again, on its next deploy).
+    const scope =
+      req.target.kind === "endpoint" && req.scope
+        ? req.scope
+        : await this.scopeOf(req.project, v.modelName, req.target);
     const decision: DecisionWithCompared = await this.decide({
       project: req.project,
       version: v,
