@@ -18,6 +18,7 @@ import { createAuditHeadFile } from "../stores/files/audit-head-file.js";
 import { batchedTrackingLink } from "./pipelines-tracking.js";
 import { TriggerService } from "../core/pipelines/triggers.js";
 import { LocalGit } from "../executors/local/git.js";
+import { gitSandbox } from "../executors/local/git-sandbox.js";
 import { wireExecutors } from "./executors.js";
 import { everyInterval } from "../server/background.js";
 import type { Logger } from "../core/logger.js";
@@ -70,7 +71,16 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const runTokens = new RunTokens(services.access);
   // Checkouts of commits sit beside the step work dir, not in it: the sandbox hides that dir from
   // steps, and a step's directory links to its workspace's files.
-  const git = new LocalGit({ checkouts: `${config.workDir}-checkouts` });
+  const checkouts = `${config.workDir}-checkouts`;
+  const git = new LocalGit({
+    checkouts,
+    wrap: gitSandbox({
+      mode: config.stepSandbox,
+      hide: serverPrivatePaths(config),
+      writable: config.stepWritable,
+      checkouts,
+    }),
+  });
   const engine: EngineDeps = {
     store,
     executor,

@@ -36,15 +36,12 @@ function ownedFolder(prefix: string, temporary = true): string {
   return dir;
 }
 
-function runAs(args: string[], cwd: string): void {
-  const done = spawnSync(args[0]!, args.slice(1), {
-    cwd,
-    uid,
-    gid,
-    encoding: "utf8",
-    env: { ...process.env, HOME: cwd },
-  });
+/** `args` run as the server's user in `cwd` (git refuses a repository another user owns); its stdout. */
+function runAs(args: string[], cwd: string): string {
+  const env = { ...process.env, HOME: cwd };
+  const done = spawnSync(args[0]!, args.slice(1), { cwd, uid, gid, encoding: "utf8", env });
   if (done.status !== 0) throw new Error(`${args.join(" ")}: ${done.stderr}`);
+  return done.stdout;
 }
 
 /** A git repository with one commit, owned by the server's user (git refuses another user's). */
@@ -123,8 +120,8 @@ function homePlants(t: PlainServer): Array<[string, string]> {
   ];
 }
 
-/** A step that writes each plant and says whether it could, then writes `writable`'s probe. */
-function plantSpec(plants: ReadonlyArray<readonly [string, string]>, writable: string): string {
+/** A step that writes each plant and says whether it could, then writes `writable`'s probe, then runs `extra`. */
+function plantSpec(plants: ReadonlyArray<readonly [string, string]>, writable: string, extra = ""): string {
   const lines = plants.flatMap(([file, text]) => [
     `mkdir -p "$(dirname "${file}")" 2> probe.err || true`,
     `if printf '${text}' >> "${file}" 2> probe.err; then echo "WROTE ${file}"; else echo "PROTECTED ${file}"; fi`,
@@ -137,6 +134,7 @@ pipelines:
         run: |
           ${lines.join("\n          ")}
           if touch "${writable}/written-by-step" 2> probe.err; then echo "WROTE listed"; else echo "PROTECTED listed"; fi
+          ${extra}
 `;
 }
 
@@ -181,4 +179,37 @@ describeIsolated("a step of a server run as another user cannot plant what the s
       expect(existsSync(join(listed, "written-by-step"))).toBe(true);
     });
   }
+
+  it("the workspace's own .git, which a step may write in a temporary folder, runs nothing as the server", async () => {
+    const t = await startServerAs({});
+    cleanups.push(() => t.stop());
+    const workspace = gitWorkspace();
+    cleanups.push(() => rmSync(workspace, { recursive: true, force: true }));
+    const head = runAs(["git", "rev-parse", "HEAD"], workspace).trim();
+    // Through the link to the workspace's .git in the step's directory: core.fsmonitor, and a clean
+    // filter that `git status` runs on a touched file (no -c setting turns off every such command).
+    const config =
+      `[core]\\n\\tfsmonitor = ${steal(t, "stolen-by-fsmonitor")}\\n` +
+      `[filter "planted"]\\n\\tclean = ${steal(t, "stolen-by-filter")}\\n`;
+    const plants: Array<[string, string]> = [
+      [".git/config", config],
+      [".git/info/attributes", "* filter=planted\\n"],
+    ];
+    // Same content, newer time: `git status` must read the file again, through the filter.
+    await applySpec(t, "plants", plantSpec(plants, "/nonexistent", "sleep 1 && touch notes.txt"), workspace);
+    const first = await runPipeline(t, "plants", "plant");
+    const logs = await runLogs(t, "plants", first.id);
+    expect(first.status, logs).toBe("succeeded");
+    for (const [file] of plants) expect(logs).toContain(`WROTE ${file}`);
+    // The next manual run has the server describe the workspace: git still answers, in the sandbox.
+    const second = await runPipeline(t, "plants", "plant");
+    expect(second.status).toBe("succeeded");
+    const described = await t.api<{ commit: string | null; dirty: boolean | null; changed_paths: string[] }>(
+      "GET",
+      `/api/v1/projects/plants/pipeline-runs/${second.id}`,
+    );
+    expect(described.body).toMatchObject({ commit: head, dirty: false, changed_paths: [] });
+    expect(existsSync(join(t.userHome, "stolen-by-fsmonitor"))).toBe(false);
+    expect(existsSync(join(t.userHome, "stolen-by-filter"))).toBe(false);
+  });
 });

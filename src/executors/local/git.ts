@@ -9,12 +9,24 @@ import { join, relative, sep } from "node:path";
 import type { SourceControl } from "../../core/pipelines/ports.js";
 import type { GitReader } from "../../core/pipelines/triggers.js";
 
+/**
+ * Settings on every git call of the server: git runs no fsmonitor and no hook whatever a repository's
+ * or the user's config says (the server only reads, and checks out for itself). Credential helpers
+ * are left alone: fetches of private repositories need them.
+ */
+const NO_PLANTED_COMMANDS = ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"];
+
+/** The argv that runs git's `args`, in the steps' sandbox where there is one (LocalGitOptions.sandbox). */
+export type GitWrap = (argv: string[]) => Promise<string[]>;
+
 /** git's answer, or a rejection carrying its stderr (the message a failed run shows). */
-function git(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+async function git(args: string[], options: { timeoutMs?: number; wrap?: GitWrap } = {}): Promise<string> {
+  const argv = ["git", ...NO_PLANTED_COMMANDS, ...args];
+  const [file, ...rest] = options.wrap ? await options.wrap(argv) : argv;
   return new Promise((resolve, reject) => {
     execFile(
-      "git",
-      args,
+      file!,
+      rest,
       // A fetch from a slow remote may take a while; a local command answers in milliseconds.
       // GIT_TERMINAL_PROMPT=0: a remote that wants a password fails instead of waiting for a terminal.
       {
@@ -56,11 +68,18 @@ export interface LocalGitOptions {
   checkouts: string;
   /** How long a fetch may take (default 5 min). */
   fetchTimeoutMs?: number;
+  /**
+   * Runs each git call in the steps' sandbox (git-sandbox.ts): the folders git reads (workspaces,
+   * polled repositories, checkouts in the temporary folder) may be written by steps, and a
+   * repository's own config runs commands (a clean filter at `git status`, a credential helper at
+   * a fetch) that would otherwise run as the server, with its home (default: none).
+   */
+  wrap?: GitWrap;
 }
 
 /** HEAD's committer date in ms (DORA's change lead time starts there), or null when git cannot say. */
-async function committedAt(dir: string): Promise<number | null> {
-  const out = await git(["-C", dir, "log", "-1", "--format=%ct", "HEAD"]).catch(() => "");
+async function committedAt(dir: string, wrap?: GitWrap): Promise<number | null> {
+  const out = await git(["-C", dir, "log", "-1", "--format=%ct", "HEAD"], { wrap }).catch(() => "");
   const seconds = Number(out.trim());
   return out.trim() && Number.isFinite(seconds) ? seconds * 1000 : null;
 }
@@ -68,15 +87,19 @@ async function committedAt(dir: string): Promise<number | null> {
 export class LocalGit implements GitReader, SourceControl {
   constructor(private readonly options: LocalGitOptions) {}
 
+  private git(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+    return git(args, { ...options, wrap: this.options.wrap });
+  }
+
   head(repoPath: string, branch: string): Promise<string | null> {
-    return git(["-C", repoPath, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]).then(
+    return this.git(["-C", repoPath, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]).then(
       (out) => out.trim() || null,
       () => null,
     );
   }
 
   async locate(dir: string): Promise<{ root: string; subdir: string } | null> {
-    const root = await git(["-C", dir, "rev-parse", "--show-toplevel"]).catch(() => null);
+    const root = await this.git(["-C", dir, "rev-parse", "--show-toplevel"]).catch(() => null);
     if (!root) return null;
     const top = root.trim();
     return { root: top, subdir: relative(top, dir).split(sep).join("/") };
@@ -85,10 +108,10 @@ export class LocalGit implements GitReader, SourceControl {
   async describe(
     dir: string,
   ): Promise<{ commit: string; committedAt: number | null; dirty: boolean; changed: string[] } | null> {
-    const commit = await git(["-C", dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).catch(() => null);
+    const commit = await this.git(["-C", dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).catch(() => null);
     if (!commit?.trim()) return null;
     const located = await this.locate(dir);
-    const status = await git([
+    const status = await this.git([
       "-C",
       located?.root ?? dir,
       "status",
@@ -120,7 +143,7 @@ export class LocalGit implements GitReader, SourceControl {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o755 });
     try {
-      await git(["init", "-q", dir]);
+      await this.git(["init", "-q", dir]);
       // Only that commit, without history: a push's commit needs nothing else to run. `--` keeps a
       // source starting with "-" from being read as an option.
       // Only https and local folders: never a transport that runs a command (ext::) or another scheme.
@@ -132,11 +155,11 @@ export class LocalGit implements GitReader, SourceControl {
         "-c",
         "protocol.file.allow=always",
       ];
-      await git(["-C", dir, ...protocols, "fetch", "-q", "--depth", "1", "--no-tags", "--", source, commit], {
+      await this.git(["-C", dir, ...protocols, "fetch", "-q", "--depth", "1", "--no-tags", "--", source, commit], {
         timeoutMs: this.options.fetchTimeoutMs ?? 300_000,
       });
-      await git(["-C", dir, "-c", "advice.detachedHead=false", "checkout", "-q", "--detach", "FETCH_HEAD"]);
-      const head = (await git(["-C", dir, "rev-parse", "HEAD"])).trim();
+      await this.git(["-C", dir, "-c", "advice.detachedHead=false", "checkout", "-q", "--detach", "FETCH_HEAD"]);
+      const head = (await this.git(["-C", dir, "rev-parse", "HEAD"])).trim();
       if (head !== commit) throw new Error(`fetched ${head}, not ${commit}`);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
@@ -147,7 +170,7 @@ export class LocalGit implements GitReader, SourceControl {
     const workspace = options.subdir ? join(dir, options.subdir) : dir;
     if (relative(dir, workspace).startsWith("..")) throw new Error(`${options.subdir} is outside the repository`);
     const spec = await readFile(join(workspace, options.specFile), "utf8").catch(() => null);
-    return { workspace, spec, committedAt: await committedAt(dir) };
+    return { workspace, spec, committedAt: await committedAt(dir, this.options.wrap) };
   }
 
   async release(runId: string): Promise<void> {

@@ -118,6 +118,19 @@ describe("sandboxArgv", () => {
     );
   });
 
+  it("without a step directory (the server's git), binds nothing writable of its own and starts in /", () => {
+    const argv = sandboxArgv({ command: ["git", "status"], hide: [home], asRoot: false });
+    expect(argv.slice(argv.indexOf("--die-with-parent"))).toEqual([
+      "--die-with-parent",
+      "--chdir",
+      "/",
+      "--",
+      "git",
+      "status",
+    ]);
+    expect(argv.slice(rootMounts().length + 1)).not.toContain("--bind");
+  });
+
   it("sends tools' caches to the step's directory unless they are set", () => {
     expect(stepCaches({ PATH: "/bin" }, step)).toEqual({
       PATH: "/bin",

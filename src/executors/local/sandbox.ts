@@ -50,8 +50,11 @@ export function programPath(program: string): string {
 export interface SandboxSpec {
   /** The program and its arguments, run inside the sandbox. */
   command: string[];
-  /** The step's own directory: visible and writable inside, and the working directory. */
-  workdir: string;
+  /**
+   * The step's own directory: visible and writable inside, and the working directory (default: none,
+   * and the working directory is /: the server's git, git-sandbox.ts).
+   */
+  workdir?: string;
   /** Directories and files the step must not read (hidden under an empty tmpfs or /dev/null). */
   hide: string[];
   /** Folders the step may write besides its own and the temporary ones (TANDEM_STEP_WRITABLE). */
@@ -144,7 +147,7 @@ export const ROOT_STEP_CAPS = [
  * SIGSEGV rather than SIGABRT, and nothing reaps orphans of a command that is not a shell.
  */
 export function sandboxArgv(spec: SandboxSpec): string[] {
-  const workdir = resolve(spec.workdir);
+  const workdir = spec.workdir === undefined ? null : resolve(spec.workdir);
   const asRoot = spec.asRoot ?? process.getuid?.() === 0;
   const argv = [spec.bwrap ?? BWRAP];
   if (asRoot) {
@@ -159,10 +162,10 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     if (kind === "dir") argv.push("--tmpfs", path);
     else argv.push("--ro-bind", "/dev/null", path);
   }
-  argv.push("--bind", workdir, workdir);
+  if (workdir) argv.push("--bind", workdir, workdir);
   argv.push("--unshare-pid", "--proc", "/proc");
   if (asRoot) argv.push("--ro-bind", "/proc/sys", "/proc/sys");
-  argv.push("--die-with-parent", "--chdir", workdir);
+  argv.push("--die-with-parent", "--chdir", workdir ?? "/");
   if (spec.blockFd !== undefined) argv.push("--block-fd", spec.blockFd);
   argv.push("--", ...spec.command);
   return argv;
