@@ -118,6 +118,19 @@ describe.runIf(probeSandbox().isolated)("LocalExecutor.prepare", () => {
     expect(output).toMatch(/bwrap .* --block-fd \d+ -- /); // pid 1 of its namespace: the held sandbox
   });
 
+  it("starts anew a step whose job is not the one it was held for", async () => {
+    // A step held before its dependencies ended (speculate.ts) is let go only for the same start.
+    const { executor, job } = await setup();
+    const early = { ...job("c"), env: { WHEN: "early" }, script: 'echo "$WHEN"; tr "\\0" " " < /proc/1/cmdline' };
+    executor.prepare(early);
+    await pause(300);
+    let output = "";
+    const late = { ...early, env: { WHEN: "late" }, onOutput: (_stream: string, text: string) => (output += text) };
+    expect((await executor.run(late)).outcome).toBe("succeeded");
+    expect(output).toMatch(/^late\n/);
+    expect(output).not.toMatch(/--block-fd/); // a new sandbox, not the held one
+  });
+
   it("never runs a step whose preparation is undone", async () => {
     const { executor, job } = await setup();
     const step = job("b");

@@ -12,7 +12,7 @@
  * A held process is let go (`release`) or dropped (its group killed) exactly once; the spawner
  * reports its events to whoever released it, in order, those from before the release first.
  */
-import type { JobResult } from "../../core/pipelines/ports.js";
+import type { JobResult, StepJob } from "../../core/pipelines/ports.js";
 import type { SpawnHandle, SpawnHandlers, SpawnRequest } from "./spawner.js";
 import { StepSpawner } from "./spawner.js";
 
@@ -58,8 +58,25 @@ export class HeldProcess {
 
 /** A step made ready ahead (LocalExecutor.prepare), taken by its `run`. */
 export interface HeldStep {
+  /** The job it was made ready for: `run` lets it go only for one that starts the same (sameStart). */
+  job: StepJob;
   /** Settles once the directory is made (a failed result if it could not be) and the process is held. */
   ready: Promise<{ failed: JobResult | null; process: HeldProcess | null }>;
   /** Set when the step will not run: a process held after that is dropped at once. */
   dropped: boolean;
+}
+
+/**
+ * Whether two jobs of one step directory start the same process in the same directory: command,
+ * environment, workspace, inputs and outputs. A step held before its dependencies ended (the
+ * engine's speculate.ts) was made from what its attempt was expected to be; this is what lets it go.
+ */
+export function sameStart(a: StepJob, b: StepJob): boolean {
+  if (a.workdir !== b.workdir || a.workspace !== b.workspace || a.script !== b.script) return false;
+  if (Boolean(a.inProcess) !== Boolean(b.inProcess)) return false;
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  if (!same(a.inputs, b.inputs) || !same(a.outputs, b.outputs)) return false;
+  const keys = Object.keys(a.env);
+  if (keys.length !== Object.keys(b.env).length) return false;
+  return keys.every((k) => Object.hasOwn(b.env, k) && a.env[k] === b.env[k]);
 }

@@ -27,7 +27,7 @@ import { stepCaches } from "./step-writes.js";
 import { terminateInsideSandbox } from "./sandbox-stop.js";
 import { killGroup, StepSpawner, type SpawnHandlers } from "./spawner.js";
 import { DirectorySweeper } from "./sweeper.js";
-import { HeldProcess, type HeldStep, type Launch } from "./held-step.js";
+import { HeldProcess, sameStart, type HeldStep, type Launch } from "./held-step.js";
 
 export interface LocalExecutorOptions {
   /** Where step directories go (config.workDir; made 0700, and refused if someone else owns it). */
@@ -181,7 +181,7 @@ export class LocalExecutor implements Executor {
   prepare(job: StepJob): () => void {
     if (job.inProcess || this.held.has(job.workdir)) return () => undefined;
     StepSpawner.shared().warm();
-    const entry: HeldStep = { ready: null!, dropped: false };
+    const entry: HeldStep = { job, ready: null!, dropped: false };
     entry.ready = this.prepareDirectory(job).then(async (failed) => {
       if (failed || entry.dropped) return { failed, process: null };
       const launch = await this.launchOf(job, true);
@@ -202,15 +202,34 @@ export class LocalExecutor implements Executor {
     return () => {
       if (this.held.get(job.workdir) !== entry) return; // its run took it
       this.held.delete(job.workdir);
-      entry.dropped = true;
-      void entry.ready.then(({ process }) => process?.drop());
+      // Not after a stop (the driver stops, or lost its lease): the step is left pending, and the
+      // driver that carries on may make this very directory again, here or in another process.
+      this.drop(entry, !job.signal.aborted);
     };
+  }
+
+  /**
+   * Gives up a held step: its process is killed, and its directory removed when the step will not
+   * run (`sweep`): no process of it ever ran there.
+   */
+  private drop(entry: HeldStep, sweep: boolean): void {
+    entry.dropped = true;
+    void entry.ready.then(({ failed, process }) => {
+      process?.drop();
+      if (sweep && !failed && !this.options.keepWorkdirs) this.sweeper.add(entry.job.workdir);
+    });
   }
 
   async run(job: StepJob): Promise<JobResult> {
     const { workdir } = job;
-    const entry = this.held.get(workdir);
+    let entry = this.held.get(workdir);
     this.held.delete(workdir);
+    if (entry && !sameStart(entry.job, job)) {
+      // Held for a start that is not this one (speculate.ts): its directory is made again.
+      this.drop(entry, false);
+      await entry.ready;
+      entry = undefined;
+    }
     // The spawner's own start overlaps the preparation of the step's directory.
     if (!job.inProcess) StepSpawner.shared().warm();
     const { failed, process } = entry ? await entry.ready : { failed: await this.prepareDirectory(job), process: null };

@@ -17,6 +17,7 @@ import type { SpecPath } from "../spec/positions.js";
 import { canonicalJson } from "./cache-key.js";
 import { RunEnvironment } from "./environment.js";
 import { referencedParams, renderStep, type StepScope } from "./scope.js";
+import { earlyJob } from "./speculate.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,6 +31,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 const DEFER_MS = 250;
 const DEFER_GROUP = 32;
+
+/** A step held before its dependencies end (RunDriver.holdEarly). */
+interface EarlyHold {
+  /** Set once the hold is given up or taken by the step's start: no preparation begins after. */
+  stopped: boolean;
+  /** Undoes the executor's preparation (Executor.prepare); a no-op once the step has run. */
+  undo: (() => void) | null;
+}
+
+function stopHold(hold: EarlyHold): void {
+  hold.stopped = true;
+  hold.undo?.();
+  hold.undo = null;
+}
 
 export interface DriveOptions {
   /** Aborts when this process shuts down: steps are stopped, the lease is released for a successor. */
@@ -122,8 +137,12 @@ export class RunDriver {
       patch = { ...patch, status: "pending", error: "interrupted: the driving process stopped", finishedAt: null };
     }
     Object.assign(inst, patch);
+    if (patch.status === "running") this.started?.();
     await this.deps.store.updateStep(inst.id, patch);
   };
+
+  /** Wakes schedule()'s wait when a step starts: its dependants may be held early (holdEarly). */
+  private started: (() => void) | null = null;
 
   private async heartbeat(): Promise<void> {
     const until = nowMs() + this.deps.leaseMs;
@@ -406,6 +425,24 @@ export class RunDriver {
     return { kind: "ready" };
   }
 
+  /** Whether every dependency of `s` has succeeded or runs now (none is pending or failed). */
+  private depsUnderway(s: StepRun): boolean {
+    return s.needs.every((need) => {
+      const status = this.steps.get(need)?.status;
+      return status === undefined || status === "succeeded" || status === "running";
+    });
+  }
+
+  /**
+   * Holds `s` before its last dependencies end (speculate.ts): its job is made while they run, and
+   * the executor prepares it unless the hold was given up meanwhile.
+   */
+  private holdEarly(s: StepRun, hold: EarlyHold): void {
+    void earlyJob(this.deps, this.scopeOf(s), this.pretracked.get(s.id), this.abort.signal).then((job) => {
+      if (job && !hold.stopped) hold.undo = this.deps.executor.prepare?.(job) ?? null;
+    });
+  }
+
   /**
    * Starts every step whose dependencies are done, up to the run's concurrency. Up to as many more
    * ready steps are started ahead, waiting for a slot (executeStep's `slot`): their keys, tracking
@@ -432,6 +469,18 @@ export class RunDriver {
       waiting.clear();
     };
     const limit = Math.max(1, this.run.concurrency);
+    /**
+     * Steps held before their dependencies end (holdEarly), as many as the run's slots with those
+     * waiting for one. A hold is given up when its step ends without using it (a cache hit, a skip,
+     * a failure), when a dependency fails, and when the driver stops.
+     */
+    const early = new Map<string, EarlyHold>();
+    const giveUp = (id: string) => {
+      const hold = early.get(id);
+      if (!hold) return;
+      early.delete(id);
+      stopHold(hold);
+    };
     for (;;) {
       if (this.lostLease) break;
       const stopping = this.abort.signal.aborted;
@@ -444,13 +493,22 @@ export class RunDriver {
         }
         if (s.status !== "pending" || running.has(s.id)) continue;
         if (stopping) {
+          giveUp(s.id);
           if (this.cancelRequested)
             await this.updateStep(s, { status: "cancelled", error: "run cancelled", finishedAt: nowMs() });
           continue;
         }
         const b = this.blockedBy(s);
-        if (b.kind === "wait") continue;
+        if (b.kind === "wait") {
+          if (!early.has(s.id) && early.size + waiting.size < limit && this.depsUnderway(s)) {
+            const hold: EarlyHold = { stopped: false, undo: null };
+            early.set(s.id, hold);
+            this.holdEarly(s, hold);
+          }
+          continue;
+        }
         if (b.kind === "failed") {
+          giveUp(s.id);
           await this.updateStep(s, {
             status: "cancelled",
             error: `upstream step ${b.by} did not succeed`,
@@ -459,6 +517,7 @@ export class RunDriver {
           continue;
         }
         if (b.kind === "skipped") {
+          giveUp(s.id);
           await this.updateStep(s, {
             status: "skipped",
             error: `upstream step ${b.by} was skipped`,
@@ -471,6 +530,11 @@ export class RunDriver {
           if (waiting.size >= limit) continue;
           slot = new Promise<boolean>((resolve) => waiting.set(s.id, resolve));
         }
+        // The step's start takes its early hold (the executor's run finds it); one it did not use
+        // (a cache hit, a skip, a failure before its command) is given up when the step ends.
+        const hold = early.get(s.id);
+        early.delete(s.id);
+        if (hold) hold.stopped = true;
         running.set(
           s.id,
           executeStep(
@@ -484,6 +548,7 @@ export class RunDriver {
           ).finally(() => {
             running.delete(s.id);
             waiting.delete(s.id); // ended before its slot (a cache hit, a skip, a failure)
+            if (hold) stopHold(hold);
           }),
         );
       }
@@ -493,9 +558,12 @@ export class RunDriver {
         // Nothing runs and nothing can start: every step has ended (or this driver is stopping).
         break;
       }
-      await Promise.race(running.values());
+      // A step's start is a pass too: steps that need only it and those running may be held early.
+      await Promise.race([...running.values(), new Promise<void>((resolve) => (this.started = resolve))]);
+      this.started = null;
     }
     endWaiting();
+    for (const id of [...early.keys()]) giveUp(id);
     await Promise.allSettled(running.values());
     this.closeUnusedTracking();
     this.startDeferred();

@@ -8,16 +8,16 @@ import { nowMs } from "../../ids.js";
 import { findBuiltin } from "../builtins/index.js";
 import { evaluate, parseCondition, truthy, type Value } from "../expr/evaluate.js";
 import type { InputRecord, StepCacheInfo, StepRun } from "../model.js";
-import { released, type JobInput, type JobOutput, type StepJob } from "../ports.js";
-import { outputEnvName } from "../spec/names.js";
+import { released, type JobInput, type StepJob } from "../ports.js";
 import type { EngineDeps } from "./deps.js";
 import { callBuiltin, pinnedWith, type BuiltinCall } from "./builtin-call.js";
 import { describeReference } from "./cache-key.js";
-import { inputPath, type ResolvedInput } from "./inputs.js";
+import type { ResolvedInput } from "./inputs.js";
+import { attemptEnv, jobOutputs, jobPlace } from "./attempt-env.js";
 import { keyStep } from "./keying.js";
 import { LogSink, gatheredLogWrites, linesSinceSubmitted, maskSecrets, submittedLine } from "./logs.js";
 import { latestMetrics, parseMetrics, type MetricValue } from "./metrics.js";
-import { referencedParams, renderStep, resolverFor, runBoundMs, type StepScope } from "./scope.js";
+import { referencedParams, resolverFor, runBoundMs, type StepScope } from "./scope.js";
 import { durationMs } from "../spec/names.js";
 import { stepExecution } from "../spec/executors.js";
 
@@ -232,37 +232,13 @@ export async function executeStep(
     const first = reattach || scope.resumeAttempt ? Math.max(1, inst.attempt) : inst.attempt + 1;
     for (let attempt = first; ; attempt++) {
       const workdir = deps.executor.workdir(run.id, inst.id, attempt, execution.executor);
-      const paths = {
-        inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, inputPath(workdir, v)])),
-        refs: Object.fromEntries(Object.entries(refs).map(([k, v]) => [k, inputPath(workdir, v)])),
-        outputs: Object.fromEntries(
-          Object.entries(spec.outputs ?? {}).map(([k]) => [k, `${workdir}/_tandem/outputs/${k}`]),
-        ),
-      };
-      const rendered = renderStep({ ...scope, paths });
-      const env: Record<string, string> = {
-        ...rendered.env,
-        TANDEM_RUN_ID: run.id,
-        TANDEM_STEP_RUN_ID: inst.id,
-        TANDEM_PROJECT: run.project,
-        TANDEM_PIPELINE: run.pipeline,
-        TANDEM_STEP: inst.name,
-        TANDEM_ATTEMPT: String(attempt),
-        TANDEM_WORKDIR: workdir,
-      };
-      if (run.workspace) env.TANDEM_WORKSPACE = run.workspace;
-      for (const [k, p] of Object.entries(paths.outputs)) env[outputEnvName(k)] = p;
-      for (const [k, p] of Object.entries(paths.inputs)) env[`TANDEM_INPUT_${k.toUpperCase()}`] = p;
-      if (api.url) {
-        env.TANDEM_URL = api.url;
-        env.MLFLOW_TRACKING_URI = api.url;
-      }
-      if (api.token) {
-        env.TANDEM_TOKEN = api.token;
-        env.MLFLOW_TRACKING_TOKEN = api.token;
-      }
-      if (trackingRunId) env.MLFLOW_RUN_ID = trackingRunId;
-      Object.assign(env, secretEnv);
+      const { paths, rendered, env } = attemptEnv(scope, attempt, workdir, {
+        inputs,
+        refs,
+        api,
+        trackingRunId,
+        secretEnv,
+      });
 
       const call: BuiltinCall | null = builtin
         ? {
@@ -284,29 +260,15 @@ export async function executeStep(
         manifest: i.manifest,
         kind: i.kind,
       }));
-      const jobOutputs: JobOutput[] = Object.entries(spec.outputs ?? {}).map(([name, kind]) => ({
-        name,
-        kind,
-        path: `_tandem/outputs/${name}`,
-      }));
       const remoteJob = reattach;
       reattach = null;
       const job: StepJob = {
-        runId: run.id,
-        stepId: inst.id,
-        attempt,
-        project: run.project,
-        pipeline: run.pipeline,
-        stepName: inst.name,
-        execution,
-        resources: { cpu: spec.resources?.cpu, memory: spec.resources?.memory, gpu: spec.resources?.gpu },
+        ...jobPlace(scope, attempt, workdir, execution),
         remoteJob,
         ...(remoteJob ? { loggedLines } : {}),
-        workdir,
-        workspace: run.workspace,
         script: rendered.script ?? "",
         inputs: jobInputs,
-        outputs: jobOutputs,
+        outputs: jobOutputs(spec),
         env,
         metricsFile: builtin ? undefined : spec.metrics,
         timeoutMs: spec.timeout !== undefined ? durationMs(spec.timeout) : undefined,
