@@ -178,7 +178,8 @@ export abstract class ModelCatalog {
       if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
       const tags = { ...m.tags };
       if (value === null) {
-        if (!(key in tags)) throw new NotFoundError(`model ${name} has no tag ${key}`);
+        // Own keys only: `"constructor" in tags` is true of every model, and deleted nothing.
+        if (!Object.hasOwn(tags, key)) throw new NotFoundError(`model ${name} has no tag ${key}`);
         delete tags[key];
       } else tags[key] = value;
       await this.deps.store.updateModel({ ...m, tags, updatedAt: nowMs() }, tx);
@@ -258,7 +259,8 @@ export abstract class ModelCatalog {
       (v) => {
         const tags = { ...v.tags };
         if (value === null) {
-          if (!(key in tags)) throw new NotFoundError(`model version ${formatRef(name, version)} has no tag ${key}`);
+          if (!Object.hasOwn(tags, key))
+            throw new NotFoundError(`model version ${formatRef(name, version)} has no tag ${key}`);
           delete tags[key];
         } else tags[key] = value;
         return { ...v, tags };

@@ -36,14 +36,16 @@ export interface PolicyChange {
 /** What replacing `current` by `next` changes, policy by policy (empty: nothing). */
 export function diffPolicies(current: Record<string, PolicySpec>, next: Record<string, PolicySpec>): PolicyChange[] {
   const out: PolicyChange[] = [];
+  // Own keys only: a policy may be named constructor or toString, which `in` and `[]` find on any
+  // object (an added one was no change, so it was never stored, and a member could apply it).
   for (const [name, before] of Object.entries(current)) {
-    const after = next[name];
+    const after = Object.hasOwn(next, name) ? next[name] : undefined;
     if (after === undefined) out.push({ policy: name, change: "removed", before, after: null });
     else if (canonicalJson(before) !== canonicalJson(after))
       out.push({ policy: name, change: "changed", before, after });
   }
   for (const [name, after] of Object.entries(next))
-    if (!(name in current)) out.push({ policy: name, change: "added", before: null, after });
+    if (!Object.hasOwn(current, name)) out.push({ policy: name, change: "added", before: null, after });
   return out;
 }
 

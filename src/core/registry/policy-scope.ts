@@ -95,7 +95,8 @@ export function unknownPolicies(
   policies: Record<string, PolicySpec>,
   added: ReadonlyArray<string | null | undefined>,
 ): string[] {
-  return added.filter((n): n is string => typeof n === "string" && n !== "" && !(n in policies));
+  // Own keys only: `"constructor" in policies` is true of any object, and let such a name add nothing.
+  return added.filter((n): n is string => typeof n === "string" && n !== "" && !Object.hasOwn(policies, n));
 }
 
 /** Whether an `approvals.for_alias` requirement applies to this scope. */
