@@ -19,6 +19,8 @@ import { batchedTrackingLink } from "./pipelines-tracking.js";
 import { TriggerService } from "../core/pipelines/triggers.js";
 import { LocalGit } from "../executors/local/git.js";
 import { gitSandbox } from "../executors/local/git-sandbox.js";
+import { programPath } from "../executors/local/sandbox.js";
+import { pythonEnvironment } from "../executors/local/step-writes.js";
 import { wireExecutors } from "./executors.js";
 import { everyInterval } from "../server/background.js";
 import type { Logger } from "../core/logger.js";
@@ -55,12 +57,15 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const store = new SqlPipelineStore(sql);
   // Before any step starts, so the sandbox hides it from the first step on (see the function).
   await createAuditHeadFile(config.auditHeadFile);
+  const serverPython = pythonEnvironment(programPath(config.mlflowServe.python));
+  const code = serverPython ? [serverPython] : [];
   const local = await LocalExecutor.create({
     root: config.workDir,
     artifacts: services.artifacts,
     sandbox: config.stepSandbox,
     hide: serverPrivatePaths(config),
     writable: config.stepWritable,
+    code,
   });
   // Closers run last first: the step spawner ends after the pipelines' drivers have.
   services.closers.push(() => local.close());
@@ -78,6 +83,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
       mode: config.stepSandbox,
       hide: serverPrivatePaths(config),
       writable: config.stepWritable,
+      code,
       checkouts,
     }),
   });

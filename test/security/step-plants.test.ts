@@ -8,9 +8,9 @@
  * read, into the server user's home: if that copy appears, the server ran the step's command.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { probeSandbox } from "../../src/executors/local/sandbox.js";
 import { jsonApi, type TestServer } from "../helpers/server.js";
@@ -211,5 +211,24 @@ describeIsolated("a step of a server run as another user cannot plant what the s
     expect(described.body).toMatchObject({ commit: head, dirty: false, changed_paths: [] });
     expect(existsSync(join(t.userHome, "stolen-by-fsmonitor"))).toBe(false);
     expect(existsSync(join(t.userHome, "stolen-by-filter"))).toBe(false);
+  });
+
+  it("the Python the server deploys MLflow models with (TANDEM_PYTHON), a venv in a temporary folder, is read-only", async () => {
+    const venv = join(ownedFolder("tandem-server-python-"), "venv");
+    runAs(["python3", "-m", "venv", "--without-pip", venv], tmpdir());
+    const lib = join(venv, "lib");
+    // Loaded by that Python at its start, without -I: `mlflow models serve` would run it as the server.
+    const pth = join(lib, readdirSync(lib)[0]!, "site-packages", "planted.pth");
+    const t = await startServerAs({ TANDEM_PYTHON: join(venv, "bin", "python") });
+    cleanups.push(() => t.stop());
+    cleanups.push(() => rmSync(dirname(venv), { recursive: true, force: true }));
+    const workspace = ownedFolder("tandem-plant-project-");
+    cleanups.push(() => rmSync(workspace, { recursive: true, force: true }));
+    await applySpec(t, "plants", plantSpec([[pth, "import os\\n"]], "/nonexistent"), workspace);
+    const run = await runPipeline(t, "plants", "plant");
+    const logs = await runLogs(t, "plants", run.id);
+    expect(run.status, logs).toBe("succeeded");
+    expect(logs).toContain(`PROTECTED ${pth}`);
+    expect(existsSync(pth)).toBe(false);
   });
 });

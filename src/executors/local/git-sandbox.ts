@@ -21,6 +21,8 @@ export interface GitSandboxOptions {
   hide: string[];
   /** TANDEM_STEP_WRITABLE. */
   writable: string[];
+  /** As LocalExecutorOptions.code. */
+  code: string[];
   /** Where checkouts of commits go: git writes there (made first, as bwrap binds only what exists). */
   checkouts: string;
 }
@@ -34,6 +36,7 @@ export function gitSandbox(options: GitSandboxOptions): GitWrap {
       command: [programPath(argv[0]!), ...argv.slice(1)],
       hide: options.hide,
       writable: [...options.writable, options.checkouts],
+      code: options.code,
       bwrap: programPath(BWRAP),
     });
   };

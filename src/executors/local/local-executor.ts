@@ -43,6 +43,8 @@ export interface LocalExecutorOptions {
   hide?: string[];
   /** Folders a sandboxed step may write besides its own and the temporary ones (TANDEM_STEP_WRITABLE). */
   writable?: string[];
+  /** More of what the server runs, read-only to steps even inside a writable folder (TANDEM_PYTHON's venv). */
+  code?: string[];
 }
 
 /** bash where present (as DESIGN.md says), else sh. Looked up once per process. */
@@ -366,6 +368,7 @@ export class LocalExecutor implements Executor {
         workdir: job.workdir,
         hide,
         writable: this.options.writable,
+        code: this.options.code,
         bwrap: programPath(BWRAP),
         ...blockFd,
       });

@@ -59,6 +59,8 @@ export interface SandboxSpec {
   hide: string[];
   /** Folders the step may write besides its own and the temporary ones (TANDEM_STEP_WRITABLE). */
   writable?: readonly string[];
+  /** More of what the server runs, read-only even inside a writable folder (pythonEnvironment). */
+  code?: readonly string[];
   /** The bwrap binary (default "bwrap" on PATH). */
   bwrap?: string;
   /**
@@ -154,7 +156,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     argv.push("--cap-drop", "ALL");
     for (const cap of ROOT_STEP_CAPS) argv.push("--cap-add", cap);
   }
-  argv.push(...rootMounts(spec.writable));
+  argv.push(...rootMounts(spec.writable, spec.code));
   if (asRoot) argv.push("--ro-bind-try", "/sys", "/sys");
   argv.push("--dev", "/dev", ...deviceMounts());
   for (const { path, kind } of hiddenMounts(spec.hide)) {

@@ -14,7 +14,7 @@
  */
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Tandem's package directory (the one whose package.json is named tandem), found once. */
@@ -46,6 +46,20 @@ export function serverCode(): string[] {
   return code;
 }
 
+/**
+ * The Python environment the server runs (TANDEM_PYTHON, for `mlflow models serve`) when it is a
+ * virtual environment or sits in a folder of its own: the folder above its bin/ (a venv's root),
+ * else null (a system python under /usr, read-only anyway). Without the server's interpreter flag
+ * -I, that Python loads every .pth file of its site-packages: in a venv in /tmp a step would write
+ * one, and the server would run it at the next deployment, outside the sandbox.
+ */
+export function pythonEnvironment(python: string): string | null {
+  if (!isAbsolute(python)) return null;
+  const root = dirname(dirname(python));
+  if (basename(dirname(python)) !== "bin" || root === "/" || root === "/usr") return null;
+  return existsSync(root) ? root : null;
+}
+
 /** The temporary folders a step may always write (those that exist). */
 export function tempFolders(): string[] {
   return [...new Set(["/tmp", "/var/tmp", tmpdir()])].filter((dir) => existsSync(dir));
@@ -56,12 +70,13 @@ const mounts = new Map<string, readonly string[]>();
 /**
  * bwrap's mounts of the filesystem for a step, before the hidden paths and its own directory:
  * everything read-only, then the temporary folders and `writable` (TANDEM_STEP_WRITABLE; those that
- * exist, as bwrap refuses to bind a missing path) writable again, then the server's code read-only.
+ * exist, as bwrap refuses to bind a missing path) writable again, then the server's code (and
+ * `code`: other programs the server runs, such as pythonEnvironment) read-only.
  * Made once per process and list: every step starts with them, and node, the package and the
  * temporary folders do not move under a running server (this spares each step a realpath and stats).
  */
-export function rootMounts(writable: readonly string[] = []): readonly string[] {
-  const key = writable.join("\0");
+export function rootMounts(writable: readonly string[] = [], code: readonly string[] = []): readonly string[] {
+  const key = `${writable.join("\0")}\n${code.join("\0")}`;
   let made = mounts.get(key);
   if (!made) {
     const open = [...new Set([...tempFolders(), ...writable.filter((dir) => existsSync(dir))])];
@@ -71,7 +86,7 @@ export function rootMounts(writable: readonly string[] = []): readonly string[] 
       "/",
       ...open.flatMap((dir) => ["--bind", dir, dir]),
       // After the writable folders: Tandem may be installed in one (a clone in /tmp).
-      ...serverCode().flatMap((path) => ["--ro-bind", path, path]),
+      ...[...serverCode(), ...code.filter((dir) => existsSync(dir))].flatMap((path) => ["--ro-bind", path, path]),
     ];
     mounts.set(key, made);
   }
