@@ -161,7 +161,11 @@ export class PipelineRunFacts implements PipelineFacts {
     try {
       const record = await pipelines.getRun(project, pipelineRunId);
       const step = record.steps.find((s) => s.id === stepRunId && s.trackingRunId === trackingRunId);
-      return step ? { pipelineRunId, step: step.name, stepRunId, metrics: step.metrics } : null;
+      if (!step) return null;
+      // From the spec the run ran, not the step's recorded command: a script may begin with "uses: ".
+      const spec = await pipelines.specs.version(project, record.specVersion);
+      const uses = pipelines.specs.pipelineOf(spec, record.pipeline).steps[step.step]?.uses ?? null;
+      return { pipelineRunId, step: step.name, stepRunId, metrics: step.metrics, uses };
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;

@@ -83,16 +83,21 @@ export abstract class PolicyGate extends ModelCatalog {
     };
   }
 
-  /** The source run's latest metrics, each `pipeline` only when the engine recorded it while the step ran. */
+  /**
+   * The source run's latest metrics, each `pipeline` only when a built-in step computed it while it
+   * ran. A `run:` step's metrics file is the project's own code speaking (a member writes that code),
+   * so it is manual evidence like a metric logged through the API.
+   */
   private async runMetrics(project: string, runId: string | null): Promise<Record<string, RunMetric>> {
     if (!runId) return {};
     const run = await this.deps.lineage.getRun(project, runId);
     if (!run) return {};
     const step = this.deps.pipelines ? await this.deps.pipelines.stepOfRun(project, runId) : null;
+    const computed = (k: string, value: number) => step !== null && step.uses !== null && step.metrics[k] === value;
     return Object.fromEntries(
       Object.entries(run.metrics).map(([k, value]) => [
         k,
-        { value, source: step && step.metrics[k] === value ? ("pipeline" as const) : ("manual" as const) },
+        { value, source: computed(k, value) ? ("pipeline" as const) : ("manual" as const) },
       ]),
     );
   }

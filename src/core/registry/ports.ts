@@ -106,6 +106,11 @@ export interface StepOfRun {
   stepRunId: string;
   /** Metrics the engine recorded for the step while it ran (its metrics file or built-in result). */
   metrics: Record<string, number>;
+  /**
+   * The built-in the step ran (`tandem/evaluate`), as the run's spec says; null for a `run:` step,
+   * whose metrics file the project's own code wrote.
+   */
+  uses: string | null;
 }
 
 /** The person behind a pipeline run (null: nobody known, e.g. an unmapped git pusher) and why. */
