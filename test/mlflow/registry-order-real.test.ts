@@ -28,17 +28,29 @@ threading.Thread(target=server.serve_forever, daemon=True).start()
 
 def steps(client):
     pause = lambda: time.sleep(0.02)
+    by_update = lambda: [m.name for m in client.search_registered_models(order_by=["timestamp DESC"])]
+    seen = []
     for name in ["b", "a", "c"]:
         client.create_registered_model(name)
         pause()
-    for name in ["a", "a", "b"]:
+    for name in ["a", "a", "b", "c"]:
         run_id = client.create_run("0").info.run_id
         client.log_text(run_id, "flavors:\\n  python_function: {loader_module: custom}\\n", "model/MLmodel")
         client.create_model_version(name, f"runs:/{run_id}/model", run_id)
         pause()
+    seen.append(by_update())
     client.update_registered_model("b", description="new")
     pause()
+    seen.append(by_update())
+    client.transition_model_version_stage("a", "2", "Staging")
+    pause()
+    seen.append(by_update())
+    client.delete_model_version("c", "1")
+    pause()
+    seen.append(by_update())
     client.update_model_version("a", "1", description="new")
+    seen.append(by_update())
+    return seen
 
 def attempt(search):
     try:
@@ -66,8 +78,6 @@ def read(client, uri):
         "versions last_updated_timestamp": versions("last_updated_timestamp"),
         "models": models(),
         "models name DESC": models("name DESC"),
-        # Not "timestamp": MLflow's SQL store moves a model's last update when a version is
-        # created (or deleted, or moves stage); Tandem's registry does not yet.
     }
     twice = [
         ("model-versions/search", ["name", "name DESC"]),
@@ -85,13 +95,13 @@ for label, uri in [("mlflow", f"http://127.0.0.1:{server.server_port}"), ("tande
     # Importing the server set the tracking URI to its store; mlflow-artifacts:/ resolves against it.
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    steps(client)
-    out[label] = read(client, uri)
+    out[label] = {"models by update": steps(client), **read(client, uri)}
 print(json.dumps(out))
 `;
 
 type Refusal = { error_code: string; message: string };
 interface Read {
+  "models by update": string[][];
   sorted: Record<string, string[] | Refusal>;
   refused: Array<{ server: Refusal & { status: number }; client: Refusal }>;
 }
@@ -110,9 +120,23 @@ interface Read {
     afterAll(async () => s?.stop());
 
     it("orders versions and models as MLflow does, the last updated version first by default", () => {
-      // a/1 was updated last: MLflow's default is last_updated_timestamp DESC, name, version DESC.
-      expect(out.mlflow.sorted.versions).toEqual(["a/1", "b/1", "a/2"]);
+      // a/1 was updated last, a/2 moved stage before: MLflow's default is last_updated_timestamp
+      // DESC, then name, version DESC.
+      expect(out.mlflow.sorted.versions).toEqual(["a/1", "a/2", "b/1"]);
       expect(out.tandem.sorted).toEqual(out.mlflow.sorted);
+    });
+
+    it("moves a model's last update when a version is created, moves stage or is deleted, as MLflow does", () => {
+      // After the versions (c/1 last), b's description, a/2 to Staging, c/1 deleted, a/1's description
+      // (a version's own update leaves its model as it was).
+      expect(out.mlflow["models by update"]).toEqual([
+        ["c", "b", "a"],
+        ["b", "c", "a"],
+        ["a", "b", "c"],
+        ["c", "a", "b"],
+        ["c", "a", "b"],
+      ]);
+      expect(out.tandem["models by update"]).toEqual(out.mlflow["models by update"]);
     });
 
     it("refuses a field given twice with MLflow's message, as a 400 its client shows", () => {

@@ -47,6 +47,8 @@ describe("MLflow registry search order_by", () => {
     // `timestamp` is the last update in MLflow's SQL store, as last_updated_timestamp is.
     expect(names(await models("timestamp DESC"))[0]).toBe("b");
     expect(names(await models("last_updated_timestamp DESC"))[0]).toBe("b");
+    // A new version moves its model's last update (a's versions came after c was created), as in MLflow.
+    expect(names(await models("timestamp ASC"))).toEqual(["c", "a", "b"]);
   });
 
   it("registered models: any other key is 400 with MLflow's message", async () => {

@@ -299,6 +299,15 @@ export abstract class ModelCatalog {
     });
   }
 
+  /**
+   * A model's last update moves when one of its versions is created, deleted or changes stage, as in
+   * MLflow's SQL store (registered-models/search order_by timestamp reads it).
+   */
+  protected async touchModel(tx: Tx, project: string, name: string, at: number): Promise<void> {
+    const m = await this.deps.store.getModel(project, name, tx);
+    if (m && m.updatedAt < at) await this.deps.store.updateModel({ ...m, updatedAt: at }, tx);
+  }
+
   protected async writeStage(
     tx: Tx,
     record: RecordAudit,
@@ -321,6 +330,7 @@ export abstract class ModelCatalog {
     }
     const next = { ...v, stage: match, updatedAt: now };
     await this.deps.store.updateVersionMeta(next, tx);
+    await this.touchModel(tx, v.project, v.modelName, now);
     await record({
       actor,
       project: v.project,
@@ -357,6 +367,7 @@ export abstract class ModelCatalog {
           `${formatRef(name, version)} holds alias ${holding.map((a) => a.alias).join(", ")}; move or delete it first`,
         );
       await this.deps.store.deleteVersion(project, name, version, tx);
+      await this.touchModel(tx, project, name, nowMs());
       await record({
         actor,
         project,

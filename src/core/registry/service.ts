@@ -158,6 +158,7 @@ export class RegistryService extends Rollbacks {
         updatedAt: now,
       };
       await this.deps.store.insertVersion(version, tx);
+      await this.touchModel(tx, project, name, now);
       // Evaluations a pipeline made of this very file before registering it follow it into the version.
       for (const e of await this.deps.store.listEvaluations(project, artifactKey(version.artifact.sha256), 0, tx)) {
         await this.deps.store.insertEvaluation({ ...e, id: newId(), modelName: name, version: version.version }, tx);
