@@ -8,7 +8,17 @@
  * read, into the server user's home: if that copy appears, the server ran the step's command.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -230,5 +240,38 @@ describeIsolated("a step of a server run as another user cannot plant what the s
     expect(run.status, logs).toBe("succeeded");
     expect(logs).toContain(`PROTECTED ${pth}`);
     expect(existsSync(pth)).toBe(false);
+  });
+
+  it("reaches neither the agent of the admin who started the server nor the user's runtime folder (its bus)", async () => {
+    const sockets = ownedFolder("tandem-agent-");
+    cleanups.push(() => rmSync(sockets, { recursive: true, force: true }));
+    // The admin's ssh-agent, holding a key: a step that reached it would log in wherever the admin may.
+    const agent = join(sockets, "agent.sock");
+    const agentProcess = spawn("ssh-agent", ["-D", "-a", agent], { uid, gid, stdio: "ignore" });
+    cleanups.push(() => agentProcess.kill());
+    runAs(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(sockets, "key")], sockets);
+    while (!existsSync(agent)) await new Promise((r) => setTimeout(r, 50));
+    spawnSync("ssh-add", [join(sockets, "key")], { uid, gid, env: { ...process.env, SSH_AUTH_SOCK: agent } });
+    // $XDG_RUNTIME_DIR/bus: the user's D-Bus, through which systemd --user runs any command asked.
+    const runtime = ownedFolder("tandem-runtime-");
+    cleanups.push(() => rmSync(runtime, { recursive: true, force: true }));
+    const bus = createServer(() => undefined).listen(join(runtime, "bus"));
+    await new Promise((r) => bus.once("listening", r));
+    chmodSync(join(runtime, "bus"), 0o777);
+    cleanups.push(() => bus.close());
+    const t = await startServerAs({ SSH_AUTH_SOCK: agent, XDG_RUNTIME_DIR: runtime });
+    cleanups.push(() => t.stop());
+    const workspace = ownedFolder("tandem-plant-project-");
+    cleanups.push(() => rmSync(workspace, { recursive: true, force: true }));
+    const tries = [
+      'if ssh-add -l > probe.out 2> probe.err; then echo "AGENT reached"; else echo "AGENT unreachable"; fi',
+      `node -e 'require("net").connect(process.argv[1]).on("connect", () => { console.log("BUS reached"); process.exit() }).on("error", () => console.log("BUS unreachable"))' "$XDG_RUNTIME_DIR/bus"`,
+    ];
+    await applySpec(t, "plants", plantSpec([], "/nonexistent", tries.join("\n          ")), workspace);
+    const run = await runPipeline(t, "plants", "plant");
+    const logs = await runLogs(t, "plants", run.id);
+    expect(run.status, logs).toBe("succeeded");
+    expect(logs).toContain("AGENT unreachable");
+    expect(logs).toContain("BUS unreachable");
   });
 });

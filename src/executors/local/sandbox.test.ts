@@ -12,6 +12,7 @@ import {
   sandboxForAsync,
 } from "./sandbox.js";
 import { deviceMounts, gpuDevices } from "./step-devices.js";
+import { hostSockets, socketMounts } from "./step-sockets.js";
 import { rootMounts, serverCode, stepCaches, tempFolders } from "./step-writes.js";
 
 describe("sandboxArgv", () => {
@@ -36,6 +37,7 @@ describe("sandboxArgv", () => {
       ...rootMounts(),
       "--dev",
       "/dev",
+      ...socketMounts(),
       "--tmpfs",
       home,
       "--tmpfs",
@@ -72,6 +74,7 @@ describe("sandboxArgv", () => {
       "/sys",
       "--dev",
       "/dev",
+      ...socketMounts(),
       "--tmpfs",
       home,
       "--bind",
@@ -129,6 +132,20 @@ describe("sandboxArgv", () => {
       "status",
     ]);
     expect(argv.slice(rootMounts().length + 1)).not.toContain("--bind");
+  });
+
+  it("covers the environment's agent and bus sockets and its runtime folder, where they exist", () => {
+    writeFileSync(join(root, "agent"), "");
+    writeFileSync(join(root, "bus"), "");
+    const env = {
+      SSH_AUTH_SOCK: join(root, "agent"),
+      DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(root, "bus")},guid=1`,
+      XDG_RUNTIME_DIR: home,
+    };
+    expect(hostSockets(env)).toEqual(expect.arrayContaining([home, join(root, "agent"), join(root, "bus")]));
+    expect(hostSockets({ SSH_AUTH_SOCK: join(root, "gone"), XDG_RUNTIME_DIR: join(root, "gone") })).not.toContain(
+      join(root, "gone"),
+    );
   });
 
   it("sends tools' caches to the step's directory unless they are set", () => {

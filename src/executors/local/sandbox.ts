@@ -14,6 +14,7 @@ import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, rmSync, statS
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join, resolve, sep } from "node:path";
 import { deviceMounts } from "./step-devices.js";
+import { socketMounts } from "./step-sockets.js";
 import { rootMounts } from "./step-writes.js";
 
 export const BWRAP = "bwrap";
@@ -158,7 +159,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   }
   argv.push(...rootMounts(spec.writable, spec.code));
   if (asRoot) argv.push("--ro-bind-try", "/sys", "/sys");
-  argv.push("--dev", "/dev", ...deviceMounts());
+  argv.push("--dev", "/dev", ...deviceMounts(), ...socketMounts());
   for (const { path, kind } of hiddenMounts(spec.hide)) {
     if (path === workdir) continue;
     if (kind === "dir") argv.push("--tmpfs", path);
