@@ -197,6 +197,41 @@ export abstract class Rollbacks extends Promotions {
     );
   }
 
+  /**
+   * MLflow clients load `models:/name/Production` as the newest version in that stage. Taking the
+   * newest one out (to None or Archived) hands the stage to the one below it: a rollback, under the
+   * same rule (it must have reached the stage through a passing decision, with no rejection since,
+   * else an approver who is not its author). Other stage moves are `requestStage`'s.
+   */
+  override async requestStage(input: Parameters<Promotions["requestStage"]>[0] & { role?: string | null }) {
+    const stage = this.stageName(input.stage);
+    const v = await this.getVersion(input.project, input.name, input.version);
+    const from = v.stage;
+    if ((stage !== "None" && stage !== "Archived") || (from !== "Staging" && from !== "Production"))
+      return super.requestStage(input);
+    const all = { modelName: input.name, limit: 100_000, offset: 0 };
+    const held = (await this.deps.store.listVersions(input.project, all)).filter((x) => x.stage === from);
+    const exposed = held[0]?.version === v.version ? held[1] : undefined;
+    if (!exposed) return super.requestStage(input);
+    const target = { kind: "stage" as const, name: from };
+    const rollback = { project: input.project, model: input.name, version: exposed.version, target };
+    const who = {
+      actor: input.actor,
+      role: input.role ?? null,
+      reason: `${formatRef(v.modelName, v.version)} left ${from}`,
+    };
+    return this.decideRollback(
+      { ...rollback, ...who },
+      await this.scopeOf(input.project, input.name, target),
+      async (tx, record) => {
+        const now = await this.deps.store.getVersion(input.project, input.name, v.version, tx);
+        if (now?.stage !== from)
+          throw new ConflictError(`${formatRef(v.modelName, v.version)} left ${from} meanwhile; try again`);
+        return this.writeStage(tx, record, input.actor, now, stage, false);
+      },
+    );
+  }
+
   /** A pinned endpoint back to a version it served: the same rule, target the endpoint (Serving applies it). */
   async checkEndpointRollback(input: {
     project: string;

@@ -16,7 +16,7 @@
  * | DeleteModelVersion                         | `deleteVersion` (refused while an alias points at it)   |
  * | SearchModelVersions (name=, run_id=)       | `searchVersions({modelName, runId})`                    |
  * | GetLatestVersions (stages)                 | `latestVersions(project, name, stages)`                 |
- * | TransitionModelVersionStage (deprecated)   | `requestStage`: Staging/Production under the policies (MLflow clients load `models:/m/Production`) |
+ * | TransitionModelVersionStage (deprecated)   | `requestStage`: Staging/Production under the policies; taking the newest out is a rollback (rollback.ts) |
  * | Set/DeleteModelVersionTag                  | `setVersionTag` / `deleteVersionTag`                    |
  * | SetRegisteredModelAlias                    | `setAlias` — THROWS PolicyRefusedError when policies refuse or approvals are pending |
  * | DeleteRegisteredModelAlias                 | `deleteAlias`                                           |

@@ -360,10 +360,11 @@ export const mlflowRegistryRoutes = [
       stage: z.string(),
       archive_existing_versions: z.union([z.boolean(), z.string()]).optional(),
     }),
-    handler: async ({ body, project, services, principal }) => {
+    handler: async ({ body, project, services, principal, role }) => {
       const archive = body.archive_existing_versions === true || body.archive_existing_versions === "true";
       const v = await services.registry.requestStage({
         actor: principal.userName,
+        role,
         project,
         name: requireName(body),
         version: versionNumber(body.version),
