@@ -248,9 +248,14 @@ describeIsolated("a step of a server run as another user cannot plant what the s
     // The admin's ssh-agent, holding a key: a step that reached it would log in wherever the admin may.
     const agent = join(sockets, "agent.sock");
     const agentProcess = spawn("ssh-agent", ["-D", "-a", agent], { uid, gid, stdio: "ignore" });
+    let agentFailed: Error | null = null;
+    agentProcess.on("error", (error) => (agentFailed = error));
     cleanups.push(() => agentProcess.kill());
     runAs(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(sockets, "key")], sockets);
-    while (!existsSync(agent)) await new Promise((r) => setTimeout(r, 50));
+    for (const until = Date.now() + 10_000; !existsSync(agent) && !agentFailed && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(agentFailed, "ssh-agent (openssh-client) must run here").toBeNull();
+    expect(existsSync(agent)).toBe(true);
     spawnSync("ssh-add", [join(sockets, "key")], { uid, gid, env: { ...process.env, SSH_AUTH_SOCK: agent } });
     // $XDG_RUNTIME_DIR/bus: the user's D-Bus, through which systemd --user runs any command asked.
     const runtime = ownedFolder("tandem-runtime-");
