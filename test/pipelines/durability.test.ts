@@ -176,13 +176,14 @@ describe("SIGTERM to the process driving a run (embedded)", () => {
     expect(after.stdout).not.toContain("no driver");
   });
 
-  it("a step made ready ahead, but never started, runs on resume", { timeout: 120_000 }, async () => {
-    // With one slot, `later` waits while `first` runs, its directory and sandbox made ahead
-    // (held-step.ts) before its attempt is recorded; the driver dies then. The resumed run found that
-    // directory and failed the step on its links ("EEXIST ... symlink").
+  /**
+   * Runs `first` (which waits 60 s on its first run) and `later` with `concurrency` slots, kills the
+   * driver with SIGKILL once `later`'s directory has been made ahead (held-step.ts), and resumes.
+   */
+  async function killWhileHeld(later: string, concurrency: number): Promise<void> {
     const held = exampleCopy("pipelines");
     const work = join(held.dir, "..", "work");
-    const env = { ...held.env, TANDEM_CONCURRENCY: "1", TANDEM_WORK_DIR: work };
+    const env = { ...held.env, TANDEM_CONCURRENCY: String(concurrency), TANDEM_WORK_DIR: work };
     writeFileSync(
       join(held.dir, "tandem.yaml"),
       `project: held
@@ -194,7 +195,7 @@ pipelines:
           echo "$TANDEM_RUN_ID" > "$TANDEM_WORKSPACE/run.id"
           if [ ! -f "$TANDEM_WORKSPACE/first.started" ]; then touch "$TANDEM_WORKSPACE/first.started"; sleep 60; fi
       later:
-        run: echo later ran
+${later}
 `,
     );
     const { child, done } = startCli(["run", "wait", "--no-cache"], { cwd: held.dir, env });
@@ -218,5 +219,17 @@ pipelines:
     ]);
     const logs = await cli(["runs", "logs", runId, "--step", "later"], { cwd: held.dir, env });
     expect(logs.stdout).toContain("later ran");
+  }
+
+  it("a step made ready ahead, but never started, runs on resume", { timeout: 120_000 }, async () => {
+    // With one slot, `later` waits while `first` runs, its directory and sandbox made ahead
+    // (held-step.ts) before its attempt is recorded; the driver dies then. The resumed run found that
+    // directory and failed the step on its links ("EEXIST ... symlink").
+    await killWhileHeld("        run: echo later ran", 1);
+  });
+
+  it("a step held before its dependency ended runs on resume", { timeout: 120_000 }, async () => {
+    // `later` needs `first`: held while `first` runs (engine/speculate.ts), as above.
+    await killWhileHeld("        needs: [first]\n        run: echo later ran", 2);
   });
 });
