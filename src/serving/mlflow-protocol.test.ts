@@ -31,6 +31,9 @@ describe("MLflow's /invocations format", () => {
       { a: 3, b: 4 },
     ]);
     expect(() => toDataframeSplit([{ a: 1 }], signature("regression"))).toThrow(/instances\[0\]: missing feature "b"/);
+    // A feature named like an Object.prototype member is missing too (before, Object's function was sent).
+    const protoNamed = { ...signature("regression"), features: [{ name: "constructor", type: "numeric" as const }] };
+    expect(() => toDataframeSplit([{ a: 1 }], protoNamed)).toThrow(/instances\[0\]: missing feature "constructor"/);
     expect(() => toDataframeSplit([[1]], signature("regression"))).toThrow(/expected 2 values/);
   });
 

@@ -45,13 +45,14 @@ export function toDataframeSplit(
       features.push(Object.fromEntries(names.map((n, i) => [n, instance[i]])));
     } else if (isRecord(instance)) {
       const names = columns ?? [];
-      const missing = signature?.features.length ? names.find((n) => !(n in instance)) : undefined;
+      // Own keys only, as the ONNX path reads them (a feature may be named constructor).
+      const missing = signature?.features.length ? names.find((n) => !Object.hasOwn(instance, n)) : undefined;
       if (missing !== undefined)
         throw new UnprocessableError(`instances[${row}]: missing feature ${JSON.stringify(missing)}`, {
           instance: row,
           feature: missing,
         });
-      const values = names.map((n) => instance[n] ?? null);
+      const values = names.map((n) => (Object.hasOwn(instance, n) ? (instance[n] ?? null) : null));
       data.push(values);
       features.push(Object.fromEntries(names.map((n, i) => [n, values[i]])));
     } else {

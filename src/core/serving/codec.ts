@@ -167,7 +167,9 @@ export function buildCodec(signature: ModelSignature): Codec {
             values[offset + col] = value;
             continue;
           }
-          if (value === undefined && !(f.name in obj))
+          // Own keys only: a feature named constructor is missing, not Object's function. (A number
+          // is always own, Object.prototype has none, so the hot path above needs no check.)
+          if (!Object.hasOwn(obj, f.name))
             throw new UnprocessableError(`instances[${row}]: missing feature ${JSON.stringify(f.name)}`, {
               instance: row,
               feature: f.name,
