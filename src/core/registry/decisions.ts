@@ -127,11 +127,18 @@ export abstract class PolicyGate extends ModelCatalog {
     const { policies, reasons } = await this.governing(project, scope, input.added);
     const store = this.deps.store;
     const incumbents: Record<string, Incumbent | null> = {};
+    const compared: Record<string, number | null> = {};
     for (const alias of aliasesCompared(policies)) {
       const holder = await store.getAlias(project, v.modelName, alias);
-      incumbents[alias] = holder
-        ? { version: holder.version, evaluations: await store.listEvaluations(project, v.modelName, holder.version) }
-        : null;
+      compared[alias] = holder?.version ?? null;
+      // A deleted alias is compared with its last holder: deleting `champion` (a member may) must not
+      // make "beats champion" pass as if no champion had ever been chosen.
+      const last = holder ? null : ((await store.aliasHistory(project, v.modelName, alias)).at(-1) ?? null);
+      const version = holder?.version ?? last?.fromVersion ?? null;
+      incumbents[alias] =
+        version === null
+          ? null
+          : { version, evaluations: await store.listEvaluations(project, v.modelName, version), deleted: !holder };
     }
     const checks = evaluatePolicies(policies, {
       target,
@@ -147,7 +154,7 @@ export abstract class PolicyGate extends ModelCatalog {
       canaries: await this.canaries(project, v, policies),
     });
     return {
-      compared: Object.fromEntries(Object.entries(incumbents).map(([a, h]) => [a, h?.version ?? null])),
+      compared,
       id: newId(),
       project,
       modelName: v.modelName,

@@ -61,6 +61,8 @@ const DEFAULT_COMPARISON_METRICS = ["roc_auc", "f1", "accuracy", "r2", "rmse"];
 export interface Incumbent {
   version: number;
   evaluations: Evaluation[];
+  /** The alias was deleted since this version held it last (a deleted alias is not an empty one). */
+  deleted?: boolean;
 }
 
 export interface RunMetric {
@@ -291,7 +293,10 @@ export function checkBeats(
     if (!other) continue;
     const threshold = other.metrics[metric]!;
     const ok = lowerIsBetter(metric) ? value < threshold : value > threshold;
-    return result(ok ? "pass" : "fail", `${alias} is version ${holder.version}; both evaluated on ${ev.dataset}`, {
+    const who = holder.deleted
+      ? `${alias} was version ${holder.version} until deleted`
+      : `${alias} is version ${holder.version}`;
+    return result(ok ? "pass" : "fail", `${who}; both evaluated on ${ev.dataset}`, {
       value,
       threshold,
       evidence: [
