@@ -72,4 +72,26 @@ describe("policy and tag names like prototype members", () => {
       expect((await diff("project: default\n")).body.changes).toEqual([]);
     }
   });
+
+  it("a policy on a metric named constructor or toString that no one logged fails as missing", async () => {
+    const run = await s.api<Json>("POST", "/api/2.0/mlflow/runs/create", { experiment_id: "0" });
+    const root = (run.body.run.info.artifact_uri as string).replace("mlflow-artifacts:/", "");
+    await putArtifact(s, `${root}/model/MLmodel`, "flavors:\n  python_function: {loader_module: custom}\n");
+    expect((await registerSource(s, "metered", `runs:/${run.body.run.info.run_id}/model`)).status).toBe(200);
+    for (const metric of ["nope", "constructor", "toString"]) {
+      const put = await s.api("PUT", "/api/v1/projects/default/policies", {
+        policies: { gate: { require: [{ metric: `${metric} >= 0.5` }], accept_manual: true } },
+      });
+      expect(put.status, metric).toBe(200);
+      const r = await s.api<Json>("PUT", "/api/v1/projects/default/models/metered/aliases/champion", { version: 1 });
+      expect(r.status, metric).toBe(409);
+      // Before, the run's metric map answered Object's function: "set aside: 1 manual", a run as evidence.
+      expect(r.body.error.details.checks[0], metric).toMatchObject({
+        outcome: "fail",
+        detail: `no ${metric} recorded for this version by a pipeline step`,
+        evidence: [],
+      });
+    }
+    expect((await s.api("PUT", "/api/v1/projects/default/policies", { policies: {} })).status).toBe(200);
+  });
 });

@@ -117,6 +117,28 @@ describe("policy evaluation", () => {
     expect(checks[1]!.detail).toContain("worst group origin=SFO");
   });
 
+  it("a fairness attribute or metric named like an Object.prototype member is missing, not Object's", () => {
+    // Before: the evaluation's fairness map answered Object's function for `constructor`, and reading
+    // its metrics threw (a 500 for the alias move); a metric `toString` compared a function.
+    const fairness = { origin: { metrics: { accuracy: 0.9 }, byGroup: { JFK: { accuracy: 0.9 } } } };
+    const checks = evaluatePolicies(
+      policy(
+        { fairness: { attribute: "constructor", metric: "accuracy", min: 0.5 } },
+        { fairness: { attribute: "origin", metric: "toString", max: 0.1 } },
+      ),
+      evidence({ evaluations: [ev(2, "d@1", {}, fairness)] }),
+    );
+    expect(checks.map((c) => [c.check, c.value, c.outcome, c.detail])).toEqual([
+      [
+        "accuracy by constructor >= 0.5",
+        null,
+        "fail",
+        "no fairness evaluation by constructor from a pipeline step for this version",
+      ],
+      ["toString by origin <= 0.1", null, "fail", "no toString by origin recorded"],
+    ]);
+  });
+
   it("compares with the alias holder on the same data only, strictly, in the metric's direction", () => {
     const beats = policy({ metric: "rmse <= 10" }, { beats: "champion" });
     const holder = { version: 1, evaluations: [ev(1, "d@1", { rmse: 5 }), ev(1, "d@2", { rmse: 4 })] };

@@ -29,6 +29,15 @@ import { checkApprovals, checkCanary, type CanaryStats } from "./policy-approval
 import { compare, lowerIsBetter, parseMetricThreshold } from "./policy-grammar.js";
 import type { TargetScope } from "./policy-scope.js";
 
+/**
+ * `record[key]` when the record has it itself: metric and attribute names are the policy author's,
+ * and `constructor` or `toString` must be missing, not Object.prototype's (a run cited as evidence
+ * for a metric nobody logged; a fairness check that threw).
+ */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export type { PolicySpec };
 export type { CanaryStats };
 export { parseMetricThreshold, lowerIsBetter };
@@ -151,7 +160,7 @@ export function checkMetric(p: PolicyContext, text: string, e: PolicyEvidence): 
     found = { value: ev.metrics[parsed.metric]!, detail: `evaluation on ${ev.dataset}, ${provenance(ev)}` };
     evidence.unshift(evaluationEvidence(ev, true, ""));
   } else {
-    const r = e.runMetrics[parsed.metric];
+    const r = own(e.runMetrics, parsed.metric);
     if (r) {
       const ok = r.source === "pipeline" || p.spec.accept_manual;
       evidence.push({
@@ -201,9 +210,9 @@ export function checkFairness(
   const base = { policy: p.name, kind: "fairness" as const };
   const name = `${req.metric} by ${req.attribute}`;
   const { usable, setAside } = usableEvaluations(p, e.evaluations);
-  const ev = usable.find((x) => x.fairness[req.attribute] !== undefined);
+  const ev = usable.find((x) => own(x.fairness, req.attribute) !== undefined);
   const aside = setAside
-    .filter((x) => x.fairness[req.attribute] !== undefined)
+    .filter((x) => own(x.fairness, req.attribute) !== undefined)
     .map((x) => evaluationEvidence(x, false, MANUAL_NOTE));
   const evidence = [...(ev ? [evaluationEvidence(ev, true, "")] : []), ...aside];
   const bounds: Array<["max" | "min", number]> = [];
@@ -232,8 +241,8 @@ export function checkFairness(
       evidence,
     });
     if (!ev) return missing(`no fairness evaluation by ${req.attribute} from a pipeline step for this version`);
-    const result = ev.fairness[req.attribute]!;
-    let value: number | undefined = result.metrics[req.metric];
+    const result = own(ev.fairness, req.attribute)!;
+    let value: number | undefined = own(result.metrics, req.metric);
     let detail = `evaluation on ${ev.dataset}, ${provenance(ev)}`;
     if (value === undefined) {
       const perGroup = Object.entries(result.byGroup).flatMap(([g, m]) =>
