@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { UnauthenticatedError } from "../core/errors.js";
+import { ForbiddenError, UnauthenticatedError } from "../core/errors.js";
 import type { Principal } from "../core/governance/model.js";
 import type { Services } from "./services.js";
 
@@ -65,6 +65,37 @@ export async function authenticateRequest(
   const token = extractToken(request);
   // An explicit token wins over a cookie, so a CLI call from a signed-in browser's machine is unambiguous.
   const session = token === undefined ? readCookie(request, SESSION_COOKIE) : undefined;
-  if (session) return services.sessions.authenticate(session);
+  if (session) {
+    assertSameOrigin(request);
+    return services.sessions.authenticate(session);
+  }
   return services.access.authenticate(token);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * A browser sends the session cookie with any request to this site, also one another page on the
+ * same site makes (SameSite=Strict only keeps other sites out): an HTML form there could approve a
+ * version as the signed-in approver. A change made with the cookie must come from this origin, as
+ * the browser says (Sec-Fetch-Site, else Origin against Host). Clients without either header are
+ * not browsers; they authenticate with tokens, which pages cannot send.
+ */
+function assertSameOrigin(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers["sec-fetch-site"];
+  if (typeof site === "string") {
+    if (site === "same-origin" || site === "none") return;
+    throw new ForbiddenError(`a ${site} request cannot change anything with the session cookie`);
+  }
+  const origin = request.headers.origin;
+  if (typeof origin !== "string") return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = "";
+  }
+  if (host !== request.headers.host)
+    throw new ForbiddenError(`a request from ${origin} cannot change anything with the session cookie`);
 }
