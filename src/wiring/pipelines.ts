@@ -59,11 +59,15 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   await createAuditHeadFile(config.auditHeadFile);
   const serverPython = pythonEnvironment(programPath(config.mlflowServe.python));
   const code = serverPython ? [serverPython] : [];
+  // Checkouts of commits sit beside the step work dir, not in it: a step's directory links to its
+  // workspace's files. Hidden from steps like the work dir, each step sees its own run's again:
+  // otherwise one project's step rewrote the checkout another project's steps then ran.
+  const checkouts = `${config.workDir}-checkouts`;
   const local = await LocalExecutor.create({
     root: config.workDir,
     artifacts: services.artifacts,
     sandbox: config.stepSandbox,
-    hide: serverPrivatePaths(config),
+    hide: [...serverPrivatePaths(config), checkouts],
     writable: config.stepWritable,
     code,
   });
@@ -74,9 +78,6 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const secrets = new SecretService(services.metadata, services.audit, store, new SecretBox(secretKey));
   // One token per run for its steps to call the API (MLflow logging): see RunTokens.
   const runTokens = new RunTokens(services.access);
-  // Checkouts of commits sit beside the step work dir, not in it: the sandbox hides that dir from
-  // steps, and a step's directory links to its workspace's files.
-  const checkouts = `${config.workDir}-checkouts`;
   const git = new LocalGit({
     checkouts,
     wrap: gitSandbox({

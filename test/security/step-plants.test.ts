@@ -26,7 +26,8 @@ import { probeSandbox } from "../../src/executors/local/sandbox.js";
 import { jsonApi, type TestServer } from "../helpers/server.js";
 import { freshDatabase, postgresAvailable, STORE_KINDS } from "../helpers/stores.js";
 import { BIN } from "../pipelines/cli.js";
-import { applySpec, runLogs, runPipeline } from "./pipeline-http.js";
+import { applySpec, runLogs, runPipeline, type RunWire } from "./pipeline-http.js";
+import { loadConfig } from "../../src/config.js";
 
 const sandbox = probeSandbox();
 const describeIsolated = sandbox.isolated ? describe : describe.skip;
@@ -278,5 +279,48 @@ describeIsolated("a step of a server run as another user cannot plant what the s
     expect(run.status, logs).toBe("succeeded");
     expect(logs).toContain("AGENT unreachable");
     expect(logs).toContain("BUS unreachable");
+  });
+
+  it("sees no other run's checkout of a commit, which that run's steps run", async () => {
+    const t = await startServerAs({});
+    cleanups.push(() => t.stop());
+    const checkouts = `${loadConfig({ TANDEM_HOME: t.home }).workDir}-checkouts`;
+    // The victim: a run of a commit, its step still running while the attacker's runs.
+    const repo = gitWorkspace();
+    cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
+    const victimSpec =
+      "project: victim\npipelines:\n  slow:\n    steps:\n      wait:\n        run: sleep 4 && cat notes.txt\n";
+    writeFileSync(join(repo, "tandem.yaml"), victimSpec);
+    if (asRoot) chownSync(join(repo, "tandem.yaml"), uid, gid);
+    runAs(["git", "add", "tandem.yaml"], repo);
+    runAs(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "spec"], repo);
+    const sha = runAs(["git", "rev-parse", "HEAD"], repo).trim();
+    await applySpec(t, "victim", victimSpec, repo);
+    const started = await t.api<{ id: string }>("POST", "/api/v1/projects/victim/pipelines/slow/runs", { at: sha });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
+      const run = await t.api<RunWire>("GET", `/api/v1/projects/victim/pipeline-runs/${started.body.id}`);
+      if (run.body.steps.some((step) => step.status === "running")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const attacker = ownedFolder("tandem-plant-project-");
+    cleanups.push(() => rmSync(attacker, { recursive: true, force: true }));
+    const tries = [
+      `for d in ${checkouts}/*/; do if touch "$d/planted" 2> probe.err; then echo "WROTE $d"; fi; done`,
+      `echo "checkouts seen: $(ls ${checkouts} 2> probe.err | wc -l)"`,
+    ];
+    await applySpec(t, "plants", plantSpec([], "/nonexistent", tries.join("\n          ")), attacker);
+    const run = await runPipeline(t, "plants", "plant");
+    const logs = await runLogs(t, "plants", run.id);
+    expect(run.status, logs).toBe("succeeded");
+    expect(logs).toContain("checkouts seen: 0");
+    expect(logs).not.toMatch(/^WROTE/m);
+    // The victim's own step still sees its checkout.
+    let victim: RunWire | undefined;
+    for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      victim = (await t.api<RunWire>("GET", `/api/v1/projects/victim/pipeline-runs/${started.body.id}`)).body;
+      if (!["queued", "running"].includes(victim.status)) break;
+    }
+    expect(victim?.status, JSON.stringify(victim)).toBe("succeeded");
   });
 });

@@ -368,6 +368,7 @@ export class LocalExecutor implements Executor {
         workdir: job.workdir,
         hide,
         writable: this.options.writable,
+        show: job.workspace ? [job.workspace] : [],
         code: this.options.code,
         bwrap: programPath(BWRAP),
         ...blockFd,

@@ -148,6 +148,19 @@ describe("sandboxArgv", () => {
     );
   });
 
+  it("shows again a folder inside a hidden one (a run's checkout), and leaves one outside as it is", () => {
+    const checkout = join(home, "artifacts");
+    const argv = sandboxArgv({ command: ["true"], workdir: step, hide: [home], show: [checkout, root], asRoot: false });
+    expect(argv.slice(argv.indexOf(home) - 1, argv.indexOf(home) + 4)).toEqual([
+      "--tmpfs",
+      home,
+      "--bind",
+      checkout,
+      checkout,
+    ]);
+    expect(argv.join(" ")).not.toContain(`--bind ${root} ${root}`);
+  });
+
   it("sends tools' caches to the step's directory unless they are set", () => {
     expect(stepCaches({ PATH: "/bin" }, step)).toEqual({
       PATH: "/bin",

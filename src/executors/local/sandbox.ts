@@ -60,6 +60,12 @@ export interface SandboxSpec {
   hide: string[];
   /** Folders the step may write besides its own and the temporary ones (TANDEM_STEP_WRITABLE). */
   writable?: readonly string[];
+  /**
+   * Folders inside a hidden one that the step sees again, writable: its run's checkout of a commit,
+   * among the hidden checkouts of every run (default none; one outside every hidden folder is left as
+   * the root mounts show it).
+   */
+  show?: readonly string[];
   /** More of what the server runs, read-only even inside a writable folder (pythonEnvironment). */
   code?: readonly string[];
   /** The bwrap binary (default "bwrap" on PATH). */
@@ -160,10 +166,16 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   argv.push(...rootMounts(spec.writable, spec.code));
   if (asRoot) argv.push("--ro-bind-try", "/sys", "/sys");
   argv.push("--dev", "/dev", ...deviceMounts(), ...socketMounts());
-  for (const { path, kind } of hiddenMounts(spec.hide)) {
+  const hidden = hiddenMounts(spec.hide);
+  for (const { path, kind } of hidden) {
     if (path === workdir) continue;
     if (kind === "dir") argv.push("--tmpfs", path);
     else argv.push("--ro-bind", "/dev/null", path);
+  }
+  for (const dir of spec.show ?? []) {
+    const shown = resolve(dir);
+    if (hidden.some((h) => h.kind === "dir" && h.path !== shown && inside(shown, h.path)))
+      argv.push("--bind", shown, shown);
   }
   if (workdir) argv.push("--bind", workdir, workdir);
   argv.push("--unshare-pid", "--proc", "/proc");
