@@ -94,7 +94,12 @@ async function startServerAs(env: Record<string, string>): Promise<PlainServer> 
   let url: string | undefined;
   while (!(url = /listening on (http:\S+)/.exec(out)?.[1]) && child.exitCode === null && Date.now() < until)
     await new Promise((r) => setTimeout(r, 100));
-  if (!url) throw new Error(`the server did not start: ${out}`);
+  if (!url) {
+    // Not left behind (as nobody, with its home in /var/lib) by a test that fails here.
+    child.kill("SIGKILL");
+    rmSync(userHome, { recursive: true, force: true });
+    throw new Error(`the server did not start: ${out}`);
+  }
   const token = readFileSync(join(home, "admin.token"), "utf8").trim();
   return {
     url,
