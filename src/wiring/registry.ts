@@ -233,6 +233,8 @@ export const wireRegistry: Wiring = ({ sql, services }) => {
     lineage: new TrackingLineageSource(services),
     serving: new LazyServingFacts(services),
     pipelines: new PipelineRunFacts(services),
+    // Looked up at decision time: access is wired by its own area.
+    people: { roleOf: (userName, project) => services.access.roleOfUser(userName, project) },
   });
   const pipelines = (services as Partial<Services>).pipelines;
   if (pipelines) pipelines.specs.policyGate = specPolicyGate(services.registry);

@@ -5,6 +5,7 @@
  */
 import { audited, type RecordAudit } from "../governance/audited.js";
 import type { AuditLog } from "../governance/audit.js";
+import type { Role } from "../governance/model.js";
 import type { ArtifactStore } from "../artifacts/ports.js";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import { nowMs } from "../ids.js";
@@ -25,6 +26,8 @@ export interface RegistryDeps {
   serving?: ServingFacts;
   /** Step runs and the person behind a pipeline run (absent: no pipelines in this process). */
   pipelines?: PipelineFacts;
+  /** A person's role in a project today (absent: approvals count with the role they were given under). */
+  people?: { roleOf(userName: string, project: string): Promise<Role | null> };
 }
 
 export const tagKey = (key: string): void => {

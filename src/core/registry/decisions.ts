@@ -6,7 +6,8 @@
  */
 import { NotFoundError } from "../errors.js";
 import { newId, nowMs } from "../ids.js";
-import type { Decision, ModelVersion, PromotionTarget } from "./model.js";
+import { isRole, lowerRole, type Role } from "../governance/model.js";
+import type { Approval, Decision, ModelVersion, PromotionTarget } from "./model.js";
 import {
   aliasesCompared,
   canaryEndpoints,
@@ -121,6 +122,25 @@ export abstract class PolicyGate extends ModelCatalog {
     return out;
   }
 
+  /**
+   * Approvals as they count today: each with the lower of the role its approver decided with and the
+   * role they hold now, and none once they have left the project. An approval is a person's word
+   * under their role: demoting or removing an approver takes back what it was worth, as GitHub counts
+   * a review only from someone who still has write access when the change merges. Without this, an
+   * approver removed for cause still unlocked every later move of the versions they had approved.
+   */
+  private async approvalsAsTheyCount(project: string, approvals: Approval[]): Promise<Approval[]> {
+    const people = this.deps.people;
+    if (!people) return approvals;
+    const now = new Map<string, Role | null>();
+    for (const a of approvals) if (!now.has(a.userName)) now.set(a.userName, await people.roleOf(a.userName, project));
+    return approvals.map((a) => {
+      const current = now.get(a.userName) ?? null;
+      const role = current && isRole(a.role) ? lowerRole(a.role, current) : "none";
+      return role === a.role ? a : { ...a, role };
+    });
+  }
+
   /** Evaluates the governing policies for a move and builds its decision record (not stored here). */
   protected async decide(input: DecideInput): Promise<DecisionWithCompared> {
     const { project, version: v, target, scope } = input;
@@ -150,7 +170,7 @@ export abstract class PolicyGate extends ModelCatalog {
       sourceRunId: v.sourceRunId,
       runMetrics: await this.runMetrics(project, v.sourceRunId),
       incumbents,
-      approvals: await store.listApprovals(project, v.modelName, v.version),
+      approvals: await this.approvalsAsTheyCount(project, await store.listApprovals(project, v.modelName, v.version)),
       canaries: await this.canaries(project, v, policies),
     });
     return {
