@@ -12,7 +12,7 @@
 // running server) that starts during the build sees the old dist/ or the new one, never half of one.
 //
 //   node scripts/build-dist.mjs             build
-//   node scripts/build-dist.mjs --if-stale  build only when a file in src/ is newer than dist/
+//   node scripts/build-dist.mjs --if-stale  build only when a file in src/ (or the lock file) is newer than dist/
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -62,8 +62,10 @@ function walk(dir) {
 function isStale() {
   try {
     const built = statSync(join(dist, ".built")).mtimeMs;
-    // Test files are not built (entryPoints below), so a newer one leaves dist/ current.
-    return walk(src).some((f) => !f.endsWith(".test.ts") && statSync(f).mtimeMs > built);
+    // Test files are not built (entryPoints below), so a newer one leaves dist/ current. The lock
+    // file and this script count too: dist/vendor/ bundles dependencies.
+    const inputs = [join(root, "package-lock.json"), fileURLToPath(import.meta.url)];
+    return [...walk(src).filter((f) => !f.endsWith(".test.ts")), ...inputs].some((f) => statSync(f).mtimeMs > built);
   } catch {
     return true;
   }
