@@ -77,11 +77,17 @@ export interface LocalGitOptions {
   wrap?: GitWrap;
 }
 
-/** HEAD's committer date in ms (DORA's change lead time starts there), or null when git cannot say. */
-async function committedAt(dir: string, wrap?: GitWrap): Promise<number | null> {
-  const out = await git(["-C", dir, "log", "-1", "--format=%ct", "HEAD"], { wrap }).catch(() => "");
-  const seconds = Number(out.trim());
-  return out.trim() && Number.isFinite(seconds) ? seconds * 1000 : null;
+/**
+ * HEAD's commit and its committer date in ms (DORA's change lead time starts there), or null
+ * without a commit: one `log`, one sandbox start. --no-show-signature: a log.showSignature config
+ * would print gpg's lines first.
+ */
+async function headOf(dir: string, wrap?: GitWrap): Promise<{ commit: string; committedAt: number | null } | null> {
+  const args = ["-C", dir, "log", "-1", "--no-show-signature", "--format=%H %ct", "HEAD^{commit}", "--"];
+  const [commit, seconds] = (await git(args, { wrap }).catch(() => "")).trim().split(" ");
+  if (!commit) return null;
+  const at = Number(seconds);
+  return { commit, committedAt: seconds && Number.isFinite(at) ? at * 1000 : null };
 }
 
 export class LocalGit implements GitReader, SourceControl {
@@ -106,25 +112,15 @@ export class LocalGit implements GitReader, SourceControl {
   }
 
   /**
-   * Two git calls, each a sandbox start (git-sandbox.ts, ~60 ms at load): HEAD's commit and date
-   * in one `log`, and `status`, whose porcelain paths are the repository root's from any folder in
-   * it, so the root need not be asked for first.
+   * Two git calls, each a sandbox start (git-sandbox.ts, ~60 ms at load): HEAD and its date
+   * (headOf), and `status`, whose porcelain paths are the repository root's from any folder in it,
+   * so the root need not be asked for first.
    */
   async describe(
     dir: string,
   ): Promise<{ commit: string; committedAt: number | null; dirty: boolean; changed: string[] } | null> {
-    const head = await this.git([
-      "-C",
-      dir,
-      "log",
-      "-1",
-      "--no-show-signature",
-      "--format=%H %ct",
-      "HEAD^{commit}",
-      "--",
-    ]).catch(() => "");
-    const [commit, seconds] = head.trim().split(" ");
-    if (!commit) return null;
+    const head = await headOf(dir, this.options.wrap);
+    if (!head) return null;
     const status = await this.git([
       "-C",
       dir,
@@ -135,13 +131,7 @@ export class LocalGit implements GitReader, SourceControl {
       "--ignore-submodules=none",
     ]);
     const changed = changedPaths(status);
-    const at = Number(seconds);
-    return {
-      commit,
-      committedAt: seconds && Number.isFinite(at) ? at * 1000 : null,
-      dirty: changed.length > 0,
-      changed,
-    };
+    return { ...head, dirty: changed.length > 0, changed };
   }
 
   private checkoutDir(runId: string): string {
@@ -190,7 +180,7 @@ export class LocalGit implements GitReader, SourceControl {
     const workspace = options.subdir ? join(dir, options.subdir) : dir;
     if (relative(dir, workspace).startsWith("..")) throw new Error(`${options.subdir} is outside the repository`);
     const spec = await readFile(join(workspace, options.specFile), "utf8").catch(() => null);
-    return { workspace, spec, committedAt: await committedAt(dir, this.options.wrap) };
+    return { workspace, spec, committedAt: (await headOf(dir, this.options.wrap))?.committedAt ?? null };
   }
 
   async release(runId: string): Promise<void> {
