@@ -15,10 +15,11 @@
 //   node scripts/build-dist.mjs --if-stale  build only when a file in src/ (or the lock file) is newer than dist/
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { filesUnder, isStale } from "./stale.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const src = join(root, "src");
@@ -52,28 +53,16 @@ const VENDORED = {
   commander: "esm",
 };
 
-function walk(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const full = join(dir, e.name);
-    return e.isDirectory() ? walk(full) : [full];
-  });
-}
+// Test files are not built (entryPoints below), so a newer one leaves dist/ current. The lock file
+// and this script count too: dist/vendor/ bundles dependencies.
+const sources = () => [
+  ...filesUnder(src).filter((f) => !f.endsWith(".test.ts")),
+  join(root, "package-lock.json"),
+  fileURLToPath(import.meta.url),
+];
+if (process.argv.includes("--if-stale") && !isStale(join(dist, ".built"), sources)) process.exit(0);
 
-function isStale() {
-  try {
-    const built = statSync(join(dist, ".built")).mtimeMs;
-    // Test files are not built (entryPoints below), so a newer one leaves dist/ current. The lock
-    // file and this script count too: dist/vendor/ bundles dependencies.
-    const inputs = [join(root, "package-lock.json"), fileURLToPath(import.meta.url)];
-    return [...walk(src).filter((f) => !f.endsWith(".test.ts")), ...inputs].some((f) => statSync(f).mtimeMs > built);
-  } catch {
-    return true;
-  }
-}
-
-if (process.argv.includes("--if-stale") && !isStale()) process.exit(0);
-
-const files = walk(src);
+const files = filesUnder(src);
 const entryPoints = files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"));
 const next = `${dist}.next-${process.pid}`;
 rmSync(next, { recursive: true, force: true });
@@ -199,7 +188,7 @@ await build({
 });
 // esbuild writes every import of a package as `from "NAME"` or `import("NAME")`.
 const vendoredImport = new RegExp(`(\\bfrom |\\bimport\\()"(${Object.keys(VENDORED).join("|")})"`, "g");
-for (const f of walk(next)) {
+for (const f of filesUnder(next)) {
   if (!f.endsWith(".js") || f.startsWith(join(next, "vendor") + sep)) continue;
   const text = readFileSync(f, "utf8");
   // "./vendor" from dist/ itself: a bare "vendor/…" would name a package.

@@ -4,34 +4,17 @@
 // a source of it: the first `npx tandem` in a clone installs the package into npx's cache, which runs
 // `prepare` again right after `npm ci` did, and rebuilding cost about 9 s of the quickstart's first run.
 import { execFileSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "vite";
+import { filesUnder, isStale } from "../scripts/stale.mjs";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
-function files(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
-  );
-}
-function isStale() {
-  try {
-    const built = statSync(here("./dist/index.html")).mtimeMs;
-    const inputs = [
-      ...files(here("./src")),
-      here("./index.html"),
-      here("./vite.config.ts"),
-      here("./tsconfig.json"),
-      here("./build.mjs"),
-      here("../package-lock.json"),
-    ];
-    return inputs.some((f) => statSync(f).mtimeMs > built);
-  } catch {
-    return true;
-  }
-}
-if (process.argv.includes("--if-stale") && !isStale()) process.exit(0);
+const sources = () => [
+  ...filesUnder(here("./src")),
+  ...["./index.html", "./vite.config.ts", "./tsconfig.json", "./build.mjs", "../package-lock.json"].map(here),
+];
+if (process.argv.includes("--if-stale") && !isStale(here("./dist/index.html"), sources)) process.exit(0);
 
 const tsconfig = fileURLToPath(new URL("./tsconfig.json", import.meta.url));
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
