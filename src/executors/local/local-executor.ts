@@ -286,11 +286,11 @@ export class LocalExecutor implements Executor {
     const { workdir } = job;
     try {
       // Each attempt has a directory of its own (the attempt number is in its name): only one made
-      // ahead by a driver that died is there already (makeStepDirectory). The directory and its links are made synchronously: a few system
-      // calls of microseconds each, where each call through the thread pool is a round trip on the
-      // loop that drives the run (about 5 ms per step between a step's running write and its
-      // spawn at load 10, on the critical path of every step; issue 18). Inputs are copied
-      // asynchronously: they can be large.
+      // ahead by a driver that died is there already (makeStepDirectory). The directory and its
+      // links are made synchronously: a few system calls of microseconds each, where each call
+      // through the thread pool is a round trip on the loop that drives the run (about 5 ms per
+      // step between a step's running write and its spawn at load 10, on the critical path of every
+      // step; issue 18). Inputs are copied asynchronously: they can be large.
       makeStepDirectory(workdir);
       if (job.workspace) this.linkWorkspace(job.workspace, workdir);
       for (const input of job.inputs)
