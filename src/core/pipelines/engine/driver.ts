@@ -17,7 +17,7 @@ import type { SpecPath } from "../spec/positions.js";
 import { canonicalJson } from "./cache-key.js";
 import { RunEnvironment } from "./environment.js";
 import { referencedParams, renderStep, type StepScope } from "./scope.js";
-import { earlyJob } from "./speculate.js";
+import { EarlyHolds, earlyJob } from "./speculate.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,20 +31,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 const DEFER_MS = 250;
 const DEFER_GROUP = 32;
-
-/** A step held before its dependencies end (RunDriver.holdEarly). */
-interface EarlyHold {
-  /** Set once the hold is given up or taken by the step's start: no preparation begins after. */
-  stopped: boolean;
-  /** Undoes the executor's preparation (Executor.prepare); a no-op once the step has run. */
-  undo: (() => void) | null;
-}
-
-function stopHold(hold: EarlyHold): void {
-  hold.stopped = true;
-  hold.undo?.();
-  hold.undo = null;
-}
 
 export interface DriveOptions {
   /** Aborts when this process shuts down: steps are stopped, the lease is released for a successor. */
@@ -141,7 +127,7 @@ export class RunDriver {
     await this.deps.store.updateStep(inst.id, patch);
   };
 
-  /** Wakes schedule()'s wait when a step starts: its dependants may be held early (holdEarly). */
+  /** Wakes schedule()'s wait when a step starts: its dependants may be held early (EarlyHolds). */
   private started: (() => void) | null = null;
 
   private async heartbeat(): Promise<void> {
@@ -434,16 +420,6 @@ export class RunDriver {
   }
 
   /**
-   * Holds `s` before its last dependencies end (speculate.ts): its job is made while they run, and
-   * the executor prepares it unless the hold was given up meanwhile.
-   */
-  private holdEarly(s: StepRun, hold: EarlyHold): void {
-    void earlyJob(this.deps, this.scopeOf(s), this.pretracked.get(s.id), this.abort.signal).then((job) => {
-      if (job && !hold.stopped) hold.undo = this.deps.executor.prepare?.(job) ?? null;
-    });
-  }
-
-  /**
    * Starts every step whose dependencies are done, up to the run's concurrency. Up to as many more
    * ready steps are started ahead, waiting for a slot (executeStep's `slot`): their keys, tracking
    * and directories are made, and a local one's sandbox too, while the running steps run, so a
@@ -470,17 +446,13 @@ export class RunDriver {
     };
     const limit = Math.max(1, this.run.concurrency);
     /**
-     * Steps held before their dependencies end (holdEarly), as many as the run's slots with those
-     * waiting for one. A hold is given up when its step ends without using it (a cache hit, a skip,
-     * a failure), when a dependency fails, and when the driver stops.
+     * Steps held before their dependencies end (speculate.ts), as many as the run's slots with those
+     * waiting for one.
      */
-    const early = new Map<string, EarlyHold>();
-    const giveUp = (id: string) => {
-      const hold = early.get(id);
-      if (!hold) return;
-      early.delete(id);
-      stopHold(hold);
-    };
+    const early = new EarlyHolds(
+      (s) => earlyJob(this.deps, this.scopeOf(s), this.pretracked.get(s.id), this.abort.signal),
+      this.deps.executor.prepare?.bind(this.deps.executor),
+    );
     for (;;) {
       if (this.lostLease) break;
       const stopping = this.abort.signal.aborted;
@@ -493,7 +465,7 @@ export class RunDriver {
         }
         if (s.status !== "pending" || running.has(s.id)) continue;
         if (stopping) {
-          giveUp(s.id);
+          early.giveUp(s.id);
           if (this.cancelRequested)
             await this.updateStep(s, { status: "cancelled", error: "run cancelled", finishedAt: nowMs() });
           continue;
@@ -501,14 +473,12 @@ export class RunDriver {
         const b = this.blockedBy(s);
         if (b.kind === "wait") {
           if (!early.has(s.id) && early.size + waiting.size < limit && this.depsUnderway(s)) {
-            const hold: EarlyHold = { stopped: false, undo: null };
-            early.set(s.id, hold);
-            this.holdEarly(s, hold);
+            early.hold(s);
           }
           continue;
         }
         if (b.kind === "failed") {
-          giveUp(s.id);
+          early.giveUp(s.id);
           await this.updateStep(s, {
             status: "cancelled",
             error: `upstream step ${b.by} did not succeed`,
@@ -517,7 +487,7 @@ export class RunDriver {
           continue;
         }
         if (b.kind === "skipped") {
-          giveUp(s.id);
+          early.giveUp(s.id);
           await this.updateStep(s, {
             status: "skipped",
             error: `upstream step ${b.by} was skipped`,
@@ -532,9 +502,7 @@ export class RunDriver {
         }
         // The step's start takes its early hold (the executor's run finds it); one it did not use
         // (a cache hit, a skip, a failure before its command) is given up when the step ends.
-        const hold = early.get(s.id);
-        early.delete(s.id);
-        if (hold) hold.stopped = true;
+        const endHold = early.take(s.id);
         running.set(
           s.id,
           executeStep(
@@ -548,7 +516,7 @@ export class RunDriver {
           ).finally(() => {
             running.delete(s.id);
             waiting.delete(s.id); // ended before its slot (a cache hit, a skip, a failure)
-            if (hold) stopHold(hold);
+            endHold();
           }),
         );
       }
@@ -563,7 +531,7 @@ export class RunDriver {
       this.started = null;
     }
     endWaiting();
-    for (const id of [...early.keys()]) giveUp(id);
+    early.giveUpAll();
     await Promise.allSettled(running.values());
     this.closeUnusedTracking();
     this.startDeferred();

@@ -16,6 +16,7 @@
  * lets it go only for a job that asks for the same start (same command, environment, directory,
  * inputs and outputs), else drops it and starts the step as usual.
  */
+import type { StepRun } from "../model.js";
 import type { StepJob } from "../ports.js";
 import { stepExecution } from "../spec/executors.js";
 import { stepReferences } from "../spec/references.js";
@@ -77,5 +78,78 @@ export async function earlyJob(
     };
   } catch {
     return null; // a missing secret, a reference that cannot render yet: the step starts as usual
+  }
+}
+
+/** A step held before its dependencies end (EarlyHolds). */
+interface EarlyHold {
+  /** Set once the hold is given up or taken by the step's start: no preparation begins after. */
+  stopped: boolean;
+  /** Undoes the executor's preparation (Executor.prepare); a no-op once the step has run. */
+  undo: (() => void) | null;
+}
+
+function stopHold(hold: EarlyHold): void {
+  hold.stopped = true;
+  hold.undo?.();
+  hold.undo = null;
+}
+
+/**
+ * The steps of one run held before their dependencies end, as many as the driver allows (it holds
+ * as many as the run's slots with those waiting for one). A hold is given up when its step ends
+ * without using it (a cache hit, a skip, a failure), when a dependency fails, and when the driver
+ * stops; the step's start takes it (the executor's run finds what was prepared).
+ */
+export class EarlyHolds {
+  private readonly holds = new Map<string, EarlyHold>();
+
+  constructor(
+    /** The job of the step's first attempt (earlyJob), or null where it cannot be known yet. */
+    private readonly jobOf: (s: StepRun) => Promise<StepJob | null>,
+    /** The executor's preparation (Executor.prepare): answers how to undo it. */
+    private readonly prepare: ((job: StepJob) => () => void) | undefined,
+  ) {}
+
+  get size(): number {
+    return this.holds.size;
+  }
+
+  has(id: string): boolean {
+    return this.holds.has(id);
+  }
+
+  /** Holds `s`: its job is made now, and the executor prepares it unless the hold was given up meanwhile. */
+  hold(s: StepRun): void {
+    const hold: EarlyHold = { stopped: false, undo: null };
+    this.holds.set(s.id, hold);
+    void this.jobOf(s).then((job) => {
+      if (job && !hold.stopped) hold.undo = this.prepare?.(job) ?? null;
+    });
+  }
+
+  /** The step will not use its hold (it was cancelled or skipped, or the driver stops). */
+  giveUp(id: string): void {
+    const hold = this.holds.get(id);
+    if (!hold) return;
+    this.holds.delete(id);
+    stopHold(hold);
+  }
+
+  giveUpAll(): void {
+    for (const id of [...this.holds.keys()]) this.giveUp(id);
+  }
+
+  /**
+   * The step starts: no preparation begins for it after this. Answers what to call when the step
+   * ends, which undoes a preparation it did not use (a cache hit, a skip, a failure before its
+   * command); one it used is undone already.
+   */
+  take(id: string): () => void {
+    const hold = this.holds.get(id);
+    if (!hold) return () => undefined;
+    this.holds.delete(id);
+    hold.stopped = true;
+    return () => stopHold(hold);
   }
 }
