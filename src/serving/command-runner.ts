@@ -19,6 +19,8 @@ import { createServer } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServableVersion } from "../core/serving/ports.js";
+import { unsandboxedModels, type ModelLauncher } from "../executors/local/model-sandbox.js";
+import { terminateInsideSandbox } from "../executors/local/sandbox-stop.js";
 import type { ModelRunner } from "../core/serving/runtime.js";
 import type { ModelSignature } from "../core/training/signature.js";
 
@@ -46,7 +48,7 @@ export interface CommandSpec {
   predict: string;
   /** How long the first health check may take, seconds. */
   startupTimeoutS: number;
-  /** Extra environment for the process (besides PORT and TANDEM_MODEL). */
+  /** Extra environment for the process (besides PORT and TANDEM_MODEL; the server's own settings are never passed on). */
   env?: Record<string, string>;
   protocol: PredictProtocol;
 }
@@ -104,6 +106,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class CommandRunner implements ModelRunner {
   private child: ChildProcess | null = null;
+  /** Whether `child` is bwrap's outer process around the model's (stopped as sandbox-stop.ts says). */
+  private sandboxed = false;
   private port = 0;
   private healthy = false;
   private stopping = false;
@@ -118,16 +122,27 @@ export class CommandRunner implements ModelRunner {
     readonly model: ServableVersion,
     private readonly dir: string,
     private readonly spec: CommandSpec,
+    private readonly launcher: ModelLauncher,
   ) {
     this.signature = model.signature;
   }
 
-  /** Starts the process and waits for its health check; throws with its last stderr lines when it cannot start. */
-  static async create(model: ServableVersion, dir: string, spec?: CommandSpec): Promise<CommandRunner> {
+  /**
+   * Starts the process through `launcher` (the sandbox, model-sandbox.ts; default: none, the
+   * environment scrubbed) and waits for its health check; throws with its last stderr lines when it
+   * cannot start.
+   */
+  static async create(
+    model: ServableVersion,
+    dir: string,
+    spec?: CommandSpec,
+    launcher: ModelLauncher = unsandboxedModels,
+  ): Promise<CommandRunner> {
     const runner = new CommandRunner(
       model,
       dir,
       spec ?? commandSpecOf(JSON.parse(await readFile(join(dir, "MODEL.json"), "utf8")) as CommandManifestServing),
+      launcher,
     );
     try {
       await runner.start();
@@ -146,17 +161,20 @@ export class CommandRunner implements ModelRunner {
   private async start(): Promise<void> {
     this.port = await freePort();
     this.healthy = false;
-    const env = {
-      ...process.env,
-      ...this.spec.env,
-      PORT: String(this.port),
-      TANDEM_MODEL: `${this.model.model}@${this.model.version}`,
-    };
     const cmd = this.spec.command;
-    const child = Array.isArray(cmd)
-      ? spawn(cmd[0]!, cmd.slice(1), { cwd: this.dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true })
-      : spawn("/bin/sh", ["-c", cmd], { cwd: this.dir, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
+    const launch = await this.launcher({
+      command: Array.isArray(cmd) ? cmd : ["/bin/sh", "-c", cmd],
+      dir: this.dir,
+      env: { ...this.spec.env, PORT: String(this.port), TANDEM_MODEL: `${this.model.model}@${this.model.version}` },
+    });
+    const child = spawn(launch.argv[0]!, launch.argv.slice(1), {
+      cwd: this.dir,
+      env: launch.env,
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
     this.child = child;
+    this.sandboxed = launch.sandboxed;
     child.stderr?.on(
       "data",
       (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString("utf8")).slice(-2000)),
@@ -254,7 +272,9 @@ export class CommandRunner implements ModelRunner {
     const child = this.child;
     this.child = null;
     if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      killGroup(child, "SIGTERM");
+      // In the sandbox a TERM to the group would end bwrap first, and with it the model, at once.
+      if (this.sandboxed) terminateInsideSandbox(child.pid);
+      else killGroup(child, "SIGTERM");
       const timer = setTimeout(() => killGroup(child, "SIGKILL"), 3000);
       await once(child, "exit").catch(() => undefined);
       clearTimeout(timer);

@@ -90,7 +90,9 @@ export async function mlflowServeProblem(options: MlflowServeOptions, flavor: st
   // One import per line, so the traceback's last line names the module that is missing.
   const script = modules.map((m) => `import ${m}`).join("\n");
   const failure = await new Promise<string | null>((resolve) => {
-    execFile(options.python, ["-c", script], { timeout: 120_000 }, (error, _stdout, stderr) => {
+    // From /: `python -c` imports from its working directory first, and the server's may be one a
+    // step can write (a project folder in /tmp), where an `mlflow.py` would run as the server.
+    execFile(options.python, ["-c", script], { timeout: 120_000, cwd: "/" }, (error, _stdout, stderr) => {
       if (!error) return resolve(null);
       const lines = String(stderr).trim().split("\n");
       resolve(lines[lines.length - 1] || error.message);

@@ -11,6 +11,7 @@ import type { ArtifactStore } from "../core/artifacts/ports.js";
 import { ConflictError, UnprocessableError } from "../core/errors.js";
 import type { ServableVersion } from "../core/serving/ports.js";
 import type { ModelRunner, RunnerFactory } from "../core/serving/runtime.js";
+import type { ModelLauncher } from "../executors/local/model-sandbox.js";
 import { materializeTree } from "../stores/artifacts/tree.js";
 import { CommandRunner } from "./command-runner.js";
 import {
@@ -36,6 +37,11 @@ async function readAll(store: ArtifactStore, sha256: string): Promise<Uint8Array
 export interface RunnerFactoryOptions {
   onnx?: OnnxRunnerOptions;
   mlflow?: MlflowServeOptions;
+  /**
+   * How a model served as code starts (model-sandbox.ts: the steps' sandbox; default: a plain child
+   * process, the server's settings and credentials left out of its environment).
+   */
+  launcher?: ModelLauncher;
 }
 
 export class ArtifactRunnerFactory implements RunnerFactory {
@@ -67,8 +73,9 @@ export class ArtifactRunnerFactory implements RunnerFactory {
       return (await onnxRunner()).create(version, await readAll(this.artifacts, entry.sha256), this.options.onnx);
     }
     const dir = await this.materialize(version.sha256);
-    if (version.format === "command") return CommandRunner.create(version, dir);
-    return CommandRunner.create(version, dir, mlflowServeSpec(this.mlflow, dir, version.signature));
+    const { launcher } = this.options;
+    if (version.format === "command") return CommandRunner.create(version, dir, undefined, launcher);
+    return CommandRunner.create(version, dir, mlflowServeSpec(this.mlflow, dir, version.signature), launcher);
   }
 
   /**

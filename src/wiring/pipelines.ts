@@ -19,8 +19,7 @@ import { batchedTrackingLink } from "./pipelines-tracking.js";
 import { TriggerService } from "../core/pipelines/triggers.js";
 import { LocalGit } from "../executors/local/git.js";
 import { gitSandbox } from "../executors/local/git-sandbox.js";
-import { programPath } from "../executors/local/sandbox.js";
-import { pythonEnvironment } from "../executors/local/step-writes.js";
+import { checkoutsOf, sandboxedCode } from "./sandbox-paths.js";
 import { wireExecutors } from "./executors.js";
 import { everyInterval } from "../server/background.js";
 import type { Logger } from "../core/logger.js";
@@ -57,12 +56,10 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const store = new SqlPipelineStore(sql);
   // Before any step starts, so the sandbox hides it from the first step on (see the function).
   await createAuditHeadFile(config.auditHeadFile);
-  const serverPython = pythonEnvironment(programPath(config.mlflowServe.python));
-  const code = serverPython ? [serverPython] : [];
-  // Checkouts of commits sit beside the step work dir, not in it: a step's directory links to its
-  // workspace's files. Hidden from steps like the work dir, each step sees its own run's again:
-  // otherwise one project's step rewrote the checkout another project's steps then ran.
-  const checkouts = `${config.workDir}-checkouts`;
+  const code = sandboxedCode(config);
+  // Hidden from steps like the work dir, each step sees its own run's again: otherwise one
+  // project's step rewrote the checkout another project's steps then ran.
+  const checkouts = checkoutsOf(config);
   const local = await LocalExecutor.create({
     root: config.workDir,
     artifacts: services.artifacts,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { directCommand, simpleCommandWords } from "./direct-command.js";
-import { stepEnvironment } from "./local-executor.js";
+import { stepEnvironment } from "./step-env.js";
 import { probeSandbox, sandboxArgv } from "./sandbox.js";
 
 const BASH = "/bin/bash";

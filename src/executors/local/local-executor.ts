@@ -23,6 +23,7 @@ import { materializeTree, putTree } from "../../stores/artifacts/tree.js";
 import { directCommand } from "./direct-command.js";
 import { processIdentity } from "./process-identity.js";
 import { BWRAP, programPath, sandboxArgv, sandboxForAsync, type SandboxMode, type SandboxStatus } from "./sandbox.js";
+import { stepEnvironment } from "./step-env.js";
 import { stepCaches } from "./step-writes.js";
 import { terminateInsideSandbox } from "./sandbox-stop.js";
 import { killGroup, StepSpawner, type SpawnHandlers } from "./spawner.js";
@@ -59,33 +60,6 @@ function findShell(): { path: string; args: string[] } {
 }
 
 let shell: { path: string; args: string[] } | undefined;
-
-/**
- * Credentials the server itself may run with (its S3 artifact store, its Postgres): a step that
- * needs its own gets them through `secrets:`, never the server's.
- */
-const SERVER_CREDENTIALS = new Set([
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "PGPASSWORD",
-  "PGPASSFILE",
-  "DATABASE_URL",
-]);
-
-/**
- * The step's environment: this process's (PATH, HOME, locale…) without Tandem's own settings, which
- * would point a step's `tandem` calls at the wrong store or leak the server's keys, and without the
- * server's credentials, plus the job's.
- */
-export function stepEnvironment(jobEnv: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith("TANDEM_") || k.startsWith("MLFLOW_") || SERVER_CREDENTIALS.has(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, ...jobEnv };
-}
 
 /**
  * The first part of `relativePath` below `root` that is a symbolic link, or null. Outputs are stored

@@ -56,6 +56,11 @@ export interface SandboxSpec {
    * and the working directory is /: the server's git, git-sandbox.ts).
    */
   workdir?: string;
+  /**
+   * The working directory is seen read-only: a served model's files, unpacked once per artifact and
+   * shared by every endpoint that serves them (default false: a step writes its own directory).
+   */
+  readOnlyWorkdir?: boolean;
   /** Directories and files the step must not read (hidden under an empty tmpfs or /dev/null). */
   hide: string[];
   /** Folders the step may write besides its own and the temporary ones (TANDEM_STEP_WRITABLE). */
@@ -177,7 +182,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     if (hidden.some((h) => h.kind === "dir" && h.path !== shown && inside(shown, h.path)))
       argv.push("--bind", shown, shown);
   }
-  if (workdir) argv.push("--bind", workdir, workdir);
+  if (workdir) argv.push(spec.readOnlyWorkdir ? "--ro-bind" : "--bind", workdir, workdir);
   argv.push("--unshare-pid", "--proc", "/proc");
   if (asRoot) argv.push("--ro-bind", "/proc/sys", "/proc/sys");
   argv.push("--die-with-parent", "--chdir", workdir ?? "/");

@@ -1,0 +1,21 @@
+/**
+ * What the steps' sandbox is told about this server, in one place for everything that runs in it:
+ * pipeline steps, the server's own git, and models served as code.
+ */
+import type { Config } from "../config.js";
+import { programPath } from "../executors/local/sandbox.js";
+import { pythonEnvironment } from "../executors/local/step-writes.js";
+
+/**
+ * Where checkouts of commits go: beside the step work dir, not in it (a step's directory links to
+ * its workspace's files). Hidden like the work dir; each step sees its own run's again.
+ */
+export function checkoutsOf(config: Config): string {
+  return `${config.workDir}-checkouts`;
+}
+
+/** More of what the server runs, read-only in the sandbox even inside a writable folder: TANDEM_PYTHON's venv. */
+export function sandboxedCode(config: Config): string[] {
+  const serverPython = pythonEnvironment(programPath(config.mlflowServe.python));
+  return serverPython ? [serverPython] : [];
+}
