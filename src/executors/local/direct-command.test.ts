@@ -141,6 +141,22 @@ describe("directCommand leaves to bash", () => {
     expect(directCommand({ script: "secret-tool", env: { ...env, PATH: path }, workdir, hidden: [] })).not.toBeNull();
   });
 
+  it("a command under a hidden link, from the first call after the link exists", () => {
+    // The hidden paths' real paths are looked up once (hiddenRoots); one missing is looked up again.
+    const tools = join(root, "tools");
+    mkdirSync(tools, { recursive: true });
+    writeFileSync(join(tools, "linked-tool"), "#!/bin/sh\necho linked\n");
+    chmodSync(join(tools, "linked-tool"), 0o755);
+    const link = join(root, "hidden-link");
+    const hidden = [link];
+    const path = `${tools}:${env.PATH ?? "/usr/bin:/bin"}`;
+    const direct = () => directCommand({ script: "linked-tool", env: { ...env, PATH: path }, workdir, hidden });
+    expect(direct(), "the link is not there yet: nothing hides the tool").not.toBeNull();
+    symlinkSync(tools, link);
+    expect(direct(), "hidden through the link's real path").toBeNull();
+    expect(direct(), "and again, from what was looked up").toBeNull();
+  });
+
   it("an OLDPWD in a hidden directory", () => {
     const hidden = [hiddenHome];
     expect(

@@ -249,6 +249,33 @@ function realOrNull(path: string): string | null {
   }
 }
 
+/** Real paths of hidden paths (realpath(3) of each), by path, as found once (hiddenRoots). */
+const realHidden = new Map<string, string>();
+/** Paths remembered at most (a server hides the same few for every step). */
+const REAL_HIDDEN_LIMIT = 256;
+
+/**
+ * Each hidden path as written and with its links resolved. The hidden paths are the server's own
+ * (its home and files, the step directories' root): the same for every step, and they do not move
+ * under a running server, so each one's real path is looked up once. Resolving them for every step
+ * was most of a sandboxed `true` step's system calls in the driving thread: a readlink per
+ * component of each of about ten paths, 49 per step (strace, 200 steps; issue 18). A path that does
+ * not exist yet (tandem.db-wal before the first write) is looked up again the next time.
+ */
+function hiddenRoots(hidden: readonly string[]): Array<string | null> {
+  return hidden.flatMap((path) => {
+    let real = realHidden.get(path) ?? null;
+    if (real === null) {
+      real = realOrNull(path);
+      if (real !== null) {
+        if (realHidden.size >= REAL_HIDDEN_LIMIT) realHidden.clear();
+        realHidden.set(path, real);
+      }
+    }
+    return [resolve(path), real];
+  });
+}
+
 /** The command and environment to run `script` with, without bash; null when bash is needed. */
 export function directCommand(options: DirectCommandOptions): DirectCommand | null {
   const words = simpleCommandWords(options.script);
@@ -266,7 +293,7 @@ export function directCommand(options: DirectCommandOptions): DirectCommand | nu
     } catch {
       return null;
     }
-    const hiddenHere = options.hidden.flatMap((path) => [resolve(path), realOrNull(path)]);
+    const hiddenHere = hiddenRoots(options.hidden);
     const hiddenInside = (path: string) => !inside(path, workdir) && hiddenHere.some((dir) => dir && inside(path, dir));
     if (hiddenInside(real)) return null;
     // OLDPWD in a hidden directory is no directory inside the sandbox: bash would drop it.

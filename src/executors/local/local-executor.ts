@@ -160,9 +160,16 @@ export class LocalExecutor implements Executor {
     const entry: HeldStep = { job, ready: null!, dropped: false };
     entry.ready = this.prepareDirectory(job).then(async (failed) => {
       if (failed || entry.dropped) return { failed, process: null };
+      // Not sandboxed: there is nothing to hold a process in, and run makes the step's launch (its
+      // command's PATH lookup and environment) once, instead of here and there again.
+      const isolated = await this.stepIsolation().then(
+        (status) => status.isolated,
+        () => false,
+      );
+      if (!isolated) return { failed: null, process: null };
       const launch = await this.launchOf(job, true);
-      // Not sandboxed (nothing to hold a process in), or it cannot start: run spawns it, or says why.
-      if ("outcome" in launch || !launch.isolated) return { failed: null, process: null };
+      // It cannot start: run says why.
+      if ("outcome" in launch) return { failed: null, process: null };
       const { argv, env } = launch;
       const process = new HeldProcess(launch, {
         file: argv[0]!,
