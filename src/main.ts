@@ -18,6 +18,7 @@ import { writeFileAtomic } from "./stores/files/atomic.js";
 import { FileClientStateStore } from "./stores/files/client-state-store.js";
 import { FileAuditHeadKeeper } from "./stores/files/audit-head-file.js";
 import { AddressOutboundGuard } from "./stores/http/outbound-guard.js";
+import { userCodeLauncher } from "./wiring/sandbox-paths.js";
 import { SqlAccessStore } from "./stores/metadata/access-store.js";
 import { SqlAuditStore } from "./stores/metadata/audit-store.js";
 import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
@@ -105,6 +106,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     access,
     audit,
     outbound: new AddressOutboundGuard(config.outboundAllow),
+    userCode: userCodeLauncher(config),
     logger,
     closers: [],
     background: [],

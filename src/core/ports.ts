@@ -19,6 +19,29 @@ export interface OutboundGuard {
   check(url: string, what: string): Promise<void>;
 }
 
+/** Code a project wrote, as the server is asked to start it (a served model, an evaluation's scorer). */
+export interface UserCommand {
+  /** The program and its arguments. */
+  command: string[];
+  /** Its working directory. */
+  dir: string;
+  /** What it is told besides the scrubbed environment (PORT, TANDEM_MODEL…). */
+  env: Record<string, string>;
+  /** `dir` is seen read-only (a served model's files, shared by every endpoint serving them; default false). */
+  readOnlyDir?: boolean;
+  /** Folders hidden from steps that it sees again (its run's checkout; default none). */
+  show?: readonly string[];
+}
+
+/**
+ * Starts code a project wrote the way steps are started (executors/local/user-code-sandbox.ts): the
+ * argv to spawn, its environment (never the server's settings or credentials), and whether it is
+ * inside the sandbox. The server runs nothing a project wrote in its own name.
+ */
+export type UserCodeLauncher = (
+  code: UserCommand,
+) => Promise<{ argv: string[]; env: Record<string, string>; sandboxed: boolean }>;
+
 export interface MetadataStore {
   readonly dialect: "sqlite" | "postgres";
   /** Runs `fn` in one transaction: all of its writes land or none do. */

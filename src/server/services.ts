@@ -8,7 +8,7 @@ import type { ArtifactStore } from "../core/artifacts/ports.js";
 import type { AccessService } from "../core/governance/access.js";
 import type { AuditLog } from "../core/governance/audit.js";
 import type { Logger } from "../core/logger.js";
-import type { MetadataStore } from "../core/ports.js";
+import type { MetadataStore, UserCodeLauncher } from "../core/ports.js";
 import type { AddressOutboundGuard } from "../stores/http/outbound-guard.js";
 import type { BackgroundTask } from "./background.js";
 
@@ -20,6 +20,11 @@ export interface Services {
   audit: AuditLog;
   /** The SSRF guard: every call to a URL a user can set goes through `check` or `fetch` (TANDEM_OUTBOUND_ALLOW). */
   outbound: AddressOutboundGuard;
+  /**
+   * How code a project wrote starts outside a pipeline step (a model served as code, a `command:`
+   * scorer): in the steps' sandbox, never in the server's name.
+   */
+  userCode: UserCodeLauncher;
   /** The process's log; areas take a child with their name: `logger.child({ area: "serving" })`. */
   logger: Logger;
   /** Things to stop when the process shuts down (background loops, child processes), last first. */

@@ -18,8 +18,9 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { UserCodeLauncher } from "../core/ports.js";
 import type { ServableVersion } from "../core/serving/ports.js";
-import { unsandboxedModels, type ModelLauncher } from "../executors/local/model-sandbox.js";
+import { unsandboxedUserCode } from "../executors/local/user-code-sandbox.js";
 import { terminateInsideSandbox } from "../executors/local/sandbox-stop.js";
 import type { ModelRunner } from "../core/serving/runtime.js";
 import type { ModelSignature } from "../core/training/signature.js";
@@ -122,13 +123,13 @@ export class CommandRunner implements ModelRunner {
     readonly model: ServableVersion,
     private readonly dir: string,
     private readonly spec: CommandSpec,
-    private readonly launcher: ModelLauncher,
+    private readonly launcher: UserCodeLauncher,
   ) {
     this.signature = model.signature;
   }
 
   /**
-   * Starts the process through `launcher` (the sandbox, model-sandbox.ts; default: none, the
+   * Starts the process through `launcher` (the sandbox, user-code-sandbox.ts; default: none, the
    * environment scrubbed) and waits for its health check; throws with its last stderr lines when it
    * cannot start.
    */
@@ -136,7 +137,7 @@ export class CommandRunner implements ModelRunner {
     model: ServableVersion,
     dir: string,
     spec?: CommandSpec,
-    launcher: ModelLauncher = unsandboxedModels,
+    launcher: UserCodeLauncher = unsandboxedUserCode,
   ): Promise<CommandRunner> {
     const runner = new CommandRunner(
       model,
@@ -165,6 +166,7 @@ export class CommandRunner implements ModelRunner {
     const launch = await this.launcher({
       command: Array.isArray(cmd) ? cmd : ["/bin/sh", "-c", cmd],
       dir: this.dir,
+      readOnlyDir: true,
       env: { ...this.spec.env, PORT: String(this.port), TANDEM_MODEL: `${this.model.model}@${this.model.version}` },
     });
     const child = spawn(launch.argv[0]!, launch.argv.slice(1), {

@@ -10,8 +10,9 @@ import { getManifest } from "../core/artifacts/manifest.js";
 import type { ArtifactStore } from "../core/artifacts/ports.js";
 import { ConflictError, UnprocessableError } from "../core/errors.js";
 import type { ServableVersion } from "../core/serving/ports.js";
+import type { UserCodeLauncher } from "../core/ports.js";
 import type { ModelRunner, RunnerFactory } from "../core/serving/runtime.js";
-import type { ModelLauncher } from "../executors/local/model-sandbox.js";
+
 import { materializeTree } from "../stores/artifacts/tree.js";
 import { CommandRunner } from "./command-runner.js";
 import {
@@ -38,10 +39,10 @@ export interface RunnerFactoryOptions {
   onnx?: OnnxRunnerOptions;
   mlflow?: MlflowServeOptions;
   /**
-   * How a model served as code starts (model-sandbox.ts: the steps' sandbox; default: a plain child
+   * How a model served as code starts (Services.userCode: the steps' sandbox; default: a plain child
    * process, the server's settings and credentials left out of its environment).
    */
-  launcher?: ModelLauncher;
+  launcher?: UserCodeLauncher;
 }
 
 export class ArtifactRunnerFactory implements RunnerFactory {

@@ -1,10 +1,12 @@
 /**
  * What the steps' sandbox is told about this server, in one place for everything that runs in it:
- * pipeline steps, the server's own git, and models served as code.
+ * pipeline steps, the server's own git, models served as code and evaluations' command scorers.
  */
-import type { Config } from "../config.js";
+import { serverPrivatePaths, type Config } from "../config.js";
+import type { UserCodeLauncher } from "../core/ports.js";
 import { programPath } from "../executors/local/sandbox.js";
 import { pythonEnvironment } from "../executors/local/step-writes.js";
+import { userCodeSandbox } from "../executors/local/user-code-sandbox.js";
 
 /**
  * Where checkouts of commits go: beside the step work dir, not in it (a step's directory links to
@@ -18,4 +20,14 @@ export function checkoutsOf(config: Config): string {
 export function sandboxedCode(config: Config): string[] {
   const serverPython = pythonEnvironment(programPath(config.mlflowServe.python));
   return serverPython ? [serverPython] : [];
+}
+
+/** Services.userCode: code a project wrote, started outside a step, in the steps' sandbox. */
+export function userCodeLauncher(config: Config): UserCodeLauncher {
+  return userCodeSandbox({
+    mode: config.stepSandbox,
+    hide: [...serverPrivatePaths(config), checkoutsOf(config)],
+    writable: config.stepWritable,
+    code: sandboxedCode(config),
+  });
 }

@@ -19,13 +19,10 @@ import type { DeploymentCheck } from "../core/registry/promotion.js";
 import { FastHistogram, ScrapedCounter, type ServerMetrics } from "../server/metrics.js";
 import { serverExtensions } from "../server/server.js";
 import type { Services } from "../server/services.js";
-import { serverPrivatePaths } from "../config.js";
-import { modelSandbox } from "../executors/local/model-sandbox.js";
 import { ArtifactRunnerFactory } from "../serving/runner-factory.js";
 import { SqlPredictionLogStore } from "../stores/metadata/prediction-log-store.js";
 import { SqlServingStore } from "../stores/metadata/serving-store.js";
 import type { Wiring } from "./kit.js";
-import { checkoutsOf, sandboxedCode } from "./sandbox-paths.js";
 import { PromptAwareResolver, PromptAwareRunnerFactory } from "./llm.js";
 import { runLoop } from "../server/background.js";
 import type { Logger } from "../core/logger.js";
@@ -264,12 +261,7 @@ export const wireServing: Wiring = ({ config, sql, services }) => {
   const factory = new ArtifactRunnerFactory(services.artifacts, join(config.home, "serving", "models"), {
     onnx: { batchWindowMs: config.servingBatchWindowMs },
     mlflow: config.mlflowServe,
-    launcher: modelSandbox({
-      mode: config.stepSandbox,
-      hide: [...serverPrivatePaths(config), checkoutsOf(config)],
-      writable: config.stepWritable,
-      code: sandboxedCode(config),
-    }),
+    launcher: services.userCode,
   });
   const runtime = new ServingRuntime({
     store,

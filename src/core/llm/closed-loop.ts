@@ -6,7 +6,6 @@
  * - `LoggedCallScorer`: a monitor's `sampled_eval` runs tandem/eval's scorers on logged calls, the
  *   answer being the one the endpoint gave (nothing is called again).
  */
-import { tmpdir } from "node:os";
 import { InvalidInputError } from "../errors.js";
 import type { CallScorer, SampleScores, SampledCall } from "../monitoring/monitors/llm-checks.js";
 import { governingPolicies } from "../registry/policy-scope.js";
@@ -114,11 +113,7 @@ export class LoggedCallScorer implements CallScorer {
         // A monitor runs in the server, outside any step sandbox: it never runs a command.
         if (typeof parsed.data === "object" && "command" in parsed.data)
           throw new InvalidInputError(`${at}: command scorers run only in tandem/eval steps, not in monitors`);
-        return buildScorer(
-          parsed.data,
-          { fetcher: this.o.fetcher, secret: (n) => this.o.secret(project, n), cwd: tmpdir() },
-          at,
-        );
+        return buildScorer(parsed.data, { fetcher: this.o.fetcher, secret: (n) => this.o.secret(project, n) }, at);
       }),
     );
     const cases: EvalCase[] = calls.map((c, i) => ({

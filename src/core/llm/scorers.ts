@@ -8,13 +8,16 @@
  *   string in `contains: [..]`), case-insensitive unless `case_sensitive: true`.
  * - `regex`: the answer matches the pattern. `json_schema`: the answer parses as JSON and validates.
  * - `numeric`: the first number in the answer is within `tolerance` (absolute, default 0) of expected.
- * - `command`: runs a shell command with `{"case", "answer"}` on stdin; its stdout is one number.
+ * - `command`: runs a shell command with `{"case", "answer"}` on stdin; its stdout is one number. It
+ *   is code from the project's tandem.yaml: it starts through `launch` (tandem/eval: the steps'
+ *   sandbox) and is refused where there is none.
  * - `llm_judge`: sends the rubric, the case and the answer to an OpenAI-compatible URL and reads
  *   `SCORE: <number>` from the reply, strictly (the last such line; anything else is an error).
  */
 import { spawn } from "node:child_process";
 import { z } from "zod";
 import { InvalidInputError } from "../errors.js";
+import type { UserCodeLauncher } from "../ports.js";
 import { complete, type UpstreamFetch } from "./upstream.js";
 
 export interface EvalCase {
@@ -64,8 +67,12 @@ export interface ScorerDeps {
   /** The guarded fetch for judge URLs. */
   fetcher?: UpstreamFetch;
   secret(name: string): Promise<string>;
-  /** Working directory of `command` scorers. */
-  cwd: string;
+  /**
+   * How `command` scorers start, and in which directory: tandem/eval gives the steps' sandbox and the
+   * step's directory. Without it command scorers are refused (the server runs nothing a project
+   * wrote in its own name).
+   */
+  commands?: { launch: UserCodeLauncher; dir: string; show?: readonly string[] };
   signal?: AbortSignal;
 }
 
@@ -84,9 +91,16 @@ export function parseJudgement(reply: string, scale: number): ScoreResult {
   return { score: value / scale };
 }
 
-function runCommand(command: string, input: string, cwd: string, signal?: AbortSignal): Promise<string> {
+async function runCommand(
+  commands: NonNullable<ScorerDeps["commands"]>,
+  command: string,
+  input: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const { launch, dir, show } = commands;
+  const { argv, env } = await launch({ command: ["/bin/sh", "-c", command], dir, env: {}, show });
   return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], { cwd, signal, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: dir, env, signal, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -159,13 +173,15 @@ export function buildScorer(spec: ScorerSpec, deps: ScorerDeps, where: string): 
         },
       };
     }
-    case "command":
+    case "command": {
+      const commands = deps.commands;
+      if (!commands) throw new InvalidInputError(`${where}: command scorers run only in tandem/eval steps`);
       return {
         name: "command",
         score: async (c, a) => {
           try {
             const out = (
-              await runCommand(options as string, JSON.stringify({ case: c, answer: a }), deps.cwd, deps.signal)
+              await runCommand(commands, options as string, JSON.stringify({ case: c, answer: a }), deps.signal)
             ).trim();
             if (!/^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/.test(out))
               return { error: `the command printed ${JSON.stringify(out.slice(0, 80))}, not one number` };
@@ -175,6 +191,7 @@ export function buildScorer(spec: ScorerSpec, deps: ScorerDeps, where: string): 
           }
         },
       };
+    }
     case "llm_judge": {
       const o = options as Extract<ScorerSpec, { llm_judge: unknown }>["llm_judge"];
       return {

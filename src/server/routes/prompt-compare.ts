@@ -47,7 +47,7 @@ export const promptCompareRoutes: AnyRoute[] = [
           throw new InvalidInputError(
             `scorers[${i}]: command scorers run only in tandem/eval steps, not in the server`,
           );
-        return buildScorer(s, { fetcher, secret, cwd: process.cwd() }, `scorers[${i}]`);
+        return buildScorer(s, { fetcher, secret }, `scorers[${i}]`);
       });
       const prompts = services.llm.prompts;
       return comparePromptVersions({

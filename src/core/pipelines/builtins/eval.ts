@@ -18,6 +18,7 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import type { UserCodeLauncher } from "../../ports.js";
 import type { TrackingArtifacts } from "../../tracking/artifacts.js";
 import type { TrackingService } from "../../tracking/service.js";
 import { runEvaluation, uniqueNames, type Answerer } from "../../llm/evaluate.js";
@@ -32,6 +33,8 @@ declare module "./contract.js" {
   interface BuiltinServices {
     tracking?: TrackingService;
     trackingArtifacts?: TrackingArtifacts;
+    /** Where `command:` scorers start (Services.userCode: the steps' sandbox). */
+    userCode?: UserCodeLauncher;
   }
 }
 
@@ -106,14 +109,12 @@ export const evalBuiltin = defineBuiltin({
     const fetcher = outbound
       ? (url: string, init: unknown) => outbound.fetch(url, "evaluation URL", init as never)
       : undefined;
+    // A command scorer is the project's code, run while the server runs this step: in the steps'
+    // sandbox, in the step's directory (which links to the project's files, as a run: step's does).
+    const launch = ctx.services.userCode;
+    const commands = launch ? { launch, dir: ctx.workdir, show: ctx.workspace ? [ctx.workspace] : [] } : undefined;
     const scorers = uniqueNames(
-      w.scorers.map((s, i) =>
-        buildScorer(
-          s,
-          { fetcher, secret, cwd: ctx.workspace ?? ctx.workdir, signal: ctx.signal },
-          `with.scorers[${i}]`,
-        ),
-      ),
+      w.scorers.map((s, i) => buildScorer(s, { fetcher, secret, commands, signal: ctx.signal }, `with.scorers[${i}]`)),
     );
     let answer: Answerer;
     let judged: string;
