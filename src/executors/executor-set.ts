@@ -57,6 +57,11 @@ export class ExecutorSet implements Executor, ExecutorCatalog {
     return typeof picked === "string" || !picked.prepare ? () => undefined : picked.prepare(job);
   }
 
+  heldProcess(job: StepJob): StepProcess | null {
+    const picked = this.pick(job.execution.executor);
+    return typeof picked === "string" || !picked.heldProcess ? null : picked.heldProcess(job);
+  }
+
   killOrphan(info: StepProcess): Promise<string> {
     return this.options.local.killOrphan(info);
   }

@@ -7,7 +7,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { StepRun } from "../../src/core/pipelines/model.js";
+import { probeSandbox } from "../../src/executors/local/sandbox.js";
+import { SqlPipelineStore } from "../../src/stores/metadata/pipelines-store.js";
 import { byName, sandbox, type Sandbox } from "./helpers.js";
 
 let box: Sandbox;
@@ -89,4 +92,31 @@ describe("a step held before its dependency ends", () => {
     expect(ranLines()).toBe("");
     expect(existsSync(thenDir)).toBe(false);
   });
+
+  it.runIf(probeSandbox().isolated)(
+    "is recorded running with its held process in one write",
+    { timeout: 60_000 },
+    async () => {
+      // The held sandbox is the process a takeover kills: written with the step's running state, not
+      // in a second write once it is let go (Executor.heldProcess).
+      const writes = vi.spyOn(SqlPipelineStore.prototype, "updateStep");
+      try {
+        await box.apply(spec("true").replace(`run: echo ran >> ${marks}/then.log`, "run: sleep 0.2"));
+        const { ended } = await runHeldEarly();
+        expect(ended.status).toBe("succeeded");
+        const then = byName(ended).then!;
+        const patches = writes.mock.calls
+          .filter(([id]) => id === then.id)
+          .map(([, patch]) => patch as Partial<StepRun>);
+        const running = patches.filter((p) => p.status === "running");
+        expect(running).toHaveLength(1);
+        expect(running[0]!.pid).toEqual(expect.any(Number));
+        expect(running[0]!.pidStart).toEqual(expect.any(String));
+        expect(patches.filter((p) => p.status === undefined && p.pid !== undefined)).toEqual([]);
+        expect(then.pid).toBe(running[0]!.pid);
+      } finally {
+        writes.mockRestore();
+      }
+    },
+  );
 });

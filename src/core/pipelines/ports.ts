@@ -224,6 +224,12 @@ export interface Executor {
    */
   prepare?(job: StepJob): () => void;
   /**
+   * Optional: the process `prepare` holds for `job`, once it has started, if `run(job)` would let
+   * that very process go (else null). The step's running write then records it, instead of a
+   * second write when `onStarted` reports the same process.
+   */
+  heldProcess?(job: StepJob): StepProcess | null;
+  /**
    * Kills leftovers of a step whose driver died (a process group on this host), only when the
    * process is still the one recorded (same start time). Says what it did or why it left it alone.
    */

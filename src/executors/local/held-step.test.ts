@@ -131,6 +131,21 @@ describe.runIf(probeSandbox().isolated)("LocalExecutor.prepare", () => {
     expect(output).not.toMatch(/--block-fd/); // a new sandbox, not the held one
   });
 
+  it("answers the held process before run: the one run lets go, none for another start", async () => {
+    const { executor, job } = await setup();
+    const step = job("d");
+    executor.prepare(step);
+    for (let i = 0; i < 100 && !executor.heldProcess(step); i++) await pause(50);
+    const held = executor.heldProcess(step);
+    expect(held?.pid).toEqual(expect.any(Number));
+    expect(executor.heldProcess({ ...step, env: { OTHER: "1" } })).toBeNull(); // run would start anew
+    let started: unknown = null;
+    const result = await executor.run({ ...step, onStarted: (info) => (started = info) });
+    expect(result.outcome).toBe("succeeded");
+    expect(started).toEqual(held);
+    expect(executor.heldProcess(step)).toBeNull(); // taken by its run
+  });
+
   it("never runs a step whose preparation is undone", async () => {
     const { executor, job } = await setup();
     const step = job("b");

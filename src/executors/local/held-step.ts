@@ -27,6 +27,8 @@ export class HeldProcess {
   private handlers: SpawnHandlers | null = null;
   private readonly early: Array<(handlers: SpawnHandlers) => void> = [];
   private readonly handle: SpawnHandle;
+  /** Its pid (leading its process group) and start time, once the spawner has reported them. */
+  started: { pid: number; startTime: string | null } | null = null;
 
   /** Starts `launch` held: `request.gate` indexes its `--block-fd` argument. */
   constructor(
@@ -36,7 +38,10 @@ export class HeldProcess {
     const deliver = (call: (handlers: SpawnHandlers) => void) =>
       this.handlers ? call(this.handlers) : this.early.push(call);
     this.handle = StepSpawner.shared().spawn(request, {
-      started: (pid, startTime) => deliver((h) => h.started(pid, startTime)),
+      started: (pid, startTime) => {
+        this.started = { pid, startTime };
+        deliver((h) => h.started(pid, startTime));
+      },
       output: (stream, text) => deliver((h) => h.output(stream, text)),
       ended: (code, signal) => deliver((h) => h.ended(code, signal)),
       failed: (message) => deliver((h) => h.failed(message)),
@@ -64,6 +69,8 @@ export interface HeldStep {
   ready: Promise<{ failed: JobResult | null; process: HeldProcess | null }>;
   /** Set when the step will not run: a process held after that is dropped at once. */
   dropped: boolean;
+  /** The held process once `ready` has settled with one (heldProcess reads it without waiting). */
+  process?: HeldProcess | null;
 }
 
 /**

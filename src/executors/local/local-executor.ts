@@ -179,6 +179,7 @@ export class LocalExecutor implements Executor {
         gate: argv.indexOf("--block-fd"), // args[i] is argv[i + 1]: the descriptor's number
       });
       if (entry.dropped) process.drop();
+      entry.process = process;
       return { failed: null, process };
     });
     this.held.set(job.workdir, entry);
@@ -189,6 +190,19 @@ export class LocalExecutor implements Executor {
       // driver that carries on may make this very directory again, here or in another process.
       this.drop(entry, !job.signal.aborted);
     };
+  }
+
+  /**
+   * The process held for `job`, if it has started and `run(job)` would let it go: the step's
+   * running write records it with the step's other fields (Executor.heldProcess). One write less
+   * per held step than recording it when it is let go, and no moment where the step shows as
+   * running without the process a takeover would kill.
+   */
+  heldProcess(job: StepJob): StepProcess | null {
+    const entry = this.held.get(job.workdir);
+    const started = entry?.process?.started;
+    if (!entry || entry.dropped || !started || !sameStart(entry.job, job)) return null;
+    return { pid: started.pid, host: hostname(), startTime: started.startTime };
   }
 
   /**

@@ -274,7 +274,11 @@ export async function executeStep(
         timeoutMs: spec.timeout !== undefined ? durationMs(spec.timeout) : undefined,
         signal,
         onOutput: (stream, text) => sink.write(stream, text),
-        onStarted: (info) => void update(inst, { pid: info.pid, host: info.host, pidStart: info.startTime }),
+        onStarted: (info) => {
+          // A held process was recorded with the running write (heldProcess below).
+          if (inst.pid === info.pid && inst.host === info.host && inst.pidStart === info.startTime) return;
+          void update(inst, { pid: info.pid, host: info.host, pidStart: info.startTime });
+        },
         onSubmitted: async (id) => {
           sink.system(submittedLine(execution.executor ?? "remote", id));
           await update(inst, { remoteJob: id });
@@ -304,14 +308,17 @@ export async function executeStep(
         }
         starting = { ...starting, startedAt: nowMs(), leaseExpiresAt: nowMs() + deps.leaseMs };
       }
+      // The process the executor holds for the step (if any) is the one it will let go: recorded
+      // now, a takeover finds it from the step's first running write on.
+      const held = remoteJob ? null : (deps.executor.heldProcess?.(job) ?? null);
       await update(inst, {
         ...(starting ?? {}),
         attempt,
         command: maskSecrets(command, secretValues),
         exitCode: null,
-        pid: null,
-        host: null,
-        pidStart: null,
+        pid: held?.pid ?? null,
+        host: held?.host ?? null,
+        pidStart: held?.startTime ?? null,
         ...(remoteJob ? {} : { remoteJob: null }),
         executor: execution.executor ?? deps.executors?.defaultExecutor ?? "local",
         waiting: null,
