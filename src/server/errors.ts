@@ -6,6 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
 import { RateLimitedError, TandemError, type ErrorCode } from "../core/errors.js";
 import { assertNever } from "../core/errors.js";
+import type { RegistryResource } from "../core/registry/missing.js";
 
 export function statusOf(code: ErrorCode): number {
   switch (code) {
@@ -68,6 +69,22 @@ function mlflowStatus(code: ErrorCode): number {
   return code === "CONFLICT" ? 400 : statusOf(code);
 }
 
+/**
+ * A missing or taken registered model or version in the words of MLflow 2.12's SQL store
+ * (sqlalchemy_store.py), which its clients show and scripts match; anything else as Tandem says it.
+ */
+function mlflowMessage(e: TandemError): string {
+  const resource = (e.details as { resource?: RegistryResource } | undefined)?.resource;
+  if (!resource) return e.message;
+  if (e.code === "NOT_FOUND")
+    return resource.type === "model_version"
+      ? `Model Version (name=${resource.name}, version=${resource.version}) not found`
+      : `Registered Model with name=${resource.name} not found`;
+  if (e.code === "CONFLICT" && resource.type === "registered_model")
+    return `Registered Model (name=${resource.name}) already exists.`;
+  return e.message;
+}
+
 /** MLflow's REST paths (2.0, and 3.0 where MLflow 3 put its newer endpoints). */
 export function isMlflowUrl(url: string): boolean {
   return /^\/(?:ajax-)?api\/[23]\.0\//.test(url);
@@ -106,7 +123,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   if (e instanceof RateLimitedError) reply.header("retry-after", String(e.retryAfterS));
   if (e.code === "INTERNAL") request.log.error({ err: error }, "internal error");
   if (isMlflowUrl(request.url)) {
-    return reply.status(mlflowStatus(e.code)).send({ error_code: mlflowCode(e.code), message: e.message });
+    return reply.status(mlflowStatus(e.code)).send({ error_code: mlflowCode(e.code), message: mlflowMessage(e) });
   }
   const body: { error: { code: string; message: string; details?: unknown; request_id: string } } = {
     error: { code: e.code, message: e.message, request_id: request.id },

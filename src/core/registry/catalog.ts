@@ -12,6 +12,7 @@ import { nowMs } from "../ids.js";
 import type { MetadataStore, Tx } from "../ports.js";
 import { STAGES, type ModelVersion, type RegisteredModel, type Stage } from "./model.js";
 import type { LineageSource, ModelQuery, PipelineFacts, PolicySource, RegistryStore, ServingFacts } from "./ports.js";
+import { modelNameTaken, modelNotFound, versionNotFound } from "./missing.js";
 import { checkModelName, formatRef, parseModelRef } from "./refs.js";
 
 export interface RegistryDeps {
@@ -57,7 +58,7 @@ export abstract class ModelCatalog {
 
   async getModel(project: string, name: string): Promise<RegisteredModel> {
     const m = await this.deps.store.getModel(project, name);
-    if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+    if (!m) throw modelNotFound(project, name);
     return m;
   }
 
@@ -79,7 +80,7 @@ export abstract class ModelCatalog {
         updatedAt: now,
       };
       if (!(await this.deps.store.insertModel(model, tx))) {
-        throw new ConflictError(`model ${input.name} already exists in project ${project}`);
+        throw modelNameTaken(project, input.name);
       }
       await record({ actor, project, action: "model.create", target: `model:${input.name}` });
       return model;
@@ -94,7 +95,7 @@ export abstract class ModelCatalog {
   ): Promise<RegisteredModel> {
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const m = await this.deps.store.getModel(project, name, tx);
-      if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      if (!m) throw modelNotFound(project, name);
       const next = {
         ...m,
         description: patch.description ?? m.description,
@@ -117,10 +118,8 @@ export abstract class ModelCatalog {
     checkModelName(newName);
     await this.assertNotServed(project, name, null, `rename model ${name}`);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
-      if (!(await this.deps.store.getModel(project, name, tx)))
-        throw new NotFoundError(`model ${name} does not exist in project ${project}`);
-      if (await this.deps.store.getModel(project, newName, tx))
-        throw new ConflictError(`model ${newName} already exists in project ${project}`);
+      if (!(await this.deps.store.getModel(project, name, tx))) throw modelNotFound(project, name);
+      if (await this.deps.store.getModel(project, newName, tx)) throw modelNameTaken(project, newName);
       await this.deps.store.renameModel(project, name, newName, tx);
       await record({ actor, project, action: "model.rename", target: `model:${newName}`, summary: { from: name } });
       return (await this.deps.store.getModel(project, newName, tx))!;
@@ -130,8 +129,7 @@ export abstract class ModelCatalog {
   async deleteModel(actor: string, project: string, name: string): Promise<void> {
     await this.assertNotServed(project, name, null, `delete model ${name}`);
     await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
-      if (!(await this.deps.store.getModel(project, name, tx)))
-        throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      if (!(await this.deps.store.getModel(project, name, tx))) throw modelNotFound(project, name);
       const aliases = await this.deps.store.listAliases(project, name, tx);
       if (aliases.length)
         throw new ConflictError(
@@ -178,7 +176,7 @@ export abstract class ModelCatalog {
     if (value !== null) tagKey(key);
     await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const m = await this.deps.store.getModel(project, name, tx);
-      if (!m) throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+      if (!m) throw modelNotFound(project, name);
       const tags = { ...m.tags };
       if (value === null) {
         // Own keys only: `"constructor" in tags` is true of every model, and deleted nothing.
@@ -202,7 +200,7 @@ export abstract class ModelCatalog {
 
   async getVersion(project: string, name: string, version: number): Promise<ModelVersion> {
     const v = await this.deps.store.getVersion(project, name, version);
-    if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+    if (!v) throw versionNotFound(project, name, version);
     return v;
   }
 
@@ -221,8 +219,7 @@ export abstract class ModelCatalog {
       case "alias": {
         const a = await this.deps.store.getAlias(project, name, selector.alias);
         if (!a) {
-          if (!(await this.deps.store.getModel(project, name)))
-            throw new NotFoundError(`model ${name} does not exist in project ${project}`);
+          if (!(await this.deps.store.getModel(project, name))) throw modelNotFound(project, name);
           throw new NotFoundError(`model ${name} has no alias ${selector.alias}`);
         }
         return this.getVersion(project, name, a.version);
@@ -278,7 +275,9 @@ export abstract class ModelCatalog {
   /** The stage as MLflow spells it (`production` → `Production`); InvalidInputError for anything else. */
   protected stageName(stage: string): Stage {
     const match = STAGES.find((s) => s.toLowerCase() === stage.toLowerCase());
-    if (!match) throw new InvalidInputError(`stage ${JSON.stringify(stage)}: expected one of ${STAGES.join(", ")}`);
+    // MLflow's words (model_registry/utils.py), which its clients show as they are.
+    if (!match)
+      throw new InvalidInputError(`Invalid Model Version stage: ${stage}. Value must be one of ${STAGES.join(", ")}.`);
     return match;
   }
 
@@ -297,7 +296,7 @@ export abstract class ModelCatalog {
     const match = this.stageName(stage);
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const v = await this.deps.store.getVersion(project, name, version, tx);
-      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      if (!v) throw versionNotFound(project, name, version);
       return this.writeStage(tx, record, actor, v, match, archiveExisting);
     });
   }
@@ -363,7 +362,7 @@ export abstract class ModelCatalog {
     await this.assertNotServed(project, name, version, `delete ${formatRef(name, version)}`);
     await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const v = await this.deps.store.getVersion(project, name, version, tx);
-      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      if (!v) throw versionNotFound(project, name, version);
       const holding = (await this.deps.store.listAliases(project, name, tx)).filter((a) => a.version === version);
       if (holding.length)
         throw new ConflictError(
@@ -399,7 +398,7 @@ export abstract class ModelCatalog {
   ): Promise<ModelVersion> {
     return audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       const v = await this.deps.store.getVersion(project, name, version, tx);
-      if (!v) throw new NotFoundError(`model version ${formatRef(name, version)} does not exist in project ${project}`);
+      if (!v) throw versionNotFound(project, name, version);
       const next = { ...change(v), updatedAt: nowMs() };
       await this.deps.store.updateVersionMeta(next, tx);
       await record({ actor, project, action, target: `model:${formatRef(name, version)}`, summary });

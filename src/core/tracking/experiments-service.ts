@@ -11,7 +11,14 @@ import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, type Experiment, type V
 import { decodeExperimentPageToken, encodeExperimentPageToken } from "./experiment-keyset.js";
 import { decodePageToken } from "./paging.js";
 import type { TrackingStore } from "./ports.js";
-import { LIMITS, validateKey, validateMaxResults, validateValue } from "./validation.js";
+import {
+  LIMITS,
+  missingParameter,
+  truncatedValue,
+  validateKey,
+  validateMaxResults,
+  validateValue,
+} from "./validation.js";
 
 export interface TrackingServiceOptions {
   metadata: MetadataStore;
@@ -51,6 +58,14 @@ export class ExperimentService {
     }));
   }
 
+  /** A run's tags: a value past the limit is cut, as MLflow does (experiment tags are refused). */
+  protected checkRunTags(tags: Array<{ key: string; value: unknown }>): Array<{ key: string; value: string }> {
+    return tags.map((t) => ({
+      key: validateKey("tag", t.key),
+      value: truncatedValue("tag", t.key, t.value, LIMITS.tagValueLength),
+    }));
+  }
+
   // ---- experiments
 
   /** "Default" (id "0") exists in every project that tracks anything, as MLflow clients assume. */
@@ -82,7 +97,7 @@ export class ExperimentService {
     input: { name: string; artifactLocation?: string; tags?: Record<string, string> },
   ): Promise<Experiment> {
     const name = input.name?.trim();
-    if (!name) throw new InvalidInputError("Missing value for required parameter 'name'");
+    if (!name) throw missingParameter("name");
     if (name.length > LIMITS.experimentNameLength)
       throw new InvalidInputError(`experiment name is longer than ${LIMITS.experimentNameLength} characters`);
     validateValue("experiment", "name", name, LIMITS.experimentNameLength);
@@ -204,7 +219,7 @@ export class ExperimentService {
     newName: string,
   ): Promise<void> {
     const name = newName?.trim();
-    if (!name) throw new InvalidInputError("Missing value for required parameter 'new_name'");
+    if (!name) throw missingParameter("new_name");
     await this.change(async (tx, record) => {
       const e = await this.requireExperiment(project, experimentId, tx);
       if (e.lifecycleStage !== "active")

@@ -9,6 +9,7 @@
 import { InvalidInputError } from "../errors.js";
 import type { MetricPoint } from "./model.js";
 import type { Page } from "./experiments-service.js";
+import { missingParameter } from "./validation.js";
 
 /** MLflow's limits, with its wording in the errors below. */
 export const BULK_INTERVAL_LIMITS = { runs: 100, resultsPerRun: 2500, pointsPerRun: 25_000 } as const;
@@ -77,18 +78,12 @@ function bisectRight(xs: number[], x: number): number {
 }
 
 function validate(q: BulkIntervalQuery): { key: string; maxResults: number; range?: [number, number] } {
-  if (q.runIds.length === 0)
-    throw new InvalidInputError(
-      "Missing value for required parameter 'run_ids'. See the API docs for more information about request parameters.",
-    );
+  if (q.runIds.length === 0) throw missingParameter("run_ids");
   if (q.runIds.length > BULK_INTERVAL_LIMITS.runs)
     throw new InvalidInputError(
       `GetMetricHistoryBulkInterval request must specify at most ${BULK_INTERVAL_LIMITS.runs} run_ids. Received ${q.runIds.length} run_ids.`,
     );
-  if (!q.metricKey)
-    throw new InvalidInputError(
-      "Missing value for required parameter 'metric_key'. See the API docs for more information about request parameters.",
-    );
+  if (!q.metricKey) throw missingParameter("metric_key");
   const maxResults = q.maxResults ?? BULK_INTERVAL_LIMITS.resultsPerRun;
   if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > BULK_INTERVAL_LIMITS.resultsPerRun)
     throw new InvalidInputError(`max_results must be between 1 and ${BULK_INTERVAL_LIMITS.resultsPerRun}.`);

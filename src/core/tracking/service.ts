@@ -43,6 +43,8 @@ import { decodePageToken, encodePageToken } from "./paging.js";
 import { decodeRunPageToken, encodeRunPageToken, runSortKey } from "./run-keyset.js";
 import {
   LIMITS,
+  missingParameter,
+  truncatedValue,
   validateBatchSizes,
   validateKey,
   validateMaxResults,
@@ -103,7 +105,9 @@ function distinctParamsOf(params: Array<{ key: string; value: string }>): Array<
   for (const p of params) {
     const prior = seen.get(p.key);
     if (prior !== undefined && prior !== p.value)
-      throw new InvalidInputError(`Duplicate parameter keys with different values in the batch: '${p.key}'`);
+      throw new InvalidInputError(
+        `Duplicate parameter keys have been submitted: ['${p.key}']. Please ensure the request contains only one param value per param key.`,
+      );
     seen.set(p.key, p.value);
   }
   return [...seen].map(([key, value]) => ({ key, value }));
@@ -171,7 +175,7 @@ export class TrackingService extends ExperimentService {
 
   async createRun(actor: string, project: string, input: CreateRunInput): Promise<Run> {
     const experimentId = input.experimentId ? String(input.experimentId) : DEFAULT_EXPERIMENT_ID;
-    const tags = this.checkTags(Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value })));
+    const tags = this.checkRunTags(Object.entries(input.tags ?? {}).map(([key, value]) => ({ key, value })));
     const tagMap = Object.fromEntries(tags.map((t) => [t.key, t.value]));
     const runName = validateValue(
       "run",
@@ -246,7 +250,7 @@ export class TrackingService extends ExperimentService {
 
   private async requireParent(project: string, parentRunId: string, tx?: Tx): Promise<void> {
     const parent = await this.store.getRunInfo(parentRunId, tx);
-    if (!parent || parent.project !== project) throw new NotFoundError(`Run '${parentRunId}' not found`);
+    if (!parent || parent.project !== project) throw new NotFoundError(`Run with id=${parentRunId} not found`);
   }
 
   /**
@@ -265,18 +269,18 @@ export class TrackingService extends ExperimentService {
 
   async getRun(project: string, runId: string): Promise<Run> {
     const [run] = await this.store.getRuns([this.checkRunId(runId)]);
-    if (!run || run.info.project !== project) throw new NotFoundError(`Run '${runId}' not found`);
+    if (!run || run.info.project !== project) throw new NotFoundError(`Run with id=${runId} not found`);
     return run;
   }
 
   private checkRunId(runId: string | undefined): string {
-    if (!runId) throw new InvalidInputError("Missing value for required parameter 'run_id'");
+    if (!runId) throw missingParameter("run_id");
     return runId;
   }
 
   private async requireRun(project: string, runId: string, tx: Tx, mustBeActive = true): Promise<RunInfo> {
     const info = await this.store.getRunInfo(this.checkRunId(runId), tx);
-    if (!info || info.project !== project) throw new NotFoundError(`Run '${runId}' not found`);
+    if (!info || info.project !== project) throw new NotFoundError(`Run with id=${runId} not found`);
     if (mustBeActive && info.lifecycleStage !== "active") {
       throw new InvalidInputError(
         `The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`,
@@ -351,9 +355,9 @@ export class TrackingService extends ExperimentService {
     });
     const params = (input.params ?? []).map((p) => ({
       key: validateKey("param", p.key),
-      value: validateValue("param", p.key, p.value, LIMITS.paramValueLength),
+      value: truncatedValue("param", p.key, p.value, LIMITS.paramValueLength),
     }));
-    const tags = this.checkTags(input.tags ?? []);
+    const tags = this.checkRunTags(input.tags ?? []);
     validateBatchSizes(metrics.length, params.length, tags.length);
     const distinctParams = distinctParamsOf(params);
     const summary = { metrics: metrics.length, params: params.length, tags: tags.length };
@@ -459,7 +463,7 @@ export class TrackingService extends ExperimentService {
     key: string,
     q: { pageToken?: string; maxResults?: number } = {},
   ): Promise<Page<MetricPoint>> {
-    if (!key) throw new InvalidInputError("Missing value for required parameter 'metric_key'");
+    if (!key) throw missingParameter("metric_key");
     await this.getRunInfoIn(project, runId);
     const limit = validateMaxResults(q.maxResults, LIMITS.metricHistoryMaxResults, LIMITS.metricHistoryMaxResults);
     const offset = decodePageToken(q.pageToken);
@@ -469,7 +473,7 @@ export class TrackingService extends ExperimentService {
 
   async getRunInfoIn(project: string, runId: string): Promise<RunInfo> {
     const info = await this.store.getRunInfo(this.checkRunId(runId));
-    if (!info || info.project !== project) throw new NotFoundError(`Run '${runId}' not found`);
+    if (!info || info.project !== project) throw new NotFoundError(`Run with id=${runId} not found`);
     return info;
   }
 

@@ -1,6 +1,6 @@
 /**
  * MLflow model-registry wire shapes and the registration source: how a `source` (`runs:/…`,
- * `mlflow-artifacts:/…`) becomes an artifact the registry can inspect, and where a version's files are
+ * `mlflow-artifacts:/…`, another version's `models:/…`) becomes an artifact the registry can inspect, and where a version's files are
  * downloadable. A version's files are indexed at `_registry/<model>/<version>/` in the artifact
  * proxy, which is what get-download-uri names: they stay downloadable after the source run is
  * collected. `source` answers what the client registered from, as MLflow does.
@@ -16,8 +16,9 @@ export const registryPrefix = (name: string, version: number) => `_registry/${na
 
 export function versionNumber(v: string | number | undefined): number {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new InvalidInputError(`Invalid value '${v}' for parameter 'version': a positive integer`);
+  // MLflow's message for a version that is no integer (validation.py _validate_model_version).
+  if (!Number.isSafeInteger(n)) throw new InvalidInputError(`Model version must be an integer, got '${v}'`);
+  if (n < 1) throw new InvalidInputError(`Invalid value '${v}' for parameter 'version': a positive integer`);
   return n;
 }
 
@@ -98,6 +99,29 @@ export async function mirrorVersion(
   );
 }
 
+/**
+ * `models:/<name>/<N>` (what MlflowClient.copy_model_version sends) or `models:/<name>@<alias>`: the
+ * files of that version of this project, as they are. MLflow 2.12's store resolves the same two forms
+ * (a stage or `latest` names no one version for it either); the run is the source version's.
+ */
+async function artifactOfVersion(
+  services: Services,
+  project: string,
+  source: string,
+): Promise<{ artifact: ArtifactInput; runId: string | null; isFile: boolean }> {
+  const uri = /^models:\/([^/@]+)(?:\/(\d+)|@([^/@]+))\/?$/.exec(source);
+  if (!uri)
+    throw new InvalidInputError(
+      `Unable to fetch model from model URI source artifact location '${source}': use models:/<name>/<version> or models:/<name>@<alias>`,
+    );
+  const v = await services.registry.resolve(project, `${uri[1]}@${uri[2] ?? uri[3]}`);
+  const artifact: ArtifactInput =
+    v.artifact.storage === "blob"
+      ? { kind: "blob", sha256: v.artifact.sha256, fileName: v.artifact.fileName ?? "model.onnx" }
+      : { kind: "manifest", sha256: v.artifact.sha256 };
+  return { artifact, runId: v.sourceRunId, isFile: v.source?.isFile ?? v.artifact.storage === "blob" };
+}
+
 /** `runs:/<run>/<path>` or `mlflow-artifacts:/<path>` → the artifact-proxy path and the run id. */
 async function resolveSourcePath(
   services: Services,
@@ -120,7 +144,7 @@ async function resolveSourcePath(
       runId: /^[^/]+\/([0-9a-f]{32})\/artifacts/.exec(proxied[1]!)?.[1] ?? null,
     };
   throw new InvalidInputError(
-    `Unsupported model version source '${source}': use runs:/<run_id>/<path> or mlflow-artifacts:/<path>`,
+    `Unsupported model version source '${source}': use runs:/<run_id>/<path>, mlflow-artifacts:/<path> or models:/<name>/<version>`,
   );
 }
 
@@ -134,6 +158,7 @@ export async function artifactOfSource(
   project: string,
   source: string,
 ): Promise<{ artifact: ArtifactInput; runId: string | null; isFile: boolean }> {
+  if (source.startsWith("models:/")) return artifactOfVersion(services, project, source);
   const { path, runId } = await resolveSourcePath(services, project, source);
   const file = await services.trackingArtifacts.file(project, path);
   if (file)

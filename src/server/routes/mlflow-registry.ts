@@ -8,6 +8,7 @@ import { z } from "zod";
 import { InvalidInputError } from "../../core/errors.js";
 import { matchesSimple, parseSimpleFilter } from "../../core/tracking/filter/simple.js";
 import { decodePageToken, encodePageToken } from "../../core/tracking/paging.js";
+import { missingParameter } from "../../core/tracking/validation.js";
 import { modelVersionsOrder, registeredModelsOrder, sortByClauses } from "./mlflow-registry-order.js";
 import { mlflowRoute } from "./mlflow-tracking.js";
 import {
@@ -37,7 +38,7 @@ const merged = (ctx: { query: unknown; body: unknown }): Merged => ({
   ...((ctx.body as Merged) ?? {}),
 });
 const requireName = (m: Merged): string => {
-  if (typeof m.name !== "string" || !m.name) throw new InvalidInputError("Missing value for required parameter 'name'");
+  if (typeof m.name !== "string" || !m.name) throw missingParameter("name");
   return m.name;
 };
 const loose = z.record(z.string(), z.unknown()).optional();
@@ -150,13 +151,12 @@ export const mlflowRegistryRoutes = [
     body: loose,
     handler: async (ctx) => {
       const m = merged(ctx);
-      await ctx.services.registry.setModelTag(
-        ctx.principal.userName,
-        ctx.project,
-        requireName(m),
-        String(m.key ?? ""),
-        null,
-      );
+      const name = requireName(m);
+      const key = String(m.key ?? "");
+      // A tag the model does not have is deleted without a word, as in MLflow's store.
+      const model = await ctx.services.registry.getModel(ctx.project, name);
+      if (!Object.hasOwn(model.tags, key)) return {};
+      await ctx.services.registry.setModelTag(ctx.principal.userName, ctx.project, name, key, null);
       return {};
     },
   }),
@@ -199,26 +199,36 @@ export const mlflowRegistryRoutes = [
     query: loose,
     body: loose,
     handler: async (ctx) => {
+      const { services, project } = ctx;
       const m = merged(ctx);
-      await ctx.services.registry.deleteAlias(
-        ctx.principal.userName,
-        ctx.project,
-        requireName(m),
-        String(m.alias ?? ""),
-      );
+      const name = requireName(m);
+      const alias = String(m.alias ?? "");
+      // MLflow 2.12 deletes an alias the model does not have without a word (its store's
+      // delete_registered_model_alias), so a clean-up step that runs twice passes; an unknown
+      // model is still RESOURCE_DOES_NOT_EXIST.
+      await services.registry.getModel(project, name);
+      if (!(await aliasesOf(services, project, name)).some((a) => a.alias === alias)) return {};
+      await services.registry.deleteAlias(ctx.principal.userName, project, name, alias);
       return {};
     },
   }),
   mlflowRoute("GET", "/registered-models/alias", {
     summary: "The version an alias points at.",
     query: z.object({ name: z.string(), alias: z.string() }),
-    handler: async ({ query, project, services }) => ({
-      model_version: await versionWire(
-        services,
-        project,
-        await services.registry.resolve(project, `${query.name}@${query.alias}`),
-      ),
-    }),
+    handler: async ({ query, project, services }) => {
+      await services.registry.getModel(project, query.name);
+      const held = (await aliasesOf(services, project, query.name)).find((a) => a.alias === query.alias);
+      // MLflow answers an alias the model does not have with INVALID_PARAMETER_VALUE (not
+      // RESOURCE_DOES_NOT_EXIST), and a script loading models:/m@alias catches that code.
+      if (!held) throw new InvalidInputError(`Registered model alias ${query.alias} not found.`);
+      return {
+        model_version: await versionWire(
+          services,
+          project,
+          await services.registry.getVersion(project, query.name, held.version),
+        ),
+      };
+    },
   }),
 
   mlflowRoute("POST", "/model-versions/create", {
@@ -395,14 +405,11 @@ export const mlflowRegistryRoutes = [
     body: loose,
     handler: async (ctx) => {
       const m = merged(ctx);
-      await ctx.services.registry.setVersionTag(
-        ctx.principal.userName,
-        ctx.project,
-        requireName(m),
-        versionNumber(m.version as string),
-        String(m.key ?? ""),
-        null,
-      );
+      const [name, version, key] = [requireName(m), versionNumber(m.version as string), String(m.key ?? "")];
+      // A tag the version does not have is deleted without a word, as in MLflow's store.
+      const v = await ctx.services.registry.getVersion(ctx.project, name, version);
+      if (!Object.hasOwn(v.tags, key)) return {};
+      await ctx.services.registry.setVersionTag(ctx.principal.userName, ctx.project, name, version, key, null);
       return {};
     },
   }),

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { InvalidInputError } from "../../core/errors.js";
 import { nowMs } from "../../core/ids.js";
+import { missingParameter } from "../../core/tracking/validation.js";
 import type { RouteDef, RouteContext } from "../route-kit.js";
 import { defineRoute, type AnyRoute, type HttpMethod } from "../route-kit.js";
 import {
@@ -46,7 +47,7 @@ const runRef = { run_id: z.string().optional(), run_uuid: z.string().optional() 
 
 function runIdOf(x: { run_id?: string; run_uuid?: string }): string {
   const id = x.run_id || x.run_uuid;
-  if (!id) throw new InvalidInputError("Missing value for required parameter 'run_id'");
+  if (!id) throw missingParameter("run_id");
   return id;
 }
 
