@@ -18,8 +18,8 @@ import { createAuditHeadFile } from "../stores/files/audit-head-file.js";
 import { batchedTrackingLink } from "./pipelines-tracking.js";
 import { TriggerService } from "../core/pipelines/triggers.js";
 import { LocalGit } from "../executors/local/git.js";
-import { gitSandbox } from "../executors/local/git-sandbox.js";
-import { checkoutsOf, sandboxedCode } from "./sandbox-paths.js";
+import { gitSandbox, hostSandbox } from "../executors/local/git-sandbox.js";
+import { checkoutsOf, sandboxOptions } from "./sandbox-paths.js";
 import { wireExecutors } from "./executors.js";
 import { everyInterval } from "../server/background.js";
 import type { Logger } from "../core/logger.js";
@@ -56,17 +56,17 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const store = new SqlPipelineStore(sql);
   // Before any step starts, so the sandbox hides it from the first step on (see the function).
   await createAuditHeadFile(config.auditHeadFile);
-  const code = sandboxedCode(config);
-  // Hidden from steps like the work dir, each step sees its own run's again: otherwise one
-  // project's step rewrote the checkout another project's steps then ran.
+  // The checkouts are hidden from steps like the work dir, each step sees its own run's again:
+  // otherwise one project's step rewrote the checkout another project's steps then ran.
+  const sandbox = sandboxOptions(config);
   const checkouts = checkoutsOf(config);
   const local = await LocalExecutor.create({
     root: config.workDir,
     artifacts: services.artifacts,
-    sandbox: config.stepSandbox,
-    hide: [...serverPrivatePaths(config), checkouts],
-    writable: config.stepWritable,
-    code,
+    sandbox: sandbox.mode,
+    hide: sandbox.hide,
+    writable: sandbox.writable,
+    code: sandbox.code,
   });
   // Closers run last first: the step spawner ends after the pipelines' drivers have.
   services.closers.push(() => local.close());
@@ -77,13 +77,8 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
   const runTokens = new RunTokens(services.access);
   const git = new LocalGit({
     checkouts,
-    wrap: gitSandbox({
-      mode: config.stepSandbox,
-      hide: serverPrivatePaths(config),
-      writable: config.stepWritable,
-      code,
-      checkouts,
-    }),
+    // The checkouts are git's to write: shown, not hidden.
+    wrap: gitSandbox({ ...sandbox, hide: serverPrivatePaths(config), checkouts }),
   });
   const engine: EngineDeps = {
     store,
@@ -101,7 +96,7 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     // Looked up when a run needs it, so the order of AREA_WIRINGS does not matter.
     datasets: { resolve: (project, ref) => services.data.resolveForPipeline(project, ref) },
     references: withReferences(services),
-    probe: new LocalEnvironmentProbe(),
+    probe: new LocalEnvironmentProbe(hostSandbox(sandbox)),
     git,
     async stepApi(run) {
       const url = services.config.serverUrl ?? null;
