@@ -33,7 +33,8 @@ export const mlflowArtifactRoutes: AnyRoute[] = [
     handler: async ({ query, project, services }) => {
       const files = await services.trackingArtifacts.list(project, (query as { path?: string }).path);
       return {
-        files: files.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.size !== null ? { file_size: f.size } : {}) })),
+        // Protobuf leaves out a 0 file_size, as for a directory: MLflow's clients read None for both.
+        files: files.map((f) => ({ path: f.path, is_dir: f.isDir, ...(f.size ? { file_size: f.size } : {}) })),
       };
     },
   }),

@@ -417,7 +417,7 @@ export const mlflowTrackingRoutes: AnyRoute[] = [
         files: files.map((f) => ({
           path: sub ? `${sub}/${f.path}` : f.path,
           is_dir: f.isDir,
-          ...(f.size !== null ? { file_size: f.size } : {}),
+          ...(f.size ? { file_size: f.size } : {}), // protobuf leaves out 0, as MLflow answers
         })),
       };
     },
