@@ -17,20 +17,11 @@ import type { SpecPath } from "../spec/positions.js";
 import { canonicalJson } from "./cache-key.js";
 import { RunEnvironment } from "./environment.js";
 import { referencedParams, renderStep, type StepScope } from "./scope.js";
+import { DeferredBookkeeping } from "./deferred.js";
+import { takeOverSteps } from "./takeover.js";
 import { EarlyHolds, earlyJob } from "./speculate.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * How long a finished step's bookkeeping (its last log lines, its tracking run's end) may wait to
- * start with that of the steps finishing after it, and how many steps' at most (defaults 250 ms,
- * as long as a step's log lines wait for their write anyway (LogSink), and 32). Started one by
- * one, each step's end was a transaction of its own with an audit event: a begin, the chain head's
- * read, the event's hash and insert and a commit, per step, and an insert of its log lines (issue
- * 18). What is left starts when the run's steps are over, before the run ends.
- */
-const DEFER_MS = 250;
-const DEFER_GROUP = 32;
 
 export interface DriveOptions {
   /** Aborts when this process shuts down: steps are stopped, the lease is released for a successor. */
@@ -55,36 +46,14 @@ export class RunDriver {
   private lostLease = false;
   private shuttingDown = false;
   private cancelRequested = false;
-  /** Deferred bookkeeping of finished steps (see execute.ts `Defer`), started, awaited before the run ends. */
-  private deferred: Array<Promise<void>> = [];
-  /** Bookkeeping deferred and not started yet: it starts in groups (startDeferred). */
-  private queued: Array<() => Promise<void>> = [];
-  private queuedTimer: NodeJS.Timeout | null = null;
+  /** Bookkeeping of finished steps that dependants need not wait for (execute.ts `Defer`). */
+  private readonly deferred = new DeferredBookkeeping();
   /** Step tracking runs created ahead of the steps, in plan order, so no step waits for one. */
   private readonly pretracked = new Map<string, PretrackedRun>();
   /** Remote steps taken over with no job id stored: their attempt goes on under its number (start()). */
   private readonly resumeAttempts = new Set<string>();
   /** Lockfiles read and interpreters probed once for the whole run. */
   private environment: RunEnvironment;
-  private defer = (work: () => Promise<void>): void => {
-    this.queued.push(work);
-    if (this.queued.length >= DEFER_GROUP) this.startDeferred();
-    else this.queuedTimer ??= setTimeout(() => this.startDeferred(), DEFER_MS);
-  };
-
-  /**
-   * Starts the bookkeeping deferred so far, all in one tick: the steps' log lines and tracking ends
-   * then reach the tracking link together, which writes them in one audited transaction instead of
-   * one per step (see DEFER_MS).
-   */
-  private startDeferred(): void {
-    if (this.queuedTimer) clearTimeout(this.queuedTimer);
-    this.queuedTimer = null;
-    const group = this.queued;
-    this.queued = [];
-    for (const work of group) this.deferred.push(work().catch(() => undefined));
-  }
-
   constructor(
     private readonly deps: EngineDeps,
     private run: PipelineRun,
@@ -278,55 +247,7 @@ export class RunDriver {
       await endOrphanedTracking(this.deps.tracking, this.run.project, this.run.trackingRunId, this.steps.values());
     this.pretrack();
     // Steps a dead driver left running: kill what is left of them here, then run them again.
-    for (const s of this.steps.values()) {
-      if (s.status !== "running") continue;
-      if (s.remoteJob) {
-        // The scheduler still has the job: the step attaches to it again (executeStep), never resubmits.
-        await this.deps.store.appendLogs(this.run.id, [
-          {
-            stepId: s.id,
-            stream: "system",
-            text: `taken over from ${s.leaseOwner ?? "a stopped driver"}; ${s.executor ?? "remote"} job ${s.remoteJob} is kept`,
-            at: nowMs(),
-          },
-        ]);
-        await this.updateStep(s, { status: "pending" });
-        continue;
-      }
-      if (s.executor === "slurm" || s.executor === "kubernetes") {
-        // The dead driver counted the attempt and stopped before storing its job's id: around sbatch
-        // (or the Job's create), which may have gone through. A new number would submit the step a
-        // second time beside that job; the same number lets the executor adopt it by name and attempt.
-        await this.deps.store.appendLogs(this.run.id, [
-          {
-            stepId: s.id,
-            stream: "system",
-            text: `taken over from ${s.leaseOwner ?? "a stopped driver"}; no ${s.executor} job id was stored for attempt ${s.attempt}: a job the scheduler has for it is adopted, else it is submitted`,
-            at: nowMs(),
-          },
-        ]);
-        this.resumeAttempts.add(s.id);
-        await this.updateStep(s, { status: "pending" });
-        continue;
-      }
-      // Only the process recorded for the step (same pid and start time) is killed; whatever else has
-      // that pid now is a stranger, and the log says it was left alone.
-      const leftovers =
-        s.pid !== null && s.host !== null
-          ? await this.deps.executor
-              .killOrphan({ pid: s.pid, host: s.host, startTime: s.pidStart })
-              .catch((error: Error) => `could not stop process ${s.pid}: ${error.message}`)
-          : null;
-      await this.deps.store.appendLogs(this.run.id, [
-        {
-          stepId: s.id,
-          stream: "system",
-          text: `taken over from ${s.leaseOwner ?? "a stopped driver"}; ${leftovers ? `${leftovers}; ` : ""}running again`,
-          at: nowMs(),
-        },
-      ]);
-      await this.updateStep(s, { status: "pending", pid: null, host: null, pidStart: null });
-    }
+    await takeOverSteps(this.deps, this.run.id, this.steps.values(), this.updateStep, this.resumeAttempts);
   }
 
   private pretrack(): void {
@@ -361,7 +282,7 @@ export class RunDriver {
       const p = this.pretracked.get(s.id);
       if (!p || p.closed) continue;
       p.closed = true;
-      this.defer(async () => {
+      this.deferred.defer(async () => {
         const id = await p.id.catch(() => null);
         if (!id) return;
         await tracking.finishRun(
@@ -510,7 +431,7 @@ export class RunDriver {
             this.scopeOf(s),
             this.updateStep,
             this.abort.signal,
-            this.defer,
+            this.deferred.defer,
             this.pretracked.get(s.id),
             slot,
           ).finally(() => {
@@ -534,8 +455,7 @@ export class RunDriver {
     early.giveUpAll();
     await Promise.allSettled(running.values());
     this.closeUnusedTracking();
-    this.startDeferred();
-    await Promise.all(this.deferred);
+    await this.deferred.settle();
     await this.deps.executor.settle?.().catch(() => undefined);
   }
 
