@@ -90,6 +90,16 @@ const KNOWN: Record<string, Known> = {
       differs: "Tandem answers RESOURCE_ALREADY_EXISTS; MLflow 2.12 answers BAD_REQUEST with its SQL error",
     },
   },
+  edges: {
+    metrics: { differs: "±Infinity stays infinite; MLflow's SQL store keeps ±1.797e308 in its place" },
+    "twice history": {
+      differs: "not yet: the same point (key, step, timestamp, value) logged twice is kept twice; MLflow keeps one",
+    },
+    "search metrics.nan != 0": {
+      differs: "NaN satisfies only != here (IEEE, as the tracking guide says); MLflow's SQL store compares NaN as 0",
+    },
+    "search metrics.nan = 0": { differs: "as the line above" },
+  },
   search: {
     "filter params.model IN ('rf', 'xgb')": WORDING,
     "filter params.model NOT IN ('rf')": WORDING,
@@ -148,6 +158,11 @@ const SCENARIOS: Array<{ name: string; covers: string; stores: StoreKind[] }> = 
     name: "artifacts",
     covers: "log_text/dict/table/image/artifacts, listing, downloads, run and experiment lifecycle",
     stores: ["sqlite"],
+  },
+  {
+    name: "edges",
+    covers: "async logging, descriptions, odd steps, NaN and infinities, unicode, resuming a finished run",
+    stores: ["sqlite", "postgres"],
   },
   {
     name: "search",

@@ -86,8 +86,21 @@ for label, uri in [("mlflow", f"http://127.0.0.1:{server.server_port}"), ("tande
         ctx.out["crashed"] = {"error": f"{type(e).__name__}: {e}", "at": traceback.format_exc().splitlines()[-6:]}
     out[label] = ctx.out
     reset(uri)
+def plain(v):
+    """JSON.parse takes no NaN or Infinity: those are written as strings, as protobuf writes them."""
+    if isinstance(v, float) and v != v:
+        return "NaN"
+    if isinstance(v, float) and v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain(x) for x in v]
+    return v
+
+
 # Ids and ports differ between the servers by nature; what is said around them is compared.
-text = json.dumps(out, default=str)
+text = json.dumps(plain(out), default=str, allow_nan=False)
 text = re.sub(r"\b[0-9a-f]{32}\b", "<id>", text)
 text = re.sub(r"127\.0\.0\.1:\d+", "<host>", text)
 print(text)
