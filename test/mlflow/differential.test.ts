@@ -93,7 +93,8 @@ const KNOWN: Record<string, Known> = {
   edges: {
     metrics: { differs: "±Infinity stays infinite; MLflow's SQL store keeps ±1.797e308 in its place" },
     "twice history": {
-      differs: "not yet: the same point (key, step, timestamp, value) logged twice is kept twice; MLflow keeps one",
+      differs:
+        "the same point (key, step, timestamp, value) logged twice is kept twice: points are appended without a key, for log-batch's speed; MLflow keeps one",
     },
     "search metrics.nan != 0": {
       differs: "NaN satisfies only != here (IEEE, as the tracking guide says); MLflow's SQL store compares NaN as 0",

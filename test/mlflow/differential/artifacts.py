@@ -7,13 +7,6 @@ import numpy as np
 import pandas as pd
 
 
-def tree(path):
-    out = []
-    for root, _, names in os.walk(path):
-        out += [os.path.relpath(os.path.join(root, n), path) for n in names]
-    return sorted(out)
-
-
 def scenario(ctx):
     c, out = ctx.client, ctx.out
     mlflow.set_experiment("artifacts")
@@ -43,9 +36,10 @@ def scenario(ctx):
     out["load_text"] = mlflow.artifacts.load_text(f"runs:/{rid}/notes/hello.txt")
     out["load_dict json"] = mlflow.artifacts.load_dict(f"runs:/{rid}/config.json")
     out["load_table"] = mlflow.load_table("tables/t.json", run_ids=[rid]).drop(columns=["run_id"], errors="ignore").to_dict("list")
-    out["download root"] = tree(c.download_artifacts(rid, "", os.path.join(ctx.dir, "dl-root")) if os.makedirs(os.path.join(ctx.dir, "dl-root")) is None else None)
+    os.makedirs(os.path.join(ctx.dir, "dl-root"))
+    out["download root"] = ctx.tree(c.download_artifacts(rid, "", os.path.join(ctx.dir, "dl-root")))
     os.makedirs(os.path.join(ctx.dir, "dl-sub"))
-    out["download folder"] = tree(c.download_artifacts(rid, "tree/sub", os.path.join(ctx.dir, "dl-sub")))
+    out["download folder"] = ctx.tree(c.download_artifacts(rid, "tree/sub", os.path.join(ctx.dir, "dl-sub")))
     os.makedirs(os.path.join(ctx.dir, "dl-file"))
     local = c.download_artifacts(rid, "tree/sub/b.txt", os.path.join(ctx.dir, "dl-file"))
     out["download file"] = [os.path.relpath(local, os.path.join(ctx.dir, "dl-file")), open(local).read()]

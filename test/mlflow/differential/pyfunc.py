@@ -20,13 +20,6 @@ class Scaled(mlflow.pyfunc.PythonModel):
         return scaling.scale(model_input["x"]) + self.offset
 
 
-def tree(path):
-    out = []
-    for root, _, names in os.walk(path):
-        out += [os.path.relpath(os.path.join(root, n), path) for n in names]
-    return sorted(out)
-
-
 def scenario(ctx):
     c, out = ctx.client, ctx.out
     code = os.path.join(ctx.dir, "scaling.py")
@@ -58,16 +51,16 @@ def scenario(ctx):
         d = os.path.join(ctx.dir, "dl", str(len(out)))
         os.makedirs(d)
         local = ctx.attempt(lambda: mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=d))
-        out[f"download {key}"] = tree(local) if isinstance(local, str) and os.path.isdir(local) else os.path.basename(local) if isinstance(local, str) else local
+        out[f"download {key}"] = ctx.tree(local) if isinstance(local, str) and os.path.isdir(local) else os.path.basename(local) if isinstance(local, str) else local
     d = os.path.join(ctx.dir, "dl-run")
     os.makedirs(d)
-    out["download run_id+path"] = tree(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model", dst_path=d))
+    out["download run_id+path"] = ctx.tree(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model", dst_path=d))
     uri = c.get_model_version_download_uri("scaled", "1")
     out["download uri scheme"] = uri.split(":")[0]
     out["download uri ends"] = uri.rstrip("/").split("/")[-1]
     d = os.path.join(ctx.dir, "dl-uri")
     os.makedirs(d)
-    out["download of download uri"] = ctx.attempt(lambda: tree(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=d)))
+    out["download of download uri"] = ctx.attempt(lambda: ctx.tree(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=d)))
     out["load_dict/text"] = ctx.attempt(lambda: mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model/MLmodel").splitlines()[0])
     mv = c.get_model_version("scaled", "1")
     out["version source is runs:/"] = mv.source.startswith("runs:/") or mv.source.startswith("mlflow-artifacts:")

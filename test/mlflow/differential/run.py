@@ -43,6 +43,14 @@ class Ctx:
         except MlflowException as e:
             return {"error_code": e.error_code, "message": e.message}
 
+    @staticmethod
+    def tree(path):
+        """The files under path (a download), as sorted relative paths."""
+        out = []
+        for root, _, names in os.walk(path):
+            out += [os.path.relpath(os.path.join(root, n), path) for n in names]
+        return sorted(out)
+
     def raw(self, method, path, body=None):
         """One REST call as curl would make it: {status, body}."""
         data = None if body is None else json.dumps(body).encode()
