@@ -1,9 +1,10 @@
 /**
  * MLflow model-registry wire shapes and the registration source: how a `source` (`runs:/…`,
- * `mlflow-artifacts:/…`, another version's `models:/…`) becomes an artifact the registry can inspect, and where a version's files are
- * downloadable. A version's files are indexed at `_registry/<model>/<version>/` in the artifact
- * proxy, which is what get-download-uri names: they stay downloadable after the source run is
- * collected. `source` answers what the client registered from, as MLflow does.
+ * `mlflow-artifacts:/…`, another version's `models:/…`) becomes an artifact the registry can
+ * inspect, and where a version's files are downloadable. A version's files are indexed at
+ * `_registry/<model>/<version>/` in the artifact proxy, which is what get-download-uri names: they
+ * stay downloadable after the source run is collected. `source` answers what the client registered
+ * from, as MLflow does.
  */
 import { getManifest } from "../../core/artifacts/manifest.js";
 import { InvalidInputError, NotFoundError } from "../../core/errors.js";
