@@ -32,6 +32,16 @@ async function stepIsolationNotice(config: Config, allowSharedUser: boolean): Pr
 }
 
 /**
+ * A warning when the Postgres store lets this server's user in without a password: steps and served
+ * models can then connect to it too (postgres-exposure.ts), whatever the sandbox hides. Null otherwise.
+ */
+async function storeExposureNotice(config: Config): Promise<string | null> {
+  if (config.database.kind !== "postgres") return null;
+  const { passwordlessPostgres, PASSWORDLESS_STORE } = await import("../stores/metadata/postgres-exposure.js");
+  return (await passwordlessPostgres(config.database.url)) ? `WARNING: ${PASSWORDLESS_STORE}.` : null;
+}
+
+/**
  * After a clean stop the process ends once nothing is left to do. Should a handle leak (a socket a
  * loop opened as the stop began), end it anyway after a grace period: a SIGTERM must not hang.
  */
@@ -61,6 +71,7 @@ export function registerServerCommands(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port: expected 0-65535, got ${opts.port}`);
       const isolation = await stepIsolationNotice(config, opts.allowSharedUser ?? false);
+      const exposure = storeExposureNotice(config);
       const { startServer } = await import("../server/listen.js");
       const server = await startServer({ config, host: opts.host ?? config.host, port, noAuth: !opts.auth });
       // The first line of output, so scripts can read the address of `--port 0`.
@@ -72,6 +83,8 @@ export function registerServerCommands(program: Command): void {
         `store: ${config.database.kind === "sqlite" ? config.database.file : "postgres"}; artifacts: ${config.artifacts.kind === "fs" ? config.artifacts.root : `s3://${config.artifacts.bucket}`}`,
       );
       info(isolation);
+      const exposed = await exposure;
+      if (exposed) info(exposed);
       await server.closed;
       exitIfStillAliveSoon("tandem server");
     });

@@ -18,6 +18,7 @@ import { openArtifactStore } from "../main.js";
 import { WEB_DIST } from "../server/web-ui.js";
 import { pendingMigrations } from "../stores/metadata/migrator.js";
 import { SqlMetadataStore } from "../stores/metadata/sql-metadata-store.js";
+import { passwordlessPostgres, PASSWORDLESS_STORE } from "../stores/metadata/postgres-exposure.js";
 
 export interface DoctorCheck {
   check: string;
@@ -80,6 +81,8 @@ async function storeChecks(config: Config): Promise<DoctorCheck[]> {
               "back up the store, then start tandem server once to apply them (docs/guides/operations.md)",
           },
     );
+    if (db.kind === "postgres" && (await passwordlessPostgres(db.url)))
+      checks.push({ check: "store access", ok: false, detail: PASSWORDLESS_STORE });
     return checks;
   } catch (error) {
     return [{ check: "migrations", ok: false, detail: `cannot read the migration table: ${message(error)}` }];

@@ -14,6 +14,8 @@ export interface SpawnedServer extends Pick<TestServer, "api" | "url" | "home" |
   /** The server's TANDEM_DATABASE_URL on Postgres, else null. */
   databaseUrl: string | null;
   pid: number;
+  /** What it printed so far, stdout then stderr. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function spawnServer(store: StoreKind, env: Record<string, string> 
     adminToken,
     databaseUrl,
     pid: server.child.pid!,
+    output: () => `${server.output().stdout}${server.output().stderr}`,
     api: jsonApi(url, adminToken),
     async stop() {
       server.child.kill("SIGTERM");
