@@ -161,6 +161,11 @@ const SCENARIOS: Array<{ name: string; covers: string; stores: StoreKind[] }> = 
     stores: ["sqlite"],
   },
   {
+    name: "evaluate",
+    covers: "mlflow.evaluate's default evaluator: metrics, plots, the evaluation dataset",
+    stores: ["sqlite"],
+  },
+  {
     name: "edges",
     covers: "async logging, descriptions, odd steps, NaN and infinities, unicode, resuming a finished run",
     stores: ["sqlite", "postgres"],
