@@ -14,6 +14,7 @@
 //   node scripts/build-dist.mjs             build
 //   node scripts/build-dist.mjs --if-stale  build only when a file in src/ (or the lock file) is newer than dist/
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -228,6 +229,11 @@ execFileSync(
   { cwd: root, stdio: "inherit" },
 );
 writeFileSync(join(next, ".built"), new Date().toISOString());
+// What this build's code is, for the cache keys of built-in steps (src/wiring/tandem-code.ts): the
+// same sources give the same digest on every machine, so servers sharing a store share their cache.
+const codeDigest = createHash("sha256");
+for (const file of sources().sort()) codeDigest.update(`${relative(root, file)}\0`).update(readFileSync(file));
+writeFileSync(join(next, "code-digest"), `${codeDigest.digest("hex")}\n`);
 const old = `${dist}.old-${process.pid}`;
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(next, dist);

@@ -6,6 +6,7 @@ import type { BuiltinServices } from "../core/pipelines/builtins/contract.js";
 import type { EngineDeps } from "../core/pipelines/engine/deps.js";
 import { SecretBox, SecretService } from "../core/pipelines/secrets.js";
 import { loadSecretKey } from "./secret-key.js";
+import { tandemCodeIdentity } from "./tandem-code.js";
 import { PipelineService } from "../core/pipelines/service.js";
 import { LocalExecutor } from "../executors/local/local-executor.js";
 import { LocalEnvironmentProbe } from "../executors/local/probe.js";
@@ -85,12 +86,17 @@ export const wirePipelines: Wiring = async ({ config, sql, services }) => {
     executor,
     executors: executor,
     artifacts: services.artifacts,
-    workspace: new LocalWorkspace(services.artifacts, { hide: serverPrivatePaths(config) }),
+    workspace: new LocalWorkspace(services.artifacts, {
+      hide: serverPrivatePaths(config),
+      git: (dir) => git.listFiles(dir),
+    }),
     owner: newLeaseOwner(),
     leaseMs: config.runLeaseMs,
     heartbeatMs: 1000,
     backoffMs: 1000,
     secrets: (project, names) => (names.length ? secrets.values(project, names) : Promise.resolve({})),
+    secretFingerprints: (project, names) => secrets.fingerprints(project, names),
+    tandemCode: tandemCodeIdentity,
     tracking: batchedTrackingLink(services, sql),
     builtinServices: services as unknown as BuiltinServices,
     // Looked up when a run needs it, so the order of AREA_WIRINGS does not matter.

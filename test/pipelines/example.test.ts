@@ -78,16 +78,20 @@ describe("examples/pipelines through the CLI", () => {
     const clean = await cli(["validate"], { cwd: dir, env });
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stderr).toBe("");
-    // The lint step as the example first had it: the script it runs was not an input.
+    // The lint step keyed on the files it names (cache: { files }, not the whole project folder),
+    // and the script it runs among neither them nor its inputs.
     const spec = readFileSync(join(dir, "tandem.yaml"), "utf8");
-    const unkeyed = spec.replace(/\n {10}code: steps\/lint\.js[^\n]*/, "");
+    const unkeyed = spec.replace(
+      /\n {10}code: steps\/lint\.js[^\n]*/,
+      "\n        cache:\n          files: [README.md]",
+    );
     expect(unkeyed).not.toBe(spec);
     writeFileSync(join(dir, "unkeyed.yaml"), unkeyed);
     const res = await cli(["validate", "unkeyed.yaml"], { cwd: dir, env });
     expect(res.code, res.stderr).toBe(0);
     const line = unkeyed.split("\n").findIndex((l) => l.includes("node steps/lint.js")) + 1;
     expect(res.stderr.trim()).toBe(
-      `unkeyed.yaml:${line}:16: warning: pipelines.ship.steps.lint.run: steps.lint.run reads steps/lint.js, which is not an input: editing it will not rerun the step (add it to inputs: or cache: { files: [...] })`,
+      `unkeyed.yaml:${line}:16: warning: pipelines.ship.steps.lint.run: steps.lint.run reads steps/lint.js, which neither its inputs: nor its cache: { files } cover: editing it will not rerun the step (add it to one of them)`,
     );
   });
 

@@ -360,6 +360,14 @@ export interface WorkspaceAccess {
   lockfiles(workspace: string): Promise<Record<string, string>>;
   /** Whether a relative path is a file or a folder inside the workspace (null: absent or outside it). */
   entryKind(workspace: string, relativePath: string): Promise<"file" | "dir" | null>;
+  /**
+   * The project folder's files as a `run:` step may read them: a digest over every file's path and
+   * content, and a short description (`commit 1a2b3c4, 120 files, 2 uncommitted`). In git, the
+   * files git tracks or would (ignored ones are not code), each by its blob id; elsewhere every
+   * file. Tandem's own files (tandem.lock, .tandem/, the top tandem.yaml, whose steps are keyed by
+   * their definitions) are left out.
+   */
+  checkoutDigest(workspace: string): Promise<{ digest: string; value: string }>;
   /** The files a glob matches (`cache: { files }`), sorted, and a sha256 over their paths and contents. */
   hashGlob(workspace: string, glob: string): Promise<{ digest: string; files: string[] }>;
   /** Updates one pipeline's section of `<workspace>/tandem.lock`. */

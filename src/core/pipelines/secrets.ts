@@ -5,7 +5,7 @@
  * TANDEM_SECRET_KEY, else `<home>/secret.key` (created 0600 by the wiring). Values never appear in
  * a run record; the engine masks them in logs.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import type { AuditLog } from "../governance/audit.js";
 import { audited } from "../governance/audited.js";
 import { InvalidInputError, NotFoundError } from "../errors.js";
@@ -24,7 +24,22 @@ export function parseSecretKey(text: string): Buffer {
 }
 
 export class SecretBox {
-  constructor(private readonly key: Buffer) {}
+  /** A key of its own for fingerprints, derived from the sealing key (never the sealing key itself). */
+  private readonly fingerprintKey: Buffer;
+
+  constructor(private readonly key: Buffer) {
+    this.fingerprintKey = Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), "tandem step cache key", 32));
+  }
+
+  /**
+   * HMAC-SHA256 of a value under a key only this server has: equal values give equal fingerprints
+   * (a cache key changes when a secret is rotated), and a fingerprint kept in a step's record tells
+   * nothing of the value to whoever reads it, where a plain sha256 of a short token could be
+   * looked up. `aad` binds it to the secret's project and name.
+   */
+  fingerprint(plain: string, aad: string): string {
+    return createHmac("sha256", this.fingerprintKey).update(aad).update("\0").update(plain).digest("hex");
+  }
 
   seal(plain: string, aad: string): string {
     const nonce = randomBytes(12);
@@ -95,6 +110,20 @@ export class SecretService {
           `secret ${name} is not set in project ${project} (set it with: tandem secrets set ${name})`,
         );
       out[name] = this.box.open(s.sealed, `${project}/${name}`);
+    }
+    return out;
+  }
+
+  /**
+   * Each set secret's fingerprint (SecretBox.fingerprint), for a step's cache key. A secret not set
+   * is left out: the step fails when it asks for the values (values()), never served from a cache
+   * entry, which only a step that had the secret can have stored.
+   */
+  async fingerprints(project: string, names: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const name of names) {
+      const s = await this.store.getSecret(project, name);
+      if (s) out[name] = this.box.fingerprint(this.box.open(s.sealed, `${project}/${name}`), `${project}/${name}`);
     }
     return out;
   }

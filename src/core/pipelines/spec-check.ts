@@ -66,13 +66,17 @@ function writtenBy(pipeline: PipelineSpec, steps: Iterable<string>): Set<string>
   return out;
 }
 
+/**
+ * A `run:` step that names its files (`cache: { files }`) is keyed on those alone, not on the whole
+ * project folder (keying.ts): a project path its script names that neither they nor an input cover
+ * would change without rerunning it.
+ */
 async function runPaths(c: Context, base: SpecPath, stepName: string, step: StepSpec): Promise<void> {
-  if (step.run === undefined || !c.workspace) return;
+  if (step.run === undefined || !c.workspace || typeof step.cache !== "object" || !step.cache.files.length) return;
   const inputs = Object.values(step.inputs ?? {}).filter((v) => !v.includes("${{") && !v.startsWith("dataset://"));
   const globbed = new Set<string>();
-  if (typeof step.cache === "object")
-    for (const glob of step.cache.files)
-      for (const f of (await c.deps.workspace.hashGlob(c.workspace, glob)).files) globbed.add(f);
+  for (const glob of step.cache.files)
+    for (const f of (await c.deps.workspace.hashGlob(c.workspace, glob)).files) globbed.add(f);
   for (const word of scriptPaths(step.run)) {
     if (word.path === "tandem.lock" || word.path === step.metrics) continue;
     const kind = await c.deps.workspace.entryKind(c.workspace, word.path);
@@ -88,7 +92,7 @@ async function runPaths(c: Context, base: SpecPath, stepName: string, step: Step
         step.run,
         word.start,
         word.end,
-        `steps.${stepName}.run reads ${word.path}, which is not an input: editing it will not rerun the step (add it to inputs: or cache: { files: [...] })`,
+        `steps.${stepName}.run reads ${word.path}, which neither its inputs: nor its cache: { files } cover: editing it will not rerun the step (add it to one of them)`,
       ),
     );
   }

@@ -134,6 +134,16 @@ export class LocalGit implements GitReader, SourceControl {
     return { ...head, dirty: changed.length > 0, changed };
   }
 
+  /**
+   * What git tracks below `dir` and would track (checkout-digest.ts): index entries with their blob
+   * ids, and the changed, removed and untracked (not ignored) paths, relative to `dir`; null outside
+   * git. One git call.
+   */
+  async listFiles(dir: string): Promise<string | null> {
+    const args = ["-C", dir, "ls-files", "-t", "-s", "-m", "-o", "-d", "--exclude-standard", "-z"];
+    return this.git(args, { timeoutMs: 60_000 }).catch(() => null);
+  }
+
   private checkoutDir(runId: string): string {
     if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new Error(`not a run id: ${runId}`);
     return join(this.options.checkouts, runId);

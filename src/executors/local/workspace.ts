@@ -14,6 +14,7 @@ import { writeFileAtomic } from "../../stores/files/atomic.js";
 import { putTree } from "../../stores/artifacts/tree.js";
 import { holdsOnlyPipeline } from "./lock-text.js";
 import { lockYaml } from "./lock-yaml.js";
+import { checkoutDigest, type GitFileLister } from "./checkout-digest.js";
 
 /** Files whose content pins a step's software environment (like DVC's and CI caches' keys). */
 export const LOCKFILES = [
@@ -47,6 +48,8 @@ export interface LocalWorkspaceOptions {
    * when a project folder holds them or a link in it points at them (default: none).
    */
   hide?: string[];
+  /** Lists a git folder's files for checkoutDigest (LocalGit.listFiles); without it every folder is walked. */
+  git?: GitFileLister;
 }
 
 export class LocalWorkspace implements WorkspaceAccess {
@@ -106,6 +109,14 @@ export class LocalWorkspace implements WorkspaceAccess {
       if (content !== null) out[name] = createHash("sha256").update(content).digest("hex");
     }
     return out;
+  }
+
+  async checkoutDigest(workspace: string): Promise<{ digest: string; value: string }> {
+    const hidden = await this.hiddenPaths();
+    return checkoutDigest(workspace, {
+      git: this.options.git,
+      skip: (path) => hidden.some((h) => within(path, h)),
+    });
   }
 
   async hashGlob(workspace: string, pattern: string): Promise<{ digest: string; files: string[] }> {

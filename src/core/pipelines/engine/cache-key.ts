@@ -1,9 +1,12 @@
 /**
  * The cache key as named parts (Nx's "hash details", Bazel's `--explain`): the step's definition, its
  * resolved command, `with:` and `env:`, each referenced param, each input's content hash, each
- * built-in reference's digest, each `cache: { files }` glob, and the environment. The key is the
- * sha256 of the parts' names and digests, so equal parts give equal keys whatever their order, and
- * a miss can name the part that changed.
+ * built-in reference's digest, each `cache: { files }` glob (else, for a `run:` step, the whole
+ * checkout), each secret's keyed fingerprint, the executor or the built-in step's code, and the
+ * environment. The key is the sha256 of the parts' names and digests, so equal parts give equal keys
+ * whatever their order, and a miss can name the part that changed. What runs the step is in the key
+ * as Bazel's action key holds the tool and DVC's dvc.lock the script: a run: step's project files,
+ * a built-in step's Tandem code.
  */
 import { createHash } from "node:crypto";
 import type { CachePart, ResolvedReference, StepEnvironment } from "../model.js";
@@ -40,6 +43,17 @@ export interface KeyMaterial {
   /** `cache: { files }` glob → digest and matched files. */
   files: Record<string, { digest: string; files: string[] }>;
   environment: StepEnvironment | null;
+  /**
+   * A `run:` step without `cache: { files }`: the project folder's files (what its command may read
+   * from the checkout); null for built-in steps and steps that name their files.
+   */
+  checkout: { digest: string; value: string } | null;
+  /** Secret name → a keyed fingerprint of its value (an HMAC under the server's secret key, never the value). */
+  secrets: Record<string, string>;
+  /** A `run:` step's executor (local, slurm, kubernetes); null for a built-in step (it runs in the server). */
+  executor: string | null;
+  /** A built-in step's code: Tandem's version and build (`tandem 0.1.0, code 1a2b…`); null for `run:` steps. */
+  builtin: { uses: string; code: string } | null;
 }
 
 export interface StepKey {
@@ -83,6 +97,11 @@ export function stepKey(scope: StepScope, m: KeyMaterial): StepKey {
       digest: f.digest,
       value: `${f.files.length} file${f.files.length === 1 ? "" : "s"}`,
     });
+  if (m.checkout) parts.push({ name: "checkout", digest: m.checkout.digest, value: m.checkout.value });
+  for (const [name, fingerprint] of Object.entries(m.secrets))
+    parts.push({ name: `secret ${name}`, digest: fingerprint, value: `value ${fingerprint.slice(0, 12)}` });
+  if (m.executor !== null) add("executor", m.executor, m.executor);
+  if (m.builtin) add(`builtin ${m.builtin.uses}`, m.builtin, m.builtin.code);
   const env = m.environment;
   if (env) {
     const names = Object.keys(env.lockfiles);
@@ -91,6 +110,6 @@ export function stepKey(scope: StepScope, m: KeyMaterial): StepKey {
       add(`environment ${name}`, version, version ?? "absent");
     if (env.image !== null) add("environment image", env.image, env.image);
   }
-  const key = sha256(canonicalJson({ v: 2, parts: Object.fromEntries(parts.map((p) => [p.name, p.digest])) }));
+  const key = sha256(canonicalJson({ v: 3, parts: Object.fromEntries(parts.map((p) => [p.name, p.digest])) }));
   return { key, parts, command: keyed.script };
 }

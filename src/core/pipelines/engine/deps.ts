@@ -30,6 +30,18 @@ export interface EngineDeps {
   backoffMs: number;
   /** Decrypted secret values by name; throws naming a missing one. */
   secrets(project: string, names: string[]): Promise<Record<string, string>>;
+  /**
+   * A keyed fingerprint of each secret's value, for cache keys: equal values give equal
+   * fingerprints, and without the server's secret key a fingerprint tells nothing of the value (a
+   * plain hash of a short token is a dictionary lookup). A secret not set has none (the step fails
+   * when it asks for its value). Without it, a rotated secret does not change a step's key.
+   */
+  secretFingerprints?(project: string, names: string[]): Promise<Record<string, string>>;
+  /**
+   * What Tandem's own code is (its version and a digest of its build), read once: a built-in step
+   * runs it, so another build reruns built-in steps (default: `unknown`).
+   */
+  tandemCode?: () => Promise<string>;
   datasets?: DatasetResolver;
   /** What built-in steps' `with:` fields name (without it, a builtin that declares references fails). */
   references?: ReferenceResolver;

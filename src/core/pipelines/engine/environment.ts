@@ -29,6 +29,7 @@ export function environmentDigest(e: Omit<StepEnvironment, "digest" | "imageId">
 
 export class RunEnvironment {
   private lockfiles: Promise<Record<string, string>> | undefined;
+  private checkoutFiles: Promise<{ digest: string; value: string } | null> | undefined;
   private readonly interpreters = new Map<string, Promise<Record<string, string | null>>>();
 
   constructor(
@@ -44,6 +45,15 @@ export class RunEnvironment {
     return this.lockfiles;
   }
 
+  /**
+   * The project folder's files (WorkspaceAccess.checkoutDigest), read once per run: the checkout
+   * as the run found it, whatever its steps do to it later. null without a workspace.
+   */
+  checkout(): Promise<{ digest: string; value: string } | null> {
+    this.checkoutFiles ??= this.workspace ? this.deps.workspace.checkoutDigest(this.workspace) : Promise.resolve(null);
+    return this.checkoutFiles;
+  }
+
   private interpretersOn(path: string | null): Promise<Record<string, string | null>> {
     const key = path ?? "";
     let probed = this.interpreters.get(key);
@@ -54,10 +64,12 @@ export class RunEnvironment {
     return probed;
   }
 
-  /** Starts reading lockfiles and probing this process's PATH while the run starts (both never reject). */
+  /** Starts reading lockfiles, the checkout and probing this process's PATH while the run starts (never rejects). */
   prefetch(): void {
     void this.lockfileHashes();
     void this.interpretersOn(null);
+    // Read as the run starts; a failure is the keying step's to report.
+    this.checkout().catch(() => undefined);
   }
 
   /** `env` is the step's rendered `env:`; its PATH, when set, is where the step finds interpreters. */

@@ -15,6 +15,7 @@ import { describeReference } from "./cache-key.js";
 import type { ResolvedInput } from "./inputs.js";
 import { attemptEnv, jobOutputs, jobPlace } from "./attempt-env.js";
 import { keyStep } from "./keying.js";
+import { unusableOutputs } from "./cached-outputs.js";
 import { LogSink, gatheredLogWrites, linesSinceSubmitted, maskSecrets, submittedLine } from "./logs.js";
 import { latestMetrics, parseMetrics, type MetricValue } from "./metrics.js";
 import { referencedParams, resolverFor, runBoundMs, type StepScope } from "./scope.js";
@@ -163,8 +164,8 @@ export async function executeStep(
     };
     if (cacheable) {
       const hit = await deps.store.getCache(run.project, key);
-      const present = hit ? (await deps.artifacts.missingBlobs(Object.values(hit.outputs))).length === 0 : false;
-      if (hit && present) {
+      const unusable = hit ? await unusableOutputs(deps.artifacts, hit.outputs) : null;
+      if (hit && unusable === null) {
         sink.system(`cache hit ${key.slice(0, 12)} (outputs of step run ${hit.stepRunId})`);
         const id = await createTracking(true, environment.digest);
         Object.assign(end, { metrics: hit.metrics, status: "FINISHED" });
@@ -185,11 +186,13 @@ export async function executeStep(
         });
         return;
       }
-      if (hit)
+      if (hit) {
+        sink.system(`cache entry ${key.slice(0, 12)} not reused: ${unusable}`);
         cacheInfo = {
           ...cacheInfo,
-          reason: "the key matched, but the cached outputs are gone from the artifact store",
+          reason: `the key matched, but the cached outputs are gone from the artifact store (${unusable})`,
         };
+      }
     }
 
     const trackingRunId = await createTracking(false, environment.digest);
