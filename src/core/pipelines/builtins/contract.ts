@@ -47,6 +47,13 @@ export interface WithReference {
    * the alias, so pinning it to `m@5` would change what the step does (default false).
    */
   keyOnly?: boolean;
+  /**
+   * For a file: the references its content makes (an expectations file's `drift: { against:
+   * rows@golden }`), each path inside the parsed document. They are resolved and keyed like the
+   * field's own (`with.expect → drift.against`), and `pinned` gives each one's resolved value
+   * under that name; the file itself reaches the builtin as it was hashed.
+   */
+  within?: (text: string) => WithReference[];
 }
 
 /** Something a builtin creates: a dataset's next version, or a model alias it requests. */

@@ -14,8 +14,32 @@ import { isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { failedChecks, formatChecks } from "../../data/expectations.js";
-import { defineBuiltin } from "./contract.js";
+import { defineBuiltin, type WithReference } from "./contract.js";
 import { datasetField, fileField } from "./references.js";
+
+const DRIFT_AGAINST = "drift.against";
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** An expectations file's document, or null when it does not parse (the step says so when it runs). */
+function parsed(text: string): unknown {
+  try {
+    return parseYaml(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The dataset version expectations test drift against (`drift: { against: rows@golden }`), a
+ * reference like `dataset:` itself; `previous` (the version before the validated one) is not one.
+ */
+function driftAgainst(expectations: unknown, at: Array<string | number>): WithReference[] {
+  const drift = isRecord(expectations) ? expectations.drift : undefined;
+  const against = isRecord(drift) ? drift.against : undefined;
+  if (typeof against !== "string" || against === "previous") return [];
+  return datasetField({ against }, "against").map((r) => ({ ...r, path: [...at, "drift", "against"] }));
+}
 
 export const validateBuiltin = defineBuiltin({
   name: "validate",
@@ -26,7 +50,11 @@ export const validateBuiltin = defineBuiltin({
     /** A file output to write the report to as JSON. */
     report: z.string().optional(),
   }),
-  references: (w) => [...datasetField(w, "dataset"), ...fileField(w, "expect")],
+  references: (w) => [
+    ...datasetField(w, "dataset"),
+    ...fileField(w, "expect").map((r) => ({ ...r, within: (text: string) => driftAgainst(parsed(text), []) })),
+    ...driftAgainst(w.expect, ["expect"]),
+  ],
   async run(ctx) {
     let expectations: unknown = ctx.with.expect;
     if (typeof ctx.with.expect === "string") {
@@ -41,6 +69,10 @@ export const validateBuiltin = defineBuiltin({
         throw new Error(`with.expect: ${file}: ${(error as Error).message}`, { cause: error });
       }
     }
+    // The version drift is tested against, as the cache key resolved it (the file still says rows@golden).
+    const against = ctx.pinned[`expect → ${DRIFT_AGAINST}`];
+    if (against && isRecord(expectations) && isRecord(expectations.drift))
+      expectations = { ...expectations, drift: { ...expectations.drift, against } };
     const rec = await ctx.services.data.validate(ctx.actor, ctx.project, ctx.with.dataset, expectations, {
       runId: ctx.runId,
     });

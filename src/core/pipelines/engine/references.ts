@@ -14,6 +14,7 @@ import type { Value } from "../expr/evaluate.js";
 import type { ResolvedReference } from "../model.js";
 import type { SpecPath } from "../spec/positions.js";
 import { canonicalJson } from "./cache-key.js";
+import { getManifest } from "../../artifacts/manifest.js";
 import type { EngineDeps } from "./deps.js";
 import { fileNameOf, inputPath, type ResolvedInput } from "./inputs.js";
 import { renderStep, whereInStep, type StepScope } from "./scope.js";
@@ -22,6 +23,8 @@ export interface PinnedReference {
   path: SpecPath;
   /** Keyed only: the builtin gets the field as written (see WithReference.keyOnly). */
   keyOnly?: boolean;
+  /** Made by a file's content (WithReference.within): keyed and pinned by name, never put into `with:`. */
+  inFile?: boolean;
   resolved: ResolvedReference;
   /** A project file, materialised like an input. */
   file: ResolvedInput | null;
@@ -36,14 +39,23 @@ function describeEndpoint(e: { model: string; primary: number | null; canary: nu
   return parts.join(", ");
 }
 
+/** A one-file manifest's text, as it was hashed (what the builtin will read). */
+async function fileText(deps: EngineDeps, manifest: string): Promise<string> {
+  const m = await getManifest(deps.artifacts, manifest);
+  const chunks: Buffer[] = [];
+  for await (const chunk of await deps.artifacts.getBlob(m.entries[0]!.sha256)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 async function resolveOne(
   deps: EngineDeps,
   scope: StepScope,
   r: WithReference,
   index: number,
+  field = fieldName(r.path),
 ): Promise<PinnedReference> {
   const project = scope.run.project;
-  const base = { field: fieldName(r.path), kind: r.kind, ref: r.ref };
+  const base = { field, kind: r.kind, ref: r.ref };
   const areas = () => {
     if (!deps.references)
       throw new InvalidInputError(`a ${r.kind} reference needs the Data, Registry and Serving areas`);
@@ -98,15 +110,24 @@ async function resolveOne(
   }
 }
 
-/** Resolves every reference the step's builtin declares (none for `run:` steps). */
+/** Resolves every reference the step's builtin declares (none for `run:` steps), and those its files make. */
 export async function resolveReferences(deps: EngineDeps, scope: StepScope): Promise<PinnedReference[]> {
   const builtin = scope.spec.uses ? findBuiltin(scope.spec.uses.slice("tandem/".length)) : undefined;
   if (!builtin?.references) return [];
   const keyed = renderStep({ ...scope, paths: null }).with;
   const declared = builtin.references((keyed ?? {}) as Record<string, unknown>);
   const out: PinnedReference[] = [];
-  for (const [i, r] of declared.entries())
-    out.push({ ...(await resolveOne(deps, scope, r, i)), ...(r.keyOnly ? { keyOnly: true } : {}) });
+  for (const [i, r] of declared.entries()) {
+    const pin = await resolveOne(deps, scope, r, i);
+    out.push({ ...pin, ...(r.keyOnly ? { keyOnly: true } : {}) });
+    if (!r.within || !pin.file) continue;
+    // Read from what was hashed, so the key, the pins and the file the builtin reads agree.
+    for (const nested of r.within(await fileText(deps, pin.file.manifest))) {
+      const field = `${pin.resolved.field} → ${fieldName(nested.path)}`;
+      const inner = await resolveOne(deps, scope, { ...nested, path: r.path }, i, field);
+      out.push({ ...inner, inFile: true });
+    }
+  }
   return out;
 }
 
@@ -153,7 +174,7 @@ export function pinWith(
           : p.resolved.ref;
     pinned[field] = p.keyOnly ? p.resolved.ref : value;
     // Only where the field holds the reference itself (compare: [champion] names `m@champion`).
-    if (!p.keyOnly && valueAt(out, p.path) === p.resolved.ref) out = withValueAt(out, p.path, value);
+    if (!p.keyOnly && !p.inFile && valueAt(out, p.path) === p.resolved.ref) out = withValueAt(out, p.path, value);
   }
   return { with: out, pinned };
 }
