@@ -99,7 +99,7 @@ for (const store of STORE_KINDS) {
         author_note: expect.stringContaining(`erin pushed commit ${mappedCommit.slice(0, 12)} (github:erin-gh)`),
       });
       expect(by.get(version(runs.unknown)!)).toMatchObject({
-        author: "system",
+        author: "github:stranger", // who pushed, as git said: never a principal (unmapped-pusher.test.ts)
         author_note: expect.stringContaining("mapped to no user"),
       });
       // The step registered through the REST API with its run token: still erin's work.

@@ -144,7 +144,7 @@ describeStores("registry service", (getStore) => {
     expect((await registry.versionsTrainedOn("p", "flights@3")).every((v) => v.modelName === "m2")).toBe(true);
     await expect(registry.resolve("p", "m@1")).rejects.toThrow(/does not exist/);
     await expect(registry.deleteModel("alice", "p", "m2")).rejects.toThrow(/still has aliases/);
-    await registry.deleteAlias("alice", "p", "m2", "challenger");
+    await registry.deleteAlias("alice", "p", "m2", "challenger", "member");
     await registry.deleteModel("alice", "p", "m2");
     expect((await registry.searchModels("p")).total).toBe(0);
   });

@@ -7,6 +7,11 @@ import type { PipelineRun } from "./model.js";
 export interface PersonBehind {
   /** Null when nobody is known (an unmapped git pusher, a polled commit). */
   user: string | null;
+  /**
+   * Who it was as far as anyone can tell when `user` is null: the pusher's git identity
+   * (`github:erin-gh`), or null (a polled commit: nobody at all).
+   */
+  identity?: string | null;
   note: string;
 }
 
@@ -38,7 +43,8 @@ export function personBehindRun(run: Pick<PipelineRun, "id" | "triggeredBy" | "t
         ? { user, note: `${user} pushed commit ${commit} (${identity}) that started ${what}` }
         : {
             user: null,
-            note: `commit ${commit} by ${identity}, mapped to no user, started ${what}; nobody to exclude`,
+            identity: str(t.pusher_identity),
+            note: `commit ${commit} by ${identity}, mapped to no user, started ${what}`,
           };
     }
   }

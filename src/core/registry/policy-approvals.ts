@@ -13,11 +13,11 @@
  *   endpoint's canary, and serving never stopped it. A move that only puts it in that canary slot,
  *   at most `max_percent` of traffic, passes: that move is the canary.
  */
-import { isRole, roleAtLeast, type Role } from "../governance/model.js";
+import { isRole, roleAtLeast, SYSTEM_USER, type Role } from "../governance/model.js";
 import type { PolicySpec } from "../pipelines/spec/policies.js";
 import type { Approval, CheckResult } from "./model.js";
 import type { PolicyContext, PolicyEvidence } from "./policy.js";
-import { forAliasApplies } from "./policy-scope.js";
+import { forAliasApplies, type TargetScope } from "./policy-scope.js";
 import { assertNever } from "../errors.js";
 import { DEFAULT_SLO, type SloSpec } from "../serving/model.js";
 import { judgeArms, type ArmStats } from "../serving/slo.js";
@@ -26,6 +26,24 @@ type Requirement = PolicySpec["require"][number];
 type ApprovalsReq = Extract<Requirement, { approvals: unknown }>["approvals"];
 type CanaryReq = Extract<Requirement, { canary: unknown }>["canary"];
 type Waiver = NonNullable<ApprovalsReq["unless"]>[number];
+
+/**
+ * The role that could approve a move in `scope` under `policies`: the highest `approvals.role` that
+ * applies to it, approver when none does (a policy without approvals still wants a person who may
+ * approve to stand in for its checks where no version is there to meet them: an alias deleted).
+ */
+export function approvalRole(policies: Record<string, PolicySpec>, scope: TargetScope): Role {
+  let role: Role = "approver";
+  for (const spec of Object.values(policies))
+    for (const req of spec.require ?? [])
+      if (
+        "approvals" in req &&
+        forAliasApplies(req.approvals.for_alias, scope) &&
+        !roleAtLeast(role, req.approvals.role)
+      )
+        role = req.approvals.role;
+  return role;
+}
 
 /** Requests, errors, p95 latency and latency histogram of one slot (the canary judge's arm). */
 export type SlotStats = ArmStats;
@@ -41,6 +59,18 @@ export interface CanaryStats {
   primary: SlotStats | null;
 }
 
+/** The author of a version registered on behalf of nobody known and no git identity (a polled commit). */
+export const UNKNOWN_AUTHOR = "(unknown)";
+
+/**
+ * Whether a version's author is a person Tandem knows: a user name. A git identity
+ * (`github:erin-gh`), UNKNOWN_AUTHOR, and `system` (what such versions were given before) are not:
+ * any approver may be the one who pushed.
+ */
+export function authorIsKnown(author: string): boolean {
+  return author !== SYSTEM_USER && author !== UNKNOWN_AUTHOR && !author.includes(":");
+}
+
 export function checkApprovals(
   p: PolicyContext,
   req: ApprovalsReq,
@@ -52,6 +82,12 @@ export function checkApprovals(
   const latest = new Map<string, Approval>();
   for (const a of [...e.approvals].sort((x, y) => x.at - y.at)) latest.set(a.userName, a);
   const excluded = [{ user: e.author, reason: e.authorNote || `registered this version` }];
+  // Four-eyes with an author nobody can name: one of the approvers may be them, so one more is needed.
+  const unknownAuthor = !authorIsKnown(e.author);
+  const count = req.count + (unknownAuthor ? 1 : 0);
+  const unknownNote = unknownAuthor
+    ? `; the author ${e.author} is no known user and any approver may be them, so ${count} approvals are needed`
+    : "";
   const isExcluded = (user: string) => excluded.some((x) => x.user === user);
   const words = [...latest.values()];
   const eligible = words.filter((a) => !isExcluded(a.userName) && isRole(a.role) && roleAtLeast(a.role, required));
@@ -65,7 +101,7 @@ export function checkApprovals(
     kind: "approvals" as const,
     check,
     value: approvers.length,
-    threshold: req.count,
+    threshold: count,
     excluded,
     ...(waiver ? { waiver } : {}),
   };
@@ -74,15 +110,15 @@ export function checkApprovals(
     const r = rejecters[0]!;
     return { ...base, outcome: "fail", detail: `rejected by ${r.userName}${r.comment ? `: ${r.comment}` : ""}` };
   }
-  if (approvers.length >= req.count)
-    return { ...base, outcome: "pass", detail: `approved by ${approvers.join(", ")}${ignoredNote}` };
+  if (approvers.length >= count)
+    return { ...base, outcome: "pass", detail: `approved by ${approvers.join(", ")}${ignoredNote}${unknownNote}` };
   if (waiver && waiver.every((w) => w.outcome === "pass"))
     return {
       ...base,
       outcome: "pass",
       detail: `no human needed: the policy's unless rule holds (${waiver.map((w) => w.check).join("; ")})`,
     };
-  const missing = req.count - approvers.length;
+  const missing = count - approvers.length;
   const unmet = waiver?.filter((w) => w.outcome !== "pass").map((w) => `${w.check}: ${w.detail}`) ?? [];
   return {
     ...base,
@@ -91,6 +127,7 @@ export function checkApprovals(
       `awaiting ${missing} approval${missing > 1 ? "s" : ""} by ${required} (not ${e.author})` +
       (approvers.length ? `; approved by ${approvers.join(", ")}` : "") +
       ignoredNote +
+      unknownNote +
       (unmet.length ? `; unless rule not met: ${unmet.join("; ")}` : ""),
   };
 }

@@ -21,6 +21,11 @@ import type {
 } from "./model.js";
 import { PolicyGate, type DecisionWithCompared } from "./decisions.js";
 import { emptyScope, type EndpointSlot, type TargetScope } from "./policy-scope.js";
+import { roleAtLeast, type Role } from "../governance/model.js";
+import { approvalRole } from "./policy-approvals.js";
+import { outcomeDetails } from "./promotion-wire.js";
+
+export { checkToWire, outcomeDetails } from "./promotion-wire.js";
 import { checkAlias, formatRef, parseModelRef } from "./refs.js";
 
 export interface PromotionOutcome {
@@ -302,7 +307,32 @@ export abstract class Promotions extends PolicyGate {
     if (outcome.status !== "applied") throw new PolicyRefusedError(refusalMessage(outcome), outcomeDetails(outcome));
   }
 
-  async deleteAlias(actor: string, project: string, name: string, alias: string): Promise<void> {
+  /**
+   * The role deleting `name@alias` needs: deleting is a move to nothing (`models:/m@champion` stops
+   * resolving, an endpoint following it has nothing to follow), so when a policy governs the alias,
+   * directly or through an endpoint slot following it (the scope a move of it has), it needs the
+   * role that could approve such a move (approvalRole); nothing governing it, a member's, as moving it.
+   */
+  private async roleToDelete(
+    project: string,
+    name: string,
+    alias: string,
+  ): Promise<{ role: Role; why: string } | null> {
+    const scope = await this.scopeOf(project, name, { kind: "alias", name: alias });
+    const { reasons, policies } = await this.governing(project, scope);
+    if (reasons.length === 0) return null;
+    return {
+      role: approvalRole(policies, scope),
+      why: reasons.map((r) => `policy ${r.policy} (${r.reason})`).join("; "),
+    };
+  }
+
+  async deleteAlias(actor: string, project: string, name: string, alias: string, role: Role | null): Promise<void> {
+    const needs = await this.roleToDelete(project, name, alias);
+    if (needs && !roleAtLeast(role, needs.role))
+      throw new ForbiddenError(
+        `deleting alias ${alias} of model ${name} needs the ${needs.role} role (${actor} has ${role ?? "none"}): ${needs.why} governs it, and deleting it stops ${name}@${alias} resolving for every client and endpoint following it`,
+      );
     await audited(this.deps.metadata, this.deps.audit, async (tx, record) => {
       await this.deps.store.lockModel(project, name, tx);
       const before = await this.deps.store.getAlias(project, name, alias, tx);
@@ -467,51 +497,4 @@ export abstract class Promotions extends PolicyGate {
   static modelNameOf(ref: string): string {
     return parseModelRef(ref).name;
   }
-}
-
-/** What a refusal carries on the wire (snake_case, as every wire). */
-export function outcomeDetails(o: PromotionOutcome): Record<string, unknown> {
-  return {
-    status: o.status,
-    model: o.version.modelName,
-    version: o.version.version,
-    author: o.version.author,
-    request_id: o.request?.id ?? null,
-    decision_id: o.decision?.id ?? null,
-    verdict: o.decision?.verdict ?? null,
-    scope: o.decision?.scope ?? null,
-    policies: o.decision?.governing.map((g) => g.policy) ?? [],
-    checks: (o.decision?.checks ?? []).map(checkToWire),
-  };
-}
-
-/** A check on the wire; also used by the decision routes. */
-export function checkToWire(c: Decision["checks"][number]): Record<string, unknown> {
-  return {
-    policy: c.policy,
-    kind: c.kind,
-    check: c.check,
-    value: c.value,
-    threshold: c.threshold,
-    outcome: c.outcome,
-    detail: c.detail,
-    ...(c.evidence
-      ? {
-          evidence: c.evidence.map((e) => ({
-            kind: e.kind,
-            id: e.id,
-            source: e.source,
-            dataset: e.dataset,
-            run_id: e.runId,
-            pipeline_run_id: e.pipelineRunId,
-            step: e.step,
-            by: e.by,
-            used: e.used,
-            note: e.note,
-          })),
-        }
-      : {}),
-    ...(c.excluded ? { excluded: c.excluded } : {}),
-    ...(c.waiver ? { waiver: c.waiver.map(checkToWire) } : {}),
-  };
 }

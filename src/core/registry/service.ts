@@ -33,6 +33,7 @@
  *   with a scope whose `prompts` are `name@alias` (policy-scope.ts).
  */
 import { audited } from "../governance/audited.js";
+import { UNKNOWN_AUTHOR } from "./policy-approvals.js";
 import { SYSTEM_USER } from "../governance/model.js";
 import { InvalidInputError, NotFoundError } from "../errors.js";
 import { newId, nowMs } from "../ids.js";
@@ -195,7 +196,10 @@ export class RegistryService extends Rollbacks {
     if (!pipelineRunId && facts && input.actor === SYSTEM_USER && runId)
       pipelineRunId = (await facts.stepOfRun(input.project, runId))?.pipelineRunId ?? null;
     const person = pipelineRunId && facts ? await facts.personBehind(input.project, pipelineRunId) : null;
-    if (person) return { author: person.user ?? SYSTEM_USER, via: SYSTEM_USER, note: person.note };
+    // Nobody known: the author is who pushed as git saw them, or unknown; never a principal
+    // (`system` excluded nobody, so an approver pushing from an unmapped login approved their own).
+    if (person)
+      return { author: person.user ?? person.identity ?? UNKNOWN_AUTHOR, via: SYSTEM_USER, note: person.note };
     return { author: input.actor, via: null, note: `${input.actor} registered it` };
   }
 

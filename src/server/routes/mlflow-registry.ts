@@ -208,7 +208,7 @@ export const mlflowRegistryRoutes = [
       // model is still RESOURCE_DOES_NOT_EXIST.
       await services.registry.getModel(project, name);
       if (!(await aliasesOf(services, project, name)).some((a) => a.alias === alias)) return {};
-      await services.registry.deleteAlias(ctx.principal.userName, project, name, alias);
+      await services.registry.deleteAlias(ctx.principal.userName, project, name, alias, ctx.role);
       return {};
     },
   }),

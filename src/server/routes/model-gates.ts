@@ -82,13 +82,15 @@ export const modelGateRoutes: AnyRoute[] = [
     method: "DELETE",
     url: `${P}/models/:name/aliases/:alias`,
     summary: "Delete an alias (kept in its history).",
+    description:
+      "A member deletes an alias nothing governs. One a policy governs, directly or through an endpoint following it, needs the role that could approve a move of it (the policies' approvals role; approver when they require none): deleting it stops name@alias resolving. 403 otherwise.",
     tags,
     auth: "bearer",
     role: "member",
     params: aliasParams,
     response: z.object({ deleted: z.literal(true) }),
-    handler: async ({ services, principal, project, params }) => {
-      await services.registry.deleteAlias(principal.userName, project, params.name, params.alias);
+    handler: async ({ services, principal, project, role, params }) => {
+      await services.registry.deleteAlias(principal.userName, project, params.name, params.alias, role);
       return { deleted: true as const };
     },
   }),
