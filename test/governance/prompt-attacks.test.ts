@@ -7,6 +7,8 @@
  *   person behind the run, who cannot approve it (finding 5, for prompts); another approver can.
  * - Deploying pinned: an LLM endpoint that serves `qa@production` meets production's policies when a
  *   member pins another version on it (finding 4, for prompts). The upstream is a STAND-IN.
+ * - Deleting a governed alias: it leaves the endpoint serving it without a prompt, so it needs the
+ *   role that could approve a move of it (as for models, alias-delete.test.ts).
  * - Rolling back past a rejection: the endpoint's rollback moves `production` back only to a version
  *   that passed and was not rejected since, unless an approver who is not its author does it
  *   (finding 6, for prompts).
@@ -208,6 +210,32 @@ for (const store of STORE_KINDS) {
       expect(refused.body.error.message).toMatch(/rollback of endpoint bot to qa@1 refused: no rejection since/);
       const still = await as<{ primary_version: number }>("admin", "GET", "/api/v1/projects/pq/endpoints/bot");
       expect(still.body.primary_version).toBe(v2);
+    });
+
+    it("a member cannot delete a governed alias; an approver can, and an ungoverned one stays a member's", async () => {
+      const aliases = async () =>
+        (await as<{ versions: Array<{ aliases: string[] }> }>("admin", "GET", `${P}/qa`)).body.versions.flatMap(
+          (x) => x.aliases,
+        );
+      expect(await aliases()).toEqual(expect.arrayContaining(["production", "reviewed"]));
+      // production: prompt-quality governs it (metrics only, so an approver stands in for its checks).
+      const production = await as<ErrorBody>("mallory", "DELETE", `${P}/qa/aliases/production`);
+      expect(production.status, JSON.stringify(production.body)).toBe(403);
+      expect(production.body.error.message).toMatch(
+        /needs the approver role \(mallory has member\): policy prompt-quality/,
+      );
+      expect((await as("mallory", "DELETE", `${P}/qa/aliases/reviewed`)).status).toBe(403);
+      expect(await aliases()).toEqual(expect.arrayContaining(["production", "reviewed"]));
+
+      const v = (await as<{ versions: Array<{ version: number }> }>("admin", "GET", `${P}/qa`)).body.versions[0]!
+        .version;
+      expect((await as("mallory", "PUT", `${P}/qa/aliases/scratch`, { version: v })).status).toBe(200);
+      expect((await as("mallory", "DELETE", `${P}/qa/aliases/scratch`)).status).toBe(200);
+      expect((await as("erin", "DELETE", `${P}/qa/aliases/reviewed`)).status).toBe(200);
+      const left = await aliases();
+      expect(left).toContain("production");
+      expect(left).not.toContain("reviewed");
+      expect(left).not.toContain("scratch");
     });
   });
 }

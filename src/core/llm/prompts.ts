@@ -13,10 +13,11 @@
 import { audited } from "../governance/audited.js";
 import type { AuditLog } from "../governance/audit.js";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, PolicyRefusedError } from "../errors.js";
-import { isRole, type Role } from "../governance/model.js";
+import { isRole, roleAtLeast, type Role } from "../governance/model.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
 import { evaluatePolicies, verdictOf, type Incumbent, type PolicySpec } from "../registry/policy.js";
+import { approvalRole } from "../registry/policy-approvals.js";
 import type { CheckResult, Evaluation, Verdict } from "../registry/model.js";
 import { checkAlias } from "../registry/refs.js";
 import { emptyScope, governingPolicies, type TargetScope } from "../registry/policy-scope.js";
@@ -349,7 +350,20 @@ export class PromptService {
     return null;
   }
 
-  async deleteAlias(actor: string, project: string, name: string, alias: string): Promise<void> {
+  /**
+   * Deleting an alias is a move to nothing: an LLM endpoint serving `name@alias` has nothing left to
+   * render. As for models (Promotions.deleteAlias), an alias a policy governs needs the role that
+   * could approve a move of it (approvalRole); one nothing governs stays a member's, as moving it.
+   */
+  async deleteAlias(actor: string, project: string, name: string, alias: string, role: Role | null): Promise<void> {
+    const scope = promptScope(name, { kind: "alias", name: alias });
+    const policies = promptPolicies(await this.policySource.policies(project), scope);
+    const governing = Object.keys(policies);
+    const needs = governing.length ? approvalRole(policies, scope) : null;
+    if (needs && !roleAtLeast(role, needs))
+      throw new ForbiddenError(
+        `deleting alias ${alias} of prompt ${name} needs the ${needs} role (${actor} has ${role ?? "none"}): ${governing.map((p) => `policy ${p}`).join(", ")} governs it, and deleting it stops ${name}@${alias} resolving for every endpoint serving it`,
+      );
     await audited(this.metadata, this.audit, async (tx, record) => {
       const before = await this.store.getAlias(project, name, alias, tx);
       if (!before) throw new NotFoundError(`prompt ${name} has no alias ${alias}`);

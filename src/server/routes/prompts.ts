@@ -237,13 +237,15 @@ export const promptRoutes: AnyRoute[] = [
     method: "DELETE",
     url: `${P}/:name/aliases/:alias`,
     summary: "Remove an alias (kept in its history).",
+    description:
+      "A member removes an alias nothing governs. One a policy governs needs the role that could approve a move of it (the policies' approvals role; approver when they require none): removing it leaves every endpoint serving name@alias without a prompt. 403 otherwise.",
     tags,
     auth: "bearer",
     role: "member",
     params: nameParams.extend({ alias: z.string() }),
     response: z.object({ deleted: z.boolean() }),
-    handler: async ({ services, principal, project, params }) => {
-      await services.llm.prompts.deleteAlias(principal.userName, project, params.name, params.alias);
+    handler: async ({ services, principal, project, role, params }) => {
+      await services.llm.prompts.deleteAlias(principal.userName, project, params.name, params.alias, role);
       return { deleted: true };
     },
   }),
