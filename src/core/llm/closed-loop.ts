@@ -11,7 +11,8 @@ import type { CallScorer, SampleScores, SampledCall } from "../monitoring/monito
 import { governingPolicies } from "../registry/policy-scope.js";
 import { runEvaluation, uniqueNames } from "./evaluate.js";
 import type { PromptPolicySource, PromptStore } from "./ports.js";
-import { promptScope, type PromptService } from "./prompts.js";
+import { promptScope } from "./prompt-scope.js";
+import type { PromptService } from "./prompts.js";
 import { buildScorer, scorerSpecSchema, type EvalCase } from "./scorers.js";
 import type { UpstreamFetch } from "./upstream.js";
 

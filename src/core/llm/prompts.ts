@@ -16,11 +16,11 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, Policy
 import { isRole, roleAtLeast, type Role } from "../governance/model.js";
 import { newId, nowMs } from "../ids.js";
 import type { MetadataStore } from "../ports.js";
-import { evaluatePolicies, verdictOf, type Incumbent, type PolicySpec } from "../registry/policy.js";
+import { evaluatePolicies, verdictOf, type Incumbent } from "../registry/policy.js";
 import { approvalRole } from "../registry/policy-approvals.js";
 import type { CheckResult, Evaluation, Verdict } from "../registry/model.js";
 import { checkAlias } from "../registry/refs.js";
-import { emptyScope, governingPolicies, type TargetScope } from "../registry/policy-scope.js";
+import { promptPolicies, promptScope } from "./prompt-scope.js";
 import type { Prompt, PromptAlias, PromptAliasEvent, PromptEvaluation, PromptVersion } from "./model.js";
 import type { PromptPolicySource, PromptStore } from "./ports.js";
 import { decidePromptRollback, reachedAlias } from "./prompt-rollback.js";
@@ -37,41 +37,6 @@ export interface PromptDecision {
   verdict: Verdict;
   checks: CheckResult[];
   policies: string[];
-}
-
-/**
- * The policies that govern giving prompt `name` the target: those whose `applies_to.prompts` names
- * it (`support`, `support@production`, `*`), or the endpoint, and those without `applies_to`
- * (they govern everything) — the registry's one rule (policy-scope.ts). `named` only adds.
- */
-export function promptPolicies(
-  all: Record<string, PolicySpec>,
-  scope: TargetScope,
-  named: string | null = null,
-): Record<string, PolicySpec> {
-  return Object.fromEntries(governingPolicies(all, scope, [named]).map((g) => [g.name, g.spec]));
-}
-
-/**
- * What giving prompt `name` the target changes: the alias, or an endpoint serving the prompt. An
- * endpoint slot that follows (or followed) aliases serves their traffic, so a deploy into it, pinned
- * or not, is also a move of those aliases (`follows`): a policy on `support@production` governs
- * pinning `support@7` on the endpoint that served production.
- */
-export function promptScope(
-  name: string,
-  target: { kind: "alias" | "endpoint"; name: string },
-  follows: string[] = [],
-): TargetScope {
-  const scope: TargetScope = {
-    ...emptyScope(name),
-    prompts:
-      target.kind === "alias"
-        ? [`${name}@${target.name}`]
-        : [`${name}@*`, ...[...new Set(follows)].map((alias) => `${name}@${alias}`)],
-  };
-  if (target.kind === "endpoint") scope.endpoints.push({ endpoint: target.name, slot: "primary", percent: null });
-  return scope;
 }
 
 function asEvaluation(e: PromptEvaluation): Evaluation {
