@@ -13,12 +13,12 @@ import { AuditLog } from "./core/governance/audit.js";
 import type { ArtifactStore } from "./core/artifacts/ports.js";
 import type { Services } from "./server/services.js";
 import type { ClientStateStore } from "./core/data/ports.js";
+import type { UserCodeLauncher } from "./core/ports.js";
 import { FsArtifactStore } from "./stores/artifacts/fs-artifact-store.js";
 import { writeFileAtomic } from "./stores/files/atomic.js";
 import { FileClientStateStore } from "./stores/files/client-state-store.js";
 import { FileAuditHeadKeeper } from "./stores/files/audit-head-file.js";
 import { AddressOutboundGuard } from "./stores/http/outbound-guard.js";
-import { userCodeLauncher } from "./wiring/sandbox-paths.js";
 import { SqlAccessStore } from "./stores/metadata/access-store.js";
 import { SqlAuditStore } from "./stores/metadata/audit-store.js";
 import { SqlMetadataStore } from "./stores/metadata/sql-metadata-store.js";
@@ -93,6 +93,18 @@ export interface CreateServicesOptions {
   areas?: Area[];
 }
 
+/**
+ * Services.userCode, its module loaded at the first start of project code: most commands start none,
+ * and the sandbox's modules are start-up time they never need (issue 18; cli-startup.test.ts).
+ */
+function lazyUserCode(config: Config): UserCodeLauncher {
+  let launcher: Promise<UserCodeLauncher> | undefined;
+  return async (code) => {
+    launcher ??= import("./wiring/sandbox-paths.js").then((m) => m.userCodeLauncher(config));
+    return (await launcher)(code);
+  };
+}
+
 export async function createServices(config: Config, options: CreateServicesOptions = {}): Promise<OpenedServices> {
   const logger = options.logger ?? pino({ level: "silent" });
   const sql = await SqlMetadataStore.create({ database: config.database });
@@ -106,7 +118,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     access,
     audit,
     outbound: new AddressOutboundGuard(config.outboundAllow),
-    userCode: userCodeLauncher(config),
+    userCode: lazyUserCode(config),
     logger,
     closers: [],
     background: [],
