@@ -8,9 +8,10 @@
  * from the TypeScript sources, a digest of src/ made here once per process.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { listFiles } from "../stores/artifacts/tree.js";
 
 /** The package's root: the first folder above this module with a package.json. */
 function packageRoot(): string {
@@ -20,22 +21,14 @@ function packageRoot(): string {
 }
 
 /** sha256 over the relative paths and contents of the source files under `dir`, in path order. */
-function sourceDigest(dir: string): string {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = `${d}/${e.name}`;
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile() && !e.name.endsWith(".test.ts")) files.push(full);
-    }
-  };
-  walk(dir);
+async function sourceDigest(dir: string): Promise<string> {
+  const files = await listFiles(dir, (full) => full.endsWith(".test.ts"));
   const hash = createHash("sha256");
-  for (const f of files.sort()) hash.update(`${f.slice(dir.length)}\0`).update(readFileSync(f));
+  for (const f of files) hash.update(`/${f}\0`).update(readFileSync(join(dir, f)));
   return hash.digest("hex");
 }
 
-function identity(): string {
+async function identity(): Promise<string> {
   const root = packageRoot();
   const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version?: string }).version;
   const fromDist = fileURLToPath(import.meta.url).startsWith(join(root, "dist"));
@@ -43,7 +36,7 @@ function identity(): string {
   const digest =
     fromDist && existsSync(built)
       ? readFileSync(built, "utf8").trim()
-      : sourceDigest(join(root, fromDist ? "dist" : "src"));
+      : await sourceDigest(join(root, fromDist ? "dist" : "src"));
   return `tandem ${version ?? "?"}, code ${digest.slice(0, 12)}`;
 }
 
@@ -51,6 +44,6 @@ let known: Promise<string> | undefined;
 
 /** Tandem's version and code digest (`tandem 0.1.0, code 1a2b3c4d5e6f`), worked out on first use. */
 export function tandemCodeIdentity(): Promise<string> {
-  known ??= Promise.resolve().then(identity);
+  known ??= identity();
   return known;
 }
